@@ -1,0 +1,51 @@
+//! The privacyd server.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use privacyd::{
+    config::Config,
+    shutdown,
+    startup::{AdminTokenSource, Application},
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    if let Err(err) = telemetry::init(config.log_format, &config.log) {
+        eprintln!("privacyd: {err:#}");
+        return ExitCode::FAILURE;
+    }
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("privacyd: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    let (trigger, shutdown) = shutdown::channel();
+    let app = Application::build(config, shutdown).await?;
+    let addr = app.local_addr();
+    // The start-up message goes to stdout, not the log: it is for the person who started
+    // privacyd, and it is the one place the generated admin token is ever shown.
+    println!("privacyd listening on {addr} (gRPC and HTTP)");
+    println!("  database: {}    email: {}", app.database_backend(), app.mail_transport());
+    match app.admin_token_source() {
+        AdminTokenSource::Configured(n) => println!("  admin tokens: {n} configured"),
+        AdminTokenSource::File(path) => println!("  admin token: in {}", path.display()),
+        AdminTokenSource::Generated(path, token) => {
+            println!("  admin token (generated, saved to {}): {token}", path.display())
+        }
+    }
+    println!("  try: grpcurl -plaintext -H \"authorization: Bearer $(cat <token file>)\" {addr} list");
+    tokio::spawn(async move {
+        shutdown::signal().await;
+        tracing::info!("shutting down");
+        trigger.trigger();
+    });
+    app.run().await
+}

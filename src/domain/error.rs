@@ -1,0 +1,39 @@
+use super::{Action, RequestId, State};
+
+/// Everything that can go wrong with a request, in terms a caller can act on. The gRPC layer
+/// maps each variant to a status code and a stable `ErrorInfo.reason`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {message}")]
+    InvalidField { field: &'static str, message: String },
+    #[error("page_token is invalid: {0}")]
+    InvalidPageToken(&'static str),
+    #[error("request_id {0:?} was already used for a different request")]
+    RequestIdReused(String),
+    #[error("no privacy request with id {0}")]
+    NotFound(String),
+    #[error("the subject already has an unfinished {action} request: {existing}")]
+    DuplicateRequest { existing: RequestId, action: Action },
+    #[error("cannot {attempted} a request that is {state}")]
+    IllegalTransition { state: State, attempted: &'static str },
+    #[error(
+        "the deadline may be extended by two months at most: {requested} more days would pass {limit}"
+    )]
+    DeadlineExtensionExceeded { requested: i32, limit: String },
+    #[error("the confirmation token is not valid for this request")]
+    InvalidToken,
+    #[error("the confirmation link expired; the request is now EXPIRED")]
+    TokenExpired,
+    #[error("the confirmation link was already used; the request is {0}")]
+    TokenUsed(State),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidField { field, message: message.into() }
+    }
+}

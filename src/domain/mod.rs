@@ -1,0 +1,26 @@
+//! The domain: what a privacy request is and what may happen to it. Nothing here knows about
+//! gRPC, HTTP or SQL; the layers around it translate to and from these types, so an invalid
+//! value (a malformed email, an illegal state change) cannot reach the database.
+
+mod audit;
+mod error;
+mod fields;
+mod request;
+mod state;
+mod subject;
+mod token;
+
+pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
+pub use error::Error;
+pub use fields::{IdempotencyKey, PageSize, Reason};
+pub use request::{
+    ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest,
+    RequestId,
+};
+pub use state::{Action, State, Transition};
+pub use subject::{Subject, SubjectEmail, UserId};
+pub use token::{SecretToken, TokenHash};
+
+/// Time is carried as UTC microseconds since the epoch: exact, orderable, and stored the same
+/// way on SQLite and PostgreSQL.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,231 @@
+//! The executor: the one mechanism that runs privacyd's background work. Work is a row in the
+//! `jobs` table; each replica leases due jobs, runs them with bounded concurrency, renews the
+//! lease while a job runs, and records the outcome with retry and backoff. A replica that dies
+//! mid-job loses its lease and another (or itself, restarted) picks the job up. Handlers say
+//! what a job does; the executor says when, where and how often.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use tokio::{sync::{Notify, Semaphore}, task::JoinSet};
+use tracing::{Instrument, debug, info_span, warn};
+
+use crate::{
+    domain::NewAuditEvent,
+    shutdown::Shutdown,
+    store::{ClaimedJob, JobKind, JobRecord, Store},
+};
+
+/// Why a job attempt failed.
+#[derive(Debug, Clone)]
+pub struct JobError {
+    /// For the operator; must not contain personal data or secrets.
+    pub message: String,
+    /// Whether another attempt may succeed.
+    pub retryable: bool,
+}
+
+/// What a job attempt did: its result, and audit events to record atomically with it.
+#[derive(Debug)]
+pub struct JobOutcome {
+    pub result: Result<(), JobError>,
+    pub events: Vec<NewAuditEvent>,
+}
+
+/// Runs jobs of one kind.
+#[async_trait]
+pub trait JobHandler: Send + Sync + 'static {
+    async fn run(&self, job: &ClaimedJob) -> JobOutcome;
+}
+
+impl ClaimedJob {
+    /// Whether a failure of this attempt will be followed by another. Handlers use it to word
+    /// their audit events; the executor uses it to decide.
+    pub fn will_retry(&self, retryable: bool) -> bool {
+        retryable && self.attempts < self.max_attempts
+    }
+}
+
+/// Tuning for the executor.
+#[derive(Debug, Clone)]
+pub struct ExecutorConfig {
+    /// Jobs run at once on this replica.
+    pub concurrency: usize,
+    /// How long a claim lasts without renewal; a dead replica's jobs wait this long.
+    pub lease: Duration,
+    /// How often to look for due jobs when nothing wakes the executor.
+    pub poll_interval: Duration,
+    /// First retry delay; doubles per attempt.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        ExecutorConfig {
+            concurrency: 16,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl ExecutorConfig {
+    /// Exponential backoff: base, 2 base, 4 base, ... capped at `retry_max`.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exponent = attempts.saturating_sub(1).clamp(0, 20) as u32;
+        self.retry_base.saturating_mul(2u32.saturating_pow(exponent)).min(self.retry_max)
+    }
+}
+
+/// The executor of one replica.
+pub struct Executor {
+    store: Store,
+    handlers: HashMap<JobKind, Arc<dyn JobHandler>>,
+    owner: String,
+    config: ExecutorConfig,
+    wake: Arc<Notify>,
+}
+
+impl Executor {
+    pub fn new(store: Store, config: ExecutorConfig) -> Self {
+        Executor {
+            store,
+            handlers: HashMap::new(),
+            // Unique per process, so a restarted replica never mistakes its predecessor's
+            // leases for its own.
+            owner: format!("replica-{}", uuid::Uuid::now_v7()),
+            config,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn register(&mut self, kind: JobKind, handler: Arc<dyn JobHandler>) {
+        self.handlers.insert(kind, handler);
+    }
+
+    /// Wakes the executor now rather than at its next poll; call after enqueueing.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Runs until shutdown, then waits for the jobs in flight.
+    pub async fn run(self, mut shutdown: Shutdown) {
+        let this = Arc::new(self);
+        let permits = Arc::new(Semaphore::new(this.config.concurrency));
+        let mut running = JoinSet::new();
+        loop {
+            while running.try_join_next().is_some() {}
+            let free = permits.available_permits();
+            let claimed = if free == 0 || shutdown.is_triggered() {
+                Vec::new()
+            } else {
+                let now = chrono::Utc::now();
+                let lease_until = now + chrono::Duration::from_std(this.config.lease).unwrap_or_default();
+                match this.store.claim_jobs(&this.owner, now, lease_until, free as u32).await {
+                    Ok(jobs) => jobs,
+                    Err(err) => {
+                        warn!(error = %err, "claiming jobs failed");
+                        Vec::new()
+                    }
+                }
+            };
+            let full = claimed.len() == free && free > 0;
+            for job in claimed {
+                let permit = permits.clone().acquire_owned().await.expect("semaphore is never closed");
+                let this = this.clone();
+                let span = info_span!("job", kind = job.kind.as_str(), job_id = %job.id, request_id = %job.request_id, attempt = job.attempts);
+                running.spawn(
+                    async move {
+                        this.run_one(job).await;
+                        drop(permit);
+                        // A free slot: look for more work now rather than at the next poll.
+                        this.wake.notify_one();
+                    }
+                    .instrument(span),
+                );
+            }
+            if shutdown.is_triggered() {
+                break;
+            }
+            // A full batch means more may be due: claim again at once.
+            if full {
+                continue;
+            }
+            tokio::select! {
+                _ = this.wake.notified() => {}
+                _ = tokio::time::sleep(this.config.poll_interval) => {}
+                _ = shutdown.wait() => {}
+            }
+        }
+        // Jobs not finished in time keep their leases, which lapse: the next start (or another
+        // replica) runs them again.
+        let _ = tokio::time::timeout(Duration::from_secs(10), async { while running.join_next().await.is_some() {} }).await;
+    }
+
+    async fn run_one(&self, job: ClaimedJob) {
+        let Some(handler) = self.handlers.get(&job.kind).cloned() else {
+            warn!("no handler for this job kind on this replica; leaving it to its lease");
+            return;
+        };
+        let outcome = {
+            let work = handler.run(&job);
+            tokio::pin!(work);
+            let renew_every = self.config.lease / 3;
+            loop {
+                tokio::select! {
+                    outcome = &mut work => break outcome,
+                    _ = tokio::time::sleep(renew_every) => {
+                        let until = chrono::Utc::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
+                        match self.store.renew_lease(&job.id, &self.owner, until).await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                warn!("lost the lease on a running job; abandoning it");
+                                return;
+                            }
+                            Err(err) => warn!(error = %err, "renewing a lease failed"),
+                        }
+                    }
+                }
+            }
+        };
+        let now = chrono::Utc::now();
+        let record = match &outcome.result {
+            Ok(()) => JobRecord::Done,
+            Err(err) if job.will_retry(err.retryable) => JobRecord::Retry {
+                error: err.message.clone(),
+                run_at: now + chrono::Duration::from_std(self.config.backoff(job.attempts)).unwrap_or_default(),
+            },
+            Err(err) => JobRecord::Failed { error: err.message.clone() },
+        };
+        match &record {
+            JobRecord::Done => debug!("job done"),
+            JobRecord::Retry { error, .. } => warn!(%error, "job failed; will retry"),
+            JobRecord::Failed { error } => warn!(%error, "job failed for good"),
+        }
+        match self.store.finish_job(&job, &self.owner, &record, &outcome.events, now).await {
+            Ok(true) => {}
+            Ok(false) => warn!("job was taken over by another replica before it finished"),
+            Err(err) => warn!(error = %err, "recording a job outcome failed; it will run again after its lease"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let config = ExecutorConfig {
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(10),
+            ..ExecutorConfig::default()
+        };
+        let delays: Vec<u64> = (1..=6).map(|a| config.backoff(a).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
+    }
+}

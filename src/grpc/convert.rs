@@ -1,0 +1,148 @@
+//! Between protobuf messages and domain types. Parsing here is where "parse, don't validate"
+//! happens for gRPC input: what leaves this module is a domain value or a precise error.
+
+use prost_types::Timestamp as ProtoTimestamp;
+
+use crate::{
+    domain::{self, Action, Actor, AuditEvent, DeliveryState, EmailKind, Error, State, Subject, SubjectEmail, Timestamp, UserId},
+    proto::privacy::v1 as pb,
+};
+
+pub fn timestamp(t: Timestamp) -> ProtoTimestamp {
+    ProtoTimestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+}
+
+fn opt_timestamp(t: Option<Timestamp>) -> Option<ProtoTimestamp> {
+    t.map(timestamp)
+}
+
+pub fn parse_subject(subject: Option<pb::Subject>) -> Result<Subject, Error> {
+    let subject = subject.ok_or_else(|| Error::invalid("subject", "is required"))?;
+    Ok(Subject { email: SubjectEmail::parse(&subject.email)?, user_id: UserId::parse_optional(&subject.user_id)? })
+}
+
+pub fn parse_action(raw: i32) -> Result<Option<Action>, Error> {
+    match pb::Action::try_from(raw) {
+        Ok(pb::Action::Unspecified) => Ok(None),
+        Ok(pb::Action::Export) => Ok(Some(Action::Export)),
+        Ok(pb::Action::Erase) => Ok(Some(Action::Erase)),
+        Err(_) => Err(Error::invalid("action", format!("{raw} is not an Action"))),
+    }
+}
+
+pub fn parse_state(raw: i32) -> Result<Option<State>, Error> {
+    let state = pb::State::try_from(raw).map_err(|_| Error::invalid("state", format!("{raw} is not a State")))?;
+    Ok(match state {
+        pb::State::Unspecified => None,
+        pb::State::Pending => Some(State::Pending),
+        pb::State::Confirmed => Some(State::Confirmed),
+        pb::State::Processing => Some(State::Processing),
+        pb::State::Completed => Some(State::Completed),
+        pb::State::Failed => Some(State::Failed),
+        pb::State::Denied => Some(State::Denied),
+        pb::State::Cancelled => Some(State::Cancelled),
+        pb::State::Expired => Some(State::Expired),
+    })
+}
+
+pub fn action(a: Action) -> pb::Action {
+    match a {
+        Action::Export => pb::Action::Export,
+        Action::Erase => pb::Action::Erase,
+    }
+}
+
+pub fn state(s: State) -> pb::State {
+    match s {
+        State::Pending => pb::State::Pending,
+        State::Confirmed => pb::State::Confirmed,
+        State::Processing => pb::State::Processing,
+        State::Completed => pb::State::Completed,
+        State::Failed => pb::State::Failed,
+        State::Denied => pb::State::Denied,
+        State::Cancelled => pb::State::Cancelled,
+        State::Expired => pb::State::Expired,
+    }
+}
+
+fn email_kind(k: EmailKind) -> pb::EmailKind {
+    match k {
+        EmailKind::ConfirmationRequest => pb::EmailKind::ConfirmationRequest,
+        EmailKind::AdminConfirmed => pb::EmailKind::AdminConfirmed,
+        EmailKind::DeadlineExtended => pb::EmailKind::DeadlineExtended,
+    }
+}
+
+pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
+    pb::PrivacyRequest {
+        id: r.id.to_string(),
+        action: action(r.action) as i32,
+        subject: Some(pb::Subject {
+            email: r.subject.email.as_str().to_owned(),
+            user_id: r.subject.user_id.map(|u| u.as_str().to_owned()).unwrap_or_default(),
+        }),
+        state: state(r.state) as i32,
+        create_time: Some(timestamp(r.create_time)),
+        confirm_time: opt_timestamp(r.confirm_time),
+        complete_time: opt_timestamp(r.complete_time),
+        due_time: Some(timestamp(r.due_time)),
+        update_time: Some(timestamp(r.update_time)),
+        confirmation_expire_time: if r.state == State::Pending { opt_timestamp(r.token_expire_time) } else { None },
+        state_reason: r.state_reason.unwrap_or_default(),
+        deadline_extension_days: r.deadline_extension_days,
+        deadline_extension_reason: r.deadline_extension_reason.unwrap_or_default(),
+        emails: r
+            .emails
+            .into_iter()
+            .map(|e| pb::EmailDelivery {
+                kind: email_kind(e.kind) as i32,
+                state: match e.state {
+                    DeliveryState::Pending => pb::DeliveryState::Pending,
+                    DeliveryState::Sent => pb::DeliveryState::Sent,
+                    DeliveryState::Failed => pb::DeliveryState::Failed,
+                } as i32,
+                attempts: e.attempts,
+                last_error: e.last_error,
+                create_time: Some(timestamp(e.create_time)),
+                send_time: opt_timestamp(e.send_time),
+                next_attempt_time: opt_timestamp(e.next_attempt_time),
+            })
+            .collect(),
+    }
+}
+
+pub fn audit_event(e: AuditEvent) -> pb::AuditEvent {
+    let ev = e.event;
+    let (kind, id) = match &ev.actor {
+        Actor::Admin(id) => (pb::ActorKind::Admin, id.clone()),
+        Actor::Subject => (pb::ActorKind::Subject, String::new()),
+        Actor::System(id) => (pb::ActorKind::System, id.clone()),
+    };
+    use domain::AuditEventType as T;
+    let event_type = match ev.event_type {
+        T::Created => pb::AuditEventType::Created,
+        T::Confirmed => pb::AuditEventType::Confirmed,
+        T::ConfirmationResent => pb::AuditEventType::ConfirmationResent,
+        T::ProcessingStarted => pb::AuditEventType::ProcessingStarted,
+        T::Completed => pb::AuditEventType::Completed,
+        T::Failed => pb::AuditEventType::Failed,
+        T::Denied => pb::AuditEventType::Denied,
+        T::Cancelled => pb::AuditEventType::Cancelled,
+        T::Expired => pb::AuditEventType::Expired,
+        T::Deleted => pb::AuditEventType::Deleted,
+        T::DeadlineExtended => pb::AuditEventType::DeadlineExtended,
+        T::EmailSent => pb::AuditEventType::EmailSent,
+        T::EmailFailed => pb::AuditEventType::EmailFailed,
+    };
+    pb::AuditEvent {
+        sequence: e.sequence,
+        request_id: ev.request_id.to_string(),
+        time: Some(timestamp(ev.time)),
+        actor: Some(pb::Actor { kind: kind as i32, id }),
+        r#type: event_type as i32,
+        from_state: ev.from_state.map(|s| state(s) as i32).unwrap_or_default(),
+        to_state: ev.to_state.map(|s| state(s) as i32).unwrap_or_default(),
+        detail: ev.detail,
+        email_kind: ev.email_kind.map(|k| email_kind(k) as i32).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,212 @@
+//! `privacy.v1.PrivacyRequestService`: a thin layer that parses messages into domain values,
+//! calls the workflow, and converts the results back.
+
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use super::convert::{self, parse_action, parse_state, parse_subject};
+use crate::{
+    domain::{Actor, IdempotencyKey, PageSize, Reason, RequestId, Transition},
+    proto::privacy::v1::{self as pb, privacy_request_service_server::PrivacyRequestService},
+    store::ListFilter,
+    workflow::{CreateInput, Workflow},
+};
+
+pub struct PrivacyRequestApi {
+    workflow: Workflow,
+}
+
+impl PrivacyRequestApi {
+    pub fn new(workflow: Workflow) -> Self {
+        PrivacyRequestApi { workflow }
+    }
+}
+
+/// The admin the auth layer authenticated. Admin methods are only reached with one, so its
+/// absence is a wiring bug, reported as such rather than served anonymously.
+fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
+    request.extensions().get::<Actor>().cloned().ok_or_else(|| Status::internal("request reached an admin method unauthenticated"))
+}
+
+fn id(raw: &str) -> Result<RequestId, Status> {
+    Ok(RequestId::parse("id", raw)?)
+}
+
+type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl PrivacyRequestService for PrivacyRequestApi {
+    async fn create_privacy_request(
+        &self,
+        request: Request<pb::CreatePrivacyRequestRequest>,
+    ) -> Result<Response<pb::CreatePrivacyRequestResponse>, Status> {
+        let actor = admin(&request)?;
+        let req = request.into_inner();
+        let input = CreateInput {
+            subject: parse_subject(req.subject)?,
+            action: parse_action(req.action)?.ok_or_else(|| crate::domain::Error::invalid("action", "is required: ACTION_EXPORT or ACTION_ERASE"))?,
+            send_confirmation: req.send_confirmation,
+            idempotency_key: IdempotencyKey::parse_optional(&req.request_id)?,
+        };
+        let created = self.workflow.create(actor, input).await?;
+        Ok(Response::new(pb::CreatePrivacyRequestResponse { privacy_request: Some(convert::privacy_request(created)) }))
+    }
+
+    async fn get_privacy_request(
+        &self,
+        request: Request<pb::GetPrivacyRequestRequest>,
+    ) -> Result<Response<pb::GetPrivacyRequestResponse>, Status> {
+        let found = self.workflow.get(id(&request.get_ref().id)?).await?;
+        Ok(Response::new(pb::GetPrivacyRequestResponse { privacy_request: Some(convert::privacy_request(found)) }))
+    }
+
+    async fn list_privacy_requests(
+        &self,
+        request: Request<pb::ListPrivacyRequestsRequest>,
+    ) -> Result<Response<pb::ListPrivacyRequestsResponse>, Status> {
+        let req = request.into_inner();
+        let subject_email_key = match req.subject_email.trim() {
+            "" => None,
+            email => {
+                let email = crate::domain::SubjectEmail::parse(email)
+                    .map_err(|_| crate::domain::Error::invalid("subject_email", "is not a valid email address"))?;
+                Some(email.key())
+            }
+        };
+        let filter = ListFilter { action: parse_action(req.action)?, state: parse_state(req.state)?, subject_email_key };
+        let (requests, next_page_token) =
+            self.workflow.list(filter, PageSize::parse(req.page_size, 50)?, &req.page_token).await?;
+        Ok(Response::new(pb::ListPrivacyRequestsResponse {
+            privacy_requests: requests.into_iter().map(convert::privacy_request).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn confirm_privacy_request(
+        &self,
+        request: Request<pb::ConfirmPrivacyRequestRequest>,
+    ) -> Result<Response<pb::ConfirmPrivacyRequestResponse>, Status> {
+        let req = request.into_inner();
+        let confirmed = self.workflow.confirm(id(&req.id)?, &req.token).await?;
+        Ok(Response::new(pb::ConfirmPrivacyRequestResponse { privacy_request: Some(convert::privacy_request(confirmed)) }))
+    }
+
+    async fn resend_confirmation(
+        &self,
+        request: Request<pb::ResendConfirmationRequest>,
+    ) -> Result<Response<pb::ResendConfirmationResponse>, Status> {
+        let actor = admin(&request)?;
+        let resent = self.workflow.resend_confirmation(actor, id(&request.get_ref().id)?).await?;
+        Ok(Response::new(pb::ResendConfirmationResponse { privacy_request: Some(convert::privacy_request(resent)) }))
+    }
+
+    async fn process_privacy_request(
+        &self,
+        request: Request<pb::ProcessPrivacyRequestRequest>,
+    ) -> Result<Response<pb::ProcessPrivacyRequestResponse>, Status> {
+        let actor = admin(&request)?;
+        let r = self.workflow.transition(actor, id(&request.get_ref().id)?, Transition::Process, None).await?;
+        Ok(Response::new(pb::ProcessPrivacyRequestResponse { privacy_request: Some(convert::privacy_request(r)) }))
+    }
+
+    async fn complete_privacy_request(
+        &self,
+        request: Request<pb::CompletePrivacyRequestRequest>,
+    ) -> Result<Response<pb::CompletePrivacyRequestResponse>, Status> {
+        let actor = admin(&request)?;
+        let r = self.workflow.transition(actor, id(&request.get_ref().id)?, Transition::Complete, None).await?;
+        Ok(Response::new(pb::CompletePrivacyRequestResponse { privacy_request: Some(convert::privacy_request(r)) }))
+    }
+
+    async fn deny_privacy_request(
+        &self,
+        request: Request<pb::DenyPrivacyRequestRequest>,
+    ) -> Result<Response<pb::DenyPrivacyRequestResponse>, Status> {
+        let actor = admin(&request)?;
+        let req = request.get_ref();
+        let id = id(&req.id)?;
+        let reason = Reason::parse("reason", &req.reason)?;
+        let r = self.workflow.transition(actor, id, Transition::Deny, Some(reason)).await?;
+        Ok(Response::new(pb::DenyPrivacyRequestResponse { privacy_request: Some(convert::privacy_request(r)) }))
+    }
+
+    async fn cancel_privacy_request(
+        &self,
+        request: Request<pb::CancelPrivacyRequestRequest>,
+    ) -> Result<Response<pb::CancelPrivacyRequestResponse>, Status> {
+        let actor = admin(&request)?;
+        let req = request.get_ref();
+        let id = id(&req.id)?;
+        let reason = Reason::parse_optional("reason", &req.reason)?;
+        let r = self.workflow.transition(actor, id, Transition::Cancel, reason).await?;
+        Ok(Response::new(pb::CancelPrivacyRequestResponse { privacy_request: Some(convert::privacy_request(r)) }))
+    }
+
+    async fn delete_privacy_request(
+        &self,
+        request: Request<pb::DeletePrivacyRequestRequest>,
+    ) -> Result<Response<pb::DeletePrivacyRequestResponse>, Status> {
+        let actor = admin(&request)?;
+        self.workflow.delete(actor, id(&request.get_ref().id)?).await?;
+        Ok(Response::new(pb::DeletePrivacyRequestResponse {}))
+    }
+
+    async fn extend_deadline(
+        &self,
+        request: Request<pb::ExtendDeadlineRequest>,
+    ) -> Result<Response<pb::ExtendDeadlineResponse>, Status> {
+        let actor = admin(&request)?;
+        let req = request.get_ref();
+        let id = id(&req.id)?;
+        let reason = Reason::parse("reason", &req.reason)?;
+        let r = self.workflow.extend_deadline(actor, id, req.extension_days, reason).await?;
+        Ok(Response::new(pb::ExtendDeadlineResponse { privacy_request: Some(convert::privacy_request(r)) }))
+    }
+
+    async fn list_audit_events(
+        &self,
+        request: Request<pb::ListAuditEventsRequest>,
+    ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
+        let req = request.into_inner();
+        let request_id = match req.request_id.as_str() {
+            "" => None,
+            raw => Some(RequestId::parse("request_id", raw)?),
+        };
+        let (events, next_page_token) =
+            self.workflow.audit_events(request_id, PageSize::parse(req.page_size, 100)?, &req.page_token).await?;
+        Ok(Response::new(pb::ListAuditEventsResponse {
+            audit_events: events.into_iter().map(convert::audit_event).collect(),
+            next_page_token,
+        }))
+    }
+
+    type WatchPrivacyRequestStream = ResponseStream<pb::WatchPrivacyRequestResponse>;
+
+    async fn watch_privacy_request(
+        &self,
+        request: Request<pb::WatchPrivacyRequestRequest>,
+    ) -> Result<Response<Self::WatchPrivacyRequestStream>, Status> {
+        let stream = self.workflow.watch(id(&request.get_ref().id)?).await?;
+        let stream = stream.map(|item| {
+            item.map(|(request, event)| pb::WatchPrivacyRequestResponse {
+                privacy_request: request.map(convert::privacy_request),
+                event: event.map(convert::audit_event),
+            })
+            .map_err(Status::from)
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    type DownloadExportStream = ResponseStream<pb::DownloadExportResponse>;
+
+    async fn download_export(
+        &self,
+        _request: Request<pb::DownloadExportRequest>,
+    ) -> Result<Response<Self::DownloadExportStream>, Status> {
+        // Said plainly rather than pretending: this version builds no export archives, so there
+        // is nothing to download. The export pipeline (issue #3) implements this.
+        Err(Status::unimplemented("this privacyd version does not build export archives yet"))
+    }
+}

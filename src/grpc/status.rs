@@ -1,0 +1,55 @@
+//! Domain errors as gRPC statuses: a code, a message that says what was wrong, and a
+//! `google.rpc.ErrorInfo` with a stable reason that programs can switch on.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::domain::Error;
+
+pub const DOMAIN: &str = "privacyd";
+
+pub fn status(code: Code, reason: &str, message: impl Into<String>, metadata: HashMap<String, String>) -> Status {
+    Status::with_error_details(code, message, ErrorDetails::with_error_info(reason, DOMAIN, metadata))
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Status {
+        let mut metadata = HashMap::new();
+        let (code, reason) = match &err {
+            Error::InvalidField { field, .. } => {
+                metadata.insert("field".to_owned(), (*field).to_owned());
+                (Code::InvalidArgument, "INVALID_FIELD")
+            }
+            Error::InvalidPageToken(_) => (Code::InvalidArgument, "INVALID_PAGE_TOKEN"),
+            Error::RequestIdReused(_) => (Code::InvalidArgument, "REQUEST_ID_REUSED"),
+            Error::NotFound(_) => (Code::NotFound, "NOT_FOUND"),
+            Error::DuplicateRequest { existing, .. } => {
+                metadata.insert("existing_id".to_owned(), existing.to_string());
+                (Code::AlreadyExists, "DUPLICATE_REQUEST")
+            }
+            Error::IllegalTransition { state, .. } => {
+                metadata.insert("state".to_owned(), format!("STATE_{state}"));
+                (Code::FailedPrecondition, "ILLEGAL_TRANSITION")
+            }
+            Error::DeadlineExtensionExceeded { .. } => (Code::FailedPrecondition, "DEADLINE_EXTENSION_EXCEEDED"),
+            Error::InvalidToken => (Code::PermissionDenied, "INVALID_TOKEN"),
+            Error::TokenExpired => (Code::FailedPrecondition, "TOKEN_EXPIRED"),
+            Error::TokenUsed(state) => {
+                metadata.insert("state".to_owned(), format!("STATE_{state}"));
+                (Code::FailedPrecondition, "TOKEN_USED")
+            }
+            Error::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable");
+                (Code::Unavailable, "UNAVAILABLE")
+            }
+            Error::Internal(detail) => {
+                // The detail is for the log; callers learn only that it was our fault.
+                tracing::error!(error = %detail, "internal error");
+                return status(Code::Internal, "INTERNAL", "internal error; see privacyd's log", metadata);
+            }
+        };
+        status(code, reason, err.to_string(), metadata)
+    }
+}

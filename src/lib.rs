@@ -1,0 +1,24 @@
+//! privacyd: handles data-subject requests (GDPR Art. 15 export, Art. 17 erasure) across the
+//! many services that hold an organisation's personal data.
+//!
+//! Layers, outside in: [`grpc`] and [`http`] parse the wire into [`domain`] values and call the
+//! [`workflow`]; the workflow runs domain rules inside [`store`] transactions and queues jobs
+//! that the [`executor`] runs (sending [`mail`] through [`notifications`]). [`startup`] wires
+//! it all from a [`config`].
+
+pub mod config;
+pub mod domain;
+pub mod executor;
+pub mod grpc;
+pub mod http;
+pub mod mail;
+pub mod notifications;
+pub mod page_token;
+pub mod proto;
+pub mod shutdown;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod templates;
+pub mod testing;
+pub mod workflow;

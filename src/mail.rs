@@ -1,0 +1,151 @@
+//! Sending email: through SMTP in production, or into an outbox folder of `.eml` files on a
+//! fresh machine, so privacyd runs with no mail server and an operator can still read every
+//! message it would have sent.
+
+use std::{path::PathBuf, time::Duration};
+
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart, SinglePart, header::{ContentTransferEncoding, ContentType}, Body},
+};
+
+use crate::templates::RenderedEmail;
+
+/// Why a send failed, and whether trying again may help.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Outbox(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Sends rendered emails. Cheap to clone.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: std::sync::Arc<Transport>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// SMTP when `smtp_url` is given (`smtp://host:port`, `smtp://host?tls=required` for
+    /// STARTTLS, `smtps://host` for implicit TLS, with optional `user:password@`), otherwise
+    /// the outbox folder.
+    pub fn new(smtp_url: Option<&str>, outbox: PathBuf, from: Mailbox) -> anyhow::Result<Self> {
+        let transport = match smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("--smtp-url is not a valid SMTP URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(30)))
+                    .build(),
+            ),
+            None => {
+                std::fs::create_dir_all(&outbox)
+                    .map_err(|e| anyhow::anyhow!("creating the outbox {}: {e}", outbox.display()))?;
+                Transport::Outbox(AsyncFileTransport::new(outbox))
+            }
+        };
+        Ok(Mailer { transport: std::sync::Arc::new(transport), from })
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match *self.transport {
+            Transport::Smtp(_) => "smtp",
+            Transport::Outbox(_) => "outbox",
+        }
+    }
+
+    pub async fn send(&self, to: Mailbox, email: &RenderedEmail) -> Result<(), SendError> {
+        let recipient = to.email.to_string();
+        self.deliver(to, email).await.map_err(|err| SendError {
+            // SMTP replies often quote the recipient; errors go to the audit log and the logs,
+            // which never hold personal data.
+            message: redact(&err.message, &recipient),
+            retryable: err.retryable,
+        })
+    }
+
+    async fn deliver(&self, to: Mailbox, email: &RenderedEmail) -> Result<(), SendError> {
+        let permanent = |message: String| SendError { message, retryable: false };
+        // 8bit keeps the text part readable as it is (links are not broken across
+        // quoted-printable soft line breaks), which matters to people reading `.eml` files and
+        // to scripts that take the link out of the outbox.
+        let text = eight_bit(&email.text).unwrap_or_else(|| Body::new(email.text.clone()));
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                    .singlepart(SinglePart::html(email.html.clone())),
+            )
+            .map_err(|e| permanent(format!("building the message: {e}")))?;
+        match &*self.transport {
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| SendError {
+                // A 5xx reply will get the same answer next time; connection failures and 4xx
+                // replies are worth retrying.
+                retryable: !e.is_permanent(),
+                message: format!("SMTP: {e}"),
+            }),
+            Transport::Outbox(outbox) => outbox
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError { message: format!("outbox: {e}"), retryable: true }),
+        }
+    }
+}
+
+/// The text as an 8bit body, if it is valid 8bit (RFC 6152: CRLF lines of at most 998 bytes,
+/// no NUL). lettre would pick quoted-printable for any line over 76 characters, which splits
+/// long links with soft line breaks.
+fn eight_bit(text: &str) -> Option<Body> {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let valid = !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() <= 998 && !line.contains('\r'));
+    valid.then(|| Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit))
+}
+
+/// `haystack` with every case-insensitive occurrence of `needle` replaced by "<recipient>".
+fn redact(haystack: &str, needle: &str) -> String {
+    if needle.is_empty() {
+        return haystack.to_owned();
+    }
+    let lower = haystack.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lower-casing may change byte lengths outside ASCII; fall back to a plain replace then.
+    if lower.len() != haystack.len() {
+        return haystack.replace(&needle, "<recipient>");
+    }
+    let mut out = String::with_capacity(haystack.len());
+    let mut rest = 0;
+    while let Some(found) = lower[rest..].find(&needle) {
+        let start = rest + found;
+        out.push_str(&haystack[rest..start]);
+        out.push_str("<recipient>");
+        rest = start + needle.len();
+    }
+    out.push_str(&haystack[rest..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_goes_out_as_8bit_with_crlf_unless_a_line_is_too_long() {
+        let body = super::eight_bit(&format!("a\nhttps://example.com/{}\n", "x".repeat(200))).unwrap();
+        assert_eq!(body.encoding(), lettre::message::header::ContentTransferEncoding::EightBit);
+        assert!(String::from_utf8(body.into_vec()).unwrap().starts_with("a\r\nhttps://"));
+        assert!(super::eight_bit(&"x".repeat(999)).is_none());
+    }
+
+    #[test]
+    fn redacts_the_recipient_in_any_case() {
+        let message = "550 5.1.1 <Jane@Example.com>: Recipient address rejected";
+        assert_eq!(super::redact(message, "jane@example.com"), "550 5.1.1 <<recipient>>: Recipient address rejected");
+    }
+}

@@ -1,0 +1,161 @@
+//! The email job: renders and sends one email about a request, and reports the outcome for
+//! the audit log. Runs on the executor, so sends survive restarts and are retried.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use lettre::message::Mailbox;
+use minijinja::context;
+
+use crate::{
+    domain::{Action, Actor, AuditEventType, EmailKind, Error, NewAuditEvent, PrivacyRequest, State, Timestamp},
+    executor::{JobError, JobHandler, JobOutcome},
+    mail::Mailer,
+    store::{Change, ClaimedJob, NewJob, Store},
+    templates::Templates,
+};
+
+/// What the email job needs besides the store.
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    /// Public base URL of privacyd's HTTP endpoint, for links.
+    pub public_url: String,
+    /// The organisation's name, for the emails.
+    pub organization: String,
+    /// How long a confirmation link works.
+    pub confirmation_ttl: chrono::Duration,
+    /// Where "the subject confirmed" emails go.
+    pub admin: Option<Mailbox>,
+}
+
+pub struct EmailJob {
+    store: Store,
+    mailer: Mailer,
+    templates: Templates,
+    settings: Arc<EmailSettings>,
+}
+
+impl EmailJob {
+    pub fn new(store: Store, mailer: Mailer, templates: Templates, settings: EmailSettings) -> Self {
+        EmailJob { store, mailer, templates, settings: Arc::new(settings) }
+    }
+
+    /// The recipient and the template context, or `None` when the email no longer makes sense
+    /// (a confirmation for a request that was cancelled meanwhile).
+    async fn prepare(&self, job: &ClaimedJob, kind: EmailKind) -> Result<Option<(Mailbox, minijinja::Value)>, Error> {
+        let subject_mailbox = |request: &PrivacyRequest| -> Result<Mailbox, Error> {
+            request
+                .subject
+                .email
+                .as_str()
+                .parse()
+                .map_err(|_| Error::Internal("stored subject email is not a mailbox".into()))
+        };
+        match kind {
+            EmailKind::ConfirmationRequest => {
+                // The token is made here, right before sending, and only its hash is written:
+                // a retry makes a new one, so no plaintext token is ever stored.
+                let ttl = self.settings.confirmation_ttl;
+                let (request, token) = self
+                    .store
+                    .modify(job.request_id, |request| {
+                        if request.state != State::Pending {
+                            return Ok(Change::new(None));
+                        }
+                        Ok(Change::new(Some(request.issue_token(ttl, chrono::Utc::now()))))
+                    })
+                    .await?;
+                let Some(token) = token else { return Ok(None) };
+                let url = format!(
+                    "{}/confirm?id={}&token={}",
+                    self.settings.public_url.trim_end_matches('/'),
+                    request.id,
+                    token.expose()
+                );
+                let ctx = context! {
+                    confirm_url => url,
+                    expire_time => request.token_expire_time.map(format_time),
+                    ..self.base_context(&request)
+                };
+                Ok(Some((subject_mailbox(&request)?, ctx)))
+            }
+            EmailKind::AdminConfirmed => {
+                let Some(admin) = self.settings.admin.clone() else { return Ok(None) };
+                let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
+                let ctx = context! { subject_email => request.subject.email.as_str(), ..self.base_context(&request) };
+                Ok(Some((admin, ctx)))
+            }
+            EmailKind::DeadlineExtended => {
+                let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
+                let ctx = context! {
+                    reason => request.deadline_extension_reason.clone().unwrap_or_default(),
+                    ..self.base_context(&request)
+                };
+                Ok(Some((subject_mailbox(&request)?, ctx)))
+            }
+        }
+    }
+
+    fn base_context(&self, request: &PrivacyRequest) -> minijinja::Value {
+        let (title, description) = match request.action {
+            Action::Export => ("Export of personal data", "a copy of the personal data we hold about you"),
+            Action::Erase => ("Erasure of personal data", "erasure of the personal data we hold about you"),
+        };
+        context! {
+            organization => self.settings.organization.clone(),
+            request_id => request.id.to_string(),
+            action_title => title,
+            action_description => description,
+            due_time => format_time(request.due_time),
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler for EmailJob {
+    async fn run(&self, job: &ClaimedJob) -> JobOutcome {
+        let Some(kind) = NewJob::email_kind(&job.payload) else {
+            return JobOutcome {
+                result: Err(JobError { message: "email job without an email kind".into(), retryable: false }),
+                events: Vec::new(),
+            };
+        };
+        let event = |event_type: AuditEventType, detail: String| {
+            NewAuditEvent::new(job.request_id, Actor::system("mailer"), event_type, chrono::Utc::now())
+                .with_email(kind)
+                .with_detail(detail)
+        };
+        let failure = |message: String, retryable: bool| {
+            let next = if job.will_retry(retryable) { "will retry" } else { "giving up" };
+            let detail = format!("attempt {} of {}: {message}; {next}", job.attempts, job.max_attempts);
+            JobOutcome {
+                result: Err(JobError { message, retryable }),
+                events: vec![event(AuditEventType::EmailFailed, detail)],
+            }
+        };
+        let (to, ctx) = match self.prepare(job, kind).await {
+            Ok(Some(prepared)) => prepared,
+            // Nothing to send any more; done, and nothing to audit.
+            Ok(None) => return JobOutcome { result: Ok(()), events: Vec::new() },
+            Err(err) => {
+                let retryable = matches!(err, Error::Unavailable(_));
+                return failure(err.to_string(), retryable);
+            }
+        };
+        let rendered = match self.templates.render_email(kind, &ctx) {
+            Ok(rendered) => rendered,
+            Err(err) => return failure(format!("rendering the {} template: {err}", kind.as_str()), false),
+        };
+        match self.mailer.send(to, &rendered).await {
+            Ok(()) => JobOutcome {
+                result: Ok(()),
+                events: vec![event(AuditEventType::EmailSent, format!("sent via {}", self.mailer.describe()))],
+            },
+            Err(err) => failure(err.message, err.retryable),
+        }
+    }
+}
+
+pub fn format_time(t: Timestamp) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}

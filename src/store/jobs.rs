@@ -1,0 +1,263 @@
+//! The durable job queue behind the executor. Jobs are rows; a replica claims a batch by
+//! leasing it (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so replicas never block on or
+//! double-claim each other's jobs), and a job whose lease lapses, because the replica running
+//! it died, becomes claimable again.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use uuid::Uuid;
+
+use super::{Dialect, Store, db_error, from_micros, micros, opt_from_micros, parse_column, requests::{append_event, parse_id}};
+use crate::domain::{DeliveryState, EmailDelivery, EmailKind, Error, NewAuditEvent, RequestId, Timestamp};
+
+/// What a job does. Stored as text; the executor has one handler per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// Send one email about a request; the payload names the [`EmailKind`].
+    Email,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Email => "EMAIL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "EMAIL" => Some(JobKind::Email),
+            _ => None,
+        }
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub request_id: RequestId,
+    /// Never personal data or secrets: the job's handler reads those from the request when it
+    /// runs.
+    pub payload: serde_json::Value,
+    pub max_attempts: i32,
+}
+
+impl NewJob {
+    pub fn email(request_id: RequestId, kind: EmailKind, max_attempts: i32) -> Self {
+        NewJob {
+            kind: JobKind::Email,
+            request_id,
+            payload: serde_json::json!({ "email": kind.as_str() }),
+            max_attempts,
+        }
+    }
+
+    pub fn email_kind(payload: &serde_json::Value) -> Option<EmailKind> {
+        payload.get("email")?.as_str().and_then(EmailKind::parse)
+    }
+}
+
+/// A job this replica has leased and must finish (or let the lease lapse).
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: String,
+    pub kind: JobKind,
+    pub request_id: RequestId,
+    pub payload: serde_json::Value,
+    /// Including this one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// How a job attempt ended, as the executor records it.
+#[derive(Debug, Clone)]
+pub enum JobRecord {
+    Done,
+    /// Try again at the given time.
+    Retry { error: String, run_at: Timestamp },
+    /// Give up.
+    Failed { error: String },
+}
+
+const QUEUED: &str = "QUEUED";
+const DONE: &str = "DONE";
+const FAILED: &str = "FAILED";
+
+impl Store {
+    pub(super) async fn enqueue(&self, tx: &mut Transaction<'static, Any>, job: &NewJob, now: Timestamp) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, request_id, payload, state, attempts, max_attempts, run_at, \
+             create_time) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)",
+        )
+        .bind(Uuid::now_v7().to_string())
+        .bind(job.kind.as_str())
+        .bind(job.request_id.to_string())
+        .bind(job.payload.to_string())
+        .bind(QUEUED)
+        .bind(job.max_attempts)
+        .bind(micros(now))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` due jobs to `owner` until `lease_until`.
+    pub async fn claim_jobs(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>, Error> {
+        let sql = match self.dialect {
+            Dialect::Sqlite => {
+                "UPDATE jobs SET lease_owner = $1, lease_expire_time = $2, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_at <= $3 \
+                 AND (lease_expire_time IS NULL OR lease_expire_time < $3) ORDER BY run_at LIMIT $4) \
+                 RETURNING id, kind, request_id, payload, attempts, max_attempts"
+            }
+            Dialect::Postgres => {
+                "UPDATE jobs SET lease_owner = $1, lease_expire_time = $2, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_at <= $3 \
+                 AND (lease_expire_time IS NULL OR lease_expire_time < $3) ORDER BY run_at LIMIT $4 \
+                 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, kind, request_id, payload, attempts, max_attempts"
+            }
+        };
+        let rows = sqlx::query(sql)
+            .bind(owner.to_owned())
+            .bind(micros(lease_until))
+            .bind(micros(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
+                let payload = serde_json::from_str(&text("payload")?)
+                    .map_err(|e| Error::Internal(format!("job payload is not JSON: {e}")))?;
+                Ok(ClaimedJob {
+                    id: text("id")?,
+                    kind: parse_column("kind", &text("kind")?, JobKind::parse)?,
+                    request_id: parse_id(&text("request_id")?)?,
+                    payload,
+                    attempts: row.try_get::<i64, _>("attempts").map_err(db_error)? as i32,
+                    max_attempts: row.try_get::<i64, _>("max_attempts").map_err(db_error)? as i32,
+                })
+            })
+            .collect()
+    }
+
+    /// Records how a job attempt ended, with the audit events its handler produced, in one
+    /// transaction. Only the lease holder may finish a job: a replica that lost its lease (it
+    /// stalled past it and another replica took over) changes nothing and gets `false`.
+    pub async fn finish_job(
+        &self,
+        job: &ClaimedJob,
+        owner: &str,
+        record: &JobRecord,
+        events: &[NewAuditEvent],
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        let (state, error, run_at, finish) = match record {
+            JobRecord::Done => (DONE, String::new(), None, Some(micros(now))),
+            JobRecord::Retry { error, run_at } => (QUEUED, error.clone(), Some(micros(*run_at)), None),
+            JobRecord::Failed { error } => (FAILED, error.clone(), None, Some(micros(now))),
+        };
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET state = $3, last_error = $4, run_at = COALESCE($5, run_at), finish_time = $6, \
+             lease_owner = NULL, lease_expire_time = NULL WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(job.id.clone())
+        .bind(owner.to_owned())
+        .bind(state)
+        .bind(error)
+        .bind(run_at)
+        .bind(finish)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if updated == 0 {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        // Touching the request serialises this with other changes to it, which keeps each
+        // request's audit events in commit order (watchers rely on that).
+        sqlx::query("UPDATE privacy_requests SET update_time = $2 WHERE id = $1")
+            .bind(job.request_id.to_string())
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        for event in events {
+            append_event(&mut tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        self.announce(job.request_id);
+        Ok(true)
+    }
+
+    /// Extends the lease of a job still running, so long jobs are not taken over.
+    pub async fn renew_lease(&self, job_id: &str, owner: &str, lease_until: Timestamp) -> Result<bool, Error> {
+        let updated = sqlx::query("UPDATE jobs SET lease_expire_time = $3 WHERE id = $1 AND lease_owner = $2")
+            .bind(job_id.to_owned())
+            .bind(owner.to_owned())
+            .bind(micros(lease_until))
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// The email jobs of each of `ids`, oldest first.
+    pub(super) async fn email_deliveries(&self, ids: &[RequestId]) -> Result<HashMap<RequestId, Vec<EmailDelivery>>, Error> {
+        let mut out: HashMap<RequestId, Vec<EmailDelivery>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        // Only placeholders are generated; every value is bound.
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT request_id, payload, state, attempts, last_error, create_time, finish_time, run_at \
+             FROM jobs WHERE kind = 'EMAIL' AND request_id IN ({}) ORDER BY create_time, id",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        for row in rows {
+            let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
+            let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
+            let payload: serde_json::Value = serde_json::from_str(&text("payload")?)
+                .map_err(|e| Error::Internal(format!("job payload is not JSON: {e}")))?;
+            let kind = NewJob::email_kind(&payload)
+                .ok_or_else(|| Error::Internal("email job without an email kind".into()))?;
+            let attempts = int("attempts")? as i32;
+            let state = match text("state")?.as_str() {
+                DONE => DeliveryState::Sent,
+                FAILED => DeliveryState::Failed,
+                _ => DeliveryState::Pending,
+            };
+            let finish_time = opt_from_micros(row.try_get::<Option<i64>, _>("finish_time").map_err(db_error)?);
+            out.entry(parse_id(&text("request_id")?)?).or_default().push(EmailDelivery {
+                kind,
+                state,
+                attempts,
+                last_error: text("last_error")?,
+                create_time: from_micros(int("create_time")?),
+                send_time: if state == DeliveryState::Sent { finish_time } else { None },
+                next_attempt_time: (state == DeliveryState::Pending && attempts > 0).then(|| from_micros(int("run_at").unwrap_or_default())),
+            });
+        }
+        Ok(out)
+    }
+}

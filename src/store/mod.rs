@@ -1,0 +1,185 @@
+//! Persistence. One `Store` serves SQLite (the embedded default) and PostgreSQL (production)
+//! through sqlx's `Any` driver: the SQL is written once, in the common subset of the two
+//! dialects, and [`Dialect`] covers the few places they differ (DDL, row locks).
+
+mod audit;
+mod jobs;
+mod requests;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    Any, AnyPool, Transaction,
+    any::AnyPoolOptions,
+    migrate::{Migration, MigrationType, Migrator},
+};
+use tokio::sync::broadcast;
+
+use crate::domain::{Error, RequestId, Timestamp};
+
+pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
+pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    /// Reads, and on PostgreSQL writes too.
+    pool: AnyPool,
+    /// Writes. On SQLite a single connection: SQLite has one writer at a time anyway, and
+    /// queueing writers here avoids `SQLITE_BUSY` from transactions racing to upgrade their
+    /// locks. On PostgreSQL the same pool as `pool`.
+    writer: AnyPool,
+    dialect: Dialect,
+    /// Every committed change to a request is announced here, so watchers on this replica
+    /// wake at once (watchers also poll, for changes made by other replicas).
+    changes: broadcast::Sender<RequestId>,
+}
+
+impl Store {
+    /// Connects, and brings the schema up to date. `url` is `sqlite://path` or
+    /// `postgres://...`.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            anyhow::bail!("database URL must start with sqlite: or postgres:");
+        };
+        let (pool, writer) = match dialect {
+            Dialect::Sqlite => {
+                // Create the file on first start; the URL may already carry options.
+                let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+                let options = || {
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(|conn, _meta| {
+                            Box::pin(async move {
+                                // WAL lets readers run beside the writer; NORMAL sync is durable
+                                // across application crashes (the WAL is fsynced at checkpoints).
+                                sqlx::raw_sql(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                )
+                                .execute(conn)
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                };
+                let writer = options().max_connections(1).connect(&url).await?;
+                let pool = options().max_connections(max_connections.max(2)).connect(&url).await?;
+                (pool, writer)
+            }
+            Dialect::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        let store = Store { pool, writer, dialect, changes: broadcast::channel(1024).0 };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let sql = match self.dialect {
+            Dialect::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
+            Dialect::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
+        };
+        // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting
+        // together apply each migration once.
+        let migrator = Migrator::with_migrations(vec![Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            sqlx::SqlSafeStr::into_sql_str(sql),
+            false,
+        )]);
+        migrator.run(&self.writer).await?;
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Subscribes to the ids of requests that change on this replica.
+    pub fn subscribe(&self) -> broadcast::Receiver<RequestId> {
+        self.changes.subscribe()
+    }
+
+    fn announce(&self, id: RequestId) {
+        // No receivers is normal: nobody is watching.
+        let _ = self.changes.send(id);
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>, Error> {
+        self.writer.begin().await.map_err(db_error)
+    }
+
+    /// Closes the pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+
+    /// Cheap round trip, for readiness.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db_error)
+    }
+}
+
+/// Maps a database error to the domain: connection trouble is UNAVAILABLE (retryable), the
+/// rest is internal. Never includes bound values, which may be personal data.
+pub(crate) fn db_error(err: sqlx::Error) -> Error {
+    match &err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            Error::Unavailable(err.to_string())
+        }
+        _ => Error::Internal(format!("database: {err}")),
+    }
+}
+
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+pub(crate) fn from_micros(v: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp_micros(v).unwrap_or_default()
+}
+
+pub(crate) fn opt_from_micros(v: Option<i64>) -> Option<Timestamp> {
+    v.map(from_micros)
+}
+
+/// Decodes a text column into a domain enum, failing loudly on values no version of privacyd
+/// writes (a corrupted or hand-edited row).
+pub(crate) fn parse_column<T>(column: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, Error> {
+    parse(raw).ok_or_else(|| Error::Internal(format!("unexpected value {raw:?} in column {column}")))
+}
+
+impl FromStr for Dialect {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sqlite" => Ok(Dialect::Sqlite),
+            "postgres" => Ok(Dialect::Postgres),
+            other => anyhow::bail!("unknown database backend {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,373 @@
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use super::{
+    NewJob, Store, db_error, from_micros, is_unique_violation, micros, opt_from_micros, parse_column,
+};
+use crate::domain::{
+    Action, Actor, AuditEventType, Error, IdempotencyKey, NewAuditEvent, PrivacyRequest, RequestId,
+    State, Subject, SubjectEmail, Timestamp, TokenHash, UserId,
+};
+
+macro_rules! request_columns {
+    () => {
+        "id, action, subject_email, subject_user_id, state, state_reason, create_time, \
+         update_time, confirm_time, complete_time, due_time, deadline_extension_days, \
+         deadline_extension_reason, token_hash, token_expire_time, token_used_time"
+    };
+}
+
+/// The states that make a request "unfinished"; must match the partial unique index
+/// `privacy_requests_one_open` in the migrations.
+macro_rules! open_states {
+    () => {
+        "('PENDING', 'CONFIRMED', 'PROCESSING', 'FAILED')"
+    };
+}
+
+/// What a create did.
+#[derive(Debug)]
+pub enum CreateOutcome {
+    Created(PrivacyRequest),
+    /// The `request_id` was seen before with the same request: this is the request it made.
+    Replayed(PrivacyRequest),
+}
+
+/// Filters for listing requests.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub action: Option<Action>,
+    pub state: Option<State>,
+    /// Compared with the stored lower-cased key.
+    pub subject_email_key: Option<String>,
+}
+
+/// Keyset position: the last request of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCursor {
+    pub create_time: i64,
+    pub id: RequestId,
+}
+
+/// What a modification wants written beside the request itself.
+pub struct Change<T> {
+    pub events: Vec<NewAuditEvent>,
+    pub jobs: Vec<NewJob>,
+    pub output: T,
+}
+
+impl<T> Change<T> {
+    pub fn new(output: T) -> Self {
+        Change { events: Vec::new(), jobs: Vec::new(), output }
+    }
+
+    pub fn event(mut self, event: NewAuditEvent) -> Self {
+        self.events.push(event);
+        self
+    }
+
+    pub fn job(mut self, job: NewJob) -> Self {
+        self.jobs.push(job);
+        self
+    }
+}
+
+impl Store {
+    /// Inserts a new request with its creation event and first jobs, atomically. Enforces
+    /// "one unfinished request per subject and action" and AIP-155 idempotency through unique
+    /// indexes, so concurrent creates on several replicas are safe.
+    pub async fn create_request(
+        &self,
+        request: &PrivacyRequest,
+        event: &NewAuditEvent,
+        jobs: &[NewJob],
+        idempotency: Option<(&IdempotencyKey, &str)>,
+    ) -> Result<CreateOutcome, Error> {
+        if let Some((key, digest)) = idempotency
+            && let Some(existing) = self.replay(key, digest).await?
+        {
+            return Ok(CreateOutcome::Replayed(existing));
+        }
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO privacy_requests (",
+            request_columns!(),
+            ", subject_email_key, idempotency_key, idempotency_digest) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ))
+        .bind(request.id.to_string())
+        .bind(request.action.as_str())
+        .bind(request.subject.email.as_str())
+        .bind(request.subject.user_id.as_ref().map(|u| u.as_str().to_owned()))
+        .bind(request.state.as_str())
+        .bind(request.state_reason.clone())
+        .bind(micros(request.create_time))
+        .bind(micros(request.update_time))
+        .bind(request.confirm_time.map(micros))
+        .bind(request.complete_time.map(micros))
+        .bind(micros(request.due_time))
+        .bind(request.deadline_extension_days)
+        .bind(request.deadline_extension_reason.clone())
+        .bind(request.token_hash.map(|h| h.to_hex()))
+        .bind(request.token_expire_time.map(micros))
+        .bind(request.token_used_time.map(micros))
+        .bind(request.subject.email.key())
+        .bind(idempotency.map(|(k, _)| k.as_str().to_owned()))
+        .bind(idempotency.map(|(_, d)| d.to_owned()))
+        .execute(&mut *tx)
+        .await;
+        if let Err(err) = inserted {
+            if !is_unique_violation(&err) {
+                return Err(db_error(err));
+            }
+            tx.rollback().await.map_err(db_error)?;
+            // Either a concurrent create with the same request_id won the race, or the
+            // subject has an unfinished request of this action.
+            if let Some((key, digest)) = idempotency
+                && let Some(existing) = self.replay(key, digest).await?
+            {
+                return Ok(CreateOutcome::Replayed(existing));
+            }
+            let existing = self.find_open(&request.subject.email, request.action).await?;
+            return Err(match existing {
+                Some(existing) => Error::DuplicateRequest { existing, action: request.action },
+                None => Error::Unavailable("a concurrent change conflicted; retry".into()),
+            });
+        }
+        append_event(&mut tx, event).await?;
+        for job in jobs {
+            self.enqueue(&mut tx, job, request.create_time).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        self.announce(request.id);
+        let created = self.get_request(request.id).await?.ok_or_else(|| Error::Internal("created request vanished".into()))?;
+        Ok(CreateOutcome::Created(created))
+    }
+
+    async fn replay(&self, key: &IdempotencyKey, digest: &str) -> Result<Option<PrivacyRequest>, Error> {
+        let row = sqlx::query("SELECT id, idempotency_digest FROM privacy_requests WHERE idempotency_key = $1")
+            .bind(key.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: Option<String> = row.try_get("idempotency_digest").map_err(db_error)?;
+        if stored.as_deref() != Some(digest) {
+            return Err(Error::RequestIdReused(key.as_str().to_owned()));
+        }
+        let id: String = row.try_get("id").map_err(db_error)?;
+        self.get_request(parse_id(&id)?).await
+    }
+
+    async fn find_open(&self, email: &SubjectEmail, action: Action) -> Result<Option<RequestId>, Error> {
+        let id: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT id FROM privacy_requests WHERE subject_email_key = $1 AND action = $2 AND state IN ",
+            open_states!()
+        ))
+        .bind(email.key())
+        .bind(action.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        id.as_deref().map(parse_id).transpose()
+    }
+
+    /// One request, with its email deliveries.
+    pub async fn get_request(&self, id: RequestId) -> Result<Option<PrivacyRequest>, Error> {
+        let row = sqlx::query(concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut request = request_from_row(&row)?;
+        request.emails = self.email_deliveries(&[id]).await?.remove(&id).unwrap_or_default();
+        Ok(Some(request))
+    }
+
+    /// Up to `limit` requests after `cursor`, newest first.
+    pub async fn list_requests(
+        &self,
+        filter: &ListFilter,
+        cursor: Option<RequestCursor>,
+        limit: u32,
+    ) -> Result<Vec<PrivacyRequest>, Error> {
+        // NULL parameters switch a filter off, which keeps this one static statement.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            request_columns!(),
+            " FROM privacy_requests \
+             WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR state = $2) \
+             AND ($3 IS NULL OR subject_email_key = $3) \
+             AND ($4 IS NULL OR create_time < $4 OR (create_time = $4 AND id < $5)) \
+             ORDER BY create_time DESC, id DESC LIMIT $6"
+        ))
+        .bind(filter.action.map(|a| a.as_str().to_owned()))
+        .bind(filter.state.map(|s| s.as_str().to_owned()))
+        .bind(filter.subject_email_key.clone())
+        .bind(cursor.map(|c| c.create_time))
+        .bind(cursor.map(|c| c.id.to_string()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut requests = rows.iter().map(request_from_row).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<RequestId> = requests.iter().map(|r| r.id).collect();
+        let mut emails = self.email_deliveries(&ids).await?;
+        for request in &mut requests {
+            request.emails = emails.remove(&request.id).unwrap_or_default();
+        }
+        Ok(requests)
+    }
+
+    /// Reads a request under a write lock, lets `f` change it (in the domain), and writes the
+    /// request, the events and the jobs `f` asks for in one transaction. If `f` fails nothing
+    /// is written.
+    pub async fn modify<T>(
+        &self,
+        id: RequestId,
+        f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
+    ) -> Result<(PrivacyRequest, T), Error> {
+        let mut tx = self.begin_write().await?;
+        let select = match self.dialect {
+            super::Dialect::Sqlite => concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1"),
+            super::Dialect::Postgres => {
+                concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1 FOR UPDATE")
+            }
+        };
+        let row = sqlx::query(select)
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let mut request = request_from_row(&row)?;
+        let change = f(&mut request)?;
+        sqlx::query(
+            "UPDATE privacy_requests SET state = $2, state_reason = $3, update_time = $4, \
+             confirm_time = $5, complete_time = $6, due_time = $7, deadline_extension_days = $8, \
+             deadline_extension_reason = $9, token_hash = $10, token_expire_time = $11, \
+             token_used_time = $12 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(request.state.as_str())
+        .bind(request.state_reason.clone())
+        .bind(micros(request.update_time))
+        .bind(request.confirm_time.map(micros))
+        .bind(request.complete_time.map(micros))
+        .bind(micros(request.due_time))
+        .bind(request.deadline_extension_days)
+        .bind(request.deadline_extension_reason.clone())
+        .bind(request.token_hash.map(|h| h.to_hex()))
+        .bind(request.token_expire_time.map(micros))
+        .bind(request.token_used_time.map(micros))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        for event in &change.events {
+            append_event(&mut tx, event).await?;
+        }
+        for job in &change.jobs {
+            self.enqueue(&mut tx, job, request.update_time).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        self.announce(id);
+        request.emails = self.email_deliveries(&[id]).await?.remove(&id).unwrap_or_default();
+        Ok((request, change.output))
+    }
+
+    /// Deletes a finished request and its personal data; its audit events stay, and a DELETED
+    /// event is added.
+    pub async fn delete_request(&self, id: RequestId, actor: Actor, now: Timestamp) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM privacy_requests WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let state = parse_column("state", &state.ok_or_else(|| Error::NotFound(id.to_string()))?, State::parse)?;
+        if !state.is_deletable() {
+            return Err(Error::IllegalTransition { state, attempted: "delete" });
+        }
+        sqlx::query("DELETE FROM privacy_requests WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let event = NewAuditEvent::new(id, actor, AuditEventType::Deleted, now).with_states(Some(state), None);
+        append_event(&mut tx, &event).await?;
+        tx.commit().await.map_err(db_error)?;
+        self.announce(id);
+        Ok(())
+    }
+
+    /// PENDING requests whose confirmation token expired at or before `now`.
+    pub async fn pending_expired(&self, now: Timestamp, limit: u32) -> Result<Vec<RequestId>, Error> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM privacy_requests WHERE state = 'PENDING' AND token_expire_time <= $1 \
+             ORDER BY token_expire_time LIMIT $2",
+        )
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        ids.iter().map(|id| parse_id(id)).collect()
+    }
+}
+
+pub(super) async fn append_event(tx: &mut Transaction<'static, Any>, event: &NewAuditEvent) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (request_id, time, actor_kind, actor_id, type, from_state, to_state, \
+         detail, email_kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(event.request_id.to_string())
+    .bind(micros(event.time))
+    .bind(event.actor.kind_str())
+    .bind(event.actor.id_str().to_owned())
+    .bind(event.event_type.as_str())
+    .bind(event.from_state.map(|s| s.as_str().to_owned()))
+    .bind(event.to_state.map(|s| s.as_str().to_owned()))
+    .bind(event.detail.clone())
+    .bind(event.email_kind.map(|k| k.as_str().to_owned()))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub(super) fn parse_id(raw: &str) -> Result<RequestId, Error> {
+    RequestId::parse("id", raw).map_err(|_| Error::Internal(format!("unexpected request id {raw:?} in database")))
+}
+
+fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
+    let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
+    let opt_text = |name: &str| row.try_get::<Option<String>, _>(name).map_err(db_error);
+    let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
+    let opt_int = |name: &str| row.try_get::<Option<i64>, _>(name).map_err(db_error);
+
+    let email = SubjectEmail::parse(&text("subject_email")?)
+        .map_err(|_| Error::Internal("stored subject email no longer parses".into()))?;
+    let user_id = UserId::parse_optional(&opt_text("subject_user_id")?.unwrap_or_default())
+        .map_err(|_| Error::Internal("stored user id no longer parses".into()))?;
+    let token_hash = opt_text("token_hash")?
+        .map(|h| TokenHash::from_hex(&h).ok_or_else(|| Error::Internal("malformed token hash".into())))
+        .transpose()?;
+    Ok(PrivacyRequest {
+        id: parse_id(&text("id")?)?,
+        action: parse_column("action", &text("action")?, Action::parse)?,
+        subject: Subject { email, user_id },
+        state: parse_column("state", &text("state")?, State::parse)?,
+        state_reason: opt_text("state_reason")?,
+        create_time: from_micros(int("create_time")?),
+        update_time: from_micros(int("update_time")?),
+        confirm_time: opt_from_micros(opt_int("confirm_time")?),
+        complete_time: opt_from_micros(opt_int("complete_time")?),
+        due_time: from_micros(int("due_time")?),
+        deadline_extension_days: int("deadline_extension_days")? as i32,
+        deadline_extension_reason: opt_text("deadline_extension_reason")?,
+        token_hash,
+        token_expire_time: opt_from_micros(opt_int("token_expire_time")?),
+        token_used_time: opt_from_micros(opt_int("token_used_time")?),
+        emails: Vec::new(),
+    })
+}

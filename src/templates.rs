@@ -1,0 +1,113 @@
+//! Email and page templates. The defaults are compiled in; an operator can replace any of
+//! them by putting a file of the same name in `--template-dir`. Templates whose name ends in
+//! `.html` are auto-escaped, so text from a request can never become markup.
+
+use std::{path::PathBuf, sync::Arc};
+
+use minijinja::{Environment, Value};
+
+use crate::domain::EmailKind;
+
+const DEFAULTS: &[(&str, &str)] = &[
+    ("email/confirmation_request.subject.txt", include_str!("../templates/email/confirmation_request.subject.txt")),
+    ("email/confirmation_request.txt", include_str!("../templates/email/confirmation_request.txt")),
+    ("email/confirmation_request.html", include_str!("../templates/email/confirmation_request.html")),
+    ("email/admin_confirmed.subject.txt", include_str!("../templates/email/admin_confirmed.subject.txt")),
+    ("email/admin_confirmed.txt", include_str!("../templates/email/admin_confirmed.txt")),
+    ("email/admin_confirmed.html", include_str!("../templates/email/admin_confirmed.html")),
+    ("email/deadline_extended.subject.txt", include_str!("../templates/email/deadline_extended.subject.txt")),
+    ("email/deadline_extended.txt", include_str!("../templates/email/deadline_extended.txt")),
+    ("email/deadline_extended.html", include_str!("../templates/email/deadline_extended.html")),
+    ("pages/confirm.html", include_str!("../templates/pages/confirm.html")),
+];
+
+/// A rendered email.
+#[derive(Debug, Clone)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The template set. Cheap to clone.
+#[derive(Clone)]
+pub struct Templates {
+    env: Arc<Environment<'static>>,
+}
+
+impl Templates {
+    /// Loads the templates, preferring files in `override_dir`, and checks that every one of
+    /// them compiles, so a broken operator template stops start-up instead of an email.
+    pub fn load(override_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let mut env = Environment::new();
+        env.set_loader(move |name| {
+            if let Some(dir) = &override_dir {
+                let path = dir.join(name);
+                if path.is_file() {
+                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("reading {}: {e}", path.display()))
+                    });
+                }
+            }
+            Ok(DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, body)| (*body).to_owned()))
+        });
+        for (name, _) in DEFAULTS {
+            env.get_template(name).map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
+        }
+        Ok(Templates { env: Arc::new(env) })
+    }
+
+    pub fn render_email(&self, kind: EmailKind, context: &Value) -> Result<RenderedEmail, minijinja::Error> {
+        let render = |part: &str| self.env.get_template(&format!("email/{}.{part}", kind.as_str()))?.render(context);
+        Ok(RenderedEmail {
+            // A subject is one line, whatever the template does with whitespace.
+            subject: render("subject.txt")?.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: render("txt")?,
+            html: render("html")?,
+        })
+    }
+
+    pub fn render_page(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(&format!("pages/{name}"))?.render(context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let templates = Templates::load(None).unwrap();
+        let ctx = minijinja::context! {
+            organization => "<script>alert(1)</script>",
+            action_title => "Export", action_description => "a copy", request_id => "r",
+            due_time => "d", reason => "r", subject_email => "s", confirm_url => "u", expire_time => "e",
+        };
+        let email = templates.render_email(EmailKind::ConfirmationRequest, &ctx).unwrap();
+        assert!(!email.html.contains("<script>"));
+        assert!(email.html.contains("&lt;script&gt;"));
+        assert!(email.text.contains("<script>"));
+        assert!(!email.subject.contains('\n'));
+    }
+
+    #[test]
+    fn operator_templates_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("email")).unwrap();
+        std::fs::write(dir.path().join("email/deadline_extended.subject.txt"), "Custom {{ organization }}").unwrap();
+        let templates = Templates::load(Some(dir.path().to_owned())).unwrap();
+        let email = templates
+            .render_email(EmailKind::DeadlineExtended, &minijinja::context! { organization => "Acme" })
+            .unwrap();
+        assert_eq!(email.subject, "Custom Acme");
+    }
+
+    #[test]
+    fn a_broken_operator_template_stops_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pages")).unwrap();
+        std::fs::write(dir.path().join("pages/confirm.html"), "{% if %}").unwrap();
+        assert!(Templates::load(Some(dir.path().to_owned())).is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! A throwaway PostgreSQL server, for the test suite and the benchmark: Debian's PostgreSQL
+//! binaries, a fresh cluster in a temporary folder, a free port on loopback. Nothing here is
+//! used by the server itself.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::Command,
+};
+
+use anyhow::{Context, bail};
+
+/// A running PostgreSQL cluster, stopped and removed on drop.
+pub struct ThrowawayPostgres {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+    stopped: bool,
+}
+
+impl ThrowawayPostgres {
+    /// Starts a cluster. `fsync` off makes it fast and is only for tests; benchmarks that claim
+    /// production figures pass `true`.
+    pub fn start(fsync: bool) -> anyhow::Result<Self> {
+        let bin = find_bin_dir()?;
+        let dir = std::env::temp_dir().join(format!("privacyd-pg-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir)?;
+        // initdb refuses to run as root; Debian's package made a `postgres` user for this.
+        let as_postgres_user = is_root();
+        if as_postgres_user {
+            run(Command::new("chown").arg("postgres").arg(&dir))?;
+        }
+        let port = free_port()?;
+        let pg = ThrowawayPostgres { bin, dir, port, as_postgres_user, stopped: false };
+        let data = pg.dir.join("data");
+        run(pg.command("initdb").arg("-D").arg(&data).args(["-A", "trust", "-U", "postgres", "--no-sync"]))
+            .context("initdb")?;
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=200",
+            pg.dir.display(),
+            if fsync { "on" } else { "off" },
+        );
+        // -w: pg_ctl itself polls until the server accepts connections.
+        run(pg.command("pg_ctl").arg("-D").arg(&data).arg("-l").arg(pg.dir.join("log")).args(["-w", "-o", &options, "start"]))
+            .with_context(|| format!("pg_ctl start (log: {})", pg.dir.join("log").display()))?;
+        Ok(pg)
+    }
+
+    /// The superuser URL of the `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let path = self.bin.join(tool);
+        if self.as_postgres_user {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    /// Keeps the server running after this value is gone, until the current process exits;
+    /// for test binaries, whose statics are never dropped.
+    pub fn stop_when_process_exits(mut self) -> String {
+        let url = self.url();
+        let stop = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {prefix}{bin}/pg_ctl -D {dir}/data -m immediate stop >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            prefix = if self.as_postgres_user { "runuser -u postgres -- " } else { "" },
+            bin = self.bin.display(),
+            dir = self.dir.display(),
+        );
+        let _ = Command::new("sh").arg("-c").arg(stop).spawn();
+        self.stopped = true;
+        url
+    }
+}
+
+impl Drop for ThrowawayPostgres {
+    fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        let data = self.dir.join("data");
+        let _ = self.command("pg_ctl").arg("-D").arg(&data).args(["-m", "immediate", "stop"]).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn find_bin_dir() -> anyhow::Result<PathBuf> {
+    if let Ok(dir) = std::env::var("PRIVACYD_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .context("PostgreSQL is not installed (no /usr/lib/postgresql); apt-get install postgresql")?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().context("no PostgreSQL version with initdb under /usr/lib/postgresql")
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+/// A port nobody is listening on right now.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn run(command: &mut Command) -> anyhow::Result<()> {
+    let output = command.output().with_context(|| format!("running {:?}", command.get_program()))?;
+    if !output.status.success() {
+        bail!(
+            "{:?} failed: {}{}",
+            command.get_program(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+

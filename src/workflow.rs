@@ -1,0 +1,335 @@
+//! The request workflow: each public operation on privacy requests, as the gRPC and HTTP
+//! layers call it. It turns validated input into domain calls and store transactions, and
+//! decides which emails go out; it knows nothing of transports.
+
+use std::{sync::Arc, time::Duration};
+
+use sha2::{Digest, Sha256};
+use tokio::sync::{Notify, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::{
+    domain::{
+        Action, Actor, AuditEvent, ConfirmOutcome, EmailKind, Error, IdempotencyKey, PageSize, PrivacyRequest,
+        Reason, RequestId, SecretToken, State, Subject, Transition,
+    },
+    page_token,
+    shutdown::Shutdown,
+    store::{Change, CreateOutcome, ListFilter, NewJob, RequestCursor, Store},
+};
+
+/// Settings the workflow needs.
+#[derive(Debug, Clone)]
+pub struct WorkflowSettings {
+    /// How many times an email is tried before it is marked failed.
+    pub mail_max_attempts: i32,
+    /// Whether an admin address is configured for "the subject confirmed" emails.
+    pub notify_admin: bool,
+    /// How often a watch looks for changes made by other replicas.
+    pub watch_poll: Duration,
+}
+
+/// A create request, validated.
+#[derive(Debug, Clone)]
+pub struct CreateInput {
+    pub subject: Subject,
+    pub action: Action,
+    pub send_confirmation: bool,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// One message of a watch: the request after an event (no event for the first message), or
+/// `None` for the request once it has been deleted.
+pub type WatchItem = Result<(Option<PrivacyRequest>, Option<AuditEvent>), Error>;
+
+#[derive(Clone)]
+pub struct Workflow {
+    store: Store,
+    settings: Arc<WorkflowSettings>,
+    executor: Arc<Notify>,
+    shutdown: Shutdown,
+}
+
+impl Workflow {
+    pub fn new(store: Store, settings: WorkflowSettings, executor: Arc<Notify>, shutdown: Shutdown) -> Self {
+        Workflow { store, settings: Arc::new(settings), executor, shutdown }
+    }
+
+    fn email(&self, request: &PrivacyRequest, kind: EmailKind) -> NewJob {
+        NewJob::email(request.id, kind, self.settings.mail_max_attempts)
+    }
+
+    pub async fn create(&self, actor: Actor, input: CreateInput) -> Result<PrivacyRequest, Error> {
+        let now = chrono::Utc::now();
+        let (request, event) = PrivacyRequest::new(input.subject.clone(), input.action, input.send_confirmation, actor, now);
+        let jobs: Vec<NewJob> = if input.send_confirmation {
+            vec![self.email(&request, EmailKind::ConfirmationRequest)]
+        } else {
+            Vec::new()
+        };
+        let digest = create_digest(&input);
+        let idempotency = input.idempotency_key.as_ref().map(|k| (k, digest.as_str()));
+        match self.store.create_request(&request, &event, &jobs, idempotency).await? {
+            CreateOutcome::Created(created) => {
+                self.executor.notify_one();
+                Ok(created)
+            }
+            CreateOutcome::Replayed(existing) => Ok(existing),
+        }
+    }
+
+    pub async fn get(&self, id: RequestId) -> Result<PrivacyRequest, Error> {
+        self.store.get_request(id).await?.ok_or_else(|| Error::NotFound(id.to_string()))
+    }
+
+    /// A page of requests, newest first, and the token for the next page (empty at the end).
+    pub async fn list(
+        &self,
+        filter: ListFilter,
+        page_size: PageSize,
+        page_token: &str,
+    ) -> Result<(Vec<PrivacyRequest>, String), Error> {
+        let digest = page_token::filter_digest(&[
+            filter.action.map(Action::as_str).unwrap_or(""),
+            filter.state.map(State::as_str).unwrap_or(""),
+            filter.subject_email_key.as_deref().unwrap_or(""),
+        ]);
+        let cursor = page_token::decode::<(i64, String)>(page_token, &digest)?
+            .map(|(create_time, id)| {
+                RequestId::parse("page_token", &id)
+                    .map(|id| RequestCursor { create_time, id })
+                    .map_err(|_| Error::InvalidPageToken("it is not a token this server issued"))
+            })
+            .transpose()?;
+        // One extra row says whether there is a next page without a second query.
+        let mut requests = self.store.list_requests(&filter, cursor, page_size.get() + 1).await?;
+        let next = if requests.len() > page_size.get() as usize {
+            requests.truncate(page_size.get() as usize);
+            let last = requests.last().expect("page is not empty");
+            page_token::encode(&(last.create_time.timestamp_micros(), last.id.to_string()), &digest)
+        } else {
+            String::new()
+        };
+        Ok((requests, next))
+    }
+
+    /// The subject confirms with the emailed token.
+    pub async fn confirm(&self, id: RequestId, token: &str) -> Result<PrivacyRequest, Error> {
+        let token = SecretToken::from_presented(token).ok_or(Error::InvalidToken)?;
+        let notify_admin = self.settings.notify_admin;
+        let result = self
+            .store
+            .modify(id, |request| {
+                let now = chrono::Utc::now();
+                match request.confirm_with(&token, now) {
+                    ConfirmOutcome::Confirmed(event) => {
+                        let mut change = Change::new(Ok(())).event(event);
+                        if notify_admin {
+                            change = change.job(self.email(request, EmailKind::AdminConfirmed));
+                        }
+                        Ok(change)
+                    }
+                    // Record the expiry, then tell the caller.
+                    ConfirmOutcome::Expired(event) => Ok(Change::new(Err(Error::TokenExpired)).event(event)),
+                    ConfirmOutcome::Rejected(err) => Err(err),
+                }
+            })
+            .await;
+        match result {
+            Ok((request, Ok(()))) => {
+                self.executor.notify_one();
+                Ok(request)
+            }
+            Ok((_, Err(err))) => Err(err),
+            // The public endpoint does not say whether an id exists.
+            Err(Error::NotFound(_)) => Err(Error::InvalidToken),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Emails a new confirmation link; the old one stops working at once.
+    pub async fn resend_confirmation(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
+        let (request, ()) = self
+            .store
+            .modify(id, |request| {
+                if request.state != State::Pending {
+                    return Err(Error::IllegalTransition { state: request.state, attempted: "resend the confirmation of" });
+                }
+                let now = chrono::Utc::now();
+                request.token_hash = None;
+                request.token_expire_time = None;
+                request.update_time = now;
+                let event = crate::domain::NewAuditEvent::new(
+                    request.id,
+                    actor,
+                    crate::domain::AuditEventType::ConfirmationResent,
+                    now,
+                )
+                .with_email(EmailKind::ConfirmationRequest);
+                Ok(Change::new(()).event(event).job(self.email(request, EmailKind::ConfirmationRequest)))
+            })
+            .await?;
+        self.executor.notify_one();
+        Ok(request)
+    }
+
+    /// Process, complete, deny or cancel.
+    pub async fn transition(
+        &self,
+        actor: Actor,
+        id: RequestId,
+        transition: Transition,
+        reason: Option<Reason>,
+    ) -> Result<PrivacyRequest, Error> {
+        let (request, ()) = self
+            .store
+            .modify(id, |request| {
+                let event = request.apply(transition, actor, reason.as_ref(), chrono::Utc::now())?;
+                Ok(Change::new(()).event(event))
+            })
+            .await?;
+        Ok(request)
+    }
+
+    pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
+        self.store.delete_request(id, actor, chrono::Utc::now()).await
+    }
+
+    pub async fn extend_deadline(
+        &self,
+        actor: Actor,
+        id: RequestId,
+        days: i32,
+        reason: Reason,
+    ) -> Result<PrivacyRequest, Error> {
+        let (request, ()) = self
+            .store
+            .modify(id, |request| {
+                let event = request.extend_deadline(days, &reason, actor, chrono::Utc::now())?;
+                Ok(Change::new(()).event(event).job(self.email(request, EmailKind::DeadlineExtended)))
+            })
+            .await?;
+        self.executor.notify_one();
+        Ok(request)
+    }
+
+    /// A page of audit events, oldest first.
+    pub async fn audit_events(
+        &self,
+        request_id: Option<RequestId>,
+        page_size: PageSize,
+        page_token: &str,
+    ) -> Result<(Vec<AuditEvent>, String), Error> {
+        let filter = request_id.map(|id| id.to_string()).unwrap_or_default();
+        let digest = page_token::filter_digest(&[&filter]);
+        let after = page_token::decode::<i64>(page_token, &digest)?;
+        let mut events = self.store.list_audit_events(request_id, after, page_size.get() + 1).await?;
+        let next = if events.len() > page_size.get() as usize {
+            events.truncate(page_size.get() as usize);
+            page_token::encode(&events.last().expect("page is not empty").sequence, &digest)
+        } else {
+            String::new()
+        };
+        Ok((events, next))
+    }
+
+    /// Moves PENDING requests whose confirmation expired to EXPIRED. Returns how many.
+    pub async fn expire_overdue(&self) -> Result<usize, Error> {
+        const BATCH: u32 = 100;
+        let reason = Reason::parse("reason", "the subject did not confirm before the link expired").expect("valid");
+        let mut expired = 0;
+        loop {
+            let now = chrono::Utc::now();
+            let ids = self.store.pending_expired(now, BATCH).await?;
+            for &id in &ids {
+                let result = self
+                    .store
+                    .modify(id, |request| {
+                        let event = request.apply(Transition::Expire, Actor::system("sweeper"), Some(&reason), now)?;
+                        Ok(Change::new(()).event(event))
+                    })
+                    .await;
+                match result {
+                    Ok(_) => expired += 1,
+                    // Confirmed, cancelled or expired by someone else meanwhile.
+                    Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            if ids.len() < BATCH as usize {
+                return Ok(expired);
+            }
+        }
+    }
+
+    /// Streams the request now, then after every audit event, until it is final, deleted, the
+    /// receiver goes away, or privacyd shuts down.
+    pub async fn watch(&self, id: RequestId) -> Result<ReceiverStream<WatchItem>, Error> {
+        // Sequence first, snapshot second: an event between the two is sent again rather than
+        // lost.
+        let mut last = self.store.last_audit_sequence(id).await?;
+        let request = self.get(id).await?;
+        let (tx, rx) = mpsc::channel(16);
+        let store = self.store.clone();
+        let poll = self.settings.watch_poll;
+        let mut shutdown = self.shutdown.clone();
+        let mut changes = store.subscribe();
+        tokio::spawn(async move {
+            let mut finished = request.state.is_final();
+            if tx.send(Ok((Some(request), None))).await.is_err() {
+                return;
+            }
+            while !finished {
+                tokio::select! {
+                    _ = tx.closed() => return,
+                    _ = shutdown.wait() => return,
+                    _ = tokio::time::sleep(poll) => {}
+                    changed = changes.recv() => match changed {
+                        Ok(changed) if changed != id => continue,
+                        _ => {}
+                    },
+                }
+                let events = match store.list_audit_events(Some(id), Some(last), 100).await {
+                    Ok(events) => events,
+                    Err(err) => {
+                        let _ = tx.send(Err(err)).await;
+                        return;
+                    }
+                };
+                for event in events {
+                    last = event.sequence;
+                    let current = match store.get_request(id).await {
+                        Ok(current) => current,
+                        Err(err) => {
+                            let _ = tx.send(Err(err)).await;
+                            return;
+                        }
+                    };
+                    // Decided by the events, not the snapshot: the snapshot may already show
+                    // a final state whose events this loop has not sent yet.
+                    finished = event.event.to_state.is_some_and(State::is_final)
+                        || event.event.event_type == crate::domain::AuditEventType::Deleted;
+                    if tx.send(Ok((current, Some(event)))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(ReceiverStream::new(rx))
+    }
+}
+
+/// What makes two creates with one `request_id` "the same request" (AIP-155).
+fn create_digest(input: &CreateInput) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        input.subject.email.key().as_str(),
+        input.subject.user_id.as_ref().map(|u| u.as_str()).unwrap_or(""),
+        input.action.as_str(),
+        if input.send_confirmation { "confirm" } else { "confirmed" },
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}

@@ -1,0 +1,369 @@
+//! Shared test helpers: each test gets its own privacyd (in-process, on a free port) on the
+//! backend it names, a real SMTP server shared by the test binary, and a fresh PostgreSQL
+//! database when it runs on PostgreSQL.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use privacyd::{
+    config::Config,
+    proto::privacy::v1::{self as pb, privacy_request_service_client::PrivacyRequestServiceClient},
+    shutdown::{self, ShutdownTrigger},
+    startup::Application,
+    store::Store,
+    testing::{ThrowawayPostgres, free_port},
+    workflow::{Workflow, WorkflowSettings},
+};
+use sqlx::Connection;
+use tonic::{
+    Request, Status,
+    metadata::{Ascii, MetadataValue},
+    service::interceptor::InterceptedService,
+    transport::Channel,
+};
+use tonic_types::StatusExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod <name> { sqlite(), postgres() }` tests that run `async fn <name>(Backend)`
+/// once per backend: every behaviour is specified once and checked on both.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+pub type AdminClient = PrivacyRequestServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// A running privacyd for one test.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub admin_token: String,
+    pub data_dir: tempfile::TempDir,
+    /// Authenticated as admin.
+    pub client: AdminClient,
+    /// No credentials: what a subject (or an attacker) has.
+    pub public: PrivacyRequestServiceClient<Channel>,
+    trigger: ShutdownTrigger,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts privacyd with test defaults (SMTP to the shared sink, fast retries), adjusted by
+    /// `configure`.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}/privacyd.db", data_dir.path().display()),
+            Backend::Postgres => fresh_postgres_database().await,
+        };
+        let admin_token = format!("test-admin-token-{}", uuid::Uuid::new_v4());
+        let mut config = Config::defaults();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = data_dir.path().to_owned();
+        config.database_url = Some(database_url.clone());
+        config.admin_tokens = vec![admin_token.clone()];
+        config.smtp_url = Some(SmtpSink::global().url());
+        config.retry_base = Duration::from_millis(100);
+        config.retry_max = Duration::from_millis(400);
+        config.job_poll_interval = Duration::from_millis(100);
+        configure(&mut config);
+        Self::start(config, data_dir, database_url, admin_token).await
+    }
+
+    async fn start(
+        config: Config,
+        data_dir: tempfile::TempDir,
+        database_url: String,
+        admin_token: String,
+    ) -> Self {
+        let (trigger, shutdown) = shutdown::channel();
+        let app = Application::build(config, shutdown).await.expect("privacyd starts");
+        let addr = app.local_addr();
+        let server = tokio::spawn(app.run());
+        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let bearer = Bearer(format!("Bearer {admin_token}").parse().unwrap());
+        TestApp {
+            addr,
+            database_url,
+            admin_token,
+            data_dir,
+            client: PrivacyRequestServiceClient::with_interceptor(channel.clone(), bearer),
+            public: PrivacyRequestServiceClient::new(channel),
+            trigger,
+            server,
+        }
+    }
+
+    /// Stops privacyd gracefully and waits for it.
+    pub async fn stop(self) {
+        self.trigger.trigger();
+        self.server.await.unwrap().expect("privacyd stops cleanly");
+    }
+
+    /// The workflow on a second connection to the same database: for transitions that only
+    /// privacyd's own jobs make (FAILED), which the later pipelines drive.
+    pub async fn workflow(&self) -> Workflow {
+        let store = Store::connect(&self.database_url, 4).await.unwrap();
+        let (trigger, shutdown) = shutdown::channel();
+        std::mem::forget(trigger);
+        Workflow::new(
+            store,
+            WorkflowSettings { mail_max_attempts: 3, notify_admin: false, watch_poll: Duration::from_millis(100) },
+            Arc::new(tokio::sync::Notify::new()),
+            shutdown,
+        )
+    }
+
+    pub async fn create(&self, email: &str, action: pb::Action, send_confirmation: bool) -> pb::PrivacyRequest {
+        self.client
+            .clone()
+            .create_privacy_request(pb::CreatePrivacyRequestRequest {
+                subject: Some(pb::Subject { email: email.to_owned(), user_id: String::new() }),
+                action: action as i32,
+                send_confirmation,
+                request_id: String::new(),
+            })
+            .await
+            .expect("create succeeds")
+            .into_inner()
+            .privacy_request
+            .unwrap()
+    }
+
+    pub async fn get(&self, id: &str) -> pb::PrivacyRequest {
+        self.client
+            .clone()
+            .get_privacy_request(pb::GetPrivacyRequestRequest { id: id.to_owned() })
+            .await
+            .expect("get succeeds")
+            .into_inner()
+            .privacy_request
+            .unwrap()
+    }
+
+    pub async fn audit(&self, id: &str) -> Vec<pb::AuditEvent> {
+        self.client
+            .clone()
+            .list_audit_events(pb::ListAuditEventsRequest { request_id: id.to_owned(), page_size: 1000, page_token: String::new() })
+            .await
+            .expect("audit succeeds")
+            .into_inner()
+            .audit_events
+    }
+
+    /// Polls until the request satisfies `done`, or fails the test after 10 seconds.
+    pub async fn wait_for(&self, id: &str, what: &str, done: impl Fn(&pb::PrivacyRequest) -> bool) -> pb::PrivacyRequest {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let request = self.get(id).await;
+            if done(&request) {
+                return request;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; request is {request:#?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Confirms through the link in the subject's newest confirmation email.
+    pub async fn confirm_from_email(&self, email: &str) -> pb::PrivacyRequest {
+        let mail = SmtpSink::global().wait_for(email, 1).await.pop().unwrap();
+        let (id, token) = mail.confirmation();
+        self.public
+            .clone()
+            .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token })
+            .await
+            .expect("confirm succeeds")
+            .into_inner()
+            .privacy_request
+            .unwrap()
+    }
+}
+
+pub fn unique_email() -> String {
+    format!("subject-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+/// The stable reason of a status's ErrorInfo.
+pub fn reason(status: &Status) -> String {
+    status.get_details_error_info().map(|info| info.reason).unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"))
+}
+
+/// One ErrorInfo metadata value.
+pub fn error_metadata(status: &Status, key: &str) -> Option<String> {
+    status.get_details_error_info()?.metadata.get(key).cloned()
+}
+
+pub fn state(request: &pb::PrivacyRequest) -> pb::State {
+    pb::State::try_from(request.state).unwrap()
+}
+
+/// The URL of a superuser connection to the suite's PostgreSQL: `PRIVACYD_TEST_POSTGRES_URL`
+/// when the test command started one, or a throwaway cluster this test binary starts. Never
+/// skipped: without PostgreSQL the PostgreSQL tests fail.
+fn postgres_admin_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("PRIVACYD_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => ThrowawayPostgres::start(false)
+            .expect("PostgreSQL must be available for the PostgreSQL tests (apt-get install postgresql)")
+            .stop_when_process_exits(),
+    })
+}
+
+/// A new, empty database on the suite's PostgreSQL.
+pub async fn fresh_postgres_database() -> String {
+    let admin = postgres_admin_url();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin).await.expect("connect to PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+/// An email as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub envelope_to: String,
+    pub raw: String,
+}
+
+impl Email {
+    pub fn header(&self, name: &str) -> Option<String> {
+        let prefix = format!("{}:", name.to_lowercase());
+        self.raw
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .find(|l| l.to_lowercase().starts_with(&prefix))
+            .map(|l| l[prefix.len()..].trim().to_owned())
+    }
+
+    pub fn subject(&self) -> String {
+        self.header("Subject").unwrap_or_default()
+    }
+
+    /// The confirmation link in the text part.
+    pub fn confirm_link(&self) -> String {
+        self.raw
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains("/confirm?"))
+            .unwrap_or_else(|| panic!("no confirmation link in {}", self.raw))
+            .to_owned()
+    }
+
+    /// (id, token) from the confirmation link.
+    pub fn confirmation(&self) -> (String, String) {
+        let link = self.confirm_link();
+        let query = link.split_once('?').unwrap().1;
+        let param = |key: &str| {
+            query.split('&').find_map(|kv| kv.strip_prefix(&format!("{key}="))).unwrap().to_owned()
+        };
+        (param("id"), param("token"))
+    }
+}
+
+/// A real SMTP server (aiosmtpd), one per test binary, storing messages as files.
+pub struct SmtpSink {
+    port: u16,
+    dir: PathBuf,
+    _process: Child,
+}
+
+impl SmtpSink {
+    pub fn global() -> &'static SmtpSink {
+        static SINK: OnceLock<SmtpSink> = OnceLock::new();
+        SINK.get_or_init(|| SmtpSink::start(free_port().unwrap()))
+    }
+
+    /// Starts a sink on `port`, returning once it accepts connections.
+    pub fn start(port: u16) -> SmtpSink {
+        let dir = std::env::temp_dir().join(format!("privacyd-smtp-{}", uuid::Uuid::new_v4().simple()));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let mut process = Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut ready = String::new();
+        BufReader::new(process.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+        assert_eq!(ready.trim(), "ready", "the SMTP sink did not start (is aiosmtpd installed? pip install aiosmtpd)");
+        SmtpSink { port, dir, _process: process }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message whose envelope recipient is `to`, oldest first.
+    pub fn messages_to(&self, to: &str) -> Vec<Email> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+        let mut names: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .map(|raw| {
+                let envelope_to = raw.lines().next().unwrap_or("").trim_start_matches("X-Envelope-To: ").to_owned();
+                Email { envelope_to, raw }
+            })
+            .filter(|m| m.envelope_to.split(',').any(|r| r.eq_ignore_ascii_case(to)))
+            .collect()
+    }
+
+    /// Waits until at least `count` messages to `to` have arrived (10 seconds at most).
+    pub async fn wait_for(&self, to: &str, count: usize) -> Vec<Email> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let messages = self.messages_to(to);
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "expected {count} emails to {to}, got {}", messages.len());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! privacyd's API, specified as tests. One binary (faster to link), one module per
+//! capability; behaviours that touch storage run on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod bad_input;
+mod browser;
+mod deadline;
+mod email;
+mod idempotency;
+mod lifecycle;
+mod listing;
+mod watch;
