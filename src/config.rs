@@ -13,7 +13,11 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "privacyd", version, about = "Handles data-subject requests (GDPR export and erasure) across many data sources.")]
+#[command(
+    name = "privacyd",
+    version,
+    about = "Handles data-subject requests (GDPR export and erasure) across many data sources."
+)]
 pub struct Config {
     /// Address to serve gRPC and HTTP on.
     #[arg(long, env = "PRIVACYD_LISTEN", default_value = "127.0.0.1:50051")]
@@ -93,6 +97,10 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_JOB_CONCURRENCY", default_value_t = 16)]
     pub job_concurrency: usize,
 
+    /// How long to let open calls and connections finish after SIGTERM before stopping anyway.
+    #[arg(long, env = "PRIVACYD_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+
     /// Folder of templates replacing the built-in ones (same names, e.g.
     /// email/confirmation_request.html).
     #[arg(long, env = "PRIVACYD_TEMPLATE_DIR")]
@@ -109,9 +117,7 @@ pub struct Config {
 
 impl Config {
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("privacyd.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("privacyd.db").display()))
     }
 
     pub fn public_url(&self, bound: SocketAddr) -> String {

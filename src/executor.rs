@@ -7,7 +7,10 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use tokio::{sync::{Notify, Semaphore}, task::JoinSet};
+use tokio::{
+    sync::{Notify, Semaphore},
+    task::JoinSet,
+};
 use tracing::{Instrument, debug, info_span, warn};
 
 use crate::{
@@ -163,7 +166,8 @@ impl Executor {
         }
         // Jobs not finished in time keep their leases, which lapse: the next start (or another
         // replica) runs them again.
-        let _ = tokio::time::timeout(Duration::from_secs(10), async { while running.join_next().await.is_some() {} }).await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), async { while running.join_next().await.is_some() {} }).await;
     }
 
     async fn run_one(&self, job: ClaimedJob) {

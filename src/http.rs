@@ -80,7 +80,9 @@ async fn confirm(State(state): State<HttpState>, Query(query): Query<ConfirmQuer
                 outcome: "expired",
                 ok: false,
                 title: "This link has expired",
-                message: "For your protection, confirmation links work for a limited time. Please make your request again.".into(),
+                message:
+                    "For your protection, confirmation links work for a limited time. Please make your request again."
+                        .into(),
                 request_id: Some(id.to_string()),
                 due_time: None,
             },

@@ -6,7 +6,10 @@ use std::{path::PathBuf, time::Duration};
 
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart, SinglePart, header::{ContentTransferEncoding, ContentType}, Body},
+    message::{
+        Body, Mailbox, MultiPart, SinglePart,
+        header::{ContentTransferEncoding, ContentType},
+    },
 };
 
 use crate::templates::RenderedEmail;

@@ -36,7 +36,8 @@ pub fn decode<T: DeserializeOwned>(token: &str, digest: &str) -> Result<Option<T
     if token.is_empty() {
         return Ok(None);
     }
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| Error::InvalidPageToken("it is not a token this server issued"))?;
+    let bytes =
+        URL_SAFE_NO_PAD.decode(token).map_err(|_| Error::InvalidPageToken("it is not a token this server issued"))?;
     let envelope: Envelope<T> =
         serde_json::from_slice(&bytes).map_err(|_| Error::InvalidPageToken("it is not a token this server issued"))?;
     if envelope.f != digest {

@@ -43,6 +43,7 @@ pub struct Application {
     tokens: AdminTokens,
     token_source: AdminTokenSource,
     sweep_interval: Duration,
+    shutdown_grace: Duration,
     shutdown: Shutdown,
     mail_transport: &'static str,
 }
@@ -66,7 +67,8 @@ impl Application {
             .transpose()?;
         let mailer = Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), from)?;
 
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let public_url = config.public_url(addr);
 
@@ -80,14 +82,20 @@ impl Application {
                 retry_max: config.retry_max,
             },
         );
-        let confirmation_ttl = chrono::Duration::from_std(config.confirmation_ttl).context("--confirmation-ttl is too long")?;
+        let confirmation_ttl =
+            chrono::Duration::from_std(config.confirmation_ttl).context("--confirmation-ttl is too long")?;
         executor.register(
             JobKind::Email,
             Arc::new(EmailJob::new(
                 store.clone(),
                 mailer.clone(),
                 templates.clone(),
-                EmailSettings { public_url, organization: config.organization.clone(), confirmation_ttl, admin: admin.clone() },
+                EmailSettings {
+                    public_url,
+                    organization: config.organization.clone(),
+                    confirmation_ttl,
+                    admin: admin.clone(),
+                },
             )),
         );
         let workflow = Workflow::new(
@@ -100,7 +108,11 @@ impl Application {
             executor.waker(),
             shutdown.clone(),
         );
-        let http = http::router(HttpState { workflow: workflow.clone(), templates, organization: config.organization.clone() });
+        let http = http::router(HttpState {
+            workflow: workflow.clone(),
+            templates,
+            organization: config.organization.clone(),
+        });
         let routes = grpc::routes(PrivacyRequestApi::new(workflow.clone()), http).await?;
         Ok(Application {
             listener,
@@ -112,6 +124,7 @@ impl Application {
             tokens,
             token_source,
             sweep_interval: config.sweep_interval,
+            shutdown_grace: config.shutdown_grace,
             shutdown,
             mail_transport: mailer.describe(),
         })
@@ -138,10 +151,30 @@ impl Application {
 
     /// Serves until shutdown, then stops the background work and closes the database.
     pub async fn run(self) -> anyhow::Result<()> {
-        let Application { listener, store, workflow, executor, routes, tokens, sweep_interval, shutdown, .. } = self;
+        let Application {
+            listener,
+            store,
+            workflow,
+            executor,
+            routes,
+            tokens,
+            sweep_interval,
+            shutdown_grace,
+            shutdown,
+            ..
+        } = self;
         let executor = tokio::spawn(executor.run(shutdown.clone()));
         let sweeper = tokio::spawn(sweep(workflow, sweep_interval, shutdown.clone()));
-        let served = grpc::serve(listener, routes, tokens, shutdown).await;
+        let mut grace = shutdown.clone();
+        // Draining waits for clients to close their connections; a client that keeps an idle
+        // one open must not keep privacyd from stopping.
+        let served = tokio::select! {
+            served = grpc::serve(listener, routes, tokens, shutdown) => served,
+            _ = async { grace.wait().await; tokio::time::sleep(shutdown_grace).await } => {
+                tracing::warn!("connections still open after the shutdown grace period; stopping anyway");
+                Ok(())
+            }
+        };
         let _ = tokio::join!(executor, sweeper);
         store.close().await;
         served
@@ -167,7 +200,8 @@ async fn sweep(workflow: Workflow, every: Duration, mut shutdown: Shutdown) {
 /// The admin tokens: configured ones, or the one in `<data-dir>/admin-token` (generated on
 /// first start, so a fresh checkout runs with no configuration and is still not open).
 fn admin_tokens(config: &Config) -> anyhow::Result<(Vec<String>, AdminTokenSource)> {
-    let configured: Vec<String> = config.admin_tokens.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    let configured: Vec<String> =
+        config.admin_tokens.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     if !configured.is_empty() {
         if configured.iter().any(|t| t.len() < 16) {
             anyhow::bail!("admin tokens must be at least 16 characters long");

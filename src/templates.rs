@@ -45,7 +45,10 @@ impl Templates {
                 let path = dir.join(name);
                 if path.is_file() {
                     return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("reading {}: {e}", path.display()))
+                        minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("reading {}: {e}", path.display()),
+                        )
                     });
                 }
             }

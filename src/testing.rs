@@ -2,11 +2,7 @@
 //! binaries, a fresh cluster in a temporary folder, a free port on loopback. Nothing here is
 //! used by the server itself.
 
-use std::{
-    net::TcpListener,
-    path::PathBuf,
-    process::Command,
-};
+use std::{net::TcpListener, path::PathBuf, process::Command};
 
 use anyhow::{Context, bail};
 
@@ -42,8 +38,14 @@ impl ThrowawayPostgres {
             if fsync { "on" } else { "off" },
         );
         // -w: pg_ctl itself polls until the server accepts connections.
-        run(pg.command("pg_ctl").arg("-D").arg(&data).arg("-l").arg(pg.dir.join("log")).args(["-w", "-o", &options, "start"]))
-            .with_context(|| format!("pg_ctl start (log: {})", pg.dir.join("log").display()))?;
+        run(pg
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(pg.dir.join("log"))
+            .args(["-w", "-o", &options, "start"]))
+        .with_context(|| format!("pg_ctl start (log: {})", pg.dir.join("log").display()))?;
         Ok(pg)
     }
 
@@ -125,4 +127,3 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
     }
     Ok(())
 }
-

@@ -10,8 +10,8 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::{
     domain::{
-        Action, Actor, AuditEvent, ConfirmOutcome, EmailKind, Error, IdempotencyKey, PageSize, PrivacyRequest,
-        Reason, RequestId, SecretToken, State, Subject, Transition,
+        Action, Actor, AuditEvent, ConfirmOutcome, EmailKind, Error, IdempotencyKey, PageSize, PrivacyRequest, Reason,
+        RequestId, SecretToken, State, Subject, Transition,
     },
     page_token,
     shutdown::Shutdown,
@@ -61,7 +61,8 @@ impl Workflow {
 
     pub async fn create(&self, actor: Actor, input: CreateInput) -> Result<PrivacyRequest, Error> {
         let now = chrono::Utc::now();
-        let (request, event) = PrivacyRequest::new(input.subject.clone(), input.action, input.send_confirmation, actor, now);
+        let (request, event) =
+            PrivacyRequest::new(input.subject.clone(), input.action, input.send_confirmation, actor, now);
         let jobs: Vec<NewJob> = if input.send_confirmation {
             vec![self.email(&request, EmailKind::ConfirmationRequest)]
         } else {
@@ -153,7 +154,10 @@ impl Workflow {
             .store
             .modify(id, |request| {
                 if request.state != State::Pending {
-                    return Err(Error::IllegalTransition { state: request.state, attempted: "resend the confirmation of" });
+                    return Err(Error::IllegalTransition {
+                        state: request.state,
+                        attempted: "resend the confirmation of",
+                    });
                 }
                 let now = chrono::Utc::now();
                 request.token_hash = None;

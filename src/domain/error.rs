@@ -16,9 +16,7 @@ pub enum Error {
     DuplicateRequest { existing: RequestId, action: Action },
     #[error("cannot {attempted} a request that is {state}")]
     IllegalTransition { state: State, attempted: &'static str },
-    #[error(
-        "the deadline may be extended by two months at most: {requested} more days would pass {limit}"
-    )]
+    #[error("the deadline may be extended by two months at most: {requested} more days would pass {limit}")]
     DeadlineExtensionExceeded { requested: i32, limit: String },
     #[error("the confirmation token is not valid for this request")]
     InvalidToken,

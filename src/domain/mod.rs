@@ -13,10 +13,7 @@ mod token;
 pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
 pub use error::Error;
 pub use fields::{IdempotencyKey, PageSize, Reason};
-pub use request::{
-    ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest,
-    RequestId,
-};
+pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
 pub use state::{Action, State, Transition};
 pub use subject::{Subject, SubjectEmail, UserId};
 pub use token::{SecretToken, TokenHash};

@@ -4,8 +4,8 @@ use chrono::{Duration, Months};
 use uuid::Uuid;
 
 use super::{
-    Action, Actor, AuditEventType, Error, NewAuditEvent, Reason, SecretToken, State, Subject,
-    Timestamp, TokenHash, Transition,
+    Action, Actor, AuditEventType, Error, NewAuditEvent, Reason, SecretToken, State, Subject, Timestamp, TokenHash,
+    Transition,
 };
 
 /// GDPR Art. 12(3): "without undue delay and in any event within one month of receipt".
@@ -31,9 +31,7 @@ impl RequestId {
         if raw.is_empty() {
             return Err(Error::invalid(field, "is required"));
         }
-        Uuid::try_parse(raw)
-            .map(RequestId)
-            .map_err(|_| Error::invalid(field, "is not a privacy request id (a UUID)"))
+        Uuid::try_parse(raw).map(RequestId).map_err(|_| Error::invalid(field, "is not a privacy request id (a UUID)"))
     }
 }
 
@@ -175,9 +173,8 @@ impl PrivacyRequest {
         now: Timestamp,
     ) -> Result<NewAuditEvent, Error> {
         let from = self.state;
-        let to = transition
-            .apply(from)
-            .ok_or(Error::IllegalTransition { state: from, attempted: transition.verb() })?;
+        let to =
+            transition.apply(from).ok_or(Error::IllegalTransition { state: from, attempted: transition.verb() })?;
         self.state = to;
         self.update_time = now;
         match transition {
@@ -286,8 +283,11 @@ impl PrivacyRequest {
         self.deadline_extension_days += days;
         self.deadline_extension_reason = Some(reason.as_str().to_owned());
         self.update_time = now;
-        Ok(NewAuditEvent::new(self.id, actor, AuditEventType::DeadlineExtended, now)
-            .with_detail(format!("+{days} days, due {}: {}", new_due.to_rfc3339(), reason.as_str())))
+        Ok(NewAuditEvent::new(self.id, actor, AuditEventType::DeadlineExtended, now).with_detail(format!(
+            "+{days} days, due {}: {}",
+            new_due.to_rfc3339(),
+            reason.as_str()
+        )))
     }
 }
 

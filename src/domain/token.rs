@@ -16,9 +16,7 @@ impl SecretToken {
     /// 256 bits from the operating system's CSPRNG, URL-safe base64 (43 characters).
     pub fn generate() -> Self {
         let mut bytes = [0u8; Self::BYTES];
-        rand::rngs::OsRng
-            .try_fill_bytes(&mut bytes)
-            .expect("the operating system's random number generator failed");
+        rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the operating system's random number generator failed");
         SecretToken(URL_SAFE_NO_PAD.encode(bytes))
     }
 

@@ -15,10 +15,8 @@ use super::status::status;
 use crate::domain::{Actor, TokenHash};
 
 /// Methods whose own token field is the credential.
-const PUBLIC_METHODS: &[&str] = &[
-    "/privacy.v1.PrivacyRequestService/ConfirmPrivacyRequest",
-    "/privacy.v1.PrivacyRequestService/DownloadExport",
-];
+const PUBLIC_METHODS: &[&str] =
+    &["/privacy.v1.PrivacyRequestService/ConfirmPrivacyRequest", "/privacy.v1.PrivacyRequestService/DownloadExport"];
 
 /// Every method of these packages needs an admin token, unless listed above.
 const PROTECTED_PREFIX: &str = "/privacy.v1.";

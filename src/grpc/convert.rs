@@ -4,7 +4,10 @@
 use prost_types::Timestamp as ProtoTimestamp;
 
 use crate::{
-    domain::{self, Action, Actor, AuditEvent, DeliveryState, EmailKind, Error, State, Subject, SubjectEmail, Timestamp, UserId},
+    domain::{
+        self, Action, Actor, AuditEvent, DeliveryState, EmailKind, Error, State, Subject, SubjectEmail, Timestamp,
+        UserId,
+    },
     proto::privacy::v1 as pb,
 };
 

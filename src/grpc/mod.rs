@@ -56,7 +56,12 @@ pub async fn routes(api: PrivacyRequestApi, http: axum::Router) -> anyhow::Resul
 }
 
 /// Serves until `shutdown`, then drains open calls.
-pub async fn serve(listener: TcpListener, routes: Routes, tokens: AdminTokens, mut shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    tokens: AdminTokens,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<()> {
     tonic::transport::Server::builder()
         // HTTP/1.1 for the confirmation link in a browser; gRPC stays on HTTP/2.
         .accept_http1(true)

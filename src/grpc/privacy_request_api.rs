@@ -27,7 +27,11 @@ impl PrivacyRequestApi {
 /// The admin the auth layer authenticated. Admin methods are only reached with one, so its
 /// absence is a wiring bug, reported as such rather than served anonymously.
 fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
-    request.extensions().get::<Actor>().cloned().ok_or_else(|| Status::internal("request reached an admin method unauthenticated"))
+    request
+        .extensions()
+        .get::<Actor>()
+        .cloned()
+        .ok_or_else(|| Status::internal("request reached an admin method unauthenticated"))
 }
 
 fn id(raw: &str) -> Result<RequestId, Status> {
@@ -46,7 +50,8 @@ impl PrivacyRequestService for PrivacyRequestApi {
         let req = request.into_inner();
         let input = CreateInput {
             subject: parse_subject(req.subject)?,
-            action: parse_action(req.action)?.ok_or_else(|| crate::domain::Error::invalid("action", "is required: ACTION_EXPORT or ACTION_ERASE"))?,
+            action: parse_action(req.action)?
+                .ok_or_else(|| crate::domain::Error::invalid("action", "is required: ACTION_EXPORT or ACTION_ERASE"))?,
             send_confirmation: req.send_confirmation,
             idempotency_key: IdempotencyKey::parse_optional(&req.request_id)?,
         };
@@ -75,7 +80,8 @@ impl PrivacyRequestService for PrivacyRequestApi {
                 Some(email.key())
             }
         };
-        let filter = ListFilter { action: parse_action(req.action)?, state: parse_state(req.state)?, subject_email_key };
+        let filter =
+            ListFilter { action: parse_action(req.action)?, state: parse_state(req.state)?, subject_email_key };
         let (requests, next_page_token) =
             self.workflow.list(filter, PageSize::parse(req.page_size, 50)?, &req.page_token).await?;
         Ok(Response::new(pb::ListPrivacyRequestsResponse {
@@ -90,7 +96,9 @@ impl PrivacyRequestService for PrivacyRequestApi {
     ) -> Result<Response<pb::ConfirmPrivacyRequestResponse>, Status> {
         let req = request.into_inner();
         let confirmed = self.workflow.confirm(id(&req.id)?, &req.token).await?;
-        Ok(Response::new(pb::ConfirmPrivacyRequestResponse { privacy_request: Some(convert::privacy_request(confirmed)) }))
+        Ok(Response::new(pb::ConfirmPrivacyRequestResponse {
+            privacy_request: Some(convert::privacy_request(confirmed)),
+        }))
     }
 
     async fn resend_confirmation(

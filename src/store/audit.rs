@@ -46,7 +46,9 @@ fn event_from_row(row: &AnyRow) -> Result<AuditEvent, Error> {
             from_state: state("from_state")?,
             to_state: state("to_state")?,
             detail: text("detail")?,
-            email_kind: opt_text("email_kind")?.map(|k| parse_column("email_kind", &k, EmailKind::parse)).transpose()?,
+            email_kind: opt_text("email_kind")?
+                .map(|k| parse_column("email_kind", &k, EmailKind::parse))
+                .transpose()?,
         },
     })
 }

@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use uuid::Uuid;
 
-use super::{Dialect, Store, db_error, from_micros, micros, opt_from_micros, parse_column, requests::{append_event, parse_id}};
+use super::{
+    Dialect, Store, db_error, from_micros, micros, opt_from_micros, parse_column,
+    requests::{append_event, parse_id},
+};
 use crate::domain::{DeliveryState, EmailDelivery, EmailKind, Error, NewAuditEvent, RequestId, Timestamp};
 
 /// What a job does. Stored as text; the executor has one handler per kind.
@@ -76,9 +79,14 @@ pub struct ClaimedJob {
 pub enum JobRecord {
     Done,
     /// Try again at the given time.
-    Retry { error: String, run_at: Timestamp },
+    Retry {
+        error: String,
+        run_at: Timestamp,
+    },
     /// Give up.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 const QUEUED: &str = "QUEUED";
@@ -86,7 +94,12 @@ const DONE: &str = "DONE";
 const FAILED: &str = "FAILED";
 
 impl Store {
-    pub(super) async fn enqueue(&self, tx: &mut Transaction<'static, Any>, job: &NewJob, now: Timestamp) -> Result<(), Error> {
+    pub(super) async fn enqueue(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO jobs (id, kind, request_id, payload, state, attempts, max_attempts, run_at, \
              create_time) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)",
@@ -217,7 +230,10 @@ impl Store {
     }
 
     /// The email jobs of each of `ids`, oldest first.
-    pub(super) async fn email_deliveries(&self, ids: &[RequestId]) -> Result<HashMap<RequestId, Vec<EmailDelivery>>, Error> {
+    pub(super) async fn email_deliveries(
+        &self,
+        ids: &[RequestId],
+    ) -> Result<HashMap<RequestId, Vec<EmailDelivery>>, Error> {
         let mut out: HashMap<RequestId, Vec<EmailDelivery>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
@@ -255,7 +271,8 @@ impl Store {
                 last_error: text("last_error")?,
                 create_time: from_micros(int("create_time")?),
                 send_time: if state == DeliveryState::Sent { finish_time } else { None },
-                next_attempt_time: (state == DeliveryState::Pending && attempts > 0).then(|| from_micros(int("run_at").unwrap_or_default())),
+                next_attempt_time: (state == DeliveryState::Pending && attempts > 0)
+                    .then(|| from_micros(int("run_at").unwrap_or_default())),
             });
         }
         Ok(out)

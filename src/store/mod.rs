@@ -58,21 +58,19 @@ impl Store {
                 // Create the file on first start; the URL may already carry options.
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
                 let options = || {
-                    AnyPoolOptions::new()
-                        .acquire_timeout(Duration::from_secs(30))
-                        .after_connect(|conn, _meta| {
-                            Box::pin(async move {
-                                // WAL lets readers run beside the writer; NORMAL sync is durable
-                                // across application crashes (the WAL is fsynced at checkpoints).
-                                sqlx::raw_sql(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; NORMAL sync is durable
+                            // across application crashes (the WAL is fsynced at checkpoints).
+                            sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                                )
-                                .execute(conn)
-                                .await?;
-                                Ok(())
-                            })
+                            )
+                            .execute(conn)
+                            .await?;
+                            Ok(())
                         })
+                    })
                 };
                 let writer = options().max_connections(1).connect(&url).await?;
                 let pool = options().max_connections(max_connections.max(2)).connect(&url).await?;

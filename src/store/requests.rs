@@ -1,11 +1,9 @@
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use super::{
-    NewJob, Store, db_error, from_micros, is_unique_violation, micros, opt_from_micros, parse_column,
-};
+use super::{NewJob, Store, db_error, from_micros, is_unique_violation, micros, opt_from_micros, parse_column};
 use crate::domain::{
-    Action, Actor, AuditEventType, Error, IdempotencyKey, NewAuditEvent, PrivacyRequest, RequestId,
-    State, Subject, SubjectEmail, Timestamp, TokenHash, UserId,
+    Action, Actor, AuditEventType, Error, IdempotencyKey, NewAuditEvent, PrivacyRequest, RequestId, State, Subject,
+    SubjectEmail, Timestamp, TokenHash, UserId,
 };
 
 macro_rules! request_columns {
@@ -139,7 +137,8 @@ impl Store {
         }
         tx.commit().await.map_err(db_error)?;
         self.announce(request.id);
-        let created = self.get_request(request.id).await?.ok_or_else(|| Error::Internal("created request vanished".into()))?;
+        let created =
+            self.get_request(request.id).await?.ok_or_else(|| Error::Internal("created request vanished".into()))?;
         Ok(CreateOutcome::Created(created))
     }
 

@@ -10,7 +10,11 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(events_name_their_actor_and_hold_no_personal_data, the_database_refuses_to_change_history, events_page_in_order);
+on_both_backends!(
+    events_name_their_actor_and_hold_no_personal_data,
+    the_database_refuses_to_change_history,
+    events_page_in_order
+);
 
 async fn events_name_their_actor_and_hold_no_personal_data(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -57,7 +61,11 @@ async fn events_page_in_order(backend: Backend) {
     let mut token = String::new();
     loop {
         let page = client
-            .list_audit_events(pb::ListAuditEventsRequest { request_id: String::new(), page_size: 2, page_token: token })
+            .list_audit_events(pb::ListAuditEventsRequest {
+                request_id: String::new(),
+                page_size: 2,
+                page_token: token,
+            })
             .await
             .unwrap()
             .into_inner();
@@ -71,7 +79,11 @@ async fn events_page_in_order(backend: Backend) {
     assert!(sequences.windows(2).all(|w| w[0] < w[1]), "oldest first, no repeats: {sequences:?}");
     // A token is bound to its filter.
     let first = client
-        .list_audit_events(pb::ListAuditEventsRequest { request_id: String::new(), page_size: 1, page_token: String::new() })
+        .list_audit_events(pb::ListAuditEventsRequest {
+            request_id: String::new(),
+            page_size: 1,
+            page_token: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();

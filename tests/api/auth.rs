@@ -30,7 +30,8 @@ async fn admin_methods_need_a_valid_token() {
 #[tokio::test]
 async fn health_and_confirmation_need_no_token() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr)).unwrap().connect().await.unwrap();
+    let channel =
+        tonic::transport::Channel::from_shared(format!("http://{}", app.addr)).unwrap().connect().await.unwrap();
     let mut health = HealthClient::new(channel);
     for service in ["", "privacy.v1.PrivacyRequestService"] {
         let status = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner().status;
@@ -40,7 +41,10 @@ async fn health_and_confirmation_need_no_token() {
     let err = app
         .public
         .clone()
-        .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id: uuid::Uuid::now_v7().to_string(), token: "x".into() })
+        .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest {
+            id: uuid::Uuid::now_v7().to_string(),
+            token: "x".into(),
+        })
         .await
         .unwrap_err();
     assert_eq!(reason(&err), "INVALID_TOKEN");

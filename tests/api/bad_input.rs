@@ -52,11 +52,18 @@ async fn invalid_creates_are_refused_and_write_nothing(backend: Backend) {
 async fn unknown_and_malformed_ids(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut client = app.client.clone();
-    let err = client.get_privacy_request(pb::GetPrivacyRequestRequest { id: uuid::Uuid::now_v7().to_string() }).await.unwrap_err();
+    let err = client
+        .get_privacy_request(pb::GetPrivacyRequestRequest { id: uuid::Uuid::now_v7().to_string() })
+        .await
+        .unwrap_err();
     assert_eq!((err.code(), reason(&err).as_str()), (Code::NotFound, "NOT_FOUND"));
-    let err = client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: uuid::Uuid::now_v7().to_string() }).await.unwrap_err();
+    let err = client
+        .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: uuid::Uuid::now_v7().to_string() })
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    let err = client.get_privacy_request(pb::GetPrivacyRequestRequest { id: "42; DROP TABLE".into() }).await.unwrap_err();
+    let err =
+        client.get_privacy_request(pb::GetPrivacyRequestRequest { id: "42; DROP TABLE".into() }).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(error_metadata(&err, "field").as_deref(), Some("id"));
     let err = client.get_privacy_request(pb::GetPrivacyRequestRequest { id: String::new() }).await.unwrap_err();

@@ -47,7 +47,8 @@ async fn clicking_the_emailed_link_confirms_the_request() {
     assert!(page.contains("Your request is confirmed"));
     assert!(page.contains("Acme GmbH"));
     assert_eq!(state(&app.get(&created.id).await), pb::State::Confirmed);
-    let event = app.audit(&created.id).await.into_iter().find(|e| e.r#type == pb::AuditEventType::Confirmed as i32).unwrap();
+    let event =
+        app.audit(&created.id).await.into_iter().find(|e| e.r#type == pb::AuditEventType::Confirmed as i32).unwrap();
     assert_eq!(event.actor.unwrap().kind, pb::ActorKind::Subject as i32);
 
     // A second click (or a mail scanner that got there first) is harmless.

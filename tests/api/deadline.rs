@@ -42,7 +42,9 @@ async fn extensions_move_the_deadline_and_tell_the_subject(backend: Backend) {
     assert!(mail.subject().contains("more time"), "{}", mail.subject());
     assert!(mail.raw.contains("Records are spread over <12> systems & archives"), "reason in the text part");
     app.wait_for(&created.id, "the email to be recorded as sent", |r| {
-        r.emails.iter().any(|e| e.kind == pb::EmailKind::DeadlineExtended as i32 && e.state == pb::DeliveryState::Sent as i32)
+        r.emails
+            .iter()
+            .any(|e| e.kind == pb::EmailKind::DeadlineExtended as i32 && e.state == pb::DeliveryState::Sent as i32)
     })
     .await;
 
@@ -52,7 +54,10 @@ async fn extensions_move_the_deadline_and_tell_the_subject(backend: Backend) {
     assert_eq!(reason(&err), "DEADLINE_EXTENSION_EXCEEDED");
     assert_eq!(app.get(&created.id).await.deadline_extension_days, 30, "nothing changed");
 
-    client.cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: created.id.clone(), reason: String::new() }).await.unwrap();
+    client
+        .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: created.id.clone(), reason: String::new() })
+        .await
+        .unwrap();
     let err = client.extend_deadline(extend(&created.id, 1, "late")).await.unwrap_err();
     assert_eq!(reason(&err), "ILLEGAL_TRANSITION");
 }

@@ -31,7 +31,11 @@ async fn the_confirmation_email_carries_a_working_link(backend: Backend) {
     assert!(link.starts_with(&format!("https://privacy.example.org/confirm?id={}&token=", created.id)), "{link}");
     assert!(mail.raw.contains("erasure of the personal data we hold about you"));
 
-    let sent = app.wait_for(&created.id, "the delivery to be recorded", |r| r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Sent as i32)).await;
+    let sent = app
+        .wait_for(&created.id, "the delivery to be recorded", |r| {
+            r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Sent as i32)
+        })
+        .await;
     let delivery = &sent.emails[0];
     assert_eq!((delivery.kind, delivery.attempts), (pb::EmailKind::ConfirmationRequest as i32, 1));
     assert!(delivery.send_time.is_some() && delivery.last_error.is_empty());
@@ -52,7 +56,9 @@ async fn a_failing_mail_server_is_recorded_and_never_reported_as_sent(backend: B
     .await;
     let created = app.create(&unique_email(), pb::Action::Export, true).await;
     let failed = app
-        .wait_for(&created.id, "the email to fail for good", |r| r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Failed as i32))
+        .wait_for(&created.id, "the email to fail for good", |r| {
+            r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Failed as i32)
+        })
         .await;
     let delivery = &failed.emails[0];
     assert_eq!(delivery.attempts, 3);
@@ -88,7 +94,9 @@ async fn a_send_that_fails_is_retried_until_it_succeeds(backend: Backend) {
     // The mail server comes back.
     let sink = SmtpSink::start(port);
     let sent = app
-        .wait_for(&created.id, "the retry to succeed", |r| r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Sent as i32))
+        .wait_for(&created.id, "the retry to succeed", |r| {
+            r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Sent as i32)
+        })
         .await;
     assert!(sent.emails[0].attempts >= 2);
     let mail = sink.wait_for(&email, 1).await.pop().unwrap();
@@ -102,7 +110,10 @@ async fn without_smtp_emails_land_in_the_outbox_folder() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.smtp_url = None).await;
     let email = unique_email();
     let created = app.create(&email, pb::Action::Export, true).await;
-    app.wait_for(&created.id, "the outbox delivery", |r| r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Sent as i32)).await;
+    app.wait_for(&created.id, "the outbox delivery", |r| {
+        r.emails.first().is_some_and(|e| e.state == pb::DeliveryState::Sent as i32)
+    })
+    .await;
     let outbox = app.data_dir.path().join("outbox");
     let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
     let eml = files.iter().find(|p| p.extension().is_some_and(|x| x == "eml")).expect("an .eml file in the outbox");

@@ -108,12 +108,7 @@ impl TestApp {
         Self::start(config, data_dir, database_url, admin_token).await
     }
 
-    async fn start(
-        config: Config,
-        data_dir: tempfile::TempDir,
-        database_url: String,
-        admin_token: String,
-    ) -> Self {
+    async fn start(config: Config, data_dir: tempfile::TempDir, database_url: String, admin_token: String) -> Self {
         let (trigger, shutdown) = shutdown::channel();
         let app = Application::build(config, shutdown).await.expect("privacyd starts");
         let addr = app.local_addr();
@@ -182,7 +177,11 @@ impl TestApp {
     pub async fn audit(&self, id: &str) -> Vec<pb::AuditEvent> {
         self.client
             .clone()
-            .list_audit_events(pb::ListAuditEventsRequest { request_id: id.to_owned(), page_size: 1000, page_token: String::new() })
+            .list_audit_events(pb::ListAuditEventsRequest {
+                request_id: id.to_owned(),
+                page_size: 1000,
+                page_token: String::new(),
+            })
             .await
             .expect("audit succeeds")
             .into_inner()
@@ -190,7 +189,12 @@ impl TestApp {
     }
 
     /// Polls until the request satisfies `done`, or fails the test after 10 seconds.
-    pub async fn wait_for(&self, id: &str, what: &str, done: impl Fn(&pb::PrivacyRequest) -> bool) -> pb::PrivacyRequest {
+    pub async fn wait_for(
+        &self,
+        id: &str,
+        what: &str,
+        done: impl Fn(&pb::PrivacyRequest) -> bool,
+    ) -> pb::PrivacyRequest {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let request = self.get(id).await;
@@ -293,9 +297,7 @@ impl Email {
     pub fn confirmation(&self) -> (String, String) {
         let link = self.confirm_link();
         let query = link.split_once('?').unwrap().1;
-        let param = |key: &str| {
-            query.split('&').find_map(|kv| kv.strip_prefix(&format!("{key}="))).unwrap().to_owned()
-        };
+        let param = |key: &str| query.split('&').find_map(|kv| kv.strip_prefix(&format!("{key}="))).unwrap().to_owned();
         (param("id"), param("token"))
     }
 }

@@ -29,9 +29,17 @@ async fn a_repeated_request_id_returns_the_first_request_and_sends_one_email(bac
     let email = unique_email();
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut client = app.client.clone();
-    let first = client.create_privacy_request(create_request(&email, pb::Action::Export, &request_id)).await.unwrap().into_inner();
+    let first = client
+        .create_privacy_request(create_request(&email, pb::Action::Export, &request_id))
+        .await
+        .unwrap()
+        .into_inner();
     SmtpSink::global().wait_for(&email, 1).await;
-    let again = client.create_privacy_request(create_request(&email, pb::Action::Export, &request_id)).await.unwrap().into_inner();
+    let again = client
+        .create_privacy_request(create_request(&email, pb::Action::Export, &request_id))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(first.privacy_request.as_ref().unwrap().id, again.privacy_request.as_ref().unwrap().id);
     let request = app.get(&first.privacy_request.unwrap().id).await;
     assert_eq!(request.emails.len(), 1, "one email queued");
@@ -57,10 +65,8 @@ async fn a_second_unfinished_request_is_a_duplicate(backend: Backend) {
     let first = app.create(&email, pb::Action::Erase, false).await;
     let mut client = app.client.clone();
     // The same person, however they capitalise their address.
-    let err = client
-        .create_privacy_request(create_request(&email.to_uppercase(), pb::Action::Erase, ""))
-        .await
-        .unwrap_err();
+    let err =
+        client.create_privacy_request(create_request(&email.to_uppercase(), pb::Action::Erase, "")).await.unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
     assert_eq!(reason(&err), "DUPLICATE_REQUEST");
     assert_eq!(error_metadata(&err, "existing_id").as_deref(), Some(first.id.as_str()));
@@ -82,7 +88,10 @@ async fn concurrent_creates_make_exactly_one_request(backend: Backend) {
     let email = unique_email();
     let attempts = (0..16).map(|_| {
         let mut client = app.client.clone();
-        let request = pb::CreatePrivacyRequestRequest { send_confirmation: false, ..create_request(&email, pb::Action::Export, "") };
+        let request = pb::CreatePrivacyRequestRequest {
+            send_confirmation: false,
+            ..create_request(&email, pb::Action::Export, "")
+        };
         tokio::spawn(async move { client.create_privacy_request(request).await })
     });
     let results = futures::future::join_all(attempts).await;

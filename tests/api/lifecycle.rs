@@ -93,22 +93,35 @@ async fn illegal_transitions_name_the_current_state(backend: Backend) {
     let pending = app.create(&unique_email(), pb::Action::Export, true).await;
     let mut client = app.client.clone();
 
-    let err = client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: pending.id.clone() }).await.unwrap_err();
+    let err =
+        client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: pending.id.clone() }).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(reason(&err), "ILLEGAL_TRANSITION");
     assert_eq!(error_metadata(&err, "state").as_deref(), Some("STATE_PENDING"));
     assert!(err.message().contains("PENDING"), "{}", err.message());
 
-    let err = client.complete_privacy_request(pb::CompletePrivacyRequestRequest { id: pending.id.clone() }).await.unwrap_err();
+    let err = client
+        .complete_privacy_request(pb::CompletePrivacyRequestRequest { id: pending.id.clone() })
+        .await
+        .unwrap_err();
     assert_eq!(reason(&err), "ILLEGAL_TRANSITION");
 
     let confirmed = app.create(&unique_email(), pb::Action::Export, false).await;
-    let err = client.complete_privacy_request(pb::CompletePrivacyRequestRequest { id: confirmed.id.clone() }).await.unwrap_err();
+    let err = client
+        .complete_privacy_request(pb::CompletePrivacyRequestRequest { id: confirmed.id.clone() })
+        .await
+        .unwrap_err();
     assert_eq!(error_metadata(&err, "state").as_deref(), Some("STATE_CONFIRMED"));
 
     // Final states accept nothing.
-    client.cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: confirmed.id.clone(), reason: String::new() }).await.unwrap();
-    let err = client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: confirmed.id.clone() }).await.unwrap_err();
+    client
+        .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: confirmed.id.clone(), reason: String::new() })
+        .await
+        .unwrap();
+    let err = client
+        .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: confirmed.id.clone() })
+        .await
+        .unwrap_err();
     assert_eq!(error_metadata(&err, "state").as_deref(), Some("STATE_CANCELLED"));
     let err = client
         .deny_privacy_request(pb::DenyPrivacyRequestRequest { id: confirmed.id.clone(), reason: "late".into() })
@@ -152,7 +165,10 @@ async fn deny_needs_a_reason_and_records_it(backend: Backend) {
     let request = app.create(&unique_email(), pb::Action::Export, false).await;
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: request.id.clone() }).await.unwrap();
     let denied = client
-        .deny_privacy_request(pb::DenyPrivacyRequestRequest { id: request.id.clone(), reason: "identity doubtful".into() })
+        .deny_privacy_request(pb::DenyPrivacyRequestRequest {
+            id: request.id.clone(),
+            reason: "identity doubtful".into(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -166,7 +182,10 @@ async fn cancel_from_every_open_state(backend: Backend) {
     let confirmed = app.create(&unique_email(), pb::Action::Export, false).await;
     for request in [&pending, &confirmed] {
         let cancelled = client
-            .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: request.id.clone(), reason: "asked twice".into() })
+            .cancel_privacy_request(pb::CancelPrivacyRequestRequest {
+                id: request.id.clone(),
+                reason: "asked twice".into(),
+            })
             .await
             .unwrap()
             .into_inner()
@@ -214,14 +233,20 @@ async fn failed_requests_can_be_processed_again_cancelled_or_denied(backend: Bac
         match ending {
             "cancel" => {
                 client
-                    .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: request.id.clone(), reason: String::new() })
+                    .cancel_privacy_request(pb::CancelPrivacyRequestRequest {
+                        id: request.id.clone(),
+                        reason: String::new(),
+                    })
                     .await
                     .unwrap();
                 assert_eq!(state(&app.get(&request.id).await), pb::State::Cancelled);
             }
             "deny" => {
                 client
-                    .deny_privacy_request(pb::DenyPrivacyRequestRequest { id: request.id.clone(), reason: "fraud".into() })
+                    .deny_privacy_request(pb::DenyPrivacyRequestRequest {
+                        id: request.id.clone(),
+                        reason: "fraud".into(),
+                    })
                     .await
                     .unwrap();
                 assert_eq!(state(&app.get(&request.id).await), pb::State::Denied);
@@ -236,10 +261,14 @@ async fn failed_requests_can_be_processed_again_cancelled_or_denied(backend: Bac
                     .unwrap();
                 assert_eq!(state(&again), pb::State::Processing);
                 assert_eq!(again.state_reason, "", "the old failure is cleared");
-                client.complete_privacy_request(pb::CompletePrivacyRequestRequest { id: request.id.clone() }).await.unwrap();
+                client
+                    .complete_privacy_request(pb::CompletePrivacyRequestRequest { id: request.id.clone() })
+                    .await
+                    .unwrap();
             }
         }
-        let failed_event = app.audit(&request.id).await.into_iter().find(|e| e.r#type == pb::AuditEventType::Failed as i32).unwrap();
+        let failed_event =
+            app.audit(&request.id).await.into_iter().find(|e| e.r#type == pb::AuditEventType::Failed as i32).unwrap();
         assert_eq!(failed_event.actor.unwrap().kind, pb::ActorKind::System as i32);
     }
 }
@@ -250,7 +279,8 @@ async fn confirmation_tokens_are_single_use(backend: Backend) {
     app.create(&email, pb::Action::Export, true).await;
     app.confirm_from_email(&email).await;
     let (id, token) = SmtpSink::global().messages_to(&email).pop().unwrap().confirmation();
-    let err = app.public.clone().confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token }).await.unwrap_err();
+    let err =
+        app.public.clone().confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token }).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(reason(&err), "TOKEN_USED");
 }
@@ -295,7 +325,12 @@ async fn resending_replaces_the_token(backend: Backend) {
     assert_eq!(request.emails.len(), 2);
     assert!(app.audit(&created.id).await.iter().any(|e| e.r#type == pb::AuditEventType::ConfirmationResent as i32));
     // Only PENDING requests get new links.
-    let err = app.client.clone().resend_confirmation(pb::ResendConfirmationRequest { id: created.id.clone() }).await.unwrap_err();
+    let err = app
+        .client
+        .clone()
+        .resend_confirmation(pb::ResendConfirmationRequest { id: created.id.clone() })
+        .await
+        .unwrap_err();
     assert_eq!(error_metadata(&err, "state").as_deref(), Some("STATE_CONFIRMED"));
 }
 
@@ -307,7 +342,11 @@ async fn sweeper_expires_unconfirmed_requests(backend: Backend) {
     .await;
     let email = unique_email();
     let created = app.create(&email, pb::Action::Export, true).await;
-    let sent = app.wait_for(&created.id, "the confirmation email", |r| !r.emails.is_empty() && r.confirmation_expire_time.is_some()).await;
+    let sent = app
+        .wait_for(&created.id, "the confirmation email", |r| {
+            !r.emails.is_empty() && r.confirmation_expire_time.is_some()
+        })
+        .await;
     assert!(sent.confirmation_expire_time.is_some());
     // Nobody looks at the request: the sweeper alone must expire it.
     let expired = app.wait_for(&created.id, "expiry", |r| state(r) == pb::State::Expired).await;
@@ -318,7 +357,8 @@ async fn sweeper_expires_unconfirmed_requests(backend: Backend) {
 
     // The link now says it expired.
     let (id, token) = SmtpSink::global().messages_to(&email).pop().unwrap().confirmation();
-    let err = app.public.clone().confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token }).await.unwrap_err();
+    let err =
+        app.public.clone().confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token }).await.unwrap_err();
     assert_eq!(reason(&err), "TOKEN_EXPIRED");
     // An expired request does not block a new one.
     app.create(&email, pb::Action::Export, true).await;
@@ -330,7 +370,8 @@ async fn a_late_confirmation_expires_the_request(backend: Backend) {
     let created = app.create(&email, pb::Action::Export, true).await;
     let (id, token) = SmtpSink::global().wait_for(&email, 1).await.pop().unwrap().confirmation();
     tokio::time::sleep(Duration::from_millis(400)).await; // let the link run out
-    let err = app.public.clone().confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token }).await.unwrap_err();
+    let err =
+        app.public.clone().confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token }).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(reason(&err), "TOKEN_EXPIRED");
     assert_eq!(state(&app.get(&created.id).await), pb::State::Expired);
@@ -340,10 +381,14 @@ async fn delete_removes_finished_requests_and_keeps_their_audit_trail(backend: B
     let app = TestApp::spawn(backend).await;
     let mut client = app.client.clone();
     let request = app.create(&unique_email(), pb::Action::Export, false).await;
-    let err = client.delete_privacy_request(pb::DeletePrivacyRequestRequest { id: request.id.clone() }).await.unwrap_err();
+    let err =
+        client.delete_privacy_request(pb::DeletePrivacyRequestRequest { id: request.id.clone() }).await.unwrap_err();
     assert_eq!(error_metadata(&err, "state").as_deref(), Some("STATE_CONFIRMED"));
 
-    client.cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: request.id.clone(), reason: String::new() }).await.unwrap();
+    client
+        .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: request.id.clone(), reason: String::new() })
+        .await
+        .unwrap();
     client.delete_privacy_request(pb::DeletePrivacyRequestRequest { id: request.id.clone() }).await.unwrap();
     let err = client.get_privacy_request(pb::GetPrivacyRequestRequest { id: request.id.clone() }).await.unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
@@ -354,6 +399,7 @@ async fn delete_removes_finished_requests_and_keeps_their_audit_trail(backend: B
     assert_eq!(last.r#type, pb::AuditEventType::Deleted as i32);
     assert_eq!(last.from_state, pb::State::Cancelled as i32);
     assert!(events.len() >= 3, "creation and cancellation are still on record");
-    let err = client.delete_privacy_request(pb::DeletePrivacyRequestRequest { id: request.id.clone() }).await.unwrap_err();
+    let err =
+        client.delete_privacy_request(pb::DeletePrivacyRequestRequest { id: request.id.clone() }).await.unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
 }

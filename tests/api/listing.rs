@@ -10,7 +10,11 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(pages_cover_everything_once_newest_first, filters_by_action_state_and_email, bad_page_tokens_are_refused);
+on_both_backends!(
+    pages_cover_everything_once_newest_first,
+    filters_by_action_state_and_email,
+    bad_page_tokens_are_refused
+);
 
 fn list(page_size: i32, page_token: &str) -> pb::ListPrivacyRequestsRequest {
     pb::ListPrivacyRequestsRequest { page_size, page_token: page_token.to_owned(), ..Default::default() }
@@ -49,7 +53,8 @@ async fn filters_by_action_state_and_email(backend: Backend) {
     let erase = app.create(&email, pb::Action::Erase, false).await;
     let other = app.create(&unique_email(), pb::Action::Erase, false).await;
     let mut client = app.client.clone();
-    let ids = |page: pb::ListPrivacyRequestsResponse| page.privacy_requests.into_iter().map(|r| r.id).collect::<HashSet<_>>();
+    let ids =
+        |page: pb::ListPrivacyRequestsResponse| page.privacy_requests.into_iter().map(|r| r.id).collect::<HashSet<_>>();
 
     let by_email = client
         .list_privacy_requests(pb::ListPrivacyRequestsRequest { subject_email: email.to_uppercase(), ..list(10, "") })

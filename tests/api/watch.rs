@@ -33,7 +33,10 @@ async fn a_watch_follows_the_request_to_its_end(backend: Backend) {
         while let Some(message) = stream.next().await {
             let message = message.unwrap();
             let event = message.event.unwrap();
-            seen.push((pb::AuditEventType::try_from(event.r#type).unwrap(), pb::State::try_from(event.to_state).unwrap()));
+            seen.push((
+                pb::AuditEventType::try_from(event.r#type).unwrap(),
+                pb::State::try_from(event.to_state).unwrap(),
+            ));
             last = message.privacy_request;
         }
         (seen, last)
@@ -43,7 +46,10 @@ async fn a_watch_follows_the_request_to_its_end(backend: Backend) {
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
     client.complete_privacy_request(pb::CompletePrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
 
-    let (seen, last) = tokio::time::timeout(Duration::from_secs(10), collector).await.expect("the stream ends after COMPLETED").unwrap();
+    let (seen, last) = tokio::time::timeout(Duration::from_secs(10), collector)
+        .await
+        .expect("the stream ends after COMPLETED")
+        .unwrap();
     assert_eq!(state(&last.unwrap()), pb::State::Completed);
     let transitions: Vec<_> = seen.iter().filter(|(t, _)| *t != pb::AuditEventType::EmailSent).cloned().collect();
     assert_eq!(

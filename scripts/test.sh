@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# privacyd's whole test suite, from a fresh machine: installs what the tests need when it is
+# missing, then runs every check. Nothing is skipped: a missing dependency that cannot be
+# installed fails the run.
+#
+#   ./scripts/test.sh
+#
+# Needs: Rust, Python 3 with pip, Go, and apt-get (as root, or with sudo) for PostgreSQL,
+# Chromium and jq.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GRPCURL_VERSION=v1.9.4
+export PATH="$PATH:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+step "System packages (PostgreSQL, Chromium, jq)"
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v jq >/dev/null || missing+=(jq)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    echo "present"
+fi
+
+step "Python packages (aiosmtpd for the test SMTP server, buf for proto lint)"
+if ! python3 -c 'import aiosmtpd' 2>/dev/null || ! command -v buf >/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd buf-bin
+fi
+# pip may put buf in a bin folder that is not on PATH yet.
+export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+command -v buf >/dev/null
+python3 -c 'import aiosmtpd'
+echo "present"
+
+step "grpcurl $GRPCURL_VERSION"
+command -v grpcurl >/dev/null || go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+command -v grpcurl
+
+step "buf lint (STANDARD + COMMENTS)"
+buf lint
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo test (SQLite and a throwaway PostgreSQL, a real SMTP server, Chromium, grpcurl)"
+cargo test --all-targets
+
+step "privacy-bench smoke run (figures from a debug build mean nothing; this checks it runs)"
+cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4

@@ -1,0 +1,156 @@
+//! The `privacyd` binary as an operator runs it: embedded defaults, the generated admin token,
+//! logs that never hold personal data or tokens, and a clean stop on SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use privacyd::{
+    proto::privacy::v1::{self as pb, privacy_request_service_client::PrivacyRequestServiceClient},
+    testing::free_port,
+};
+use tonic::Request;
+
+struct Running {
+    child: Child,
+    stdout: mpsc::Receiver<String>,
+    addr: String,
+}
+
+/// Starts the binary in `dir` and waits for its "listening" line.
+fn start(dir: &Path, args: &[&str]) -> Running {
+    let port = free_port().unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_privacyd"))
+        .current_dir(dir)
+        .args(["--listen", &addr])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(dir.join("stderr.log")).unwrap()))
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30)).expect("privacyd printed where it listens");
+    assert_eq!(first, format!("privacyd listening on {addr} (gRPC and HTTP)"));
+    Running { child, stdout: rx, addr }
+}
+
+fn stop(mut running: Running) -> std::process::ExitStatus {
+    Command::new("kill").args(["-TERM", &running.child.id().to_string()]).status().unwrap();
+    running.child.wait().unwrap()
+}
+
+fn lines(running: &Running) -> Vec<String> {
+    running.stdout.try_iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_generates_a_private_admin_token_and_later_starts_reuse_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path(), &["--shutdown-grace", "1s"]);
+    let token_file = dir.path().join("data/admin-token");
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
+    assert_eq!(token.len(), 43);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let printed = lines(&running).join("\n");
+    assert!(printed.contains(&token), "the generated token is shown once: {printed}");
+    assert!(dir.path().join("data/privacyd.db").exists());
+
+    let mut client = PrivacyRequestServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    let mut request = Request::new(pb::ListPrivacyRequestsRequest::default());
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    client.list_privacy_requests(request).await.unwrap();
+    // The client still holds its connection; shutdown closes it.
+    assert!(stop(running).success(), "SIGTERM stops privacyd cleanly");
+    drop(client);
+
+    let again = start(dir.path(), &[]);
+    std::thread::sleep(Duration::from_millis(100));
+    let printed = lines(&again).join("\n");
+    assert!(!printed.contains(&token), "the token is not shown again: {printed}");
+    assert!(printed.contains("admin token: in data/admin-token"), "{printed}");
+    assert!(stop(again).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_hold_no_email_addresses_or_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_token = format!("admin-{}", uuid::Uuid::new_v4());
+    let running = start(dir.path(), &["--admin-token", &admin_token, "--log-format", "json", "--log", "debug"]);
+    let mut client = PrivacyRequestServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    let email = format!("Jane.Private-{}@Example.com", uuid::Uuid::new_v4().simple());
+    let mut create = Request::new(pb::CreatePrivacyRequestRequest {
+        subject: Some(pb::Subject { email: email.clone(), user_id: "user-secret-42".into() }),
+        action: pb::Action::Export as i32,
+        send_confirmation: true,
+        request_id: String::new(),
+    });
+    create.metadata_mut().insert("authorization", format!("Bearer {admin_token}").parse().unwrap());
+    let id = client.create_privacy_request(create).await.unwrap().into_inner().privacy_request.unwrap().id;
+
+    // The confirmation goes to the outbox; take the token from it and use it.
+    let outbox = dir.path().join("data/outbox");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let link = loop {
+        let found = std::fs::read_dir(&outbox).ok().into_iter().flatten().find_map(|e| {
+            let raw = std::fs::read_to_string(e.ok()?.path()).ok()?;
+            raw.split_whitespace().find(|w| w.contains("/confirm?id=")).map(str::to_owned)
+        });
+        if let Some(link) = found {
+            break link;
+        }
+        assert!(std::time::Instant::now() < deadline, "no confirmation email in the outbox");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    client
+        .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id: id.clone(), token: token.clone() })
+        .await
+        .unwrap();
+    // A failing call is logged too.
+    let mut bad = Request::new(pb::GetPrivacyRequestRequest { id: "nope".into() });
+    bad.metadata_mut().insert("authorization", format!("Bearer {admin_token}").parse().unwrap());
+    client.get_privacy_request(bad).await.unwrap_err();
+    drop(client);
+    assert!(stop(running).success());
+
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(log.lines().count() > 5, "debug logging produced output:\n{log}");
+    for line in log.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let lower = log.to_lowercase();
+    for secret in [email.to_lowercase(), "user-secret-42".into(), token.to_lowercase(), admin_token.to_lowercase()] {
+        assert!(!lower.contains(&secret), "the log contains {secret:?}:\n{log}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_client_cannot_hold_shutdown_past_the_grace_period() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path(), &["--shutdown-grace", "1s"]);
+    // An HTTP/2 client that says hello and then never reads or writes again.
+    let mut stuck = std::net::TcpStream::connect(&running.addr).unwrap();
+    stuck.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    assert!(stop(running).success());
+    assert!(started.elapsed() < Duration::from_secs(5), "stopped after {:?}", started.elapsed());
+    drop(stuck);
+}

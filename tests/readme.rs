@@ -1,0 +1,95 @@
+//! README.md's grpcurl walkthrough, run exactly as written against the real binary with a
+//! real grpcurl, so the documentation cannot drift from what privacyd does.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+};
+
+/// The shell blocks between the walkthrough markers, in order.
+fn walkthrough_blocks() -> Vec<String> {
+    let readme = include_str!("../README.md");
+    let start = readme.find("<!-- walkthrough:begin -->").expect("README has a walkthrough");
+    let end = readme.find("<!-- walkthrough:end -->").expect("the walkthrough ends");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme[start..end].lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```sh") => current = Some(String::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(block), line) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+fn grpcurl_path() -> String {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let path = std::env::var("PATH").unwrap_or_default();
+    format!("{path}:{home}/go/bin")
+}
+
+#[test]
+fn the_readme_walkthrough_works_as_written() {
+    let path = grpcurl_path();
+    assert!(
+        Command::new("grpcurl").arg("-version").env("PATH", &path).output().is_ok_and(|o| o.status.success()),
+        "grpcurl is needed: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4"
+    );
+    assert!(
+        std::net::TcpListener::bind("127.0.0.1:50051").is_ok(),
+        "the walkthrough uses privacyd's default port 127.0.0.1:50051, which is taken"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // As README says: privacyd with no flags, in the folder the commands run in.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_privacyd"))
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    assert!(banner.starts_with("privacyd listening on 127.0.0.1:50051"), "{banner}");
+
+    let blocks = walkthrough_blocks();
+    assert!(blocks.len() >= 4, "found {} blocks", blocks.len());
+    let mut script = String::from("set -euo pipefail\n");
+    for block in &blocks {
+        // The test is faster than a person: before reading the outbox, poll until the mailer
+        // has written to it.
+        if block.contains("data/outbox") {
+            script.push_str("for _ in $(seq 100); do ls data/outbox/*.eml >/dev/null 2>&1 && break; sleep 0.1; done\n");
+        }
+        script.push_str(block);
+    }
+    let output =
+        Command::new("bash").arg("-c").arg(&script).current_dir(dir.path()).env("PATH", &path).output().unwrap();
+    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let stopped = server.wait().unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(stopped.success());
+    for expected in [
+        "privacy.v1.PrivacyRequestService",
+        "grpc.health.v1.Health",
+        "\"status\": \"SERVING\"",
+        "\"state\": \"STATE_PENDING\"",
+        "\"state\": \"STATE_CONFIRMED\"",
+        "\"state\": \"STATE_PROCESSING\"",
+        "\"state\": \"STATE_COMPLETED\"",
+        "AUDIT_EVENT_TYPE_EMAIL_SENT",
+        "AUDIT_EVENT_TYPE_COMPLETED",
+        "/confirm?id=",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
+    }
+    // The data source plugin protocol is for plugins; privacyd does not claim to serve it.
+    assert!(!stdout.contains("privacy.datasource.v1.DataSourceService"), "{stdout}");
+}
