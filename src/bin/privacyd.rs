@@ -34,14 +34,21 @@ async fn run(config: Config) -> anyhow::Result<()> {
     // privacyd, and it is the one place the generated admin token is ever shown.
     println!("privacyd listening on {addr} (gRPC and HTTP)");
     println!("  database: {}    email: {}", app.database_backend(), app.mail_transport());
-    match app.admin_token_source() {
-        AdminTokenSource::Configured(n) => println!("  admin tokens: {n} configured"),
-        AdminTokenSource::File(path) => println!("  admin token: in {}", path.display()),
-        AdminTokenSource::Generated(path, token) => {
-            println!("  admin token (generated, saved to {}): {token}", path.display())
+    let header = match app.admin_token_source() {
+        AdminTokenSource::Configured(n) => {
+            println!("  admin tokens: {n} configured");
+            "authorization: Bearer <admin token>".to_owned()
         }
-    }
-    println!("  try: grpcurl -plaintext -H \"authorization: Bearer $(cat <token file>)\" {addr} list");
+        AdminTokenSource::File(path) => {
+            println!("  admin token: in {}", path.display());
+            format!("authorization: Bearer $(cat {})", path.display())
+        }
+        AdminTokenSource::Generated(path, token) => {
+            println!("  admin token (generated, saved to {}): {token}", path.display());
+            format!("authorization: Bearer $(cat {})", path.display())
+        }
+    };
+    println!("  admin calls need the header: grpcurl -plaintext -H \"{header}\" {addr} list");
     tokio::spawn(async move {
         shutdown::signal().await;
         tracing::info!("shutting down");

@@ -1,9 +1,13 @@
-use sqlx::{Any, Row, Transaction, any::AnyRow};
+use sqlx::{
+    Any, Row, Transaction,
+    any::{AnyArguments, AnyRow},
+    query::Query,
+};
 
 use super::{NewJob, Store, db_error, from_micros, is_unique_violation, micros, opt_from_micros, parse_column};
 use crate::domain::{
-    Action, Actor, AuditEventType, Error, IdempotencyKey, NewAuditEvent, PrivacyRequest, RequestId, State, Subject,
-    SubjectEmail, Timestamp, TokenHash, UserId,
+    Action, Actor, AuditEventType, DeliveryState, EmailDelivery, Error, IdempotencyKey, NewAuditEvent, PrivacyRequest,
+    RequestId, State, Subject, SubjectEmail, Timestamp, TokenHash, UserId,
 };
 
 macro_rules! request_columns {
@@ -11,6 +15,15 @@ macro_rules! request_columns {
         "id, action, subject_email, subject_user_id, state, state_reason, create_time, \
          update_time, confirm_time, complete_time, due_time, deadline_extension_days, \
          deadline_extension_reason, token_hash, token_expire_time, token_used_time"
+    };
+}
+
+/// The columns a request's life changes, in the order [`bind_mutable`] binds them.
+macro_rules! mutable_columns {
+    () => {
+        "state, state_reason, update_time, confirm_time, complete_time, due_time, \
+         deadline_extension_days, deadline_extension_reason, token_hash, token_expire_time, \
+         token_used_time"
     };
 }
 
@@ -86,31 +99,24 @@ impl Store {
             return Ok(CreateOutcome::Replayed(existing));
         }
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(concat!(
-            "INSERT INTO privacy_requests (",
-            request_columns!(),
-            ", subject_email_key, idempotency_key, idempotency_digest) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-        ))
-        .bind(request.id.to_string())
-        .bind(request.action.as_str())
-        .bind(request.subject.email.as_str())
-        .bind(request.subject.user_id.as_ref().map(|u| u.as_str().to_owned()))
-        .bind(request.state.as_str())
-        .bind(request.state_reason.clone())
-        .bind(micros(request.create_time))
-        .bind(micros(request.update_time))
-        .bind(request.confirm_time.map(micros))
-        .bind(request.complete_time.map(micros))
-        .bind(micros(request.due_time))
-        .bind(request.deadline_extension_days)
-        .bind(request.deadline_extension_reason.clone())
-        .bind(request.token_hash.map(|h| h.to_hex()))
-        .bind(request.token_expire_time.map(micros))
-        .bind(request.token_used_time.map(micros))
-        .bind(request.subject.email.key())
-        .bind(idempotency.map(|(k, _)| k.as_str().to_owned()))
-        .bind(idempotency.map(|(_, d)| d.to_owned()))
+        let inserted = bind_mutable(
+            sqlx::query(concat!(
+                "INSERT INTO privacy_requests (id, action, subject_email, subject_user_id, subject_email_key, \
+                 create_time, idempotency_key, idempotency_digest, ",
+                mutable_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            ))
+            .bind(request.id.to_string())
+            .bind(request.action.as_str())
+            .bind(request.subject.email.as_str())
+            .bind(request.subject.user_id.as_ref().map(|u| u.as_str().to_owned()))
+            .bind(request.subject.email.key())
+            .bind(micros(request.create_time))
+            .bind(idempotency.map(|(k, _)| k.as_str().to_owned()))
+            .bind(idempotency.map(|(_, d)| d.to_owned())),
+            request,
+        )
         .execute(&mut *tx)
         .await;
         if let Err(err) = inserted {
@@ -137,8 +143,22 @@ impl Store {
         }
         tx.commit().await.map_err(db_error)?;
         self.announce(request.id);
-        let created =
-            self.get_request(request.id).await?.ok_or_else(|| Error::Internal("created request vanished".into()))?;
+        // Everything about the new request is known here; reading it back would only cost
+        // two round trips on the hottest write path.
+        let mut created = request.clone();
+        created.emails = jobs
+            .iter()
+            .filter_map(|job| NewJob::email_kind(&job.payload))
+            .map(|kind| EmailDelivery {
+                kind,
+                state: DeliveryState::Pending,
+                attempts: 0,
+                last_error: String::new(),
+                create_time: request.create_time,
+                send_time: None,
+                next_attempt_time: None,
+            })
+            .collect();
         Ok(CreateOutcome::Created(created))
     }
 
@@ -241,24 +261,15 @@ impl Store {
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
         let mut request = request_from_row(&row)?;
         let change = f(&mut request)?;
-        sqlx::query(
-            "UPDATE privacy_requests SET state = $2, state_reason = $3, update_time = $4, \
-             confirm_time = $5, complete_time = $6, due_time = $7, deadline_extension_days = $8, \
-             deadline_extension_reason = $9, token_hash = $10, token_expire_time = $11, \
-             token_used_time = $12 WHERE id = $1",
+        bind_mutable(
+            sqlx::query(concat!(
+                "UPDATE privacy_requests SET (",
+                mutable_columns!(),
+                ") = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) WHERE id = $1"
+            ))
+            .bind(id.to_string()),
+            &request,
         )
-        .bind(id.to_string())
-        .bind(request.state.as_str())
-        .bind(request.state_reason.clone())
-        .bind(micros(request.update_time))
-        .bind(request.confirm_time.map(micros))
-        .bind(request.complete_time.map(micros))
-        .bind(micros(request.due_time))
-        .bind(request.deadline_extension_days)
-        .bind(request.deadline_extension_reason.clone())
-        .bind(request.token_hash.map(|h| h.to_hex()))
-        .bind(request.token_expire_time.map(micros))
-        .bind(request.token_used_time.map(micros))
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -332,6 +343,22 @@ pub(super) async fn append_event(tx: &mut Transaction<'static, Any>, event: &New
     .await
     .map_err(db_error)?;
     Ok(())
+}
+
+/// Binds the values of [`mutable_columns`], in order, after the parameters already bound.
+fn bind_mutable<'q>(query: Query<'q, Any, AnyArguments>, request: &PrivacyRequest) -> Query<'q, Any, AnyArguments> {
+    query
+        .bind(request.state.as_str())
+        .bind(request.state_reason.clone())
+        .bind(micros(request.update_time))
+        .bind(request.confirm_time.map(micros))
+        .bind(request.complete_time.map(micros))
+        .bind(micros(request.due_time))
+        .bind(request.deadline_extension_days)
+        .bind(request.deadline_extension_reason.clone())
+        .bind(request.token_hash.map(|h| h.to_hex()))
+        .bind(request.token_expire_time.map(micros))
+        .bind(request.token_used_time.map(micros))
 }
 
 pub(super) fn parse_id(raw: &str) -> Result<RequestId, Error> {

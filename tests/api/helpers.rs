@@ -206,10 +206,18 @@ impl TestApp {
         }
     }
 
-    /// Confirms through the link in the subject's newest confirmation email.
+    /// Confirms through the link in the subject's newest confirmation email, once privacyd
+    /// has recorded the email as sent (the mail server may hand it over a moment before the
+    /// mailer writes down that it did; a person clicking is never that fast).
     pub async fn confirm_from_email(&self, email: &str) -> pb::PrivacyRequest {
         let mail = SmtpSink::global().wait_for(email, 1).await.pop().unwrap();
         let (id, token) = mail.confirmation();
+        self.wait_for(&id, "the confirmation email to be recorded as sent", |r| {
+            r.emails.iter().any(|e| {
+                e.kind == pb::EmailKind::ConfirmationRequest as i32 && e.state == pb::DeliveryState::Sent as i32
+            })
+        })
+        .await;
         self.public
             .clone()
             .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token })
