@@ -126,7 +126,7 @@ impl Executor {
             let claimed = if free == 0 || shutdown.is_triggered() {
                 Vec::new()
             } else {
-                let now = chrono::Utc::now();
+                let now = crate::domain::now();
                 let lease_until = now + chrono::Duration::from_std(this.config.lease).unwrap_or_default();
                 match this.store.claim_jobs(&this.owner, now, lease_until, free as u32).await {
                     Ok(jobs) => jobs,
@@ -183,7 +183,7 @@ impl Executor {
                 tokio::select! {
                     outcome = &mut work => break outcome,
                     _ = tokio::time::sleep(renew_every) => {
-                        let until = chrono::Utc::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
+                        let until = crate::domain::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
                         match self.store.renew_lease(&job.id, &self.owner, until).await {
                             Ok(true) => {}
                             Ok(false) => {
@@ -196,7 +196,7 @@ impl Executor {
                 }
             }
         };
-        let now = chrono::Utc::now();
+        let now = crate::domain::now();
         let record = match &outcome.result {
             Ok(()) => JobRecord::Done,
             Err(err) if job.will_retry(err.retryable) => JobRecord::Retry {

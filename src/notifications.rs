@@ -62,7 +62,7 @@ impl EmailJob {
                         if request.state != State::Pending {
                             return Ok(Change::new(None));
                         }
-                        Ok(Change::new(Some(request.issue_token(ttl, chrono::Utc::now()))))
+                        Ok(Change::new(Some(request.issue_token(ttl, crate::domain::now()))))
                     })
                     .await?;
                 let Some(token) = token else { return Ok(None) };
@@ -121,7 +121,7 @@ impl JobHandler for EmailJob {
             };
         };
         let event = |event_type: AuditEventType, detail: String| {
-            NewAuditEvent::new(job.request_id, Actor::system("mailer"), event_type, chrono::Utc::now())
+            NewAuditEvent::new(job.request_id, Actor::system("mailer"), event_type, crate::domain::now())
                 .with_email(kind)
                 .with_detail(detail)
         };

@@ -11,10 +11,11 @@ use crate::{
     config::Config,
     domain::SecretToken,
     executor::{Executor, ExecutorConfig},
-    grpc::{self, AdminTokens, PrivacyRequestApi},
+    grpc::{self, AdminTokens, DataSourceRegistryApi, PrivacyRequestApi},
     http::{self, HttpState},
     mail::Mailer,
     notifications::{EmailJob, EmailSettings},
+    registry::Registry,
     shutdown::Shutdown,
     store::{Dialect, JobKind, Store},
     templates::Templates,
@@ -113,7 +114,8 @@ impl Application {
             templates,
             organization: config.organization.clone(),
         });
-        let routes = grpc::routes(PrivacyRequestApi::new(workflow.clone()), http).await?;
+        let registry = DataSourceRegistryApi::new(Registry::new(store.clone()));
+        let routes = grpc::routes(PrivacyRequestApi::new(workflow.clone()), registry, http).await?;
         Ok(Application {
             listener,
             addr,

@@ -60,7 +60,7 @@ impl Workflow {
     }
 
     pub async fn create(&self, actor: Actor, input: CreateInput) -> Result<PrivacyRequest, Error> {
-        let now = chrono::Utc::now();
+        let now = crate::domain::now();
         let (request, event) =
             PrivacyRequest::new(input.subject.clone(), input.action, input.send_confirmation, actor, now);
         let jobs: Vec<NewJob> = if input.send_confirmation {
@@ -121,7 +121,7 @@ impl Workflow {
         let result = self
             .store
             .modify(id, |request| {
-                let now = chrono::Utc::now();
+                let now = crate::domain::now();
                 match request.confirm_with(&token, now) {
                     ConfirmOutcome::Confirmed(event) => {
                         let mut change = Change::new(Ok(())).event(event);
@@ -159,7 +159,7 @@ impl Workflow {
                         attempted: "resend the confirmation of",
                     });
                 }
-                let now = chrono::Utc::now();
+                let now = crate::domain::now();
                 request.token_hash = None;
                 request.token_expire_time = None;
                 request.update_time = now;
@@ -188,7 +188,7 @@ impl Workflow {
         let (request, ()) = self
             .store
             .modify(id, |request| {
-                let event = request.apply(transition, actor, reason.as_ref(), chrono::Utc::now())?;
+                let event = request.apply(transition, actor, reason.as_ref(), crate::domain::now())?;
                 Ok(Change::new(()).event(event))
             })
             .await?;
@@ -196,7 +196,7 @@ impl Workflow {
     }
 
     pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
-        self.store.delete_request(id, actor, chrono::Utc::now()).await
+        self.store.delete_request(id, actor, crate::domain::now()).await
     }
 
     pub async fn extend_deadline(
@@ -209,7 +209,7 @@ impl Workflow {
         let (request, ()) = self
             .store
             .modify(id, |request| {
-                let event = request.extend_deadline(days, &reason, actor, chrono::Utc::now())?;
+                let event = request.extend_deadline(days, &reason, actor, crate::domain::now())?;
                 Ok(Change::new(()).event(event).job(self.email(request, EmailKind::DeadlineExtended)))
             })
             .await?;
@@ -243,7 +243,7 @@ impl Workflow {
         let reason = Reason::parse("reason", "the subject did not confirm before the link expired").expect("valid");
         let mut expired = 0;
         loop {
-            let now = chrono::Utc::now();
+            let now = crate::domain::now();
             let ids = self.store.pending_expired(now, BATCH).await?;
             for &id in &ids {
                 let result = self

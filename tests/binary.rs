@@ -154,3 +154,37 @@ async fn a_stuck_client_cannot_hold_shutdown_past_the_grace_period() {
     assert!(started.elapsed() < Duration::from_secs(5), "stopped after {:?}", started.elapsed());
     drop(stuck);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_does_not_take_the_server_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_privacyd"))
+        .current_dir(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Nobody reads: the pipe is closed before privacyd writes its first line, so every line it
+    // prints fails with EPIPE.
+    drop(child.stdout.take());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut served = 0;
+    while served < 3 {
+        assert!(std::time::Instant::now() < deadline, "privacyd never served");
+        assert!(child.try_wait().unwrap().is_none(), "privacyd died with its stdout closed");
+        if let Ok(channel) =
+            tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await
+        {
+            let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+            if health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await.is_ok() {
+                served += 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(child.try_wait().unwrap().is_none(), "privacyd is still running");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}

@@ -9,11 +9,18 @@ use std::{
 /// The shell blocks between the walkthrough markers, in order.
 fn walkthrough_blocks() -> Vec<String> {
     let readme = include_str!("../README.md");
-    let start = readme.find("<!-- walkthrough:begin -->").expect("README has a walkthrough");
-    let end = readme.find("<!-- walkthrough:end -->").expect("the walkthrough ends");
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
-    for line in readme[start..end].lines() {
+    let mut inside = false;
+    for line in readme.lines() {
+        match line.trim() {
+            "<!-- walkthrough:begin -->" => inside = true,
+            "<!-- walkthrough:end -->" => inside = false,
+            _ => {}
+        }
+        if !inside {
+            continue;
+        }
         match (&mut current, line.trim_end()) {
             (None, "```sh") => current = Some(String::new()),
             (Some(_), "```") => blocks.push(current.take().unwrap()),
@@ -52,12 +59,29 @@ fn the_readme_walkthrough_works_as_written() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
     let mut banner = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    stdout.read_line(&mut banner).unwrap();
+    // Keep reading, as a terminal would.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     assert!(banner.starts_with("privacyd listening on 127.0.0.1:50051"), "{banner}");
 
+    // The example data source, as README starts it (its default port, demo data for Jane).
+    let source_dir = tempfile::tempdir().unwrap();
+    let mut source = Command::new(env!("CARGO_BIN_EXE_example-datasource"))
+        .current_dir(source_dir.path())
+        .args(["--seed", "jane@example.com"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut source_out = BufReader::new(source.stdout.take().unwrap());
+    let mut line = String::new();
+    source_out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "example-datasource listening on 127.0.0.1:7001", "is port 7001 free?");
+    std::thread::spawn(move || std::io::copy(&mut source_out, &mut std::io::sink()));
+
     let blocks = walkthrough_blocks();
-    assert!(blocks.len() >= 4, "found {} blocks", blocks.len());
+    assert!(blocks.len() >= 5, "found {} blocks", blocks.len());
     let mut script = String::from("set -euo pipefail\n");
     for block in &blocks {
         // The test is faster than a person: before reading the outbox, poll until the mailer
@@ -71,6 +95,8 @@ fn the_readme_walkthrough_works_as_written() {
         Command::new("bash").arg("-c").arg(&script).current_dir(dir.path()).env("PATH", &path).output().unwrap();
     Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     let stopped = server.wait().unwrap();
+    let _ = source.kill();
+    let _ = source.wait();
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -87,6 +113,9 @@ fn the_readme_walkthrough_works_as_written() {
         "AUDIT_EVENT_TYPE_EMAIL_SENT",
         "AUDIT_EVENT_TYPE_COMPLETED",
         "/confirm?id=",
+        "\"groupId\": \"account\"",
+        "\"legalBasis\": \"LEGAL_BASIS_CONTRACT\"",
+        "\"health\": \"HEALTH_STATUS_SERVING\"",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
     }

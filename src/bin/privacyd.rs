@@ -32,27 +32,34 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let addr = app.local_addr();
     // The start-up message goes to stdout, not the log: it is for the person who started
     // privacyd, and it is the one place the generated admin token is ever shown.
-    println!("privacyd listening on {addr} (gRPC and HTTP)");
-    println!("  database: {}    email: {}", app.database_backend(), app.mail_transport());
+    say(&format!("privacyd listening on {addr} (gRPC and HTTP)"));
+    say(&format!("  database: {}    email: {}", app.database_backend(), app.mail_transport()));
     let header = match app.admin_token_source() {
         AdminTokenSource::Configured(n) => {
-            println!("  admin tokens: {n} configured");
+            say(&format!("  admin tokens: {n} configured"));
             "authorization: Bearer <admin token>".to_owned()
         }
         AdminTokenSource::File(path) => {
-            println!("  admin token: in {}", path.display());
+            say(&format!("  admin token: in {}", path.display()));
             format!("authorization: Bearer $(cat {})", path.display())
         }
         AdminTokenSource::Generated(path, token) => {
-            println!("  admin token (generated, saved to {}): {token}", path.display());
+            say(&format!("  admin token (generated, saved to {}): {token}", path.display()));
             format!("authorization: Bearer $(cat {})", path.display())
         }
     };
-    println!("  admin calls need the header: grpcurl -plaintext -H \"{header}\" {addr} list");
+    say(&format!("  admin calls need the header: grpcurl -plaintext -H \"{header}\" {addr} list"));
     tokio::spawn(async move {
         shutdown::signal().await;
         tracing::info!("shutting down");
         trigger.trigger();
     });
     app.run().await
+}
+
+/// Writes a start-up line to stdout. A closed stdout (privacyd piped into `head`, or a
+/// supervisor that stopped reading) must not take the server down, so errors are ignored.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

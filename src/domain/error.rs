@@ -24,6 +24,16 @@ pub enum Error {
     TokenExpired,
     #[error("the confirmation link was already used; the request is {0}")]
     TokenUsed(State),
+    #[error("no data source named {0:?}")]
+    SourceNotFound(String),
+    #[error("a data source named {0:?} is already registered")]
+    SourceExists(String),
+    #[error("data source {source_name:?} did not answer Describe: {message}")]
+    SourceUnreachable { source_name: String, message: String },
+    #[error("data source {source_name:?} speaks protocol version {version}; privacyd speaks version 1")]
+    UnsupportedProtocolVersion { source_name: String, version: u32 },
+    #[error("data source {source_name:?} described itself invalidly: {message}")]
+    InvalidDescription { source_name: String, message: String },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

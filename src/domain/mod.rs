@@ -6,6 +6,7 @@ mod audit;
 mod error;
 mod fields;
 mod request;
+mod source;
 mod state;
 mod subject;
 mod token;
@@ -14,6 +15,10 @@ pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
 pub use error::Error;
 pub use fields::{IdempotencyKey, PageSize, Reason};
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
+pub use source::{
+    Capability, DataCategory, DataSource, LegalBasis, SourceConnection, SourceDescription, SourceEndpoint, SourceName,
+    parse_call_timeout,
+};
 pub use state::{Action, State, Transition};
 pub use subject::{Subject, SubjectEmail, UserId};
 pub use token::{SecretToken, TokenHash};
@@ -21,3 +26,10 @@ pub use token::{SecretToken, TokenHash};
 /// Time is carried as UTC microseconds since the epoch: exact, orderable, and stored the same
 /// way on SQLite and PostgreSQL.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// The current time at the precision it is stored with, so a value returned before it was
+/// stored equals the same value read back.
+pub fn now() -> Timestamp {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}

@@ -298,7 +298,7 @@ mod tests {
 
     fn request(send_confirmation: bool) -> PrivacyRequest {
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
-        PrivacyRequest::new(subject, Action::Export, send_confirmation, Actor::Subject, chrono::Utc::now()).0
+        PrivacyRequest::new(subject, Action::Export, send_confirmation, Actor::Subject, crate::domain::now()).0
     }
 
     #[test]
@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn confirmation_token_is_single_use_and_expires() {
-        let now = chrono::Utc::now();
+        let now = crate::domain::now();
         let mut r = request(true);
         let token = r.issue_token(Duration::hours(24), now);
         let wrong = SecretToken::generate();
@@ -329,7 +329,7 @@ mod tests {
 
     #[test]
     fn resending_revokes_the_old_token() {
-        let now = chrono::Utc::now();
+        let now = crate::domain::now();
         let mut r = request(true);
         let old = r.issue_token(Duration::hours(24), now);
         let new = r.issue_token(Duration::hours(24), now);
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn deadline_extends_by_two_months_at_most() {
-        let now = chrono::Utc::now();
+        let now = crate::domain::now();
         let mut r = request(false);
         let reason = Reason::parse("reason", "many requests").unwrap();
         r.extend_deadline(31, &reason, Actor::Subject, now).unwrap();
@@ -356,7 +356,7 @@ mod tests {
     #[test]
     fn illegal_transition_names_the_state() {
         let mut r = request(true);
-        let err = r.apply(Transition::Complete, Actor::Subject, None, chrono::Utc::now()).unwrap_err();
+        let err = r.apply(Transition::Complete, Actor::Subject, None, crate::domain::now()).unwrap_err();
         assert_eq!(err.to_string(), "cannot complete a request that is PENDING");
     }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod convert;
+mod data_source_registry_api;
 mod privacy_request_api;
 pub mod status;
 
@@ -11,10 +12,17 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
 
 pub use auth::{AdminTokens, AuthLayer};
+pub use data_source_registry_api::DataSourceRegistryApi;
 pub use privacy_request_api::PrivacyRequestApi;
 
 use crate::{
-    proto::{FILE_DESCRIPTOR_SET, privacy::v1::privacy_request_service_server::PrivacyRequestServiceServer},
+    proto::{
+        FILE_DESCRIPTOR_SET,
+        privacy::v1::{
+            data_source_registry_service_server::DataSourceRegistryServiceServer,
+            privacy_request_service_server::PrivacyRequestServiceServer,
+        },
+    },
     shutdown::Shutdown,
 };
 
@@ -22,6 +30,7 @@ use crate::{
 /// descriptors are compiled in too, but privacyd is its client, not its server.
 const REFLECTED_SERVICES: &[&str] = &[
     "privacy.v1.PrivacyRequestService",
+    "privacy.v1.DataSourceRegistryService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
@@ -32,9 +41,14 @@ const REFLECTED_SERVICES: &[&str] = &[
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
 /// Builds every route: gRPC services plus `extra` HTTP routes.
-pub async fn routes(api: PrivacyRequestApi, http: axum::Router) -> anyhow::Result<Routes> {
+pub async fn routes(
+    api: PrivacyRequestApi,
+    registry: DataSourceRegistryApi,
+    http: axum::Router,
+) -> anyhow::Result<Routes> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<PrivacyRequestServiceServer<PrivacyRequestApi>>().await;
+    health.set_serving::<DataSourceRegistryServiceServer<DataSourceRegistryApi>>().await;
 
     let reflection = || {
         let mut builder = tonic_reflection::server::Builder::configure()
@@ -50,7 +64,8 @@ pub async fn routes(api: PrivacyRequestApi, http: axum::Router) -> anyhow::Resul
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
-        .add_service(PrivacyRequestServiceServer::new(api).max_decoding_message_size(MAX_REQUEST_BYTES));
+        .add_service(PrivacyRequestServiceServer::new(api).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(DataSourceRegistryServiceServer::new(registry).max_decoding_message_size(MAX_REQUEST_BYTES));
     let routes = builder.routes();
     Ok(Routes::from(routes.into_axum_router().merge(http)))
 }

@@ -40,6 +40,11 @@ impl From<Error> for Status {
                 metadata.insert("state".to_owned(), format!("STATE_{state}"));
                 (Code::FailedPrecondition, "TOKEN_USED")
             }
+            Error::SourceNotFound(_) => (Code::NotFound, "NOT_FOUND"),
+            Error::SourceExists(_) => (Code::AlreadyExists, "ALREADY_EXISTS"),
+            Error::SourceUnreachable { .. } => (Code::FailedPrecondition, "SOURCE_UNREACHABLE"),
+            Error::UnsupportedProtocolVersion { .. } => (Code::FailedPrecondition, "UNSUPPORTED_PROTOCOL_VERSION"),
+            Error::InvalidDescription { .. } => (Code::FailedPrecondition, "INVALID_DESCRIPTION"),
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 (Code::Unavailable, "UNAVAILABLE")

@@ -5,6 +5,7 @@
 mod audit;
 mod jobs;
 mod requests;
+mod sources;
 
 use std::{str::FromStr, time::Duration};
 
@@ -91,19 +92,32 @@ impl Store {
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
-        let sql = match self.dialect {
-            Dialect::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
-            Dialect::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
+        let migrations: &[(i64, &str, &'static str)] = match self.dialect {
+            Dialect::Sqlite => &[
+                (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+                (2, "data_sources", include_str!("../../migrations/sqlite/0002_data_sources.sql")),
+            ],
+            Dialect::Postgres => &[
+                (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+                (2, "data_sources", include_str!("../../migrations/postgres/0002_data_sources.sql")),
+            ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting
         // together apply each migration once.
-        let migrator = Migrator::with_migrations(vec![Migration::new(
-            1,
-            "init".into(),
-            MigrationType::Simple,
-            sqlx::SqlSafeStr::into_sql_str(sql),
-            false,
-        )]);
+        let migrator = Migrator::with_migrations(
+            migrations
+                .iter()
+                .map(|(version, name, sql)| {
+                    Migration::new(
+                        *version,
+                        (*name).into(),
+                        MigrationType::Simple,
+                        sqlx::SqlSafeStr::into_sql_str(*sql),
+                        false,
+                    )
+                })
+                .collect(),
+        );
         migrator.run(&self.writer).await?;
         Ok(())
     }

@@ -13,7 +13,10 @@ use std::{
 
 use privacyd::{
     config::Config,
-    proto::privacy::v1::{self as pb, privacy_request_service_client::PrivacyRequestServiceClient},
+    proto::privacy::v1::{
+        self as pb, data_source_registry_service_client::DataSourceRegistryServiceClient,
+        privacy_request_service_client::PrivacyRequestServiceClient,
+    },
     shutdown::{self, ShutdownTrigger},
     startup::Application,
     store::Store,
@@ -66,6 +69,7 @@ impl tonic::service::Interceptor for Bearer {
 }
 
 pub type AdminClient = PrivacyRequestServiceClient<InterceptedService<Channel, Bearer>>;
+pub type RegistryClient = DataSourceRegistryServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A running privacyd for one test.
 pub struct TestApp {
@@ -75,6 +79,8 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// Authenticated as admin.
     pub client: AdminClient,
+    /// The data source registry, authenticated as admin.
+    pub registry: RegistryClient,
     /// No credentials: what a subject (or an attacker) has.
     pub public: PrivacyRequestServiceClient<Channel>,
     trigger: ShutdownTrigger,
@@ -120,7 +126,8 @@ impl TestApp {
             database_url,
             admin_token,
             data_dir,
-            client: PrivacyRequestServiceClient::with_interceptor(channel.clone(), bearer),
+            client: PrivacyRequestServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            registry: DataSourceRegistryServiceClient::with_interceptor(channel.clone(), bearer),
             public: PrivacyRequestServiceClient::new(channel),
             trigger,
             server,
@@ -375,5 +382,44 @@ impl SmtpSink {
             assert!(tokio::time::Instant::now() < deadline, "expected {count} emails to {to}, got {}", messages.len());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// The example data source binary, running on a free port with its own database.
+pub struct ExampleSource {
+    pub endpoint: String,
+    process: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl ExampleSource {
+    /// Starts it with demo data for each of `seed`, requiring `token` if given.
+    pub fn start(seed: &[&str], token: Option<&str>) -> ExampleSource {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = format!("127.0.0.1:{}", free_port().unwrap());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_example-datasource"));
+        command.arg("--listen").arg(&addr).arg("--database").arg(dir.path().join("source.db"));
+        for email in seed {
+            command.arg("--seed").arg(email);
+        }
+        if let Some(token) = token {
+            command.arg("--token").arg(token);
+        }
+        let mut process = command.stdout(Stdio::piped()).spawn().expect("example-datasource runs");
+        let mut line = String::new();
+        BufReader::new(process.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), format!("example-datasource listening on {addr}"));
+        ExampleSource { endpoint: format!("http://{addr}"), process, _dir: dir }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for ExampleSource {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

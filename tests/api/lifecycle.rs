@@ -83,6 +83,7 @@ async fn operator_created_requests_start_confirmed_and_send_nothing(backend: Bac
     assert_eq!(state(&created), pb::State::Confirmed);
     assert_eq!(created.confirm_time, created.create_time);
     assert!(created.emails.is_empty());
+    assert_eq!(app.get(&created.id).await, created, "what Create answers is what is stored");
     // Give a (wrongly) queued email every chance to go out before checking none did.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(SmtpSink::global().messages_to(&email).is_empty());

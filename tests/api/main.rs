@@ -12,4 +12,5 @@ mod email;
 mod idempotency;
 mod lifecycle;
 mod listing;
+mod sources;
 mod watch;

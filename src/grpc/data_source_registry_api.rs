@@ -1,0 +1,150 @@
+//! `privacy.v1.DataSourceRegistryService`: parses messages into domain values, calls the
+//! registry, converts back.
+
+use std::time::Duration;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::timestamp;
+use crate::{
+    domain::{Error, PageSize, SourceConnection, SourceEndpoint, SourceName, parse_call_timeout},
+    proto::privacy::v1::{self as pb, data_source_registry_service_server::DataSourceRegistryService},
+    registry::{Registration, Registry, SourceChanges},
+    source_client::{Health, description_message},
+};
+
+pub struct DataSourceRegistryApi {
+    registry: Registry,
+}
+
+impl DataSourceRegistryApi {
+    pub fn new(registry: Registry) -> Self {
+        DataSourceRegistryApi { registry }
+    }
+}
+
+fn name(raw: &str) -> Result<SourceName, Status> {
+    Ok(SourceName::parse(raw)?)
+}
+
+fn duration(field: &'static str, d: Option<prost_types::Duration>) -> Result<Option<Duration>, Error> {
+    d.map(|d| {
+        if d.seconds < 0 || d.nanos < 0 {
+            return Err(Error::invalid(field, "must be positive"));
+        }
+        Ok(Duration::new(d.seconds as u64, d.nanos as u32))
+    })
+    .transpose()
+}
+
+fn proto_duration(d: Duration) -> prost_types::Duration {
+    prost_types::Duration { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() as i32 }
+}
+
+fn optional_text(raw: String) -> Option<String> {
+    let trimmed = raw.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+fn data_source(s: crate::domain::DataSource) -> pb::DataSource {
+    pb::DataSource {
+        name: s.name.to_string(),
+        endpoint: s.endpoint.as_str().to_owned(),
+        tls: s.tls,
+        ca_cert_pem: s.ca_cert_pem.unwrap_or_default(),
+        has_auth_token: s.auth_token.is_some(),
+        call_timeout: Some(proto_duration(s.call_timeout)),
+        enabled: s.enabled,
+        description: Some(description_message(&s.description)),
+        create_time: Some(timestamp(s.create_time)),
+        update_time: Some(timestamp(s.update_time)),
+    }
+}
+
+#[tonic::async_trait]
+impl DataSourceRegistryService for DataSourceRegistryApi {
+    async fn register_data_source(
+        &self,
+        request: Request<pb::RegisterDataSourceRequest>,
+    ) -> Result<Response<pb::RegisterDataSourceResponse>, Status> {
+        let req = request.into_inner();
+        let registration = Registration {
+            name: name(&req.name)?,
+            connection: SourceConnection {
+                endpoint: SourceEndpoint::parse(&req.endpoint)?,
+                tls: req.tls,
+                ca_cert_pem: optional_text(req.ca_cert_pem),
+                auth_token: optional_text(req.auth_token),
+                call_timeout: parse_call_timeout(duration("call_timeout", req.call_timeout)?)?,
+            },
+            enabled: req.enabled.unwrap_or(true),
+        };
+        let source = self.registry.register(registration).await?;
+        Ok(Response::new(pb::RegisterDataSourceResponse { data_source: Some(data_source(source)) }))
+    }
+
+    async fn get_data_source(
+        &self,
+        request: Request<pb::GetDataSourceRequest>,
+    ) -> Result<Response<pb::GetDataSourceResponse>, Status> {
+        let source = self.registry.get(&name(&request.get_ref().name)?).await?;
+        Ok(Response::new(pb::GetDataSourceResponse { data_source: Some(data_source(source)) }))
+    }
+
+    async fn list_data_sources(
+        &self,
+        request: Request<pb::ListDataSourcesRequest>,
+    ) -> Result<Response<pb::ListDataSourcesResponse>, Status> {
+        let req = request.into_inner();
+        let (sources, next_page_token) =
+            self.registry.list(PageSize::parse(req.page_size, 50)?, &req.page_token).await?;
+        Ok(Response::new(pb::ListDataSourcesResponse {
+            data_sources: sources.into_iter().map(data_source).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn update_data_source(
+        &self,
+        request: Request<pb::UpdateDataSourceRequest>,
+    ) -> Result<Response<pb::UpdateDataSourceResponse>, Status> {
+        let req = request.into_inner();
+        let changes = SourceChanges {
+            endpoint: req.endpoint.as_deref().map(SourceEndpoint::parse).transpose()?,
+            auth_token: req.auth_token.map(optional_text),
+            tls: req.tls,
+            ca_cert_pem: req.ca_cert_pem.map(optional_text),
+            call_timeout: duration("call_timeout", req.call_timeout)?
+                .map(|d| parse_call_timeout(Some(d)))
+                .transpose()?,
+            enabled: req.enabled,
+        };
+        let source = self.registry.update(&name(&req.name)?, changes).await?;
+        Ok(Response::new(pb::UpdateDataSourceResponse { data_source: Some(data_source(source)) }))
+    }
+
+    async fn delete_data_source(
+        &self,
+        request: Request<pb::DeleteDataSourceRequest>,
+    ) -> Result<Response<pb::DeleteDataSourceResponse>, Status> {
+        self.registry.delete(&name(&request.get_ref().name)?).await?;
+        Ok(Response::new(pb::DeleteDataSourceResponse {}))
+    }
+
+    async fn check_data_source(
+        &self,
+        request: Request<pb::CheckDataSourceRequest>,
+    ) -> Result<Response<pb::CheckDataSourceResponse>, Status> {
+        let report = self.registry.check(&name(&request.get_ref().name)?).await?;
+        Ok(Response::new(pb::CheckDataSourceResponse {
+            health: match report.health {
+                Health::Serving => pb::HealthStatus::Serving,
+                Health::NotServing => pb::HealthStatus::NotServing,
+                Health::Unreachable => pb::HealthStatus::Unreachable,
+            } as i32,
+            description: report.description.as_ref().map(description_message),
+            error: report.error.unwrap_or_default(),
+            latency: Some(proto_duration(report.latency)),
+        }))
+    }
+}

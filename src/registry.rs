@@ -1,0 +1,152 @@
+//! The data source registry: operators register the services that hold personal data.
+//! A source is only saved after it answered `Describe` with a protocol version privacyd
+//! speaks, so every registered source is one privacyd has talked to.
+
+use std::time::Duration;
+
+use crate::{
+    domain::{DataSource, Error, PageSize, SourceConnection, SourceDescription, SourceEndpoint, SourceName},
+    page_token,
+    source_client::{Health, SourceClient},
+    store::Store,
+};
+
+/// A registration, validated.
+#[derive(Clone)]
+pub struct Registration {
+    pub name: SourceName,
+    pub connection: SourceConnection,
+    pub enabled: bool,
+}
+
+/// Changes to a source; `None` leaves a field as it is.
+#[derive(Clone, Default)]
+pub struct SourceChanges {
+    pub endpoint: Option<SourceEndpoint>,
+    /// `Some(None)` removes the token.
+    pub auth_token: Option<Option<String>>,
+    pub tls: Option<bool>,
+    /// `Some(None)` goes back to the system roots.
+    pub ca_cert_pem: Option<Option<String>>,
+    pub call_timeout: Option<Duration>,
+    pub enabled: Option<bool>,
+}
+
+/// What `CheckDataSource` found.
+pub struct CheckReport {
+    pub health: Health,
+    pub description: Option<SourceDescription>,
+    pub error: Option<String>,
+    pub latency: Duration,
+}
+
+#[derive(Clone)]
+pub struct Registry {
+    store: Store,
+}
+
+impl Registry {
+    pub fn new(store: Store) -> Self {
+        Registry { store }
+    }
+
+    pub async fn register(&self, registration: Registration) -> Result<DataSource, Error> {
+        if self.store.get_source(&registration.name).await?.is_some() {
+            return Err(Error::SourceExists(registration.name.to_string()));
+        }
+        let client = SourceClient::new(&registration.connection)?;
+        let (description, _) = client.describe(registration.name.as_str()).await?;
+        let now = crate::domain::now();
+        let connection = registration.connection;
+        let source = DataSource {
+            name: registration.name,
+            endpoint: connection.endpoint,
+            tls: connection.tls,
+            ca_cert_pem: connection.ca_cert_pem,
+            auth_token: connection.auth_token,
+            call_timeout: connection.call_timeout,
+            enabled: registration.enabled,
+            description,
+            create_time: now,
+            update_time: now,
+        };
+        self.store.insert_source(&source).await?;
+        tracing::info!(source = %source.name, "data source registered");
+        Ok(source)
+    }
+
+    pub async fn get(&self, name: &SourceName) -> Result<DataSource, Error> {
+        self.store.get_source(name).await?.ok_or_else(|| Error::SourceNotFound(name.to_string()))
+    }
+
+    pub async fn list(&self, page_size: PageSize, token: &str) -> Result<(Vec<DataSource>, String), Error> {
+        let digest = page_token::filter_digest(&[]);
+        let after = page_token::decode::<String>(token, &digest)?;
+        let mut sources = self.store.list_sources(after.as_deref(), page_size.get() + 1).await?;
+        let next = if sources.len() > page_size.get() as usize {
+            sources.truncate(page_size.get() as usize);
+            page_token::encode(&sources.last().expect("page is not empty").name.as_str(), &digest)
+        } else {
+            String::new()
+        };
+        Ok((sources, next))
+    }
+
+    /// Applies `changes`. When how the source is reached changes, it must answer `Describe`
+    /// again before the change is saved.
+    pub async fn update(&self, name: &SourceName, changes: SourceChanges) -> Result<DataSource, Error> {
+        let mut source = self.get(name).await?;
+        let reconnect = changes.endpoint.is_some()
+            || changes.auth_token.is_some()
+            || changes.tls.is_some()
+            || changes.ca_cert_pem.is_some();
+        if let Some(endpoint) = changes.endpoint {
+            source.endpoint = endpoint;
+        }
+        if let Some(token) = changes.auth_token {
+            source.auth_token = token;
+        }
+        if let Some(tls) = changes.tls {
+            source.tls = tls;
+        }
+        if let Some(ca) = changes.ca_cert_pem {
+            source.ca_cert_pem = ca;
+        }
+        if let Some(timeout) = changes.call_timeout {
+            source.call_timeout = timeout;
+        }
+        if let Some(enabled) = changes.enabled {
+            source.enabled = enabled;
+        }
+        if reconnect {
+            let client = SourceClient::new(&source.connection())?;
+            source.description = client.describe(name.as_str()).await?.0;
+        }
+        source.update_time = crate::domain::now();
+        self.store.update_source(&source).await?;
+        tracing::info!(source = %source.name, enabled = source.enabled, "data source updated");
+        Ok(source)
+    }
+
+    pub async fn delete(&self, name: &SourceName) -> Result<(), Error> {
+        self.store.delete_source(name).await?;
+        tracing::info!(source = %name, "data source deleted");
+        Ok(())
+    }
+
+    /// Asks the source now: health, and a fresh `Describe` (not saved).
+    pub async fn check(&self, name: &SourceName) -> Result<CheckReport, Error> {
+        let source = self.get(name).await?;
+        let client = SourceClient::new(&source.connection())?;
+        let (health, health_error) = client.health().await;
+        let (description, latency, describe_error) = match client.describe(name.as_str()).await {
+            Ok((description, latency)) => (Some(description), latency, None),
+            Err(err) => (None, Duration::ZERO, Some(err.to_string())),
+        };
+        let error = match (health_error, describe_error) {
+            (None, None) => None,
+            (a, b) => Some(a.into_iter().chain(b).collect::<Vec<_>>().join("; ")),
+        };
+        Ok(CheckReport { health, description, error, latency })
+    }
+}

@@ -1,0 +1,124 @@
+use std::time::Duration;
+
+use sqlx::{Row, any::AnyRow};
+
+use super::{Store, db_error, from_micros, is_unique_violation, micros};
+use crate::domain::{DataSource, Error, SourceDescription, SourceEndpoint, SourceName};
+
+macro_rules! source_columns {
+    () => {
+        "name, endpoint, tls, ca_cert_pem, auth_token, call_timeout_ms, enabled, description, create_time, update_time"
+    };
+}
+
+impl Store {
+    pub async fn insert_source(&self, source: &DataSource) -> Result<(), Error> {
+        let result = sqlx::query(concat!(
+            "INSERT INTO data_sources (",
+            source_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(source.name.as_str().to_owned())
+        .bind(source.endpoint.as_str().to_owned())
+        .bind(i32::from(source.tls))
+        .bind(source.ca_cert_pem.clone())
+        .bind(source.auth_token.clone())
+        .bind(source.call_timeout.as_millis() as i64)
+        .bind(i32::from(source.enabled))
+        .bind(description_json(&source.description)?)
+        .bind(micros(source.create_time))
+        .bind(micros(source.update_time))
+        .execute(&self.writer)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_unique_violation(&err) => Err(Error::SourceExists(source.name.to_string())),
+            Err(err) => Err(db_error(err)),
+        }
+    }
+
+    /// Saves every field of an existing source.
+    pub async fn update_source(&self, source: &DataSource) -> Result<(), Error> {
+        let updated = sqlx::query(
+            "UPDATE data_sources SET endpoint = $2, tls = $3, ca_cert_pem = $4, auth_token = $5, \
+             call_timeout_ms = $6, enabled = $7, description = $8, update_time = $9 WHERE name = $1",
+        )
+        .bind(source.name.as_str().to_owned())
+        .bind(source.endpoint.as_str().to_owned())
+        .bind(i32::from(source.tls))
+        .bind(source.ca_cert_pem.clone())
+        .bind(source.auth_token.clone())
+        .bind(source.call_timeout.as_millis() as i64)
+        .bind(i32::from(source.enabled))
+        .bind(description_json(&source.description)?)
+        .bind(micros(source.update_time))
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if updated == 0 {
+            return Err(Error::SourceNotFound(source.name.to_string()));
+        }
+        Ok(())
+    }
+
+    pub async fn get_source(&self, name: &SourceName) -> Result<Option<DataSource>, Error> {
+        let row = sqlx::query(concat!("SELECT ", source_columns!(), " FROM data_sources WHERE name = $1"))
+            .bind(name.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(source_from_row).transpose()
+    }
+
+    /// Up to `limit` sources after `after`, by name.
+    pub async fn list_sources(&self, after: Option<&str>, limit: u32) -> Result<Vec<DataSource>, Error> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            source_columns!(),
+            " FROM data_sources WHERE ($1 IS NULL OR name > $1) ORDER BY name LIMIT $2"
+        ))
+        .bind(after.map(str::to_owned))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(source_from_row).collect()
+    }
+
+    pub async fn delete_source(&self, name: &SourceName) -> Result<(), Error> {
+        let deleted = sqlx::query("DELETE FROM data_sources WHERE name = $1")
+            .bind(name.as_str().to_owned())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(Error::SourceNotFound(name.to_string()));
+        }
+        Ok(())
+    }
+}
+
+fn description_json(d: &SourceDescription) -> Result<String, Error> {
+    serde_json::to_string(d).map_err(|e| Error::Internal(format!("serialising a description: {e}")))
+}
+
+fn source_from_row(row: &AnyRow) -> Result<DataSource, Error> {
+    let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
+    let opt_text = |name: &str| row.try_get::<Option<String>, _>(name).map_err(db_error);
+    let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
+    let corrupt = |what: &str| Error::Internal(format!("stored data source has an invalid {what}"));
+    Ok(DataSource {
+        name: SourceName::parse(&text("name")?).map_err(|_| corrupt("name"))?,
+        endpoint: SourceEndpoint::parse(&text("endpoint")?).map_err(|_| corrupt("endpoint"))?,
+        tls: int("tls")? != 0,
+        ca_cert_pem: opt_text("ca_cert_pem")?,
+        auth_token: opt_text("auth_token")?,
+        call_timeout: Duration::from_millis(int("call_timeout_ms")? as u64),
+        enabled: int("enabled")? != 0,
+        description: serde_json::from_str(&text("description")?).map_err(|_| corrupt("description"))?,
+        create_time: from_micros(int("create_time")?),
+        update_time: from_micros(int("update_time")?),
+    })
+}
