@@ -97,6 +97,27 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_JOB_CONCURRENCY", default_value_t = 16)]
     pub job_concurrency: usize,
 
+    /// Where export spools and archives are kept; replicas must share it.
+    /// [default: <data-dir>/exports]
+    #[arg(long, env = "PRIVACYD_EXPORT_DIR")]
+    pub export_dir: Option<PathBuf>,
+
+    /// How long an export archive can be downloaded before it is deleted.
+    #[arg(long, env = "PRIVACYD_ARCHIVE_TTL", default_value = "72h", value_parser = humantime::parse_duration)]
+    pub archive_ttl: Duration,
+
+    /// How archive entries are stored: deflate (smaller) or stored (faster).
+    #[arg(long, env = "PRIVACYD_ARCHIVE_COMPRESSION", value_enum, default_value_t = crate::export::Compression::Deflate)]
+    pub archive_compression: crate::export::Compression,
+
+    /// Calls to a data source for one request before the request fails.
+    #[arg(long, env = "PRIVACYD_SOURCE_MAX_ATTEMPTS", default_value_t = 5)]
+    pub source_max_attempts: i32,
+
+    /// Start processing requests as soon as they are confirmed.
+    #[arg(long, env = "PRIVACYD_AUTO_PROCESS")]
+    pub auto_process: bool,
+
     /// How long to let open calls and connections finish after SIGTERM before stopping anyway.
     #[arg(long, env = "PRIVACYD_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
@@ -118,6 +139,10 @@ pub struct Config {
 impl Config {
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("privacyd.db").display()))
+    }
+
+    pub fn export_dir(&self) -> PathBuf {
+        self.export_dir.clone().unwrap_or_else(|| self.data_dir.join("exports"))
     }
 
     pub fn public_url(&self, bound: SocketAddr) -> String {

@@ -15,7 +15,7 @@ use crate::{
     domain::{Error, RequestId},
     notifications::format_time,
     templates::Templates,
-    workflow::Workflow,
+    workflow::{DownloadCredential, Workflow},
 };
 
 #[derive(Clone)]
@@ -32,7 +32,53 @@ pub struct ConfirmQuery {
 }
 
 pub fn router(state: HttpState) -> Router {
-    Router::new().route("/confirm", get(confirm).with_state(state))
+    Router::new()
+        .route("/confirm", get(confirm).with_state(state.clone()))
+        .route("/download", get(download).with_state(state))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct DownloadQuery {
+    id: Option<String>,
+    token: Option<String>,
+}
+
+/// The link in the "export ready" email: streams the archive as a file download.
+async fn download(State(state): State<HttpState>, Query(query): Query<DownloadQuery>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (Some(Ok(id)), Some(token)) = (query.id.as_deref().map(|id| RequestId::parse("id", id)), query.token) else {
+        return (StatusCode::NOT_FOUND, "This download link is not valid.").into_response();
+    };
+    let download = match state.workflow.open_download(id, DownloadCredential::Token(token)).await {
+        Ok(download) => download,
+        Err(Error::InvalidToken | Error::NotFound(_)) => {
+            return (StatusCode::NOT_FOUND, "This download link is not valid. Only the newest link works.")
+                .into_response();
+        }
+        Err(Error::ArchiveExpired) => {
+            return (StatusCode::GONE, "This download has expired and the file was deleted. Please ask again.")
+                .into_response();
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "download through the link failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Something went wrong on our side; please try again later.")
+                .into_response();
+        }
+    };
+    let file = match tokio::fs::File::open(&download.path).await {
+        Ok(file) => file,
+        Err(err) => {
+            tracing::error!(error = %err, "an archive on record cannot be opened");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "The file cannot be read.").into_response();
+        }
+    };
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024));
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "application/zip".to_owned()),
+        (axum::http::header::CONTENT_LENGTH, download.archive.size_bytes.to_string()),
+        (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", download.archive.file_name)),
+    ];
+    (StatusCode::OK, headers, body).into_response()
 }
 
 struct Page {

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod domain;
 pub mod executor;
+pub mod export;
 pub mod grpc;
 pub mod http;
 pub mod mail;

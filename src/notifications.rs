@@ -8,7 +8,9 @@ use lettre::message::Mailbox;
 use minijinja::context;
 
 use crate::{
-    domain::{Action, Actor, AuditEventType, EmailKind, Error, NewAuditEvent, PrivacyRequest, State, Timestamp},
+    domain::{
+        Action, Actor, AuditEventType, EmailKind, Error, NewAuditEvent, PrivacyRequest, SecretToken, State, Timestamp,
+    },
     executor::{JobError, JobHandler, JobOutcome},
     mail::Mailer,
     store::{Change, ClaimedJob, NewJob, Store},
@@ -84,6 +86,28 @@ impl EmailJob {
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
                 let ctx = context! { subject_email => request.subject.email.as_str(), ..self.base_context(&request) };
                 Ok(Some((admin, ctx)))
+            }
+            EmailKind::ExportReady => {
+                let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
+                let Some(archive) = request.archive.clone().filter(|a| a.delete_time.is_none()) else {
+                    return Ok(None);
+                };
+                // As with confirmation links, the token is made right before sending and only
+                // its hash is kept; sending again revokes the previous link.
+                let token = SecretToken::generate();
+                self.store.set_download_token(request.id, token.hash()).await?;
+                let url = format!(
+                    "{}/download?id={}&token={}",
+                    self.settings.public_url.trim_end_matches('/'),
+                    request.id,
+                    token.expose()
+                );
+                let ctx = context! {
+                    download_url => url,
+                    expire_time => format_time(archive.expire_time),
+                    ..self.base_context(&request)
+                };
+                Ok(Some((subject_mailbox(&request)?, ctx)))
             }
             EmailKind::DeadlineExtended => {
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };

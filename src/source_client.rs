@@ -148,6 +148,14 @@ impl SourceClient {
         Ok((validate_description(source_name, answer)?, started.elapsed()))
     }
 
+    /// Opens the source's export stream for a subject; the call carries the deadline.
+    pub async fn export(
+        &self,
+        message: pb::ExportRequest,
+    ) -> Result<tonic::Streaming<pb::ExportResponse>, tonic::Status> {
+        Ok(self.client().export(self.request(message)).await?.into_inner())
+    }
+
     /// The source's grpc.health.v1 status for the plugin service.
     pub async fn health(&self) -> (Health, Option<String>) {
         let mut client = HealthClient::with_interceptor(self.channel.clone(), self.bearer.clone());

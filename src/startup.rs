@@ -11,6 +11,7 @@ use crate::{
     config::Config,
     domain::SecretToken,
     executor::{Executor, ExecutorConfig},
+    export::{self, ExportSettings},
     grpc::{self, AdminTokens, DataSourceRegistryApi, PrivacyRequestApi},
     http::{self, HttpState},
     mail::Mailer,
@@ -99,12 +100,25 @@ impl Application {
                 },
             )),
         );
+        let export = Arc::new(ExportSettings {
+            dir: config.export_dir(),
+            archive_ttl: chrono::Duration::from_std(config.archive_ttl).context("--archive-ttl is too long")?,
+            compression: config.archive_compression,
+            organization: config.organization.clone(),
+            source_max_attempts: config.source_max_attempts.max(1),
+            mail_max_attempts: config.mail_max_attempts.max(1),
+        });
+        std::fs::create_dir_all(&export.dir)
+            .with_context(|| format!("creating the export folder {}", export.dir.display()))?;
+        export::register(&mut executor, &store, &templates, export.clone());
         let workflow = Workflow::new(
             store.clone(),
             WorkflowSettings {
                 mail_max_attempts: config.mail_max_attempts.max(1),
                 notify_admin: admin.is_some(),
                 watch_poll: Duration::from_millis(500),
+                auto_process: config.auto_process,
+                export,
             },
             executor.waker(),
             shutdown.clone(),
@@ -183,14 +197,19 @@ impl Application {
     }
 }
 
-/// Expires unconfirmed requests whose links ran out, on a timer, so a request does not stay
-/// PENDING forever just because nobody looks at it.
+/// On a timer: expires unconfirmed requests whose links ran out (a request must not stay
+/// PENDING forever just because nobody looks at it), and deletes expired export archives.
 async fn sweep(workflow: Workflow, every: Duration, mut shutdown: Shutdown) {
     loop {
         match workflow.expire_overdue().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired unconfirmed requests"),
             Err(err) => tracing::warn!(error = %err, "expiry sweep failed"),
+        }
+        match workflow.delete_expired_archives().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "deleted expired export archives"),
+            Err(err) => tracing::warn!(error = %err, "archive sweep failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

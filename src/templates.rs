@@ -18,7 +18,15 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("email/deadline_extended.subject.txt", include_str!("../templates/email/deadline_extended.subject.txt")),
     ("email/deadline_extended.txt", include_str!("../templates/email/deadline_extended.txt")),
     ("email/deadline_extended.html", include_str!("../templates/email/deadline_extended.html")),
+    ("email/export_ready.subject.txt", include_str!("../templates/email/export_ready.subject.txt")),
+    ("email/export_ready.txt", include_str!("../templates/email/export_ready.txt")),
+    ("email/export_ready.html", include_str!("../templates/email/export_ready.html")),
     ("pages/confirm.html", include_str!("../templates/pages/confirm.html")),
+    ("export/head.html", include_str!("../templates/export/head.html")),
+    ("export/group.html", include_str!("../templates/export/group.html")),
+    ("export/item.html", include_str!("../templates/export/item.html")),
+    ("export/group_end.html", include_str!("../templates/export/group_end.html")),
+    ("export/tail.html", include_str!("../templates/export/tail.html")),
 ];
 
 /// A rendered email.
@@ -72,6 +80,11 @@ impl Templates {
 
     pub fn render_page(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
         self.env.get_template(&format!("pages/{name}"))?.render(context)
+    }
+
+    /// One fragment of an export's index.html (`templates/export/<name>.html`).
+    pub fn render_export(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(&format!("export/{name}.html"))?.render(context)
     }
 }
 

@@ -10,12 +10,14 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::{
     domain::{
-        Action, Actor, AuditEvent, ConfirmOutcome, EmailKind, Error, IdempotencyKey, PageSize, PrivacyRequest, Reason,
-        RequestId, SecretToken, State, Subject, Transition,
+        Action, Actor, AuditEvent, AuditEventType, Capability, ConfirmOutcome, EmailKind, Error, ExportArchive,
+        IdempotencyKey, NewAuditEvent, PageSize, PrivacyRequest, Reason, RequestId, SecretToken, SourceName, State,
+        Subject, Transition,
     },
+    export::ExportSettings,
     page_token,
     shutdown::Shutdown,
-    store::{Change, CreateOutcome, ListFilter, NewJob, RequestCursor, Store},
+    store::{Change, CreateOutcome, JobKind, ListFilter, NewJob, RequestCursor, Store},
 };
 
 /// Settings the workflow needs.
@@ -27,6 +29,24 @@ pub struct WorkflowSettings {
     pub notify_admin: bool,
     /// How often a watch looks for changes made by other replicas.
     pub watch_poll: Duration,
+    /// Start processing as soon as a request is confirmed.
+    pub auto_process: bool,
+    /// Where exports live, and how many calls a source gets.
+    pub export: Arc<ExportSettings>,
+}
+
+/// Who asks for an export archive.
+pub enum DownloadCredential {
+    /// An operator, already authenticated.
+    Admin(Actor),
+    /// The subject, with the token from the "export ready" email.
+    Token(String),
+}
+
+/// An archive ready to be read.
+pub struct Download {
+    pub archive: ExportArchive,
+    pub path: std::path::PathBuf,
 }
 
 /// A create request, validated.
@@ -73,6 +93,9 @@ impl Workflow {
         match self.store.create_request(&request, &event, &jobs, idempotency).await? {
             CreateOutcome::Created(created) => {
                 self.executor.notify_one();
+                if created.state == State::Confirmed && self.settings.auto_process {
+                    return self.process(Actor::system("auto-process"), created.id).await;
+                }
                 Ok(created)
             }
             CreateOutcome::Replayed(existing) => Ok(existing),
@@ -139,6 +162,9 @@ impl Workflow {
         match result {
             Ok((request, Ok(()))) => {
                 self.executor.notify_one();
+                if self.settings.auto_process {
+                    return self.process(Actor::system("auto-process"), request.id).await;
+                }
                 Ok(request)
             }
             Ok((_, Err(err))) => Err(err),
@@ -163,13 +189,8 @@ impl Workflow {
                 request.token_hash = None;
                 request.token_expire_time = None;
                 request.update_time = now;
-                let event = crate::domain::NewAuditEvent::new(
-                    request.id,
-                    actor,
-                    crate::domain::AuditEventType::ConfirmationResent,
-                    now,
-                )
-                .with_email(EmailKind::ConfirmationRequest);
+                let event = NewAuditEvent::new(request.id, actor, AuditEventType::ConfirmationResent, now)
+                    .with_email(EmailKind::ConfirmationRequest);
                 Ok(Change::new(()).event(event).job(self.email(request, EmailKind::ConfirmationRequest)))
             })
             .await?;
@@ -193,6 +214,114 @@ impl Workflow {
             })
             .await?;
         Ok(request)
+    }
+
+    /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: for an export, one job per
+    /// enabled, export-capable source (only those that did not succeed, when processing
+    /// again), then the archive.
+    pub async fn process(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
+        let request = self.get(id).await?;
+        if request.action != Action::Export {
+            // Erasures are driven by their own pipeline (not yet built): processing records
+            // that work has started, and an operator completes the request.
+            return self.transition(actor, id, Transition::Process, None).await;
+        }
+        let available: Vec<SourceName> = self
+            .store
+            .all_sources()
+            .await?
+            .into_iter()
+            .filter(|s| s.enabled && s.description.supports(Capability::Export))
+            .map(|s| s.name)
+            .collect();
+        let attempts = self.settings.export.source_max_attempts;
+        let (request, ()) = self
+            .store
+            .modify(id, |request| {
+                let (event, to_run) = request.start_processing(actor, available, crate::domain::now())?;
+                let mut change = Change::new(()).event(event);
+                for source in &to_run {
+                    change = change.job(NewJob::for_source(JobKind::ExportSource, request.id, source, attempts));
+                }
+                if to_run.is_empty() {
+                    // Nothing (left) to export: build the archive from what there is.
+                    change = change.job(NewJob::assemble_export(request.id));
+                }
+                Ok(change)
+            })
+            .await?;
+        self.executor.notify_one();
+        Ok(request)
+    }
+
+    /// Opens a completed export's archive for download, and records the download.
+    pub async fn open_download(&self, id: RequestId, credential: DownloadCredential) -> Result<Download, Error> {
+        let actor = match credential {
+            DownloadCredential::Admin(actor) => actor,
+            DownloadCredential::Token(raw) => {
+                let token = SecretToken::from_presented(&raw).ok_or(Error::InvalidToken)?;
+                let hash = self.store.download_token(id).await?.ok_or(Error::InvalidToken)?;
+                if !hash.matches(&token) {
+                    return Err(Error::InvalidToken);
+                }
+                Actor::Subject
+            }
+        };
+        let (_, archive) = self
+            .store
+            .modify(id, |request| {
+                let now = crate::domain::now();
+                let state = request.state;
+                let archive = request.archive.as_mut().ok_or(Error::ArchiveNotReady(state))?;
+                if archive.delete_time.is_some() || archive.expire_time <= now {
+                    return Err(Error::ArchiveExpired);
+                }
+                archive.download_count += 1;
+                let archive = archive.clone();
+                let event = NewAuditEvent::new(request.id, actor, AuditEventType::ArchiveDownloaded, now)
+                    .with_detail(format!("download {}", archive.download_count));
+                Ok(Change::new(archive).event(event))
+            })
+            .await?;
+        Ok(Download { archive, path: self.settings.export.archive_path(id) })
+    }
+
+    /// Deletes archives whose time ran out; the request keeps the record. Returns how many.
+    pub async fn delete_expired_archives(&self) -> Result<usize, Error> {
+        let mut deleted = 0;
+        loop {
+            let ids = self.store.expired_archives(crate::domain::now(), 100).await?;
+            for &id in &ids {
+                let result = self
+                    .store
+                    .modify(id, |request| {
+                        let now = crate::domain::now();
+                        let Some(archive) = request.archive.as_mut().filter(|a| a.delete_time.is_none()) else {
+                            return Ok(Change::new(false));
+                        };
+                        archive.delete_time = Some(now);
+                        let event = NewAuditEvent::new(
+                            request.id,
+                            Actor::system("sweeper"),
+                            AuditEventType::ArchiveDeleted,
+                            now,
+                        );
+                        Ok(Change::new(true).event(event))
+                    })
+                    .await;
+                if let Ok((_, true)) = result {
+                    // After the commit: a crash in between leaves a file to delete by hand,
+                    // never a record of a deletion that did not happen.
+                    if let Err(err) = tokio::fs::remove_dir_all(self.settings.export.request_dir(id)).await {
+                        tracing::warn!(request_id = %id, error = %err, "deleting an expired archive failed");
+                    }
+                    deleted += 1;
+                }
+            }
+            if ids.len() < 100 {
+                return Ok(deleted);
+            }
+        }
     }
 
     pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
@@ -312,7 +441,7 @@ impl Workflow {
                     // Decided by the events, not the snapshot: the snapshot may already show
                     // a final state whose events this loop has not sent yet.
                     finished = event.event.to_state.is_some_and(State::is_final)
-                        || event.event.event_type == crate::domain::AuditEventType::Deleted;
+                        || event.event.event_type == AuditEventType::Deleted;
                     if tx.send(Ok((current, Some(event)))).await.is_err() {
                         return;
                     }

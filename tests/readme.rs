@@ -81,13 +81,17 @@ fn the_readme_walkthrough_works_as_written() {
     std::thread::spawn(move || std::io::copy(&mut source_out, &mut std::io::sink()));
 
     let blocks = walkthrough_blocks();
-    assert!(blocks.len() >= 5, "found {} blocks", blocks.len());
+    assert!(blocks.len() >= 6, "found {} blocks", blocks.len());
     let mut script = String::from("set -euo pipefail\n");
     for block in &blocks {
         // The test is faster than a person: before reading the outbox, poll until the mailer
         // has written to it.
-        if block.contains("data/outbox") {
-            script.push_str("for _ in $(seq 100); do ls data/outbox/*.eml >/dev/null 2>&1 && break; sleep 0.1; done\n");
+        for link in ["/confirm?", "/download?"] {
+            if block.contains(link) && block.contains("data/outbox") {
+                script.push_str(&format!(
+                    "for _ in $(seq 100); do grep -rqa '{link}' data/outbox 2>/dev/null && break; sleep 0.1; done\n"
+                ));
+            }
         }
         script.push_str(block);
     }
@@ -111,7 +115,12 @@ fn the_readme_walkthrough_works_as_written() {
         "\"state\": \"STATE_PROCESSING\"",
         "\"state\": \"STATE_COMPLETED\"",
         "AUDIT_EVENT_TYPE_EMAIL_SENT",
+        "AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED",
+        "AUDIT_EVENT_TYPE_ARCHIVE_CREATED",
         "AUDIT_EVENT_TYPE_COMPLETED",
+        "index.html",
+        "export.json",
+        "files/example/uploads/1-avatar.png",
         "/confirm?id=",
         "\"groupId\": \"account\"",
         "\"legalBasis\": \"LEGAL_BASIS_CONTRACT\"",

@@ -58,10 +58,15 @@ pub enum AuditEventType {
     DeadlineExtended,
     EmailSent,
     EmailFailed,
+    SourceSucceeded,
+    SourceFailed,
+    ArchiveCreated,
+    ArchiveDownloaded,
+    ArchiveDeleted,
 }
 
 impl AuditEventType {
-    const ALL: [AuditEventType; 13] = [
+    const ALL: [AuditEventType; 18] = [
         AuditEventType::Created,
         AuditEventType::Confirmed,
         AuditEventType::ConfirmationResent,
@@ -75,6 +80,11 @@ impl AuditEventType {
         AuditEventType::DeadlineExtended,
         AuditEventType::EmailSent,
         AuditEventType::EmailFailed,
+        AuditEventType::SourceSucceeded,
+        AuditEventType::SourceFailed,
+        AuditEventType::ArchiveCreated,
+        AuditEventType::ArchiveDownloaded,
+        AuditEventType::ArchiveDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +102,11 @@ impl AuditEventType {
             AuditEventType::DeadlineExtended => "DEADLINE_EXTENDED",
             AuditEventType::EmailSent => "EMAIL_SENT",
             AuditEventType::EmailFailed => "EMAIL_FAILED",
+            AuditEventType::SourceSucceeded => "SOURCE_SUCCEEDED",
+            AuditEventType::SourceFailed => "SOURCE_FAILED",
+            AuditEventType::ArchiveCreated => "ARCHIVE_CREATED",
+            AuditEventType::ArchiveDownloaded => "ARCHIVE_DOWNLOADED",
+            AuditEventType::ArchiveDeleted => "ARCHIVE_DELETED",
         }
     }
 

@@ -34,6 +34,10 @@ pub enum Error {
     UnsupportedProtocolVersion { source_name: String, version: u32 },
     #[error("data source {source_name:?} described itself invalidly: {message}")]
     InvalidDescription { source_name: String, message: String },
+    #[error("the export archive is not ready: the request is {0}")]
+    ArchiveNotReady(State),
+    #[error("the export archive expired and was deleted")]
+    ArchiveExpired,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

@@ -5,6 +5,7 @@
 mod audit;
 mod error;
 mod fields;
+mod progress;
 mod request;
 mod source;
 mod state;
@@ -14,6 +15,7 @@ mod token;
 pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
 pub use error::Error;
 pub use fields::{IdempotencyKey, PageSize, Reason};
+pub use progress::{ExportArchive, Next, SourceOutcome, SourceRun, SourceState};
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
 pub use source::{
     Capability, DataCategory, DataSource, LegalBasis, SourceConnection, SourceDescription, SourceEndpoint, SourceName,

@@ -4,8 +4,8 @@ use chrono::{Duration, Months};
 use uuid::Uuid;
 
 use super::{
-    Action, Actor, AuditEventType, Error, NewAuditEvent, Reason, SecretToken, State, Subject, Timestamp, TokenHash,
-    Transition,
+    Action, Actor, AuditEventType, Error, ExportArchive, NewAuditEvent, Reason, SecretToken, SourceRun, State, Subject,
+    Timestamp, TokenHash, Transition,
 };
 
 /// GDPR Art. 12(3): "without undue delay and in any event within one month of receipt".
@@ -53,11 +53,16 @@ pub enum EmailKind {
     ConfirmationRequest,
     AdminConfirmed,
     DeadlineExtended,
+    ExportReady,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 3] =
-        [EmailKind::ConfirmationRequest, EmailKind::AdminConfirmed, EmailKind::DeadlineExtended];
+    pub const ALL: [EmailKind; 4] = [
+        EmailKind::ConfirmationRequest,
+        EmailKind::AdminConfirmed,
+        EmailKind::DeadlineExtended,
+        EmailKind::ExportReady,
+    ];
 
     /// Also the template name: `templates/email/<name>.{subject.txt,txt,html}`.
     pub fn as_str(self) -> &'static str {
@@ -65,6 +70,7 @@ impl EmailKind {
             EmailKind::ConfirmationRequest => "confirmation_request",
             EmailKind::AdminConfirmed => "admin_confirmed",
             EmailKind::DeadlineExtended => "deadline_extended",
+            EmailKind::ExportReady => "export_ready",
         }
     }
 
@@ -114,6 +120,10 @@ pub struct PrivacyRequest {
     pub token_used_time: Option<Timestamp>,
     /// Filled in by the store when reading; empty on a request being built.
     pub emails: Vec<EmailDelivery>,
+    /// One run per data source, once processing started.
+    pub sources: Vec<SourceRun>,
+    /// The export archive, once built.
+    pub archive: Option<ExportArchive>,
 }
 
 /// What a confirmation attempt did.
@@ -156,6 +166,8 @@ impl PrivacyRequest {
             token_expire_time: None,
             token_used_time: None,
             emails: Vec::new(),
+            sources: Vec::new(),
+            archive: None,
         };
         let detail = if send_confirmation { "confirmation email queued" } else { "created confirmed by an operator" };
         let event = NewAuditEvent::new(request.id, actor, AuditEventType::Created, now)

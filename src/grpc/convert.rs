@@ -3,6 +3,8 @@
 
 use prost_types::Timestamp as ProtoTimestamp;
 
+use crate::domain::SourceState;
+
 use crate::{
     domain::{
         self, Action, Actor, AuditEvent, DeliveryState, EmailKind, Error, State, Subject, SubjectEmail, Timestamp,
@@ -73,6 +75,7 @@ fn email_kind(k: EmailKind) -> pb::EmailKind {
         EmailKind::ConfirmationRequest => pb::EmailKind::ConfirmationRequest,
         EmailKind::AdminConfirmed => pb::EmailKind::AdminConfirmed,
         EmailKind::DeadlineExtended => pb::EmailKind::DeadlineExtended,
+        EmailKind::ExportReady => pb::EmailKind::ExportReady,
     }
 }
 
@@ -94,6 +97,34 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
         state_reason: r.state_reason.unwrap_or_default(),
         deadline_extension_days: r.deadline_extension_days,
         deadline_extension_reason: r.deadline_extension_reason.unwrap_or_default(),
+        sources: r
+            .sources
+            .into_iter()
+            .map(|run| pb::SourceProgress {
+                source_name: run.source.to_string(),
+                state: match run.state {
+                    SourceState::Pending => pb::SourceState::Pending,
+                    SourceState::Running => pb::SourceState::Running,
+                    SourceState::Succeeded => pb::SourceState::Succeeded,
+                    SourceState::Failed => pb::SourceState::Failed,
+                } as i32,
+                items: run.items,
+                bytes: run.bytes,
+                attempts: run.attempts,
+                last_error: run.last_error,
+                start_time: opt_timestamp(run.start_time),
+                finish_time: opt_timestamp(run.finish_time),
+            })
+            .collect(),
+        archive: r.archive.map(|a| pb::ExportArchive {
+            file_name: a.file_name,
+            size_bytes: a.size_bytes,
+            sha256: a.sha256,
+            create_time: Some(timestamp(a.create_time)),
+            expire_time: Some(timestamp(a.expire_time)),
+            delete_time: opt_timestamp(a.delete_time),
+            download_count: a.download_count,
+        }),
         emails: r
             .emails
             .into_iter()
@@ -136,6 +167,11 @@ pub fn audit_event(e: AuditEvent) -> pb::AuditEvent {
         T::DeadlineExtended => pb::AuditEventType::DeadlineExtended,
         T::EmailSent => pb::AuditEventType::EmailSent,
         T::EmailFailed => pb::AuditEventType::EmailFailed,
+        T::SourceSucceeded => pb::AuditEventType::SourceSucceeded,
+        T::SourceFailed => pb::AuditEventType::SourceFailed,
+        T::ArchiveCreated => pb::AuditEventType::ArchiveCreated,
+        T::ArchiveDownloaded => pb::AuditEventType::ArchiveDownloaded,
+        T::ArchiveDeleted => pb::AuditEventType::ArchiveDeleted,
     };
     pb::AuditEvent {
         sequence: e.sequence,

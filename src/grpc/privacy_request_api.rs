@@ -4,6 +4,7 @@
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tonic::{Request, Response, Status};
 
 use super::convert::{self, parse_action, parse_state, parse_subject};
@@ -11,7 +12,7 @@ use crate::{
     domain::{Actor, IdempotencyKey, PageSize, Reason, RequestId, Transition},
     proto::privacy::v1::{self as pb, privacy_request_service_server::PrivacyRequestService},
     store::ListFilter,
-    workflow::{CreateInput, Workflow},
+    workflow::{CreateInput, DownloadCredential, Workflow},
 };
 
 pub struct PrivacyRequestApi {
@@ -115,7 +116,7 @@ impl PrivacyRequestService for PrivacyRequestApi {
         request: Request<pb::ProcessPrivacyRequestRequest>,
     ) -> Result<Response<pb::ProcessPrivacyRequestResponse>, Status> {
         let actor = admin(&request)?;
-        let r = self.workflow.transition(actor, id(&request.get_ref().id)?, Transition::Process, None).await?;
+        let r = self.workflow.process(actor, id(&request.get_ref().id)?).await?;
         Ok(Response::new(pb::ProcessPrivacyRequestResponse { privacy_request: Some(convert::privacy_request(r)) }))
     }
 
@@ -211,10 +212,81 @@ impl PrivacyRequestService for PrivacyRequestApi {
 
     async fn download_export(
         &self,
-        _request: Request<pb::DownloadExportRequest>,
+        request: Request<pb::DownloadExportRequest>,
     ) -> Result<Response<Self::DownloadExportStream>, Status> {
-        // Said plainly rather than pretending: this version builds no export archives, so there
-        // is nothing to download. The export pipeline (issue #3) implements this.
-        Err(Status::unimplemented("this privacyd version does not build export archives yet"))
+        // Public method: the auth layer passed an admin through as an Actor if the call had
+        // a valid admin token; otherwise the download token is the credential.
+        let admin = request.extensions().get::<Actor>().cloned();
+        let req = request.into_inner();
+        let id = id(&req.id)?;
+        let credential = match admin {
+            Some(actor) if req.token.is_empty() => DownloadCredential::Admin(actor),
+            _ => DownloadCredential::Token(req.token),
+        };
+        let download = match self.workflow.open_download(id, credential).await {
+            // The public method does not say whether an id exists.
+            Err(crate::domain::Error::NotFound(_)) => return Err(crate::domain::Error::InvalidToken.into()),
+            other => other?,
+        };
+        if req.offset < 0 || req.offset > download.archive.size_bytes {
+            return Err(crate::domain::Error::invalid(
+                "offset",
+                format!("must be between 0 and the archive size, {}", download.archive.size_bytes),
+            )
+            .into());
+        }
+        let mut file = tokio::fs::File::open(&download.path)
+            .await
+            .map_err(|e| Status::internal(format!("the archive file cannot be read: {e}")))?;
+        file.seek(std::io::SeekFrom::Start(req.offset as u64)).await.map_err(|e| Status::internal(e.to_string()))?;
+        let header = pb::ExportArchiveHeader {
+            file_name: download.archive.file_name.clone(),
+            size_bytes: download.archive.size_bytes,
+            sha256: download.archive.sha256.clone(),
+            expire_time: Some(convert::timestamp(download.archive.expire_time)),
+        };
+        // A small bounded channel: the file is read only as fast as the client takes it.
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let header =
+                pb::DownloadExportResponse { payload: Some(pb::download_export_response::Payload::Header(header)) };
+            if tx.send(Ok(header)).await.is_err() {
+                return;
+            }
+            loop {
+                let mut chunk = vec![0u8; DOWNLOAD_CHUNK];
+                let n = match read_full(&mut file, &mut chunk).await {
+                    Ok(0) => return,
+                    Ok(n) => n,
+                    Err(err) => {
+                        let _ = tx.send(Err(Status::internal(format!("reading the archive: {err}")))).await;
+                        return;
+                    }
+                };
+                chunk.truncate(n);
+                let message =
+                    pb::DownloadExportResponse { payload: Some(pb::download_export_response::Payload::Chunk(chunk)) };
+                if tx.send(Ok(message)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
     }
+}
+
+/// Bytes per download message: within the protocol's 64 KiB to 1 MiB.
+const DOWNLOAD_CHUNK: usize = 256 * 1024;
+
+/// Reads until `buf` is full or the file ends, so every chunk but the last is full-sized.
+async fn read_full(file: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = file.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
 }

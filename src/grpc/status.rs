@@ -45,6 +45,11 @@ impl From<Error> for Status {
             Error::SourceUnreachable { .. } => (Code::FailedPrecondition, "SOURCE_UNREACHABLE"),
             Error::UnsupportedProtocolVersion { .. } => (Code::FailedPrecondition, "UNSUPPORTED_PROTOCOL_VERSION"),
             Error::InvalidDescription { .. } => (Code::FailedPrecondition, "INVALID_DESCRIPTION"),
+            Error::ArchiveNotReady(state) => {
+                metadata.insert("state".to_owned(), format!("STATE_{state}"));
+                (Code::FailedPrecondition, "EXPORT_NOT_READY")
+            }
+            Error::ArchiveExpired => (Code::FailedPrecondition, "ARCHIVE_EXPIRED"),
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 (Code::Unavailable, "UNAVAILABLE")

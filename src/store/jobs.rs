@@ -12,25 +12,33 @@ use super::{
     Dialect, Store, db_error, from_micros, micros, opt_from_micros, parse_column,
     requests::{append_event, parse_id},
 };
-use crate::domain::{DeliveryState, EmailDelivery, EmailKind, Error, NewAuditEvent, RequestId, Timestamp};
+use crate::domain::{DeliveryState, EmailDelivery, EmailKind, Error, NewAuditEvent, RequestId, SourceName, Timestamp};
 
 /// What a job does. Stored as text; the executor has one handler per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
     /// Send one email about a request; the payload names the [`EmailKind`].
     Email,
+    /// Export one data source's data for a request; the payload names the source.
+    ExportSource,
+    /// Build the export archive from the sources' spools.
+    AssembleExport,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Email => "EMAIL",
+            JobKind::ExportSource => "EXPORT_SOURCE",
+            JobKind::AssembleExport => "ASSEMBLE_EXPORT",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "EMAIL" => Some(JobKind::Email),
+            "EXPORT_SOURCE" => Some(JobKind::ExportSource),
+            "ASSEMBLE_EXPORT" => Some(JobKind::AssembleExport),
             _ => None,
         }
     }
@@ -55,6 +63,19 @@ impl NewJob {
             payload: serde_json::json!({ "email": kind.as_str() }),
             max_attempts,
         }
+    }
+
+    /// One job per data source: the fan-out that exports (and erasures) share.
+    pub fn for_source(kind: JobKind, request_id: RequestId, source: &SourceName, max_attempts: i32) -> Self {
+        NewJob { kind, request_id, payload: serde_json::json!({ "source": source.as_str() }), max_attempts }
+    }
+
+    pub fn source(payload: &serde_json::Value) -> Option<SourceName> {
+        payload.get("source")?.as_str().and_then(|s| SourceName::parse(s).ok())
+    }
+
+    pub fn assemble_export(request_id: RequestId) -> Self {
+        NewJob { kind: JobKind::AssembleExport, request_id, payload: serde_json::json!({}), max_attempts: 5 }
     }
 
     pub fn email_kind(payload: &serde_json::Value) -> Option<EmailKind> {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod jobs;
+mod progress;
 mod requests;
 mod sources;
 
@@ -96,10 +97,12 @@ impl Store {
             Dialect::Sqlite => &[
                 (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
                 (2, "data_sources", include_str!("../../migrations/sqlite/0002_data_sources.sql")),
+                (3, "processing", include_str!("../../migrations/sqlite/0003_processing.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
                 (2, "data_sources", include_str!("../../migrations/postgres/0002_data_sources.sql")),
+                (3, "processing", include_str!("../../migrations/postgres/0003_processing.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

@@ -200,6 +200,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let mut request = request_from_row(&row)?;
         request.emails = self.email_deliveries(&[id]).await?.remove(&id).unwrap_or_default();
+        self.load_progress(std::slice::from_mut(&mut request)).await?;
         Ok(Some(request))
     }
 
@@ -235,6 +236,7 @@ impl Store {
         for request in &mut requests {
             request.emails = emails.remove(&request.id).unwrap_or_default();
         }
+        self.load_progress(&mut requests).await?;
         Ok(requests)
     }
 
@@ -260,6 +262,7 @@ impl Store {
             .map_err(db_error)?
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
         let mut request = request_from_row(&row)?;
+        self.load_progress(std::slice::from_mut(&mut request)).await?;
         let change = f(&mut request)?;
         bind_mutable(
             sqlx::query(concat!(
@@ -273,6 +276,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        Store::save_progress(&mut tx, &request).await?;
         for event in &change.events {
             append_event(&mut tx, event).await?;
         }
@@ -395,5 +399,7 @@ fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
         token_expire_time: opt_from_micros(opt_int("token_expire_time")?),
         token_used_time: opt_from_micros(opt_int("token_used_time")?),
         emails: Vec::new(),
+        sources: Vec::new(),
+        archive: None,
     })
 }

@@ -86,6 +86,19 @@ impl Store {
         rows.iter().map(source_from_row).collect()
     }
 
+    /// Every registered source, by name.
+    pub async fn all_sources(&self) -> Result<Vec<DataSource>, Error> {
+        let mut all = Vec::new();
+        loop {
+            let page = self.list_sources(all.last().map(|s: &DataSource| s.name.as_str()), 500).await?;
+            let done = page.len() < 500;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
     pub async fn delete_source(&self, name: &SourceName) -> Result<(), Error> {
         let deleted = sqlx::query("DELETE FROM data_sources WHERE name = $1")
             .bind(name.as_str().to_owned())

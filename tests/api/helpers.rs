@@ -71,6 +71,19 @@ impl tonic::service::Interceptor for Bearer {
 pub type AdminClient = PrivacyRequestServiceClient<InterceptedService<Channel, Bearer>>;
 pub type RegistryClient = DataSourceRegistryServiceClient<InterceptedService<Channel, Bearer>>;
 
+/// A plain HTTP/1.1 GET over loopback: (status, headers, body).
+pub fn http_get(addr: SocketAddr, path_and_query: &str) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head, raw[split + 4..].to_vec())
+}
+
 /// A running privacyd for one test.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -146,9 +159,23 @@ impl TestApp {
         let store = Store::connect(&self.database_url, 4).await.unwrap();
         let (trigger, shutdown) = shutdown::channel();
         std::mem::forget(trigger);
+        let export = Arc::new(privacyd::export::ExportSettings {
+            dir: self.data_dir.path().join("exports"),
+            archive_ttl: chrono::Duration::hours(1),
+            compression: privacyd::export::Compression::Deflate,
+            organization: "test".into(),
+            source_max_attempts: 3,
+            mail_max_attempts: 3,
+        });
         Workflow::new(
             store,
-            WorkflowSettings { mail_max_attempts: 3, notify_admin: false, watch_poll: Duration::from_millis(100) },
+            WorkflowSettings {
+                mail_max_attempts: 3,
+                notify_admin: false,
+                watch_poll: Duration::from_millis(100),
+                auto_process: false,
+                export,
+            },
             Arc::new(tokio::sync::Notify::new()),
             shutdown,
         )

@@ -29,10 +29,12 @@ on_both_backends!(
     delete_removes_finished_requests_and_keeps_their_audit_trail,
 );
 
+/// An erasure, because its processing is still completed by an operator (an export completes
+/// itself; see export.rs).
 async fn confirmation_flow_reaches_completed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let email = unique_email();
-    let created = app.create(&email, pb::Action::Export, true).await;
+    let created = app.create(&email, pb::Action::Erase, true).await;
     assert_eq!(state(&created), pb::State::Pending);
     assert_eq!(created.subject.as_ref().unwrap().email, email);
     assert!(created.confirm_time.is_none());
@@ -163,7 +165,7 @@ async fn deny_needs_a_reason_and_records_it(backend: Backend) {
         assert_eq!(last.detail, "Manifestly unfounded (Art. 12(5))");
     }
     // PROCESSING can be denied too.
-    let request = app.create(&unique_email(), pb::Action::Export, false).await;
+    let request = app.create(&unique_email(), pb::Action::Erase, false).await;
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: request.id.clone() }).await.unwrap();
     let denied = client
         .deny_privacy_request(pb::DenyPrivacyRequestRequest {
@@ -196,7 +198,7 @@ async fn cancel_from_every_open_state(backend: Backend) {
         assert_eq!(cancelled.state_reason, "asked twice");
     }
     // Work in progress cannot be withdrawn, only denied.
-    let processing = app.create(&unique_email(), pb::Action::Export, false).await;
+    let processing = app.create(&unique_email(), pb::Action::Erase, false).await;
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: processing.id.clone() }).await.unwrap();
     let err = client
         .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: processing.id.clone(), reason: String::new() })

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod deadline;
 mod email;
+mod export;
 mod idempotency;
 mod lifecycle;
 mod listing;

@@ -1,0 +1,290 @@
+//! Exports: each data source's `Export` stream is spooled to disk by a job of its own, and
+//! when the last source succeeds one more job builds the archive, records it on the request
+//! and emails the subject. All of it runs on the executor, so it is retried, survives
+//! restarts, and spreads over replicas.
+
+pub mod archive;
+pub mod spool;
+
+use std::{path::PathBuf, sync::Arc};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+
+use crate::{
+    domain::{EmailKind, Error, ExportArchive, Next, PrivacyRequest, RequestId, SourceName, SourceOutcome, State},
+    executor::{JobError, JobHandler, JobOutcome},
+    proto::privacy::datasource::v1 as pb,
+    source_client::{CallError, SourceClient},
+    store::{Change, ClaimedJob, JobKind, NewJob, Store},
+    templates::Templates,
+};
+
+pub use archive::Compression;
+
+/// Export settings.
+#[derive(Debug, Clone)]
+pub struct ExportSettings {
+    /// Spools and archives; replicas must share it (a shared volume) since a request's
+    /// sources may be exported on different replicas.
+    pub dir: PathBuf,
+    /// How long an archive can be downloaded.
+    pub archive_ttl: chrono::Duration,
+    pub compression: Compression,
+    pub organization: String,
+    /// Attempts per source before the request fails.
+    pub source_max_attempts: i32,
+    /// Attempts to send an email.
+    pub mail_max_attempts: i32,
+}
+
+impl ExportSettings {
+    pub fn request_dir(&self, id: RequestId) -> PathBuf {
+        self.dir.join(id.to_string())
+    }
+
+    pub fn spool_dir(&self, id: RequestId, source: &SourceName) -> PathBuf {
+        self.request_dir(id).join("sources").join(source.as_str())
+    }
+
+    pub fn archive_path(&self, id: RequestId) -> PathBuf {
+        self.request_dir(id).join(archive_file_name(id))
+    }
+}
+
+pub fn archive_file_name(id: RequestId) -> String {
+    format!("privacy-export-{id}.zip")
+}
+
+fn failure(message: String, retryable: bool) -> JobOutcome {
+    JobOutcome { result: Err(JobError { message, retryable }), events: Vec::new() }
+}
+
+fn done() -> JobOutcome {
+    JobOutcome { result: Ok(()), events: Vec::new() }
+}
+
+/// Why a source's export stream failed.
+#[derive(Debug, thiserror::Error)]
+enum StreamFailure {
+    #[error("{0}")]
+    Call(CallError),
+    #[error("{0}")]
+    Spool(spool::SpoolError),
+}
+
+impl StreamFailure {
+    /// An export has no side effects, so any failed call is worth another try; a stream that
+    /// breaks the protocol will break it again.
+    fn retryable(&self) -> bool {
+        !matches!(self, StreamFailure::Spool(spool::SpoolError::Protocol(_)))
+    }
+}
+
+/// Exports one source into its spool.
+pub struct ExportSourceJob {
+    store: Store,
+    settings: Arc<ExportSettings>,
+}
+
+impl ExportSourceJob {
+    pub fn new(store: Store, settings: Arc<ExportSettings>) -> Self {
+        ExportSourceJob { store, settings }
+    }
+
+    /// Streams the source's export into a fresh spool. Errors say whether a retry may help.
+    async fn stream(&self, request: &PrivacyRequest, source: &SourceName) -> Result<(i64, i64, i64), (String, bool)> {
+        let registered = self
+            .store
+            .get_source(source)
+            .await
+            .map_err(|e| (e.to_string(), true))?
+            .ok_or_else(|| ("the data source was deleted".to_owned(), false))?;
+        let client = SourceClient::new(&registered.connection()).map_err(|e| (e.to_string(), false))?;
+        let dir = self.settings.spool_dir(request.id, source);
+        let mut spool = spool::Spool::create(&dir).map_err(|e| (format!("creating the spool: {e}"), true))?;
+        let message = pb::ExportRequest {
+            privacy_request_id: request.id.to_string(),
+            subject: Some(pb::Subject {
+                email: request.subject.email.as_str().to_owned(),
+                user_id: request.subject.user_id.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
+            }),
+        };
+        let deadline = client.call_timeout();
+        // The deadline covers the whole stream: a source that hangs half-way is cut off.
+        let streamed = tokio::time::timeout(deadline, async {
+            let mut stream = client.export(message).await.map_err(|s| StreamFailure::Call(s.into()))?;
+            while let Some(next) = stream.next().await {
+                spool.add(next.map_err(|s| StreamFailure::Call(s.into()))?).map_err(StreamFailure::Spool)?;
+            }
+            Ok::<_, StreamFailure>(spool)
+        })
+        .await;
+        let spool = match streamed {
+            Ok(Ok(spool)) => spool,
+            Ok(Err(failure)) => return Err((failure.to_string(), failure.retryable())),
+            Err(_) => return Err((format!("DeadlineExceeded: no complete export within {deadline:?}"), true)),
+        };
+        let counts = (spool.item_count, spool.byte_count, spool.file_count);
+        spool.finish().map_err(|e| (e.to_string(), !matches!(e, spool::SpoolError::Protocol(_))))?;
+        Ok(counts)
+    }
+}
+
+#[async_trait]
+impl JobHandler for ExportSourceJob {
+    async fn run(&self, job: &ClaimedJob) -> JobOutcome {
+        let Some(source) = NewJob::source(&job.payload) else {
+            return failure("export job without a source".into(), false);
+        };
+        let started = self
+            .store
+            .modify(job.request_id, |request| {
+                if request.state != State::Processing {
+                    return Ok(Change::new(None));
+                }
+                request.source_started(&source, job.attempts, crate::domain::now())?;
+                Ok(Change::new(Some(request.clone())))
+            })
+            .await;
+        let request = match started {
+            Ok((_, Some(request))) => request,
+            // Cancelled, denied or deleted meanwhile: nothing to do.
+            Ok((_, None)) | Err(Error::NotFound(_)) => return done(),
+            Err(err) => return failure(err.to_string(), true),
+        };
+        let (outcome, result) = match self.stream(&request, &source).await {
+            Ok((items, bytes, files)) => (
+                SourceOutcome::Succeeded {
+                    items,
+                    bytes,
+                    summary: format!("{items} items, {files} files, {bytes} bytes"),
+                },
+                Ok(()),
+            ),
+            Err((message, retryable)) => {
+                let will_retry = job.will_retry(retryable);
+                (SourceOutcome::Failed { error: message.clone(), will_retry }, Err(JobError { message, retryable }))
+            }
+        };
+        let recorded = self
+            .store
+            .modify(job.request_id, |request| {
+                let (events, next) = request.source_finished(&source, outcome, crate::domain::now())?;
+                let mut change = Change::new(());
+                change.events = events;
+                if next == Next::Finish {
+                    change = change.job(NewJob::assemble_export(request.id));
+                }
+                Ok(change)
+            })
+            .await;
+        match (recorded, result) {
+            (Ok(_), result) => JobOutcome { result, events: Vec::new() },
+            (Err(Error::NotFound(_)), _) => done(),
+            (Err(err), _) => failure(err.to_string(), true),
+        }
+    }
+}
+
+/// Builds the archive once every source succeeded, completes the request and queues the
+/// "export ready" email.
+pub struct AssembleExportJob {
+    store: Store,
+    templates: Templates,
+    settings: Arc<ExportSettings>,
+}
+
+impl AssembleExportJob {
+    pub fn new(store: Store, templates: Templates, settings: Arc<ExportSettings>) -> Self {
+        AssembleExportJob { store, templates, settings }
+    }
+}
+
+#[async_trait]
+impl JobHandler for AssembleExportJob {
+    async fn run(&self, job: &ClaimedJob) -> JobOutcome {
+        let request = match self.store.get_request(job.request_id).await {
+            Ok(Some(request)) if request.state == State::Processing => request,
+            Ok(_) => return done(),
+            Err(err) => return failure(err.to_string(), true),
+        };
+        let mut sources = Vec::new();
+        for run in &request.sources {
+            let description = match self.store.get_source(&run.source).await {
+                Ok(source) => source.map(|s| s.description),
+                Err(err) => return failure(err.to_string(), true),
+            };
+            sources.push(archive::SourcePart {
+                name: run.source.to_string(),
+                description,
+                spool: self.settings.spool_dir(request.id, &run.source),
+            });
+        }
+        let output = self.settings.archive_path(request.id);
+        let work_dir = self.settings.request_dir(request.id).join("assembly");
+        let templates = self.templates.clone();
+        let settings = self.settings.clone();
+        let building = request.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            archive::build(archive::ArchiveJob {
+                request: &building,
+                organization: &settings.organization,
+                templates: &templates,
+                sources,
+                work_dir,
+                output,
+                compression: settings.compression,
+            })
+        })
+        .await;
+        let built = match built {
+            Ok(Ok(built)) => built,
+            Ok(Err(err)) => return failure(format!("building the archive: {err:#}"), true),
+            Err(err) => return failure(format!("building the archive panicked: {err}"), false),
+        };
+        let now = crate::domain::now();
+        let archive = ExportArchive {
+            file_name: archive_file_name(request.id),
+            size_bytes: built.size_bytes,
+            sha256: built.sha256,
+            create_time: now,
+            expire_time: now + self.settings.archive_ttl,
+            delete_time: None,
+            download_count: 0,
+        };
+        let mail_attempts = self.settings.mail_max_attempts;
+        let recorded = self
+            .store
+            .modify(request.id, |request| {
+                let events = request.archive_built(archive, now)?;
+                let mut change = Change::new(());
+                change.events = events;
+                Ok(change.job(NewJob::email(request.id, EmailKind::ExportReady, mail_attempts)))
+            })
+            .await;
+        match recorded {
+            Ok(_) => {
+                // The archive holds everything now; the spools are copies.
+                let _ = tokio::fs::remove_dir_all(self.settings.request_dir(request.id).join("sources")).await;
+                done()
+            }
+            Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => done(),
+            Err(err) => failure(err.to_string(), true),
+        }
+    }
+}
+
+/// Registers the export jobs on an executor.
+pub fn register(
+    executor: &mut crate::executor::Executor,
+    store: &Store,
+    templates: &Templates,
+    settings: Arc<ExportSettings>,
+) {
+    executor.register(JobKind::ExportSource, Arc::new(ExportSourceJob::new(store.clone(), settings.clone())));
+    executor.register(
+        JobKind::AssembleExport,
+        Arc::new(AssembleExportJob::new(store.clone(), templates.clone(), settings)),
+    );
+}

@@ -1,0 +1,293 @@
+//! Where a source's export lands while it streams in: items as JSON lines, files as files,
+//! all on disk, so memory stays small whatever a source sends. The spool also enforces the
+//! stream's rules (items have ids; a file's chunks come in order, unmixed) and makes file
+//! names safe.
+
+use std::{
+    collections::HashSet,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::proto::privacy::datasource::v1 as pb;
+
+/// One spooled item.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SpooledItem {
+    pub group_id: String,
+    pub group_label: String,
+    pub group_description: String,
+    pub item_id: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// One spooled file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SpooledFile {
+    /// Safe relative path under the source's files folder.
+    pub path: String,
+    pub content_type: String,
+    pub group_id: String,
+    pub item_id: String,
+    pub size: u64,
+}
+
+/// Why a source's stream was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    #[error("protocol violation: {0}")]
+    Protocol(String),
+    #[error("writing the spool: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+struct OpenFile {
+    original: String,
+    meta: SpooledFile,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+/// The spool of one source for one request.
+pub struct Spool {
+    dir: PathBuf,
+    items: std::io::BufWriter<std::fs::File>,
+    files: std::io::BufWriter<std::fs::File>,
+    used_paths: HashSet<String>,
+    open: Option<OpenFile>,
+    pub item_count: i64,
+    pub byte_count: i64,
+    pub file_count: i64,
+}
+
+impl Spool {
+    /// A fresh, empty spool in `dir` (anything from an earlier attempt is removed).
+    pub fn create(dir: &Path) -> std::io::Result<Self> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir.join("files"))?;
+        let open = |name: &str| std::fs::File::create(dir.join(name)).map(std::io::BufWriter::new);
+        Ok(Spool {
+            dir: dir.to_owned(),
+            items: open("items.jsonl")?,
+            files: open("files.jsonl")?,
+            used_paths: HashSet::new(),
+            open: None,
+            item_count: 0,
+            byte_count: 0,
+            file_count: 0,
+        })
+    }
+
+    pub fn add(&mut self, message: pb::ExportResponse) -> Result<(), SpoolError> {
+        match message.payload {
+            Some(pb::export_response::Payload::Item(item)) => self.add_item(item),
+            Some(pb::export_response::Payload::FileChunk(chunk)) => self.add_chunk(chunk),
+            None => Err(SpoolError::Protocol("an ExportResponse with neither an item nor a file chunk".into())),
+        }
+    }
+
+    fn add_item(&mut self, item: pb::ExportItem) -> Result<(), SpoolError> {
+        if item.group_id.is_empty() || item.item_id.is_empty() {
+            return Err(SpoolError::Protocol("an item without a group_id or item_id".into()));
+        }
+        if self.open.is_some() {
+            return Err(SpoolError::Protocol("an item arrived in the middle of a file".into()));
+        }
+        let size: usize = item.data.iter().map(|f| f.name.len() + f.value.len()).sum();
+        let spooled = SpooledItem {
+            group_label: if item.group_label.is_empty() { item.group_id.clone() } else { item.group_label },
+            group_id: item.group_id,
+            group_description: item.group_description,
+            item_id: item.item_id,
+            fields: item.data.into_iter().map(|f| (f.name, f.value)).collect(),
+        };
+        serde_json::to_writer(&mut self.items, &spooled).map_err(std::io::Error::from)?;
+        self.items.write_all(b"\n")?;
+        self.item_count += 1;
+        self.byte_count += size as i64;
+        Ok(())
+    }
+
+    fn add_chunk(&mut self, chunk: pb::FileChunk) -> Result<(), SpoolError> {
+        if chunk.path.is_empty() {
+            return Err(SpoolError::Protocol("a file chunk without a path".into()));
+        }
+        let starts_new = self.open.as_ref().is_none_or(|open| open.original != chunk.path);
+        if starts_new {
+            if let Some(open) = &self.open {
+                return Err(SpoolError::Protocol(format!(
+                    "file {:?} started before file {:?} ended (chunks of files may not interleave)",
+                    chunk.path, open.original
+                )));
+            }
+            if chunk.offset != 0 {
+                return Err(SpoolError::Protocol(format!("file {:?} does not start at offset 0", chunk.path)));
+            }
+            let path = self.unique_path(&chunk.path);
+            let target = self.dir.join("files").join(&path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            self.open = Some(OpenFile {
+                original: chunk.path.clone(),
+                meta: SpooledFile {
+                    path,
+                    content_type: chunk.content_type.clone(),
+                    group_id: chunk.group_id.clone(),
+                    item_id: chunk.item_id.clone(),
+                    size: 0,
+                },
+                out: std::io::BufWriter::new(std::fs::File::create(target)?),
+            });
+        }
+        let open = self.open.as_mut().expect("a file is open");
+        if chunk.offset as u64 != open.meta.size {
+            return Err(SpoolError::Protocol(format!(
+                "file {:?}: chunk at offset {} but {} bytes were sent",
+                chunk.path, chunk.offset, open.meta.size
+            )));
+        }
+        open.out.write_all(&chunk.data)?;
+        open.meta.size += chunk.data.len() as u64;
+        self.byte_count += chunk.data.len() as i64;
+        if chunk.eof {
+            let mut done = self.open.take().expect("a file is open");
+            done.out.flush()?;
+            serde_json::to_writer(&mut self.files, &done.meta).map_err(std::io::Error::from)?;
+            self.files.write_all(b"\n")?;
+            self.file_count += 1;
+        }
+        Ok(())
+    }
+
+    /// Ends the spool: every file must have been finished.
+    pub fn finish(mut self) -> Result<(), SpoolError> {
+        if let Some(open) = &self.open {
+            return Err(SpoolError::Protocol(format!("the stream ended in the middle of file {:?}", open.original)));
+        }
+        self.items.flush()?;
+        self.files.flush()?;
+        Ok(())
+    }
+
+    fn unique_path(&mut self, raw: &str) -> String {
+        let base = sanitize_path(raw);
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while !self.used_paths.insert(candidate.clone()) {
+            candidate = with_suffix(&base, n);
+            n += 1;
+        }
+        candidate
+    }
+}
+
+/// A relative path that is safe on every operating system: no "..", no absolute paths, no
+/// control or reserved characters, bounded length.
+pub fn sanitize_path(raw: &str) -> String {
+    let segments: Vec<String> = raw
+        .split(['/', '\\'])
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .map(|s| {
+            let cleaned: String = s
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+                .take(100)
+                .collect();
+            let trimmed = cleaned.trim_start_matches('.').to_owned();
+            if trimmed.is_empty() { "_".to_owned() } else { trimmed }
+        })
+        .take(8)
+        .collect();
+    if segments.is_empty() { "file".to_owned() } else { segments.join("/") }
+}
+
+fn with_suffix(path: &str, n: usize) -> String {
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((dir, name)) => (format!("{dir}/"), name),
+        None => (String::new(), path),
+    };
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{dir}{stem}-{n}.{ext}"),
+        _ => format!("{dir}{name}-{n}"),
+    }
+}
+
+/// Reads a spool's items back, in the order they arrived.
+pub fn read_items(dir: &Path) -> std::io::Result<impl Iterator<Item = std::io::Result<SpooledItem>> + use<>> {
+    read_lines(&dir.join("items.jsonl"))
+}
+
+/// Reads a spool's finished files back.
+pub fn read_files(dir: &Path) -> std::io::Result<impl Iterator<Item = std::io::Result<SpooledFile>> + use<>> {
+    read_lines(&dir.join("files.jsonl"))
+}
+
+fn read_lines<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> std::io::Result<impl Iterator<Item = std::io::Result<T>> + use<T>> {
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(std::fs::File::open(path)?);
+    Ok(reader.lines().map(|line| line.and_then(|l| serde_json::from_str(&l).map_err(std::io::Error::from))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_sanitised() {
+        assert_eq!(sanitize_path("../../etc/passwd"), "etc/passwd");
+        assert_eq!(sanitize_path("/abs/a b\u{7}.png"), "abs/a_b_.png");
+        assert_eq!(sanitize_path("..\\..\\win\\x.txt"), "win/x.txt");
+        assert_eq!(sanitize_path(".hidden"), "hidden");
+        assert_eq!(sanitize_path("../.."), "file");
+        assert_eq!(with_suffix("a/b.png", 2), "a/b-2.png");
+        assert_eq!(with_suffix("noext", 3), "noext-3");
+    }
+
+    fn chunk(path: &str, data: &[u8], offset: i64, eof: bool) -> pb::ExportResponse {
+        pb::ExportResponse {
+            payload: Some(pb::export_response::Payload::FileChunk(pb::FileChunk {
+                path: path.into(),
+                data: data.to_vec(),
+                offset,
+                eof,
+                ..Default::default()
+            })),
+        }
+    }
+
+    #[test]
+    fn files_are_written_and_duplicates_do_not_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path()).unwrap();
+        spool.add(chunk("a/x.txt", b"one", 0, false)).unwrap();
+        spool.add(chunk("a/x.txt", b"two", 3, true)).unwrap();
+        spool.add(chunk("./a//x.txt", b"second", 0, true)).unwrap();
+        spool.finish().unwrap();
+        assert_eq!(std::fs::read(dir.path().join("files/a/x.txt")).unwrap(), b"onetwo");
+        assert_eq!(std::fs::read(dir.path().join("files/a/x-2.txt")).unwrap(), b"second");
+        assert_eq!(read_files(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn broken_streams_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path()).unwrap();
+        spool.add(chunk("a", b"x", 0, false)).unwrap();
+        assert!(matches!(spool.add(chunk("b", b"y", 0, true)), Err(SpoolError::Protocol(_))));
+        let mut spool = Spool::create(dir.path()).unwrap();
+        assert!(spool.add(chunk("a", b"x", 5, true)).is_err());
+        let mut spool = Spool::create(dir.path()).unwrap();
+        spool.add(chunk("a", b"x", 0, false)).unwrap();
+        assert!(spool.finish().is_err());
+        let mut spool = Spool::create(dir.path()).unwrap();
+        let empty_item =
+            pb::ExportResponse { payload: Some(pb::export_response::Payload::Item(pb::ExportItem::default())) };
+        assert!(spool.add(empty_item).is_err());
+    }
+}

@@ -1,0 +1,163 @@
+//! Source runs and export archives: the parts of a request that processing fills in.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+
+use super::{Store, db_error, from_micros, micros, opt_from_micros, parse_column, requests::parse_id};
+use crate::domain::{Error, ExportArchive, PrivacyRequest, RequestId, SourceName, SourceRun, SourceState, TokenHash};
+
+/// "$1, $2, ..., $n": only placeholders are generated; every value is bound.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    /// Fills in `sources` and `archive` of each request.
+    pub(super) async fn load_progress(&self, requests: &mut [PrivacyRequest]) -> Result<(), Error> {
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
+        let sql = format!(
+            "SELECT request_id, source_name, state, items, bytes, attempts, last_error, start_time, finish_time \
+             FROM source_runs WHERE request_id IN ({}) ORDER BY request_id, position",
+            placeholders(ids.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in &ids {
+            query = query.bind(id.clone());
+        }
+        let mut runs: HashMap<RequestId, Vec<SourceRun>> = HashMap::new();
+        for row in query.fetch_all(&self.pool).await.map_err(db_error)? {
+            let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
+            let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
+            let opt_int = |name: &str| row.try_get::<Option<i64>, _>(name).map_err(db_error);
+            runs.entry(parse_id(&text("request_id")?)?).or_default().push(SourceRun {
+                source: SourceName::parse(&text("source_name")?)
+                    .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
+                state: parse_column("state", &text("state")?, SourceState::parse)?,
+                items: int("items")?,
+                bytes: int("bytes")?,
+                attempts: int("attempts")? as i32,
+                last_error: text("last_error")?,
+                start_time: opt_from_micros(opt_int("start_time")?),
+                finish_time: opt_from_micros(opt_int("finish_time")?),
+            });
+        }
+        let sql = format!(
+            "SELECT request_id, file_name, size_bytes, sha256, create_time, expire_time, delete_time, download_count \
+             FROM export_archives WHERE request_id IN ({})",
+            placeholders(ids.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in &ids {
+            query = query.bind(id.clone());
+        }
+        let mut archives: HashMap<RequestId, ExportArchive> = HashMap::new();
+        for row in query.fetch_all(&self.pool).await.map_err(db_error)? {
+            let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
+            let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
+            archives.insert(
+                parse_id(&text("request_id")?)?,
+                ExportArchive {
+                    file_name: text("file_name")?,
+                    size_bytes: int("size_bytes")?,
+                    sha256: text("sha256")?,
+                    create_time: from_micros(int("create_time")?),
+                    expire_time: from_micros(int("expire_time")?),
+                    delete_time: opt_from_micros(row.try_get::<Option<i64>, _>("delete_time").map_err(db_error)?),
+                    download_count: int("download_count")? as i32,
+                },
+            );
+        }
+        for request in requests {
+            request.sources = runs.remove(&request.id).unwrap_or_default();
+            request.archive = archives.remove(&request.id);
+        }
+        Ok(())
+    }
+
+    /// Writes `sources` and `archive` as they are on the request.
+    pub(super) async fn save_progress(
+        tx: &mut Transaction<'static, Any>,
+        request: &PrivacyRequest,
+    ) -> Result<(), Error> {
+        for (position, run) in request.sources.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO source_runs (request_id, source_name, position, state, items, bytes, attempts, last_error, \
+                 start_time, finish_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (request_id, source_name) DO UPDATE SET state = $4, items = $5, bytes = $6, \
+                 attempts = $7, last_error = $8, start_time = $9, finish_time = $10",
+            )
+            .bind(request.id.to_string())
+            .bind(run.source.as_str().to_owned())
+            .bind(position as i32)
+            .bind(run.state.as_str())
+            .bind(run.items)
+            .bind(run.bytes)
+            .bind(run.attempts)
+            .bind(run.last_error.clone())
+            .bind(run.start_time.map(micros))
+            .bind(run.finish_time.map(micros))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+        if let Some(archive) = &request.archive {
+            sqlx::query(
+                "INSERT INTO export_archives (request_id, file_name, size_bytes, sha256, create_time, expire_time, \
+                 delete_time, download_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (request_id) DO UPDATE SET file_name = $2, size_bytes = $3, sha256 = $4, \
+                 create_time = $5, expire_time = $6, delete_time = $7, download_count = $8",
+            )
+            .bind(request.id.to_string())
+            .bind(archive.file_name.clone())
+            .bind(archive.size_bytes)
+            .bind(archive.sha256.clone())
+            .bind(micros(archive.create_time))
+            .bind(micros(archive.expire_time))
+            .bind(archive.delete_time.map(micros))
+            .bind(archive.download_count)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    /// Stores the hash of a newly issued download token, replacing (revoking) the last one.
+    pub async fn set_download_token(&self, id: RequestId, hash: TokenHash) -> Result<(), Error> {
+        sqlx::query("UPDATE export_archives SET download_token_hash = $2 WHERE request_id = $1")
+            .bind(id.to_string())
+            .bind(hash.to_hex())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub async fn download_token(&self, id: RequestId) -> Result<Option<TokenHash>, Error> {
+        let hash: Option<Option<String>> =
+            sqlx::query_scalar("SELECT download_token_hash FROM export_archives WHERE request_id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(hash.flatten().and_then(|h| TokenHash::from_hex(&h)))
+    }
+
+    /// Requests whose archive expired at `now` and still has its file.
+    pub async fn expired_archives(&self, now: crate::domain::Timestamp, limit: u32) -> Result<Vec<RequestId>, Error> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT request_id FROM export_archives WHERE delete_time IS NULL AND expire_time <= $1 \
+             ORDER BY expire_time LIMIT $2",
+        )
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        ids.iter().map(|id| parse_id(id)).collect()
+    }
+}

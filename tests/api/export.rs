@@ -1,0 +1,307 @@
+//! Exports: every enabled, export-capable source streams into one archive (export.json,
+//! index.html, files), the subject gets a download link, and sources that fail, hang, break
+//! their stream or break the protocol are retried and reported, never hidden.
+
+use std::{
+    io::Read,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+};
+
+use futures::StreamExt;
+use privacyd::proto::privacy::{
+    datasource::v1::{
+        self as ds,
+        data_source_service_server::{DataSourceService, DataSourceServiceServer},
+    },
+    v1 as pb,
+};
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    helpers::{Backend, ExampleSource, SmtpSink, TestApp, http_get, reason, state, unique_email},
+    on_both_backends,
+};
+
+on_both_backends!(
+    an_export_gathers_every_source_into_one_downloadable_archive,
+    a_failing_source_fails_the_request_and_processing_again_reruns_only_it,
+    hanging_broken_and_lying_sources_are_retried_or_refused,
+);
+
+fn register(name: &str, endpoint: &str, timeout_secs: i64) -> pb::RegisterDataSourceRequest {
+    pb::RegisterDataSourceRequest {
+        name: name.into(),
+        endpoint: endpoint.into(),
+        call_timeout: Some(prost_types::Duration { seconds: timeout_secs, nanos: 0 }),
+        ..Default::default()
+    }
+}
+
+async fn process(app: &TestApp, id: &str) {
+    app.client.clone().process_privacy_request(pb::ProcessPrivacyRequestRequest { id: id.into() }).await.unwrap();
+}
+
+fn zip_entry(archive: &[u8], name: &str) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
+    let mut entry = zip.by_name(name).unwrap_or_else(|_| panic!("{name} is in the archive"));
+    let mut out = Vec::new();
+    entry.read_to_end(&mut out).unwrap();
+    out
+}
+
+async fn an_export_gathers_every_source_into_one_downloadable_archive(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = unique_email();
+    let shop = ExampleSource::start(&[&email], None);
+    let forum = ExampleSource::start(&[&email, "someone.else@example.com"], None);
+    let off = ExampleSource::start(&[&email], None);
+    let mut registry = app.registry.clone();
+    registry.register_data_source(register("shop", &shop.endpoint, 30)).await.unwrap();
+    registry.register_data_source(register("forum", &forum.endpoint, 30)).await.unwrap();
+    registry
+        .register_data_source(pb::RegisterDataSourceRequest {
+            enabled: Some(false),
+            ..register("off", &off.endpoint, 30)
+        })
+        .await
+        .unwrap();
+
+    let created = app.create(&email, pb::Action::Export, false).await;
+    process(&app, &created.id).await;
+    let done = app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+    let names: Vec<&str> = done.sources.iter().map(|s| s.source_name.as_str()).collect();
+    assert_eq!(names, ["forum", "shop"], "disabled sources are not asked");
+    for source in &done.sources {
+        assert_eq!(source.state, pb::SourceState::Succeeded as i32);
+        assert_eq!((source.items, source.attempts), (4, 1), "account, 2 comments, 1 upload");
+        assert!(source.bytes > 200_000, "the file counts: {}", source.bytes);
+    }
+    let archive = done.archive.clone().unwrap();
+    assert_eq!(archive.file_name, format!("privacy-export-{}.zip", created.id));
+    assert!(archive.delete_time.is_none());
+
+    // The email links to the archive; the link downloads it over HTTP.
+    let mail = SmtpSink::global().wait_for(&email, 1).await.pop().unwrap();
+    assert!(mail.subject().contains("export is ready"), "{}", mail.subject());
+    let link = mail.raw.split_whitespace().find(|w| w.contains("/download?id=")).unwrap().to_owned();
+    let path = &link[link.find("/download").unwrap()..];
+    let (status, head, body) = http_get(app.addr, path);
+    assert_eq!(status, 200, "{head}");
+    assert!(head.to_lowercase().contains("content-disposition: attachment"));
+    assert_eq!(body.len() as i64, archive.size_bytes);
+    assert_eq!(hex::encode(Sha256::digest(&body)), archive.sha256);
+
+    // export.json: WordPress's shape, the same item from two sources merged.
+    let json: serde_json::Value = serde_json::from_slice(&zip_entry(&body, "export.json")).unwrap();
+    assert_eq!(json["about"]["items"]["about-1"]["Report generated for"], email.as_str());
+    let comments = json["comments"]["items"].as_object().unwrap();
+    assert_eq!(comments.len(), 2, "comment-1 and comment-2, each merged from both sources");
+    assert_eq!(comments["comment-1"]["Comment"], "First!");
+    assert_eq!(comments["comment-1"]["Comment (2)"], "First!");
+    assert!(
+        json["privacy-processing-information"]["items"]["shop-account"]["Legal basis"]
+            .as_str()
+            .unwrap()
+            .contains("Art. 6(1)(b)")
+    );
+    assert!(json.get("someone.else@example.com").is_none());
+    let dump = json.to_string();
+    assert!(!dump.contains("someone.else@example.com"), "another subject's data never leaks in");
+
+    // index.html: readable, escaped, with the Art. 15 information.
+    let html = String::from_utf8(zip_entry(&body, "index.html")).unwrap();
+    assert!(html.contains("How your data is processed") && html.contains("Provided by the subject at sign-up"));
+    assert!(html.contains("Thanks for the &lt;b&gt;great&lt;&#x2f;b&gt; article &amp; the links."), "escaped");
+    assert!(!html.contains("<b>great</b>"));
+    let file = zip_entry(&body, "files/shop/uploads/1-avatar.png");
+    assert_eq!(file.len(), 200_000);
+    assert!(file.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
+
+    // DownloadExport over gRPC: admin, from an offset, header first.
+    let mut stream = app
+        .client
+        .clone()
+        .download_export(pb::DownloadExportRequest { id: created.id.clone(), token: String::new(), offset: 1000 })
+        .await
+        .unwrap()
+        .into_inner();
+    let header = match stream.next().await.unwrap().unwrap().payload.unwrap() {
+        pb::download_export_response::Payload::Header(header) => header,
+        other => panic!("expected the header first, got {other:?}"),
+    };
+    assert_eq!((header.size_bytes, header.sha256.as_str()), (archive.size_bytes, archive.sha256.as_str()));
+    let mut tail = Vec::new();
+    while let Some(message) = stream.next().await {
+        match message.unwrap().payload.unwrap() {
+            pb::download_export_response::Payload::Chunk(chunk) => tail.extend(chunk),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(tail, body[1000..], "resumed download");
+
+    // The public method needs the token; downloads are counted and audited.
+    let err = app
+        .public
+        .clone()
+        .download_export(pb::DownloadExportRequest { id: created.id.clone(), token: "forged".into(), offset: 0 })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "INVALID_TOKEN");
+    let after = app.get(&created.id).await;
+    assert_eq!(after.archive.unwrap().download_count, 2);
+    let events = app.audit(&created.id).await;
+    let downloads: Vec<i32> = events
+        .iter()
+        .filter(|e| e.r#type == pb::AuditEventType::ArchiveDownloaded as i32)
+        .map(|e| e.actor.clone().unwrap().kind)
+        .collect();
+    assert_eq!(downloads, [pb::ActorKind::Subject as i32, pb::ActorKind::Admin as i32]);
+}
+
+/// A source whose behaviour the test controls.
+#[derive(Clone, Default)]
+struct Misbehaving {
+    calls: Arc<AtomicUsize>,
+    /// Fail every call with this code while set.
+    failing: Arc<AtomicBool>,
+    /// Never answer the first N calls.
+    hang_first: usize,
+    /// Break the stream after one item on the first N calls.
+    break_first: usize,
+    /// Send a file chunk at a wrong offset.
+    lie: bool,
+}
+
+fn item(id: &str) -> ds::ExportResponse {
+    ds::ExportResponse {
+        payload: Some(ds::export_response::Payload::Item(ds::ExportItem {
+            group_id: "things".into(),
+            group_label: "Things".into(),
+            item_id: id.into(),
+            data: vec![ds::ExportField { name: "Name".into(), value: id.into() }],
+            ..Default::default()
+        })),
+    }
+}
+
+#[tonic::async_trait]
+impl DataSourceService for Misbehaving {
+    async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
+        Ok(Response::new(ds::DescribeResponse {
+            name: "misbehaving".into(),
+            version: "1".into(),
+            protocol_version: 1,
+            capabilities: vec![ds::Capability::Export as i32],
+            categories: vec![ds::DataCategory {
+                group_id: "things".into(),
+                label: "Things".into(),
+                ..Default::default()
+            }],
+        }))
+    }
+
+    type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
+
+    async fn export(&self, _: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(Status::internal("the database is on fire"));
+        }
+        if call <= self.hang_first {
+            return Ok(Response::new(futures::stream::pending().boxed()));
+        }
+        if call <= self.break_first {
+            let broken = futures::stream::iter(vec![Ok(item("a")), Err(Status::unavailable("connection lost"))]);
+            return Ok(Response::new(broken.boxed()));
+        }
+        if self.lie {
+            let chunk =
+                ds::FileChunk { path: "f.bin".into(), data: vec![1, 2], offset: 7, eof: true, ..Default::default() };
+            let lie = ds::ExportResponse { payload: Some(ds::export_response::Payload::FileChunk(chunk)) };
+            return Ok(Response::new(futures::stream::iter(vec![Ok(lie)]).boxed()));
+        }
+        Ok(Response::new(futures::stream::iter(vec![Ok(item("a")), Ok(item("b"))]).boxed()))
+    }
+
+    async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
+        Err(Status::unimplemented("this test source only exports"))
+    }
+}
+
+async fn serve(source: Misbehaving) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(DataSourceServiceServer::new(source))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    format!("http://{addr}")
+}
+
+async fn a_failing_source_fails_the_request_and_processing_again_reruns_only_it(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.source_max_attempts = 2).await;
+    let good = Misbehaving::default();
+    let bad = Misbehaving::default();
+    bad.failing.store(true, Ordering::SeqCst);
+    let mut registry = app.registry.clone();
+    registry.register_data_source(register("good", &serve(good.clone()).await, 10)).await.unwrap();
+    registry.register_data_source(register("bad", &serve(bad.clone()).await, 10)).await.unwrap();
+
+    let created = app.create(&unique_email(), pb::Action::Export, false).await;
+    process(&app, &created.id).await;
+    let failed = app.wait_for(&created.id, "the export to fail", |r| state(r) == pb::State::Failed).await;
+    assert!(failed.state_reason.contains("source bad failed"), "{}", failed.state_reason);
+    assert!(failed.state_reason.contains("the database is on fire"), "{}", failed.state_reason);
+    let bad_run = failed.sources.iter().find(|s| s.source_name == "bad").unwrap();
+    assert_eq!((bad_run.state, bad_run.attempts), (pb::SourceState::Failed as i32, 2));
+    assert!(bad_run.last_error.contains("Internal"), "{}", bad_run.last_error);
+    assert_eq!(bad.calls.load(Ordering::SeqCst), 2, "retried up to --source-max-attempts");
+    assert!(failed.archive.is_none());
+    assert!(
+        app.audit(&created.id)
+            .await
+            .iter()
+            .any(|e| e.r#type == pb::AuditEventType::SourceFailed as i32 && e.detail.starts_with("bad: "))
+    );
+
+    // The source is fixed; processing again asks only it.
+    bad.failing.store(false, Ordering::SeqCst);
+    process(&app, &created.id).await;
+    let done = app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+    assert_eq!(good.calls.load(Ordering::SeqCst), 1, "the source that succeeded is not asked again");
+    assert_eq!(bad.calls.load(Ordering::SeqCst), 3);
+    assert!(done.archive.is_some());
+}
+
+async fn hanging_broken_and_lying_sources_are_retried_or_refused(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.source_max_attempts = 3).await;
+    let hangs = Misbehaving { hang_first: 1, ..Default::default() };
+    let breaks = Misbehaving { break_first: 2, ..Default::default() };
+    let lies = Misbehaving { lie: true, ..Default::default() };
+    let mut registry = app.registry.clone();
+    registry.register_data_source(register("hangs", &serve(hangs.clone()).await, 1)).await.unwrap();
+    registry.register_data_source(register("breaks", &serve(breaks.clone()).await, 10)).await.unwrap();
+    registry.register_data_source(register("lies", &serve(lies.clone()).await, 10)).await.unwrap();
+
+    let created = app.create(&unique_email(), pb::Action::Export, false).await;
+    process(&app, &created.id).await;
+    let failed = app.wait_for(&created.id, "the export to end", |r| state(r) == pb::State::Failed).await;
+    let run = |name: &str| failed.sources.iter().find(|s| s.source_name == name).unwrap().clone();
+    // The hanging source was cut off at its deadline, then answered.
+    assert_eq!((run("hangs").state, run("hangs").attempts), (pb::SourceState::Succeeded as i32, 2));
+    // The broken streams were retried from scratch: the items are there once.
+    assert_eq!(
+        (run("breaks").state, run("breaks").attempts, run("breaks").items),
+        (pb::SourceState::Succeeded as i32, 3, 2)
+    );
+    // A protocol violation is not retried: it would happen again.
+    assert_eq!((run("lies").state, run("lies").attempts), (pb::SourceState::Failed as i32, 1));
+    assert!(run("lies").last_error.contains("protocol violation"), "{}", run("lies").last_error);
+    assert!(failed.state_reason.contains("source lies failed"), "{}", failed.state_reason);
+    assert_eq!(lies.calls.load(Ordering::SeqCst), 1);
+}
