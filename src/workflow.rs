@@ -409,6 +409,7 @@ impl Workflow {
         let mut changes = store.subscribe();
         tokio::spawn(async move {
             let mut finished = request.state.is_final();
+            let mut seen_update = request.update_time;
             if tx.send(Ok((Some(request), None))).await.is_err() {
                 return;
             }
@@ -429,6 +430,24 @@ impl Workflow {
                         return;
                     }
                 };
+                if events.is_empty() {
+                    // No event, but the request may have changed (progress of a running
+                    // source): send a snapshot when it did.
+                    match store.get_request(id).await {
+                        Ok(Some(current)) if current.update_time > seen_update => {
+                            seen_update = current.update_time;
+                            if tx.send(Ok((Some(current), None))).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(err) => {
+                            let _ = tx.send(Err(err)).await;
+                            return;
+                        }
+                    }
+                    continue;
+                }
                 for event in events {
                     last = event.sequence;
                     let current = match store.get_request(id).await {
@@ -442,6 +461,9 @@ impl Workflow {
                     // a final state whose events this loop has not sent yet.
                     finished = event.event.to_state.is_some_and(State::is_final)
                         || event.event.event_type == AuditEventType::Deleted;
+                    if let Some(current) = &current {
+                        seen_update = current.update_time;
+                    }
                     if tx.send(Ok((current, Some(event)))).await.is_err() {
                         return;
                     }

@@ -64,6 +64,9 @@ fn done() -> JobOutcome {
     JobOutcome { result: Ok(()), events: Vec::new() }
 }
 
+/// How often a running export records its counts.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Why a source's export stream failed.
 #[derive(Debug, thiserror::Error)]
 enum StreamFailure {
@@ -114,8 +117,19 @@ impl ExportSourceJob {
         // The deadline covers the whole stream: a source that hangs half-way is cut off.
         let streamed = tokio::time::timeout(deadline, async {
             let mut stream = client.export(message).await.map_err(|s| StreamFailure::Call(s.into()))?;
+            let mut reported = tokio::time::Instant::now();
             while let Some(next) = stream.next().await {
                 spool.add(next.map_err(|s| StreamFailure::Call(s.into()))?).map_err(StreamFailure::Spool)?;
+                // Live progress, at most once a second: enough for a progress bar, cheap for
+                // the database.
+                if reported.elapsed() >= PROGRESS_EVERY {
+                    reported = tokio::time::Instant::now();
+                    if let Err(err) =
+                        self.store.update_source_progress(request.id, source, spool.item_count, spool.byte_count).await
+                    {
+                        tracing::debug!(error = %err, "recording export progress failed");
+                    }
+                }
             }
             Ok::<_, StreamFailure>(spool)
         })

@@ -126,6 +126,36 @@ impl Store {
         Ok(())
     }
 
+    /// Records a running source's counts so far, for live progress.
+    pub async fn update_source_progress(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        items: i64,
+        bytes: i64,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE source_runs SET items = $3, bytes = $4 WHERE request_id = $1 AND source_name = $2 AND state = 'RUNNING'",
+        )
+        .bind(id.to_string())
+        .bind(source.as_str().to_owned())
+        .bind(items)
+        .bind(bytes)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("UPDATE privacy_requests SET update_time = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(micros(crate::domain::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        self.announce(id);
+        Ok(())
+    }
+
     /// Stores the hash of a newly issued download token, replacing (revoking) the last one.
     pub async fn set_download_token(&self, id: RequestId, hash: TokenHash) -> Result<(), Error> {
         sqlx::query("UPDATE export_archives SET download_token_hash = $2 WHERE request_id = $1")

@@ -2,26 +2,14 @@
 //! index.html, files), the subject gets a download link, and sources that fail, hang, break
 //! their stream or break the protocol are retried and reported, never hidden.
 
-use std::{
-    io::Read,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-    },
-};
+use std::{io::Read, sync::atomic::Ordering, time::Duration};
 
 use futures::StreamExt;
-use privacyd::proto::privacy::{
-    datasource::v1::{
-        self as ds,
-        data_source_service_server::{DataSourceService, DataSourceServiceServer},
-    },
-    v1 as pb,
-};
+use privacyd::proto::privacy::v1 as pb;
 use sha2::{Digest, Sha256};
-use tonic::{Request, Response, Status};
 
 use crate::{
+    fake_source::{Misbehaving, serve},
     helpers::{Backend, ExampleSource, SmtpSink, TestApp, http_get, reason, state, unique_email},
     on_both_backends,
 };
@@ -162,87 +150,6 @@ async fn an_export_gathers_every_source_into_one_downloadable_archive(backend: B
     assert_eq!(downloads, [pb::ActorKind::Subject as i32, pb::ActorKind::Admin as i32]);
 }
 
-/// A source whose behaviour the test controls.
-#[derive(Clone, Default)]
-struct Misbehaving {
-    calls: Arc<AtomicUsize>,
-    /// Fail every call with this code while set.
-    failing: Arc<AtomicBool>,
-    /// Never answer the first N calls.
-    hang_first: usize,
-    /// Break the stream after one item on the first N calls.
-    break_first: usize,
-    /// Send a file chunk at a wrong offset.
-    lie: bool,
-}
-
-fn item(id: &str) -> ds::ExportResponse {
-    ds::ExportResponse {
-        payload: Some(ds::export_response::Payload::Item(ds::ExportItem {
-            group_id: "things".into(),
-            group_label: "Things".into(),
-            item_id: id.into(),
-            data: vec![ds::ExportField { name: "Name".into(), value: id.into() }],
-            ..Default::default()
-        })),
-    }
-}
-
-#[tonic::async_trait]
-impl DataSourceService for Misbehaving {
-    async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
-        Ok(Response::new(ds::DescribeResponse {
-            name: "misbehaving".into(),
-            version: "1".into(),
-            protocol_version: 1,
-            capabilities: vec![ds::Capability::Export as i32],
-            categories: vec![ds::DataCategory {
-                group_id: "things".into(),
-                label: "Things".into(),
-                ..Default::default()
-            }],
-        }))
-    }
-
-    type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
-
-    async fn export(&self, _: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(Status::internal("the database is on fire"));
-        }
-        if call <= self.hang_first {
-            return Ok(Response::new(futures::stream::pending().boxed()));
-        }
-        if call <= self.break_first {
-            let broken = futures::stream::iter(vec![Ok(item("a")), Err(Status::unavailable("connection lost"))]);
-            return Ok(Response::new(broken.boxed()));
-        }
-        if self.lie {
-            let chunk =
-                ds::FileChunk { path: "f.bin".into(), data: vec![1, 2], offset: 7, eof: true, ..Default::default() };
-            let lie = ds::ExportResponse { payload: Some(ds::export_response::Payload::FileChunk(chunk)) };
-            return Ok(Response::new(futures::stream::iter(vec![Ok(lie)]).boxed()));
-        }
-        Ok(Response::new(futures::stream::iter(vec![Ok(item("a")), Ok(item("b"))]).boxed()))
-    }
-
-    async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
-        Err(Status::unimplemented("this test source only exports"))
-    }
-}
-
-async fn serve(source: Misbehaving) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(DataSourceServiceServer::new(source))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    format!("http://{addr}")
-}
-
 async fn a_failing_source_fails_the_request_and_processing_again_reruns_only_it(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.source_max_attempts = 2).await;
     let good = Misbehaving::default();
@@ -304,4 +211,61 @@ async fn hanging_broken_and_lying_sources_are_retried_or_refused(backend: Backen
     assert!(run("lies").last_error.contains("protocol violation"), "{}", run("lies").last_error);
     assert!(failed.state_reason.contains("source lies failed"), "{}", failed.state_reason);
     assert_eq!(lies.calls.load(Ordering::SeqCst), 1);
+}
+
+on_both_backends!(progress_streams_live_and_expired_archives_are_deleted);
+
+async fn progress_streams_live_and_expired_archives_are_deleted(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.archive_ttl = Duration::from_secs(2);
+        c.sweep_interval = Duration::from_millis(200);
+    })
+    .await;
+    let slow = Misbehaving { slow: Some((25, Duration::from_millis(100))), ..Default::default() };
+    app.registry.clone().register_data_source(register("slow", &serve(slow).await, 30)).await.unwrap();
+    let email = unique_email();
+    let created = app.create(&email, pb::Action::Export, false).await;
+    let mut watch = app
+        .client
+        .clone()
+        .watch_privacy_request(pb::WatchPrivacyRequestRequest { id: created.id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    process(&app, &created.id).await;
+    let mut progress = Vec::new();
+    while let Some(message) = watch.next().await {
+        let message = message.unwrap();
+        if message.event.is_none()
+            && let Some(run) = message.privacy_request.as_ref().and_then(|r| r.sources.first())
+            && run.state == pb::SourceState::Running as i32
+        {
+            progress.push(run.items);
+        }
+    }
+    assert!(progress.iter().any(|items| *items > 0 && *items < 25), "live counts while streaming: {progress:?}");
+    let done = app.get(&created.id).await;
+    assert_eq!(state(&done), pb::State::Completed);
+    assert_eq!(done.sources[0].items, 25);
+
+    // The link stops working when the archive expires; the record stays.
+    let mail = SmtpSink::global().wait_for(&email, 1).await.pop().unwrap();
+    let link = mail.raw.split_whitespace().find(|w| w.contains("/download?id=")).unwrap().to_owned();
+    let expired = app
+        .wait_for(&created.id, "the archive to be deleted", |r| {
+            r.archive.as_ref().is_some_and(|a| a.delete_time.is_some())
+        })
+        .await;
+    assert_eq!(expired.archive.unwrap().sha256, done.archive.unwrap().sha256);
+    let (status, _, _) = http_get(app.addr, &link[link.find("/download").unwrap()..]);
+    assert_eq!(status, 410);
+    let err = app
+        .client
+        .clone()
+        .download_export(pb::DownloadExportRequest { id: created.id.clone(), token: String::new(), offset: 0 })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "ARCHIVE_EXPIRED");
+    assert!(!app.data_dir.path().join("exports").join(&created.id).exists(), "the file is gone");
+    assert!(app.audit(&created.id).await.iter().any(|e| e.r#type == pb::AuditEventType::ArchiveDeleted as i32));
 }

@@ -32,7 +32,8 @@ async fn a_watch_follows_the_request_to_its_end(backend: Backend) {
         let mut last = None;
         while let Some(message) = stream.next().await {
             let message = message.unwrap();
-            let event = message.event.unwrap();
+            // Messages without an event are progress snapshots.
+            let Some(event) = message.event else { continue };
             seen.push((
                 pb::AuditEventType::try_from(event.r#type).unwrap(),
                 pb::State::try_from(event.to_state).unwrap(),

@@ -1,0 +1,274 @@
+//! Faults of privacyd itself: killed with SIGKILL in the middle of an export it finishes the
+//! job after a restart, and several replicas on one PostgreSQL share the work, each job run
+//! once.
+
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::atomic::Ordering,
+    time::Duration,
+};
+
+use futures::StreamExt;
+use privacyd::{
+    proto::privacy::v1::{self as pb, privacy_request_service_client::PrivacyRequestServiceClient},
+    testing::free_port,
+};
+use tonic::{Request, transport::Channel};
+
+use crate::{
+    fake_source::{Misbehaving, serve},
+    helpers::{Backend, SmtpSink, fresh_postgres_database, unique_email},
+    on_both_backends,
+};
+
+on_both_backends!(a_killed_privacyd_finishes_the_export_after_a_restart);
+
+/// The privacyd binary as a separate process, so it can be killed for real.
+struct Replica {
+    child: Child,
+    addr: String,
+}
+
+impl Replica {
+    /// With `smtp`, emails go to the shared SMTP server; without, to the replica's own outbox
+    /// (which shows which replica sent what).
+    fn start(database_url: &str, data_dir: &Path, export_dir: &Path, token: &str, smtp: bool) -> Replica {
+        let addr = format!("127.0.0.1:{}", free_port().unwrap());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_privacyd"));
+        if smtp {
+            command.args(["--smtp-url", &SmtpSink::global().url()]);
+        }
+        let child = command
+            .args(["--listen", &addr, "--database-url", database_url, "--admin-token", token])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--export-dir")
+            .arg(export_dir)
+            // A dead replica's jobs are taken over after its lease: keep it short here.
+            .args(["--job-lease", "2s", "--job-poll-interval", "100ms", "--retry-base", "100ms"])
+            .args(["--log", "warn"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Replica { child, addr }
+    }
+
+    async fn client(
+        &self,
+        token: &str,
+    ) -> PrivacyRequestServiceClient<
+        tonic::service::interceptor::InterceptedService<Channel, impl tonic::service::Interceptor + Clone>,
+    > {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let channel = loop {
+            match Channel::from_shared(format!("http://{}", self.addr)).unwrap().connect().await {
+                Ok(channel) => break channel,
+                Err(_) if std::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(err) => panic!("privacyd did not start: {err}"),
+            }
+        };
+        let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+        PrivacyRequestServiceClient::with_interceptor(channel, move |mut r: Request<()>| {
+            r.metadata_mut().insert("authorization", bearer.clone());
+            Ok(r)
+        })
+    }
+
+    fn kill(mut self) {
+        // SIGKILL: no shutdown, no lease released, nothing flushed.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn database(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}/privacyd.db", dir.display()),
+        Backend::Postgres => fresh_postgres_database().await,
+    }
+}
+
+async fn register(addr: &str, token: &str, name: &str, endpoint: &str) {
+    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let mut registry =
+        privacyd::proto::privacy::v1::data_source_registry_service_client::DataSourceRegistryServiceClient::new(
+            channel,
+        );
+    let mut request = Request::new(pb::RegisterDataSourceRequest {
+        name: name.into(),
+        endpoint: endpoint.into(),
+        ..Default::default()
+    });
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    registry.register_data_source(request).await.unwrap();
+}
+
+async fn a_killed_privacyd_finishes_the_export_after_a_restart(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let exports: PathBuf = dir.path().join("exports");
+    let url = database(backend, dir.path()).await;
+    let token = format!("token-{}", uuid::Uuid::new_v4());
+    let slow = Misbehaving { slow: Some((30, Duration::from_millis(100))), ..Default::default() };
+    let endpoint = serve(slow.clone()).await;
+
+    let first = Replica::start(&url, dir.path(), &exports, &token, true);
+    let mut client = first.client(&token).await;
+    register(&first.addr, &token, "slow", &endpoint).await;
+    let created = client
+        .create_privacy_request(pb::CreatePrivacyRequestRequest {
+            subject: Some(pb::Subject { email: unique_email(), user_id: String::new() }),
+            action: pb::Action::Export as i32,
+            send_confirmation: false,
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .privacy_request
+        .unwrap();
+    client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
+    // Kill it half-way through the source's stream.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let request =
+            client.get_privacy_request(pb::GetPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
+        let run = request.into_inner().privacy_request.unwrap().sources.first().cloned();
+        if run.is_some_and(|r| r.state == pb::SourceState::Running as i32 && r.items > 0) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the export never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(client);
+    first.kill();
+
+    let second = Replica::start(&url, dir.path(), &exports, &token, true);
+    let mut client = second.client(&token).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let request = client
+            .get_privacy_request(pb::GetPrivacyRequestRequest { id: created.id.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .privacy_request
+            .unwrap();
+        if request.state == pb::State::Completed as i32 {
+            break request;
+        }
+        assert!(std::time::Instant::now() < deadline, "the export did not finish after the restart: {request:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(slow.calls.load(Ordering::SeqCst), 2, "the interrupted call, then one after the restart");
+    assert_eq!(done.sources[0].items, 30);
+
+    // The archive is whole: every item once.
+    let mut stream = client
+        .download_export(pb::DownloadExportRequest { id: created.id.clone(), token: String::new(), offset: 0 })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut bytes = Vec::new();
+    while let Some(message) = stream.next().await {
+        if let Some(pb::download_export_response::Payload::Chunk(chunk)) = message.unwrap().payload {
+            bytes.extend(chunk);
+        }
+    }
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut json = String::new();
+    zip.by_name("export.json").unwrap().read_to_string(&mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let items = json["things"]["items"].as_object().unwrap();
+    assert_eq!(items.len(), 30);
+    assert!(items.values().all(|fields| fields.as_object().unwrap().len() == 1), "no item doubled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_postgres_share_the_work_and_run_each_job_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    let url = fresh_postgres_database().await;
+    let token = format!("token-{}", uuid::Uuid::new_v4());
+    let source = Misbehaving { slow: Some((2, Duration::from_millis(20))), ..Default::default() };
+    let endpoint = serve(source.clone()).await;
+    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
+    let a = Replica::start(&url, &a_dir, &exports, &token, false);
+    let b = Replica::start(&url, &b_dir, &exports, &token, false);
+    let clients = [a.client(&token).await, b.client(&token).await];
+    register(&a.addr, &token, "counted", &endpoint).await;
+
+    const REQUESTS: usize = 24;
+    let mut ids = Vec::new();
+    for i in 0..REQUESTS {
+        let mut client = clients[i % 2].clone();
+        let created = client
+            .create_privacy_request(pb::CreatePrivacyRequestRequest {
+                subject: Some(pb::Subject { email: unique_email(), user_id: String::new() }),
+                action: pb::Action::Export as i32,
+                send_confirmation: false,
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .privacy_request
+            .unwrap();
+        client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
+        ids.push(created.id);
+    }
+    let mut client = clients[0].clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    for id in &ids {
+        loop {
+            let request = client
+                .get_privacy_request(pb::GetPrivacyRequestRequest { id: id.clone() })
+                .await
+                .unwrap()
+                .into_inner()
+                .privacy_request
+                .unwrap();
+            if request.state == pb::State::Completed as i32 {
+                assert_eq!(request.sources[0].attempts, 1);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "not every request completed: {request:#?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(source.calls.load(Ordering::SeqCst), REQUESTS, "each source job ran exactly once");
+    // Every archive is in the export folder the replicas share.
+    let built = ids.iter().filter(|id| exports.join(id).exists()).count();
+    assert_eq!(built, REQUESTS);
+    // Each "export ready" email was sent once, and both replicas sent some: the work was
+    // shared, not merely survived.
+    let sent = |dir: &Path| -> usize {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let a = count_eml(&a_dir.join("outbox"));
+            let b = count_eml(&b_dir.join("outbox"));
+            if a + b >= REQUESTS || std::time::Instant::now() > deadline {
+                return count_eml(&dir.join("outbox"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let (by_a, by_b) = (sent(&a_dir), sent(&b_dir));
+    assert_eq!(by_a + by_b, REQUESTS);
+    assert!(by_a > 0 && by_b > 0, "replica a sent {by_a}, replica b {by_b}");
+}
+
+fn count_eml(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| d.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))).count())
+        .unwrap_or(0)
+}
