@@ -3,6 +3,8 @@
 //!
 //!   privacy-bench create    CreatePrivacyRequest throughput and latency, on SQLite and
 //!                           PostgreSQL, beside a no-op unary RPC on the same server
+//!   privacy-bench export    N sources streaming S bytes into one archive, then downloaded,
+//!                           beside a bare tonic byte stream; privacyd's peak memory
 
 use std::{process::ExitCode, time::Duration};
 
@@ -35,6 +37,44 @@ enum Bench {
     /// CreatePrivacyRequest (send_confirmation=false) over loopback with concurrent clients,
     /// and the health check (a no-op unary RPC) on the same server in the same run.
     Create(CreateArgs),
+    /// N data sources stream S bytes in total (items and files) over loopback into one export
+    /// archive, which is then downloaded with DownloadExport; a bare tonic byte stream over
+    /// loopback in the same run is the reference. privacyd runs as its own process, so its
+    /// peak resident memory is its own.
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// Data sources streaming concurrently.
+    #[arg(long, default_value_t = 8)]
+    sources: usize,
+    /// Bytes in all, e.g. 1GiB or 100MiB.
+    #[arg(long, default_value = "1GiB", value_parser = parse_size)]
+    bytes: u64,
+    /// How archive entries are stored.
+    #[arg(long, value_enum, default_value_t = privacyd::export::Compression::Stored)]
+    compression: privacyd::export::Compression,
+    /// Share of the bytes sent as files (the rest as items).
+    #[arg(long, default_value_t = 0.9)]
+    file_share: f64,
+    /// privacyd's log filter (its log goes to stderr).
+    #[arg(long, default_value = "warn")]
+    privacyd_log: String,
+}
+
+fn parse_size(raw: &str) -> Result<u64, String> {
+    let raw = raw.trim();
+    let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = number.parse().map_err(|_| format!("{raw:?} is not a size like 1GiB"))?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?}; use B, KiB, MiB or GiB")),
+    };
+    Ok(n * factor)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +109,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.bench {
         Bench::Create(args) => create(args).await,
+        Bench::Export(args) => export_bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -252,4 +293,315 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("privacy-bench-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+mod export_bench {
+    use std::{
+        process::{Child, Command, Stdio},
+        sync::Arc,
+        time::{Duration, Instant},
+    };
+
+    use futures::StreamExt;
+    use privacyd::proto::privacy::{
+        datasource::v1::{
+            self as ds,
+            data_source_service_server::{DataSourceService, DataSourceServiceServer},
+        },
+        v1::{
+            self as pb, data_source_registry_service_client::DataSourceRegistryServiceClient,
+            privacy_request_service_client::PrivacyRequestServiceClient,
+        },
+    };
+    use sha2::{Digest, Sha256};
+    use tonic::{Request, Response, Status, transport::Channel};
+
+    use super::ExportArgs;
+
+    /// Bytes per file chunk, and per message of the reference stream.
+    const CHUNK: usize = 256 * 1024;
+    /// Bytes of field values per item.
+    const ITEM: usize = 1024;
+
+    /// A source that streams `bytes` of synthetic data: items, then files in chunks.
+    #[derive(Clone)]
+    struct Synthetic {
+        item_bytes: u64,
+        file_bytes: u64,
+        chunk: Arc<Vec<u8>>,
+    }
+
+    #[tonic::async_trait]
+    impl DataSourceService for Synthetic {
+        async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
+            Ok(Response::new(ds::DescribeResponse {
+                name: "synthetic".into(),
+                version: "1".into(),
+                protocol_version: 1,
+                capabilities: vec![ds::Capability::Export as i32],
+                categories: vec![ds::DataCategory {
+                    group_id: "records".into(),
+                    label: "Records".into(),
+                    ..Default::default()
+                }],
+            }))
+        }
+
+        type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
+
+        async fn export(&self, request: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+            let tag = request.get_ref().privacy_request_id.clone();
+            let items = (self.item_bytes / ITEM as u64) as usize;
+            let value = "x".repeat(ITEM - 16);
+            let item_stream = futures::stream::iter(0..items).map(move |i| {
+                Ok(ds::ExportResponse {
+                    payload: Some(ds::export_response::Payload::Item(ds::ExportItem {
+                        group_id: "records".into(),
+                        group_label: "Records".into(),
+                        group_description: String::new(),
+                        item_id: format!("{tag}-{i}"),
+                        data: vec![ds::ExportField { name: "Value".into(), value: value.clone() }],
+                    })),
+                })
+            });
+            let chunks = (self.file_bytes / CHUNK as u64) as usize;
+            let per_file = 64; // 16 MiB files
+            let chunk = self.chunk.clone();
+            let file_stream = futures::stream::iter(0..chunks).map(move |i| {
+                let (file, part) = (i / per_file, i % per_file);
+                let last = part == per_file - 1 || i == chunks - 1;
+                Ok(ds::ExportResponse {
+                    payload: Some(ds::export_response::Payload::FileChunk(ds::FileChunk {
+                        path: format!("blobs/{file}.bin"),
+                        data: chunk.as_ref().clone(),
+                        offset: (part * CHUNK) as i64,
+                        eof: last,
+                        ..Default::default()
+                    })),
+                })
+            });
+            Ok(Response::new(item_stream.chain(file_stream).boxed()))
+        }
+
+        async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
+            Err(Status::unimplemented("export only"))
+        }
+    }
+
+    struct Privacyd(Child);
+
+    impl Drop for Privacyd {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Peak resident memory of a process (VmHWM), in bytes.
+    fn peak_rss(pid: u32) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).ok_or_else(|| anyhow::anyhow!("no VmHWM"))?;
+        let kib: u64 = line.split_whitespace().nth(1).unwrap_or("0").parse()?;
+        Ok(kib * 1024)
+    }
+
+    async fn serve<S>(service: S) -> anyhow::Result<String>
+    where
+        S: tonic::codegen::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + tonic::server::NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        Ok(format!("http://{addr}"))
+    }
+
+    /// MB/s of `bytes` through one bare tonic server stream over loopback.
+    async fn reference(bytes: u64, chunk: Arc<Vec<u8>>) -> anyhow::Result<f64> {
+        let source = Synthetic { item_bytes: 0, file_bytes: bytes, chunk };
+        let endpoint = serve(DataSourceServiceServer::new(source).max_encoding_message_size(8 << 20)).await?;
+        let mut client = ds::data_source_service_client::DataSourceServiceClient::connect(endpoint)
+            .await?
+            .max_decoding_message_size(8 << 20);
+        let started = Instant::now();
+        let mut stream = client.export(ds::ExportRequest::default()).await?.into_inner();
+        let mut received = 0u64;
+        while let Some(message) = stream.next().await {
+            if let Some(ds::export_response::Payload::FileChunk(c)) = message?.payload {
+                received += c.data.len() as u64;
+            }
+        }
+        Ok(received as f64 / 1e6 / started.elapsed().as_secs_f64())
+    }
+
+    pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
+        let chunk = Arc::new((0..CHUNK).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>());
+        let per_source = args.bytes / args.sources as u64;
+        let file_bytes = ((per_source as f64 * args.file_share) as u64 / CHUNK as u64) * CHUNK as u64;
+        let item_bytes = (per_source - file_bytes) / ITEM as u64 * ITEM as u64;
+        let total = (file_bytes + item_bytes) * args.sources as u64;
+
+        let raw_mb_per_s = reference(total, chunk.clone()).await?;
+
+        let source = Synthetic { item_bytes, file_bytes, chunk };
+        let endpoint = serve(DataSourceServiceServer::new(source)).await?;
+        let dir = super::tempfile_dir()?;
+        let port = privacyd::testing::free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+        let privacyd = std::env::current_exe()?.with_file_name("privacyd");
+        let compression = match args.compression {
+            privacyd::export::Compression::Stored => "stored",
+            privacyd::export::Compression::Deflate => "deflate",
+        };
+        let server = Privacyd(
+            Command::new(&privacyd)
+                .args([
+                    "--listen",
+                    &addr,
+                    "--admin-token",
+                    &token,
+                    "--log",
+                    &args.privacyd_log,
+                    "--job-poll-interval",
+                    "50ms",
+                ])
+                .args(["--archive-compression", compression])
+                .arg("--data-dir")
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| anyhow::anyhow!("starting {}: {e} (cargo build --release first)", privacyd.display()))?,
+        );
+        let channel = loop {
+            match Channel::from_shared(format!("http://{addr}"))?.connect().await {
+                Ok(channel) => break channel,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
+        let auth = move |mut r: Request<()>| {
+            r.metadata_mut().insert("authorization", bearer.clone());
+            Ok(r)
+        };
+        let mut registry = DataSourceRegistryServiceClient::with_interceptor(channel.clone(), auth.clone());
+        for i in 0..args.sources {
+            registry
+                .register_data_source(pb::RegisterDataSourceRequest {
+                    name: format!("source-{i}"),
+                    endpoint: endpoint.clone(),
+                    call_timeout: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
+                    ..Default::default()
+                })
+                .await?;
+        }
+        let mut client =
+            PrivacyRequestServiceClient::with_interceptor(channel, auth).max_decoding_message_size(8 << 20);
+        let created = client
+            .create_privacy_request(pb::CreatePrivacyRequestRequest {
+                subject: Some(pb::Subject { email: "bench@example.com".into(), user_id: String::new() }),
+                action: pb::Action::Export as i32,
+                send_confirmation: false,
+                request_id: String::new(),
+            })
+            .await?
+            .into_inner()
+            .privacy_request
+            .ok_or_else(|| anyhow::anyhow!("no request"))?;
+        let id = created.id;
+
+        let started = Instant::now();
+        client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: id.clone() }).await?;
+        let mut watch =
+            client.watch_privacy_request(pb::WatchPrivacyRequestRequest { id: id.clone() }).await?.into_inner();
+        let mut last = None;
+        while let Some(message) = watch.next().await {
+            last = message?.privacy_request.or(last);
+        }
+        let export_seconds = started.elapsed().as_secs_f64();
+        let request = last.ok_or_else(|| anyhow::anyhow!("the watch sent nothing"))?;
+        let _ = &id;
+        anyhow::ensure!(
+            request.state == pb::State::Completed as i32,
+            "the export ended {:?}: {}",
+            request.state,
+            request.state_reason
+        );
+        let archive = request.archive.ok_or_else(|| anyhow::anyhow!("no archive"))?;
+
+        // Where the time went, from the audit log: streaming (until the last source
+        // finished) and building the archive.
+        let events = client
+            .list_audit_events(pb::ListAuditEventsRequest {
+                request_id: request.id.clone(),
+                page_size: 1000,
+                page_token: String::new(),
+            })
+            .await?
+            .into_inner()
+            .audit_events;
+        let at = |kind: pb::AuditEventType| {
+            events
+                .iter()
+                .filter(|e| e.r#type == kind as i32)
+                .filter_map(|e| e.time)
+                .map(|t| t.seconds as f64 + t.nanos as f64 / 1e9)
+                .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))
+        };
+        let begun = at(pb::AuditEventType::ProcessingStarted).unwrap_or_default();
+        let streamed = at(pb::AuditEventType::SourceSucceeded).unwrap_or(begun);
+        let built = at(pb::AuditEventType::ArchiveCreated).unwrap_or(streamed);
+        let id = request.id.clone();
+
+        let started = Instant::now();
+        let mut download = client
+            .download_export(pb::DownloadExportRequest { id, token: String::new(), offset: 0 })
+            .await?
+            .into_inner();
+        let mut hasher = Sha256::new();
+        let mut downloaded = 0u64;
+        while let Some(message) = download.next().await {
+            if let Some(pb::download_export_response::Payload::Chunk(chunk)) = message?.payload {
+                downloaded += chunk.len() as u64;
+                hasher.update(&chunk);
+            }
+        }
+        let download_seconds = started.elapsed().as_secs_f64();
+        anyhow::ensure!(hex::encode(hasher.finalize()) == archive.sha256, "the download does not match the archive");
+        let peak = peak_rss(server.0.id())?;
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let mb_per_s = total as f64 / 1e6 / export_seconds;
+        let line = serde_json::json!({
+            "bench": "export",
+            "sources": args.sources,
+            "bytes": total,
+            "seconds": super::round(export_seconds),
+            "mb_per_s": super::round(mb_per_s),
+            "raw_stream_mb_per_s": super::round(raw_mb_per_s),
+            "ratio": super::round(mb_per_s / raw_mb_per_s),
+            "stream_seconds": super::round(streamed - begun),
+            "assemble_seconds": super::round(built - streamed),
+            "download_seconds": super::round(download_seconds),
+            "download_mb_per_s": super::round(downloaded as f64 / 1e6 / download_seconds),
+            "archive_bytes": archive.size_bytes,
+            "peak_rss_bytes": peak,
+            "compression": compression,
+        });
+        println!("{line}");
+        Ok(())
+    }
 }
