@@ -149,18 +149,21 @@ async fn groups(pool: &SqlitePool) -> anyhow::Result<Vec<(String, String, String
     Ok(rows.iter().map(|r| (r.get("group_id"), r.get("label"), r.get("description"), r.get("items"))).collect())
 }
 
+/// Name/value pairs of an item.
+type Fields = Vec<(String, String)>;
+
 /// Visits merged items in (group, item) order: `visit(group_id, item_id, fields)`.
 async fn for_each_item(
     pool: &SqlitePool,
-    mut visit: impl FnMut(&str, &str, Vec<(String, String)>) -> anyhow::Result<()>,
+    mut visit: impl FnMut(&str, &str, Fields) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut rows =
         sqlx::query("SELECT group_id, item_id, fields FROM items ORDER BY group_id, item_id, seq").fetch(pool);
-    let mut current: Option<(String, String, Vec<(String, String)>)> = None;
+    let mut current: Option<(String, String, Fields)> = None;
     while let Some(row) = rows.try_next().await? {
         let group_id: String = row.get("group_id");
         let item_id: String = row.get("item_id");
-        let fields: Vec<(String, String)> = serde_json::from_str(row.get::<&str, _>("fields"))?;
+        let fields: Fields = serde_json::from_str(row.get::<&str, _>("fields"))?;
         match &mut current {
             Some((g, i, acc)) if *g == group_id && *i == item_id => acc.extend(fields),
             _ => {
@@ -365,7 +368,7 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
 
 /// Field names as WordPress keys them; a repeated name gets " (2)", " (3)", ... so nothing
 /// is lost in a merged item.
-fn named_fields(fields: Vec<(String, String)>) -> serde_json::Map<String, serde_json::Value> {
+fn named_fields(fields: Fields) -> serde_json::Map<String, serde_json::Value> {
     let mut out = serde_json::Map::new();
     for (name, value) in fields {
         let mut key = name.clone();

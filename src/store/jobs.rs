@@ -221,14 +221,8 @@ impl Store {
             tx.rollback().await.map_err(db_error)?;
             return Ok(false);
         }
-        // Touching the request serialises this with other changes to it, which keeps each
-        // request's audit events in commit order (watchers rely on that).
-        sqlx::query("UPDATE privacy_requests SET update_time = $2 WHERE id = $1")
-            .bind(job.request_id.to_string())
-            .bind(micros(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        // Watchers rely on each request's audit events being in commit order.
+        Store::touch_request(&mut tx, job.request_id, now).await?;
         for event in events {
             append_event(&mut tx, event).await?;
         }

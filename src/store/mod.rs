@@ -93,16 +93,18 @@ impl Store {
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
+        // Per dialect where the SQL differs (0001: identity columns, triggers); shared where
+        // the common subset suffices.
         let migrations: &[(i64, &str, &'static str)] = match self.dialect {
             Dialect::Sqlite => &[
                 (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
-                (2, "data_sources", include_str!("../../migrations/sqlite/0002_data_sources.sql")),
-                (3, "processing", include_str!("../../migrations/sqlite/0003_processing.sql")),
+                (2, "data_sources", include_str!("../../migrations/common/0002_data_sources.sql")),
+                (3, "processing", include_str!("../../migrations/common/0003_processing.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
-                (2, "data_sources", include_str!("../../migrations/postgres/0002_data_sources.sql")),
-                (3, "processing", include_str!("../../migrations/postgres/0003_processing.sql")),
+                (2, "data_sources", include_str!("../../migrations/common/0002_data_sources.sql")),
+                (3, "processing", include_str!("../../migrations/common/0003_processing.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting
@@ -132,6 +134,18 @@ impl Store {
     /// Subscribes to the ids of requests that change on this replica.
     pub fn subscribe(&self) -> broadcast::Receiver<RequestId> {
         self.changes.subscribe()
+    }
+
+    /// Marks a request as changed. Every write that concerns a request goes through its row,
+    /// which serialises them and keeps the request's audit events in commit order.
+    async fn touch_request(tx: &mut Transaction<'static, Any>, id: RequestId, now: Timestamp) -> Result<(), Error> {
+        sqlx::query("UPDATE privacy_requests SET update_time = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(micros(now))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        Ok(())
     }
 
     fn announce(&self, id: RequestId) {

@@ -145,12 +145,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        sqlx::query("UPDATE privacy_requests SET update_time = $2 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(micros(crate::domain::now()))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        Store::touch_request(&mut tx, id, crate::domain::now()).await?;
         tx.commit().await.map_err(db_error)?;
         self.announce(id);
         Ok(())

@@ -1,6 +1,10 @@
 use std::time::Duration;
 
-use sqlx::{Row, any::AnyRow};
+use sqlx::{
+    Any, Row,
+    any::{AnyArguments, AnyRow},
+    query::Query,
+};
 
 use super::{Store, db_error, from_micros, is_unique_violation, micros};
 use crate::domain::{DataSource, Error, SourceDescription, SourceEndpoint, SourceName};
@@ -13,21 +17,15 @@ macro_rules! source_columns {
 
 impl Store {
     pub async fn insert_source(&self, source: &DataSource) -> Result<(), Error> {
-        let result = sqlx::query(concat!(
-            "INSERT INTO data_sources (",
-            source_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(source.name.as_str().to_owned())
-        .bind(source.endpoint.as_str().to_owned())
-        .bind(i32::from(source.tls))
-        .bind(source.ca_cert_pem.clone())
-        .bind(source.auth_token.clone())
-        .bind(source.call_timeout.as_millis() as i64)
-        .bind(i32::from(source.enabled))
-        .bind(description_json(&source.description)?)
+        let result = bind_source(
+            sqlx::query(concat!(
+                "INSERT INTO data_sources (",
+                source_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9)"
+            )),
+            source,
+        )?
         .bind(micros(source.create_time))
-        .bind(micros(source.update_time))
         .execute(&self.writer)
         .await;
         match result {
@@ -39,19 +37,13 @@ impl Store {
 
     /// Saves every field of an existing source.
     pub async fn update_source(&self, source: &DataSource) -> Result<(), Error> {
-        let updated = sqlx::query(
-            "UPDATE data_sources SET endpoint = $2, tls = $3, ca_cert_pem = $4, auth_token = $5, \
-             call_timeout_ms = $6, enabled = $7, description = $8, update_time = $9 WHERE name = $1",
-        )
-        .bind(source.name.as_str().to_owned())
-        .bind(source.endpoint.as_str().to_owned())
-        .bind(i32::from(source.tls))
-        .bind(source.ca_cert_pem.clone())
-        .bind(source.auth_token.clone())
-        .bind(source.call_timeout.as_millis() as i64)
-        .bind(i32::from(source.enabled))
-        .bind(description_json(&source.description)?)
-        .bind(micros(source.update_time))
+        let updated = bind_source(
+            sqlx::query(
+                "UPDATE data_sources SET endpoint = $2, tls = $3, ca_cert_pem = $4, auth_token = $5, \
+                 call_timeout_ms = $6, enabled = $7, description = $8, update_time = $9 WHERE name = $1",
+            ),
+            source,
+        )?
         .execute(&self.writer)
         .await
         .map_err(db_error)?
@@ -111,6 +103,23 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Binds $1 to $9: name, endpoint, tls, CA, token, timeout, enabled, description, update time.
+fn bind_source<'q>(
+    query: Query<'q, Any, AnyArguments>,
+    source: &DataSource,
+) -> Result<Query<'q, Any, AnyArguments>, Error> {
+    Ok(query
+        .bind(source.name.as_str().to_owned())
+        .bind(source.endpoint.as_str().to_owned())
+        .bind(i32::from(source.tls))
+        .bind(source.ca_cert_pem.clone())
+        .bind(source.auth_token.clone())
+        .bind(source.call_timeout.as_millis() as i64)
+        .bind(i32::from(source.enabled))
+        .bind(description_json(&source.description)?)
+        .bind(micros(source.update_time)))
 }
 
 fn description_json(d: &SourceDescription) -> Result<String, Error> {

@@ -91,6 +91,16 @@ impl Drop for Replica {
     }
 }
 
+/// A confirmed export request.
+fn export_for(email: &str) -> pb::CreatePrivacyRequestRequest {
+    pb::CreatePrivacyRequestRequest {
+        subject: Some(pb::Subject { email: email.to_owned(), user_id: String::new() }),
+        action: pb::Action::Export as i32,
+        send_confirmation: false,
+        request_id: String::new(),
+    }
+}
+
 async fn database(backend: Backend, dir: &Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}/privacyd.db", dir.display()),
@@ -124,18 +134,8 @@ async fn a_killed_privacyd_finishes_the_export_after_a_restart(backend: Backend)
     let first = Replica::start(&url, dir.path(), &exports, &token, true);
     let mut client = first.client(&token).await;
     register(&first.addr, &token, "slow", &endpoint).await;
-    let created = client
-        .create_privacy_request(pb::CreatePrivacyRequestRequest {
-            subject: Some(pb::Subject { email: unique_email(), user_id: String::new() }),
-            action: pb::Action::Export as i32,
-            send_confirmation: false,
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .privacy_request
-        .unwrap();
+    let created =
+        client.create_privacy_request(export_for(&unique_email())).await.unwrap().into_inner().privacy_request.unwrap();
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
     // Kill it half-way through the source's stream.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -212,12 +212,7 @@ async fn replicas_on_one_postgres_share_the_work_and_run_each_job_once() {
     for i in 0..REQUESTS {
         let mut client = clients[i % 2].clone();
         let created = client
-            .create_privacy_request(pb::CreatePrivacyRequestRequest {
-                subject: Some(pb::Subject { email: unique_email(), user_id: String::new() }),
-                action: pb::Action::Export as i32,
-                send_confirmation: false,
-                request_id: String::new(),
-            })
+            .create_privacy_request(export_for(&unique_email()))
             .await
             .unwrap()
             .into_inner()

@@ -269,3 +269,31 @@ async fn progress_streams_live_and_expired_archives_are_deleted(backend: Backend
     assert!(!app.data_dir.path().join("exports").join(&created.id).exists(), "the file is gone");
     assert!(app.audit(&created.id).await.iter().any(|e| e.r#type == pb::AuditEventType::ArchiveDeleted as i32));
 }
+
+on_both_backends!(auto_processing_starts_exports_on_confirmation);
+
+async fn auto_processing_starts_exports_on_confirmation(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.auto_process = true).await;
+    let email = unique_email();
+    let source = ExampleSource::start(&[&email], None);
+    app.registry.clone().register_data_source(register("shop", &source.endpoint, 30)).await.unwrap();
+
+    // Confirmed by the subject: processing starts by itself.
+    let created = app.create(&email, pb::Action::Export, true).await;
+    app.confirm_from_email(&email).await;
+    let done = app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+    assert_eq!(done.sources[0].items, 4);
+    let started = app
+        .audit(&created.id)
+        .await
+        .into_iter()
+        .find(|e| e.r#type == pb::AuditEventType::ProcessingStarted as i32)
+        .unwrap();
+    assert_eq!(started.actor.unwrap(), pb::Actor { kind: pb::ActorKind::System as i32, id: "auto-process".into() });
+
+    // Created confirmed by an operator: the same.
+    let other = unique_email();
+    let created = app.create(&other, pb::Action::Export, false).await;
+    assert_eq!(state(&created), pb::State::Processing, "already processing when Create answers");
+    app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+}

@@ -272,3 +272,111 @@ async fn bad_registrations_say_what_is_wrong(backend: Backend) {
     let err = anonymous.list_data_sources(pb::ListDataSourcesRequest::default()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
 }
+
+on_both_backends!(sources_behind_tls_are_reached_with_the_given_ca);
+
+/// A CA and a certificate for "localhost" signed by it, made with openssl.
+fn make_certificates(dir: &std::path::Path) -> (String, String, String) {
+    let run = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl is needed for the TLS test");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=privacyd test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    (read("ca.pem"), read("server.pem"), read("server.key"))
+}
+
+async fn sources_behind_tls_are_reached_with_the_given_ca(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certificates(dir.path());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answer = ds::DescribeResponse {
+        name: "tls".into(),
+        version: "1".into(),
+        protocol_version: 1,
+        capabilities: vec![ds::Capability::Export as i32],
+        categories: vec![],
+    };
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .tls_config(
+                tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(cert, key)),
+            )
+            .unwrap()
+            .add_service(DataSourceServiceServer::new(Scripted(answer)))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let endpoint = format!("https://localhost:{port}");
+    let mut registry = app.registry.clone();
+    // Without the CA, the certificate is not trusted.
+    let err = registry
+        .register_data_source(pb::RegisterDataSourceRequest { tls: true, ..register("tls", &endpoint) })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "SOURCE_UNREACHABLE");
+    let registered = registry
+        .register_data_source(pb::RegisterDataSourceRequest {
+            tls: true,
+            ca_cert_pem: ca,
+            ..register("tls", &endpoint)
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .data_source
+        .unwrap();
+    assert!(registered.tls);
+    assert_eq!(registered.description.unwrap().name, "tls");
+}
