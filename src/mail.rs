@@ -113,8 +113,8 @@ fn eight_bit(text: &str) -> Option<Body> {
     valid.then(|| Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit))
 }
 
-/// `haystack` with every case-insensitive occurrence of `needle` replaced by "<recipient>".
-fn redact(haystack: &str, needle: &str) -> String {
+/// `haystack` with every case-insensitive occurrence of `needle` replaced by "<redacted>".
+pub(crate) fn redact(haystack: &str, needle: &str) -> String {
     if needle.is_empty() {
         return haystack.to_owned();
     }
@@ -122,14 +122,14 @@ fn redact(haystack: &str, needle: &str) -> String {
     let needle = needle.to_lowercase();
     // Lower-casing may change byte lengths outside ASCII; fall back to a plain replace then.
     if lower.len() != haystack.len() {
-        return haystack.replace(&needle, "<recipient>");
+        return haystack.replace(&needle, "<redacted>");
     }
     let mut out = String::with_capacity(haystack.len());
     let mut rest = 0;
     while let Some(found) = lower[rest..].find(&needle) {
         let start = rest + found;
         out.push_str(&haystack[rest..start]);
-        out.push_str("<recipient>");
+        out.push_str("<redacted>");
         rest = start + needle.len();
     }
     out.push_str(&haystack[rest..]);
@@ -149,6 +149,6 @@ mod tests {
     #[test]
     fn redacts_the_recipient_in_any_case() {
         let message = "550 5.1.1 <Jane@Example.com>: Recipient address rejected";
-        assert_eq!(super::redact(message, "jane@example.com"), "550 5.1.1 <<recipient>>: Recipient address rejected");
+        assert_eq!(super::redact(message, "jane@example.com"), "550 5.1.1 <<redacted>>: Recipient address rejected");
     }
 }

@@ -177,6 +177,12 @@ impl JobHandler for ExportSourceJob {
                 Ok(()),
             ),
             Err((message, retryable)) => {
+                // The message may come from the source, which may quote the subject; it goes to
+                // the log, the audit log and state_reason, which never hold personal data.
+                let mut message = crate::mail::redact(&message, request.subject.email.as_str());
+                if let Some(user_id) = &request.subject.user_id {
+                    message = crate::mail::redact(&message, user_id.as_str());
+                }
                 let will_retry = job.will_retry(retryable);
                 (SourceOutcome::Failed { error: message.clone(), will_retry }, Err(JobError { message, retryable }))
             }

@@ -164,6 +164,13 @@ async fn a_failing_source_fails_the_request_and_processing_again_reruns_only_it(
     let failed = app.wait_for(&created.id, "the export to fail", |r| state(r) == pb::State::Failed).await;
     assert!(failed.state_reason.contains("source bad failed"), "{}", failed.state_reason);
     assert!(failed.state_reason.contains("the database is on fire"), "{}", failed.state_reason);
+    assert!(
+        failed.state_reason.contains("<redacted>"),
+        "the subject the source quoted is redacted: {}",
+        failed.state_reason
+    );
+    let email = failed.subject.as_ref().unwrap().email.clone();
+    assert!(!format!("{:?}", app.audit(&created.id).await).contains(&email), "no email address in the audit log");
     let bad_run = failed.sources.iter().find(|s| s.source_name == "bad").unwrap();
     assert_eq!((bad_run.state, bad_run.attempts), (pb::SourceState::Failed as i32, 2));
     assert!(bad_run.last_error.contains("Internal"), "{}", bad_run.last_error);

@@ -62,10 +62,11 @@ impl DataSourceService for Misbehaving {
 
     type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
 
-    async fn export(&self, _: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+    async fn export(&self, request: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         if self.failing.load(Ordering::SeqCst) {
-            return Err(Status::internal("the database is on fire"));
+            let subject = request.get_ref().subject.clone().unwrap_or_default();
+            return Err(Status::internal(format!("the database is on fire (while reading {})", subject.email)));
         }
         if call <= self.hang_first {
             return Ok(Response::new(futures::stream::pending().boxed()));
