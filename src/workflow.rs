@@ -213,7 +213,21 @@ impl Workflow {
                 Ok(Change::new(()).event(event))
             })
             .await?;
+        if request.state.is_final() {
+            // Spooled source data is only kept for processing; a finished request needs none.
+            self.remove_export_files(id, "sources").await;
+        }
         Ok(request)
+    }
+
+    /// Removes a request's files under the export folder (`part` of it, or all with "").
+    async fn remove_export_files(&self, id: RequestId, part: &str) {
+        let path = self.settings.export.request_dir(id).join(part);
+        match tokio::fs::remove_dir_all(&path).await {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => tracing::warn!(request_id = %id, error = %err, "removing export files failed"),
+        }
     }
 
     /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: for an export, one job per
@@ -312,9 +326,7 @@ impl Workflow {
                 if let Ok((_, true)) = result {
                     // After the commit: a crash in between leaves a file to delete by hand,
                     // never a record of a deletion that did not happen.
-                    if let Err(err) = tokio::fs::remove_dir_all(self.settings.export.request_dir(id)).await {
-                        tracing::warn!(request_id = %id, error = %err, "deleting an expired archive failed");
-                    }
+                    self.remove_export_files(id, "").await;
                     deleted += 1;
                 }
             }
@@ -324,8 +336,12 @@ impl Workflow {
         }
     }
 
+    /// Deletes a finished request with the personal data it holds, in the database and on
+    /// disk (spools and archive).
     pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
-        self.store.delete_request(id, actor, crate::domain::now()).await
+        self.store.delete_request(id, actor, crate::domain::now()).await?;
+        self.remove_export_files(id, "").await;
+        Ok(())
     }
 
     pub async fn extend_deadline(

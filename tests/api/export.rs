@@ -304,3 +304,38 @@ async fn auto_processing_starts_exports_on_confirmation(backend: Backend) {
     assert_eq!(state(&created), pb::State::Processing, "already processing when Create answers");
     app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
 }
+
+on_both_backends!(deleting_or_ending_a_request_removes_its_files);
+
+async fn deleting_or_ending_a_request_removes_its_files(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.source_max_attempts = 1).await;
+    let bad = Misbehaving::default();
+    bad.failing.store(true, Ordering::SeqCst);
+    let email = unique_email();
+    let good = ExampleSource::start(&[&email], None);
+    let mut registry = app.registry.clone();
+    registry.register_data_source(register("good", &good.endpoint, 10)).await.unwrap();
+    registry.register_data_source(register("bad", &serve(bad).await, 10)).await.unwrap();
+    let exports = app.data_dir.path().join("exports");
+    let mut client = app.client.clone();
+
+    // FAILED keeps what succeeded, for processing again; deleting removes it with the request.
+    let first = app.create(&email, pb::Action::Export, false).await;
+    process(&app, &first.id).await;
+    app.wait_for(&first.id, "the export to fail", |r| state(r) == pb::State::Failed).await;
+    let spool = exports.join(&first.id).join("sources/good/files/uploads/1-avatar.png");
+    assert!(spool.exists(), "the good source's spool is kept while the request can be processed again");
+    client.delete_privacy_request(pb::DeletePrivacyRequestRequest { id: first.id.clone() }).await.unwrap();
+    assert!(!exports.join(&first.id).exists(), "the subject's data is gone from disk");
+
+    // Denying a failed request removes its spools too.
+    let second = app.create(&email, pb::Action::Export, false).await;
+    process(&app, &second.id).await;
+    app.wait_for(&second.id, "the export to fail", |r| state(r) == pb::State::Failed).await;
+    assert!(exports.join(&second.id).join("sources").exists());
+    client
+        .deny_privacy_request(pb::DenyPrivacyRequestRequest { id: second.id.clone(), reason: "duplicate".into() })
+        .await
+        .unwrap();
+    assert!(!exports.join(&second.id).join("sources").exists());
+}
