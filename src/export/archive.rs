@@ -211,6 +211,7 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
     // A streaming writer (sizes in data descriptors, never seeking back) so every byte is
     // hashed once, in order, as it is written.
     let mut zip = ZipWriter::new_stream(out);
+    let started = std::time::Instant::now();
     let method = match job.compression {
         Compression::Stored => CompressionMethod::Stored,
         Compression::Deflate => CompressionMethod::Deflated,
@@ -286,6 +287,8 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
     }
     write!(zip, "\n}}\n")?;
 
+    let json_done = std::time::Instant::now();
+
     // index.html, fragment by fragment.
     let files = collect_files(&job.sources)?;
     zip.start_file("index.html", options)?;
@@ -346,6 +349,8 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
     }
     zip.write_all(job.templates.render_export("tail", &context! { files => files_ctx })?.as_bytes())?;
 
+    let html_done = std::time::Instant::now();
+
     // files/<source>/<path>, streamed from the spools.
     let mut buffer = vec![0u8; 256 * 1024];
     for (disk_path, archive_path, meta) in &files {
@@ -362,7 +367,15 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
     }
     let mut out = zip.finish()?.into_inner();
     out.flush()?;
+    let files_done = std::time::Instant::now();
     out.inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    tracing::debug!(
+        json_ms = json_done.duration_since(started).as_millis() as u64,
+        html_ms = html_done.duration_since(json_done).as_millis() as u64,
+        files_ms = files_done.duration_since(html_done).as_millis() as u64,
+        fsync_ms = files_done.elapsed().as_millis() as u64,
+        "archive written"
+    );
     Ok(Built { size_bytes: out.size as i64, sha256: hex::encode(out.hasher.finalize()) })
 }
 
