@@ -5,19 +5,22 @@
 use std::{sync::Arc, time::Duration};
 
 use sha2::{Digest, Sha256};
-use tokio::sync::{Notify, mpsc};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio::sync::Notify;
+
+mod processing;
+mod watch;
+
+pub use processing::{Download, DownloadCredential};
 
 use crate::{
     domain::{
-        Action, Actor, AuditEvent, AuditEventType, Capability, ConfirmOutcome, EmailKind, Error, ExportArchive,
-        IdempotencyKey, NewAuditEvent, PageSize, PrivacyRequest, Reason, RequestId, SecretToken, SourceName, State,
-        Subject, Transition,
+        Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, EmailKind, Error, IdempotencyKey, NewAuditEvent,
+        PageSize, PrivacyRequest, Reason, RequestId, SecretToken, State, Subject, Transition,
     },
     export::ExportSettings,
     page_token,
     shutdown::Shutdown,
-    store::{Change, CreateOutcome, JobKind, ListFilter, NewJob, RequestCursor, Store},
+    store::{Change, CreateOutcome, ListFilter, NewJob, RequestCursor, Store},
 };
 
 /// Settings the workflow needs.
@@ -33,20 +36,6 @@ pub struct WorkflowSettings {
     pub auto_process: bool,
     /// Where exports live, and how many calls a source gets.
     pub export: Arc<ExportSettings>,
-}
-
-/// Who asks for an export archive.
-pub enum DownloadCredential {
-    /// An operator, already authenticated.
-    Admin(Actor),
-    /// The subject, with the token from the "export ready" email.
-    Token(String),
-}
-
-/// An archive ready to be read.
-pub struct Download {
-    pub archive: ExportArchive,
-    pub path: std::path::PathBuf,
 }
 
 /// A create request, validated.
@@ -220,122 +209,6 @@ impl Workflow {
         Ok(request)
     }
 
-    /// Removes a request's files under the export folder (`part` of it, or all with "").
-    async fn remove_export_files(&self, id: RequestId, part: &str) {
-        let path = self.settings.export.request_dir(id).join(part);
-        match tokio::fs::remove_dir_all(&path).await {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => tracing::warn!(request_id = %id, error = %err, "removing export files failed"),
-        }
-    }
-
-    /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: for an export, one job per
-    /// enabled, export-capable source (only those that did not succeed, when processing
-    /// again), then the archive.
-    pub async fn process(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
-        let request = self.get(id).await?;
-        if request.action != Action::Export {
-            // Erasures are driven by their own pipeline (not yet built): processing records
-            // that work has started, and an operator completes the request.
-            return self.transition(actor, id, Transition::Process, None).await;
-        }
-        let available: Vec<SourceName> = self
-            .store
-            .all_sources()
-            .await?
-            .into_iter()
-            .filter(|s| s.enabled && s.description.supports(Capability::Export))
-            .map(|s| s.name)
-            .collect();
-        let attempts = self.settings.export.source_max_attempts;
-        let (request, ()) = self
-            .store
-            .modify(id, |request| {
-                let (event, to_run) = request.start_processing(actor, available, crate::domain::now())?;
-                let mut change = Change::new(()).event(event);
-                for source in &to_run {
-                    change = change.job(NewJob::for_source(JobKind::ExportSource, request.id, source, attempts));
-                }
-                if to_run.is_empty() {
-                    // Nothing (left) to export: build the archive from what there is.
-                    change = change.job(NewJob::assemble_export(request.id));
-                }
-                Ok(change)
-            })
-            .await?;
-        self.executor.notify_one();
-        Ok(request)
-    }
-
-    /// Opens a completed export's archive for download, and records the download.
-    pub async fn open_download(&self, id: RequestId, credential: DownloadCredential) -> Result<Download, Error> {
-        let actor = match credential {
-            DownloadCredential::Admin(actor) => actor,
-            DownloadCredential::Token(raw) => {
-                let token = SecretToken::from_presented(&raw).ok_or(Error::InvalidToken)?;
-                let hash = self.store.download_token(id).await?.ok_or(Error::InvalidToken)?;
-                if !hash.matches(&token) {
-                    return Err(Error::InvalidToken);
-                }
-                Actor::Subject
-            }
-        };
-        let (_, archive) = self
-            .store
-            .modify(id, |request| {
-                let now = crate::domain::now();
-                let state = request.state;
-                let archive = request.archive.as_mut().ok_or(Error::ArchiveNotReady(state))?;
-                if archive.delete_time.is_some() || archive.expire_time <= now {
-                    return Err(Error::ArchiveExpired);
-                }
-                archive.download_count += 1;
-                let archive = archive.clone();
-                let event = NewAuditEvent::new(request.id, actor, AuditEventType::ArchiveDownloaded, now)
-                    .with_detail(format!("download {}", archive.download_count));
-                Ok(Change::new(archive).event(event))
-            })
-            .await?;
-        Ok(Download { archive, path: self.settings.export.archive_path(id) })
-    }
-
-    /// Deletes archives whose time ran out; the request keeps the record. Returns how many.
-    pub async fn delete_expired_archives(&self) -> Result<usize, Error> {
-        let mut deleted = 0;
-        loop {
-            let ids = self.store.expired_archives(crate::domain::now(), 100).await?;
-            for &id in &ids {
-                let result = self
-                    .store
-                    .modify(id, |request| {
-                        let now = crate::domain::now();
-                        let Some(archive) = request.archive.as_mut().filter(|a| a.delete_time.is_none()) else {
-                            return Ok(Change::new(false));
-                        };
-                        archive.delete_time = Some(now);
-                        let event = NewAuditEvent::new(
-                            request.id,
-                            Actor::system("sweeper"),
-                            AuditEventType::ArchiveDeleted,
-                            now,
-                        );
-                        Ok(Change::new(true).event(event))
-                    })
-                    .await;
-                if let Ok((_, true)) = result {
-                    // After the commit: a crash in between leaves a file to delete by hand,
-                    // never a record of a deletion that did not happen.
-                    self.remove_export_files(id, "").await;
-                    deleted += 1;
-                }
-            }
-            if ids.len() < 100 {
-                return Ok(deleted);
-            }
-        }
-    }
-
     /// Deletes a finished request with the personal data it holds, in the database and on
     /// disk (spools and archive).
     pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
@@ -409,84 +282,6 @@ impl Workflow {
                 return Ok(expired);
             }
         }
-    }
-
-    /// Streams the request now, then after every audit event, until it is final, deleted, the
-    /// receiver goes away, or privacyd shuts down.
-    pub async fn watch(&self, id: RequestId) -> Result<ReceiverStream<WatchItem>, Error> {
-        // Sequence first, snapshot second: an event between the two is sent again rather than
-        // lost.
-        let mut last = self.store.last_audit_sequence(id).await?;
-        let request = self.get(id).await?;
-        let (tx, rx) = mpsc::channel(16);
-        let store = self.store.clone();
-        let poll = self.settings.watch_poll;
-        let mut shutdown = self.shutdown.clone();
-        let mut changes = store.subscribe();
-        tokio::spawn(async move {
-            let mut finished = request.state.is_final();
-            let mut seen_update = request.update_time;
-            if tx.send(Ok((Some(request), None))).await.is_err() {
-                return;
-            }
-            while !finished {
-                tokio::select! {
-                    _ = tx.closed() => return,
-                    _ = shutdown.wait() => return,
-                    _ = tokio::time::sleep(poll) => {}
-                    changed = changes.recv() => match changed {
-                        Ok(changed) if changed != id => continue,
-                        _ => {}
-                    },
-                }
-                let events = match store.list_audit_events(Some(id), Some(last), 100).await {
-                    Ok(events) => events,
-                    Err(err) => {
-                        let _ = tx.send(Err(err)).await;
-                        return;
-                    }
-                };
-                if events.is_empty() {
-                    // No event, but the request may have changed (progress of a running
-                    // source): send a snapshot when it did.
-                    match store.get_request(id).await {
-                        Ok(Some(current)) if current.update_time > seen_update => {
-                            seen_update = current.update_time;
-                            if tx.send(Ok((Some(current), None))).await.is_err() {
-                                return;
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(err) => {
-                            let _ = tx.send(Err(err)).await;
-                            return;
-                        }
-                    }
-                    continue;
-                }
-                for event in events {
-                    last = event.sequence;
-                    let current = match store.get_request(id).await {
-                        Ok(current) => current,
-                        Err(err) => {
-                            let _ = tx.send(Err(err)).await;
-                            return;
-                        }
-                    };
-                    // Decided by the events, not the snapshot: the snapshot may already show
-                    // a final state whose events this loop has not sent yet.
-                    finished = event.event.to_state.is_some_and(State::is_final)
-                        || event.event.event_type == AuditEventType::Deleted;
-                    if let Some(current) = &current {
-                        seen_update = current.update_time;
-                    }
-                    if tx.send(Ok((current, Some(event)))).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        Ok(ReceiverStream::new(rx))
     }
 }
 

@@ -1,0 +1,144 @@
+//! Processing requests across data sources, and what comes of it: export archives, their
+//! downloads and their expiry.
+
+use crate::{
+    domain::{
+        Action, Actor, AuditEventType, Capability, Error, ExportArchive, NewAuditEvent, PrivacyRequest, RequestId,
+        SecretToken, SourceName, Transition,
+    },
+    store::{Change, JobKind, NewJob},
+};
+
+use super::Workflow;
+
+/// Who asks for an export archive.
+pub enum DownloadCredential {
+    /// An operator, already authenticated.
+    Admin(Actor),
+    /// The subject, with the token from the "export ready" email.
+    Token(String),
+}
+
+/// An archive ready to be read.
+pub struct Download {
+    pub archive: ExportArchive,
+    pub path: std::path::PathBuf,
+}
+
+impl Workflow {
+    /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: for an export, one job per
+    /// enabled, export-capable source (only those that did not succeed, when processing
+    /// again), then the archive.
+    pub async fn process(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
+        let request = self.get(id).await?;
+        if request.action != Action::Export {
+            // Erasures are driven by their own pipeline (not yet built): processing records
+            // that work has started, and an operator completes the request.
+            return self.transition(actor, id, Transition::Process, None).await;
+        }
+        let available: Vec<SourceName> = self
+            .store
+            .all_sources()
+            .await?
+            .into_iter()
+            .filter(|s| s.enabled && s.description.supports(Capability::Export))
+            .map(|s| s.name)
+            .collect();
+        let attempts = self.settings.export.source_max_attempts;
+        let (request, ()) = self
+            .store
+            .modify(id, |request| {
+                let (event, to_run) = request.start_processing(actor, available, crate::domain::now())?;
+                let mut change = Change::new(()).event(event);
+                for source in &to_run {
+                    change = change.job(NewJob::for_source(JobKind::ExportSource, request.id, source, attempts));
+                }
+                if to_run.is_empty() {
+                    // Nothing (left) to export: build the archive from what there is.
+                    change = change.job(NewJob::assemble_export(request.id));
+                }
+                Ok(change)
+            })
+            .await?;
+        self.executor.notify_one();
+        Ok(request)
+    }
+
+    /// Opens a completed export's archive for download, and records the download.
+    pub async fn open_download(&self, id: RequestId, credential: DownloadCredential) -> Result<Download, Error> {
+        let actor = match credential {
+            DownloadCredential::Admin(actor) => actor,
+            DownloadCredential::Token(raw) => {
+                let token = SecretToken::from_presented(&raw).ok_or(Error::InvalidToken)?;
+                let hash = self.store.download_token(id).await?.ok_or(Error::InvalidToken)?;
+                if !hash.matches(&token) {
+                    return Err(Error::InvalidToken);
+                }
+                Actor::Subject
+            }
+        };
+        let (_, archive) = self
+            .store
+            .modify(id, |request| {
+                let now = crate::domain::now();
+                let state = request.state;
+                let archive = request.archive.as_mut().ok_or(Error::ArchiveNotReady(state))?;
+                if archive.delete_time.is_some() || archive.expire_time <= now {
+                    return Err(Error::ArchiveExpired);
+                }
+                archive.download_count += 1;
+                let archive = archive.clone();
+                let event = NewAuditEvent::new(request.id, actor, AuditEventType::ArchiveDownloaded, now)
+                    .with_detail(format!("download {}", archive.download_count));
+                Ok(Change::new(archive).event(event))
+            })
+            .await?;
+        Ok(Download { archive, path: self.settings.export.archive_path(id) })
+    }
+
+    /// Deletes archives whose time ran out; the request keeps the record. Returns how many.
+    pub async fn delete_expired_archives(&self) -> Result<usize, Error> {
+        let mut deleted = 0;
+        loop {
+            let ids = self.store.expired_archives(crate::domain::now(), 100).await?;
+            for &id in &ids {
+                let result = self
+                    .store
+                    .modify(id, |request| {
+                        let now = crate::domain::now();
+                        let Some(archive) = request.archive.as_mut().filter(|a| a.delete_time.is_none()) else {
+                            return Ok(Change::new(false));
+                        };
+                        archive.delete_time = Some(now);
+                        let event = NewAuditEvent::new(
+                            request.id,
+                            Actor::system("sweeper"),
+                            AuditEventType::ArchiveDeleted,
+                            now,
+                        );
+                        Ok(Change::new(true).event(event))
+                    })
+                    .await;
+                if let Ok((_, true)) = result {
+                    // After the commit: a crash in between leaves a file to delete by hand,
+                    // never a record of a deletion that did not happen.
+                    self.remove_export_files(id, "").await;
+                    deleted += 1;
+                }
+            }
+            if ids.len() < 100 {
+                return Ok(deleted);
+            }
+        }
+    }
+
+    /// Removes a request's files under the export folder (`part` of it, or all with "").
+    pub(super) async fn remove_export_files(&self, id: RequestId, part: &str) {
+        let path = self.settings.export.request_dir(id).join(part);
+        match tokio::fs::remove_dir_all(&path).await {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => tracing::warn!(request_id = %id, error = %err, "removing export files failed"),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Watching a request: its state, events and progress as they change, on this replica at
+//! once and on others within a poll.
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::{WatchItem, Workflow};
+use crate::domain::{AuditEventType, Error, RequestId, State};
+
+impl Workflow {
+    /// Streams the request now, then after every audit event, until it is final, deleted, the
+    /// receiver goes away, or privacyd shuts down.
+    pub async fn watch(&self, id: RequestId) -> Result<ReceiverStream<WatchItem>, Error> {
+        // Sequence first, snapshot second: an event between the two is sent again rather than
+        // lost.
+        let mut last = self.store.last_audit_sequence(id).await?;
+        let request = self.get(id).await?;
+        let (tx, rx) = mpsc::channel(16);
+        let store = self.store.clone();
+        let poll = self.settings.watch_poll;
+        let mut shutdown = self.shutdown.clone();
+        let mut changes = store.subscribe();
+        tokio::spawn(async move {
+            let mut finished = request.state.is_final();
+            let mut seen_update = request.update_time;
+            if tx.send(Ok((Some(request), None))).await.is_err() {
+                return;
+            }
+            while !finished {
+                tokio::select! {
+                    _ = tx.closed() => return,
+                    _ = shutdown.wait() => return,
+                    _ = tokio::time::sleep(poll) => {}
+                    changed = changes.recv() => match changed {
+                        Ok(changed) if changed != id => continue,
+                        _ => {}
+                    },
+                }
+                let events = match store.list_audit_events(Some(id), Some(last), 100).await {
+                    Ok(events) => events,
+                    Err(err) => {
+                        let _ = tx.send(Err(err)).await;
+                        return;
+                    }
+                };
+                if events.is_empty() {
+                    // No event, but the request may have changed (progress of a running
+                    // source): send a snapshot when it did.
+                    match store.get_request(id).await {
+                        Ok(Some(current)) if current.update_time > seen_update => {
+                            seen_update = current.update_time;
+                            if tx.send(Ok((Some(current), None))).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(err) => {
+                            let _ = tx.send(Err(err)).await;
+                            return;
+                        }
+                    }
+                    continue;
+                }
+                for event in events {
+                    last = event.sequence;
+                    let current = match store.get_request(id).await {
+                        Ok(current) => current,
+                        Err(err) => {
+                            let _ = tx.send(Err(err)).await;
+                            return;
+                        }
+                    };
+                    // Decided by the events, not the snapshot: the snapshot may already show
+                    // a final state whose events this loop has not sent yet.
+                    finished = event.event.to_state.is_some_and(State::is_final)
+                        || event.event.event_type == AuditEventType::Deleted;
+                    if let Some(current) = &current {
+                        seen_update = current.update_time;
+                    }
+                    if tx.send(Ok((current, Some(event)))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(ReceiverStream::new(rx))
+    }
+}
