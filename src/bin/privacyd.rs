@@ -12,6 +12,7 @@ use privacyd::{
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    tune_allocator();
     let config = Config::parse();
     if let Err(err) = telemetry::init(config.log_format, &config.log) {
         eprintln!("privacyd: {err:#}");
@@ -63,3 +64,18 @@ fn say(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{line}");
 }
+
+/// glibc raises its mmap threshold each time a large block is freed; after that, the 256 KiB
+/// message buffers of exports come from the heap and fragment it, and resident memory grows
+/// with the size of an export (measured: 48 MB at 1 GiB against 35 MB at 100 MiB). A fixed
+/// threshold gives such buffers back to the system when freed (35 MB at 1 GiB).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: called once at start-up, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}

@@ -89,7 +89,7 @@ async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", work_dir.join("items.db").display()))?
         .create_if_missing(true)
         .pragma("temp_store", "FILE")
-        .pragma("cache_size", "-8192");
+        .pragma("cache_size", "-2048");
     let pool: SqlitePool = sqlx::pool::PoolOptions::new().max_connections(1).connect_with(options).await?;
     sqlx::raw_sql(
         "CREATE TABLE items (seq INTEGER PRIMARY KEY, group_id TEXT NOT NULL, group_label TEXT NOT NULL, \
