@@ -49,7 +49,7 @@ async fn download(State(state): State<HttpState>, Query(query): Query<DownloadQu
     let (Some(Ok(id)), Some(token)) = (query.id.as_deref().map(|id| RequestId::parse("id", id)), query.token) else {
         return (StatusCode::NOT_FOUND, "This download link is not valid.").into_response();
     };
-    let download = match state.workflow.open_download(id, DownloadCredential::Token(token)).await {
+    let download = match state.workflow.open_download(id, DownloadCredential::Token(token), 0).await {
         Ok(download) => download,
         Err(Error::InvalidToken | Error::NotFound(_)) => {
             return (StatusCode::NOT_FOUND, "This download link is not valid. Only the newest link works.")

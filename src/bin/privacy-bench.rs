@@ -532,7 +532,6 @@ mod export_bench {
         }
         let export_seconds = started.elapsed().as_secs_f64();
         let request = last.ok_or_else(|| anyhow::anyhow!("the watch sent nothing"))?;
-        let _ = &id;
         anyhow::ensure!(
             request.state == pb::State::Completed as i32,
             "the export ended {:?}: {}",

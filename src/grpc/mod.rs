@@ -40,7 +40,7 @@ const REFLECTED_SERVICES: &[&str] = &[
 /// making the server buffer arbitrary amounts.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
-/// Builds every route: gRPC services plus `extra` HTTP routes.
+/// Builds every route: the gRPC services, health and reflection, plus the `http` routes.
 pub async fn routes(
     api: PrivacyRequestApi,
     registry: DataSourceRegistryApi,

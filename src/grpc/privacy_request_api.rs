@@ -219,22 +219,18 @@ impl PrivacyRequestService for PrivacyRequestApi {
         let admin = request.extensions().get::<Actor>().cloned();
         let req = request.into_inner();
         let id = id(&req.id)?;
+        let anonymous = admin.is_none() || !req.token.is_empty();
         let credential = match admin {
             Some(actor) if req.token.is_empty() => DownloadCredential::Admin(actor),
             _ => DownloadCredential::Token(req.token),
         };
-        let download = match self.workflow.open_download(id, credential).await {
-            // The public method does not say whether an id exists.
-            Err(crate::domain::Error::NotFound(_)) => return Err(crate::domain::Error::InvalidToken.into()),
+        let download = match self.workflow.open_download(id, credential, req.offset).await {
+            // A token holder is not told whether an id exists; an admin is.
+            Err(crate::domain::Error::NotFound(_)) if anonymous => {
+                return Err(crate::domain::Error::InvalidToken.into());
+            }
             other => other?,
         };
-        if req.offset < 0 || req.offset > download.archive.size_bytes {
-            return Err(crate::domain::Error::invalid(
-                "offset",
-                format!("must be between 0 and the archive size, {}", download.archive.size_bytes),
-            )
-            .into());
-        }
         let mut file = tokio::fs::File::open(&download.path)
             .await
             .map_err(|e| Status::internal(format!("the archive file cannot be read: {e}")))?;

@@ -9,7 +9,7 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use uuid::Uuid;
 
 use super::{
-    Dialect, Store, db_error, from_micros, micros, opt_from_micros, parse_column,
+    Dialect, Store, db_error, from_micros, micros, opt_from_micros, parse_column, placeholders,
     requests::{append_event, parse_id},
 };
 use crate::domain::{DeliveryState, EmailDelivery, EmailKind, Error, NewAuditEvent, RequestId, SourceName, Timestamp};
@@ -253,12 +253,10 @@ impl Store {
         if ids.is_empty() {
             return Ok(out);
         }
-        // Only placeholders are generated; every value is bound.
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT request_id, payload, state, attempts, last_error, create_time, finish_time, run_at \
              FROM jobs WHERE kind = 'EMAIL' AND request_id IN ({}) ORDER BY create_time, id",
-            placeholders.join(", ")
+            placeholders(ids.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for id in ids {

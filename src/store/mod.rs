@@ -184,6 +184,11 @@ pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// "$1, $2, ..., $n" for an IN list: only placeholders are generated; every value is bound.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) fn micros(t: Timestamp) -> i64 {
     t.timestamp_micros()
 }

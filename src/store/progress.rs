@@ -4,13 +4,8 @@ use std::collections::HashMap;
 
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::{Store, db_error, from_micros, micros, opt_from_micros, parse_column, requests::parse_id};
+use super::{Store, db_error, from_micros, micros, opt_from_micros, parse_column, placeholders, requests::parse_id};
 use crate::domain::{Error, ExportArchive, PrivacyRequest, RequestId, SourceName, SourceRun, SourceState, TokenHash};
-
-/// "$1, $2, ..., $n": only placeholders are generated; every value is bound.
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 impl Store {
     /// Fills in `sources` and `archive` of each request.

@@ -64,8 +64,14 @@ impl Workflow {
         Ok(request)
     }
 
-    /// Opens a completed export's archive for download, and records the download.
-    pub async fn open_download(&self, id: RequestId, credential: DownloadCredential) -> Result<Download, Error> {
+    /// Opens a completed export's archive for download from `offset`, and records the download.
+    /// A refused call (bad credential, expired archive, offset past the end) records nothing.
+    pub async fn open_download(
+        &self,
+        id: RequestId,
+        credential: DownloadCredential,
+        offset: i64,
+    ) -> Result<Download, Error> {
         let actor = match credential {
             DownloadCredential::Admin(actor) => actor,
             DownloadCredential::Token(raw) => {
@@ -85,6 +91,12 @@ impl Workflow {
                 let archive = request.archive.as_mut().ok_or(Error::ArchiveNotReady(state))?;
                 if archive.delete_time.is_some() || archive.expire_time <= now {
                     return Err(Error::ArchiveExpired);
+                }
+                if !(0..=archive.size_bytes).contains(&offset) {
+                    return Err(Error::invalid(
+                        "offset",
+                        format!("must be between 0 and the archive size, {}", archive.size_bytes),
+                    ));
                 }
                 archive.download_count += 1;
                 let archive = archive.clone();

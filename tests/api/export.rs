@@ -139,6 +139,28 @@ async fn an_export_gathers_every_source_into_one_downloadable_archive(backend: B
         .await
         .unwrap_err();
     assert_eq!(reason(&err), "INVALID_TOKEN");
+    let past_the_end = archive.size_bytes + 1;
+    let err = app
+        .client
+        .clone()
+        .download_export(pb::DownloadExportRequest {
+            id: created.id.clone(),
+            token: String::new(),
+            offset: past_the_end,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(crate::helpers::error_metadata(&err, "field").as_deref(), Some("offset"));
+    // An admin is told that an id does not exist (a token holder is not).
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let err = app
+        .client
+        .clone()
+        .download_export(pb::DownloadExportRequest { id: unknown, token: String::new(), offset: 0 })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err), "NOT_FOUND");
+    // Only the two downloads that started were counted: refused calls record nothing.
     let after = app.get(&created.id).await;
     assert_eq!(after.archive.unwrap().download_count, 2);
     let events = app.audit(&created.id).await;
