@@ -93,8 +93,9 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_JOB_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub job_poll_interval: Duration,
 
-    /// Jobs run at once on this replica.
-    #[arg(long, env = "PRIVACYD_JOB_CONCURRENCY", default_value_t = 16)]
+    /// Jobs run at once on this replica. Jobs mostly wait on data sources, so this is sized
+    /// for every source of a large installation to work on a request at once.
+    #[arg(long, env = "PRIVACYD_JOB_CONCURRENCY", default_value_t = 128)]
     pub job_concurrency: usize,
 
     /// Where export spools and archives are kept; replicas must share it.
@@ -113,6 +114,16 @@ pub struct Config {
     /// Calls to a data source for one request before the request fails.
     #[arg(long, env = "PRIVACYD_SOURCE_MAX_ATTEMPTS", default_value_t = 5)]
     pub source_max_attempts: i32,
+
+    /// Cooling-off period between an erasure's confirmation and its execution, during which
+    /// the subject or an operator can still cancel it (e.g. 24h). 0 erases at once.
+    #[arg(long, env = "PRIVACYD_ERASE_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub erase_delay: Duration,
+
+    /// After each source's erasure, export the subject again and fail the source if anything
+    /// is left outside the groups it reported as retained.
+    #[arg(long, env = "PRIVACYD_VERIFY_ERASURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub verify_erasure: bool,
 
     /// Start processing requests as soon as they are confirmed.
     #[arg(long, env = "PRIVACYD_AUTO_PROCESS")]

@@ -35,6 +35,16 @@ pub struct JobOutcome {
     pub events: Vec<NewAuditEvent>,
 }
 
+impl JobOutcome {
+    pub fn done() -> Self {
+        JobOutcome { result: Ok(()), events: Vec::new() }
+    }
+
+    pub fn failed(message: String, retryable: bool) -> Self {
+        JobOutcome { result: Err(JobError { message, retryable }), events: Vec::new() }
+    }
+}
+
 /// Runs jobs of one kind.
 #[async_trait]
 pub trait JobHandler: Send + Sync + 'static {

@@ -1,13 +1,14 @@
-//! The HTTP side of privacyd, served on the gRPC port: the confirmation link a subject clicks
-//! in their email. GET confirms (as the issue and WordPress do) and shows a page saying what
-//! happened.
+//! The HTTP side of privacyd, served on the gRPC port: the links a subject clicks in their
+//! email. GET /confirm confirms (as WordPress does) and shows a page saying what happened; for
+//! an erasure with a cooling-off period that page offers to withdraw it, by POST (so a mail
+//! scanner following links can never withdraw anything). GET /download serves an export.
 
 use axum::{
     Router,
-    extract::{Query, State},
+    extract::{Form, Query, State},
     http::StatusCode,
     response::Html,
-    routing::get,
+    routing::{get, post},
 };
 use minijinja::context;
 
@@ -34,6 +35,7 @@ pub struct ConfirmQuery {
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/confirm", get(confirm).with_state(state.clone()))
+        .route("/withdraw", post(withdraw).with_state(state.clone()))
         .route("/download", get(download).with_state(state))
 }
 
@@ -89,74 +91,140 @@ struct Page {
     message: String,
     request_id: Option<String>,
     due_time: Option<String>,
+    /// For a confirmed erasure in its cooling-off period: when it starts, and the form's
+    /// hidden fields (id, token) to withdraw it until then.
+    withdraw: Option<(String, String, String)>,
+}
+
+impl Page {
+    fn new(status: StatusCode, outcome: &'static str, ok: bool, title: &'static str, message: String) -> Self {
+        Page { status, outcome, ok, title, message, request_id: None, due_time: None, withdraw: None }
+    }
+
+    fn about(mut self, id: impl ToString) -> Self {
+        self.request_id = Some(id.to_string());
+        self
+    }
 }
 
 async fn confirm(State(state): State<HttpState>, Query(query): Query<ConfirmQuery>) -> (StatusCode, Html<String>) {
-    let invalid = Page {
-        status: StatusCode::NOT_FOUND,
-        outcome: "invalid",
-        ok: false,
-        title: "This link is not valid",
-        message: "Check that you opened the whole link from the email. If you asked more than once, only the newest link works.".into(),
-        request_id: None,
-        due_time: None,
-    };
     let page = match (query.id.as_deref().map(|id| RequestId::parse("id", id)), query.token) {
         (Some(Ok(id)), Some(token)) => match state.workflow.confirm(id, &token).await {
-            Ok(request) => Page {
-                status: StatusCode::OK,
-                outcome: "confirmed",
-                ok: true,
-                title: "Your request is confirmed",
-                message: "Thank you. We are now working on your request and will write to you when it is done.".into(),
-                request_id: Some(request.id.to_string()),
-                due_time: Some(format_time(request.due_time)),
-            },
-            Err(Error::TokenUsed(_)) => Page {
-                status: StatusCode::OK,
-                outcome: "already_confirmed",
-                ok: true,
-                title: "Your request was already confirmed",
-                message: "This link has been used already; there is nothing more to do.".into(),
-                request_id: Some(id.to_string()),
-                due_time: None,
-            },
-            Err(Error::TokenExpired) => Page {
-                status: StatusCode::GONE,
-                outcome: "expired",
-                ok: false,
-                title: "This link has expired",
-                message:
-                    "For your protection, confirmation links work for a limited time. Please make your request again."
-                        .into(),
-                request_id: Some(id.to_string()),
-                due_time: None,
-            },
-            Err(Error::IllegalTransition { state: current, .. }) => Page {
-                status: StatusCode::CONFLICT,
-                outcome: "not_pending",
-                ok: false,
-                title: "This request can no longer be confirmed",
-                message: format!("The request is {}.", current.as_str().to_lowercase()),
-                request_id: Some(id.to_string()),
-                due_time: None,
-            },
-            Err(Error::InvalidToken | Error::InvalidField { .. }) => invalid,
+            Ok(request) => {
+                let mut page = Page::new(
+                    StatusCode::OK,
+                    "confirmed",
+                    true,
+                    "Your request is confirmed",
+                    "Thank you. We are now working on your request and will write to you when it is done.".into(),
+                )
+                .about(request.id);
+                page.due_time = Some(format_time(request.due_time));
+                if let Some(at) = state.workflow.erase_not_before(&request) {
+                    page.message = format!(
+                        "Thank you. We will erase your data after {}. Until then you can still withdraw the request \
+                         below; afterwards we will write to you when it is done.",
+                        format_time(at)
+                    );
+                    page.withdraw = Some((request.id.to_string(), token, format_time(at)));
+                }
+                page
+            }
+            Err(Error::TokenUsed(_)) => Page::new(
+                StatusCode::OK,
+                "already_confirmed",
+                true,
+                "Your request was already confirmed",
+                "This link has been used already; there is nothing more to do.".into(),
+            )
+            .about(id),
+            Err(Error::TokenExpired) => Page::new(
+                StatusCode::GONE,
+                "expired",
+                false,
+                "This link has expired",
+                "For your protection, confirmation links work for a limited time. Please make your request again."
+                    .into(),
+            )
+            .about(id),
+            Err(Error::IllegalTransition { state: current, .. }) => Page::new(
+                StatusCode::CONFLICT,
+                "not_pending",
+                false,
+                "This request can no longer be confirmed",
+                format!("The request is {}.", current.as_str().to_lowercase()),
+            )
+            .about(id),
+            Err(Error::InvalidToken | Error::InvalidField { .. }) => invalid_link(),
             Err(err) => {
                 tracing::warn!(error = %err, "confirmation through the link failed");
-                Page {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    outcome: "error",
-                    ok: false,
-                    title: "Something went wrong on our side",
-                    message: "Please open the link again in a few minutes.".into(),
-                    request_id: None,
-                    due_time: None,
-                }
+                unavailable()
             }
         },
-        _ => invalid,
+        _ => invalid_link(),
     };
+    render(&state, page)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct WithdrawForm {
+    id: Option<String>,
+    token: Option<String>,
+}
+
+/// The withdraw button on the confirmation page of an erasure in its cooling-off period.
+async fn withdraw(State(state): State<HttpState>, Form(form): Form<WithdrawForm>) -> (StatusCode, Html<String>) {
+    let page = match (form.id.as_deref().map(|id| RequestId::parse("id", id)), form.token) {
+        (Some(Ok(id)), Some(token)) => match state.workflow.withdraw(id, &token).await {
+            Ok(request) => Page::new(
+                StatusCode::OK,
+                "withdrawn",
+                true,
+                "Your request is withdrawn",
+                "Nothing has been erased. You can make a new request at any time.".into(),
+            )
+            .about(request.id),
+            Err(Error::IllegalTransition { state: current, .. }) => Page::new(
+                StatusCode::CONFLICT,
+                "not_withdrawable",
+                false,
+                "This request can no longer be withdrawn",
+                format!("The request is {}.", current.as_str().to_lowercase()),
+            )
+            .about(id),
+            Err(Error::InvalidToken | Error::InvalidField { .. }) => invalid_link(),
+            Err(err) => {
+                tracing::warn!(error = %err, "withdrawing through the page failed");
+                unavailable()
+            }
+        },
+        _ => invalid_link(),
+    };
+    render(&state, page)
+}
+
+fn invalid_link() -> Page {
+    Page::new(
+        StatusCode::NOT_FOUND,
+        "invalid",
+        false,
+        "This link is not valid",
+        "Check that you opened the whole link from the email. If you asked more than once, only the newest link works."
+            .into(),
+    )
+}
+
+fn unavailable() -> Page {
+    Page::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "error",
+        false,
+        "Something went wrong on our side",
+        "Please open the link again in a few minutes.".into(),
+    )
+}
+
+fn render(state: &HttpState, page: Page) -> (StatusCode, Html<String>) {
     let ctx = context! {
         organization => state.organization.clone(),
         outcome => page.outcome,
@@ -165,6 +233,7 @@ async fn confirm(State(state): State<HttpState>, Query(query): Query<ConfirmQuer
         message => page.message,
         request_id => page.request_id,
         due_time => page.due_time,
+        withdraw => page.withdraw.map(|(id, token, at)| context! { id => id, token => token, at => at }),
     };
     match state.templates.render_page("confirm.html", &ctx) {
         Ok(html) => (page.status, Html(html)),

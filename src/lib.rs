@@ -3,13 +3,16 @@
 //!
 //! Layers, outside in: [`grpc`] and [`http`] parse the wire into [`domain`] values and call the
 //! [`workflow`]; the workflow runs domain rules inside [`store`] transactions and queues jobs
-//! that the [`executor`] runs (sending [`mail`] through [`notifications`]). [`startup`] wires
+//! that the [`executor`] runs ([`export`] and [`erasure`] across data sources, sending
+//! [`mail`] through [`notifications`]). [`startup`] wires
 //! it all from a [`config`].
 
 pub mod config;
 pub mod domain;
+pub mod erasure;
 pub mod executor;
 pub mod export;
+pub mod fanout;
 pub mod grpc;
 pub mod http;
 pub mod mail;

@@ -67,7 +67,7 @@ impl Mailer {
         self.deliver(to, email).await.map_err(|err| SendError {
             // SMTP replies often quote the recipient; errors go to the audit log and the logs,
             // which never hold personal data.
-            message: redact(&err.message, &recipient),
+            message: crate::domain::redact(&err.message, &recipient),
             retryable: err.retryable,
         })
     }
@@ -113,29 +113,6 @@ fn eight_bit(text: &str) -> Option<Body> {
     valid.then(|| Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit))
 }
 
-/// `haystack` with every case-insensitive occurrence of `needle` replaced by "<redacted>".
-pub(crate) fn redact(haystack: &str, needle: &str) -> String {
-    if needle.is_empty() {
-        return haystack.to_owned();
-    }
-    let lower = haystack.to_lowercase();
-    let needle = needle.to_lowercase();
-    // Lower-casing may change byte lengths outside ASCII; fall back to a plain replace then.
-    if lower.len() != haystack.len() {
-        return haystack.replace(&needle, "<redacted>");
-    }
-    let mut out = String::with_capacity(haystack.len());
-    let mut rest = 0;
-    while let Some(found) = lower[rest..].find(&needle) {
-        let start = rest + found;
-        out.push_str(&haystack[rest..start]);
-        out.push_str("<redacted>");
-        rest = start + needle.len();
-    }
-    out.push_str(&haystack[rest..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -149,6 +126,9 @@ mod tests {
     #[test]
     fn redacts_the_recipient_in_any_case() {
         let message = "550 5.1.1 <Jane@Example.com>: Recipient address rejected";
-        assert_eq!(super::redact(message, "jane@example.com"), "550 5.1.1 <<redacted>>: Recipient address rejected");
+        assert_eq!(
+            crate::domain::redact(message, "jane@example.com"),
+            "550 5.1.1 <<redacted>>: Recipient address rejected"
+        );
     }
 }

@@ -109,6 +109,22 @@ impl EmailJob {
                 };
                 Ok(Some((subject_mailbox(&request)?, ctx)))
             }
+            EmailKind::ErasureFulfilled => {
+                let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
+                let Some(summary) = request.erasure_summary().filter(|_| request.state == State::Completed) else {
+                    return Ok(None);
+                };
+                let kept = self.kept_data(&request).await?;
+                let ctx = context! {
+                    outcome => summary.outcome.as_str(),
+                    outcome_sentence => summary.outcome.sentence(),
+                    items_removed => summary.items_removed,
+                    items_retained => summary.items_retained,
+                    kept => kept,
+                    ..self.base_context(&request)
+                };
+                Ok(Some((subject_mailbox(&request)?, ctx)))
+            }
             EmailKind::DeadlineExtended => {
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
                 let ctx = context! {
@@ -118,6 +134,32 @@ impl EmailJob {
                 Ok(Some((subject_mailbox(&request)?, ctx)))
             }
         }
+    }
+
+    /// What was kept and why, per source and group, named as the source describes its data
+    /// (the subject knows "Orders", not "orders").
+    async fn kept_data(&self, request: &PrivacyRequest) -> Result<Vec<minijinja::Value>, Error> {
+        let mut kept = Vec::new();
+        for run in &request.sources {
+            let Some(erasure) = run.erasure.as_ref().filter(|e| !e.retentions.is_empty()) else { continue };
+            let description = self.store.get_source(&run.source).await?.map(|s| s.description);
+            for retention in &erasure.retentions {
+                let label = description
+                    .as_ref()
+                    .and_then(|d| d.categories.iter().find(|c| c.group_id == retention.group_id))
+                    .map(|c| c.label.clone())
+                    .unwrap_or_else(|| retention.group_id.clone());
+                kept.push(context! {
+                    source => run.source.as_str(),
+                    label => label,
+                    items => retention.items,
+                    reason => retention.reason.clone(),
+                    legal_basis => retention.legal_basis.describe(),
+                    retention_period => retention.retention_period.clone(),
+                });
+            }
+        }
+        Ok(kept)
     }
 
     fn base_context(&self, request: &PrivacyRequest) -> minijinja::Value {

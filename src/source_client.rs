@@ -13,7 +13,9 @@ use tonic::{
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 use crate::{
-    domain::{Capability, DataCategory, Error, LegalBasis, SourceConnection, SourceDescription},
+    domain::{
+        Capability, DataCategory, Error, LegalBasis, Retention, SourceConnection, SourceDescription, SourceErasure,
+    },
     proto::privacy::datasource::v1::{self as pb, data_source_service_client::DataSourceServiceClient},
 };
 
@@ -38,6 +40,23 @@ impl CallError {
 impl From<tonic::Status> for CallError {
     fn from(status: tonic::Status) -> Self {
         CallError { code: status.code(), message: status.message().to_owned() }
+    }
+}
+
+/// Why an `Erase` call did not give a usable answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EraseFailure {
+    /// The call failed (or ran out of time) with this code.
+    #[error("{0}")]
+    Call(CallError),
+    /// The source answered, but against the protocol; asking again will not help.
+    #[error("protocol violation: {0}")]
+    Protocol(String),
+}
+
+impl EraseFailure {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, EraseFailure::Call(call) if call.is_retryable())
     }
 }
 
@@ -156,6 +175,42 @@ impl SourceClient {
         Ok(self.client().export(self.request(message)).await?.into_inner())
     }
 
+    /// Calls `Erase` (idempotent per `privacy_request_id`) under the deadline and validates
+    /// the answer.
+    pub async fn erase(&self, message: pb::EraseRequest) -> Result<SourceErasure, EraseFailure> {
+        let mut client = self.client();
+        let call = client.erase(self.request(message));
+        let answer = match tokio::time::timeout(self.call_timeout, call).await {
+            Ok(Ok(response)) => response.into_inner(),
+            Ok(Err(status)) => return Err(EraseFailure::Call(status.into())),
+            Err(_) => {
+                return Err(EraseFailure::Call(CallError {
+                    code: Code::DeadlineExceeded,
+                    message: format!("no answer within {:?}", self.call_timeout),
+                }));
+            }
+        };
+        let retentions = answer
+            .retentions
+            .into_iter()
+            .map(|r| Retention {
+                group_id: r.group_id,
+                items: r.items,
+                reason: r.reason,
+                legal_basis: legal_basis_from_message(r.legal_basis),
+                retention_period: r.retention_period,
+            })
+            .collect();
+        SourceErasure::parse(
+            answer.items_removed,
+            answer.items_retained,
+            retentions,
+            answer.messages,
+            crate::domain::now(),
+        )
+        .map_err(EraseFailure::Protocol)
+    }
+
     /// The source's grpc.health.v1 status for the plugin service.
     pub async fn health(&self) -> (Health, Option<String>) {
         let mut client = HealthClient::with_interceptor(self.channel.clone(), self.bearer.clone());
@@ -201,15 +256,7 @@ fn validate_description(source_name: &str, d: pb::DescribeResponse) -> Result<So
         if categories.iter().any(|k: &DataCategory| k.group_id == c.group_id) {
             return Err(invalid(format!("data category {:?} is declared twice", c.group_id)));
         }
-        let legal_basis = match pb::LegalBasis::try_from(c.legal_basis) {
-            Ok(pb::LegalBasis::Unspecified) | Err(_) => LegalBasis::Unspecified,
-            Ok(pb::LegalBasis::Consent) => LegalBasis::Consent,
-            Ok(pb::LegalBasis::Contract) => LegalBasis::Contract,
-            Ok(pb::LegalBasis::LegalObligation) => LegalBasis::LegalObligation,
-            Ok(pb::LegalBasis::VitalInterests) => LegalBasis::VitalInterests,
-            Ok(pb::LegalBasis::PublicTask) => LegalBasis::PublicTask,
-            Ok(pb::LegalBasis::LegitimateInterests) => LegalBasis::LegitimateInterests,
-        };
+        let legal_basis = legal_basis_from_message(c.legal_basis);
         categories.push(DataCategory {
             group_id: c.group_id,
             label: c.label,
@@ -252,19 +299,44 @@ pub fn description_message(d: &SourceDescription) -> pb::DescribeResponse {
                 label: c.label.clone(),
                 description: c.description.clone(),
                 purposes: c.purposes.clone(),
-                legal_basis: match c.legal_basis {
-                    LegalBasis::Unspecified => pb::LegalBasis::Unspecified,
-                    LegalBasis::Consent => pb::LegalBasis::Consent,
-                    LegalBasis::Contract => pb::LegalBasis::Contract,
-                    LegalBasis::LegalObligation => pb::LegalBasis::LegalObligation,
-                    LegalBasis::VitalInterests => pb::LegalBasis::VitalInterests,
-                    LegalBasis::PublicTask => pb::LegalBasis::PublicTask,
-                    LegalBasis::LegitimateInterests => pb::LegalBasis::LegitimateInterests,
-                } as i32,
+                legal_basis: legal_basis_message(c.legal_basis),
                 recipients: c.recipients.clone(),
                 retention_period: c.retention_period.clone(),
                 origin: c.origin.clone(),
             })
             .collect(),
+    }
+}
+
+/// A legal basis from the wire; values this version does not know count as not stated.
+pub fn legal_basis_from_message(raw: i32) -> LegalBasis {
+    match pb::LegalBasis::try_from(raw) {
+        Ok(pb::LegalBasis::Unspecified) | Err(_) => LegalBasis::Unspecified,
+        Ok(pb::LegalBasis::Consent) => LegalBasis::Consent,
+        Ok(pb::LegalBasis::Contract) => LegalBasis::Contract,
+        Ok(pb::LegalBasis::LegalObligation) => LegalBasis::LegalObligation,
+        Ok(pb::LegalBasis::VitalInterests) => LegalBasis::VitalInterests,
+        Ok(pb::LegalBasis::PublicTask) => LegalBasis::PublicTask,
+        Ok(pb::LegalBasis::LegitimateInterests) => LegalBasis::LegitimateInterests,
+    }
+}
+
+pub fn legal_basis_message(basis: LegalBasis) -> i32 {
+    (match basis {
+        LegalBasis::Unspecified => pb::LegalBasis::Unspecified,
+        LegalBasis::Consent => pb::LegalBasis::Consent,
+        LegalBasis::Contract => pb::LegalBasis::Contract,
+        LegalBasis::LegalObligation => pb::LegalBasis::LegalObligation,
+        LegalBasis::VitalInterests => pb::LegalBasis::VitalInterests,
+        LegalBasis::PublicTask => pb::LegalBasis::PublicTask,
+        LegalBasis::LegitimateInterests => pb::LegalBasis::LegitimateInterests,
+    }) as i32
+}
+
+/// The subject as the protocol names it.
+pub fn subject_message(subject: &crate::domain::Subject) -> pb::Subject {
+    pb::Subject {
+        email: subject.email.as_str().to_owned(),
+        user_id: subject.user_id.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
     }
 }

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::{
     config::Config,
     domain::SecretToken,
+    erasure::{self, ErasureSettings},
     executor::{Executor, ExecutorConfig},
     export::{self, ExportSettings},
     grpc::{self, AdminTokens, DataSourceRegistryApi, PrivacyRequestApi},
@@ -111,6 +112,13 @@ impl Application {
         std::fs::create_dir_all(&export.dir)
             .with_context(|| format!("creating the export folder {}", export.dir.display()))?;
         export::register(&mut executor, &store, &templates, export.clone());
+        let erasure = Arc::new(ErasureSettings {
+            verify: config.verify_erasure,
+            delay: chrono::Duration::from_std(config.erase_delay).context("--erase-delay is too long")?,
+            source_max_attempts: config.source_max_attempts.max(1),
+            mail_max_attempts: config.mail_max_attempts.max(1),
+            organization: config.organization.clone(),
+        });
         let workflow = Workflow::new(
             store.clone(),
             WorkflowSettings {
@@ -119,10 +127,12 @@ impl Application {
                 watch_poll: Duration::from_millis(500),
                 auto_process: config.auto_process,
                 export,
+                erasure: erasure.clone(),
             },
             executor.waker(),
             shutdown.clone(),
         );
+        erasure::register(&mut executor, &store, &workflow, erasure);
         let http = http::router(HttpState {
             workflow: workflow.clone(),
             templates,

@@ -63,10 +63,12 @@ pub enum AuditEventType {
     ArchiveCreated,
     ArchiveDownloaded,
     ArchiveDeleted,
+    ErasureScheduled,
+    ErasureVerificationFailed,
 }
 
 impl AuditEventType {
-    const ALL: [AuditEventType; 18] = [
+    const ALL: [AuditEventType; 20] = [
         AuditEventType::Created,
         AuditEventType::Confirmed,
         AuditEventType::ConfirmationResent,
@@ -85,6 +87,8 @@ impl AuditEventType {
         AuditEventType::ArchiveCreated,
         AuditEventType::ArchiveDownloaded,
         AuditEventType::ArchiveDeleted,
+        AuditEventType::ErasureScheduled,
+        AuditEventType::ErasureVerificationFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +111,8 @@ impl AuditEventType {
             AuditEventType::ArchiveCreated => "ARCHIVE_CREATED",
             AuditEventType::ArchiveDownloaded => "ARCHIVE_DOWNLOADED",
             AuditEventType::ArchiveDeleted => "ARCHIVE_DELETED",
+            AuditEventType::ErasureScheduled => "ERASURE_SCHEDULED",
+            AuditEventType::ErasureVerificationFailed => "ERASURE_VERIFICATION_FAILED",
         }
     }
 

@@ -38,6 +38,10 @@ pub enum Error {
     ArchiveNotReady(State),
     #[error("the export archive expired and was deleted")]
     ArchiveExpired,
+    #[error("the request is an export; only erasures have receipts")]
+    NotAnErasure,
+    #[error("the erasure has not completed: the request is {0}")]
+    ReceiptNotReady(State),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

@@ -3,6 +3,7 @@
 //! value (a malformed email, an illegal state change) cannot reach the database.
 
 mod audit;
+mod erasure;
 mod error;
 mod fields;
 mod progress;
@@ -13,6 +14,9 @@ mod subject;
 mod token;
 
 pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
+pub use erasure::{
+    ErasureOutcome, ErasureSummary, Found, Leftover, Retention, SourceErasure, Verification, VerificationState,
+};
 pub use error::Error;
 pub use fields::{IdempotencyKey, PageSize, Reason};
 pub use progress::{ExportArchive, Next, SourceOutcome, SourceRun, SourceState};
@@ -22,7 +26,7 @@ pub use source::{
     parse_call_timeout,
 };
 pub use state::{Action, State, Transition};
-pub use subject::{Subject, SubjectEmail, UserId};
+pub use subject::{Subject, SubjectEmail, UserId, redact};
 pub use token::{SecretToken, TokenHash};
 
 /// Time is carried as UTC microseconds since the epoch: exact, orderable, and stored the same

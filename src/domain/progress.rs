@@ -3,7 +3,8 @@
 //! in the domain so that the executor stays generic.
 
 use super::{
-    Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceName, State, Timestamp, Transition,
+    Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceErasure, SourceName, State, Timestamp,
+    Transition, Verification, VerificationState,
 };
 
 /// Where one source's part stands.
@@ -47,6 +48,10 @@ pub struct SourceRun {
     pub last_error: String,
     pub start_time: Option<Timestamp>,
     pub finish_time: Option<Timestamp>,
+    /// Erasures: what the source's `Erase` answered in this processing round.
+    pub erasure: Option<SourceErasure>,
+    /// Erasures: the verification export's result.
+    pub verification: Option<Verification>,
 }
 
 impl SourceRun {
@@ -60,6 +65,8 @@ impl SourceRun {
             last_error: String::new(),
             start_time: None,
             finish_time: None,
+            erasure: None,
+            verification: None,
         }
     }
 }
@@ -112,6 +119,7 @@ impl PrivacyRequest {
         now: Timestamp,
     ) -> Result<(NewAuditEvent, Vec<SourceName>), Error> {
         let event = self.apply(Transition::Process, actor, None, now)?;
+        self.scheduled_process_time = None;
         let to_run: Vec<SourceName> = if self.sources.is_empty() {
             self.sources = available.into_iter().map(SourceRun::pending).collect();
             self.sources.iter().map(|r| r.source.clone()).collect()
@@ -208,6 +216,74 @@ impl PrivacyRequest {
         let reason = Reason::parse("reason", &text).map_err(|e| Error::Internal(e.to_string()))?;
         events.push(self.apply(Transition::Fail, system, Some(&reason), now)?);
         Ok((events, Next::Failed))
+    }
+
+    /// A source answered `Erase`. Recorded before verifying, so that a retried verification
+    /// (after a failed export or a restart) does not call `Erase` again.
+    pub fn source_erased(&mut self, source: &SourceName, erasure: SourceErasure, now: Timestamp) -> Result<(), Error> {
+        let run = self.run_mut(source)?;
+        run.erasure = Some(erasure);
+        self.update_time = now;
+        Ok(())
+    }
+
+    /// The verification after a source's erasure ends that source's part: it succeeds unless
+    /// the source still exports data it did not report as retained, which fails it for good
+    /// (asking again would get the same answer) and is flagged in the audit log.
+    pub fn source_verified(
+        &mut self,
+        source: &SourceName,
+        verification: Verification,
+        now: Timestamp,
+    ) -> Result<(Vec<NewAuditEvent>, Next), Error> {
+        let id = self.id;
+        let run = self.run_mut(source)?;
+        let erasure =
+            run.erasure.clone().ok_or_else(|| Error::Internal(format!("source {source} verified before it erased")))?;
+        if run.state.is_terminal() {
+            return Ok((Vec::new(), Next::Wait));
+        }
+        run.verification = Some(verification.clone());
+        let mut flagged = Vec::new();
+        let outcome = match verification.state {
+            VerificationState::Passed | VerificationState::Skipped => SourceOutcome::Succeeded {
+                items: 0,
+                bytes: 0,
+                summary: format!(
+                    "{}; verification {}: {}",
+                    erasure.summary(),
+                    verification.state.as_str().to_lowercase(),
+                    verification.detail
+                ),
+            },
+            VerificationState::Failed => {
+                flagged.push(
+                    NewAuditEvent::new(id, Actor::system("verifier"), AuditEventType::ErasureVerificationFailed, now)
+                        .with_detail(format!("{source}: {}", verification.detail)),
+                );
+                SourceOutcome::Failed {
+                    error: format!("erasure verification failed: {}", verification.detail),
+                    will_retry: false,
+                }
+            }
+        };
+        let (events, next) = self.source_finished(source, outcome, now)?;
+        flagged.extend(events);
+        Ok((flagged, next))
+    }
+
+    /// Every source erased and passed (or skipped) verification: the request is fulfilled.
+    pub fn erasure_completed(&mut self, now: Timestamp) -> Result<NewAuditEvent, Error> {
+        let mut event = self.apply(Transition::Complete, Actor::system("executor"), None, now)?;
+        if let Some(summary) = self.erasure_summary() {
+            event = event.with_detail(format!(
+                "{}: removed {}, retained {}",
+                summary.outcome.as_str(),
+                summary.items_removed,
+                summary.items_retained
+            ));
+        }
+        Ok(event)
     }
 
     /// The export archive is built: the request is fulfilled.

@@ -54,14 +54,16 @@ pub enum EmailKind {
     AdminConfirmed,
     DeadlineExtended,
     ExportReady,
+    ErasureFulfilled,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 4] = [
+    pub const ALL: [EmailKind; 5] = [
         EmailKind::ConfirmationRequest,
         EmailKind::AdminConfirmed,
         EmailKind::DeadlineExtended,
         EmailKind::ExportReady,
+        EmailKind::ErasureFulfilled,
     ];
 
     /// Also the template name: `templates/email/<name>.{subject.txt,txt,html}`.
@@ -71,6 +73,7 @@ impl EmailKind {
             EmailKind::AdminConfirmed => "admin_confirmed",
             EmailKind::DeadlineExtended => "deadline_extended",
             EmailKind::ExportReady => "export_ready",
+            EmailKind::ErasureFulfilled => "erasure_fulfilled",
         }
     }
 
@@ -124,6 +127,8 @@ pub struct PrivacyRequest {
     pub sources: Vec<SourceRun>,
     /// The export archive, once built.
     pub archive: Option<ExportArchive>,
+    /// An erasure waiting out its cooling-off period starts processing then.
+    pub scheduled_process_time: Option<Timestamp>,
 }
 
 /// What a confirmation attempt did.
@@ -168,6 +173,7 @@ impl PrivacyRequest {
             emails: Vec::new(),
             sources: Vec::new(),
             archive: None,
+            scheduled_process_time: None,
         };
         let detail = if send_confirmation { "confirmation email queued" } else { "created confirmed by an operator" };
         let event = NewAuditEvent::new(request.id, actor, AuditEventType::Created, now)
@@ -246,6 +252,21 @@ impl PrivacyRequest {
             Ok(event) => ConfirmOutcome::Confirmed(event),
             Err(err) => ConfirmOutcome::Rejected(err),
         }
+    }
+
+    /// The subject withdraws a request that is confirmed but not yet being worked on (an
+    /// erasure in its cooling-off period), proving who they are with the confirmation token
+    /// they used.
+    pub fn withdraw_with(&mut self, token: &SecretToken, now: Timestamp) -> Result<NewAuditEvent, Error> {
+        if !self.token_hash.is_some_and(|hash| hash.matches(token)) {
+            return Err(Error::InvalidToken);
+        }
+        if self.state != State::Confirmed {
+            return Err(Error::IllegalTransition { state: self.state, attempted: "withdraw" });
+        }
+        let reason = Reason::parse("reason", "withdrawn by the subject before processing started")
+            .expect("static reason is valid");
+        self.apply(Transition::Cancel, Actor::Subject, Some(&reason), now)
     }
 
     /// Issues a new confirmation token, replacing (and so revoking) any earlier one. Its

@@ -82,6 +82,41 @@ pub struct Subject {
     pub user_id: Option<UserId>,
 }
 
+impl Subject {
+    /// `text` (say, an error message from a data source, which may quote the subject) with
+    /// the subject's identifiers replaced, so it can go to logs and the audit log.
+    pub fn redact(&self, text: &str) -> String {
+        let text = redact(text, self.email.as_str());
+        match &self.user_id {
+            Some(user_id) => redact(&text, user_id.as_str()),
+            None => text,
+        }
+    }
+}
+
+/// `haystack` with every case-insensitive occurrence of `needle` replaced by "<redacted>".
+pub fn redact(haystack: &str, needle: &str) -> String {
+    if needle.is_empty() {
+        return haystack.to_owned();
+    }
+    let lower = haystack.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lower-casing may change byte lengths outside ASCII; fall back to a plain replace then.
+    if lower.len() != haystack.len() {
+        return haystack.replace(&needle, "<redacted>");
+    }
+    let mut out = String::with_capacity(haystack.len());
+    let mut rest = 0;
+    while let Some(found) = lower[rest..].find(&needle) {
+        let start = rest + found;
+        out.push_str(&haystack[rest..start]);
+        out.push_str("<redacted>");
+        rest = start + needle.len();
+    }
+    out.push_str(&haystack[rest..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

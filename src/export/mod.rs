@@ -13,7 +13,7 @@ use futures::StreamExt;
 
 use crate::{
     domain::{EmailKind, Error, ExportArchive, Next, PrivacyRequest, RequestId, SourceName, SourceOutcome, State},
-    executor::{JobError, JobHandler, JobOutcome},
+    executor::{JobHandler, JobOutcome},
     proto::privacy::datasource::v1 as pb,
     source_client::{CallError, SourceClient},
     store::{Change, ClaimedJob, JobKind, NewJob, Store},
@@ -54,14 +54,6 @@ impl ExportSettings {
 
 pub fn archive_file_name(id: RequestId) -> String {
     format!("privacy-export-{id}.zip")
-}
-
-fn failure(message: String, retryable: bool) -> JobOutcome {
-    JobOutcome { result: Err(JobError { message, retryable }), events: Vec::new() }
-}
-
-fn done() -> JobOutcome {
-    JobOutcome { result: Ok(()), events: Vec::new() }
 }
 
 /// How often a running export records its counts.
@@ -108,10 +100,7 @@ impl ExportSourceJob {
         let mut spool = spool::Spool::create(&dir).map_err(|e| (format!("creating the spool: {e}"), true))?;
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),
-            subject: Some(pb::Subject {
-                email: request.subject.email.as_str().to_owned(),
-                user_id: request.subject.user_id.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
-            }),
+            subject: Some(crate::source_client::subject_message(&request.subject)),
         };
         let deadline = client.call_timeout();
         // The deadline covers the whole stream: a source that hangs half-way is cut off.
@@ -148,45 +137,18 @@ impl ExportSourceJob {
 #[async_trait]
 impl JobHandler for ExportSourceJob {
     async fn run(&self, job: &ClaimedJob) -> JobOutcome {
-        let Some(source) = NewJob::source(&job.payload) else {
-            return failure("export job without a source".into(), false);
+        let (source, request) = match crate::fanout::begin(&self.store, job).await {
+            Ok(started) => started,
+            Err(outcome) => return outcome,
         };
-        let started = self
-            .store
-            .modify(job.request_id, |request| {
-                if request.state != State::Processing {
-                    return Ok(Change::new(None));
-                }
-                request.source_started(&source, job.attempts, crate::domain::now())?;
-                Ok(Change::new(Some(request.clone())))
-            })
-            .await;
-        let request = match started {
-            Ok((_, Some(request))) => request,
-            // Cancelled, denied or deleted meanwhile: nothing to do.
-            Ok((_, None)) | Err(Error::NotFound(_)) => return done(),
-            Err(err) => return failure(err.to_string(), true),
-        };
-        let (outcome, result) = match self.stream(&request, &source).await {
-            Ok((items, bytes, files)) => (
-                SourceOutcome::Succeeded {
-                    items,
-                    bytes,
-                    summary: format!("{items} items, {files} files, {bytes} bytes"),
-                },
-                Ok(()),
-            ),
+        let (items, bytes, files) = match self.stream(&request, &source).await {
+            Ok(counts) => counts,
             Err((message, retryable)) => {
-                // The message may come from the source, which may quote the subject; it goes to
-                // the log, the audit log and state_reason, which never hold personal data.
-                let mut message = crate::mail::redact(&message, request.subject.email.as_str());
-                if let Some(user_id) = &request.subject.user_id {
-                    message = crate::mail::redact(&message, user_id.as_str());
-                }
-                let will_retry = job.will_retry(retryable);
-                (SourceOutcome::Failed { error: message.clone(), will_retry }, Err(JobError { message, retryable }))
+                return crate::fanout::fail(&self.store, job, &request, &source, &message, retryable).await;
             }
         };
+        let outcome =
+            SourceOutcome::Succeeded { items, bytes, summary: format!("{items} items, {files} files, {bytes} bytes") };
         let recorded = self
             .store
             .modify(job.request_id, |request| {
@@ -199,10 +161,9 @@ impl JobHandler for ExportSourceJob {
                 Ok(change)
             })
             .await;
-        match (recorded, result) {
-            (Ok(_), result) => JobOutcome { result, events: Vec::new() },
-            (Err(Error::NotFound(_)), _) => done(),
-            (Err(err), _) => failure(err.to_string(), true),
+        match recorded {
+            Ok(_) | Err(Error::NotFound(_)) => JobOutcome::done(),
+            Err(err) => JobOutcome::failed(err.to_string(), true),
         }
     }
 }
@@ -226,14 +187,14 @@ impl JobHandler for AssembleExportJob {
     async fn run(&self, job: &ClaimedJob) -> JobOutcome {
         let request = match self.store.get_request(job.request_id).await {
             Ok(Some(request)) if request.state == State::Processing => request,
-            Ok(_) => return done(),
-            Err(err) => return failure(err.to_string(), true),
+            Ok(_) => return JobOutcome::done(),
+            Err(err) => return JobOutcome::failed(err.to_string(), true),
         };
         let mut sources = Vec::new();
         for run in &request.sources {
             let description = match self.store.get_source(&run.source).await {
                 Ok(source) => source.map(|s| s.description),
-                Err(err) => return failure(err.to_string(), true),
+                Err(err) => return JobOutcome::failed(err.to_string(), true),
             };
             sources.push(archive::SourcePart {
                 name: run.source.to_string(),
@@ -260,8 +221,8 @@ impl JobHandler for AssembleExportJob {
         .await;
         let built = match built {
             Ok(Ok(built)) => built,
-            Ok(Err(err)) => return failure(format!("building the archive: {err:#}"), true),
-            Err(err) => return failure(format!("building the archive panicked: {err}"), false),
+            Ok(Err(err)) => return JobOutcome::failed(format!("building the archive: {err:#}"), true),
+            Err(err) => return JobOutcome::failed(format!("building the archive panicked: {err}"), false),
         };
         let now = crate::domain::now();
         let archive = ExportArchive {
@@ -287,10 +248,10 @@ impl JobHandler for AssembleExportJob {
             Ok(_) => {
                 // The archive holds everything now; the spools are copies.
                 let _ = tokio::fs::remove_dir_all(self.settings.request_dir(request.id).join("sources")).await;
-                done()
+                JobOutcome::done()
             }
-            Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => done(),
-            Err(err) => failure(err.to_string(), true),
+            Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => JobOutcome::done(),
+            Err(err) => JobOutcome::failed(err.to_string(), true),
         }
     }
 }

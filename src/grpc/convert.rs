@@ -3,7 +3,7 @@
 
 use prost_types::Timestamp as ProtoTimestamp;
 
-use crate::domain::SourceState;
+use crate::domain::{ErasureOutcome, SourceErasure, SourceState, Verification, VerificationState};
 
 use crate::{
     domain::{
@@ -76,11 +76,63 @@ fn email_kind(k: EmailKind) -> pb::EmailKind {
         EmailKind::AdminConfirmed => pb::EmailKind::AdminConfirmed,
         EmailKind::DeadlineExtended => pb::EmailKind::DeadlineExtended,
         EmailKind::ExportReady => pb::EmailKind::ExportReady,
+        EmailKind::ErasureFulfilled => pb::EmailKind::ErasureFulfilled,
+    }
+}
+
+fn source_erasure(e: SourceErasure) -> pb::SourceErasure {
+    use crate::proto::privacy::datasource::v1 as ds;
+    pb::SourceErasure {
+        items_removed: e.items_removed,
+        items_retained: e.items_retained,
+        retentions: e
+            .retentions
+            .into_iter()
+            .map(|r| ds::Retention {
+                group_id: r.group_id,
+                items: r.items,
+                reason: r.reason,
+                legal_basis: crate::source_client::legal_basis_message(r.legal_basis),
+                retention_period: r.retention_period,
+            })
+            .collect(),
+        messages: e.messages,
+        erase_time: Some(timestamp(e.erase_time)),
+    }
+}
+
+fn verification(v: Verification) -> pb::ErasureVerification {
+    pb::ErasureVerification {
+        state: match v.state {
+            VerificationState::Passed => pb::VerificationState::Passed,
+            VerificationState::Failed => pb::VerificationState::Failed,
+            VerificationState::Skipped => pb::VerificationState::Skipped,
+        } as i32,
+        leftovers: v
+            .leftovers
+            .into_iter()
+            .map(|l| pb::Leftover { group_id: l.group_id, items: l.items, files: l.files })
+            .collect(),
+        detail: v.detail,
+        verify_time: Some(timestamp(v.verify_time)),
     }
 }
 
 pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
+    let erasure = r.erasure_summary().map(|s| pb::ErasureSummary {
+        outcome: match s.outcome {
+            ErasureOutcome::NothingFound => pb::ErasureOutcome::NothingFound,
+            ErasureOutcome::AllErased => pb::ErasureOutcome::AllErased,
+            ErasureOutcome::NothingErased => pb::ErasureOutcome::NothingErased,
+            ErasureOutcome::PartlyErased => pb::ErasureOutcome::PartlyErased,
+        } as i32,
+        items_removed: s.items_removed,
+        items_retained: s.items_retained,
+        verified: s.verified,
+    });
     pb::PrivacyRequest {
+        scheduled_process_time: opt_timestamp(r.scheduled_process_time),
+        erasure,
         id: r.id.to_string(),
         action: action(r.action) as i32,
         subject: Some(pb::Subject {
@@ -114,6 +166,8 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
                 last_error: run.last_error,
                 start_time: opt_timestamp(run.start_time),
                 finish_time: opt_timestamp(run.finish_time),
+                erasure: run.erasure.map(source_erasure),
+                verification: run.verification.map(verification),
             })
             .collect(),
         archive: r.archive.map(|a| pb::ExportArchive {
@@ -172,6 +226,8 @@ pub fn audit_event(e: AuditEvent) -> pb::AuditEvent {
         T::ArchiveCreated => pb::AuditEventType::ArchiveCreated,
         T::ArchiveDownloaded => pb::AuditEventType::ArchiveDownloaded,
         T::ArchiveDeleted => pb::AuditEventType::ArchiveDeleted,
+        T::ErasureScheduled => pb::AuditEventType::ErasureScheduled,
+        T::ErasureVerificationFailed => pb::AuditEventType::ErasureVerificationFailed,
     };
     pb::AuditEvent {
         sequence: e.sequence,

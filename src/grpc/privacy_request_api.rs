@@ -269,6 +269,19 @@ impl PrivacyRequestService for PrivacyRequestApi {
         });
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
     }
+
+    async fn get_erasure_receipt(
+        &self,
+        request: Request<pb::GetErasureReceiptRequest>,
+    ) -> Result<Response<pb::GetErasureReceiptResponse>, Status> {
+        let (receipt, check) = self.workflow.erasure_receipt(id(&request.get_ref().id)?).await?;
+        Ok(Response::new(pb::GetErasureReceiptResponse {
+            receipt_json: receipt.document,
+            sha256: receipt.sha256,
+            audit_chain_intact: check.intact,
+            first_mismatch_sequence: check.first_mismatch_sequence,
+        }))
+    }
 }
 
 /// Bytes per download message: within the protocol's 64 KiB to 1 MiB.

@@ -50,6 +50,11 @@ impl From<Error> for Status {
                 (Code::FailedPrecondition, "EXPORT_NOT_READY")
             }
             Error::ArchiveExpired => (Code::FailedPrecondition, "ARCHIVE_EXPIRED"),
+            Error::NotAnErasure => (Code::FailedPrecondition, "NOT_AN_ERASURE"),
+            Error::ReceiptNotReady(state) => {
+                metadata.insert("state".to_owned(), format!("STATE_{state}"));
+                (Code::FailedPrecondition, "RECEIPT_NOT_READY")
+            }
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 (Code::Unavailable, "UNAVAILABLE")

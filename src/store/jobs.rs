@@ -23,6 +23,10 @@ pub enum JobKind {
     ExportSource,
     /// Build the export archive from the sources' spools.
     AssembleExport,
+    /// Erase one data source's data for a request, then verify; the payload names the source.
+    EraseSource,
+    /// Start an erasure whose cooling-off period has passed.
+    StartErasure,
 }
 
 impl JobKind {
@@ -31,6 +35,8 @@ impl JobKind {
             JobKind::Email => "EMAIL",
             JobKind::ExportSource => "EXPORT_SOURCE",
             JobKind::AssembleExport => "ASSEMBLE_EXPORT",
+            JobKind::EraseSource => "ERASE_SOURCE",
+            JobKind::StartErasure => "START_ERASURE",
         }
     }
 
@@ -39,6 +45,8 @@ impl JobKind {
             "EMAIL" => Some(JobKind::Email),
             "EXPORT_SOURCE" => Some(JobKind::ExportSource),
             "ASSEMBLE_EXPORT" => Some(JobKind::AssembleExport),
+            "ERASE_SOURCE" => Some(JobKind::EraseSource),
+            "START_ERASURE" => Some(JobKind::StartErasure),
             _ => None,
         }
     }
@@ -53,6 +61,8 @@ pub struct NewJob {
     /// runs.
     pub payload: serde_json::Value,
     pub max_attempts: i32,
+    /// Not before this time; `None` for as soon as possible.
+    pub run_at: Option<Timestamp>,
 }
 
 impl NewJob {
@@ -62,12 +72,19 @@ impl NewJob {
             request_id,
             payload: serde_json::json!({ "email": kind.as_str() }),
             max_attempts,
+            run_at: None,
         }
     }
 
     /// One job per data source: the fan-out that exports (and erasures) share.
     pub fn for_source(kind: JobKind, request_id: RequestId, source: &SourceName, max_attempts: i32) -> Self {
-        NewJob { kind, request_id, payload: serde_json::json!({ "source": source.as_str() }), max_attempts }
+        NewJob {
+            kind,
+            request_id,
+            payload: serde_json::json!({ "source": source.as_str() }),
+            max_attempts,
+            run_at: None,
+        }
     }
 
     pub fn source(payload: &serde_json::Value) -> Option<SourceName> {
@@ -75,7 +92,24 @@ impl NewJob {
     }
 
     pub fn assemble_export(request_id: RequestId) -> Self {
-        NewJob { kind: JobKind::AssembleExport, request_id, payload: serde_json::json!({}), max_attempts: 5 }
+        NewJob {
+            kind: JobKind::AssembleExport,
+            request_id,
+            payload: serde_json::json!({}),
+            max_attempts: 5,
+            run_at: None,
+        }
+    }
+
+    /// Starts a scheduled erasure at `at`.
+    pub fn start_erasure(request_id: RequestId, at: Timestamp) -> Self {
+        NewJob {
+            kind: JobKind::StartErasure,
+            request_id,
+            payload: serde_json::json!({}),
+            max_attempts: 10,
+            run_at: Some(at),
+        }
     }
 
     pub fn email_kind(payload: &serde_json::Value) -> Option<EmailKind> {
@@ -122,8 +156,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), Error> {
         sqlx::query(
-            "INSERT INTO jobs (id, kind, request_id, payload, state, attempts, max_attempts, run_at, \
-             create_time) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)",
+            "INSERT INTO jobs (id, kind, request_id, payload, state, attempts, max_attempts, create_time, \
+             run_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8)",
         )
         .bind(Uuid::now_v7().to_string())
         .bind(job.kind.as_str())
@@ -132,6 +166,7 @@ impl Store {
         .bind(QUEUED)
         .bind(job.max_attempts)
         .bind(micros(now))
+        .bind(micros(job.run_at.unwrap_or(now)))
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;

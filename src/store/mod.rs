@@ -5,6 +5,7 @@
 mod audit;
 mod jobs;
 mod progress;
+mod receipts;
 mod requests;
 mod sources;
 
@@ -100,11 +101,15 @@ impl Store {
                 (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
                 (2, "data_sources", include_str!("../../migrations/common/0002_data_sources.sql")),
                 (3, "processing", include_str!("../../migrations/common/0003_processing.sql")),
+                (4, "erasure", include_str!("../../migrations/common/0004_erasure.sql")),
+                (5, "receipts_immutable", include_str!("../../migrations/sqlite/0005_receipts_immutable.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
                 (2, "data_sources", include_str!("../../migrations/common/0002_data_sources.sql")),
                 (3, "processing", include_str!("../../migrations/common/0003_processing.sql")),
+                (4, "erasure", include_str!("../../migrations/common/0004_erasure.sql")),
+                (5, "receipts_immutable", include_str!("../../migrations/postgres/0005_receipts_immutable.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting
@@ -154,7 +159,13 @@ impl Store {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, Error> {
-        self.writer.begin().await.map_err(db_error)
+        match self.dialect {
+            // Take SQLite's write lock up front: a deferred transaction that reads and then
+            // writes cannot wait for another process's writer (busy_timeout does not apply to
+            // the upgrade) and fails with "database is locked" instead.
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error),
+            Dialect::Postgres => self.writer.begin().await.map_err(db_error),
+        }
     }
 
     /// Closes the pools, waiting for connections in use to be returned.

@@ -15,8 +15,8 @@ impl Store {
         }
         let ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
         let sql = format!(
-            "SELECT request_id, source_name, state, items, bytes, attempts, last_error, start_time, finish_time \
-             FROM source_runs WHERE request_id IN ({}) ORDER BY request_id, position",
+            "SELECT request_id, source_name, state, items, bytes, attempts, last_error, start_time, finish_time, \
+             erasure, verification FROM source_runs WHERE request_id IN ({}) ORDER BY request_id, position",
             placeholders(ids.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -38,6 +38,8 @@ impl Store {
                 last_error: text("last_error")?,
                 start_time: opt_from_micros(opt_int("start_time")?),
                 finish_time: opt_from_micros(opt_int("finish_time")?),
+                erasure: from_json(row.try_get::<Option<String>, _>("erasure").map_err(db_error)?)?,
+                verification: from_json(row.try_get::<Option<String>, _>("verification").map_err(db_error)?)?,
             });
         }
         let sql = format!(
@@ -81,9 +83,11 @@ impl Store {
         for (position, run) in request.sources.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO source_runs (request_id, source_name, position, state, items, bytes, attempts, last_error, \
-                 start_time, finish_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 start_time, finish_time, erasure, verification) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (request_id, source_name) DO UPDATE SET state = $4, items = $5, bytes = $6, \
-                 attempts = $7, last_error = $8, start_time = $9, finish_time = $10",
+                 attempts = $7, last_error = $8, start_time = $9, finish_time = $10, erasure = $11, \
+                 verification = $12",
             )
             .bind(request.id.to_string())
             .bind(run.source.as_str().to_owned())
@@ -95,6 +99,8 @@ impl Store {
             .bind(run.last_error.clone())
             .bind(run.start_time.map(micros))
             .bind(run.finish_time.map(micros))
+            .bind(to_json(&run.erasure)?)
+            .bind(to_json(&run.verification)?)
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
@@ -180,4 +186,16 @@ impl Store {
         .map_err(db_error)?;
         ids.iter().map(|id| parse_id(id)).collect()
     }
+}
+
+/// Erasure results are stored as JSON: nested, read back whole, never queried into.
+fn to_json<T: serde::Serialize>(value: &Option<T>) -> Result<Option<String>, Error> {
+    value
+        .as_ref()
+        .map(|v| serde_json::to_string(v).map_err(|e| Error::Internal(format!("encoding a source run: {e}"))))
+        .transpose()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Option<T>, Error> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| Error::Internal(format!("stored source run: {e}")))).transpose()
 }

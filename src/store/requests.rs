@@ -14,7 +14,8 @@ macro_rules! request_columns {
     () => {
         "id, action, subject_email, subject_user_id, state, state_reason, create_time, \
          update_time, confirm_time, complete_time, due_time, deadline_extension_days, \
-         deadline_extension_reason, token_hash, token_expire_time, token_used_time"
+         deadline_extension_reason, token_hash, token_expire_time, token_used_time, \
+         scheduled_process_time"
     };
 }
 
@@ -23,7 +24,7 @@ macro_rules! mutable_columns {
     () => {
         "state, state_reason, update_time, confirm_time, complete_time, due_time, \
          deadline_extension_days, deadline_extension_reason, token_hash, token_expire_time, \
-         token_used_time"
+         token_used_time, scheduled_process_time"
     };
 }
 
@@ -105,7 +106,7 @@ impl Store {
                  create_time, idempotency_key, idempotency_digest, ",
                 mutable_columns!(),
                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
             ))
             .bind(request.id.to_string())
             .bind(request.action.as_str())
@@ -268,7 +269,7 @@ impl Store {
             sqlx::query(concat!(
                 "UPDATE privacy_requests SET (",
                 mutable_columns!(),
-                ") = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) WHERE id = $1"
+                ") = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) WHERE id = $1"
             ))
             .bind(id.to_string()),
             &request,
@@ -363,6 +364,7 @@ fn bind_mutable<'q>(query: Query<'q, Any, AnyArguments>, request: &PrivacyReques
         .bind(request.token_hash.map(|h| h.to_hex()))
         .bind(request.token_expire_time.map(micros))
         .bind(request.token_used_time.map(micros))
+        .bind(request.scheduled_process_time.map(micros))
 }
 
 pub(super) fn parse_id(raw: &str) -> Result<RequestId, Error> {
@@ -401,5 +403,6 @@ fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
         emails: Vec::new(),
         sources: Vec::new(),
         archive: None,
+        scheduled_process_time: opt_from_micros(opt_int("scheduled_process_time")?),
     })
 }

@@ -7,6 +7,7 @@ use std::{sync::Arc, time::Duration};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+mod erasure;
 mod processing;
 mod watch;
 
@@ -17,6 +18,7 @@ use crate::{
         Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, EmailKind, Error, IdempotencyKey, NewAuditEvent,
         PageSize, PrivacyRequest, Reason, RequestId, SecretToken, State, Subject, Transition,
     },
+    erasure::ErasureSettings,
     export::ExportSettings,
     page_token,
     shutdown::Shutdown,
@@ -36,6 +38,8 @@ pub struct WorkflowSettings {
     pub auto_process: bool,
     /// Where exports live, and how many calls a source gets.
     pub export: Arc<ExportSettings>,
+    /// Cooling-off, verification and attempts for erasures.
+    pub erasure: Arc<ErasureSettings>,
 }
 
 /// A create request, validated.

@@ -3,8 +3,8 @@
 
 use crate::{
     domain::{
-        Action, Actor, AuditEventType, Capability, Error, ExportArchive, NewAuditEvent, PrivacyRequest, RequestId,
-        SecretToken, SourceName, Transition,
+        Action, Actor, AuditEventType, Capability, EmailKind, Error, ExportArchive, NewAuditEvent, PrivacyRequest,
+        RequestId, SecretToken, SourceName, State,
     },
     store::{Change, JobKind, NewJob},
 };
@@ -26,40 +26,69 @@ pub struct Download {
 }
 
 impl Workflow {
-    /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: for an export, one job per
-    /// enabled, export-capable source (only those that did not succeed, when processing
-    /// again), then the archive.
+    /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: one job per enabled source
+    /// capable of the action (only those that did not succeed, when processing again). An
+    /// erasure still in its cooling-off period is scheduled instead.
     pub async fn process(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
         let request = self.get(id).await?;
-        if request.action != Action::Export {
-            // Erasures are driven by their own pipeline (not yet built): processing records
-            // that work has started, and an operator completes the request.
-            return self.transition(actor, id, Transition::Process, None).await;
+        if request.state == State::Confirmed
+            && let Some(at) = self.erase_not_before(&request).filter(|at| *at > crate::domain::now())
+        {
+            return self.schedule_erasure(actor, id, at).await;
         }
+        self.start_processing(actor, id, request.action).await
+    }
+
+    /// The fan-out, the same for every action; the per-source jobs and the domain's fan-in rule
+    /// (`source_finished`) do the rest.
+    pub(super) async fn start_processing(
+        &self,
+        actor: Actor,
+        id: RequestId,
+        action: Action,
+    ) -> Result<PrivacyRequest, Error> {
+        let (capability, kind, attempts) = match action {
+            Action::Export => (Capability::Export, JobKind::ExportSource, self.settings.export.source_max_attempts),
+            Action::Erase => (Capability::Erase, JobKind::EraseSource, self.settings.erasure.source_max_attempts),
+        };
         let available: Vec<SourceName> = self
             .store
             .all_sources()
             .await?
             .into_iter()
-            .filter(|s| s.enabled && s.description.supports(Capability::Export))
+            .filter(|s| s.enabled && s.description.supports(capability))
             .map(|s| s.name)
             .collect();
-        let attempts = self.settings.export.source_max_attempts;
-        let (request, ()) = self
+        let mail_attempts = self.settings.mail_max_attempts;
+        let (request, erasure_completed) = self
             .store
             .modify(id, |request| {
-                let (event, to_run) = request.start_processing(actor, available, crate::domain::now())?;
-                let mut change = Change::new(()).event(event);
+                let now = crate::domain::now();
+                let (event, to_run) = request.start_processing(actor, available, now)?;
+                let mut change = Change::new(false).event(event);
                 for source in &to_run {
-                    change = change.job(NewJob::for_source(JobKind::ExportSource, request.id, source, attempts));
+                    change = change.job(NewJob::for_source(kind, request.id, source, attempts));
                 }
                 if to_run.is_empty() {
-                    // Nothing (left) to export: build the archive from what there is.
-                    change = change.job(NewJob::assemble_export(request.id));
+                    // Nothing (left) to run: finish with what there is.
+                    change = match action {
+                        Action::Export => change.job(NewJob::assemble_export(request.id)),
+                        Action::Erase => {
+                            change.output = true;
+                            change.event(request.erasure_completed(now)?).job(NewJob::email(
+                                request.id,
+                                EmailKind::ErasureFulfilled,
+                                mail_attempts,
+                            ))
+                        }
+                    };
                 }
                 Ok(change)
             })
             .await?;
+        if erasure_completed {
+            self.issue_receipt(id).await;
+        }
         self.executor.notify_one();
         Ok(request)
     }

@@ -1,6 +1,6 @@
-//! Faults of privacyd itself: killed with SIGKILL in the middle of an export it finishes the
-//! job after a restart, and several replicas on one PostgreSQL share the work, each job run
-//! once.
+//! Faults of privacyd itself: killed with SIGKILL in the middle of an export or an erasure it
+//! finishes the job after a restart (no source applying an erasure twice), and several
+//! replicas on one PostgreSQL share the work, each job run once.
 
 use std::{
     io::Read,
@@ -18,12 +18,16 @@ use privacyd::{
 use tonic::{Request, transport::Channel};
 
 use crate::{
+    erasing_source::{Behaviour, ErasingSource},
     fake_source::{Misbehaving, serve},
     helpers::{Backend, SmtpSink, fresh_postgres_database, unique_email},
     on_both_backends,
 };
 
-on_both_backends!(a_killed_privacyd_finishes_the_export_after_a_restart);
+on_both_backends!(
+    a_killed_privacyd_finishes_the_export_after_a_restart,
+    a_killed_privacyd_finishes_an_erasure_and_no_source_applies_it_twice,
+);
 
 /// The privacyd binary as a separate process, so it can be killed for real.
 struct Replica {
@@ -266,4 +270,96 @@ fn count_eml(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| d.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))).count())
         .unwrap_or(0)
+}
+
+/// Polls until the request is COMPLETED, or fails the test after 30 seconds.
+async fn until_completed<T>(client: &mut PrivacyRequestServiceClient<T>, id: &str) -> pb::PrivacyRequest
+where
+    T: tonic::client::GrpcService<tonic::body::Body> + Clone,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let request = client
+            .get_privacy_request(pb::GetPrivacyRequestRequest { id: id.to_owned() })
+            .await
+            .unwrap()
+            .into_inner()
+            .privacy_request
+            .unwrap();
+        if request.state == pb::State::Completed as i32 {
+            return request;
+        }
+        assert!(std::time::Instant::now() < deadline, "not completed after the restart: {request:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Two kills: one while a source is applying `Erase` (privacyd has not heard back), one while
+/// privacyd verifies another source's erasure. After the restart both finish; the first
+/// source is asked again with the same request id and answers from its idempotency record
+/// (its effect counted once), the second is not asked to erase again at all.
+async fn a_killed_privacyd_finishes_an_erasure_and_no_source_applies_it_twice(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let exports: PathBuf = dir.path().join("exports");
+    let url = database(backend, dir.path()).await;
+    let token = format!("token-{}", uuid::Uuid::new_v4());
+    let email = unique_email();
+    let mid_erase = ErasingSource::new(
+        "mid-erase",
+        Behaviour { retain: vec!["orders"], answer_after: Some(Duration::from_secs(3)), ..Default::default() },
+    );
+    mid_erase.hold(&email, "orders", 2).hold(&email, "comments", 3);
+    let mid_verify = ErasingSource::new(
+        "mid-verify",
+        Behaviour { export_delay: Some(Duration::from_secs(3)), ..Default::default() },
+    );
+    mid_verify.hold(&email, "comments", 4);
+    let endpoints = (mid_erase.serve().await, mid_verify.serve().await);
+
+    let first = Replica::start(&url, dir.path(), &exports, &token, true);
+    let mut client = first.client(&token).await;
+    register(&first.addr, &token, "mid-erase", &endpoints.0).await;
+    register(&first.addr, &token, "mid-verify", &endpoints.1).await;
+    let created = client
+        .create_privacy_request(pb::CreatePrivacyRequestRequest {
+            action: pb::Action::Erase as i32,
+            ..export_for(&email)
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .privacy_request
+        .unwrap();
+    client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
+    // Kill once the first source has applied its erasure (but not answered) and the second is
+    // being verified.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while mid_erase.effects.load(Ordering::SeqCst) == 0 || mid_verify.export_calls.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the erasure never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(client);
+    first.kill();
+
+    let second = Replica::start(&url, dir.path(), &exports, &token, true);
+    let mut client = second.client(&token).await;
+    let done = until_completed(&mut client, &created.id).await;
+    let counts = |name: &str| {
+        let run = done.sources.iter().find(|s| s.source_name == name).unwrap();
+        let erasure = run.erasure.clone().unwrap();
+        (erasure.items_removed, erasure.items_retained, run.verification.clone().unwrap().state)
+    };
+    let passed = pb::VerificationState::Passed as i32;
+    assert_eq!(counts("mid-erase"), (3, 2, passed), "the counts of the erasure that was applied");
+    assert_eq!(counts("mid-verify"), (4, 0, passed));
+    assert_eq!(mid_erase.effects.load(Ordering::SeqCst), 1, "applied once");
+    assert_eq!(mid_erase.erase_calls.load(Ordering::SeqCst), 2, "asked again after the restart, same request id");
+    assert_eq!(mid_verify.effects.load(Ordering::SeqCst), 1);
+    assert_eq!(mid_verify.erase_calls.load(Ordering::SeqCst), 1, "its answer was recorded before the kill");
+    assert_eq!(mid_verify.export_calls.load(Ordering::SeqCst), 2, "verification ran again");
+    assert_eq!(mid_erase.held(&email).into_iter().collect::<Vec<_>>(), vec![("orders".to_owned(), 2)]);
+    assert!(mid_verify.held(&email).is_empty());
 }

@@ -175,10 +175,45 @@ impl TestApp {
                 watch_poll: Duration::from_millis(100),
                 auto_process: false,
                 export,
+                erasure: Arc::new(privacyd::erasure::ErasureSettings {
+                    verify: true,
+                    delay: chrono::Duration::zero(),
+                    source_max_attempts: 3,
+                    mail_max_attempts: 3,
+                    organization: "test".into(),
+                }),
             },
             Arc::new(tokio::sync::Notify::new()),
             shutdown,
         )
+    }
+
+    /// A request that stays PROCESSING: an export whose data source never answers.
+    pub async fn processing_request(&self) -> pb::PrivacyRequest {
+        let hanging = crate::fake_source::Misbehaving { hang_first: usize::MAX, ..Default::default() };
+        let endpoint = crate::fake_source::serve(hanging).await;
+        self.registry
+            .clone()
+            .register_data_source(pb::RegisterDataSourceRequest {
+                name: format!("hanging-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+                endpoint,
+                call_timeout: Some(prost_types::Duration { seconds: 600, nanos: 0 }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let request = self.create(&unique_email(), pb::Action::Export, false).await;
+        let processing = self
+            .client
+            .clone()
+            .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: request.id })
+            .await
+            .unwrap()
+            .into_inner()
+            .privacy_request
+            .unwrap();
+        assert_eq!(state(&processing), pb::State::Processing);
+        processing
     }
 
     pub async fn create(&self, email: &str, action: pb::Action, send_confirmation: bool) -> pb::PrivacyRequest {

@@ -10,6 +10,8 @@ mod browser;
 mod deadline;
 mod durability;
 mod email;
+mod erasing_source;
+mod erasure;
 mod export;
 mod fake_source;
 mod idempotency;

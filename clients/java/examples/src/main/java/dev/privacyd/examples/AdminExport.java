@@ -1,0 +1,369 @@
+package dev.privacyd.examples;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import dev.privacyd.privacy.v1.Action;
+import dev.privacyd.privacy.v1.CreatePrivacyRequestRequest;
+import dev.privacyd.privacy.v1.DownloadExportRequest;
+import dev.privacyd.privacy.v1.DownloadExportResponse;
+import dev.privacyd.privacy.v1.ExportArchiveHeader;
+import dev.privacyd.privacy.v1.GetPrivacyRequestRequest;
+import dev.privacyd.privacy.v1.PrivacyRequest;
+import dev.privacyd.privacy.v1.PrivacyRequestServiceGrpc;
+import dev.privacyd.privacy.v1.PrivacyRequestServiceGrpc.PrivacyRequestServiceBlockingStub;
+import dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest;
+import dev.privacyd.privacy.v1.SourceProgress;
+import dev.privacyd.privacy.v1.State;
+import dev.privacyd.privacy.v1.Subject;
+import dev.privacyd.privacy.v1.WatchPrivacyRequestRequest;
+import dev.privacyd.privacy.v1.WatchPrivacyRequestResponse;
+import io.grpc.Context;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Exports everything privacyd's data sources hold about one person, as an operator would
+ * whose identity checks are done: create the request confirmed, start it, follow it, and
+ * download the archive.
+ *
+ * <pre>
+ * PRIVACYD_ADMIN_TOKEN=... java -jar admin-export.jar [--out PATH] jane@example.com
+ * </pre>
+ *
+ * <p>PRIVACYD_ADDR is privacyd's address (default 127.0.0.1:50051). Exits 0 with the archive
+ * saved, 1 if the request ends FAILED, DENIED, CANCELLED or EXPIRED or a call fails, 2 on a
+ * wrong command line. The subject's email is never printed: this output ends up in logs.
+ */
+public final class AdminExport {
+
+  private static final String USAGE =
+      """
+      usage: java -jar admin-export.jar [--out PATH] EMAIL
+        EMAIL       the subject whose data to export
+        --out PATH  a folder to save the archive in, or a file name (default: this folder)
+      environment:
+        PRIVACYD_ADDR         privacyd's address (default 127.0.0.1:50051)
+        PRIVACYD_ADMIN_TOKEN  an admin token (required)
+      """;
+
+  /** Unary calls are quick; a stuck network should not hang the program. */
+  private static final long CALL_TIMEOUT_SECONDS = 30;
+
+  /** States after which the request will not complete without an operator. */
+  private static final Set<State> GIVE_UP =
+      EnumSet.of(State.STATE_FAILED, State.STATE_DENIED, State.STATE_CANCELLED, State.STATE_EXPIRED);
+
+  /** A failure to report and exit 1 with. */
+  private static final class Failure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Failure(String message) {
+      super(message);
+    }
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv()));
+  }
+
+  static int run(String[] args, Map<String, String> env) {
+    String email = null;
+    Path out = Path.of("");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "-h", "--help" -> {
+          System.out.print(USAGE);
+          return 0;
+        }
+        case "--out" -> {
+          if (++i == args.length) {
+            return usage("--out needs a path");
+          }
+          out = Path.of(args[i]);
+        }
+        default -> {
+          if (args[i].startsWith("-") || email != null) {
+            return usage("unexpected argument " + args[i]);
+          }
+          email = args[i];
+        }
+      }
+    }
+    if (email == null) {
+      return usage("the subject's email is required");
+    }
+    String token = env.getOrDefault("PRIVACYD_ADMIN_TOKEN", "");
+    if (token.isEmpty()) {
+      return usage("PRIVACYD_ADMIN_TOKEN is required");
+    }
+    String address = env.getOrDefault("PRIVACYD_ADDR", "127.0.0.1:50051");
+
+    // Plaintext, as privacyd listens on loopback or behind a TLS-terminating proxy here; for
+    // TLS to privacyd itself use TlsChannelCredentials.create() instead.
+    ManagedChannel channel = Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build();
+    try {
+      Metadata auth = new Metadata();
+      auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+      PrivacyRequestServiceBlockingStub privacyd =
+          PrivacyRequestServiceGrpc.newBlockingStub(channel)
+              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
+      export(privacyd, email, out);
+      return 0;
+    } catch (Failure e) {
+      System.err.println(e.getMessage());
+      return 1;
+    } catch (StatusRuntimeException e) {
+      System.err.println("privacyd: " + describe(e));
+      return 1;
+    } catch (IOException e) {
+      System.err.println("cannot save the archive: " + e.getMessage());
+      return 1;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private static int usage(String problem) {
+    System.err.println("admin-export: " + problem);
+    System.err.print(USAGE);
+    return 2;
+  }
+
+  private static void export(PrivacyRequestServiceBlockingStub privacyd, String email, Path out)
+      throws Failure, IOException {
+    // A fresh request_id makes a retry of this very call (after a lost reply, say) return the
+    // same request rather than fail as a duplicate.
+    PrivacyRequest request =
+        unary(privacyd)
+            .createPrivacyRequest(
+                CreatePrivacyRequestRequest.newBuilder()
+                    .setSubject(Subject.newBuilder().setEmail(email))
+                    .setAction(Action.ACTION_EXPORT)
+                    .setSendConfirmation(false) // the operator has verified who is asking
+                    .setRequestId(UUID.randomUUID().toString())
+                    .build())
+            .getPrivacyRequest();
+    String id = request.getId();
+    System.out.println("request " + id + " " + name(request.getState()));
+
+    if (request.getState() == State.STATE_CONFIRMED) {
+      process(privacyd, id);
+    }
+
+    PrivacyRequest done = watch(privacyd, id);
+    if (GIVE_UP.contains(done.getState())) {
+      throw new Failure("request " + id + " ended " + name(done.getState()) + ": "
+          + done.getStateReason());
+    }
+    download(privacyd, id, out);
+  }
+
+  /**
+   * Starts the export. A privacyd run with --auto-process starts it itself as soon as it is
+   * confirmed, so losing that race (ILLEGAL_TRANSITION from PROCESSING or later) is success.
+   */
+  private static void process(PrivacyRequestServiceBlockingStub privacyd, String id) {
+    try {
+      unary(privacyd).processPrivacyRequest(ProcessPrivacyRequestRequest.newBuilder().setId(id).build());
+    } catch (StatusRuntimeException e) {
+      Optional<ErrorInfo> info = errorInfo(e);
+      String state = info.map(i -> i.getMetadataOrDefault("state", "")).orElse("");
+      boolean alreadyStarted =
+          info.map(i -> i.getReason().equals("ILLEGAL_TRANSITION")).orElse(false)
+              && (state.equals("STATE_PROCESSING") || state.equals("STATE_COMPLETED"));
+      if (!alreadyStarted) {
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Follows the request until it completes or needs an operator, printing a line whenever its
+   * state or a source's progress changes. FAILED is not final (it can be processed again) so
+   * privacyd would keep the stream open: it is left here.
+   */
+  private static PrivacyRequest watch(PrivacyRequestServiceBlockingStub privacyd, String id)
+      throws Failure {
+    Context.CancellableContext call = Context.current().withCancellation();
+    Context outer = call.attach();
+    try {
+      Iterator<WatchPrivacyRequestResponse> updates =
+          privacyd.watchPrivacyRequest(WatchPrivacyRequestRequest.newBuilder().setId(id).build());
+      String printed = "";
+      while (updates.hasNext()) {
+        WatchPrivacyRequestResponse update = updates.next();
+        if (!update.hasPrivacyRequest()) {
+          throw new Failure("request " + id + " was deleted while being watched");
+        }
+        PrivacyRequest request = update.getPrivacyRequest();
+        String line = progress(request);
+        if (!line.equals(printed)) {
+          System.out.println(line);
+          printed = line;
+        }
+        if (request.getState() == State.STATE_COMPLETED || GIVE_UP.contains(request.getState())) {
+          return request;
+        }
+      }
+    } finally {
+      endStream(call, outer);
+    }
+    // privacyd ends the stream itself only after a final state; ask where the request is.
+    return unary(privacyd)
+        .getPrivacyRequest(GetPrivacyRequestRequest.newBuilder().setId(id).build())
+        .getPrivacyRequest();
+  }
+
+  /** "PROCESSING: java-shop SUCCEEDED 6 items, billing RUNNING 2 items". */
+  private static String progress(PrivacyRequest request) {
+    String sources =
+        request.getSourcesList().stream()
+            .map(AdminExport::progress)
+            .collect(Collectors.joining(", "));
+    return name(request.getState()) + (sources.isEmpty() ? "" : ": " + sources);
+  }
+
+  private static String progress(SourceProgress source) {
+    String line = source.getSourceName() + " " + name(source.getState()) + " " + source.getItems() + " items";
+    return source.getLastError().isEmpty() ? line : line + " (last error: " + source.getLastError() + ")";
+  }
+
+  /** Downloads the archive, checks it against the header, and only then gives it its name. */
+  private static void download(PrivacyRequestServiceBlockingStub privacyd, String id, Path out)
+      throws Failure, IOException {
+    Context.CancellableContext call = Context.current().withCancellation();
+    Context outer = call.attach();
+    try {
+      // An empty token: the admin token in the metadata is the credential.
+      Iterator<DownloadExportResponse> stream =
+          privacyd.downloadExport(DownloadExportRequest.newBuilder().setId(id).build());
+      if (!stream.hasNext()) {
+        throw new Failure("DownloadExport sent nothing");
+      }
+      DownloadExportResponse first = stream.next();
+      if (!first.hasHeader()) {
+        throw new Failure("DownloadExport did not start with a header");
+      }
+      ExportArchiveHeader header = first.getHeader();
+      Path target = target(out, header.getFileName(), id);
+      Path partial = target.resolveSibling(target.getFileName() + ".part");
+
+      MessageDigest sha256 = sha256();
+      long size = 0;
+      try (OutputStream file = new DigestOutputStream(Files.newOutputStream(partial), sha256)) {
+        while (stream.hasNext()) {
+          DownloadExportResponse message = stream.next();
+          if (!message.hasChunk()) {
+            throw new Failure("DownloadExport sent a second header");
+          }
+          message.getChunk().writeTo(file);
+          size += message.getChunk().size();
+        }
+      } catch (Failure | IOException | RuntimeException e) {
+        Files.deleteIfExists(partial);
+        throw e;
+      }
+      String digest = HexFormat.of().formatHex(sha256.digest());
+      if (size != header.getSizeBytes() || !digest.equals(header.getSha256())) {
+        Files.deleteIfExists(partial);
+        throw new Failure("the archive does not match its header: got " + size + " bytes sha256 "
+            + digest + ", expected " + header.getSizeBytes() + " bytes sha256 " + header.getSha256());
+      }
+      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      System.out.println("archive " + target + " " + size + " bytes sha256 " + digest);
+    } finally {
+      endStream(call, outer);
+    }
+  }
+
+  /**
+   * Where to save: into {@code out} if it is a folder, else as {@code out}. privacyd's file
+   * name is reduced to its last part, so that it cannot point outside the folder.
+   */
+  private static Path target(Path out, String fileName, String id) {
+    if (!out.toString().isEmpty() && !Files.isDirectory(out)) {
+      return out;
+    }
+    Path name = fileName.isEmpty() ? null : Path.of(fileName).getFileName();
+    if (name == null || name.toString().equals("..")) {
+      name = Path.of("privacy-export-" + id + ".zip");
+    }
+    return out.resolve(name);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  private static PrivacyRequestServiceBlockingStub unary(PrivacyRequestServiceBlockingStub stub) {
+    return stub.withDeadlineAfter(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Ends a streaming call started in {@code call}. A blocking stub's stream stays open when
+   * the caller stops reading early (on FAILED, or on an error), holding privacyd's resources
+   * until the channel closes; cancelling the context it was started in ends it.
+   */
+  private static void endStream(Context.CancellableContext call, Context outer) {
+    call.detach(outer);
+    call.cancel(null);
+  }
+
+  /** The stable reason privacyd puts in google.rpc.ErrorInfo, if there is one. */
+  private static Optional<ErrorInfo> errorInfo(StatusRuntimeException e) {
+    com.google.rpc.Status status = StatusProto.fromThrowable(e);
+    if (status == null) {
+      return Optional.empty();
+    }
+    return status.getDetailsList().stream()
+        .filter(any -> any.is(ErrorInfo.class))
+        .findFirst()
+        .flatMap(any -> {
+          try {
+            return Optional.of(any.unpack(ErrorInfo.class));
+          } catch (InvalidProtocolBufferException malformed) {
+            return Optional.empty();
+          }
+        });
+  }
+
+  private static String describe(StatusRuntimeException e) {
+    Status status = e.getStatus();
+    String reason = errorInfo(e).map(info -> " [" + info.getReason() + info.getMetadataMap() + "]").orElse("");
+    return status.getCode() + ": " + status.getDescription() + reason;
+  }
+
+  /** STATE_PROCESSING and SOURCE_STATE_RUNNING read as PROCESSING and RUNNING. */
+  private static String name(Enum<?> value) {
+    return value.name().replaceFirst("^(SOURCE_)?STATE_", "");
+  }
+
+  private AdminExport() {}
+}

@@ -1,0 +1,2124 @@
+package dev.privacyd.privacy.v1;
+
+import static io.grpc.MethodDescriptor.generateFullMethodName;
+
+/**
+ * <pre>
+ * PrivacyRequestService takes data-subject requests (GDPR Art. 15 "give me a copy of my data"
+ * and Art. 17 "erase my data"; CCPA "know" and "delete"), confirms them with the subject by
+ * email, and tracks each one through its states and its legal deadline.
+ * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
+ * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
+ * A missing or wrong admin token fails with UNAUTHENTICATED.
+ * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
+ * with domain "privacyd" and a stable `reason` that programs may switch on:
+ * | reason              | code                | meaning                                            |
+ * |---------------------|---------------------|----------------------------------------------------|
+ * | INVALID_FIELD       | INVALID_ARGUMENT    | a field is missing, malformed or too long; metadata `field` names it |
+ * | INVALID_PAGE_TOKEN  | INVALID_ARGUMENT    | the page token is malformed or was made for other filters |
+ * | REQUEST_ID_REUSED   | INVALID_ARGUMENT    | a `request_id` was sent again with a different request |
+ * | NOT_FOUND           | NOT_FOUND           | no privacy request has that id                      |
+ * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
+ * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
+ * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
+ * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+ * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
+ * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+ * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
+ * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
+ * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
+ * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+ * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+ * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
+ * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
+ * </pre>
+ */
+@io.grpc.stub.annotations.GrpcGenerated
+public final class PrivacyRequestServiceGrpc {
+
+  private PrivacyRequestServiceGrpc() {}
+
+  public static final java.lang.String SERVICE_NAME = "privacy.v1.PrivacyRequestService";
+
+  // Static method descriptors that strictly reflect the proto.
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CreatePrivacyRequestRequest,
+      dev.privacyd.privacy.v1.CreatePrivacyRequestResponse> getCreatePrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreatePrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.CreatePrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.CreatePrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CreatePrivacyRequestRequest,
+      dev.privacyd.privacy.v1.CreatePrivacyRequestResponse> getCreatePrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CreatePrivacyRequestRequest, dev.privacyd.privacy.v1.CreatePrivacyRequestResponse> getCreatePrivacyRequestMethod;
+    if ((getCreatePrivacyRequestMethod = PrivacyRequestServiceGrpc.getCreatePrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getCreatePrivacyRequestMethod = PrivacyRequestServiceGrpc.getCreatePrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getCreatePrivacyRequestMethod = getCreatePrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.CreatePrivacyRequestRequest, dev.privacyd.privacy.v1.CreatePrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreatePrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CreatePrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CreatePrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("CreatePrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getCreatePrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.GetPrivacyRequestResponse> getGetPrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetPrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.GetPrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.GetPrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.GetPrivacyRequestResponse> getGetPrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetPrivacyRequestRequest, dev.privacyd.privacy.v1.GetPrivacyRequestResponse> getGetPrivacyRequestMethod;
+    if ((getGetPrivacyRequestMethod = PrivacyRequestServiceGrpc.getGetPrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getGetPrivacyRequestMethod = PrivacyRequestServiceGrpc.getGetPrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getGetPrivacyRequestMethod = getGetPrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.GetPrivacyRequestRequest, dev.privacyd.privacy.v1.GetPrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetPrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.GetPrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.GetPrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("GetPrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getGetPrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ListPrivacyRequestsRequest,
+      dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> getListPrivacyRequestsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListPrivacyRequests",
+      requestType = dev.privacyd.privacy.v1.ListPrivacyRequestsRequest.class,
+      responseType = dev.privacyd.privacy.v1.ListPrivacyRequestsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ListPrivacyRequestsRequest,
+      dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> getListPrivacyRequestsMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ListPrivacyRequestsRequest, dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> getListPrivacyRequestsMethod;
+    if ((getListPrivacyRequestsMethod = PrivacyRequestServiceGrpc.getListPrivacyRequestsMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getListPrivacyRequestsMethod = PrivacyRequestServiceGrpc.getListPrivacyRequestsMethod) == null) {
+          PrivacyRequestServiceGrpc.getListPrivacyRequestsMethod = getListPrivacyRequestsMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.ListPrivacyRequestsRequest, dev.privacyd.privacy.v1.ListPrivacyRequestsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListPrivacyRequests"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ListPrivacyRequestsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ListPrivacyRequestsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("ListPrivacyRequests"))
+              .build();
+        }
+      }
+    }
+    return getListPrivacyRequestsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> getConfirmPrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ConfirmPrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> getConfirmPrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest, dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> getConfirmPrivacyRequestMethod;
+    if ((getConfirmPrivacyRequestMethod = PrivacyRequestServiceGrpc.getConfirmPrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getConfirmPrivacyRequestMethod = PrivacyRequestServiceGrpc.getConfirmPrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getConfirmPrivacyRequestMethod = getConfirmPrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest, dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ConfirmPrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("ConfirmPrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getConfirmPrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ResendConfirmationRequest,
+      dev.privacyd.privacy.v1.ResendConfirmationResponse> getResendConfirmationMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ResendConfirmation",
+      requestType = dev.privacyd.privacy.v1.ResendConfirmationRequest.class,
+      responseType = dev.privacyd.privacy.v1.ResendConfirmationResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ResendConfirmationRequest,
+      dev.privacyd.privacy.v1.ResendConfirmationResponse> getResendConfirmationMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ResendConfirmationRequest, dev.privacyd.privacy.v1.ResendConfirmationResponse> getResendConfirmationMethod;
+    if ((getResendConfirmationMethod = PrivacyRequestServiceGrpc.getResendConfirmationMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getResendConfirmationMethod = PrivacyRequestServiceGrpc.getResendConfirmationMethod) == null) {
+          PrivacyRequestServiceGrpc.getResendConfirmationMethod = getResendConfirmationMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.ResendConfirmationRequest, dev.privacyd.privacy.v1.ResendConfirmationResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ResendConfirmation"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ResendConfirmationRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ResendConfirmationResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("ResendConfirmation"))
+              .build();
+        }
+      }
+    }
+    return getResendConfirmationMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse> getProcessPrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ProcessPrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse> getProcessPrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest, dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse> getProcessPrivacyRequestMethod;
+    if ((getProcessPrivacyRequestMethod = PrivacyRequestServiceGrpc.getProcessPrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getProcessPrivacyRequestMethod = PrivacyRequestServiceGrpc.getProcessPrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getProcessPrivacyRequestMethod = getProcessPrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest, dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ProcessPrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("ProcessPrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getProcessPrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CompletePrivacyRequestRequest,
+      dev.privacyd.privacy.v1.CompletePrivacyRequestResponse> getCompletePrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CompletePrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.CompletePrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.CompletePrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CompletePrivacyRequestRequest,
+      dev.privacyd.privacy.v1.CompletePrivacyRequestResponse> getCompletePrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CompletePrivacyRequestRequest, dev.privacyd.privacy.v1.CompletePrivacyRequestResponse> getCompletePrivacyRequestMethod;
+    if ((getCompletePrivacyRequestMethod = PrivacyRequestServiceGrpc.getCompletePrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getCompletePrivacyRequestMethod = PrivacyRequestServiceGrpc.getCompletePrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getCompletePrivacyRequestMethod = getCompletePrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.CompletePrivacyRequestRequest, dev.privacyd.privacy.v1.CompletePrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CompletePrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CompletePrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CompletePrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("CompletePrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getCompletePrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DenyPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> getDenyPrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DenyPrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.DenyPrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.DenyPrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DenyPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> getDenyPrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DenyPrivacyRequestRequest, dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> getDenyPrivacyRequestMethod;
+    if ((getDenyPrivacyRequestMethod = PrivacyRequestServiceGrpc.getDenyPrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getDenyPrivacyRequestMethod = PrivacyRequestServiceGrpc.getDenyPrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getDenyPrivacyRequestMethod = getDenyPrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.DenyPrivacyRequestRequest, dev.privacyd.privacy.v1.DenyPrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DenyPrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.DenyPrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.DenyPrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("DenyPrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getDenyPrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CancelPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> getCancelPrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CancelPrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.CancelPrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.CancelPrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CancelPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> getCancelPrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CancelPrivacyRequestRequest, dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> getCancelPrivacyRequestMethod;
+    if ((getCancelPrivacyRequestMethod = PrivacyRequestServiceGrpc.getCancelPrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getCancelPrivacyRequestMethod = PrivacyRequestServiceGrpc.getCancelPrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getCancelPrivacyRequestMethod = getCancelPrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.CancelPrivacyRequestRequest, dev.privacyd.privacy.v1.CancelPrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CancelPrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CancelPrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CancelPrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("CancelPrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getCancelPrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DeletePrivacyRequestRequest,
+      dev.privacyd.privacy.v1.DeletePrivacyRequestResponse> getDeletePrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeletePrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.DeletePrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.DeletePrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DeletePrivacyRequestRequest,
+      dev.privacyd.privacy.v1.DeletePrivacyRequestResponse> getDeletePrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DeletePrivacyRequestRequest, dev.privacyd.privacy.v1.DeletePrivacyRequestResponse> getDeletePrivacyRequestMethod;
+    if ((getDeletePrivacyRequestMethod = PrivacyRequestServiceGrpc.getDeletePrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getDeletePrivacyRequestMethod = PrivacyRequestServiceGrpc.getDeletePrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getDeletePrivacyRequestMethod = getDeletePrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.DeletePrivacyRequestRequest, dev.privacyd.privacy.v1.DeletePrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeletePrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.DeletePrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.DeletePrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("DeletePrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getDeletePrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ExtendDeadlineRequest,
+      dev.privacyd.privacy.v1.ExtendDeadlineResponse> getExtendDeadlineMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ExtendDeadline",
+      requestType = dev.privacyd.privacy.v1.ExtendDeadlineRequest.class,
+      responseType = dev.privacyd.privacy.v1.ExtendDeadlineResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ExtendDeadlineRequest,
+      dev.privacyd.privacy.v1.ExtendDeadlineResponse> getExtendDeadlineMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ExtendDeadlineRequest, dev.privacyd.privacy.v1.ExtendDeadlineResponse> getExtendDeadlineMethod;
+    if ((getExtendDeadlineMethod = PrivacyRequestServiceGrpc.getExtendDeadlineMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getExtendDeadlineMethod = PrivacyRequestServiceGrpc.getExtendDeadlineMethod) == null) {
+          PrivacyRequestServiceGrpc.getExtendDeadlineMethod = getExtendDeadlineMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.ExtendDeadlineRequest, dev.privacyd.privacy.v1.ExtendDeadlineResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExtendDeadline"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ExtendDeadlineRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ExtendDeadlineResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("ExtendDeadline"))
+              .build();
+        }
+      }
+    }
+    return getExtendDeadlineMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ListAuditEventsRequest,
+      dev.privacyd.privacy.v1.ListAuditEventsResponse> getListAuditEventsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListAuditEvents",
+      requestType = dev.privacyd.privacy.v1.ListAuditEventsRequest.class,
+      responseType = dev.privacyd.privacy.v1.ListAuditEventsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ListAuditEventsRequest,
+      dev.privacyd.privacy.v1.ListAuditEventsResponse> getListAuditEventsMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ListAuditEventsRequest, dev.privacyd.privacy.v1.ListAuditEventsResponse> getListAuditEventsMethod;
+    if ((getListAuditEventsMethod = PrivacyRequestServiceGrpc.getListAuditEventsMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getListAuditEventsMethod = PrivacyRequestServiceGrpc.getListAuditEventsMethod) == null) {
+          PrivacyRequestServiceGrpc.getListAuditEventsMethod = getListAuditEventsMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.ListAuditEventsRequest, dev.privacyd.privacy.v1.ListAuditEventsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListAuditEvents"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ListAuditEventsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.ListAuditEventsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("ListAuditEvents"))
+              .build();
+        }
+      }
+    }
+    return getListAuditEventsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.WatchPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.WatchPrivacyRequestResponse> getWatchPrivacyRequestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchPrivacyRequest",
+      requestType = dev.privacyd.privacy.v1.WatchPrivacyRequestRequest.class,
+      responseType = dev.privacyd.privacy.v1.WatchPrivacyRequestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.WatchPrivacyRequestRequest,
+      dev.privacyd.privacy.v1.WatchPrivacyRequestResponse> getWatchPrivacyRequestMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.WatchPrivacyRequestRequest, dev.privacyd.privacy.v1.WatchPrivacyRequestResponse> getWatchPrivacyRequestMethod;
+    if ((getWatchPrivacyRequestMethod = PrivacyRequestServiceGrpc.getWatchPrivacyRequestMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getWatchPrivacyRequestMethod = PrivacyRequestServiceGrpc.getWatchPrivacyRequestMethod) == null) {
+          PrivacyRequestServiceGrpc.getWatchPrivacyRequestMethod = getWatchPrivacyRequestMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.WatchPrivacyRequestRequest, dev.privacyd.privacy.v1.WatchPrivacyRequestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchPrivacyRequest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.WatchPrivacyRequestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.WatchPrivacyRequestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("WatchPrivacyRequest"))
+              .build();
+        }
+      }
+    }
+    return getWatchPrivacyRequestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DownloadExportRequest,
+      dev.privacyd.privacy.v1.DownloadExportResponse> getDownloadExportMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DownloadExport",
+      requestType = dev.privacyd.privacy.v1.DownloadExportRequest.class,
+      responseType = dev.privacyd.privacy.v1.DownloadExportResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DownloadExportRequest,
+      dev.privacyd.privacy.v1.DownloadExportResponse> getDownloadExportMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.DownloadExportRequest, dev.privacyd.privacy.v1.DownloadExportResponse> getDownloadExportMethod;
+    if ((getDownloadExportMethod = PrivacyRequestServiceGrpc.getDownloadExportMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getDownloadExportMethod = PrivacyRequestServiceGrpc.getDownloadExportMethod) == null) {
+          PrivacyRequestServiceGrpc.getDownloadExportMethod = getDownloadExportMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.DownloadExportRequest, dev.privacyd.privacy.v1.DownloadExportResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DownloadExport"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.DownloadExportRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.DownloadExportResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("DownloadExport"))
+              .build();
+        }
+      }
+    }
+    return getDownloadExportMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetErasureReceiptRequest,
+      dev.privacyd.privacy.v1.GetErasureReceiptResponse> getGetErasureReceiptMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetErasureReceipt",
+      requestType = dev.privacyd.privacy.v1.GetErasureReceiptRequest.class,
+      responseType = dev.privacyd.privacy.v1.GetErasureReceiptResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetErasureReceiptRequest,
+      dev.privacyd.privacy.v1.GetErasureReceiptResponse> getGetErasureReceiptMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetErasureReceiptRequest, dev.privacyd.privacy.v1.GetErasureReceiptResponse> getGetErasureReceiptMethod;
+    if ((getGetErasureReceiptMethod = PrivacyRequestServiceGrpc.getGetErasureReceiptMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getGetErasureReceiptMethod = PrivacyRequestServiceGrpc.getGetErasureReceiptMethod) == null) {
+          PrivacyRequestServiceGrpc.getGetErasureReceiptMethod = getGetErasureReceiptMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.GetErasureReceiptRequest, dev.privacyd.privacy.v1.GetErasureReceiptResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetErasureReceipt"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.GetErasureReceiptRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.GetErasureReceiptResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("GetErasureReceipt"))
+              .build();
+        }
+      }
+    }
+    return getGetErasureReceiptMethod;
+  }
+
+  /**
+   * Creates a new async stub that supports all call types for the service
+   */
+  public static PrivacyRequestServiceStub newStub(io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceStub>() {
+        @java.lang.Override
+        public PrivacyRequestServiceStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new PrivacyRequestServiceStub(channel, callOptions);
+        }
+      };
+    return PrivacyRequestServiceStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports all types of calls on the service
+   */
+  public static PrivacyRequestServiceBlockingV2Stub newBlockingV2Stub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceBlockingV2Stub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceBlockingV2Stub>() {
+        @java.lang.Override
+        public PrivacyRequestServiceBlockingV2Stub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new PrivacyRequestServiceBlockingV2Stub(channel, callOptions);
+        }
+      };
+    return PrivacyRequestServiceBlockingV2Stub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports unary and streaming output calls on the service
+   */
+  public static PrivacyRequestServiceBlockingStub newBlockingStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceBlockingStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceBlockingStub>() {
+        @java.lang.Override
+        public PrivacyRequestServiceBlockingStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new PrivacyRequestServiceBlockingStub(channel, callOptions);
+        }
+      };
+    return PrivacyRequestServiceBlockingStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new ListenableFuture-style stub that supports unary calls on the service
+   */
+  public static PrivacyRequestServiceFutureStub newFutureStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceFutureStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<PrivacyRequestServiceFutureStub>() {
+        @java.lang.Override
+        public PrivacyRequestServiceFutureStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new PrivacyRequestServiceFutureStub(channel, callOptions);
+        }
+      };
+    return PrivacyRequestServiceFutureStub.newStub(factory, channel);
+  }
+
+  /**
+   * <pre>
+   * PrivacyRequestService takes data-subject requests (GDPR Art. 15 "give me a copy of my data"
+   * and Art. 17 "erase my data"; CCPA "know" and "delete"), confirms them with the subject by
+   * email, and tracks each one through its states and its legal deadline.
+   * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
+   * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
+   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
+   * with domain "privacyd" and a stable `reason` that programs may switch on:
+   * | reason              | code                | meaning                                            |
+   * |---------------------|---------------------|----------------------------------------------------|
+   * | INVALID_FIELD       | INVALID_ARGUMENT    | a field is missing, malformed or too long; metadata `field` names it |
+   * | INVALID_PAGE_TOKEN  | INVALID_ARGUMENT    | the page token is malformed or was made for other filters |
+   * | REQUEST_ID_REUSED   | INVALID_ARGUMENT    | a `request_id` was sent again with a different request |
+   * | NOT_FOUND           | NOT_FOUND           | no privacy request has that id                      |
+   * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
+   * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
+   * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
+   * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
+   * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
+   * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
+   * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
+   * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
+   * </pre>
+   */
+  public interface AsyncService {
+
+    /**
+     * <pre>
+     * Creates a request to export or erase a subject's personal data.
+     * With `send_confirmation` the request starts PENDING and the subject is emailed a link to
+     * confirm it (the organisation must verify who is asking before it hands out or destroys
+     * data). Without it the request starts CONFIRMED: an operator acting on an identity they
+     * have already verified.
+     * A second unfinished request (PENDING, CONFIRMED, PROCESSING or FAILED) for the same
+     * email address and action fails with DUPLICATE_REQUEST and names the existing one.
+     * Sending the same `request_id` again returns the request the first call created and
+     * sends no second email.
+     * </pre>
+     */
+    default void createPrivacyRequest(dev.privacyd.privacy.v1.CreatePrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CreatePrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreatePrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one request with its state, deadline and email deliveries.
+     * </pre>
+     */
+    default void getPrivacyRequest(dev.privacyd.privacy.v1.GetPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetPrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Pages are keyset-based, so a page never skips or repeats a request when others are
+     * created meanwhile.
+     * </pre>
+     */
+    default void listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListPrivacyRequestsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Confirms a PENDING request with the token from the confirmation email. Public: the token
+     * is the credential. A token is single-use and expires (24 hours by default). The link in
+     * the email does the same through HTTP GET.
+     * </pre>
+     */
+    default void confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getConfirmPrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Emails the subject a new confirmation link for a PENDING request. The new token replaces
+     * the old one, which stops working, and the expiry starts again.
+     * </pre>
+     */
+    default void resendConfirmation(dev.privacyd.privacy.v1.ResendConfirmationRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ResendConfirmationResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getResendConfirmationMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Starts work on a CONFIRMED request, or again on a FAILED one: CONFIRMED or FAILED -&gt;
+     * PROCESSING. privacyd then runs the action on every enabled data source capable of it,
+     * concurrently, each call with the source's deadline, retried with backoff when it fails
+     * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
+     * failed stream, having no side effects); `sources` shows the progress. If a source keeps
+     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
+     * the sources that did not succeed.
+     * An export calls `Export` on each source, builds the archive, emails the subject a
+     * download link and completes.
+     * An erasure calls `Erase` on each source with the request id as the idempotency key, then
+     * (unless privacyd runs with `--verify-erasure=false`) calls `Export` for the same subject
+     * to verify that only the groups the source reported as retained remain. A source that
+     * still holds anything else fails verification: the request ends FAILED naming the source,
+     * the groups and the counts, and an ERASURE_VERIFICATION_FAILED audit event records it.
+     * When every source succeeded the request completes, `erasure` says which of the four
+     * outcomes it was, the subject is emailed what was erased and what was kept and why, and
+     * GetErasureReceipt returns the receipt.
+     * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
+     * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
+     * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
+     * subject from the confirmation page) until then. Processing it again meanwhile changes
+     * nothing.
+     * </pre>
+     */
+    default void processPrivacyRequest(dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getProcessPrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Marks a PROCESSING request as fulfilled: PROCESSING -&gt; COMPLETED. For requests an
+     * operator handled by hand.
+     * </pre>
+     */
+    default void completePrivacyRequest(dev.privacyd.privacy.v1.CompletePrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CompletePrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCompletePrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * </pre>
+     */
+    default void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDenyPrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * </pre>
+     */
+    default void cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCancelPrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
+     * personal data it holds. Its audit events and its erasure receipt stay: they hold no
+     * personal data (the receipt names the subject only by a salted hash).
+     * </pre>
+     */
+    default void deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DeletePrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeletePrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Extends the response deadline of an unfinished request, as GDPR Art. 12(3) allows "by two
+     * further months where necessary, taking into account the complexity and number of the
+     * requests". The subject is told by email, with the reason.
+     * </pre>
+     */
+    default void extendDeadline(dev.privacyd.privacy.v1.ExtendDeadlineRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ExtendDeadlineResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExtendDeadlineMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the append-only audit log, oldest first: every state change and every email, with
+     * who did it and why.
+     * </pre>
+     */
+    default void listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListAuditEventsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListAuditEventsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a request's changes as they happen. The first message is the request as it is now;
+     * then one message per audit event, and a message without an event whenever the request
+     * changes otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the request reaches a final state
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * </pre>
+     */
+    default void watchPrivacyRequest(dev.privacyd.privacy.v1.WatchPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.WatchPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchPrivacyRequestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams the archive of a completed export: first a header, then the bytes in chunks of
+     * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
+     * credential; an admin token works too. Resumable from any offset.
+     * </pre>
+     */
+    default void downloadExport(dev.privacyd.privacy.v1.DownloadExportRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DownloadExportResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDownloadExportMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns the receipt of a completed erasure: a JSON document for the compliance file that
+     * proves what was erased, what was kept and why. It is written once, when the erasure
+     * completes, and kept even after the request is deleted. Each call also checks the audit
+     * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * </pre>
+     */
+    default void getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetErasureReceiptResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetErasureReceiptMethod(), responseObserver);
+    }
+  }
+
+  /**
+   * Base class for the server implementation of the service PrivacyRequestService.
+   * <pre>
+   * PrivacyRequestService takes data-subject requests (GDPR Art. 15 "give me a copy of my data"
+   * and Art. 17 "erase my data"; CCPA "know" and "delete"), confirms them with the subject by
+   * email, and tracks each one through its states and its legal deadline.
+   * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
+   * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
+   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
+   * with domain "privacyd" and a stable `reason` that programs may switch on:
+   * | reason              | code                | meaning                                            |
+   * |---------------------|---------------------|----------------------------------------------------|
+   * | INVALID_FIELD       | INVALID_ARGUMENT    | a field is missing, malformed or too long; metadata `field` names it |
+   * | INVALID_PAGE_TOKEN  | INVALID_ARGUMENT    | the page token is malformed or was made for other filters |
+   * | REQUEST_ID_REUSED   | INVALID_ARGUMENT    | a `request_id` was sent again with a different request |
+   * | NOT_FOUND           | NOT_FOUND           | no privacy request has that id                      |
+   * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
+   * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
+   * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
+   * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
+   * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
+   * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
+   * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
+   * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
+   * </pre>
+   */
+  public static abstract class PrivacyRequestServiceImplBase
+      implements io.grpc.BindableService, AsyncService {
+
+    @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
+      return PrivacyRequestServiceGrpc.bindService(this);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do asynchronous rpc calls to service PrivacyRequestService.
+   * <pre>
+   * PrivacyRequestService takes data-subject requests (GDPR Art. 15 "give me a copy of my data"
+   * and Art. 17 "erase my data"; CCPA "know" and "delete"), confirms them with the subject by
+   * email, and tracks each one through its states and its legal deadline.
+   * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
+   * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
+   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
+   * with domain "privacyd" and a stable `reason` that programs may switch on:
+   * | reason              | code                | meaning                                            |
+   * |---------------------|---------------------|----------------------------------------------------|
+   * | INVALID_FIELD       | INVALID_ARGUMENT    | a field is missing, malformed or too long; metadata `field` names it |
+   * | INVALID_PAGE_TOKEN  | INVALID_ARGUMENT    | the page token is malformed or was made for other filters |
+   * | REQUEST_ID_REUSED   | INVALID_ARGUMENT    | a `request_id` was sent again with a different request |
+   * | NOT_FOUND           | NOT_FOUND           | no privacy request has that id                      |
+   * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
+   * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
+   * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
+   * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
+   * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
+   * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
+   * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
+   * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
+   * </pre>
+   */
+  public static final class PrivacyRequestServiceStub
+      extends io.grpc.stub.AbstractAsyncStub<PrivacyRequestServiceStub> {
+    private PrivacyRequestServiceStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected PrivacyRequestServiceStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new PrivacyRequestServiceStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * Creates a request to export or erase a subject's personal data.
+     * With `send_confirmation` the request starts PENDING and the subject is emailed a link to
+     * confirm it (the organisation must verify who is asking before it hands out or destroys
+     * data). Without it the request starts CONFIRMED: an operator acting on an identity they
+     * have already verified.
+     * A second unfinished request (PENDING, CONFIRMED, PROCESSING or FAILED) for the same
+     * email address and action fails with DUPLICATE_REQUEST and names the existing one.
+     * Sending the same `request_id` again returns the request the first call created and
+     * sends no second email.
+     * </pre>
+     */
+    public void createPrivacyRequest(dev.privacyd.privacy.v1.CreatePrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CreatePrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreatePrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one request with its state, deadline and email deliveries.
+     * </pre>
+     */
+    public void getPrivacyRequest(dev.privacyd.privacy.v1.GetPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetPrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Pages are keyset-based, so a page never skips or repeats a request when others are
+     * created meanwhile.
+     * </pre>
+     */
+    public void listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListPrivacyRequestsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Confirms a PENDING request with the token from the confirmation email. Public: the token
+     * is the credential. A token is single-use and expires (24 hours by default). The link in
+     * the email does the same through HTTP GET.
+     * </pre>
+     */
+    public void confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getConfirmPrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Emails the subject a new confirmation link for a PENDING request. The new token replaces
+     * the old one, which stops working, and the expiry starts again.
+     * </pre>
+     */
+    public void resendConfirmation(dev.privacyd.privacy.v1.ResendConfirmationRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ResendConfirmationResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getResendConfirmationMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Starts work on a CONFIRMED request, or again on a FAILED one: CONFIRMED or FAILED -&gt;
+     * PROCESSING. privacyd then runs the action on every enabled data source capable of it,
+     * concurrently, each call with the source's deadline, retried with backoff when it fails
+     * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
+     * failed stream, having no side effects); `sources` shows the progress. If a source keeps
+     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
+     * the sources that did not succeed.
+     * An export calls `Export` on each source, builds the archive, emails the subject a
+     * download link and completes.
+     * An erasure calls `Erase` on each source with the request id as the idempotency key, then
+     * (unless privacyd runs with `--verify-erasure=false`) calls `Export` for the same subject
+     * to verify that only the groups the source reported as retained remain. A source that
+     * still holds anything else fails verification: the request ends FAILED naming the source,
+     * the groups and the counts, and an ERASURE_VERIFICATION_FAILED audit event records it.
+     * When every source succeeded the request completes, `erasure` says which of the four
+     * outcomes it was, the subject is emailed what was erased and what was kept and why, and
+     * GetErasureReceipt returns the receipt.
+     * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
+     * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
+     * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
+     * subject from the confirmation page) until then. Processing it again meanwhile changes
+     * nothing.
+     * </pre>
+     */
+    public void processPrivacyRequest(dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getProcessPrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Marks a PROCESSING request as fulfilled: PROCESSING -&gt; COMPLETED. For requests an
+     * operator handled by hand.
+     * </pre>
+     */
+    public void completePrivacyRequest(dev.privacyd.privacy.v1.CompletePrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CompletePrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCompletePrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * </pre>
+     */
+    public void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDenyPrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * </pre>
+     */
+    public void cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCancelPrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
+     * personal data it holds. Its audit events and its erasure receipt stay: they hold no
+     * personal data (the receipt names the subject only by a salted hash).
+     * </pre>
+     */
+    public void deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DeletePrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeletePrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Extends the response deadline of an unfinished request, as GDPR Art. 12(3) allows "by two
+     * further months where necessary, taking into account the complexity and number of the
+     * requests". The subject is told by email, with the reason.
+     * </pre>
+     */
+    public void extendDeadline(dev.privacyd.privacy.v1.ExtendDeadlineRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ExtendDeadlineResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getExtendDeadlineMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the append-only audit log, oldest first: every state change and every email, with
+     * who did it and why.
+     * </pre>
+     */
+    public void listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListAuditEventsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListAuditEventsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a request's changes as they happen. The first message is the request as it is now;
+     * then one message per audit event, and a message without an event whenever the request
+     * changes otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the request reaches a final state
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * </pre>
+     */
+    public void watchPrivacyRequest(dev.privacyd.privacy.v1.WatchPrivacyRequestRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.WatchPrivacyRequestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchPrivacyRequestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams the archive of a completed export: first a header, then the bytes in chunks of
+     * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
+     * credential; an admin token works too. Resumable from any offset.
+     * </pre>
+     */
+    public void downloadExport(dev.privacyd.privacy.v1.DownloadExportRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DownloadExportResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getDownloadExportMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns the receipt of a completed erasure: a JSON document for the compliance file that
+     * proves what was erased, what was kept and why. It is written once, when the erasure
+     * completes, and kept even after the request is deleted. Each call also checks the audit
+     * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * </pre>
+     */
+    public void getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetErasureReceiptResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetErasureReceiptMethod(), getCallOptions()), request, responseObserver);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do synchronous rpc calls to service PrivacyRequestService.
+   * <pre>
+   * PrivacyRequestService takes data-subject requests (GDPR Art. 15 "give me a copy of my data"
+   * and Art. 17 "erase my data"; CCPA "know" and "delete"), confirms them with the subject by
+   * email, and tracks each one through its states and its legal deadline.
+   * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
+   * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
+   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
+   * with domain "privacyd" and a stable `reason` that programs may switch on:
+   * | reason              | code                | meaning                                            |
+   * |---------------------|---------------------|----------------------------------------------------|
+   * | INVALID_FIELD       | INVALID_ARGUMENT    | a field is missing, malformed or too long; metadata `field` names it |
+   * | INVALID_PAGE_TOKEN  | INVALID_ARGUMENT    | the page token is malformed or was made for other filters |
+   * | REQUEST_ID_REUSED   | INVALID_ARGUMENT    | a `request_id` was sent again with a different request |
+   * | NOT_FOUND           | NOT_FOUND           | no privacy request has that id                      |
+   * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
+   * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
+   * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
+   * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
+   * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
+   * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
+   * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
+   * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
+   * </pre>
+   */
+  public static final class PrivacyRequestServiceBlockingV2Stub
+      extends io.grpc.stub.AbstractBlockingStub<PrivacyRequestServiceBlockingV2Stub> {
+    private PrivacyRequestServiceBlockingV2Stub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected PrivacyRequestServiceBlockingV2Stub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new PrivacyRequestServiceBlockingV2Stub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * Creates a request to export or erase a subject's personal data.
+     * With `send_confirmation` the request starts PENDING and the subject is emailed a link to
+     * confirm it (the organisation must verify who is asking before it hands out or destroys
+     * data). Without it the request starts CONFIRMED: an operator acting on an identity they
+     * have already verified.
+     * A second unfinished request (PENDING, CONFIRMED, PROCESSING or FAILED) for the same
+     * email address and action fails with DUPLICATE_REQUEST and names the existing one.
+     * Sending the same `request_id` again returns the request the first call created and
+     * sends no second email.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CreatePrivacyRequestResponse createPrivacyRequest(dev.privacyd.privacy.v1.CreatePrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getCreatePrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one request with its state, deadline and email deliveries.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.GetPrivacyRequestResponse getPrivacyRequest(dev.privacyd.privacy.v1.GetPrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Pages are keyset-based, so a page never skips or repeats a request when others are
+     * created meanwhile.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ListPrivacyRequestsResponse listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Confirms a PENDING request with the token from the confirmation email. Public: the token
+     * is the credential. A token is single-use and expires (24 hours by default). The link in
+     * the email does the same through HTTP GET.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getConfirmPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Emails the subject a new confirmation link for a PENDING request. The new token replaces
+     * the old one, which stops working, and the expiry starts again.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ResendConfirmationResponse resendConfirmation(dev.privacyd.privacy.v1.ResendConfirmationRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getResendConfirmationMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Starts work on a CONFIRMED request, or again on a FAILED one: CONFIRMED or FAILED -&gt;
+     * PROCESSING. privacyd then runs the action on every enabled data source capable of it,
+     * concurrently, each call with the source's deadline, retried with backoff when it fails
+     * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
+     * failed stream, having no side effects); `sources` shows the progress. If a source keeps
+     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
+     * the sources that did not succeed.
+     * An export calls `Export` on each source, builds the archive, emails the subject a
+     * download link and completes.
+     * An erasure calls `Erase` on each source with the request id as the idempotency key, then
+     * (unless privacyd runs with `--verify-erasure=false`) calls `Export` for the same subject
+     * to verify that only the groups the source reported as retained remain. A source that
+     * still holds anything else fails verification: the request ends FAILED naming the source,
+     * the groups and the counts, and an ERASURE_VERIFICATION_FAILED audit event records it.
+     * When every source succeeded the request completes, `erasure` says which of the four
+     * outcomes it was, the subject is emailed what was erased and what was kept and why, and
+     * GetErasureReceipt returns the receipt.
+     * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
+     * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
+     * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
+     * subject from the confirmation page) until then. Processing it again meanwhile changes
+     * nothing.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse processPrivacyRequest(dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getProcessPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Marks a PROCESSING request as fulfilled: PROCESSING -&gt; COMPLETED. For requests an
+     * operator handled by hand.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CompletePrivacyRequestResponse completePrivacyRequest(dev.privacyd.privacy.v1.CompletePrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getCompletePrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDenyPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CancelPrivacyRequestResponse cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getCancelPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
+     * personal data it holds. Its audit events and its erasure receipt stay: they hold no
+     * personal data (the receipt names the subject only by a salted hash).
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.DeletePrivacyRequestResponse deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDeletePrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Extends the response deadline of an unfinished request, as GDPR Art. 12(3) allows "by two
+     * further months where necessary, taking into account the complexity and number of the
+     * requests". The subject is told by email, with the reason.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ExtendDeadlineResponse extendDeadline(dev.privacyd.privacy.v1.ExtendDeadlineRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getExtendDeadlineMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the append-only audit log, oldest first: every state change and every email, with
+     * who did it and why.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ListAuditEventsResponse listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListAuditEventsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams a request's changes as they happen. The first message is the request as it is now;
+     * then one message per audit event, and a message without an event whenever the request
+     * changes otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the request reaches a final state
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<?, dev.privacyd.privacy.v1.WatchPrivacyRequestResponse>
+        watchPrivacyRequest(dev.privacyd.privacy.v1.WatchPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
+          getChannel(), getWatchPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams the archive of a completed export: first a header, then the bytes in chunks of
+     * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
+     * credential; an admin token works too. Resumable from any offset.
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<?, dev.privacyd.privacy.v1.DownloadExportResponse>
+        downloadExport(dev.privacyd.privacy.v1.DownloadExportRequest request) {
+      return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
+          getChannel(), getDownloadExportMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns the receipt of a completed erasure: a JSON document for the compliance file that
+     * proves what was erased, what was kept and why. It is written once, when the erasure
+     * completes, and kept even after the request is deleted. Each call also checks the audit
+     * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.GetErasureReceiptResponse getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetErasureReceiptMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do limited synchronous rpc calls to service PrivacyRequestService.
+   * <pre>
+   * PrivacyRequestService takes data-subject requests (GDPR Art. 15 "give me a copy of my data"
+   * and Art. 17 "erase my data"; CCPA "know" and "delete"), confirms them with the subject by
+   * email, and tracks each one through its states and its legal deadline.
+   * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
+   * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
+   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
+   * with domain "privacyd" and a stable `reason` that programs may switch on:
+   * | reason              | code                | meaning                                            |
+   * |---------------------|---------------------|----------------------------------------------------|
+   * | INVALID_FIELD       | INVALID_ARGUMENT    | a field is missing, malformed or too long; metadata `field` names it |
+   * | INVALID_PAGE_TOKEN  | INVALID_ARGUMENT    | the page token is malformed or was made for other filters |
+   * | REQUEST_ID_REUSED   | INVALID_ARGUMENT    | a `request_id` was sent again with a different request |
+   * | NOT_FOUND           | NOT_FOUND           | no privacy request has that id                      |
+   * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
+   * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
+   * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
+   * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
+   * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
+   * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
+   * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
+   * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
+   * </pre>
+   */
+  public static final class PrivacyRequestServiceBlockingStub
+      extends io.grpc.stub.AbstractBlockingStub<PrivacyRequestServiceBlockingStub> {
+    private PrivacyRequestServiceBlockingStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected PrivacyRequestServiceBlockingStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new PrivacyRequestServiceBlockingStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * Creates a request to export or erase a subject's personal data.
+     * With `send_confirmation` the request starts PENDING and the subject is emailed a link to
+     * confirm it (the organisation must verify who is asking before it hands out or destroys
+     * data). Without it the request starts CONFIRMED: an operator acting on an identity they
+     * have already verified.
+     * A second unfinished request (PENDING, CONFIRMED, PROCESSING or FAILED) for the same
+     * email address and action fails with DUPLICATE_REQUEST and names the existing one.
+     * Sending the same `request_id` again returns the request the first call created and
+     * sends no second email.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CreatePrivacyRequestResponse createPrivacyRequest(dev.privacyd.privacy.v1.CreatePrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreatePrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one request with its state, deadline and email deliveries.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.GetPrivacyRequestResponse getPrivacyRequest(dev.privacyd.privacy.v1.GetPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Pages are keyset-based, so a page never skips or repeats a request when others are
+     * created meanwhile.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ListPrivacyRequestsResponse listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Confirms a PENDING request with the token from the confirmation email. Public: the token
+     * is the credential. A token is single-use and expires (24 hours by default). The link in
+     * the email does the same through HTTP GET.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getConfirmPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Emails the subject a new confirmation link for a PENDING request. The new token replaces
+     * the old one, which stops working, and the expiry starts again.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ResendConfirmationResponse resendConfirmation(dev.privacyd.privacy.v1.ResendConfirmationRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getResendConfirmationMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Starts work on a CONFIRMED request, or again on a FAILED one: CONFIRMED or FAILED -&gt;
+     * PROCESSING. privacyd then runs the action on every enabled data source capable of it,
+     * concurrently, each call with the source's deadline, retried with backoff when it fails
+     * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
+     * failed stream, having no side effects); `sources` shows the progress. If a source keeps
+     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
+     * the sources that did not succeed.
+     * An export calls `Export` on each source, builds the archive, emails the subject a
+     * download link and completes.
+     * An erasure calls `Erase` on each source with the request id as the idempotency key, then
+     * (unless privacyd runs with `--verify-erasure=false`) calls `Export` for the same subject
+     * to verify that only the groups the source reported as retained remain. A source that
+     * still holds anything else fails verification: the request ends FAILED naming the source,
+     * the groups and the counts, and an ERASURE_VERIFICATION_FAILED audit event records it.
+     * When every source succeeded the request completes, `erasure` says which of the four
+     * outcomes it was, the subject is emailed what was erased and what was kept and why, and
+     * GetErasureReceipt returns the receipt.
+     * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
+     * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
+     * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
+     * subject from the confirmation page) until then. Processing it again meanwhile changes
+     * nothing.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse processPrivacyRequest(dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getProcessPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Marks a PROCESSING request as fulfilled: PROCESSING -&gt; COMPLETED. For requests an
+     * operator handled by hand.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CompletePrivacyRequestResponse completePrivacyRequest(dev.privacyd.privacy.v1.CompletePrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCompletePrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDenyPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CancelPrivacyRequestResponse cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCancelPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
+     * personal data it holds. Its audit events and its erasure receipt stay: they hold no
+     * personal data (the receipt names the subject only by a salted hash).
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.DeletePrivacyRequestResponse deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeletePrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Extends the response deadline of an unfinished request, as GDPR Art. 12(3) allows "by two
+     * further months where necessary, taking into account the complexity and number of the
+     * requests". The subject is told by email, with the reason.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ExtendDeadlineResponse extendDeadline(dev.privacyd.privacy.v1.ExtendDeadlineRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getExtendDeadlineMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the append-only audit log, oldest first: every state change and every email, with
+     * who did it and why.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.ListAuditEventsResponse listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListAuditEventsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams a request's changes as they happen. The first message is the request as it is now;
+     * then one message per audit event, and a message without an event whenever the request
+     * changes otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the request reaches a final state
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * </pre>
+     */
+    public java.util.Iterator<dev.privacyd.privacy.v1.WatchPrivacyRequestResponse> watchPrivacyRequest(
+        dev.privacyd.privacy.v1.WatchPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchPrivacyRequestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams the archive of a completed export: first a header, then the bytes in chunks of
+     * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
+     * credential; an admin token works too. Resumable from any offset.
+     * </pre>
+     */
+    public java.util.Iterator<dev.privacyd.privacy.v1.DownloadExportResponse> downloadExport(
+        dev.privacyd.privacy.v1.DownloadExportRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getDownloadExportMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns the receipt of a completed erasure: a JSON document for the compliance file that
+     * proves what was erased, what was kept and why. It is written once, when the erasure
+     * completes, and kept even after the request is deleted. Each call also checks the audit
+     * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.GetErasureReceiptResponse getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetErasureReceiptMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do ListenableFuture-style rpc calls to service PrivacyRequestService.
+   * <pre>
+   * PrivacyRequestService takes data-subject requests (GDPR Art. 15 "give me a copy of my data"
+   * and Art. 17 "erase my data"; CCPA "know" and "delete"), confirms them with the subject by
+   * email, and tracks each one through its states and its legal deadline.
+   * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
+   * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
+   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
+   * with domain "privacyd" and a stable `reason` that programs may switch on:
+   * | reason              | code                | meaning                                            |
+   * |---------------------|---------------------|----------------------------------------------------|
+   * | INVALID_FIELD       | INVALID_ARGUMENT    | a field is missing, malformed or too long; metadata `field` names it |
+   * | INVALID_PAGE_TOKEN  | INVALID_ARGUMENT    | the page token is malformed or was made for other filters |
+   * | REQUEST_ID_REUSED   | INVALID_ARGUMENT    | a `request_id` was sent again with a different request |
+   * | NOT_FOUND           | NOT_FOUND           | no privacy request has that id                      |
+   * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
+   * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
+   * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
+   * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
+   * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
+   * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
+   * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
+   * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
+   * </pre>
+   */
+  public static final class PrivacyRequestServiceFutureStub
+      extends io.grpc.stub.AbstractFutureStub<PrivacyRequestServiceFutureStub> {
+    private PrivacyRequestServiceFutureStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected PrivacyRequestServiceFutureStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new PrivacyRequestServiceFutureStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * Creates a request to export or erase a subject's personal data.
+     * With `send_confirmation` the request starts PENDING and the subject is emailed a link to
+     * confirm it (the organisation must verify who is asking before it hands out or destroys
+     * data). Without it the request starts CONFIRMED: an operator acting on an identity they
+     * have already verified.
+     * A second unfinished request (PENDING, CONFIRMED, PROCESSING or FAILED) for the same
+     * email address and action fails with DUPLICATE_REQUEST and names the existing one.
+     * Sending the same `request_id` again returns the request the first call created and
+     * sends no second email.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.CreatePrivacyRequestResponse> createPrivacyRequest(
+        dev.privacyd.privacy.v1.CreatePrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreatePrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one request with its state, deadline and email deliveries.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.GetPrivacyRequestResponse> getPrivacyRequest(
+        dev.privacyd.privacy.v1.GetPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetPrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Pages are keyset-based, so a page never skips or repeats a request when others are
+     * created meanwhile.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> listPrivacyRequests(
+        dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListPrivacyRequestsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Confirms a PENDING request with the token from the confirmation email. Public: the token
+     * is the credential. A token is single-use and expires (24 hours by default). The link in
+     * the email does the same through HTTP GET.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> confirmPrivacyRequest(
+        dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getConfirmPrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Emails the subject a new confirmation link for a PENDING request. The new token replaces
+     * the old one, which stops working, and the expiry starts again.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ResendConfirmationResponse> resendConfirmation(
+        dev.privacyd.privacy.v1.ResendConfirmationRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getResendConfirmationMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Starts work on a CONFIRMED request, or again on a FAILED one: CONFIRMED or FAILED -&gt;
+     * PROCESSING. privacyd then runs the action on every enabled data source capable of it,
+     * concurrently, each call with the source's deadline, retried with backoff when it fails
+     * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
+     * failed stream, having no side effects); `sources` shows the progress. If a source keeps
+     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
+     * the sources that did not succeed.
+     * An export calls `Export` on each source, builds the archive, emails the subject a
+     * download link and completes.
+     * An erasure calls `Erase` on each source with the request id as the idempotency key, then
+     * (unless privacyd runs with `--verify-erasure=false`) calls `Export` for the same subject
+     * to verify that only the groups the source reported as retained remain. A source that
+     * still holds anything else fails verification: the request ends FAILED naming the source,
+     * the groups and the counts, and an ERASURE_VERIFICATION_FAILED audit event records it.
+     * When every source succeeded the request completes, `erasure` says which of the four
+     * outcomes it was, the subject is emailed what was erased and what was kept and why, and
+     * GetErasureReceipt returns the receipt.
+     * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
+     * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
+     * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
+     * subject from the confirmation page) until then. Processing it again meanwhile changes
+     * nothing.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse> processPrivacyRequest(
+        dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getProcessPrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Marks a PROCESSING request as fulfilled: PROCESSING -&gt; COMPLETED. For requests an
+     * operator handled by hand.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.CompletePrivacyRequestResponse> completePrivacyRequest(
+        dev.privacyd.privacy.v1.CompletePrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCompletePrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> denyPrivacyRequest(
+        dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDenyPrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> cancelPrivacyRequest(
+        dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCancelPrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
+     * personal data it holds. Its audit events and its erasure receipt stay: they hold no
+     * personal data (the receipt names the subject only by a salted hash).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.DeletePrivacyRequestResponse> deletePrivacyRequest(
+        dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeletePrivacyRequestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Extends the response deadline of an unfinished request, as GDPR Art. 12(3) allows "by two
+     * further months where necessary, taking into account the complexity and number of the
+     * requests". The subject is told by email, with the reason.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ExtendDeadlineResponse> extendDeadline(
+        dev.privacyd.privacy.v1.ExtendDeadlineRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getExtendDeadlineMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the append-only audit log, oldest first: every state change and every email, with
+     * who did it and why.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ListAuditEventsResponse> listAuditEvents(
+        dev.privacyd.privacy.v1.ListAuditEventsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListAuditEventsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns the receipt of a completed erasure: a JSON document for the compliance file that
+     * proves what was erased, what was kept and why. It is written once, when the erasure
+     * completes, and kept even after the request is deleted. Each call also checks the audit
+     * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.GetErasureReceiptResponse> getErasureReceipt(
+        dev.privacyd.privacy.v1.GetErasureReceiptRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetErasureReceiptMethod(), getCallOptions()), request);
+    }
+  }
+
+  private static final int METHODID_CREATE_PRIVACY_REQUEST = 0;
+  private static final int METHODID_GET_PRIVACY_REQUEST = 1;
+  private static final int METHODID_LIST_PRIVACY_REQUESTS = 2;
+  private static final int METHODID_CONFIRM_PRIVACY_REQUEST = 3;
+  private static final int METHODID_RESEND_CONFIRMATION = 4;
+  private static final int METHODID_PROCESS_PRIVACY_REQUEST = 5;
+  private static final int METHODID_COMPLETE_PRIVACY_REQUEST = 6;
+  private static final int METHODID_DENY_PRIVACY_REQUEST = 7;
+  private static final int METHODID_CANCEL_PRIVACY_REQUEST = 8;
+  private static final int METHODID_DELETE_PRIVACY_REQUEST = 9;
+  private static final int METHODID_EXTEND_DEADLINE = 10;
+  private static final int METHODID_LIST_AUDIT_EVENTS = 11;
+  private static final int METHODID_WATCH_PRIVACY_REQUEST = 12;
+  private static final int METHODID_DOWNLOAD_EXPORT = 13;
+  private static final int METHODID_GET_ERASURE_RECEIPT = 14;
+
+  private static final class MethodHandlers<Req, Resp> implements
+      io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ServerStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ClientStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.BidiStreamingMethod<Req, Resp> {
+    private final AsyncService serviceImpl;
+    private final int methodId;
+
+    MethodHandlers(AsyncService serviceImpl, int methodId) {
+      this.serviceImpl = serviceImpl;
+      this.methodId = methodId;
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public void invoke(Req request, io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        case METHODID_CREATE_PRIVACY_REQUEST:
+          serviceImpl.createPrivacyRequest((dev.privacyd.privacy.v1.CreatePrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CreatePrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_GET_PRIVACY_REQUEST:
+          serviceImpl.getPrivacyRequest((dev.privacyd.privacy.v1.GetPrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetPrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_LIST_PRIVACY_REQUESTS:
+          serviceImpl.listPrivacyRequests((dev.privacyd.privacy.v1.ListPrivacyRequestsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse>) responseObserver);
+          break;
+        case METHODID_CONFIRM_PRIVACY_REQUEST:
+          serviceImpl.confirmPrivacyRequest((dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_RESEND_CONFIRMATION:
+          serviceImpl.resendConfirmation((dev.privacyd.privacy.v1.ResendConfirmationRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ResendConfirmationResponse>) responseObserver);
+          break;
+        case METHODID_PROCESS_PRIVACY_REQUEST:
+          serviceImpl.processPrivacyRequest((dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_COMPLETE_PRIVACY_REQUEST:
+          serviceImpl.completePrivacyRequest((dev.privacyd.privacy.v1.CompletePrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CompletePrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_DENY_PRIVACY_REQUEST:
+          serviceImpl.denyPrivacyRequest((dev.privacyd.privacy.v1.DenyPrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DenyPrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_CANCEL_PRIVACY_REQUEST:
+          serviceImpl.cancelPrivacyRequest((dev.privacyd.privacy.v1.CancelPrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CancelPrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_PRIVACY_REQUEST:
+          serviceImpl.deletePrivacyRequest((dev.privacyd.privacy.v1.DeletePrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DeletePrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_EXTEND_DEADLINE:
+          serviceImpl.extendDeadline((dev.privacyd.privacy.v1.ExtendDeadlineRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ExtendDeadlineResponse>) responseObserver);
+          break;
+        case METHODID_LIST_AUDIT_EVENTS:
+          serviceImpl.listAuditEvents((dev.privacyd.privacy.v1.ListAuditEventsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListAuditEventsResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_PRIVACY_REQUEST:
+          serviceImpl.watchPrivacyRequest((dev.privacyd.privacy.v1.WatchPrivacyRequestRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.WatchPrivacyRequestResponse>) responseObserver);
+          break;
+        case METHODID_DOWNLOAD_EXPORT:
+          serviceImpl.downloadExport((dev.privacyd.privacy.v1.DownloadExportRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.DownloadExportResponse>) responseObserver);
+          break;
+        case METHODID_GET_ERASURE_RECEIPT:
+          serviceImpl.getErasureReceipt((dev.privacyd.privacy.v1.GetErasureReceiptRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetErasureReceiptResponse>) responseObserver);
+          break;
+        default:
+          throw new AssertionError();
+      }
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public io.grpc.stub.StreamObserver<Req> invoke(
+        io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        default:
+          throw new AssertionError();
+      }
+    }
+  }
+
+  public static final io.grpc.ServerServiceDefinition bindService(AsyncService service) {
+    return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
+        .addMethod(
+          getCreatePrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.CreatePrivacyRequestRequest,
+              dev.privacyd.privacy.v1.CreatePrivacyRequestResponse>(
+                service, METHODID_CREATE_PRIVACY_REQUEST)))
+        .addMethod(
+          getGetPrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.GetPrivacyRequestRequest,
+              dev.privacyd.privacy.v1.GetPrivacyRequestResponse>(
+                service, METHODID_GET_PRIVACY_REQUEST)))
+        .addMethod(
+          getListPrivacyRequestsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.ListPrivacyRequestsRequest,
+              dev.privacyd.privacy.v1.ListPrivacyRequestsResponse>(
+                service, METHODID_LIST_PRIVACY_REQUESTS)))
+        .addMethod(
+          getConfirmPrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest,
+              dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse>(
+                service, METHODID_CONFIRM_PRIVACY_REQUEST)))
+        .addMethod(
+          getResendConfirmationMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.ResendConfirmationRequest,
+              dev.privacyd.privacy.v1.ResendConfirmationResponse>(
+                service, METHODID_RESEND_CONFIRMATION)))
+        .addMethod(
+          getProcessPrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.ProcessPrivacyRequestRequest,
+              dev.privacyd.privacy.v1.ProcessPrivacyRequestResponse>(
+                service, METHODID_PROCESS_PRIVACY_REQUEST)))
+        .addMethod(
+          getCompletePrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.CompletePrivacyRequestRequest,
+              dev.privacyd.privacy.v1.CompletePrivacyRequestResponse>(
+                service, METHODID_COMPLETE_PRIVACY_REQUEST)))
+        .addMethod(
+          getDenyPrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.DenyPrivacyRequestRequest,
+              dev.privacyd.privacy.v1.DenyPrivacyRequestResponse>(
+                service, METHODID_DENY_PRIVACY_REQUEST)))
+        .addMethod(
+          getCancelPrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.CancelPrivacyRequestRequest,
+              dev.privacyd.privacy.v1.CancelPrivacyRequestResponse>(
+                service, METHODID_CANCEL_PRIVACY_REQUEST)))
+        .addMethod(
+          getDeletePrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.DeletePrivacyRequestRequest,
+              dev.privacyd.privacy.v1.DeletePrivacyRequestResponse>(
+                service, METHODID_DELETE_PRIVACY_REQUEST)))
+        .addMethod(
+          getExtendDeadlineMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.ExtendDeadlineRequest,
+              dev.privacyd.privacy.v1.ExtendDeadlineResponse>(
+                service, METHODID_EXTEND_DEADLINE)))
+        .addMethod(
+          getListAuditEventsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.ListAuditEventsRequest,
+              dev.privacyd.privacy.v1.ListAuditEventsResponse>(
+                service, METHODID_LIST_AUDIT_EVENTS)))
+        .addMethod(
+          getWatchPrivacyRequestMethod(),
+          io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.WatchPrivacyRequestRequest,
+              dev.privacyd.privacy.v1.WatchPrivacyRequestResponse>(
+                service, METHODID_WATCH_PRIVACY_REQUEST)))
+        .addMethod(
+          getDownloadExportMethod(),
+          io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.DownloadExportRequest,
+              dev.privacyd.privacy.v1.DownloadExportResponse>(
+                service, METHODID_DOWNLOAD_EXPORT)))
+        .addMethod(
+          getGetErasureReceiptMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.GetErasureReceiptRequest,
+              dev.privacyd.privacy.v1.GetErasureReceiptResponse>(
+                service, METHODID_GET_ERASURE_RECEIPT)))
+        .build();
+  }
+
+  private static abstract class PrivacyRequestServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoFileDescriptorSupplier, io.grpc.protobuf.ProtoServiceDescriptorSupplier {
+    PrivacyRequestServiceBaseDescriptorSupplier() {}
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.FileDescriptor getFileDescriptor() {
+      return dev.privacyd.privacy.v1.PrivacyRequestServiceOuterClass.getDescriptor();
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.ServiceDescriptor getServiceDescriptor() {
+      return getFileDescriptor().findServiceByName("PrivacyRequestService");
+    }
+  }
+
+  private static final class PrivacyRequestServiceFileDescriptorSupplier
+      extends PrivacyRequestServiceBaseDescriptorSupplier {
+    PrivacyRequestServiceFileDescriptorSupplier() {}
+  }
+
+  private static final class PrivacyRequestServiceMethodDescriptorSupplier
+      extends PrivacyRequestServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoMethodDescriptorSupplier {
+    private final java.lang.String methodName;
+
+    PrivacyRequestServiceMethodDescriptorSupplier(java.lang.String methodName) {
+      this.methodName = methodName;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.MethodDescriptor getMethodDescriptor() {
+      return getServiceDescriptor().findMethodByName(methodName);
+    }
+  }
+
+  private static volatile io.grpc.ServiceDescriptor serviceDescriptor;
+
+  public static io.grpc.ServiceDescriptor getServiceDescriptor() {
+    io.grpc.ServiceDescriptor result = serviceDescriptor;
+    if (result == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        result = serviceDescriptor;
+        if (result == null) {
+          serviceDescriptor = result = io.grpc.ServiceDescriptor.newBuilder(SERVICE_NAME)
+              .setSchemaDescriptor(new PrivacyRequestServiceFileDescriptorSupplier())
+              .addMethod(getCreatePrivacyRequestMethod())
+              .addMethod(getGetPrivacyRequestMethod())
+              .addMethod(getListPrivacyRequestsMethod())
+              .addMethod(getConfirmPrivacyRequestMethod())
+              .addMethod(getResendConfirmationMethod())
+              .addMethod(getProcessPrivacyRequestMethod())
+              .addMethod(getCompletePrivacyRequestMethod())
+              .addMethod(getDenyPrivacyRequestMethod())
+              .addMethod(getCancelPrivacyRequestMethod())
+              .addMethod(getDeletePrivacyRequestMethod())
+              .addMethod(getExtendDeadlineMethod())
+              .addMethod(getListAuditEventsMethod())
+              .addMethod(getWatchPrivacyRequestMethod())
+              .addMethod(getDownloadExportMethod())
+              .addMethod(getGetErasureReceiptMethod())
+              .build();
+        }
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,114 @@
+package dev.privacyd.reference;
+
+import static dev.privacyd.reference.TestSource.JANE;
+import static dev.privacyd.reference.TestSource.itemIds;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.privacyd.privacy.datasource.v1.EraseRequest;
+import dev.privacyd.privacy.datasource.v1.EraseResponse;
+import dev.privacyd.privacy.datasource.v1.LegalBasis;
+import dev.privacyd.privacy.datasource.v1.Retention;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Erase: profile and comments go, orders stay for tax law; idempotent per request id. */
+class EraseTest {
+
+  @TempDir Path dir;
+
+  private static final Retention ORDERS_KEPT =
+      Retention.newBuilder()
+          .setGroupId("orders")
+          .setItems(2)
+          .setReason("Invoices must be kept for 10 years for tax law"
+              + " (German Commercial Code § 257, Fiscal Code § 147)")
+          .setLegalBasis(LegalBasis.LEGAL_BASIS_LEGAL_OBLIGATION)
+          .setRetentionPeriod("10 years after the end of the year of the order")
+          .build();
+
+  @Test
+  void erasingRemovesTheProfileAndCommentsAndKeepsTheOrders() throws Exception {
+    try (TestSource source = TestSource.start(dir)) {
+      EraseResponse erased = source.erase("request-1", JANE);
+
+      assertEquals(4, erased.getItemsRemoved());
+      assertEquals(2, erased.getItemsRetained());
+      assertEquals(List.of(ORDERS_KEPT), erased.getRetentionsList());
+      assertEquals(List.of("Profile and comments deleted; orders kept for tax law"), erased.getMessagesList());
+    }
+  }
+
+  @Test
+  void aSecondEraseWithTheSameIdAnswersTheSameAndChangesNothing() throws Exception {
+    try (TestSource source = TestSource.start(dir)) {
+      EraseResponse first = source.erase("request-1", JANE);
+      // Jane signs up again: a repeated call must not erase the new account.
+      source.store.seed(JANE);
+      Map<String, List<String>> before = source.snapshot();
+
+      EraseResponse second = source.erase("request-1", JANE);
+
+      assertEquals(first, second);
+      assertEquals(before, source.snapshot());
+    }
+  }
+
+  @Test
+  void afterAnErasureExportGivesTheKeptOrdersOnly() throws Exception {
+    try (TestSource source = TestSource.start(dir)) {
+      source.erase("request-1", JANE);
+
+      assertEquals(List.of("order-1", "order-2"), itemIds(source.export(JANE)));
+    }
+  }
+
+  @Test
+  void anotherRequestForAnErasedSubjectRemovesNothingAndReportsTheKeptOrders() throws Exception {
+    try (TestSource source = TestSource.start(dir)) {
+      source.erase("request-1", JANE);
+
+      EraseResponse again = source.erase("request-2", JANE);
+
+      assertEquals(0, again.getItemsRemoved());
+      assertEquals(2, again.getItemsRetained());
+      assertEquals(List.of(ORDERS_KEPT), again.getRetentionsList());
+    }
+  }
+
+  @Test
+  void anUnknownSubjectIsErasedWithZeroCounts() throws Exception {
+    try (TestSource source = TestSource.start(dir)) {
+      Map<String, List<String>> before = source.snapshot();
+
+      EraseResponse erased = source.erase("request-1", "nobody@example.com");
+
+      assertEquals(0, erased.getItemsRemoved());
+      assertEquals(0, erased.getItemsRetained());
+      assertEquals(List.of(), erased.getRetentionsList());
+      assertEquals(List.of("Nothing held about this subject"), erased.getMessagesList());
+      Map<String, List<String>> after = source.snapshot();
+      assertEquals(before.get("users"), after.get("users"));
+      assertEquals(before.get("comments"), after.get("comments"));
+      assertEquals(6, source.export(JANE).size());
+    }
+  }
+
+  @Test
+  void anEraseWithoutARequestIdIsRejectedAndChangesNothing() throws Exception {
+    try (TestSource source = TestSource.start(dir)) {
+      Map<String, List<String>> before = source.snapshot();
+
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> source.stub().erase(EraseRequest.newBuilder().setSubject(TestSource.subject(JANE)).build()));
+
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+      assertEquals(before, source.snapshot());
+    }
+  }
+}

@@ -1,0 +1,96 @@
+"""The command line: `reference-datasource --db shop.db --seed jane@example.com`.
+
+Prints exactly one line to stdout, `listening on HOST:PORT` with the real port, once it
+serves (scripts and tests wait for it); everything else goes to stderr. Stops cleanly on
+SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from reference_datasource import server
+from reference_datasource.store import Store
+
+log = logging.getLogger("reference_datasource")
+
+TOKEN_ENV = "REFERENCE_SOURCE_TOKEN"  # noqa: S105 (the variable's name, not a token)
+# How long open calls may go on after SIGTERM. privacyd retries calls cut short.
+SHUTDOWN_GRACE_S = 5.0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="reference-datasource",
+        description="A privacyd data source for a small shop, backed by SQLite.",
+    )
+    parser.add_argument(
+        "--listen", default="127.0.0.1:7002", help="HOST:PORT to serve on (default %(default)s)"
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=Path("reference-datasource.db"),
+        help="SQLite file, created with the schema if missing (default %(default)s)",
+    )
+    parser.add_argument(
+        "--name", default="python-shop", help="the name Describe returns (default %(default)s)"
+    )
+    parser.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="add a demo customer (profile, 2 orders, 3 comments) unless one exists; repeatable",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV) or None,
+        help=f"require `authorization: Bearer TOKEN` on every call (also ${TOKEN_ENV})",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    store = Store(args.db)
+    seeded = sum(store.seed(email) for email in args.seed)
+    if args.seed:
+        # A count, not the addresses: logs must hold no personal data.
+        log.info("seeded %d demo customers; %d existed already", seeded, len(args.seed) - seeded)
+
+    # Handlers first, so a signal that arrives while starting still stops us cleanly.
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    try:
+        running = server.start(store, name=args.name, listen=args.listen, token=args.token)
+    except RuntimeError as err:  # grpc raises it when the address cannot be bound
+        log.error("cannot listen on %s: %s", args.listen, err)
+        return 1
+    host = args.listen.rsplit(":", 1)[0]
+    print(f"listening on {host}:{running.port}", flush=True)
+    log.info(
+        "serving %s as %r%s",
+        server.SERVICE_NAME,
+        args.name,
+        " (bearer token required)" if args.token else "",
+    )
+
+    stop.wait()
+    log.info("stopping: letting open calls finish for up to %.0fs", SHUTDOWN_GRACE_S)
+    running.stop(SHUTDOWN_GRACE_S)
+    log.info("stopped")
+    return 0

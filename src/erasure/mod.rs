@@ -1,0 +1,174 @@
+//! Erasures: each data source's `Erase` is called by a job of its own, with the request id as
+//! the idempotency key, and then checked by exporting the subject again. When the last source
+//! is done the request completes, the subject is emailed what was kept and why, and the
+//! receipt is written. All of it runs on the executor beside exports, so it is retried,
+//! survives restarts, and spreads over replicas.
+
+pub mod receipt;
+pub mod verify;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{
+    domain::{Capability, EmailKind, Error, Next, State, Verification},
+    executor::{JobHandler, JobOutcome},
+    fanout,
+    proto::privacy::datasource::v1 as pb,
+    source_client::{SourceClient, subject_message},
+    store::{Change, ClaimedJob, JobKind, NewJob, Store},
+    workflow::Workflow,
+};
+
+/// Erasure settings.
+#[derive(Debug, Clone)]
+pub struct ErasureSettings {
+    /// Export each source again after its erasure and check what is left.
+    pub verify: bool,
+    /// Cooling-off period between confirmation and erasure, during which the request can
+    /// still be cancelled.
+    pub delay: chrono::Duration,
+    /// Attempts per source before the request fails.
+    pub source_max_attempts: i32,
+    /// Attempts to send an email.
+    pub mail_max_attempts: i32,
+    /// The organisation's name, for receipts.
+    pub organization: String,
+}
+
+/// Erases one source's data about the subject, then verifies.
+pub struct EraseSourceJob {
+    store: Store,
+    settings: Arc<ErasureSettings>,
+}
+
+impl EraseSourceJob {
+    pub fn new(store: Store, settings: Arc<ErasureSettings>) -> Self {
+        EraseSourceJob { store, settings }
+    }
+}
+
+#[async_trait]
+impl JobHandler for EraseSourceJob {
+    async fn run(&self, job: &ClaimedJob) -> JobOutcome {
+        let (source, request) = match fanout::begin(&self.store, job).await {
+            Ok(started) => started,
+            Err(outcome) => return outcome,
+        };
+        let fail = |message: String, retryable: bool| {
+            let (store, request, source) = (&self.store, &request, &source);
+            async move { fanout::fail(store, job, request, source, &message, retryable).await }
+        };
+        let registered = match self.store.get_source(&source).await {
+            Ok(Some(registered)) => registered,
+            Ok(None) => return fail("the data source was deleted".into(), false).await,
+            Err(err) => return fail(err.to_string(), true).await,
+        };
+        let client = match SourceClient::new(&registered.connection()) {
+            Ok(client) => client,
+            Err(err) => return fail(err.to_string(), false).await,
+        };
+        let answered = request.sources.iter().find(|r| r.source == source).and_then(|r| r.erasure.clone());
+        let erasure = match answered {
+            // An earlier attempt got the answer and then failed to verify (or privacyd
+            // stopped): verify again without erasing again.
+            Some(erasure) => erasure,
+            None => {
+                let message = pb::EraseRequest {
+                    privacy_request_id: request.id.to_string(),
+                    subject: Some(subject_message(&request.subject)),
+                };
+                let erasure = match client.erase(message).await {
+                    Ok(erasure) => erasure,
+                    Err(failure) => return fail(format!("Erase: {failure}"), failure.is_retryable()).await,
+                };
+                let recorded = self
+                    .store
+                    .modify(job.request_id, |request| {
+                        if request.state != State::Processing {
+                            return Ok(Change::new(false));
+                        }
+                        request.source_erased(&source, erasure.clone(), crate::domain::now())?;
+                        Ok(Change::new(true))
+                    })
+                    .await;
+                match recorded {
+                    Ok((_, true)) => erasure,
+                    Ok((_, false)) | Err(Error::NotFound(_)) => return JobOutcome::done(),
+                    // Not recorded: the retry calls Erase again, which the source answers
+                    // from its idempotency record.
+                    Err(err) => return JobOutcome::failed(err.to_string(), true),
+                }
+            }
+        };
+        let verification = if !self.settings.verify {
+            Verification::skipped("verification is off (--verify-erasure=false)", crate::domain::now())
+        } else if !registered.description.supports(Capability::Export) {
+            Verification::skipped("the source cannot export, so nothing could be checked", crate::domain::now())
+        } else {
+            match verify::exported_groups(&client, &request).await {
+                Ok(found) => Verification::check(&erasure, &found, crate::domain::now()),
+                // An export changes nothing, so any failure is worth another try.
+                Err(err) => return fail(format!("verification export: {err}"), true).await,
+            }
+        };
+        let failed_verification = (verification.state == crate::domain::VerificationState::Failed)
+            .then(|| request.subject.redact(&verification.detail));
+        let mail_attempts = self.settings.mail_max_attempts;
+        let recorded = self
+            .store
+            .modify(job.request_id, |request| {
+                let now = crate::domain::now();
+                let (mut events, next) = request.source_verified(&source, verification, now)?;
+                let mut change = Change::new(next.clone());
+                if next == Next::Finish {
+                    events.push(request.erasure_completed(now)?);
+                    change = change.job(NewJob::email(request.id, EmailKind::ErasureFulfilled, mail_attempts));
+                }
+                change.events = events;
+                Ok(change)
+            })
+            .await;
+        match recorded {
+            Ok((_, Next::Finish)) => {
+                if let Err(err) = receipt::issue(&self.store, &self.settings.organization, job.request_id).await {
+                    // GetErasureReceipt writes it on first use instead.
+                    tracing::warn!(error = %err, "writing the erasure receipt failed");
+                }
+                JobOutcome::done()
+            }
+            Ok(_) | Err(Error::NotFound(_)) => match failed_verification {
+                Some(detail) => JobOutcome::failed(format!("erasure verification failed: {detail}"), false),
+                None => JobOutcome::done(),
+            },
+            Err(err) => JobOutcome::failed(err.to_string(), true),
+        }
+    }
+}
+
+/// Starts an erasure whose cooling-off period is over, unless it was cancelled meanwhile.
+pub struct StartErasureJob {
+    workflow: Workflow,
+}
+
+#[async_trait]
+impl JobHandler for StartErasureJob {
+    async fn run(&self, job: &ClaimedJob) -> JobOutcome {
+        match self.workflow.start_scheduled_erasure(job.request_id).await {
+            Ok(_) | Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => JobOutcome::done(),
+            Err(err) => JobOutcome::failed(err.to_string(), true),
+        }
+    }
+}
+
+/// Registers the erasure jobs on an executor.
+pub fn register(
+    executor: &mut crate::executor::Executor,
+    store: &Store,
+    workflow: &Workflow,
+    settings: Arc<ErasureSettings>,
+) {
+    executor.register(JobKind::EraseSource, Arc::new(EraseSourceJob::new(store.clone(), settings)));
+    executor.register(JobKind::StartErasure, Arc::new(StartErasureJob { workflow: workflow.clone() }));
+}

@@ -1,0 +1,60 @@
+//! The steps every per-source job (an export stream, an erasure) takes around its own work:
+//! take the source's run when an attempt starts, and record a failed attempt. What happens
+//! when the last source ends is the domain's rule (`PrivacyRequest::source_finished`).
+
+use crate::{
+    domain::{Error, PrivacyRequest, SourceName, SourceOutcome, State},
+    executor::{JobError, JobOutcome},
+    store::{Change, ClaimedJob, NewJob, Store},
+};
+
+/// Marks the job's source as running and returns it with the request, or the outcome to end
+/// the job with: done when the request moved on (cancelled, denied, deleted) meanwhile.
+pub async fn begin(store: &Store, job: &ClaimedJob) -> Result<(SourceName, PrivacyRequest), JobOutcome> {
+    let Some(source) = NewJob::source(&job.payload) else {
+        return Err(JobOutcome::failed("per-source job without a source".into(), false));
+    };
+    let started = store
+        .modify(job.request_id, |request| {
+            if request.state != State::Processing {
+                return Ok(Change::new(None));
+            }
+            request.source_started(&source, job.attempts, crate::domain::now())?;
+            Ok(Change::new(Some(request.clone())))
+        })
+        .await;
+    match started {
+        Ok((_, Some(request))) => Ok((source, request)),
+        Ok((_, None)) | Err(Error::NotFound(_)) => Err(JobOutcome::done()),
+        Err(err) => Err(JobOutcome::failed(err.to_string(), true)),
+    }
+}
+
+/// Records a failed attempt: the executor tries again when `retryable` and attempts remain;
+/// otherwise the source has failed for good, which fails the request once the others end.
+pub async fn fail(
+    store: &Store,
+    job: &ClaimedJob,
+    request: &PrivacyRequest,
+    source: &SourceName,
+    message: &str,
+    retryable: bool,
+) -> JobOutcome {
+    // The message may come from the source, which may quote the subject; it goes to the log,
+    // the audit log and state_reason, which never hold personal data.
+    let message = request.subject.redact(message);
+    let outcome = SourceOutcome::Failed { error: message.clone(), will_retry: job.will_retry(retryable) };
+    let recorded = store
+        .modify(job.request_id, |request| {
+            let (events, _) = request.source_finished(source, outcome, crate::domain::now())?;
+            let mut change = Change::new(());
+            change.events = events;
+            Ok(change)
+        })
+        .await;
+    match recorded {
+        Ok(_) => JobOutcome { result: Err(JobError { message, retryable }), events: Vec::new() },
+        Err(Error::NotFound(_)) => JobOutcome::done(),
+        Err(err) => JobOutcome::failed(err.to_string(), true),
+    }
+}
