@@ -8,14 +8,15 @@ use crate::{
     store::{Change, ClaimedJob, NewJob, Store},
 };
 
-/// Marks the job's source as running and returns it with the request, or the outcome to end
-/// the job with: done when the request moved on (cancelled, denied, deleted) meanwhile.
+/// Marks the job's source as running and returns it with the request (whose other sources
+/// carry only their states; see `Store::modify_run`), or the outcome to end the job with:
+/// done when the request moved on (cancelled, denied, deleted) meanwhile.
 pub async fn begin(store: &Store, job: &ClaimedJob) -> Result<(SourceName, PrivacyRequest), JobOutcome> {
     let Some(source) = NewJob::source(&job.payload) else {
         return Err(JobOutcome::failed("per-source job without a source".into(), false));
     };
     let started = store
-        .modify(job.request_id, |request| {
+        .modify_run(job.request_id, &source, |request| {
             if request.state != State::Processing {
                 return Ok(Change::new(None));
             }
@@ -24,8 +25,8 @@ pub async fn begin(store: &Store, job: &ClaimedJob) -> Result<(SourceName, Priva
         })
         .await;
     match started {
-        Ok((_, Some(request))) => Ok((source, request)),
-        Ok((_, None)) | Err(Error::NotFound(_)) => Err(JobOutcome::done()),
+        Ok(Some(request)) => Ok((source, request)),
+        Ok(None) | Err(Error::NotFound(_)) => Err(JobOutcome::done()),
         Err(err) => Err(JobOutcome::failed(err.to_string(), true)),
     }
 }
@@ -45,7 +46,7 @@ pub async fn fail(
     let message = request.subject.redact(message);
     let outcome = SourceOutcome::Failed { error: message.clone(), will_retry: job.will_retry(retryable) };
     let recorded = store
-        .modify(job.request_id, |request| {
+        .modify_run(job.request_id, source, |request| {
             let (events, _) = request.source_finished(source, outcome, crate::domain::now())?;
             let mut change = Change::new(());
             change.events = events;

@@ -7,7 +7,8 @@
 #
 # protoc and the grpc-java plugin are the linux-x86_64 executables Maven Central publishes,
 # pinned by version and SHA-256 and cached under ${PRIVACYD_CACHE:-$HOME/.cache/privacyd}, so
-# every machine generates byte-identical code and CI can reuse the downloads.
+# every machine generates byte-identical code and CI can reuse the downloads. Needs curl,
+# sha256sum and a JDK (for `jar`); MAVEN_CENTRAL may name a mirror.
 set -euo pipefail
 
 # protoc 36.2 writes gencode 4.36.2, which protobuf-java accepts from runtime 4.36.2 on: keep
@@ -87,16 +88,8 @@ mapfile -t protos < <(cd "$proto_root" && find . -name '*.proto' -printf '%P\n' 
   --grpc-java_out="$work/out" \
   "${protos[@]}"
 
-if ! $check; then
-  # The folder holds generated code only, so replacing it whole also drops the output of
-  # protos that were removed or renamed.
-  rm -rf "$committed"
-  mkdir -p "$(dirname "$committed")"
-  cp -R "$work/out" "$committed"
-  echo "generated $(find "$committed" -name '*.java' | wc -l) files into ${committed#"$here"/}"
-  exit 0
-fi
-
+# Compare file by file: --check lists what differs, and a rewrite touches only those files,
+# so unchanged sources keep their timestamps and Maven does not recompile them all.
 list() { if [[ -d $1 ]]; then (cd "$1" && find . -type f -printf '%P\n' | LC_ALL=C sort); fi; }
 stale=()
 while IFS= read -r file; do
@@ -109,9 +102,25 @@ while IFS= read -r file; do
   fi
 done < <({ list "$work/out"; list "$committed"; } | LC_ALL=C sort -u)
 
-if ((${#stale[@]})); then
-  echo "generated Java code is out of date with proto/; run clients/java/generate.sh:" >&2
-  printf '  privacyd-client/src/main/java/%s\n' "${stale[@]}" >&2
-  exit 1
+if $check; then
+  if ((${#stale[@]})); then
+    echo "generated Java code is out of date with proto/; run clients/java/generate.sh:" >&2
+    printf '  privacyd-client/src/main/java/%s\n' "${stale[@]}" >&2
+    exit 1
+  fi
+  echo "generated Java code is up to date"
+  exit 0
 fi
-echo "generated Java code is up to date"
+
+# The folder holds generated code only, so files no proto produces any more are deleted.
+for entry in "${stale[@]}"; do
+  file=${entry% (*}
+  if [[ -f "$work/out/$file" ]]; then
+    mkdir -p "$(dirname "$committed/$file")"
+    cp "$work/out/$file" "$committed/$file"
+  else
+    rm "$committed/$file"
+  fi
+done
+if [[ -d $committed ]]; then find "$committed" -mindepth 1 -type d -empty -delete; fi
+echo "generated $(list "$work/out" | wc -l) files into ${committed#"$here"/}; ${#stale[@]} changed"

@@ -1,7 +1,7 @@
 //! Erasures: each data source's `Erase` is called by a job of its own, with the request id as
 //! the idempotency key, and then checked by exporting the subject again. When the last source
-//! is done the request completes, the subject is emailed what was kept and why, and the
-//! receipt is written. All of it runs on the executor beside exports, so it is retried,
+//! is done one more job completes the request, emails the subject what was kept and why, and
+//! writes the receipt. All of it runs on the executor beside exports, so it is retried,
 //! survives restarts, and spreads over replicas.
 
 pub mod receipt;
@@ -85,7 +85,7 @@ impl JobHandler for EraseSourceJob {
                 };
                 let recorded = self
                     .store
-                    .modify(job.request_id, |request| {
+                    .modify_run(job.request_id, &source, |request| {
                         if request.state != State::Processing {
                             return Ok(Change::new(false));
                         }
@@ -94,8 +94,8 @@ impl JobHandler for EraseSourceJob {
                     })
                     .await;
                 match recorded {
-                    Ok((_, true)) => erasure,
-                    Ok((_, false)) | Err(Error::NotFound(_)) => return JobOutcome::done(),
+                    Ok(true) => erasure,
+                    Ok(false) | Err(Error::NotFound(_)) => return JobOutcome::done(),
                     // Not recorded: the retry calls Erase again, which the source answers
                     // from its idempotency record.
                     Err(err) => return JobOutcome::failed(err.to_string(), true),
@@ -115,33 +115,65 @@ impl JobHandler for EraseSourceJob {
         };
         let failed_verification = (verification.state == crate::domain::VerificationState::Failed)
             .then(|| request.subject.redact(&verification.detail));
-        let mail_attempts = self.settings.mail_max_attempts;
         let recorded = self
             .store
-            .modify(job.request_id, |request| {
-                let now = crate::domain::now();
-                let (mut events, next) = request.source_verified(&source, verification, now)?;
-                let mut change = Change::new(next.clone());
-                if next == Next::Finish {
-                    events.push(request.erasure_completed(now)?);
-                    change = change.job(NewJob::email(request.id, EmailKind::ErasureFulfilled, mail_attempts));
-                }
+            .modify_run(job.request_id, &source, |request| {
+                let (events, next) = request.source_verified(&source, verification, crate::domain::now())?;
+                let mut change = Change::new(());
                 change.events = events;
+                if next == Next::Finish {
+                    change = change.job(NewJob::finish_erasure(request.id));
+                }
                 Ok(change)
             })
             .await;
-        match recorded {
-            Ok((_, Next::Finish)) => {
-                if let Err(err) = receipt::issue(&self.store, &self.settings.organization, job.request_id).await {
+        match (recorded, failed_verification) {
+            (Ok(()), Some(detail)) => JobOutcome::failed(format!("erasure verification failed: {detail}"), false),
+            (Ok(()), None) | (Err(Error::NotFound(_)), _) => JobOutcome::done(),
+            (Err(err), _) => JobOutcome::failed(err.to_string(), true),
+        }
+    }
+}
+
+/// Completes an erasure once every source erased and passed verification: the summary over
+/// all sources, the "fulfilled" email and the receipt. A job of its own (rather than part of
+/// the last source's job) because it reads every source's result whole.
+pub struct FinishErasureJob {
+    store: Store,
+    settings: Arc<ErasureSettings>,
+}
+
+#[async_trait]
+impl JobHandler for FinishErasureJob {
+    async fn run(&self, job: &ClaimedJob) -> JobOutcome {
+        let mail_attempts = self.settings.mail_max_attempts;
+        let completed = self
+            .store
+            .modify(job.request_id, |request| {
+                if request.state != State::Processing
+                    || !request.sources.iter().all(|r| r.state == crate::domain::SourceState::Succeeded)
+                {
+                    return Ok(Change::new(false));
+                }
+                let event = request.erasure_completed(crate::domain::now())?;
+                Ok(Change::new(true).event(event).job(NewJob::email(
+                    request.id,
+                    EmailKind::ErasureFulfilled,
+                    mail_attempts,
+                )))
+            })
+            .await;
+        match completed {
+            Ok((_, completed)) => {
+                if completed
+                    && let Err(err) = receipt::issue(&self.store, &self.settings.organization, job.request_id).await
+                {
                     // GetErasureReceipt writes it on first use instead.
                     tracing::warn!(error = %err, "writing the erasure receipt failed");
                 }
                 JobOutcome::done()
             }
-            Ok(_) | Err(Error::NotFound(_)) => match failed_verification {
-                Some(detail) => JobOutcome::failed(format!("erasure verification failed: {detail}"), false),
-                None => JobOutcome::done(),
-            },
+            Err(Error::NotFound(_)) => JobOutcome::done(),
             Err(err) => JobOutcome::failed(err.to_string(), true),
         }
     }
@@ -169,6 +201,7 @@ pub fn register(
     workflow: &Workflow,
     settings: Arc<ErasureSettings>,
 ) {
-    executor.register(JobKind::EraseSource, Arc::new(EraseSourceJob::new(store.clone(), settings)));
+    executor.register(JobKind::EraseSource, Arc::new(EraseSourceJob::new(store.clone(), settings.clone())));
+    executor.register(JobKind::FinishErasure, Arc::new(FinishErasureJob { store: store.clone(), settings }));
     executor.register(JobKind::StartErasure, Arc::new(StartErasureJob { workflow: workflow.clone() }));
 }

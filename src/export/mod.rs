@@ -151,7 +151,7 @@ impl JobHandler for ExportSourceJob {
             SourceOutcome::Succeeded { items, bytes, summary: format!("{items} items, {files} files, {bytes} bytes") };
         let recorded = self
             .store
-            .modify(job.request_id, |request| {
+            .modify_run(job.request_id, &source, |request| {
                 let (events, next) = request.source_finished(&source, outcome, crate::domain::now())?;
                 let mut change = Change::new(());
                 change.events = events;

@@ -27,6 +27,8 @@ pub enum JobKind {
     EraseSource,
     /// Start an erasure whose cooling-off period has passed.
     StartErasure,
+    /// Complete an erasure whose sources all succeeded.
+    FinishErasure,
 }
 
 impl JobKind {
@@ -37,6 +39,7 @@ impl JobKind {
             JobKind::AssembleExport => "ASSEMBLE_EXPORT",
             JobKind::EraseSource => "ERASE_SOURCE",
             JobKind::StartErasure => "START_ERASURE",
+            JobKind::FinishErasure => "FINISH_ERASURE",
         }
     }
 
@@ -47,6 +50,7 @@ impl JobKind {
             "ASSEMBLE_EXPORT" => Some(JobKind::AssembleExport),
             "ERASE_SOURCE" => Some(JobKind::EraseSource),
             "START_ERASURE" => Some(JobKind::StartErasure),
+            "FINISH_ERASURE" => Some(JobKind::FinishErasure),
             _ => None,
         }
     }
@@ -97,6 +101,16 @@ impl NewJob {
             request_id,
             payload: serde_json::json!({}),
             max_attempts: 5,
+            run_at: None,
+        }
+    }
+
+    pub fn finish_erasure(request_id: RequestId) -> Self {
+        NewJob {
+            kind: JobKind::FinishErasure,
+            request_id,
+            payload: serde_json::json!({}),
+            max_attempts: 10,
             run_at: None,
         }
     }

@@ -25,22 +25,8 @@ impl Store {
         }
         let mut runs: HashMap<RequestId, Vec<SourceRun>> = HashMap::new();
         for row in query.fetch_all(&self.pool).await.map_err(db_error)? {
-            let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
-            let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
-            let opt_int = |name: &str| row.try_get::<Option<i64>, _>(name).map_err(db_error);
-            runs.entry(parse_id(&text("request_id")?)?).or_default().push(SourceRun {
-                source: SourceName::parse(&text("source_name")?)
-                    .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
-                state: parse_column("state", &text("state")?, SourceState::parse)?,
-                items: int("items")?,
-                bytes: int("bytes")?,
-                attempts: int("attempts")? as i32,
-                last_error: text("last_error")?,
-                start_time: opt_from_micros(opt_int("start_time")?),
-                finish_time: opt_from_micros(opt_int("finish_time")?),
-                erasure: from_json(row.try_get::<Option<String>, _>("erasure").map_err(db_error)?)?,
-                verification: from_json(row.try_get::<Option<String>, _>("verification").map_err(db_error)?)?,
-            });
+            let id = parse_id(&row.try_get::<String, _>("request_id").map_err(db_error)?)?;
+            runs.entry(id).or_default().push(run_from_row(&row)?);
         }
         let sql = format!(
             "SELECT request_id, file_name, size_bytes, sha256, create_time, expire_time, delete_time, download_count \
@@ -75,12 +61,75 @@ impl Store {
         Ok(())
     }
 
-    /// Writes `sources` and `archive` as they are on the request.
+    /// A request's runs for work on one `source`: that run whole, the others with only what
+    /// the fan-in rule reads (name, state, attempts, last error). The others come aggregated
+    /// into one JSON row: a hundred rows cost far more to fetch than one row holding a hundred.
+    pub(super) async fn load_runs_for(&self, id: RequestId, source: &SourceName) -> Result<Vec<SourceRun>, Error> {
+        let aggregate = match self.dialect {
+            super::Dialect::Sqlite => {
+                "SELECT json_group_array(json_array(position, source_name, state, attempts, last_error)) \
+                 FROM source_runs WHERE request_id = $1"
+            }
+            super::Dialect::Postgres => {
+                "SELECT json_agg(json_build_array(position, source_name, state, attempts, last_error))::text \
+                 FROM source_runs WHERE request_id = $1"
+            }
+        };
+        let others: Option<String> =
+            sqlx::query_scalar(aggregate).bind(id.to_string()).fetch_one(&self.pool).await.map_err(db_error)?;
+        let mut others: Vec<(i64, String, String, i64, String)> = match others {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| Error::Internal(format!("aggregated source runs are not as expected: {e}")))?,
+            None => Vec::new(),
+        };
+        others.sort_by_key(|(position, ..)| *position);
+        let full = sqlx::query(
+            "SELECT source_name, state, items, bytes, attempts, last_error, start_time, finish_time, erasure, \
+             verification FROM source_runs WHERE request_id = $1 AND source_name = $2",
+        )
+        .bind(id.to_string())
+        .bind(source.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut full = full.as_ref().map(run_from_row).transpose()?;
+        others
+            .into_iter()
+            .map(|(_, name, state, attempts, last_error)| {
+                if name == source.as_str()
+                    && let Some(run) = full.take()
+                {
+                    return Ok(run);
+                }
+                Ok(SourceRun {
+                    source: SourceName::parse(&name)
+                        .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
+                    state: parse_column("state", &state, SourceState::parse)?,
+                    items: 0,
+                    bytes: 0,
+                    attempts: attempts as i32,
+                    last_error,
+                    start_time: None,
+                    finish_time: None,
+                    erasure: None,
+                    verification: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the `sources` and `archive` that differ from what was read (`before_*`): a
+    /// change to one source of a request with a hundred must not rewrite the other 99.
     pub(super) async fn save_progress(
         tx: &mut Transaction<'static, Any>,
         request: &PrivacyRequest,
+        before_sources: &[SourceRun],
+        before_archive: Option<&ExportArchive>,
     ) -> Result<(), Error> {
         for (position, run) in request.sources.iter().enumerate() {
+            if before_sources.get(position) == Some(run) {
+                continue;
+            }
             sqlx::query(
                 "INSERT INTO source_runs (request_id, source_name, position, state, items, bytes, attempts, last_error, \
                  start_time, finish_time, erasure, verification) \
@@ -105,7 +154,7 @@ impl Store {
             .await
             .map_err(db_error)?;
         }
-        if let Some(archive) = &request.archive {
+        if let Some(archive) = request.archive.as_ref().filter(|a| Some(*a) != before_archive) {
             sqlx::query(
                 "INSERT INTO export_archives (request_id, file_name, size_bytes, sha256, create_time, expire_time, \
                  delete_time, download_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -186,6 +235,26 @@ impl Store {
         .map_err(db_error)?;
         ids.iter().map(|id| parse_id(id)).collect()
     }
+}
+
+fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SourceRun, Error> {
+    let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
+    let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
+    let opt_int = |name: &str| row.try_get::<Option<i64>, _>(name).map_err(db_error);
+    let opt_text = |name: &str| row.try_get::<Option<String>, _>(name).map_err(db_error);
+    Ok(SourceRun {
+        source: SourceName::parse(&text("source_name")?)
+            .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
+        state: parse_column("state", &text("state")?, SourceState::parse)?,
+        items: int("items")?,
+        bytes: int("bytes")?,
+        attempts: int("attempts")? as i32,
+        last_error: text("last_error")?,
+        start_time: opt_from_micros(opt_int("start_time")?),
+        finish_time: opt_from_micros(opt_int("finish_time")?),
+        erasure: from_json(opt_text("erasure")?)?,
+        verification: from_json(opt_text("verification")?)?,
+    })
 }
 
 /// Erasure results are stored as JSON: nested, read back whole, never queried into.

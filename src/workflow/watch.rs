@@ -36,6 +36,8 @@ impl Workflow {
                         _ => {}
                     },
                 }
+                // A burst of changes (a hundred sources finishing together) is read once.
+                while changes.try_recv().is_ok() {}
                 let events = match store.list_audit_events(Some(id), Some(last), 100).await {
                     Ok(events) => events,
                     Err(err) => {
@@ -61,15 +63,18 @@ impl Workflow {
                     }
                     continue;
                 }
+                // One snapshot for the batch, read after its events: it reflects each of them
+                // (and possibly later ones), as the protocol allows.
+                let current = match store.get_request(id).await {
+                    Ok(current) => current,
+                    Err(err) => {
+                        let _ = tx.send(Err(err)).await;
+                        return;
+                    }
+                };
                 for event in events {
                     last = event.sequence;
-                    let current = match store.get_request(id).await {
-                        Ok(current) => current,
-                        Err(err) => {
-                            let _ = tx.send(Err(err)).await;
-                            return;
-                        }
-                    };
+                    let current = current.clone();
                     // Decided by the events, not the snapshot: the snapshot may already show
                     // a final state whose events this loop has not sent yet.
                     finished = event.event.to_state.is_some_and(State::is_final)

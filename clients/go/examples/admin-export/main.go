@@ -248,6 +248,7 @@ func download(ctx context.Context, client privacyv1.PrivacyRequestServiceClient,
 		name = "privacy-export-" + id + ".zip"
 	}
 
+	// CreateTemp makes the file readable by its owner only (0600): it holds personal data.
 	part, err := os.CreateTemp(dir, "."+name+".part-*")
 	if err != nil {
 		return "", 0, "", fmt.Errorf("download archive: %w", err)

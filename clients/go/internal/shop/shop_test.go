@@ -388,26 +388,36 @@ func TestEraseIsIdempotentPerPrivacyRequest(t *testing.T) {
 // that the erasure did not go ahead once it could.
 func TestEraseAfterCallerGaveUpCommitsNothing(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		giveUp func(context.Context) (context.Context, context.CancelFunc)
+		name string
+		// giveUp returns the context of the call; started is closed once the server is
+		// running the Erase.
+		giveUp func(ctx context.Context, started <-chan struct{}) (context.Context, context.CancelFunc)
 		code   codes.Code
 	}{
-		{"deadline", func(ctx context.Context) (context.Context, context.CancelFunc) {
-			return context.WithTimeout(ctx, 300*time.Millisecond)
+		{"deadline", func(ctx context.Context, _ <-chan struct{}) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, time.Second)
 		}, codes.DeadlineExceeded},
-		{"cancelled", func(ctx context.Context) (context.Context, context.CancelFunc) {
+		{"cancelled", func(ctx context.Context, started <-chan struct{}) (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(ctx)
-			time.AfterFunc(300*time.Millisecond, cancel)
+			go func() {
+				<-started
+				time.Sleep(200 * time.Millisecond) // long enough to be waiting for the lock
+				cancel()
+			}()
 			return ctx, cancel
 		}, codes.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			handled := make(chan error, 1)
+			started := make(chan struct{})
+			var startOnce sync.Once
+			handled := make(chan error, 2) // the abandoned call, then the retry
 			observe := grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-				resp, err := handler(ctx, req)
-				if info.FullMethod == datasourcev1.DataSourceService_Erase_FullMethodName {
-					handled <- err
+				if info.FullMethod != datasourcev1.DataSourceService_Erase_FullMethodName {
+					return handler(ctx, req)
 				}
+				startOnce.Do(func() { close(started) })
+				resp, err := handler(ctx, req)
+				handled <- err
 				return resp, err
 			})
 			src := startSource(t, "", []string{jane}, observe)
@@ -415,7 +425,7 @@ func TestEraseAfterCallerGaveUpCommitsNothing(t *testing.T) {
 			before := src.dump(t)
 
 			release := holdWriteLock(t, src.dbPath)
-			callCtx, cancel := tc.giveUp(ctx)
+			callCtx, cancel := tc.giveUp(ctx, started)
 			defer cancel()
 			_, err := src.client.Erase(callCtx, &datasourcev1.EraseRequest{PrivacyRequestId: "erase-1", Subject: subject(jane)})
 			if status.Code(err) != tc.code {

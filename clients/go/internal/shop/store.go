@@ -112,8 +112,8 @@ type Comment struct {
 	CreatedAt string
 }
 
-// Visitor receives a subject's records during Export, one at a time, in export order. An error
-// from it stops the export and is returned by Export.
+// Visitor receives a subject's records during Export, one at a time, in export order; all
+// three functions must be set. An error from one stops the export and is returned by Export.
 type Visitor struct {
 	Profile func(Profile) error
 	Order   func(Order) error

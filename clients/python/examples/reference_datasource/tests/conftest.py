@@ -30,13 +30,17 @@ class Source:
     address: str
     channel: grpc.Channel = field(init=False)
     stub: pb_grpc.DataSourceServiceStub = field(init=False)
+    stopped: tuple[int, str, str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.channel = grpc.insecure_channel(self.address)
         self.stub = pb_grpc.DataSourceServiceStub(self.channel)
 
     def stop(self) -> tuple[int, str, str]:
-        """SIGTERM, then the exit code and the rest of stdout and stderr."""
+        """SIGTERM, then the exit code and the rest of stdout and stderr. Idempotent: the
+        fixture stops every source again after the test."""
+        if self.stopped is not None:
+            return self.stopped
         self.channel.close()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -45,7 +49,8 @@ class Source:
         except subprocess.TimeoutExpired:
             self.process.kill()
             out, err = self.process.communicate()
-        return self.process.returncode, out, err
+        self.stopped = (self.process.returncode, out, err)
+        return self.stopped
 
 
 StartSource = Callable[..., Source]

@@ -4,7 +4,10 @@ the running command and a real SQLite file."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import grpc
@@ -53,12 +56,12 @@ def fields(item: pb.ExportItem) -> list[tuple[str, str]]:
 
 def dump(db: Path) -> list[str]:
     """The whole database as SQL, to compare before and after."""
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         return list(conn.iterdump())
 
 
 def count(db: Path, sql: str, *params: object) -> int:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         value: int = conn.execute(sql, params).fetchone()[0]
         return value
 
@@ -307,7 +310,7 @@ def test_store_rolls_back_when_the_caller_gives_up_before_the_commit(tmp_path: P
 def test_export_stops_when_the_caller_cancels(source: Source) -> None:
     # Enough data that the stream cannot all sit in gRPC's buffers at once.
     many = 20_000
-    with sqlite3.connect(source.db) as conn:
+    with closing(sqlite3.connect(source.db)) as conn, conn:
         conn.executemany(
             "INSERT INTO comments (user_id, body, created_at) VALUES (1, ?, '2025-01-01T00:00:00Z')",
             [("x" * 200,)] * many,
@@ -353,3 +356,24 @@ def test_prints_one_line_stops_on_sigterm_and_logs_no_personal_data(source: Sour
     assert "erase req-1: removed 4, retained 2" in log
     for personal in [JANE, "jane.doe", "Jane Doe", "Jane"]:
         assert personal.lower() not in log.lower()
+
+
+def test_a_second_source_on_a_taken_port_fails_to_start(source: Source, tmp_path: Path) -> None:
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reference_datasource",
+            "--listen",
+            source.address,
+            "--db",
+            str(tmp_path / "b.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert second.returncode == 1
+    assert second.stdout == ""
+    assert f"cannot listen on {source.address}" in second.stderr

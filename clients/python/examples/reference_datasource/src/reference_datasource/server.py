@@ -71,6 +71,9 @@ def start(store: Store, *, name: str, listen: str, token: str | None) -> Running
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="rpc"),
         interceptors=interceptors,
+        # gRPC sets SO_REUSEPORT by default, which lets a second copy started on the same
+        # port silently share the calls with the first; fail to start instead.
+        options=[("grpc.so_reuseport", 0)],
     )
     pb_grpc.add_DataSourceServiceServicer_to_server(ShopDataSource(store, name), server)
 

@@ -109,9 +109,9 @@ class ShopDataSource(pb_grpc.DataSourceServiceServicer):
         email = _subject_email(request.subject, context)
         try:
             erasure = self._store.erase(request.privacy_request_id, email, context)
-        except CallAbandoned:
-            log.info("erase %s abandoned by the caller; nothing committed", request.privacy_request_id)
-            _abort_abandoned(context)
+        except CallAbandoned as abandoned:
+            log.info("erase %s: %s; nothing committed", request.privacy_request_id, abandoned)
+            _abort_abandoned(context, deadline_exceeded=abandoned.deadline_exceeded)
         except sqlite3.Error as err:
             _abort_on_database_error(context, "erase", request.privacy_request_id, err)
         log.info(
@@ -195,10 +195,9 @@ def _subject_email(subject: pb.Subject, context: grpc.ServicerContext) -> str:
     return subject.email
 
 
-def _abort_abandoned(context: grpc.ServicerContext) -> NoReturn:
-    # The caller no longer listens, but gRPC still wants a status for the call.
-    remaining = context.time_remaining()
-    if remaining is not None and remaining <= 0:
+def _abort_abandoned(context: grpc.ServicerContext, *, deadline_exceeded: bool) -> NoReturn:
+    # The caller has stopped listening, but gRPC still wants a status for the call.
+    if deadline_exceeded:
         context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline passed; nothing was changed")
     context.abort(grpc.StatusCode.CANCELLED, "call cancelled; nothing was changed")
 
@@ -207,9 +206,12 @@ def _abort_on_database_error(
     context: grpc.ServicerContext, what: str, privacy_request_id: str, err: sqlite3.Error
 ) -> NoReturn:
     if not context.is_active():
-        # Typically a lock wait cut short at the deadline (see Store): not a database fault.
-        log.info("%s %s abandoned by the caller; nothing committed", what, privacy_request_id)
-        _abort_abandoned(context)
+        # The caller went away while SQLite failed: the error reaches no one, so it is
+        # logged as the abandoned call it is.
+        remaining = context.time_remaining()
+        deadline_exceeded = remaining is not None and remaining <= 0
+        log.info("%s %s abandoned by the caller (%s)", what, privacy_request_id, err)
+        _abort_abandoned(context, deadline_exceeded=deadline_exceeded)
     log.error("%s %s failed: %s", what, privacy_request_id, err)
     if isinstance(err, sqlite3.OperationalError):
         # Locked, busy or out of disk: likely to pass, and UNAVAILABLE makes privacyd retry

@@ -70,7 +70,11 @@ class Call(Protocol):
 
 
 class CallAbandoned(Exception):
-    """The caller cancelled or its deadline passed; the transaction was rolled back."""
+    """The caller cancelled, or its deadline passed; the transaction was rolled back."""
+
+    def __init__(self, *, deadline_exceeded: bool) -> None:
+        super().__init__("deadline exceeded" if deadline_exceeded else "cancelled")
+        self.deadline_exceeded = deadline_exceeded
 
 
 @dataclass(frozen=True)
@@ -250,22 +254,17 @@ class _Transaction:
         self._call = call
 
     def __enter__(self) -> None:
-        self._bound_lock_wait()
-        self._conn.execute("BEGIN IMMEDIATE" if self._write else "BEGIN")
+        self._execute_within_call("BEGIN IMMEDIATE" if self._write else "BEGIN")
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         if exc_type is not None:
             self._rollback()
             return
         try:
-            if self._call is not None and not self._call.is_active():
-                # The caller cancelled or its deadline passed while we worked: it will treat
-                # the call as failed (and privacyd will retry it), so applying the erasure now
-                # would do something nobody is told about.
-                raise CallAbandoned
-            # A commit can wait for a lock too; bound that wait by the deadline as well.
-            self._bound_lock_wait()
-            self._conn.execute("COMMIT")
+            # Never commit once the caller has given up: it counts the call as failed (and
+            # privacyd will retry it), so applying the erasure now would do something nobody
+            # is told about.
+            self._execute_within_call("COMMIT")
         except BaseException:
             self._rollback()
             raise
@@ -274,16 +273,28 @@ class _Transaction:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
-    def _bound_lock_wait(self) -> None:
-        """Makes SQLite give up waiting for another writer's lock when the caller's deadline
-        passes, instead of after DEFAULT_BUSY_TIMEOUT_S."""
+    def _execute_within_call(self, statement: str) -> None:
+        """Runs BEGIN or COMMIT, the statements that wait for another writer's lock, unless
+        the caller has given up; the wait ends at the caller's deadline rather than after
+        DEFAULT_BUSY_TIMEOUT_S. Raises CallAbandoned otherwise."""
         if self._call is None:
+            self._conn.execute(statement)
             return
         remaining = self._call.time_remaining()
-        wait = DEFAULT_BUSY_TIMEOUT_S if remaining is None else min(remaining, DEFAULT_BUSY_TIMEOUT_S)
-        if wait <= 0 or not self._call.is_active():
-            raise CallAbandoned
+        if remaining is not None and remaining <= 0:
+            raise CallAbandoned(deadline_exceeded=True)
+        if not self._call.is_active():
+            raise CallAbandoned(deadline_exceeded=False)
+        cut_by_deadline = remaining is not None and remaining < DEFAULT_BUSY_TIMEOUT_S
+        wait = min(remaining, DEFAULT_BUSY_TIMEOUT_S) if remaining is not None else DEFAULT_BUSY_TIMEOUT_S
         self._conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            self._conn.execute(statement)
+        except sqlite3.OperationalError as err:
+            if cut_by_deadline and getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+                # Still locked when the deadline came: the caller has given up by now.
+                raise CallAbandoned(deadline_exceeded=True) from err
+            raise
 
 
 def demo_name(email: str) -> str:

@@ -28,6 +28,7 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -85,39 +86,52 @@ public final class AdminExport {
     }
   }
 
-  public static void main(String[] args) {
-    System.exit(run(args, System.getenv()));
+  private final PrivacyRequestServiceBlockingStub privacyd;
+  private final PrintStream out;
+
+  private AdminExport(PrivacyRequestServiceBlockingStub privacyd, PrintStream out) {
+    this.privacyd = privacyd;
+    this.out = out;
   }
 
-  static int run(String[] args, Map<String, String> env) {
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv(), System.out, System.err));
+  }
+
+  /**
+   * The whole program, with its environment and output passed in so that tests can run it.
+   *
+   * @return the exit code
+   */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
     String email = null;
-    Path out = Path.of("");
+    Path saveTo = Path.of("");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "-h", "--help" -> {
-          System.out.print(USAGE);
+          out.print(USAGE);
           return 0;
         }
         case "--out" -> {
           if (++i == args.length) {
-            return usage("--out needs a path");
+            return usage(err, "--out needs a path");
           }
-          out = Path.of(args[i]);
+          saveTo = Path.of(args[i]);
         }
         default -> {
           if (args[i].startsWith("-") || email != null) {
-            return usage("unexpected argument " + args[i]);
+            return usage(err, "unexpected argument " + args[i]);
           }
           email = args[i];
         }
       }
     }
     if (email == null) {
-      return usage("the subject's email is required");
+      return usage(err, "the subject's email is required");
     }
     String token = env.getOrDefault("PRIVACYD_ADMIN_TOKEN", "");
     if (token.isEmpty()) {
-      return usage("PRIVACYD_ADMIN_TOKEN is required");
+      return usage(err, "PRIVACYD_ADMIN_TOKEN is required");
     }
     String address = env.getOrDefault("PRIVACYD_ADDR", "127.0.0.1:50051");
 
@@ -130,34 +144,33 @@ public final class AdminExport {
       PrivacyRequestServiceBlockingStub privacyd =
           PrivacyRequestServiceGrpc.newBlockingStub(channel)
               .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
-      export(privacyd, email, out);
+      new AdminExport(privacyd, out).export(email, saveTo);
       return 0;
     } catch (Failure e) {
-      System.err.println(e.getMessage());
+      err.println(e.getMessage());
       return 1;
     } catch (StatusRuntimeException e) {
-      System.err.println("privacyd: " + describe(e));
+      err.println("privacyd: " + describe(e));
       return 1;
     } catch (IOException e) {
-      System.err.println("cannot save the archive: " + e.getMessage());
+      err.println("cannot save the archive: " + e.getMessage());
       return 1;
     } finally {
       channel.shutdownNow();
     }
   }
 
-  private static int usage(String problem) {
-    System.err.println("admin-export: " + problem);
-    System.err.print(USAGE);
+  private static int usage(PrintStream err, String problem) {
+    err.println("admin-export: " + problem);
+    err.print(USAGE);
     return 2;
   }
 
-  private static void export(PrivacyRequestServiceBlockingStub privacyd, String email, Path out)
-      throws Failure, IOException {
-    // A fresh request_id makes a retry of this very call (after a lost reply, say) return the
-    // same request rather than fail as a duplicate.
+  private void export(String email, Path saveTo) throws Failure, IOException {
+    // A fresh request_id per run: were this call retried (after a lost reply, say), privacyd
+    // would return the request it created rather than refuse a duplicate.
     PrivacyRequest request =
-        unary(privacyd)
+        unary()
             .createPrivacyRequest(
                 CreatePrivacyRequestRequest.newBuilder()
                     .setSubject(Subject.newBuilder().setEmail(email))
@@ -167,27 +180,30 @@ public final class AdminExport {
                     .build())
             .getPrivacyRequest();
     String id = request.getId();
-    System.out.println("request " + id + " " + name(request.getState()));
+    out.println("request " + id + " " + name(request.getState()));
 
     if (request.getState() == State.STATE_CONFIRMED) {
-      process(privacyd, id);
+      process(id);
     }
 
-    PrivacyRequest done = watch(privacyd, id);
+    PrivacyRequest done = watch(id);
     if (GIVE_UP.contains(done.getState())) {
       throw new Failure("request " + id + " ended " + name(done.getState()) + ": "
           + done.getStateReason());
     }
-    download(privacyd, id, out);
+    if (done.getState() != State.STATE_COMPLETED) {
+      throw new Failure("the watch ended while request " + id + " was " + name(done.getState()));
+    }
+    download(id, saveTo);
   }
 
   /**
    * Starts the export. A privacyd run with --auto-process starts it itself as soon as it is
    * confirmed, so losing that race (ILLEGAL_TRANSITION from PROCESSING or later) is success.
    */
-  private static void process(PrivacyRequestServiceBlockingStub privacyd, String id) {
+  private void process(String id) {
     try {
-      unary(privacyd).processPrivacyRequest(ProcessPrivacyRequestRequest.newBuilder().setId(id).build());
+      unary().processPrivacyRequest(ProcessPrivacyRequestRequest.newBuilder().setId(id).build());
     } catch (StatusRuntimeException e) {
       Optional<ErrorInfo> info = errorInfo(e);
       String state = info.map(i -> i.getMetadataOrDefault("state", "")).orElse("");
@@ -202,11 +218,10 @@ public final class AdminExport {
 
   /**
    * Follows the request until it completes or needs an operator, printing a line whenever its
-   * state or a source's progress changes. FAILED is not final (it can be processed again) so
-   * privacyd would keep the stream open: it is left here.
+   * state or a source's progress changes. FAILED is not final (the request can be processed
+   * again), so privacyd keeps the stream open past it: the example stops watching there.
    */
-  private static PrivacyRequest watch(PrivacyRequestServiceBlockingStub privacyd, String id)
-      throws Failure {
+  private PrivacyRequest watch(String id) throws Failure {
     Context.CancellableContext call = Context.current().withCancellation();
     Context outer = call.attach();
     try {
@@ -221,7 +236,7 @@ public final class AdminExport {
         PrivacyRequest request = update.getPrivacyRequest();
         String line = progress(request);
         if (!line.equals(printed)) {
-          System.out.println(line);
+          out.println(line);
           printed = line;
         }
         if (request.getState() == State.STATE_COMPLETED || GIVE_UP.contains(request.getState())) {
@@ -232,7 +247,7 @@ public final class AdminExport {
       endStream(call, outer);
     }
     // privacyd ends the stream itself only after a final state; ask where the request is.
-    return unary(privacyd)
+    return unary()
         .getPrivacyRequest(GetPrivacyRequestRequest.newBuilder().setId(id).build())
         .getPrivacyRequest();
   }
@@ -252,8 +267,7 @@ public final class AdminExport {
   }
 
   /** Downloads the archive, checks it against the header, and only then gives it its name. */
-  private static void download(PrivacyRequestServiceBlockingStub privacyd, String id, Path out)
-      throws Failure, IOException {
+  private void download(String id, Path saveTo) throws Failure, IOException {
     Context.CancellableContext call = Context.current().withCancellation();
     Context outer = call.attach();
     try {
@@ -268,7 +282,7 @@ public final class AdminExport {
         throw new Failure("DownloadExport did not start with a header");
       }
       ExportArchiveHeader header = first.getHeader();
-      Path target = target(out, header.getFileName(), id);
+      Path target = target(saveTo, header.getFileName(), id);
       Path partial = target.resolveSibling(target.getFileName() + ".part");
 
       MessageDigest sha256 = sha256();
@@ -293,25 +307,25 @@ public final class AdminExport {
             + digest + ", expected " + header.getSizeBytes() + " bytes sha256 " + header.getSha256());
       }
       Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      System.out.println("archive " + target + " " + size + " bytes sha256 " + digest);
+      out.println("archive " + target + " " + size + " bytes sha256 " + digest);
     } finally {
       endStream(call, outer);
     }
   }
 
   /**
-   * Where to save: into {@code out} if it is a folder, else as {@code out}. privacyd's file
-   * name is reduced to its last part, so that it cannot point outside the folder.
+   * Where to save: into {@code saveTo} if it is a folder, else as {@code saveTo}. privacyd's
+   * file name is reduced to its last part, so that it cannot point outside the folder.
    */
-  private static Path target(Path out, String fileName, String id) {
-    if (!out.toString().isEmpty() && !Files.isDirectory(out)) {
-      return out;
+  private static Path target(Path saveTo, String fileName, String id) {
+    if (!saveTo.toString().isEmpty() && !Files.isDirectory(saveTo)) {
+      return saveTo;
     }
     Path name = fileName.isEmpty() ? null : Path.of(fileName).getFileName();
     if (name == null || name.toString().equals("..")) {
       name = Path.of("privacy-export-" + id + ".zip");
     }
-    return out.resolve(name);
+    return saveTo.resolve(name);
   }
 
   private static MessageDigest sha256() {
@@ -322,8 +336,8 @@ public final class AdminExport {
     }
   }
 
-  private static PrivacyRequestServiceBlockingStub unary(PrivacyRequestServiceBlockingStub stub) {
-    return stub.withDeadlineAfter(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  private PrivacyRequestServiceBlockingStub unary() {
+    return privacyd.withDeadlineAfter(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   /**
@@ -356,7 +370,11 @@ public final class AdminExport {
 
   private static String describe(StatusRuntimeException e) {
     Status status = e.getStatus();
-    String reason = errorInfo(e).map(info -> " [" + info.getReason() + info.getMetadataMap() + "]").orElse("");
+    String reason =
+        errorInfo(e)
+            .map(info -> " [" + info.getReason()
+                + (info.getMetadataMap().isEmpty() ? "" : " " + info.getMetadataMap()) + "]")
+            .orElse("");
     return status.getCode() + ": " + status.getDescription() + reason;
   }
 
@@ -364,6 +382,4 @@ public final class AdminExport {
   private static String name(Enum<?> value) {
     return value.name().replaceFirst("^(SOURCE_)?STATE_", "");
   }
-
-  private AdminExport() {}
 }

@@ -139,6 +139,9 @@ final class ShopDataSource extends DataSourceServiceGrpc.DataSourceServiceImplBa
       } catch (SQLException e) {
         finish();
         call.onError(databaseError("export", requestId, e));
+      } catch (RuntimeException e) {
+        finish(); // gRPC fails the call with UNKNOWN; the connection must not leak
+        throw e;
       }
     }
 
