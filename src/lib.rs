@@ -4,9 +4,12 @@
 //! Layers, outside in: [`grpc`] and [`http`] parse the wire into [`domain`] values and call the
 //! [`workflow`]; the workflow runs domain rules inside [`store`] transactions and queues jobs
 //! that the [`executor`] runs (sending [`mail`] through [`notifications`]). [`startup`] wires
-//! it all from a [`config`].
+//! it all from a [`config`]. [`ctl`] is privacyctl, the operators' command line, and
+//! [`conformance`] its kit that checks data sources against the plugin protocol.
 
 pub mod config;
+pub mod conformance;
+pub mod ctl;
 pub mod domain;
 pub mod executor;
 pub mod export;
