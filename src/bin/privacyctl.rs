@@ -6,7 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use privacyd::ctl::{Cli, run};
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    run(Cli::parse()).await
+fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`privacyctl ... | head`) would
+    // panic; end quietly instead, as other command line tools do. (Sockets are unaffected:
+    // Rust sends with MSG_NOSIGNAL.)
+    // SAFETY: set before any other thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
+    runtime.block_on(run(cli))
 }

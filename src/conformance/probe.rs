@@ -79,7 +79,11 @@ impl fmt::Display for CallFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CallFailure::Status { rpc, code, message } => {
-                write!(f, "{rpc} failed with {}: {message}", crate::ctl::status::code_name(*code))
+                write!(f, "{rpc} failed with {}", crate::ctl::status::code_name(*code))?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
             }
             CallFailure::Health { message } => write!(f, "grpc.health.v1 Check for {HEALTH_SERVICE:?}: {message}"),
             CallFailure::TooLarge { rpc, detail } => {

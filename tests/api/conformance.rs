@@ -3,6 +3,7 @@
 //! privacyd is not involved: the kit calls the source directly.
 
 use std::{
+    convert::Infallible,
     pin::Pin,
     sync::{
         Arc,
@@ -10,12 +11,13 @@ use std::{
     },
 };
 
-use futures::Stream;
+use futures::{Stream, future::BoxFuture};
 use privacyd::proto::privacy::datasource::v1::{
     self as ds,
     data_source_service_server::{DataSourceService, DataSourceServiceServer},
 };
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, server::NamedService};
+use tonic_health::ServingStatus;
 
 use crate::{
     helpers::{ExampleSource, unique_email},
@@ -158,18 +160,31 @@ type ExportStream = Pin<Box<dyn Stream<Item = Result<ds::ExportResponse, Status>
 
 /// Serves `source` with a health service that reports `serving`.
 async fn serve<S: DataSourceService>(source: S, serving: bool) -> String {
+    serve_service(DataSourceServiceServer::new(source), serving).await
+}
+
+async fn serve_service<Svc>(service: Svc, serving: bool) -> String
+where
+    Svc: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = Infallible,
+        > + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    Svc::Future: Send + 'static,
+{
     let (health, health_service) = tonic_health::server::health_reporter();
-    if serving {
-        health.set_serving::<DataSourceServiceServer<S>>().await;
-    } else {
-        health.set_not_serving::<DataSourceServiceServer<S>>().await;
-    }
+    let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+    health.set_service_status(Svc::NAME, status).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(health_service)
-            .add_service(DataSourceServiceServer::new(source))
+            .add_service(service)
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
     format!("http://{addr}")
@@ -204,11 +219,13 @@ const KNOWN: &str = "known@example.com";
 /// A source that breaks the contract in every way the kit checks, apart from time and size:
 /// not serving, a protocol version of its own, a category without a legal basis, data for a
 /// subject it cannot hold, items without ids, an Erase that counts again on every call, a
-/// retention without a reason, and data left outside the retained groups.
+/// retention without a reason, data left outside the retained groups, and data that changes
+/// when the erasure is repeated.
 #[derive(Clone, Default)]
 struct Liar {
     erase_calls: Arc<AtomicUsize>,
     erased: Arc<AtomicBool>,
+    erased_again: Arc<AtomicBool>,
 }
 
 #[tonic::async_trait]
@@ -230,10 +247,11 @@ impl DataSourceService for Liar {
 
     async fn export(&self, request: Request<ds::ExportRequest>) -> Result<Response<ExportStream>, Status> {
         let known = request.into_inner().subject.unwrap_or_default().email == KNOWN;
-        let items = match (known, self.erased.load(Ordering::SeqCst)) {
-            (false, _) => vec![item("orders", "order-1")],
-            (true, false) => vec![item("orders", "order-1"), item("", "")],
-            (true, true) => vec![item("comments", "comment-1")],
+        let items = match (known, self.erased.load(Ordering::SeqCst), self.erased_again.load(Ordering::SeqCst)) {
+            (false, _, _) => vec![item("orders", "order-1")],
+            (true, false, _) => vec![item("orders", "order-1"), item("", "")],
+            (true, true, false) => vec![item("comments", "comment-1")],
+            (true, true, true) => vec![item("comments", "comment-1"), item("comments", "comment-2")],
         };
         Ok(Response::new(Box::pin(futures::stream::iter(items))))
     }
@@ -243,7 +261,9 @@ impl DataSourceService for Liar {
         if request.into_inner().subject.unwrap_or_default().email != KNOWN {
             return Ok(Response::new(ds::EraseResponse { items_removed: calls, ..Default::default() }));
         }
-        self.erased.store(true, Ordering::SeqCst);
+        if self.erased.swap(true, Ordering::SeqCst) {
+            self.erased_again.store(true, Ordering::SeqCst);
+        }
         Ok(Response::new(ds::EraseResponse {
             items_removed: calls,
             items_retained: 1,
@@ -275,7 +295,8 @@ async fn a_source_that_breaks_the_contract_fails_with_precise_reasons() {
             "FAIL export-after-erase: after Erase, Export still streams group \"comments\" (1 item) outside the groups \
              Erase retained (\"orders\")",
             "FAIL erase-idempotent: the second Erase with the same privacy_request_id answered items_removed 5, \
-             items_retained 1, retentions [orders: 1], the first items_removed 4, items_retained 1, retentions [orders: 1]",
+             items_retained 1, retentions [orders: 1], the first items_removed 4, items_retained 1, retentions \
+             [orders: 1]; Export changed after the second Erase: 1 item new (comments/comment-2)",
             "PASS deadlines",
             "PASS message-sizes",
             "2 passed, 9 failed, 1 skipped",
@@ -342,15 +363,19 @@ async fn calls_and_streams_past_the_deadline_fail_with_the_time_they_took() {
     assert!(ran.stdout.contains("(gave up after 1."), "{}", ran.stdout);
 }
 
-/// A source whose Describe is over the protocol's 4 MiB message limit.
+/// An honest source holding nothing, whose Describe can be made too big.
 #[derive(Clone, Default)]
-struct Oversized;
+struct Plain {
+    huge_description: bool,
+}
 
 #[tonic::async_trait]
-impl DataSourceService for Oversized {
+impl DataSourceService for Plain {
     async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
         let mut description = honest_description();
-        description.categories[0].description = "x".repeat(5 << 20);
+        if self.huge_description {
+            description.categories[0].description = "x".repeat(5 << 20);
+        }
         Ok(Response::new(description))
     }
 
@@ -367,7 +392,7 @@ impl DataSourceService for Oversized {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_over_the_size_limit_fail_naming_the_call() {
-    let endpoint = serve(Oversized, true).await;
+    let endpoint = serve(Plain { huge_description: true }, true).await;
     let ran = privacyctl(&["source", "check", &endpoint]).await.failed();
     let report = lines(&ran.stdout);
     let too_large = "Describe sent a message over the protocol's 4 MiB limit (found 5242";
@@ -375,5 +400,55 @@ async fn messages_over_the_size_limit_fail_naming_the_call() {
     assert!(report[1].ends_with(" bytes, the limit is: 4194304 bytes)"), "{report:#?}");
     assert!(report[11].starts_with(&format!("FAIL message-sizes: {too_large}")), "{report:#?}");
     assert!(report[11].ends_with(" in describe"), "{report:#?}");
+    assert_eq!(report[12], "5 passed, 2 failed, 5 skipped");
+}
+
+/// What a broken encoder might send for Describe: field 3 (`protocol_version`, a varint) as a
+/// string.
+#[derive(Clone, PartialEq, prost::Message)]
+struct NotADescription {
+    #[prost(string, tag = "3")]
+    protocol_version: String,
+}
+
+/// [`Plain`], except that Describe answers with a message that does not decode.
+#[derive(Clone)]
+struct Undecodable(DataSourceServiceServer<Plain>);
+
+impl NamedService for Undecodable {
+    const NAME: &'static str = "privacy.datasource.v1.DataSourceService";
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for Undecodable {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        if request.uri().path() != "/privacy.datasource.v1.DataSourceService/Describe" {
+            return self.0.call(request);
+        }
+        Box::pin(async move {
+            let answer = tower::service_fn(|_: Request<ds::DescribeRequest>| async {
+                Ok::<_, Status>(Response::new(NotADescription { protocol_version: "one".into() }))
+            });
+            let codec = tonic_prost::ProstCodec::<NotADescription, ds::DescribeRequest>::default();
+            Ok(tonic::server::Grpc::new(codec).unary(answer, request).await)
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_that_do_not_decode_fail_naming_the_call() {
+    let endpoint = serve_service(Undecodable(DataSourceServiceServer::new(Plain::default())), true).await;
+    let ran = privacyctl(&["source", "check", &endpoint]).await.failed();
+    let report = lines(&ran.stdout);
+    let undecodable = "Describe sent a message that does not decode (failed to decode Protobuf message: ";
+    assert!(report[1].starts_with(&format!("FAIL describe: {undecodable}")), "{report:#?}");
+    assert!(report[11].starts_with(&format!("FAIL message-sizes: {undecodable}")), "{report:#?}");
     assert_eq!(report[12], "5 passed, 2 failed, 5 skipped");
 }

@@ -205,12 +205,19 @@ async fn commands_move_a_request_through_every_state() {
     let cancelled = ctl(&app, &["requests", "cancel", &id, "--reason", "asked twice"]).await.ok();
     assert!(cancelled.stdout.contains("state:     CANCELLED\nreason:    asked twice\n"), "{}", cancelled.stdout);
 
-    // An erasure handled by hand: processed, then completed by the operator.
+    // Handled by hand: processing starts (its one source never answers), the operator completes it.
+    let hanging = Misbehaving { hang_first: usize::MAX, ..Default::default() };
+    ctl(&app, &["sources", "register", "hanging", "--endpoint", &serve(hanging).await, "--timeout", "60s"]).await.ok();
+    let by_hand =
+        json(&ctl(&app, &["requests", "create", "--email", &email, "--action", "export", "--json"]).await.ok());
+    let by_hand = by_hand["id"].as_str().unwrap();
+    let processing = ctl(&app, &["requests", "process", by_hand]).await.ok();
+    assert!(processing.stdout.contains("state:     PROCESSING\n"), "{}", processing.stdout);
+    let completed = ctl(&app, &["requests", "complete", by_hand]).await.ok();
+    assert!(completed.stdout.contains("state:     COMPLETED\n"), "{}", completed.stdout);
+    ctl(&app, &["sources", "delete", "hanging"]).await.ok();
     let erase = json(&ctl(&app, &["requests", "create", "--email", &email, "--action", "erase", "--json"]).await.ok());
     let erase_id = erase["id"].as_str().unwrap();
-    ctl(&app, &["requests", "process", erase_id]).await.ok();
-    let completed = ctl(&app, &["requests", "complete", erase_id]).await.ok();
-    assert!(completed.stdout.contains("state:     COMPLETED\n"), "{}", completed.stdout);
 
     // Denied, with the reason the subject is told; creation is idempotent by --request-id.
     let other = unique_email();
@@ -231,7 +238,7 @@ async fn commands_move_a_request_through_every_state() {
     assert_eq!(page.stdout.lines().count(), 2, "{}", page.stdout);
     assert!(page.stderr.starts_with("more: --page-token "), "{}", page.stderr);
     let all = json(&ctl(&app, &["requests", "list", "--page-size", "1", "--all", "--json"]).await.ok());
-    assert_eq!(all["privacyRequests"].as_array().unwrap().len(), 3);
+    assert_eq!(all["privacyRequests"].as_array().unwrap().len(), 4);
     assert!(all.get("nextPageToken").is_none());
     let erasures = json(&ctl(&app, &["requests", "list", "--action", "erase", "--email", &email, "--json"]).await.ok());
     assert_eq!(erasures["privacyRequests"][0]["id"].as_str(), Some(erase_id));
