@@ -4,10 +4,13 @@
 //! Layers, outside in: [`grpc`] and [`http`] parse the wire into [`domain`] values and call the
 //! [`workflow`]; the workflow runs domain rules inside [`store`] transactions and queues jobs
 //! that the [`executor`] runs ([`export`] and [`erasure`] across data sources, sending
-//! [`mail`] through [`notifications`]). [`startup`] wires
-//! it all from a [`config`].
+//! [`mail`] through [`notifications`]). [`startup`] wires it all from a [`config`]. [`ctl`] is
+//! privacyctl, the operators' command line, and [`conformance`] its kit that checks data
+//! sources against the plugin protocol.
 
 pub mod config;
+pub mod conformance;
+pub mod ctl;
 pub mod domain;
 pub mod erasure;
 pub mod executor;

@@ -126,7 +126,9 @@ impl SourceClient {
         })
     }
 
-    fn client(&self) -> DataSourceServiceClient<InterceptedService<Channel, Bearer>> {
+    /// The generated client, with the bearer token and the protocol's message size limit; for
+    /// callers that need the source's answers as sent (the conformance kit).
+    pub fn client(&self) -> DataSourceServiceClient<InterceptedService<Channel, Bearer>> {
         // Sources may stream files in chunks of up to 1 MiB plus framing; allow 4 MiB, the
         // protocol's limit.
         DataSourceServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())

@@ -4,6 +4,7 @@
 //! restarts, and spreads over replicas.
 
 pub mod archive;
+pub mod rules;
 pub mod spool;
 
 use std::{path::PathBuf, sync::Arc};

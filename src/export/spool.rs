@@ -1,7 +1,7 @@
 //! Where a source's export lands while it streams in: items as JSON lines, files as files,
 //! all on disk, so memory stays small whatever a source sends. The spool also enforces the
-//! stream's rules (items have ids; a file's chunks come in order, unmixed) and makes file
-//! names safe.
+//! stream's rules ([`super::rules`]: items have ids; a file's chunks come in order, unmixed)
+//! before it writes anything, and makes file names safe.
 
 use std::{
     collections::HashSet,
@@ -11,6 +11,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use super::rules::{Step, StreamRules};
 use crate::proto::privacy::datasource::v1 as pb;
 
 /// One spooled item.
@@ -44,7 +45,6 @@ pub enum SpoolError {
 }
 
 struct OpenFile {
-    original: String,
     meta: SpooledFile,
     out: std::io::BufWriter<std::fs::File>,
 }
@@ -55,6 +55,7 @@ pub struct Spool {
     items: std::io::BufWriter<std::fs::File>,
     files: std::io::BufWriter<std::fs::File>,
     used_paths: HashSet<String>,
+    rules: StreamRules,
     open: Option<OpenFile>,
     pub item_count: i64,
     pub byte_count: i64,
@@ -74,6 +75,7 @@ impl Spool {
             items: open("items.jsonl")?,
             files: open("files.jsonl")?,
             used_paths: HashSet::new(),
+            rules: StreamRules::new(),
             open: None,
             item_count: 0,
             byte_count: 0,
@@ -82,20 +84,17 @@ impl Spool {
     }
 
     pub fn add(&mut self, message: pb::ExportResponse) -> Result<(), SpoolError> {
-        match message.payload {
-            Some(pb::export_response::Payload::Item(item)) => self.add_item(item),
-            Some(pb::export_response::Payload::FileChunk(chunk)) => self.add_chunk(chunk),
-            None => Err(SpoolError::Protocol("an ExportResponse with neither an item nor a file chunk".into())),
+        let step = self.rules.check(&message).map_err(|violation| SpoolError::Protocol(violation.0))?;
+        match (message.payload, step) {
+            (Some(pb::export_response::Payload::Item(item)), _) => self.add_item(item),
+            (Some(pb::export_response::Payload::FileChunk(chunk)), Step::Chunk { starts_file, file_size }) => {
+                self.add_chunk(chunk, starts_file, file_size.is_some())
+            }
+            _ => unreachable!("the rules accept only items and file chunks"),
         }
     }
 
     fn add_item(&mut self, item: pb::ExportItem) -> Result<(), SpoolError> {
-        if item.group_id.is_empty() || item.item_id.is_empty() {
-            return Err(SpoolError::Protocol("an item without a group_id or item_id".into()));
-        }
-        if self.open.is_some() {
-            return Err(SpoolError::Protocol("an item arrived in the middle of a file".into()));
-        }
         let size: usize = item.data.iter().map(|f| f.name.len() + f.value.len()).sum();
         let spooled = SpooledItem {
             group_label: if item.group_label.is_empty() { item.group_id.clone() } else { item.group_label },
@@ -111,28 +110,14 @@ impl Spool {
         Ok(())
     }
 
-    fn add_chunk(&mut self, chunk: pb::FileChunk) -> Result<(), SpoolError> {
-        if chunk.path.is_empty() {
-            return Err(SpoolError::Protocol("a file chunk without a path".into()));
-        }
-        let starts_new = self.open.as_ref().is_none_or(|open| open.original != chunk.path);
-        if starts_new {
-            if let Some(open) = &self.open {
-                return Err(SpoolError::Protocol(format!(
-                    "file {:?} started before file {:?} ended (chunks of files may not interleave)",
-                    chunk.path, open.original
-                )));
-            }
-            if chunk.offset != 0 {
-                return Err(SpoolError::Protocol(format!("file {:?} does not start at offset 0", chunk.path)));
-            }
+    fn add_chunk(&mut self, chunk: pb::FileChunk, starts_file: bool, ends_file: bool) -> Result<(), SpoolError> {
+        if starts_file {
             let path = self.unique_path(&chunk.path);
             let target = self.dir.join("files").join(&path);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)?;
             }
             self.open = Some(OpenFile {
-                original: chunk.path.clone(),
                 meta: SpooledFile {
                     path,
                     content_type: chunk.content_type.clone(),
@@ -144,16 +129,10 @@ impl Spool {
             });
         }
         let open = self.open.as_mut().expect("a file is open");
-        if chunk.offset as u64 != open.meta.size {
-            return Err(SpoolError::Protocol(format!(
-                "file {:?}: chunk at offset {} but {} bytes were sent",
-                chunk.path, chunk.offset, open.meta.size
-            )));
-        }
         open.out.write_all(&chunk.data)?;
         open.meta.size += chunk.data.len() as u64;
         self.byte_count += chunk.data.len() as i64;
-        if chunk.eof {
+        if ends_file {
             let mut done = self.open.take().expect("a file is open");
             done.out.flush()?;
             serde_json::to_writer(&mut self.files, &done.meta).map_err(std::io::Error::from)?;
@@ -165,9 +144,7 @@ impl Spool {
 
     /// Ends the spool: every file must have been finished.
     pub fn finish(mut self) -> Result<(), SpoolError> {
-        if let Some(open) = &self.open {
-            return Err(SpoolError::Protocol(format!("the stream ended in the middle of file {:?}", open.original)));
-        }
+        self.rules.finish().map_err(|violation| SpoolError::Protocol(violation.0))?;
         self.items.flush()?;
         self.files.flush()?;
         Ok(())

@@ -1,0 +1,323 @@
+//! How responses are shown: a stable, readable text by default, or with `--json` the
+//! protobuf JSON mapping of the response (what grpcurl prints, so scripts written for one work
+//! with the other), produced from privacyd's own descriptors rather than by hand.
+
+use std::sync::OnceLock;
+
+use prost_reflect::{DescriptorPool, DynamicMessage};
+
+use crate::proto::{
+    FILE_DESCRIPTOR_SET,
+    privacy::{datasource::v1 as ds, v1 as pb},
+};
+
+fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| DescriptorPool::decode(FILE_DESCRIPTOR_SET).expect("privacyd's descriptors decode"))
+}
+
+/// The protobuf JSON of a message; `full_name` is its protobuf name, e.g.
+/// "privacy.v1.PrivacyRequest".
+pub fn json<M: prost::Message>(message: &M, full_name: &str) -> String {
+    let descriptor =
+        pool().get_message_by_name(full_name).unwrap_or_else(|| panic!("{full_name} is a privacyd message"));
+    let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+        .expect("a message re-decodes with its own descriptor");
+    serde_json::to_string_pretty(&dynamic).expect("protobuf JSON serialises")
+}
+
+/// The same, on one line: for streams, one message per line.
+pub fn json_line<M: prost::Message>(message: &M, full_name: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(&json(message, full_name)).expect("valid JSON");
+    value.to_string()
+}
+
+/// An enum value's name without its type prefix ("STATE_PENDING" -> "PENDING"); the number if
+/// this privacyctl does not know it (a newer privacyd).
+macro_rules! short_name {
+    ($enum:ty, $prefix:literal, $value:expr) => {
+        match <$enum>::try_from($value) {
+            Ok(v) => v.as_str_name().strip_prefix($prefix).unwrap_or(v.as_str_name()).to_owned(),
+            Err(_) => format!("{}", $value),
+        }
+    };
+}
+
+pub fn state(value: i32) -> String {
+    short_name!(pb::State, "STATE_", value)
+}
+
+pub fn action(value: i32) -> String {
+    short_name!(pb::Action, "ACTION_", value).to_lowercase()
+}
+
+pub fn source_state(value: i32) -> String {
+    short_name!(pb::SourceState, "SOURCE_STATE_", value)
+}
+
+fn email_kind(value: i32) -> String {
+    short_name!(pb::EmailKind, "EMAIL_KIND_", value)
+}
+
+fn delivery_state(value: i32) -> String {
+    short_name!(pb::DeliveryState, "DELIVERY_STATE_", value)
+}
+
+fn event_type(value: i32) -> String {
+    short_name!(pb::AuditEventType, "AUDIT_EVENT_TYPE_", value)
+}
+
+pub fn health(value: i32) -> String {
+    short_name!(pb::HealthStatus, "HEALTH_STATUS_", value)
+}
+
+fn capability(value: i32) -> String {
+    short_name!(ds::Capability, "CAPABILITY_", value)
+}
+
+fn legal_basis(value: i32) -> String {
+    short_name!(ds::LegalBasis, "LEGAL_BASIS_", value)
+}
+
+/// RFC 3339 in UTC, to the second; "-" when unset.
+pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
+    ts.and_then(|ts| chrono::DateTime::from_timestamp(ts.seconds, ts.nanos.max(0) as u32))
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+pub fn duration(d: Option<&prost_types::Duration>) -> String {
+    match d {
+        Some(d) => humantime::format_duration(std::time::Duration::new(d.seconds.max(0) as u64, d.nanos.max(0) as u32))
+            .to_string(),
+        None => "-".to_owned(),
+    }
+}
+
+/// How long a call took, to a tenth of a millisecond.
+pub fn latency(d: Option<&prost_types::Duration>) -> String {
+    match d {
+        Some(d) => format!("{:.1}ms", d.seconds as f64 * 1e3 + d.nanos as f64 / 1e6),
+        None => "-".to_owned(),
+    }
+}
+
+pub fn bytes(n: i64) -> String {
+    format!("{}", indicatif::HumanBytes(n.max(0) as u64))
+}
+
+/// Label/value lines, the labels aligned.
+struct Block(Vec<(String, String)>);
+
+impl Block {
+    fn new() -> Self {
+        Block(Vec::new())
+    }
+
+    fn line(&mut self, label: &str, value: impl Into<String>) -> &mut Self {
+        self.0.push((label.to_owned(), value.into()));
+        self
+    }
+
+    fn render(&self) -> String {
+        let width = self.0.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 1;
+        self.0
+            .iter()
+            .map(|(label, value)| format!("{:<width$} {value}\n", format!("{label}:"), width = width))
+            .collect()
+    }
+}
+
+/// One source's progress: "example  RUNNING  4 items  195.31 KiB  attempt 1  last error: ...".
+pub fn source_progress(p: &pb::SourceProgress) -> String {
+    let mut line = format!(
+        "{}  {}  {} items  {}  attempt {}",
+        p.source_name,
+        source_state(p.state),
+        p.items,
+        bytes(p.bytes),
+        p.attempts
+    );
+    if !p.last_error.is_empty() {
+        line.push_str(&format!("  last error: {}", p.last_error));
+    }
+    line
+}
+
+/// A request, everything privacyd says about it.
+pub fn request(r: &pb::PrivacyRequest) -> String {
+    let mut b = Block::new();
+    let subject = r.subject.clone().unwrap_or_default();
+    b.line("id", &r.id).line("action", action(r.action)).line("state", state(r.state));
+    if !r.state_reason.is_empty() {
+        b.line("reason", &r.state_reason);
+    }
+    let user = if subject.user_id.is_empty() { String::new() } else { format!(" (user id {})", subject.user_id) };
+    b.line("subject", format!("{}{user}", subject.email))
+        .line("created", time(r.create_time.as_ref()))
+        .line("confirmed", time(r.confirm_time.as_ref()))
+        .line("due", time(r.due_time.as_ref()));
+    if r.confirmation_expire_time.is_some() {
+        b.line("link expires", time(r.confirmation_expire_time.as_ref()));
+    }
+    if r.deadline_extension_days > 0 {
+        b.line("extended", format!("{} days: {}", r.deadline_extension_days, r.deadline_extension_reason));
+    }
+    if r.complete_time.is_some() {
+        b.line("completed", time(r.complete_time.as_ref()));
+    }
+    b.line("updated", time(r.update_time.as_ref()));
+    for email in &r.emails {
+        let mut value =
+            format!("{} {} (attempts {})", email_kind(email.kind), delivery_state(email.state), email.attempts);
+        if !email.last_error.is_empty() {
+            value.push_str(&format!(", last error: {}", email.last_error));
+        }
+        b.line("email", value);
+    }
+    for source in &r.sources {
+        b.line("source", source_progress(source));
+    }
+    if let Some(a) = &r.archive {
+        b.line("archive", format!("{} ({}, {} bytes)", a.file_name, bytes(a.size_bytes), a.size_bytes))
+            .line("sha256", &a.sha256)
+            .line("expires", time(a.expire_time.as_ref()))
+            .line("downloads", a.download_count.to_string());
+        if a.delete_time.is_some() {
+            b.line("deleted", time(a.delete_time.as_ref()));
+        }
+    }
+    b.render()
+}
+
+/// The header of `requests list`.
+pub const REQUEST_COLUMNS: &str =
+    "ID                                    ACTION  STATE       CREATED               DUE                   EMAIL";
+
+/// One row of `requests list`, under [`REQUEST_COLUMNS`].
+pub fn request_row(r: &pb::PrivacyRequest) -> String {
+    format!(
+        "{:<36}  {:<6}  {:<10}  {:<20}  {:<20}  {}",
+        r.id,
+        action(r.action),
+        state(r.state),
+        time(r.create_time.as_ref()),
+        time(r.due_time.as_ref()),
+        r.subject.as_ref().map(|s| s.email.as_str()).unwrap_or("")
+    )
+}
+
+/// One audit event: "#12 2026-11-22T09:00:01Z PROCESSING_STARTED CONFIRMED -> PROCESSING by admin
+/// 1a2b3c4d5e6f: detail" ("CREATED -> PENDING" for the first).
+pub fn audit_event(e: &pb::AuditEvent) -> String {
+    let mut line = format!("#{} {} {}", e.sequence, time(e.time.as_ref()), event_type(e.r#type));
+    if e.to_state != pb::State::Unspecified as i32 {
+        if e.from_state != pb::State::Unspecified as i32 {
+            line.push_str(&format!(" {}", state(e.from_state)));
+        }
+        line.push_str(&format!(" -> {}", state(e.to_state)));
+    }
+    if e.email_kind != pb::EmailKind::Unspecified as i32 {
+        line.push_str(&format!(" ({})", email_kind(e.email_kind)));
+    }
+    if let Some(actor) = &e.actor {
+        let kind = short_name!(pb::ActorKind, "ACTOR_KIND_", actor.kind).to_lowercase();
+        if actor.id.is_empty() {
+            line.push_str(&format!(" by {kind}"));
+        } else {
+            line.push_str(&format!(" by {kind} {}", actor.id));
+        }
+    }
+    if !e.detail.is_empty() {
+        line.push_str(&format!(": {}", e.detail));
+    }
+    line
+}
+
+/// What a source said about itself.
+pub fn description(d: &ds::DescribeResponse) -> String {
+    let capabilities: Vec<String> = d.capabilities.iter().map(|c| capability(*c)).collect();
+    let mut out = Block::new()
+        .line("described as", format!("{:?} version {:?}, protocol {}", d.name, d.version, d.protocol_version))
+        .line("capabilities", capabilities.join(", "))
+        .render();
+    for c in &d.categories {
+        out.push_str(&format!("category {:?} ({}):\n", c.group_id, c.label));
+        let mut b = Block::new();
+        b.line("  description", &c.description)
+            .line("  purposes", c.purposes.join("; "))
+            .line("  legal basis", legal_basis(c.legal_basis))
+            .line("  recipients", c.recipients.join("; "))
+            .line("  retention", &c.retention_period)
+            .line("  origin", &c.origin);
+        out.push_str(&b.render());
+    }
+    out
+}
+
+/// A registered source.
+pub fn data_source(s: &pb::DataSource) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let mut b = Block::new();
+    b.line("name", &s.name)
+        .line("endpoint", &s.endpoint)
+        .line("enabled", yes_no(s.enabled))
+        .line("tls", if s.tls && !s.ca_cert_pem.is_empty() { "yes, own CA" } else { yes_no(s.tls) })
+        .line("auth token", yes_no(s.has_auth_token))
+        .line("call timeout", duration(s.call_timeout.as_ref()))
+        .line("created", time(s.create_time.as_ref()))
+        .line("updated", time(s.update_time.as_ref()));
+    let mut out = b.render();
+    if let Some(d) = &s.description {
+        out.push_str(&description(d));
+    }
+    out
+}
+
+/// The header of `sources list`.
+pub const SOURCE_COLUMNS: &str = "NAME                  ENABLED  TIMEOUT  CAPABILITIES   ENDPOINT";
+
+/// One row of `sources list`, under [`SOURCE_COLUMNS`].
+pub fn data_source_row(s: &pb::DataSource) -> String {
+    let capabilities: Vec<String> =
+        s.description.as_ref().map(|d| d.capabilities.iter().map(|c| capability(*c)).collect()).unwrap_or_default();
+    format!(
+        "{:<20}  {:<7}  {:<7}  {:<13}  {}",
+        s.name,
+        if s.enabled { "yes" } else { "no" },
+        duration(s.call_timeout.as_ref()),
+        capabilities.join(","),
+        s.endpoint
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_protobuf_mapping() {
+        let request = pb::PrivacyRequest {
+            id: "r1".into(),
+            action: pb::Action::Export as i32,
+            state: pb::State::Processing as i32,
+            create_time: Some(prost_types::Timestamp { seconds: 0, nanos: 0 }),
+            ..Default::default()
+        };
+        let value: serde_json::Value = serde_json::from_str(&json(&request, "privacy.v1.PrivacyRequest")).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "id": "r1", "action": "ACTION_EXPORT", "state": "STATE_PROCESSING",
+                "createTime": "1970-01-01T00:00:00Z"
+            })
+        );
+    }
+
+    #[test]
+    fn enum_names_are_short_and_unknown_values_are_numbers() {
+        assert_eq!(state(pb::State::Completed as i32), "COMPLETED");
+        assert_eq!(action(pb::Action::Erase as i32), "erase");
+        assert_eq!(state(99), "99");
+    }
+}

@@ -1,0 +1,261 @@
+//! `privacyctl requests ...`: data-subject requests, from creating one to its audit log. Each
+//! command is one call of PrivacyRequestService (listing pages through all of them with
+//! `--all`); watching and downloading have modules of their own.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{
+    connection::Connection,
+    download::{self, DownloadArgs},
+    output,
+    status::Rpc,
+    watch,
+};
+use crate::proto::privacy::v1 as pb;
+
+#[derive(Subcommand, Debug)]
+pub enum RequestsCommand {
+    /// Create a request to export or erase a subject's data.
+    Create(CreateArgs),
+    /// List requests, newest first.
+    List(ListArgs),
+    /// Show one request: state, deadline, emails, sources, archive.
+    Get { id: String },
+    /// Confirm a PENDING request with the token from the subject's confirmation link.
+    Confirm { id: String, token: String },
+    /// Start work on a CONFIRMED (or FAILED) request.
+    Process { id: String },
+    /// Mark a PROCESSING request fulfilled (for requests handled by hand).
+    Complete { id: String },
+    /// Withdraw a request that is not being worked on.
+    Cancel {
+        id: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Refuse a request; the subject is told why (GDPR Art. 12(4)).
+    Deny {
+        id: String,
+        /// Why; required.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a request's audit log, oldest first.
+    Audit { id: String },
+    /// Follow a request live until it ends: its state, each data source's progress, its audit
+    /// events. Exits 0 when it completes, 1 when it ends otherwise (FAILED included).
+    Watch { id: String },
+    /// Download a completed export's archive, resumably, and check its SHA-256.
+    Download(DownloadArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ActionArg {
+    Export,
+    Erase,
+}
+
+impl From<ActionArg> for pb::Action {
+    fn from(a: ActionArg) -> Self {
+        match a {
+            ActionArg::Export => pb::Action::Export,
+            ActionArg::Erase => pb::Action::Erase,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum StateArg {
+    Pending,
+    Confirmed,
+    Processing,
+    Completed,
+    Failed,
+    Denied,
+    Cancelled,
+    Expired,
+}
+
+impl From<StateArg> for pb::State {
+    fn from(s: StateArg) -> Self {
+        match s {
+            StateArg::Pending => pb::State::Pending,
+            StateArg::Confirmed => pb::State::Confirmed,
+            StateArg::Processing => pb::State::Processing,
+            StateArg::Completed => pb::State::Completed,
+            StateArg::Failed => pb::State::Failed,
+            StateArg::Denied => pb::State::Denied,
+            StateArg::Cancelled => pb::State::Cancelled,
+            StateArg::Expired => pb::State::Expired,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// The subject's email address.
+    #[arg(long)]
+    email: String,
+    /// The subject's id in your systems, passed on to data sources.
+    #[arg(long)]
+    user_id: Option<String>,
+    #[arg(long, value_enum)]
+    action: ActionArg,
+    /// Email the subject a confirmation link (the request starts PENDING). Without it the
+    /// request starts CONFIRMED: you have verified the subject yourself.
+    #[arg(long)]
+    confirm: bool,
+    /// Makes retries safe: the same id returns the request the first call created.
+    #[arg(long)]
+    request_id: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[arg(long, value_enum)]
+    state: Option<StateArg>,
+    #[arg(long, value_enum)]
+    action: Option<ActionArg>,
+    /// Only requests for this subject email address.
+    #[arg(long)]
+    email: Option<String>,
+    /// Requests per page (privacyd's default is 50, its maximum 1000).
+    #[arg(long, default_value_t = 50)]
+    page_size: i32,
+    /// Continue from a page token printed by an earlier list.
+    #[arg(long)]
+    page_token: Option<String>,
+    /// Every page, not only the first.
+    #[arg(long)]
+    all: bool,
+}
+
+pub async fn run(conn: &Connection, json: bool, command: RequestsCommand) -> anyhow::Result<ExitCode> {
+    let mut client = conn.requests();
+    let request = match command {
+        RequestsCommand::Create(args) => {
+            client
+                .create_privacy_request(pb::CreatePrivacyRequestRequest {
+                    subject: Some(pb::Subject { email: args.email, user_id: args.user_id.unwrap_or_default() }),
+                    action: pb::Action::from(args.action) as i32,
+                    send_confirmation: args.confirm,
+                    request_id: args.request_id.unwrap_or_default(),
+                })
+                .await
+                .rpc("CreatePrivacyRequest")?
+                .privacy_request
+        }
+        RequestsCommand::List(args) => return list(conn, json, args).await,
+        RequestsCommand::Get { id } => {
+            client
+                .get_privacy_request(pb::GetPrivacyRequestRequest { id })
+                .await
+                .rpc("GetPrivacyRequest")?
+                .privacy_request
+        }
+        RequestsCommand::Confirm { id, token } => {
+            client
+                .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token })
+                .await
+                .rpc("ConfirmPrivacyRequest")?
+                .privacy_request
+        }
+        RequestsCommand::Process { id } => {
+            client
+                .process_privacy_request(pb::ProcessPrivacyRequestRequest { id })
+                .await
+                .rpc("ProcessPrivacyRequest")?
+                .privacy_request
+        }
+        RequestsCommand::Complete { id } => {
+            client
+                .complete_privacy_request(pb::CompletePrivacyRequestRequest { id })
+                .await
+                .rpc("CompletePrivacyRequest")?
+                .privacy_request
+        }
+        RequestsCommand::Cancel { id, reason } => {
+            client
+                .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id, reason: reason.unwrap_or_default() })
+                .await
+                .rpc("CancelPrivacyRequest")?
+                .privacy_request
+        }
+        RequestsCommand::Deny { id, reason } => {
+            client
+                .deny_privacy_request(pb::DenyPrivacyRequestRequest { id, reason })
+                .await
+                .rpc("DenyPrivacyRequest")?
+                .privacy_request
+        }
+        RequestsCommand::Audit { id } => return audit(conn, json, id).await,
+        RequestsCommand::Watch { id } => return watch::watch(conn, json, &id).await,
+        RequestsCommand::Download(args) => return download::download(conn, json, args).await,
+    };
+    let request = request.unwrap_or_default();
+    if json {
+        println!("{}", output::json(&request, "privacy.v1.PrivacyRequest"));
+    } else {
+        print!("{}", output::request(&request));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(conn: &Connection, json: bool, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let mut client = conn.requests();
+    let mut call = pb::ListPrivacyRequestsRequest {
+        page_size: args.page_size,
+        page_token: args.page_token.unwrap_or_default(),
+        action: args.action.map_or(pb::Action::Unspecified, pb::Action::from) as i32,
+        state: args.state.map_or(pb::State::Unspecified, pb::State::from) as i32,
+        subject_email: args.email.unwrap_or_default(),
+    };
+    let mut all = pb::ListPrivacyRequestsResponse::default();
+    loop {
+        let page = client.list_privacy_requests(call.clone()).await.rpc("ListPrivacyRequests")?;
+        all.privacy_requests.extend(page.privacy_requests);
+        all.next_page_token = page.next_page_token;
+        if !args.all || all.next_page_token.is_empty() {
+            break;
+        }
+        call.page_token = all.next_page_token.clone();
+    }
+    if json {
+        println!("{}", output::json(&all, "privacy.v1.ListPrivacyRequestsResponse"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", output::REQUEST_COLUMNS);
+    for request in &all.privacy_requests {
+        println!("{}", output::request_row(request));
+    }
+    if !all.next_page_token.is_empty() {
+        // On stderr, so the table on stdout stays a table.
+        eprintln!("more: --page-token {} (or --all)", all.next_page_token);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn audit(conn: &Connection, json: bool, id: String) -> anyhow::Result<ExitCode> {
+    let mut client = conn.requests();
+    let mut call = pb::ListAuditEventsRequest { request_id: id, page_size: 1000, page_token: String::new() };
+    let mut all = pb::ListAuditEventsResponse::default();
+    loop {
+        let page = client.list_audit_events(call.clone()).await.rpc("ListAuditEvents")?;
+        all.audit_events.extend(page.audit_events);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        call.page_token = page.next_page_token;
+    }
+    if json {
+        println!("{}", output::json(&all, "privacy.v1.ListAuditEventsResponse"));
+    } else {
+        for event in &all.audit_events {
+            println!("{}", output::audit_event(event));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
