@@ -125,9 +125,26 @@ fn the_readme_walkthrough_works_as_written() {
         "\"groupId\": \"account\"",
         "\"legalBasis\": \"LEGAL_BASIS_CONTRACT\"",
         "\"health\": \"HEALTH_STATUS_SERVING\"",
+        "\"outcome\": \"ERASURE_OUTCOME_ALL_ERASED\"",
+        "\"state\": \"VERIFICATION_STATE_PASSED\"",
+        "\"auditChainIntact\": true",
+        "\"outcome\": \"ALL_ERASED\"",
+        "\"email_sha256\":",
+        "\"deadlineExtensionDays\": 30",
+        "\"state\": \"STATE_CANCELLED\"",
+        "\"state\": \"STATE_DENIED\"",
+        "refused: the request is already complete",
+        "\"enabled\": true",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
     }
+    // The archive fetched with grpcurl is the one on record.
+    let hashes: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.len() >= 64 && l[..64].bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|l| &l[..64])
+        .collect();
+    assert!(hashes.len() == 2 && hashes[0] == hashes[1], "sha256sum and the recorded SHA-256 differ: {hashes:?}");
     // The data source plugin protocol is for plugins; privacyd does not claim to serve it.
     assert!(!stdout.contains("privacy.datasource.v1.DataSourceService"), "{stdout}");
 }

@@ -311,6 +311,15 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// When each audit event of `kind` happened, in seconds since the epoch, oldest first.
+fn event_times(events: &[pb::AuditEvent], kind: pb::AuditEventType) -> impl Iterator<Item = f64> + '_ {
+    events
+        .iter()
+        .filter(move |e| e.r#type == kind as i32)
+        .filter_map(|e| e.time)
+        .map(|t| t.seconds as f64 + t.nanos as f64 / 1e9)
+}
+
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("privacy-bench-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir)?;
@@ -574,12 +583,7 @@ mod export_bench {
             .into_inner()
             .audit_events;
         let at = |kind: pb::AuditEventType| {
-            events
-                .iter()
-                .filter(|e| e.r#type == kind as i32)
-                .filter_map(|e| e.time)
-                .map(|t| t.seconds as f64 + t.nanos as f64 / 1e9)
-                .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))
+            super::event_times(&events, kind).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))
         };
         let begun = at(pb::AuditEventType::ProcessingStarted).unwrap_or_default();
         let streamed = at(pb::AuditEventType::SourceSucceeded).unwrap_or(begun);
@@ -749,12 +753,7 @@ mod fanout_bench {
             .into_inner()
             .audit_events;
         let at = |kind: pb::AuditEventType| {
-            events
-                .iter()
-                .find(|e| e.r#type == kind as i32)
-                .and_then(|e| e.time)
-                .map(|t| t.seconds as f64 + t.nanos as f64 / 1e9)
-                .ok_or_else(|| anyhow::anyhow!("no {kind:?} event"))
+            super::event_times(&events, kind).next().ok_or_else(|| anyhow::anyhow!("no {kind:?} event"))
         };
         Ok(at(pb::AuditEventType::Completed)? - at(pb::AuditEventType::ProcessingStarted)?)
     }

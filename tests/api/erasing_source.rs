@@ -34,12 +34,14 @@ pub struct Behaviour {
     pub export_delay: Option<Duration>,
 }
 
+/// Subject email -> (group, item id) held.
+type Holdings = Arc<Mutex<HashMap<String, Vec<(String, String)>>>>;
+
 #[derive(Clone, Default)]
 pub struct ErasingSource {
     pub name: String,
     behaviour: Behaviour,
-    /// Subject email -> (group, item id) held.
-    data: Arc<Mutex<HashMap<String, Vec<(String, String)>>>>,
+    data: Holdings,
     /// Request id -> the answer given, for idempotency.
     answered: Arc<Mutex<HashMap<String, ds::EraseResponse>>>,
     /// Erasures applied (not replayed).

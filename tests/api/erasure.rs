@@ -107,7 +107,7 @@ async fn an_erasure_runs_on_every_source_and_reports_each(backend: Backend) {
         let verification = run(&done, name).verification.clone().unwrap();
         assert_eq!(verification.state, pb::VerificationState::Passed as i32, "{name}: {verification:?}");
     }
-    let summary = done.erasure.clone().unwrap();
+    let summary = done.erasure.unwrap();
     assert_eq!(summary.outcome, pb::ErasureOutcome::PartlyErased as i32);
     assert_eq!((summary.items_removed, summary.items_retained, summary.verified), (6, 2, true));
 
