@@ -42,8 +42,10 @@ class DataSourceServiceStub:
     given up on the call.
     - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
     with the same id after a timeout, a crash or a restart, and the second call must not apply
-    anything twice. It returns what the first call did (or OK with zero removed, as long as
-    the counts it reports for the request are right).
+    anything twice. It MUST return the same answer as the first call (counts, retentions):
+    privacyd records the answer it receives, so after a crash the repeated call's answer is
+    the one the operator, the subject and the receipt see. Keep a record per request id,
+    written in the same transaction as the erasure.
     - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
     DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
     request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -103,8 +105,10 @@ class DataSourceServiceServicer:
     given up on the call.
     - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
     with the same id after a timeout, a crash or a restart, and the second call must not apply
-    anything twice. It returns what the first call did (or OK with zero removed, as long as
-    the counts it reports for the request are right).
+    anything twice. It MUST return the same answer as the first call (counts, retentions):
+    privacyd records the answer it receives, so after a crash the repeated call's answer is
+    the one the operator, the subject and the receipt see. Keep a record per request id,
+    written in the same transaction as the erasure.
     - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
     DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
     request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -195,8 +199,10 @@ class DataSourceService:
     given up on the call.
     - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
     with the same id after a timeout, a crash or a restart, and the second call must not apply
-    anything twice. It returns what the first call did (or OK with zero removed, as long as
-    the counts it reports for the request are right).
+    anything twice. It MUST return the same answer as the first call (counts, retentions):
+    privacyd records the answer it receives, so after a crash the repeated call's answer is
+    the one the operator, the subject and the receipt see. Keep a record per request id,
+    written in the same transaction as the erasure.
     - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
     DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
     request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or

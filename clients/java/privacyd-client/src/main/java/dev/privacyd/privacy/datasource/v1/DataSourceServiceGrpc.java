@@ -18,8 +18,10 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *   given up on the call.
  * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
  *   with the same id after a timeout, a crash or a restart, and the second call must not apply
- *   anything twice. It returns what the first call did (or OK with zero removed, as long as
- *   the counts it reports for the request are right).
+ *   anything twice. It MUST return the same answer as the first call (counts, retentions):
+ *   privacyd records the answer it receives, so after a crash the repeated call's answer is
+ *   the one the operator, the subject and the receipt see. Keep a record per request id,
+ *   written in the same transaction as the erasure.
  * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
  *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
  *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -215,8 +217,10 @@ public final class DataSourceServiceGrpc {
    *   given up on the call.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
-   *   anything twice. It returns what the first call did (or OK with zero removed, as long as
-   *   the counts it reports for the request are right).
+   *   anything twice. It MUST return the same answer as the first call (counts, retentions):
+   *   privacyd records the answer it receives, so after a crash the repeated call's answer is
+   *   the one the operator, the subject and the receipt see. Keep a record per request id,
+   *   written in the same transaction as the erasure.
    * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -293,8 +297,10 @@ public final class DataSourceServiceGrpc {
    *   given up on the call.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
-   *   anything twice. It returns what the first call did (or OK with zero removed, as long as
-   *   the counts it reports for the request are right).
+   *   anything twice. It MUST return the same answer as the first call (counts, retentions):
+   *   privacyd records the answer it receives, so after a crash the repeated call's answer is
+   *   the one the operator, the subject and the receipt see. Keep a record per request id,
+   *   written in the same transaction as the erasure.
    * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -339,8 +345,10 @@ public final class DataSourceServiceGrpc {
    *   given up on the call.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
-   *   anything twice. It returns what the first call did (or OK with zero removed, as long as
-   *   the counts it reports for the request are right).
+   *   anything twice. It MUST return the same answer as the first call (counts, retentions):
+   *   privacyd records the answer it receives, so after a crash the repeated call's answer is
+   *   the one the operator, the subject and the receipt see. Keep a record per request id,
+   *   written in the same transaction as the erasure.
    * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -431,8 +439,10 @@ public final class DataSourceServiceGrpc {
    *   given up on the call.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
-   *   anything twice. It returns what the first call did (or OK with zero removed, as long as
-   *   the counts it reports for the request are right).
+   *   anything twice. It MUST return the same answer as the first call (counts, retentions):
+   *   privacyd records the answer it receives, so after a crash the repeated call's answer is
+   *   the one the operator, the subject and the receipt see. Keep a record per request id,
+   *   written in the same transaction as the erasure.
    * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -522,8 +532,10 @@ public final class DataSourceServiceGrpc {
    *   given up on the call.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
-   *   anything twice. It returns what the first call did (or OK with zero removed, as long as
-   *   the counts it reports for the request are right).
+   *   anything twice. It MUST return the same answer as the first call (counts, retentions):
+   *   privacyd records the answer it receives, so after a crash the repeated call's answer is
+   *   the one the operator, the subject and the receipt see. Keep a record per request id,
+   *   written in the same transaction as the erasure.
    * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -612,8 +624,10 @@ public final class DataSourceServiceGrpc {
    *   given up on the call.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
-   *   anything twice. It returns what the first call did (or OK with zero removed, as long as
-   *   the counts it reports for the request are right).
+   *   anything twice. It MUST return the same answer as the first call (counts, retentions):
+   *   privacyd records the answer it receives, so after a crash the repeated call's answer is
+   *   the one the operator, the subject and the receipt see. Keep a record per request id,
+   *   written in the same transaction as the erasure.
    * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
