@@ -163,9 +163,9 @@ impl Verification {
             .map(|l| {
                 let group = if l.group_id.is_empty() { "no group" } else { &l.group_id };
                 match (l.items, l.files) {
-                    (items, 0) => format!("{group}: {items} items"),
-                    (0, files) => format!("{group}: {files} files"),
-                    (items, files) => format!("{group}: {items} items, {files} files"),
+                    (items, 0) => format!("{group}: {}", count(items, "item")),
+                    (0, files) => format!("{group}: {}", count(files, "file")),
+                    (items, files) => format!("{group}: {}, {}", count(items, "item"), count(files, "file")),
                 }
             })
             .collect();
@@ -181,6 +181,10 @@ impl Verification {
             verify_time: now,
         }
     }
+}
+
+fn count(n: i64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 /// WordPress's four outcomes of an erasure.
@@ -338,7 +342,7 @@ mod tests {
                 Leftover { group_id: "comments".into(), items: 2, files: 0 },
             ]
         );
-        assert_eq!(v.detail, "still exported outside the retained groups: no group: 1 files; comments: 2 items");
+        assert_eq!(v.detail, "still exported outside the retained groups: no group: 1 file; comments: 2 items");
     }
 
     #[test]

@@ -228,7 +228,7 @@ async fn verification_catches_a_source_that_keeps_data(backend: Backend) {
     assert!(
         done.state_reason.contains(
             "source liar failed: erasure verification failed: still exported outside the retained groups: \
-             comments: 3 items; profile: 1 items"
+             comments: 3 items; profile: 1 item"
         ),
         "{}",
         done.state_reason
@@ -259,7 +259,7 @@ async fn verification_catches_a_source_that_keeps_data(backend: Backend) {
     assert_eq!(flagged.len(), 1);
     assert_eq!(
         flagged[0].detail,
-        "liar: still exported outside the retained groups: comments: 3 items; profile: 1 items"
+        "liar: still exported outside the retained groups: comments: 3 items; profile: 1 item"
     );
     let err = receipt(&app, &request.id).await.unwrap_err();
     assert_eq!((err.code(), reason(&err).as_str()), (Code::FailedPrecondition, "RECEIPT_NOT_READY"));

@@ -185,8 +185,9 @@ func eraseResponse(e Erasure) *datasourcev1.EraseResponse {
 }
 
 // fail logs a failed call and turns its error into the status privacyd acts on: it retries
-// UNAVAILABLE and DEADLINE_EXCEEDED, and gives up on INTERNAL at once. The details stay in
-// this log, not in the reply.
+// an Erase that failed with UNAVAILABLE or DEADLINE_EXCEEDED and fails the source at once on
+// INTERNAL (an Export it retries on any error: exporting again has no side effects). The
+// details stay in this log, not in the reply.
 func (s *Service) fail(ctx context.Context, op, privacyRequestID string, err error) error {
 	var st *status.Status
 	switch {

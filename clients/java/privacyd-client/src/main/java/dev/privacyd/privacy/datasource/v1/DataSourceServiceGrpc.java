@@ -22,10 +22,12 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *   privacyd records the answer it receives, so after a crash the repeated call's answer is
  *   the one the operator, the subject and the receipt see. Keep a record per request id,
  *   written in the same transaction as the erasure.
- * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
+ * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
  *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
  *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
- *   INTERNAL for errors that retrying will not fix.
+ *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
+ *   export after an erasure) has no side effects, so it is retried after any failure except a
+ *   stream that breaks this protocol. Either way the attempts are bounded per request.
  * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
  *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
  *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -221,10 +223,12 @@ public final class DataSourceServiceGrpc {
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
    *   written in the same transaction as the erasure.
-   * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
+   * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
-   *   INTERNAL for errors that retrying will not fix.
+   *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
+   *   export after an erasure) has no side effects, so it is retried after any failure except a
+   *   stream that breaks this protocol. Either way the attempts are bounded per request.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -301,10 +305,12 @@ public final class DataSourceServiceGrpc {
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
    *   written in the same transaction as the erasure.
-   * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
+   * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
-   *   INTERNAL for errors that retrying will not fix.
+   *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
+   *   export after an erasure) has no side effects, so it is retried after any failure except a
+   *   stream that breaks this protocol. Either way the attempts are bounded per request.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -349,10 +355,12 @@ public final class DataSourceServiceGrpc {
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
    *   written in the same transaction as the erasure.
-   * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
+   * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
-   *   INTERNAL for errors that retrying will not fix.
+   *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
+   *   export after an erasure) has no side effects, so it is retried after any failure except a
+   *   stream that breaks this protocol. Either way the attempts are bounded per request.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -443,10 +451,12 @@ public final class DataSourceServiceGrpc {
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
    *   written in the same transaction as the erasure.
-   * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
+   * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
-   *   INTERNAL for errors that retrying will not fix.
+   *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
+   *   export after an erasure) has no side effects, so it is retried after any failure except a
+   *   stream that breaks this protocol. Either way the attempts are bounded per request.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -536,10 +546,12 @@ public final class DataSourceServiceGrpc {
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
    *   written in the same transaction as the erasure.
-   * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
+   * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
-   *   INTERNAL for errors that retrying will not fix.
+   *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
+   *   export after an erasure) has no side effects, so it is retried after any failure except a
+   *   stream that breaks this protocol. Either way the attempts are bounded per request.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -628,10 +640,12 @@ public final class DataSourceServiceGrpc {
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
    *   written in the same transaction as the erasure.
-   * - Errors. privacyd retries a call, with backoff, when it fails with UNAVAILABLE,
+   * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
-   *   INTERNAL for errors that retrying will not fix.
+   *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
+   *   export after an erasure) has no side effects, so it is retried after any failure except a
+   *   stream that breaks this protocol. Either way the attempts are bounded per request.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
