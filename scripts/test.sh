@@ -5,8 +5,8 @@
 #
 #   ./scripts/test.sh
 #
-# Needs: Rust, Python 3 with pip, Go, and apt-get (as root, or with sudo) for PostgreSQL,
-# Chromium and jq.
+# Needs: Rust, Python 3 with pip, Go, Java 17+ with Maven, and apt-get (as root, or with sudo)
+# for PostgreSQL, Chromium and jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,5 +58,9 @@ cargo fmt --check
 step "cargo test (SQLite and a throwaway PostgreSQL, a real SMTP server, Chromium, grpcurl)"
 cargo test --all-targets
 
+step "Go, Python and Java clients (gen-check, their tests) and privacyd end to end with their reference sources"
+./scripts/polyglot.sh
+
 step "privacy-bench smoke run (figures from a debug build mean nothing; this checks it runs)"
 cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4
+cargo run --quiet --bin privacy-bench -- erase-fanout --sources 10 --latency 20ms --rounds 1

@@ -2,9 +2,12 @@
 //! groups keyed by id, items keyed by id, name/value pairs), `index.html` (a readable report
 //! with each source's Art. 15 processing information) and `files/<source>/...`.
 //!
-//! Items with the same group and item id are merged across sources, which needs grouping:
-//! they go through an SQLite file beside the spools, which sorts on disk, so memory stays
-//! bounded whatever the size of the export.
+//! A source may send an item's fields in several messages; items with the same group and item
+//! id from one source are merged, which needs grouping: they go through an SQLite file beside
+//! the spools, which sorts on disk, so memory stays bounded whatever the size of the export.
+//! Items of different sources are never merged (independent systems number their records
+//! independently: two shops' `order-1` are two orders), so item ids in the archive are
+//! `<source>/<item id>`.
 
 use std::{
     collections::HashMap,
@@ -104,7 +107,9 @@ async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<
     let mut batch = Vec::with_capacity(ROWS);
     for source in sources {
         for item in read_items(&source.spool)? {
-            batch.push(item?);
+            let mut item = item?;
+            item.item_id = format!("{}/{}", source.name, item.item_id);
+            batch.push(item);
             if batch.len() == ROWS {
                 insert_items(&mut tx, &mut batch).await?;
             }

@@ -75,8 +75,10 @@ type DataSourceServiceClient interface {
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 	// Streams everything the source holds about the subject: items (a group, an id and
 	// name/value fields, like WordPress's personal data exporters) and files in chunks. The
-	// stream ends OK when everything has been sent. Items with the same group and item id are
-	// merged by privacyd, so a source may send an item's fields in several messages.
+	// stream ends OK when everything has been sent. This source's items with the same group and
+	// item id are merged by privacyd, so a source may send an item's fields in several
+	// messages; items of different sources are never merged (the archive names each item
+	// `<source name>/<item id>`).
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
 	// Erases the subject's personal data, apart from what the source must retain, and says
 	// what it removed and what it kept and why. Idempotent per `privacy_request_id`.
@@ -181,8 +183,10 @@ type DataSourceServiceServer interface {
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	// Streams everything the source holds about the subject: items (a group, an id and
 	// name/value fields, like WordPress's personal data exporters) and files in chunks. The
-	// stream ends OK when everything has been sent. Items with the same group and item id are
-	// merged by privacyd, so a source may send an item's fields in several messages.
+	// stream ends OK when everything has been sent. This source's items with the same group and
+	// item id are merged by privacyd, so a source may send an item's fields in several
+	// messages; items of different sources are never merged (the archive names each item
+	// `<source name>/<item id>`).
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
 	// Erases the subject's personal data, apart from what the source must retain, and says
 	// what it removed and what it kept and why. Idempotent per `privacy_request_id`.

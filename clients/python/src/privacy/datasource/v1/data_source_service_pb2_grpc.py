@@ -145,8 +145,10 @@ class DataSourceServiceServicer:
     def Export(self, request, context):
         """Streams everything the source holds about the subject: items (a group, an id and
         name/value fields, like WordPress's personal data exporters) and files in chunks. The
-        stream ends OK when everything has been sent. Items with the same group and item id are
-        merged by privacyd, so a source may send an item's fields in several messages.
+        stream ends OK when everything has been sent. This source's items with the same group and
+        item id are merged by privacyd, so a source may send an item's fields in several
+        messages; items of different sources are never merged (the archive names each item
+        `<source name>/<item id>`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

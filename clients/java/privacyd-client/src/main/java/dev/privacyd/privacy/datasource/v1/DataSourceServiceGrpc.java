@@ -263,8 +263,10 @@ public final class DataSourceServiceGrpc {
      * <pre>
      * Streams everything the source holds about the subject: items (a group, an id and
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
-     * stream ends OK when everything has been sent. Items with the same group and item id are
-     * merged by privacyd, so a source may send an item's fields in several messages.
+     * stream ends OK when everything has been sent. This source's items with the same group and
+     * item id are merged by privacyd, so a source may send an item's fields in several
+     * messages; items of different sources are never merged (the archive names each item
+     * `&lt;source name&gt;/&lt;item id&gt;`).
      * </pre>
      */
     default void export(dev.privacyd.privacy.datasource.v1.ExportRequest request,
@@ -407,8 +409,10 @@ public final class DataSourceServiceGrpc {
      * <pre>
      * Streams everything the source holds about the subject: items (a group, an id and
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
-     * stream ends OK when everything has been sent. Items with the same group and item id are
-     * merged by privacyd, so a source may send an item's fields in several messages.
+     * stream ends OK when everything has been sent. This source's items with the same group and
+     * item id are merged by privacyd, so a source may send an item's fields in several
+     * messages; items of different sources are never merged (the archive names each item
+     * `&lt;source name&gt;/&lt;item id&gt;`).
      * </pre>
      */
     public void export(dev.privacyd.privacy.datasource.v1.ExportRequest request,
@@ -502,8 +506,10 @@ public final class DataSourceServiceGrpc {
      * <pre>
      * Streams everything the source holds about the subject: items (a group, an id and
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
-     * stream ends OK when everything has been sent. Items with the same group and item id are
-     * merged by privacyd, so a source may send an item's fields in several messages.
+     * stream ends OK when everything has been sent. This source's items with the same group and
+     * item id are merged by privacyd, so a source may send an item's fields in several
+     * messages; items of different sources are never merged (the archive names each item
+     * `&lt;source name&gt;/&lt;item id&gt;`).
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
@@ -597,8 +603,10 @@ public final class DataSourceServiceGrpc {
      * <pre>
      * Streams everything the source holds about the subject: items (a group, an id and
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
-     * stream ends OK when everything has been sent. Items with the same group and item id are
-     * merged by privacyd, so a source may send an item's fields in several messages.
+     * stream ends OK when everything has been sent. This source's items with the same group and
+     * item id are merged by privacyd, so a source may send an item's fields in several
+     * messages; items of different sources are never merged (the archive names each item
+     * `&lt;source name&gt;/&lt;item id&gt;`).
      * </pre>
      */
     public java.util.Iterator<dev.privacyd.privacy.datasource.v1.ExportResponse> export(
