@@ -175,8 +175,36 @@ pub fn request(r: &pb::PrivacyRequest) -> String {
         }
         b.line("email", value);
     }
+    if r.scheduled_process_time.is_some() {
+        b.line("erases after", time(r.scheduled_process_time.as_ref()));
+    }
     for source in &r.sources {
         b.line("source", source_progress(source));
+        if let Some(e) = &source.erasure {
+            b.line("  erased", format!("removed {}, retained {}", e.items_removed, e.items_retained));
+            for kept in &e.retentions {
+                b.line(
+                    "  kept",
+                    format!(
+                        "{} ({} items): {} [{}] {}",
+                        kept.group_id,
+                        kept.items,
+                        kept.reason,
+                        legal_basis(kept.legal_basis),
+                        kept.retention_period
+                    ),
+                );
+            }
+        }
+        if let Some(v) = &source.verification {
+            let state = short_name!(pb::VerificationState, "VERIFICATION_STATE_", v.state);
+            b.line("  verified", format!("{state}: {}", v.detail));
+        }
+    }
+    if let Some(e) = &r.erasure {
+        let outcome = short_name!(pb::ErasureOutcome, "ERASURE_OUTCOME_", e.outcome);
+        let verified = if e.verified { "verified" } else { "not verified" };
+        b.line("erasure", format!("{outcome}: removed {}, retained {}, {verified}", e.items_removed, e.items_retained));
     }
     if let Some(a) = &r.archive {
         b.line("archive", format!("{} ({}, {} bytes)", a.file_name, bytes(a.size_bytes), a.size_bytes))

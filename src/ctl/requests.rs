@@ -50,6 +50,14 @@ pub enum RequestsCommand {
     Watch { id: String },
     /// Download a completed export's archive, resumably, and check its SHA-256.
     Download(DownloadArgs),
+    /// Print a completed erasure's receipt (JSON) for the compliance file, or write it to
+    /// --out. Exits 1 if the audit log no longer matches the receipt's digest chain.
+    Receipt {
+        id: String,
+        /// Write the receipt here instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -194,6 +202,7 @@ pub async fn run(conn: &Connection, json: bool, command: RequestsCommand) -> any
         RequestsCommand::Audit { id } => return audit(conn, json, id).await,
         RequestsCommand::Watch { id } => return watch::watch(conn, json, &id).await,
         RequestsCommand::Download(args) => return download::download(conn, json, args).await,
+        RequestsCommand::Receipt { id, out } => return receipt(conn, id, out).await,
     };
     let request = request.unwrap_or_default();
     if json {
@@ -258,4 +267,26 @@ async fn audit(conn: &Connection, json: bool, id: String) -> anyhow::Result<Exit
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn receipt(conn: &Connection, id: String, out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+    let answer =
+        conn.requests().get_erasure_receipt(pb::GetErasureReceiptRequest { id }).await.rpc("GetErasureReceipt")?;
+    match &out {
+        Some(path) => std::fs::write(path, &answer.receipt_json)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+        None => println!("{}", answer.receipt_json),
+    }
+    // On stderr, so that standard output is exactly the receipt.
+    eprintln!("sha256 {}", answer.sha256);
+    if answer.audit_chain_intact {
+        eprintln!("audit chain intact");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "audit chain BROKEN: event #{} no longer matches the receipt (changed, removed or inserted since)",
+            answer.first_mismatch_sequence
+        );
+        Ok(ExitCode::FAILURE)
+    }
 }

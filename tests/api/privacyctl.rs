@@ -335,3 +335,42 @@ async fn errors_say_the_code_the_message_and_privacyds_reason() {
     assert!(refused.stderr.starts_with("privacyctl: RegisterDataSource: FAILED_PRECONDITION: "), "{}", refused.stderr);
     assert!(refused.stderr.ends_with(" (reason SOURCE_UNREACHABLE)\n"), "{}", refused.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_shows_what_was_kept_and_its_receipt_checks_out() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let email = unique_email();
+    let shop = crate::erasing_source::ErasingSource::new(
+        "shop",
+        crate::erasing_source::Behaviour { retain: vec!["orders"], ..Default::default() },
+    );
+    shop.hold(&email, "orders", 2).hold(&email, "comments", 1);
+    let endpoint = shop.serve().await;
+    ctl(&app, &["sources", "register", "shop", "--endpoint", &endpoint]).await.ok();
+    let created =
+        json(&ctl(&app, &["--json", "requests", "create", "--email", &email, "--action", "erase"]).await.ok());
+    let id = created["id"].as_str().unwrap().to_owned();
+    ctl(&app, &["requests", "process", &id]).await.ok();
+    ctl(&app, &["requests", "watch", &id]).await.ok();
+
+    let shown = ctl(&app, &["requests", "get", &id]).await.ok().stdout;
+    assert!(shown.contains("erased") && shown.contains("removed 1, retained 2"), "{shown}");
+    assert!(
+        shown.contains("orders (2 items): Invoices must be kept for 10 years (tax law) [LEGAL_OBLIGATION]"),
+        "{shown}"
+    );
+    assert!(shown.contains("PARTLY_ERASED: removed 1, retained 2, verified"), "{shown}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("receipt.json");
+    let ran = ctl(&app, &["requests", "receipt", &id, "--out", file.to_str().unwrap()]).await.ok();
+    assert!(ran.stderr.contains("audit chain intact"), "{ran:#?}");
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(receipt["outcome"], "PARTLY_ERASED");
+    assert!(ran.stderr.contains(&format!("sha256 {}", sha256(&file))), "the printed digest is the file's: {ran:#?}");
+
+    // An export has no receipt: the error says so, and privacyctl exits 1.
+    let export = app.create(&unique_email(), pb::Action::Export, false).await;
+    let ran = ctl(&app, &["requests", "receipt", &export.id]).await.failed();
+    assert!(ran.stderr.contains("NOT_AN_ERASURE"), "{ran:#?}");
+}
