@@ -17,7 +17,7 @@
 //! Without them it fails rather than passing having checked nothing; plain `cargo test` skips it.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeSet,
     io::{BufRead, BufReader, Read},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
