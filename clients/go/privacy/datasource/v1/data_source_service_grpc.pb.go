@@ -47,7 +47,11 @@ const (
 //     anything twice. It MUST return the same answer as the first call (counts, retentions):
 //     privacyd records the answer it receives, so after a crash the repeated call's answer is
 //     the one the operator, the subject and the receipt see. Keep a record per request id,
-//     written in the same transaction as the erasure.
+//     written in the same transaction as the erasure. A repeated call must still leave nothing
+//     of the subject outside the retained groups: delete again whatever is there (after a
+//     correct first call, nothing), but do not repeat other effects (messages to third parties,
+//     ledger entries). This is what lets an operator process a request again after its
+//     verification failed and the source was fixed.
 //   - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
 //     DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
 //     request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -155,7 +159,11 @@ func (c *dataSourceServiceClient) Erase(ctx context.Context, in *EraseRequest, o
 //     anything twice. It MUST return the same answer as the first call (counts, retentions):
 //     privacyd records the answer it receives, so after a crash the repeated call's answer is
 //     the one the operator, the subject and the receipt see. Keep a record per request id,
-//     written in the same transaction as the erasure.
+//     written in the same transaction as the erasure. A repeated call must still leave nothing
+//     of the subject outside the retained groups: delete again whatever is there (after a
+//     correct first call, nothing), but do not repeat other effects (messages to third parties,
+//     ledger entries). This is what lets an operator process a request again after its
+//     verification failed and the source was fixed.
 //   - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
 //     DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
 //     request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or

@@ -21,7 +21,11 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *   anything twice. It MUST return the same answer as the first call (counts, retentions):
  *   privacyd records the answer it receives, so after a crash the repeated call's answer is
  *   the one the operator, the subject and the receipt see. Keep a record per request id,
- *   written in the same transaction as the erasure.
+ *   written in the same transaction as the erasure. A repeated call must still leave nothing
+ *   of the subject outside the retained groups: delete again whatever is there (after a
+ *   correct first call, nothing), but do not repeat other effects (messages to third parties,
+ *   ledger entries). This is what lets an operator process a request again after its
+ *   verification failed and the source was fixed.
  * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
  *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
  *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -222,7 +226,11 @@ public final class DataSourceServiceGrpc {
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
-   *   written in the same transaction as the erasure.
+   *   written in the same transaction as the erasure. A repeated call must still leave nothing
+   *   of the subject outside the retained groups: delete again whatever is there (after a
+   *   correct first call, nothing), but do not repeat other effects (messages to third parties,
+   *   ledger entries). This is what lets an operator process a request again after its
+   *   verification failed and the source was fixed.
    * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -306,7 +314,11 @@ public final class DataSourceServiceGrpc {
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
-   *   written in the same transaction as the erasure.
+   *   written in the same transaction as the erasure. A repeated call must still leave nothing
+   *   of the subject outside the retained groups: delete again whatever is there (after a
+   *   correct first call, nothing), but do not repeat other effects (messages to third parties,
+   *   ledger entries). This is what lets an operator process a request again after its
+   *   verification failed and the source was fixed.
    * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -356,7 +368,11 @@ public final class DataSourceServiceGrpc {
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
-   *   written in the same transaction as the erasure.
+   *   written in the same transaction as the erasure. A repeated call must still leave nothing
+   *   of the subject outside the retained groups: delete again whatever is there (after a
+   *   correct first call, nothing), but do not repeat other effects (messages to third parties,
+   *   ledger entries). This is what lets an operator process a request again after its
+   *   verification failed and the source was fixed.
    * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -454,7 +470,11 @@ public final class DataSourceServiceGrpc {
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
-   *   written in the same transaction as the erasure.
+   *   written in the same transaction as the erasure. A repeated call must still leave nothing
+   *   of the subject outside the retained groups: delete again whatever is there (after a
+   *   correct first call, nothing), but do not repeat other effects (messages to third parties,
+   *   ledger entries). This is what lets an operator process a request again after its
+   *   verification failed and the source was fixed.
    * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -551,7 +571,11 @@ public final class DataSourceServiceGrpc {
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
-   *   written in the same transaction as the erasure.
+   *   written in the same transaction as the erasure. A repeated call must still leave nothing
+   *   of the subject outside the retained groups: delete again whatever is there (after a
+   *   correct first call, nothing), but do not repeat other effects (messages to third parties,
+   *   ledger entries). This is what lets an operator process a request again after its
+   *   verification failed and the source was fixed.
    * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
@@ -647,7 +671,11 @@ public final class DataSourceServiceGrpc {
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
    *   privacyd records the answer it receives, so after a crash the repeated call's answer is
    *   the one the operator, the subject and the receipt see. Keep a record per request id,
-   *   written in the same transaction as the erasure.
+   *   written in the same transaction as the erasure. A repeated call must still leave nothing
+   *   of the subject outside the retained groups: delete again whatever is there (after a
+   *   correct first call, nothing), but do not repeat other effects (messages to third parties,
+   *   ledger entries). This is what lets an operator process a request again after its
+   *   verification failed and the source was fixed.
    * - Errors. privacyd retries `Erase`, with backoff, when it fails with UNAVAILABLE,
    *   DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED. Any other code fails the source for that
    *   request at once, and the operator sees the code and message. Use FAILED_PRECONDITION or
