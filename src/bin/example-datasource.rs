@@ -261,10 +261,6 @@ impl DataSourceService for ExampleSource {
             .fetch_optional(&mut *tx)
             .await
             .map_err(internal)?;
-        if let Some(items_removed) = done {
-            // Idempotency: report what the first call did, apply nothing.
-            return Ok(Response::new(pb::EraseResponse { items_removed, ..Default::default() }));
-        }
         let subject = req.subject.as_ref().ok_or_else(|| Status::invalid_argument("subject is required"))?;
         let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ? OR email = ?")
             .bind(subject.user_id.parse::<i64>().ok())
@@ -284,15 +280,25 @@ impl DataSourceService for ExampleSource {
                         as i64;
             }
         }
-        sqlx::query("INSERT INTO erasures (request_id, items_removed, erased) VALUES (?, ?, ?)")
-            .bind(&req.privacy_request_id)
-            .bind(removed)
-            .bind(chrono::Utc::now().to_rfc3339())
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+        let items_removed = match done {
+            // A repeated call (privacyd retrying after a timeout or a restart, or an operator
+            // processing again after a failed verification): the first answer, as the
+            // contract requires; the deletes above removed whatever was still there, which
+            // after a correct first call is nothing.
+            Some(first) => first,
+            None => {
+                sqlx::query("INSERT INTO erasures (request_id, items_removed, erased) VALUES (?, ?, ?)")
+                    .bind(&req.privacy_request_id)
+                    .bind(removed)
+                    .bind(chrono::Utc::now().to_rfc3339())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(internal)?;
+                removed
+            }
+        };
         tx.commit().await.map_err(internal)?;
-        Ok(Response::new(pb::EraseResponse { items_removed: removed, ..Default::default() }))
+        Ok(Response::new(pb::EraseResponse { items_removed, ..Default::default() }))
     }
 }
 

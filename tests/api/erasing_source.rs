@@ -7,7 +7,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -23,7 +23,7 @@ use tonic::{Code, Request, Response, Status};
 pub struct Behaviour {
     /// Groups kept for a legal reason.
     pub retain: Vec<&'static str>,
-    /// Answer as if it erased, but keep everything.
+    /// Answer as if it erased, but keep everything (until `stop_lying`).
     pub lie: bool,
     /// Fail the first N calls with this code.
     pub fail_first: Option<(usize, Code)>,
@@ -46,13 +46,36 @@ pub struct ErasingSource {
     answered: Arc<Mutex<HashMap<String, ds::EraseResponse>>>,
     /// Erasures applied (not replayed).
     pub effects: Arc<AtomicUsize>,
+    /// Starts as `behaviour.lie`; cleared when the source is "fixed".
+    lying: Arc<AtomicBool>,
     pub erase_calls: Arc<AtomicUsize>,
     pub export_calls: Arc<AtomicUsize>,
 }
 
 impl ErasingSource {
     pub fn new(name: &str, behaviour: Behaviour) -> Self {
-        ErasingSource { name: name.to_owned(), behaviour, ..Default::default() }
+        let lying = Arc::new(AtomicBool::new(behaviour.lie));
+        ErasingSource { name: name.to_owned(), behaviour, lying, ..Default::default() }
+    }
+
+    /// The team fixes the source: from now on it erases what it says it erases.
+    pub fn stop_lying(&self) {
+        self.lying.store(false, Ordering::SeqCst);
+    }
+
+    /// Removes the subject's items outside the retained groups (unless lying), returning
+    /// (removed, kept).
+    fn remove(&self, email: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        let mut data = self.data.lock().unwrap();
+        let items = data.entry(email.to_owned()).or_default();
+        let (kept, removed): (Vec<_>, Vec<_>) =
+            items.drain(..).partition(|(group, _)| self.behaviour.retain.contains(&group.as_str()));
+        *items = if self.lying.load(Ordering::SeqCst) {
+            kept.iter().chain(&removed).cloned().collect()
+        } else {
+            kept.clone()
+        };
+        (removed, kept)
     }
 
     /// Gives the subject `count` items in `group`.
@@ -148,21 +171,21 @@ impl DataSourceService for ErasingSource {
             return Err(Status::new(code, format!("failure {call} of {n}")));
         }
         let request = request.into_inner();
-        if let Some(answer) = self.answered.lock().unwrap().get(&request.privacy_request_id) {
-            // Idempotent: a repeated request id gets the first answer and changes nothing.
-            return Ok(Response::new(answer.clone()));
-        }
         let email = request.subject.unwrap_or_default().email.to_lowercase();
+        let replay = self.answered.lock().unwrap().get(&request.privacy_request_id).cloned();
+        if let Some(answer) = replay {
+            // Idempotent, as the contract says: the first answer, no effect applied again,
+            // and nothing left outside the retained groups (nothing to delete unless the
+            // first call left something, as a lying source did).
+            self.remove(&email);
+            return Ok(Response::new(answer));
+        }
         let answer = {
-            let mut data = self.data.lock().unwrap();
-            let items = data.entry(email).or_default();
-            let (kept, removed): (Vec<_>, Vec<_>) =
-                items.drain(..).partition(|(group, _)| self.behaviour.retain.contains(&group.as_str()));
+            let (removed, kept) = self.remove(&email);
             let mut retained: BTreeMap<String, i64> = BTreeMap::new();
             for (group, _) in &kept {
                 *retained.entry(group.clone()).or_default() += 1;
             }
-            *items = if self.behaviour.lie { kept.iter().chain(&removed).cloned().collect() } else { kept };
             self.effects.fetch_add(1, Ordering::SeqCst);
             ds::EraseResponse {
                 items_removed: removed.len() as i64,

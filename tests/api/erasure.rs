@@ -266,16 +266,27 @@ async fn verification_catches_a_source_that_keeps_data(backend: Backend) {
     assert_eq!(error_metadata(&err, "state").as_deref(), Some("STATE_FAILED"));
     assert!(SmtpSink::global().messages_to(&email).is_empty());
 
-    // Processing again asks only the source that failed.
-    app.client
-        .clone()
-        .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: request.id.clone() })
-        .await
-        .unwrap();
-    let again = until_ended(&app, &request.id).await;
-    assert_eq!(state(&again), pb::State::Failed);
+    // Processing again asks only the source that failed; still lying, it fails again.
+    let process = || async {
+        app.client
+            .clone()
+            .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: request.id.clone() })
+            .await
+            .unwrap();
+        until_ended(&app, &request.id).await
+    };
+    assert_eq!(state(&process().await), pb::State::Failed);
     assert_eq!(honest.erase_calls.load(Ordering::SeqCst), 1);
     assert_eq!(liar.erase_calls.load(Ordering::SeqCst), 2);
+
+    // Its team fixes it; processed again, its repeated Erase (same request id, same answer)
+    // deletes what was left, verification passes and the request completes.
+    liar.stop_lying();
+    let fixed = process().await;
+    assert_eq!(state(&fixed), pb::State::Completed, "{fixed:#?}");
+    assert_eq!(liar.effects.load(Ordering::SeqCst), 1, "applied once; the replays only cleaned up");
+    assert_eq!(run(&fixed, "liar").erasure.as_ref().unwrap().items_removed, 4, "the first answer");
+    assert_eq!(liar.held(&email).into_iter().collect::<Vec<_>>(), vec![("orders".to_owned(), 2)]);
 }
 
 async fn retryable_failures_are_retried_and_others_fail_the_source_at_once(backend: Backend) {

@@ -141,8 +141,8 @@ func (s *Service) Export(req *datasourcev1.ExportRequest, stream grpc.ServerStre
 	return nil
 }
 
-// Erase deletes the subject's profile and comments and keeps their orders, once per privacy
-// request id (see Store.Erase).
+// Erase deletes the subject's profile and comments and keeps their orders. A repeated privacy
+// request id gets the first call's answer (see Store.Erase).
 func (s *Service) Erase(ctx context.Context, req *datasourcev1.EraseRequest) (*datasourcev1.EraseResponse, error) {
 	id := req.GetPrivacyRequestId()
 	if id == "" {
@@ -157,7 +157,8 @@ func (s *Service) Erase(ctx context.Context, req *datasourcev1.EraseRequest) (*d
 		return nil, s.fail(ctx, "erase", id, err)
 	}
 	s.log.InfoContext(ctx, "erase finished", "privacy_request_id", id,
-		"items_removed", e.Removed, "items_retained", e.Retained, "replayed", e.Replayed)
+		"items_removed", e.Removed, "items_retained", e.Retained, "replayed", e.Replayed,
+		"leftovers_removed", e.Leftovers)
 	return eraseResponse(e), nil
 }
 

@@ -382,6 +382,62 @@ func TestEraseIsIdempotentPerPrivacyRequest(t *testing.T) {
 	}
 }
 
+// A repeated Erase must still leave nothing of the subject outside the retained orders, as
+// when an operator processes a request again after the source missed data and was fixed, and
+// must still answer exactly as the first call did.
+func TestRepeatedEraseDeletesWhatIsLeftAndAnswersAsTheFirst(t *testing.T) {
+	src := startSource(t, "", []string{jane})
+	ctx := testContext(t)
+
+	first := src.erase(ctx, t, "erase-1", jane)
+	if d := diff(janeErased(), first); d != "" {
+		t.Fatalf("first Erase (-want +got):\n%s", d)
+	}
+	afterFirst := src.dump(t)
+
+	// Data the first call missed: a comment by the subject, written straight into the
+	// database. A comment belongs to a profile, so the profile is back too.
+	db, err := sql.Open("sqlite", src.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.ExecContext(ctx,
+		`INSERT INTO users (email, name, created_at) VALUES (?, 'Jane Doe', '2025-01-01T00:00:00Z')`, jane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userID, err := res.LastInsertId()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx,
+		`INSERT INTO comments (user_id, body, created_at) VALUES (?, 'Missed by the first erasure.', '2025-01-02T00:00:00Z')`,
+		userID,
+	); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(src.export(ctx, t, jane)); n != 4 {
+		t.Fatalf("Export before the repeated Erase sent %d items, want 4 (2 orders, profile, comment)", n)
+	}
+
+	second := src.erase(ctx, t, "erase-1", jane)
+	if d := diff(first, second); d != "" {
+		t.Errorf("repeated Erase with the same id (-first +second):\n%s", d)
+	}
+	if d := diff(janeErased(), second); d != "" {
+		t.Errorf("repeated Erase (-want +got):\n%s", d)
+	}
+	// The comment and the profile are gone, the orders kept, and the stored answer untouched:
+	// the database is as the first call left it.
+	if d := diff(janeOrders(), src.export(ctx, t, jane)); d != "" {
+		t.Errorf("Export after the repeated Erase (-want +got):\n%s", d)
+	}
+	if afterSecond := src.dump(t); afterSecond != afterFirst {
+		t.Errorf("after the repeated Erase the database is not as the first left it:\nafter the first:\n%s\nafter the second:\n%s", afterFirst, afterSecond)
+	}
+}
+
 // An erasure whose caller gave up (deadline passed, or cancelled) must commit nothing: privacyd
 // has recorded a failure and will call again. The test holds SQLite's write lock so that the
 // erasure is still waiting when its caller gives up, releases it afterwards, and then checks

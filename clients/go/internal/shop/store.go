@@ -198,19 +198,28 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, args []any, fn func(
 
 // Erasure is what an erasure did.
 type Erasure struct {
-	// Removed counts the rows deleted: comments and the profile.
+	// Removed counts the rows deleted: comments and the profile. On a replay, the first
+	// call's count.
 	Removed int64
-	// Retained counts the orders kept for tax law.
+	// Retained counts the orders kept for tax law. On a replay, the first call's count.
 	Retained int64
-	// Replayed is set when an earlier call with the same privacy request id did the work and
-	// this one only reported it.
+	// Replayed is set when an earlier call with the same privacy request id did the erasure:
+	// Removed and Retained are that call's answer.
 	Replayed bool
+	// Leftovers counts the rows a replay deleted because they were still there (data the
+	// first call missed). They are not part of the answer. Always 0 when !Replayed.
+	Leftovers int64
 }
 
-// Erase deletes the subject's comments and profile and keeps their orders, once per privacy
-// request id: a second call with the same id returns the first call's counts and changes
-// nothing. Everything happens in one transaction, which is not committed if ctx is done by
-// then: the caller has given up and will retry, so nothing may be half-reported.
+// Erase deletes the subject's comments and profile and keeps their orders, in one
+// transaction, which is not committed if ctx is done by then: the caller has given up and
+// will retry, so nothing may be half-reported.
+//
+// The answer is recorded once per privacy request id. A second call with the same id returns
+// the first call's counts, unchanged, as the contract requires (privacyd shows the answer it
+// recorded, and after a crash that is the repeated call's), but it still deletes whatever of
+// the subject's comments and profile is there (after a correct first call, nothing), so that
+// processing a request again after a fixed bug leaves only the retained orders.
 func (s *Store) Erase(ctx context.Context, privacyRequestID, email string) (Erasure, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -222,41 +231,34 @@ func (s *Store) Erase(ctx context.Context, privacyRequestID, email string) (Eras
 	err = tx.QueryRowContext(ctx,
 		`SELECT items_removed, items_retained FROM erasures WHERE privacy_request_id = ?`, privacyRequestID,
 	).Scan(&e.Removed, &e.Retained)
-	if err == nil {
+	switch {
+	case err == nil:
 		e.Replayed = true
-		return e, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	case errors.Is(err, sql.ErrNoRows):
+	default:
 		return Erasure{}, fmt.Errorf("look up erasure: %w", err)
 	}
 
-	// Comments first: they reference the profile.
-	comments, err := tx.ExecContext(ctx,
-		`DELETE FROM comments WHERE user_id IN (SELECT id FROM users WHERE email = ?)`, email)
+	removed, err := deleteSubject(ctx, tx, email)
 	if err != nil {
-		return Erasure{}, fmt.Errorf("delete comments: %w", err)
+		return Erasure{}, err
 	}
-	profiles, err := tx.ExecContext(ctx, `DELETE FROM users WHERE email = ?`, email)
-	if err != nil {
-		return Erasure{}, fmt.Errorf("delete profile: %w", err)
-	}
-	for _, r := range []sql.Result{comments, profiles} {
-		n, err := r.RowsAffected()
-		if err != nil {
-			return Erasure{}, fmt.Errorf("count deleted rows: %w", err)
+	if e.Replayed {
+		// The stored answer stands: the record is neither updated nor added to.
+		e.Leftovers = removed
+	} else {
+		e.Removed = removed
+		if err := tx.QueryRowContext(ctx,
+			`SELECT COUNT(*) FROM orders WHERE customer_email = ?`, email,
+		).Scan(&e.Retained); err != nil {
+			return Erasure{}, fmt.Errorf("count orders: %w", err)
 		}
-		e.Removed += n
-	}
-	if err := tx.QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM orders WHERE customer_email = ?`, email,
-	).Scan(&e.Retained); err != nil {
-		return Erasure{}, fmt.Errorf("count orders: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO erasures (privacy_request_id, items_removed, items_retained, erased_at) VALUES (?, ?, ?, ?)`,
-		privacyRequestID, e.Removed, e.Retained, now(),
-	); err != nil {
-		return Erasure{}, fmt.Errorf("record erasure: %w", err)
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO erasures (privacy_request_id, items_removed, items_retained, erased_at) VALUES (?, ?, ?, ?)`,
+			privacyRequestID, e.Removed, e.Retained, now(),
+		); err != nil {
+			return Erasure{}, fmt.Errorf("record erasure: %w", err)
+		}
 	}
 
 	// The statements above honour ctx too, but one may have finished just before the
@@ -268,6 +270,30 @@ func (s *Store) Erase(ctx context.Context, privacyRequestID, email string) (Eras
 		return Erasure{}, fmt.Errorf("commit erasure: %w", err)
 	}
 	return e, nil
+}
+
+// deleteSubject deletes the comments and the profile of the subject with this email, and
+// returns how many rows it deleted.
+func deleteSubject(ctx context.Context, tx *sql.Tx, email string) (int64, error) {
+	// Comments first: they reference the profile.
+	comments, err := tx.ExecContext(ctx,
+		`DELETE FROM comments WHERE user_id IN (SELECT id FROM users WHERE email = ?)`, email)
+	if err != nil {
+		return 0, fmt.Errorf("delete comments: %w", err)
+	}
+	profiles, err := tx.ExecContext(ctx, `DELETE FROM users WHERE email = ?`, email)
+	if err != nil {
+		return 0, fmt.Errorf("delete profile: %w", err)
+	}
+	var removed int64
+	for _, r := range []sql.Result{comments, profiles} {
+		n, err := r.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("count deleted rows: %w", err)
+		}
+		removed += n
+	}
+	return removed, nil
 }
 
 // Seed inserts a demo customer with this email (a profile, 2 orders and 3 comments) unless a

@@ -201,6 +201,38 @@ def test_second_erase_with_the_same_id_changes_nothing(source: Source) -> None:
     assert dump(source.db) == before
 
 
+def test_repeated_erase_deletes_what_is_left_and_answers_as_the_first(source: Source) -> None:
+    """As when an operator processes a request again after the source missed data and was
+    fixed: the repeated call deletes what is left and still answers exactly as the first."""
+    first = erase(source.stub, "req-1")
+    assert (first.items_removed, first.items_retained) == (4, 2)
+    after_first = dump(source.db)
+    # Data the first call missed: a comment by the subject, written straight into the
+    # database. A comment belongs to a profile, so the profile is back too.
+    with closing(sqlite3.connect(source.db)) as conn, conn:
+        user_id = conn.execute(
+            "INSERT INTO users (email, name, created_at) VALUES (?, 'Jane Doe', '2025-06-01T00:00:00Z')"
+            " RETURNING id",
+            (JANE,),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO comments (user_id, body, created_at)"
+            " VALUES (?, 'Missed by the first erasure.', '2025-06-02T00:00:00Z')",
+            (user_id,),
+        )
+    assert len(export(source.stub)) == 4
+
+    second = erase(source.stub, "req-1")
+
+    assert second == first
+    assert (second.items_removed, second.items_retained) == (4, 2)
+    assert [(r.group_id, r.items, r.reason) for r in second.retentions] == [("orders", 2, TAX_REASON)]
+    assert count(source.db, "SELECT COUNT(*) FROM comments") == 0
+    assert [i.item_id for i in export(source.stub)] == ["order-1", "order-2"]
+    # Orders kept, stored answer untouched: the database is as the first call left it.
+    assert dump(source.db) == after_first
+
+
 def test_export_after_erase_gives_the_retained_orders_only(source: Source) -> None:
     erase(source.stub, "req-1")
 

@@ -119,7 +119,11 @@ class ShopDataSource(pb_grpc.DataSourceServiceServicer):
             request.privacy_request_id,
             erasure.items_removed,
             erasure.items_retained,
-            " (repeated request: nothing changed)" if erasure.replayed else "",
+            (
+                f" (repeated request: first answer returned; {erasure.leftovers_removed} left over, deleted)"
+                if erasure.replayed
+                else ""
+            ),
         )
         # A repeated call is answered from the stored counts alone; the retention and the
         # message follow from them, so both calls give the same response.

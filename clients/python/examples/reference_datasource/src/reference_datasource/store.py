@@ -104,11 +104,14 @@ class Comment:
 
 @dataclass(frozen=True)
 class Erasure:
-    """What an erasure did, or, when `replayed`, what the first call with its id did."""
+    """What an erasure did, or, when `replayed`, what the first call with its id did (its
+    answer) plus `leftovers_removed`: rows this call deleted because they were still there,
+    which are not part of the answer."""
 
     items_removed: int
     items_retained: int
     replayed: bool
+    leftovers_removed: int = 0
 
 
 class Store:
@@ -193,9 +196,14 @@ class Store:
 
     def erase(self, privacy_request_id: str, email: str, call: Call) -> Erasure:
         """Deletes the subject's comments and profile and keeps their orders, in one
-        transaction, once per privacy request id: a repeated id returns the first call's
-        counts and changes nothing. Raises CallAbandoned, having committed nothing, when the
-        caller gives up first."""
+        transaction. Raises CallAbandoned, having committed nothing, when the caller gives up
+        first.
+
+        The answer is recorded once per privacy request id. A repeated id gets the first
+        call's counts, unchanged, as the contract requires (privacyd shows the answer it
+        recorded, and after a crash that is the repeated call's), but still deletes whatever
+        of the subject's comments and profile is there (after a correct first call, nothing),
+        so that processing a request again after a fixed bug leaves only the retained orders."""
         # A write transaction (BEGIN IMMEDIATE) takes the write lock at once, so the
         # idempotency check below and the writes after it cannot interleave with a concurrent
         # Erase of the same id.
@@ -204,14 +212,13 @@ class Store:
                 "SELECT items_removed, items_retained FROM erasures WHERE privacy_request_id = ?",
                 (privacy_request_id,),
             ).fetchone()
+            removed = _delete_subject(conn, email)
             if done is not None:
-                return Erasure(items_removed=done[0], items_retained=done[1], replayed=True)
+                # The stored answer stands: the record is neither updated nor added to.
+                return Erasure(
+                    items_removed=done[0], items_retained=done[1], replayed=True, leftovers_removed=removed
+                )
 
-            removed = 0
-            user = conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
-            if user is not None:
-                removed += conn.execute("DELETE FROM comments WHERE user_id = ?", (user[0],)).rowcount
-                removed += conn.execute("DELETE FROM users WHERE id = ?", (user[0],)).rowcount
             retained = conn.execute(
                 "SELECT COUNT(*) FROM orders WHERE customer_email = ?", (email,)
             ).fetchone()[0]
@@ -221,6 +228,17 @@ class Store:
                 (privacy_request_id, removed, retained, utc_now()),
             )
             return Erasure(items_removed=removed, items_retained=retained, replayed=False)
+
+
+def _delete_subject(conn: _Connection, email: str) -> int:
+    """Deletes the comments and the profile of the subject with this email; returns how many
+    rows it deleted."""
+    user = conn.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
+    if user is None:
+        return 0
+    removed: int = conn.execute("DELETE FROM comments WHERE user_id = ?", (user[0],)).rowcount
+    removed += conn.execute("DELETE FROM users WHERE id = ?", (user[0],)).rowcount
+    return removed
 
 
 class _Connection:

@@ -192,7 +192,10 @@ final class ShopDataSource extends DataSourceServiceGrpc.DataSourceServiceImplBa
       return;
     }
     LOG.info(() -> "erase " + requestId + ": removed " + erasure.itemsRemoved() + ", retained "
-        + erasure.itemsRetained() + (erasure.replayed() ? " (already done; nothing changed)" : ""));
+        + erasure.itemsRetained()
+        + (erasure.replayed()
+            ? " (already done: the first answer; " + erasure.deletedAgain() + " left-over items deleted now)"
+            : ""));
 
     EraseResponse.Builder answer =
         EraseResponse.newBuilder()

@@ -60,8 +60,13 @@ final class ShopStore {
       );
       """;
 
-  /** What an erasure did (or, replayed, what the first call with its id did). */
-  record Erasure(long itemsRemoved, long itemsRetained, boolean replayed) {}
+  /**
+   * What an erasure answers: what it did, or, replayed, what the first call with its id did.
+   *
+   * @param deletedAgain on a replay, the profile and comments found and deleted again (after a
+   *     correct first call, 0); not part of the answer, which stays the first call's
+   */
+  record Erasure(long itemsRemoved, long itemsRetained, boolean replayed, long deletedAgain) {}
 
   /** The caller gave up (deadline or cancellation) before the erasure could commit. */
   static final class CallerGaveUpException extends Exception {
@@ -190,7 +195,10 @@ final class ShopStore {
   /**
    * Erases the customer with this email, in one transaction: deletes their comments and
    * profile, keeps their orders (tax law), and records the erasure under its privacy request
-   * id. Called again with the same id it returns the recorded counts and changes nothing.
+   * id. Called again with the same id it deletes again whatever of the profile and comments is
+   * there (after a correct first call, nothing), so that the subject is left with nothing but
+   * the retained orders, and returns the recorded counts, not those of the second deletion:
+   * privacyd may already have shown the first answer to the operator and the subject.
    *
    * @param callerGaveUp asked just before committing; when true, nothing is committed
    */
@@ -199,18 +207,22 @@ final class ShopStore {
     try (Connection db = writes.getConnection()) {
       db.setAutoCommit(false);
       try {
+        // Under the write lock (BEGIN IMMEDIATE), so that two calls with the same id cannot
+        // both see "not done yet".
+        Erasure first = null;
         try (PreparedStatement done =
             db.prepareStatement(
                 "SELECT items_removed, items_retained FROM erasures WHERE privacy_request_id = ?")) {
           done.setString(1, privacyRequestId);
           ResultSet row = done.executeQuery();
           if (row.next()) {
-            Erasure first = new Erasure(row.getLong(1), row.getLong(2), true);
-            db.rollback();
-            return first;
+            first = new Erasure(row.getLong(1), row.getLong(2), true, 0);
           }
         }
 
+        // On a replay too: the contract wants nothing of the subject left outside the retained
+        // groups, even if the first call missed something (a bug since fixed, say). This
+        // deletion has no other effects to repeat (no messages to other systems, no ledger).
         long removed = 0;
         try (PreparedStatement comments =
                 db.prepareStatement(
@@ -221,35 +233,45 @@ final class ShopStore {
           profile.setString(1, email);
           removed += profile.executeUpdate();
         }
-        long retained;
-        try (PreparedStatement orders =
-            db.prepareStatement("SELECT COUNT(*) FROM orders WHERE customer_email = ?")) {
-          orders.setString(1, email);
-          ResultSet row = orders.executeQuery();
-          row.next();
-          retained = row.getLong(1);
-        }
-        try (PreparedStatement record =
-            db.prepareStatement(
-                "INSERT INTO erasures (privacy_request_id, items_removed, items_retained, erased_at)"
-                    + " VALUES (?, ?, ?, ?)")) {
-          record.setString(1, privacyRequestId);
-          record.setLong(2, removed);
-          record.setLong(3, retained);
-          record.setString(4, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
-          record.executeUpdate();
+
+        Erasure answer;
+        if (first != null) {
+          // The recorded answer, unchanged, and the record itself left as it is: privacyd
+          // records the answer it receives, so a replay must give the first call's counts
+          // (and retentions, built from them) whatever it deleted now.
+          answer = new Erasure(first.itemsRemoved(), first.itemsRetained(), true, removed);
+        } else {
+          long retained;
+          try (PreparedStatement orders =
+              db.prepareStatement("SELECT COUNT(*) FROM orders WHERE customer_email = ?")) {
+            orders.setString(1, email);
+            ResultSet row = orders.executeQuery();
+            row.next();
+            retained = row.getLong(1);
+          }
+          try (PreparedStatement record =
+              db.prepareStatement(
+                  "INSERT INTO erasures (privacy_request_id, items_removed, items_retained, erased_at)"
+                      + " VALUES (?, ?, ?, ?)")) {
+            record.setString(1, privacyRequestId);
+            record.setLong(2, removed);
+            record.setLong(3, retained);
+            record.setString(4, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+            record.executeUpdate();
+          }
+          answer = new Erasure(removed, retained, false, 0);
         }
 
-        // As late as possible: privacyd treats a call it gave up on as not done and will
-        // retry it, so committing now would erase behind its back. (A deadline passing during
-        // the commit itself cannot be caught; the erasures row then makes the retry report
-        // these same counts.)
+        // As late as possible, for a replay as for a first call: privacyd treats a call it
+        // gave up on as not done and will retry it, so committing now would erase behind its
+        // back. (A deadline passing during the commit itself cannot be caught; the erasures
+        // row then makes the retry report these same counts.)
         if (callerGaveUp.getAsBoolean()) {
           db.rollback();
           throw new CallerGaveUpException();
         }
         db.commit();
-        return new Erasure(removed, retained, false);
+        return answer;
       } catch (SQLException | RuntimeException e) {
         try {
           db.rollback();

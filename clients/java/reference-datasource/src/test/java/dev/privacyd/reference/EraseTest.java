@@ -12,6 +12,11 @@ import dev.privacyd.privacy.datasource.v1.Retention;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -56,6 +61,45 @@ class EraseTest {
 
       assertEquals(first, second);
       assertEquals(before, source.snapshot());
+    }
+  }
+
+  @Test
+  void aSecondEraseWithTheSameIdDeletesWhatTheFirstMissedAndAnswersTheSame() throws Exception {
+    try (TestSource source = TestSource.start(dir)) {
+      EraseResponse first = source.erase("request-1", JANE);
+      assertEquals(4, first.getItemsRemoved());
+      assertEquals(2, first.getItemsRetained());
+      Map<String, List<String>> afterFirst = source.snapshot();
+
+      // Data the first call missed (a source that was buggy, then fixed), written straight
+      // into the database. A comment belongs to a profile, so the profile is back too.
+      try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + source.db);
+          PreparedStatement user = db.prepareStatement(
+              "INSERT INTO users (email, name, created_at) VALUES (?, 'Jane', '2025-01-01T00:00:00Z')",
+              Statement.RETURN_GENERATED_KEYS);
+          PreparedStatement comment = db.prepareStatement(
+              "INSERT INTO comments (user_id, body, created_at)"
+                  + " VALUES (?, 'Missed by the first erasure.', '2025-01-02T00:00:00Z')")) {
+        user.setString(1, JANE);
+        user.executeUpdate();
+        ResultSet key = user.getGeneratedKeys();
+        key.next();
+        comment.setLong(1, key.getLong(1));
+        comment.executeUpdate();
+      }
+      assertEquals(4, source.export(JANE).size()); // profile, 2 orders, the comment
+
+      EraseResponse second = source.erase("request-1", JANE);
+
+      assertEquals(first, second);
+      assertEquals(4, second.getItemsRemoved());
+      assertEquals(2, second.getItemsRetained());
+      assertEquals(List.of(ORDERS_KEPT), second.getRetentionsList());
+      // The comment and the profile are gone, the orders kept, the stored answer untouched:
+      // the database is as the first call left it.
+      assertEquals(List.of("order-1", "order-2"), itemIds(source.export(JANE)));
+      assertEquals(afterFirst, source.snapshot());
     }
   }
 
