@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Action, Actor, AuditEventType, Error, LegalBasis, NewAuditEvent, PrivacyRequest, SourceState, State, Timestamp,
-    Transition,
+    Action, Actor, AuditEventType, Error, LegalBasis, NewAuditEvent, PrivacyRequest, SourceState, State, Subject,
+    Timestamp, Transition,
 };
 
 /// The most retention groups and messages kept per source, and their lengths: an answer
@@ -81,6 +81,21 @@ impl SourceErasure {
             return Err(format!("a message is over {MAX_TEXT_CHARS} characters"));
         }
         Ok(SourceErasure { items_removed, items_retained, retentions, messages, erase_time })
+    }
+
+    /// The answer with the subject's identifiers taken out of the source's text (groups,
+    /// reasons, periods, messages): it goes into audit events and the receipt, which hold no
+    /// personal data, and a careless source might quote the subject.
+    pub fn redacted(mut self, subject: &Subject) -> Self {
+        for r in &mut self.retentions {
+            r.group_id = subject.redact(&r.group_id);
+            r.reason = subject.redact(&r.reason);
+            r.retention_period = subject.redact(&r.retention_period);
+        }
+        for m in &mut self.messages {
+            *m = subject.redact(m);
+        }
+        self
     }
 
     fn retained_groups(&self) -> BTreeSet<&str> {
@@ -171,6 +186,15 @@ impl Verification {
             .collect();
         let detail = format!("still exported outside the retained groups: {}", parts.join("; "));
         Verification { state: VerificationState::Failed, leftovers, detail, verify_time: now }
+    }
+
+    /// The result with the subject's identifiers taken out of the groups the source named.
+    pub fn redacted(mut self, subject: &Subject) -> Self {
+        for l in &mut self.leftovers {
+            l.group_id = subject.redact(&l.group_id);
+        }
+        self.detail = subject.redact(&self.detail);
+        self
     }
 
     pub fn skipped(detail: &str, now: Timestamp) -> Self {

@@ -80,7 +80,7 @@ impl JobHandler for EraseSourceJob {
                     subject: Some(subject_message(&request.subject)),
                 };
                 let erasure = match client.erase(message).await {
-                    Ok(erasure) => erasure,
+                    Ok(erasure) => erasure.redacted(&request.subject),
                     Err(failure) => return fail(format!("Erase: {failure}"), failure.is_retryable()).await,
                 };
                 let recorded = self
@@ -113,8 +113,9 @@ impl JobHandler for EraseSourceJob {
                 Err(err) => return fail(format!("verification export: {err}"), true).await,
             }
         };
-        let failed_verification = (verification.state == crate::domain::VerificationState::Failed)
-            .then(|| request.subject.redact(&verification.detail));
+        let verification = verification.redacted(&request.subject);
+        let failed_verification =
+            (verification.state == crate::domain::VerificationState::Failed).then(|| verification.detail.clone());
         let recorded = self
             .store
             .modify_run(job.request_id, &source, |request| {

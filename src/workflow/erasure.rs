@@ -89,11 +89,4 @@ impl Workflow {
         let check = receipt::check(&receipt.document, id, &events)?;
         Ok((receipt, check))
     }
-
-    /// Writes the receipt right after completion; if this fails, the first read writes it.
-    pub(super) async fn issue_receipt(&self, id: RequestId) {
-        if let Err(err) = receipt::issue(&self.store, &self.settings.erasure.organization, id).await {
-            tracing::warn!(request_id = %id, error = %err, "writing the erasure receipt failed");
-        }
-    }
 }

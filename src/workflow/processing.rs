@@ -3,8 +3,8 @@
 
 use crate::{
     domain::{
-        Action, Actor, AuditEventType, Capability, EmailKind, Error, ExportArchive, NewAuditEvent, PrivacyRequest,
-        RequestId, SecretToken, SourceName, State,
+        Action, Actor, AuditEventType, Capability, Error, ExportArchive, NewAuditEvent, PrivacyRequest, RequestId,
+        SecretToken, SourceName, State,
     },
     store::{Change, JobKind, NewJob},
 };
@@ -59,36 +59,25 @@ impl Workflow {
             .filter(|s| s.enabled && s.description.supports(capability))
             .map(|s| s.name)
             .collect();
-        let mail_attempts = self.settings.mail_max_attempts;
-        let (request, erasure_completed) = self
+        let (request, ()) = self
             .store
             .modify(id, |request| {
-                let now = crate::domain::now();
-                let (event, to_run) = request.start_processing(actor, available, now)?;
-                let mut change = Change::new(false).event(event);
+                let (event, to_run) = request.start_processing(actor, available, crate::domain::now())?;
+                let mut change = Change::new(()).event(event);
                 for source in &to_run {
                     change = change.job(NewJob::for_source(kind, request.id, source, attempts));
                 }
                 if to_run.is_empty() {
-                    // Nothing (left) to run: finish with what there is.
-                    change = match action {
-                        Action::Export => change.job(NewJob::assemble_export(request.id)),
-                        Action::Erase => {
-                            change.output = true;
-                            change.event(request.erasure_completed(now)?).job(NewJob::email(
-                                request.id,
-                                EmailKind::ErasureFulfilled,
-                                mail_attempts,
-                            ))
-                        }
-                    };
+                    // Nothing (left) to run: finish with what there is, as the last source's
+                    // job would have.
+                    change = change.job(match action {
+                        Action::Export => NewJob::assemble_export(request.id),
+                        Action::Erase => NewJob::finish_erasure(request.id),
+                    });
                 }
                 Ok(change)
             })
             .await?;
-        if erasure_completed {
-            self.issue_receipt(id).await;
-        }
         self.executor.notify_one();
         Ok(request)
     }

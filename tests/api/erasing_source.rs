@@ -32,6 +32,8 @@ pub struct Behaviour {
     pub answer_after: Option<Duration>,
     /// Delay every export (a slow verification).
     pub export_delay: Option<Duration>,
+    /// Quote the subject's address in its reasons and messages, as a careless source might.
+    pub quote_subject: bool,
 }
 
 /// Subject email -> (group, item id) held.
@@ -195,12 +197,20 @@ impl DataSourceService for ErasingSource {
                     .map(|(group, items)| ds::Retention {
                         group_id: group,
                         items,
-                        reason: "Invoices must be kept for 10 years (tax law)".into(),
+                        reason: if self.behaviour.quote_subject {
+                            format!("Invoices of {email} must be kept for 10 years (tax law)")
+                        } else {
+                            "Invoices must be kept for 10 years (tax law)".into()
+                        },
                         legal_basis: ds::LegalBasis::LegalObligation as i32,
                         retention_period: "10 years".into(),
                     })
                     .collect(),
-                messages: vec![format!("{} erased", self.name)],
+                messages: vec![if self.behaviour.quote_subject {
+                    format!("{} erased {email}", self.name)
+                } else {
+                    format!("{} erased", self.name)
+                }],
             }
         };
         self.answered.lock().unwrap().insert(request.privacy_request_id, answer.clone());

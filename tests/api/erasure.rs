@@ -23,6 +23,7 @@ on_both_backends!(
     verification_is_skipped_when_switched_off,
     the_receipt_detects_a_changed_audit_event_and_outlives_the_request,
     a_cooling_off_period_lets_the_subject_or_an_operator_withdraw,
+    a_source_quoting_the_subject_leaves_no_trace_in_the_audit_log_or_the_receipt,
 );
 
 async fn register(app: &TestApp, source: &ErasingSource) {
@@ -511,4 +512,24 @@ fn http_post_form(addr: std::net::SocketAddr, path: &str, fields: &[(&str, &str)
     stream.read_to_string(&mut raw).unwrap();
     let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
     (status, raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+async fn a_source_quoting_the_subject_leaves_no_trace_in_the_audit_log_or_the_receipt(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = unique_email();
+    let careless =
+        ErasingSource::new("careless", Behaviour { retain: vec!["orders"], quote_subject: true, ..Default::default() });
+    careless.hold(&email, "orders", 1).hold(&email, "comments", 1);
+    register(&app, &careless).await;
+    let request = erase(&app, &email).await;
+    let done = until_ended(&app, &request.id).await;
+    assert_eq!(state(&done), pb::State::Completed);
+    let erasure = run(&done, "careless").erasure.clone().unwrap();
+    assert_eq!(erasure.retentions[0].reason, "Invoices of <redacted> must be kept for 10 years (tax law)");
+    assert_eq!(erasure.messages, vec!["careless erased <redacted>"]);
+
+    let events = format!("{:?}", app.audit(&request.id).await);
+    assert!(!events.to_lowercase().contains(&email.to_lowercase()), "{events}");
+    let receipt = receipt(&app, &request.id).await.unwrap().receipt_json;
+    assert!(!receipt.to_lowercase().contains(&email.to_lowercase()), "{receipt}");
 }

@@ -78,7 +78,7 @@ async fn a_second_unfinished_request_is_a_duplicate(backend: Backend) {
     // A finished request no longer blocks.
     // (With no data source to erase from, processing completes it at once.)
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: first.id.clone() }).await.unwrap();
-    assert_eq!(state(&app.get(&first.id).await), pb::State::Completed);
+    app.wait_for(&first.id, "completion", |r| state(r) == pb::State::Completed).await;
     let second = app.create(&email, pb::Action::Erase, false).await;
     assert_ne!(second.id, first.id);
     assert_eq!(state(&second), pb::State::Confirmed);
