@@ -36,8 +36,11 @@ pub struct Behaviour {
     pub quote_subject: bool,
 }
 
-/// Subject email -> (group, item id) held.
-type Holdings = Arc<Mutex<HashMap<String, Vec<(String, String)>>>>;
+/// (group, item id) of one item held about a subject.
+type Item = (String, String);
+
+/// Subject email -> the items held.
+type Holdings = Arc<Mutex<HashMap<String, Vec<Item>>>>;
 
 #[derive(Clone, Default)]
 pub struct ErasingSource {
@@ -67,7 +70,7 @@ impl ErasingSource {
 
     /// Removes the subject's items outside the retained groups (unless lying), returning
     /// (removed, kept).
-    fn remove(&self, email: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn remove(&self, email: &str) -> (Vec<Item>, Vec<Item>) {
         let mut data = self.data.lock().unwrap();
         let items = data.entry(email.to_owned()).or_default();
         let (kept, removed): (Vec<_>, Vec<_>) =
