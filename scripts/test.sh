@@ -19,10 +19,11 @@ as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-step "System packages (PostgreSQL, Chromium, jq, curl, unzip)"
+step "System packages (PostgreSQL, Chromium and its driver, jq, curl, unzip)"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v jq >/dev/null || missing+=(jq)
 command -v curl >/dev/null || missing+=(curl)
 command -v unzip >/dev/null || missing+=(unzip)
@@ -35,14 +36,14 @@ else
     echo "present"
 fi
 
-step "Python packages (aiosmtpd for the test SMTP server, buf for proto lint)"
-if ! python3 -c 'import aiosmtpd' 2>/dev/null || ! command -v buf >/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd buf-bin
+step "Python packages (aiosmtpd for the test SMTP server, buf for proto lint, selenium to press buttons)"
+if ! python3 -c 'import aiosmtpd, selenium' 2>/dev/null || ! command -v buf >/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd buf-bin selenium==4.38.0
 fi
 # pip may put buf in a bin folder that is not on PATH yet.
 export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 command -v buf >/dev/null
-python3 -c 'import aiosmtpd'
+python3 -c 'import aiosmtpd, selenium'
 echo "present"
 
 step "grpcurl $GRPCURL_VERSION"
