@@ -63,6 +63,13 @@ struct FanoutArgs {
     /// Erasures timed per case; the median is reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Which database privacyd runs on (`both` is not offered: one line per run).
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    backend: Backend,
+    /// With `--backend postgres`: this PostgreSQL (superuser URL; a fresh database is created
+    /// in it) instead of a throwaway one (fsync on).
+    #[arg(long)]
+    postgres_url: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -151,21 +158,32 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
         result?;
     }
     if matches!(args.backend, Backend::Postgres | Backend::Both) {
-        let (_owned, admin_url, fsync) = match &args.postgres_url {
-            Some(url) => (None, url.clone(), None),
-            None => {
-                let pg = ThrowawayPostgres::start(!args.postgres_no_fsync)?;
-                let url = pg.url();
-                (Some(pg), url, Some(!args.postgres_no_fsync))
-            }
-        };
-        let name = format!("bench_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
-        let url = format!("{}/{name}", admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url));
+        let (_owned, url, fsync) = postgres_database(args.postgres_url.as_deref(), !args.postgres_no_fsync).await?;
         create_case(&args, "postgres", url, serde_json::json!({ "postgres_fsync": fsync })).await?;
     }
     Ok(())
+}
+
+/// A fresh database on the given PostgreSQL (a superuser URL), or on a throwaway one started
+/// here, which lives as long as the returned handle; and whether fsync is on (unknown for a
+/// given server).
+async fn postgres_database(
+    admin_url: Option<&str>,
+    fsync: bool,
+) -> anyhow::Result<(Option<ThrowawayPostgres>, String, Option<bool>)> {
+    let (owned, admin_url, fsync) = match admin_url {
+        Some(url) => (None, url.to_owned(), None),
+        None => {
+            let pg = ThrowawayPostgres::start(fsync)?;
+            let url = pg.url();
+            (Some(pg), url, Some(fsync))
+        }
+    };
+    let name = format!("bench_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url));
+    Ok((owned, url, fsync))
 }
 
 /// One backend: a privacyd on it, then the create phase and the no-op phase.
@@ -770,6 +788,15 @@ mod fanout_bench {
         let mut config = Config::defaults();
         config.listen = "127.0.0.1:0".parse()?;
         config.data_dir = dir.clone();
+        let (_postgres, backend) = match args.backend {
+            super::Backend::Sqlite => (None, "sqlite"),
+            super::Backend::Postgres => {
+                let (owned, url, _) = super::postgres_database(args.postgres_url.as_deref(), true).await?;
+                config.database_url = Some(url);
+                (owned, "postgres")
+            }
+            super::Backend::Both => anyhow::bail!("--backend: sqlite or postgres, one per run"),
+        };
         config.admin_tokens = vec![token.clone()];
         config.log = "warn".into();
         let (trigger, shutdown) = shutdown::channel();
@@ -816,6 +843,7 @@ mod fanout_bench {
         let (single, fanout) = (median(single), median(fanout));
         let line = serde_json::json!({
             "bench": "erase-fanout",
+            "backend": backend,
             "sources": args.sources,
             "latency_ms": args.latency.as_millis(),
             "seconds": super::round(fanout),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
 use super::{Store, db_error, from_micros, micros, opt_from_micros, parse_column, placeholders, requests::parse_id};
 use crate::domain::{Error, ExportArchive, PrivacyRequest, RequestId, SourceName, SourceRun, SourceState, TokenHash};
@@ -10,6 +10,20 @@ use crate::domain::{Error, ExportArchive, PrivacyRequest, RequestId, SourceName,
 impl Store {
     /// Fills in `sources` and `archive` of each request.
     pub(super) async fn load_progress(&self, requests: &mut [PrivacyRequest]) -> Result<(), Error> {
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        Store::load_progress_on(&mut conn, requests).await
+    }
+
+    /// [`Store::load_progress`] on a given connection: inside a transaction, the one that
+    /// holds it. (Taking a second connection from the pool while holding one deadlocks once as
+    /// many transactions as the pool has connections wait for a second.)
+    pub(super) async fn load_progress_on(
+        conn: &mut AnyConnection,
+        requests: &mut [PrivacyRequest],
+    ) -> Result<(), Error> {
         if requests.is_empty() {
             return Ok(());
         }
@@ -24,7 +38,7 @@ impl Store {
             query = query.bind(id.clone());
         }
         let mut runs: HashMap<RequestId, Vec<SourceRun>> = HashMap::new();
-        for row in query.fetch_all(&self.pool).await.map_err(db_error)? {
+        for row in query.fetch_all(&mut *conn).await.map_err(db_error)? {
             let id = parse_id(&row.try_get::<String, _>("request_id").map_err(db_error)?)?;
             runs.entry(id).or_default().push(run_from_row(&row)?);
         }
@@ -38,7 +52,7 @@ impl Store {
             query = query.bind(id.clone());
         }
         let mut archives: HashMap<RequestId, ExportArchive> = HashMap::new();
-        for row in query.fetch_all(&self.pool).await.map_err(db_error)? {
+        for row in query.fetch_all(&mut *conn).await.map_err(db_error)? {
             let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
             let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
             archives.insert(
@@ -64,8 +78,14 @@ impl Store {
     /// A request's runs for work on one `source`: that run whole, the others with only what
     /// the fan-in rule reads (name, state, attempts, last error). The others come aggregated
     /// into one JSON row: a hundred rows cost far more to fetch than one row holding a hundred.
-    pub(super) async fn load_runs_for(&self, id: RequestId, source: &SourceName) -> Result<Vec<SourceRun>, Error> {
-        let aggregate = match self.dialect {
+    /// On the connection of the transaction that holds the request (see `load_progress_on`).
+    pub(super) async fn load_runs_for(
+        conn: &mut AnyConnection,
+        dialect: super::Dialect,
+        id: RequestId,
+        source: &SourceName,
+    ) -> Result<Vec<SourceRun>, Error> {
+        let aggregate = match dialect {
             super::Dialect::Sqlite => {
                 "SELECT json_group_array(json_array(position, source_name, state, attempts, last_error)) \
                  FROM source_runs WHERE request_id = $1"
@@ -76,7 +96,7 @@ impl Store {
             }
         };
         let others: Option<String> =
-            sqlx::query_scalar(aggregate).bind(id.to_string()).fetch_one(&self.pool).await.map_err(db_error)?;
+            sqlx::query_scalar(aggregate).bind(id.to_string()).fetch_one(&mut *conn).await.map_err(db_error)?;
         let mut others: Vec<(i64, String, String, i64, String)> = match others {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| Error::Internal(format!("aggregated source runs are not as expected: {e}")))?,
@@ -89,7 +109,7 @@ impl Store {
         )
         .bind(id.to_string())
         .bind(source.as_str().to_owned())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_error)?;
         let mut full = full.as_ref().map(run_from_row).transpose()?;

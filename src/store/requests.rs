@@ -289,8 +289,8 @@ impl Store {
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
         let mut request = request_from_row(&row)?;
         match only {
-            None => self.load_progress(std::slice::from_mut(&mut request)).await?,
-            Some(source) => request.sources = self.load_runs_for(id, source).await?,
+            None => Store::load_progress_on(&mut tx, std::slice::from_mut(&mut request)).await?,
+            Some(source) => request.sources = Store::load_runs_for(&mut tx, self.dialect, id, source).await?,
         }
         let before = (request.sources.clone(), request.archive.clone());
         let change = f(&mut request)?;

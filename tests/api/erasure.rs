@@ -24,6 +24,7 @@ on_both_backends!(
     the_receipt_detects_a_changed_audit_event_and_outlives_the_request,
     a_cooling_off_period_lets_the_subject_or_an_operator_withdraw,
     a_source_quoting_the_subject_leaves_no_trace_in_the_audit_log_or_the_receipt,
+    many_sources_at_once_do_not_exhaust_a_small_connection_pool,
 );
 
 async fn register(app: &TestApp, source: &ErasingSource) {
@@ -532,4 +533,24 @@ async fn a_source_quoting_the_subject_leaves_no_trace_in_the_audit_log_or_the_re
     assert!(!events.to_lowercase().contains(&email.to_lowercase()), "{events}");
     let receipt = receipt(&app, &request.id).await.unwrap().receipt_json;
     assert!(!receipt.to_lowercase().contains(&email.to_lowercase()), "{receipt}");
+}
+
+/// Every source's job writes to the request at about the same time. A write must not hold one
+/// pooled connection while waiting for another (it once read the request's progress through a
+/// second connection): with more jobs than connections, that deadlocked until the pool's
+/// timeout.
+async fn many_sources_at_once_do_not_exhaust_a_small_connection_pool(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.database_max_connections = 2).await;
+    let email = unique_email();
+    let mut sources = Vec::new();
+    for i in 0..8 {
+        let source = ErasingSource::new(&format!("source-{i}"), Behaviour::default());
+        source.hold(&email, "comments", 1);
+        register(&app, &source).await;
+        sources.push(source);
+    }
+    let request = erase(&app, &email).await;
+    let done = until_ended(&app, &request.id).await;
+    assert_eq!(state(&done), pb::State::Completed, "{done:#?}");
+    assert_eq!(done.erasure.unwrap().items_removed, 8);
 }
