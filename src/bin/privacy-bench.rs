@@ -329,6 +329,30 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// Serves a gRPC service on a free loopback port; returns its URL.
+async fn serve<S>(service: S) -> anyhow::Result<String>
+where
+    S: tonic::codegen::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    Ok(format!("http://{addr}"))
+}
+
 /// When each audit event of `kind` happened, in seconds since the epoch, oldest first.
 fn event_times(events: &[pb::AuditEvent], kind: pb::AuditEventType) -> impl Iterator<Item = f64> + '_ {
     events
@@ -454,33 +478,10 @@ mod export_bench {
         Ok(kib * 1024)
     }
 
-    async fn serve<S>(service: S) -> anyhow::Result<String>
-    where
-        S: tonic::codegen::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + tonic::server::NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-    {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(service)
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-        );
-        Ok(format!("http://{addr}"))
-    }
-
     /// MB/s of `bytes` through one bare tonic server stream over loopback.
     async fn reference(bytes: u64, chunk: Arc<Vec<u8>>) -> anyhow::Result<f64> {
         let source = Synthetic { item_bytes: 0, file_bytes: bytes, chunk };
-        let endpoint = serve(DataSourceServiceServer::new(source).max_encoding_message_size(8 << 20)).await?;
+        let endpoint = super::serve(DataSourceServiceServer::new(source).max_encoding_message_size(8 << 20)).await?;
         let mut client = ds::data_source_service_client::DataSourceServiceClient::connect(endpoint)
             .await?
             .max_decoding_message_size(8 << 20);
@@ -505,7 +506,7 @@ mod export_bench {
         let raw_mb_per_s = reference(total, chunk.clone()).await?;
 
         let source = Synthetic { item_bytes, file_bytes, chunk };
-        let endpoint = serve(DataSourceServiceServer::new(source)).await?;
+        let endpoint = super::serve(DataSourceServiceServer::new(source)).await?;
         let dir = super::tempfile_dir()?;
         let port = privacyd::testing::free_port()?;
         let addr = format!("127.0.0.1:{port}");
@@ -706,17 +707,6 @@ mod fanout_bench {
         }
     }
 
-    async fn serve(source: Slow) -> anyhow::Result<String> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(DataSourceServiceServer::new(source))
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-        );
-        Ok(format!("http://{addr}"))
-    }
-
     /// Seconds from the start of processing to completion of one erasure, as privacyd's audit
     /// log times them (PROCESSING_STARTED to COMPLETED), so how the client notices the end
     /// does not count.
@@ -817,7 +807,8 @@ mod fanout_bench {
             pb::privacy_request_service_client::PrivacyRequestServiceClient::with_interceptor(channel, auth);
         let mut register = async |i: usize| -> anyhow::Result<()> {
             let name = format!("source-{i}");
-            let endpoint = serve(Slow { name: name.clone(), latency: args.latency }).await?;
+            let endpoint =
+                super::serve(DataSourceServiceServer::new(Slow { name: name.clone(), latency: args.latency })).await?;
             registry
                 .register_data_source(pb::RegisterDataSourceRequest { name, endpoint, ..Default::default() })
                 .await?;

@@ -11,7 +11,7 @@ use tonic::Code;
 
 use crate::{
     erasing_source::{Behaviour, ErasingSource},
-    helpers::{Backend, SmtpSink, TestApp, error_metadata, http_get, reason, state, unique_email},
+    helpers::{Backend, SmtpSink, TestApp, error_metadata, http_get, http_post_form, reason, state, unique_email},
     on_both_backends,
 };
 
@@ -429,7 +429,8 @@ async fn a_cooling_off_period_lets_the_subject_or_an_operator_withdraw(backend: 
         let start = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
         page[start..].split('"').next().unwrap().to_owned()
     };
-    let (status, body) = http_post_form(app.addr, "/withdraw", &[("id", &field("id")), ("token", &field("token"))]);
+    let (status, _, body) = http_post_form(app.addr, "/withdraw", &[("id", &field("id")), ("token", &field("token"))]);
+    let body = String::from_utf8(body).unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Your request is withdrawn"), "{body}");
     let cancelled = app.get(&request.id).await;
@@ -439,7 +440,7 @@ async fn a_cooling_off_period_lets_the_subject_or_an_operator_withdraw(backend: 
     assert_eq!(last.actor.unwrap().kind, pb::ActorKind::Subject as i32);
     // A forged token withdraws nothing.
     let other = app.create(&unique_email(), pb::Action::Erase, false).await;
-    let (status, _) = http_post_form(app.addr, "/withdraw", &[("id", &other.id), ("token", &field("token"))]);
+    let (status, _, _) = http_post_form(app.addr, "/withdraw", &[("id", &other.id), ("token", &field("token"))]);
     assert_eq!(status, 404);
     app.client
         .clone()
@@ -489,30 +490,6 @@ async fn a_cooling_off_period_lets_the_subject_or_an_operator_withdraw(backend: 
     assert_eq!(shop.held(&cancelled_by_operator).len(), 1);
     assert!(shop.held(&erased).is_empty());
     assert_eq!(shop.erase_calls.load(Ordering::SeqCst), 1);
-}
-
-/// A plain HTTP/1.1 form POST over loopback: (status, body).
-fn http_post_form(addr: std::net::SocketAddr, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let body: String = fields
-        .iter()
-        .map(|(k, v)| {
-            format!("{k}={}", v.replace('%', "%25").replace('&', "%26").replace('+', "%2B").replace('=', "%3D"))
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
 }
 
 async fn a_source_quoting_the_subject_leaves_no_trace_in_the_audit_log_or_the_receipt(backend: Backend) {

@@ -73,9 +73,33 @@ pub type RegistryClient = DataSourceRegistryServiceClient<InterceptedService<Cha
 
 /// A plain HTTP/1.1 GET over loopback: (status, headers, body).
 pub fn http_get(addr: SocketAddr, path_and_query: &str) -> (u16, String, Vec<u8>) {
+    http_exchange(addr, &format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+}
+
+/// A form POST (application/x-www-form-urlencoded), as a browser sends one: (status, headers,
+/// body).
+pub fn http_post_form(addr: SocketAddr, path: &str, fields: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
+    let body: String = fields
+        .iter()
+        .map(|(k, v)| {
+            format!("{k}={}", v.replace('%', "%25").replace('&', "%26").replace('+', "%2B").replace('=', "%3D"))
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    http_exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn http_exchange(addr: SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response");
