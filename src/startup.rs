@@ -207,9 +207,15 @@ impl Application {
     }
 }
 
-/// On a timer: expires unconfirmed requests whose links ran out (a request must not stay
-/// PENDING forever just because nobody looks at it), and deletes expired export archives.
+/// At start, removes export files a crash left behind; then, on a timer, expires unconfirmed
+/// requests whose links ran out (a request must not stay PENDING forever just because nobody
+/// looks at it), and deletes expired export archives.
 async fn sweep(workflow: Workflow, every: Duration, mut shutdown: Shutdown) {
+    match workflow.remove_stray_files().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(folders = n, "removed export files a crash left behind"),
+        Err(err) => tracing::warn!(error = %err, "cleaning the export folder failed"),
+    }
     loop {
         match workflow.expire_overdue().await {
             Ok(0) => {}

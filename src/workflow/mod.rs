@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 mod erasure;
+mod files;
 mod processing;
 mod watch;
 

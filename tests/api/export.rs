@@ -364,3 +364,39 @@ async fn deleting_or_ending_a_request_removes_its_files(backend: Backend) {
         .unwrap();
     assert!(!exports.join(&second.id).join("sources").exists());
 }
+
+on_both_backends!(files_a_crash_left_behind_are_removed_at_start);
+
+/// A crash between a commit and the removal of files leaves personal data on disk; the start
+/// of the next privacyd removes it, and nothing that is still in use.
+async fn files_a_crash_left_behind_are_removed_at_start(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = unique_email();
+    let shop = ExampleSource::start(&[&email], None);
+    app.registry.clone().register_data_source(register("shop", &shop.endpoint, 30)).await.unwrap();
+    let completed = app.create(&email, pb::Action::Export, false).await;
+    process(&app, &completed.id).await;
+    app.wait_for(&completed.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+    let processing = app.processing_request().await;
+
+    let exports = app.data_dir.path().join("exports");
+    let stray = |path: std::path::PathBuf| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"personal data").unwrap();
+        path
+    };
+    // A deleted request's folder, a finished request's spool, an in-progress request's spool,
+    // and a folder that is not privacyd's.
+    let deleted = stray(exports.join(uuid::Uuid::now_v7().to_string()).join("sources/shop/items.jsonl"));
+    let spool = stray(exports.join(&completed.id).join("sources/shop/items.jsonl"));
+    let in_use = stray(exports.join(&processing.id).join("sources/hanging/items.jsonl"));
+    let foreign = stray(exports.join("lost+found/notes.txt"));
+
+    assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 2);
+    assert!(!deleted.parent().unwrap().parent().unwrap().parent().unwrap().exists(), "the deleted request's folder");
+    assert!(!spool.parent().unwrap().parent().unwrap().exists(), "the finished request's spools");
+    let archive = exports.join(&completed.id).join(format!("privacy-export-{}.zip", completed.id));
+    assert!(archive.exists(), "the archive stays until it expires");
+    assert!(in_use.exists() && foreign.exists(), "files in use, and files that are not privacyd's, stay");
+    assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 0, "nothing left to clean");
+}
