@@ -16,7 +16,7 @@ pub async fn begin(store: &Store, job: &ClaimedJob) -> Result<(SourceName, Priva
         return Err(JobOutcome::failed("per-source job without a source".into(), false));
     };
     let started = store
-        .modify_run(job.request_id, &source, |request| {
+        .modify_own_run(job.request_id, &source, |request| {
             if request.state != State::Processing {
                 return Ok(Change::new(None));
             }

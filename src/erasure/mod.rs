@@ -85,7 +85,7 @@ impl JobHandler for EraseSourceJob {
                 };
                 let recorded = self
                     .store
-                    .modify_run(job.request_id, &source, |request| {
+                    .modify_own_run(job.request_id, &source, |request| {
                         if request.state != State::Processing {
                             return Ok(Change::new(false));
                         }

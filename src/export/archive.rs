@@ -8,9 +8,13 @@
 //! Items of different sources are never merged (independent systems number their records
 //! independently: two shops' `order-1` are two orders), so item ids in the archive are
 //! `<source>/<item id>`.
+//!
+//! The merged items are read once: `export.json` goes into the zip as they come, and the item
+//! part of `index.html` into a scratch file that is copied in after it (its head, which counts
+//! each group's items, can only be rendered at the end).
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     io::{Read, Write},
     path::{Path, PathBuf},
     str::FromStr,
@@ -25,7 +29,10 @@ use sqlx::{
 };
 use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 
-use super::spool::{read_files, read_items};
+use super::{
+    direct::DirectWriter,
+    spool::{read_files, read_items},
+};
 use crate::{
     domain::{PrivacyRequest, SourceDescription},
     notifications::format_time,
@@ -71,9 +78,9 @@ pub fn build(job: ArchiveJob<'_>) -> anyhow::Result<Built> {
     let runtime = tokio::runtime::Handle::current();
     std::fs::create_dir_all(&job.work_dir)?;
     let started = std::time::Instant::now();
-    let index = runtime.block_on(index_items(&job.work_dir, &job.sources))?;
+    let (index, groups) = runtime.block_on(index_items(&job.work_dir, &job.sources))?;
     let indexed = started.elapsed();
-    let result = write_zip(&job, &index, &runtime);
+    let result = write_zip(&job, &index, groups, &runtime);
     runtime.block_on(index.close());
     let _ = std::fs::remove_dir_all(&job.work_dir);
     let built = result?;
@@ -87,8 +94,32 @@ pub fn build(job: ArchiveJob<'_>) -> anyhow::Result<Built> {
     Ok(built)
 }
 
-/// Loads every source's items into a sortable on-disk table.
-async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<SqlitePool> {
+/// A group's label and description as the archive shows them: of all the labels and
+/// descriptions its items carry, the least and the greatest (any fixed choice would do; this
+/// one does not depend on the order the sources answered in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GroupHeading {
+    label: String,
+    description: String,
+}
+
+impl GroupHeading {
+    fn include(&mut self, label: &str, description: &str) {
+        if label < self.label.as_str() {
+            label.clone_into(&mut self.label);
+        }
+        if description > self.description.as_str() {
+            description.clone_into(&mut self.description);
+        }
+    }
+}
+
+/// Every group that has items, in id order.
+type Groups = BTreeMap<String, GroupHeading>;
+
+/// Loads every source's items into a sortable on-disk table, and gathers the groups on the way
+/// (few, against many items: a scan for them afterwards cost as much as the load).
+async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<(SqlitePool, Groups)> {
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", work_dir.join("items.db").display()))?
         .create_if_missing(true)
         .pragma("temp_store", "FILE")
@@ -105,9 +136,18 @@ async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<
     const ROWS: usize = 500;
     let mut tx = pool.begin().await?;
     let mut batch = Vec::with_capacity(ROWS);
+    let mut groups = Groups::new();
     for source in sources {
         for item in read_items(&source.spool)? {
             let mut item = item?;
+            match groups.get_mut(&item.group_id) {
+                Some(heading) => heading.include(&item.group_label, &item.group_description),
+                None => {
+                    let heading =
+                        GroupHeading { label: item.group_label.clone(), description: item.group_description.clone() };
+                    groups.insert(item.group_id.clone(), heading);
+                }
+            }
             item.item_id = format!("{}/{}", source.name, item.item_id);
             batch.push(item);
             if batch.len() == ROWS {
@@ -118,7 +158,7 @@ async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<
     insert_items(&mut tx, &mut batch).await?;
     tx.commit().await?;
     sqlx::raw_sql("CREATE INDEX items_order ON items (group_id, item_id, seq)").execute(&pool).await?;
-    Ok(pool)
+    Ok((pool, groups))
 }
 
 async fn insert_items(
@@ -141,17 +181,6 @@ async fn insert_items(
     }
     query.execute(&mut **tx).await?;
     Ok(())
-}
-
-/// Groups in id order, with label, description and item count.
-async fn groups(pool: &SqlitePool) -> anyhow::Result<Vec<(String, String, String, i64)>> {
-    let rows = sqlx::query(
-        "SELECT group_id, MIN(group_label) AS label, MAX(group_description) AS description, \
-         COUNT(DISTINCT item_id) AS items FROM items GROUP BY group_id ORDER BY group_id",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.iter().map(|r| (r.get("group_id"), r.get("label"), r.get("description"), r.get("items"))).collect())
 }
 
 /// Name/value pairs of an item.
@@ -210,9 +239,13 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime::Handle) -> anyhow::Result<Built> {
-    let file = std::fs::File::create(&job.output)?;
-    let out = Hashing { inner: std::io::BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), size: 0 };
+fn write_zip(
+    job: &ArchiveJob<'_>,
+    index: &SqlitePool,
+    groups: Groups,
+    runtime: &tokio::runtime::Handle,
+) -> anyhow::Result<Built> {
+    let out = Hashing { inner: DirectWriter::create(&job.output)?, hasher: Sha256::new(), size: 0 };
     // A streaming writer (sizes in data descriptors, never seeking back) so every byte is
     // hashed once, in order, as it is written.
     let mut zip = ZipWriter::new_stream(out);
@@ -222,9 +255,12 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
         Compression::Deflate => CompressionMethod::Deflated,
     };
     let options = SimpleFileOptions::default().compression_method(method).large_file(false);
-    let groups = runtime.block_on(groups(index))?;
     let request = job.request;
     let generated = format_time(crate::domain::now());
+    // Groups by position (1-based in index.html), with the merged items counted as they pass.
+    let groups: Vec<(String, GroupHeading)> = groups.into_iter().collect();
+    let positions: HashMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (g.0.as_str(), i)).collect();
+    let mut item_counts = vec![0i64; groups.len()];
 
     // export.json, written as it is read.
     zip.start_file("export.json", options)?;
@@ -262,39 +298,52 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
         "items": processing,
     });
     write!(zip, ",\n{}: {processing}", serde_json::to_string(PROCESSING_GROUP)?)?;
-    let labels: HashMap<&str, (&str, &str)> = groups
-        .iter()
-        .map(|(id, label, description, _)| (id.as_str(), (label.as_str(), description.as_str())))
-        .collect();
-    let mut open_group: Option<String> = None;
+    // The items of index.html, in the same pass, into scratch space.
+    let html_items_path = job.work_dir.join("index-items.html");
+    let mut html_items = std::io::BufWriter::new(std::fs::File::create(&html_items_path)?);
+    let group_end = job.templates.render_export("group_end", &context! {})?;
+    let mut open_group: Option<usize> = None;
     runtime.block_on(for_each_item(index, |group_id, item_id, fields| {
-        if open_group.as_deref() != Some(group_id) {
+        let position =
+            *positions.get(group_id).ok_or_else(|| anyhow::anyhow!("an item of a group that was not indexed"))?;
+        if open_group != Some(position) {
             if open_group.is_some() {
                 write!(zip, "\n}}}}")?;
+                html_items.write_all(group_end.as_bytes())?;
             }
-            let (label, description) = labels.get(group_id).copied().unwrap_or((group_id, ""));
+            let heading = &groups[position].1;
             write!(
                 zip,
                 ",\n{}: {{\"group_label\": {}, \"group_description\": {}, \"items\": {{",
                 serde_json::to_string(group_id)?,
-                serde_json::to_string(label)?,
-                serde_json::to_string(description)?
+                serde_json::to_string(&heading.label)?,
+                serde_json::to_string(&heading.description)?
             )?;
-            open_group = Some(group_id.to_owned());
+            let fragment = job.templates.render_export(
+                "group",
+                &context! { index => position + 1, label => heading.label, description => heading.description },
+            )?;
+            html_items.write_all(fragment.as_bytes())?;
+            open_group = Some(position);
         } else {
             write!(zip, ",")?;
         }
+        item_counts[position] += 1;
+        html_items.write_all(job.templates.render_export("item", &context! { fields => fields })?.as_bytes())?;
         write!(zip, "\n{}: {}", serde_json::to_string(item_id)?, serde_json::Value::Object(named_fields(fields)))?;
         Ok(())
     }))?;
     if open_group.is_some() {
         write!(zip, "\n}}}}")?;
+        html_items.write_all(group_end.as_bytes())?;
     }
     write!(zip, "\n}}\n")?;
+    html_items.flush()?;
+    drop(html_items);
 
     let json_done = std::time::Instant::now();
 
-    // index.html, fragment by fragment.
+    // index.html: the head (which counts the items), the items, the tail.
     let files = collect_files(&job.sources)?;
     zip.start_file("index.html", options)?;
     let sources_ctx: Vec<minijinja::Value> = job
@@ -316,8 +365,11 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
             context! { name => s.name, categories => categories }
         })
         .collect();
-    let groups_ctx: Vec<minijinja::Value> =
-        groups.iter().map(|(_, label, _, items)| context! { label => label, items => items }).collect();
+    let groups_ctx: Vec<minijinja::Value> = groups
+        .iter()
+        .zip(&item_counts)
+        .map(|((_, heading), items)| context! { label => heading.label, items => items })
+        .collect();
     let files_ctx: Vec<minijinja::Value> = files
         .iter()
         .map(|(_, archive_path, f)| context! { href => archive_path, content_type => f.content_type, size => f.size })
@@ -331,49 +383,21 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
         },
     )?;
     zip.write_all(head.as_bytes())?;
-    let positions: HashMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (g.0.as_str(), i + 1)).collect();
-    let mut open_group: Option<String> = None;
-    runtime.block_on(for_each_item(index, |group_id, _item_id, fields| {
-        if open_group.as_deref() != Some(group_id) {
-            if open_group.is_some() {
-                zip.write_all(job.templates.render_export("group_end", &context! {})?.as_bytes())?;
-            }
-            let (label, description) = labels.get(group_id).copied().unwrap_or((group_id, ""));
-            let fragment = job.templates.render_export(
-                "group",
-                &context! { index => positions.get(group_id), label => label, description => description },
-            )?;
-            zip.write_all(fragment.as_bytes())?;
-            open_group = Some(group_id.to_owned());
-        }
-        zip.write_all(job.templates.render_export("item", &context! { fields => fields })?.as_bytes())?;
-        Ok(())
-    }))?;
-    if open_group.is_some() {
-        zip.write_all(job.templates.render_export("group_end", &context! {})?.as_bytes())?;
-    }
+    let mut buffer = vec![0u8; 256 * 1024];
+    copy_file(&html_items_path, &mut zip, &mut buffer)?;
     zip.write_all(job.templates.render_export("tail", &context! { files => files_ctx })?.as_bytes())?;
 
     let html_done = std::time::Instant::now();
 
     // files/<source>/<path>, streamed from the spools.
-    let mut buffer = vec![0u8; 256 * 1024];
     for (disk_path, archive_path, meta) in &files {
         let options = options.large_file(meta.size >= u32::MAX as u64);
         zip.start_file(archive_path.as_str(), options)?;
-        let mut input = std::fs::File::open(disk_path)?;
-        loop {
-            let n = input.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            zip.write_all(&buffer[..n])?;
-        }
+        copy_file(disk_path, &mut zip, &mut buffer)?;
     }
-    let mut out = zip.finish()?.into_inner();
-    out.flush()?;
+    let out = zip.finish()?.into_inner();
     let files_done = std::time::Instant::now();
-    out.inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    out.inner.finish()?;
     tracing::debug!(
         json_ms = json_done.duration_since(started).as_millis() as u64,
         html_ms = html_done.duration_since(json_done).as_millis() as u64,
@@ -382,6 +406,18 @@ fn write_zip(job: &ArchiveJob<'_>, index: &SqlitePool, runtime: &tokio::runtime:
         "archive written"
     );
     Ok(Built { size_bytes: out.size as i64, sha256: hex::encode(out.hasher.finalize()) })
+}
+
+/// Appends a file's bytes to `out` through `buffer`.
+fn copy_file(path: &Path, out: &mut impl Write, buffer: &mut [u8]) -> std::io::Result<()> {
+    let mut input = std::fs::File::open(path)?;
+    loop {
+        let n = input.read(buffer)?;
+        if n == 0 {
+            return Ok(());
+        }
+        out.write_all(&buffer[..n])?;
+    }
 }
 
 /// Field names as WordPress keys them; a repeated name gets " (2)", " (3)", ... so nothing
@@ -414,4 +450,26 @@ fn collect_files(sources: &[SourcePart]) -> anyhow::Result<Vec<(PathBuf, String,
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_is_headed_by_its_least_label_and_greatest_description_whatever_the_order() {
+        let seen = [("Orders", ""), ("Bestellungen", "Was Sie kauften"), ("Orders", "What you bought")];
+        let heading = |order: &[usize]| {
+            let (label, description) = seen[order[0]];
+            let mut heading = GroupHeading { label: label.into(), description: description.into() };
+            for &i in &order[1..] {
+                heading.include(seen[i].0, seen[i].1);
+            }
+            heading
+        };
+        let expected = GroupHeading { label: "Bestellungen".into(), description: "What you bought".into() };
+        assert_eq!(heading(&[0, 1, 2]), expected);
+        assert_eq!(heading(&[2, 1, 0]), expected);
+        assert_eq!(heading(&[1, 0, 2]), expected);
+    }
 }

@@ -4,6 +4,7 @@
 //! restarts, and spreads over replicas.
 
 pub mod archive;
+mod direct;
 pub mod rules;
 pub mod spool;
 

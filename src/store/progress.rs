@@ -30,7 +30,8 @@ impl Store {
         let ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
         let sql = format!(
             "SELECT request_id, source_name, state, items, bytes, attempts, last_error, start_time, finish_time, \
-             erasure, verification FROM source_runs WHERE request_id IN ({}) ORDER BY request_id, position",
+             erasure, verification, update_time FROM source_runs WHERE request_id IN ({}) \
+             ORDER BY request_id, position",
             placeholders(ids.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -38,9 +39,14 @@ impl Store {
             query = query.bind(id.clone());
         }
         let mut runs: HashMap<RequestId, Vec<SourceRun>> = HashMap::new();
+        let mut run_updates: HashMap<RequestId, i64> = HashMap::new();
         for row in query.fetch_all(&mut *conn).await.map_err(db_error)? {
             let id = parse_id(&row.try_get::<String, _>("request_id").map_err(db_error)?)?;
             runs.entry(id).or_default().push(run_from_row(&row)?);
+            if let Some(update) = row.try_get::<Option<i64>, _>("update_time").map_err(db_error)? {
+                let latest = run_updates.entry(id).or_insert(update);
+                *latest = (*latest).max(update);
+            }
         }
         let sql = format!(
             "SELECT request_id, file_name, size_bytes, sha256, create_time, expire_time, delete_time, download_count \
@@ -71,14 +77,21 @@ impl Store {
         for request in requests {
             request.sources = runs.remove(&request.id).unwrap_or_default();
             request.archive = archives.remove(&request.id);
+            // Progress is written to the runs alone (see `Store::modify_own_run`); the request
+            // changed when any part of it did.
+            if let Some(update) = run_updates.remove(&request.id) {
+                request.update_time = request.update_time.max(from_micros(update));
+            }
         }
         Ok(())
     }
 
     /// A request's runs for work on one `source`: that run whole, the others with only what
-    /// the fan-in rule reads (name, state, attempts, last error). The others come aggregated
-    /// into one JSON row: a hundred rows cost far more to fetch than one row holding a hundred.
-    /// On the connection of the transaction that holds the request (see `load_progress_on`).
+    /// the fan-in rule reads (name, state, attempts, last error). All of them come aggregated
+    /// into one JSON row, in one round trip: a hundred rows cost far more to fetch than one
+    /// row holding a hundred, and this runs while the request is locked. On the connection of
+    /// the transaction that holds the request (see `load_progress_on`), and as a statement of
+    /// its own after the lock is taken, so that it sees what the last holder committed.
     pub(super) async fn load_runs_for(
         conn: &mut AnyConnection,
         dialect: super::Dialect,
@@ -87,52 +100,45 @@ impl Store {
     ) -> Result<Vec<SourceRun>, Error> {
         let aggregate = match dialect {
             super::Dialect::Sqlite => {
-                "SELECT json_group_array(json_array(position, source_name, state, attempts, last_error)) \
-                 FROM source_runs WHERE request_id = $1"
+                "SELECT json_group_array(json_array(position, source_name, state, attempts, last_error, \
+                 json(CASE WHEN source_name = $2 THEN json_array(items, bytes, start_time, finish_time, erasure, \
+                 verification) END))) FROM source_runs WHERE request_id = $1"
             }
             super::Dialect::Postgres => {
-                "SELECT json_agg(json_build_array(position, source_name, state, attempts, last_error))::text \
-                 FROM source_runs WHERE request_id = $1"
+                "SELECT json_agg(json_build_array(position, source_name, state, attempts, last_error, \
+                 CASE WHEN source_name = $2 THEN json_build_array(items, bytes, start_time, finish_time, erasure, \
+                 verification) END))::text FROM source_runs WHERE request_id = $1"
             }
         };
-        let others: Option<String> =
-            sqlx::query_scalar(aggregate).bind(id.to_string()).fetch_one(&mut *conn).await.map_err(db_error)?;
-        let mut others: Vec<(i64, String, String, i64, String)> = match others {
+        let runs: Option<String> = sqlx::query_scalar(aggregate)
+            .bind(id.to_string())
+            .bind(source.as_str().to_owned())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        /// The whole of the run being worked on: items, bytes, start, finish, erasure, verification.
+        type Whole = (i64, i64, Option<i64>, Option<i64>, Option<String>, Option<String>);
+        let mut runs: Vec<(i64, String, String, i64, String, Option<Whole>)> = match runs {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| Error::Internal(format!("aggregated source runs are not as expected: {e}")))?,
             None => Vec::new(),
         };
-        others.sort_by_key(|(position, ..)| *position);
-        let full = sqlx::query(
-            "SELECT source_name, state, items, bytes, attempts, last_error, start_time, finish_time, erasure, \
-             verification FROM source_runs WHERE request_id = $1 AND source_name = $2",
-        )
-        .bind(id.to_string())
-        .bind(source.as_str().to_owned())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        let mut full = full.as_ref().map(run_from_row).transpose()?;
-        others
-            .into_iter()
-            .map(|(_, name, state, attempts, last_error)| {
-                if name == source.as_str()
-                    && let Some(run) = full.take()
-                {
-                    return Ok(run);
-                }
+        runs.sort_by_key(|(position, ..)| *position);
+        runs.into_iter()
+            .map(|(_, name, state, attempts, last_error, whole)| {
+                let (items, bytes, start_time, finish_time, erasure, verification) = whole.unwrap_or_default();
                 Ok(SourceRun {
                     source: SourceName::parse(&name)
                         .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
                     state: parse_column("state", &state, SourceState::parse)?,
-                    items: 0,
-                    bytes: 0,
+                    items,
+                    bytes,
                     attempts: attempts as i32,
                     last_error,
-                    start_time: None,
-                    finish_time: None,
-                    erasure: None,
-                    verification: None,
+                    start_time: opt_from_micros(start_time),
+                    finish_time: opt_from_micros(finish_time),
+                    erasure: from_json(erasure)?,
+                    verification: from_json(verification)?,
                 })
             })
             .collect()
@@ -152,11 +158,11 @@ impl Store {
             }
             sqlx::query(
                 "INSERT INTO source_runs (request_id, source_name, position, state, items, bytes, attempts, last_error, \
-                 start_time, finish_time, erasure, verification) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 start_time, finish_time, erasure, verification, update_time) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (request_id, source_name) DO UPDATE SET state = $4, items = $5, bytes = $6, \
                  attempts = $7, last_error = $8, start_time = $9, finish_time = $10, erasure = $11, \
-                 verification = $12",
+                 verification = $12, update_time = $13",
             )
             .bind(request.id.to_string())
             .bind(run.source.as_str().to_owned())
@@ -170,6 +176,7 @@ impl Store {
             .bind(run.finish_time.map(micros))
             .bind(to_json(&run.erasure)?)
             .bind(to_json(&run.verification)?)
+            .bind(micros(request.update_time))
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
@@ -196,7 +203,8 @@ impl Store {
         Ok(())
     }
 
-    /// Records a running source's counts so far, for live progress.
+    /// Records a running source's counts so far, for live progress. Only the run's row is
+    /// written: the request's stays free for the other sources.
     pub async fn update_source_progress(
         &self,
         id: RequestId,
@@ -204,18 +212,19 @@ impl Store {
         items: i64,
         bytes: i64,
     ) -> Result<(), Error> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_run_write().await?;
         sqlx::query(
-            "UPDATE source_runs SET items = $3, bytes = $4 WHERE request_id = $1 AND source_name = $2 AND state = 'RUNNING'",
+            "UPDATE source_runs SET items = $3, bytes = $4, update_time = $5 \
+             WHERE request_id = $1 AND source_name = $2 AND state = 'RUNNING'",
         )
         .bind(id.to_string())
         .bind(source.as_str().to_owned())
         .bind(items)
         .bind(bytes)
+        .bind(micros(crate::domain::now()))
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Store::touch_request(&mut tx, id, crate::domain::now()).await?;
         tx.commit().await.map_err(db_error)?;
         self.announce(id);
         Ok(())

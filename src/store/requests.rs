@@ -249,7 +249,7 @@ impl Store {
         id: RequestId,
         f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
     ) -> Result<(PrivacyRequest, T), Error> {
-        let (mut request, output) = self.modify_with(id, None, f).await?;
+        let (mut request, output) = self.modify_with(id, None, RowLock::Exclusive, f).await?;
         request.emails = self.email_deliveries(&[id]).await?.remove(&id).unwrap_or_default();
         Ok((request, output))
     }
@@ -265,20 +265,44 @@ impl Store {
         source: &SourceName,
         f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
     ) -> Result<T, Error> {
-        Ok(self.modify_with(id, Some(source), f).await?.1)
+        Ok(self.modify_with(id, Some(source), RowLock::Exclusive, f).await?.1)
+    }
+
+    /// [`Store::modify_run`] for a change to that source's run alone: no audit event, no job,
+    /// nothing else of the request. It holds the request's row shared rather than exclusively,
+    /// so the sources of a request start and record answers side by side, while a change to
+    /// the request itself (a cancel, another source's end) still waits for them and they for
+    /// it. `f` changing more than the run is a bug, and refused.
+    pub async fn modify_own_run<T>(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
+    ) -> Result<T, Error> {
+        Ok(self.modify_with(id, Some(source), RowLock::Shared, f).await?.1)
     }
 
     async fn modify_with<T>(
         &self,
         id: RequestId,
         only: Option<&SourceName>,
+        lock: RowLock,
         f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
     ) -> Result<(PrivacyRequest, T), Error> {
-        let mut tx = self.begin_write().await?;
-        let select = match self.dialect {
-            super::Dialect::Sqlite => concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1"),
-            super::Dialect::Postgres => {
+        let mut tx = match only {
+            Some(_) => self.begin_run_write().await?,
+            None => self.begin_write().await?,
+        };
+        // SQLite's BEGIN IMMEDIATE already made this the only writer.
+        let select = match (self.dialect, lock) {
+            (super::Dialect::Sqlite, _) => {
+                concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1")
+            }
+            (super::Dialect::Postgres, RowLock::Exclusive) => {
                 concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1 FOR UPDATE")
+            }
+            (super::Dialect::Postgres, RowLock::Shared) => {
+                concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1 FOR SHARE")
             }
         };
         let row = sqlx::query(select)
@@ -292,21 +316,30 @@ impl Store {
             None => Store::load_progress_on(&mut tx, std::slice::from_mut(&mut request)).await?,
             Some(source) => request.sources = Store::load_runs_for(&mut tx, self.dialect, id, source).await?,
         }
-        let before = (request.sources.clone(), request.archive.clone());
+        let before = request.clone();
         let change = f(&mut request)?;
-        bind_mutable(
-            sqlx::query(concat!(
-                "UPDATE privacy_requests SET (",
-                mutable_columns!(),
-                ") = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) WHERE id = $1"
-            ))
-            .bind(id.to_string()),
-            &request,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        Store::save_progress(&mut tx, &request, &before.0, before.1.as_ref()).await?;
+        match (lock, only) {
+            (RowLock::Shared, Some(source)) => only_the_run_changed(&before, &request, source, &change)?,
+            (RowLock::Shared, None) => return Err(Error::Internal("a shared write names no source".into())),
+            // A source's end that changes nothing of the request itself (all but the last) has
+            // its time in the run's row, and one statement fewer under the lock.
+            (RowLock::Exclusive, Some(_)) if row_fields(&before) == row_fields(&request) => {}
+            (RowLock::Exclusive, _) => {
+                bind_mutable(
+                    sqlx::query(concat!(
+                        "UPDATE privacy_requests SET (",
+                        mutable_columns!(),
+                        ") = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) WHERE id = $1"
+                    ))
+                    .bind(id.to_string()),
+                    &request,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            }
+        }
+        Store::save_progress(&mut tx, &request, &before.sources, before.archive.as_ref()).await?;
         for event in &change.events {
             append_event(&mut tx, event).await?;
         }
@@ -433,4 +466,66 @@ fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
         archive: None,
         scheduled_process_time: opt_from_micros(opt_int("scheduled_process_time")?),
     })
+}
+
+/// How a write holds the request's row (on PostgreSQL; SQLite has one writer at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowLock {
+    /// The write may change anything of the request: nobody else writes it meanwhile.
+    Exclusive,
+    /// The write changes one source's run alone: others doing the same go ahead, a change to
+    /// the request waits.
+    Shared,
+}
+
+/// Refuses a shared write that changed more than its own source's run.
+fn only_the_run_changed<T>(
+    before: &PrivacyRequest,
+    after: &PrivacyRequest,
+    source: &SourceName,
+    change: &Change<T>,
+) -> Result<(), Error> {
+    let other_runs =
+        |r: &PrivacyRequest| r.sources.iter().filter(|run| &run.source != source).cloned().collect::<Vec<_>>();
+    if !change.events.is_empty()
+        || !change.jobs.is_empty()
+        || row_fields(before) != row_fields(after)
+        || before.archive != after.archive
+        || other_runs(before) != other_runs(after)
+    {
+        return Err(Error::Internal(format!("a write to source {source}'s run changed more than that run")));
+    }
+    Ok(())
+}
+
+/// What [`bind_mutable`] writes of a request, but its update time.
+#[derive(PartialEq)]
+struct RowFields<'a> {
+    state: State,
+    state_reason: &'a Option<String>,
+    confirm_time: Option<Timestamp>,
+    complete_time: Option<Timestamp>,
+    due_time: Timestamp,
+    deadline_extension_days: i32,
+    deadline_extension_reason: &'a Option<String>,
+    token_hash: Option<TokenHash>,
+    token_expire_time: Option<Timestamp>,
+    token_used_time: Option<Timestamp>,
+    scheduled_process_time: Option<Timestamp>,
+}
+
+fn row_fields(r: &PrivacyRequest) -> RowFields<'_> {
+    RowFields {
+        state: r.state,
+        state_reason: &r.state_reason,
+        confirm_time: r.confirm_time,
+        complete_time: r.complete_time,
+        due_time: r.due_time,
+        deadline_extension_days: r.deadline_extension_days,
+        deadline_extension_reason: &r.deadline_extension_reason,
+        token_hash: r.token_hash,
+        token_expire_time: r.token_expire_time,
+        token_used_time: r.token_used_time,
+        scheduled_process_time: r.scheduled_process_time,
+    }
 }

@@ -19,5 +19,6 @@ mod idempotency;
 mod lifecycle;
 mod listing;
 mod privacyctl;
+mod progress;
 mod sources;
 mod watch;
