@@ -46,7 +46,7 @@ pub async fn fail(
     let message = request.subject.redact(message);
     let outcome = SourceOutcome::Failed { error: message.clone(), will_retry: job.will_retry(retryable) };
     let recorded = store
-        .modify_run(job.request_id, source, |request| {
+        .modify_run(job.request_id, source, move |request, source| {
             let (events, _) = request.source_finished(source, outcome, crate::domain::now())?;
             let mut change = Change::new(());
             change.events = events;

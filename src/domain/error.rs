@@ -2,7 +2,7 @@ use super::{Action, RequestId, State};
 
 /// Everything that can go wrong with a request, in terms a caller can act on. The gRPC layer
 /// maps each variant to a status code and a stable `ErrorInfo.reason`.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     #[error("{field}: {message}")]
     InvalidField { field: &'static str, message: String },

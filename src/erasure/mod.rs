@@ -118,8 +118,8 @@ impl JobHandler for EraseSourceJob {
             (verification.state == crate::domain::VerificationState::Failed).then(|| verification.detail.clone());
         let recorded = self
             .store
-            .modify_run(job.request_id, &source, |request| {
-                let (events, next) = request.source_verified(&source, verification, crate::domain::now())?;
+            .modify_run(job.request_id, &source, move |request, source| {
+                let (events, next) = request.source_verified(source, verification, crate::domain::now())?;
                 let mut change = Change::new(());
                 change.events = events;
                 if next == Next::Finish {

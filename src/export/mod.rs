@@ -153,8 +153,8 @@ impl JobHandler for ExportSourceJob {
             SourceOutcome::Succeeded { items, bytes, summary: format!("{items} items, {files} files, {bytes} bytes") };
         let recorded = self
             .store
-            .modify_run(job.request_id, &source, |request| {
-                let (events, next) = request.source_finished(&source, outcome, crate::domain::now())?;
+            .modify_run(job.request_id, &source, move |request, source| {
+                let (events, next) = request.source_finished(source, outcome, crate::domain::now())?;
                 let mut change = Change::new(());
                 change.events = events;
                 if next == Next::Finish {

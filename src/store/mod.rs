@@ -3,6 +3,7 @@
 //! dialects, and [`Dialect`] covers the few places they differ (DDL, row locks).
 
 mod audit;
+mod batch;
 mod jobs;
 mod progress;
 mod receipts;
@@ -42,6 +43,8 @@ pub struct Store {
     /// Every committed change to a request is announced here, so watchers on this replica
     /// wake at once (watchers also poll, for changes made by other replicas).
     changes: broadcast::Sender<RequestId>,
+    /// Writes ending sources' parts, waiting to be batched (see `batch`).
+    run_writes: batch::RunWriteQueues,
 }
 
 impl Store {
@@ -93,7 +96,8 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        let store = Store { pool, writer, dialect, changes: broadcast::channel(1024).0 };
+        let store =
+            Store { pool, writer, dialect, changes: broadcast::channel(1024).0, run_writes: Default::default() };
         store.migrate().await?;
         Ok(store)
     }

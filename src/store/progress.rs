@@ -86,8 +86,8 @@ impl Store {
         Ok(())
     }
 
-    /// A request's runs for work on one `source`: that run whole, the others with only what
-    /// the fan-in rule reads (name, state, attempts, last error). All of them come aggregated
+    /// A request's runs for work on some of its `sources`: those runs whole, the others with
+    /// only what the fan-in rule reads (name, state, attempts, last error). All come aggregated
     /// into one JSON row, in one round trip: a hundred rows cost far more to fetch than one
     /// row holding a hundred, and this runs while the request is locked. On the connection of
     /// the transaction that holds the request (see `load_progress_on`), and as a statement of
@@ -96,26 +96,26 @@ impl Store {
         conn: &mut AnyConnection,
         dialect: super::Dialect,
         id: RequestId,
-        source: &SourceName,
+        sources: &[SourceName],
     ) -> Result<Vec<SourceRun>, Error> {
+        let whole = (2..sources.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
         let aggregate = match dialect {
-            super::Dialect::Sqlite => {
+            super::Dialect::Sqlite => format!(
                 "SELECT json_group_array(json_array(position, source_name, state, attempts, last_error, \
-                 json(CASE WHEN source_name = $2 THEN json_array(items, bytes, start_time, finish_time, erasure, \
-                 verification) END))) FROM source_runs WHERE request_id = $1"
-            }
-            super::Dialect::Postgres => {
+                 json(CASE WHEN source_name IN ({whole}) THEN json_array(items, bytes, start_time, finish_time, \
+                 erasure, verification) END))) FROM source_runs WHERE request_id = $1"
+            ),
+            super::Dialect::Postgres => format!(
                 "SELECT json_agg(json_build_array(position, source_name, state, attempts, last_error, \
-                 CASE WHEN source_name = $2 THEN json_build_array(items, bytes, start_time, finish_time, erasure, \
-                 verification) END))::text FROM source_runs WHERE request_id = $1"
-            }
+                 CASE WHEN source_name IN ({whole}) THEN json_build_array(items, bytes, start_time, finish_time, \
+                 erasure, verification) END))::text FROM source_runs WHERE request_id = $1"
+            ),
         };
-        let runs: Option<String> = sqlx::query_scalar(aggregate)
-            .bind(id.to_string())
-            .bind(source.as_str().to_owned())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_error)?;
+        let mut query = sqlx::query_scalar(AssertSqlSafe(aggregate)).bind(id.to_string());
+        for source in sources {
+            query = query.bind(source.as_str().to_owned());
+        }
+        let runs: Option<String> = query.fetch_one(&mut *conn).await.map_err(db_error)?;
         /// The whole of the run being worked on: items, bytes, start, finish, erasure, verification.
         type Whole = (i64, i64, Option<i64>, Option<i64>, Option<String>, Option<String>);
         let mut runs: Vec<(i64, String, String, i64, String, Option<Whole>)> = match runs {

@@ -249,26 +249,19 @@ impl Store {
         id: RequestId,
         f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
     ) -> Result<(PrivacyRequest, T), Error> {
-        let (mut request, output) = self.modify_with(id, None, RowLock::Exclusive, f).await?;
+        let mut tx = self.begin_write().await?;
+        let mut request = self.lock_request(&mut tx, id, RowLock::Exclusive).await?;
+        Store::load_progress_on(&mut tx, std::slice::from_mut(&mut request)).await?;
+        let before = request.clone();
+        let change = f(&mut request)?;
+        self.write_request(&mut tx, &before, &request, &change, true).await?;
+        tx.commit().await.map_err(db_error)?;
+        self.announce(id);
         request.emails = self.email_deliveries(&[id]).await?.remove(&id).unwrap_or_default();
-        Ok((request, output))
+        Ok((request, change.output))
     }
 
-    /// [`Store::modify`] for one data source's part of a request. Only that source's run is
-    /// read whole; the others carry their name, state, attempts and last error, which is all
-    /// the fan-in rule looks at, and the archive is not read. So a change to one source of a
-    /// request with a hundred costs about what it costs with one, and a hundred sources
-    /// finishing together do not queue behind each other's reads.
-    pub async fn modify_run<T>(
-        &self,
-        id: RequestId,
-        source: &SourceName,
-        f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
-    ) -> Result<T, Error> {
-        Ok(self.modify_with(id, Some(source), RowLock::Exclusive, f).await?.1)
-    }
-
-    /// [`Store::modify_run`] for a change to that source's run alone: no audit event, no job,
+    /// [`Store::modify`] for a change to one source's run alone: no audit event, no job,
     /// nothing else of the request. It holds the request's row shared rather than exclusively,
     /// so the sources of a request start and record answers side by side, while a change to
     /// the request itself (a cancel, another source's end) still waits for them and they for
@@ -279,21 +272,26 @@ impl Store {
         source: &SourceName,
         f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
     ) -> Result<T, Error> {
-        Ok(self.modify_with(id, Some(source), RowLock::Shared, f).await?.1)
+        let mut tx = self.begin_run_write().await?;
+        let mut request = self.lock_request(&mut tx, id, RowLock::Shared).await?;
+        request.sources = Store::load_runs_for(&mut tx, self.dialect, id, std::slice::from_ref(source)).await?;
+        let before = request.clone();
+        let change = f(&mut request)?;
+        only_the_run_changed(&before, &request, source, &change)?;
+        self.write_request(&mut tx, &before, &request, &change, false).await?;
+        tx.commit().await.map_err(db_error)?;
+        self.announce(id);
+        Ok(change.output)
     }
 
-    async fn modify_with<T>(
+    /// Reads a request, holding its row as `lock` says (on PostgreSQL; SQLite's BEGIN
+    /// IMMEDIATE already made this the only writer), without its sources or archive.
+    pub(super) async fn lock_request(
         &self,
+        tx: &mut Transaction<'static, Any>,
         id: RequestId,
-        only: Option<&SourceName>,
         lock: RowLock,
-        f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
-    ) -> Result<(PrivacyRequest, T), Error> {
-        let mut tx = match only {
-            Some(_) => self.begin_run_write().await?,
-            None => self.begin_write().await?,
-        };
-        // SQLite's BEGIN IMMEDIATE already made this the only writer.
+    ) -> Result<PrivacyRequest, Error> {
         let select = match (self.dialect, lock) {
             (super::Dialect::Sqlite, _) => {
                 concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id = $1")
@@ -307,48 +305,46 @@ impl Store {
         };
         let row = sqlx::query(select)
             .bind(id.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(db_error)?
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
-        let mut request = request_from_row(&row)?;
-        match only {
-            None => Store::load_progress_on(&mut tx, std::slice::from_mut(&mut request)).await?,
-            Some(source) => request.sources = Store::load_runs_for(&mut tx, self.dialect, id, source).await?,
+        request_from_row(&row)
+    }
+
+    /// Writes what changed from `before` to `request`, and the change's events and jobs. The
+    /// request's own row only when `row` says so: a change to runs alone has its time in the
+    /// runs' rows.
+    pub(super) async fn write_request<T>(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        before: &PrivacyRequest,
+        request: &PrivacyRequest,
+        change: &Change<T>,
+        row: bool,
+    ) -> Result<(), Error> {
+        if row {
+            bind_mutable(
+                sqlx::query(concat!(
+                    "UPDATE privacy_requests SET (",
+                    mutable_columns!(),
+                    ") = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) WHERE id = $1"
+                ))
+                .bind(request.id.to_string()),
+                request,
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
         }
-        let before = request.clone();
-        let change = f(&mut request)?;
-        match (lock, only) {
-            (RowLock::Shared, Some(source)) => only_the_run_changed(&before, &request, source, &change)?,
-            (RowLock::Shared, None) => return Err(Error::Internal("a shared write names no source".into())),
-            // A source's end that changes nothing of the request itself (all but the last) has
-            // its time in the run's row, and one statement fewer under the lock.
-            (RowLock::Exclusive, Some(_)) if row_fields(&before) == row_fields(&request) => {}
-            (RowLock::Exclusive, _) => {
-                bind_mutable(
-                    sqlx::query(concat!(
-                        "UPDATE privacy_requests SET (",
-                        mutable_columns!(),
-                        ") = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) WHERE id = $1"
-                    ))
-                    .bind(id.to_string()),
-                    &request,
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            }
-        }
-        Store::save_progress(&mut tx, &request, &before.sources, before.archive.as_ref()).await?;
+        Store::save_progress(tx, request, &before.sources, before.archive.as_ref()).await?;
         for event in &change.events {
-            append_event(&mut tx, event).await?;
+            append_event(tx, event).await?;
         }
         for job in &change.jobs {
-            self.enqueue(&mut tx, job, request.update_time).await?;
+            self.enqueue(tx, job, request.update_time).await?;
         }
-        tx.commit().await.map_err(db_error)?;
-        self.announce(id);
-        Ok((request, change.output))
+        Ok(())
     }
 
     /// Deletes a finished request and its personal data; its audit events stay, and a DELETED
@@ -470,7 +466,7 @@ fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
 
 /// How a write holds the request's row (on PostgreSQL; SQLite has one writer at a time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RowLock {
+pub(super) enum RowLock {
     /// The write may change anything of the request: nobody else writes it meanwhile.
     Exclusive,
     /// The write changes one source's run alone: others doing the same go ahead, a change to
@@ -500,7 +496,7 @@ fn only_the_run_changed<T>(
 
 /// What [`bind_mutable`] writes of a request, but its update time.
 #[derive(PartialEq)]
-struct RowFields<'a> {
+pub(super) struct RowFields<'a> {
     state: State,
     state_reason: &'a Option<String>,
     confirm_time: Option<Timestamp>,
@@ -514,7 +510,7 @@ struct RowFields<'a> {
     scheduled_process_time: Option<Timestamp>,
 }
 
-fn row_fields(r: &PrivacyRequest) -> RowFields<'_> {
+pub(super) fn row_fields(r: &PrivacyRequest) -> RowFields<'_> {
     RowFields {
         state: r.state,
         state_reason: &r.state_reason,

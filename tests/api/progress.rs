@@ -1,5 +1,6 @@
-//! How a source's progress is stored: written to its own run, without locking the request
-//! against the other sources, and still seen by every replica.
+//! How sources record their parts of a request: progress written to their own runs without
+//! locking the request against each other (and still seen by every replica), and their ends
+//! batched into shared transactions, each standing or failing alone.
 
 use std::time::Duration;
 
@@ -72,4 +73,45 @@ async fn a_write_to_one_run_cannot_change_the_request(backend: Backend) {
         .await;
     assert!(matches!(refused, Err(Error::Internal(_))), "{refused:?}");
     assert_eq!(store.get_request(id).await.unwrap().unwrap().state, State::Confirmed);
+}
+
+on_both_backends!(the_ends_of_sources_written_together_stand_or_fail_alone);
+
+/// The writes that end sources' parts of one request, made at the same moment, share a
+/// transaction: one that fails is undone alone, the others stand, and a write that panics
+/// leaves later ones to go ahead.
+async fn the_ends_of_sources_written_together_stand_or_fail_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let processing = app.processing_request().await;
+    let id = RequestId::parse("id", &processing.id).unwrap();
+    let source = SourceName::parse(&processing.sources[0].source_name).unwrap();
+    let store = Store::connect(&app.database_url, 2).await.unwrap();
+
+    // The first holds its batch while the other two queue behind it, for the next.
+    let holds = store.modify_run(id, &source, |_, _| {
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(Change::new(()))
+    });
+    let fails = store.modify_run(id, &source, |request, _| {
+        request.state = State::Cancelled;
+        Err::<Change<()>, _>(Error::Internal("refused".into()))
+    });
+    let records = store.modify_run(id, &source, |request, source| {
+        let seen = request.state;
+        let run = request.sources.iter_mut().find(|run| &run.source == source).unwrap();
+        run.last_error = "recorded".into();
+        Ok(Change::new(seen))
+    });
+    let (held, failed, recorded) = tokio::join!(holds, fails, records);
+    held.unwrap();
+    assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+    assert_eq!(recorded.unwrap(), State::Processing, "the failed write was undone before the next");
+    let stored = store.get_request(id).await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.sources[0].last_error.as_str()), (State::Processing, "recorded"));
+
+    let panics = store.modify_run(id, &source, |_, _| -> Result<Change<()>, Error> { panic!("a bug") }).await;
+    assert!(matches!(panics, Err(Error::Internal(_))), "{panics:?}");
+    let after =
+        tokio::time::timeout(Duration::from_secs(10), store.modify_run(id, &source, |_, _| Ok(Change::new(()))));
+    after.await.expect("a write after a panic is not stuck behind it").unwrap();
 }

@@ -1,0 +1,176 @@
+//! Writes that end a source's part of a request, gathered into one transaction per request.
+//!
+//! Each of them takes the request's row lock: its audit event must take its place in the
+//! request's commit order (watchers read events in sequence), and the last one decides the
+//! fan-in. A hundred sources ending together would take that lock a hundred times in a row,
+//! each time for a handful of round trips. Instead, while one transaction holds it, the writes
+//! that arrive for the same request queue, and the next transaction takes them all: each is
+//! applied on its own, in arrival order, to what the ones before it left, and one that fails
+//! is undone alone. (This is group commit, one level up from the database's.) Only writes on
+//! this replica are gathered; those of other replicas queue for the lock as before.
+
+use std::{
+    any::Any,
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use tokio::sync::oneshot;
+
+use super::{
+    Change, Store,
+    requests::{RowLock, row_fields},
+};
+use crate::domain::{Error, PrivacyRequest, RequestId, SourceName};
+
+/// What a write returns to its caller, typed again by [`Store::modify_run`].
+type Output = Box<dyn Any + Send>;
+
+/// A write to one source's part of a request, as the domain makes it.
+pub(super) type RunWrite = Box<dyn FnOnce(&mut PrivacyRequest, &SourceName) -> Result<Change<Output>, Error> + Send>;
+
+struct Pending {
+    source: SourceName,
+    write: RunWrite,
+    reply: oneshot::Sender<Result<Output, Error>>,
+}
+
+/// The writes waiting, per request. A request has an entry while a batch for it is running.
+#[derive(Clone, Default)]
+pub(super) struct RunWriteQueues(Arc<Mutex<HashMap<RequestId, Vec<Pending>>>>);
+
+impl RunWriteQueues {
+    /// Queues a write; true when no batch runs for the request, so the caller must start one.
+    fn push(&self, id: RequestId, pending: Pending) -> bool {
+        let mut queues = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match queues.get_mut(&id) {
+            Some(queue) => {
+                queue.push(pending);
+                false
+            }
+            None => {
+                queues.insert(id, vec![pending]);
+                true
+            }
+        }
+    }
+
+    /// The writes queued since the last batch; `None`, and the entry gone, when there are none.
+    /// Under the same lock as `push`, so a write is never left without a batch to take it.
+    fn take(&self, id: RequestId) -> Option<Vec<Pending>> {
+        let mut queues = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let queue = queues.get_mut(&id)?;
+        if queue.is_empty() {
+            queues.remove(&id);
+            return None;
+        }
+        Some(std::mem::take(queue))
+    }
+}
+
+/// Should a batch panic, the writes queued behind it are answered with an error (their
+/// senders dropped) and the request's entry goes, so later writes start a batch of their own
+/// instead of waiting for one that will never come.
+struct PanicGuard {
+    queues: RunWriteQueues,
+    id: RequestId,
+}
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        // Only when unwinding: after a normal end the entry is gone already, and one there now
+        // belongs to a newer batch.
+        if std::thread::panicking() {
+            self.queues.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&self.id);
+        }
+    }
+}
+
+impl<T: Send + 'static> Change<T> {
+    fn boxed(self) -> Change<Output> {
+        Change { events: self.events, jobs: self.jobs, output: Box::new(self.output) }
+    }
+}
+
+impl Store {
+    /// [`Store::modify`] for one data source's part of a request: the write that records how
+    /// an attempt of it ended, with its audit events and the jobs it starts. Only that
+    /// source's run is read whole; the others carry their name, state, attempts and last
+    /// error, which is all the fan-in rule looks at, and the archive is not read. Writes for
+    /// the same request made at the same time share one transaction (see the module). `f`
+    /// is given the source, and runs on a task of its own: it must own what it uses.
+    pub async fn modify_run<T: Send + 'static>(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        f: impl FnOnce(&mut PrivacyRequest, &SourceName) -> Result<Change<T>, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        let write: RunWrite = Box::new(move |request, source| f(request, source).map(Change::boxed));
+        if self.run_writes.push(id, Pending { source: source.clone(), write, reply }) {
+            let store = self.clone();
+            // A task of its own: the batches it runs answer other callers too, so they must
+            // not stop when this caller does.
+            tokio::spawn(async move {
+                let _guard = PanicGuard { queues: store.run_writes.clone(), id };
+                while let Some(batch) = store.run_writes.take(id) {
+                    store.write_batch(id, batch).await;
+                }
+            });
+        }
+        let output = answer.await.map_err(|_| Error::Internal("the batch with this write stopped".into()))??;
+        output.downcast::<T>().map(|output| *output).map_err(|_| Error::Internal("a batched write's output".into()))
+    }
+
+    async fn write_batch(&self, id: RequestId, batch: Vec<Pending>) {
+        let sources: Vec<SourceName> = batch.iter().map(|p| p.source.clone()).collect();
+        let (writes, replies): (Vec<RunWrite>, Vec<_>) = batch.into_iter().map(|p| (p.write, p.reply)).unzip();
+        match self.apply_batch(id, &sources, writes).await {
+            Ok(outputs) => {
+                for (reply, output) in replies.into_iter().zip(outputs) {
+                    // The caller may be gone (its job was stopped); the write stands.
+                    let _ = reply.send(output);
+                }
+            }
+            Err(err) => {
+                for reply in replies {
+                    let _ = reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+
+    /// One transaction for a batch: the writes' own results, or the transaction's error.
+    async fn apply_batch(
+        &self,
+        id: RequestId,
+        sources: &[SourceName],
+        writes: Vec<RunWrite>,
+    ) -> Result<Vec<Result<Output, Error>>, Error> {
+        let mut tx = self.begin_run_write().await?;
+        let mut request = self.lock_request(&mut tx, id, RowLock::Exclusive).await?;
+        request.sources = Store::load_runs_for(&mut tx, self.dialect, id, sources).await?;
+        let before = request.clone();
+        let (mut events, mut jobs, mut outputs) = (Vec::new(), Vec::new(), Vec::with_capacity(writes.len()));
+        for (write, source) in writes.into_iter().zip(sources) {
+            let undo = request.clone();
+            match write(&mut request, source) {
+                Ok(change) => {
+                    events.extend(change.events);
+                    jobs.extend(change.jobs);
+                    outputs.push(Ok(change.output));
+                }
+                Err(err) => {
+                    request = undo;
+                    outputs.push(Err(err));
+                }
+            }
+        }
+        // All but the last source's end change only runs, whose rows carry the time.
+        let row = row_fields(&before) != row_fields(&request);
+        self.write_request(&mut tx, &before, &request, &Change { events, jobs, output: () }, row).await?;
+        tx.commit().await.map_err(super::db_error)?;
+        self.announce(id);
+        Ok(outputs)
+    }
+}
