@@ -12,9 +12,11 @@
 use std::{
     any::Any,
     collections::HashMap,
+    panic::AssertUnwindSafe,
     sync::{Arc, Mutex},
 };
 
+use futures::FutureExt;
 use tokio::sync::oneshot;
 
 use super::{
@@ -68,24 +70,6 @@ impl RunWriteQueues {
     }
 }
 
-/// Should a batch panic, the writes queued behind it are answered with an error (their
-/// senders dropped) and the request's entry goes, so later writes start a batch of their own
-/// instead of waiting for one that will never come.
-struct PanicGuard {
-    queues: RunWriteQueues,
-    id: RequestId,
-}
-
-impl Drop for PanicGuard {
-    fn drop(&mut self) {
-        // Only when unwinding: after a normal end the entry is gone already, and one there now
-        // belongs to a newer batch.
-        if std::thread::panicking() {
-            self.queues.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&self.id);
-        }
-    }
-}
-
 impl<T: Send + 'static> Change<T> {
     fn boxed(self) -> Change<Output> {
         Change { events: self.events, jobs: self.jobs, output: Box::new(self.output) }
@@ -112,9 +96,12 @@ impl Store {
             // A task of its own: the batches it runs answer other callers too, so they must
             // not stop when this caller does.
             tokio::spawn(async move {
-                let _guard = PanicGuard { queues: store.run_writes.clone(), id };
                 while let Some(batch) = store.run_writes.take(id) {
-                    store.write_batch(id, batch).await;
+                    // A write that panics (a bug) fails its batch, whose callers get an error,
+                    // and not the writes queued behind it.
+                    if AssertUnwindSafe(store.write_batch(id, batch)).catch_unwind().await.is_err() {
+                        tracing::error!(request_id = %id, "a batch of source writes panicked");
+                    }
                 }
             });
         }
