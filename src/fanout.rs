@@ -15,12 +15,13 @@ pub async fn begin(store: &Store, job: &ClaimedJob) -> Result<(SourceName, Priva
     let Some(source) = NewJob::source(&job.payload) else {
         return Err(JobOutcome::failed("per-source job without a source".into(), false));
     };
+    let attempt = job.attempts;
     let started = store
-        .modify_own_run(job.request_id, &source, |request| {
+        .modify_own_run(job.request_id, &source, move |request, source| {
             if request.state != State::Processing {
                 return Ok(Change::new(None));
             }
-            request.source_started(&source, job.attempts, crate::domain::now())?;
+            request.source_started(source, attempt, crate::domain::now())?;
             Ok(Change::new(Some(request.clone())))
         })
         .await;

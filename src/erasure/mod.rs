@@ -85,12 +85,15 @@ impl JobHandler for EraseSourceJob {
                 };
                 let recorded = self
                     .store
-                    .modify_own_run(job.request_id, &source, |request| {
-                        if request.state != State::Processing {
-                            return Ok(Change::new(false));
+                    .modify_own_run(job.request_id, &source, {
+                        let erasure = erasure.clone();
+                        move |request, source| {
+                            if request.state != State::Processing {
+                                return Ok(Change::new(false));
+                            }
+                            request.source_erased(source, erasure, crate::domain::now())?;
+                            Ok(Change::new(true))
                         }
-                        request.source_erased(&source, erasure.clone(), crate::domain::now())?;
-                        Ok(Change::new(true))
                     })
                     .await;
                 match recorded {

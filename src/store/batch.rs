@@ -1,10 +1,13 @@
-//! Writes that end a source's part of a request, gathered into one transaction per request.
+//! Writes to one source's part of a request, gathered into one transaction per request.
 //!
-//! Each of them takes the request's row lock: its audit event must take its place in the
-//! request's commit order (watchers read events in sequence), and the last one decides the
-//! fan-in. A hundred sources ending together would take that lock a hundred times in a row,
-//! each time for a handful of round trips. Instead, while one transaction holds it, the writes
-//! that arrive for the same request queue, and the next transaction takes them all: each is
+//! Each source's job writes its part a few times: "started", "answer recorded", and its end.
+//! The end takes the request's row lock exclusively: its audit event must take its place in
+//! the request's commit order (watchers read events in sequence), and the last one decides the
+//! fan-in. The others change the source's run alone and hold the request shared, so that a
+//! change to the request itself (a cancel) waits for them. A hundred sources would make a
+//! hundred transactions of each kind, the exclusive ones one after another, each a handful of
+//! round trips. Instead, while one transaction of a kind runs for a request, the writes of
+//! that kind that arrive for it queue, and the next transaction takes them all: each is
 //! applied on its own, in arrival order, to what the ones before it left, and one that fails
 //! is undone alone. (This is group commit, one level up from the database's.) Only writes on
 //! this replica are gathered; those of other replicas queue for the lock as before.
@@ -37,13 +40,17 @@ struct Pending {
     reply: oneshot::Sender<Result<Output, Error>>,
 }
 
-/// The writes waiting, per request. A request has an entry while a batch for it is running.
+/// A request, and the kind of lock its batch takes: what writes are gathered by.
+type BatchKey = (RequestId, RowLock);
+
+/// The writes waiting, per request and kind of lock. An entry exists while a batch for it runs.
 #[derive(Clone, Default)]
-pub(super) struct RunWriteQueues(Arc<Mutex<HashMap<RequestId, Vec<Pending>>>>);
+pub(super) struct RunWriteQueues(Arc<Mutex<HashMap<BatchKey, Vec<Pending>>>>);
 
 impl RunWriteQueues {
-    /// Queues a write; true when no batch runs for the request, so the caller must start one.
-    fn push(&self, id: RequestId, pending: Pending) -> bool {
+    /// Queues a write; true when no batch of its kind runs for the request, so the caller must
+    /// start one.
+    fn push(&self, id: BatchKey, pending: Pending) -> bool {
         let mut queues = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match queues.get_mut(&id) {
             Some(queue) => {
@@ -59,7 +66,7 @@ impl RunWriteQueues {
 
     /// The writes queued since the last batch; `None`, and the entry gone, when there are none.
     /// Under the same lock as `push`, so a write is never left without a batch to take it.
-    fn take(&self, id: RequestId) -> Option<Vec<Pending>> {
+    fn take(&self, id: BatchKey) -> Option<Vec<Pending>> {
         let mut queues = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let queue = queues.get_mut(&id)?;
         if queue.is_empty() {
@@ -89,17 +96,41 @@ impl Store {
         source: &SourceName,
         f: impl FnOnce(&mut PrivacyRequest, &SourceName) -> Result<Change<T>, Error> + Send + 'static,
     ) -> Result<T, Error> {
+        self.batched(id, source, RowLock::Exclusive, f).await
+    }
+
+    /// [`Store::modify_run`] for a change to that source's run alone: no audit event, no job,
+    /// nothing else of the request. It holds the request's row shared, so the sources of a
+    /// request start and record answers side by side, while a change to the request itself (a
+    /// cancel, another source's end) still waits for them and they for it. `f` changing more
+    /// than the run is a bug, and refused.
+    pub async fn modify_own_run<T: Send + 'static>(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        f: impl FnOnce(&mut PrivacyRequest, &SourceName) -> Result<Change<T>, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.batched(id, source, RowLock::Shared, f).await
+    }
+
+    async fn batched<T: Send + 'static>(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        lock: RowLock,
+        f: impl FnOnce(&mut PrivacyRequest, &SourceName) -> Result<Change<T>, Error> + Send + 'static,
+    ) -> Result<T, Error> {
         let (reply, answer) = oneshot::channel();
         let write: RunWrite = Box::new(move |request, source| f(request, source).map(Change::boxed));
-        if self.run_writes.push(id, Pending { source: source.clone(), write, reply }) {
+        if self.run_writes.push((id, lock), Pending { source: source.clone(), write, reply }) {
             let store = self.clone();
             // A task of its own: the batches it runs answer other callers too, so they must
             // not stop when this caller does.
             tokio::spawn(async move {
-                while let Some(batch) = store.run_writes.take(id) {
+                while let Some(batch) = store.run_writes.take((id, lock)) {
                     // A write that panics (a bug) fails its batch, whose callers get an error,
                     // and not the writes queued behind it.
-                    if AssertUnwindSafe(store.write_batch(id, batch)).catch_unwind().await.is_err() {
+                    if AssertUnwindSafe(store.write_batch(id, lock, batch)).catch_unwind().await.is_err() {
                         tracing::error!(request_id = %id, "a batch of source writes panicked");
                     }
                 }
@@ -109,10 +140,10 @@ impl Store {
         output.downcast::<T>().map(|output| *output).map_err(|_| Error::Internal("a batched write's output".into()))
     }
 
-    async fn write_batch(&self, id: RequestId, batch: Vec<Pending>) {
+    async fn write_batch(&self, id: RequestId, lock: RowLock, batch: Vec<Pending>) {
         let sources: Vec<SourceName> = batch.iter().map(|p| p.source.clone()).collect();
         let (writes, replies): (Vec<RunWrite>, Vec<_>) = batch.into_iter().map(|p| (p.write, p.reply)).unzip();
-        match self.apply_batch(id, &sources, writes).await {
+        match self.apply_batch(id, lock, &sources, writes).await {
             Ok(outputs) => {
                 for (reply, output) in replies.into_iter().zip(outputs) {
                     // The caller may be gone (its job was stopped); the write stands.
@@ -131,17 +162,22 @@ impl Store {
     async fn apply_batch(
         &self,
         id: RequestId,
+        lock: RowLock,
         sources: &[SourceName],
         writes: Vec<RunWrite>,
     ) -> Result<Vec<Result<Output, Error>>, Error> {
         let mut tx = self.begin_run_write().await?;
-        let mut request = self.lock_request(&mut tx, id, RowLock::Exclusive).await?;
+        let mut request = self.lock_request(&mut tx, id, lock).await?;
         request.sources = Store::load_runs_for(&mut tx, self.dialect, id, sources).await?;
         let before = request.clone();
         let (mut events, mut jobs, mut outputs) = (Vec::new(), Vec::new(), Vec::with_capacity(writes.len()));
         for (write, source) in writes.into_iter().zip(sources) {
             let undo = request.clone();
-            match write(&mut request, source) {
+            let applied = write(&mut request, source).and_then(|change| match lock {
+                RowLock::Shared => only_the_run_changed(&undo, &request, source, &change).map(|()| change),
+                RowLock::Exclusive => Ok(change),
+            });
+            match applied {
                 Ok(change) => {
                     events.extend(change.events);
                     jobs.extend(change.jobs);
@@ -160,4 +196,24 @@ impl Store {
         self.announce(id);
         Ok(outputs)
     }
+}
+
+/// Refuses a shared write that changed more than its own source's run.
+fn only_the_run_changed<T>(
+    before: &PrivacyRequest,
+    after: &PrivacyRequest,
+    source: &SourceName,
+    change: &Change<T>,
+) -> Result<(), Error> {
+    let other_runs =
+        |r: &PrivacyRequest| r.sources.iter().filter(|run| &run.source != source).cloned().collect::<Vec<_>>();
+    if !change.events.is_empty()
+        || !change.jobs.is_empty()
+        || row_fields(before) != row_fields(after)
+        || before.archive != after.archive
+        || other_runs(before) != other_runs(after)
+    {
+        return Err(Error::Internal(format!("a write to source {source}'s run changed more than that run")));
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use sqlx::{
 use super::{NewJob, Store, db_error, from_micros, is_unique_violation, micros, opt_from_micros, parse_column};
 use crate::domain::{
     Action, Actor, AuditEventType, DeliveryState, EmailDelivery, Error, IdempotencyKey, NewAuditEvent, PrivacyRequest,
-    RequestId, SourceName, State, Subject, SubjectEmail, Timestamp, TokenHash, UserId,
+    RequestId, State, Subject, SubjectEmail, Timestamp, TokenHash, UserId,
 };
 
 macro_rules! request_columns {
@@ -261,29 +261,6 @@ impl Store {
         Ok((request, change.output))
     }
 
-    /// [`Store::modify`] for a change to one source's run alone: no audit event, no job,
-    /// nothing else of the request. It holds the request's row shared rather than exclusively,
-    /// so the sources of a request start and record answers side by side, while a change to
-    /// the request itself (a cancel, another source's end) still waits for them and they for
-    /// it. `f` changing more than the run is a bug, and refused.
-    pub async fn modify_own_run<T>(
-        &self,
-        id: RequestId,
-        source: &SourceName,
-        f: impl FnOnce(&mut PrivacyRequest) -> Result<Change<T>, Error>,
-    ) -> Result<T, Error> {
-        let mut tx = self.begin_run_write().await?;
-        let mut request = self.lock_request(&mut tx, id, RowLock::Shared).await?;
-        request.sources = Store::load_runs_for(&mut tx, self.dialect, id, std::slice::from_ref(source)).await?;
-        let before = request.clone();
-        let change = f(&mut request)?;
-        only_the_run_changed(&before, &request, source, &change)?;
-        self.write_request(&mut tx, &before, &request, &change, false).await?;
-        tx.commit().await.map_err(db_error)?;
-        self.announce(id);
-        Ok(change.output)
-    }
-
     /// Reads a request, holding its row as `lock` says (on PostgreSQL; SQLite's BEGIN
     /// IMMEDIATE already made this the only writer), without its sources or archive.
     pub(super) async fn lock_request(
@@ -465,33 +442,13 @@ fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
 }
 
 /// How a write holds the request's row (on PostgreSQL; SQLite has one writer at a time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum RowLock {
     /// The write may change anything of the request: nobody else writes it meanwhile.
     Exclusive,
     /// The write changes one source's run alone: others doing the same go ahead, a change to
     /// the request waits.
     Shared,
-}
-
-/// Refuses a shared write that changed more than its own source's run.
-fn only_the_run_changed<T>(
-    before: &PrivacyRequest,
-    after: &PrivacyRequest,
-    source: &SourceName,
-    change: &Change<T>,
-) -> Result<(), Error> {
-    let other_runs =
-        |r: &PrivacyRequest| r.sources.iter().filter(|run| &run.source != source).cloned().collect::<Vec<_>>();
-    if !change.events.is_empty()
-        || !change.jobs.is_empty()
-        || row_fields(before) != row_fields(after)
-        || before.archive != after.archive
-        || other_runs(before) != other_runs(after)
-    {
-        return Err(Error::Internal(format!("a write to source {source}'s run changed more than that run")));
-    }
-    Ok(())
 }
 
 /// What [`bind_mutable`] writes of a request, but its update time.

@@ -66,7 +66,7 @@ async fn a_write_to_one_run_cannot_change_the_request(backend: Backend) {
     let store = Store::connect(&app.database_url, 2).await.unwrap();
     let source = SourceName::parse("shop").unwrap();
     let refused = store
-        .modify_own_run(id, &source, |request| {
+        .modify_own_run(id, &source, |request, _| {
             request.state = State::Cancelled;
             Ok(Change::new(()))
         })
