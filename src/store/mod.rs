@@ -43,7 +43,7 @@ pub struct Store {
     /// Every committed change to a request is announced here, so watchers on this replica
     /// wake at once (watchers also poll, for changes made by other replicas).
     changes: broadcast::Sender<RequestId>,
-    /// Writes ending sources' parts, waiting to be batched (see `batch`).
+    /// Writes to sources' parts of requests, waiting to be batched (see `batch`).
     run_writes: batch::RunWriteQueues,
 }
 
