@@ -94,10 +94,11 @@ impl StreamRules {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn chunk(path: &str, data: &[u8], offset: i64, eof: bool) -> pb::ExportResponse {
+    /// A file chunk, as a source sends one (the spool's tests use it too).
+    pub(crate) fn chunk(path: &str, data: &[u8], offset: i64, eof: bool) -> pb::ExportResponse {
         pb::ExportResponse {
             payload: Some(pb::export_response::Payload::FileChunk(pb::FileChunk {
                 path: path.into(),

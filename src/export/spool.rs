@@ -226,17 +226,7 @@ mod tests {
         assert_eq!(with_suffix("noext", 3), "noext-3");
     }
 
-    fn chunk(path: &str, data: &[u8], offset: i64, eof: bool) -> pb::ExportResponse {
-        pb::ExportResponse {
-            payload: Some(pb::export_response::Payload::FileChunk(pb::FileChunk {
-                path: path.into(),
-                data: data.to_vec(),
-                offset,
-                eof,
-                ..Default::default()
-            })),
-        }
-    }
+    use crate::export::rules::tests::chunk;
 
     #[test]
     fn files_are_written_and_duplicates_do_not_overwrite() {

@@ -158,21 +158,7 @@ async fn a_killed_privacyd_finishes_the_export_after_a_restart(backend: Backend)
 
     let second = Replica::start(&url, dir.path(), &exports, &token, true);
     let mut client = second.client(&token).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let done = loop {
-        let request = client
-            .get_privacy_request(pb::GetPrivacyRequestRequest { id: created.id.clone() })
-            .await
-            .unwrap()
-            .into_inner()
-            .privacy_request
-            .unwrap();
-        if request.state == pb::State::Completed as i32 {
-            break request;
-        }
-        assert!(std::time::Instant::now() < deadline, "the export did not finish after the restart: {request:#?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let done = until_completed(&mut client, &created.id).await;
     assert_eq!(slow.calls.load(Ordering::SeqCst), 2, "the interrupted call, then one after the restart");
     assert_eq!(done.sources[0].items, 30);
 
@@ -226,23 +212,8 @@ async fn replicas_on_one_postgres_share_the_work_and_run_each_job_once() {
         ids.push(created.id);
     }
     let mut client = clients[0].clone();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     for id in &ids {
-        loop {
-            let request = client
-                .get_privacy_request(pb::GetPrivacyRequestRequest { id: id.clone() })
-                .await
-                .unwrap()
-                .into_inner()
-                .privacy_request
-                .unwrap();
-            if request.state == pb::State::Completed as i32 {
-                assert_eq!(request.sources[0].attempts, 1);
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "not every request completed: {request:#?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        assert_eq!(until_completed(&mut client, id).await.sources[0].attempts, 1);
     }
     assert_eq!(source.calls.load(Ordering::SeqCst), REQUESTS, "each source job ran exactly once");
     // Every archive is in the export folder the replicas share.
