@@ -5,7 +5,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{WatchItem, Workflow};
-use crate::domain::{AuditEventType, Error, RequestId, State};
+use crate::domain::{AuditEvent, AuditEventType, Error, RequestId, State};
 
 impl Workflow {
     /// Streams the request now, then after every audit event, until it is final, deleted, the
@@ -72,13 +72,13 @@ impl Workflow {
                         return;
                     }
                 };
+                // Decided by the events, not the snapshot: the snapshot may already show a
+                // final state whose events this loop has not sent yet.
+                let (events, ends) = up_to_the_end(events);
+                finished = ends;
                 for event in events {
                     last = event.sequence;
                     let current = current.clone();
-                    // Decided by the events, not the snapshot: the snapshot may already show
-                    // a final state whose events this loop has not sent yet.
-                    finished = event.event.to_state.is_some_and(State::is_final)
-                        || event.event.event_type == AuditEventType::Deleted;
                     if let Some(current) = &current {
                         seen_update = current.update_time;
                     }
@@ -89,5 +89,64 @@ impl Workflow {
             }
         });
         Ok(ReceiverStream::new(rx))
+    }
+}
+
+/// The events to send from one poll, and whether the watch ends with them: it ends after the
+/// first that makes the request final (or deletes it). Events after that one in the same poll
+/// (the "fulfilled" email follows COMPLETED within milliseconds) are not sent, and above all
+/// must not reopen the watch, which would then wait for events that never come.
+fn up_to_the_end(mut events: Vec<AuditEvent>) -> (Vec<AuditEvent>, bool) {
+    let end = events.iter().position(|event| {
+        event.event.to_state.is_some_and(State::is_final) || event.event.event_type == AuditEventType::Deleted
+    });
+    if let Some(end) = end {
+        events.truncate(end + 1);
+    }
+    (events, end.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Actor, NewAuditEvent};
+
+    fn events(kinds: &[(AuditEventType, Option<State>)]) -> Vec<AuditEvent> {
+        let id = RequestId::new();
+        let now = crate::domain::now();
+        kinds
+            .iter()
+            .zip(1..)
+            .map(|((kind, to), sequence)| {
+                let mut event = NewAuditEvent::new(id, Actor::system("test"), *kind, now);
+                event.to_state = *to;
+                AuditEvent { sequence, event }
+            })
+            .collect()
+    }
+
+    fn kinds(events: &[AuditEvent]) -> Vec<AuditEventType> {
+        events.iter().map(|e| e.event.event_type).collect()
+    }
+
+    #[test]
+    fn a_poll_that_reads_past_the_final_event_still_ends_the_watch() {
+        use AuditEventType::*;
+        let (sent, ends) = up_to_the_end(events(&[
+            (ArchiveCreated, None),
+            (Completed, Some(State::Completed)),
+            (EmailSent, None),
+            (ArchiveDownloaded, None),
+        ]));
+        assert!(ends);
+        assert_eq!(kinds(&sent), [ArchiveCreated, Completed]);
+
+        let (sent, ends) = up_to_the_end(events(&[(SourceSucceeded, None), (EmailSent, None)]));
+        assert!(!ends);
+        assert_eq!(sent.len(), 2);
+
+        let (sent, ends) = up_to_the_end(events(&[(Deleted, None), (EmailSent, None)]));
+        assert!(ends);
+        assert_eq!(kinds(&sent), [Deleted]);
     }
 }

@@ -47,15 +47,47 @@ macro_rules! on_both_backends {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    super::$name($crate::helpers::Backend::Sqlite).await
+                    $crate::helpers::within_time_limit(super::$name($crate::helpers::Backend::Sqlite)).await
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    super::$name($crate::helpers::Backend::Postgres).await
+                    $crate::helpers::within_time_limit(super::$name($crate::helpers::Backend::Postgres)).await
                 }
             }
         )*
     };
+}
+
+/// The longest any storage test may take. The slowest takes seconds; a test that waits for
+/// something that never comes (a stream that does not end) fails here, naming itself, rather
+/// than holding the whole suite until CI gives up on it.
+pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(180);
+
+/// Ends the whole test run if a test holding a privacyd is still running after twice the time
+/// limit: the tests that do not go through `on_both_backends!` have no timeout of their own,
+/// and a hang in one must fail CI in minutes, not when CI gives up. Dropping it (the test's
+/// privacyd going away) stands it down.
+struct Watchdog {
+    _stand_down: std::sync::mpsc::Sender<()>,
+}
+
+impl Watchdog {
+    fn start() -> Self {
+        let (stand_down, wait) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(2 * TEST_TIME_LIMIT) {
+                eprintln!("a test has held its privacyd for over {:?}: stopping the run", 2 * TEST_TIME_LIMIT);
+                std::process::exit(1);
+            }
+        });
+        Watchdog { _stand_down: stand_down }
+    }
+}
+
+pub async fn within_time_limit(test: impl Future<Output = ()>) {
+    if tokio::time::timeout(TEST_TIME_LIMIT, test).await.is_err() {
+        panic!("the test did not finish within {TEST_TIME_LIMIT:?}");
+    }
 }
 
 #[derive(Clone)]
@@ -122,6 +154,7 @@ pub struct TestApp {
     pub public: PrivacyRequestServiceClient<Channel>,
     trigger: ShutdownTrigger,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _watchdog: Watchdog,
 }
 
 impl TestApp {
@@ -168,6 +201,7 @@ impl TestApp {
             public: PrivacyRequestServiceClient::new(channel),
             trigger,
             server,
+            _watchdog: Watchdog::start(),
         }
     }
 
