@@ -61,7 +61,13 @@ pub struct Config {
 
     /// Admin bearer tokens, comma-separated (at least 16 characters each). Without any, a token
     /// is generated into <data-dir>/admin-token on first start.
-    #[arg(long = "admin-token", env = "PRIVACYD_ADMIN_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    #[arg(
+        long = "admin-token",
+        env = "PRIVACYD_ADMIN_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub admin_tokens: Vec<String>,
 
     /// How long a confirmation link works.
@@ -163,5 +169,16 @@ impl Config {
     /// A configuration with every default, for tests and benchmarks.
     pub fn defaults() -> Self {
         Config::parse_from(["privacyd"])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_admin_token_may_start_with_a_hyphen() {
+        let config = Config::try_parse_from(["privacyd", "--admin-token", "-Ab_c,second"]).unwrap();
+        assert_eq!(config.admin_tokens, ["-Ab_c", "second"]);
     }
 }

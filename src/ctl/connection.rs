@@ -25,7 +25,7 @@ pub struct Target {
     #[arg(long, env = "PRIVACYD_ADDR", default_value = "http://127.0.0.1:50051", global = true)]
     pub addr: String,
     /// An admin token (privacyd's --admin-token, or the one it generated into data/admin-token).
-    #[arg(long, env = "PRIVACYD_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    #[arg(long, env = "PRIVACYD_ADMIN_TOKEN", hide_env_values = true, global = true, allow_hyphen_values = true)]
     pub admin_token: Option<String>,
     /// Read the admin token from this file; wins over --admin-token and PRIVACYD_ADMIN_TOKEN.
     #[arg(long, value_name = "FILE", global = true)]

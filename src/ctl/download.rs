@@ -29,7 +29,7 @@ pub struct DownloadArgs {
     out: Option<PathBuf>,
     /// The download token from the subject's "export ready" link; without it, the admin token
     /// is used.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     token: Option<String>,
     /// Replace FILE if it exists.
     #[arg(long)]

@@ -80,3 +80,27 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// Tokens are URL-safe base64, so one in 64 starts with "-"; each is a value wherever a
+    /// token goes, never read as a flag.
+    #[test]
+    fn tokens_that_start_with_a_hyphen_are_values() {
+        let commands: [&[&str]; 5] = [
+            &["privacyctl", "requests", "confirm", "0190-id", "-Ab_c"],
+            &["privacyctl", "requests", "download", "0190-id", "--token", "-Ab_c"],
+            &["privacyctl", "--admin-token", "-Ab_c", "requests", "list"],
+            &["privacyctl", "sources", "register", "shop", "--endpoint", "http://shop:50051", "--token", "-Ab_c"],
+            &["privacyctl", "source", "check", "http://shop:50051", "--token", "-Ab_c"],
+        ];
+        for command in commands {
+            let parsed = Cli::try_parse_from(command).unwrap_or_else(|err| panic!("{command:?}: {err}"));
+            assert!(format!("{parsed:?}").contains("\"-Ab_c\""), "{command:?} lost the token: {parsed:?}");
+        }
+    }
+}

@@ -24,7 +24,13 @@ pub enum RequestsCommand {
     /// Show one request: state, deadline, emails, sources, archive.
     Get { id: String },
     /// Confirm a PENDING request with the token from the subject's confirmation link.
-    Confirm { id: String, token: String },
+    Confirm {
+        id: String,
+        /// The token from the link. Tokens are base64url, so one may start with "-": it is taken
+        /// as the token, not as a flag.
+        #[arg(allow_hyphen_values = true)]
+        token: String,
+    },
     /// Start work on a CONFIRMED (or FAILED) request.
     Process { id: String },
     /// Mark a PROCESSING request fulfilled (for requests handled by hand).

@@ -25,7 +25,7 @@ pub struct CheckArgs {
     #[arg(required_unless_present = "list")]
     endpoint: Option<String>,
     /// Bearer token the source requires; also checks that calls without it are refused.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     token: Option<String>,
     /// PEM CA certificate to verify the source's TLS certificate with.
     #[arg(long, value_name = "FILE")]

@@ -38,7 +38,7 @@ pub struct RegisterArgs {
     #[arg(long)]
     endpoint: String,
     /// Bearer token privacyd sends to the source.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     token: Option<String>,
     /// PEM CA certificate to verify the source's TLS certificate with (https:// endpoints).
     #[arg(long, value_name = "FILE")]
