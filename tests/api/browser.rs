@@ -95,7 +95,7 @@ async fn the_subject_withdraws_an_erasure_by_pressing_the_button() {
     assert!(printed.contains("after click: withdrawn"), "{printed}");
     let withdrawn = app.get(&created.id).await;
     assert_eq!(state(&withdrawn), pb::State::Cancelled);
-    let event = app.audit(&created.id).await.pop().unwrap();
+    let event = app.last_transition(&created.id).await;
     assert_eq!(event.r#type, pb::AuditEventType::Cancelled as i32);
     assert_eq!(event.actor.unwrap().kind, pb::ActorKind::Subject as i32);
 }

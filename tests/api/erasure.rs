@@ -436,7 +436,7 @@ async fn a_cooling_off_period_lets_the_subject_or_an_operator_withdraw(backend: 
     let cancelled = app.get(&request.id).await;
     assert_eq!(state(&cancelled), pb::State::Cancelled);
     assert_eq!(cancelled.state_reason, "withdrawn by the subject before processing started");
-    let last = app.audit(&request.id).await.pop().unwrap();
+    let last = app.last_transition(&request.id).await;
     assert_eq!(last.actor.unwrap().kind, pb::ActorKind::Subject as i32);
     // A forged token withdraws nothing.
     let other = app.create(&unique_email(), pb::Action::Erase, false).await;

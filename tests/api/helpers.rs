@@ -301,6 +301,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The request's last audit event that is not an email's. Emails go out from jobs: one in
+    /// flight when a transition is made (a confirmation being sent as an operator denies the
+    /// request) is recorded after it.
+    pub async fn last_transition(&self, id: &str) -> pb::AuditEvent {
+        let is_email = |e: &pb::AuditEvent| {
+            [pb::AuditEventType::EmailSent as i32, pb::AuditEventType::EmailFailed as i32].contains(&e.r#type)
+        };
+        self.audit(id).await.into_iter().rev().find(|e| !is_email(e)).expect("the request has an audit event")
+    }
+
     pub async fn audit(&self, id: &str) -> Vec<pb::AuditEvent> {
         self.client
             .clone()

@@ -84,7 +84,7 @@ async fn an_operator_completes_a_request_by_hand(backend: Backend) {
         .unwrap();
     assert_eq!(state(&completed), pb::State::Completed);
     assert!(completed.complete_time.is_some());
-    let last = app.audit(&processing.id).await.pop().unwrap();
+    let last = app.last_transition(&processing.id).await;
     assert_eq!(last.r#type, pb::AuditEventType::Completed as i32);
     assert_eq!(last.actor.unwrap().kind, pb::ActorKind::Admin as i32);
 }
@@ -171,7 +171,7 @@ async fn deny_needs_a_reason_and_records_it(backend: Backend) {
             .unwrap();
         assert_eq!(state(&denied), pb::State::Denied);
         assert_eq!(denied.state_reason, "Manifestly unfounded (Art. 12(5))");
-        let last = app.audit(&request.id).await.pop().unwrap();
+        let last = app.last_transition(&request.id).await;
         assert_eq!(last.r#type, pb::AuditEventType::Denied as i32);
         assert_eq!(last.detail, "Manifestly unfounded (Art. 12(5))");
     }
@@ -362,7 +362,7 @@ async fn sweeper_expires_unconfirmed_requests(backend: Backend) {
     // Nobody looks at the request: the sweeper alone must expire it.
     let expired = app.wait_for(&created.id, "expiry", |r| state(r) == pb::State::Expired).await;
     assert!(expired.state_reason.contains("did not confirm"));
-    let event = app.audit(&created.id).await.pop().unwrap();
+    let event = app.last_transition(&created.id).await;
     assert_eq!(event.r#type, pb::AuditEventType::Expired as i32);
     assert_eq!(event.actor.unwrap(), pb::Actor { kind: pb::ActorKind::System as i32, id: "sweeper".into() });
 
