@@ -125,6 +125,17 @@ impl EmailJob {
                 };
                 Ok(Some((subject_mailbox(&request)?, ctx)))
             }
+            EmailKind::RequestDenied => {
+                let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
+                if request.state != State::Denied {
+                    return Ok(None);
+                }
+                let ctx = context! {
+                    reason => request.state_reason.clone().unwrap_or_default(),
+                    ..self.base_context(&request)
+                };
+                Ok(Some((subject_mailbox(&request)?, ctx)))
+            }
             EmailKind::DeadlineExtended => {
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
                 let ctx = context! {

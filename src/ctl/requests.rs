@@ -42,7 +42,7 @@ pub enum RequestsCommand {
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Refuse a request; the subject is told why (GDPR Art. 12(4)).
+    /// Refuse a request; the subject is emailed the reason (GDPR Art. 12(4)).
     Deny {
         id: String,
         /// Why; required.

@@ -55,15 +55,17 @@ pub enum EmailKind {
     DeadlineExtended,
     ExportReady,
     ErasureFulfilled,
+    RequestDenied,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 5] = [
+    pub const ALL: [EmailKind; 6] = [
         EmailKind::ConfirmationRequest,
         EmailKind::AdminConfirmed,
         EmailKind::DeadlineExtended,
         EmailKind::ExportReady,
         EmailKind::ErasureFulfilled,
+        EmailKind::RequestDenied,
     ];
 
     /// Also the template name: `templates/email/<name>.{subject.txt,txt,html}`.
@@ -74,6 +76,7 @@ impl EmailKind {
             EmailKind::DeadlineExtended => "deadline_extended",
             EmailKind::ExportReady => "export_ready",
             EmailKind::ErasureFulfilled => "erasure_fulfilled",
+            EmailKind::RequestDenied => "request_denied",
         }
     }
 

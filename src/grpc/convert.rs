@@ -77,6 +77,7 @@ fn email_kind(k: EmailKind) -> pb::EmailKind {
         EmailKind::DeadlineExtended => pb::EmailKind::DeadlineExtended,
         EmailKind::ExportReady => pb::EmailKind::ExportReady,
         EmailKind::ErasureFulfilled => pb::EmailKind::ErasureFulfilled,
+        EmailKind::RequestDenied => pb::EmailKind::RequestDenied,
     }
 }
 

@@ -204,9 +204,17 @@ impl Workflow {
             .store
             .modify(id, |request| {
                 let event = request.apply(transition, actor, reason.as_ref(), crate::domain::now())?;
-                Ok(Change::new(()).event(event))
+                let change = Change::new(()).event(event);
+                // GDPR Art. 12(4): the subject is told why, by email as every other step.
+                Ok(match transition {
+                    Transition::Deny => change.job(self.email(request, EmailKind::RequestDenied)),
+                    _ => change,
+                })
             })
             .await?;
+        if transition == Transition::Deny {
+            self.executor.notify_one();
+        }
         if request.state.is_final() {
             // Spooled source data is only kept for processing; a finished request needs none.
             self.remove_export_files(id, "sources").await;

@@ -150,7 +150,8 @@ async fn deny_needs_a_reason_and_records_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut client = app.client.clone();
     for send_confirmation in [true, false] {
-        let request = app.create(&unique_email(), pb::Action::Erase, send_confirmation).await;
+        let email = unique_email();
+        let request = app.create(&email, pb::Action::Erase, send_confirmation).await;
         let err = client
             .deny_privacy_request(pb::DenyPrivacyRequestRequest { id: request.id.clone(), reason: "  ".into() })
             .await
@@ -174,6 +175,18 @@ async fn deny_needs_a_reason_and_records_it(backend: Backend) {
         let last = app.last_transition(&request.id).await;
         assert_eq!(last.r#type, pb::AuditEventType::Denied as i32);
         assert_eq!(last.detail, "Manifestly unfounded (Art. 12(5))");
+
+        // The subject is told, with the reason (Art. 12(4)).
+        app.wait_for(&request.id, "the denial email to be recorded as sent", |r| {
+            r.emails
+                .iter()
+                .any(|e| e.kind == pb::EmailKind::RequestDenied as i32 && e.state == pb::DeliveryState::Sent as i32)
+        })
+        .await;
+        let mails = SmtpSink::global().messages_to(&email);
+        let told =
+            mails.iter().find(|m| m.subject().contains("We cannot fulfil your request")).expect("a denial email");
+        assert!(told.raw.contains("Why: Manifestly unfounded (Art. 12(5))"), "{}", told.raw);
     }
     // PROCESSING can be denied too.
     let request = app.processing_request().await;

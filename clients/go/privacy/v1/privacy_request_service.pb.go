@@ -358,6 +358,8 @@ const (
 	EmailKind_EMAIL_KIND_EXPORT_READY EmailKind = 4
 	// To the subject: the erasure is done, with what was kept and why.
 	EmailKind_EMAIL_KIND_ERASURE_FULFILLED EmailKind = 5
+	// To the subject: the request was refused, with the operator's reason (GDPR Art. 12(4)).
+	EmailKind_EMAIL_KIND_REQUEST_DENIED EmailKind = 6
 )
 
 // Enum value maps for EmailKind.
@@ -369,6 +371,7 @@ var (
 		3: "EMAIL_KIND_DEADLINE_EXTENDED",
 		4: "EMAIL_KIND_EXPORT_READY",
 		5: "EMAIL_KIND_ERASURE_FULFILLED",
+		6: "EMAIL_KIND_REQUEST_DENIED",
 	}
 	EmailKind_value = map[string]int32{
 		"EMAIL_KIND_UNSPECIFIED":          0,
@@ -377,6 +380,7 @@ var (
 		"EMAIL_KIND_DEADLINE_EXTENDED":    3,
 		"EMAIL_KIND_EXPORT_READY":         4,
 		"EMAIL_KIND_ERASURE_FULFILLED":    5,
+		"EMAIL_KIND_REQUEST_DENIED":       6,
 	}
 )
 
@@ -3651,14 +3655,15 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x14SOURCE_STATE_PENDING\x10\x01\x12\x18\n" +
 	"\x14SOURCE_STATE_RUNNING\x10\x02\x12\x1a\n" +
 	"\x16SOURCE_STATE_SUCCEEDED\x10\x03\x12\x17\n" +
-	"\x13SOURCE_STATE_FAILED\x10\x04*\xcd\x01\n" +
+	"\x13SOURCE_STATE_FAILED\x10\x04*\xec\x01\n" +
 	"\tEmailKind\x12\x1a\n" +
 	"\x16EMAIL_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fEMAIL_KIND_CONFIRMATION_REQUEST\x10\x01\x12\x1e\n" +
 	"\x1aEMAIL_KIND_ADMIN_CONFIRMED\x10\x02\x12 \n" +
 	"\x1cEMAIL_KIND_DEADLINE_EXTENDED\x10\x03\x12\x1b\n" +
 	"\x17EMAIL_KIND_EXPORT_READY\x10\x04\x12 \n" +
-	"\x1cEMAIL_KIND_ERASURE_FULFILLED\x10\x05*\x7f\n" +
+	"\x1cEMAIL_KIND_ERASURE_FULFILLED\x10\x05\x12\x1d\n" +
+	"\x19EMAIL_KIND_REQUEST_DENIED\x10\x06*\x7f\n" +
 	"\rDeliveryState\x12\x1e\n" +
 	"\x1aDELIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DELIVERY_STATE_PENDING\x10\x01\x12\x17\n" +

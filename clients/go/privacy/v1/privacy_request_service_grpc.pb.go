@@ -126,7 +126,8 @@ type PrivacyRequestServiceClient interface {
 	// operator handled by hand.
 	CompletePrivacyRequest(ctx context.Context, in *CompletePrivacyRequestRequest, opts ...grpc.CallOption) (*CompletePrivacyRequestResponse, error)
 	// Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
-	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
+	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
 	DenyPrivacyRequest(ctx context.Context, in *DenyPrivacyRequestRequest, opts ...grpc.CallOption) (*DenyPrivacyRequestResponse, error)
 	// Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.
@@ -425,7 +426,8 @@ type PrivacyRequestServiceServer interface {
 	// operator handled by hand.
 	CompletePrivacyRequest(context.Context, *CompletePrivacyRequestRequest) (*CompletePrivacyRequestResponse, error)
 	// Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
-	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
+	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
 	DenyPrivacyRequest(context.Context, *DenyPrivacyRequestRequest) (*DenyPrivacyRequestResponse, error)
 	// Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.

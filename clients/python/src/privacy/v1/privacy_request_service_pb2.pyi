@@ -60,6 +60,7 @@ class EmailKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EMAIL_KIND_DEADLINE_EXTENDED: _ClassVar[EmailKind]
     EMAIL_KIND_EXPORT_READY: _ClassVar[EmailKind]
     EMAIL_KIND_ERASURE_FULFILLED: _ClassVar[EmailKind]
+    EMAIL_KIND_REQUEST_DENIED: _ClassVar[EmailKind]
 
 class DeliveryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -130,6 +131,7 @@ EMAIL_KIND_ADMIN_CONFIRMED: EmailKind
 EMAIL_KIND_DEADLINE_EXTENDED: EmailKind
 EMAIL_KIND_EXPORT_READY: EmailKind
 EMAIL_KIND_ERASURE_FULFILLED: EmailKind
+EMAIL_KIND_REQUEST_DENIED: EmailKind
 DELIVERY_STATE_UNSPECIFIED: DeliveryState
 DELIVERY_STATE_PENDING: DeliveryState
 DELIVERY_STATE_SENT: DeliveryState

@@ -63,6 +63,14 @@ public enum EmailKind
    * <code>EMAIL_KIND_ERASURE_FULFILLED = 5;</code>
    */
   EMAIL_KIND_ERASURE_FULFILLED(5),
+  /**
+   * <pre>
+   * To the subject: the request was refused, with the operator's reason (GDPR Art. 12(4)).
+   * </pre>
+   *
+   * <code>EMAIL_KIND_REQUEST_DENIED = 6;</code>
+   */
+  EMAIL_KIND_REQUEST_DENIED(6),
   UNRECOGNIZED(-1),
   ;
 
@@ -123,6 +131,14 @@ public enum EmailKind
    * <code>EMAIL_KIND_ERASURE_FULFILLED = 5;</code>
    */
   public static final int EMAIL_KIND_ERASURE_FULFILLED_VALUE = 5;
+  /**
+   * <pre>
+   * To the subject: the request was refused, with the operator's reason (GDPR Art. 12(4)).
+   * </pre>
+   *
+   * <code>EMAIL_KIND_REQUEST_DENIED = 6;</code>
+   */
+  public static final int EMAIL_KIND_REQUEST_DENIED_VALUE = 6;
 
 
   public final int getNumber() {
@@ -155,6 +171,7 @@ public enum EmailKind
       case 3: return EMAIL_KIND_DEADLINE_EXTENDED;
       case 4: return EMAIL_KIND_EXPORT_READY;
       case 5: return EMAIL_KIND_ERASURE_FULFILLED;
+      case 6: return EMAIL_KIND_REQUEST_DENIED;
       default: return null;
     }
   }

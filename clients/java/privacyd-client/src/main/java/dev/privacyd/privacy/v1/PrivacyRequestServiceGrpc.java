@@ -706,7 +706,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
-     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
      * </pre>
      */
     default void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
@@ -1000,7 +1001,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
-     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
      * </pre>
      */
     public void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
@@ -1255,7 +1257,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
-     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
      * </pre>
      */
     public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1506,7 +1509,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
-     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
      * </pre>
      */
     public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) {
@@ -1762,7 +1766,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
-     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required.
+     * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> denyPrivacyRequest(

@@ -394,79 +394,80 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "\224\001\n\013SourceState\022\034\n\030SOURCE_STATE_UNSPECIF" +
       "IED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022\030\n\024SOURC" +
       "E_STATE_RUNNING\020\002\022\032\n\026SOURCE_STATE_SUCCEE" +
-      "DED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004*\315\001\n\tEmail" +
+      "DED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004*\354\001\n\tEmail" +
       "Kind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022#\n\037EMAI" +
       "L_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032EMAIL_K" +
       "IND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KIND_DEAD" +
       "LINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXPORT_REA" +
-      "DY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILLED\020\005*\177" +
-      "\n\rDeliveryState\022\036\n\032DELIVERY_STATE_UNSPEC" +
-      "IFIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023D" +
-      "ELIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_STATE_F" +
-      "AILED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPE" +
-      "CIFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_" +
-      "KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\377\005" +
-      "\n\016AuditEventType\022 \n\034AUDIT_EVENT_TYPE_UNS" +
-      "PECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001" +
-      "\022\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDI" +
-      "T_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022\'\n#AU" +
-      "DIT_EVENT_TYPE_PROCESSING_STARTED\020\004\022\036\n\032A" +
-      "UDIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVE" +
-      "NT_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DEN" +
-      "IED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n" +
-      "\030AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVE" +
-      "NT_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DE" +
-      "ADLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EM" +
-      "AIL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAI" +
-      "LED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SUCCEED" +
-      "ED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAILED\020\017" +
-      "\022$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'" +
-      "\n#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022" +
-      "$\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n" +
-      "\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n" +
-      ",AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_F" +
-      "AILED\020\0242\225\014\n\025PrivacyRequestService\022i\n\024Cre" +
-      "atePrivacyRequest\022\'.privacy.v1.CreatePri" +
-      "vacyRequestRequest\032(.privacy.v1.CreatePr" +
-      "ivacyRequestResponse\022`\n\021GetPrivacyReques" +
-      "t\022$.privacy.v1.GetPrivacyRequestRequest\032" +
-      "%.privacy.v1.GetPrivacyRequestResponse\022f" +
-      "\n\023ListPrivacyRequests\022&.privacy.v1.ListP" +
-      "rivacyRequestsRequest\032\'.privacy.v1.ListP" +
-      "rivacyRequestsResponse\022l\n\025ConfirmPrivacy" +
-      "Request\022(.privacy.v1.ConfirmPrivacyReque" +
-      "stRequest\032).privacy.v1.ConfirmPrivacyReq" +
-      "uestResponse\022c\n\022ResendConfirmation\022%.pri" +
-      "vacy.v1.ResendConfirmationRequest\032&.priv" +
-      "acy.v1.ResendConfirmationResponse\022l\n\025Pro" +
-      "cessPrivacyRequest\022(.privacy.v1.ProcessP" +
-      "rivacyRequestRequest\032).privacy.v1.Proces" +
-      "sPrivacyRequestResponse\022o\n\026CompletePriva" +
-      "cyRequest\022).privacy.v1.CompletePrivacyRe" +
-      "questRequest\032*.privacy.v1.CompletePrivac" +
-      "yRequestResponse\022c\n\022DenyPrivacyRequest\022%" +
-      ".privacy.v1.DenyPrivacyRequestRequest\032&." +
-      "privacy.v1.DenyPrivacyRequestResponse\022i\n" +
-      "\024CancelPrivacyRequest\022\'.privacy.v1.Cance" +
-      "lPrivacyRequestRequest\032(.privacy.v1.Canc" +
-      "elPrivacyRequestResponse\022i\n\024DeletePrivac" +
-      "yRequest\022\'.privacy.v1.DeletePrivacyReque" +
-      "stRequest\032(.privacy.v1.DeletePrivacyRequ" +
-      "estResponse\022W\n\016ExtendDeadline\022!.privacy." +
-      "v1.ExtendDeadlineRequest\032\".privacy.v1.Ex" +
-      "tendDeadlineResponse\022Z\n\017ListAuditEvents\022" +
-      "\".privacy.v1.ListAuditEventsRequest\032#.pr" +
-      "ivacy.v1.ListAuditEventsResponse\022h\n\023Watc" +
-      "hPrivacyRequest\022&.privacy.v1.WatchPrivac" +
-      "yRequestRequest\032\'.privacy.v1.WatchPrivac" +
-      "yRequestResponse0\001\022Y\n\016DownloadExport\022!.p" +
-      "rivacy.v1.DownloadExportRequest\032\".privac" +
-      "y.v1.DownloadExportResponse0\001\022`\n\021GetEras" +
-      "ureReceipt\022$.privacy.v1.GetErasureReceip" +
-      "tRequest\032%.privacy.v1.GetErasureReceiptR" +
-      "esponseBY\n\027dev.privacyd.privacy.v1P\001Z<gi" +
-      "thub.com/privacyd/privacyd/clients/go/pr" +
-      "ivacy/v1;privacyv1b\006proto3"
+      "DY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILLED\020\005\022\035" +
+      "\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\rDeliver" +
+      "yState\022\036\n\032DELIVERY_STATE_UNSPECIFIED\020\000\022\032" +
+      "\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DELIVERY_S" +
+      "TATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAILED\020\003*l" +
+      "\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECIFIED\020\000\022" +
+      "\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJ" +
+      "ECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\377\005\n\016AuditEv" +
+      "entType\022 \n\034AUDIT_EVENT_TYPE_UNSPECIFIED\020" +
+      "\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036\n\032AUDIT" +
+      "_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_EVENT_T" +
+      "YPE_CONFIRMATION_RESENT\020\003\022\'\n#AUDIT_EVENT" +
+      "_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AUDIT_EVEN" +
+      "T_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT_TYPE_F" +
+      "AILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIED\020\007\022\036\n\032" +
+      "AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030AUDIT_EV" +
+      "ENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT_TYPE_D" +
+      "ELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEADLINE_EX" +
+      "TENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAIL_SENT\020" +
+      "\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILED\020\r\022%\n!" +
+      "AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED\020\016\022\"\n\036A" +
+      "UDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022$\n AUDIT" +
+      "_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#AUDIT_E" +
+      "VENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n AUDIT_" +
+      "EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"AUDIT_EV" +
+      "ENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n,AUDIT_EV" +
+      "ENT_TYPE_ERASURE_VERIFICATION_FAILED\020\0242\225" +
+      "\014\n\025PrivacyRequestService\022i\n\024CreatePrivac" +
+      "yRequest\022\'.privacy.v1.CreatePrivacyReque" +
+      "stRequest\032(.privacy.v1.CreatePrivacyRequ" +
+      "estResponse\022`\n\021GetPrivacyRequest\022$.priva" +
+      "cy.v1.GetPrivacyRequestRequest\032%.privacy" +
+      ".v1.GetPrivacyRequestResponse\022f\n\023ListPri" +
+      "vacyRequests\022&.privacy.v1.ListPrivacyReq" +
+      "uestsRequest\032\'.privacy.v1.ListPrivacyReq" +
+      "uestsResponse\022l\n\025ConfirmPrivacyRequest\022(" +
+      ".privacy.v1.ConfirmPrivacyRequestRequest" +
+      "\032).privacy.v1.ConfirmPrivacyRequestRespo" +
+      "nse\022c\n\022ResendConfirmation\022%.privacy.v1.R" +
+      "esendConfirmationRequest\032&.privacy.v1.Re" +
+      "sendConfirmationResponse\022l\n\025ProcessPriva" +
+      "cyRequest\022(.privacy.v1.ProcessPrivacyReq" +
+      "uestRequest\032).privacy.v1.ProcessPrivacyR" +
+      "equestResponse\022o\n\026CompletePrivacyRequest" +
+      "\022).privacy.v1.CompletePrivacyRequestRequ" +
+      "est\032*.privacy.v1.CompletePrivacyRequestR" +
+      "esponse\022c\n\022DenyPrivacyRequest\022%.privacy." +
+      "v1.DenyPrivacyRequestRequest\032&.privacy.v" +
+      "1.DenyPrivacyRequestResponse\022i\n\024CancelPr" +
+      "ivacyRequest\022\'.privacy.v1.CancelPrivacyR" +
+      "equestRequest\032(.privacy.v1.CancelPrivacy" +
+      "RequestResponse\022i\n\024DeletePrivacyRequest\022" +
+      "\'.privacy.v1.DeletePrivacyRequestRequest" +
+      "\032(.privacy.v1.DeletePrivacyRequestRespon" +
+      "se\022W\n\016ExtendDeadline\022!.privacy.v1.Extend" +
+      "DeadlineRequest\032\".privacy.v1.ExtendDeadl" +
+      "ineResponse\022Z\n\017ListAuditEvents\022\".privacy" +
+      ".v1.ListAuditEventsRequest\032#.privacy.v1." +
+      "ListAuditEventsResponse\022h\n\023WatchPrivacyR" +
+      "equest\022&.privacy.v1.WatchPrivacyRequestR" +
+      "equest\032\'.privacy.v1.WatchPrivacyRequestR" +
+      "esponse0\001\022Y\n\016DownloadExport\022!.privacy.v1" +
+      ".DownloadExportRequest\032\".privacy.v1.Down" +
+      "loadExportResponse0\001\022`\n\021GetErasureReceip" +
+      "t\022$.privacy.v1.GetErasureReceiptRequest\032" +
+      "%.privacy.v1.GetErasureReceiptResponseBY" +
+      "\n\027dev.privacyd.privacy.v1P\001Z<github.com/" +
+      "privacyd/privacyd/clients/go/privacy/v1;" +
+      "privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
