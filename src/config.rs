@@ -151,6 +151,27 @@ pub struct Config {
     /// Log filter, in tracing's EnvFilter syntax.
     #[arg(long, env = "PRIVACYD_LOG", default_value = "info")]
     pub log: String,
+
+    // Resource bounds: what one client or one data source can make privacyd hold.
+    /// Most `WatchPrivacyRequest` streams one admin token may have open on this replica at
+    /// once; more are refused with RESOURCE_EXHAUSTED (reason TOO_MANY_WATCHES).
+    #[arg(long, env = "PRIVACYD_WATCH_MAX_PER_TOKEN", default_value_t = 100)]
+    pub watch_max_per_token: usize,
+
+    /// Most `WatchPrivacyRequest` streams open on this replica at once, all tokens together.
+    #[arg(long, env = "PRIVACYD_WATCH_MAX", default_value_t = 1000)]
+    pub watch_max: usize,
+
+    /// Most bytes one data source may stream into one request's export (item data and file
+    /// contents, as they arrive), e.g. 2GiB or 500MB; past it the source fails for good with
+    /// EXPORT_QUOTA_EXCEEDED and its spool is removed.
+    #[arg(long, env = "PRIVACYD_EXPORT_SOURCE_QUOTA", default_value = "2GiB")]
+    pub export_source_quota: bytesize::ByteSize,
+
+    /// Most bytes all data sources together may stream into one request's export, e.g. 10GiB;
+    /// the spools of a request never hold much more (see the README's Security section).
+    #[arg(long, env = "PRIVACYD_EXPORT_REQUEST_QUOTA", default_value = "10GiB")]
+    pub export_request_quota: bytesize::ByteSize,
 }
 
 impl Config {

@@ -21,7 +21,7 @@ use crate::{
     shutdown::Shutdown,
     store::{Dialect, JobKind, Store},
     templates::Templates,
-    workflow::{Workflow, WorkflowSettings},
+    workflow::{WatchLimits, Workflow, WorkflowSettings},
 };
 
 /// Where the admin token came from, for the start-up message.
@@ -131,7 +131,8 @@ impl Application {
             },
             executor.waker(),
             shutdown.clone(),
-        );
+        )
+        .with_watch_limits(WatchLimits { per_token: config.watch_max_per_token, total: config.watch_max });
         erasure::register(&mut executor, &store, &workflow, erasure);
         let http = http::router(HttpState {
             workflow: workflow.clone(),

@@ -42,6 +42,12 @@ pub enum Error {
     NotAnErasure,
     #[error("the erasure has not completed: the request is {0}")]
     ReceiptNotReady(State),
+    #[error(
+        "{scope} already has {limit} watches open, as many as allowed (--watch-max{}); \
+         end one (watches also end when their request is final) and try again",
+        scope.flag_suffix()
+    )]
+    TooManyWatches { limit: usize, scope: WatchScope },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -51,5 +57,39 @@ pub enum Error {
 impl Error {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Error::InvalidField { field, message: message.into() }
+    }
+}
+
+/// Which limit on open watches a new one would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchScope {
+    /// The admin token the call came with.
+    Token,
+    /// This replica, whoever holds them.
+    Replica,
+}
+
+impl WatchScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchScope::Token => "TOKEN",
+            WatchScope::Replica => "REPLICA",
+        }
+    }
+
+    fn flag_suffix(self) -> &'static str {
+        match self {
+            WatchScope::Token => "-per-token",
+            WatchScope::Replica => "",
+        }
+    }
+}
+
+impl std::fmt::Display for WatchScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WatchScope::Token => "this admin token",
+            WatchScope::Replica => "this privacyd replica",
+        })
     }
 }

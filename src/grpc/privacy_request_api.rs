@@ -197,7 +197,8 @@ impl PrivacyRequestService for PrivacyRequestApi {
         &self,
         request: Request<pb::WatchPrivacyRequestRequest>,
     ) -> Result<Response<Self::WatchPrivacyRequestStream>, Status> {
-        let stream = self.workflow.watch(id(&request.get_ref().id)?).await?;
+        let holder = admin(&request)?;
+        let stream = self.workflow.watch(&holder, id(&request.get_ref().id)?).await?;
         let stream = stream.map(|item| {
             item.map(|(request, event)| pb::WatchPrivacyRequestResponse {
                 privacy_request: request.map(convert::privacy_request),

@@ -55,6 +55,11 @@ impl From<Error> for Status {
                 metadata.insert("state".to_owned(), format!("STATE_{state}"));
                 (Code::FailedPrecondition, "RECEIPT_NOT_READY")
             }
+            Error::TooManyWatches { limit, scope } => {
+                metadata.insert("limit".to_owned(), limit.to_string());
+                metadata.insert("scope".to_owned(), scope.as_str().to_owned());
+                (Code::ResourceExhausted, "TOO_MANY_WATCHES")
+            }
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 (Code::Unavailable, "UNAVAILABLE")

@@ -27,7 +27,7 @@ impl Store {
     }
 }
 
-fn event_from_row(row: &AnyRow) -> Result<AuditEvent, Error> {
+pub(super) fn event_from_row(row: &AnyRow) -> Result<AuditEvent, Error> {
     let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
     let opt_text = |name: &str| row.try_get::<Option<String>, _>(name).map_err(db_error);
     let state = |name: &str| -> Result<Option<State>, Error> {

@@ -9,6 +9,7 @@ mod progress;
 mod receipts;
 mod requests;
 mod sources;
+mod watch;
 
 use std::{str::FromStr, time::Duration};
 
@@ -23,6 +24,7 @@ use crate::domain::{Error, RequestId, Timestamp};
 
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
 pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
+pub use watch::WATCH_BATCH;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

@@ -205,6 +205,31 @@ impl Store {
         Ok(Some(request))
     }
 
+    /// Each of `ids` that exists, whole (as [`Store::get_request`] reads one), in a handful of
+    /// queries whatever their number. Deleted ids are missing from the result.
+    pub async fn get_requests(&self, ids: &[RequestId]) -> Result<Vec<PrivacyRequest>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id IN ({})"),
+            super::placeholders(ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        let mut requests = rows.iter().map(request_from_row).collect::<Result<Vec<_>, _>>()?;
+        let found: Vec<RequestId> = requests.iter().map(|r| r.id).collect();
+        let mut emails = self.email_deliveries(&found).await?;
+        for request in &mut requests {
+            request.emails = emails.remove(&request.id).unwrap_or_default();
+        }
+        self.load_progress(&mut requests).await?;
+        Ok(requests)
+    }
+
     /// Up to `limit` requests after `cursor`, newest first.
     pub async fn list_requests(
         &self,

@@ -11,8 +11,10 @@ mod erasure;
 mod files;
 mod processing;
 mod watch;
+mod watchers;
 
 pub use processing::{Download, DownloadCredential};
+pub use watchers::WatchLimits;
 
 use crate::{
     domain::{
@@ -62,11 +64,23 @@ pub struct Workflow {
     settings: Arc<WorkflowSettings>,
     executor: Arc<Notify>,
     shutdown: Shutdown,
+    watchers: watchers::Watchers,
 }
 
 impl Workflow {
+    /// A workflow whose watches have the default [`WatchLimits`].
     pub fn new(store: Store, settings: WorkflowSettings, executor: Arc<Notify>, shutdown: Shutdown) -> Self {
-        Workflow { store, settings: Arc::new(settings), executor, shutdown }
+        let watchers =
+            watchers::Watchers::new(store.clone(), settings.watch_poll, shutdown.clone(), WatchLimits::default());
+        Workflow { store, settings: Arc::new(settings), executor, shutdown, watchers }
+    }
+
+    /// The same workflow with other limits on its watches. Call before serving: watches
+    /// already open are forgotten by the new limits.
+    pub fn with_watch_limits(mut self, limits: WatchLimits) -> Self {
+        self.watchers =
+            watchers::Watchers::new(self.store.clone(), self.settings.watch_poll, self.shutdown.clone(), limits);
+        self
     }
 
     fn email(&self, request: &PrivacyRequest, kind: EmailKind) -> NewJob {

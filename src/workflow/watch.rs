@@ -1,94 +1,45 @@
 //! Watching a request: its state, events and progress as they change, on this replica at
-//! once and on others within a poll.
+//! once and on others within a poll. The polling is the replica's [`super::watchers`].
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{WatchItem, Workflow};
-use crate::domain::{AuditEvent, AuditEventType, Error, RequestId, State};
+use crate::domain::{Actor, AuditEvent, AuditEventType, Error, RequestId, State};
+
+/// Messages a watch may have waiting for its client; a client that lets more pile up gets the
+/// rest later, read again from its cursor.
+const WATCH_BUFFER: usize = 16;
 
 impl Workflow {
     /// Streams the request now, then after every audit event, until it is final, deleted, the
-    /// receiver goes away, or privacyd shuts down.
-    pub async fn watch(&self, id: RequestId) -> Result<ReceiverStream<WatchItem>, Error> {
+    /// receiver goes away, or privacyd shuts down. Refused with [`Error::TooManyWatches`] when
+    /// `holder` (an admin token) or the replica already has as many watches open as allowed.
+    pub async fn watch(&self, holder: &Actor, id: RequestId) -> Result<ReceiverStream<WatchItem>, Error> {
+        let slot = self.watchers.reserve(holder)?;
         // Sequence first, snapshot second: an event between the two is sent again rather than
         // lost.
-        let mut last = self.store.last_audit_sequence(id).await?;
+        let last = self.store.last_audit_sequence(id).await?;
         let request = self.get(id).await?;
-        let (tx, rx) = mpsc::channel(16);
-        let store = self.store.clone();
-        let poll = self.settings.watch_poll;
-        let mut shutdown = self.shutdown.clone();
-        let mut changes = store.subscribe();
-        tokio::spawn(async move {
-            let mut finished = request.state.is_final();
-            let mut seen_update = request.update_time;
-            if tx.send(Ok((Some(request), None))).await.is_err() {
-                return;
-            }
-            while !finished {
-                tokio::select! {
-                    _ = tx.closed() => return,
-                    _ = shutdown.wait() => return,
-                    _ = tokio::time::sleep(poll) => {}
-                    changed = changes.recv() => match changed {
-                        Ok(changed) if changed != id => continue,
-                        _ => {}
-                    },
-                }
-                // A burst of changes (a hundred sources finishing together) is read once.
-                while changes.try_recv().is_ok() {}
-                let events = match store.list_audit_events(Some(id), Some(last), 100).await {
-                    Ok(events) => events,
-                    Err(err) => {
-                        let _ = tx.send(Err(err)).await;
-                        return;
-                    }
-                };
-                if events.is_empty() {
-                    // No event, but the request may have changed (progress of a running
-                    // source): send a snapshot when it did.
-                    match store.get_request(id).await {
-                        Ok(Some(current)) if current.update_time > seen_update => {
-                            seen_update = current.update_time;
-                            if tx.send(Ok((Some(current), None))).await.is_err() {
-                                return;
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(err) => {
-                            let _ = tx.send(Err(err)).await;
-                            return;
-                        }
-                    }
-                    continue;
-                }
-                // One snapshot for the batch, read after its events: it reflects each of them
-                // (and possibly later ones), as the protocol allows.
-                let current = match store.get_request(id).await {
-                    Ok(current) => current,
-                    Err(err) => {
-                        let _ = tx.send(Err(err)).await;
-                        return;
-                    }
-                };
-                // Decided by the events, not the snapshot: the snapshot may already show a
-                // final state whose events this loop has not sent yet.
-                let (events, ends) = up_to_the_end(events);
-                finished = ends;
-                for event in events {
-                    last = event.sequence;
-                    let current = current.clone();
-                    if let Some(current) = &current {
-                        seen_update = current.update_time;
-                    }
-                    if tx.send(Ok((current, Some(event)))).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        });
+        let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+        let finished = request.state.is_final();
+        let seen_update = request.update_time;
+        tx.try_send(Ok((Some(request), None))).expect("a new channel has room");
+        if !finished {
+            self.watchers.add(id, tx, last, seen_update, slot);
+        }
         Ok(ReceiverStream::new(rx))
+    }
+
+    /// Watches open on this replica.
+    pub fn open_watches(&self) -> usize {
+        self.watchers.open()
+    }
+
+    /// How many times this replica has read the database for its watches: once per poll
+    /// interval (or change), whatever the number of watches.
+    pub fn watch_polls(&self) -> u64 {
+        self.watchers.polls()
     }
 }
 
@@ -96,7 +47,7 @@ impl Workflow {
 /// first that makes the request final (or deletes it). Events after that one in the same poll
 /// (the "fulfilled" email follows COMPLETED within milliseconds) are not sent, and above all
 /// must not reopen the watch, which would then wait for events that never come.
-fn up_to_the_end(mut events: Vec<AuditEvent>) -> (Vec<AuditEvent>, bool) {
+pub(super) fn up_to_the_end(mut events: Vec<AuditEvent>) -> (Vec<AuditEvent>, bool) {
     let end = events.iter().position(|event| {
         event.event.to_state.is_some_and(State::is_final) || event.event.event_type == AuditEventType::Deleted
     });

@@ -22,3 +22,4 @@ mod privacyctl;
 mod progress;
 mod sources;
 mod watch;
+mod watch_bounds;

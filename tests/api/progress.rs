@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use privacyd::{
-    domain::{Error, RequestId, SourceName, SourceState, State},
+    domain::{Actor, Error, RequestId, SourceName, SourceState, State},
     proto::privacy::v1 as pb,
     store::{Change, Store},
 };
@@ -38,7 +38,7 @@ async fn a_watch_on_another_replica_sees_a_source_stream(backend: Backend) {
     let id = RequestId::parse("id", &created.id).unwrap();
     // Its own database connections and no executor: it hears of nothing this process does.
     let other_replica = app.workflow().await;
-    let mut watch = other_replica.watch(id).await.unwrap();
+    let mut watch = other_replica.watch(&Actor::system("test"), id).await.unwrap();
     app.client
         .clone()
         .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() })
