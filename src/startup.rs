@@ -111,7 +111,16 @@ impl Application {
         });
         std::fs::create_dir_all(&export.dir)
             .with_context(|| format!("creating the export folder {}", export.dir.display()))?;
-        export::register(&mut executor, &store, &templates, export.clone());
+        export::register(
+            &mut executor,
+            &store,
+            &templates,
+            export.clone(),
+            export::ExportQuotas {
+                per_source: config.export_source_quota.as_u64(),
+                per_request: config.export_request_quota.as_u64(),
+            },
+        );
         let erasure = Arc::new(ErasureSettings {
             verify: config.verify_erasure,
             delay: chrono::Duration::from_std(config.erase_delay).context("--erase-delay is too long")?,

@@ -5,6 +5,7 @@
 
 pub mod archive;
 mod direct;
+pub mod quota;
 pub mod rules;
 pub mod spool;
 
@@ -23,6 +24,7 @@ use crate::{
 };
 
 pub use archive::Compression;
+pub use quota::ExportQuotas;
 
 /// Export settings.
 #[derive(Debug, Clone)]
@@ -68,13 +70,16 @@ enum StreamFailure {
     Call(CallError),
     #[error("{0}")]
     Spool(spool::SpoolError),
+    /// Says which quota, and names the source.
+    #[error("{0}")]
+    Quota(String),
 }
 
 impl StreamFailure {
     /// An export has no side effects, so any failed call is worth another try; a stream that
-    /// breaks the protocol will break it again.
+    /// breaks the protocol, or passes a quota, will do it again.
     fn retryable(&self) -> bool {
-        !matches!(self, StreamFailure::Spool(spool::SpoolError::Protocol(_)))
+        !matches!(self, StreamFailure::Spool(spool::SpoolError::Protocol(_)) | StreamFailure::Quota(_))
     }
 }
 
@@ -82,15 +87,24 @@ impl StreamFailure {
 pub struct ExportSourceJob {
     store: Store,
     settings: Arc<ExportSettings>,
+    quotas: ExportQuotas,
+    /// The bytes this replica's streams have sent, per request and source.
+    ledger: quota::Ledger,
 }
 
 impl ExportSourceJob {
-    pub fn new(store: Store, settings: Arc<ExportSettings>) -> Self {
-        ExportSourceJob { store, settings }
+    pub fn new(store: Store, settings: Arc<ExportSettings>, quotas: ExportQuotas) -> Self {
+        ExportSourceJob { store, settings, quotas, ledger: Default::default() }
     }
 
-    /// Streams the source's export into a fresh spool. Errors say whether a retry may help.
-    async fn stream(&self, request: &PrivacyRequest, source: &SourceName) -> Result<(i64, i64, i64), (String, bool)> {
+    /// Streams the source's export into a fresh spool, counted in `metered`. Errors say
+    /// whether a retry may help.
+    async fn stream(
+        &self,
+        request: &PrivacyRequest,
+        source: &SourceName,
+        metered: &mut quota::Metered,
+    ) -> Result<(i64, i64, i64), (String, bool)> {
         let registered = self
             .store
             .get_source(source)
@@ -100,6 +114,7 @@ impl ExportSourceJob {
         let client = SourceClient::new(&registered.connection()).map_err(|e| (e.to_string(), false))?;
         let dir = self.settings.spool_dir(request.id, source);
         let mut spool = spool::Spool::create(&dir).map_err(|e| (format!("creating the spool: {e}"), true))?;
+        let mut recorded = self.store.source_bytes(request.id).await.map_err(|e| (e.to_string(), true))?;
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),
             subject: Some(crate::source_client::subject_message(&request.subject)),
@@ -110,15 +125,29 @@ impl ExportSourceJob {
             let mut stream = client.export(message).await.map_err(|s| StreamFailure::Call(s.into()))?;
             let mut reported = tokio::time::Instant::now();
             while let Some(next) = stream.next().await {
-                spool.add(next.map_err(|s| StreamFailure::Call(s.into()))?).map_err(StreamFailure::Spool)?;
+                let next = next.map_err(|s| StreamFailure::Call(s.into()))?;
+                let (room, quota) = metered.room(self.quotas, &recorded);
+                spool.limit = room;
+                match spool.add(next) {
+                    Ok(()) => metered.set(spool.streamed),
+                    // Returning drops the stream, which cancels the call: the source stops.
+                    Err(spool::SpoolError::OverLimit { .. }) => {
+                        return Err(StreamFailure::Quota(quota.failure(source)));
+                    }
+                    Err(err) => return Err(StreamFailure::Spool(err)),
+                }
                 // Live progress, at most once a second: enough for a progress bar, cheap for
-                // the database.
+                // the database. The other sources' counts come back with it, for the quota.
                 if reported.elapsed() >= PROGRESS_EVERY {
                     reported = tokio::time::Instant::now();
                     if let Err(err) =
                         self.store.update_source_progress(request.id, source, spool.item_count, spool.byte_count).await
                     {
                         tracing::debug!(error = %err, "recording export progress failed");
+                    }
+                    match self.store.source_bytes(request.id).await {
+                        Ok(now) => recorded = now,
+                        Err(err) => tracing::debug!(error = %err, "reading the other sources' counts failed"),
                     }
                 }
             }
@@ -127,9 +156,24 @@ impl ExportSourceJob {
         .await;
         let spool = match streamed {
             Ok(Ok(spool)) => spool,
-            Ok(Err(failure)) => return Err((failure.to_string(), failure.retryable())),
-            Err(_) => return Err((format!("DeadlineExceeded: no complete export within {deadline:?}"), true)),
+            Ok(Err(failure @ StreamFailure::Quota(_))) => {
+                // What passed a quota must not stay on the disk it protects.
+                if let Err(err) = tokio::fs::remove_dir_all(&dir).await {
+                    tracing::warn!(error = %err, "removing the spool of a source past its quota failed");
+                    metered.keep();
+                }
+                return Err((failure.to_string(), false));
+            }
+            Ok(Err(failure)) => {
+                metered.keep();
+                return Err((failure.to_string(), failure.retryable()));
+            }
+            Err(_) => {
+                metered.keep();
+                return Err((format!("DeadlineExceeded: no complete export within {deadline:?}"), true));
+            }
         };
+        metered.keep();
         let counts = (spool.item_count, spool.byte_count, spool.file_count);
         spool.finish().map_err(|e| (e.to_string(), !matches!(e, spool::SpoolError::Protocol(_))))?;
         Ok(counts)
@@ -143,7 +187,10 @@ impl JobHandler for ExportSourceJob {
             Ok(started) => started,
             Err(outcome) => return outcome,
         };
-        let (items, bytes, files) = match self.stream(&request, &source).await {
+        // Counted until its end is recorded: a stream of the request's that starts after that
+        // reads it from the database.
+        let mut metered = self.ledger.start(request.id, source.clone());
+        let (items, bytes, files) = match self.stream(&request, &source, &mut metered).await {
             Ok(counts) => counts,
             Err((message, retryable)) => {
                 return crate::fanout::fail(&self.store, job, &request, &source, &message, retryable).await;
@@ -264,8 +311,9 @@ pub fn register(
     store: &Store,
     templates: &Templates,
     settings: Arc<ExportSettings>,
+    quotas: ExportQuotas,
 ) {
-    executor.register(JobKind::ExportSource, Arc::new(ExportSourceJob::new(store.clone(), settings.clone())));
+    executor.register(JobKind::ExportSource, Arc::new(ExportSourceJob::new(store.clone(), settings.clone(), quotas)));
     executor.register(
         JobKind::AssembleExport,
         Arc::new(AssembleExportJob::new(store.clone(), templates.clone(), settings)),

@@ -42,6 +42,9 @@ pub enum SpoolError {
     Protocol(String),
     #[error("writing the spool: {0}")]
     Io(#[from] std::io::Error),
+    /// The message would take the stream past the most it may send (see [`Spool::limit`]).
+    #[error("the stream passed its limit of {limit} bytes")]
+    OverLimit { limit: u64 },
 }
 
 struct OpenFile {
@@ -60,6 +63,12 @@ pub struct Spool {
     pub item_count: i64,
     pub byte_count: i64,
     pub file_count: i64,
+    /// Bytes the source sent so far: the encoded size of each message, as it arrived.
+    pub streamed: u64,
+    /// The most `streamed` may reach; a message that would pass it is refused before any of
+    /// it is written, so the spool stays within it. Its owner may lower or raise it between
+    /// messages (an export's quota is shared with the request's other sources).
+    pub limit: u64,
 }
 
 impl Spool {
@@ -80,10 +89,17 @@ impl Spool {
             item_count: 0,
             byte_count: 0,
             file_count: 0,
+            streamed: 0,
+            limit: u64::MAX,
         })
     }
 
     pub fn add(&mut self, message: pb::ExportResponse) -> Result<(), SpoolError> {
+        let size = prost::Message::encoded_len(&message) as u64;
+        if self.streamed.saturating_add(size) > self.limit {
+            return Err(SpoolError::OverLimit { limit: self.limit });
+        }
+        self.streamed += size;
         let step = self.rules.check(&message).map_err(|violation| SpoolError::Protocol(violation.0))?;
         match (message.payload, step) {
             (Some(pb::export_response::Payload::Item(item)), _) => self.add_item(item),
@@ -239,6 +255,22 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("files/a/x.txt")).unwrap(), b"onetwo");
         assert_eq!(std::fs::read(dir.path().join("files/a/x-2.txt")).unwrap(), b"second");
         assert_eq!(read_files(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_message_past_the_limit_is_refused_before_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path()).unwrap();
+        let first = chunk("a", &[7; 100], 0, false);
+        let size = prost::Message::encoded_len(&first) as u64;
+        spool.limit = size + 50;
+        spool.add(first).unwrap();
+        assert_eq!(spool.streamed, size);
+        let refused = spool.add(chunk("a", &[7; 100], 100, true));
+        assert!(matches!(refused, Err(SpoolError::OverLimit { limit }) if limit == size + 50), "{refused:?}");
+        assert_eq!((spool.streamed, spool.byte_count), (size, 100), "nothing of the refused chunk counted");
+        drop(spool);
+        assert_eq!(std::fs::metadata(dir.path().join("files/a")).unwrap().len(), 100, "nor written");
     }
 
     #[test]

@@ -230,6 +230,24 @@ impl Store {
         Ok(())
     }
 
+    /// The bytes each of a request's sources has recorded for its export: the counts of those
+    /// streaming, as of their last progress, and the totals of those that ended.
+    pub async fn source_bytes(&self, id: RequestId) -> Result<HashMap<SourceName, u64>, Error> {
+        let rows = sqlx::query("SELECT source_name, bytes FROM source_runs WHERE request_id = $1")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let mut bytes = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let name: String = row.try_get("source_name").map_err(db_error)?;
+            let name = SourceName::parse(&name)
+                .map_err(|_| Error::Internal(format!("unexpected source name {name:?} in source_runs")))?;
+            bytes.insert(name, row.try_get::<i64, _>("bytes").map_err(db_error)?.max(0) as u64);
+        }
+        Ok(bytes)
+    }
+
     /// Stores the hash of a newly issued download token, replacing (revoking) the last one.
     pub async fn set_download_token(&self, id: RequestId, hash: TokenHash) -> Result<(), Error> {
         sqlx::query("UPDATE export_archives SET download_token_hash = $2 WHERE request_id = $1")

@@ -30,9 +30,13 @@ pub struct Misbehaving {
     pub lie: bool,
     /// Stream this many items, this far apart.
     pub slow: Option<(usize, Duration)>,
+    /// Stream this many items of this many bytes each, as fast as they are taken.
+    pub flood: Option<(usize, usize)>,
+    /// Items of a flood taken from this source so far (a cancelled stream stops taking them).
+    pub sent: Arc<AtomicUsize>,
 }
 
-fn item(id: &str) -> ds::ExportResponse {
+pub fn item(id: &str) -> ds::ExportResponse {
     ds::ExportResponse {
         payload: Some(ds::export_response::Payload::Item(ds::ExportItem {
             group_id: "things".into(),
@@ -79,6 +83,18 @@ impl DataSourceService for Misbehaving {
             let items = futures::stream::iter(0..count).then(move |i| async move {
                 tokio::time::sleep(gap).await;
                 Ok(item(&format!("slow-{i}")))
+            });
+            return Ok(Response::new(items.boxed()));
+        }
+        if let Some((count, size)) = self.flood {
+            let sent = self.sent.clone();
+            let items = futures::stream::iter(0..count).map(move |i| {
+                sent.fetch_add(1, Ordering::SeqCst);
+                let mut flood = item(&format!("flood-{i}"));
+                if let Some(ds::export_response::Payload::Item(item)) = &mut flood.payload {
+                    item.data[0].value = "x".repeat(size);
+                }
+                Ok(flood)
             });
             return Ok(Response::new(items.boxed()));
         }

@@ -14,6 +14,7 @@ mod email;
 mod erasing_source;
 mod erasure;
 mod export;
+mod export_quota;
 mod fake_source;
 mod idempotency;
 mod lifecycle;
