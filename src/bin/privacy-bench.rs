@@ -2,7 +2,8 @@
 //! kept.
 //!
 //!   privacy-bench create    CreatePrivacyRequest throughput and latency, on SQLite and
-//!                           PostgreSQL, beside a no-op unary RPC on the same server
+//!                           PostgreSQL, beside a no-op unary RPC on the same server; with
+//!                           --watches N, while N idle WatchPrivacyRequest streams are open
 //!   privacy-bench export    N sources streaming S bytes into one archive, then downloaded,
 //!                           beside a bare tonic byte stream; privacyd's peak memory
 //!   privacy-bench erase-fanout
@@ -130,6 +131,10 @@ struct CreateArgs {
     /// Start the throwaway PostgreSQL with fsync off (faster, not a production figure).
     #[arg(long)]
     postgres_no_fsync: bool,
+    /// Open this many WatchPrivacyRequest streams (one per request, on requests that stay
+    /// CONFIRMED) before measuring, and keep them open throughout: what idle watches cost.
+    #[arg(long, default_value_t = 0)]
+    watches: usize,
 }
 
 #[tokio::main]
@@ -202,6 +207,8 @@ async fn create_case(
     config.admin_tokens = vec![token.clone()];
     config.database_max_connections = 16;
     config.log = "warn".into();
+    config.watch_max_per_token = config.watch_max_per_token.max(args.watches);
+    config.watch_max = config.watch_max.max(args.watches);
     let (trigger, shutdown) = shutdown::channel();
     let app = Application::build(config, shutdown).await?;
     let addr = app.local_addr();
@@ -215,6 +222,10 @@ async fn create_case(
     let run = uuid::Uuid::now_v7().simple().to_string();
     let bearer: MetadataValue<Ascii> = format!("Bearer {token}").parse()?;
 
+    let rss_before_watches = rss_bytes();
+    let watches = open_watches(addr, &bearer, args.watches, &run).await?;
+    let rss_with_watches = rss_bytes();
+
     // Warm up connections, the pool and the database's caches.
     let creator = |prefix: String| {
         let token = bearer.clone();
@@ -223,6 +234,10 @@ async fn create_case(
     phase(&channels, Duration::from_millis(500), creator(format!("warm-{run}"))).await?;
     let creates = phase(&channels, duration, creator(run.clone())).await?;
     let noops = phase(&channels, duration, |_, _, ch| noop_call(ch)).await?;
+    let watches_open = watches.iter().filter(|w| !w.is_finished()).count();
+    for watch in &watches {
+        watch.abort();
+    }
 
     trigger.trigger();
     server.await??;
@@ -241,6 +256,10 @@ async fn create_case(
         "noop_p50_ms": round(noops.percentile_ms(50.0)),
         "ratio_to_noop": round(creates.per_second() / noops.per_second()),
         "errors": creates.errors + noops.errors,
+        "watches": args.watches,
+        "watches_open_at_end": watches_open,
+        "rss_bytes_before_watches": rss_before_watches,
+        "rss_bytes_with_watches": rss_with_watches,
     });
     if let (Some(line), Some(extra)) = (line.as_object_mut(), extra.as_object()) {
         line.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -248,6 +267,53 @@ async fn create_case(
     println!("{line}");
     anyhow::ensure!(creates.errors == 0 && noops.errors == 0, "{} calls failed", creates.errors + noops.errors);
     Ok(())
+}
+
+/// Creates `n` requests that stay CONFIRMED and opens a watch on each, 50 to a connection
+/// (below any per-connection stream limit), each drained by a task of its own. Returns once
+/// every watch got its first message.
+async fn open_watches(
+    addr: std::net::SocketAddr,
+    bearer: &MetadataValue<Ascii>,
+    n: usize,
+    run: &str,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    use futures::StreamExt;
+    let mut tasks = Vec::with_capacity(n);
+    let mut channel = None;
+    for i in 0..n {
+        if i % 50 == 0 {
+            channel = Some(Channel::from_shared(format!("http://{addr}"))?.connect().await?);
+        }
+        let channel = channel.clone().expect("connected above");
+        let mut create = Request::new(pb::CreatePrivacyRequestRequest {
+            subject: Some(pb::Subject { email: format!("watched-{run}-{i}@example.com"), user_id: String::new() }),
+            action: pb::Action::Export as i32,
+            send_confirmation: false,
+            request_id: String::new(),
+        });
+        create.metadata_mut().insert("authorization", bearer.clone());
+        let mut client = PrivacyRequestServiceClient::new(channel);
+        let created = client.create_privacy_request(create).await?.into_inner().privacy_request.unwrap_or_default();
+        let mut watch = Request::new(pb::WatchPrivacyRequestRequest { id: created.id });
+        watch.metadata_mut().insert("authorization", bearer.clone());
+        let mut stream = client.watch_privacy_request(watch).await?.into_inner();
+        stream.next().await.ok_or_else(|| anyhow::anyhow!("watch {i} ended at once"))??;
+        tasks.push(tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} }));
+    }
+    Ok(tasks)
+}
+
+/// This process's resident memory (server and clients together: the bench runs privacyd
+/// in-process), from /proc; 0 where there is none.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 async fn create_call(channel: Channel, bearer: MetadataValue<Ascii>, tag: String) -> bool {
