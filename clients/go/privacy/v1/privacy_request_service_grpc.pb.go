@@ -147,7 +147,10 @@ type PrivacyRequestServiceClient interface {
 	// then one message per audit event, and a message without an event whenever the request
 	// changes otherwise (the live progress of its data sources, at most about once a second per
 	// source). The stream ends after the request reaches a final state
-	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+	// hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
+	// (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
+	// TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
 	WatchPrivacyRequest(ctx context.Context, in *WatchPrivacyRequestRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchPrivacyRequestResponse], error)
 	// Streams the archive of a completed export: first a header, then the bytes in chunks of
 	// 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
@@ -447,7 +450,10 @@ type PrivacyRequestServiceServer interface {
 	// then one message per audit event, and a message without an event whenever the request
 	// changes otherwise (the live progress of its data sources, at most about once a second per
 	// source). The stream ends after the request reaches a final state
-	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+	// hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
+	// (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
+	// TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
 	WatchPrivacyRequest(*WatchPrivacyRequestRequest, grpc.ServerStreamingServer[WatchPrivacyRequestResponse]) error
 	// Streams the archive of a completed export: first a header, then the bytes in chunks of
 	// 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the

@@ -67,6 +67,11 @@ const (
 //     still exported (an item of another group, a file of no group) fails the erasure for that
 //     source, and the operator and the audit log see the source, the groups and the counts.
 //   - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+//   - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
+//     10 GiB per request, all sources together, counted on the encoded size of every message as
+//     it arrives. A source that streams past one fails for that request at once, with an error
+//     that starts with EXPORT_QUOTA_EXCEEDED and names the source and the quota; privacyd
+//     cancels the stream, removes what it had received, and does not retry.
 //   - Health. A source serves grpc.health.v1 for the service name
 //     "privacy.datasource.v1.DataSourceService".
 //   - Authentication. If the operator registered a token, every call carries
@@ -179,6 +184,11 @@ func (c *dataSourceServiceClient) Erase(ctx context.Context, in *EraseRequest, o
 //     still exported (an item of another group, a file of no group) fails the erasure for that
 //     source, and the operator and the audit log see the source, the groups and the counts.
 //   - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+//   - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
+//     10 GiB per request, all sources together, counted on the encoded size of every message as
+//     it arrives. A source that streams past one fails for that request at once, with an error
+//     that starts with EXPORT_QUOTA_EXCEEDED and names the source and the quota; privacyd
+//     cancels the stream, removes what it had received, and does not retry.
 //   - Health. A source serves grpc.health.v1 for the service name
 //     "privacy.datasource.v1.DataSourceService".
 //   - Authentication. If the operator registered a token, every call carries

@@ -311,7 +311,10 @@ class PrivacyRequestServiceServicer:
         then one message per audit event, and a message without an event whenever the request
         changes otherwise (the live progress of its data sources, at most about once a second per
         source). The stream ends after the request reaches a final state
-        (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+        (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+        hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
+        (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
+        TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -767,7 +767,10 @@ public final class PrivacyRequestServiceGrpc {
      * then one message per audit event, and a message without an event whenever the request
      * changes otherwise (the live progress of its data sources, at most about once a second per
      * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
+     * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
+     * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
      * </pre>
      */
     default void watchPrivacyRequest(dev.privacyd.privacy.v1.WatchPrivacyRequestRequest request,
@@ -1067,7 +1070,10 @@ public final class PrivacyRequestServiceGrpc {
      * then one message per audit event, and a message without an event whenever the request
      * changes otherwise (the live progress of its data sources, at most about once a second per
      * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
+     * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
+     * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
      * </pre>
      */
     public void watchPrivacyRequest(dev.privacyd.privacy.v1.WatchPrivacyRequestRequest request,
@@ -1318,7 +1324,10 @@ public final class PrivacyRequestServiceGrpc {
      * then one message per audit event, and a message without an event whenever the request
      * changes otherwise (the live progress of its data sources, at most about once a second per
      * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
+     * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
+     * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
@@ -1570,7 +1579,10 @@ public final class PrivacyRequestServiceGrpc {
      * then one message per audit event, and a message without an event whenever the request
      * changes otherwise (the live progress of its data sources, at most about once a second per
      * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it.
+     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
+     * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
+     * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
      * </pre>
      */
     public java.util.Iterator<dev.privacyd.privacy.v1.WatchPrivacyRequestResponse> watchPrivacyRequest(
