@@ -172,7 +172,15 @@ impl Watchers {
         let mut every = tokio::time::interval_at(tokio::time::Instant::now() + self.0.poll, self.0.poll);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let more = self.poll_once().await;
+            // On shutdown the watches end as their streams do, cleanly: no read of a database
+            // that is closing, which would end them with an error instead.
+            if !shutdown.is_triggered() {
+                let more = self.poll_once().await;
+                if more && !lock(&self.0.watched).requests.is_empty() {
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+            }
             {
                 let mut watched = lock(&self.0.watched);
                 if watched.requests.is_empty() || shutdown.is_triggered() {
@@ -180,10 +188,6 @@ impl Watchers {
                     watched.polling = false;
                     return;
                 }
-            }
-            if more {
-                tokio::task::yield_now().await;
-                continue;
             }
             tokio::select! {
                 _ = shutdown.wait() => {}
