@@ -46,12 +46,7 @@ impl EmailJob {
     /// (a confirmation for a request that was cancelled meanwhile).
     async fn prepare(&self, job: &ClaimedJob, kind: EmailKind) -> Result<Option<(Mailbox, minijinja::Value)>, Error> {
         let subject_mailbox = |request: &PrivacyRequest| -> Result<Mailbox, Error> {
-            request
-                .subject
-                .email
-                .as_str()
-                .parse()
-                .map_err(|_| Error::Internal("stored subject email is not a mailbox".into()))
+            request.subject.email.mailbox().map_err(|_| Error::Internal("stored subject email is not a mailbox".into()))
         };
         match kind {
             EmailKind::ConfirmationRequest => {

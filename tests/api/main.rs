@@ -18,6 +18,7 @@ mod fake_source;
 mod idempotency;
 mod lifecycle;
 mod listing;
+mod mailable_addresses;
 mod privacyctl;
 mod progress;
 mod sources;
