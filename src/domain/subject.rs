@@ -45,6 +45,16 @@ impl SubjectEmail {
         Ok(email)
     }
 
+    /// The address with the local part hidden but its first character (`j…@example.com`):
+    /// enough for the subject to recognise their request on the confirmation page, while the
+    /// page (which anyone the email was forwarded to can open) does not show the address.
+    pub fn masked(&self) -> String {
+        let local = self.local_part();
+        let first = local.chars().next().map(String::from).unwrap_or_default();
+        let domain = self.0.rsplit_once('@').map_or("", |(_, domain)| domain);
+        format!("{first}…@{domain}")
+    }
+
     /// The part before the last `@`.
     fn local_part(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(local, _)| local)
@@ -195,6 +205,12 @@ mod tests {
             SubjectEmail::parse("jane@bücher.example").unwrap().mailbox().unwrap().email.to_string(),
             "jane@xn--bcher-kva.example"
         );
+    }
+
+    #[test]
+    fn masked_shows_only_the_first_character_of_the_local_part() {
+        assert_eq!(SubjectEmail::parse("jane.doe@example.com").unwrap().masked(), "j…@example.com");
+        assert_eq!(SubjectEmail::parse("über@example.com").unwrap().masked(), "ü…@example.com");
     }
 
     #[test]

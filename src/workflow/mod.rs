@@ -17,7 +17,7 @@ pub use processing::{Download, DownloadCredential};
 use crate::{
     domain::{
         Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, EmailKind, Error, IdempotencyKey, NewAuditEvent,
-        PageSize, PrivacyRequest, Reason, RequestId, SecretToken, State, Subject, Transition,
+        PageSize, PrivacyRequest, Reason, RequestId, SecretToken, State, Subject, Timestamp, TokenHash, Transition,
     },
     erasure::ErasureSettings,
     export::ExportSettings,
@@ -41,6 +41,23 @@ pub struct WorkflowSettings {
     pub export: Arc<ExportSettings>,
     /// Cooling-off, verification and attempts for erasures.
     pub erasure: Arc<ErasureSettings>,
+}
+
+/// What the page behind an emailed confirmation link shows; see
+/// [`Workflow::preview_confirmation`].
+#[derive(Debug)]
+pub struct ConfirmationPreview {
+    pub request: PrivacyRequest,
+    /// What pressing the button would answer: `Ok` if it confirms, otherwise the error it
+    /// would give (`TokenUsed`, `TokenExpired`, `IllegalTransition`).
+    pub would: Result<(), Error>,
+    /// Whether confirming starts the work at once (`--auto-process`).
+    pub auto_process: bool,
+    /// For an erasure: the cooling-off period it waits after confirmation, if there is one.
+    pub erase_delay: Option<chrono::Duration>,
+    /// For a confirmed erasure in its cooling-off period: when it ends, the last moment it can
+    /// be withdrawn.
+    pub withdraw_until: Option<Timestamp>,
 }
 
 /// A create request, validated.
@@ -131,9 +148,45 @@ impl Workflow {
         Ok((requests, next))
     }
 
+    /// Checks a presented confirmation token before anything else about the request is read
+    /// or locked. An unknown id and a wrong token take the same path (one primary-key lookup
+    /// that takes no lock, one constant-time comparison) and get the same error,
+    /// `InvalidToken`, so neither the answer nor its timing says whether an id exists; and a
+    /// guess never waits for, or holds, a request's write lock.
+    pub(super) async fn check_confirmation_token(&self, id: RequestId, raw: &str) -> Result<SecretToken, Error> {
+        let token = SecretToken::from_presented(raw).ok_or(Error::InvalidToken)?;
+        let stored = self.store.confirmation_token(id).await?;
+        if !TokenHash::verify(stored, &token) {
+            return Err(Error::InvalidToken);
+        }
+        Ok(token)
+    }
+
+    /// What the page behind the emailed link shows before the subject presses its button: the
+    /// request, and what confirming would do. Changes nothing (a GET of the link, which mail
+    /// scanners and link previews send, must not confirm: RFC 9110 §9.2.1).
+    pub async fn preview_confirmation(&self, id: RequestId, token: &str) -> Result<ConfirmationPreview, Error> {
+        let token = self.check_confirmation_token(id, token).await?;
+        // Deleted since the check: as unknown.
+        let request = self.store.get_request(id).await?.ok_or(Error::InvalidToken)?;
+        let would = match request.check_confirmation(&token, crate::domain::now()) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::TokenExpired),
+            Err(err) => Err(err),
+        };
+        let delay = self.settings.erasure.delay;
+        Ok(ConfirmationPreview {
+            withdraw_until: self.withdrawable_until(&request),
+            would,
+            auto_process: self.settings.auto_process,
+            erase_delay: (request.action == Action::Erase && delay > chrono::Duration::zero()).then_some(delay),
+            request,
+        })
+    }
+
     /// The subject confirms with the emailed token.
     pub async fn confirm(&self, id: RequestId, token: &str) -> Result<PrivacyRequest, Error> {
-        let token = SecretToken::from_presented(token).ok_or(Error::InvalidToken)?;
+        let token = self.check_confirmation_token(id, token).await?;
         let notify_admin = self.settings.notify_admin;
         let result = self
             .store

@@ -22,4 +22,5 @@ mod mailable_addresses;
 mod privacyctl;
 mod progress;
 mod sources;
+mod subject_links;
 mod watch;
