@@ -218,7 +218,7 @@ impl JobHandler for EmailJob {
             Ok(rendered) => rendered,
             Err(err) => return failure(format!("rendering the {} template: {err}", kind.as_str()), false),
         };
-        match self.mailer.send(to, &rendered).await {
+        match self.mailer.send(job.request_id, to, &rendered).await {
             Ok(()) => JobOutcome {
                 result: Ok(()),
                 events: vec![event(AuditEventType::EmailSent, format!("sent via {}", self.mailer.describe()))],

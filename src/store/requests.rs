@@ -359,6 +359,9 @@ impl Store {
         append_event(&mut tx, &event).await?;
         tx.commit().await.map_err(db_error)?;
         self.announce(id);
+        if self.dialect == super::Dialect::Sqlite {
+            super::truncate_sqlite_log(&self.writer).await;
+        }
         Ok(())
     }
 

@@ -41,6 +41,9 @@ pub struct WorkflowSettings {
     pub export: Arc<ExportSettings>,
     /// Cooling-off, verification and attempts for erasures.
     pub erasure: Arc<ErasureSettings>,
+    /// The outbox folder, when emails go there rather than to SMTP: a deleted request's
+    /// emails are removed from it.
+    pub outbox: Option<std::path::PathBuf>,
 }
 
 /// What the page behind an emailed confirmation link shows; see
@@ -275,11 +278,19 @@ impl Workflow {
         Ok(request)
     }
 
-    /// Deletes a finished request with the personal data it holds, in the database and on
-    /// disk (spools and archive).
+    /// Deletes a finished request with the personal data it holds, in the database (with
+    /// SQLite's `secure_delete` and a truncating checkpoint, so the rows do not linger in freed
+    /// pages or the write-ahead log) and on disk (spools, archive, and its emails in the
+    /// outbox).
     pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
         self.store.delete_request(id, actor, crate::domain::now()).await?;
         self.remove_export_files(id, "").await;
+        if let Some(outbox) = self.settings.outbox.clone() {
+            let removed = tokio::task::spawn_blocking(move || crate::mail::remove_outbox_files(&outbox, id)).await;
+            if let Ok(Err(err)) | Err(err) = removed.map_err(std::io::Error::other) {
+                tracing::warn!(request_id = %id, error = %err, "removing the request's emails from the outbox failed");
+            }
+        }
         Ok(())
     }
 

@@ -267,6 +267,7 @@ impl TestApp {
                     mail_max_attempts: 3,
                     organization: "test".into(),
                 }),
+                outbox: None,
             },
             Arc::new(tokio::sync::Notify::new()),
             shutdown,

@@ -15,6 +15,7 @@ mod erasing_source;
 mod erasure;
 mod export;
 mod fake_source;
+mod files_on_disk;
 mod idempotency;
 mod lifecycle;
 mod listing;
