@@ -52,6 +52,8 @@ async fn opening_the_link_shows_the_request_and_only_the_button_confirms() {
     })
     .await;
     let (created, path) = link_for(&app, pb::Action::Erase).await;
+    let mail = SmtpSink::global().messages_to(&created.subject.as_ref().unwrap().email).pop().unwrap();
+    assert!(mail.raw.contains("open this link and press the button on the page"), "{}", mail.raw);
 
     for _ in 0..2 {
         let (status, head) = http_head(app.addr, &path);
