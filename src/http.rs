@@ -1,7 +1,10 @@
 //! The HTTP side of privacyd, served on the gRPC port: the links a subject clicks in their
-//! email. GET /confirm confirms (as WordPress does) and shows a page saying what happened; for
-//! an erasure with a cooling-off period that page offers to withdraw it, by POST (so a mail
-//! scanner following links can never withdraw anything). GET /download serves an export.
+//! email. GET /confirm only shows what the request is and what confirming will do; its button
+//! POSTs to /confirm, which confirms and shows what happened. GET and HEAD must change nothing
+//! (RFC 9110 §9.2.1): mail scanners and link previews fetch links before any person does, and
+//! with `--auto-process` a fetch that confirmed would start an erasure nobody asked for. For an
+//! erasure in its cooling-off period the result page offers to withdraw it, by POST too.
+//! GET /download serves an export.
 
 use axum::{
     Router,
@@ -13,10 +16,10 @@ use axum::{
 use minijinja::context;
 
 use crate::{
-    domain::{Error, RequestId},
+    domain::{Action, Error, RequestId},
     notifications::format_time,
     templates::Templates,
-    workflow::{DownloadCredential, Workflow},
+    workflow::{ConfirmationPreview, DownloadCredential, Workflow},
 };
 
 #[derive(Clone)]
@@ -26,15 +29,18 @@ pub struct HttpState {
     pub organization: String,
 }
 
+/// The id and token of a confirmation link: its query string on GET, the page's hidden form
+/// fields on POST.
 #[derive(Debug, serde::Deserialize)]
-pub struct ConfirmQuery {
+pub struct ConfirmParams {
     id: Option<String>,
     token: Option<String>,
 }
 
 pub fn router(state: HttpState) -> Router {
     Router::new()
-        .route("/confirm", get(confirm).with_state(state.clone()))
+        // axum answers HEAD with the GET handler, minus the body: it reads, and changes nothing.
+        .route("/confirm", get(confirm_page).post(confirm).with_state(state.clone()))
         .route("/withdraw", post(withdraw).with_state(state.clone()))
         .route("/download", get(download).with_state(state))
 }
@@ -84,6 +90,7 @@ async fn download(State(state): State<HttpState>, Query(query): Query<DownloadQu
 }
 
 struct Page {
+    template: &'static str,
     status: StatusCode,
     outcome: &'static str,
     ok: bool,
@@ -91,14 +98,27 @@ struct Page {
     message: String,
     request_id: Option<String>,
     due_time: Option<String>,
-    /// For a confirmed erasure in its cooling-off period: when it starts, and the form's
-    /// hidden fields (id, token) to withdraw it until then.
+    /// For a confirmed erasure in its cooling-off period: the form's hidden fields (id, token)
+    /// to withdraw it, and until when.
     withdraw: Option<(String, String, String)>,
+    /// On the page before confirming: what the request is and the confirm form.
+    ask: Option<minijinja::Value>,
 }
 
 impl Page {
     fn new(status: StatusCode, outcome: &'static str, ok: bool, title: &'static str, message: String) -> Self {
-        Page { status, outcome, ok, title, message, request_id: None, due_time: None, withdraw: None }
+        Page {
+            template: "confirm.html",
+            status,
+            outcome,
+            ok,
+            title,
+            message,
+            request_id: None,
+            due_time: None,
+            withdraw: None,
+            ask: None,
+        }
     }
 
     fn about(mut self, id: impl ToString) -> Self {
@@ -107,8 +127,114 @@ impl Page {
     }
 }
 
-async fn confirm(State(state): State<HttpState>, Query(query): Query<ConfirmQuery>) -> (StatusCode, Html<String>) {
+/// The emailed link: a page saying what the request is and what pressing its button will do.
+/// Reads only. An unknown id and a wrong token get the same page.
+async fn confirm_page(
+    State(state): State<HttpState>,
+    Query(query): Query<ConfirmParams>,
+) -> (StatusCode, Html<String>) {
     let page = match (query.id.as_deref().map(|id| RequestId::parse("id", id)), query.token) {
+        (Some(Ok(id)), Some(token)) => match state.workflow.preview_confirmation(id, &token).await {
+            Ok(preview) => match preview.would {
+                Ok(()) => ask_page(&preview, token),
+                Err(err) => {
+                    let mut page = refused_page(err, id);
+                    if let Some(at) = preview.withdraw_until {
+                        // The used link still leads to the withdraw button while it can be used.
+                        page.withdraw = Some((id.to_string(), token, format_time(at)));
+                    }
+                    page
+                }
+            },
+            Err(err) => refused_page(err, id),
+        },
+        _ => invalid_link(),
+    };
+    render(&state, page)
+}
+
+/// The page before confirming. What it says pressing will do is what privacyd is configured to
+/// do: start at once or wait for an operator (`--auto-process`), and for an erasure whether a
+/// cooling-off period (`--erase-delay`) leaves time to withdraw it.
+fn ask_page(preview: &ConfirmationPreview, token: String) -> Page {
+    let request = &preview.request;
+    let (title, button, description) = match request.action {
+        Action::Export => (
+            "Confirm your request for a copy of your data",
+            "Confirm my request",
+            "a copy of the personal data we hold about you",
+        ),
+        Action::Erase => (
+            "Confirm your request to erase your data",
+            "Confirm the erasure",
+            "erasure of the personal data we hold about you",
+        ),
+    };
+    let effect = match (request.action, preview.erase_delay, preview.auto_process) {
+        (Action::Export, _, true) => {
+            "Pressing the button confirms the request and we start gathering your data at once. \
+             We will email you a link to download it when it is ready."
+                .to_owned()
+        }
+        (Action::Export, _, false) => {
+            "Pressing the button confirms the request. We then gather your data and email you a \
+             link to download it."
+                .to_owned()
+        }
+        (Action::Erase, Some(delay), true) => format!(
+            "Pressing the button confirms the request. Erasure starts automatically {} later; until then you can \
+             withdraw it on the page that follows, or by opening this link again. Once it starts it cannot be undone.",
+            format_duration(delay)
+        ),
+        (Action::Erase, Some(delay), false) => format!(
+            "Pressing the button confirms the request. We then review it, and erasure does not start until {} after \
+             you confirm; until then you can withdraw it on the page that follows, or by opening this link again. Once \
+             it starts it cannot be undone.",
+            format_duration(delay)
+        ),
+        (Action::Erase, None, true) => {
+            "Pressing the button confirms the request and starts erasing your data at once. This cannot be undone."
+                .to_owned()
+        }
+        (Action::Erase, None, false) => "Pressing the button confirms the request. We then review it and erase your \
+             data; once erasure starts it cannot be undone."
+            .to_owned(),
+    };
+    let mut page = Page::new(
+        StatusCode::OK,
+        "confirm",
+        true,
+        title,
+        "If you did not make this request, close this page: nothing happens unless you press the button.".into(),
+    )
+    .about(request.id);
+    page.template = "confirm_form.html";
+    page.due_time = Some(format_time(request.due_time));
+    page.ask = Some(context! {
+        id => request.id.to_string(),
+        token => token,
+        action_description => description,
+        email => request.subject.email.masked(),
+        effect => effect,
+        button => button,
+        expire_time => request.token_expire_time.map(format_time),
+    });
+    page
+}
+
+/// "3 days", "1 hour", "90 seconds": the largest unit that divides the period exactly.
+fn format_duration(period: chrono::Duration) -> String {
+    let seconds = period.num_seconds();
+    let (count, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
+        .into_iter()
+        .find(|(size, _)| seconds % size == 0)
+        .map_or((seconds, "second"), |(size, unit)| (seconds / size, unit));
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+}
+
+/// The confirm button: confirms, and shows what happened.
+async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmParams>) -> (StatusCode, Html<String>) {
+    let page = match (form.id.as_deref().map(|id| RequestId::parse("id", id)), form.token) {
         (Some(Ok(id)), Some(token)) => match state.workflow.confirm(id, &token).await {
             Ok(request) => {
                 let mut page = Page::new(
@@ -120,7 +246,7 @@ async fn confirm(State(state): State<HttpState>, Query(query): Query<ConfirmQuer
                 )
                 .about(request.id);
                 page.due_time = Some(format_time(request.due_time));
-                if let Some(at) = state.workflow.erase_not_before(&request) {
+                if let Some(at) = state.workflow.withdrawable_until(&request) {
                     page.message = format!(
                         "Thank you. We will erase your data after {}. Until then you can still withdraw the request \
                          below; afterwards we will write to you when it is done.",
@@ -130,40 +256,47 @@ async fn confirm(State(state): State<HttpState>, Query(query): Query<ConfirmQuer
                 }
                 page
             }
-            Err(Error::TokenUsed(_)) => Page::new(
-                StatusCode::OK,
-                "already_confirmed",
-                true,
-                "Your request was already confirmed",
-                "This link has been used already; there is nothing more to do.".into(),
-            )
-            .about(id),
-            Err(Error::TokenExpired) => Page::new(
-                StatusCode::GONE,
-                "expired",
-                false,
-                "This link has expired",
-                "For your protection, confirmation links work for a limited time. Please make your request again."
-                    .into(),
-            )
-            .about(id),
-            Err(Error::IllegalTransition { state: current, .. }) => Page::new(
-                StatusCode::CONFLICT,
-                "not_pending",
-                false,
-                "This request can no longer be confirmed",
-                format!("The request is {}.", current.as_str().to_lowercase()),
-            )
-            .about(id),
-            Err(Error::InvalidToken | Error::InvalidField { .. }) => invalid_link(),
-            Err(err) => {
-                tracing::warn!(error = %err, "confirmation through the link failed");
-                unavailable()
-            }
+            Err(err) => refused_page(err, id),
         },
         _ => invalid_link(),
     };
     render(&state, page)
+}
+
+/// The page for a link that does not (or no longer) confirm anything, the same for a GET of
+/// the link and a press of its button.
+fn refused_page(err: Error, id: RequestId) -> Page {
+    match err {
+        Error::TokenUsed(_) => Page::new(
+            StatusCode::OK,
+            "already_confirmed",
+            true,
+            "Your request was already confirmed",
+            "This link has been used already; there is nothing more to do.".into(),
+        )
+        .about(id),
+        Error::TokenExpired => Page::new(
+            StatusCode::GONE,
+            "expired",
+            false,
+            "This link has expired",
+            "For your protection, confirmation links work for a limited time. Please make your request again.".into(),
+        )
+        .about(id),
+        Error::IllegalTransition { state: current, .. } => Page::new(
+            StatusCode::CONFLICT,
+            "not_pending",
+            false,
+            "This request can no longer be confirmed",
+            format!("The request is {}.", current.as_str().to_lowercase()),
+        )
+        .about(id),
+        Error::InvalidToken | Error::InvalidField { .. } => invalid_link(),
+        err => {
+            tracing::warn!(error = %err, "confirmation through the link failed");
+            unavailable()
+        }
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -172,7 +305,9 @@ pub struct WithdrawForm {
     token: Option<String>,
 }
 
-/// The withdraw button on the confirmation page of an erasure in its cooling-off period.
+/// The withdraw button on the confirmation page of an erasure in its cooling-off period. An
+/// unknown id and a wrong token get the same page; anything but an erasure in its cooling-off
+/// period is refused, saying so.
 async fn withdraw(State(state): State<HttpState>, Form(form): Form<WithdrawForm>) -> (StatusCode, Html<String>) {
     let page = match (form.id.as_deref().map(|id| RequestId::parse("id", id)), form.token) {
         (Some(Ok(id)), Some(token)) => match state.workflow.withdraw(id, &token).await {
@@ -184,12 +319,12 @@ async fn withdraw(State(state): State<HttpState>, Form(form): Form<WithdrawForm>
                 "Nothing has been erased. You can make a new request at any time.".into(),
             )
             .about(request.id),
-            Err(Error::IllegalTransition { state: current, .. }) => Page::new(
+            Err(Error::NotWithdrawable(why)) => Page::new(
                 StatusCode::CONFLICT,
                 "not_withdrawable",
                 false,
-                "This request can no longer be withdrawn",
-                format!("The request is {}.", current.as_str().to_lowercase()),
+                "This request cannot be withdrawn",
+                format!("Only an erasure can be withdrawn, and only while it waits to start: {why}."),
             )
             .about(id),
             Err(Error::InvalidToken | Error::InvalidField { .. }) => invalid_link(),
@@ -234,8 +369,9 @@ fn render(state: &HttpState, page: Page) -> (StatusCode, Html<String>) {
         request_id => page.request_id,
         due_time => page.due_time,
         withdraw => page.withdraw.map(|(id, token, at)| context! { id => id, token => token, at => at }),
+        ask => page.ask,
     };
-    match state.templates.render_page("confirm.html", &ctx) {
+    match state.templates.render_page(page.template, &ctx) {
         Ok(html) => (page.status, Html(html)),
         Err(err) => {
             tracing::error!(error = %err, "rendering the confirmation page failed");

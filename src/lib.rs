@@ -21,6 +21,7 @@ pub mod http;
 pub mod mail;
 pub mod notifications;
 pub mod page_token;
+pub mod private_files;
 pub mod proto;
 pub mod registry;
 pub mod shutdown;

@@ -1,18 +1,26 @@
 //! Sending email: through SMTP in production, or into an outbox folder of `.eml` files on a
 //! fresh machine, so privacyd runs with no mail server and an operator can still read every
 //! message it would have sent.
+//!
+//! The outbox's files are named `<request id>-<random>.eml`, so a request's emails (which hold
+//! its subject's address and live links) can be found and removed with it, and are written
+//! 0600 in a 0700 folder: lettre's own file transport names files by a random id only and
+//! leaves their mode to the umask.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use lettre::{
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{
         Body, Mailbox, MultiPart, SinglePart,
         header::{ContentTransferEncoding, ContentType},
     },
 };
 
-use crate::templates::RenderedEmail;
+use crate::{domain::RequestId, private_files, templates::RenderedEmail};
 
 /// Why a send failed, and whether trying again may help.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +32,7 @@ pub struct SendError {
 
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    Outbox(PathBuf),
 }
 
 /// Sends rendered emails. Cheap to clone.
@@ -47,9 +55,12 @@ impl Mailer {
                     .build(),
             ),
             None => {
-                std::fs::create_dir_all(&outbox)
+                let tightened = private_files::create_dir(&outbox)
                     .map_err(|e| anyhow::anyhow!("creating the outbox {}: {e}", outbox.display()))?;
-                Transport::Outbox(AsyncFileTransport::new(outbox))
+                if tightened {
+                    tracing::warn!(folder = %outbox.display(), "the outbox was readable by other users; its mode is now 0700");
+                }
+                Transport::Outbox(outbox)
             }
         };
         Ok(Mailer { transport: std::sync::Arc::new(transport), from })
@@ -62,9 +73,10 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, to: Mailbox, email: &RenderedEmail) -> Result<(), SendError> {
+    /// Sends an email about request `about` (which names its file in the outbox).
+    pub async fn send(&self, about: RequestId, to: Mailbox, email: &RenderedEmail) -> Result<(), SendError> {
         let recipient = to.email.to_string();
-        self.deliver(to, email).await.map_err(|err| SendError {
+        self.deliver(about, to, email).await.map_err(|err| SendError {
             // SMTP replies often quote the recipient; errors go to the audit log and the logs,
             // which never hold personal data.
             message: crate::domain::redact(&err.message, &recipient),
@@ -72,7 +84,7 @@ impl Mailer {
         })
     }
 
-    async fn deliver(&self, to: Mailbox, email: &RenderedEmail) -> Result<(), SendError> {
+    async fn deliver(&self, about: RequestId, to: Mailbox, email: &RenderedEmail) -> Result<(), SendError> {
         let permanent = |message: String| SendError { message, retryable: false };
         // 8bit keeps the text part readable as it is (links are not broken across
         // quoted-printable soft line breaks), which matters to people reading `.eml` files and
@@ -95,13 +107,39 @@ impl Mailer {
                 retryable: !e.is_permanent(),
                 message: format!("SMTP: {e}"),
             }),
-            Transport::Outbox(outbox) => outbox
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| SendError { message: format!("outbox: {e}"), retryable: true }),
+            Transport::Outbox(outbox) => {
+                let path = outbox.join(format!("{about}-{}.eml", uuid::Uuid::new_v4().simple()));
+                let formatted = message.formatted();
+                tokio::task::spawn_blocking(move || private_files::write_file(&path, &formatted))
+                    .await
+                    .map_err(|e| SendError { message: format!("outbox: {e}"), retryable: true })?
+                    .map_err(|e| SendError { message: format!("outbox: {e}"), retryable: true })
+            }
         }
     }
+}
+
+/// Removes the outbox files of request `id`: its emails hold the subject's address and links.
+/// Returns how many were removed.
+pub fn remove_outbox_files(outbox: &Path, id: RequestId) -> std::io::Result<usize> {
+    let prefix = format!("{id}-");
+    let entries = match std::fs::read_dir(outbox) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_str().is_some_and(|name| name.starts_with(&prefix)) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// The text as an 8bit body, if it is valid 8bit (RFC 6152: CRLF lines of at most 998 bytes,

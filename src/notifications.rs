@@ -46,12 +46,7 @@ impl EmailJob {
     /// (a confirmation for a request that was cancelled meanwhile).
     async fn prepare(&self, job: &ClaimedJob, kind: EmailKind) -> Result<Option<(Mailbox, minijinja::Value)>, Error> {
         let subject_mailbox = |request: &PrivacyRequest| -> Result<Mailbox, Error> {
-            request
-                .subject
-                .email
-                .as_str()
-                .parse()
-                .map_err(|_| Error::Internal("stored subject email is not a mailbox".into()))
+            request.subject.email.mailbox().map_err(|_| Error::Internal("stored subject email is not a mailbox".into()))
         };
         match kind {
             EmailKind::ConfirmationRequest => {
@@ -223,7 +218,7 @@ impl JobHandler for EmailJob {
             Ok(rendered) => rendered,
             Err(err) => return failure(format!("rendering the {} template: {err}", kind.as_str()), false),
         };
-        match self.mailer.send(to, &rendered).await {
+        match self.mailer.send(job.request_id, to, &rendered).await {
             Ok(()) => JobOutcome {
                 result: Ok(()),
                 events: vec![event(AuditEventType::EmailSent, format!("sent via {}", self.mailer.describe()))],

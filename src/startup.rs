@@ -53,8 +53,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
+        private_folder(&config.data_dir, "data")?;
         let (token_list, token_source) = admin_tokens(&config)?;
         let tokens = AdminTokens::new(&token_list);
 
@@ -109,8 +108,7 @@ impl Application {
             source_max_attempts: config.source_max_attempts.max(1),
             mail_max_attempts: config.mail_max_attempts.max(1),
         });
-        std::fs::create_dir_all(&export.dir)
-            .with_context(|| format!("creating the export folder {}", export.dir.display()))?;
+        private_folder(&export.dir, "export")?;
         export::register(
             &mut executor,
             &store,
@@ -137,6 +135,7 @@ impl Application {
                 auto_process: config.auto_process,
                 export,
                 erasure: erasure.clone(),
+                outbox: config.smtp_url.is_none().then(|| config.data_dir.join("outbox")),
             },
             executor.waker(),
             shutdown.clone(),
@@ -266,6 +265,17 @@ fn admin_tokens(config: &Config) -> anyhow::Result<(Vec<String>, AdminTokenSourc
     let token = SecretToken::generate().expose().to_owned();
     write_private(&path, &format!("{token}\n")).with_context(|| format!("writing {}", path.display()))?;
     Ok((vec![token.clone()], AdminTokenSource::Generated(path, token)))
+}
+
+/// Creates a folder only privacyd's user can use (0700), or tightens an existing one that
+/// others could read, and says so: an operator should know their files were exposed.
+fn private_folder(dir: &std::path::Path, what: &str) -> anyhow::Result<()> {
+    let tightened = crate::private_files::create_dir(dir)
+        .with_context(|| format!("creating the {what} folder {}", dir.display()))?;
+    if tightened {
+        tracing::warn!(folder = %dir.display(), "the {what} folder was readable by other users; its mode is now 0700");
+    }
+    Ok(())
 }
 
 /// Writes a file only its owner can read.

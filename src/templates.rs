@@ -28,6 +28,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("email/request_denied.txt", include_str!("../templates/email/request_denied.txt")),
     ("email/request_denied.html", include_str!("../templates/email/request_denied.html")),
     ("pages/confirm.html", include_str!("../templates/pages/confirm.html")),
+    ("pages/confirm_form.html", include_str!("../templates/pages/confirm_form.html")),
     ("export/head.html", include_str!("../templates/export/head.html")),
     ("export/group.html", include_str!("../templates/export/group.html")),
     ("export/item.html", include_str!("../templates/export/item.html")),

@@ -12,6 +12,8 @@ use privacyd::{
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before anything is created: every file privacyd or a library it uses makes is private.
+    privacyd::private_files::restrict_umask();
     tune_allocator();
     let config = Config::parse();
     if let Err(err) = telemetry::init(config.log_format, &config.log) {

@@ -83,12 +83,12 @@ pub async fn download(conn: &Connection, json: bool, args: DownloadArgs) -> anyh
     if offset > 0 {
         hash_existing(&part, &mut hasher).await.with_context(resuming)?;
     }
-    let file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&part)
-        .await
-        .with_context(|| format!("opening {}", part.display()))?;
+    // The archive is the subject's personal data: readable by whoever ran privacyctl only.
+    let mut options = tokio::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    options.mode(crate::private_files::FILE_MODE);
+    let file = options.open(&part).await.with_context(|| format!("opening {}", part.display()))?;
     let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, file);
     // Hidden by indicatif itself when stderr is not a terminal.
     let bar = ProgressBar::new(header.size_bytes.max(0) as u64).with_style(

@@ -24,6 +24,9 @@ pub enum Error {
     TokenExpired,
     #[error("the confirmation link was already used; the request is {0}")]
     TokenUsed(State),
+    /// Withdrawal is refused: the message says why (see `PrivacyRequest::check_withdrawal`).
+    #[error("the request cannot be withdrawn: {0}")]
+    NotWithdrawable(String),
     #[error("no data source named {0:?}")]
     SourceNotFound(String),
     #[error("a data source named {0:?} is already registered")]

@@ -222,51 +222,87 @@ impl PrivacyRequest {
         Ok(event)
     }
 
-    /// The subject presents the emailed token.
-    pub fn confirm_with(&mut self, token: &SecretToken, now: Timestamp) -> ConfirmOutcome {
-        let Some(hash) = self.token_hash else {
-            return ConfirmOutcome::Rejected(Error::InvalidToken);
-        };
-        if !hash.matches(token) {
-            return ConfirmOutcome::Rejected(Error::InvalidToken);
+    /// What confirming with `token` at `now` would do, without doing it: the error
+    /// [`PrivacyRequest::confirm_with`] would answer, `Ok(true)` if it would confirm, `Ok(false)`
+    /// if the token is right but too late (confirming then expires the request). The page a
+    /// GET of the emailed link shows is built from this, since a GET must change nothing
+    /// (RFC 9110 §9.2.1).
+    pub fn check_confirmation(&self, token: &SecretToken, now: Timestamp) -> Result<bool, Error> {
+        if !TokenHash::verify(self.token_hash, token) {
+            return Err(Error::InvalidToken);
         }
         if self.token_used_time.is_some() {
-            return ConfirmOutcome::Rejected(Error::TokenUsed(self.state));
+            return Err(Error::TokenUsed(self.state));
         }
         if self.state == State::Expired {
-            return ConfirmOutcome::Rejected(Error::TokenExpired);
+            return Err(Error::TokenExpired);
         }
         if self.state != State::Pending {
-            return ConfirmOutcome::Rejected(Error::IllegalTransition {
-                state: self.state,
-                attempted: Transition::Confirm.verb(),
-            });
+            return Err(Error::IllegalTransition { state: self.state, attempted: Transition::Confirm.verb() });
         }
-        if self.token_expire_time.is_some_and(|expiry| expiry <= now) {
-            let reason = Reason::parse("reason", "the confirmation link expired before it was used")
-                .expect("static reason is valid");
-            return match self.apply(Transition::Expire, Actor::system("confirm"), Some(&reason), now) {
-                Ok(event) => ConfirmOutcome::Expired(event),
-                Err(err) => ConfirmOutcome::Rejected(err),
-            };
-        }
-        self.token_used_time = Some(now);
-        match self.apply(Transition::Confirm, Actor::Subject, None, now) {
-            Ok(event) => ConfirmOutcome::Confirmed(event),
+        Ok(!self.token_expire_time.is_some_and(|expiry| expiry <= now))
+    }
+
+    /// The subject presents the emailed token.
+    pub fn confirm_with(&mut self, token: &SecretToken, now: Timestamp) -> ConfirmOutcome {
+        match self.check_confirmation(token, now) {
             Err(err) => ConfirmOutcome::Rejected(err),
+            Ok(false) => {
+                let reason = Reason::parse("reason", "the confirmation link expired before it was used")
+                    .expect("static reason is valid");
+                match self.apply(Transition::Expire, Actor::system("confirm"), Some(&reason), now) {
+                    Ok(event) => ConfirmOutcome::Expired(event),
+                    Err(err) => ConfirmOutcome::Rejected(err),
+                }
+            }
+            Ok(true) => {
+                self.token_used_time = Some(now);
+                match self.apply(Transition::Confirm, Actor::Subject, None, now) {
+                    Ok(event) => ConfirmOutcome::Confirmed(event),
+                    Err(err) => ConfirmOutcome::Rejected(err),
+                }
+            }
         }
     }
 
-    /// The subject withdraws a request that is confirmed but not yet being worked on (an
-    /// erasure in its cooling-off period), proving who they are with the confirmation token
+    /// Whether the subject may still withdraw: only a confirmed erasure waiting out its
+    /// cooling-off period, which ends at `not_before` (`None`: the request has none, as every
+    /// export and every erasure without `--erase-delay`). The period is what withdrawal is for
+    /// (GDPR Art. 7(3) lets consent be withdrawn, but an erasure that started cannot be undone;
+    /// an export the subject no longer wants needs no withdrawing), so the confirmation token,
+    /// which never expires once used, opens nothing after it.
+    pub fn check_withdrawal(&self, not_before: Option<Timestamp>, now: Timestamp) -> Result<(), Error> {
+        if self.state != State::Confirmed {
+            return Err(Error::NotWithdrawable(format!(
+                "the request is {}; only a confirmed erasure can be withdrawn, before it starts",
+                self.state.as_str().to_lowercase()
+            )));
+        }
+        match not_before {
+            None => Err(Error::NotWithdrawable(
+                "only an erasure in its cooling-off period can be withdrawn, and this request has none".into(),
+            )),
+            Some(at) if at <= now => Err(Error::NotWithdrawable(format!(
+                "its cooling-off period ended at {}",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The subject withdraws an erasure in its cooling-off period (see
+    /// [`PrivacyRequest::check_withdrawal`]), proving who they are with the confirmation token
     /// they used.
-    pub fn withdraw_with(&mut self, token: &SecretToken, now: Timestamp) -> Result<NewAuditEvent, Error> {
-        if !self.token_hash.is_some_and(|hash| hash.matches(token)) {
+    pub fn withdraw_with(
+        &mut self,
+        token: &SecretToken,
+        not_before: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<NewAuditEvent, Error> {
+        if !TokenHash::verify(self.token_hash, token) {
             return Err(Error::InvalidToken);
         }
-        if self.state != State::Confirmed {
-            return Err(Error::IllegalTransition { state: self.state, attempted: "withdraw" });
-        }
+        self.check_withdrawal(not_before, now)?;
         let reason = Reason::parse("reason", "withdrawn by the subject before processing started")
             .expect("static reason is valid");
         self.apply(Transition::Cancel, Actor::Subject, Some(&reason), now)
@@ -361,6 +397,41 @@ mod tests {
         let outcome = late.confirm_with(&token, now + Duration::hours(25));
         assert!(matches!(outcome, ConfirmOutcome::Expired(_)));
         assert_eq!(late.state, State::Expired);
+    }
+
+    #[test]
+    fn checking_a_confirmation_changes_nothing_and_says_what_confirming_would() {
+        let now = crate::domain::now();
+        let mut r = request(true);
+        let token = r.issue_token(Duration::hours(24), now);
+        assert!(matches!(r.check_confirmation(&SecretToken::generate(), now), Err(Error::InvalidToken)));
+        assert!(matches!(r.check_confirmation(&token, now), Ok(true)));
+        assert!(matches!(r.check_confirmation(&token, now + Duration::hours(25)), Ok(false)));
+        assert_eq!(r.state, State::Pending);
+        assert!(r.token_used_time.is_none());
+    }
+
+    #[test]
+    fn only_an_erasure_in_its_cooling_off_period_can_be_withdrawn() {
+        let now = crate::domain::now();
+        let mut r = request(true);
+        let token = r.issue_token(Duration::hours(24), now);
+        assert!(matches!(r.confirm_with(&token, now), ConfirmOutcome::Confirmed(_)));
+        let window_end = Some(now + Duration::hours(1));
+        // No cooling-off period (every export has none), or one that is over: refused.
+        assert!(matches!(r.clone().withdraw_with(&token, None, now), Err(Error::NotWithdrawable(_))));
+        let late = now + Duration::hours(2);
+        assert!(matches!(r.clone().withdraw_with(&token, window_end, late), Err(Error::NotWithdrawable(_))));
+        // A wrong token is told nothing more.
+        let wrong = SecretToken::generate();
+        assert!(matches!(r.clone().withdraw_with(&wrong, window_end, now), Err(Error::InvalidToken)));
+        // Started: refused.
+        let mut started = r.clone();
+        started.apply(Transition::Process, Actor::system("test"), None, now).unwrap();
+        assert!(matches!(started.withdraw_with(&token, window_end, now), Err(Error::NotWithdrawable(_))));
+        // Inside the window: withdrawn.
+        r.withdraw_with(&token, window_end, now).unwrap();
+        assert_eq!(r.state, State::Cancelled);
     }
 
     #[test]

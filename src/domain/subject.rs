@@ -1,4 +1,4 @@
-use std::{fmt, str::FromStr};
+use std::fmt;
 
 use super::Error;
 
@@ -11,6 +11,17 @@ impl SubjectEmail {
     /// RFC 5321's limit on a forward path.
     pub const MAX_LEN: usize = 254;
 
+    /// Accepts what privacyd can actually send mail to, so that an address cannot pass here,
+    /// fail at send time and then hold back a new request as a duplicate. Errors name the field
+    /// `subject.email`. The rules:
+    /// - it parses as a lettre `Mailbox` (the parser the mailer uses) and comes out unchanged,
+    ///   which refuses quoted local parts (`"john doe"@example.com`, RFC 5321 §4.1.2): lettre
+    ///   cannot build a message to most of them, and relays widely refuse the rest;
+    /// - the domain is a name, not an address literal (`jane@[127.0.0.1]`, RFC 5321 §4.1.3) or
+    ///   a bare IP address: a literal skips the MX lookup, so no organisation's relay delivers
+    ///   it, and lettre cannot build the message either;
+    /// - internationalised domains (RFC 5890) are kept as given, for data sources to match, and
+    ///   sent in their ASCII form (see [`SubjectEmail::mailbox`]).
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -19,11 +30,42 @@ impl SubjectEmail {
         if trimmed.len() > Self::MAX_LEN {
             return Err(Error::invalid("subject.email", "is longer than 254 characters"));
         }
-        // lettre implements the RFC 5322 addr-spec grammar; using it means every address we
-        // accept is one we can also send mail to.
-        lettre::Address::from_str(trimmed)
-            .map_err(|_| Error::invalid("subject.email", "is not a valid email address"))?;
-        Ok(SubjectEmail(trimmed.to_owned()))
+        let invalid = || Error::invalid("subject.email", "is not a valid email address");
+        let (_, domain) = trimmed.rsplit_once('@').ok_or_else(invalid)?;
+        if domain.starts_with('[') || domain.parse::<std::net::IpAddr>().is_ok() {
+            return Err(Error::invalid("subject.email", "must end in a domain name, not an IP address"));
+        }
+        let email = SubjectEmail(trimmed.to_owned());
+        let mailbox = email.mailbox().map_err(|_| invalid())?;
+        if mailbox.name.is_some() || mailbox.email.user() != email.local_part() {
+            // lettre read it differently from what was written (a quoted local part unquoted,
+            // say): mail would go to another address than the one the subject gave.
+            return Err(Error::invalid("subject.email", "must not use quotes or comments; give the plain address"));
+        }
+        Ok(email)
+    }
+
+    /// The address with the local part hidden but its first character (`j…@example.com`):
+    /// enough for the subject to recognise their request on the confirmation page, while the
+    /// page (which anyone the email was forwarded to can open) does not show the address.
+    pub fn masked(&self) -> String {
+        let local = self.local_part();
+        let first = local.chars().next().map(String::from).unwrap_or_default();
+        let domain = self.0.rsplit_once('@').map_or("", |(_, domain)| domain);
+        format!("{first}…@{domain}")
+    }
+
+    /// The part before the last `@`.
+    fn local_part(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(local, _)| local)
+    }
+
+    /// The mailbox the mailer sends to: the address as given, with an internationalised domain
+    /// in its ASCII (A-label, RFC 5891) form, which any relay accepts without SMTPUTF8.
+    pub fn mailbox(&self) -> Result<lettre::message::Mailbox, lettre::address::AddressError> {
+        let (local, domain) = self.0.rsplit_once('@').ok_or(lettre::address::AddressError::MissingParts)?;
+        let domain = idna::domain_to_ascii(domain).map_err(|_| lettre::address::AddressError::InvalidDomain)?;
+        format!("{local}@{domain}").parse()
     }
 
     pub fn as_str(&self) -> &str {
@@ -135,6 +177,40 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(SubjectEmail::parse(&long).is_err());
+    }
+
+    #[test]
+    fn refuses_what_the_mailer_cannot_send_and_keeps_what_it_can() {
+        for bad in [
+            "\"john doe\"@example.com",
+            "\"jane\"@example.com",
+            "\"a@b\"@example.com",
+            "jane@[127.0.0.1]",
+            "jane@[IPv6:::1]",
+            "jane@127.0.0.1",
+            "jane@::1",
+            "Jane <jane@example.com>",
+            "jane@example.com (Jane)",
+        ] {
+            assert!(SubjectEmail::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        for good in
+            ["jane+gdpr@example.com", "jane.doe@mail.example.co.uk", "jane@bücher.example", "o'brien@example.com"]
+        {
+            let email = SubjectEmail::parse(good).unwrap_or_else(|e| panic!("{good:?}: {e}"));
+            assert_eq!(email.as_str(), good);
+            assert!(email.mailbox().unwrap().email.to_string().is_ascii() || !good.is_ascii());
+        }
+        assert_eq!(
+            SubjectEmail::parse("jane@bücher.example").unwrap().mailbox().unwrap().email.to_string(),
+            "jane@xn--bcher-kva.example"
+        );
+    }
+
+    #[test]
+    fn masked_shows_only_the_first_character_of_the_local_part() {
+        assert_eq!(SubjectEmail::parse("jane.doe@example.com").unwrap().masked(), "j…@example.com");
+        assert_eq!(SubjectEmail::parse("über@example.com").unwrap().masked(), "ü…@example.com");
     }
 
     #[test]

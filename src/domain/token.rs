@@ -73,6 +73,17 @@ impl TokenHash {
         self.ct_eq(&token.hash())
     }
 
+    /// Whether `token` is the one `stored` is the hash of, doing the same work when there is
+    /// no stored hash (an unknown request id, a link not yet sent) as when there is one: the
+    /// token is hashed and compared in constant time either way, against a hash no token has
+    /// when there is none. So the time an answer takes does not tell a guesser whether an id
+    /// exists (issue 10, item 4).
+    pub fn verify(stored: Option<TokenHash>, token: &SecretToken) -> bool {
+        // All zeros: finding a token that hashes to it is a SHA-256 preimage.
+        let compared = stored.unwrap_or(TokenHash([0; 32])).matches(token);
+        compared & stored.is_some()
+    }
+
     /// A short public name for the token: enough to tell admin tokens apart in the audit log,
     /// useless for recovering the token.
     pub fn fingerprint(&self) -> String {
@@ -107,6 +118,14 @@ mod tests {
         assert!(!a.hash().matches(&b));
         let round = TokenHash::from_hex(&a.hash().to_hex()).unwrap();
         assert!(round.matches(&a));
+    }
+
+    #[test]
+    fn verify_refuses_a_missing_hash_and_a_wrong_token_alike() {
+        let a = SecretToken::generate();
+        assert!(TokenHash::verify(Some(a.hash()), &a));
+        assert!(!TokenHash::verify(Some(SecretToken::generate().hash()), &a));
+        assert!(!TokenHash::verify(None, &a));
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub struct Built {
 /// Builds the archive. Blocking: call from a blocking thread, inside a Tokio runtime.
 pub fn build(job: ArchiveJob<'_>) -> anyhow::Result<Built> {
     let runtime = tokio::runtime::Handle::current();
-    std::fs::create_dir_all(&job.work_dir)?;
+    crate::private_files::create_dir(&job.work_dir)?;
     let started = std::time::Instant::now();
     let (index, groups) = runtime.block_on(index_items(&job.work_dir, &job.sources))?;
     let indexed = started.elapsed();
@@ -120,6 +120,9 @@ type Groups = BTreeMap<String, GroupHeading>;
 /// Loads every source's items into a sortable on-disk table, and gathers the groups on the way
 /// (few, against many items: a scan for them afterwards cost as much as the load).
 async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<(SqlitePool, Groups)> {
+    // Created here, private, for SQLite to open: it would create it readable by all (and its
+    // journal files follow the database file's mode).
+    drop(crate::private_files::create_file(&work_dir.join("items.db"))?);
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", work_dir.join("items.db").display()))?
         .create_if_missing(true)
         .pragma("temp_store", "FILE")
@@ -300,7 +303,7 @@ fn write_zip(
     write!(zip, ",\n{}: {processing}", serde_json::to_string(PROCESSING_GROUP)?)?;
     // The items of index.html, in the same pass, into scratch space.
     let html_items_path = job.work_dir.join("index-items.html");
-    let mut html_items = std::io::BufWriter::new(std::fs::File::create(&html_items_path)?);
+    let mut html_items = std::io::BufWriter::new(crate::private_files::create_file(&html_items_path)?);
     let group_end = job.templates.render_export("group_end", &context! {})?;
     let mut open_group: Option<usize> = None;
     runtime.block_on(for_each_item(index, |group_id, item_id, fields| {

@@ -68,6 +68,8 @@ impl DirectWriter {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: &Path) -> io::Result<DirectWriter> {
         let file = open_direct(path)?;
+        // An archive built again keeps the mode it had; it is personal data either way.
+        crate::private_files::tighten(path, crate::private_files::FILE_MODE)?;
         let (to_thread, filled) = sync_channel::<Filled>(1);
         let (give_back, recycled) = sync_channel::<Block>(BLOCKS);
         let thread = std::thread::Builder::new().name("archive-writer".into()).spawn(move || {
@@ -173,7 +175,7 @@ impl Drop for DirectWriter {
 fn open_direct(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create(true).truncate(true).mode(crate::private_files::FILE_MODE);
     match options.clone().custom_flags(libc::O_DIRECT).open(path) {
         Err(err) if err.raw_os_error() == Some(libc::EINVAL) => options.open(path),
         opened => opened,
@@ -182,7 +184,7 @@ fn open_direct(path: &Path) -> io::Result<File> {
 
 #[cfg(not(target_os = "linux"))]
 fn open_direct(path: &Path) -> io::Result<File> {
-    File::create(path)
+    crate::private_files::create_file(path)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use super::rules::{Step, StreamRules};
-use crate::proto::privacy::datasource::v1 as pb;
+use crate::{private_files, proto::privacy::datasource::v1 as pb};
 
 /// One spooled item.
 #[derive(Debug, Serialize, Deserialize)]
@@ -77,8 +77,8 @@ impl Spool {
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
         }
-        std::fs::create_dir_all(dir.join("files"))?;
-        let open = |name: &str| std::fs::File::create(dir.join(name)).map(std::io::BufWriter::new);
+        private_files::create_dir(&dir.join("files"))?;
+        let open = |name: &str| private_files::create_file(&dir.join(name)).map(std::io::BufWriter::new);
         Ok(Spool {
             dir: dir.to_owned(),
             items: open("items.jsonl")?,
@@ -131,7 +131,7 @@ impl Spool {
             let path = self.unique_path(&chunk.path);
             let target = self.dir.join("files").join(&path);
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
+                private_files::create_dir(parent)?;
             }
             self.open = Some(OpenFile {
                 meta: SpooledFile {
@@ -141,7 +141,7 @@ impl Spool {
                     item_id: chunk.item_id.clone(),
                     size: 0,
                 },
-                out: std::io::BufWriter::new(std::fs::File::create(target)?),
+                out: std::io::BufWriter::new(private_files::create_file(&target)?),
             });
         }
         let open = self.open.as_mut().expect("a file is open");
@@ -255,6 +255,28 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("files/a/x.txt")).unwrap(), b"onetwo");
         assert_eq!(std::fs::read(dir.path().join("files/a/x-2.txt")).unwrap(), b"second");
         assert_eq!(read_files(dir.path()).unwrap().count(), 2);
+    }
+
+    /// Spools hold a subject's data: 0700 folders and 0600 files, whatever the umask (the
+    /// usual 022 is set here; it is process-wide, and every test expects it anyway).
+    #[cfg(unix)]
+    #[test]
+    fn spool_folders_and_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: umask swaps a process-wide integer.
+        unsafe { libc::umask(0o022) };
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("exports/request/sources/shop");
+        let mut spool = Spool::create(&dir).unwrap();
+        spool.add(chunk("photos/x.png", b"one", 0, true)).unwrap();
+        spool.finish().unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        for folder in ["exports", "exports/request/sources/shop", "exports/request/sources/shop/files/photos"] {
+            assert_eq!(mode(&root.path().join(folder)), 0o700, "{folder}");
+        }
+        for file in ["items.jsonl", "files.jsonl", "files/photos/x.png"] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ impl From<Error> for Status {
                 metadata.insert("state".to_owned(), format!("STATE_{state}"));
                 (Code::FailedPrecondition, "TOKEN_USED")
             }
+            Error::NotWithdrawable(_) => (Code::FailedPrecondition, "NOT_WITHDRAWABLE"),
             Error::SourceNotFound(_) => (Code::NotFound, "NOT_FOUND"),
             Error::SourceExists(_) => (Code::AlreadyExists, "ALREADY_EXISTS"),
             Error::SourceUnreachable { .. } => (Code::FailedPrecondition, "SOURCE_UNREACHABLE"),

@@ -65,6 +65,7 @@ impl Store {
             Dialect::Sqlite => {
                 // Create the file on first start; the URL may already carry options.
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+                make_sqlite_files_private(&url)?;
                 let options = || {
                     AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).after_connect(|conn, _meta| {
                         Box::pin(async move {
@@ -73,10 +74,13 @@ impl Store {
                             // No checkpoints on commit: they fsync, and the single writer
                             // would wait for the disk while every job queues behind it. A
                             // background task checkpoints instead (see `checkpoint_sqlite`).
+                            // secure_delete: a deleted row's bytes are overwritten with zeros,
+                            // not left in a free page for anyone with the file to read (a
+                            // deleted request's email address, issue 10, item 12).
                             sqlx::raw_sql(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                     PRAGMA wal_autocheckpoint = 0;",
+                                     PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON;",
                             )
                             .execute(conn)
                             .await?;
@@ -207,6 +211,43 @@ impl Store {
     /// Cheap round trip, for readiness.
     pub async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db_error)
+    }
+}
+
+/// Creates the SQLite database file 0600 before SQLite does (it would create it 0644 under the
+/// usual umask; its `-wal` and `-shm` files take the database file's mode), and tightens an
+/// existing one and its companions, saying so in the log. An in-memory database has no file.
+fn make_sqlite_files_private(url: &str) -> anyhow::Result<()> {
+    use crate::private_files::{FILE_MODE, create_new_file, tighten_if_present};
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    if url.contains(":memory:") || url.contains("mode=memory") || path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    create_new_file(path).map_err(|e| anyhow::anyhow!("creating the database file {}: {e}", path.display()))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = std::path::PathBuf::from(file);
+        if tighten_if_present(&file, FILE_MODE)? {
+            tracing::warn!(file = %file.display(), "the database file was readable by other users; its mode is now 0600");
+        }
+    }
+    Ok(())
+}
+
+/// After personal data was deleted: a TRUNCATE checkpoint copies the write-ahead log's pages
+/// (with `secure_delete`'s zeros) into the database file and empties the log, whose older
+/// frames still hold the rows as they were. It waits (`busy_timeout`) for readers on older
+/// snapshots; if one outlasts that, the log keeps the frames until the next truncation, and
+/// this says so. Nothing to do on PostgreSQL, whose dead rows go at VACUUM.
+pub(crate) async fn truncate_sqlite_log(pool: &AnyPool) {
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await {
+        Ok((0, _, _)) => {}
+        Ok(_) => {
+            tracing::warn!("a reader kept the SQLite log from being truncated after a delete; it will be at the next")
+        }
+        Err(err) => tracing::warn!(error = %err, "truncating the SQLite log after a delete failed"),
     }
 }
 

@@ -266,6 +266,19 @@ impl Store {
         Ok(requests)
     }
 
+    /// The hash of the confirmation token last emailed for a request: `None` for an unknown id
+    /// as for a request whose link has not been sent. One primary-key lookup from the read
+    /// pool, taking no lock, so a guessed token is checked before anything else is read and
+    /// without queueing behind the writer.
+    pub async fn confirmation_token(&self, id: RequestId) -> Result<Option<TokenHash>, Error> {
+        let hash: Option<Option<String>> = sqlx::query_scalar("SELECT token_hash FROM privacy_requests WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(hash.flatten().and_then(|h| TokenHash::from_hex(&h)))
+    }
+
     /// Reads a request under a write lock, lets `f` change it (in the domain), and writes the
     /// request, the events and the jobs `f` asks for in one transaction. If `f` fails nothing
     /// is written.
@@ -371,6 +384,9 @@ impl Store {
         append_event(&mut tx, &event).await?;
         tx.commit().await.map_err(db_error)?;
         self.announce(id);
+        if self.dialect == super::Dialect::Sqlite {
+            super::truncate_sqlite_log(&self.writer).await;
+        }
         Ok(())
     }
 

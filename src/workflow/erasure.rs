@@ -2,7 +2,7 @@
 //! withdrawing meanwhile) and the receipt.
 
 use crate::{
-    domain::{Action, Actor, Error, PrivacyRequest, RequestId, SecretToken, State, Timestamp},
+    domain::{Action, Actor, Error, PrivacyRequest, RequestId, State, Timestamp},
     erasure::receipt::{self, ChainCheck, Receipt},
     store::{Change, NewJob},
 };
@@ -52,17 +52,28 @@ impl Workflow {
         self.start_processing(Actor::system("scheduler"), id, request.action).await
     }
 
-    /// The subject withdraws a confirmed request before work on it starts, with the token from
-    /// their confirmation link.
+    /// When a confirmed erasure's cooling-off period ends, while the subject may still
+    /// withdraw it; `None` when they may not (see `PrivacyRequest::check_withdrawal`).
+    pub fn withdrawable_until(&self, request: &PrivacyRequest) -> Option<Timestamp> {
+        let at = self.erase_not_before(request)?;
+        request.check_withdrawal(Some(at), crate::domain::now()).ok().map(|()| at)
+    }
+
+    /// The subject withdraws an erasure in its cooling-off period, with the token from their
+    /// confirmation link. An unknown id and a wrong token are both `InvalidToken`; a request
+    /// that is not (or no longer) an erasure in its cooling-off period is `NotWithdrawable`.
     pub async fn withdraw(&self, id: RequestId, token: &str) -> Result<PrivacyRequest, Error> {
-        let token = SecretToken::from_presented(token).ok_or(Error::InvalidToken)?;
+        let token = self.check_confirmation_token(id, token).await?;
         let result = self
             .store
-            .modify(id, |request| Ok(Change::new(()).event(request.withdraw_with(&token, crate::domain::now())?)))
+            .modify(id, |request| {
+                let not_before = self.erase_not_before(request);
+                Ok(Change::new(()).event(request.withdraw_with(&token, not_before, crate::domain::now())?))
+            })
             .await;
         match result {
             Ok((request, ())) => Ok(request),
-            // The public endpoint does not say whether an id exists.
+            // Deleted since the check: as unknown.
             Err(Error::NotFound(_)) => Err(Error::InvalidToken),
             Err(err) => Err(err),
         }

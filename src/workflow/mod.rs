@@ -19,7 +19,7 @@ pub use watchers::WatchLimits;
 use crate::{
     domain::{
         Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, EmailKind, Error, IdempotencyKey, NewAuditEvent,
-        PageSize, PrivacyRequest, Reason, RequestId, SecretToken, State, Subject, Transition,
+        PageSize, PrivacyRequest, Reason, RequestId, SecretToken, State, Subject, Timestamp, TokenHash, Transition,
     },
     erasure::ErasureSettings,
     export::ExportSettings,
@@ -43,6 +43,26 @@ pub struct WorkflowSettings {
     pub export: Arc<ExportSettings>,
     /// Cooling-off, verification and attempts for erasures.
     pub erasure: Arc<ErasureSettings>,
+    /// The outbox folder, when emails go there rather than to SMTP: a deleted request's
+    /// emails are removed from it.
+    pub outbox: Option<std::path::PathBuf>,
+}
+
+/// What the page behind an emailed confirmation link shows; see
+/// [`Workflow::preview_confirmation`].
+#[derive(Debug)]
+pub struct ConfirmationPreview {
+    pub request: PrivacyRequest,
+    /// What pressing the button would answer: `Ok` if it confirms, otherwise the error it
+    /// would give (`TokenUsed`, `TokenExpired`, `IllegalTransition`).
+    pub would: Result<(), Error>,
+    /// Whether confirming starts the work at once (`--auto-process`).
+    pub auto_process: bool,
+    /// For an erasure: the cooling-off period it waits after confirmation, if there is one.
+    pub erase_delay: Option<chrono::Duration>,
+    /// For a confirmed erasure in its cooling-off period: when it ends, the last moment it can
+    /// be withdrawn.
+    pub withdraw_until: Option<Timestamp>,
 }
 
 /// A create request, validated.
@@ -145,9 +165,45 @@ impl Workflow {
         Ok((requests, next))
     }
 
+    /// Checks a presented confirmation token before anything else about the request is read
+    /// or locked. An unknown id and a wrong token take the same path (one primary-key lookup
+    /// that takes no lock, one constant-time comparison) and get the same error,
+    /// `InvalidToken`, so neither the answer nor its timing says whether an id exists; and a
+    /// guess never waits for, or holds, a request's write lock.
+    pub(super) async fn check_confirmation_token(&self, id: RequestId, raw: &str) -> Result<SecretToken, Error> {
+        let token = SecretToken::from_presented(raw).ok_or(Error::InvalidToken)?;
+        let stored = self.store.confirmation_token(id).await?;
+        if !TokenHash::verify(stored, &token) {
+            return Err(Error::InvalidToken);
+        }
+        Ok(token)
+    }
+
+    /// What the page behind the emailed link shows before the subject presses its button: the
+    /// request, and what confirming would do. Changes nothing (a GET of the link, which mail
+    /// scanners and link previews send, must not confirm: RFC 9110 §9.2.1).
+    pub async fn preview_confirmation(&self, id: RequestId, token: &str) -> Result<ConfirmationPreview, Error> {
+        let token = self.check_confirmation_token(id, token).await?;
+        // Deleted since the check: as unknown.
+        let request = self.store.get_request(id).await?.ok_or(Error::InvalidToken)?;
+        let would = match request.check_confirmation(&token, crate::domain::now()) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::TokenExpired),
+            Err(err) => Err(err),
+        };
+        let delay = self.settings.erasure.delay;
+        Ok(ConfirmationPreview {
+            withdraw_until: self.withdrawable_until(&request),
+            would,
+            auto_process: self.settings.auto_process,
+            erase_delay: (request.action == Action::Erase && delay > chrono::Duration::zero()).then_some(delay),
+            request,
+        })
+    }
+
     /// The subject confirms with the emailed token.
     pub async fn confirm(&self, id: RequestId, token: &str) -> Result<PrivacyRequest, Error> {
-        let token = SecretToken::from_presented(token).ok_or(Error::InvalidToken)?;
+        let token = self.check_confirmation_token(id, token).await?;
         let notify_admin = self.settings.notify_admin;
         let result = self
             .store
@@ -236,11 +292,19 @@ impl Workflow {
         Ok(request)
     }
 
-    /// Deletes a finished request with the personal data it holds, in the database and on
-    /// disk (spools and archive).
+    /// Deletes a finished request with the personal data it holds, in the database (with
+    /// SQLite's `secure_delete` and a truncating checkpoint, so the rows do not linger in freed
+    /// pages or the write-ahead log) and on disk (spools, archive, and its emails in the
+    /// outbox).
     pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
         self.store.delete_request(id, actor, crate::domain::now()).await?;
         self.remove_export_files(id, "").await;
+        if let Some(outbox) = self.settings.outbox.clone() {
+            let removed = tokio::task::spawn_blocking(move || crate::mail::remove_outbox_files(&outbox, id)).await;
+            if let Ok(Err(err)) | Err(err) = removed.map_err(std::io::Error::other) {
+                tracing::warn!(request_id = %id, error = %err, "removing the request's emails from the outbox failed");
+            }
+        }
         Ok(())
     }
 

@@ -11,7 +11,10 @@ use tonic::Code;
 
 use crate::{
     erasing_source::{Behaviour, ErasingSource},
-    helpers::{Backend, SmtpSink, TestApp, error_metadata, http_get, http_post_form, reason, state, unique_email},
+    helpers::{
+        Backend, SmtpSink, TestApp, confirm_by_pressing_the_button, error_metadata, form_field, http_post_form, reason,
+        state, unique_email,
+    },
     on_both_backends,
 };
 
@@ -417,18 +420,14 @@ async fn a_cooling_off_period_lets_the_subject_or_an_operator_withdraw(backend: 
         r.emails.iter().any(|e| e.state == pb::DeliveryState::Sent as i32)
     })
     .await;
-    let (status, _, page) = http_get(app.addr, &link[link.find("/confirm").unwrap()..]);
-    let page = String::from_utf8(page).unwrap();
+    let (status, page) = confirm_by_pressing_the_button(app.addr, &link);
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("We will erase your data after"), "{page}");
     let scheduled = app.get(&request.id).await;
     assert_eq!(state(&scheduled), pb::State::Confirmed, "waiting out the cooling-off period");
     let at = scheduled.scheduled_process_time.unwrap();
     assert_eq!(at.seconds - scheduled.confirm_time.unwrap().seconds, 2);
-    let field = |name: &str| {
-        let start = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-        page[start..].split('"').next().unwrap().to_owned()
-    };
+    let field = |name: &str| form_field(&page, name);
     let (status, _, body) = http_post_form(app.addr, "/withdraw", &[("id", &field("id")), ("token", &field("token"))]);
     let body = String::from_utf8(body).unwrap();
     assert_eq!(status, 200, "{body}");

@@ -128,6 +128,33 @@ pub fn http_post_form(addr: SocketAddr, path: &str, fields: &[(&str, &str)]) -> 
     )
 }
 
+/// A plain HTTP/1.1 HEAD over loopback: (status, headers).
+pub fn http_head(addr: SocketAddr, path_and_query: &str) -> (u16, String) {
+    let (status, head, _) =
+        http_exchange(addr, &format!("HEAD {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"));
+    (status, head)
+}
+
+/// The value of the hidden field `name` in a page's form.
+pub fn form_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no field {name} in {page}")) + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// What a person does with the emailed confirmation link: opens it (a GET, which only shows
+/// the request) and presses the page's confirm button (a POST of its hidden fields). Returns
+/// the page the button leads to: (status, body).
+pub fn confirm_by_pressing_the_button(addr: SocketAddr, link: &str) -> (u16, String) {
+    let (status, _, page) = http_get(addr, &link[link.find("/confirm").expect("a confirmation link")..]);
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200, "{page}");
+    let fields = [("id", form_field(&page, "id")), ("token", form_field(&page, "token"))];
+    let (status, _, body) =
+        http_post_form(addr, "/confirm", &fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+    (status, String::from_utf8(body).unwrap())
+}
+
 fn http_exchange(addr: SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -240,6 +267,7 @@ impl TestApp {
                     mail_max_attempts: 3,
                     organization: "test".into(),
                 }),
+                outbox: None,
             },
             Arc::new(tokio::sync::Notify::new()),
             shutdown,

@@ -143,6 +143,8 @@ async fn an_operator_registers_a_source_and_exports_a_request_end_to_end(backend
     let whole = dir.path().join("export.zip");
     let saved = ctl(&app, &["requests", "download", &id, "--out", whole.to_str().unwrap()]).await.ok();
     assert_eq!(sha256(&whole), archive.sha256);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&whole).unwrap().permissions().mode() & 0o777, 0o600, "personal data, private");
     assert_eq!(
         saved.stdout,
         format!("saved {} ({} bytes, sha256 {} verified)\n", whole.display(), archive.size_bytes, archive.sha256)

@@ -656,7 +656,10 @@ func (AuditEventType) EnumDescriptor() ([]byte, []int) {
 type Subject struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The subject's email address: where confirmation and results are sent, and the key that
-	// data sources look the subject up by. Required; at most 254 characters.
+	// data sources look the subject up by. Required; at most 254 characters; one privacyd can
+	// send mail to: no quoted local part ("john doe"@example.com), no IP address or address
+	// literal as the domain (jane@[127.0.0.1]). An internationalised domain is kept as given
+	// and mailed to in its ASCII form.
 	Email string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
 	// The subject's id in the organisation's systems, if known; passed on to data sources.
 	// Optional; at most 256 characters.

@@ -91,7 +91,9 @@ type PrivacyRequestServiceClient interface {
 	ListPrivacyRequests(ctx context.Context, in *ListPrivacyRequestsRequest, opts ...grpc.CallOption) (*ListPrivacyRequestsResponse, error)
 	// Confirms a PENDING request with the token from the confirmation email. Public: the token
 	// is the credential. A token is single-use and expires (24 hours by default). The link in
-	// the email does the same through HTTP GET.
+	// the email does the same in two steps: a GET of it only shows the request and a button,
+	// and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+	// An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
 	ConfirmPrivacyRequest(ctx context.Context, in *ConfirmPrivacyRequestRequest, opts ...grpc.CallOption) (*ConfirmPrivacyRequestResponse, error)
 	// Emails the subject a new confirmation link for a PENDING request. The new token replaces
 	// the old one, which stops working, and the expiry starts again.
@@ -394,7 +396,9 @@ type PrivacyRequestServiceServer interface {
 	ListPrivacyRequests(context.Context, *ListPrivacyRequestsRequest) (*ListPrivacyRequestsResponse, error)
 	// Confirms a PENDING request with the token from the confirmation email. Public: the token
 	// is the credential. A token is single-use and expires (24 hours by default). The link in
-	// the email does the same through HTTP GET.
+	// the email does the same in two steps: a GET of it only shows the request and a button,
+	// and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+	// An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
 	ConfirmPrivacyRequest(context.Context, *ConfirmPrivacyRequestRequest) (*ConfirmPrivacyRequestResponse, error)
 	// Emails the subject a new confirmation link for a PENDING request. The new token replaces
 	// the old one, which stops working, and the expiry starts again.

@@ -210,7 +210,9 @@ class PrivacyRequestServiceServicer:
     def ConfirmPrivacyRequest(self, request, context):
         """Confirms a PENDING request with the token from the confirmation email. Public: the token
         is the credential. A token is single-use and expires (24 hours by default). The link in
-        the email does the same through HTTP GET.
+        the email does the same in two steps: a GET of it only shows the request and a button,
+        and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+        An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -642,7 +642,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Confirms a PENDING request with the token from the confirmation email. Public: the token
      * is the credential. A token is single-use and expires (24 hours by default). The link in
-     * the email does the same through HTTP GET.
+     * the email does the same in two steps: a GET of it only shows the request and a button,
+     * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
      * </pre>
      */
     default void confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request,
@@ -936,7 +938,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Confirms a PENDING request with the token from the confirmation email. Public: the token
      * is the credential. A token is single-use and expires (24 hours by default). The link in
-     * the email does the same through HTTP GET.
+     * the email does the same in two steps: a GET of it only shows the request and a button,
+     * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
      * </pre>
      */
     public void confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request,
@@ -1199,7 +1203,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Confirms a PENDING request with the token from the confirmation email. Public: the token
      * is the credential. A token is single-use and expires (24 hours by default). The link in
-     * the email does the same through HTTP GET.
+     * the email does the same in two steps: a GET of it only shows the request and a button,
+     * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1454,7 +1460,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Confirms a PENDING request with the token from the confirmation email. Public: the token
      * is the credential. A token is single-use and expires (24 hours by default). The link in
-     * the email does the same through HTTP GET.
+     * the email does the same in two steps: a GET of it only shows the request and a button,
+     * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request) {
@@ -1710,7 +1718,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Confirms a PENDING request with the token from the confirmation email. Public: the token
      * is the credential. A token is single-use and expires (24 hours by default). The link in
-     * the email does the same through HTTP GET.
+     * the email does the same in two steps: a GET of it only shows the request and a button,
+     * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> confirmPrivacyRequest(

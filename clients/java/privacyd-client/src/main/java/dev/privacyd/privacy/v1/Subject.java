@@ -60,7 +60,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The subject's email address: where confirmation and results are sent, and the key that
-   * data sources look the subject up by. Required; at most 254 characters.
+   * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+   * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+   * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+   * and mailed to in its ASCII form.
    * </pre>
    *
    * <code>string email = 1;</code>
@@ -82,7 +85,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The subject's email address: where confirmation and results are sent, and the key that
-   * data sources look the subject up by. Required; at most 254 characters.
+   * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+   * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+   * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+   * and mailed to in its ASCII form.
    * </pre>
    *
    * <code>string email = 1;</code>
@@ -480,7 +486,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The subject's email address: where confirmation and results are sent, and the key that
-     * data sources look the subject up by. Required; at most 254 characters.
+     * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+     * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+     * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+     * and mailed to in its ASCII form.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -501,7 +510,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The subject's email address: where confirmation and results are sent, and the key that
-     * data sources look the subject up by. Required; at most 254 characters.
+     * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+     * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+     * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+     * and mailed to in its ASCII form.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -523,7 +535,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The subject's email address: where confirmation and results are sent, and the key that
-     * data sources look the subject up by. Required; at most 254 characters.
+     * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+     * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+     * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+     * and mailed to in its ASCII form.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -541,7 +556,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The subject's email address: where confirmation and results are sent, and the key that
-     * data sources look the subject up by. Required; at most 254 characters.
+     * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+     * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+     * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+     * and mailed to in its ASCII form.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -556,7 +574,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The subject's email address: where confirmation and results are sent, and the key that
-     * data sources look the subject up by. Required; at most 254 characters.
+     * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+     * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+     * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+     * and mailed to in its ASCII form.
      * </pre>
      *
      * <code>string email = 1;</code>

@@ -13,7 +13,10 @@ public interface SubjectOrBuilder extends
   /**
    * <pre>
    * The subject's email address: where confirmation and results are sent, and the key that
-   * data sources look the subject up by. Required; at most 254 characters.
+   * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+   * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+   * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+   * and mailed to in its ASCII form.
    * </pre>
    *
    * <code>string email = 1;</code>
@@ -23,7 +26,10 @@ public interface SubjectOrBuilder extends
   /**
    * <pre>
    * The subject's email address: where confirmation and results are sent, and the key that
-   * data sources look the subject up by. Required; at most 254 characters.
+   * data sources look the subject up by. Required; at most 254 characters; one privacyd can
+   * send mail to: no quoted local part ("john doe"&#64;example.com), no IP address or address
+   * literal as the domain (jane&#64;[127.0.0.1]). An internationalised domain is kept as given
+   * and mailed to in its ASCII form.
    * </pre>
    *
    * <code>string email = 1;</code>
