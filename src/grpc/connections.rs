@@ -97,6 +97,7 @@ pub async fn serve(
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let per_ip = PerIp::new(limits.max_connections_per_ip);
     let local_addr = listener.local_addr().ok();
+    let mut refusals = Refusals::default();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -120,13 +121,12 @@ pub async fn serve(
         // learns now, and the slots held by silent connections free up within the handshake
         // timeout, so nobody is locked out for longer than that.
         let Ok(permit) = open.clone().try_acquire_owned() else {
-            tracing::warn!(max = limits.max_connections, "connection limit reached; closing a new connection");
+            refusals.note("connection limit reached (--max-connections); closing new connections");
             continue;
         };
         let Some(ip_slot) = per_ip.try_take(peer.ip()) else {
-            tracing::warn!(
-                max = limits.max_connections_per_ip,
-                "per-address connection limit reached; closing a new connection"
+            refusals.note(
+                "an address reached its connection limit (--max-connections-per-ip); closing its new connections",
             );
             continue;
         };
@@ -139,9 +139,33 @@ pub async fn serve(
             drop((permit, ip_slot));
         });
     }
+    // Stop listening now, so new clients are refused by the kernel instead of waiting in the
+    // backlog while open connections drain.
+    drop(listener);
     // Every connection holds a permit until it is closed.
     let _all = open.acquire_many(limits.max_connections as u32).await;
     Ok(())
+}
+
+/// Logs connections refused at a cap at most once every [`Refusals::EVERY`], with how many,
+/// so a flood of connection attempts cannot flood the log too.
+#[derive(Default)]
+struct Refusals {
+    since: u64,
+    last: Option<Instant>,
+}
+
+impl Refusals {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn note(&mut self, what: &'static str) {
+        self.since += 1;
+        if self.last.is_none_or(|last| last.elapsed() >= Self::EVERY) {
+            tracing::warn!(refused = self.since, "{what}");
+            self.since = 0;
+            self.last = Some(Instant::now());
+        }
+    }
 }
 
 fn builder(limits: &ConnectionLimits) -> auto::Builder<TokioExecutor> {

@@ -103,7 +103,11 @@ pub async fn serve(
         .layer(tower::util::BoxCloneService::layer())
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
         .layer(AuthLayer::new(tokens))
-        .layer(public_limits::PublicLimitsLayer::new(settings.public_rate, shutdown.clone()))
+        .layer(public_limits::PublicLimitsLayer::new(
+            settings.public_rate,
+            settings.connections.handshake_timeout,
+            shutdown.clone(),
+        ))
         .service(routes.prepare());
     connections::serve(listener, service, settings.connections, shutdown).await
 }

@@ -14,6 +14,10 @@
 //! - **Size** (issue 10, item 1): a public request body may hold [`PUBLIC_REQUEST_BYTES`] in
 //!   all. A confirmation is under 200 bytes; without this bound each of a connection's streams
 //!   could make privacyd buffer a whole admin-sized message.
+//! - **Time**: the body of a rate-limited public request must arrive within the handshake
+//!   timeout, so a call cannot hold one of its connection's streams by trickling its body
+//!   (or never ending it). Health and reflection streams are exempt: grpcurl keeps its
+//!   reflection stream open for as long as the call it describes.
 
 use std::{
     collections::HashMap,
@@ -55,12 +59,13 @@ pub struct RateLimit {
 #[derive(Clone)]
 pub struct PublicLimitsLayer {
     limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    body_timeout: Duration,
 }
 
 impl PublicLimitsLayer {
     /// Builds the limits and, when a rate applies, a task that forgets idle addresses until
-    /// `shutdown`.
-    pub fn new(rate: RateLimit, mut shutdown: Shutdown) -> Self {
+    /// `shutdown`. `body_timeout`: time a public request has to send its whole body.
+    pub fn new(rate: RateLimit, body_timeout: Duration, mut shutdown: Shutdown) -> Self {
         let limiter = NonZeroU32::new(rate.per_minute).map(|per_minute| {
             let period = Duration::from_secs(60) / per_minute.get();
             let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
@@ -79,14 +84,14 @@ impl PublicLimitsLayer {
                 }
             });
         }
-        PublicLimitsLayer { limiter }
+        PublicLimitsLayer { limiter, body_timeout }
     }
 }
 
 impl<S> Layer<S> for PublicLimitsLayer {
     type Service = PublicLimits<S>;
     fn layer(&self, inner: S) -> PublicLimits<S> {
-        PublicLimits { inner, limiter: self.limiter.clone() }
+        PublicLimits { inner, limiter: self.limiter.clone(), body_timeout: self.body_timeout }
     }
 }
 
@@ -94,6 +99,7 @@ impl<S> Layer<S> for PublicLimitsLayer {
 pub struct PublicLimits<S> {
     inner: S,
     limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    body_timeout: Duration,
 }
 
 impl<S> Service<http::Request<Body>> for PublicLimits<S>
@@ -124,7 +130,8 @@ where
                 return Box::pin(async move { Ok(response) });
             }
         }
-        let request = request.map(|body| Body::new(Capped { body, remaining: PUBLIC_REQUEST_BYTES }));
+        let deadline = (!exempt).then(|| Box::pin(tokio::time::sleep(self.body_timeout)));
+        let request = request.map(|body| Body::new(Capped { body, remaining: PUBLIC_REQUEST_BYTES, deadline }));
         Box::pin(self.inner.call(request))
     }
 }
@@ -179,11 +186,13 @@ fn too_many_requests(grpc: bool, wait: Duration) -> http::Response<Body> {
         .expect("a valid response")
 }
 
-/// A request body that fails once it has delivered more than `remaining` bytes. The failure
-/// is a `Status`, which tonic hands to the caller as it is.
+/// A request body that fails once it has delivered more than `remaining` bytes, or when it
+/// has not ended by `deadline`. The failure is a `Status`, which tonic hands to the caller
+/// as it is.
 struct Capped {
     body: Body,
     remaining: usize,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl http_body::Body for Capped {
@@ -194,7 +203,23 @@ impl http_body::Body for Capped {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        let frame = std::task::ready!(Pin::new(&mut self.body).poll_frame(cx));
+        let frame = match Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Ready(frame) => frame,
+            Poll::Pending => {
+                if let Some(deadline) = self.deadline.as_mut() {
+                    if deadline.as_mut().poll(cx).is_ready() {
+                        self.deadline = None;
+                        let message = "the request was not sent in time";
+                        return Poll::Ready(Some(Err(Status::deadline_exceeded(message))));
+                    }
+                }
+                return Poll::Pending;
+            }
+        };
+        if frame.is_none() || self.body.is_end_stream() {
+            // Sent in full: the response may take as long as it takes.
+            self.deadline = None;
+        }
         if let Some(Ok(frame)) = &frame {
             if let Some(data) = frame.data_ref() {
                 match self.remaining.checked_sub(data.len()) {

@@ -231,3 +231,42 @@ async fn every_accepted_socket_has_tcp_nodelay() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_call_that_never_finishes_sending_is_ended() {
+    within_time_limit(async {
+        let app = TestApp::spawn_with(Backend::Sqlite, short_timeouts).await;
+        let tcp = TcpStream::connect(app.addr).await.unwrap();
+        let (mut client, connection) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(connection);
+        let request =
+            http::Request::post(format!("http://{}/privacy.v1.PrivacyRequestService/ConfirmPrivacyRequest", app.addr))
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .body(())
+                .unwrap();
+        let (response, mut send) = client.send_request(request, false).unwrap();
+        // A prefix announcing 100 bytes, then only 10 of them, and the stream never ends.
+        let mut partial = vec![0u8, 0, 0, 0, 100];
+        partial.extend_from_slice(&[0u8; 10]);
+        send.send_data(partial.into(), false).unwrap();
+        let started = Instant::now();
+        let status = tokio::time::timeout(CLOSED_WITHIN, async {
+            let response = response.await.unwrap();
+            if let Some(status) = response.headers().get("grpc-status") {
+                return status.to_str().unwrap().to_owned();
+            }
+            let mut body = response.into_body();
+            while body.data().await.is_some() {}
+            let trailers = body.trailers().await.unwrap().expect("trailers");
+            trailers.get("grpc-status").unwrap().to_str().unwrap().to_owned()
+        })
+        .await
+        .unwrap_or_else(|_| panic!("a half-sent public call was still open after {CLOSED_WITHIN:?}"));
+        assert_eq!(status, (tonic::Code::DeadlineExceeded as i32).to_string());
+        assert!(started.elapsed() >= HANDSHAKE - Duration::from_millis(100));
+        drop(send);
+        app.stop().await;
+    })
+    .await
+}
