@@ -40,7 +40,7 @@ use crate::{domain::Actor, shutdown::Shutdown};
 
 /// Most bytes a public request body may hold: a few small messages with their 5-byte gRPC
 /// prefixes (a reflection session sends several), or an HTML form.
-pub const PUBLIC_REQUEST_BYTES: usize = 16 * 1024;
+pub const PUBLIC_REQUEST_BYTES: usize = 8 * 1024;
 
 /// How often addresses that have refilled their bucket are forgotten, so the limiter's memory
 /// is bounded by the addresses seen in one period.

@@ -270,3 +270,125 @@ async fn a_public_call_that_never_finishes_sending_is_ended() {
     })
     .await
 }
+
+/// A client socket that can be frozen, like a peer whose host vanished: from then on nothing
+/// passes either way, but the test still notices when the server closes it.
+struct Freezable {
+    inner: TcpStream,
+    frozen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for Freezable {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::sync::atomic::Ordering;
+        if !self.frozen.load(Ordering::SeqCst) {
+            return std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        }
+        let mut scratch = [0u8; 4096];
+        loop {
+            let mut discard = tokio::io::ReadBuf::new(&mut scratch);
+            match std::pin::Pin::new(&mut self.inner).poll_read(cx, &mut discard) {
+                std::task::Poll::Ready(Ok(())) if !discard.filled().is_empty() => continue,
+                std::task::Poll::Ready(_) => {
+                    self.closed.store(true, Ordering::SeqCst);
+                    return std::task::Poll::Pending;
+                }
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            }
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Freezable {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        // Frozen, what the client sends is lost on the way (its pong among it).
+        if self.frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            return std::task::Poll::Ready(Ok(buf.len()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_peer_with_a_call_open_is_found_by_keepalive_pings() {
+    use prost::Message;
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    within_time_limit(async {
+        let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+            config.keepalive_interval = Duration::from_millis(500);
+            config.keepalive_timeout = Duration::from_millis(500);
+        })
+        .await;
+        let request =
+            app.create(&crate::helpers::unique_email(), privacyd::proto::privacy::v1::Action::Export, false).await;
+        let frozen = Arc::new(AtomicBool::new(false));
+        let closed = Arc::new(AtomicBool::new(false));
+        let socket = Freezable {
+            inner: TcpStream::connect(app.addr).await.unwrap(),
+            frozen: frozen.clone(),
+            closed: closed.clone(),
+        };
+        let (mut client, connection) = h2::client::handshake(socket).await.unwrap();
+        tokio::spawn(connection);
+        // A watch: a call that stays open, so the connection is never idle.
+        let call =
+            http::Request::post(format!("http://{}/privacy.v1.PrivacyRequestService/WatchPrivacyRequest", app.addr))
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .header("authorization", format!("Bearer {}", app.admin_token))
+                .body(())
+                .unwrap();
+        let (response, mut send) = client.send_request(call, false).unwrap();
+        let message =
+            privacyd::proto::privacy::v1::WatchPrivacyRequestRequest { id: request.id.clone() }.encode_to_vec();
+        let mut framed = vec![0u8];
+        framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        framed.extend_from_slice(&message);
+        send.send_data(framed.into(), true).unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+
+        // The peer goes silent: pings go unanswered, and privacyd closes the connection.
+        frozen.store(true, Ordering::SeqCst);
+        let started = Instant::now();
+        while !closed.load(Ordering::SeqCst) {
+            assert!(
+                started.elapsed() < CLOSED_WITHIN,
+                "a dead peer's connection was still open after {CLOSED_WITHIN:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(response);
+        app.stop().await;
+    })
+    .await
+}
