@@ -64,6 +64,9 @@ const MAX_HTTP1_BUFFER_BYTES: usize = 64 * 1024;
 /// attack, CVE-2023-44487).
 const MAX_PENDING_RESET_STREAMS: usize = 20;
 
+/// How long a connection that never made a call has to close after privacyd's GOAWAY.
+const SILENT_PEER_GRACE: Duration = Duration::from_secs(1);
+
 /// The bounds on connections; see the module documentation for what each one stops.
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
@@ -233,18 +236,15 @@ impl Connection {
                     return;
                 }
                 served_any = &mut idle, if !closing => {
-                    if !served_any {
-                        // Nothing to finish: a client that has not sent a request in time is
-                        // not owed a goodbye.
-                        tracing::debug!("closing a connection that sent no request in time");
-                        return;
-                    }
+                    // GOAWAY first, so an HTTP/2 client whose first call is on its way moves it
+                    // to a new connection instead of seeing this one reset under it. A peer
+                    // that does not close in return is dropped: soon if it never made a call
+                    // (it is owed nothing, and holds a connection slot), after one more
+                    // handshake timeout if it did.
                     connection.as_mut().graceful_shutdown();
-                    // A peer that never acknowledges the GOAWAY is dropped after one more
-                    // handshake timeout.
-                    let grace = self.limits.handshake_timeout;
+                    let grace = if served_any { self.limits.handshake_timeout } else { SILENT_PEER_GRACE };
                     if tokio::time::timeout(grace, connection.as_mut()).await.is_err() {
-                        tracing::debug!("an idle connection did not close in time; dropping it");
+                        tracing::debug!(served_any, "a connection closed for idleness did not close in time; dropping it");
                     }
                     return;
                 }
