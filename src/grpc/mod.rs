@@ -2,6 +2,7 @@
 //! share the port. Handlers live one file per service.
 
 mod auth;
+pub mod call_deadline;
 pub mod connections;
 mod convert;
 mod data_source_registry_api;
@@ -99,9 +100,13 @@ pub async fn serve(
     settings: ServerSettings,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    // Outside in: page headers see every answer, including the refusals of the layers below;
+    // the caller's deadline covers the whole call; AuthLayer marks admins, whom the public
+    // limits then let through.
     let service = ServiceBuilder::new()
         .layer(tower::util::BoxCloneService::layer())
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
+        .layer(call_deadline::CallDeadlineLayer)
         .layer(AuthLayer::new(tokens))
         .layer(public_limits::PublicLimitsLayer::new(
             settings.public_rate,
