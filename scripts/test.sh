@@ -65,3 +65,7 @@ step "Go, Python and Java clients (gen-check, their tests) and privacyd end to e
 step "privacy-bench smoke run (figures from a debug build mean nothing; this checks it runs)"
 cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4
 cargo run --quiet --bin privacy-bench -- erase-fanout --sources 10 --latency 20ms --rounds 1
+# A Go client's unary call waits ~44 ms on a server socket without TCP_NODELAY (its delayed ACK
+# against Nagle) and under a millisecond with it, debug build or not: so this one is a check.
+cargo build --quiet --bins
+cargo run --quiet --bin privacy-bench -- latency --calls 50 --max-p50-ms 20

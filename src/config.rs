@@ -172,6 +172,50 @@ pub struct Config {
     /// the spools of a request never hold much more (see the README's Security section).
     #[arg(long, env = "PRIVACYD_EXPORT_REQUEST_QUOTA", default_value = "10GiB")]
     pub export_request_quota: bytesize::ByteSize,
+
+    // Connection limits: what a client can make privacyd hold (see grpc::connections).
+    /// Connections open at once; a new one beyond this is closed at once. Keep it below the
+    /// process's file limit (`ulimit -n`), which the database and spool files share.
+    #[arg(long, env = "PRIVACYD_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+
+    /// Connections open at once from one client IP address; 0 for no such limit. Behind a
+    /// reverse proxy every client has the proxy's address: raise it or set 0 there.
+    #[arg(long, env = "PRIVACYD_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_connections_per_ip: usize,
+
+    /// Time a new connection has to send its first request (and HTTP/1 each request's
+    /// headers, also between keep-alive requests) before it is closed.
+    #[arg(long, env = "PRIVACYD_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub handshake_timeout: Duration,
+
+    /// Time a connection may stay open with no call in progress before it is closed (HTTP/2
+    /// GOAWAY; clients reconnect on their next call).
+    #[arg(long, env = "PRIVACYD_IDLE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// How often an HTTP/2 connection is pinged when nothing else arrives on it.
+    #[arg(long, env = "PRIVACYD_KEEPALIVE_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub keepalive_interval: Duration,
+
+    /// How long a keepalive ping may go unanswered before the connection is closed as dead.
+    #[arg(long, env = "PRIVACYD_KEEPALIVE_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub keepalive_timeout: Duration,
+
+    /// Concurrent calls (HTTP/2 streams) on one connection.
+    #[arg(long, env = "PRIVACYD_MAX_STREAMS_PER_CONNECTION", default_value_t = 100)]
+    pub max_streams_per_connection: u32,
+
+    /// Requests per minute one client IP address may make without an admin token (the links
+    /// in emails, ConfirmPrivacyRequest, DownloadExport with a token, any other page); 0 turns
+    /// the limit off. Health checks and reflection are not counted.
+    #[arg(long, env = "PRIVACYD_PUBLIC_RATE_LIMIT", default_value_t = 60)]
+    pub public_rate_limit: u32,
+
+    /// Requests one client IP address may make at once, without an admin token, before the
+    /// per-minute rate applies.
+    #[arg(long, env = "PRIVACYD_PUBLIC_RATE_BURST", default_value_t = 30)]
+    pub public_rate_burst: u32,
 }
 
 impl Config {
@@ -185,6 +229,22 @@ impl Config {
 
     pub fn public_url(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+    }
+
+    pub fn connection_limits(&self) -> crate::grpc::ConnectionLimits {
+        crate::grpc::ConnectionLimits {
+            max_connections: self.max_connections.max(1),
+            max_connections_per_ip: self.max_connections_per_ip,
+            handshake_timeout: self.handshake_timeout,
+            idle_timeout: self.idle_timeout,
+            keepalive_interval: self.keepalive_interval,
+            keepalive_timeout: self.keepalive_timeout,
+            max_streams: self.max_streams_per_connection.max(1),
+        }
+    }
+
+    pub fn public_rate_limit(&self) -> crate::grpc::RateLimit {
+        crate::grpc::RateLimit { per_minute: self.public_rate_limit, burst: self.public_rate_burst }
     }
 
     /// A configuration with every default, for tests and benchmarks.

@@ -44,6 +44,7 @@ pub struct Application {
     executor: Executor,
     routes: tonic::service::Routes,
     tokens: AdminTokens,
+    server: grpc::ServerSettings,
     token_source: AdminTokenSource,
     sweep_interval: Duration,
     shutdown_grace: Duration,
@@ -142,6 +143,11 @@ impl Application {
         )
         .with_watch_limits(WatchLimits { per_token: config.watch_max_per_token, total: config.watch_max });
         erasure::register(&mut executor, &store, &workflow, erasure);
+        let server = grpc::ServerSettings {
+            connections: config.connection_limits(),
+            public_rate: config.public_rate_limit(),
+            page_style_hashes: templates.page_style_hashes(),
+        };
         let http = http::router(HttpState {
             workflow: workflow.clone(),
             templates,
@@ -157,6 +163,7 @@ impl Application {
             executor,
             routes,
             tokens,
+            server,
             token_source,
             sweep_interval: config.sweep_interval,
             shutdown_grace: config.shutdown_grace,
@@ -193,6 +200,7 @@ impl Application {
             executor,
             routes,
             tokens,
+            server,
             sweep_interval,
             shutdown_grace,
             shutdown,
@@ -204,7 +212,7 @@ impl Application {
         // Draining waits for clients to close their connections; a client that keeps an idle
         // one open must not keep privacyd from stopping.
         let served = tokio::select! {
-            served = grpc::serve(listener, routes, tokens, shutdown) => served,
+            served = grpc::serve(listener, routes, tokens, server, shutdown) => served,
             _ = async { grace.wait().await; tokio::time::sleep(shutdown_grace).await } => {
                 tracing::warn!("connections still open after the shutdown grace period; stopping anyway");
                 Ok(())

@@ -89,6 +89,37 @@ impl Templates {
         self.env.get_template(&format!("pages/{name}"))?.render(context)
     }
 
+    /// The `'sha256-…'` sources of every `<style>` block in the page templates, for the pages'
+    /// Content-Security-Policy (CSP Level 3, "hash-source"): the styles a page needs are
+    /// allowed, and no other inline style is. A block holding template syntax renders
+    /// differently each time and gets no hash, so an operator's template must keep its style
+    /// block literal.
+    pub fn page_style_hashes(&self) -> Vec<String> {
+        use base64::Engine;
+        use sha2::Digest;
+        let mut hashes = Vec::new();
+        for (name, _) in DEFAULTS.iter().filter(|(name, _)| name.starts_with("pages/")) {
+            let Ok(template) = self.env.get_template(name) else { continue };
+            let mut rest = template.source();
+            while let Some(start) = rest.find("<style") {
+                let after = &rest[start..];
+                let (Some(open_end), Some(close)) = (after.find('>'), after.find("</style>")) else { break };
+                if open_end < close {
+                    let css = &after[open_end + 1..close];
+                    if !css.contains("{{") && !css.contains("{%") {
+                        let digest = sha2::Sha256::digest(css.as_bytes());
+                        let hash = format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest));
+                        if !hashes.contains(&hash) {
+                            hashes.push(hash);
+                        }
+                    }
+                }
+                rest = &after[close + "</style>".len()..];
+            }
+        }
+        hashes
+    }
+
     /// One fragment of an export's index.html (`templates/export/<name>.html`).
     pub fn render_export(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
         self.env.get_template(&format!("export/{name}.html"))?.render(context)

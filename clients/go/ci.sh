@@ -51,6 +51,6 @@ step "go test"
 go test ./...
 
 step "build into $out"
-go build -o "$out/" ./cmd/reference-datasource ./examples/admin-export
-ls -l "$out/reference-datasource" "$out/admin-export"
+go build -o "$out/" ./cmd/reference-datasource ./cmd/latency ./examples/admin-export
+ls -l "$out/reference-datasource" "$out/latency" "$out/admin-export"
 step "done"

@@ -26,8 +26,8 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqlitePool},
 };
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
-use tonic::{Request, Response, Status};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, transport::server::TcpIncoming};
 
 #[derive(Parser)]
 #[command(name = "example-datasource", about = "An example privacyd data source backed by SQLite")]
@@ -84,7 +84,8 @@ async fn main() -> anyhow::Result<()> {
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+        // TCP_NODELAY: privacyd's small calls must not wait on Nagle and delayed ACK (issue 10, item 18).
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;

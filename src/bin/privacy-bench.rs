@@ -9,6 +9,9 @@
 //!   privacy-bench erase-fanout
 //!                           an erasure across N slow sources against the same erasure with
 //!                           one of them: how much of the fan-out runs concurrently
+//!   privacy-bench latency   sequential unary calls from a Go gRPC client to privacyd and to
+//!                           example-datasource: p50/p99 (a server socket without
+//!                           TCP_NODELAY shows as ~40 ms, the client's delayed ACK)
 
 use std::{process::ExitCode, time::Duration};
 
@@ -51,6 +54,26 @@ enum Bench {
     /// the same erasure with a single source, in the same process. A ratio near 1 means the
     /// sources ran concurrently; run one after another it would be N.
     EraseFanout(FanoutArgs),
+    /// Sequential unary calls from a Go gRPC client (clients/go/cmd/latency, built here with
+    /// `go`) on one connection: health checks and ListPrivacyRequests to privacyd, health
+    /// checks to example-datasource. One line per server and call, with p50 and p99.
+    Latency(LatencyArgs),
+}
+
+#[derive(clap::Args)]
+struct LatencyArgs {
+    /// Calls of each kind.
+    #[arg(long, default_value_t = 200)]
+    calls: usize,
+    /// The Go toolchain.
+    #[arg(long, default_value = "go")]
+    go: String,
+    /// The Go module holding cmd/latency.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/go"))]
+    go_module: std::path::PathBuf,
+    /// Fail when a median is above this many milliseconds (0: report only).
+    #[arg(long, default_value_t = 0.0)]
+    max_p50_ms: f64,
 }
 
 #[derive(clap::Args)]
@@ -144,6 +167,7 @@ async fn main() -> ExitCode {
         Bench::Create(args) => create(args).await,
         Bench::Export(args) => export_bench::run(args).await,
         Bench::EraseFanout(args) => fanout_bench::run(args).await,
+        Bench::Latency(args) => latency_bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -209,6 +233,8 @@ async fn create_case(
     config.log = "warn".into();
     config.watch_max_per_token = config.watch_max_per_token.max(args.watches);
     config.watch_max = config.watch_max.max(args.watches);
+    // Every client comes from 127.0.0.1; the per-address cap is for the open internet.
+    config.max_connections_per_ip = 0;
     let (trigger, shutdown) = shutdown::channel();
     let app = Application::build(config, shutdown).await?;
     let addr = app.local_addr();
@@ -414,7 +440,7 @@ where
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))),
     );
     Ok(format!("http://{addr}"))
 }
@@ -909,6 +935,114 @@ mod fanout_bench {
             "rounds": args.rounds,
         });
         println!("{line}");
+        Ok(())
+    }
+}
+
+mod latency_bench {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Child, Command, Stdio},
+    };
+
+    use anyhow::Context;
+    use privacyd::{config::Config, shutdown, startup::Application};
+
+    use super::LatencyArgs;
+
+    struct Killed(Child);
+
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Runs the Go program against `addr` and returns its JSON lines.
+    fn go_client(
+        program: &std::path::Path,
+        addr: &str,
+        calls: usize,
+        token: Option<&str>,
+    ) -> anyhow::Result<Vec<serde_json::Value>> {
+        let mut command = Command::new(program);
+        command.args(["-addr", addr, "-calls", &calls.to_string()]).env_remove("PRIVACYD_ADMIN_TOKEN");
+        if let Some(token) = token {
+            // Through the environment: a token on a command line shows in `ps`.
+            command.env("PRIVACYD_ADMIN_TOKEN", token);
+        }
+        let output = command.stderr(Stdio::inherit()).output()?;
+        anyhow::ensure!(output.status.success(), "the Go client failed against {addr}");
+        String::from_utf8(output.stdout)?.lines().map(|line| Ok(serde_json::from_str(line)?)).collect()
+    }
+
+    pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
+        let dir = super::tempfile_dir()?;
+        let program = dir.join("latency");
+        let built = Command::new(&args.go)
+            .current_dir(&args.go_module)
+            .args(["build", "-o"])
+            .arg(&program)
+            .arg("./cmd/latency")
+            .env("CGO_ENABLED", "0")
+            .status()
+            .with_context(|| format!("running {} (the Go toolchain)", args.go))?;
+        anyhow::ensure!(built.success(), "building clients/go/cmd/latency failed");
+
+        let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+        let mut config = Config::defaults();
+        config.listen = "127.0.0.1:0".parse()?;
+        config.data_dir = dir.join("privacyd");
+        config.admin_tokens = vec![token.clone()];
+        config.log = "warn".into();
+        let (trigger, shutdown) = shutdown::channel();
+        let app = Application::build(config, shutdown).await?;
+        let privacyd = app.local_addr().to_string();
+        let server = tokio::spawn(app.run());
+
+        let port = privacyd::testing::free_port()?;
+        let mut source = Killed(
+            Command::new(std::env::current_exe()?.with_file_name("example-datasource"))
+                .args(["--listen", &format!("127.0.0.1:{port}"), "--database"])
+                .arg(dir.join("example.db"))
+                .stdout(Stdio::piped())
+                .spawn()
+                .context("starting example-datasource (build it with cargo build --bins)")?,
+        );
+        // It prints where it listens once it does.
+        let mut line = String::new();
+        BufReader::new(source.0.stdout.take().expect("piped")).read_line(&mut line)?;
+        anyhow::ensure!(line.contains("listening"), "example-datasource did not start: {line:?}");
+
+        let calls = args.calls;
+        let program2 = program.clone();
+        let (to_privacyd, to_source) = tokio::task::spawn_blocking(move || {
+            let to_privacyd = go_client(&program2, &privacyd, calls, Some(&token));
+            let to_source = go_client(&program2, &format!("127.0.0.1:{port}"), calls, None);
+            (to_privacyd, to_source)
+        })
+        .await?;
+        drop(source);
+        trigger.trigger();
+        server.await??;
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let mut slow = Vec::new();
+        for (server, lines) in [("privacyd", to_privacyd?), ("example-datasource", to_source?)] {
+            for result in lines {
+                let p50 = result["p50_ms"].as_f64().unwrap_or(f64::NAN);
+                let mut line = serde_json::json!({ "bench": "latency", "client": "go", "server": server });
+                if let (Some(line), Some(result)) = (line.as_object_mut(), result.as_object()) {
+                    line.extend(result.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                println!("{line}");
+                if args.max_p50_ms > 0.0 && !(p50 <= args.max_p50_ms) {
+                    slow.push(format!("{server} {}: p50 {p50} ms", result["call"]));
+                }
+            }
+        }
+        anyhow::ensure!(slow.is_empty(), "over --max-p50-ms {}: {}", args.max_p50_ms, slow.join(", "));
         Ok(())
     }
 }

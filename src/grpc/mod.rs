@@ -2,18 +2,24 @@
 //! share the port. Handlers live one file per service.
 
 mod auth;
+pub mod call_deadline;
+pub mod connections;
 mod convert;
 mod data_source_registry_api;
+pub mod page_headers;
 mod privacy_request_api;
+pub mod public_limits;
 pub mod status;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
+use tower::ServiceBuilder;
 
 pub use auth::{AdminTokens, AuthLayer};
+pub use connections::ConnectionLimits;
 pub use data_source_registry_api::DataSourceRegistryApi;
 pub use privacy_request_api::PrivacyRequestApi;
+pub use public_limits::RateLimit;
 
 use crate::{
     proto::{
@@ -36,9 +42,13 @@ const REFLECTED_SERVICES: &[&str] = &[
     "grpc.reflection.v1alpha.ServerReflection",
 ];
 
-/// Most bytes of one incoming message; requests are small, and a bound stops a client from
-/// making the server buffer arbitrary amounts.
+/// Most bytes of one incoming message to an admin method; requests are small, and a bound
+/// stops a client from making the server buffer arbitrary amounts. Public methods are held to
+/// far less by [`public_limits`], which counts every byte a caller without a token sends.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// Most bytes of one message to health or reflection: a service name or a symbol.
+const MAX_INFRASTRUCTURE_REQUEST_BYTES: usize = 4 * 1024;
 
 /// Builds every route: the gRPC services, health and reflection, plus the `http` routes.
 pub async fn routes(
@@ -47,6 +57,7 @@ pub async fn routes(
     http: axum::Router,
 ) -> anyhow::Result<Routes> {
     let (health, health_service) = tonic_health::server::health_reporter();
+    let health_service = health_service.max_decoding_message_size(MAX_INFRASTRUCTURE_REQUEST_BYTES);
     health.set_serving::<PrivacyRequestServiceServer<PrivacyRequestApi>>().await;
     health.set_serving::<DataSourceRegistryServiceServer<DataSourceRegistryApi>>().await;
 
@@ -62,12 +73,23 @@ pub async fn routes(
     let mut builder = Routes::builder();
     builder
         .add_service(health_service)
-        .add_service(reflection().build_v1()?)
-        .add_service(reflection().build_v1alpha()?)
+        .add_service(reflection().build_v1()?.max_decoding_message_size(MAX_INFRASTRUCTURE_REQUEST_BYTES))
+        .add_service(reflection().build_v1alpha()?.max_decoding_message_size(MAX_INFRASTRUCTURE_REQUEST_BYTES))
         .add_service(PrivacyRequestServiceServer::new(api).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(DataSourceRegistryServiceServer::new(registry).max_decoding_message_size(MAX_REQUEST_BYTES));
     let routes = builder.routes();
-    Ok(Routes::from(routes.into_axum_router().merge(http)))
+    // The merged router's fallback replaces tonic's, which answered every unknown path, a
+    // browser's GET included, with `200 OK` and a gRPC status.
+    Ok(Routes::from(routes.into_axum_router().merge(http).fallback(page_headers::not_found)))
+}
+
+/// What a client may make the server hold or do (admins aside).
+#[derive(Clone)]
+pub struct ServerSettings {
+    pub connections: ConnectionLimits,
+    pub public_rate: RateLimit,
+    /// CSP hash-sources of the pages' inline styles (see `Templates::page_style_hashes`).
+    pub page_style_hashes: Vec<String>,
 }
 
 /// Serves until `shutdown`, then drains open calls.
@@ -75,15 +97,22 @@ pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     tokens: AdminTokens,
-    mut shutdown: Shutdown,
+    settings: ServerSettings,
+    shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    tonic::transport::Server::builder()
-        // HTTP/1.1 for the confirmation link in a browser; gRPC stays on HTTP/2.
-        .accept_http1(true)
-        .trace_fn(|request| tracing::info_span!("call", path = %request.uri().path()))
+    // Outside in: page headers see every answer, including the refusals of the layers below;
+    // the caller's deadline covers the whole call; AuthLayer marks admins, whom the public
+    // limits then let through.
+    let service = ServiceBuilder::new()
+        .layer(tower::util::BoxCloneService::layer())
+        .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
+        .layer(call_deadline::CallDeadlineLayer)
         .layer(AuthLayer::new(tokens))
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.wait().await })
-        .await?;
-    Ok(())
+        .layer(public_limits::PublicLimitsLayer::new(
+            settings.public_rate,
+            settings.connections.handshake_timeout,
+            shutdown.clone(),
+        ))
+        .service(routes.prepare());
+    connections::serve(listener, service, settings.connections, shutdown).await
 }

@@ -108,7 +108,7 @@ impl ErasingSource {
         tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(DataSourceServiceServer::new(self.clone()))
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))),
         );
         format!("http://{addr}")
     }

@@ -118,7 +118,7 @@ pub async fn serve(source: Misbehaving) -> String {
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(DataSourceServiceServer::new(source))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))),
     );
     format!("http://{addr}")
 }

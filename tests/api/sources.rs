@@ -126,7 +126,7 @@ async fn serve_scripted(answer: ds::DescribeResponse) -> String {
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(DataSourceServiceServer::new(Scripted(answer)))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))),
     );
     format!("http://{addr}")
 }
@@ -356,7 +356,7 @@ async fn sources_behind_tls_are_reached_with_the_given_ca(backend: Backend) {
             )
             .unwrap()
             .add_service(DataSourceServiceServer::new(Scripted(answer)))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))),
     );
     let endpoint = format!("https://localhost:{port}");
     let mut registry = app.registry.clone();
