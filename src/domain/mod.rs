@@ -2,6 +2,7 @@
 //! gRPC, HTTP or SQL; the layers around it translate to and from these types, so an invalid
 //! value (a malformed email, an illegal state change) cannot reach the database.
 
+mod admin;
 mod audit;
 mod erasure;
 mod error;
@@ -13,6 +14,7 @@ mod state;
 mod subject;
 mod token;
 
+pub use admin::{MIN_TOKEN_BITS, MIN_TOKEN_CHARS, Scope, Scopes, WeakToken, check_strength};
 pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
 pub use erasure::{
     ErasureOutcome, ErasureSummary, Found, Leftover, Retention, SourceErasure, Verification, VerificationState,

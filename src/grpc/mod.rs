@@ -11,7 +11,8 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
 
-pub use auth::{AdminTokens, AuthLayer};
+pub use crate::admin_tokens::AdminTokens;
+pub use auth::{Access, AuthLayer, METHODS, access};
 pub use data_source_registry_api::DataSourceRegistryApi;
 pub use privacy_request_api::PrivacyRequestApi;
 

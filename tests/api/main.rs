@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin_access;
 mod audit;
 mod auth;
 mod bad_input;
