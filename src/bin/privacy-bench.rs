@@ -589,7 +589,7 @@ mod export_bench {
             .list_audit_events(pb::ListAuditEventsRequest {
                 request_id: request.id.clone(),
                 page_size: 1000,
-                page_token: String::new(),
+                ..Default::default()
             })
             .await?
             .into_inner()
@@ -745,11 +745,7 @@ mod fanout_bench {
             }
         }
         let events = client
-            .list_audit_events(pb::ListAuditEventsRequest {
-                request_id: id,
-                page_size: 1000,
-                page_token: String::new(),
-            })
+            .list_audit_events(pb::ListAuditEventsRequest { request_id: id, page_size: 1000, ..Default::default() })
             .await?
             .into_inner()
             .audit_events;

@@ -15,7 +15,7 @@ mod subject;
 mod token;
 
 pub use admin::{MIN_TOKEN_BITS, MIN_TOKEN_CHARS, Scope, Scopes, WeakToken, check_strength};
-pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
+pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent, NewRegistryEvent, RegistryChange, RegistryEvent};
 pub use erasure::{
     ErasureOutcome, ErasureSummary, Found, Leftover, Retention, SourceErasure, Verification, VerificationState,
 };

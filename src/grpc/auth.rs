@@ -9,13 +9,13 @@ use std::{
 };
 
 use futures::future::BoxFuture;
-use tonic::Code;
+use tonic::{Code, Request, Status};
 use tower::{Layer, Service};
 
 use super::status::status;
 use crate::{
     admin_tokens::{AdminTokens, bearer_token},
-    domain::Scope,
+    domain::{Actor, Scope},
 };
 
 /// Who may call a method.
@@ -67,6 +67,16 @@ const PROTECTED_PREFIX: &str = "/privacy.v1.";
 /// protected package that the table does not list.
 pub fn access(path: &str) -> Option<Access> {
     METHODS.iter().find(|(service, method, _)| path.strip_prefix(service) == Some(method)).map(|(_, _, a)| *a)
+}
+
+/// The admin the auth layer authenticated. Admin methods are only reached with one, so its
+/// absence is a wiring bug, reported as such rather than served anonymously.
+pub fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
+    request
+        .extensions()
+        .get::<Actor>()
+        .cloned()
+        .ok_or_else(|| Status::internal("request reached an admin method unauthenticated"))
 }
 
 /// A refusal, as an HTTP response carrying the gRPC status.

@@ -322,6 +322,7 @@ impl TestApp {
                 request_id: id.to_owned(),
                 page_size: 1000,
                 page_token: String::new(),
+                ..Default::default()
             })
             .await
             .expect("audit succeeds")

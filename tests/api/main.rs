@@ -21,5 +21,6 @@ mod lifecycle;
 mod listing;
 mod privacyctl;
 mod progress;
+mod registry_audit;
 mod sources;
 mod watch;
