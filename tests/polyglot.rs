@@ -391,7 +391,8 @@ impl Privacyd {
         }
         // Its log goes to a file, printed on a failure: plain text, no colour codes.
         command.env("NO_COLOR", "1");
-        command.current_dir(dir).args(["--listen", &addr, "--admin-token", &admin_token]);
+        // The token through the environment: a command line is visible to every local user.
+        command.current_dir(dir).args(["--listen", &addr]).env("PRIVACYD_ADMIN_TOKENS", &admin_token);
         command.arg("--data-dir").arg(dir.join("privacyd"));
         command.args(["--retry-base", "200ms", "--retry-max", "1s", "--job-poll-interval", "100ms"]);
         let listening = fleet.start("privacyd", command, dir);

@@ -219,3 +219,39 @@ async fn a_token_without_the_download_scope_cannot_download_an_archive_as_admin(
     assert_eq!(reason(&err), "MISSING_SCOPE");
     assert_eq!(error_metadata(&err, "scope").as_deref(), Some("download"));
 }
+
+#[tokio::test]
+async fn privacyctl_mints_a_token_into_a_private_file_and_prints_only_its_line() {
+    use crate::privacyctl::privacyctl;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("ci.token");
+    let path = token_file.to_str().unwrap();
+    let ran = privacyctl(&["admin-token", "new", "ci", "--scopes", "read,sources", "--token-file", path]).await.ok();
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let line = ran.stdout.trim().to_owned();
+    assert!(line.starts_with("ci read,sources sha256:"), "{line}");
+    assert!(!ran.stdout.contains(&token) && !ran.stderr.contains(&token), "the token is printed");
+
+    let (app, _) = spawn_with_tokens_file(&[line]).await;
+    let channel = channel(&app).await;
+    let header = format!("Bearer {token}");
+    call(&channel, "DataSourceRegistryService/ListDataSources", false, &header).await.unwrap();
+    let err = call(&channel, "PrivacyRequestService/CreatePrivacyRequest", false, &header).await.unwrap_err();
+    assert_eq!((err.code(), reason(&err).as_str()), (Code::PermissionDenied, "MISSING_SCOPE"));
+
+    // An existing token file is never overwritten, and a scope must be one privacyd knows.
+    let again = privacyctl(&["admin-token", "new", "ci2", "--scopes", "read", "--token-file", path]).await.failed();
+    assert!(again.stderr.contains("ci.token"), "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), token);
+    let other = dir.path().join("other.token");
+    let bad =
+        privacyctl(&["admin-token", "new", "x", "--scopes", "admin", "--token-file", other.to_str().unwrap()]).await;
+    assert_eq!(bad.code, 2, "a usage error");
+    assert!(bad.stderr.contains("unknown scope \"admin\""), "{}", bad.stderr);
+    assert!(!other.exists());
+}

@@ -45,7 +45,8 @@ impl Replica {
             command.args(["--smtp-url", &SmtpSink::global().url()]);
         }
         let child = command
-            .args(["--listen", &addr, "--database-url", database_url, "--admin-token", token])
+            .args(["--listen", &addr, "--database-url", database_url])
+            .env("PRIVACYD_ADMIN_TOKENS", token)
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--export-dir")
