@@ -197,7 +197,12 @@ mod tests {
             check_strength(generated.expose()).unwrap();
         }
         // Shapes operators and tests use: a UUID with a prefix, 24 random bytes in hex.
-        check_strength(&format!("test-admin-token-{}", uuid::Uuid::now_v7())).unwrap();
+        for _ in 0..200 {
+            check_strength(&format!("test-admin-token-{}", uuid::Uuid::now_v7())).unwrap();
+            // The shapes tests/polyglot.rs and privacy-bench start privacyd with.
+            check_strength(&format!("polyglot-admin-{}", uuid::Uuid::now_v7().simple())).unwrap();
+            check_strength(&format!("bench-token-{}", uuid::Uuid::now_v7())).unwrap();
+        }
         check_strength("3f1c9e0ab7d24c58e6f1a9b03d7c2e4f5a6b8c9d0e1f2a3b").unwrap();
     }
 
