@@ -140,7 +140,7 @@ impl Registry {
     /// Removes a source on behalf of `actor`, with an audit event naming the endpoint it had.
     pub async fn delete(&self, actor: Actor, name: &SourceName) -> Result<(), Error> {
         let source = self.get(name).await?;
-        let detail = format!("endpoint={}", source.endpoint.as_str());
+        let detail = format!("endpoint={}", shown(&source.endpoint));
         let event = registry_event(name, actor, RegistryChange::Deleted, detail, crate::domain::now());
         self.store.delete_source(name, &event).await?;
         tracing::info!(source = %name, "data source deleted");
@@ -179,7 +179,7 @@ fn registry_event(
 fn settings(s: &DataSource) -> String {
     format!(
         "endpoint={}; tls={}; ca_cert_pem={}; auth_token={}; call_timeout={}; enabled={}",
-        s.endpoint.as_str(),
+        shown(&s.endpoint),
         s.tls,
         if s.ca_cert_pem.is_some() { "set" } else { "none" },
         if s.auth_token.is_some() { "set" } else { "none" },
@@ -201,7 +201,7 @@ fn changed_fields(before: &DataSource, after: &DataSource) -> String {
     }
     let mut changes = Vec::new();
     if before.endpoint.as_str() != after.endpoint.as_str() {
-        changes.push(format!("endpoint: {} -> {}", before.endpoint.as_str(), after.endpoint.as_str()));
+        changes.push(format!("endpoint: {} -> {}", shown(&before.endpoint), shown(&after.endpoint)));
     }
     if before.tls != after.tls {
         changes.push(format!("tls: {} -> {}", before.tls, after.tls));
@@ -223,4 +223,33 @@ fn changed_fields(before: &DataSource, after: &DataSource) -> String {
         changes.push(format!("enabled: {} -> {}", before.enabled, after.enabled));
     }
     if changes.is_empty() { "no field changed".to_owned() } else { changes.join("; ") }
+}
+
+/// An endpoint as the audit log shows it: a URL's user information (`http://user:pass@host`)
+/// is a credential, and the log is append-only, so it is replaced by `***`.
+fn shown(endpoint: &SourceEndpoint) -> String {
+    let raw = endpoint.as_str();
+    let Some((scheme, rest)) = raw.split_once("://") else { return raw.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_log_never_shows_credentials_in_an_endpoint() {
+        for (raw, expected) in [
+            ("http://10.0.0.7:7000", "http://10.0.0.7:7000"),
+            ("https://user:s3cret@source.internal:443", "https://***@source.internal:443"),
+            ("http://s3cret@host:1/path?q=a@b", "http://***@host:1/path?q=a@b"),
+        ] {
+            let endpoint = SourceEndpoint::parse(raw).unwrap();
+            assert_eq!(shown(&endpoint), expected);
+        }
+    }
 }
