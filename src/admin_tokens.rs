@@ -237,6 +237,23 @@ impl AdminTokens {
 }
 
 fn read_tokens_file(path: &Path) -> anyhow::Result<Vec<TokenEntry>> {
+    // Whoever can write the file can give themselves every scope (as sshd's StrictModes
+    // reasons about authorized_keys), so a file others may write is refused.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading the admin tokens file {}", path.display()))?
+            .permissions()
+            .mode();
+        anyhow::ensure!(
+            mode & 0o022 == 0,
+            "the admin tokens file {} may be written by other users (mode {:o}), who could give themselves \
+             any scope: chmod go-w it",
+            path.display(),
+            mode & 0o777
+        );
+    }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading the admin tokens file {}", path.display()))?;
     parse_tokens_file(&text).with_context(|| format!("the admin tokens file {} is not valid", path.display()))
@@ -348,6 +365,23 @@ mod tests {
             assert!(err.to_string().contains(why), "{err}");
             assert!(!err.to_string().contains(secret), "{err}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tokens_file_others_may_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tokens");
+        std::fs::write(&file, hash_line("ops", "read", "x")).unwrap();
+        let settings = TokenSettings { env_tokens: &[], tokens_file: Some(&file), data_dir: dir.path() };
+        for mode in [0o620, 0o602, 0o666] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = format!("{:#}", AdminTokens::load(&settings).unwrap_err());
+            assert!(err.contains("may be written by other users") && err.contains("chmod go-w"), "{err}");
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        AdminTokens::load(&settings).unwrap();
     }
 
     #[test]

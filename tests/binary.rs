@@ -137,14 +137,20 @@ async fn sighup_rereads_the_tokens_file_adding_and_revoking_tokens() {
     let (old, old_entry) = mint("old", read).unwrap();
     let (new, new_entry) = mint("new", read).unwrap();
     let file = dir.path().join("tokens");
-    std::fs::write(&file, format!("{}\n", old_entry.line())).unwrap();
+    // Only privacyd's user may write it, whatever the umask (privacyd refuses it otherwise).
+    let write_private = |path: &Path, text: String| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write_private(&file, format!("{}\n", old_entry.line()));
     let running = start(dir.path(), &["--admin-tokens-file", "tokens"]);
     startup_message(&running);
     assert_eq!(list_with(&running.addr, old.expose()).await, tonic::Code::Ok);
     assert_eq!(list_with(&running.addr, new.expose()).await, tonic::Code::Unauthenticated);
 
     // Rotate: replace the file in one step (as an editor or config manager does), then HUP.
-    std::fs::write(dir.path().join("tokens.new"), format!("{}\n", new_entry.line())).unwrap();
+    write_private(&dir.path().join("tokens.new"), format!("{}\n", new_entry.line()));
     std::fs::rename(dir.path().join("tokens.new"), &file).unwrap();
     let hup = || Command::new("kill").args(["-HUP", &running.child.id().to_string()]).status().unwrap();
     assert!(hup().success());
