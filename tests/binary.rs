@@ -210,7 +210,7 @@ async fn a_token_on_the_command_line_still_works_with_a_loud_warning() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_hold_no_email_addresses_or_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let admin_token = format!("admin-{}", uuid::Uuid::new_v4());
+    let admin_token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let running = start_with_env(
         dir.path(),
         &["--log-format", "json", "--log", "debug"],

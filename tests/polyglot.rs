@@ -381,7 +381,7 @@ impl Privacyd {
     /// outbox), with fast retries and job polling.
     fn start(fleet: &mut Fleet, dir: &Path) -> Privacyd {
         let addr = format!("127.0.0.1:{}", free_port().unwrap());
-        let admin_token = format!("polyglot-admin-{}", uuid::Uuid::now_v7().simple());
+        let admin_token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let mut command = Command::new(env!("CARGO_BIN_EXE_privacyd"));
         // Nothing from the environment that runs the test may change privacyd's settings.
         for (key, _) in std::env::vars_os() {

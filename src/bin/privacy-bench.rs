@@ -194,7 +194,7 @@ async fn create_case(
     extra: serde_json::Value,
 ) -> anyhow::Result<()> {
     let data_dir = tempfile_dir()?;
-    let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+    let token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let mut config = Config::defaults();
     config.listen = "127.0.0.1:0".parse()?;
     config.data_dir = data_dir.clone();
@@ -510,7 +510,7 @@ mod export_bench {
         let dir = super::tempfile_dir()?;
         let port = privacyd::testing::free_port()?;
         let addr = format!("127.0.0.1:{port}");
-        let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+        let token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let privacyd = std::env::current_exe()?.with_file_name("privacyd");
         let compression = match args.compression {
             privacyd::export::Compression::Stored => "stored",
@@ -763,7 +763,7 @@ mod fanout_bench {
     pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         anyhow::ensure!(args.sources >= 1 && args.rounds >= 1, "need at least one source and one round");
         let dir = super::tempfile_dir()?;
-        let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+        let token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let mut config = Config::defaults();
         config.listen = "127.0.0.1:0".parse()?;
         config.data_dir = dir.clone();

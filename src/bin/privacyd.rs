@@ -29,6 +29,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
         eprintln!("privacyd: WARNING: {warning}");
         tracing::warn!("{warning}");
     }
+    // Listening for SIGHUP before anything is printed: a SIGHUP's default action is to end the
+    // process, and a script that reads the start-up message and rotates a token at once must
+    // not stop privacyd instead.
+    #[cfg(unix)]
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     let (trigger, shutdown) = shutdown::channel();
     let app = Application::build(config, shutdown).await?;
     let addr = app.local_addr();
@@ -57,7 +62,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     };
     say(&format!("  admin calls need the header: grpcurl -plaintext -H \"{header}\" {addr} list"));
     #[cfg(unix)]
-    tokio::spawn(reload_on_sighup(app.admin_tokens()));
+    tokio::spawn(reload_on_sighup(hangups, app.admin_tokens()));
     tokio::spawn(async move {
         shutdown::signal().await;
         tracing::info!("shutting down");
@@ -75,9 +80,8 @@ fn token_on_command_line() -> bool {
 /// configuration", so tokens rotate with no restart. A file that does not parse keeps the
 /// tokens in force (`reload` logs why).
 #[cfg(unix)]
-async fn reload_on_sighup(tokens: AdminTokens) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangups = match signal(SignalKind::hangup()) {
+async fn reload_on_sighup(hangups: std::io::Result<tokio::signal::unix::Signal>, tokens: AdminTokens) {
+    let mut hangups = match hangups {
         Ok(hangups) => hangups,
         Err(err) => {
             tracing::warn!(error = %err, "cannot listen for SIGHUP; admin tokens will not be reloaded");
