@@ -182,16 +182,6 @@ impl AdminTokens {
         Ok((AdminTokens(Arc::new(inner)), summary))
     }
 
-    /// Tokens given directly, with every scope (tests and benchmarks).
-    pub fn fixed(tokens: &[String]) -> Self {
-        let fixed = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| TokenEntry { name: format!("env-{}", i + 1), scopes: Scopes::all(), hash: TokenHash::of(t) })
-            .collect();
-        AdminTokens(Arc::new(Inner { fixed, file: PathBuf::new(), current: RwLock::new(Arc::new(Vec::new())) }))
-    }
-
     /// Re-reads the tokens file and, if it parses, makes its tokens the ones in force; returns
     /// how many it holds. If it does not parse, or was removed, the tokens in force stay and
     /// the reason is logged (a half-edited file must not lock every admin out, nor let a
