@@ -23,7 +23,7 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
-    /// Folder for the SQLite database, the email outbox and the generated admin token.
+    /// Folder for the SQLite database, the email outbox and the admin tokens file.
     #[arg(long, env = "PRIVACYD_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
@@ -58,17 +58,6 @@ pub struct Config {
     /// [default: http://<listen>]
     #[arg(long, env = "PRIVACYD_PUBLIC_URL")]
     pub public_url: Option<String>,
-
-    /// Admin bearer tokens, comma-separated (at least 16 characters each). Without any, a token
-    /// is generated into <data-dir>/admin-token on first start.
-    #[arg(
-        long = "admin-token",
-        env = "PRIVACYD_ADMIN_TOKENS",
-        value_delimiter = ',',
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
-    pub admin_tokens: Vec<String>,
 
     /// How long a confirmation link works.
     #[arg(long, env = "PRIVACYD_CONFIRMATION_TTL", default_value = "24h", value_parser = humantime::parse_duration)]
@@ -216,6 +205,25 @@ pub struct Config {
     /// per-minute rate applies.
     #[arg(long, env = "PRIVACYD_PUBLIC_RATE_BURST", default_value_t = 30)]
     pub public_rate_burst: u32,
+
+    // --- Admin access: which admin tokens exist and what each may do (see admin_tokens.rs).
+    /// File of admin tokens, one `NAME SCOPES sha256:HEX` line per token (hashes only; mint
+    /// lines with `privacyctl admin-token new`). Re-read on SIGHUP. Must exist if given.
+    /// [default: <data-dir>/admin-tokens, generated with one token on first start]
+    #[arg(long, env = "PRIVACYD_ADMIN_TOKENS_FILE")]
+    pub admin_tokens_file: Option<PathBuf>,
+
+    /// Extra admin tokens with every scope, comma-separated; each must be strong (32+
+    /// characters, 128+ bits estimated). Set them through the environment: the flag form is
+    /// deprecated, since command lines are visible to every local user in `ps`. Not reloaded.
+    #[arg(
+        long = "admin-token",
+        env = "PRIVACYD_ADMIN_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub admin_tokens: Vec<String>,
 }
 
 impl Config {

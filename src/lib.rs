@@ -8,6 +8,7 @@
 //! privacyctl, the operators' command line, and [`conformance`] its kit that checks data
 //! sources against the plugin protocol.
 
+pub mod admin_tokens;
 pub mod config;
 pub mod conformance;
 pub mod ctl;

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use crate::{
-    domain::{DataSource, Error, PageSize, SourceConnection, SourceDescription, SourceEndpoint, SourceName},
+    domain::{
+        Actor, DataSource, Error, NewRegistryEvent, PageSize, RegistryChange, SourceConnection, SourceDescription,
+        SourceEndpoint, SourceName,
+    },
     page_token,
     source_client::{Health, SourceClient},
     store::Store,
@@ -50,7 +53,8 @@ impl Registry {
         Registry { store }
     }
 
-    pub async fn register(&self, registration: Registration) -> Result<DataSource, Error> {
+    /// Registers a source on behalf of `actor`, with an audit event listing its settings.
+    pub async fn register(&self, actor: Actor, registration: Registration) -> Result<DataSource, Error> {
         if self.store.get_source(&registration.name).await?.is_some() {
             return Err(Error::SourceExists(registration.name.to_string()));
         }
@@ -70,7 +74,8 @@ impl Registry {
             create_time: now,
             update_time: now,
         };
-        self.store.insert_source(&source).await?;
+        let event = registry_event(&source.name, actor, RegistryChange::Registered, settings(&source), now);
+        self.store.insert_source(&source, &event).await?;
         tracing::info!(source = %source.name, "data source registered");
         Ok(source)
     }
@@ -92,10 +97,12 @@ impl Registry {
         Ok((sources, next))
     }
 
-    /// Applies `changes`. When how the source is reached changes, it must answer `Describe`
-    /// again before the change is saved.
-    pub async fn update(&self, name: &SourceName, changes: SourceChanges) -> Result<DataSource, Error> {
+    /// Applies `changes` on behalf of `actor`, with an audit event listing what changed. When
+    /// how the source is reached changes, it must answer `Describe` again before the change is
+    /// saved.
+    pub async fn update(&self, actor: Actor, name: &SourceName, changes: SourceChanges) -> Result<DataSource, Error> {
         let mut source = self.get(name).await?;
+        let before = source.clone();
         let reconnect = changes.endpoint.is_some()
             || changes.auth_token.is_some()
             || changes.tls.is_some()
@@ -123,13 +130,19 @@ impl Registry {
             source.description = client.describe(name.as_str()).await?.0;
         }
         source.update_time = crate::domain::now();
-        self.store.update_source(&source).await?;
+        let event =
+            registry_event(name, actor, RegistryChange::Updated, changed_fields(&before, &source), source.update_time);
+        self.store.update_source(&source, &event).await?;
         tracing::info!(source = %source.name, enabled = source.enabled, "data source updated");
         Ok(source)
     }
 
-    pub async fn delete(&self, name: &SourceName) -> Result<(), Error> {
-        self.store.delete_source(name).await?;
+    /// Removes a source on behalf of `actor`, with an audit event naming the endpoint it had.
+    pub async fn delete(&self, actor: Actor, name: &SourceName) -> Result<(), Error> {
+        let source = self.get(name).await?;
+        let detail = format!("endpoint={}", shown(&source.endpoint));
+        let event = registry_event(name, actor, RegistryChange::Deleted, detail, crate::domain::now());
+        self.store.delete_source(name, &event).await?;
         tracing::info!(source = %name, "data source deleted");
         Ok(())
     }
@@ -148,5 +161,95 @@ impl Registry {
             (a, b) => Some(a.into_iter().chain(b).collect::<Vec<_>>().join("; ")),
         };
         Ok(CheckReport { health, description, error, latency })
+    }
+}
+
+fn registry_event(
+    source: &SourceName,
+    actor: Actor,
+    change: RegistryChange,
+    detail: String,
+    time: crate::domain::Timestamp,
+) -> NewRegistryEvent {
+    NewRegistryEvent { source: source.clone(), time, actor, change, detail }
+}
+
+/// How a source is set up, for its registration event: every setting, but only whether a CA
+/// and an auth token are set (the token is a credential; the CA is long and public).
+fn settings(s: &DataSource) -> String {
+    format!(
+        "endpoint={}; tls={}; ca_cert_pem={}; auth_token={}; call_timeout={}; enabled={}",
+        shown(&s.endpoint),
+        s.tls,
+        if s.ca_cert_pem.is_some() { "set" } else { "none" },
+        if s.auth_token.is_some() { "set" } else { "none" },
+        humantime::format_duration(s.call_timeout),
+        s.enabled
+    )
+}
+
+/// The fields an update changed, `field: old -> new`, joined by "; ". The auth token and the
+/// CA are only named (set, replaced, removed), never shown.
+fn changed_fields(before: &DataSource, after: &DataSource) -> String {
+    fn secret(before: &Option<String>, after: &Option<String>) -> Option<&'static str> {
+        match (before, after) {
+            (None, None) => None,
+            (None, Some(_)) => Some("set"),
+            (Some(_), None) => Some("removed"),
+            (Some(a), Some(b)) => (a != b).then_some("replaced"),
+        }
+    }
+    let mut changes = Vec::new();
+    if before.endpoint.as_str() != after.endpoint.as_str() {
+        changes.push(format!("endpoint: {} -> {}", shown(&before.endpoint), shown(&after.endpoint)));
+    }
+    if before.tls != after.tls {
+        changes.push(format!("tls: {} -> {}", before.tls, after.tls));
+    }
+    if let Some(what) = secret(&before.ca_cert_pem, &after.ca_cert_pem) {
+        changes.push(format!("ca_cert_pem: {what}"));
+    }
+    if let Some(what) = secret(&before.auth_token, &after.auth_token) {
+        changes.push(format!("auth_token: {what}"));
+    }
+    if before.call_timeout != after.call_timeout {
+        changes.push(format!(
+            "call_timeout: {} -> {}",
+            humantime::format_duration(before.call_timeout),
+            humantime::format_duration(after.call_timeout)
+        ));
+    }
+    if before.enabled != after.enabled {
+        changes.push(format!("enabled: {} -> {}", before.enabled, after.enabled));
+    }
+    if changes.is_empty() { "no field changed".to_owned() } else { changes.join("; ") }
+}
+
+/// An endpoint as the audit log shows it: a URL's user information (`http://user:pass@host`)
+/// is a credential, and the log is append-only, so it is replaced by `***`.
+fn shown(endpoint: &SourceEndpoint) -> String {
+    let raw = endpoint.as_str();
+    let Some((scheme, rest)) = raw.split_once("://") else { return raw.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_log_never_shows_credentials_in_an_endpoint() {
+        for (raw, expected) in [
+            ("http://10.0.0.7:7000", "http://10.0.0.7:7000"),
+            ("https://user:s3cret@source.internal:443", "https://***@source.internal:443"),
+            ("http://s3cret@host:1/path?q=a@b", "http://***@host:1/path?q=a@b"),
+        ] {
+            let endpoint = SourceEndpoint::parse(raw).unwrap();
+            assert_eq!(shown(&endpoint), expected);
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! The `privacyd` binary as an operator runs it: embedded defaults, the generated admin token,
-//! logs that never hold personal data or tokens, and a clean stop on SIGTERM.
+//! The `privacyd` binary as an operator runs it: embedded defaults, the generated admin token
+//! (never shown), admin tokens re-read on SIGHUP, logs that never hold personal data or
+//! tokens, and a clean stop on SIGTERM.
 
 use std::{
     io::{BufRead, BufReader},
@@ -13,6 +14,7 @@ use privacyd::{
     proto::privacy::v1::{self as pb, privacy_request_service_client::PrivacyRequestServiceClient},
     testing::free_port,
 };
+use sha2::Digest;
 use tonic::Request;
 
 struct Running {
@@ -23,12 +25,18 @@ struct Running {
 
 /// Starts the binary in `dir` and waits for its "listening" line.
 fn start(dir: &Path, args: &[&str]) -> Running {
+    start_with_env(dir, args, &[])
+}
+
+/// Starts the binary in `dir` with extra environment variables.
+fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
     let port = free_port().unwrap();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_privacyd"))
         .current_dir(dir)
         .args(["--listen", &addr])
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(std::fs::File::create(dir.join("stderr.log")).unwrap()))
         .spawn()
@@ -50,48 +58,164 @@ fn stop(mut running: Running) -> std::process::ExitStatus {
     running.child.wait().unwrap()
 }
 
-fn lines(running: &Running) -> Vec<String> {
-    running.stdout.try_iter().collect()
+/// The rest of the start-up message, up to its last line (the grpcurl hint).
+fn startup_message(running: &Running) -> String {
+    let mut message = Vec::new();
+    loop {
+        let line =
+            running.stdout.recv_timeout(Duration::from_secs(10)).expect("privacyd finished its start-up message");
+        let last = line.starts_with("  admin calls need the header");
+        message.push(line);
+        if last {
+            return message.join("\n");
+        }
+    }
+}
+
+/// Polls `check` every 50 ms until it holds, failing after 10 s.
+async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Lists requests with `token`: the code it answers with.
+async fn list_with(addr: &str, token: &str) -> tonic::Code {
+    let mut client = PrivacyRequestServiceClient::connect(format!("http://{addr}")).await.unwrap();
+    let mut request = Request::new(pb::ListPrivacyRequestsRequest::default());
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match client.list_privacy_requests(request).await {
+        Ok(_) => tonic::Code::Ok,
+        Err(status) => status.code(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_start_generates_a_private_admin_token_and_later_starts_reuse_it() {
+async fn first_start_generates_a_private_admin_token_without_showing_it_and_later_starts_reuse_it() {
     let dir = tempfile::tempdir().unwrap();
     let running = start(dir.path(), &["--shutdown-grace", "1s"]);
+    let printed = startup_message(&running);
     let token_file = dir.path().join("data/admin-token");
+    let tokens_file = dir.path().join("data/admin-tokens");
     let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
     assert_eq!(token.len(), 43);
     #[cfg(unix)]
-    {
+    for file in [&token_file, &tokens_file] {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600, "{}", file.display());
     }
-    std::thread::sleep(Duration::from_millis(100));
-    let printed = lines(&running).join("\n");
-    assert!(printed.contains(&token), "the generated token is shown once: {printed}");
+    assert!(printed.contains("admin token: generated into data/admin-token"), "{printed}");
+    assert!(printed.contains("1 in data/admin-tokens"), "{printed}");
+    // The tokens file names the token by its hash, with every scope.
+    let listed = std::fs::read_to_string(&tokens_file).unwrap();
+    let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    assert!(listed.contains(&format!("admin read,requests,sources,download sha256:{hash}")), "{listed}");
+    assert!(!listed.contains(&token));
     assert!(dir.path().join("data/privacyd.db").exists());
 
-    let mut client = PrivacyRequestServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
-    let mut request = Request::new(pb::ListPrivacyRequestsRequest::default());
-    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    client.list_privacy_requests(request).await.unwrap();
-    // The client still holds its connection; shutdown closes it.
+    assert_eq!(list_with(&running.addr, &token).await, tonic::Code::Ok);
     assert!(stop(running).success(), "SIGTERM stops privacyd cleanly");
-    drop(client);
+    // Neither stream shows the token: a terminal's scrollback and a supervisor's log keep them.
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(!printed.contains(&token) && !stderr.contains(&token), "the token was shown:\n{printed}\n{stderr}");
 
     let again = start(dir.path(), &[]);
-    std::thread::sleep(Duration::from_millis(100));
-    let printed = lines(&again).join("\n");
-    assert!(!printed.contains(&token), "the token is not shown again: {printed}");
-    assert!(printed.contains("admin token: in data/admin-token"), "{printed}");
+    let printed = startup_message(&again);
+    assert!(!printed.contains(&token), "{printed}");
+    assert!(printed.contains("admin tokens: 1 in data/admin-tokens (re-read on SIGHUP)"), "{printed}");
+    assert_eq!(list_with(&again.addr, &token).await, tonic::Code::Ok);
     assert!(stop(again).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_rereads_the_tokens_file_adding_and_revoking_tokens() {
+    use privacyd::{admin_tokens::mint, domain::Scopes};
+    let dir = tempfile::tempdir().unwrap();
+    let read = Scopes::parse("read").unwrap();
+    let (old, old_entry) = mint("old", read).unwrap();
+    let (new, new_entry) = mint("new", read).unwrap();
+    let file = dir.path().join("tokens");
+    // Only privacyd's user may write it, whatever the umask (privacyd refuses it otherwise).
+    let write_private = |path: &Path, text: String| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    write_private(&file, format!("{}\n", old_entry.line()));
+    let running = start(dir.path(), &["--admin-tokens-file", "tokens"]);
+    startup_message(&running);
+    assert_eq!(list_with(&running.addr, old.expose()).await, tonic::Code::Ok);
+    assert_eq!(list_with(&running.addr, new.expose()).await, tonic::Code::Unauthenticated);
+
+    // Rotate: replace the file in one step (as an editor or config manager does), then HUP.
+    write_private(&dir.path().join("tokens.new"), format!("{}\n", new_entry.line()));
+    std::fs::rename(dir.path().join("tokens.new"), &file).unwrap();
+    let hup = || Command::new("kill").args(["-HUP", &running.child.id().to_string()]).status().unwrap();
+    assert!(hup().success());
+    let addr = running.addr.clone();
+    eventually("the new token to be accepted", || {
+        let (addr, token) = (addr.clone(), new.expose().to_owned());
+        async move { list_with(&addr, &token).await == tonic::Code::Ok }
+    })
+    .await;
+    assert_eq!(list_with(&running.addr, old.expose()).await, tonic::Code::Unauthenticated);
+
+    // A broken file is logged and changes nothing.
+    std::fs::write(&file, "new read not-a-hash\n").unwrap();
+    assert!(hup().success());
+    let log = dir.path().join("stderr.log");
+    eventually("the refused reload to be logged", || {
+        let log = log.clone();
+        async move { std::fs::read_to_string(&log).unwrap().contains("not reloaded") }
+    })
+    .await;
+    assert_eq!(list_with(&running.addr, new.expose()).await, tonic::Code::Ok);
+    assert!(stop(running).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weak_admin_token_stops_the_start_with_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_privacyd"))
+        .current_dir(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{}", free_port().unwrap())])
+        .env("PRIVACYD_ADMIN_TOKENS", "aaaaaaaaaaaaaaaa")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("admin token 1 of PRIVACYD_ADMIN_TOKENS is refused: the token has only 16 characters"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("at least 32 characters"), "{stderr}");
+    assert!(!stderr.contains("aaaaaaaaaaaaaaaa"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_on_the_command_line_still_works_with_a_loud_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = privacyd::domain::SecretToken::generate().expose().to_owned();
+    let running = start(dir.path(), &["--admin-token", &token]);
+    startup_message(&running);
+    assert_eq!(list_with(&running.addr, &token).await, tonic::Code::Ok);
+    assert!(stop(running).success());
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(stderr.contains("WARNING: --admin-token is deprecated"), "{stderr}");
+    assert!(!stderr.contains(&token), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_hold_no_email_addresses_or_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let admin_token = format!("admin-{}", uuid::Uuid::new_v4());
-    let running = start(dir.path(), &["--admin-token", &admin_token, "--log-format", "json", "--log", "debug"]);
+    let admin_token = privacyd::domain::SecretToken::generate().expose().to_owned();
+    let running = start_with_env(
+        dir.path(),
+        &["--log-format", "json", "--log", "debug"],
+        &[("PRIVACYD_ADMIN_TOKENS", &admin_token)],
+    );
     let mut client = PrivacyRequestServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
     let email = format!("Jane.Private-{}@Example.com", uuid::Uuid::new_v4().simple());
     let mut create = Request::new(pb::CreatePrivacyRequestRequest {

@@ -381,7 +381,7 @@ impl Privacyd {
     /// outbox), with fast retries and job polling.
     fn start(fleet: &mut Fleet, dir: &Path) -> Privacyd {
         let addr = format!("127.0.0.1:{}", free_port().unwrap());
-        let admin_token = format!("polyglot-admin-{}", uuid::Uuid::now_v7().simple());
+        let admin_token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let mut command = Command::new(env!("CARGO_BIN_EXE_privacyd"));
         // Nothing from the environment that runs the test may change privacyd's settings.
         for (key, _) in std::env::vars_os() {
@@ -391,7 +391,8 @@ impl Privacyd {
         }
         // Its log goes to a file, printed on a failure: plain text, no colour codes.
         command.env("NO_COLOR", "1");
-        command.current_dir(dir).args(["--listen", &addr, "--admin-token", &admin_token]);
+        // The token through the environment: a command line is visible to every local user.
+        command.current_dir(dir).args(["--listen", &addr]).env("PRIVACYD_ADMIN_TOKENS", &admin_token);
         command.arg("--data-dir").arg(dir.join("privacyd"));
         command.args(["--retry-base", "200ms", "--retry-max", "1s", "--job-poll-interval", "100ms"]);
         let listening = fleet.start("privacyd", command, dir);

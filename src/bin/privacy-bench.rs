@@ -223,7 +223,7 @@ async fn create_case(
     extra: serde_json::Value,
 ) -> anyhow::Result<()> {
     let data_dir = tempfile_dir()?;
-    let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+    let token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let mut config = Config::defaults();
     config.listen = "127.0.0.1:0".parse()?;
     config.data_dir = data_dir.clone();
@@ -602,7 +602,7 @@ mod export_bench {
         let dir = super::tempfile_dir()?;
         let port = privacyd::testing::free_port()?;
         let addr = format!("127.0.0.1:{port}");
-        let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+        let token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let privacyd = std::env::current_exe()?.with_file_name("privacyd");
         let compression = match args.compression {
             privacyd::export::Compression::Stored => "stored",
@@ -610,17 +610,10 @@ mod export_bench {
         };
         let server = Privacyd(
             Command::new(&privacyd)
-                .args([
-                    "--listen",
-                    &addr,
-                    "--admin-token",
-                    &token,
-                    "--log",
-                    &args.privacyd_log,
-                    "--job-poll-interval",
-                    "50ms",
-                ])
+                .args(["--listen", &addr, "--log", &args.privacyd_log, "--job-poll-interval", "50ms"])
                 .args(["--archive-compression", compression])
+                // Through the environment: a command line is visible to every local user.
+                .env("PRIVACYD_ADMIN_TOKENS", &token)
                 .arg("--data-dir")
                 .arg(&dir)
                 .stdout(Stdio::null())
@@ -688,7 +681,7 @@ mod export_bench {
             .list_audit_events(pb::ListAuditEventsRequest {
                 request_id: request.id.clone(),
                 page_size: 1000,
-                page_token: String::new(),
+                ..Default::default()
             })
             .await?
             .into_inner()
@@ -844,11 +837,7 @@ mod fanout_bench {
             }
         }
         let events = client
-            .list_audit_events(pb::ListAuditEventsRequest {
-                request_id: id,
-                page_size: 1000,
-                page_token: String::new(),
-            })
+            .list_audit_events(pb::ListAuditEventsRequest { request_id: id, page_size: 1000, ..Default::default() })
             .await?
             .into_inner()
             .audit_events;
@@ -866,7 +855,7 @@ mod fanout_bench {
     pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         anyhow::ensure!(args.sources >= 1 && args.rounds >= 1, "need at least one source and one round");
         let dir = super::tempfile_dir()?;
-        let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+        let token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let mut config = Config::defaults();
         config.listen = "127.0.0.1:0".parse()?;
         config.data_dir = dir.clone();

@@ -3,12 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use privacyd::{
-    config::Config,
-    shutdown,
-    startup::{AdminTokenSource, Application},
-    telemetry,
-};
+use privacyd::{admin_tokens::AdminTokens, config::Config, shutdown, startup::Application, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,34 +25,74 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    if token_on_command_line() {
+        let warning = "--admin-token is deprecated: every local user can read a command line (ps, /proc); \
+                       put tokens in the admin tokens file, or in PRIVACYD_ADMIN_TOKENS";
+        eprintln!("privacyd: WARNING: {warning}");
+        tracing::warn!("{warning}");
+    }
+    // Listening for SIGHUP before anything is printed: a SIGHUP's default action is to end the
+    // process, and a script that reads the start-up message and rotates a token at once must
+    // not stop privacyd instead.
+    #[cfg(unix)]
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     let (trigger, shutdown) = shutdown::channel();
     let app = Application::build(config, shutdown).await?;
     let addr = app.local_addr();
     // The start-up message goes to stdout, not the log: it is for the person who started
-    // privacyd, and it is the one place the generated admin token is ever shown.
+    // privacyd. It says where the admin tokens are, never a token.
     say(&format!("privacyd listening on {addr} (gRPC and HTTP)"));
     say(&format!("  database: {}    email: {}", app.database_backend(), app.mail_transport()));
-    let header = match app.admin_token_source() {
-        AdminTokenSource::Configured(n) => {
-            say(&format!("  admin tokens: {n} configured"));
-            "authorization: Bearer <admin token>".to_owned()
-        }
-        AdminTokenSource::File(path) => {
-            say(&format!("  admin token: in {}", path.display()));
-            format!("authorization: Bearer $(cat {})", path.display())
-        }
-        AdminTokenSource::Generated(path, token) => {
-            say(&format!("  admin token (generated, saved to {}): {token}", path.display()));
-            format!("authorization: Bearer $(cat {})", path.display())
-        }
+    let tokens = app.admin_token_summary();
+    if let Some(generated) = &tokens.generated {
+        say(&format!(
+            "  admin token: generated into {} (readable only by you; every scope), its hash into {}",
+            generated.display(),
+            tokens.file.display()
+        ));
+    }
+    match tokens.from_file {
+        Some(n) => say(&format!("  admin tokens: {n} in {} (re-read on SIGHUP)", tokens.file.display())),
+        None => say(&format!("  admin tokens file: none yet at {} (read on SIGHUP)", tokens.file.display())),
+    }
+    if tokens.from_env > 0 {
+        say(&format!("  admin tokens: {} from PRIVACYD_ADMIN_TOKENS", tokens.from_env));
+    }
+    let header = match &tokens.generated {
+        Some(path) => format!("authorization: Bearer $(cat {})", path.display()),
+        None => "authorization: Bearer <admin token>".to_owned(),
     };
     say(&format!("  admin calls need the header: grpcurl -plaintext -H \"{header}\" {addr} list"));
+    #[cfg(unix)]
+    tokio::spawn(reload_on_sighup(hangups, app.admin_tokens()));
     tokio::spawn(async move {
         shutdown::signal().await;
         tracing::info!("shutting down");
         trigger.trigger();
     });
     app.run().await
+}
+
+/// Whether admin tokens were given as a flag rather than through the environment or a file.
+fn token_on_command_line() -> bool {
+    std::env::args_os().any(|arg| arg == "--admin-token" || arg.to_string_lossy().starts_with("--admin-token="))
+}
+
+/// Re-reads the admin tokens file on each SIGHUP, the Unix convention for "reload your
+/// configuration", so tokens rotate with no restart. A file that does not parse keeps the
+/// tokens in force (`reload` logs why).
+#[cfg(unix)]
+async fn reload_on_sighup(hangups: std::io::Result<tokio::signal::unix::Signal>, tokens: AdminTokens) {
+    let mut hangups = match hangups {
+        Ok(hangups) => hangups,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGHUP; admin tokens will not be reloaded");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        let _ = tokens.reload();
+    }
 }
 
 /// Writes a start-up line to stdout. A closed stdout (privacyd piped into `head`, or a

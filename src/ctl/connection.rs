@@ -24,7 +24,8 @@ pub struct Target {
     /// privacyd's gRPC address; `host:port` means `http://host:port`.
     #[arg(long, env = "PRIVACYD_ADDR", default_value = "http://127.0.0.1:50051", global = true)]
     pub addr: String,
-    /// An admin token (privacyd's --admin-token, or the one it generated into data/admin-token).
+    /// An admin token (from `privacyctl admin-token new`, or the one privacyd generated into
+    /// data/admin-token). Prefer PRIVACYD_ADMIN_TOKEN or --token-file: command lines show in `ps`.
     #[arg(long, env = "PRIVACYD_ADMIN_TOKEN", hide_env_values = true, global = true, allow_hyphen_values = true)]
     pub admin_token: Option<String>,
     /// Read the admin token from this file; wins over --admin-token and PRIVACYD_ADMIN_TOKEN.

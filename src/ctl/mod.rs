@@ -5,8 +5,9 @@
 //! One module per concern: [`connection`] (address, admin token, clients), [`status`] (errors
 //! as operators read them), [`output`] (text and protobuf JSON), [`requests`], [`watch`] and
 //! [`download`] (PrivacyRequestService), [`sources`] (the registry), [`source`] (a data source
-//! called directly).
+//! called directly), [`admin_token`] (minting tokens for privacyd's tokens file, offline).
 
+pub mod admin_token;
 pub mod connection;
 pub mod download;
 pub mod output;
@@ -47,6 +48,9 @@ pub enum Command {
     /// A data source itself, called directly: the conformance kit.
     #[command(subcommand)]
     Source(source::SourceCommand),
+    /// Admin tokens for privacyd's tokens file, minted here without contacting privacyd.
+    #[command(subcommand)]
+    AdminToken(admin_token::AdminTokenCommand),
 }
 
 /// Runs a command; errors are printed as `privacyctl: ...` on stderr and exit 1.
@@ -54,6 +58,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let has_token = matches!(cli.target.token(), Ok(Some(_)));
     let result = match cli.command {
         Command::Source(command) => source::run(command).await,
+        Command::AdminToken(command) => admin_token::run(command),
         Command::Requests(command) => match Connection::open(&cli.target).await {
             Ok(conn) => requests::run(&conn, cli.json, command).await,
             Err(err) => Err(err),

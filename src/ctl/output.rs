@@ -239,6 +239,9 @@ pub fn request_row(r: &pb::PrivacyRequest) -> String {
 /// 1a2b3c4d5e6f: detail" ("CREATED -> PENDING" for the first).
 pub fn audit_event(e: &pb::AuditEvent) -> String {
     let mut line = format!("#{} {} {}", e.sequence, time(e.time.as_ref()), event_type(e.r#type));
+    if !e.data_source.is_empty() {
+        line.push_str(&format!(" source {}", e.data_source));
+    }
     if e.to_state != pb::State::Unspecified as i32 {
         if e.from_state != pb::State::Unspecified as i32 {
             line.push_str(&format!(" {}", state(e.from_state)));

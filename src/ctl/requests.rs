@@ -254,8 +254,17 @@ async fn list(conn: &Connection, json: bool, args: ListArgs) -> anyhow::Result<E
 }
 
 async fn audit(conn: &Connection, json: bool, id: String) -> anyhow::Result<ExitCode> {
+    let call = pb::ListAuditEventsRequest { request_id: id, page_size: 1000, ..Default::default() };
+    print_audit_events(conn, json, call).await
+}
+
+/// Prints every page of a ListAuditEvents call (request or registry events).
+pub(super) async fn print_audit_events(
+    conn: &Connection,
+    json: bool,
+    mut call: pb::ListAuditEventsRequest,
+) -> anyhow::Result<ExitCode> {
     let mut client = conn.requests();
-    let mut call = pb::ListAuditEventsRequest { request_id: id, page_size: 1000, page_token: String::new() };
     let mut all = pb::ListAuditEventsResponse::default();
     loop {
         let page = client.list_audit_events(call.clone()).await.rpc("ListAuditEvents")?;

@@ -28,6 +28,12 @@ pub enum SourcesCommand {
     Enable { name: String },
     /// Leave the source out of new exports and erasures.
     Disable { name: String },
+    /// The registry's audit log, oldest first: who registered, changed, enabled, disabled or
+    /// deleted sources, and what changed (never a source's token). Needs the `read` scope.
+    Events {
+        /// Only this source's events.
+        name: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -145,6 +151,15 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
         }
         SourcesCommand::Enable { name } => show(json, set_enabled(conn, name, true).await?),
         SourcesCommand::Disable { name } => show(json, set_enabled(conn, name, false).await?),
+        SourcesCommand::Events { name } => {
+            let call = pb::ListAuditEventsRequest {
+                subject: pb::AuditSubject::DataSource as i32,
+                data_source: name.unwrap_or_default(),
+                page_size: 1000,
+                ..Default::default()
+            };
+            return super::requests::print_audit_events(conn, json, call).await;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

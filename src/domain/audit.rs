@@ -1,4 +1,4 @@
-use super::{EmailKind, RequestId, State, Timestamp};
+use super::{EmailKind, RequestId, SourceName, State, Timestamp};
 
 /// Who did something. Never holds personal data: admins are named by their token's
 /// fingerprint, the subject only by role.
@@ -65,10 +65,13 @@ pub enum AuditEventType {
     ArchiveDeleted,
     ErasureScheduled,
     ErasureVerificationFailed,
+    DataSourceRegistered,
+    DataSourceUpdated,
+    DataSourceDeleted,
 }
 
 impl AuditEventType {
-    const ALL: [AuditEventType; 20] = [
+    const ALL: [AuditEventType; 23] = [
         AuditEventType::Created,
         AuditEventType::Confirmed,
         AuditEventType::ConfirmationResent,
@@ -89,6 +92,9 @@ impl AuditEventType {
         AuditEventType::ArchiveDeleted,
         AuditEventType::ErasureScheduled,
         AuditEventType::ErasureVerificationFailed,
+        AuditEventType::DataSourceRegistered,
+        AuditEventType::DataSourceUpdated,
+        AuditEventType::DataSourceDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +119,9 @@ impl AuditEventType {
             AuditEventType::ArchiveDeleted => "ARCHIVE_DELETED",
             AuditEventType::ErasureScheduled => "ERASURE_SCHEDULED",
             AuditEventType::ErasureVerificationFailed => "ERASURE_VERIFICATION_FAILED",
+            AuditEventType::DataSourceRegistered => "DATA_SOURCE_REGISTERED",
+            AuditEventType::DataSourceUpdated => "DATA_SOURCE_UPDATED",
+            AuditEventType::DataSourceDeleted => "DATA_SOURCE_DELETED",
         }
     }
 
@@ -170,4 +179,51 @@ impl NewAuditEvent {
 pub struct AuditEvent {
     pub sequence: i64,
     pub event: NewAuditEvent,
+}
+
+/// A change to the data source registry. It goes in the same append-only log as request events
+/// (one sequence orders both) but belongs to no request, so no request's history or erasure
+/// receipt chain includes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRegistryEvent {
+    pub source: SourceName,
+    pub time: Timestamp,
+    pub actor: Actor,
+    pub change: RegistryChange,
+    /// The settings (registered) or the fields that changed (updated), never a credential.
+    pub detail: String,
+}
+
+/// What happened to a data source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryChange {
+    Registered,
+    Updated,
+    Deleted,
+}
+
+impl RegistryChange {
+    pub fn event_type(self) -> AuditEventType {
+        match self {
+            RegistryChange::Registered => AuditEventType::DataSourceRegistered,
+            RegistryChange::Updated => AuditEventType::DataSourceUpdated,
+            RegistryChange::Deleted => AuditEventType::DataSourceDeleted,
+        }
+    }
+
+    pub fn from_event_type(event_type: AuditEventType) -> Option<Self> {
+        match event_type {
+            AuditEventType::DataSourceRegistered => Some(RegistryChange::Registered),
+            AuditEventType::DataSourceUpdated => Some(RegistryChange::Updated),
+            AuditEventType::DataSourceDeleted => Some(RegistryChange::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// A registry event as stored, with its place in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryEvent {
+    pub sequence: i64,
+    pub event: NewRegistryEvent,
 }

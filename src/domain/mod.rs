@@ -2,6 +2,7 @@
 //! gRPC, HTTP or SQL; the layers around it translate to and from these types, so an invalid
 //! value (a malformed email, an illegal state change) cannot reach the database.
 
+mod admin;
 mod audit;
 mod erasure;
 mod error;
@@ -13,7 +14,8 @@ mod state;
 mod subject;
 mod token;
 
-pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent};
+pub use admin::{MIN_TOKEN_BITS, MIN_TOKEN_CHARS, Scope, Scopes, WeakToken, check_strength};
+pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent, NewRegistryEvent, RegistryChange, RegistryEvent};
 pub use erasure::{
     ErasureOutcome, ErasureSummary, Found, Leftover, Retention, SourceErasure, Verification, VerificationState,
 };

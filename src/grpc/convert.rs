@@ -200,15 +200,32 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
     }
 }
 
-pub fn audit_event(e: AuditEvent) -> pb::AuditEvent {
-    let ev = e.event;
-    let (kind, id) = match &ev.actor {
+fn actor(actor: &Actor) -> pb::Actor {
+    let (kind, id) = match actor {
         Actor::Admin(id) => (pb::ActorKind::Admin, id.clone()),
         Actor::Subject => (pb::ActorKind::Subject, String::new()),
         Actor::System(id) => (pb::ActorKind::System, id.clone()),
     };
+    pb::Actor { kind: kind as i32, id }
+}
+
+/// A registry event: `request_id` empty, `data_source` set.
+pub fn registry_event(e: domain::RegistryEvent) -> pb::AuditEvent {
+    let ev = e.event;
+    pb::AuditEvent {
+        sequence: e.sequence,
+        time: Some(timestamp(ev.time)),
+        actor: Some(actor(&ev.actor)),
+        r#type: audit_event_type(ev.change.event_type()) as i32,
+        detail: ev.detail,
+        data_source: ev.source.as_str().to_owned(),
+        ..Default::default()
+    }
+}
+
+fn audit_event_type(event_type: domain::AuditEventType) -> pb::AuditEventType {
     use domain::AuditEventType as T;
-    let event_type = match ev.event_type {
+    match event_type {
         T::Created => pb::AuditEventType::Created,
         T::Confirmed => pb::AuditEventType::Confirmed,
         T::ConfirmationResent => pb::AuditEventType::ConfirmationResent,
@@ -229,16 +246,24 @@ pub fn audit_event(e: AuditEvent) -> pb::AuditEvent {
         T::ArchiveDeleted => pb::AuditEventType::ArchiveDeleted,
         T::ErasureScheduled => pb::AuditEventType::ErasureScheduled,
         T::ErasureVerificationFailed => pb::AuditEventType::ErasureVerificationFailed,
-    };
+        T::DataSourceRegistered => pb::AuditEventType::DataSourceRegistered,
+        T::DataSourceUpdated => pb::AuditEventType::DataSourceUpdated,
+        T::DataSourceDeleted => pb::AuditEventType::DataSourceDeleted,
+    }
+}
+
+pub fn audit_event(e: AuditEvent) -> pb::AuditEvent {
+    let ev = e.event;
     pb::AuditEvent {
         sequence: e.sequence,
         request_id: ev.request_id.to_string(),
         time: Some(timestamp(ev.time)),
-        actor: Some(pb::Actor { kind: kind as i32, id }),
-        r#type: event_type as i32,
+        actor: Some(actor(&ev.actor)),
+        r#type: audit_event_type(ev.event_type) as i32,
         from_state: ev.from_state.map(|s| state(s) as i32).unwrap_or_default(),
         to_state: ev.to_state.map(|s| state(s) as i32).unwrap_or_default(),
         detail: ev.detail,
         email_kind: ev.email_kind.map(|k| email_kind(k) as i32).unwrap_or_default(),
+        data_source: String::new(),
     }
 }

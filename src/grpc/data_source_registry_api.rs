@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::timestamp;
+use super::{auth::admin, convert::timestamp};
 use crate::{
     domain::{Error, PageSize, SourceConnection, SourceEndpoint, SourceName, parse_call_timeout},
     proto::privacy::v1::{self as pb, data_source_registry_service_server::DataSourceRegistryService},
@@ -67,6 +67,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
         &self,
         request: Request<pb::RegisterDataSourceRequest>,
     ) -> Result<Response<pb::RegisterDataSourceResponse>, Status> {
+        let actor = admin(&request)?;
         let req = request.into_inner();
         let registration = Registration {
             name: name(&req.name)?,
@@ -79,7 +80,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
             },
             enabled: req.enabled.unwrap_or(true),
         };
-        let source = self.registry.register(registration).await?;
+        let source = self.registry.register(actor, registration).await?;
         Ok(Response::new(pb::RegisterDataSourceResponse { data_source: Some(data_source(source)) }))
     }
 
@@ -108,6 +109,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
         &self,
         request: Request<pb::UpdateDataSourceRequest>,
     ) -> Result<Response<pb::UpdateDataSourceResponse>, Status> {
+        let actor = admin(&request)?;
         let req = request.into_inner();
         let changes = SourceChanges {
             endpoint: req.endpoint.as_deref().map(SourceEndpoint::parse).transpose()?,
@@ -119,7 +121,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
                 .transpose()?,
             enabled: req.enabled,
         };
-        let source = self.registry.update(&name(&req.name)?, changes).await?;
+        let source = self.registry.update(actor, &name(&req.name)?, changes).await?;
         Ok(Response::new(pb::UpdateDataSourceResponse { data_source: Some(data_source(source)) }))
     }
 
@@ -127,7 +129,8 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
         &self,
         request: Request<pb::DeleteDataSourceRequest>,
     ) -> Result<Response<pb::DeleteDataSourceResponse>, Status> {
-        self.registry.delete(&name(&request.get_ref().name)?).await?;
+        let actor = admin(&request)?;
+        self.registry.delete(actor, &name(&request.get_ref().name)?).await?;
         Ok(Response::new(pb::DeleteDataSourceResponse {}))
     }
 

@@ -15,7 +15,8 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 use tower::ServiceBuilder;
 
-pub use auth::{AdminTokens, AuthLayer};
+pub use crate::admin_tokens::AdminTokens;
+pub use auth::{Access, AuthLayer, METHODS, access};
 pub use connections::ConnectionLimits;
 pub use data_source_registry_api::DataSourceRegistryApi;
 pub use privacy_request_api::PrivacyRequestApi;

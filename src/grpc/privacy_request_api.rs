@@ -7,9 +7,12 @@ use futures::{Stream, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, parse_action, parse_state, parse_subject};
+use super::{
+    auth::admin,
+    convert::{self, parse_action, parse_state, parse_subject},
+};
 use crate::{
-    domain::{Actor, IdempotencyKey, PageSize, Reason, RequestId, Transition},
+    domain::{Actor, IdempotencyKey, PageSize, Reason, RequestId, SourceName, Transition},
     proto::privacy::v1::{self as pb, privacy_request_service_server::PrivacyRequestService},
     store::ListFilter,
     workflow::{CreateInput, DownloadCredential, Workflow},
@@ -23,16 +26,6 @@ impl PrivacyRequestApi {
     pub fn new(workflow: Workflow) -> Self {
         PrivacyRequestApi { workflow }
     }
-}
-
-/// The admin the auth layer authenticated. Admin methods are only reached with one, so its
-/// absence is a wiring bug, reported as such rather than served anonymously.
-fn admin<T>(request: &Request<T>) -> Result<Actor, Status> {
-    request
-        .extensions()
-        .get::<Actor>()
-        .cloned()
-        .ok_or_else(|| Status::internal("request reached an admin method unauthenticated"))
 }
 
 fn id(raw: &str) -> Result<RequestId, Status> {
@@ -179,12 +172,33 @@ impl PrivacyRequestService for PrivacyRequestApi {
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         let req = request.into_inner();
+        let page_size = PageSize::parse(req.page_size, 100)?;
+        let subject = pb::AuditSubject::try_from(req.subject)
+            .map_err(|_| crate::domain::Error::invalid("subject", "is not a known AuditSubject"))?;
+        if subject == pb::AuditSubject::DataSource || !req.data_source.is_empty() {
+            if subject == pb::AuditSubject::PrivacyRequest {
+                return Err(crate::domain::Error::invalid("data_source", "only lists data source events").into());
+            }
+            if !req.request_id.is_empty() {
+                return Err(crate::domain::Error::invalid("request_id", "must be empty for data source events").into());
+            }
+            let source = match req.data_source.as_str() {
+                "" => None,
+                raw => Some(SourceName::parse(raw).map_err(|_| {
+                    crate::domain::Error::invalid("data_source", "is not a data source name (a-z, 0-9 and -)")
+                })?),
+            };
+            let (events, next_page_token) = self.workflow.registry_events(source, page_size, &req.page_token).await?;
+            return Ok(Response::new(pb::ListAuditEventsResponse {
+                audit_events: events.into_iter().map(convert::registry_event).collect(),
+                next_page_token,
+            }));
+        }
         let request_id = match req.request_id.as_str() {
             "" => None,
             raw => Some(RequestId::parse("request_id", raw)?),
         };
-        let (events, next_page_token) =
-            self.workflow.audit_events(request_id, PageSize::parse(req.page_size, 100)?, &req.page_token).await?;
+        let (events, next_page_token) = self.workflow.audit_events(request_id, page_size, &req.page_token).await?;
         Ok(Response::new(pb::ListAuditEventsResponse {
             audit_events: events.into_iter().map(convert::audit_event).collect(),
             next_page_token,

@@ -119,6 +119,7 @@ impl Store {
                 (4, "erasure", include_str!("../../migrations/common/0004_erasure.sql")),
                 (5, "receipts_immutable", include_str!("../../migrations/sqlite/0005_receipts_immutable.sql")),
                 (6, "run_update_time", include_str!("../../migrations/common/0006_run_update_time.sql")),
+                (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -127,6 +128,7 @@ impl Store {
                 (4, "erasure", include_str!("../../migrations/common/0004_erasure.sql")),
                 (5, "receipts_immutable", include_str!("../../migrations/postgres/0005_receipts_immutable.sql")),
                 (6, "run_update_time", include_str!("../../migrations/common/0006_run_update_time.sql")),
+                (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

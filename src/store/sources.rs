@@ -6,8 +6,8 @@ use sqlx::{
     query::Query,
 };
 
-use super::{Store, db_error, from_micros, is_unique_violation, micros};
-use crate::domain::{DataSource, Error, SourceDescription, SourceEndpoint, SourceName};
+use super::{Store, audit::append_registry_event, db_error, from_micros, is_unique_violation, micros};
+use crate::domain::{DataSource, Error, NewRegistryEvent, SourceDescription, SourceEndpoint, SourceName};
 
 macro_rules! source_columns {
     () => {
@@ -16,7 +16,9 @@ macro_rules! source_columns {
 }
 
 impl Store {
-    pub async fn insert_source(&self, source: &DataSource) -> Result<(), Error> {
+    /// Adds a source and its `event`, together.
+    pub async fn insert_source(&self, source: &DataSource, event: &NewRegistryEvent) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
         let result = bind_source(
             sqlx::query(concat!(
                 "INSERT INTO data_sources (",
@@ -26,17 +28,20 @@ impl Store {
             source,
         )?
         .bind(micros(source.create_time))
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_unique_violation(&err) => Err(Error::SourceExists(source.name.to_string())),
-            Err(err) => Err(db_error(err)),
+            Ok(_) => {}
+            Err(err) if is_unique_violation(&err) => return Err(Error::SourceExists(source.name.to_string())),
+            Err(err) => return Err(db_error(err)),
         }
+        append_registry_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_error)
     }
 
-    /// Saves every field of an existing source.
-    pub async fn update_source(&self, source: &DataSource) -> Result<(), Error> {
+    /// Saves every field of an existing source, and its `event`, together.
+    pub async fn update_source(&self, source: &DataSource, event: &NewRegistryEvent) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
         let updated = bind_source(
             sqlx::query(
                 "UPDATE data_sources SET endpoint = $2, tls = $3, ca_cert_pem = $4, auth_token = $5, \
@@ -44,14 +49,15 @@ impl Store {
             ),
             source,
         )?
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?
         .rows_affected();
         if updated == 0 {
             return Err(Error::SourceNotFound(source.name.to_string()));
         }
-        Ok(())
+        append_registry_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_error)
     }
 
     pub async fn get_source(&self, name: &SourceName) -> Result<Option<DataSource>, Error> {
@@ -91,17 +97,20 @@ impl Store {
         }
     }
 
-    pub async fn delete_source(&self, name: &SourceName) -> Result<(), Error> {
+    /// Removes a source and records `event`, together.
+    pub async fn delete_source(&self, name: &SourceName, event: &NewRegistryEvent) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
         let deleted = sqlx::query("DELETE FROM data_sources WHERE name = $1")
             .bind(name.as_str().to_owned())
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?
             .rows_affected();
         if deleted == 0 {
             return Err(Error::SourceNotFound(name.to_string()));
         }
-        Ok(())
+        append_registry_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_error)
     }
 }
 

@@ -19,7 +19,8 @@ pub use watchers::WatchLimits;
 use crate::{
     domain::{
         Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, EmailKind, Error, IdempotencyKey, NewAuditEvent,
-        PageSize, PrivacyRequest, Reason, RequestId, SecretToken, State, Subject, Timestamp, TokenHash, Transition,
+        PageSize, PrivacyRequest, Reason, RegistryEvent, RequestId, SecretToken, SourceName, State, Subject,
+        Timestamp, TokenHash, Transition,
     },
     erasure::ErasureSettings,
     export::ExportSettings,
@@ -337,6 +338,27 @@ impl Workflow {
         let digest = page_token::filter_digest(&[&filter]);
         let after = page_token::decode::<i64>(page_token, &digest)?;
         let mut events = self.store.list_audit_events(request_id, after, page_size.get() + 1).await?;
+        let next = if events.len() > page_size.get() as usize {
+            events.truncate(page_size.get() as usize);
+            page_token::encode(&events.last().expect("page is not empty").sequence, &digest)
+        } else {
+            String::new()
+        };
+        Ok((events, next))
+    }
+
+    /// A page of data source registry events, oldest first, optionally for one source.
+    pub async fn registry_events(
+        &self,
+        source: Option<SourceName>,
+        page_size: PageSize,
+        page_token: &str,
+    ) -> Result<(Vec<RegistryEvent>, String), Error> {
+        // The subject is part of the digest, so a request events token is refused here.
+        let filter = source.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();
+        let digest = page_token::filter_digest(&["data_source", &filter]);
+        let after = page_token::decode::<i64>(page_token, &digest)?;
+        let mut events = self.store.list_registry_events(source.as_ref(), after, page_size.get() + 1).await?;
         let next = if events.len() > page_size.get() as usize {
             events.truncate(page_size.get() as usize);
             page_token::encode(&events.last().expect("page is not empty").sequence, &digest)

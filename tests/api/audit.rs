@@ -65,6 +65,7 @@ async fn events_page_in_order(backend: Backend) {
                 request_id: String::new(),
                 page_size: 2,
                 page_token: token,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -83,6 +84,7 @@ async fn events_page_in_order(backend: Backend) {
             request_id: String::new(),
             page_size: 1,
             page_token: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -92,6 +94,7 @@ async fn events_page_in_order(backend: Backend) {
             request_id: uuid::Uuid::now_v7().to_string(),
             page_size: 1,
             page_token: first.next_page_token,
+            ..Default::default()
         })
         .await
         .unwrap_err();

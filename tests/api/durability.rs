@@ -45,7 +45,8 @@ impl Replica {
             command.args(["--smtp-url", &SmtpSink::global().url()]);
         }
         let child = command
-            .args(["--listen", &addr, "--database-url", database_url, "--admin-token", token])
+            .args(["--listen", &addr, "--database-url", database_url])
+            .env("PRIVACYD_ADMIN_TOKENS", token)
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--export-dir")
@@ -131,7 +132,7 @@ async fn a_killed_privacyd_finishes_the_export_after_a_restart(backend: Backend)
     let dir = tempfile::tempdir().unwrap();
     let exports: PathBuf = dir.path().join("exports");
     let url = database(backend, dir.path()).await;
-    let token = format!("token-{}", uuid::Uuid::new_v4());
+    let token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let slow = Misbehaving { slow: Some((30, Duration::from_millis(100))), ..Default::default() };
     let endpoint = serve(slow.clone()).await;
 
@@ -188,7 +189,7 @@ async fn replicas_on_one_postgres_share_the_work_and_run_each_job_once() {
     let dir = tempfile::tempdir().unwrap();
     let exports = dir.path().join("exports");
     let url = fresh_postgres_database().await;
-    let token = format!("token-{}", uuid::Uuid::new_v4());
+    let token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let source = Misbehaving { slow: Some((2, Duration::from_millis(20))), ..Default::default() };
     let endpoint = serve(source.clone()).await;
     let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
@@ -276,7 +277,7 @@ async fn a_killed_privacyd_finishes_an_erasure_and_no_source_applies_it_twice(ba
     let dir = tempfile::tempdir().unwrap();
     let exports: PathBuf = dir.path().join("exports");
     let url = database(backend, dir.path()).await;
-    let token = format!("token-{}", uuid::Uuid::new_v4());
+    let token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let email = unique_email();
     let mid_erase = ErasingSource::new(
         "mid-erase",

@@ -172,6 +172,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub database_url: String,
     pub admin_token: String,
+    /// The admin tokens in force, to reload as SIGHUP would.
+    pub admin_tokens: privacyd::admin_tokens::AdminTokens,
     pub data_dir: tempfile::TempDir,
     /// Authenticated as admin.
     pub client: AdminClient,
@@ -215,6 +217,7 @@ impl TestApp {
         let (trigger, shutdown) = shutdown::channel();
         let app = Application::build(config, shutdown).await.expect("privacyd starts");
         let addr = app.local_addr();
+        let admin_tokens = app.admin_tokens();
         let server = tokio::spawn(app.run());
         let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
         let bearer = Bearer(format!("Bearer {admin_token}").parse().unwrap());
@@ -222,6 +225,7 @@ impl TestApp {
             addr,
             database_url,
             admin_token,
+            admin_tokens,
             data_dir,
             client: PrivacyRequestServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             registry: DataSourceRegistryServiceClient::with_interceptor(channel.clone(), bearer),
@@ -346,6 +350,7 @@ impl TestApp {
                 request_id: id.to_owned(),
                 page_size: 1000,
                 page_token: String::new(),
+                ..Default::default()
             })
             .await
             .expect("audit succeeds")

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin_access;
 mod audit;
 mod auth;
 mod bad_input;
@@ -26,6 +27,7 @@ mod page_headers;
 mod privacyctl;
 mod progress;
 mod rate_limit;
+mod registry_audit;
 mod sources;
 mod subject_links;
 mod watch;

@@ -573,6 +573,14 @@ const (
 	// A source's verification export found data outside the groups it reported as retained;
 	// `detail` names the source, the groups and the counts.
 	AuditEventType_AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED AuditEventType = 20
+	// A data source was registered; `data_source` names it and `detail` lists its settings
+	// (endpoint, tls, whether a CA and an auth token are set, never the token).
+	AuditEventType_AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED AuditEventType = 21
+	// A data source was changed (including enabled or disabled); `detail` lists each field that
+	// changed, with old and new values except for the auth token and CA, which are only named.
+	AuditEventType_AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED AuditEventType = 22
+	// A data source was removed from the registry; `detail` gives the endpoint it had.
+	AuditEventType_AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED AuditEventType = 23
 )
 
 // Enum value maps for AuditEventType.
@@ -599,6 +607,9 @@ var (
 		18: "AUDIT_EVENT_TYPE_ARCHIVE_DELETED",
 		19: "AUDIT_EVENT_TYPE_ERASURE_SCHEDULED",
 		20: "AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED",
+		21: "AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED",
+		22: "AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED",
+		23: "AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED",
 	}
 	AuditEventType_value = map[string]int32{
 		"AUDIT_EVENT_TYPE_UNSPECIFIED":                 0,
@@ -622,6 +633,9 @@ var (
 		"AUDIT_EVENT_TYPE_ARCHIVE_DELETED":             18,
 		"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED":           19,
 		"AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED": 20,
+		"AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED":      21,
+		"AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED":         22,
+		"AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED":         23,
 	}
 )
 
@@ -650,6 +664,59 @@ func (x AuditEventType) Number() protoreflect.EnumNumber {
 // Deprecated: Use AuditEventType.Descriptor instead.
 func (AuditEventType) EnumDescriptor() ([]byte, []int) {
 	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{8}
+}
+
+// Which part of the audit log ListAuditEvents reads.
+type AuditSubject int32
+
+const (
+	// Privacy request events, as when this field did not exist.
+	AuditSubject_AUDIT_SUBJECT_UNSPECIFIED AuditSubject = 0
+	// Privacy request events (the same as unspecified, said explicitly).
+	AuditSubject_AUDIT_SUBJECT_PRIVACY_REQUEST AuditSubject = 1
+	// Data source registry events: registered, updated (enabled, disabled), deleted.
+	AuditSubject_AUDIT_SUBJECT_DATA_SOURCE AuditSubject = 2
+)
+
+// Enum value maps for AuditSubject.
+var (
+	AuditSubject_name = map[int32]string{
+		0: "AUDIT_SUBJECT_UNSPECIFIED",
+		1: "AUDIT_SUBJECT_PRIVACY_REQUEST",
+		2: "AUDIT_SUBJECT_DATA_SOURCE",
+	}
+	AuditSubject_value = map[string]int32{
+		"AUDIT_SUBJECT_UNSPECIFIED":     0,
+		"AUDIT_SUBJECT_PRIVACY_REQUEST": 1,
+		"AUDIT_SUBJECT_DATA_SOURCE":     2,
+	}
+)
+
+func (x AuditSubject) Enum() *AuditSubject {
+	p := new(AuditSubject)
+	*p = x
+	return p
+}
+
+func (x AuditSubject) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AuditSubject) Descriptor() protoreflect.EnumDescriptor {
+	return file_privacy_v1_privacy_request_service_proto_enumTypes[9].Descriptor()
+}
+
+func (AuditSubject) Type() protoreflect.EnumType {
+	return &file_privacy_v1_privacy_request_service_proto_enumTypes[9]
+}
+
+func (x AuditSubject) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AuditSubject.Descriptor instead.
+func (AuditSubject) EnumDescriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{9}
 }
 
 // The person whose data the request is about.
@@ -2724,12 +2791,15 @@ func (x *Actor) GetId() string {
 }
 
 // One entry of the append-only audit log. Entries hold no personal data (no email address,
-// no token), so they outlive the request they describe.
+// no token), so they outlive the request or data source they describe. An event is about
+// either a privacy request (`request_id` set) or a data source in the registry (`data_source`
+// set); registry events are not part of any request's history or erasure receipt.
 type AuditEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Position in the log; strictly increasing, so it orders events and resumes a watch.
+	// Position in the log; strictly increasing across both kinds of event, so it orders events
+	// and resumes a watch.
 	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
-	// The privacy request the event is about.
+	// The privacy request the event is about; empty for registry events.
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// When it happened.
 	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
@@ -2744,7 +2814,9 @@ type AuditEvent struct {
 	// Why, or what went wrong: the reason an operator gave, or an error message.
 	Detail string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
 	// For AUDIT_EVENT_TYPE_EMAIL_SENT and AUDIT_EVENT_TYPE_EMAIL_FAILED: which email.
-	EmailKind     EmailKind `protobuf:"varint,9,opt,name=email_kind,json=emailKind,proto3,enum=privacy.v1.EmailKind" json:"email_kind,omitempty"`
+	EmailKind EmailKind `protobuf:"varint,9,opt,name=email_kind,json=emailKind,proto3,enum=privacy.v1.EmailKind" json:"email_kind,omitempty"`
+	// For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+	DataSource    string `protobuf:"bytes,10,opt,name=data_source,json=dataSource,proto3" json:"data_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2842,16 +2914,28 @@ func (x *AuditEvent) GetEmailKind() EmailKind {
 	return EmailKind_EMAIL_KIND_UNSPECIFIED
 }
 
+func (x *AuditEvent) GetDataSource() string {
+	if x != nil {
+		return x.DataSource
+	}
+	return ""
+}
+
 // Request for ListAuditEvents.
 type ListAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only events about this request; empty for all.
+	// Only events about this request; empty for all. Only with request events.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The most events to return; 0 means 100, and values over 1000 are treated as 1000.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// `next_page_token` from the previous call; empty for the first page. `request_id` must be
-	// the same as in the call that returned the token.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// `next_page_token` from the previous call; empty for the first page. `request_id`,
+	// `subject` and `data_source` must be the same as in the call that returned the token.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Request events (the default) or data source registry events.
+	Subject AuditSubject `protobuf:"varint,4,opt,name=subject,proto3,enum=privacy.v1.AuditSubject" json:"subject,omitempty"`
+	// Only registry events about the data source of this name; empty for all. Setting it
+	// implies AUDIT_SUBJECT_DATA_SOURCE.
+	DataSource    string `protobuf:"bytes,5,opt,name=data_source,json=dataSource,proto3" json:"data_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2903,6 +2987,20 @@ func (x *ListAuditEventsRequest) GetPageSize() int32 {
 func (x *ListAuditEventsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetSubject() AuditSubject {
+	if x != nil {
+		return x.Subject
+	}
+	return AuditSubject_AUDIT_SUBJECT_UNSPECIFIED
+}
+
+func (x *ListAuditEventsRequest) GetDataSource() string {
+	if x != nil {
+		return x.DataSource
 	}
 	return ""
 }
@@ -3577,7 +3675,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x0fprivacy_request\x18\x01 \x01(\v2\x1a.privacy.v1.PrivacyRequestR\x0eprivacyRequest\"B\n" +
 	"\x05Actor\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.privacy.v1.ActorKindR\x04kind\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\"\xfe\x02\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"\x9f\x03\n" +
 	"\n" +
 	"AuditEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x1d\n" +
@@ -3591,13 +3689,19 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\bto_state\x18\a \x01(\x0e2\x11.privacy.v1.StateR\atoState\x12\x16\n" +
 	"\x06detail\x18\b \x01(\tR\x06detail\x124\n" +
 	"\n" +
-	"email_kind\x18\t \x01(\x0e2\x15.privacy.v1.EmailKindR\temailKind\"s\n" +
+	"email_kind\x18\t \x01(\x0e2\x15.privacy.v1.EmailKindR\temailKind\x12\x1f\n" +
+	"\vdata_source\x18\n" +
+	" \x01(\tR\n" +
+	"dataSource\"\xc8\x01\n" +
 	"\x16ListAuditEventsRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"|\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x122\n" +
+	"\asubject\x18\x04 \x01(\x0e2\x18.privacy.v1.AuditSubjectR\asubject\x12\x1f\n" +
+	"\vdata_source\x18\x05 \x01(\tR\n" +
+	"dataSource\"|\n" +
 	"\x17ListAuditEventsResponse\x129\n" +
 	"\faudit_events\x18\x01 \x03(\v2\x16.privacy.v1.AuditEventR\vauditEvents\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\",\n" +
@@ -3676,7 +3780,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ACTOR_KIND_ADMIN\x10\x01\x12\x16\n" +
 	"\x12ACTOR_KIND_SUBJECT\x10\x02\x12\x15\n" +
-	"\x11ACTOR_KIND_SYSTEM\x10\x03*\xff\x05\n" +
+	"\x11ACTOR_KIND_SYSTEM\x10\x03*\x80\a\n" +
 	"\x0eAuditEventType\x12 \n" +
 	"\x1cAUDIT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18AUDIT_EVENT_TYPE_CREATED\x10\x01\x12\x1e\n" +
@@ -3699,7 +3803,14 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\x10\x11\x12$\n" +
 	" AUDIT_EVENT_TYPE_ARCHIVE_DELETED\x10\x12\x12&\n" +
 	"\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED\x10\x13\x120\n" +
-	",AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED\x10\x142\x95\f\n" +
+	",AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED\x10\x14\x12+\n" +
+	"'AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED\x10\x15\x12(\n" +
+	"$AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED\x10\x16\x12(\n" +
+	"$AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED\x10\x17*o\n" +
+	"\fAuditSubject\x12\x1d\n" +
+	"\x19AUDIT_SUBJECT_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dAUDIT_SUBJECT_PRIVACY_REQUEST\x10\x01\x12\x1d\n" +
+	"\x19AUDIT_SUBJECT_DATA_SOURCE\x10\x022\x95\f\n" +
 	"\x15PrivacyRequestService\x12i\n" +
 	"\x14CreatePrivacyRequest\x12'.privacy.v1.CreatePrivacyRequestRequest\x1a(.privacy.v1.CreatePrivacyRequestResponse\x12`\n" +
 	"\x11GetPrivacyRequest\x12$.privacy.v1.GetPrivacyRequestRequest\x1a%.privacy.v1.GetPrivacyRequestResponse\x12f\n" +
@@ -3730,7 +3841,7 @@ func file_privacy_v1_privacy_request_service_proto_rawDescGZIP() []byte {
 	return file_privacy_v1_privacy_request_service_proto_rawDescData
 }
 
-var file_privacy_v1_privacy_request_service_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_privacy_v1_privacy_request_service_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
 var file_privacy_v1_privacy_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_privacy_v1_privacy_request_service_proto_goTypes = []any{
 	(Action)(0),                            // 0: privacy.v1.Action
@@ -3742,146 +3853,148 @@ var file_privacy_v1_privacy_request_service_proto_goTypes = []any{
 	(DeliveryState)(0),                     // 6: privacy.v1.DeliveryState
 	(ActorKind)(0),                         // 7: privacy.v1.ActorKind
 	(AuditEventType)(0),                    // 8: privacy.v1.AuditEventType
-	(*Subject)(nil),                        // 9: privacy.v1.Subject
-	(*PrivacyRequest)(nil),                 // 10: privacy.v1.PrivacyRequest
-	(*ErasureSummary)(nil),                 // 11: privacy.v1.ErasureSummary
-	(*SourceErasure)(nil),                  // 12: privacy.v1.SourceErasure
-	(*Leftover)(nil),                       // 13: privacy.v1.Leftover
-	(*ErasureVerification)(nil),            // 14: privacy.v1.ErasureVerification
-	(*SourceProgress)(nil),                 // 15: privacy.v1.SourceProgress
-	(*ExportArchive)(nil),                  // 16: privacy.v1.ExportArchive
-	(*EmailDelivery)(nil),                  // 17: privacy.v1.EmailDelivery
-	(*CreatePrivacyRequestRequest)(nil),    // 18: privacy.v1.CreatePrivacyRequestRequest
-	(*CreatePrivacyRequestResponse)(nil),   // 19: privacy.v1.CreatePrivacyRequestResponse
-	(*GetPrivacyRequestRequest)(nil),       // 20: privacy.v1.GetPrivacyRequestRequest
-	(*GetPrivacyRequestResponse)(nil),      // 21: privacy.v1.GetPrivacyRequestResponse
-	(*ListPrivacyRequestsRequest)(nil),     // 22: privacy.v1.ListPrivacyRequestsRequest
-	(*ListPrivacyRequestsResponse)(nil),    // 23: privacy.v1.ListPrivacyRequestsResponse
-	(*ConfirmPrivacyRequestRequest)(nil),   // 24: privacy.v1.ConfirmPrivacyRequestRequest
-	(*ConfirmPrivacyRequestResponse)(nil),  // 25: privacy.v1.ConfirmPrivacyRequestResponse
-	(*ResendConfirmationRequest)(nil),      // 26: privacy.v1.ResendConfirmationRequest
-	(*ResendConfirmationResponse)(nil),     // 27: privacy.v1.ResendConfirmationResponse
-	(*ProcessPrivacyRequestRequest)(nil),   // 28: privacy.v1.ProcessPrivacyRequestRequest
-	(*ProcessPrivacyRequestResponse)(nil),  // 29: privacy.v1.ProcessPrivacyRequestResponse
-	(*CompletePrivacyRequestRequest)(nil),  // 30: privacy.v1.CompletePrivacyRequestRequest
-	(*CompletePrivacyRequestResponse)(nil), // 31: privacy.v1.CompletePrivacyRequestResponse
-	(*DenyPrivacyRequestRequest)(nil),      // 32: privacy.v1.DenyPrivacyRequestRequest
-	(*DenyPrivacyRequestResponse)(nil),     // 33: privacy.v1.DenyPrivacyRequestResponse
-	(*CancelPrivacyRequestRequest)(nil),    // 34: privacy.v1.CancelPrivacyRequestRequest
-	(*CancelPrivacyRequestResponse)(nil),   // 35: privacy.v1.CancelPrivacyRequestResponse
-	(*DeletePrivacyRequestRequest)(nil),    // 36: privacy.v1.DeletePrivacyRequestRequest
-	(*DeletePrivacyRequestResponse)(nil),   // 37: privacy.v1.DeletePrivacyRequestResponse
-	(*ExtendDeadlineRequest)(nil),          // 38: privacy.v1.ExtendDeadlineRequest
-	(*ExtendDeadlineResponse)(nil),         // 39: privacy.v1.ExtendDeadlineResponse
-	(*Actor)(nil),                          // 40: privacy.v1.Actor
-	(*AuditEvent)(nil),                     // 41: privacy.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),         // 42: privacy.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),        // 43: privacy.v1.ListAuditEventsResponse
-	(*WatchPrivacyRequestRequest)(nil),     // 44: privacy.v1.WatchPrivacyRequestRequest
-	(*WatchPrivacyRequestResponse)(nil),    // 45: privacy.v1.WatchPrivacyRequestResponse
-	(*DownloadExportRequest)(nil),          // 46: privacy.v1.DownloadExportRequest
-	(*ExportArchiveHeader)(nil),            // 47: privacy.v1.ExportArchiveHeader
-	(*DownloadExportResponse)(nil),         // 48: privacy.v1.DownloadExportResponse
-	(*GetErasureReceiptRequest)(nil),       // 49: privacy.v1.GetErasureReceiptRequest
-	(*GetErasureReceiptResponse)(nil),      // 50: privacy.v1.GetErasureReceiptResponse
-	(*timestamppb.Timestamp)(nil),          // 51: google.protobuf.Timestamp
-	(*v1.Retention)(nil),                   // 52: privacy.datasource.v1.Retention
+	(AuditSubject)(0),                      // 9: privacy.v1.AuditSubject
+	(*Subject)(nil),                        // 10: privacy.v1.Subject
+	(*PrivacyRequest)(nil),                 // 11: privacy.v1.PrivacyRequest
+	(*ErasureSummary)(nil),                 // 12: privacy.v1.ErasureSummary
+	(*SourceErasure)(nil),                  // 13: privacy.v1.SourceErasure
+	(*Leftover)(nil),                       // 14: privacy.v1.Leftover
+	(*ErasureVerification)(nil),            // 15: privacy.v1.ErasureVerification
+	(*SourceProgress)(nil),                 // 16: privacy.v1.SourceProgress
+	(*ExportArchive)(nil),                  // 17: privacy.v1.ExportArchive
+	(*EmailDelivery)(nil),                  // 18: privacy.v1.EmailDelivery
+	(*CreatePrivacyRequestRequest)(nil),    // 19: privacy.v1.CreatePrivacyRequestRequest
+	(*CreatePrivacyRequestResponse)(nil),   // 20: privacy.v1.CreatePrivacyRequestResponse
+	(*GetPrivacyRequestRequest)(nil),       // 21: privacy.v1.GetPrivacyRequestRequest
+	(*GetPrivacyRequestResponse)(nil),      // 22: privacy.v1.GetPrivacyRequestResponse
+	(*ListPrivacyRequestsRequest)(nil),     // 23: privacy.v1.ListPrivacyRequestsRequest
+	(*ListPrivacyRequestsResponse)(nil),    // 24: privacy.v1.ListPrivacyRequestsResponse
+	(*ConfirmPrivacyRequestRequest)(nil),   // 25: privacy.v1.ConfirmPrivacyRequestRequest
+	(*ConfirmPrivacyRequestResponse)(nil),  // 26: privacy.v1.ConfirmPrivacyRequestResponse
+	(*ResendConfirmationRequest)(nil),      // 27: privacy.v1.ResendConfirmationRequest
+	(*ResendConfirmationResponse)(nil),     // 28: privacy.v1.ResendConfirmationResponse
+	(*ProcessPrivacyRequestRequest)(nil),   // 29: privacy.v1.ProcessPrivacyRequestRequest
+	(*ProcessPrivacyRequestResponse)(nil),  // 30: privacy.v1.ProcessPrivacyRequestResponse
+	(*CompletePrivacyRequestRequest)(nil),  // 31: privacy.v1.CompletePrivacyRequestRequest
+	(*CompletePrivacyRequestResponse)(nil), // 32: privacy.v1.CompletePrivacyRequestResponse
+	(*DenyPrivacyRequestRequest)(nil),      // 33: privacy.v1.DenyPrivacyRequestRequest
+	(*DenyPrivacyRequestResponse)(nil),     // 34: privacy.v1.DenyPrivacyRequestResponse
+	(*CancelPrivacyRequestRequest)(nil),    // 35: privacy.v1.CancelPrivacyRequestRequest
+	(*CancelPrivacyRequestResponse)(nil),   // 36: privacy.v1.CancelPrivacyRequestResponse
+	(*DeletePrivacyRequestRequest)(nil),    // 37: privacy.v1.DeletePrivacyRequestRequest
+	(*DeletePrivacyRequestResponse)(nil),   // 38: privacy.v1.DeletePrivacyRequestResponse
+	(*ExtendDeadlineRequest)(nil),          // 39: privacy.v1.ExtendDeadlineRequest
+	(*ExtendDeadlineResponse)(nil),         // 40: privacy.v1.ExtendDeadlineResponse
+	(*Actor)(nil),                          // 41: privacy.v1.Actor
+	(*AuditEvent)(nil),                     // 42: privacy.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),         // 43: privacy.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),        // 44: privacy.v1.ListAuditEventsResponse
+	(*WatchPrivacyRequestRequest)(nil),     // 45: privacy.v1.WatchPrivacyRequestRequest
+	(*WatchPrivacyRequestResponse)(nil),    // 46: privacy.v1.WatchPrivacyRequestResponse
+	(*DownloadExportRequest)(nil),          // 47: privacy.v1.DownloadExportRequest
+	(*ExportArchiveHeader)(nil),            // 48: privacy.v1.ExportArchiveHeader
+	(*DownloadExportResponse)(nil),         // 49: privacy.v1.DownloadExportResponse
+	(*GetErasureReceiptRequest)(nil),       // 50: privacy.v1.GetErasureReceiptRequest
+	(*GetErasureReceiptResponse)(nil),      // 51: privacy.v1.GetErasureReceiptResponse
+	(*timestamppb.Timestamp)(nil),          // 52: google.protobuf.Timestamp
+	(*v1.Retention)(nil),                   // 53: privacy.datasource.v1.Retention
 }
 var file_privacy_v1_privacy_request_service_proto_depIdxs = []int32{
 	0,  // 0: privacy.v1.PrivacyRequest.action:type_name -> privacy.v1.Action
-	9,  // 1: privacy.v1.PrivacyRequest.subject:type_name -> privacy.v1.Subject
+	10, // 1: privacy.v1.PrivacyRequest.subject:type_name -> privacy.v1.Subject
 	1,  // 2: privacy.v1.PrivacyRequest.state:type_name -> privacy.v1.State
-	51, // 3: privacy.v1.PrivacyRequest.create_time:type_name -> google.protobuf.Timestamp
-	51, // 4: privacy.v1.PrivacyRequest.confirm_time:type_name -> google.protobuf.Timestamp
-	51, // 5: privacy.v1.PrivacyRequest.complete_time:type_name -> google.protobuf.Timestamp
-	51, // 6: privacy.v1.PrivacyRequest.due_time:type_name -> google.protobuf.Timestamp
-	51, // 7: privacy.v1.PrivacyRequest.update_time:type_name -> google.protobuf.Timestamp
-	51, // 8: privacy.v1.PrivacyRequest.confirmation_expire_time:type_name -> google.protobuf.Timestamp
-	17, // 9: privacy.v1.PrivacyRequest.emails:type_name -> privacy.v1.EmailDelivery
-	15, // 10: privacy.v1.PrivacyRequest.sources:type_name -> privacy.v1.SourceProgress
-	16, // 11: privacy.v1.PrivacyRequest.archive:type_name -> privacy.v1.ExportArchive
-	51, // 12: privacy.v1.PrivacyRequest.scheduled_process_time:type_name -> google.protobuf.Timestamp
-	11, // 13: privacy.v1.PrivacyRequest.erasure:type_name -> privacy.v1.ErasureSummary
+	52, // 3: privacy.v1.PrivacyRequest.create_time:type_name -> google.protobuf.Timestamp
+	52, // 4: privacy.v1.PrivacyRequest.confirm_time:type_name -> google.protobuf.Timestamp
+	52, // 5: privacy.v1.PrivacyRequest.complete_time:type_name -> google.protobuf.Timestamp
+	52, // 6: privacy.v1.PrivacyRequest.due_time:type_name -> google.protobuf.Timestamp
+	52, // 7: privacy.v1.PrivacyRequest.update_time:type_name -> google.protobuf.Timestamp
+	52, // 8: privacy.v1.PrivacyRequest.confirmation_expire_time:type_name -> google.protobuf.Timestamp
+	18, // 9: privacy.v1.PrivacyRequest.emails:type_name -> privacy.v1.EmailDelivery
+	16, // 10: privacy.v1.PrivacyRequest.sources:type_name -> privacy.v1.SourceProgress
+	17, // 11: privacy.v1.PrivacyRequest.archive:type_name -> privacy.v1.ExportArchive
+	52, // 12: privacy.v1.PrivacyRequest.scheduled_process_time:type_name -> google.protobuf.Timestamp
+	12, // 13: privacy.v1.PrivacyRequest.erasure:type_name -> privacy.v1.ErasureSummary
 	2,  // 14: privacy.v1.ErasureSummary.outcome:type_name -> privacy.v1.ErasureOutcome
-	52, // 15: privacy.v1.SourceErasure.retentions:type_name -> privacy.datasource.v1.Retention
-	51, // 16: privacy.v1.SourceErasure.erase_time:type_name -> google.protobuf.Timestamp
+	53, // 15: privacy.v1.SourceErasure.retentions:type_name -> privacy.datasource.v1.Retention
+	52, // 16: privacy.v1.SourceErasure.erase_time:type_name -> google.protobuf.Timestamp
 	3,  // 17: privacy.v1.ErasureVerification.state:type_name -> privacy.v1.VerificationState
-	13, // 18: privacy.v1.ErasureVerification.leftovers:type_name -> privacy.v1.Leftover
-	51, // 19: privacy.v1.ErasureVerification.verify_time:type_name -> google.protobuf.Timestamp
+	14, // 18: privacy.v1.ErasureVerification.leftovers:type_name -> privacy.v1.Leftover
+	52, // 19: privacy.v1.ErasureVerification.verify_time:type_name -> google.protobuf.Timestamp
 	4,  // 20: privacy.v1.SourceProgress.state:type_name -> privacy.v1.SourceState
-	51, // 21: privacy.v1.SourceProgress.start_time:type_name -> google.protobuf.Timestamp
-	51, // 22: privacy.v1.SourceProgress.finish_time:type_name -> google.protobuf.Timestamp
-	12, // 23: privacy.v1.SourceProgress.erasure:type_name -> privacy.v1.SourceErasure
-	14, // 24: privacy.v1.SourceProgress.verification:type_name -> privacy.v1.ErasureVerification
-	51, // 25: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
-	51, // 26: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
-	51, // 27: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
+	52, // 21: privacy.v1.SourceProgress.start_time:type_name -> google.protobuf.Timestamp
+	52, // 22: privacy.v1.SourceProgress.finish_time:type_name -> google.protobuf.Timestamp
+	13, // 23: privacy.v1.SourceProgress.erasure:type_name -> privacy.v1.SourceErasure
+	15, // 24: privacy.v1.SourceProgress.verification:type_name -> privacy.v1.ErasureVerification
+	52, // 25: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
+	52, // 26: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
+	52, // 27: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
 	5,  // 28: privacy.v1.EmailDelivery.kind:type_name -> privacy.v1.EmailKind
 	6,  // 29: privacy.v1.EmailDelivery.state:type_name -> privacy.v1.DeliveryState
-	51, // 30: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
-	51, // 31: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
-	51, // 32: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	9,  // 33: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
+	52, // 30: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
+	52, // 31: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
+	52, // 32: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	10, // 33: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
 	0,  // 34: privacy.v1.CreatePrivacyRequestRequest.action:type_name -> privacy.v1.Action
-	10, // 35: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	10, // 36: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 35: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 36: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
 	0,  // 37: privacy.v1.ListPrivacyRequestsRequest.action:type_name -> privacy.v1.Action
 	1,  // 38: privacy.v1.ListPrivacyRequestsRequest.state:type_name -> privacy.v1.State
-	10, // 39: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
-	10, // 40: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	10, // 41: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	10, // 42: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	10, // 43: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	10, // 44: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	10, // 45: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	10, // 46: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 39: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
+	11, // 40: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 41: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 42: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 43: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 44: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 45: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 46: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
 	7,  // 47: privacy.v1.Actor.kind:type_name -> privacy.v1.ActorKind
-	51, // 48: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	40, // 49: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
+	52, // 48: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	41, // 49: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
 	8,  // 50: privacy.v1.AuditEvent.type:type_name -> privacy.v1.AuditEventType
 	1,  // 51: privacy.v1.AuditEvent.from_state:type_name -> privacy.v1.State
 	1,  // 52: privacy.v1.AuditEvent.to_state:type_name -> privacy.v1.State
 	5,  // 53: privacy.v1.AuditEvent.email_kind:type_name -> privacy.v1.EmailKind
-	41, // 54: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
-	10, // 55: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	41, // 56: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
-	51, // 57: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
-	47, // 58: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
-	18, // 59: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
-	20, // 60: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
-	22, // 61: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
-	24, // 62: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
-	26, // 63: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
-	28, // 64: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
-	30, // 65: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
-	32, // 66: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
-	34, // 67: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
-	36, // 68: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
-	38, // 69: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
-	42, // 70: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
-	44, // 71: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
-	46, // 72: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
-	49, // 73: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
-	19, // 74: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
-	21, // 75: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
-	23, // 76: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
-	25, // 77: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
-	27, // 78: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
-	29, // 79: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
-	31, // 80: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
-	33, // 81: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
-	35, // 82: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
-	37, // 83: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
-	39, // 84: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
-	43, // 85: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
-	45, // 86: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
-	48, // 87: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
-	50, // 88: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
-	74, // [74:89] is the sub-list for method output_type
-	59, // [59:74] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	9,  // 54: privacy.v1.ListAuditEventsRequest.subject:type_name -> privacy.v1.AuditSubject
+	42, // 55: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
+	11, // 56: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	42, // 57: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
+	52, // 58: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
+	48, // 59: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
+	19, // 60: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
+	21, // 61: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
+	23, // 62: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
+	25, // 63: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
+	27, // 64: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
+	29, // 65: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
+	31, // 66: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
+	33, // 67: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
+	35, // 68: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
+	37, // 69: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
+	39, // 70: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
+	43, // 71: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
+	45, // 72: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
+	47, // 73: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
+	50, // 74: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
+	20, // 75: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
+	22, // 76: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
+	24, // 77: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
+	26, // 78: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
+	28, // 79: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
+	30, // 80: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
+	32, // 81: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
+	34, // 82: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
+	36, // 83: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
+	38, // 84: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
+	40, // 85: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
+	44, // 86: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
+	46, // 87: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
+	49, // 88: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
+	51, // 89: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
+	75, // [75:90] is the sub-list for method output_type
+	60, // [60:75] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_privacy_v1_privacy_request_service_proto_init() }
@@ -3898,7 +4011,7 @@ func file_privacy_v1_privacy_request_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacy_v1_privacy_request_service_proto_rawDesc), len(file_privacy_v1_privacy_request_service_proto_rawDesc)),
-			NumEnums:      9,
+			NumEnums:      10,
 			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -143,7 +143,8 @@ type PrivacyRequestServiceClient interface {
 	// requests". The subject is told by email, with the reason.
 	ExtendDeadline(ctx context.Context, in *ExtendDeadlineRequest, opts ...grpc.CallOption) (*ExtendDeadlineResponse, error)
 	// Lists the append-only audit log, oldest first: every state change and every email, with
-	// who did it and why.
+	// who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+	// data source registry. Needs the `read` scope.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 	// Streams a request's changes as they happen. The first message is the request as it is now;
 	// then one message per audit event, and a message without an event whenever the request
@@ -448,7 +449,8 @@ type PrivacyRequestServiceServer interface {
 	// requests". The subject is told by email, with the reason.
 	ExtendDeadline(context.Context, *ExtendDeadlineRequest) (*ExtendDeadlineResponse, error)
 	// Lists the append-only audit log, oldest first: every state change and every email, with
-	// who did it and why.
+	// who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+	// data source registry. Needs the `read` scope.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	// Streams a request's changes as they happen. The first message is the request as it is now;
 	// then one message per audit event, and a message without an event whenever the request

@@ -99,6 +99,15 @@ class AuditEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_EVENT_TYPE_ARCHIVE_DELETED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_ERASURE_SCHEDULED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED: _ClassVar[AuditEventType]
+    AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED: _ClassVar[AuditEventType]
+    AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: _ClassVar[AuditEventType]
+    AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: _ClassVar[AuditEventType]
+
+class AuditSubject(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUDIT_SUBJECT_UNSPECIFIED: _ClassVar[AuditSubject]
+    AUDIT_SUBJECT_PRIVACY_REQUEST: _ClassVar[AuditSubject]
+    AUDIT_SUBJECT_DATA_SOURCE: _ClassVar[AuditSubject]
 ACTION_UNSPECIFIED: Action
 ACTION_EXPORT: Action
 ACTION_ERASE: Action
@@ -161,6 +170,12 @@ AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED: AuditEventType
 AUDIT_EVENT_TYPE_ARCHIVE_DELETED: AuditEventType
 AUDIT_EVENT_TYPE_ERASURE_SCHEDULED: AuditEventType
 AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED: AuditEventType
+AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED: AuditEventType
+AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: AuditEventType
+AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: AuditEventType
+AUDIT_SUBJECT_UNSPECIFIED: AuditSubject
+AUDIT_SUBJECT_PRIVACY_REQUEST: AuditSubject
+AUDIT_SUBJECT_DATA_SOURCE: AuditSubject
 
 class Subject(_message.Message):
     __slots__ = ("email", "user_id")
@@ -483,7 +498,7 @@ class Actor(_message.Message):
     def __init__(self, kind: _Optional[_Union[ActorKind, str]] = ..., id: _Optional[str] = ...) -> None: ...
 
 class AuditEvent(_message.Message):
-    __slots__ = ("sequence", "request_id", "time", "actor", "type", "from_state", "to_state", "detail", "email_kind")
+    __slots__ = ("sequence", "request_id", "time", "actor", "type", "from_state", "to_state", "detail", "email_kind", "data_source")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -493,6 +508,7 @@ class AuditEvent(_message.Message):
     TO_STATE_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     EMAIL_KIND_FIELD_NUMBER: _ClassVar[int]
+    DATA_SOURCE_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     request_id: str
     time: _timestamp_pb2.Timestamp
@@ -502,17 +518,22 @@ class AuditEvent(_message.Message):
     to_state: State
     detail: str
     email_kind: EmailKind
-    def __init__(self, sequence: _Optional[int] = ..., request_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., type: _Optional[_Union[AuditEventType, str]] = ..., from_state: _Optional[_Union[State, str]] = ..., to_state: _Optional[_Union[State, str]] = ..., detail: _Optional[str] = ..., email_kind: _Optional[_Union[EmailKind, str]] = ...) -> None: ...
+    data_source: str
+    def __init__(self, sequence: _Optional[int] = ..., request_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., type: _Optional[_Union[AuditEventType, str]] = ..., from_state: _Optional[_Union[State, str]] = ..., to_state: _Optional[_Union[State, str]] = ..., detail: _Optional[str] = ..., email_kind: _Optional[_Union[EmailKind, str]] = ..., data_source: _Optional[str] = ...) -> None: ...
 
 class ListAuditEventsRequest(_message.Message):
-    __slots__ = ("request_id", "page_size", "page_token")
+    __slots__ = ("request_id", "page_size", "page_token", "subject", "data_source")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    DATA_SOURCE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     page_size: int
     page_token: str
-    def __init__(self, request_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    subject: AuditSubject
+    data_source: str
+    def __init__(self, request_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., subject: _Optional[_Union[AuditSubject, str]] = ..., data_source: _Optional[str] = ...) -> None: ...
 
 class ListAuditEventsResponse(_message.Message):
     __slots__ = ("audit_events", "next_page_token")

@@ -302,7 +302,8 @@ class PrivacyRequestServiceServicer:
 
     def ListAuditEvents(self, request, context):
         """Lists the append-only audit log, oldest first: every state change and every email, with
-        who did it and why.
+        who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+        data source registry. Needs the `read` scope.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

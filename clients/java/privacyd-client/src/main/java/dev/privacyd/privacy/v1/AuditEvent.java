@@ -8,7 +8,9 @@ package dev.privacyd.privacy.v1;
 /**
  * <pre>
  * One entry of the append-only audit log. Entries hold no personal data (no email address,
- * no token), so they outlive the request they describe.
+ * no token), so they outlive the request or data source they describe. An event is about
+ * either a privacy request (`request_id` set) or a data source in the registry (`data_source`
+ * set); registry events are not part of any request's history or erasure receipt.
  * </pre>
  *
  * Protobuf type {@code privacy.v1.AuditEvent}
@@ -39,6 +41,7 @@ private static final long serialVersionUID = 0L;
     toState_ = 0;
     detail_ = "";
     emailKind_ = 0;
+    dataSource_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -64,7 +67,8 @@ private static final long serialVersionUID = 0L;
   private long sequence_ = 0L;
   /**
    * <pre>
-   * Position in the log; strictly increasing, so it orders events and resumes a watch.
+   * Position in the log; strictly increasing across both kinds of event, so it orders events
+   * and resumes a watch.
    * </pre>
    *
    * <code>int64 sequence = 1;</code>
@@ -80,7 +84,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * The privacy request the event is about.
+   * The privacy request the event is about; empty for registry events.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -101,7 +105,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The privacy request the event is about.
+   * The privacy request the event is about; empty for registry events.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -349,6 +353,53 @@ private static final long serialVersionUID = 0L;
     return result == null ? dev.privacyd.privacy.v1.EmailKind.UNRECOGNIZED : result;
   }
 
+  public static final int DATA_SOURCE_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object dataSource_ = "";
+  /**
+   * <pre>
+   * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+   * </pre>
+   *
+   * <code>string data_source = 10;</code>
+   * @return The dataSource.
+   */
+  @java.lang.Override
+  public java.lang.String getDataSource() {
+    java.lang.Object ref = dataSource_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      dataSource_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+   * </pre>
+   *
+   * <code>string data_source = 10;</code>
+   * @return The bytes for dataSource.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getDataSourceBytes() {
+    java.lang.Object ref = dataSource_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      dataSource_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -390,6 +441,9 @@ private static final long serialVersionUID = 0L;
     if (emailKind_ != dev.privacyd.privacy.v1.EmailKind.EMAIL_KIND_UNSPECIFIED.getNumber()) {
       output.writeEnum(9, emailKind_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(dataSource_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 10, dataSource_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -427,6 +481,9 @@ private static final long serialVersionUID = 0L;
     if (emailKind_ != dev.privacyd.privacy.v1.EmailKind.EMAIL_KIND_UNSPECIFIED.getNumber()) {
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(9, emailKind_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(dataSource_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(10, dataSource_);
     }
     return size;
   }
@@ -472,6 +529,8 @@ private static final long serialVersionUID = 0L;
     if (!getDetail()
         .equals(other.getDetail())) return false;
     if (emailKind_ != other.emailKind_) return false;
+    if (!getDataSource()
+        .equals(other.getDataSource())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -506,6 +565,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getDetail().hashCode();
     hash = (37 * hash) + EMAIL_KIND_FIELD_NUMBER;
     hash = (53 * hash) + emailKind_;
+    hash = (37 * hash) + DATA_SOURCE_FIELD_NUMBER;
+    hash = (53 * hash) + getDataSource().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -606,7 +667,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * One entry of the append-only audit log. Entries hold no personal data (no email address,
-   * no token), so they outlive the request they describe.
+   * no token), so they outlive the request or data source they describe. An event is about
+   * either a privacy request (`request_id` set) or a data source in the registry (`data_source`
+   * set); registry events are not part of any request's history or erasure receipt.
    * </pre>
    *
    * Protobuf type {@code privacy.v1.AuditEvent}
@@ -666,6 +729,7 @@ private static final long serialVersionUID = 0L;
       toState_ = 0;
       detail_ = "";
       emailKind_ = 0;
+      dataSource_ = "";
       return this;
     }
 
@@ -733,6 +797,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.emailKind_ = emailKind_;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.dataSource_ = dataSource_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -778,6 +845,11 @@ private static final long serialVersionUID = 0L;
       }
       if (other.emailKind_ != 0) {
         setEmailKindValue(other.getEmailKindValue());
+      }
+      if (!other.getDataSource().isEmpty()) {
+        dataSource_ = other.dataSource_;
+        bitField0_ |= 0x00000200;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -852,6 +924,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 72
+            case 82: {
+              dataSource_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -872,7 +949,8 @@ private static final long serialVersionUID = 0L;
     private long sequence_ ;
     /**
      * <pre>
-     * Position in the log; strictly increasing, so it orders events and resumes a watch.
+     * Position in the log; strictly increasing across both kinds of event, so it orders events
+     * and resumes a watch.
      * </pre>
      *
      * <code>int64 sequence = 1;</code>
@@ -884,7 +962,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Position in the log; strictly increasing, so it orders events and resumes a watch.
+     * Position in the log; strictly increasing across both kinds of event, so it orders events
+     * and resumes a watch.
      * </pre>
      *
      * <code>int64 sequence = 1;</code>
@@ -900,7 +979,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Position in the log; strictly increasing, so it orders events and resumes a watch.
+     * Position in the log; strictly increasing across both kinds of event, so it orders events
+     * and resumes a watch.
      * </pre>
      *
      * <code>int64 sequence = 1;</code>
@@ -916,7 +996,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * The privacy request the event is about.
+     * The privacy request the event is about; empty for registry events.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -936,7 +1016,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The privacy request the event is about.
+     * The privacy request the event is about; empty for registry events.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -957,7 +1037,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The privacy request the event is about.
+     * The privacy request the event is about; empty for registry events.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -974,7 +1054,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The privacy request the event is about.
+     * The privacy request the event is about; empty for registry events.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -988,7 +1068,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The privacy request the event is about.
+     * The privacy request the event is about; empty for registry events.
      * </pre>
      *
      * <code>string request_id = 2;</code>
@@ -1691,6 +1771,98 @@ private static final long serialVersionUID = 0L;
     public Builder clearEmailKind() {
       bitField0_ = (bitField0_ & ~0x00000100);
       emailKind_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object dataSource_ = "";
+    /**
+     * <pre>
+     * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+     * </pre>
+     *
+     * <code>string data_source = 10;</code>
+     * @return The dataSource.
+     */
+    public java.lang.String getDataSource() {
+      java.lang.Object ref = dataSource_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        dataSource_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+     * </pre>
+     *
+     * <code>string data_source = 10;</code>
+     * @return The bytes for dataSource.
+     */
+    public com.google.protobuf.ByteString
+        getDataSourceBytes() {
+      java.lang.Object ref = dataSource_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        dataSource_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+     * </pre>
+     *
+     * <code>string data_source = 10;</code>
+     * @param value The dataSource to set.
+     * @return This builder for chaining.
+     */
+    public Builder setDataSource(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      dataSource_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+     * </pre>
+     *
+     * <code>string data_source = 10;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearDataSource() {
+      dataSource_ = getDefaultInstance().getDataSource();
+      bitField0_ = (bitField0_ & ~0x00000200);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+     * </pre>
+     *
+     * <code>string data_source = 10;</code>
+     * @param value The bytes for dataSource to set.
+     * @return This builder for chaining.
+     */
+    public Builder setDataSourceBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      dataSource_ = value;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }

@@ -12,7 +12,8 @@ public interface AuditEventOrBuilder extends
 
   /**
    * <pre>
-   * Position in the log; strictly increasing, so it orders events and resumes a watch.
+   * Position in the log; strictly increasing across both kinds of event, so it orders events
+   * and resumes a watch.
    * </pre>
    *
    * <code>int64 sequence = 1;</code>
@@ -22,7 +23,7 @@ public interface AuditEventOrBuilder extends
 
   /**
    * <pre>
-   * The privacy request the event is about.
+   * The privacy request the event is about; empty for registry events.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -31,7 +32,7 @@ public interface AuditEventOrBuilder extends
   java.lang.String getRequestId();
   /**
    * <pre>
-   * The privacy request the event is about.
+   * The privacy request the event is about; empty for registry events.
    * </pre>
    *
    * <code>string request_id = 2;</code>
@@ -189,4 +190,24 @@ public interface AuditEventOrBuilder extends
    * @return The emailKind.
    */
   dev.privacyd.privacy.v1.EmailKind getEmailKind();
+
+  /**
+   * <pre>
+   * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+   * </pre>
+   *
+   * <code>string data_source = 10;</code>
+   * @return The dataSource.
+   */
+  java.lang.String getDataSource();
+  /**
+   * <pre>
+   * For AUDIT_EVENT_TYPE_DATA_SOURCE_*: the name of the data source; empty for request events.
+   * </pre>
+   *
+   * <code>string data_source = 10;</code>
+   * @return The bytes for dataSource.
+   */
+  com.google.protobuf.ByteString
+      getDataSourceBytes();
 }

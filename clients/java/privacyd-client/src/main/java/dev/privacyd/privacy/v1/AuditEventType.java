@@ -185,6 +185,32 @@ public enum AuditEventType
    * <code>AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED = 20;</code>
    */
   AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED(20),
+  /**
+   * <pre>
+   * A data source was registered; `data_source` names it and `detail` lists its settings
+   * (endpoint, tls, whether a CA and an auth token are set, never the token).
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED = 21;</code>
+   */
+  AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED(21),
+  /**
+   * <pre>
+   * A data source was changed (including enabled or disabled); `detail` lists each field that
+   * changed, with old and new values except for the auth token and CA, which are only named.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED = 22;</code>
+   */
+  AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED(22),
+  /**
+   * <pre>
+   * A data source was removed from the registry; `detail` gives the endpoint it had.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED = 23;</code>
+   */
+  AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED(23),
   UNRECOGNIZED(-1),
   ;
 
@@ -367,6 +393,32 @@ public enum AuditEventType
    * <code>AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED = 20;</code>
    */
   public static final int AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED_VALUE = 20;
+  /**
+   * <pre>
+   * A data source was registered; `data_source` names it and `detail` lists its settings
+   * (endpoint, tls, whether a CA and an auth token are set, never the token).
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED = 21;</code>
+   */
+  public static final int AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED_VALUE = 21;
+  /**
+   * <pre>
+   * A data source was changed (including enabled or disabled); `detail` lists each field that
+   * changed, with old and new values except for the auth token and CA, which are only named.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED = 22;</code>
+   */
+  public static final int AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED_VALUE = 22;
+  /**
+   * <pre>
+   * A data source was removed from the registry; `detail` gives the endpoint it had.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED = 23;</code>
+   */
+  public static final int AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED_VALUE = 23;
 
 
   public final int getNumber() {
@@ -414,6 +466,9 @@ public enum AuditEventType
       case 18: return AUDIT_EVENT_TYPE_ARCHIVE_DELETED;
       case 19: return AUDIT_EVENT_TYPE_ERASURE_SCHEDULED;
       case 20: return AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED;
+      case 21: return AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED;
+      case 22: return AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED;
+      case 23: return AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED;
       default: return null;
     }
   }

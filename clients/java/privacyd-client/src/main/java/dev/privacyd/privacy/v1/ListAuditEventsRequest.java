@@ -34,6 +34,8 @@ private static final long serialVersionUID = 0L;
   private ListAuditEventsRequest() {
     requestId_ = "";
     pageToken_ = "";
+    subject_ = 0;
+    dataSource_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -59,7 +61,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Only events about this request; empty for all.
+   * Only events about this request; empty for all. Only with request events.
    * </pre>
    *
    * <code>string request_id = 1;</code>
@@ -80,7 +82,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Only events about this request; empty for all.
+   * Only events about this request; empty for all. Only with request events.
    * </pre>
    *
    * <code>string request_id = 1;</code>
@@ -121,8 +123,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-   * the same as in the call that returned the token.
+   * `next_page_token` from the previous call; empty for the first page. `request_id`,
+   * `subject` and `data_source` must be the same as in the call that returned the token.
    * </pre>
    *
    * <code>string page_token = 3;</code>
@@ -143,8 +145,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-   * the same as in the call that returned the token.
+   * `next_page_token` from the previous call; empty for the first page. `request_id`,
+   * `subject` and `data_source` must be the same as in the call that returned the token.
    * </pre>
    *
    * <code>string page_token = 3;</code>
@@ -159,6 +161,81 @@ private static final long serialVersionUID = 0L;
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
       pageToken_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int SUBJECT_FIELD_NUMBER = 4;
+  private int subject_ = 0;
+  /**
+   * <pre>
+   * Request events (the default) or data source registry events.
+   * </pre>
+   *
+   * <code>.privacy.v1.AuditSubject subject = 4;</code>
+   * @return The enum numeric value on the wire for subject.
+   */
+  @java.lang.Override public int getSubjectValue() {
+    return subject_;
+  }
+  /**
+   * <pre>
+   * Request events (the default) or data source registry events.
+   * </pre>
+   *
+   * <code>.privacy.v1.AuditSubject subject = 4;</code>
+   * @return The subject.
+   */
+  @java.lang.Override public dev.privacyd.privacy.v1.AuditSubject getSubject() {
+    dev.privacyd.privacy.v1.AuditSubject result = dev.privacyd.privacy.v1.AuditSubject.forNumber(subject_);
+    return result == null ? dev.privacyd.privacy.v1.AuditSubject.UNRECOGNIZED : result;
+  }
+
+  public static final int DATA_SOURCE_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object dataSource_ = "";
+  /**
+   * <pre>
+   * Only registry events about the data source of this name; empty for all. Setting it
+   * implies AUDIT_SUBJECT_DATA_SOURCE.
+   * </pre>
+   *
+   * <code>string data_source = 5;</code>
+   * @return The dataSource.
+   */
+  @java.lang.Override
+  public java.lang.String getDataSource() {
+    java.lang.Object ref = dataSource_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      dataSource_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Only registry events about the data source of this name; empty for all. Setting it
+   * implies AUDIT_SUBJECT_DATA_SOURCE.
+   * </pre>
+   *
+   * <code>string data_source = 5;</code>
+   * @return The bytes for dataSource.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getDataSourceBytes() {
+    java.lang.Object ref = dataSource_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      dataSource_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
@@ -188,6 +265,12 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(pageToken_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 3, pageToken_);
     }
+    if (subject_ != dev.privacyd.privacy.v1.AuditSubject.AUDIT_SUBJECT_UNSPECIFIED.getNumber()) {
+      output.writeEnum(4, subject_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(dataSource_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 5, dataSource_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -201,6 +284,13 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(pageToken_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(3, pageToken_);
+    }
+    if (subject_ != dev.privacyd.privacy.v1.AuditSubject.AUDIT_SUBJECT_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(4, subject_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(dataSource_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(5, dataSource_);
     }
     return size;
   }
@@ -232,6 +322,9 @@ private static final long serialVersionUID = 0L;
         != other.getPageSize()) return false;
     if (!getPageToken()
         .equals(other.getPageToken())) return false;
+    if (subject_ != other.subject_) return false;
+    if (!getDataSource()
+        .equals(other.getDataSource())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -249,6 +342,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getPageSize();
     hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getPageToken().hashCode();
+    hash = (37 * hash) + SUBJECT_FIELD_NUMBER;
+    hash = (53 * hash) + subject_;
+    hash = (37 * hash) + DATA_SOURCE_FIELD_NUMBER;
+    hash = (53 * hash) + getDataSource().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -387,6 +484,8 @@ private static final long serialVersionUID = 0L;
       requestId_ = "";
       pageSize_ = 0;
       pageToken_ = "";
+      subject_ = 0;
+      dataSource_ = "";
       return this;
     }
 
@@ -429,6 +528,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.pageToken_ = pageToken_;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.subject_ = subject_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.dataSource_ = dataSource_;
+      }
     }
 
     @java.lang.Override
@@ -454,6 +559,14 @@ private static final long serialVersionUID = 0L;
       if (!other.getPageToken().isEmpty()) {
         pageToken_ = other.pageToken_;
         bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      if (other.subject_ != 0) {
+        setSubjectValue(other.getSubjectValue());
+      }
+      if (!other.getDataSource().isEmpty()) {
+        dataSource_ = other.dataSource_;
+        bitField0_ |= 0x00000010;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -495,6 +608,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 32: {
+              subject_ = input.readEnum();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
+            case 42: {
+              dataSource_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -515,7 +638,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Only events about this request; empty for all.
+     * Only events about this request; empty for all. Only with request events.
      * </pre>
      *
      * <code>string request_id = 1;</code>
@@ -535,7 +658,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only events about this request; empty for all.
+     * Only events about this request; empty for all. Only with request events.
      * </pre>
      *
      * <code>string request_id = 1;</code>
@@ -556,7 +679,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only events about this request; empty for all.
+     * Only events about this request; empty for all. Only with request events.
      * </pre>
      *
      * <code>string request_id = 1;</code>
@@ -573,7 +696,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only events about this request; empty for all.
+     * Only events about this request; empty for all. Only with request events.
      * </pre>
      *
      * <code>string request_id = 1;</code>
@@ -587,7 +710,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only events about this request; empty for all.
+     * Only events about this request; empty for all. Only with request events.
      * </pre>
      *
      * <code>string request_id = 1;</code>
@@ -651,8 +774,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-     * the same as in the call that returned the token.
+     * `next_page_token` from the previous call; empty for the first page. `request_id`,
+     * `subject` and `data_source` must be the same as in the call that returned the token.
      * </pre>
      *
      * <code>string page_token = 3;</code>
@@ -672,8 +795,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-     * the same as in the call that returned the token.
+     * `next_page_token` from the previous call; empty for the first page. `request_id`,
+     * `subject` and `data_source` must be the same as in the call that returned the token.
      * </pre>
      *
      * <code>string page_token = 3;</code>
@@ -694,8 +817,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-     * the same as in the call that returned the token.
+     * `next_page_token` from the previous call; empty for the first page. `request_id`,
+     * `subject` and `data_source` must be the same as in the call that returned the token.
      * </pre>
      *
      * <code>string page_token = 3;</code>
@@ -712,8 +835,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-     * the same as in the call that returned the token.
+     * `next_page_token` from the previous call; empty for the first page. `request_id`,
+     * `subject` and `data_source` must be the same as in the call that returned the token.
      * </pre>
      *
      * <code>string page_token = 3;</code>
@@ -727,8 +850,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-     * the same as in the call that returned the token.
+     * `next_page_token` from the previous call; empty for the first page. `request_id`,
+     * `subject` and `data_source` must be the same as in the call that returned the token.
      * </pre>
      *
      * <code>string page_token = 3;</code>
@@ -741,6 +864,175 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       pageToken_ = value;
       bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private int subject_ = 0;
+    /**
+     * <pre>
+     * Request events (the default) or data source registry events.
+     * </pre>
+     *
+     * <code>.privacy.v1.AuditSubject subject = 4;</code>
+     * @return The enum numeric value on the wire for subject.
+     */
+    @java.lang.Override public int getSubjectValue() {
+      return subject_;
+    }
+    /**
+     * <pre>
+     * Request events (the default) or data source registry events.
+     * </pre>
+     *
+     * <code>.privacy.v1.AuditSubject subject = 4;</code>
+     * @param value The enum numeric value on the wire for subject to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSubjectValue(int value) {
+      subject_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Request events (the default) or data source registry events.
+     * </pre>
+     *
+     * <code>.privacy.v1.AuditSubject subject = 4;</code>
+     * @return The subject.
+     */
+    @java.lang.Override
+    public dev.privacyd.privacy.v1.AuditSubject getSubject() {
+      dev.privacyd.privacy.v1.AuditSubject result = dev.privacyd.privacy.v1.AuditSubject.forNumber(subject_);
+      return result == null ? dev.privacyd.privacy.v1.AuditSubject.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Request events (the default) or data source registry events.
+     * </pre>
+     *
+     * <code>.privacy.v1.AuditSubject subject = 4;</code>
+     * @param value The subject to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setSubject(dev.privacyd.privacy.v1.AuditSubject value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000008;
+      subject_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Request events (the default) or data source registry events.
+     * </pre>
+     *
+     * <code>.privacy.v1.AuditSubject subject = 4;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSubject() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      subject_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object dataSource_ = "";
+    /**
+     * <pre>
+     * Only registry events about the data source of this name; empty for all. Setting it
+     * implies AUDIT_SUBJECT_DATA_SOURCE.
+     * </pre>
+     *
+     * <code>string data_source = 5;</code>
+     * @return The dataSource.
+     */
+    public java.lang.String getDataSource() {
+      java.lang.Object ref = dataSource_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        dataSource_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only registry events about the data source of this name; empty for all. Setting it
+     * implies AUDIT_SUBJECT_DATA_SOURCE.
+     * </pre>
+     *
+     * <code>string data_source = 5;</code>
+     * @return The bytes for dataSource.
+     */
+    public com.google.protobuf.ByteString
+        getDataSourceBytes() {
+      java.lang.Object ref = dataSource_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        dataSource_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only registry events about the data source of this name; empty for all. Setting it
+     * implies AUDIT_SUBJECT_DATA_SOURCE.
+     * </pre>
+     *
+     * <code>string data_source = 5;</code>
+     * @param value The dataSource to set.
+     * @return This builder for chaining.
+     */
+    public Builder setDataSource(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      dataSource_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only registry events about the data source of this name; empty for all. Setting it
+     * implies AUDIT_SUBJECT_DATA_SOURCE.
+     * </pre>
+     *
+     * <code>string data_source = 5;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearDataSource() {
+      dataSource_ = getDefaultInstance().getDataSource();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only registry events about the data source of this name; empty for all. Setting it
+     * implies AUDIT_SUBJECT_DATA_SOURCE.
+     * </pre>
+     *
+     * <code>string data_source = 5;</code>
+     * @param value The bytes for dataSource to set.
+     * @return This builder for chaining.
+     */
+    public Builder setDataSourceBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      dataSource_ = value;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

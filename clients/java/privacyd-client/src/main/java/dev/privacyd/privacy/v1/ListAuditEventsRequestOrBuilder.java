@@ -12,7 +12,7 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Only events about this request; empty for all.
+   * Only events about this request; empty for all. Only with request events.
    * </pre>
    *
    * <code>string request_id = 1;</code>
@@ -21,7 +21,7 @@ public interface ListAuditEventsRequestOrBuilder extends
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Only events about this request; empty for all.
+   * Only events about this request; empty for all. Only with request events.
    * </pre>
    *
    * <code>string request_id = 1;</code>
@@ -42,8 +42,8 @@ public interface ListAuditEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-   * the same as in the call that returned the token.
+   * `next_page_token` from the previous call; empty for the first page. `request_id`,
+   * `subject` and `data_source` must be the same as in the call that returned the token.
    * </pre>
    *
    * <code>string page_token = 3;</code>
@@ -52,8 +52,8 @@ public interface ListAuditEventsRequestOrBuilder extends
   java.lang.String getPageToken();
   /**
    * <pre>
-   * `next_page_token` from the previous call; empty for the first page. `request_id` must be
-   * the same as in the call that returned the token.
+   * `next_page_token` from the previous call; empty for the first page. `request_id`,
+   * `subject` and `data_source` must be the same as in the call that returned the token.
    * </pre>
    *
    * <code>string page_token = 3;</code>
@@ -61,4 +61,45 @@ public interface ListAuditEventsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getPageTokenBytes();
+
+  /**
+   * <pre>
+   * Request events (the default) or data source registry events.
+   * </pre>
+   *
+   * <code>.privacy.v1.AuditSubject subject = 4;</code>
+   * @return The enum numeric value on the wire for subject.
+   */
+  int getSubjectValue();
+  /**
+   * <pre>
+   * Request events (the default) or data source registry events.
+   * </pre>
+   *
+   * <code>.privacy.v1.AuditSubject subject = 4;</code>
+   * @return The subject.
+   */
+  dev.privacyd.privacy.v1.AuditSubject getSubject();
+
+  /**
+   * <pre>
+   * Only registry events about the data source of this name; empty for all. Setting it
+   * implies AUDIT_SUBJECT_DATA_SOURCE.
+   * </pre>
+   *
+   * <code>string data_source = 5;</code>
+   * @return The dataSource.
+   */
+  java.lang.String getDataSource();
+  /**
+   * <pre>
+   * Only registry events about the data source of this name; empty for all. Setting it
+   * implies AUDIT_SUBJECT_DATA_SOURCE.
+   * </pre>
+   *
+   * <code>string data_source = 5;</code>
+   * @return The bytes for dataSource.
+   */
+  com.google.protobuf.ByteString
+      getDataSourceBytes();
 }

@@ -755,7 +755,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Lists the append-only audit log, oldest first: every state change and every email, with
-     * who did it and why.
+     * who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+     * data source registry. Needs the `read` scope.
      * </pre>
      */
     default void listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request,
@@ -1059,7 +1060,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Lists the append-only audit log, oldest first: every state change and every email, with
-     * who did it and why.
+     * who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+     * data source registry. Needs the `read` scope.
      * </pre>
      */
     public void listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request,
@@ -1316,7 +1318,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Lists the append-only audit log, oldest first: every state change and every email, with
-     * who did it and why.
+     * who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+     * data source registry. Needs the `read` scope.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ListAuditEventsResponse listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request) throws io.grpc.StatusException {
@@ -1573,7 +1576,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Lists the append-only audit log, oldest first: every state change and every email, with
-     * who did it and why.
+     * who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+     * data source registry. Needs the `read` scope.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ListAuditEventsResponse listAuditEvents(dev.privacyd.privacy.v1.ListAuditEventsRequest request) {
@@ -1839,7 +1843,8 @@ public final class PrivacyRequestServiceGrpc {
     /**
      * <pre>
      * Lists the append-only audit log, oldest first: every state change and every email, with
-     * who did it and why.
+     * who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
+     * data source registry. Needs the `read` scope.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ListAuditEventsResponse> listAuditEvents(

@@ -347,7 +347,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "\016\n\006reason\030\003 \001(\t\"M\n\026ExtendDeadlineRespons" +
       "e\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1." +
       "PrivacyRequest\"8\n\005Actor\022#\n\004kind\030\001 \001(\0162\025." +
-      "privacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"\257\002\n\nAud" +
+      "privacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"\304\002\n\nAud" +
       "itEvent\022\020\n\010sequence\030\001 \001(\003\022\022\n\nrequest_id\030" +
       "\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google.protobuf.Ti" +
       "mestamp\022 \n\005actor\030\004 \001(\0132\021.privacy.v1.Acto" +
@@ -355,119 +355,127 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "ype\022%\n\nfrom_state\030\006 \001(\0162\021.privacy.v1.Sta" +
       "te\022#\n\010to_state\030\007 \001(\0162\021.privacy.v1.State\022" +
       "\016\n\006detail\030\010 \001(\t\022)\n\nemail_kind\030\t \001(\0162\025.pr" +
-      "ivacy.v1.EmailKind\"S\n\026ListAuditEventsReq" +
-      "uest\022\022\n\nrequest_id\030\001 \001(\t\022\021\n\tpage_size\030\002 " +
-      "\001(\005\022\022\n\npage_token\030\003 \001(\t\"`\n\027ListAuditEven" +
-      "tsResponse\022,\n\014audit_events\030\001 \003(\0132\026.priva" +
-      "cy.v1.AuditEvent\022\027\n\017next_page_token\030\002 \001(" +
-      "\t\"(\n\032WatchPrivacyRequestRequest\022\n\n\002id\030\001 " +
-      "\001(\t\"y\n\033WatchPrivacyRequestResponse\0223\n\017pr" +
-      "ivacy_request\030\001 \001(\0132\032.privacy.v1.Privacy" +
-      "Request\022%\n\005event\030\002 \001(\0132\026.privacy.v1.Audi" +
-      "tEvent\"B\n\025DownloadExportRequest\022\n\n\002id\030\001 " +
-      "\001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003\"}\n\023Ex" +
-      "portArchiveHeader\022\021\n\tfile_name\030\001 \001(\t\022\022\n\n" +
-      "size_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013expi" +
-      "re_time\030\004 \001(\0132\032.google.protobuf.Timestam" +
-      "p\"g\n\026DownloadExportResponse\0221\n\006header\030\001 " +
-      "\001(\0132\037.privacy.v1.ExportArchiveHeaderH\000\022\017" +
-      "\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetErasure" +
-      "ReceiptRequest\022\n\n\002id\030\001 \001(\t\"~\n\031GetErasure" +
-      "ReceiptResponse\022\024\n\014receipt_json\030\001 \001(\t\022\016\n" +
-      "\006sha256\030\002 \001(\t\022\032\n\022audit_chain_intact\030\003 \001(" +
-      "\010\022\037\n\027first_mismatch_sequence\030\004 \001(\003*E\n\006Ac" +
-      "tion\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\rACTION_E" +
-      "XPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005State\022\025\n\021S" +
-      "TATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n" +
-      "\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROCESSING\020\003" +
-      "\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_FAILED\020\005\022" +
-      "\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCELLED\020\007\022\021" +
-      "\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOutcome\022\037\n\033" +
-      "ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n\035ERASURE" +
-      "_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERASURE_OUTC" +
-      "OME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTCOME_NOTH" +
-      "ING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_PARTLY_E" +
-      "RASED\020\004*\225\001\n\021VerificationState\022\"\n\036VERIFIC" +
-      "ATION_STATE_UNSPECIFIED\020\000\022\035\n\031VERIFICATIO" +
-      "N_STATE_PASSED\020\001\022\035\n\031VERIFICATION_STATE_F" +
-      "AILED\020\002\022\036\n\032VERIFICATION_STATE_SKIPPED\020\003*" +
-      "\224\001\n\013SourceState\022\034\n\030SOURCE_STATE_UNSPECIF" +
-      "IED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022\030\n\024SOURC" +
-      "E_STATE_RUNNING\020\002\022\032\n\026SOURCE_STATE_SUCCEE" +
-      "DED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004*\354\001\n\tEmail" +
-      "Kind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022#\n\037EMAI" +
-      "L_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032EMAIL_K" +
-      "IND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KIND_DEAD" +
-      "LINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXPORT_REA" +
-      "DY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILLED\020\005\022\035" +
-      "\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\rDeliver" +
-      "yState\022\036\n\032DELIVERY_STATE_UNSPECIFIED\020\000\022\032" +
-      "\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DELIVERY_S" +
-      "TATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAILED\020\003*l" +
-      "\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECIFIED\020\000\022" +
-      "\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJ" +
-      "ECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\377\005\n\016AuditEv" +
-      "entType\022 \n\034AUDIT_EVENT_TYPE_UNSPECIFIED\020" +
-      "\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036\n\032AUDIT" +
-      "_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_EVENT_T" +
-      "YPE_CONFIRMATION_RESENT\020\003\022\'\n#AUDIT_EVENT" +
-      "_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AUDIT_EVEN" +
-      "T_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT_TYPE_F" +
-      "AILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIED\020\007\022\036\n\032" +
-      "AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030AUDIT_EV" +
-      "ENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT_TYPE_D" +
-      "ELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEADLINE_EX" +
-      "TENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAIL_SENT\020" +
-      "\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILED\020\r\022%\n!" +
-      "AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED\020\016\022\"\n\036A" +
-      "UDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022$\n AUDIT" +
-      "_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#AUDIT_E" +
-      "VENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n AUDIT_" +
-      "EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"AUDIT_EV" +
-      "ENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n,AUDIT_EV" +
-      "ENT_TYPE_ERASURE_VERIFICATION_FAILED\020\0242\225" +
-      "\014\n\025PrivacyRequestService\022i\n\024CreatePrivac" +
-      "yRequest\022\'.privacy.v1.CreatePrivacyReque" +
-      "stRequest\032(.privacy.v1.CreatePrivacyRequ" +
-      "estResponse\022`\n\021GetPrivacyRequest\022$.priva" +
-      "cy.v1.GetPrivacyRequestRequest\032%.privacy" +
-      ".v1.GetPrivacyRequestResponse\022f\n\023ListPri" +
-      "vacyRequests\022&.privacy.v1.ListPrivacyReq" +
-      "uestsRequest\032\'.privacy.v1.ListPrivacyReq" +
-      "uestsResponse\022l\n\025ConfirmPrivacyRequest\022(" +
-      ".privacy.v1.ConfirmPrivacyRequestRequest" +
-      "\032).privacy.v1.ConfirmPrivacyRequestRespo" +
-      "nse\022c\n\022ResendConfirmation\022%.privacy.v1.R" +
-      "esendConfirmationRequest\032&.privacy.v1.Re" +
-      "sendConfirmationResponse\022l\n\025ProcessPriva" +
-      "cyRequest\022(.privacy.v1.ProcessPrivacyReq" +
-      "uestRequest\032).privacy.v1.ProcessPrivacyR" +
-      "equestResponse\022o\n\026CompletePrivacyRequest" +
-      "\022).privacy.v1.CompletePrivacyRequestRequ" +
-      "est\032*.privacy.v1.CompletePrivacyRequestR" +
-      "esponse\022c\n\022DenyPrivacyRequest\022%.privacy." +
-      "v1.DenyPrivacyRequestRequest\032&.privacy.v" +
-      "1.DenyPrivacyRequestResponse\022i\n\024CancelPr" +
-      "ivacyRequest\022\'.privacy.v1.CancelPrivacyR" +
-      "equestRequest\032(.privacy.v1.CancelPrivacy" +
-      "RequestResponse\022i\n\024DeletePrivacyRequest\022" +
-      "\'.privacy.v1.DeletePrivacyRequestRequest" +
-      "\032(.privacy.v1.DeletePrivacyRequestRespon" +
-      "se\022W\n\016ExtendDeadline\022!.privacy.v1.Extend" +
-      "DeadlineRequest\032\".privacy.v1.ExtendDeadl" +
-      "ineResponse\022Z\n\017ListAuditEvents\022\".privacy" +
-      ".v1.ListAuditEventsRequest\032#.privacy.v1." +
-      "ListAuditEventsResponse\022h\n\023WatchPrivacyR" +
-      "equest\022&.privacy.v1.WatchPrivacyRequestR" +
-      "equest\032\'.privacy.v1.WatchPrivacyRequestR" +
-      "esponse0\001\022Y\n\016DownloadExport\022!.privacy.v1" +
-      ".DownloadExportRequest\032\".privacy.v1.Down" +
-      "loadExportResponse0\001\022`\n\021GetErasureReceip" +
-      "t\022$.privacy.v1.GetErasureReceiptRequest\032" +
-      "%.privacy.v1.GetErasureReceiptResponseBY" +
-      "\n\027dev.privacyd.privacy.v1P\001Z<github.com/" +
-      "privacyd/privacyd/clients/go/privacy/v1;" +
-      "privacyv1b\006proto3"
+      "ivacy.v1.EmailKind\022\023\n\013data_source\030\n \001(\t\"" +
+      "\223\001\n\026ListAuditEventsRequest\022\022\n\nrequest_id" +
+      "\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030" +
+      "\003 \001(\t\022)\n\007subject\030\004 \001(\0162\030.privacy.v1.Audi" +
+      "tSubject\022\023\n\013data_source\030\005 \001(\t\"`\n\027ListAud" +
+      "itEventsResponse\022,\n\014audit_events\030\001 \003(\0132\026" +
+      ".privacy.v1.AuditEvent\022\027\n\017next_page_toke" +
+      "n\030\002 \001(\t\"(\n\032WatchPrivacyRequestRequest\022\n\n" +
+      "\002id\030\001 \001(\t\"y\n\033WatchPrivacyRequestResponse" +
+      "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
+      "rivacyRequest\022%\n\005event\030\002 \001(\0132\026.privacy.v" +
+      "1.AuditEvent\"B\n\025DownloadExportRequest\022\n\n" +
+      "\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003" +
+      "\"}\n\023ExportArchiveHeader\022\021\n\tfile_name\030\001 \001" +
+      "(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/" +
+      "\n\013expire_time\030\004 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\"g\n\026DownloadExportResponse\0221\n\006hea" +
+      "der\030\001 \001(\0132\037.privacy.v1.ExportArchiveHead" +
+      "erH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetE" +
+      "rasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"~\n\031GetE" +
+      "rasureReceiptResponse\022\024\n\014receipt_json\030\001 " +
+      "\001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_intac" +
+      "t\030\003 \001(\010\022\037\n\027first_mismatch_sequence\030\004 \001(\003" +
+      "*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\rAC" +
+      "TION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005Stat" +
+      "e\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PENDIN" +
+      "G\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROCES" +
+      "SING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_FAI" +
+      "LED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCELL" +
+      "ED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOutco" +
+      "me\022\037\n\033ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n\035E" +
+      "RASURE_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERASUR" +
+      "E_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTCOM" +
+      "E_NOTHING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_PA" +
+      "RTLY_ERASED\020\004*\225\001\n\021VerificationState\022\"\n\036V" +
+      "ERIFICATION_STATE_UNSPECIFIED\020\000\022\035\n\031VERIF" +
+      "ICATION_STATE_PASSED\020\001\022\035\n\031VERIFICATION_S" +
+      "TATE_FAILED\020\002\022\036\n\032VERIFICATION_STATE_SKIP" +
+      "PED\020\003*\224\001\n\013SourceState\022\034\n\030SOURCE_STATE_UN" +
+      "SPECIFIED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022\030\n" +
+      "\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURCE_STATE_" +
+      "SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004*\354\001\n" +
+      "\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022#" +
+      "\n\037EMAIL_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032E" +
+      "MAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KIN" +
+      "D_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXPO" +
+      "RT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILL" +
+      "ED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\rD" +
+      "eliveryState\022\036\n\032DELIVERY_STATE_UNSPECIFI" +
+      "ED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DELI" +
+      "VERY_STATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAIL" +
+      "ED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECIF" +
+      "IED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KIN" +
+      "D_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\200\007\n\016A" +
+      "uditEventType\022 \n\034AUDIT_EVENT_TYPE_UNSPEC" +
+      "IFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036\n" +
+      "\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_E" +
+      "VENT_TYPE_CONFIRMATION_RESENT\020\003\022\'\n#AUDIT" +
+      "_EVENT_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AUDI" +
+      "T_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT_" +
+      "TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIED" +
+      "\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030AU" +
+      "DIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT_" +
+      "TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEADL" +
+      "INE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAIL" +
+      "_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILED" +
+      "\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED\020" +
+      "\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022$\n" +
+      " AUDIT_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#A" +
+      "UDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n " +
+      "AUDIT_EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"AU" +
+      "DIT_EVENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n,AU" +
+      "DIT_EVENT_TYPE_ERASURE_VERIFICATION_FAIL" +
+      "ED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SOURCE_REG" +
+      "ISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DATA_SOURC" +
+      "E_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_SOU" +
+      "RCE_DELETED\020\027*o\n\014AuditSubject\022\035\n\031AUDIT_S" +
+      "UBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUBJECT_PR" +
+      "IVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_DATA_SO" +
+      "URCE\020\0022\225\014\n\025PrivacyRequestService\022i\n\024Crea" +
+      "tePrivacyRequest\022\'.privacy.v1.CreatePriv" +
+      "acyRequestRequest\032(.privacy.v1.CreatePri" +
+      "vacyRequestResponse\022`\n\021GetPrivacyRequest" +
+      "\022$.privacy.v1.GetPrivacyRequestRequest\032%" +
+      ".privacy.v1.GetPrivacyRequestResponse\022f\n" +
+      "\023ListPrivacyRequests\022&.privacy.v1.ListPr" +
+      "ivacyRequestsRequest\032\'.privacy.v1.ListPr" +
+      "ivacyRequestsResponse\022l\n\025ConfirmPrivacyR" +
+      "equest\022(.privacy.v1.ConfirmPrivacyReques" +
+      "tRequest\032).privacy.v1.ConfirmPrivacyRequ" +
+      "estResponse\022c\n\022ResendConfirmation\022%.priv" +
+      "acy.v1.ResendConfirmationRequest\032&.priva" +
+      "cy.v1.ResendConfirmationResponse\022l\n\025Proc" +
+      "essPrivacyRequest\022(.privacy.v1.ProcessPr" +
+      "ivacyRequestRequest\032).privacy.v1.Process" +
+      "PrivacyRequestResponse\022o\n\026CompletePrivac" +
+      "yRequest\022).privacy.v1.CompletePrivacyReq" +
+      "uestRequest\032*.privacy.v1.CompletePrivacy" +
+      "RequestResponse\022c\n\022DenyPrivacyRequest\022%." +
+      "privacy.v1.DenyPrivacyRequestRequest\032&.p" +
+      "rivacy.v1.DenyPrivacyRequestResponse\022i\n\024" +
+      "CancelPrivacyRequest\022\'.privacy.v1.Cancel" +
+      "PrivacyRequestRequest\032(.privacy.v1.Cance" +
+      "lPrivacyRequestResponse\022i\n\024DeletePrivacy" +
+      "Request\022\'.privacy.v1.DeletePrivacyReques" +
+      "tRequest\032(.privacy.v1.DeletePrivacyReque" +
+      "stResponse\022W\n\016ExtendDeadline\022!.privacy.v" +
+      "1.ExtendDeadlineRequest\032\".privacy.v1.Ext" +
+      "endDeadlineResponse\022Z\n\017ListAuditEvents\022\"" +
+      ".privacy.v1.ListAuditEventsRequest\032#.pri" +
+      "vacy.v1.ListAuditEventsResponse\022h\n\023Watch" +
+      "PrivacyRequest\022&.privacy.v1.WatchPrivacy" +
+      "RequestRequest\032\'.privacy.v1.WatchPrivacy" +
+      "RequestResponse0\001\022Y\n\016DownloadExport\022!.pr" +
+      "ivacy.v1.DownloadExportRequest\032\".privacy" +
+      ".v1.DownloadExportResponse0\001\022`\n\021GetErasu" +
+      "reReceipt\022$.privacy.v1.GetErasureReceipt" +
+      "Request\032%.privacy.v1.GetErasureReceiptRe" +
+      "sponseBY\n\027dev.privacyd.privacy.v1P\001Z<git" +
+      "hub.com/privacyd/privacyd/clients/go/pri" +
+      "vacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -672,13 +680,13 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_AuditEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_AuditEvent_descriptor,
-        new java.lang.String[] { "Sequence", "RequestId", "Time", "Actor", "Type", "FromState", "ToState", "Detail", "EmailKind", });
+        new java.lang.String[] { "Sequence", "RequestId", "Time", "Actor", "Type", "FromState", "ToState", "Detail", "EmailKind", "DataSource", });
     internal_static_privacy_v1_ListAuditEventsRequest_descriptor =
       getDescriptor().getMessageType(33);
     internal_static_privacy_v1_ListAuditEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ListAuditEventsRequest_descriptor,
-        new java.lang.String[] { "RequestId", "PageSize", "PageToken", });
+        new java.lang.String[] { "RequestId", "PageSize", "PageToken", "Subject", "DataSource", });
     internal_static_privacy_v1_ListAuditEventsResponse_descriptor =
       getDescriptor().getMessageType(34);
     internal_static_privacy_v1_ListAuditEventsResponse_fieldAccessorTable = new

@@ -1,0 +1,392 @@
+//! Admin tokens: where they come from, and the live set the auth layer checks.
+//!
+//! The tokens file (`--admin-tokens-file`, default `<data-dir>/admin-tokens`) holds one line
+//! per token, `NAME SCOPES sha256:HEX`: a name for people, the token's scopes, and the
+//! SHA-256 of the token, so the file reveals no token. It is re-read on SIGHUP
+//! ([`AdminTokens::reload`]): rotation adds a line, moves callers to the new token, deletes
+//! the old line and signals again, with no restart. `privacyctl admin-token new` mints a
+//! token and prints its line.
+//!
+//! Tokens in `PRIVACYD_ADMIN_TOKENS` (plain text, every scope) are kept for deployments that
+//! inject secrets as environment variables; they are checked for strength at start and are
+//! not reloaded. With neither, the first start generates a token into `<data-dir>/admin-token`
+//! (0600) and its line into the tokens file; the token is never printed.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+use anyhow::Context;
+
+use crate::domain::{Actor, Scopes, SecretToken, TokenHash, check_strength};
+
+/// The tokens file's name in the data folder, unless `--admin-tokens-file` says otherwise.
+pub const TOKENS_FILE: &str = "admin-tokens";
+/// Where the first start writes the token it generated.
+pub const GENERATED_TOKEN_FILE: &str = "admin-token";
+
+/// One admin token, as the tokens file describes it.
+#[derive(Debug, Clone)]
+pub struct TokenEntry {
+    pub name: String,
+    pub scopes: Scopes,
+    pub hash: TokenHash,
+}
+
+impl TokenEntry {
+    /// The entry's line in the tokens file.
+    pub fn line(&self) -> String {
+        format!("{} {} sha256:{}", self.name, self.scopes, self.hash.to_hex())
+    }
+}
+
+/// What an admin token proves: who acts, and what they may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub actor: Actor,
+    pub scopes: Scopes,
+}
+
+/// Why the tokens file was refused. Messages name the line and the rule, never the line's
+/// text, in case someone pasted a token where its hash belongs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct TokensFileError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Checks a token's name: 1 to 64 of `A-Z a-z 0-9 . _ -`, so a line splits on whitespace.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok { Ok(()) } else { Err("a token's name is 1 to 64 letters, digits, '.', '_' or '-'".to_owned()) }
+}
+
+/// Parses a tokens file: `NAME SCOPES sha256:HEX` per line, `#` comments and blank lines
+/// allowed. Names and hashes must be unique. An empty file is valid (no file tokens).
+pub fn parse_tokens_file(text: &str) -> Result<Vec<TokenEntry>, TokensFileError> {
+    let mut entries: Vec<TokenEntry> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let fail = |message: String| TokensFileError { line, message };
+        let content = raw.trim();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = content.split_whitespace().collect();
+        let [name, scopes, hash] = fields[..] else {
+            return Err(fail(format!("expected 3 fields, NAME SCOPES sha256:HEX, found {}", fields.len())));
+        };
+        check_name(name).map_err(fail)?;
+        let scopes = Scopes::parse(scopes).map_err(fail)?;
+        let hash = hash
+            .strip_prefix("sha256:")
+            .filter(|hex| hex.len() == 64)
+            .and_then(TokenHash::from_hex)
+            .ok_or_else(|| {
+                fail("the third field must be sha256: and 64 hex digits, the SHA-256 of the token (never the token itself)"
+                    .to_owned())
+            })?;
+        if entries.iter().any(|e| e.name == name) {
+            return Err(fail(format!("the name {name:?} is used twice")));
+        }
+        if entries.iter().any(|e| e.hash.ct_eq(&hash)) {
+            return Err(fail("the same token is listed twice".to_owned()));
+        }
+        entries.push(TokenEntry { name: name.to_owned(), scopes, hash });
+    }
+    Ok(entries)
+}
+
+/// A new token with its tokens-file entry. Names and scopes are the caller's.
+pub fn mint(name: &str, scopes: Scopes) -> Result<(SecretToken, TokenEntry), String> {
+    check_name(name)?;
+    let token = SecretToken::generate();
+    let entry = TokenEntry { name: name.to_owned(), scopes, hash: token.hash() };
+    Ok((token, entry))
+}
+
+/// What was loaded at start, for the start-up message.
+#[derive(Debug, Clone)]
+pub struct TokenSummary {
+    /// Tokens from `PRIVACYD_ADMIN_TOKENS` / `--admin-token`.
+    pub from_env: usize,
+    /// The tokens file, and how many tokens it held (`None` if there is no file).
+    pub file: PathBuf,
+    pub from_file: Option<usize>,
+    /// Where the token generated by this start was written.
+    pub generated: Option<PathBuf>,
+}
+
+/// How to find the admin tokens: from [`crate::config::Config`].
+pub struct TokenSettings<'a> {
+    pub env_tokens: &'a [String],
+    pub tokens_file: Option<&'a Path>,
+    pub data_dir: &'a Path,
+}
+
+/// The admin tokens in force. Cheap to clone; every clone sees a reload.
+#[derive(Debug, Clone)]
+pub struct AdminTokens(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    /// From the environment: every scope, never reloaded.
+    fixed: Vec<TokenEntry>,
+    /// The tokens file, re-read by `reload`.
+    file: PathBuf,
+    current: RwLock<Arc<Vec<TokenEntry>>>,
+}
+
+impl AdminTokens {
+    /// Loads the tokens as [`TokenSettings`] says, generating the first-start token if there
+    /// are none at all. Fails on a weak environment token or a tokens file that does not parse,
+    /// with a message that says which and why (never a token).
+    pub fn load(settings: &TokenSettings<'_>) -> anyhow::Result<(Self, TokenSummary)> {
+        let mut fixed = Vec::new();
+        let env_tokens = settings.env_tokens.iter().map(|t| t.trim()).filter(|t| !t.is_empty());
+        for (i, token) in env_tokens.enumerate() {
+            check_strength(token)
+                .with_context(|| format!("admin token {} of PRIVACYD_ADMIN_TOKENS is refused", i + 1))?;
+            fixed.push(TokenEntry {
+                name: format!("env-{}", i + 1),
+                scopes: Scopes::all(),
+                hash: TokenHash::of(token),
+            });
+        }
+        let file = settings.tokens_file.map(Path::to_owned).unwrap_or_else(|| settings.data_dir.join(TOKENS_FILE));
+        let mut summary = TokenSummary { from_env: fixed.len(), file: file.clone(), from_file: None, generated: None };
+        let from_file = if file.exists() {
+            read_tokens_file(&file)?
+        } else if settings.tokens_file.is_some() {
+            anyhow::bail!(
+                "the admin tokens file {} does not exist (create it with lines from `privacyctl admin-token new`)",
+                file.display()
+            );
+        } else if !fixed.is_empty() {
+            Vec::new()
+        } else {
+            let (entry, generated) = first_start(settings.data_dir, &file)?;
+            summary.generated = generated;
+            vec![entry]
+        };
+        if file.exists() {
+            summary.from_file = Some(from_file.len());
+        }
+        if fixed.is_empty() && from_file.is_empty() {
+            tracing::warn!(file = %file.display(), "no admin tokens: every admin method will be refused");
+        }
+        let inner = Inner { fixed, file, current: RwLock::new(Arc::new(from_file)) };
+        Ok((AdminTokens(Arc::new(inner)), summary))
+    }
+
+    /// Re-reads the tokens file and, if it parses, makes its tokens the ones in force; returns
+    /// how many it holds. If it does not parse, or was removed, the tokens in force stay and
+    /// the reason is logged (a half-edited file must not lock every admin out, nor let a
+    /// revoked token back in by falling back to nothing).
+    pub fn reload(&self) -> anyhow::Result<usize> {
+        let loaded = if !self.0.file.exists() && self.snapshot().is_empty() {
+            // Never had a file (tokens from the environment only): nothing to reload.
+            Ok(Vec::new())
+        } else {
+            read_tokens_file(&self.0.file)
+        };
+        match loaded {
+            Ok(entries) => {
+                let n = entries.len();
+                *self.0.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(entries);
+                tracing::info!(file = %self.0.file.display(), tokens = n, "admin tokens reloaded");
+                Ok(n)
+            }
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "admin tokens file not reloaded; the tokens in force stay");
+                Err(err)
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Arc<Vec<TokenEntry>> {
+        self.0.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// What a presented token proves, if anything. Every known hash is compared in constant
+    /// time, so timing says neither whether nor which token matched.
+    pub fn authenticate(&self, token: &str) -> Option<Grant> {
+        let presented = TokenHash::of(token);
+        let from_file = self.snapshot();
+        let mut found = None;
+        for entry in self.0.fixed.iter().chain(from_file.iter()) {
+            if entry.hash.ct_eq(&presented) {
+                found = Some(Grant { actor: Actor::Admin(entry.hash.fingerprint()), scopes: entry.scopes });
+            }
+        }
+        found
+    }
+}
+
+fn read_tokens_file(path: &Path) -> anyhow::Result<Vec<TokenEntry>> {
+    // Whoever can write the file can give themselves every scope (as sshd's StrictModes
+    // reasons about authorized_keys), so a file others may write is refused.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading the admin tokens file {}", path.display()))?
+            .permissions()
+            .mode();
+        anyhow::ensure!(
+            mode & 0o022 == 0,
+            "the admin tokens file {} may be written by other users (mode {:o}), who could give themselves \
+             any scope: chmod go-w it",
+            path.display(),
+            mode & 0o777
+        );
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the admin tokens file {}", path.display()))?;
+    parse_tokens_file(&text).with_context(|| format!("the admin tokens file {} is not valid", path.display()))
+}
+
+const FILE_HEADER: &str = "\
+# privacyd admin tokens, re-read on SIGHUP. One token per line: NAME SCOPES sha256:HEX
+# SCOPES: comma-separated from read, requests, sources, download.
+# HEX: the SHA-256 of the token, never the token. `privacyctl admin-token new` prints a line.
+";
+
+/// First start without any token: generate one into `<data-dir>/admin-token` (only the owner
+/// can read it) and list its hash in the tokens file. A token file an earlier privacyd
+/// generated (before the tokens file existed) is adopted instead, if it is strong.
+fn first_start(data_dir: &Path, tokens_file: &Path) -> anyhow::Result<(TokenEntry, Option<PathBuf>)> {
+    let token_path = data_dir.join(GENERATED_TOKEN_FILE);
+    let (hash, generated) = if token_path.exists() {
+        let token =
+            std::fs::read_to_string(&token_path).with_context(|| format!("reading {}", token_path.display()))?;
+        check_strength(token.trim())
+            .with_context(|| format!("the admin token in {} is refused", token_path.display()))?;
+        (TokenHash::of(token.trim()), None)
+    } else {
+        let token = SecretToken::generate();
+        write_private(&token_path, &format!("{}\n", token.expose()))
+            .with_context(|| format!("writing {}", token_path.display()))?;
+        (token.hash(), Some(token_path))
+    };
+    let entry = TokenEntry { name: "admin".to_owned(), scopes: Scopes::all(), hash };
+    write_private(tokens_file, &format!("{FILE_HEADER}{}\n", entry.line()))
+        .with_context(|| format!("writing {}", tokens_file.display()))?;
+    Ok((entry, generated))
+}
+
+/// Writes a new file only its owner can read (0600 whatever the umask), refusing to replace
+/// one that exists.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+/// The token in an `authorization` header value: the `Bearer` scheme in any case (RFC 7235
+/// §2.1: schemes are case-insensitive), then any amount of whitespace, then the token.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let value = value.trim_start();
+    let split = value.find(|c: char| c.is_ascii_whitespace())?;
+    let (scheme, rest) = value.split_at(split);
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Scope;
+
+    fn hash_line(name: &str, scopes: &str, token: &str) -> String {
+        format!("{name} {scopes} sha256:{}", TokenHash::of(token).to_hex())
+    }
+
+    #[test]
+    fn bearer_is_matched_in_any_case_with_any_whitespace() {
+        for value in ["Bearer tok", "bearer tok", "BEARER tok", "bEaReR \t  tok  ", "  Bearer tok"] {
+            assert_eq!(bearer_token(value), Some("tok"), "{value:?}");
+        }
+        for value in ["Bearertok", "Basic tok", "Bearer ", "Bearer", "tok", "Bearer-x tok"] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn the_tokens_file_parses_names_scopes_and_hashes() {
+        let text = format!(
+            "# comment\n\n{}\n  {}  \n",
+            hash_line("ops", "read,requests", "one"),
+            hash_line("dash.board_1", "read", "two")
+        );
+        let entries = parse_tokens_file(&text).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].name, "ops");
+        assert!(entries[0].scopes.contains(Scope::Requests));
+        assert!(entries[1].hash.ct_eq(&TokenHash::of("two")));
+        assert_eq!(parse_tokens_file(&entries[0].line()).unwrap()[0].line(), entries[0].line());
+    }
+
+    #[test]
+    fn a_bad_tokens_file_says_which_line_and_why_without_its_text() {
+        let secret = "a-token-pasted-where-the-hash-belongs-0123456789";
+        for (text, line, why) in [
+            (format!("ops read {secret}"), 1, "sha256: and 64 hex digits"),
+            (format!("# c\nops read sha256:{secret}"), 2, "sha256: and 64 hex digits"),
+            (format!("ops\t{secret}"), 1, "expected 3 fields"),
+            (format!("ops all sha256:{}", TokenHash::of(secret).to_hex()), 1, "unknown scope"),
+            (format!("{}\n{}", hash_line("a", "read", secret), hash_line("b", "read", secret)), 2, "listed twice"),
+            (format!("{}\n{}", hash_line("a", "read", "x"), hash_line("a", "read", "y")), 2, "used twice"),
+            (format!("bad/name read sha256:{}", TokenHash::of(secret).to_hex()), 1, "name"),
+        ] {
+            let err = parse_tokens_file(&text).unwrap_err();
+            assert_eq!(err.line, line, "{text}");
+            assert!(err.to_string().contains(why), "{err}");
+            assert!(!err.to_string().contains(secret), "{err}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tokens_file_others_may_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tokens");
+        std::fs::write(&file, hash_line("ops", "read", "x")).unwrap();
+        let settings = TokenSettings { env_tokens: &[], tokens_file: Some(&file), data_dir: dir.path() };
+        for mode in [0o620, 0o602, 0o666] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = format!("{:#}", AdminTokens::load(&settings).unwrap_err());
+            assert!(err.contains("may be written by other users") && err.contains("chmod go-w"), "{err}");
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        AdminTokens::load(&settings).unwrap();
+    }
+
+    #[test]
+    fn minted_entries_authenticate_their_token_with_their_scopes() {
+        let (token, entry) = mint("ci", Scopes::parse("read").unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tokens");
+        std::fs::write(&file, entry.line()).unwrap();
+        let settings = TokenSettings { env_tokens: &[], tokens_file: Some(&file), data_dir: dir.path() };
+        let (tokens, summary) = AdminTokens::load(&settings).unwrap();
+        assert_eq!(summary.from_file, Some(1));
+        let grant = tokens.authenticate(token.expose()).unwrap();
+        assert_eq!(grant.actor, Actor::Admin(token.hash().fingerprint()));
+        assert_eq!(grant.scopes, Scopes::parse("read").unwrap());
+        assert!(tokens.authenticate("something else").is_none());
+        assert!(mint("no spaces please", Scopes::all()).is_err());
+    }
+}
