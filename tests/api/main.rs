@@ -20,5 +20,6 @@ mod lifecycle;
 mod listing;
 mod privacyctl;
 mod progress;
+mod source_credentials;
 mod sources;
 mod watch;
