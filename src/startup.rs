@@ -15,6 +15,7 @@ use crate::{
     export::{self, ExportSettings},
     grpc::{self, AdminTokens, DataSourceRegistryApi, PrivacyRequestApi},
     http::{self, HttpState},
+    keys::{Keys, ReceiptSigner, SecretKeys},
     mail::Mailer,
     notifications::{EmailJob, EmailSettings},
     registry::Registry,
@@ -58,9 +59,19 @@ impl Application {
         let (token_list, token_source) = admin_tokens(&config)?;
         let tokens = AdminTokens::new(&token_list);
 
+        let keys = Arc::new(load_keys(&config)?);
         let store = Store::connect(&config.database_url(), config.database_max_connections)
             .await
-            .context("opening the database")?;
+            .context("opening the database")?
+            .with_keys(keys);
+        match store
+            .reseal_source_tokens()
+            .await
+            .context("encrypting stored source tokens under the current secret key")?
+        {
+            0 => {}
+            n => tracing::info!(sources = n, "encrypted source tokens under the current secret key"),
+        }
         let templates = Templates::load(config.template_dir.clone()).context("loading templates")?;
         let from: Mailbox = config.mail_from.parse().context("--mail-from is not a valid mailbox")?;
         let admin: Option<Mailbox> = config
@@ -232,6 +243,16 @@ async fn sweep(workflow: Workflow, every: Duration, mut shutdown: Shutdown) {
             _ = shutdown.wait() => return,
         }
     }
+}
+
+/// The secret key and the receipt signing key (see `keys`).
+fn load_keys(config: &Config) -> anyhow::Result<Keys> {
+    let (secret, generate_secret) = config.secret_key_file();
+    let (signing, generate_signing) = config.receipt_signing_key_file();
+    Ok(Keys {
+        secrets: SecretKeys::load(&secret, generate_secret)?,
+        receipts: ReceiptSigner::load(&signing, generate_signing)?,
+    })
 }
 
 /// The admin tokens: configured ones, or the one in `<data-dir>/admin-token` (generated on
