@@ -60,6 +60,7 @@ impl Application {
         let tokens = AdminTokens::new(&token_list);
 
         let keys = Arc::new(load_keys(&config)?);
+        let receipt_keys = Arc::new(keys.receipts.published().to_vec());
         let store = Store::connect(&config.database_url(), config.database_max_connections)
             .await
             .context("opening the database")?
@@ -148,6 +149,7 @@ impl Application {
             workflow: workflow.clone(),
             templates,
             organization: config.organization.clone(),
+            receipt_keys,
         });
         let registry = DataSourceRegistryApi::new(Registry::new(store.clone()));
         let routes = grpc::routes(PrivacyRequestApi::new(workflow.clone()), registry, http).await?;

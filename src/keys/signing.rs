@@ -33,7 +33,7 @@ pub struct PublicKey {
 }
 
 /// A signature over a receipt's bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceiptSignature {
     pub key_id: String,
     /// Standard base64 of the 64-byte Ed25519 signature.

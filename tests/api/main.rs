@@ -20,6 +20,7 @@ mod lifecycle;
 mod listing;
 mod privacyctl;
 mod progress;
+mod receipt_signing;
 mod secrets_at_rest;
 mod source_credentials;
 mod sources;
