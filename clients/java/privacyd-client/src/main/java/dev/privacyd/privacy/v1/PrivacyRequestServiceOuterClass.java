@@ -372,102 +372,104 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "p\"g\n\026DownloadExportResponse\0221\n\006header\030\001 " +
       "\001(\0132\037.privacy.v1.ExportArchiveHeaderH\000\022\017" +
       "\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetErasure" +
-      "ReceiptRequest\022\n\n\002id\030\001 \001(\t\"~\n\031GetErasure" +
-      "ReceiptResponse\022\024\n\014receipt_json\030\001 \001(\t\022\016\n" +
-      "\006sha256\030\002 \001(\t\022\032\n\022audit_chain_intact\030\003 \001(" +
-      "\010\022\037\n\027first_mismatch_sequence\030\004 \001(\003*E\n\006Ac" +
-      "tion\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\rACTION_E" +
-      "XPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005State\022\025\n\021S" +
-      "TATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n" +
-      "\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROCESSING\020\003" +
-      "\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_FAILED\020\005\022" +
-      "\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCELLED\020\007\022\021" +
-      "\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOutcome\022\037\n\033" +
-      "ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n\035ERASURE" +
-      "_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERASURE_OUTC" +
-      "OME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTCOME_NOTH" +
-      "ING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_PARTLY_E" +
-      "RASED\020\004*\225\001\n\021VerificationState\022\"\n\036VERIFIC" +
-      "ATION_STATE_UNSPECIFIED\020\000\022\035\n\031VERIFICATIO" +
-      "N_STATE_PASSED\020\001\022\035\n\031VERIFICATION_STATE_F" +
-      "AILED\020\002\022\036\n\032VERIFICATION_STATE_SKIPPED\020\003*" +
-      "\224\001\n\013SourceState\022\034\n\030SOURCE_STATE_UNSPECIF" +
-      "IED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022\030\n\024SOURC" +
-      "E_STATE_RUNNING\020\002\022\032\n\026SOURCE_STATE_SUCCEE" +
-      "DED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004*\354\001\n\tEmail" +
-      "Kind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022#\n\037EMAI" +
-      "L_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032EMAIL_K" +
-      "IND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KIND_DEAD" +
-      "LINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXPORT_REA" +
-      "DY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILLED\020\005\022\035" +
-      "\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\rDeliver" +
-      "yState\022\036\n\032DELIVERY_STATE_UNSPECIFIED\020\000\022\032" +
-      "\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DELIVERY_S" +
-      "TATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAILED\020\003*l" +
-      "\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECIFIED\020\000\022" +
-      "\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJ" +
-      "ECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\377\005\n\016AuditEv" +
-      "entType\022 \n\034AUDIT_EVENT_TYPE_UNSPECIFIED\020" +
-      "\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036\n\032AUDIT" +
-      "_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_EVENT_T" +
-      "YPE_CONFIRMATION_RESENT\020\003\022\'\n#AUDIT_EVENT" +
-      "_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AUDIT_EVEN" +
-      "T_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT_TYPE_F" +
-      "AILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIED\020\007\022\036\n\032" +
-      "AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030AUDIT_EV" +
-      "ENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT_TYPE_D" +
-      "ELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEADLINE_EX" +
-      "TENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAIL_SENT\020" +
-      "\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILED\020\r\022%\n!" +
-      "AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED\020\016\022\"\n\036A" +
-      "UDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022$\n AUDIT" +
-      "_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#AUDIT_E" +
-      "VENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n AUDIT_" +
-      "EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"AUDIT_EV" +
-      "ENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n,AUDIT_EV" +
-      "ENT_TYPE_ERASURE_VERIFICATION_FAILED\020\0242\225" +
-      "\014\n\025PrivacyRequestService\022i\n\024CreatePrivac" +
-      "yRequest\022\'.privacy.v1.CreatePrivacyReque" +
-      "stRequest\032(.privacy.v1.CreatePrivacyRequ" +
-      "estResponse\022`\n\021GetPrivacyRequest\022$.priva" +
-      "cy.v1.GetPrivacyRequestRequest\032%.privacy" +
-      ".v1.GetPrivacyRequestResponse\022f\n\023ListPri" +
-      "vacyRequests\022&.privacy.v1.ListPrivacyReq" +
-      "uestsRequest\032\'.privacy.v1.ListPrivacyReq" +
-      "uestsResponse\022l\n\025ConfirmPrivacyRequest\022(" +
-      ".privacy.v1.ConfirmPrivacyRequestRequest" +
-      "\032).privacy.v1.ConfirmPrivacyRequestRespo" +
-      "nse\022c\n\022ResendConfirmation\022%.privacy.v1.R" +
-      "esendConfirmationRequest\032&.privacy.v1.Re" +
-      "sendConfirmationResponse\022l\n\025ProcessPriva" +
-      "cyRequest\022(.privacy.v1.ProcessPrivacyReq" +
-      "uestRequest\032).privacy.v1.ProcessPrivacyR" +
-      "equestResponse\022o\n\026CompletePrivacyRequest" +
-      "\022).privacy.v1.CompletePrivacyRequestRequ" +
-      "est\032*.privacy.v1.CompletePrivacyRequestR" +
-      "esponse\022c\n\022DenyPrivacyRequest\022%.privacy." +
-      "v1.DenyPrivacyRequestRequest\032&.privacy.v" +
-      "1.DenyPrivacyRequestResponse\022i\n\024CancelPr" +
-      "ivacyRequest\022\'.privacy.v1.CancelPrivacyR" +
-      "equestRequest\032(.privacy.v1.CancelPrivacy" +
-      "RequestResponse\022i\n\024DeletePrivacyRequest\022" +
-      "\'.privacy.v1.DeletePrivacyRequestRequest" +
-      "\032(.privacy.v1.DeletePrivacyRequestRespon" +
-      "se\022W\n\016ExtendDeadline\022!.privacy.v1.Extend" +
-      "DeadlineRequest\032\".privacy.v1.ExtendDeadl" +
-      "ineResponse\022Z\n\017ListAuditEvents\022\".privacy" +
-      ".v1.ListAuditEventsRequest\032#.privacy.v1." +
-      "ListAuditEventsResponse\022h\n\023WatchPrivacyR" +
-      "equest\022&.privacy.v1.WatchPrivacyRequestR" +
-      "equest\032\'.privacy.v1.WatchPrivacyRequestR" +
-      "esponse0\001\022Y\n\016DownloadExport\022!.privacy.v1" +
-      ".DownloadExportRequest\032\".privacy.v1.Down" +
-      "loadExportResponse0\001\022`\n\021GetErasureReceip" +
-      "t\022$.privacy.v1.GetErasureReceiptRequest\032" +
-      "%.privacy.v1.GetErasureReceiptResponseBY" +
-      "\n\027dev.privacyd.privacy.v1P\001Z<github.com/" +
-      "privacyd/privacyd/clients/go/privacy/v1;" +
-      "privacyv1b\006proto3"
+      "ReceiptRequest\022\n\n\002id\030\001 \001(\t\"\325\001\n\031GetErasur" +
+      "eReceiptResponse\022\024\n\014receipt_json\030\001 \001(\t\022\016" +
+      "\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_intact\030\003 \001" +
+      "(\010\022\037\n\027first_mismatch_sequence\030\004 \001(\003\022\016\n\006s" +
+      "igned\030\005 \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016signin" +
+      "g_key_id\030\007 \001(\t\022\032\n\022signing_public_key\030\010 \001" +
+      "(\t*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\r" +
+      "ACTION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005St" +
+      "ate\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PEND" +
+      "ING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROC" +
+      "ESSING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_F" +
+      "AILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCE" +
+      "LLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOut" +
+      "come\022\037\n\033ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n" +
+      "\035ERASURE_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERAS" +
+      "URE_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTC" +
+      "OME_NOTHING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_" +
+      "PARTLY_ERASED\020\004*\225\001\n\021VerificationState\022\"\n" +
+      "\036VERIFICATION_STATE_UNSPECIFIED\020\000\022\035\n\031VER" +
+      "IFICATION_STATE_PASSED\020\001\022\035\n\031VERIFICATION" +
+      "_STATE_FAILED\020\002\022\036\n\032VERIFICATION_STATE_SK" +
+      "IPPED\020\003*\224\001\n\013SourceState\022\034\n\030SOURCE_STATE_" +
+      "UNSPECIFIED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022" +
+      "\030\n\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURCE_STAT" +
+      "E_SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004*\354" +
+      "\001\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000" +
+      "\022#\n\037EMAIL_KIND_CONFIRMATION_REQUEST\020\001\022\036\n" +
+      "\032EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_K" +
+      "IND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EX" +
+      "PORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFI" +
+      "LLED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n" +
+      "\rDeliveryState\022\036\n\032DELIVERY_STATE_UNSPECI" +
+      "FIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DE" +
+      "LIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FA" +
+      "ILED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPEC" +
+      "IFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_K" +
+      "IND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\377\005\n" +
+      "\016AuditEventType\022 \n\034AUDIT_EVENT_TYPE_UNSP" +
+      "ECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022" +
+      "\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT" +
+      "_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022\'\n#AUD" +
+      "IT_EVENT_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AU" +
+      "DIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVEN" +
+      "T_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENI" +
+      "ED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030" +
+      "AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVEN" +
+      "T_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEA" +
+      "DLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMA" +
+      "IL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAIL" +
+      "ED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SUCCEEDE" +
+      "D\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022" +
+      "$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n" +
+      "#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$" +
+      "\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"" +
+      "AUDIT_EVENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n," +
+      "AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FA" +
+      "ILED\020\0242\225\014\n\025PrivacyRequestService\022i\n\024Crea" +
+      "tePrivacyRequest\022\'.privacy.v1.CreatePriv" +
+      "acyRequestRequest\032(.privacy.v1.CreatePri" +
+      "vacyRequestResponse\022`\n\021GetPrivacyRequest" +
+      "\022$.privacy.v1.GetPrivacyRequestRequest\032%" +
+      ".privacy.v1.GetPrivacyRequestResponse\022f\n" +
+      "\023ListPrivacyRequests\022&.privacy.v1.ListPr" +
+      "ivacyRequestsRequest\032\'.privacy.v1.ListPr" +
+      "ivacyRequestsResponse\022l\n\025ConfirmPrivacyR" +
+      "equest\022(.privacy.v1.ConfirmPrivacyReques" +
+      "tRequest\032).privacy.v1.ConfirmPrivacyRequ" +
+      "estResponse\022c\n\022ResendConfirmation\022%.priv" +
+      "acy.v1.ResendConfirmationRequest\032&.priva" +
+      "cy.v1.ResendConfirmationResponse\022l\n\025Proc" +
+      "essPrivacyRequest\022(.privacy.v1.ProcessPr" +
+      "ivacyRequestRequest\032).privacy.v1.Process" +
+      "PrivacyRequestResponse\022o\n\026CompletePrivac" +
+      "yRequest\022).privacy.v1.CompletePrivacyReq" +
+      "uestRequest\032*.privacy.v1.CompletePrivacy" +
+      "RequestResponse\022c\n\022DenyPrivacyRequest\022%." +
+      "privacy.v1.DenyPrivacyRequestRequest\032&.p" +
+      "rivacy.v1.DenyPrivacyRequestResponse\022i\n\024" +
+      "CancelPrivacyRequest\022\'.privacy.v1.Cancel" +
+      "PrivacyRequestRequest\032(.privacy.v1.Cance" +
+      "lPrivacyRequestResponse\022i\n\024DeletePrivacy" +
+      "Request\022\'.privacy.v1.DeletePrivacyReques" +
+      "tRequest\032(.privacy.v1.DeletePrivacyReque" +
+      "stResponse\022W\n\016ExtendDeadline\022!.privacy.v" +
+      "1.ExtendDeadlineRequest\032\".privacy.v1.Ext" +
+      "endDeadlineResponse\022Z\n\017ListAuditEvents\022\"" +
+      ".privacy.v1.ListAuditEventsRequest\032#.pri" +
+      "vacy.v1.ListAuditEventsResponse\022h\n\023Watch" +
+      "PrivacyRequest\022&.privacy.v1.WatchPrivacy" +
+      "RequestRequest\032\'.privacy.v1.WatchPrivacy" +
+      "RequestResponse0\001\022Y\n\016DownloadExport\022!.pr" +
+      "ivacy.v1.DownloadExportRequest\032\".privacy" +
+      ".v1.DownloadExportResponse0\001\022`\n\021GetErasu" +
+      "reReceipt\022$.privacy.v1.GetErasureReceipt" +
+      "Request\032%.privacy.v1.GetErasureReceiptRe" +
+      "sponseBY\n\027dev.privacyd.privacy.v1P\001Z<git" +
+      "hub.com/privacyd/privacyd/clients/go/pri" +
+      "vacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -726,7 +728,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_GetErasureReceiptResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_GetErasureReceiptResponse_descriptor,
-        new java.lang.String[] { "ReceiptJson", "Sha256", "AuditChainIntact", "FirstMismatchSequence", });
+        new java.lang.String[] { "ReceiptJson", "Sha256", "AuditChainIntact", "FirstMismatchSequence", "Signed", "Signature", "SigningKeyId", "SigningPublicKey", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.privacyd.privacy.datasource.v1.DataSourceServiceOuterClass.getDescriptor();
