@@ -2,7 +2,7 @@
 //! fresh machine, so privacyd runs with no mail server and an operator can still read every
 //! message it would have sent.
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -13,6 +13,8 @@ use lettre::{
 };
 
 use crate::templates::RenderedEmail;
+
+pub mod smtp;
 
 /// Why a send failed, and whether trying again may help.
 #[derive(Debug, thiserror::Error)]
@@ -35,17 +37,21 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is given (`smtp://host:port`, `smtp://host?tls=required` for
-    /// STARTTLS, `smtps://host` for implicit TLS, with optional `user:password@`), otherwise
-    /// the outbox folder.
-    pub fn new(smtp_url: Option<&str>, outbox: PathBuf, from: Mailbox) -> anyhow::Result<Self> {
+    /// SMTP when `smtp_url` is given (see [`smtp`] for the URL and its TLS rules), trusting
+    /// `smtp_ca_pem`'s certificates besides the system roots; otherwise the outbox folder.
+    pub fn new(
+        smtp_url: Option<&str>,
+        smtp_ca_pem: Option<&[u8]>,
+        outbox: PathBuf,
+        from: Mailbox,
+    ) -> anyhow::Result<Self> {
         let transport = match smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| anyhow::anyhow!("--smtp-url is not a valid SMTP URL: {e}"))?
-                    .timeout(Some(Duration::from_secs(30)))
-                    .build(),
-            ),
+            Some(url) => {
+                let plan = smtp::plan(url)?;
+                tracing::info!(host = %plan.host, port = plan.port, tls = ?plan.tls,
+                    authenticated = plan.credentials.is_some(), "sending email through SMTP");
+                Transport::Smtp(smtp::transport(&plan, smtp_ca_pem)?)
+            }
             None => {
                 std::fs::create_dir_all(&outbox)
                     .map_err(|e| anyhow::anyhow!("creating the outbox {}: {e}", outbox.display()))?;

@@ -80,7 +80,12 @@ impl Application {
             .as_deref()
             .map(|a| a.parse().context("--admin-email is not a valid mailbox"))
             .transpose()?;
-        let mailer = Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), from)?;
+        let smtp_ca = config
+            .smtp_ca_file
+            .as_ref()
+            .map(|path| std::fs::read(path).with_context(|| format!("reading --smtp-ca-file {}", path.display())))
+            .transpose()?;
+        let mailer = Mailer::new(config.smtp_url.as_deref(), smtp_ca.as_deref(), config.data_dir.join("outbox"), from)?;
 
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;

@@ -22,6 +22,7 @@ mod privacyctl;
 mod progress;
 mod receipt_signing;
 mod secrets_at_rest;
+mod smtp_tls;
 mod source_credentials;
 mod sources;
 mod watch;
