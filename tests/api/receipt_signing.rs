@@ -119,6 +119,16 @@ async fn a_receipt_is_signed_and_an_independent_verifier_accepts_it_and_nothing_
     assert_eq!(document["subject"]["email_hmac_sha256"], expected.hex.as_str());
     assert_eq!(document["subject"]["hmac_key_id"], expected.key_id.as_str());
     assert!(document["subject"].get("salt").is_none());
+    // The documented derivation, recomputed independently from the key file.
+    let output = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/subject_hash.py"))
+        .arg(app.data_dir.path().join("secret-key"))
+        .arg(&expected.key_id)
+        .arg(email.to_uppercase())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected.hex);
     assert!(!text.contains(&hex::encode(Sha256::digest(email.to_lowercase().as_bytes()))));
     assert!(!text.to_lowercase().contains(&email.to_lowercase()));
     let mode = {
