@@ -2,6 +2,8 @@
 //! email. GET /confirm confirms (as WordPress does) and shows a page saying what happened; for
 //! an erasure with a cooling-off period that page offers to withdraw it, by POST (so a mail
 //! scanner following links can never withdraw anything). GET /download serves an export.
+//! GET /.well-known/privacyd/receipt-keys publishes the public keys that verify erasure
+//! receipts, for auditors to pin.
 
 use axum::{
     Router,

@@ -15,10 +15,3 @@ pub struct Keys {
     pub secrets: SecretKeys,
     pub receipts: ReceiptSigner,
 }
-
-impl Keys {
-    /// Fresh keys held only in memory, for tests and benchmarks.
-    pub fn ephemeral() -> Self {
-        Keys { secrets: SecretKeys::ephemeral(), receipts: ReceiptSigner::ephemeral() }
-    }
-}

@@ -142,7 +142,8 @@ impl SecretKeys {
     }
 
     /// One fresh key, held in memory only.
-    pub fn ephemeral() -> Self {
+    #[cfg(test)]
+    fn ephemeral() -> Self {
         SecretKeys { keys: vec![SecretKey::new(&random_key())], file: "(in memory)".into(), rng: SystemRandom::new() }
     }
 
@@ -154,11 +155,6 @@ impl SecretKeys {
     /// The id of the key new values are encrypted with.
     pub fn current_id(&self) -> &str {
         &self.keys[0].id
-    }
-
-    /// Every key id, the current first.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.keys.iter().map(|k| k.id.as_str())
     }
 
     /// Encrypts `plaintext` under the current key with a fresh random nonce. `aad` binds it to
@@ -199,13 +195,6 @@ impl SecretKeys {
     pub fn subject_hash(&self, value: &str) -> SubjectHash {
         let key = &self.keys[0];
         SubjectHash { key_id: key.id.clone(), hex: hex::encode(hmac::sign(&key.subject_hmac, value.as_bytes())) }
-    }
-
-    /// [`SecretKeys::subject_hash`] under a named key, for checking an older receipt; `None`
-    /// when the file no longer holds it.
-    pub fn subject_hash_with(&self, key_id: &str, value: &str) -> Option<SubjectHash> {
-        let key = self.keys.iter().find(|k| k.id == key_id)?;
-        Some(SubjectHash { key_id: key.id.clone(), hex: hex::encode(hmac::sign(&key.subject_hmac, value.as_bytes())) })
     }
 }
 
@@ -262,6 +251,6 @@ mod tests {
         assert_eq!(hash, keys.subject_hash("jane@example.com"));
         assert_ne!(hash.hex, other.subject_hash("jane@example.com").hex);
         assert_ne!(hash.hex, hex::encode(Sha256::digest(b"jane@example.com")));
-        assert_eq!(keys.subject_hash_with(&hash.key_id, "jane@example.com"), Some(hash));
+        assert_eq!(hash.key_id, keys.current_id());
     }
 }

@@ -92,12 +92,6 @@ impl ReceiptSigner {
         Ok(ReceiptSigner { current: pairs.swap_remove(0), published })
     }
 
-    /// A fresh key held in memory only.
-    pub fn ephemeral() -> Self {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("the OS gives random bytes");
-        Self::parse(&pem("PRIVATE KEY", pkcs8.as_ref()), "(in memory)").expect("a key ring just made")
-    }
-
     /// The current key and the retired ones, current first.
     pub fn published(&self) -> &[PublicKey] {
         &self.published

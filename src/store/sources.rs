@@ -182,17 +182,15 @@ impl Store {
         .await?;
         let mut resealed = 0;
         for (name, stored, key_id) in rows {
-            if key_id.as_deref() == Some(secrets.current_id()) {
-                // Still checked: a value that does not decrypt must not wait for its first use.
-                let name = SourceName::parse(&name)
-                    .map_err(|_| anyhow::anyhow!("a stored data source has an invalid name"))?;
-                self.open_token(&name, Some(stored), key_id).map_err(|e| anyhow::anyhow!("{e}"))?;
-                continue;
-            }
             let source =
                 SourceName::parse(&name).map_err(|_| anyhow::anyhow!("a stored data source has an invalid name"))?;
-            let token =
-                self.open_token(&source, Some(stored.clone()), key_id.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let current = key_id.as_deref() == Some(secrets.current_id());
+            // Decrypted even when current: a value that does not decrypt must not wait for
+            // its first use.
+            let token = self.open_token(&source, Some(stored.clone()), key_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if current {
+                continue;
+            }
             let sealed = secrets.seal(&token_aad(&source), token.unwrap_or_default().as_bytes())?;
             sqlx::query(
                 "UPDATE data_sources SET auth_token = $2, auth_token_key_id = $3 WHERE name = $1 AND auth_token = $4",
