@@ -224,6 +224,28 @@ pub struct Config {
         allow_hyphen_values = true
     )]
     pub admin_tokens: Vec<String>,
+
+    // --- Keys and secrets (see README "Security") ---
+    /// Secret key file: AES-256-GCM keys, one standard-base64 32-byte key per line (`openssl
+    /// rand -base64 32`), the first current. Encrypts data sources' tokens at rest and keys the
+    /// subject hashes in erasure receipts. To rotate, put a new key first; the next start
+    /// re-encrypts every token, after which the old line can go. Every replica needs the same
+    /// file. [default: <data-dir>/secret-key, generated (0600) on first start; a file named
+    /// here must exist]
+    #[arg(long, env = "PRIVACYD_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Receipt signing key file: Ed25519 private keys as PKCS#8 PEM blocks (`openssl genpkey
+    /// -algorithm ed25519`); the first signs new erasure receipts, later ones are retired keys
+    /// still published for the receipts they signed. [default: <data-dir>/receipt-signing-key,
+    /// generated (0600) on first start; a file named here must exist]
+    #[arg(long, env = "PRIVACYD_RECEIPT_SIGNING_KEY_FILE")]
+    pub receipt_signing_key_file: Option<PathBuf>,
+
+    /// PEM CA certificate(s) to trust, besides the system roots, for the SMTP server's TLS
+    /// certificate (STARTTLS or smtps://), e.g. an internal CA.
+    #[arg(long, env = "PRIVACYD_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -253,6 +275,23 @@ impl Config {
 
     pub fn public_rate_limit(&self) -> crate::grpc::RateLimit {
         crate::grpc::RateLimit { per_minute: self.public_rate_limit, burst: self.public_rate_burst }
+    }
+
+    /// The secret key file, and whether privacyd may create it (only at the default path: a
+    /// file named by the operator that is missing is a mistake, e.g. a secret not mounted).
+    pub fn secret_key_file(&self) -> (PathBuf, bool) {
+        match &self.secret_key_file {
+            Some(path) => (path.clone(), false),
+            None => (self.data_dir.join("secret-key"), true),
+        }
+    }
+
+    /// The receipt signing key file, and whether privacyd may create it (as above).
+    pub fn receipt_signing_key_file(&self) -> (PathBuf, bool) {
+        match &self.receipt_signing_key_file {
+            Some(path) => (path.clone(), false),
+            None => (self.data_dir.join("receipt-signing-key"), true),
+        }
     }
 
     /// A configuration with every default, for tests and benchmarks.

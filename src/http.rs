@@ -5,6 +5,8 @@
 //! with `--auto-process` a fetch that confirmed would start an erasure nobody asked for. For an
 //! erasure in its cooling-off period the result page offers to withdraw it, by POST too.
 //! GET /download serves an export.
+//! GET /.well-known/privacyd/receipt-keys publishes the public keys that verify erasure
+//! receipts, for auditors to pin.
 
 use axum::{
     Router,
@@ -13,10 +15,13 @@ use axum::{
     response::Html,
     routing::{get, post},
 };
+use std::sync::Arc;
+
 use minijinja::context;
 
 use crate::{
     domain::{Action, Error, RequestId},
+    keys::PublicKey,
     notifications::format_time,
     templates::Templates,
     workflow::{ConfirmationPreview, DownloadCredential, Workflow},
@@ -27,7 +32,13 @@ pub struct HttpState {
     pub workflow: Workflow,
     pub templates: Templates,
     pub organization: String,
+    /// The receipt signing public keys to publish, current first.
+    pub receipt_keys: Arc<Vec<PublicKey>>,
 }
+
+/// Where the receipt signing public keys are published, without a token (RFC 8615 well-known
+/// URI, in privacyd's own namespace).
+pub const RECEIPT_KEYS_PATH: &str = "/.well-known/privacyd/receipt-keys";
 
 /// The id and token of a confirmation link: its query string on GET, the page's hidden form
 /// fields on POST.
@@ -42,7 +53,17 @@ pub fn router(state: HttpState) -> Router {
         // axum answers HEAD with the GET handler, minus the body: it reads, and changes nothing.
         .route("/confirm", get(confirm_page).post(confirm).with_state(state.clone()))
         .route("/withdraw", post(withdraw).with_state(state.clone()))
+        .route(RECEIPT_KEYS_PATH, get(receipt_keys).with_state(state.clone()))
         .route("/download", get(download).with_state(state))
+}
+
+/// The public keys that verify erasure receipts, as JSON:
+/// `{"keys": [{"key_id", "algorithm": "ed25519", "public_key": base64 raw 32 bytes, "current"}]}`.
+/// Public: they are public keys, and an auditor must be able to pin them.
+async fn receipt_keys(State(state): State<HttpState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({ "keys": state.receipt_keys.as_slice() });
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -19,6 +19,7 @@ pub mod export;
 pub mod fanout;
 pub mod grpc;
 pub mod http;
+pub mod keys;
 pub mod mail;
 pub mod notifications;
 pub mod page_token;

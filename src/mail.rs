@@ -7,10 +7,7 @@
 //! 0600 in a 0700 folder: lettre's own file transport names files by a random id only and
 //! leaves their mode to the umask.
 
-use std::{
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::path::{Path, PathBuf};
 
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -21,6 +18,8 @@ use lettre::{
 };
 
 use crate::{domain::RequestId, private_files, templates::RenderedEmail};
+
+pub mod smtp;
 
 /// Why a send failed, and whether trying again may help.
 #[derive(Debug, thiserror::Error)]
@@ -43,17 +42,21 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is given (`smtp://host:port`, `smtp://host?tls=required` for
-    /// STARTTLS, `smtps://host` for implicit TLS, with optional `user:password@`), otherwise
-    /// the outbox folder.
-    pub fn new(smtp_url: Option<&str>, outbox: PathBuf, from: Mailbox) -> anyhow::Result<Self> {
+    /// SMTP when `smtp_url` is given (see [`smtp`] for the URL and its TLS rules), trusting
+    /// `smtp_ca_pem`'s certificates besides the system roots; otherwise the outbox folder.
+    pub fn new(
+        smtp_url: Option<&str>,
+        smtp_ca_pem: Option<&[u8]>,
+        outbox: PathBuf,
+        from: Mailbox,
+    ) -> anyhow::Result<Self> {
         let transport = match smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| anyhow::anyhow!("--smtp-url is not a valid SMTP URL: {e}"))?
-                    .timeout(Some(Duration::from_secs(30)))
-                    .build(),
-            ),
+            Some(url) => {
+                let plan = smtp::plan(url)?;
+                tracing::info!(host = %plan.host, port = plan.port, tls = ?plan.tls,
+                    authenticated = plan.credentials.is_some(), "sending email through SMTP");
+                Transport::Smtp(smtp::transport(&plan, smtp_ca_pem)?)
+            }
             None => {
                 let tightened = private_files::create_dir(&outbox)
                     .map_err(|e| anyhow::anyhow!("creating the outbox {}: {e}", outbox.display()))?;

@@ -107,6 +107,7 @@ impl Registry {
             || changes.auth_token.is_some()
             || changes.tls.is_some()
             || changes.ca_cert_pem.is_some();
+        require_token_on_move(&source, &changes)?;
         if let Some(endpoint) = changes.endpoint {
             source.endpoint = endpoint;
         }
@@ -162,6 +163,30 @@ impl Registry {
         };
         Ok(CheckReport { health, description, error, latency })
     }
+}
+
+/// Refuses a change of endpoint, TLS or CA certificate on a source that has a stored token
+/// unless the same call gives the token again (or removes it). The stored token was given for
+/// the old address: sending it to the new one (in the `Describe` made before saving, or in any
+/// later call) would hand the credential to whoever listens there, which is why curl and the
+/// Fetch standard drop `Authorization` on a change of origin. Setting a field to the value it
+/// already has is not a change.
+fn require_token_on_move(source: &DataSource, changes: &SourceChanges) -> Result<(), Error> {
+    if source.auth_token.is_none() || changes.auth_token.is_some() {
+        return Ok(());
+    }
+    let changed: Vec<&str> = [
+        ("endpoint", changes.endpoint.as_ref().is_some_and(|e| *e != source.endpoint)),
+        ("tls", changes.tls.is_some_and(|t| t != source.tls)),
+        ("ca_cert_pem", changes.ca_cert_pem.as_ref().is_some_and(|c| *c != source.ca_cert_pem)),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::AuthTokenRequired { changed: changed.join(",") })
 }
 
 fn registry_event(

@@ -15,6 +15,7 @@ use crate::{
     export::{self, ExportSettings},
     grpc::{self, AdminTokens, DataSourceRegistryApi, PrivacyRequestApi},
     http::{self, HttpState},
+    keys::{Keys, ReceiptSigner, SecretKeys},
     mail::Mailer,
     notifications::{EmailJob, EmailSettings},
     registry::Registry,
@@ -50,9 +51,20 @@ impl Application {
             data_dir: &config.data_dir,
         })?;
 
+        let keys = Arc::new(load_keys(&config)?);
+        let receipt_keys = Arc::new(keys.receipts.published().to_vec());
         let store = Store::connect(&config.database_url(), config.database_max_connections)
             .await
-            .context("opening the database")?;
+            .context("opening the database")?
+            .with_keys(keys);
+        match store
+            .reseal_source_tokens()
+            .await
+            .context("encrypting stored source tokens under the current secret key")?
+        {
+            0 => {}
+            n => tracing::info!(sources = n, "encrypted source tokens under the current secret key"),
+        }
         let templates = Templates::load(config.template_dir.clone()).context("loading templates")?;
         let from: Mailbox = config.mail_from.parse().context("--mail-from is not a valid mailbox")?;
         let admin: Option<Mailbox> = config
@@ -60,7 +72,12 @@ impl Application {
             .as_deref()
             .map(|a| a.parse().context("--admin-email is not a valid mailbox"))
             .transpose()?;
-        let mailer = Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), from)?;
+        let smtp_ca = config
+            .smtp_ca_file
+            .as_ref()
+            .map(|path| std::fs::read(path).with_context(|| format!("reading --smtp-ca-file {}", path.display())))
+            .transpose()?;
+        let mailer = Mailer::new(config.smtp_url.as_deref(), smtp_ca.as_deref(), config.data_dir.join("outbox"), from)?;
 
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
@@ -144,6 +161,7 @@ impl Application {
             workflow: workflow.clone(),
             templates,
             organization: config.organization.clone(),
+            receipt_keys,
         });
         let registry = DataSourceRegistryApi::new(Registry::new(store.clone()));
         let routes = grpc::routes(PrivacyRequestApi::new(workflow.clone()), registry, http).await?;
@@ -248,6 +266,16 @@ async fn sweep(workflow: Workflow, every: Duration, mut shutdown: Shutdown) {
             _ = shutdown.wait() => return,
         }
     }
+}
+
+/// The secret key and the receipt signing key (see `keys`).
+fn load_keys(config: &Config) -> anyhow::Result<Keys> {
+    let (secret, generate_secret) = config.secret_key_file();
+    let (signing, generate_signing) = config.receipt_signing_key_file();
+    Ok(Keys {
+        secrets: SecretKeys::load(&secret, generate_secret)?,
+        receipts: ReceiptSigner::load(&signing, generate_signing)?,
+    })
 }
 
 /// Creates a folder only privacyd's user can use (0700), or tightens an existing one that

@@ -129,7 +129,7 @@ fn the_readme_walkthrough_works_as_written() {
         "\"state\": \"VERIFICATION_STATE_PASSED\"",
         "\"auditChainIntact\": true",
         "\"outcome\": \"ALL_ERASED\"",
-        "\"email_sha256\":",
+        "\"email_hmac_sha256\":",
         "\"deadlineExtensionDays\": 30",
         "\"state\": \"STATE_CANCELLED\"",
         "\"state\": \"STATE_DENIED\"",

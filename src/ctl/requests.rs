@@ -294,6 +294,14 @@ async fn receipt(conn: &Connection, id: String, out: Option<std::path::PathBuf>)
     }
     // On stderr, so that standard output is exactly the receipt.
     eprintln!("sha256 {}", answer.sha256);
+    // The signature goes with the file: an auditor verifies it against the key they pinned
+    // from /.well-known/privacyd/receipt-keys (README, "Verifying a receipt").
+    if answer.signed {
+        eprintln!("signature {}", answer.signature);
+        eprintln!("signing key {} (ed25519 {})", answer.signing_key_id, answer.signing_public_key);
+    } else {
+        eprintln!("unsigned: written before privacyd signed receipts");
+    }
     if answer.audit_chain_intact {
         eprintln!("audit chain intact");
         Ok(ExitCode::SUCCESS)

@@ -27,6 +27,14 @@ pub enum Error {
     /// Withdrawal is refused: the message says why (see `PrivacyRequest::check_withdrawal`).
     #[error("the request cannot be withdrawn: {0}")]
     NotWithdrawable(String),
+    /// A change of where or how a source is reached (endpoint, TLS, CA) while a token is
+    /// stored: the token was given for the old address and must be given again, as curl and
+    /// the Fetch standard drop `Authorization` when a request moves to another origin.
+    #[error(
+        "changing {changed} of a source with a stored auth_token needs the token again in the same call \
+         (auth_token: the token for the new address, or \"\" for none); the stored one is never sent to a new address"
+    )]
+    AuthTokenRequired { changed: String },
     #[error("no data source named {0:?}")]
     SourceNotFound(String),
     #[error("a data source named {0:?} is already registered")]

@@ -170,7 +170,8 @@ impl JobHandler for FinishErasureJob {
         match completed {
             Ok((_, completed)) => {
                 if completed
-                    && let Err(err) = receipt::issue(&self.store, &self.settings.organization, job.request_id).await
+                    && let Err(err) =
+                        receipt::issue(&self.store, &self.settings.organization, job.request_id, true).await
                 {
                     // GetErasureReceipt writes it on first use instead.
                     tracing::warn!(error = %err, "writing the erasure receipt failed");

@@ -3,22 +3,34 @@
 //! and, through a SHA-256 chain over the request's audit events, what the audit log said at
 //! the time: if an event is later changed, the chain no longer matches.
 //!
-//! The receipt names the subject only by a salted hash of their identifiers, so it can be kept
-//! after the request and its personal data are deleted.
+//! The receipt names the subject only by a keyed hash of their identifiers (HMAC-SHA256 under
+//! a key derived from privacyd's secret key, see `keys::SecretKeys::subject_hash`), so it can
+//! be kept after the request and its personal data are deleted, and whoever holds it cannot
+//! test guessed addresses against it: only privacyd can.
+//!
+//! Each receipt is signed with Ed25519 over its exact bytes when it is issued (see
+//! `keys::ReceiptSigner`). The signature covers the completion and issue times and the chain
+//! head, and whether the receipt was issued by the job that completed the erasure
+//! (`issued_at_completion`): someone with write access to the database who deletes a receipt
+//! and has privacyd issue another gets one that says it was issued later, on read.
 
 use std::collections::BTreeMap;
 
-use rand::TryRngCore;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::{
     domain::{Action, AuditEvent, AuditEventType, Error, PrivacyRequest, RequestId, State, Timestamp},
+    keys::{Keys, ReceiptSignature},
     store::Store,
 };
 
 /// Names the chain construction, in the receipt and in the first link.
 pub const CHAIN_ALGORITHM: &str = "sha256-chain-v1";
+
+/// The receipt format this privacyd writes: 2 adds the keyed subject hashes, the signing key
+/// id and `issued_at_completion` (1: salted SHA-256 with the salt beside it, unsigned).
+pub const RECEIPT_VERSION: i64 = 2;
 
 /// A written receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +38,9 @@ pub struct Receipt {
     pub document: String,
     /// Hex SHA-256 of `document`.
     pub sha256: String,
+    /// Ed25519 over `document`'s UTF-8 bytes; `None` for receipts written before receipts
+    /// were signed.
+    pub signature: Option<ReceiptSignature>,
 }
 
 /// Whether the audit log still matches a receipt's chain.
@@ -80,23 +95,21 @@ fn covered(events: &[AuditEvent]) -> &[AuditEvent] {
     &events[..end]
 }
 
-/// Writes the receipt of a completed erasure.
+/// Writes the receipt of a completed erasure, unsigned (see [`issue`]). `at_completion` says
+/// whether the job that completed the erasure is writing it (otherwise a reader is, after that
+/// job failed to, or after the stored receipt went missing).
 pub fn build(
     request: &PrivacyRequest,
     events: &[AuditEvent],
     organization: &str,
+    keys: &Keys,
     now: Timestamp,
+    at_completion: bool,
 ) -> Result<Receipt, Error> {
     let summary =
         request.erasure_summary().ok_or_else(|| Error::Internal("a receipt for an erasure without results".into()))?;
-    let mut salt = [0u8; 16];
-    rand::rngs::OsRng.try_fill_bytes(&mut salt).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
-    let salted = |value: &str| {
-        let mut hasher = Sha256::new();
-        hasher.update(salt);
-        hasher.update(value.to_lowercase().as_bytes());
-        hex::encode(hasher.finalize())
-    };
+    let email = keys.secrets.subject_hash(&request.subject.email.as_str().to_lowercase());
+    let user_id = request.subject.user_id.as_ref().map(|u| keys.secrets.subject_hash(&u.as_str().to_lowercase()).hex);
     let events = covered(events);
     let links = chain(request.id, events);
     let chained: Vec<Value> = events
@@ -141,19 +154,22 @@ pub fn build(
         })
         .collect();
     let document = json!({
-        "receipt_version": 1,
+        "receipt_version": RECEIPT_VERSION,
         "request_id": request.id.to_string(),
         "organization": organization,
         "subject": {
-            "salt": hex::encode(salt),
-            "email_sha256": salted(request.subject.email.as_str()),
-            "user_id_sha256": request.subject.user_id.as_ref().map(|u| salted(u.as_str())),
+            "hash_algorithm": "hmac-sha256",
+            "hmac_key_id": email.key_id,
+            "email_hmac_sha256": email.hex,
+            "user_id_hmac_sha256": user_id,
         },
         "created": time(request.create_time),
         "confirmed": request.confirm_time.map(time),
         "completed": request.complete_time.map(time),
         "due": time(request.due_time),
         "issued": time(now),
+        "issued_at_completion": at_completion,
+        "signing_key_id": keys.receipts.current_id(),
         "outcome": summary.outcome.as_str(),
         "items_removed": summary.items_removed,
         "items_retained": summary.items_retained,
@@ -168,7 +184,7 @@ pub fn build(
     let document =
         serde_json::to_string_pretty(&document).map_err(|e| Error::Internal(format!("encoding a receipt: {e}")))?;
     let sha256 = hex::encode(Sha256::digest(document.as_bytes()));
-    Ok(Receipt { document, sha256 })
+    Ok(Receipt { document, sha256, signature: None })
 }
 
 /// Recomputes the chain over the audit log as it is now and compares it with the receipt's.
@@ -198,10 +214,15 @@ pub fn check(document: &str, request_id: RequestId, events_now: &[AuditEvent]) -
     Ok(ChainCheck { intact: true, first_mismatch_sequence: 0 })
 }
 
-/// The receipt of a completed erasure, written now if it was not yet (the job that completed
-/// the erasure writes it; a crash in between leaves it to the first reader). `None` when the
-/// request is not a completed erasure.
-pub async fn issue(store: &Store, organization: &str, id: RequestId) -> Result<Option<Receipt>, Error> {
+/// The receipt of a completed erasure, written and signed now if it was not yet (the job that
+/// completed the erasure writes it, with `at_completion`; a crash in between leaves it to the
+/// first reader, and the receipt says so). `None` when the request is not a completed erasure.
+pub async fn issue(
+    store: &Store,
+    organization: &str,
+    id: RequestId,
+    at_completion: bool,
+) -> Result<Option<Receipt>, Error> {
     if let Some(receipt) = store.get_receipt(id).await? {
         return Ok(Some(receipt));
     }
@@ -209,8 +230,11 @@ pub async fn issue(store: &Store, organization: &str, id: RequestId) -> Result<O
     if request.action != Action::Erase || request.state != State::Completed {
         return Ok(None);
     }
+    let keys = store.keys()?;
     let events = store.all_audit_events(id).await?;
-    let receipt = build(&request, &events, organization, crate::domain::now())?;
+    let mut receipt = build(&request, &events, organization, keys, crate::domain::now(), at_completion)?;
+    // Signed over the exact bytes stored and returned, so a verifier needs no canonical form.
+    receipt.signature = Some(keys.receipts.sign(receipt.document.as_bytes()));
     // Two writers race only after a crash; the first receipt stays, and both return it.
     store.insert_receipt(id, &receipt, crate::domain::now()).await?;
     store.get_receipt(id).await

@@ -290,11 +290,16 @@ impl PrivacyRequestService for PrivacyRequestApi {
         request: Request<pb::GetErasureReceiptRequest>,
     ) -> Result<Response<pb::GetErasureReceiptResponse>, Status> {
         let (receipt, check) = self.workflow.erasure_receipt(id(&request.get_ref().id)?).await?;
+        let signature = receipt.signature.unwrap_or_default();
         Ok(Response::new(pb::GetErasureReceiptResponse {
             receipt_json: receipt.document,
             sha256: receipt.sha256,
             audit_chain_intact: check.intact,
             first_mismatch_sequence: check.first_mismatch_sequence,
+            signed: !signature.signature.is_empty(),
+            signature: signature.signature,
+            signing_key_id: signature.key_id,
+            signing_public_key: signature.public_key,
         }))
     }
 }

@@ -41,6 +41,11 @@ impl From<Error> for Status {
                 (Code::FailedPrecondition, "TOKEN_USED")
             }
             Error::NotWithdrawable(_) => (Code::FailedPrecondition, "NOT_WITHDRAWABLE"),
+            Error::AuthTokenRequired { changed } => {
+                metadata.insert("field".to_owned(), "auth_token".to_owned());
+                metadata.insert("changed_fields".to_owned(), changed.clone());
+                (Code::InvalidArgument, "AUTH_TOKEN_REQUIRED")
+            }
             Error::SourceNotFound(_) => (Code::NotFound, "NOT_FOUND"),
             Error::SourceExists(_) => (Code::AlreadyExists, "ALREADY_EXISTS"),
             Error::SourceUnreachable { .. } => (Code::FailedPrecondition, "SOURCE_UNREACHABLE"),

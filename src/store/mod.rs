@@ -11,7 +11,7 @@ mod requests;
 mod sources;
 mod watch;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     Any, AnyPool, Transaction,
@@ -20,7 +20,10 @@ use sqlx::{
 };
 use tokio::sync::broadcast;
 
-use crate::domain::{Error, RequestId, Timestamp};
+use crate::{
+    domain::{Error, RequestId, Timestamp},
+    keys::Keys,
+};
 
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
 pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
@@ -47,6 +50,11 @@ pub struct Store {
     changes: broadcast::Sender<RequestId>,
     /// Writes to sources' parts of requests, waiting to be batched (see `batch`).
     run_writes: batch::RunWriteQueues,
+    /// The keys secrets are encrypted with at rest and receipts are signed with. Held here,
+    /// beside the rows they protect, so that every component that reads a source gets its
+    /// token in clear and no code path can write one unencrypted. `None` on a store opened
+    /// without keys (tools, tests): it refuses to read or write tokens and to issue receipts.
+    keys: Option<Arc<Keys>>,
 }
 
 impl Store {
@@ -102,8 +110,14 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        let store =
-            Store { pool, writer, dialect, changes: broadcast::channel(1024).0, run_writes: Default::default() };
+        let store = Store {
+            pool,
+            writer,
+            dialect,
+            changes: broadcast::channel(1024).0,
+            run_writes: Default::default(),
+            keys: None,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -119,6 +133,7 @@ impl Store {
                 (4, "erasure", include_str!("../../migrations/common/0004_erasure.sql")),
                 (5, "receipts_immutable", include_str!("../../migrations/sqlite/0005_receipts_immutable.sql")),
                 (6, "run_update_time", include_str!("../../migrations/common/0006_run_update_time.sql")),
+                (7, "keys", include_str!("../../migrations/common/0007_keys.sql")),
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
             ],
             Dialect::Postgres => &[
@@ -128,6 +143,7 @@ impl Store {
                 (4, "erasure", include_str!("../../migrations/common/0004_erasure.sql")),
                 (5, "receipts_immutable", include_str!("../../migrations/postgres/0005_receipts_immutable.sql")),
                 (6, "run_update_time", include_str!("../../migrations/common/0006_run_update_time.sql")),
+                (7, "keys", include_str!("../../migrations/common/0007_keys.sql")),
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
             ],
         };
@@ -149,6 +165,17 @@ impl Store {
         );
         migrator.run(&self.writer).await?;
         Ok(())
+    }
+
+    /// This store with `keys` to encrypt secrets and sign receipts with.
+    pub fn with_keys(mut self, keys: Arc<Keys>) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The keys, or an error saying this store was opened without them.
+    pub fn keys(&self) -> Result<&Keys, Error> {
+        self.keys.as_deref().ok_or_else(|| Error::Internal("this store was opened without privacyd's keys".into()))
     }
 
     pub fn dialect(&self) -> Dialect {

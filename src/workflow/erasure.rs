@@ -91,7 +91,7 @@ impl Workflow {
                 if request.state != State::Completed {
                     return Err(Error::ReceiptNotReady(request.state));
                 }
-                receipt::issue(&self.store, &self.settings.erasure.organization, id)
+                receipt::issue(&self.store, &self.settings.erasure.organization, id, false)
                     .await?
                     .ok_or_else(|| Error::Internal("a completed erasure without a receipt".into()))?
             }

@@ -495,12 +495,18 @@ impl SmtpSink {
 
     /// Starts a sink on `port`, returning once it accepts connections.
     pub fn start(port: u16) -> SmtpSink {
+        Self::start_with(port, &[])
+    }
+
+    /// [`SmtpSink::start`] with smtp_sink.py's options (`--starttls CERT KEY`, `--auth`).
+    pub fn start_with(port: u16, options: &[&str]) -> SmtpSink {
         let dir = std::env::temp_dir().join(format!("privacyd-smtp-{}", uuid::Uuid::new_v4().simple()));
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
         let mut process = Command::new("python3")
             .arg(script)
             .arg(port.to_string())
             .arg(&dir)
+            .args(options)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -513,6 +519,10 @@ impl SmtpSink {
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Every message whose envelope recipient is `to`, oldest first.

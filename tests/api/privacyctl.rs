@@ -372,6 +372,7 @@ async fn an_erasure_shows_what_was_kept_and_its_receipt_checks_out() {
     let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(receipt["outcome"], "PARTLY_ERASED");
     assert!(ran.stderr.contains(&format!("sha256 {}", sha256(&file))), "the printed digest is the file's: {ran:#?}");
+    assert!(ran.stderr.contains("signature ") && ran.stderr.contains("signing key "), "{ran:#?}");
 
     // An export has no receipt: the error says so, and privacyctl exits 1.
     let export = app.create(&unique_email(), pb::Action::Export, false).await;

@@ -564,9 +564,10 @@ type UpdateDataSourceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The source's name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// A new endpoint.
+	// A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
 	Endpoint *string `protobuf:"bytes,2,opt,name=endpoint,proto3,oneof" json:"endpoint,omitempty"`
-	// A new bearer token; the empty string removes it.
+	// A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+	// `tls` or `ca_cert_pem` when the source has a token.
 	AuthToken *string `protobuf:"bytes,3,opt,name=auth_token,json=authToken,proto3,oneof" json:"auth_token,omitempty"`
 	// Connect with TLS or not.
 	Tls *bool `protobuf:"varint,4,opt,name=tls,proto3,oneof" json:"tls,omitempty"`

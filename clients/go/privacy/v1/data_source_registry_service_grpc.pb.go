@@ -54,6 +54,13 @@ type DataSourceRegistryServiceClient interface {
 	ListDataSources(ctx context.Context, in *ListDataSourcesRequest, opts ...grpc.CallOption) (*ListDataSourcesResponse, error)
 	// Changes a data source's connection settings or enables/disables it. When the endpoint or
 	// TLS settings change, privacyd calls `Describe` again before saving.
+	//
+	// A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+	// or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+	// call (the token for the new address, or "" for none); without it the call fails with
+	// INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+	// `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+	// the Fetch standard drop `Authorization` on a change of origin).
 	UpdateDataSource(ctx context.Context, in *UpdateDataSourceRequest, opts ...grpc.CallOption) (*UpdateDataSourceResponse, error)
 	// Removes a data source. Requests already being processed finish without it.
 	DeleteDataSource(ctx context.Context, in *DeleteDataSourceRequest, opts ...grpc.CallOption) (*DeleteDataSourceResponse, error)
@@ -156,6 +163,13 @@ type DataSourceRegistryServiceServer interface {
 	ListDataSources(context.Context, *ListDataSourcesRequest) (*ListDataSourcesResponse, error)
 	// Changes a data source's connection settings or enables/disables it. When the endpoint or
 	// TLS settings change, privacyd calls `Describe` again before saving.
+	//
+	// A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+	// or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+	// call (the token for the new address, or "" for none); without it the call fails with
+	// INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+	// `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+	// the Fetch standard drop `Authorization` on a change of origin).
 	UpdateDataSource(context.Context, *UpdateDataSourceRequest) (*UpdateDataSourceResponse, error)
 	// Removes a data source. Requests already being processed finish without it.
 	DeleteDataSource(context.Context, *DeleteDataSourceRequest) (*DeleteDataSourceResponse, error)

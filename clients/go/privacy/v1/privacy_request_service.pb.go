@@ -3439,10 +3439,16 @@ func (x *GetErasureReceiptRequest) GetId() string {
 type GetErasureReceiptResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-	// Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-	// `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-	// address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-	// `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+	// Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+	// `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+	// `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+	// under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+	// and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+	// tested against guesses without privacyd's key (version 1 receipts have `salt` and
+	// `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+	// `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+	// erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+	// or after the stored receipt was deleted); `signing_key_id`; `outcome` and
 	// `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
 	// with its name, state, attempts, times, counts, retentions (group, items, reason, legal
 	// basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -3460,8 +3466,24 @@ type GetErasureReceiptResponse struct {
 	// When `audit_chain_intact` is false: the sequence of the first event whose digest no
 	// longer matches (or that is missing); 0 otherwise.
 	FirstMismatchSequence int64 `protobuf:"varint,4,opt,name=first_mismatch_sequence,json=firstMismatchSequence,proto3" json:"first_mismatch_sequence,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Whether the receipt carries a signature. False only for receipts written before
+	// receipts were signed (receipt_version 1): nothing but the compliance file's recorded
+	// `sha256` vouches for those.
+	Signed bool `protobuf:"varint,5,opt,name=signed,proto3" json:"signed,omitempty"`
+	// Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+	// UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+	// public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+	// `signing_public_key` alone, which anyone who can change the database could replace).
+	Signature string `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+	// public key; matches `signing_key_id` in the receipt and a `key_id` published at
+	// /.well-known/privacyd/receipt-keys. Empty when unsigned.
+	SigningKeyId string `protobuf:"bytes,7,opt,name=signing_key_id,json=signingKeyId,proto3" json:"signing_key_id,omitempty"`
+	// Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+	// convenience; empty when unsigned.
+	SigningPublicKey string `protobuf:"bytes,8,opt,name=signing_public_key,json=signingPublicKey,proto3" json:"signing_public_key,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetErasureReceiptResponse) Reset() {
@@ -3520,6 +3542,34 @@ func (x *GetErasureReceiptResponse) GetFirstMismatchSequence() int64 {
 		return x.FirstMismatchSequence
 	}
 	return 0
+}
+
+func (x *GetErasureReceiptResponse) GetSigned() bool {
+	if x != nil {
+		return x.Signed
+	}
+	return false
+}
+
+func (x *GetErasureReceiptResponse) GetSignature() string {
+	if x != nil {
+		return x.Signature
+	}
+	return ""
+}
+
+func (x *GetErasureReceiptResponse) GetSigningKeyId() string {
+	if x != nil {
+		return x.SigningKeyId
+	}
+	return ""
+}
+
+func (x *GetErasureReceiptResponse) GetSigningPublicKey() string {
+	if x != nil {
+		return x.SigningPublicKey
+	}
+	return ""
 }
 
 var File_privacy_v1_privacy_request_service_proto protoreflect.FileDescriptor
@@ -3726,12 +3776,16 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
 	"\apayload\"*\n" +
 	"\x18GetErasureReceiptRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\xbc\x01\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xc6\x02\n" +
 	"\x19GetErasureReceiptResponse\x12!\n" +
 	"\freceipt_json\x18\x01 \x01(\tR\vreceiptJson\x12\x16\n" +
 	"\x06sha256\x18\x02 \x01(\tR\x06sha256\x12,\n" +
 	"\x12audit_chain_intact\x18\x03 \x01(\bR\x10auditChainIntact\x126\n" +
-	"\x17first_mismatch_sequence\x18\x04 \x01(\x03R\x15firstMismatchSequence*E\n" +
+	"\x17first_mismatch_sequence\x18\x04 \x01(\x03R\x15firstMismatchSequence\x12\x16\n" +
+	"\x06signed\x18\x05 \x01(\bR\x06signed\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\tR\tsignature\x12$\n" +
+	"\x0esigning_key_id\x18\a \x01(\tR\fsigningKeyId\x12,\n" +
+	"\x12signing_public_key\x18\b \x01(\tR\x10signingPublicKey*E\n" +
 	"\x06Action\x12\x16\n" +
 	"\x12ACTION_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rACTION_EXPORT\x10\x01\x12\x10\n" +

@@ -136,7 +136,7 @@ type PrivacyRequestServiceClient interface {
 	CancelPrivacyRequest(ctx context.Context, in *CancelPrivacyRequestRequest, opts ...grpc.CallOption) (*CancelPrivacyRequestResponse, error)
 	// Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
 	// personal data it holds. Its audit events and its erasure receipt stay: they hold no
-	// personal data (the receipt names the subject only by a salted hash).
+	// personal data (the receipt names the subject only by a keyed hash).
 	DeletePrivacyRequest(ctx context.Context, in *DeletePrivacyRequestRequest, opts ...grpc.CallOption) (*DeletePrivacyRequestResponse, error)
 	// Extends the response deadline of an unfinished request, as GDPR Art. 12(3) allows "by two
 	// further months where necessary, taking into account the complexity and number of the
@@ -163,6 +163,9 @@ type PrivacyRequestServiceClient interface {
 	// proves what was erased, what was kept and why. It is written once, when the erasure
 	// completes, and kept even after the request is deleted. Each call also checks the audit
 	// log against the digest chain in the receipt, so an audit event changed since is detected.
+	// The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+	// without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+	// auditor can pin them and verify receipts with any Ed25519 library.
 	GetErasureReceipt(ctx context.Context, in *GetErasureReceiptRequest, opts ...grpc.CallOption) (*GetErasureReceiptResponse, error)
 }
 
@@ -442,7 +445,7 @@ type PrivacyRequestServiceServer interface {
 	CancelPrivacyRequest(context.Context, *CancelPrivacyRequestRequest) (*CancelPrivacyRequestResponse, error)
 	// Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
 	// personal data it holds. Its audit events and its erasure receipt stay: they hold no
-	// personal data (the receipt names the subject only by a salted hash).
+	// personal data (the receipt names the subject only by a keyed hash).
 	DeletePrivacyRequest(context.Context, *DeletePrivacyRequestRequest) (*DeletePrivacyRequestResponse, error)
 	// Extends the response deadline of an unfinished request, as GDPR Art. 12(3) allows "by two
 	// further months where necessary, taking into account the complexity and number of the
@@ -469,6 +472,9 @@ type PrivacyRequestServiceServer interface {
 	// proves what was erased, what was kept and why. It is written once, when the erasure
 	// completes, and kept even after the request is deleted. Each call also checks the audit
 	// log against the digest chain in the receipt, so an audit event changed since is detected.
+	// The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+	// without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+	// auditor can pin them and verify receipts with any Ed25519 library.
 	GetErasureReceipt(context.Context, *GetErasureReceiptRequest) (*GetErasureReceiptResponse, error)
 	mustEmbedUnimplementedPrivacyRequestServiceServer()
 }

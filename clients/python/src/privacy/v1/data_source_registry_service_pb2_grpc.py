@@ -119,6 +119,13 @@ class DataSourceRegistryServiceServicer:
     def UpdateDataSource(self, request, context):
         """Changes a data source's connection settings or enables/disables it. When the endpoint or
         TLS settings change, privacyd calls `Describe` again before saving.
+
+        A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+        or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+        call (the token for the new address, or "" for none); without it the call fails with
+        INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+        `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+        the Fetch standard drop `Authorization` on a change of origin).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

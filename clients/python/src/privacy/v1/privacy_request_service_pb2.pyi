@@ -594,13 +594,21 @@ class GetErasureReceiptRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class GetErasureReceiptResponse(_message.Message):
-    __slots__ = ("receipt_json", "sha256", "audit_chain_intact", "first_mismatch_sequence")
+    __slots__ = ("receipt_json", "sha256", "audit_chain_intact", "first_mismatch_sequence", "signed", "signature", "signing_key_id", "signing_public_key")
     RECEIPT_JSON_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     AUDIT_CHAIN_INTACT_FIELD_NUMBER: _ClassVar[int]
     FIRST_MISMATCH_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     receipt_json: str
     sha256: str
     audit_chain_intact: bool
     first_mismatch_sequence: int
-    def __init__(self, receipt_json: _Optional[str] = ..., sha256: _Optional[str] = ..., audit_chain_intact: _Optional[bool] = ..., first_mismatch_sequence: _Optional[int] = ...) -> None: ...
+    signed: bool
+    signature: str
+    signing_key_id: str
+    signing_public_key: str
+    def __init__(self, receipt_json: _Optional[str] = ..., sha256: _Optional[str] = ..., audit_chain_intact: _Optional[bool] = ..., first_mismatch_sequence: _Optional[int] = ..., signed: _Optional[bool] = ..., signature: _Optional[str] = ..., signing_key_id: _Optional[str] = ..., signing_public_key: _Optional[str] = ...) -> None: ...

@@ -285,7 +285,7 @@ class PrivacyRequestServiceServicer:
     def DeletePrivacyRequest(self, request, context):
         """Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
         personal data it holds. Its audit events and its erasure receipt stay: they hold no
-        personal data (the receipt names the subject only by a salted hash).
+        personal data (the receipt names the subject only by a keyed hash).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -337,6 +337,9 @@ class PrivacyRequestServiceServicer:
         proves what was erased, what was kept and why. It is written once, when the erasure
         completes, and kept even after the request is deleted. Each call also checks the audit
         log against the digest chain in the receipt, so an audit event changed since is detected.
+        The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+        without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+        auditor can pin them and verify receipts with any Ed25519 library.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -323,6 +323,12 @@ public final class DataSourceRegistryServiceGrpc {
      * <pre>
      * Changes a data source's connection settings or enables/disables it. When the endpoint or
      * TLS settings change, privacyd calls `Describe` again before saving.
+     * A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+     * or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+     * call (the token for the new address, or "" for none); without it the call fails with
+     * INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+     * `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+     * the Fetch standard drop `Authorization` on a change of origin).
      * </pre>
      */
     default void updateDataSource(dev.privacyd.privacy.v1.UpdateDataSourceRequest request,
@@ -443,6 +449,12 @@ public final class DataSourceRegistryServiceGrpc {
      * <pre>
      * Changes a data source's connection settings or enables/disables it. When the endpoint or
      * TLS settings change, privacyd calls `Describe` again before saving.
+     * A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+     * or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+     * call (the token for the new address, or "" for none); without it the call fails with
+     * INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+     * `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+     * the Fetch standard drop `Authorization` on a change of origin).
      * </pre>
      */
     public void updateDataSource(dev.privacyd.privacy.v1.UpdateDataSourceRequest request,
@@ -539,6 +551,12 @@ public final class DataSourceRegistryServiceGrpc {
      * <pre>
      * Changes a data source's connection settings or enables/disables it. When the endpoint or
      * TLS settings change, privacyd calls `Describe` again before saving.
+     * A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+     * or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+     * call (the token for the new address, or "" for none); without it the call fails with
+     * INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+     * `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+     * the Fetch standard drop `Authorization` on a change of origin).
      * </pre>
      */
     public dev.privacyd.privacy.v1.UpdateDataSourceResponse updateDataSource(dev.privacyd.privacy.v1.UpdateDataSourceRequest request) throws io.grpc.StatusException {
@@ -632,6 +650,12 @@ public final class DataSourceRegistryServiceGrpc {
      * <pre>
      * Changes a data source's connection settings or enables/disables it. When the endpoint or
      * TLS settings change, privacyd calls `Describe` again before saving.
+     * A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+     * or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+     * call (the token for the new address, or "" for none); without it the call fails with
+     * INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+     * `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+     * the Fetch standard drop `Authorization` on a change of origin).
      * </pre>
      */
     public dev.privacyd.privacy.v1.UpdateDataSourceResponse updateDataSource(dev.privacyd.privacy.v1.UpdateDataSourceRequest request) {
@@ -728,6 +752,12 @@ public final class DataSourceRegistryServiceGrpc {
      * <pre>
      * Changes a data source's connection settings or enables/disables it. When the endpoint or
      * TLS settings change, privacyd calls `Describe` again before saving.
+     * A stored bearer token belongs to the address it was given for. Changing `endpoint`, `tls`
+     * or `ca_cert_pem` of a source that has a token therefore needs `auth_token` in the same
+     * call (the token for the new address, or "" for none); without it the call fails with
+     * INVALID_ARGUMENT, reason AUTH_TOKEN_REQUIRED, metadata `field` = "auth_token" and
+     * `changed_fields` naming what changed, and nothing is sent to the new address (as curl and
+     * the Fetch standard drop `Authorization` on a change of origin).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.UpdateDataSourceResponse> updateDataSource(

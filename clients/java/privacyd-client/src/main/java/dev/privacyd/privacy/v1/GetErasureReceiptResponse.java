@@ -34,6 +34,9 @@ private static final long serialVersionUID = 0L;
   private GetErasureReceiptResponse() {
     receiptJson_ = "";
     sha256_ = "";
+    signature_ = "";
+    signingKeyId_ = "";
+    signingPublicKey_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -60,10 +63,16 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-   * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-   * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-   * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-   * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+   * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+   * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+   * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+   * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+   * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+   * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+   * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+   * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+   * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+   * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
    * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
    * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
    * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -93,10 +102,16 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-   * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-   * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-   * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-   * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+   * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+   * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+   * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+   * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+   * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+   * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+   * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+   * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+   * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+   * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
    * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
    * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
    * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -204,6 +219,176 @@ private static final long serialVersionUID = 0L;
     return firstMismatchSequence_;
   }
 
+  public static final int SIGNED_FIELD_NUMBER = 5;
+  private boolean signed_ = false;
+  /**
+   * <pre>
+   * Whether the receipt carries a signature. False only for receipts written before
+   * receipts were signed (receipt_version 1): nothing but the compliance file's recorded
+   * `sha256` vouches for those.
+   * </pre>
+   *
+   * <code>bool signed = 5;</code>
+   * @return The signed.
+   */
+  @java.lang.Override
+  public boolean getSigned() {
+    return signed_;
+  }
+
+  public static final int SIGNATURE_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object signature_ = "";
+  /**
+   * <pre>
+   * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+   * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+   * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+   * `signing_public_key` alone, which anyone who can change the database could replace).
+   * </pre>
+   *
+   * <code>string signature = 6;</code>
+   * @return The signature.
+   */
+  @java.lang.Override
+  public java.lang.String getSignature() {
+    java.lang.Object ref = signature_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      signature_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+   * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+   * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+   * `signing_public_key` alone, which anyone who can change the database could replace).
+   * </pre>
+   *
+   * <code>string signature = 6;</code>
+   * @return The bytes for signature.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSignatureBytes() {
+    java.lang.Object ref = signature_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      signature_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int SIGNING_KEY_ID_FIELD_NUMBER = 7;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object signingKeyId_ = "";
+  /**
+   * <pre>
+   * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+   * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+   * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_key_id = 7;</code>
+   * @return The signingKeyId.
+   */
+  @java.lang.Override
+  public java.lang.String getSigningKeyId() {
+    java.lang.Object ref = signingKeyId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      signingKeyId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+   * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+   * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_key_id = 7;</code>
+   * @return The bytes for signingKeyId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSigningKeyIdBytes() {
+    java.lang.Object ref = signingKeyId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      signingKeyId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int SIGNING_PUBLIC_KEY_FIELD_NUMBER = 8;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object signingPublicKey_ = "";
+  /**
+   * <pre>
+   * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+   * convenience; empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_public_key = 8;</code>
+   * @return The signingPublicKey.
+   */
+  @java.lang.Override
+  public java.lang.String getSigningPublicKey() {
+    java.lang.Object ref = signingPublicKey_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      signingPublicKey_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+   * convenience; empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_public_key = 8;</code>
+   * @return The bytes for signingPublicKey.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSigningPublicKeyBytes() {
+    java.lang.Object ref = signingPublicKey_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      signingPublicKey_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -230,6 +415,18 @@ private static final long serialVersionUID = 0L;
     if (firstMismatchSequence_ != 0L) {
       output.writeInt64(4, firstMismatchSequence_);
     }
+    if (signed_ != false) {
+      output.writeBool(5, signed_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(signature_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 6, signature_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(signingKeyId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 7, signingKeyId_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(signingPublicKey_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 8, signingPublicKey_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -247,6 +444,19 @@ private static final long serialVersionUID = 0L;
     if (firstMismatchSequence_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(4, firstMismatchSequence_);
+    }
+    if (signed_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(5, signed_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(signature_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(6, signature_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(signingKeyId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(7, signingKeyId_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(signingPublicKey_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(8, signingPublicKey_);
     }
     return size;
   }
@@ -280,6 +490,14 @@ private static final long serialVersionUID = 0L;
         != other.getAuditChainIntact()) return false;
     if (getFirstMismatchSequence()
         != other.getFirstMismatchSequence()) return false;
+    if (getSigned()
+        != other.getSigned()) return false;
+    if (!getSignature()
+        .equals(other.getSignature())) return false;
+    if (!getSigningKeyId()
+        .equals(other.getSigningKeyId())) return false;
+    if (!getSigningPublicKey()
+        .equals(other.getSigningPublicKey())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -301,6 +519,15 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + FIRST_MISMATCH_SEQUENCE_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getFirstMismatchSequence());
+    hash = (37 * hash) + SIGNED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getSigned());
+    hash = (37 * hash) + SIGNATURE_FIELD_NUMBER;
+    hash = (53 * hash) + getSignature().hashCode();
+    hash = (37 * hash) + SIGNING_KEY_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getSigningKeyId().hashCode();
+    hash = (37 * hash) + SIGNING_PUBLIC_KEY_FIELD_NUMBER;
+    hash = (53 * hash) + getSigningPublicKey().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -440,6 +667,10 @@ private static final long serialVersionUID = 0L;
       sha256_ = "";
       auditChainIntact_ = false;
       firstMismatchSequence_ = 0L;
+      signed_ = false;
+      signature_ = "";
+      signingKeyId_ = "";
+      signingPublicKey_ = "";
       return this;
     }
 
@@ -485,6 +716,18 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.firstMismatchSequence_ = firstMismatchSequence_;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.signed_ = signed_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.signature_ = signature_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.signingKeyId_ = signingKeyId_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.signingPublicKey_ = signingPublicKey_;
+      }
     }
 
     @java.lang.Override
@@ -514,6 +757,24 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getFirstMismatchSequence() != 0L) {
         setFirstMismatchSequence(other.getFirstMismatchSequence());
+      }
+      if (other.getSigned() != false) {
+        setSigned(other.getSigned());
+      }
+      if (!other.getSignature().isEmpty()) {
+        signature_ = other.signature_;
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      if (!other.getSigningKeyId().isEmpty()) {
+        signingKeyId_ = other.signingKeyId_;
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
+      if (!other.getSigningPublicKey().isEmpty()) {
+        signingPublicKey_ = other.signingPublicKey_;
+        bitField0_ |= 0x00000080;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -559,6 +820,26 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 40: {
+              signed_ = input.readBool();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
+            case 50: {
+              signature_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
+            case 58: {
+              signingKeyId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
+            case 66: {
+              signingPublicKey_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -580,10 +861,16 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-     * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-     * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-     * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-     * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+     * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+     * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+     * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+     * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+     * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+     * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+     * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+     * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+     * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+     * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
      * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
      * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
      * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -612,10 +899,16 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-     * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-     * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-     * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-     * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+     * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+     * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+     * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+     * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+     * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+     * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+     * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+     * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+     * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+     * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
      * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
      * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
      * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -645,10 +938,16 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-     * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-     * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-     * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-     * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+     * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+     * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+     * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+     * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+     * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+     * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+     * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+     * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+     * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+     * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
      * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
      * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
      * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -674,10 +973,16 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-     * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-     * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-     * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-     * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+     * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+     * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+     * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+     * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+     * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+     * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+     * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+     * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+     * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+     * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
      * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
      * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
      * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -700,10 +1005,16 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-     * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-     * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-     * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-     * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+     * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+     * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+     * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+     * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+     * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+     * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+     * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+     * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+     * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+     * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
      * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
      * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
      * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -910,6 +1221,362 @@ private static final long serialVersionUID = 0L;
     public Builder clearFirstMismatchSequence() {
       bitField0_ = (bitField0_ & ~0x00000008);
       firstMismatchSequence_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private boolean signed_ ;
+    /**
+     * <pre>
+     * Whether the receipt carries a signature. False only for receipts written before
+     * receipts were signed (receipt_version 1): nothing but the compliance file's recorded
+     * `sha256` vouches for those.
+     * </pre>
+     *
+     * <code>bool signed = 5;</code>
+     * @return The signed.
+     */
+    @java.lang.Override
+    public boolean getSigned() {
+      return signed_;
+    }
+    /**
+     * <pre>
+     * Whether the receipt carries a signature. False only for receipts written before
+     * receipts were signed (receipt_version 1): nothing but the compliance file's recorded
+     * `sha256` vouches for those.
+     * </pre>
+     *
+     * <code>bool signed = 5;</code>
+     * @param value The signed to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSigned(boolean value) {
+
+      signed_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether the receipt carries a signature. False only for receipts written before
+     * receipts were signed (receipt_version 1): nothing but the compliance file's recorded
+     * `sha256` vouches for those.
+     * </pre>
+     *
+     * <code>bool signed = 5;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSigned() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      signed_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object signature_ = "";
+    /**
+     * <pre>
+     * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+     * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+     * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+     * `signing_public_key` alone, which anyone who can change the database could replace).
+     * </pre>
+     *
+     * <code>string signature = 6;</code>
+     * @return The signature.
+     */
+    public java.lang.String getSignature() {
+      java.lang.Object ref = signature_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        signature_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+     * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+     * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+     * `signing_public_key` alone, which anyone who can change the database could replace).
+     * </pre>
+     *
+     * <code>string signature = 6;</code>
+     * @return The bytes for signature.
+     */
+    public com.google.protobuf.ByteString
+        getSignatureBytes() {
+      java.lang.Object ref = signature_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        signature_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+     * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+     * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+     * `signing_public_key` alone, which anyone who can change the database could replace).
+     * </pre>
+     *
+     * <code>string signature = 6;</code>
+     * @param value The signature to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSignature(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      signature_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+     * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+     * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+     * `signing_public_key` alone, which anyone who can change the database could replace).
+     * </pre>
+     *
+     * <code>string signature = 6;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSignature() {
+      signature_ = getDefaultInstance().getSignature();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+     * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+     * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+     * `signing_public_key` alone, which anyone who can change the database could replace).
+     * </pre>
+     *
+     * <code>string signature = 6;</code>
+     * @param value The bytes for signature to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSignatureBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      signature_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object signingKeyId_ = "";
+    /**
+     * <pre>
+     * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+     * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+     * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_key_id = 7;</code>
+     * @return The signingKeyId.
+     */
+    public java.lang.String getSigningKeyId() {
+      java.lang.Object ref = signingKeyId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        signingKeyId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+     * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+     * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_key_id = 7;</code>
+     * @return The bytes for signingKeyId.
+     */
+    public com.google.protobuf.ByteString
+        getSigningKeyIdBytes() {
+      java.lang.Object ref = signingKeyId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        signingKeyId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+     * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+     * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_key_id = 7;</code>
+     * @param value The signingKeyId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSigningKeyId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      signingKeyId_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+     * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+     * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_key_id = 7;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSigningKeyId() {
+      signingKeyId_ = getDefaultInstance().getSigningKeyId();
+      bitField0_ = (bitField0_ & ~0x00000040);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+     * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+     * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_key_id = 7;</code>
+     * @param value The bytes for signingKeyId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSigningKeyIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      signingKeyId_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object signingPublicKey_ = "";
+    /**
+     * <pre>
+     * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+     * convenience; empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_public_key = 8;</code>
+     * @return The signingPublicKey.
+     */
+    public java.lang.String getSigningPublicKey() {
+      java.lang.Object ref = signingPublicKey_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        signingPublicKey_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+     * convenience; empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_public_key = 8;</code>
+     * @return The bytes for signingPublicKey.
+     */
+    public com.google.protobuf.ByteString
+        getSigningPublicKeyBytes() {
+      java.lang.Object ref = signingPublicKey_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        signingPublicKey_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+     * convenience; empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_public_key = 8;</code>
+     * @param value The signingPublicKey to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSigningPublicKey(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      signingPublicKey_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+     * convenience; empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_public_key = 8;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSigningPublicKey() {
+      signingPublicKey_ = getDefaultInstance().getSigningPublicKey();
+      bitField0_ = (bitField0_ & ~0x00000080);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+     * convenience; empty when unsigned.
+     * </pre>
+     *
+     * <code>string signing_public_key = 8;</code>
+     * @param value The bytes for signingPublicKey to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSigningPublicKeyBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      signingPublicKey_ = value;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }

@@ -13,10 +13,16 @@ public interface GetErasureReceiptResponseOrBuilder extends
   /**
    * <pre>
    * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-   * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-   * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-   * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-   * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+   * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+   * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+   * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+   * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+   * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+   * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+   * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+   * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+   * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+   * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
    * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
    * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
    * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -34,10 +40,16 @@ public interface GetErasureReceiptResponseOrBuilder extends
   /**
    * <pre>
    * The receipt, a JSON document (UTF-8), exactly as written when the erasure completed.
-   * Its fields: `receipt_version` (1); `request_id`; `organization`; `subject` (`salt`, and
-   * `email_sha256` = hex SHA-256 of the salt's bytes followed by the lower-cased email
-   * address, and `user_id_sha256` likewise or null: no identifier in clear); the request's
-   * `created`, `confirmed`, `completed`, `due` and `issued` times (RFC 3339); `outcome` and
+   * Its fields: `receipt_version` (2; 1 for receipts written before receipts were signed);
+   * `request_id`; `organization`; `subject`: `hash_algorithm` ("hmac-sha256"),
+   * `hmac_key_id`, `email_hmac_sha256` = hex HMAC-SHA256 of the lower-cased email address
+   * under a key only privacyd holds (derived from its secret key; `hmac_key_id` names which),
+   * and `user_id_hmac_sha256` likewise or null: no identifier in clear, and none that can be
+   * tested against guesses without privacyd's key (version 1 receipts have `salt` and
+   * `email_sha256` instead); the request's `created`, `confirmed`, `completed`, `due` and
+   * `issued` times (RFC 3339); `issued_at_completion` (true when the job that completed the
+   * erasure wrote it; false when it was written later, on a read, e.g. after that job failed
+   * or after the stored receipt was deleted); `signing_key_id`; `outcome` and
    * `items_removed`, `items_retained`, `verified` as in ErasureSummary; `sources`, each
    * with its name, state, attempts, times, counts, retentions (group, items, reason, legal
    * basis, retention period) and verification; and `audit_chain`: `algorithm`
@@ -95,4 +107,88 @@ public interface GetErasureReceiptResponseOrBuilder extends
    * @return The firstMismatchSequence.
    */
   long getFirstMismatchSequence();
+
+  /**
+   * <pre>
+   * Whether the receipt carries a signature. False only for receipts written before
+   * receipts were signed (receipt_version 1): nothing but the compliance file's recorded
+   * `sha256` vouches for those.
+   * </pre>
+   *
+   * <code>bool signed = 5;</code>
+   * @return The signed.
+   */
+  boolean getSigned();
+
+  /**
+   * <pre>
+   * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+   * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+   * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+   * `signing_public_key` alone, which anyone who can change the database could replace).
+   * </pre>
+   *
+   * <code>string signature = 6;</code>
+   * @return The signature.
+   */
+  java.lang.String getSignature();
+  /**
+   * <pre>
+   * Standard base64 of the 64-byte Ed25519 signature (RFC 8032) over `receipt_json`'s exact
+   * UTF-8 bytes, made when the receipt was written; empty when unsigned. Verify it with a
+   * public key pinned from GET /.well-known/privacyd/receipt-keys (not with
+   * `signing_public_key` alone, which anyone who can change the database could replace).
+   * </pre>
+   *
+   * <code>string signature = 6;</code>
+   * @return The bytes for signature.
+   */
+  com.google.protobuf.ByteString
+      getSignatureBytes();
+
+  /**
+   * <pre>
+   * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+   * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+   * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_key_id = 7;</code>
+   * @return The signingKeyId.
+   */
+  java.lang.String getSigningKeyId();
+  /**
+   * <pre>
+   * The id of the signing key: lower-case hex of the first 8 bytes of SHA-256 over the raw
+   * public key; matches `signing_key_id` in the receipt and a `key_id` published at
+   * /.well-known/privacyd/receipt-keys. Empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_key_id = 7;</code>
+   * @return The bytes for signingKeyId.
+   */
+  com.google.protobuf.ByteString
+      getSigningKeyIdBytes();
+
+  /**
+   * <pre>
+   * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+   * convenience; empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_public_key = 8;</code>
+   * @return The signingPublicKey.
+   */
+  java.lang.String getSigningPublicKey();
+  /**
+   * <pre>
+   * Standard base64 of the raw 32-byte Ed25519 public key the signature was made with, for
+   * convenience; empty when unsigned.
+   * </pre>
+   *
+   * <code>string signing_public_key = 8;</code>
+   * @return The bytes for signingPublicKey.
+   */
+  com.google.protobuf.ByteString
+      getSigningPublicKeyBytes();
 }

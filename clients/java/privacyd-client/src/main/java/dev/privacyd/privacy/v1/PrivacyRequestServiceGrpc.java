@@ -732,7 +732,7 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
      * personal data it holds. Its audit events and its erasure receipt stay: they hold no
-     * personal data (the receipt names the subject only by a salted hash).
+     * personal data (the receipt names the subject only by a keyed hash).
      * </pre>
      */
     default void deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request,
@@ -799,6 +799,9 @@ public final class PrivacyRequestServiceGrpc {
      * proves what was erased, what was kept and why. It is written once, when the erasure
      * completes, and kept even after the request is deleted. Each call also checks the audit
      * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+     * without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+     * auditor can pin them and verify receipts with any Ed25519 library.
      * </pre>
      */
     default void getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request,
@@ -1035,7 +1038,7 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
      * personal data it holds. Its audit events and its erasure receipt stay: they hold no
-     * personal data (the receipt names the subject only by a salted hash).
+     * personal data (the receipt names the subject only by a keyed hash).
      * </pre>
      */
     public void deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request,
@@ -1107,6 +1110,9 @@ public final class PrivacyRequestServiceGrpc {
      * proves what was erased, what was kept and why. It is written once, when the erasure
      * completes, and kept even after the request is deleted. Each call also checks the audit
      * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+     * without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+     * auditor can pin them and verify receipts with any Ed25519 library.
      * </pre>
      */
     public void getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request,
@@ -1295,7 +1301,7 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
      * personal data it holds. Its audit events and its erasure receipt stay: they hold no
-     * personal data (the receipt names the subject only by a salted hash).
+     * personal data (the receipt names the subject only by a keyed hash).
      * </pre>
      */
     public dev.privacyd.privacy.v1.DeletePrivacyRequestResponse deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1366,6 +1372,9 @@ public final class PrivacyRequestServiceGrpc {
      * proves what was erased, what was kept and why. It is written once, when the erasure
      * completes, and kept even after the request is deleted. Each call also checks the audit
      * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+     * without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+     * auditor can pin them and verify receipts with any Ed25519 library.
      * </pre>
      */
     public dev.privacyd.privacy.v1.GetErasureReceiptResponse getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request) throws io.grpc.StatusException {
@@ -1553,7 +1562,7 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
      * personal data it holds. Its audit events and its erasure receipt stay: they hold no
-     * personal data (the receipt names the subject only by a salted hash).
+     * personal data (the receipt names the subject only by a keyed hash).
      * </pre>
      */
     public dev.privacyd.privacy.v1.DeletePrivacyRequestResponse deletePrivacyRequest(dev.privacyd.privacy.v1.DeletePrivacyRequestRequest request) {
@@ -1622,6 +1631,9 @@ public final class PrivacyRequestServiceGrpc {
      * proves what was erased, what was kept and why. It is written once, when the erasure
      * completes, and kept even after the request is deleted. Each call also checks the audit
      * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+     * without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+     * auditor can pin them and verify receipts with any Ed25519 library.
      * </pre>
      */
     public dev.privacyd.privacy.v1.GetErasureReceiptResponse getErasureReceipt(dev.privacyd.privacy.v1.GetErasureReceiptRequest request) {
@@ -1818,7 +1830,7 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
      * personal data it holds. Its audit events and its erasure receipt stay: they hold no
-     * personal data (the receipt names the subject only by a salted hash).
+     * personal data (the receipt names the subject only by a keyed hash).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.DeletePrivacyRequestResponse> deletePrivacyRequest(
@@ -1859,6 +1871,9 @@ public final class PrivacyRequestServiceGrpc {
      * proves what was erased, what was kept and why. It is written once, when the erasure
      * completes, and kept even after the request is deleted. Each call also checks the audit
      * log against the digest chain in the receipt, so an audit event changed since is detected.
+     * The receipt is signed with privacyd's Ed25519 receipt key; the public keys are published
+     * without a token at GET /.well-known/privacyd/receipt-keys (on the same port) so an
+     * auditor can pin them and verify receipts with any Ed25519 library.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.GetErasureReceiptResponse> getErasureReceipt(

@@ -374,108 +374,110 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "mestamp\"g\n\026DownloadExportResponse\0221\n\006hea" +
       "der\030\001 \001(\0132\037.privacy.v1.ExportArchiveHead" +
       "erH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetE" +
-      "rasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"~\n\031GetE" +
-      "rasureReceiptResponse\022\024\n\014receipt_json\030\001 " +
-      "\001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_intac" +
-      "t\030\003 \001(\010\022\037\n\027first_mismatch_sequence\030\004 \001(\003" +
-      "*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\rAC" +
-      "TION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005Stat" +
-      "e\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PENDIN" +
-      "G\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROCES" +
-      "SING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_FAI" +
-      "LED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCELL" +
-      "ED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOutco" +
-      "me\022\037\n\033ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n\035E" +
-      "RASURE_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERASUR" +
-      "E_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTCOM" +
-      "E_NOTHING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_PA" +
-      "RTLY_ERASED\020\004*\225\001\n\021VerificationState\022\"\n\036V" +
-      "ERIFICATION_STATE_UNSPECIFIED\020\000\022\035\n\031VERIF" +
-      "ICATION_STATE_PASSED\020\001\022\035\n\031VERIFICATION_S" +
-      "TATE_FAILED\020\002\022\036\n\032VERIFICATION_STATE_SKIP" +
-      "PED\020\003*\224\001\n\013SourceState\022\034\n\030SOURCE_STATE_UN" +
-      "SPECIFIED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022\030\n" +
-      "\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURCE_STATE_" +
-      "SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004*\354\001\n" +
-      "\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022#" +
-      "\n\037EMAIL_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032E" +
-      "MAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KIN" +
-      "D_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXPO" +
-      "RT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILL" +
-      "ED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\rD" +
-      "eliveryState\022\036\n\032DELIVERY_STATE_UNSPECIFI" +
-      "ED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DELI" +
-      "VERY_STATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAIL" +
-      "ED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECIF" +
-      "IED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KIN" +
-      "D_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\200\007\n\016A" +
-      "uditEventType\022 \n\034AUDIT_EVENT_TYPE_UNSPEC" +
-      "IFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036\n" +
-      "\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_E" +
-      "VENT_TYPE_CONFIRMATION_RESENT\020\003\022\'\n#AUDIT" +
-      "_EVENT_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AUDI" +
-      "T_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT_" +
-      "TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIED" +
-      "\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030AU" +
-      "DIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT_" +
-      "TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEADL" +
-      "INE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAIL" +
-      "_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILED" +
-      "\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED\020" +
-      "\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022$\n" +
-      " AUDIT_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#A" +
-      "UDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n " +
-      "AUDIT_EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"AU" +
-      "DIT_EVENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n,AU" +
-      "DIT_EVENT_TYPE_ERASURE_VERIFICATION_FAIL" +
-      "ED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SOURCE_REG" +
-      "ISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DATA_SOURC" +
-      "E_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_SOU" +
-      "RCE_DELETED\020\027*o\n\014AuditSubject\022\035\n\031AUDIT_S" +
-      "UBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUBJECT_PR" +
-      "IVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_DATA_SO" +
-      "URCE\020\0022\225\014\n\025PrivacyRequestService\022i\n\024Crea" +
-      "tePrivacyRequest\022\'.privacy.v1.CreatePriv" +
-      "acyRequestRequest\032(.privacy.v1.CreatePri" +
-      "vacyRequestResponse\022`\n\021GetPrivacyRequest" +
-      "\022$.privacy.v1.GetPrivacyRequestRequest\032%" +
-      ".privacy.v1.GetPrivacyRequestResponse\022f\n" +
-      "\023ListPrivacyRequests\022&.privacy.v1.ListPr" +
-      "ivacyRequestsRequest\032\'.privacy.v1.ListPr" +
-      "ivacyRequestsResponse\022l\n\025ConfirmPrivacyR" +
-      "equest\022(.privacy.v1.ConfirmPrivacyReques" +
-      "tRequest\032).privacy.v1.ConfirmPrivacyRequ" +
-      "estResponse\022c\n\022ResendConfirmation\022%.priv" +
-      "acy.v1.ResendConfirmationRequest\032&.priva" +
-      "cy.v1.ResendConfirmationResponse\022l\n\025Proc" +
-      "essPrivacyRequest\022(.privacy.v1.ProcessPr" +
-      "ivacyRequestRequest\032).privacy.v1.Process" +
-      "PrivacyRequestResponse\022o\n\026CompletePrivac" +
-      "yRequest\022).privacy.v1.CompletePrivacyReq" +
-      "uestRequest\032*.privacy.v1.CompletePrivacy" +
-      "RequestResponse\022c\n\022DenyPrivacyRequest\022%." +
-      "privacy.v1.DenyPrivacyRequestRequest\032&.p" +
-      "rivacy.v1.DenyPrivacyRequestResponse\022i\n\024" +
-      "CancelPrivacyRequest\022\'.privacy.v1.Cancel" +
-      "PrivacyRequestRequest\032(.privacy.v1.Cance" +
-      "lPrivacyRequestResponse\022i\n\024DeletePrivacy" +
-      "Request\022\'.privacy.v1.DeletePrivacyReques" +
-      "tRequest\032(.privacy.v1.DeletePrivacyReque" +
-      "stResponse\022W\n\016ExtendDeadline\022!.privacy.v" +
-      "1.ExtendDeadlineRequest\032\".privacy.v1.Ext" +
-      "endDeadlineResponse\022Z\n\017ListAuditEvents\022\"" +
-      ".privacy.v1.ListAuditEventsRequest\032#.pri" +
-      "vacy.v1.ListAuditEventsResponse\022h\n\023Watch" +
-      "PrivacyRequest\022&.privacy.v1.WatchPrivacy" +
-      "RequestRequest\032\'.privacy.v1.WatchPrivacy" +
-      "RequestResponse0\001\022Y\n\016DownloadExport\022!.pr" +
-      "ivacy.v1.DownloadExportRequest\032\".privacy" +
-      ".v1.DownloadExportResponse0\001\022`\n\021GetErasu" +
-      "reReceipt\022$.privacy.v1.GetErasureReceipt" +
-      "Request\032%.privacy.v1.GetErasureReceiptRe" +
-      "sponseBY\n\027dev.privacyd.privacy.v1P\001Z<git" +
-      "hub.com/privacyd/privacyd/clients/go/pri" +
-      "vacy/v1;privacyv1b\006proto3"
+      "rasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"\325\001\n\031Get" +
+      "ErasureReceiptResponse\022\024\n\014receipt_json\030\001" +
+      " \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_inta" +
+      "ct\030\003 \001(\010\022\037\n\027first_mismatch_sequence\030\004 \001(" +
+      "\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016" +
+      "signing_key_id\030\007 \001(\t\022\032\n\022signing_public_k" +
+      "ey\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED" +
+      "\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*" +
+      "\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTAT" +
+      "E_PENDING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STAT" +
+      "E_PROCESSING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014S" +
+      "TATE_FAILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE" +
+      "_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016Eras" +
+      "ureOutcome\022\037\n\033ERASURE_OUTCOME_UNSPECIFIE" +
+      "D\020\000\022!\n\035ERASURE_OUTCOME_NOTHING_FOUND\020\001\022\036" +
+      "\n\032ERASURE_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASUR" +
+      "E_OUTCOME_NOTHING_ERASED\020\003\022!\n\035ERASURE_OU" +
+      "TCOME_PARTLY_ERASED\020\004*\225\001\n\021VerificationSt" +
+      "ate\022\"\n\036VERIFICATION_STATE_UNSPECIFIED\020\000\022" +
+      "\035\n\031VERIFICATION_STATE_PASSED\020\001\022\035\n\031VERIFI" +
+      "CATION_STATE_FAILED\020\002\022\036\n\032VERIFICATION_ST" +
+      "ATE_SKIPPED\020\003*\224\001\n\013SourceState\022\034\n\030SOURCE_" +
+      "STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_STATE_PEND" +
+      "ING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURC" +
+      "E_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAIL" +
+      "ED\020\004*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECI" +
+      "FIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATION_REQUES" +
+      "T\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034E" +
+      "MAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_K" +
+      "IND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE" +
+      "_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIE" +
+      "D\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY_STATE_U" +
+      "NSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001" +
+      "\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_ST" +
+      "ATE_FAILED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_" +
+      "UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022A" +
+      "CTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM" +
+      "\020\003*\200\007\n\016AuditEventType\022 \n\034AUDIT_EVENT_TYP" +
+      "E_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREA" +
+      "TED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n" +
+      "$AUDIT_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022" +
+      "\'\n#AUDIT_EVENT_TYPE_PROCESSING_STARTED\020\004" +
+      "\022\036\n\032AUDIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDI" +
+      "T_EVENT_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYP" +
+      "E_DENIED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED" +
+      "\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDI" +
+      "T_EVENT_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TY" +
+      "PE_DEADLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TY" +
+      "PE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAI" +
+      "L_FAILED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SU" +
+      "CCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAI" +
+      "LED\020\017\022$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATE" +
+      "D\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOAD" +
+      "ED\020\021\022$\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED" +
+      "\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED" +
+      "\020\023\0220\n,AUDIT_EVENT_TYPE_ERASURE_VERIFICAT" +
+      "ION_FAILED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SO" +
+      "URCE_REGISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DA" +
+      "TA_SOURCE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_" +
+      "DATA_SOURCE_DELETED\020\027*o\n\014AuditSubject\022\035\n" +
+      "\031AUDIT_SUBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SU" +
+      "BJECT_PRIVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT" +
+      "_DATA_SOURCE\020\0022\225\014\n\025PrivacyRequestService" +
+      "\022i\n\024CreatePrivacyRequest\022\'.privacy.v1.Cr" +
+      "eatePrivacyRequestRequest\032(.privacy.v1.C" +
+      "reatePrivacyRequestResponse\022`\n\021GetPrivac" +
+      "yRequest\022$.privacy.v1.GetPrivacyRequestR" +
+      "equest\032%.privacy.v1.GetPrivacyRequestRes" +
+      "ponse\022f\n\023ListPrivacyRequests\022&.privacy.v" +
+      "1.ListPrivacyRequestsRequest\032\'.privacy.v" +
+      "1.ListPrivacyRequestsResponse\022l\n\025Confirm" +
+      "PrivacyRequest\022(.privacy.v1.ConfirmPriva" +
+      "cyRequestRequest\032).privacy.v1.ConfirmPri" +
+      "vacyRequestResponse\022c\n\022ResendConfirmatio" +
+      "n\022%.privacy.v1.ResendConfirmationRequest" +
+      "\032&.privacy.v1.ResendConfirmationResponse" +
+      "\022l\n\025ProcessPrivacyRequest\022(.privacy.v1.P" +
+      "rocessPrivacyRequestRequest\032).privacy.v1" +
+      ".ProcessPrivacyRequestResponse\022o\n\026Comple" +
+      "tePrivacyRequest\022).privacy.v1.CompletePr" +
+      "ivacyRequestRequest\032*.privacy.v1.Complet" +
+      "ePrivacyRequestResponse\022c\n\022DenyPrivacyRe" +
+      "quest\022%.privacy.v1.DenyPrivacyRequestReq" +
+      "uest\032&.privacy.v1.DenyPrivacyRequestResp" +
+      "onse\022i\n\024CancelPrivacyRequest\022\'.privacy.v" +
+      "1.CancelPrivacyRequestRequest\032(.privacy." +
+      "v1.CancelPrivacyRequestResponse\022i\n\024Delet" +
+      "ePrivacyRequest\022\'.privacy.v1.DeletePriva" +
+      "cyRequestRequest\032(.privacy.v1.DeletePriv" +
+      "acyRequestResponse\022W\n\016ExtendDeadline\022!.p" +
+      "rivacy.v1.ExtendDeadlineRequest\032\".privac" +
+      "y.v1.ExtendDeadlineResponse\022Z\n\017ListAudit" +
+      "Events\022\".privacy.v1.ListAuditEventsReque" +
+      "st\032#.privacy.v1.ListAuditEventsResponse\022" +
+      "h\n\023WatchPrivacyRequest\022&.privacy.v1.Watc" +
+      "hPrivacyRequestRequest\032\'.privacy.v1.Watc" +
+      "hPrivacyRequestResponse0\001\022Y\n\016DownloadExp" +
+      "ort\022!.privacy.v1.DownloadExportRequest\032\"" +
+      ".privacy.v1.DownloadExportResponse0\001\022`\n\021" +
+      "GetErasureReceipt\022$.privacy.v1.GetErasur" +
+      "eReceiptRequest\032%.privacy.v1.GetErasureR" +
+      "eceiptResponseBY\n\027dev.privacyd.privacy.v" +
+      "1P\001Z<github.com/privacyd/privacyd/client" +
+      "s/go/privacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -734,7 +736,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_GetErasureReceiptResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_GetErasureReceiptResponse_descriptor,
-        new java.lang.String[] { "ReceiptJson", "Sha256", "AuditChainIntact", "FirstMismatchSequence", });
+        new java.lang.String[] { "ReceiptJson", "Sha256", "AuditChainIntact", "FirstMismatchSequence", "Signed", "Signature", "SigningKeyId", "SigningPublicKey", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.privacyd.privacy.datasource.v1.DataSourceServiceOuterClass.getDescriptor();

@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object endpoint_ = "";
   /**
    * <pre>
-   * A new endpoint.
+   * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
    * </pre>
    *
    * <code>optional string endpoint = 2;</code>
@@ -121,7 +121,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A new endpoint.
+   * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
    * </pre>
    *
    * <code>optional string endpoint = 2;</code>
@@ -142,7 +142,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A new endpoint.
+   * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
    * </pre>
    *
    * <code>optional string endpoint = 2;</code>
@@ -168,7 +168,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object authToken_ = "";
   /**
    * <pre>
-   * A new bearer token; the empty string removes it.
+   * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+   * `tls` or `ca_cert_pem` when the source has a token.
    * </pre>
    *
    * <code>optional string auth_token = 3;</code>
@@ -180,7 +181,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A new bearer token; the empty string removes it.
+   * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+   * `tls` or `ca_cert_pem` when the source has a token.
    * </pre>
    *
    * <code>optional string auth_token = 3;</code>
@@ -201,7 +203,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A new bearer token; the empty string removes it.
+   * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+   * `tls` or `ca_cert_pem` when the source has a token.
    * </pre>
    *
    * <code>optional string auth_token = 3;</code>
@@ -963,7 +966,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object endpoint_ = "";
     /**
      * <pre>
-     * A new endpoint.
+     * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
      * </pre>
      *
      * <code>optional string endpoint = 2;</code>
@@ -974,7 +977,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new endpoint.
+     * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
      * </pre>
      *
      * <code>optional string endpoint = 2;</code>
@@ -994,7 +997,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new endpoint.
+     * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
      * </pre>
      *
      * <code>optional string endpoint = 2;</code>
@@ -1015,7 +1018,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new endpoint.
+     * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
      * </pre>
      *
      * <code>optional string endpoint = 2;</code>
@@ -1032,7 +1035,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new endpoint.
+     * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
      * </pre>
      *
      * <code>optional string endpoint = 2;</code>
@@ -1046,7 +1049,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new endpoint.
+     * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
      * </pre>
      *
      * <code>optional string endpoint = 2;</code>
@@ -1066,7 +1069,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object authToken_ = "";
     /**
      * <pre>
-     * A new bearer token; the empty string removes it.
+     * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+     * `tls` or `ca_cert_pem` when the source has a token.
      * </pre>
      *
      * <code>optional string auth_token = 3;</code>
@@ -1077,7 +1081,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new bearer token; the empty string removes it.
+     * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+     * `tls` or `ca_cert_pem` when the source has a token.
      * </pre>
      *
      * <code>optional string auth_token = 3;</code>
@@ -1097,7 +1102,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new bearer token; the empty string removes it.
+     * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+     * `tls` or `ca_cert_pem` when the source has a token.
      * </pre>
      *
      * <code>optional string auth_token = 3;</code>
@@ -1118,7 +1124,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new bearer token; the empty string removes it.
+     * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+     * `tls` or `ca_cert_pem` when the source has a token.
      * </pre>
      *
      * <code>optional string auth_token = 3;</code>
@@ -1135,7 +1142,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new bearer token; the empty string removes it.
+     * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+     * `tls` or `ca_cert_pem` when the source has a token.
      * </pre>
      *
      * <code>optional string auth_token = 3;</code>
@@ -1149,7 +1157,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new bearer token; the empty string removes it.
+     * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+     * `tls` or `ca_cert_pem` when the source has a token.
      * </pre>
      *
      * <code>optional string auth_token = 3;</code>

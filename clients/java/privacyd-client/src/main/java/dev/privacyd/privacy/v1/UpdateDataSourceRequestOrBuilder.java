@@ -32,7 +32,7 @@ public interface UpdateDataSourceRequestOrBuilder extends
 
   /**
    * <pre>
-   * A new endpoint.
+   * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
    * </pre>
    *
    * <code>optional string endpoint = 2;</code>
@@ -41,7 +41,7 @@ public interface UpdateDataSourceRequestOrBuilder extends
   boolean hasEndpoint();
   /**
    * <pre>
-   * A new endpoint.
+   * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
    * </pre>
    *
    * <code>optional string endpoint = 2;</code>
@@ -50,7 +50,7 @@ public interface UpdateDataSourceRequestOrBuilder extends
   java.lang.String getEndpoint();
   /**
    * <pre>
-   * A new endpoint.
+   * A new endpoint. On a source with a token, needs `auth_token` too (see UpdateDataSource).
    * </pre>
    *
    * <code>optional string endpoint = 2;</code>
@@ -61,7 +61,8 @@ public interface UpdateDataSourceRequestOrBuilder extends
 
   /**
    * <pre>
-   * A new bearer token; the empty string removes it.
+   * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+   * `tls` or `ca_cert_pem` when the source has a token.
    * </pre>
    *
    * <code>optional string auth_token = 3;</code>
@@ -70,7 +71,8 @@ public interface UpdateDataSourceRequestOrBuilder extends
   boolean hasAuthToken();
   /**
    * <pre>
-   * A new bearer token; the empty string removes it.
+   * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+   * `tls` or `ca_cert_pem` when the source has a token.
    * </pre>
    *
    * <code>optional string auth_token = 3;</code>
@@ -79,7 +81,8 @@ public interface UpdateDataSourceRequestOrBuilder extends
   java.lang.String getAuthToken();
   /**
    * <pre>
-   * A new bearer token; the empty string removes it.
+   * A new bearer token; the empty string removes it. Required with a change of `endpoint`,
+   * `tls` or `ca_cert_pem` when the source has a token.
    * </pre>
    *
    * <code>optional string auth_token = 3;</code>
