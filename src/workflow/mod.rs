@@ -19,8 +19,8 @@ pub use watchers::WatchLimits;
 use crate::{
     domain::{
         Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, EmailKind, Error, IdempotencyKey, NewAuditEvent,
-        PageSize, PrivacyRequest, Reason, RegistryEvent, RequestId, SecretToken, SourceName, State, Subject,
-        Timestamp, TokenHash, Transition,
+        PageSize, PrivacyRequest, Reason, RegistryEvent, RequestId, SecretToken, SourceName, State, Subject, Timestamp,
+        TokenHash, Transition,
     },
     erasure::ErasureSettings,
     export::ExportSettings,
