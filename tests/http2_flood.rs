@@ -16,7 +16,6 @@ use privacyd::{
 };
 use tokio::net::TcpStream;
 
-const ADMIN_TOKEN: &str = "flood-test-admin-token-0123456789";
 const CONNECTIONS: usize = 10;
 const STREAMS_PER_CONNECTION: usize = 1_000;
 const ANNOUNCED_BYTES: usize = 1024 * 1024;
@@ -44,11 +43,16 @@ fn rss_bytes(pid: u32) -> u64 {
     kib * 1024
 }
 
-async fn wait_until_serving(addr: SocketAddr) {
+/// Waits for privacyd to listen; fails at once, with what it printed, if it exited instead
+/// (a refused configuration must not read as a slow start).
+async fn wait_until_serving(privacyd: &mut Privacyd, addr: SocketAddr, stderr: &std::path::Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if TcpStream::connect(addr).await.is_ok() {
             return;
+        }
+        if let Some(status) = privacyd.0.try_wait().unwrap() {
+            panic!("privacyd exited ({status}): {}", std::fs::read_to_string(stderr).unwrap_or_default());
         }
         assert!(Instant::now() < deadline, "privacyd did not start listening");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -107,6 +111,8 @@ async fn attack(addr: SocketAddr) -> Vec<tokio::task::JoinHandle<()>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_half_sent_calls_leaves_privacyd_small_and_serving() {
     let dir = tempfile::tempdir().unwrap();
+    // Generated, as an operator's would be: privacyd refuses weak admin tokens at start.
+    let admin_token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let port = free_port().unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_privacyd"))
@@ -115,14 +121,14 @@ async fn a_flood_of_half_sent_calls_leaves_privacyd_small_and_serving() {
         // The memory bounds must hold on their own, not because the rate limit refused the
         // calls before they were read.
         .env("PRIVACYD_PUBLIC_RATE_LIMIT", "0")
-        .env("PRIVACYD_ADMIN_TOKENS", ADMIN_TOKEN)
+        .env("PRIVACYD_ADMIN_TOKENS", &admin_token)
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(dir.path().join("stderr.log")).unwrap()))
         .spawn()
         .unwrap();
-    let privacyd = Privacyd(child);
+    let mut privacyd = Privacyd(child);
     let pid = privacyd.0.id();
-    wait_until_serving(addr).await;
+    wait_until_serving(&mut privacyd, addr, &dir.path().join("stderr.log")).await;
     let before = rss_bytes(pid);
 
     let mut held = Vec::new();
@@ -150,7 +156,7 @@ async fn a_flood_of_half_sent_calls_leaves_privacyd_small_and_serving() {
         assert_eq!(status.into_inner().status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
         let mut admin = PrivacyRequestServiceClient::new(channel);
         let mut request = tonic::Request::new(pb::ListPrivacyRequestsRequest::default());
-        request.metadata_mut().insert("authorization", format!("Bearer {ADMIN_TOKEN}").parse().unwrap());
+        request.metadata_mut().insert("authorization", format!("Bearer {admin_token}").parse().unwrap());
         admin.list_privacy_requests(request).await.unwrap();
     })
     .await;

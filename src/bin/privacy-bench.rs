@@ -979,7 +979,8 @@ mod latency_bench {
             .with_context(|| format!("running {} (the Go toolchain)", args.go))?;
         anyhow::ensure!(built.success(), "building clients/go/cmd/latency failed");
 
-        let token = format!("bench-token-{}", uuid::Uuid::now_v7());
+        // Generated: privacyd refuses weak admin tokens (a UUID is mostly timestamp).
+        let token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let mut config = Config::defaults();
         config.listen = "127.0.0.1:0".parse()?;
         config.data_dir = dir.join("privacyd");
