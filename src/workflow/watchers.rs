@@ -74,7 +74,9 @@ struct Watched {
 
 /// One watch, as the poller keeps it.
 struct Watcher {
-    tx: mpsc::Sender<WatchItem>,
+    /// Boxed: a channel allocates room for 32 messages up front, and a request is large
+    /// (about 20 KiB a watch unboxed, 100 MB for 5,000 watches; 256 bytes boxed).
+    tx: mpsc::Sender<Box<WatchItem>>,
     /// The last event sent.
     last: i64,
     /// The update time of the last request sent.
@@ -138,7 +140,7 @@ impl Watchers {
 
     /// Hands a watch to the poller: from now on it gets the events of `id` after `last`, and
     /// snapshots of the request when it changes after `seen_update`.
-    pub fn add(&self, id: RequestId, tx: mpsc::Sender<WatchItem>, last: i64, seen_update: Timestamp, slot: Slot) {
+    pub fn add(&self, id: RequestId, tx: mpsc::Sender<Box<WatchItem>>, last: i64, seen_update: Timestamp, slot: Slot) {
         let mut watched = lock(&self.0.watched);
         watched.requests.entry(id).or_default().push(Watcher { tx, last, seen_update, _slot: slot });
         if !watched.polling {
@@ -238,7 +240,7 @@ impl Watchers {
                     let mut watched = lock(&self.0.watched);
                     for cursor in batch {
                         for watcher in watched.requests.remove(&cursor.id).unwrap_or_default() {
-                            let _ = watcher.tx.try_send(Err(err.clone()));
+                            let _ = watcher.tx.try_send(Box::new(Err(err.clone())));
                         }
                     }
                 }
@@ -310,7 +312,7 @@ impl Watcher {
             if let Some(request) = request
                 && request.update_time > self.seen_update
             {
-                match self.tx.try_send(Ok((Some(request.clone()), None))) {
+                match self.tx.try_send(Box::new(Ok((Some(request.clone()), None)))) {
                     Ok(()) => self.seen_update = request.update_time,
                     Err(TrySendError::Full(_)) => {}
                     Err(TrySendError::Closed(_)) => return false,
@@ -323,7 +325,7 @@ impl Watcher {
         let (fresh, ends) = up_to_the_end(fresh);
         for event in fresh {
             let sequence = event.sequence;
-            match self.tx.try_send(Ok((request.cloned(), Some(event)))) {
+            match self.tx.try_send(Box::new(Ok((request.cloned(), Some(event))))) {
                 Ok(()) => {
                     self.last = sequence;
                     if let Some(request) = request {
@@ -356,7 +358,7 @@ mod tests {
             .collect()
     }
 
-    fn watcher(capacity: usize) -> (Watcher, mpsc::Receiver<WatchItem>, Arc<Mutex<Counts>>) {
+    fn watcher(capacity: usize) -> (Watcher, mpsc::Receiver<Box<WatchItem>>, Arc<Mutex<Counts>>) {
         let counts: Arc<Mutex<Counts>> = Default::default();
         {
             let mut held = lock(&counts);
@@ -368,7 +370,7 @@ mod tests {
         (Watcher { tx, last: 0, seen_update: Timestamp::default(), _slot: slot }, rx, counts)
     }
 
-    fn sequences(rx: &mut mpsc::Receiver<WatchItem>) -> Vec<i64> {
+    fn sequences(rx: &mut mpsc::Receiver<Box<WatchItem>>) -> Vec<i64> {
         std::iter::from_fn(|| rx.try_recv().ok()).map(|item| item.unwrap().1.unwrap().sequence).collect()
     }
 
