@@ -151,14 +151,17 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_WATCH_MAX", default_value_t = 1000)]
     pub watch_max: usize,
 
-    /// Most bytes one data source may stream into one request's export (item data and file
-    /// contents, as they arrive), e.g. 2GiB or 500MB; past it the source fails for good with
-    /// EXPORT_QUOTA_EXCEEDED and its spool is removed.
+    /// Most bytes one data source may stream into one request's export (the encoded size of
+    /// each item and file chunk, as it arrives), e.g. 2GiB or 500MB; past it the source fails
+    /// for good with EXPORT_QUOTA_EXCEEDED and its spool is removed. The default is well above
+    /// one person's data (the largest exports, mailboxes and photo libraries, come to a few
+    /// GiB) and well below a disk.
     #[arg(long, env = "PRIVACYD_EXPORT_SOURCE_QUOTA", default_value = "2GiB")]
     pub export_source_quota: bytesize::ByteSize,
 
-    /// Most bytes all data sources together may stream into one request's export, e.g. 10GiB;
-    /// the spools of a request never hold much more (see the README's Security section).
+    /// Most bytes all data sources together may stream into one request's export, e.g. 10GiB:
+    /// what the spools of one request may take on disk (sources streaming on different
+    /// replicas are counted from the database, about once a second).
     #[arg(long, env = "PRIVACYD_EXPORT_REQUEST_QUOTA", default_value = "10GiB")]
     pub export_request_quota: bytesize::ByteSize,
 

@@ -15,7 +15,7 @@ use std::{
 
 use crate::domain::{RequestId, SourceName};
 
-/// The quotas, as configured.
+/// The quotas, as configured (defaults and why: [`crate::config::Config`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportQuotas {
     /// Most bytes one source may stream into one request's export (`--export-source-quota`).
@@ -23,15 +23,6 @@ pub struct ExportQuotas {
     /// Most bytes all sources together may stream into one request's export
     /// (`--export-request-quota`).
     pub per_request: u64,
-}
-
-impl Default for ExportQuotas {
-    /// 2 GiB per source, 10 GiB per request: well above what a person's data comes to (the
-    /// largest exports we know of, mailboxes and photo libraries, are a few GiB), well below
-    /// what a disk holds, and the archive of a request fits in one ZIP64 download.
-    fn default() -> Self {
-        ExportQuotas { per_source: 2 << 30, per_request: 10 << 30 }
-    }
 }
 
 /// Which quota a stream ran into.

@@ -42,11 +42,16 @@ impl Store {
         Ok(times)
     }
 
-    /// The audit events of each request after its own sequence number, oldest first, `limit`
-    /// at most in all. Each request has its own cursor because sequence numbers are only in
+    /// The audit events of each request after its own sequence number, oldest first, at most
+    /// `per_request` of each (so that a request with a long backlog cannot crowd the others
+    /// out of a poll). Each request has its own cursor because sequence numbers are only in
     /// commit order within a request (its writes go through its row); across requests a
     /// lower number can commit later, so one cursor for all would skip it.
-    pub async fn audit_events_after(&self, cursors: &[(RequestId, i64)], limit: u32) -> Result<Vec<AuditEvent>, Error> {
+    pub async fn audit_events_after(
+        &self,
+        cursors: &[(RequestId, i64)],
+        per_request: u32,
+    ) -> Result<Vec<AuditEvent>, Error> {
         if cursors.is_empty() {
             return Ok(Vec::new());
         }
@@ -56,7 +61,8 @@ impl Store {
             .collect();
         let sql = format!(
             "SELECT sequence, request_id, time, actor_kind, actor_id, type, from_state, to_state, detail, \
-             email_kind FROM audit_events WHERE {} ORDER BY sequence LIMIT ${}",
+             email_kind FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY request_id ORDER BY sequence) AS nth \
+             FROM audit_events WHERE {}) AS pending WHERE nth <= ${} ORDER BY sequence",
             terms.join(" OR "),
             2 * cursors.len() + 1
         );
@@ -64,7 +70,7 @@ impl Store {
         for (id, after) in cursors {
             query = query.bind(id.to_string()).bind(*after);
         }
-        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(db_error)?;
+        let rows = query.bind(i64::from(per_request)).fetch_all(&self.pool).await.map_err(db_error)?;
         rows.iter().map(event_from_row).collect()
     }
 }

@@ -1,6 +1,7 @@
 //! Watching a request: its state, events and progress as they change, on this replica at
 //! once and on others within a poll. The polling is the replica's [`super::watchers`].
 
+use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -15,7 +16,11 @@ impl Workflow {
     /// Streams the request now, then after every audit event, until it is final, deleted, the
     /// receiver goes away, or privacyd shuts down. Refused with [`Error::TooManyWatches`] when
     /// `holder` (an admin token) or the replica already has as many watches open as allowed.
-    pub async fn watch(&self, holder: &Actor, id: RequestId) -> Result<ReceiverStream<WatchItem>, Error> {
+    pub async fn watch(
+        &self,
+        holder: &Actor,
+        id: RequestId,
+    ) -> Result<impl Stream<Item = WatchItem> + Send + Unpin + use<>, Error> {
         let slot = self.watchers.reserve(holder)?;
         // Sequence first, snapshot second: an event between the two is sent again rather than
         // lost.
@@ -24,11 +29,11 @@ impl Workflow {
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
         let finished = request.state.is_final();
         let seen_update = request.update_time;
-        tx.try_send(Ok((Some(request), None))).expect("a new channel has room");
+        tx.try_send(Box::new(Ok((Some(request), None)))).expect("a new channel has room");
         if !finished {
             self.watchers.add(id, tx, last, seen_update, slot);
         }
-        Ok(ReceiverStream::new(rx))
+        Ok(ReceiverStream::new(rx).map(|item| *item))
     }
 
     /// Watches open on this replica.

@@ -22,9 +22,10 @@ use crate::{
     store::{Store, WATCH_BATCH},
 };
 
-/// Most events one poll reads for its requests together; when it reads as many, it polls
-/// again at once rather than after a tick.
-const EVENTS_PER_POLL: u32 = 1000;
+/// Most events one poll reads of each request (as each watch did on its own before); when a
+/// request had as many and its watches took them, the poller polls again at once rather
+/// than after a tick.
+const EVENTS_PER_REQUEST: u32 = 100;
 
 /// How many watches may be open at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +74,9 @@ struct Watched {
 
 /// One watch, as the poller keeps it.
 struct Watcher {
-    tx: mpsc::Sender<WatchItem>,
+    /// Boxed: a channel allocates room for 32 messages up front, and a request is large
+    /// (about 20 KiB a watch unboxed, 100 MB for 5,000 watches; 256 bytes boxed).
+    tx: mpsc::Sender<Box<WatchItem>>,
     /// The last event sent.
     last: i64,
     /// The update time of the last request sent.
@@ -137,7 +140,7 @@ impl Watchers {
 
     /// Hands a watch to the poller: from now on it gets the events of `id` after `last`, and
     /// snapshots of the request when it changes after `seen_update`.
-    pub fn add(&self, id: RequestId, tx: mpsc::Sender<WatchItem>, last: i64, seen_update: Timestamp, slot: Slot) {
+    pub fn add(&self, id: RequestId, tx: mpsc::Sender<Box<WatchItem>>, last: i64, seen_update: Timestamp, slot: Slot) {
         let mut watched = lock(&self.0.watched);
         watched.requests.entry(id).or_default().push(Watcher { tx, last, seen_update, _slot: slot });
         if !watched.polling {
@@ -237,7 +240,7 @@ impl Watchers {
                     let mut watched = lock(&self.0.watched);
                     for cursor in batch {
                         for watcher in watched.requests.remove(&cursor.id).unwrap_or_default() {
-                            let _ = watcher.tx.try_send(Err(err.clone()));
+                            let _ = watcher.tx.try_send(Box::new(Err(err.clone())));
                         }
                     }
                 }
@@ -251,8 +254,7 @@ impl Watchers {
         let ids: Vec<RequestId> = batch.iter().map(|c| c.id).collect();
         let update_times = store.update_times(&ids).await?;
         let after: Vec<(RequestId, i64)> = batch.iter().map(|c| (c.id, c.last)).collect();
-        let events = store.audit_events_after(&after, EVENTS_PER_POLL).await?;
-        let more = events.len() >= EVENTS_PER_POLL as usize;
+        let events = store.audit_events_after(&after, EVENTS_PER_REQUEST).await?;
         let mut by_request: HashMap<RequestId, Vec<AuditEvent>> = HashMap::new();
         for event in events {
             by_request.entry(event.event.request_id).or_default().push(event);
@@ -269,13 +271,22 @@ impl Watchers {
         let mut current: HashMap<RequestId, PrivacyRequest> =
             store.get_requests(&changed).await?.into_iter().map(|r| (r.id, r)).collect();
         let mut watched = lock(&self.0.watched);
-        for id in changed {
-            let Some(watchers) = watched.requests.get_mut(&id) else { continue };
-            let events = by_request.remove(&id).unwrap_or_default();
-            let request = current.remove(&id);
+        let mut more = false;
+        for cursor in batch {
+            let Some(watchers) = watched.requests.get_mut(&cursor.id) else { continue };
+            let events = by_request.remove(&cursor.id).unwrap_or_default();
+            let request = current.remove(&cursor.id);
+            if events.is_empty() && request.is_none() {
+                continue;
+            }
             watchers.retain_mut(|watcher| watcher.deliver(request.as_ref(), &events));
+            // Read again at once only if the watches took what was read: a client that does
+            // not read must not make the poller spin.
+            let full = events.len() >= EVENTS_PER_REQUEST as usize;
+            let taken = watchers.iter().map(|w| w.last).min().is_none_or(|last| last > cursor.last);
+            more |= full && taken;
             if watchers.is_empty() {
-                watched.requests.remove(&id);
+                watched.requests.remove(&cursor.id);
             }
         }
         Ok(more)
@@ -301,7 +312,7 @@ impl Watcher {
             if let Some(request) = request
                 && request.update_time > self.seen_update
             {
-                match self.tx.try_send(Ok((Some(request.clone()), None))) {
+                match self.tx.try_send(Box::new(Ok((Some(request.clone()), None)))) {
                     Ok(()) => self.seen_update = request.update_time,
                     Err(TrySendError::Full(_)) => {}
                     Err(TrySendError::Closed(_)) => return false,
@@ -314,7 +325,7 @@ impl Watcher {
         let (fresh, ends) = up_to_the_end(fresh);
         for event in fresh {
             let sequence = event.sequence;
-            match self.tx.try_send(Ok((request.cloned(), Some(event)))) {
+            match self.tx.try_send(Box::new(Ok((request.cloned(), Some(event))))) {
                 Ok(()) => {
                     self.last = sequence;
                     if let Some(request) = request {
@@ -326,5 +337,64 @@ impl Watcher {
             }
         }
         !ends
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AuditEventType, NewAuditEvent, State};
+
+    fn events(id: RequestId, kinds: &[(AuditEventType, Option<State>)]) -> Vec<AuditEvent> {
+        let now = crate::domain::now();
+        kinds
+            .iter()
+            .zip(1..)
+            .map(|((kind, to), sequence)| {
+                let mut event = NewAuditEvent::new(id, Actor::system("test"), *kind, now);
+                event.to_state = *to;
+                AuditEvent { sequence, event }
+            })
+            .collect()
+    }
+
+    fn watcher(capacity: usize) -> (Watcher, mpsc::Receiver<Box<WatchItem>>, Arc<Mutex<Counts>>) {
+        let counts: Arc<Mutex<Counts>> = Default::default();
+        {
+            let mut held = lock(&counts);
+            held.total = 1;
+            held.per_holder.insert("ADMIN:x".into(), 1);
+        }
+        let (tx, rx) = mpsc::channel(capacity);
+        let slot = Slot { counts: counts.clone(), holder: "ADMIN:x".into() };
+        (Watcher { tx, last: 0, seen_update: Timestamp::default(), _slot: slot }, rx, counts)
+    }
+
+    fn sequences(rx: &mut mpsc::Receiver<Box<WatchItem>>) -> Vec<i64> {
+        std::iter::from_fn(|| rx.try_recv().ok()).map(|item| item.unwrap().1.unwrap().sequence).collect()
+    }
+
+    #[test]
+    fn a_slow_client_is_not_waited_for_and_gets_the_rest_later_in_order() {
+        use AuditEventType::*;
+        let id = RequestId::new();
+        let (mut watcher, mut rx, counts) = watcher(2);
+        let polled = events(id, &[(Confirmed, Some(State::Confirmed)), (EmailSent, None), (EmailSent, None)]);
+        assert!(watcher.deliver(None, &polled), "the watch goes on");
+        assert_eq!(sequences(&mut rx), [1, 2], "as many as its channel holds, without waiting");
+        // The next poll reads the same events again (the cursor is the slowest watcher's).
+        let mut polled = polled;
+        polled.extend(events(id, &[(Cancelled, Some(State::Cancelled)), (EmailSent, None)]).into_iter().map(
+            |mut e| {
+                e.sequence += 3;
+                e
+            },
+        ));
+        assert!(!watcher.deliver(None, &polled), "ends with the event that makes the request final");
+        assert_eq!(sequences(&mut rx), [3, 4], "the rest, in order, and nothing after the final one");
+
+        drop(watcher);
+        assert_eq!(lock(&counts).total, 0, "an ended watch gives its place back");
+        assert!(lock(&counts).per_holder.is_empty());
     }
 }

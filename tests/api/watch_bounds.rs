@@ -16,7 +16,11 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(watches_are_capped_per_token_and_per_replica, one_poller_serves_every_watch);
+on_both_backends!(
+    watches_are_capped_per_token_and_per_replica,
+    one_poller_serves_every_watch,
+    a_watch_that_does_not_read_holds_back_no_other,
+);
 
 async fn watch(
     client: &mut PrivacyRequestServiceClient<tonic::service::interceptor::InterceptedService<Channel, Bearer>>,
@@ -176,4 +180,58 @@ async fn one_poller_serves_every_watch(backend: Backend) {
         tokio::time::timeout(Duration::from_millis(300), watches[0].next()).await.is_err(),
         "the other watches stay open and quiet"
     );
+}
+
+/// A client that stops reading while its request piles up more events than a poll reads of
+/// one request (100) holds back neither the poller nor another request's watch, and when it
+/// reads again it gets every event, in order, each once.
+async fn a_watch_that_does_not_read_holds_back_no_other(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let busy = app.create(&unique_email(), pb::Action::Export, true).await.id;
+    let quiet = app.create(&unique_email(), pb::Action::Export, false).await.id;
+    let mut client = app.client.clone();
+    let all_sent = |r: &pb::PrivacyRequest| r.emails.iter().all(|e| e.state != pb::DeliveryState::Pending as i32);
+    // Nothing happens to it from here on but what this test does.
+    app.wait_for(&busy, "the confirmation email to be sent", all_sent).await;
+    let start = app.audit(&busy).await.last().unwrap().sequence;
+    let mut stalled =
+        client.watch_privacy_request(pb::WatchPrivacyRequestRequest { id: busy.clone() }).await.unwrap().into_inner();
+    let first = stalled.next().await.unwrap().unwrap();
+    assert!(first.event.is_none());
+    // Each resend is an event, and its email another.
+    for _ in 0..60 {
+        client.resend_confirmation(pb::ResendConfirmationRequest { id: busy.clone() }).await.unwrap();
+    }
+    let mut other = watch(&mut client, &quiet).await.unwrap();
+    client
+        .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: quiet.clone(), reason: String::new() })
+        .await
+        .unwrap();
+    let cancelled = tokio::time::timeout(Duration::from_secs(5), other.next())
+        .await
+        .expect("the other watch is not held back")
+        .unwrap()
+        .unwrap();
+    assert_eq!(cancelled.event.unwrap().r#type, pb::AuditEventType::Cancelled as i32);
+
+    // Wait for the emails to be recorded, then end the busy request and read everything.
+    app.wait_for(&busy, "every email to be sent", all_sent).await;
+    client
+        .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: busy.clone(), reason: String::new() })
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut seen = Vec::new();
+        while let Some(message) = stalled.next().await {
+            seen.extend(message.unwrap().event.map(|e| e.sequence));
+        }
+        seen
+    })
+    .await
+    .expect("the stalled watch catches up and ends");
+    let audit: Vec<i64> = app.audit(&busy).await.iter().map(|e| e.sequence).collect();
+    let cancel_at = app.last_transition(&busy).await.sequence;
+    let expected: Vec<i64> = audit.into_iter().filter(|s| *s > start && *s <= cancel_at).collect();
+    assert!(expected.len() > 100, "{} events: more than one poll reads", expected.len());
+    assert_eq!(seen, expected, "every event after the watch started, in order, each once");
 }
