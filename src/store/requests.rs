@@ -215,7 +215,8 @@ impl Store {
             concat!("SELECT ", request_columns!(), " FROM privacy_requests WHERE id IN ({})"),
             super::placeholders(ids.len())
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        // Not prepared and kept: see `Store::update_times`.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for id in ids {
             query = query.bind(id.to_string());
         }

@@ -27,7 +27,9 @@ impl Store {
              FROM privacy_requests r WHERE r.id IN ({})",
             placeholders(ids.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        // Not prepared and kept: the text varies with the number of requests, and every
+        // connection would keep a large statement for each number seen.
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for id in ids {
             query = query.bind(id.to_string());
         }
@@ -66,7 +68,9 @@ impl Store {
             terms.join(" OR "),
             2 * cursors.len() + 1
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        // Not prepared and kept: the text varies with the number of requests, and every
+        // connection would keep a large statement for each number seen.
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for (id, after) in cursors {
             query = query.bind(id.to_string()).bind(*after);
         }

@@ -75,7 +75,7 @@ struct Watched {
 /// One watch, as the poller keeps it.
 struct Watcher {
     /// Boxed: a channel allocates room for 32 messages up front, and a request is large
-    /// (about 20 KiB a watch unboxed, 100 MB for 5,000 watches; 256 bytes boxed).
+    /// (boxing saved 18 MB of RSS with 5,000 watches open in `privacy-bench create`).
     tx: mpsc::Sender<Box<WatchItem>>,
     /// The last event sent.
     last: i64,
