@@ -63,12 +63,16 @@ pub(super) fn up_to_the_end(mut events: Vec<AuditEvent>) -> (Vec<AuditEvent>, bo
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::{Actor, NewAuditEvent};
 
     fn events(kinds: &[(AuditEventType, Option<State>)]) -> Vec<AuditEvent> {
-        let id = RequestId::new();
+        events_of(RequestId::new(), kinds)
+    }
+
+    /// Audit events of request `id`, numbered from 1, of the given types and target states.
+    pub(in crate::workflow) fn events_of(id: RequestId, kinds: &[(AuditEventType, Option<State>)]) -> Vec<AuditEvent> {
         let now = crate::domain::now();
         kinds
             .iter()

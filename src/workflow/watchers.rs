@@ -343,20 +343,9 @@ impl Watcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AuditEventType, NewAuditEvent, State};
+    use crate::domain::{AuditEventType, State};
 
-    fn events(id: RequestId, kinds: &[(AuditEventType, Option<State>)]) -> Vec<AuditEvent> {
-        let now = crate::domain::now();
-        kinds
-            .iter()
-            .zip(1..)
-            .map(|((kind, to), sequence)| {
-                let mut event = NewAuditEvent::new(id, Actor::system("test"), *kind, now);
-                event.to_state = *to;
-                AuditEvent { sequence, event }
-            })
-            .collect()
-    }
+    use crate::workflow::watch::tests::events_of as events;
 
     fn watcher(capacity: usize) -> (Watcher, mpsc::Receiver<Box<WatchItem>>, Arc<Mutex<Counts>>) {
         let counts: Arc<Mutex<Counts>> = Default::default();

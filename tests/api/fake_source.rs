@@ -51,17 +51,7 @@ pub fn item(id: &str) -> ds::ExportResponse {
 #[tonic::async_trait]
 impl DataSourceService for Misbehaving {
     async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
-        Ok(Response::new(ds::DescribeResponse {
-            name: "misbehaving".into(),
-            version: "1".into(),
-            protocol_version: 1,
-            capabilities: vec![ds::Capability::Export as i32],
-            categories: vec![ds::DataCategory {
-                group_id: "things".into(),
-                label: "Things".into(),
-                ..Default::default()
-            }],
-        }))
+        Ok(Response::new(describe_things("misbehaving")))
     }
 
     type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
@@ -121,4 +111,15 @@ pub async fn serve(source: Misbehaving) -> String {
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))),
     );
     format!("http://{addr}")
+}
+
+/// What a test source with one export-only category ("things") answers to `Describe`.
+pub fn describe_things(name: &str) -> ds::DescribeResponse {
+    ds::DescribeResponse {
+        name: name.into(),
+        version: "1".into(),
+        protocol_version: 1,
+        capabilities: vec![ds::Capability::Export as i32],
+        categories: vec![ds::DataCategory { group_id: "things".into(), label: "Things".into(), ..Default::default() }],
+    }
 }

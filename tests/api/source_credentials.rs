@@ -41,17 +41,7 @@ impl Recording {
 impl DataSourceService for Recording {
     async fn describe(&self, request: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
         self.record(&request);
-        Ok(Response::new(ds::DescribeResponse {
-            name: "recording".into(),
-            version: "1".into(),
-            protocol_version: 1,
-            capabilities: vec![ds::Capability::Export as i32],
-            categories: vec![ds::DataCategory {
-                group_id: "things".into(),
-                label: "Things".into(),
-                ..Default::default()
-            }],
-        }))
+        Ok(Response::new(crate::fake_source::describe_things("recording")))
     }
 
     type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
