@@ -93,7 +93,10 @@ type PrivacyRequestServiceClient interface {
 	// is the credential. A token is single-use and expires (24 hours by default). The link in
 	// the email does the same in two steps: a GET of it only shows the request and a button,
 	// and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-	// An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+	// An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+	// without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+	// default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+	// and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
 	ConfirmPrivacyRequest(ctx context.Context, in *ConfirmPrivacyRequestRequest, opts ...grpc.CallOption) (*ConfirmPrivacyRequestResponse, error)
 	// Emails the subject a new confirmation link for a PENDING request. The new token replaces
 	// the old one, which stops working, and the expiry starts again.
@@ -157,7 +160,9 @@ type PrivacyRequestServiceClient interface {
 	WatchPrivacyRequest(ctx context.Context, in *WatchPrivacyRequestRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchPrivacyRequestResponse], error)
 	// Streams the archive of a completed export: first a header, then the bytes in chunks of
 	// 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
-	// credential; an admin token works too. Resumable from any offset.
+	// credential; an admin token with the `download` scope works too. Resumable from any
+	// offset. With a download token it is rate-limited per client address as
+	// ConfirmPrivacyRequest is (RESOURCE_EXHAUSTED, reason RATE_LIMITED).
 	DownloadExport(ctx context.Context, in *DownloadExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadExportResponse], error)
 	// Returns the receipt of a completed erasure: a JSON document for the compliance file that
 	// proves what was erased, what was kept and why. It is written once, when the erasure
@@ -402,7 +407,10 @@ type PrivacyRequestServiceServer interface {
 	// is the credential. A token is single-use and expires (24 hours by default). The link in
 	// the email does the same in two steps: a GET of it only shows the request and a button,
 	// and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-	// An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+	// An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+	// without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+	// default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+	// and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
 	ConfirmPrivacyRequest(context.Context, *ConfirmPrivacyRequestRequest) (*ConfirmPrivacyRequestResponse, error)
 	// Emails the subject a new confirmation link for a PENDING request. The new token replaces
 	// the old one, which stops working, and the expiry starts again.
@@ -466,7 +474,9 @@ type PrivacyRequestServiceServer interface {
 	WatchPrivacyRequest(*WatchPrivacyRequestRequest, grpc.ServerStreamingServer[WatchPrivacyRequestResponse]) error
 	// Streams the archive of a completed export: first a header, then the bytes in chunks of
 	// 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
-	// credential; an admin token works too. Resumable from any offset.
+	// credential; an admin token with the `download` scope works too. Resumable from any
+	// offset. With a download token it is rate-limited per client address as
+	// ConfirmPrivacyRequest is (RESOURCE_EXHAUSTED, reason RATE_LIMITED).
 	DownloadExport(*DownloadExportRequest, grpc.ServerStreamingServer[DownloadExportResponse]) error
 	// Returns the receipt of a completed erasure: a JSON document for the compliance file that
 	// proves what was erased, what was kept and why. It is written once, when the erasure

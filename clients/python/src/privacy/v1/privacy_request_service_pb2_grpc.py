@@ -212,7 +212,10 @@ class PrivacyRequestServiceServicer:
         is the credential. A token is single-use and expires (24 hours by default). The link in
         the email does the same in two steps: a GET of it only shows the request and a button,
         and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-        An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+        An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+        without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+        default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+        and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -326,7 +329,9 @@ class PrivacyRequestServiceServicer:
     def DownloadExport(self, request, context):
         """Streams the archive of a completed export: first a header, then the bytes in chunks of
         64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
-        credential; an admin token works too. Resumable from any offset.
+        credential; an admin token with the `download` scope works too. Resumable from any
+        offset. With a download token it is rate-limited per client address as
+        ConfirmPrivacyRequest is (RESOURCE_EXHAUSTED, reason RATE_LIMITED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

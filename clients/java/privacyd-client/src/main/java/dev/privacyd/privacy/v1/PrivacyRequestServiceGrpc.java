@@ -644,7 +644,10 @@ public final class PrivacyRequestServiceGrpc {
      * is the credential. A token is single-use and expires (24 hours by default). The link in
      * the email does the same in two steps: a GET of it only shows the request and a button,
      * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+     * without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+     * default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+     * and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
      * </pre>
      */
     default void confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request,
@@ -785,7 +788,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Streams the archive of a completed export: first a header, then the bytes in chunks of
      * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
-     * credential; an admin token works too. Resumable from any offset.
+     * credential; an admin token with the `download` scope works too. Resumable from any
+     * offset. With a download token it is rate-limited per client address as
+     * ConfirmPrivacyRequest is (RESOURCE_EXHAUSTED, reason RATE_LIMITED).
      * </pre>
      */
     default void downloadExport(dev.privacyd.privacy.v1.DownloadExportRequest request,
@@ -944,7 +949,10 @@ public final class PrivacyRequestServiceGrpc {
      * is the credential. A token is single-use and expires (24 hours by default). The link in
      * the email does the same in two steps: a GET of it only shows the request and a button,
      * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+     * without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+     * default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+     * and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
      * </pre>
      */
     public void confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request,
@@ -1095,7 +1103,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Streams the archive of a completed export: first a header, then the bytes in chunks of
      * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
-     * credential; an admin token works too. Resumable from any offset.
+     * credential; an admin token with the `download` scope works too. Resumable from any
+     * offset. With a download token it is rate-limited per client address as
+     * ConfirmPrivacyRequest is (RESOURCE_EXHAUSTED, reason RATE_LIMITED).
      * </pre>
      */
     public void downloadExport(dev.privacyd.privacy.v1.DownloadExportRequest request,
@@ -1213,7 +1223,10 @@ public final class PrivacyRequestServiceGrpc {
      * is the credential. A token is single-use and expires (24 hours by default). The link in
      * the email does the same in two steps: a GET of it only shows the request and a button,
      * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+     * without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+     * default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+     * and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1356,7 +1369,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Streams the archive of a completed export: first a header, then the bytes in chunks of
      * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
-     * credential; an admin token works too. Resumable from any offset.
+     * credential; an admin token with the `download` scope works too. Resumable from any
+     * offset. With a download token it is rate-limited per client address as
+     * ConfirmPrivacyRequest is (RESOURCE_EXHAUSTED, reason RATE_LIMITED).
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
@@ -1474,7 +1489,10 @@ public final class PrivacyRequestServiceGrpc {
      * is the credential. A token is single-use and expires (24 hours by default). The link in
      * the email does the same in two steps: a GET of it only shows the request and a button,
      * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+     * without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+     * default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+     * and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse confirmPrivacyRequest(dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest request) {
@@ -1616,7 +1634,9 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Streams the archive of a completed export: first a header, then the bytes in chunks of
      * 64 KiB to 1 MiB. Public: the download token from the "export ready" email is the
-     * credential; an admin token works too. Resumable from any offset.
+     * credential; an admin token with the `download` scope works too. Resumable from any
+     * offset. With a download token it is rate-limited per client address as
+     * ConfirmPrivacyRequest is (RESOURCE_EXHAUSTED, reason RATE_LIMITED).
      * </pre>
      */
     public java.util.Iterator<dev.privacyd.privacy.v1.DownloadExportResponse> downloadExport(
@@ -1736,7 +1756,10 @@ public final class PrivacyRequestServiceGrpc {
      * is the credential. A token is single-use and expires (24 hours by default). The link in
      * the email does the same in two steps: a GET of it only shows the request and a button,
      * and the button's POST confirms (a GET or HEAD, as mail scanners send, changes nothing).
-     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message.
+     * An unknown id and a wrong token are both INVALID_TOKEN, with the same message. Calls
+     * without an admin token are rate-limited per client address (60 a minute, 30 at once, by
+     * default): past it RESOURCE_EXHAUSTED, reason RATE_LIMITED, with a google.rpc.RetryInfo
+     * and metadata `retry_after_seconds`. The request message may be at most 8 KiB.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> confirmPrivacyRequest(
