@@ -135,9 +135,13 @@ fn the_readme_walkthrough_works_as_written() {
         "\"state\": \"STATE_DENIED\"",
         "refused: the request is already complete",
         "\"enabled\": true",
+        // An error's details decode through reflection: the reason is text, not base64.
+        "\"reason\": \"DUPLICATE_REQUEST\"",
+        "\"existing_id\":",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
     }
+    assert!(!stdout.contains("is not recognized"), "grpcurl could not decode an error's details:\n{stdout}");
     // The archive fetched with grpcurl is the one on record.
     let hashes: Vec<&str> = stdout
         .lines()

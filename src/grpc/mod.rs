@@ -65,7 +65,11 @@ pub async fn routes(
     let reflection = || {
         let mut builder = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // The error details privacyd attaches (google.rpc.ErrorInfo, RetryInfo, BadRequest):
+            // without them a reflecting client such as grpcurl cannot decode a status's details
+            // and shows the stable `reason` only as base64.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET);
         for name in REFLECTED_SERVICES {
             builder = builder.with_service_name(*name);
         }
