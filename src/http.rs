@@ -80,7 +80,7 @@ async fn download(State(state): State<HttpState>, Query(query): Query<DownloadQu
     };
     let download = match state.workflow.open_download(id, DownloadCredential::Token(token), 0).await {
         Ok(download) => download,
-        Err(Error::InvalidToken | Error::NotFound(_)) => {
+        Err(Error::InvalidToken(_) | Error::NotFound(_)) => {
             return (StatusCode::NOT_FOUND, "This download link is not valid. Only the newest link works.")
                 .into_response();
         }
@@ -312,7 +312,7 @@ fn refused_page(err: Error, id: RequestId) -> Page {
             format!("The request is {}.", current.as_str().to_lowercase()),
         )
         .about(id),
-        Error::InvalidToken | Error::InvalidField { .. } => invalid_link(),
+        Error::InvalidToken(_) | Error::InvalidField { .. } => invalid_link(),
         err => {
             tracing::warn!(error = %err, "confirmation through the link failed");
             unavailable()
@@ -348,7 +348,7 @@ async fn withdraw(State(state): State<HttpState>, Form(form): Form<WithdrawForm>
                 format!("Only an erasure can be withdrawn, and only while it waits to start: {why}."),
             )
             .about(id),
-            Err(Error::InvalidToken | Error::InvalidField { .. }) => invalid_link(),
+            Err(Error::InvalidToken(_) | Error::InvalidField { .. }) => invalid_link(),
             Err(err) => {
                 tracing::warn!(error = %err, "withdrawing through the page failed");
                 unavailable()

@@ -18,8 +18,11 @@ pub enum Error {
     IllegalTransition { state: State, attempted: &'static str },
     #[error("the deadline may be extended by two months at most: {requested} more days would pass {limit}")]
     DeadlineExtensionExceeded { requested: i32, limit: String },
-    #[error("the confirmation token is not valid for this request")]
-    InvalidToken,
+    /// A subject's token that does not match (or a request id that does not exist: the two
+    /// are answered alike). Names the credential, so a subject holding two links knows which
+    /// one failed.
+    #[error("the {0} is not valid for this request")]
+    InvalidToken(Credential),
     #[error("the confirmation link expired; the request is now EXPIRED")]
     TokenExpired,
     #[error("the confirmation link was already used; the request is {0}")]
@@ -63,6 +66,32 @@ pub enum Error {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Which of a subject's credentials an [`Error::InvalidToken`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// The token of the confirmation link (it also withdraws an erasure in its cooling-off
+    /// period).
+    ConfirmationToken,
+    /// The token of the "export ready" email's download link.
+    DownloadToken,
+}
+
+impl Credential {
+    /// The name errors use, also the `credential` metadata of the gRPC status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Credential::ConfirmationToken => "confirmation token",
+            Credential::DownloadToken => "download token",
+        }
+    }
+}
+
+impl std::fmt::Display for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Error {

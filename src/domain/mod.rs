@@ -19,7 +19,7 @@ pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent, NewRegistryEve
 pub use erasure::{
     ErasureOutcome, ErasureSummary, Found, Leftover, Retention, SourceErasure, Verification, VerificationState,
 };
-pub use error::{Error, WatchScope};
+pub use error::{Credential, Error, WatchScope};
 pub use fields::{IdempotencyKey, PageSize, Reason};
 pub use progress::{ExportArchive, Next, SourceOutcome, SourceRun, SourceState};
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};

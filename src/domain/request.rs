@@ -4,8 +4,8 @@ use chrono::{Duration, Months};
 use uuid::Uuid;
 
 use super::{
-    Action, Actor, AuditEventType, Error, ExportArchive, NewAuditEvent, Reason, SecretToken, SourceRun, State, Subject,
-    Timestamp, TokenHash, Transition,
+    Action, Actor, AuditEventType, Credential, Error, ExportArchive, NewAuditEvent, Reason, SecretToken, SourceRun,
+    State, Subject, Timestamp, TokenHash, Transition,
 };
 
 /// GDPR Art. 12(3): "without undue delay and in any event within one month of receipt".
@@ -229,7 +229,7 @@ impl PrivacyRequest {
     /// (RFC 9110 §9.2.1).
     pub fn check_confirmation(&self, token: &SecretToken, now: Timestamp) -> Result<bool, Error> {
         if !TokenHash::verify(self.token_hash, token) {
-            return Err(Error::InvalidToken);
+            return Err(Error::InvalidToken(Credential::ConfirmationToken));
         }
         if self.token_used_time.is_some() {
             return Err(Error::TokenUsed(self.state));
@@ -300,7 +300,7 @@ impl PrivacyRequest {
         now: Timestamp,
     ) -> Result<NewAuditEvent, Error> {
         if !TokenHash::verify(self.token_hash, token) {
-            return Err(Error::InvalidToken);
+            return Err(Error::InvalidToken(Credential::ConfirmationToken));
         }
         self.check_withdrawal(not_before, now)?;
         let reason = Reason::parse("reason", "withdrawn by the subject before processing started")
@@ -387,7 +387,10 @@ mod tests {
         let mut r = request(true);
         let token = r.issue_token(Duration::hours(24), now);
         let wrong = SecretToken::generate();
-        assert!(matches!(r.confirm_with(&wrong, now), ConfirmOutcome::Rejected(Error::InvalidToken)));
+        assert!(matches!(
+            r.confirm_with(&wrong, now),
+            ConfirmOutcome::Rejected(Error::InvalidToken(Credential::ConfirmationToken))
+        ));
         assert!(matches!(r.confirm_with(&token, now), ConfirmOutcome::Confirmed(_)));
         assert_eq!(r.state, State::Confirmed);
         assert!(matches!(r.confirm_with(&token, now), ConfirmOutcome::Rejected(Error::TokenUsed(_))));
@@ -404,7 +407,10 @@ mod tests {
         let now = crate::domain::now();
         let mut r = request(true);
         let token = r.issue_token(Duration::hours(24), now);
-        assert!(matches!(r.check_confirmation(&SecretToken::generate(), now), Err(Error::InvalidToken)));
+        assert!(matches!(
+            r.check_confirmation(&SecretToken::generate(), now),
+            Err(Error::InvalidToken(Credential::ConfirmationToken))
+        ));
         assert!(matches!(r.check_confirmation(&token, now), Ok(true)));
         assert!(matches!(r.check_confirmation(&token, now + Duration::hours(25)), Ok(false)));
         assert_eq!(r.state, State::Pending);
@@ -424,7 +430,10 @@ mod tests {
         assert!(matches!(r.clone().withdraw_with(&token, window_end, late), Err(Error::NotWithdrawable(_))));
         // A wrong token is told nothing more.
         let wrong = SecretToken::generate();
-        assert!(matches!(r.clone().withdraw_with(&wrong, window_end, now), Err(Error::InvalidToken)));
+        assert!(matches!(
+            r.clone().withdraw_with(&wrong, window_end, now),
+            Err(Error::InvalidToken(Credential::ConfirmationToken))
+        ));
         // Started: refused.
         let mut started = r.clone();
         started.apply(Transition::Process, Actor::system("test"), None, now).unwrap();
@@ -440,7 +449,10 @@ mod tests {
         let mut r = request(true);
         let old = r.issue_token(Duration::hours(24), now);
         let new = r.issue_token(Duration::hours(24), now);
-        assert!(matches!(r.confirm_with(&old, now), ConfirmOutcome::Rejected(Error::InvalidToken)));
+        assert!(matches!(
+            r.confirm_with(&old, now),
+            ConfirmOutcome::Rejected(Error::InvalidToken(Credential::ConfirmationToken))
+        ));
         assert!(matches!(r.confirm_with(&new, now), ConfirmOutcome::Confirmed(_)));
     }
 

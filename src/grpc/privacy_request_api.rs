@@ -242,7 +242,7 @@ impl PrivacyRequestService for PrivacyRequestApi {
         let download = match self.workflow.open_download(id, credential, req.offset).await {
             // A token holder is not told whether an id exists; an admin is.
             Err(crate::domain::Error::NotFound(_)) if anonymous => {
-                return Err(crate::domain::Error::InvalidToken.into());
+                return Err(crate::domain::Error::InvalidToken(crate::domain::Credential::DownloadToken).into());
             }
             other => other?,
         };

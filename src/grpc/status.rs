@@ -34,7 +34,10 @@ impl From<Error> for Status {
                 (Code::FailedPrecondition, "ILLEGAL_TRANSITION")
             }
             Error::DeadlineExtensionExceeded { .. } => (Code::FailedPrecondition, "DEADLINE_EXTENSION_EXCEEDED"),
-            Error::InvalidToken => (Code::PermissionDenied, "INVALID_TOKEN"),
+            Error::InvalidToken(credential) => {
+                metadata.insert("credential".to_owned(), credential.as_str().replace(' ', "_"));
+                (Code::PermissionDenied, "INVALID_TOKEN")
+            }
             Error::TokenExpired => (Code::FailedPrecondition, "TOKEN_EXPIRED"),
             Error::TokenUsed(state) => {
                 metadata.insert("state".to_owned(), format!("STATE_{state}"));

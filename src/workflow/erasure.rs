@@ -2,7 +2,7 @@
 //! withdrawing meanwhile) and the receipt.
 
 use crate::{
-    domain::{Action, Actor, Error, PrivacyRequest, RequestId, State, Timestamp},
+    domain::{Action, Actor, Credential, Error, PrivacyRequest, RequestId, State, Timestamp},
     erasure::receipt::{self, ChainCheck, Receipt},
     store::{Change, NewJob},
 };
@@ -74,7 +74,7 @@ impl Workflow {
         match result {
             Ok((request, ())) => Ok(request),
             // Deleted since the check: as unknown.
-            Err(Error::NotFound(_)) => Err(Error::InvalidToken),
+            Err(Error::NotFound(_)) => Err(Error::InvalidToken(Credential::ConfirmationToken)),
             Err(err) => Err(err),
         }
     }

@@ -18,9 +18,9 @@ pub use watchers::WatchLimits;
 
 use crate::{
     domain::{
-        Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, EmailKind, Error, IdempotencyKey, NewAuditEvent,
-        PageSize, PrivacyRequest, Reason, RegistryEvent, RequestId, SecretToken, SourceName, State, Subject, Timestamp,
-        TokenHash, Transition,
+        Action, Actor, AuditEvent, AuditEventType, ConfirmOutcome, Credential, EmailKind, Error, IdempotencyKey,
+        NewAuditEvent, PageSize, PrivacyRequest, Reason, RegistryEvent, RequestId, SecretToken, SourceName, State,
+        Subject, Timestamp, TokenHash, Transition,
     },
     erasure::ErasureSettings,
     export::ExportSettings,
@@ -172,10 +172,10 @@ impl Workflow {
     /// `InvalidToken`, so neither the answer nor its timing says whether an id exists; and a
     /// guess never waits for, or holds, a request's write lock.
     pub(super) async fn check_confirmation_token(&self, id: RequestId, raw: &str) -> Result<SecretToken, Error> {
-        let token = SecretToken::from_presented(raw).ok_or(Error::InvalidToken)?;
+        let token = SecretToken::from_presented(raw).ok_or(Error::InvalidToken(Credential::ConfirmationToken))?;
         let stored = self.store.confirmation_token(id).await?;
         if !TokenHash::verify(stored, &token) {
-            return Err(Error::InvalidToken);
+            return Err(Error::InvalidToken(Credential::ConfirmationToken));
         }
         Ok(token)
     }
@@ -186,7 +186,7 @@ impl Workflow {
     pub async fn preview_confirmation(&self, id: RequestId, token: &str) -> Result<ConfirmationPreview, Error> {
         let token = self.check_confirmation_token(id, token).await?;
         // Deleted since the check: as unknown.
-        let request = self.store.get_request(id).await?.ok_or(Error::InvalidToken)?;
+        let request = self.store.get_request(id).await?.ok_or(Error::InvalidToken(Credential::ConfirmationToken))?;
         let would = match request.check_confirmation(&token, crate::domain::now()) {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::TokenExpired),
@@ -234,7 +234,7 @@ impl Workflow {
             }
             Ok((_, Err(err))) => Err(err),
             // The public endpoint does not say whether an id exists.
-            Err(Error::NotFound(_)) => Err(Error::InvalidToken),
+            Err(Error::NotFound(_)) => Err(Error::InvalidToken(Credential::ConfirmationToken)),
             Err(err) => Err(err),
         }
     }

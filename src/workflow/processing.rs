@@ -3,8 +3,8 @@
 
 use crate::{
     domain::{
-        Action, Actor, AuditEventType, Capability, Error, ExportArchive, NewAuditEvent, PrivacyRequest, RequestId,
-        SecretToken, SourceName, State, TokenHash,
+        Action, Actor, AuditEventType, Capability, Credential, Error, ExportArchive, NewAuditEvent, PrivacyRequest,
+        RequestId, SecretToken, SourceName, State, TokenHash,
     },
     store::{Change, JobKind, NewJob},
 };
@@ -95,9 +95,9 @@ impl Workflow {
             DownloadCredential::Token(raw) => {
                 // As for confirmation links: an unknown id, a request without an archive and
                 // a wrong token do the same work and get the same answer.
-                let token = SecretToken::from_presented(&raw).ok_or(Error::InvalidToken)?;
+                let token = SecretToken::from_presented(&raw).ok_or(Error::InvalidToken(Credential::DownloadToken))?;
                 if !TokenHash::verify(self.store.download_token(id).await?, &token) {
-                    return Err(Error::InvalidToken);
+                    return Err(Error::InvalidToken(Credential::DownloadToken));
                 }
                 Actor::Subject
             }

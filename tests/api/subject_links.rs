@@ -18,8 +18,8 @@ use tonic::Code;
 
 use crate::{
     helpers::{
-        Backend, SmtpSink, TestApp, confirm_by_pressing_the_button, form_field, http_get, http_head, http_post_form,
-        reason, state, unique_email,
+        Backend, SmtpSink, TestApp, confirm_by_pressing_the_button, error_metadata, form_field, http_get, http_head,
+        http_post_form, reason, state, unique_email,
     },
     on_both_backends,
 };
@@ -141,6 +141,9 @@ async fn unknown_ids_and_wrong_tokens_get_the_same_answer() {
         let (a, b) = (confirm(known).await, confirm(&unknown).await);
         assert_eq!((a.code(), reason(&a), a.message()), (b.code(), reason(&b), b.message()));
         assert_eq!((a.code(), reason(&a).as_str()), (Code::PermissionDenied, "INVALID_TOKEN"));
+        // Each credential's error names it: a subject holding two links knows which failed.
+        assert_eq!(a.message(), "the confirmation token is not valid for this request");
+        assert_eq!(error_metadata(&a, "credential").as_deref(), Some("confirmation_token"));
 
         let download = |id: &str| {
             let mut client = app.public.clone();
@@ -150,6 +153,8 @@ async fn unknown_ids_and_wrong_tokens_get_the_same_answer() {
         let (a, b) = (download(known).await, download(&unknown).await);
         assert_eq!((a.code(), reason(&a), a.message()), (b.code(), reason(&b), b.message()));
         assert_eq!(reason(&a), "INVALID_TOKEN");
+        assert_eq!(a.message(), "the download token is not valid for this request");
+        assert_eq!(error_metadata(&a, "credential").as_deref(), Some("download_token"));
 
         for path in ["/confirm", "/download"] {
             let (a, _, a_body) = http_get(app.addr, &format!("{path}?id={known}&token={wrong}"));

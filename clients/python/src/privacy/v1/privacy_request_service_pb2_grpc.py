@@ -46,7 +46,7 @@ class PrivacyRequestServiceStub:
     | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
     | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
     | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-    | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+    | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
     | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
     | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
     | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -162,7 +162,7 @@ class PrivacyRequestServiceServicer:
     | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
     | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
     | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-    | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+    | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
     | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
     | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
     | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -457,7 +457,7 @@ class PrivacyRequestService:
     | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
     | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
     | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-    | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+    | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
     | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
     | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
     | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |

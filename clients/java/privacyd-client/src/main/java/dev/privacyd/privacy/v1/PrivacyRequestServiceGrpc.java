@@ -21,7 +21,7 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
  * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
  * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
- * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+ * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
  * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
  * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
  * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -584,7 +584,7 @@ public final class PrivacyRequestServiceGrpc {
    * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
    * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
    * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -835,7 +835,7 @@ public final class PrivacyRequestServiceGrpc {
    * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
    * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
    * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -875,7 +875,7 @@ public final class PrivacyRequestServiceGrpc {
    * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
    * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
    * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -1152,7 +1152,7 @@ public final class PrivacyRequestServiceGrpc {
    * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
    * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
    * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -1418,7 +1418,7 @@ public final class PrivacyRequestServiceGrpc {
    * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
    * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
    * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
@@ -1682,7 +1682,7 @@ public final class PrivacyRequestServiceGrpc {
    * | DUPLICATE_REQUEST   | ALREADY_EXISTS      | the subject already has an unfinished request of that action; metadata `existing_id` names it |
    * | ILLEGAL_TRANSITION  | FAILED_PRECONDITION | the request's state does not allow this; metadata `state` says which state it is in |
    * | DEADLINE_EXTENSION_EXCEEDED | FAILED_PRECONDITION | the deadline may be extended by two months at most in all |
-   * | INVALID_TOKEN       | PERMISSION_DENIED   | the confirmation token (or the id it was given with) is wrong |
+   * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
