@@ -265,13 +265,12 @@ pub struct ErasureSummary {
 }
 
 impl PrivacyRequest {
-    /// The erasure's result, once every source has answered (or the request completed).
+    /// The erasure's result, once the request is COMPLETED. Before that there is no outcome
+    /// to report: a FAILED erasure (a source that failed, or failed verification) whose
+    /// sources each answered would otherwise read as ALL_ERASED, while its data is known to
+    /// remain. Each source's own answer stays on its run.
     pub fn erasure_summary(&self) -> Option<ErasureSummary> {
-        if self.action != Action::Erase {
-            return None;
-        }
-        let answered = self.sources.iter().all(|r| r.erasure.is_some());
-        if !(answered && (self.state == State::Completed || !self.sources.is_empty())) {
+        if self.action != Action::Erase || self.state != State::Completed {
             return None;
         }
         let erasures = || self.sources.iter().filter_map(|r| r.erasure.as_ref());

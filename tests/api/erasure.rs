@@ -252,7 +252,8 @@ async fn verification_catches_a_source_that_keeps_data(backend: Backend) {
     );
     assert_eq!(liar.erase_calls.load(Ordering::SeqCst), 1, "a lie is not retried");
     assert_eq!(run(&done, "shop").verification.clone().unwrap().state, pb::VerificationState::Passed as i32);
-    assert!(!done.erasure.unwrap().verified);
+    // A FAILED erasure has no outcome: it must not read as ALL_ERASED while data remains.
+    assert!(done.erasure.is_none(), "a failed erasure reports no outcome: {:?}", done.erasure);
 
     // Flagged in the audit log, no "fulfilled" email, no receipt.
     let flagged: Vec<_> = app

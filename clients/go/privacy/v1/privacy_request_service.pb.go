@@ -820,8 +820,9 @@ type PrivacyRequest struct {
 	// For an erasure in its cooling-off period (`--erase-delay`): when processing starts.
 	// Unset otherwise.
 	ScheduledProcessTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=scheduled_process_time,json=scheduledProcessTime,proto3" json:"scheduled_process_time,omitempty"`
-	// For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-	// otherwise.
+	// For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+	// request that has not completed has no outcome yet (each source's answer is on its run in
+	// `sources`).
 	Erasure       *ErasureSummary `protobuf:"bytes,18,opt,name=erasure,proto3" json:"erasure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

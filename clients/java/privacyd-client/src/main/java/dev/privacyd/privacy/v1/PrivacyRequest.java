@@ -750,8 +750,9 @@ private static final long serialVersionUID = 0L;
   private dev.privacyd.privacy.v1.ErasureSummary erasure_;
   /**
    * <pre>
-   * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-   * otherwise.
+   * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+   * request that has not completed has no outcome yet (each source's answer is on its run in
+   * `sources`).
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -763,8 +764,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-   * otherwise.
+   * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+   * request that has not completed has no outcome yet (each source's answer is on its run in
+   * `sources`).
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -776,8 +778,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-   * otherwise.
+   * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+   * request that has not completed has no outcome yet (each source's answer is on its run in
+   * `sources`).
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4262,8 +4265,9 @@ private static final long serialVersionUID = 0L;
         dev.privacyd.privacy.v1.ErasureSummary, dev.privacyd.privacy.v1.ErasureSummary.Builder, dev.privacyd.privacy.v1.ErasureSummaryOrBuilder> erasureBuilder_;
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4274,8 +4278,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4290,8 +4295,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4309,8 +4315,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4328,8 +4335,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4354,8 +4362,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4372,8 +4381,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4385,8 +4395,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4401,8 +4412,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-     * otherwise.
+     * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+     * request that has not completed has no outcome yet (each source's answer is on its run in
+     * `sources`).
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>

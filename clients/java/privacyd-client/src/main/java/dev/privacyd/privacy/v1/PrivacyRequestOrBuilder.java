@@ -465,8 +465,9 @@ public interface PrivacyRequestOrBuilder extends
 
   /**
    * <pre>
-   * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-   * otherwise.
+   * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+   * request that has not completed has no outcome yet (each source's answer is on its run in
+   * `sources`).
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -475,8 +476,9 @@ public interface PrivacyRequestOrBuilder extends
   boolean hasErasure();
   /**
    * <pre>
-   * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-   * otherwise.
+   * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+   * request that has not completed has no outcome yet (each source's answer is on its run in
+   * `sources`).
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -485,8 +487,9 @@ public interface PrivacyRequestOrBuilder extends
   dev.privacyd.privacy.v1.ErasureSummary getErasure();
   /**
    * <pre>
-   * For an erasure, once every source has answered `Erase`: what was erased in all. Unset
-   * otherwise.
+   * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
+   * request that has not completed has no outcome yet (each source's answer is on its run in
+   * `sources`).
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
