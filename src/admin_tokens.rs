@@ -19,7 +19,10 @@ use std::{
 
 use anyhow::Context;
 
-use crate::domain::{Actor, Scopes, SecretToken, TokenHash, check_strength};
+use crate::{
+    domain::{Actor, Scopes, SecretToken, TokenHash, check_strength},
+    private_files,
+};
 
 /// The tokens file's name in the data folder, unless `--admin-tokens-file` says otherwise.
 pub const TOKENS_FILE: &str = "admin-tokens";
@@ -268,30 +271,14 @@ fn first_start(data_dir: &Path, tokens_file: &Path) -> anyhow::Result<(TokenEntr
         (TokenHash::of(token.trim()), None)
     } else {
         let token = SecretToken::generate();
-        write_private(&token_path, &format!("{}\n", token.expose()))
+        private_files::write_new_file(&token_path, format!("{}\n", token.expose()).as_bytes())
             .with_context(|| format!("writing {}", token_path.display()))?;
         (token.hash(), Some(token_path))
     };
     let entry = TokenEntry { name: "admin".to_owned(), scopes: Scopes::all(), hash };
-    write_private(tokens_file, &format!("{FILE_HEADER}{}\n", entry.line()))
+    private_files::write_new_file(tokens_file, format!("{FILE_HEADER}{}\n", entry.line()).as_bytes())
         .with_context(|| format!("writing {}", tokens_file.display()))?;
     Ok((entry, generated))
-}
-
-/// Writes a new file only its owner can read (0600 whatever the umask), refusing to replace
-/// one that exists.
-pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
 }
 
 /// The token in an `authorization` header value: the `Bearer` scheme in any case (RFC 7235

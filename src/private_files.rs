@@ -66,6 +66,19 @@ pub fn create_new_file(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Writes `contents` to a new file at `path`, mode 0600, flushed to disk; fails if the file
+/// exists, so two replicas starting together never overwrite each other's fresh key or token.
+pub fn write_new_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(FILE_MODE);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
 /// Writes `contents` to `path` whole, mode 0600: written to a temporary name beside it and
 /// renamed, so a reader (an operator, a script reading the outbox) never sees half a file.
 pub fn write_file(path: &Path, contents: &[u8]) -> io::Result<()> {

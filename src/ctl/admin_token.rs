@@ -7,10 +7,7 @@ use std::{path::PathBuf, process::ExitCode};
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::{
-    admin_tokens::{mint, write_private},
-    domain::Scopes,
-};
+use crate::{admin_tokens::mint, domain::Scopes, private_files};
 
 #[derive(Subcommand, Debug)]
 pub enum AdminTokenCommand {
@@ -37,7 +34,7 @@ pub fn run(command: AdminTokenCommand) -> anyhow::Result<ExitCode> {
     match command {
         AdminTokenCommand::New { name, scopes, token_file } => {
             let (token, entry) = mint(&name, scopes).map_err(anyhow::Error::msg)?;
-            write_private(&token_file, &format!("{}\n", token.expose()))
+            private_files::write_new_file(&token_file, format!("{}\n", token.expose()).as_bytes())
                 .with_context(|| format!("writing the token to {}", token_file.display()))?;
             println!("{}", entry.line());
             Ok(ExitCode::SUCCESS)

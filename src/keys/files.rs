@@ -1,24 +1,16 @@
 //! Reading and creating key files.
 
-use std::{io::Write, path::Path};
+use std::path::Path;
 
 use anyhow::Context;
 
-/// Creates `path` with `contents`, readable and writable by its owner only (0600, whatever the
-/// umask), failing if it exists: two replicas starting together must not overwrite each
-/// other's fresh key.
+use crate::private_files;
+
+/// Creates the key file `path` with `contents`, 0600, failing if it exists (see
+/// [`private_files::write_new_file`]).
 pub fn create_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).with_context(|| format!("creating the key file {}", path.display()))?;
-    file.write_all(contents.as_bytes()).with_context(|| format!("writing the key file {}", path.display()))?;
-    file.sync_all().with_context(|| format!("writing the key file {}", path.display()))?;
-    Ok(())
+    private_files::write_new_file(path, contents.as_bytes())
+        .with_context(|| format!("creating the key file {}", path.display()))
 }
 
 /// The file's text, or `None` when it does not exist.
