@@ -40,6 +40,15 @@ fn grpcurl_path() -> String {
     format!("{path}:{home}/go/bin")
 }
 
+/// Reads a program's start-up line, `<name> listening on <address>...`, and returns the address.
+fn listening_address(out: &mut impl BufRead, name: &str) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let prefix = format!("{name} listening on ");
+    let rest = line.strip_prefix(&prefix).unwrap_or_else(|| panic!("{name} said {line:?}"));
+    rest.split_whitespace().next().unwrap().to_owned()
+}
+
 #[test]
 fn the_readme_walkthrough_works_as_written() {
     let path = grpcurl_path();
@@ -47,64 +56,98 @@ fn the_readme_walkthrough_works_as_written() {
         Command::new("grpcurl").arg("-version").env("PATH", &path).output().is_ok_and(|o| o.status.success()),
         "grpcurl is needed: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4"
     );
-    assert!(
-        std::net::TcpListener::bind("127.0.0.1:50051").is_ok(),
-        "the walkthrough uses privacyd's default port 127.0.0.1:50051, which is taken"
-    );
     let dir = tempfile::tempdir().unwrap();
-    // As README says: privacyd with no flags, in the folder the commands run in.
+    // As README says: privacyd with no flags, in the folder the commands run in; only on a free
+    // port, so that the suite runs beside a walkthrough's privacyd on the default one.
     let mut server = Command::new(env!("CARGO_BIN_EXE_privacyd"))
         .current_dir(dir.path())
+        .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
+    let privacyd = listening_address(&mut stdout, "privacyd");
     // Keep reading, as a terminal would.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    assert!(banner.starts_with("privacyd listening on 127.0.0.1:50051"), "{banner}");
 
-    // The example data source, as README starts it (its default port, demo data for Jane).
+    // The example data source, as README starts it (demo data for Jane), on a free port too.
     let source_dir = tempfile::tempdir().unwrap();
     let mut source = Command::new(env!("CARGO_BIN_EXE_example-datasource"))
         .current_dir(source_dir.path())
-        .args(["--seed", "jane@example.com"])
+        .args(["--seed", "jane@example.com", "--listen", "127.0.0.1:0"])
+        .arg("--database")
+        .arg(source_dir.path().join("example.db"))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut source_out = BufReader::new(source.stdout.take().unwrap());
-    let mut line = String::new();
-    source_out.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "example-datasource listening on 127.0.0.1:7001", "is port 7001 free?");
+    let example = listening_address(&mut source_out, "example-datasource");
     std::thread::spawn(move || std::io::copy(&mut source_out, &mut std::io::sink()));
 
     let blocks = walkthrough_blocks();
     assert!(blocks.len() >= 6, "found {} blocks", blocks.len());
     let mut script = String::from("set -euo pipefail\n");
     for block in &blocks {
-        // The test is faster than a person: before reading the outbox, poll until the mailer
-        // has written to it.
+        // The test is faster than a person: before reading the request's email, poll until the
+        // mailer has written it.
         for link in ["/confirm?", "/download?"] {
             if block.contains(link) && block.contains("data/outbox") {
                 script.push_str(&format!(
-                    "for _ in $(seq 100); do grep -rqa '{link}' data/outbox 2>/dev/null && break; sleep 0.1; done\n"
+                    "for _ in $(seq 100); do grep -qa '{link}' data/outbox/\"$ID\"-*.eml 2>/dev/null && break; \
+                     sleep 0.1; done\n"
                 ));
             }
         }
         script.push_str(block);
     }
-    let output =
-        Command::new("bash").arg("-c").arg(&script).current_dir(dir.path()).env("PATH", &path).output().unwrap();
+    let script =
+        script.replace("127.0.0.1:50051", &privacyd).replace("http://127.0.0.1:7001", &format!("http://{example}"));
+    // Twice in the same folder: every command must work again, on the requests it made itself
+    // (the second run's confirmation must not pick up the first run's link). `mktemp -d` makes
+    // the scratch folders in `scratch`, to check that nothing is written anywhere else.
+    let scratch = tempfile::tempdir().unwrap();
+    let run = || {
+        Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("TMPDIR", scratch.path())
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let second = run();
     Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     let stopped = server.wait().unwrap();
     let _ = source.kill();
     let _ = source.wait();
 
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    for (n, output) in [(1, &first), (2, &second)] {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "run {n} of the walkthrough failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+        // The archive fetched with grpcurl is the one on record, in each run.
+        let hashes: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.len() >= 64 && l[..64].bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|l| &l[..64])
+            .collect();
+        assert!(
+            hashes.len() == 2 && hashes[0] == hashes[1],
+            "run {n}: sha256sum and the recorded SHA-256 differ: {hashes:?}"
+        );
+    }
+    assert!(stopped.success());
+    // Nothing but privacyd's own folder is left where the commands ran.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["data"], "the walkthrough left files in its folder");
+    // What the first run, on fresh data, shows.
+    let stdout = String::from_utf8_lossy(&first.stdout);
     assert!(stopped.success());
     for expected in [
         "privacy.v1.PrivacyRequestService",
@@ -142,13 +185,6 @@ fn the_readme_walkthrough_works_as_written() {
         assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
     }
     assert!(!stdout.contains("is not recognized"), "grpcurl could not decode an error's details:\n{stdout}");
-    // The archive fetched with grpcurl is the one on record.
-    let hashes: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.len() >= 64 && l[..64].bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|l| &l[..64])
-        .collect();
-    assert!(hashes.len() == 2 && hashes[0] == hashes[1], "sha256sum and the recorded SHA-256 differ: {hashes:?}");
     // The data source plugin protocol is for plugins; privacyd does not claim to serve it.
     assert!(!stdout.contains("privacy.datasource.v1.DataSourceService"), "{stdout}");
 }
