@@ -44,7 +44,16 @@ step() {
         printf 'polyglot: %s failed; its output is above and in %s\n' "$name" "$log" >&2
         exit 1
     fi
-    printf '%-7s %s\n' "$name" "$(since "$started")"
+    printf '%-8s %s\n' "$name" "$(since "$started")"
+}
+
+# counted LANG LOG: prints the count line ("LANG: N passed, ...") that LANG's ci.sh wrote in LOG,
+# so that each language's count shows in the suite's output, not only in its log.
+counted() {
+    if ! grep -m1 "^$1: [0-9]* passed" "$2"; then
+        printf 'polyglot: %s ci.sh printed no test count; see %s\n' "$1" "$2" >&2
+        exit 1
+    fi
 }
 
 # must_exist VAR: the artefact VAR names exists, or the client's ci.sh did not say what it built.
@@ -56,14 +65,22 @@ must_exist() {
 }
 
 step go "$work/go.log" clients/go/ci.sh "$work/go-bin"
+counted go "$work/go.log"
 export PRIVACYD_E2E_GO_BIN_DIR=$work/go-bin
 go_source=$PRIVACYD_E2E_GO_BIN_DIR/reference-datasource
 go_example=$PRIVACYD_E2E_GO_BIN_DIR/admin-export
 must_exist go_source
 must_exist go_example
 
+# The Python admin example's tests run against the real privacyd (none may skip).
+step privacyd "$work/privacyd.log" cargo build --bin privacyd
+PRIVACYD_BIN=${CARGO_TARGET_DIR:-$root/target}/debug/privacyd
+export PRIVACYD_BIN
+must_exist PRIVACYD_BIN
+
 # The last line ci.sh prints is the venv's python; the reference source's script is beside it.
 step python "$work/python.log" clients/python/ci.sh
+counted python "$work/python.log"
 PRIVACYD_E2E_PYTHON=$(tail -n 1 "$work/python.log")
 export PRIVACYD_E2E_PYTHON
 python_source=$(dirname "$PRIVACYD_E2E_PYTHON")/reference-datasource
@@ -72,6 +89,7 @@ must_exist python_source
 
 # The last two lines ci.sh prints are the reference source's jar and the admin example's.
 step java "$work/java.log" clients/java/ci.sh
+counted java "$work/java.log"
 PRIVACYD_E2E_JAVA_SOURCE_JAR=$(tail -n 2 "$work/java.log" | head -n 1)
 PRIVACYD_E2E_JAVA_EXAMPLE_JAR=$(tail -n 1 "$work/java.log")
 export PRIVACYD_E2E_JAVA_SOURCE_JAR PRIVACYD_E2E_JAVA_EXAMPLE_JAR
@@ -87,4 +105,5 @@ if ! grep -q '^test result: ok\. 1 passed' "$work/e2e.log"; then
     echo "polyglot: the end-to-end test did not run (no '1 passed')" >&2
     exit 1
 fi
+echo "e2e: $(sed -n 's/^test result: ok\. \([0-9]* passed\); \([0-9]* failed\).*/\1, \2/p' "$work/e2e.log" | head -1)"
 grep -o '^polyglot end to end: .*' "$work/e2e.log" || true

@@ -57,10 +57,19 @@ step "cargo fmt --check"
 cargo fmt --check
 
 step "cargo test (SQLite and a throwaway PostgreSQL, a real SMTP server, Chromium, grpcurl)"
-cargo test --all-targets
+logs=${CARGO_TARGET_DIR:-target}/test-logs
+mkdir -p "$logs"
+cargo test --all-targets 2>&1 | tee "$logs/cargo-test.log"
+# Only the polyglot end-to-end test is ignored here (it needs the clients built; polyglot.sh
+# runs it next): any other ignored test fails the run.
+if grep -E '^test .* \.\.\. ignored' "$logs/cargo-test.log" | grep -v 'scripts/polyglot.sh'; then
+    echo "test.sh: the tests above are ignored; every test must run" >&2
+    exit 1
+fi
+rust_counts=$(awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "rust: %d passed, %d failed, %d ignored (run by polyglot.sh)", p, f, i }' "$logs/cargo-test.log")
 
 step "Go, Python and Java clients (gen-check, their tests) and privacyd end to end with their reference sources"
-./scripts/polyglot.sh
+./scripts/polyglot.sh | tee "$logs/polyglot.log"
 
 step "privacy-bench smoke run (figures from a debug build mean nothing; this checks it runs)"
 cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4
@@ -69,3 +78,7 @@ cargo run --quiet --bin privacy-bench -- erase-fanout --sources 10 --latency 20m
 # against Nagle) and under a millisecond with it, debug build or not: so this one is a check.
 cargo build --quiet --bins
 cargo run --quiet --bin privacy-bench -- latency --calls 50 --max-p50-ms 20
+
+step "Tests run, per language (none skipped)"
+echo "$rust_counts"
+grep -E '^(go|python|java|e2e): [0-9]+ passed' "$logs/polyglot.log"

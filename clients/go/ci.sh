@@ -48,7 +48,22 @@ step "go vet"
 go vet ./...
 
 step "go test"
-go test ./...
+# -v, so that passes and skips can be counted (tests and subtests alike); nothing may skip.
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+status=0
+go test -v ./... >"$report" 2>&1 || status=$?
+count() { grep -cE -- "^ *--- $1:" "$report" || true; }
+passed=$(count PASS) failed=$(count FAIL) skipped=$(count SKIP)
+if ((status != 0 || skipped > 0)); then
+    cat "$report"
+fi
+echo "go: $passed passed, $failed failed, $skipped skipped"
+((status == 0)) || exit "$status"
+if ((passed == 0 || skipped > 0)); then
+    echo "ci.sh: every Go test must run, and none may skip" >&2
+    exit 1
+fi
 
 step "build into $out"
 go build -o "$out/" ./cmd/reference-datasource ./cmd/latency ./examples/admin-export

@@ -35,6 +35,10 @@ if ((tests == 0)); then
   echo "ci.sh: no test ran" >&2
   exit 1
 fi
+if ((skipped > 0)); then
+  echo "ci.sh: $skipped tests were skipped; every test must run" >&2
+  exit 1
+fi
 
 echo "$here/reference-datasource/target/reference-datasource.jar"
 echo "$here/examples/target/admin-export.jar"

@@ -10,7 +10,8 @@
 #   py=$(clients/python/ci.sh | tail -1)
 #   "$py" -m reference_datasource --seed jane@example.com
 #
-# Set PRIVACYD_BIN to a privacyd binary to also run the admin example against the real server.
+# PRIVACYD_BIN must name a privacyd binary: the admin example's tests run against the real
+# server, and a skipped test fails the run (scripts/polyglot.sh builds one and sets it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,6 +62,28 @@ step "ruff"
 step "mypy"
 "$venv/bin/python" -m mypy >&2
 step "pytest"
-"$venv/bin/python" -m pytest -p no:cacheprovider
+# Counted from a JUnit report; nothing may skip (the tests against the real server need
+# PRIVACYD_BIN, which scripts/polyglot.sh sets).
+report=$cache/clients-python/pytest.xml
+mkdir -p "$(dirname "$report")"
+status=0
+"$venv/bin/python" -m pytest -p no:cacheprovider -rs --junitxml="$report" >&2 || status=$?
+read -r passed failed skipped < <("$venv/bin/python" - "$report" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+count = lambda key: sum(int(s.get(key, 0)) for s in suites)
+tests, failed, skipped = count("tests"), count("failures") + count("errors"), count("skipped")
+print(tests - failed - skipped, failed, skipped)
+PY
+)
+echo "python: $passed passed, $failed failed, $skipped skipped" >&2
+((status == 0)) || exit "$status"
+if ((passed == 0 || skipped > 0)); then
+  echo "ci.sh: every Python test must run, and none may skip (set PRIVACYD_BIN to a privacyd binary)" >&2
+  exit 1
+fi
 
 echo "$venv/bin/python"

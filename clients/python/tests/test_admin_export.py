@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import select
 import socket
 import subprocess
@@ -31,7 +32,8 @@ from privacy.v1 import privacy_request_service_pb2 as pb
 from privacy.v1 import privacy_request_service_pb2_grpc as pb_grpc
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "admin_export.py"
-TOKEN = "admin-token-for-tests-0123456789"
+# privacyd refuses a guessable admin token (at least 32 characters and 128 estimated bits).
+TOKEN = f"admin-token-for-tests-{secrets.token_urlsafe(32)}"
 JANE = "jane@example.com"
 REQUEST_ID = "01a20283-0000-7000-8000-000000000001"
 ARCHIVE = bytes(range(256)) * 1000  # 256 kB: several chunks
@@ -303,12 +305,12 @@ def test_against_privacyd_with_the_reference_source(tmp_path: Path, auto_process
             str(tmp_path / "data"),
             "--listen",
             addr,
-            "--admin-token",
-            TOKEN,
             *(["--auto-process"] if auto_process else []),
         ],
         stdout=privacyd_log,
         stderr=subprocess.STDOUT,
+        # In the environment, not on the command line, where every local user could read it.
+        env={**os.environ, "PRIVACYD_ADMIN_TOKENS": TOKEN},
     )
     source = subprocess.Popen(
         [
@@ -354,10 +356,12 @@ def test_against_privacyd_with_the_reference_source(tmp_path: Path, auto_process
         assert hashlib.sha256(archive.read_bytes()).hexdigest() == sha256
         with zipfile.ZipFile(archive) as zipped:
             exported = json.loads(zipped.read("export.json"))
-        assert sorted(exported["profile"]["items"]) == ["user-1"]
-        assert sorted(exported["orders"]["items"]) == ["order-1", "order-2"]
-        assert sorted(exported["comments"]["items"]) == ["comment-1", "comment-2", "comment-3"]
-        assert exported["orders"]["items"]["order-1"]["Total"] == "49.90 EUR"
+        # Item ids in the archive are "<source>/<item id>": sources number items independently.
+        ids = lambda group: sorted(exported[group]["items"])  # noqa: E731
+        assert ids("profile") == ["python-shop/user-1"]
+        assert ids("orders") == ["python-shop/order-1", "python-shop/order-2"]
+        assert ids("comments") == ["python-shop/comment-1", "python-shop/comment-2", "python-shop/comment-3"]
+        assert exported["orders"]["items"]["python-shop/order-1"]["Total"] == "49.90 EUR"
     finally:
         for process in (source, privacyd):
             process.terminate()
