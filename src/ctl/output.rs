@@ -430,7 +430,9 @@ mod tests {
         assert!(text.contains("  reported: removed 5000, retained 0\n"), "{text}");
         assert!(text.contains("  left:     comments: 5000 items\n"), "{text}");
         assert!(
-            text.contains("erasure:    no outcome: verification found data still held by forum (comments: 5000 items)\n"),
+            text.contains(
+                "erasure:    no outcome: verification found data still held by forum (comments: 5000 items)\n"
+            ),
             "{text}"
         );
         assert!(text.contains("source:     crm  SKIPPED  the data source is disabled\n"), "{text}");
@@ -445,7 +447,9 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert!(super::request(&completed).contains("NOTHING_FOUND: removed 0, retained 0, not verified: 1 source skipped"));
+        assert!(
+            super::request(&completed).contains("NOTHING_FOUND: removed 0, retained 0, not verified: 1 source skipped")
+        );
     }
 
     #[test]

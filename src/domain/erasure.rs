@@ -76,7 +76,10 @@ impl SourceErasure {
                 return Err(format!("group {:?} retains a negative number of items", r.group_id));
             }
             if r.items > MAX_COUNT {
-                return Err(format!("group {:?} retains {} items, over {MAX_COUNT}, the most the protocol allows", r.group_id, r.items));
+                return Err(format!(
+                    "group {:?} retains {} items, over {MAX_COUNT}, the most the protocol allows",
+                    r.group_id, r.items
+                ));
             }
             if r.reason.trim().is_empty() {
                 return Err(format!("the retention of group {:?} gives no reason", r.group_id));
@@ -186,9 +189,7 @@ impl Found {
     pub const MAX_GROUPS: usize = 1000;
 
     fn is_empty(&self) -> bool {
-        self.groups.values().all(|&(items, files)| items == 0 && files == 0)
-            && self.others.1 == 0
-            && self.others.2 == 0
+        self.groups.values().all(|&(items, files)| items == 0 && files == 0) && self.others.1 == 0 && self.others.2 == 0
     }
 }
 
@@ -207,8 +208,7 @@ impl Verification {
     /// the source reported retained (a source that says it kept 1 order and keeps 50 has not
     /// erased 49). Files are not counted by retentions, so files in a retained group pass.
     pub fn check(erasure: &SourceErasure, found: &Found, now: Timestamp) -> Self {
-        let retained: BTreeMap<&str, i64> =
-            erasure.retentions.iter().map(|r| (r.group_id.as_str(), r.items)).collect();
+        let retained: BTreeMap<&str, i64> = erasure.retentions.iter().map(|r| (r.group_id.as_str(), r.items)).collect();
         let mut leftovers = Vec::new();
         for (group, &(items, files)) in &found.groups {
             match retained.get(group.as_str()) {
@@ -356,7 +356,9 @@ impl ErasureSummary {
         }
         let searched = match self.outcome {
             ErasureOutcome::NothingFound => "In the systems we searched, we found no personal data about you to erase.",
-            ErasureOutcome::AllErased => "We erased all the personal data we found about you in the systems we searched.",
+            ErasureOutcome::AllErased => {
+                "We erased all the personal data we found about you in the systems we searched."
+            }
             ErasureOutcome::NothingErased => {
                 "In the systems we searched, we found personal data about you, but the law requires us to keep all of it for now."
             }
@@ -408,10 +410,7 @@ impl PrivacyRequest {
     /// Items removed and retained over every source's answer, checked.
     pub(super) fn erasure_totals(&self) -> Result<(i64, i64), String> {
         let erasures = || self.sources.iter().filter_map(|r| r.erasure.as_ref());
-        Ok((
-            checked_total(erasures().map(|e| e.items_removed))?,
-            checked_total(erasures().map(|e| e.items_retained))?,
-        ))
+        Ok((checked_total(erasures().map(|e| e.items_removed))?, checked_total(erasures().map(|e| e.items_retained))?))
     }
 }
 
@@ -505,11 +504,17 @@ mod tests {
             v.leftovers,
             vec![Leftover { group_id: "orders".into(), items: 49, files: 0, reported_retained: Some(1) }]
         );
-        assert_eq!(v.detail, "still exported beyond what the source reported retained: orders: 49 items beyond the 1 reported retained");
+        assert_eq!(
+            v.detail,
+            "still exported beyond what the source reported retained: orders: 49 items beyond the 1 reported retained"
+        );
         // Groups past the named ones fail it too.
         let mut found = Found::default();
         found.others = (3, 3, 0);
-        assert_eq!(Verification::check(&erasure, &found, now()).detail, "still exported outside the retained groups: 3 groups more: 3 items, 0 files");
+        assert_eq!(
+            Verification::check(&erasure, &found, now()).detail,
+            "still exported outside the retained groups: 3 groups more: 3 items, 0 files"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! in the domain so that the executor stays generic.
 
 use super::{
-    Action, Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceErasure, SourceName, State, Timestamp,
-    Transition, Verification, VerificationState,
+    Action, Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceErasure, SourceName, State,
+    Timestamp, Transition, Verification, VerificationState,
 };
 
 /// Where one source's part stands.
@@ -484,8 +484,9 @@ mod tests {
         assert_eq!(r.state_reason.as_deref(), Some("source a failed: INTERNAL: broken"));
 
         // Processing again re-runs only what did not succeed.
-        let (_, to_run) =
-            r.start_processing(Actor::Subject, vec![(name("a"), None), (name("b"), None), (name("c"), None)], now).unwrap();
+        let (_, to_run) = r
+            .start_processing(Actor::Subject, vec![(name("a"), None), (name("b"), None), (name("c"), None)], now)
+            .unwrap();
         assert_eq!(to_run, vec![name("a")]);
         assert_eq!(r.source_finished(&name("a"), ok(), now).unwrap().1, Next::Finish);
     }
@@ -495,7 +496,8 @@ mod tests {
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
         let now = crate::domain::now();
         let (mut r, _) = PrivacyRequest::new(subject, Action::Erase, false, Actor::Subject, now);
-        for candidates in [vec![], vec![(name("a"), Some(SkipReason::Disabled)), (name("b"), Some(SkipReason::CannotErase))]]
+        for candidates in
+            [vec![], vec![(name("a"), Some(SkipReason::Disabled)), (name("b"), Some(SkipReason::CannotErase))]]
         {
             let err = r.start_processing(Actor::Subject, candidates, now).unwrap_err();
             assert!(matches!(err, Error::NoCapableSource { action: Action::Erase, .. }), "{err}");

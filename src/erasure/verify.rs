@@ -35,7 +35,12 @@ pub struct Counter<'a> {
 
 impl<'a> Counter<'a> {
     pub fn new(erasure: &'a SourceErasure) -> Self {
-        Counter { retained: erasure.retained_groups(), found: Found::default(), seen: HashSet::new(), keys: RandomState::new() }
+        Counter {
+            retained: erasure.retained_groups(),
+            found: Found::default(),
+            seen: HashSet::new(),
+            keys: RandomState::new(),
+        }
     }
 
     /// Whether (kind, group, id) was not seen before; `true` once memory is full.

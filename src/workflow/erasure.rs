@@ -52,7 +52,9 @@ impl Workflow {
         match self.start_processing(Actor::system("scheduler"), id, request.action).await {
             // No one is there to be told: fail the request for the operator (see
             // `Workflow::process_automatically`).
-            Err(Error::NoCapableSource { .. }) => self.fail_without_capable_source(Actor::system("scheduler"), id).await,
+            Err(Error::NoCapableSource { .. }) => {
+                self.fail_without_capable_source(Actor::system("scheduler"), id).await
+            }
             other => other,
         }
     }

@@ -53,7 +53,11 @@ impl Workflow {
     }
 
     /// See [`Workflow::process_automatically`].
-    pub(super) async fn fail_without_capable_source(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
+    pub(super) async fn fail_without_capable_source(
+        &self,
+        actor: Actor,
+        id: RequestId,
+    ) -> Result<PrivacyRequest, Error> {
         let candidates = self.candidates(self.get(id).await?.action).await?;
         let (request, ()) = self
             .store
