@@ -231,7 +231,8 @@ impl PrivacyRequest {
             runs = candidates.iter().map(|(name, skip)| SourceRun::new(name.clone(), *skip)).collect();
         } else {
             for run in runs.iter_mut().filter(|r| r.state != SourceState::Succeeded) {
-                // A source deleted since runs, and its job says so.
+                // A source deleted since is not a candidate: its run waits again, and its job
+                // fails saying the source was deleted.
                 let skip = candidates.iter().find(|(name, _)| *name == run.source).and_then(|(_, skip)| *skip);
                 *run = SourceRun::new(run.source.clone(), skip);
             }
