@@ -403,7 +403,7 @@ impl PrivacyRequest {
             items_removed,
             items_retained,
             verified,
-            sources_skipped: self.sources.iter().filter(|r| r.state == SourceState::Skipped).count(),
+            sources_skipped: self.sources.iter().filter(|r| r.state.is_skipped()).count(),
         })
     }
 

@@ -14,9 +14,9 @@ pub enum SourceState {
     Running,
     Succeeded,
     Failed,
-    /// Registered, but not asked: disabled, or unable to do the action. Listed so that a
-    /// request (and an erasure's receipt) shows every system, and what it did not reach.
-    Skipped,
+    /// Registered, but not asked, and why: disabled, or unable to do the action. Listed so
+    /// that a request (and an erasure's receipt) shows every system, and what it did not reach.
+    Skipped(SkipReason),
 }
 
 impl SourceState {
@@ -26,19 +26,37 @@ impl SourceState {
             SourceState::Running => "RUNNING",
             SourceState::Succeeded => "SUCCEEDED",
             SourceState::Failed => "FAILED",
-            SourceState::Skipped => "SKIPPED",
+            SourceState::Skipped(_) => "SKIPPED",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        [SourceState::Pending, SourceState::Running, SourceState::Succeeded, SourceState::Failed, SourceState::Skipped]
-            .into_iter()
-            .find(|state| state.as_str() == s)
+    /// The state as stored: its name, and for SKIPPED the reason's code (see
+    /// [`SkipReason::as_str`]), which no other state has.
+    pub fn parse(s: &str, skip_reason: Option<&str>) -> Option<Self> {
+        match (s, skip_reason) {
+            ("SKIPPED", Some(reason)) => SkipReason::parse(reason).map(SourceState::Skipped),
+            (_, Some(_)) => None,
+            (s, None) => [SourceState::Pending, SourceState::Running, SourceState::Succeeded, SourceState::Failed]
+                .into_iter()
+                .find(|state| state.as_str() == s),
+        }
+    }
+
+    /// Why the source was skipped, for SKIPPED.
+    pub fn skip_reason(self) -> Option<SkipReason> {
+        match self {
+            SourceState::Skipped(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn is_skipped(self) -> bool {
+        self.skip_reason().is_some()
     }
 
     /// Whether the source's part is over: it will not run again in this processing round.
     pub fn is_terminal(self) -> bool {
-        matches!(self, SourceState::Succeeded | SourceState::Failed | SourceState::Skipped)
+        matches!(self, SourceState::Succeeded | SourceState::Failed | SourceState::Skipped(_))
     }
 }
 
@@ -105,8 +123,6 @@ pub struct SourceRun {
     pub erasure: Option<SourceErasure>,
     /// Erasures: the verification export's result.
     pub verification: Option<Verification>,
-    /// Why the source was skipped (state SKIPPED only).
-    pub skip_reason: Option<SkipReason>,
 }
 
 impl SourceRun {
@@ -114,7 +130,7 @@ impl SourceRun {
     fn new(source: SourceName, skip: Option<SkipReason>) -> Self {
         SourceRun {
             source,
-            state: if skip.is_some() { SourceState::Skipped } else { SourceState::Pending },
+            state: skip.map_or(SourceState::Pending, SourceState::Skipped),
             items: 0,
             bytes: 0,
             attempts: 0,
@@ -123,7 +139,6 @@ impl SourceRun {
             finish_time: None,
             erasure: None,
             verification: None,
-            skip_reason: skip,
         }
     }
 }
@@ -227,7 +242,7 @@ impl PrivacyRequest {
     /// The runs processing would have, or the refusal when none would run.
     fn runs_for_processing(&self, candidates: &[Candidate]) -> Result<Vec<SourceRun>, Error> {
         let mut runs = self.sources.clone();
-        if runs.iter().all(|r| r.state == SourceState::Skipped) {
+        if runs.iter().all(|r| r.state.is_skipped()) {
             runs = candidates.iter().map(|(name, skip)| SourceRun::new(name.clone(), *skip)).collect();
         } else {
             for run in runs.iter_mut().filter(|r| r.state != SourceState::Succeeded) {
@@ -237,12 +252,12 @@ impl PrivacyRequest {
                 *run = SourceRun::new(run.source.clone(), skip);
             }
         }
-        if runs.iter().all(|r| r.state == SourceState::Skipped) {
+        if runs.iter().all(|r| r.state.is_skipped()) {
             let registered = if runs.is_empty() {
                 "none is registered".to_owned()
             } else {
                 runs.iter()
-                    .map(|r| format!("{}: {}", r.source, r.skip_reason.map_or("skipped", SkipReason::sentence)))
+                    .map(|r| format!("{}: {}", r.source, r.state.skip_reason().map_or("skipped", SkipReason::sentence)))
                     .collect::<Vec<_>>()
                     .join("; ")
             };
@@ -256,8 +271,7 @@ impl PrivacyRequest {
         let skipped: Vec<String> = self
             .sources
             .iter()
-            .filter(|r| r.state == SourceState::Skipped)
-            .map(|r| format!("{} ({})", r.source, r.skip_reason.map_or("skipped", SkipReason::sentence)))
+            .filter_map(|r| Some(format!("{} ({})", r.source, r.state.skip_reason()?.sentence())))
             .collect();
         (!skipped.is_empty()).then(|| skipped.join(", "))
     }
@@ -493,6 +507,25 @@ mod tests {
     }
 
     #[test]
+    fn states_round_trip_through_their_columns_and_only_skipped_has_a_reason() {
+        for state in [
+            SourceState::Pending,
+            SourceState::Running,
+            SourceState::Succeeded,
+            SourceState::Failed,
+            SourceState::Skipped(SkipReason::Disabled),
+            SourceState::Skipped(SkipReason::CannotExport),
+            SourceState::Skipped(SkipReason::CannotErase),
+        ] {
+            let reason = state.skip_reason().map(SkipReason::as_str);
+            assert_eq!(SourceState::parse(state.as_str(), reason), Some(state));
+        }
+        assert_eq!(SourceState::parse("SKIPPED", None), None);
+        assert_eq!(SourceState::parse("FAILED", Some("DISABLED")), None);
+        assert_eq!(SourceState::parse("SKIPPED", Some("BORED")), None);
+    }
+
+    #[test]
     fn no_capable_source_is_refused_and_nothing_runs_after_a_cancel() {
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
         let now = crate::domain::now();
@@ -508,8 +541,7 @@ mod tests {
         let candidates = vec![(name("a"), Some(SkipReason::Disabled)), (name("b"), None)];
         let (event, to_run) = r.start_processing(Actor::Subject, candidates, now).unwrap();
         assert_eq!(to_run, vec![name("b")]);
-        assert_eq!(r.sources[0].state, SourceState::Skipped);
-        assert_eq!(r.sources[0].skip_reason, Some(SkipReason::Disabled));
+        assert_eq!(r.sources[0].state, SourceState::Skipped(SkipReason::Disabled));
         assert_eq!(event.detail, "skipped: a (the data source is disabled)");
         assert_eq!(r.source_finished(&name("b"), ok(), now).unwrap().1, Next::Finish);
 

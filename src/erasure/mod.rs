@@ -156,7 +156,7 @@ impl JobHandler for FinishErasureJob {
             .modify(job.request_id, |request| {
                 use crate::domain::SourceState::{Skipped, Succeeded};
                 if request.state != State::Processing
-                    || !request.sources.iter().all(|r| matches!(r.state, Succeeded | Skipped))
+                    || !request.sources.iter().all(|r| matches!(r.state, Succeeded | Skipped(_)))
                 {
                     return Ok(Change::new(false));
                 }

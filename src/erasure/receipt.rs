@@ -129,7 +129,7 @@ pub fn build(
             json!({
                 "name": run.source.as_str(),
                 "state": run.state.as_str(),
-                "skip_reason": run.skip_reason.map(|r| r.sentence()),
+                "skip_reason": run.state.skip_reason().map(|r| r.sentence()),
                 "attempts": run.attempts,
                 "start_time": run.start_time.map(time),
                 "finish_time": run.finish_time.map(time),

@@ -161,7 +161,7 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
                     SourceState::Running => pb::SourceState::Running,
                     SourceState::Succeeded => pb::SourceState::Succeeded,
                     SourceState::Failed => pb::SourceState::Failed,
-                    SourceState::Skipped => pb::SourceState::Skipped,
+                    SourceState::Skipped(_) => pb::SourceState::Skipped,
                 } as i32,
                 items: run.items,
                 bytes: run.bytes,
@@ -171,7 +171,7 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
                 finish_time: opt_timestamp(run.finish_time),
                 erasure: run.erasure.map(source_erasure),
                 verification: run.verification.map(verification),
-                skip_reason: run.skip_reason.map(|r| r.sentence().to_owned()).unwrap_or_default(),
+                skip_reason: run.state.skip_reason().map(|r| r.sentence().to_owned()).unwrap_or_default(),
             })
             .collect(),
         archive: r.archive.map(|a| pb::ExportArchive {

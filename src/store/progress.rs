@@ -4,10 +4,8 @@ use std::collections::HashMap;
 
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
-use super::{Store, db_error, from_micros, micros, opt_from_micros, parse_column, placeholders, requests::parse_id};
-use crate::domain::{
-    Error, ExportArchive, PrivacyRequest, RequestId, SkipReason, SourceName, SourceRun, SourceState, TokenHash,
-};
+use super::{Store, db_error, from_micros, micros, opt_from_micros, placeholders, requests::parse_id};
+use crate::domain::{Error, ExportArchive, PrivacyRequest, RequestId, SourceName, SourceRun, SourceState, TokenHash};
 
 impl Store {
     /// Fills in `sources` and `archive` of each request.
@@ -132,7 +130,7 @@ impl Store {
                 Ok(SourceRun {
                     source: SourceName::parse(&name)
                         .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
-                    state: parse_column("state", &state, SourceState::parse)?,
+                    state: state_column(&state, skip_reason.as_deref())?,
                     items,
                     bytes,
                     attempts: attempts as i32,
@@ -141,7 +139,6 @@ impl Store {
                     finish_time: opt_from_micros(finish_time),
                     erasure: from_json(erasure)?,
                     verification: from_json(verification)?,
-                    skip_reason: skip_reason_column(skip_reason)?,
                 })
             })
             .collect()
@@ -180,7 +177,7 @@ impl Store {
             .bind(to_json(&run.erasure)?)
             .bind(to_json(&run.verification)?)
             .bind(micros(request.update_time))
-            .bind(run.skip_reason.map(|r| r.as_str().to_owned()))
+            .bind(run.state.skip_reason().map(|r| r.as_str().to_owned()))
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
@@ -296,7 +293,7 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SourceRun, Error> {
     Ok(SourceRun {
         source: SourceName::parse(&text("source_name")?)
             .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
-        state: parse_column("state", &text("state")?, SourceState::parse)?,
+        state: state_column(&text("state")?, opt_text("skip_reason")?.as_deref())?,
         items: int("items")?,
         bytes: int("bytes")?,
         attempts: int("attempts")? as i32,
@@ -305,12 +302,14 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SourceRun, Error> {
         finish_time: opt_from_micros(opt_int("finish_time")?),
         erasure: from_json(opt_text("erasure")?)?,
         verification: from_json(opt_text("verification")?)?,
-        skip_reason: skip_reason_column(opt_text("skip_reason")?)?,
     })
 }
 
-fn skip_reason_column(text: Option<String>) -> Result<Option<SkipReason>, Error> {
-    text.map(|t| parse_column("skip_reason", &t, SkipReason::parse)).transpose()
+/// A run's state from its two columns: `state`, and `skip_reason` for SKIPPED.
+fn state_column(state: &str, skip_reason: Option<&str>) -> Result<SourceState, Error> {
+    SourceState::parse(state, skip_reason).ok_or_else(|| {
+        Error::Internal(format!("unexpected state {state:?} with skip_reason {skip_reason:?} in source_runs"))
+    })
 }
 
 /// Erasure results are stored as JSON: nested, read back whole, never queried into.
