@@ -110,9 +110,14 @@ impl EmailJob {
                     return Ok(None);
                 };
                 let kept = self.kept_data(&request).await?;
+                // Systems the erasure did not reach, named as in "What we kept": the subject
+                // must not read "nothing found" as "every system was searched".
+                let skipped: Vec<&str> =
+                    request.sources.iter().filter(|r| r.state.is_skipped()).map(|r| r.source.as_str()).collect();
                 let ctx = context! {
                     outcome => summary.outcome.as_str(),
-                    outcome_sentence => summary.outcome.sentence(),
+                    outcome_sentence => summary.sentence(),
+                    skipped => skipped,
                     items_removed => summary.items_removed,
                     items_retained => summary.items_retained,
                     kept => kept,

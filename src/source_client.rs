@@ -335,10 +335,17 @@ pub fn legal_basis_message(basis: LegalBasis) -> i32 {
     }) as i32
 }
 
-/// The subject as the protocol names it.
+/// The subject as data sources are given it: the email in its canonical form
+/// (`SubjectEmail::canonical`), so that every source is asked with the same form.
 pub fn subject_message(subject: &crate::domain::Subject) -> pb::Subject {
+    subject_message_as(subject, &subject.email.canonical())
+}
+
+/// The subject with the email in a given form: a verification export asks with each of the
+/// address's forms (`SubjectEmail::verification_forms`).
+pub fn subject_message_as(subject: &crate::domain::Subject, email: &str) -> pb::Subject {
     pb::Subject {
-        email: subject.email.as_str().to_owned(),
+        email: email.to_owned(),
         user_id: subject.user_id.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
     }
 }

@@ -59,15 +59,24 @@ pub const CHECKS: &[Check] = &[
         run: export_known_subject,
     },
     Check {
+        name: "export-other-case",
+        verifies: "With --subject-email: Export with the address in another case (upper case, or lower case \
+                   if it has no lower-case letters) streams the same data as with the address as given: \
+                   addresses are compared case-insensitively.",
+        run: export_other_case,
+    },
+    Check {
         name: "erase-known-subject",
-        verifies: "With --subject-email (destructive): Erase answers with consistent counts: something \
-                   removed or retained, items_retained equal to the sum of the retentions, and each \
-                   retention with a declared group_id, a reason and a legal basis.",
+        verifies: "With --subject-email (destructive): Erase, called with the address in another case, answers \
+                   with consistent counts: something removed or retained, every count between 0 and 2^53 - 1, \
+                   items_retained equal to the sum of the retentions, and each retention with a declared \
+                   group_id, a reason and a legal basis. Skipped when the subject held nothing to erase.",
         run: erase_known_subject,
     },
     Check {
         name: "export-after-erase",
-        verifies: "With --subject-email: after the erasure, Export holds only groups Erase said it retained.",
+        verifies: "With --subject-email: after the erasure, Export (with the address as given) holds only groups \
+                   Erase said it retained, and no more items in each than it said it retained.",
         run: export_after_erase,
     },
     Check {
@@ -98,11 +107,21 @@ pub struct Session {
     /// The privacy request id of the erasure, and the first answer.
     erasure: Option<(String, pb::EraseResponse)>,
     after_erase: Option<Snapshot>,
+    /// Describe (with the token, if one was given) was refused with UNAUTHENTICATED.
+    describe_unauthenticated: bool,
 }
 
 impl Session {
     pub(super) fn new(probe: Probe, subject: Option<pb::Subject>) -> Self {
-        Session { probe, subject, description: None, before_erase: None, erasure: None, after_erase: None }
+        Session {
+            probe,
+            subject,
+            description: None,
+            before_erase: None,
+            erasure: None,
+            after_erase: None,
+            describe_unauthenticated: false,
+        }
     }
 
     pub(super) fn begin(&mut self, check: &'static str) {
@@ -180,7 +199,13 @@ fn health(s: &mut Session) -> BoxFuture<'_, Outcome> {
 
 fn describe(s: &mut Session) -> BoxFuture<'_, Outcome> {
     check(async move {
-        let description = s.probe.describe().await?;
+        let description = match s.probe.describe().await {
+            Ok(description) => description,
+            Err(failure) => {
+                s.describe_unauthenticated = matches!(failure, CallFailure::Status { code: Code::Unauthenticated, .. });
+                return Err(failure.into());
+            }
+        };
         let problems = description_problems(&description);
         let seen = format!(
             "{:?} version {:?}, protocol {}, {}",
@@ -259,7 +284,18 @@ fn description_problems(d: &pb::DescribeResponse) -> Vec<String> {
 fn authentication(s: &mut Session) -> BoxFuture<'_, Outcome> {
     check(async move {
         let Some(answer) = s.probe.describe_anonymously().await else {
-            return skip("needs --token, the bearer token the source requires");
+            // Without --token, say what the source showed: only one that refused Describe
+            // needs a token.
+            return match (&s.description, s.describe_unauthenticated) {
+                (Some(_), _) => skip(
+                    "the source answered Describe without a bearer token, so it requires none and there is \
+                     no refusal to check (give --token to check a source that requires one)",
+                ),
+                (None, true) => {
+                    skip("the source refused Describe with UNAUTHENTICATED: give its bearer token with --token")
+                }
+                (None, false) => skip("Describe failed, so whether the source requires a bearer token is unknown"),
+            };
         };
         match answer {
             Err(CallFailure::Status { code: Code::Unauthenticated, .. }) => Ok("refused without the token".into()),
@@ -343,6 +379,42 @@ fn describe_group(group: &str, count: &GroupCount) -> String {
     if group.is_empty() { format!("files without a group ({what})") } else { format!("group {group:?} ({what})") }
 }
 
+/// The subject with the address in another case: upper case, or lower case if it has no
+/// lower-case letters. ASCII letters only: their case mapping is the one every system agrees
+/// on (SQL's NOCASE collations fold nothing else).
+fn other_case(subject: &pb::Subject) -> pb::Subject {
+    let email = if subject.email.bytes().any(|b| b.is_ascii_lowercase()) {
+        subject.email.to_ascii_uppercase()
+    } else {
+        subject.email.to_ascii_lowercase()
+    };
+    pb::Subject { email, ..subject.clone() }
+}
+
+fn export_other_case(s: &mut Session) -> BoxFuture<'_, Outcome> {
+    check(async move {
+        s.requires(pb::Capability::Export)?;
+        let subject = s.known_subject()?;
+        let Some(before) = s.before_erase.clone() else {
+            return skip("export-known-subject streamed no data to compare with");
+        };
+        let other = other_case(&subject);
+        if other.email == subject.email {
+            return skip("the address has no letters, so it has no other case");
+        }
+        let declared = s.declared();
+        let snapshot = s.probe.export(&other, declared.as_ref()).await?;
+        if let Some(difference) = before.difference(&snapshot) {
+            return fail(format!(
+                "Export for {:?} differs from Export for {:?}: {difference}; compare addresses case-insensitively \
+                 (privacyd sends them lower-cased, and a source may hold them as the subject typed them)",
+                other.email, subject.email
+            ));
+        }
+        Ok(format!("{} for {:?} too", snapshot.summary(), other.email))
+    })
+}
+
 fn export_known_subject(s: &mut Session) -> BoxFuture<'_, Outcome> {
     check(async move {
         s.requires(pb::Capability::Export)?;
@@ -368,9 +440,21 @@ fn erase_problems(answer: &pb::EraseResponse, declared: Option<&BTreeSet<String>
     if answer.items_retained < 0 {
         problems.push(format!("items_retained is negative ({})", answer.items_retained));
     }
-    let sum: i64 = answer.retentions.iter().map(|r| r.items).sum();
-    if answer.items_retained != sum {
-        problems.push(format!("items_retained is {} but the retentions add up to {sum}", answer.items_retained));
+    let max = crate::domain::MAX_COUNT;
+    let counts = [("items_removed", answer.items_removed), ("items_retained", answer.items_retained)]
+        .into_iter()
+        .chain(answer.retentions.iter().map(|r| ("a retention's items", r.items)));
+    for (what, n) in counts {
+        if n > max {
+            problems.push(format!("{what} is {n}, over {max}, the most the protocol allows"));
+        }
+    }
+    match crate::domain::checked_total(answer.retentions.iter().map(|r| r.items)) {
+        Ok(sum) if sum != answer.items_retained => {
+            problems.push(format!("items_retained is {} but the retentions add up to {sum}", answer.items_retained))
+        }
+        Ok(_) => {}
+        Err(_) => problems.push("the retentions add up to more than a 64-bit count holds".into()),
     }
     for (i, r) in answer.retentions.iter().enumerate() {
         let name = if r.group_id.is_empty() {
@@ -400,18 +484,36 @@ fn erase_problems(answer: &pb::EraseResponse, declared: Option<&BTreeSet<String>
 fn erase_known_subject(s: &mut Session) -> BoxFuture<'_, Outcome> {
     check(async move {
         s.requires(pb::Capability::Erase)?;
-        let subject = s.known_subject()?;
+        // In another case than given: a source that compares case-sensitively finds nothing
+        // to erase, and export-after-erase (with the address as given) shows what it left.
+        let subject = other_case(&s.known_subject()?);
         let id = new_request_id();
         let answer = s.probe.erase(&id, &subject).await?;
         let mut problems = erase_problems(&answer, s.declared().as_ref());
         let held = s.before_erase.as_ref().is_some_and(|before| !before.is_empty());
+        let nothing = answer.items_removed == 0 && answer.items_retained == 0 && answer.retentions.is_empty();
         if held && answer.items_removed == 0 && answer.items_retained == 0 {
-            problems.push("it reported nothing removed and nothing retained, but Export had streamed data".into());
+            problems.push(format!(
+                "it reported nothing removed and nothing retained, but Export had streamed data (Erase was called \
+                 with {:?}: compare addresses case-insensitively)",
+                subject.email
+            ));
         }
         let seen = counts(&answer);
-        // Recorded even when inconsistent: idempotency and what is left can still be checked.
+        // Recorded even when inconsistent or empty: idempotency and what is left can still be checked.
         s.erasure = Some((id, answer));
-        if problems.is_empty() { Ok(seen) } else { fail(format!("Erase answered {seen}: {}", problems.join("; "))) }
+        if !problems.is_empty() {
+            return fail(format!("Erase answered {seen}: {}", problems.join("; ")));
+        }
+        if nothing && !held {
+            // Zero counts are the right answer for a subject the source does not hold, so they
+            // show nothing about how it erases.
+            return skip(format!(
+                "Erase answered {seen} and Export had streamed nothing for the subject, so there was nothing to \
+                 check; give --subject-email a subject the source holds"
+            ));
+        }
+        Ok(seen)
     })
 }
 
@@ -422,27 +524,54 @@ fn export_after_erase(s: &mut Session) -> BoxFuture<'_, Outcome> {
         let Some((_, erased)) = &s.erasure else {
             return skip("erase-known-subject got no answer");
         };
-        let retained: BTreeSet<String> = erased.retentions.iter().map(|r| r.group_id.clone()).collect();
+        let retained: std::collections::BTreeMap<String, i64> =
+            erased.retentions.iter().map(|r| (r.group_id.clone(), r.items)).collect();
         let declared = s.declared();
         let snapshot = s.probe.export(&subject, declared.as_ref()).await?;
         let outside: Vec<String> = snapshot
             .groups()
             .iter()
-            .filter(|(group, _)| !retained.contains(**group))
+            .filter(|(group, _)| !retained.contains_key(**group))
             .map(|(group, count)| describe_group(group, count))
             .collect();
+        // As privacyd verifies: a retained group holds no more items than reported retained.
+        let beyond: Vec<String> = snapshot
+            .groups()
+            .iter()
+            .filter_map(|(group, count)| {
+                let reported = *retained.get(*group)?;
+                let items = i64::try_from(count.items).unwrap_or(i64::MAX);
+                (items > reported).then(|| {
+                    format!("{} in group {group:?}, which Erase said retains {reported}", plural(count.items, "item"))
+                })
+            })
+            .collect();
         let seen = snapshot.summary();
+        let nothing_before = s.before_erase.as_ref().is_none_or(|before| before.is_empty());
+        let nothing_after = snapshot.is_empty();
         s.after_erase = Some(snapshot);
+        let mut problems = Vec::new();
         if !outside.is_empty() {
             let kept = if retained.is_empty() {
                 "none".to_owned()
             } else {
-                retained.iter().map(|g| format!("{g:?}")).collect::<Vec<_>>().join(", ")
+                retained.keys().map(|g| format!("{g:?}")).collect::<Vec<_>>().join(", ")
             };
-            return fail(format!(
+            problems.push(format!(
                 "after Erase, Export still streams {} outside the groups Erase retained ({kept})",
                 join_and(&outside)
             ));
+        }
+        if !beyond.is_empty() {
+            problems.push(format!("after Erase, Export still streams {}", join_and(&beyond)));
+        }
+        if !problems.is_empty() {
+            return fail(problems.join("; "));
+        }
+        if nothing_before && nothing_after {
+            return skip(
+                "Export streamed nothing for the subject before the erasure either, so there was nothing to see erased",
+            );
         }
         Ok(seen)
     })
@@ -455,7 +584,12 @@ fn erase_idempotent(s: &mut Session) -> BoxFuture<'_, Outcome> {
         let Some((id, first)) = s.erasure.clone() else {
             return skip("erase-known-subject got no answer");
         };
-        let second = s.probe.erase(&id, &subject).await?;
+        let held = s.before_erase.as_ref().is_some_and(|before| !before.is_empty());
+        if !held && first.items_removed == 0 && first.items_retained == 0 && first.retentions.is_empty() {
+            return skip("the first Erase found nothing to erase, so a repeat has nothing it could apply twice");
+        }
+        // As the first call: the address in another case.
+        let second = s.probe.erase(&id, &other_case(&subject)).await?;
         let mut problems = Vec::new();
         if !same_counts(&first, &second) {
             problems.push(format!(

@@ -130,6 +130,10 @@ impl Block {
 
 /// One source's progress: "example  RUNNING  4 items  195.31 KiB  attempt 1  last error: ...".
 pub fn source_progress(p: &pb::SourceProgress) -> String {
+    if p.state == pb::SourceState::Skipped as i32 {
+        // Never asked: no counts or attempts to show, only why.
+        return format!("{}  {}  {}", p.source_name, source_state(p.state), p.skip_reason);
+    }
     let mut line = format!(
         "{}  {}  {} items  {}  attempt {}",
         p.source_name,
@@ -181,7 +185,8 @@ pub fn request(r: &pb::PrivacyRequest) -> String {
     for source in &r.sources {
         b.line("source", source_progress(source));
         if let Some(e) = &source.erasure {
-            b.line("  erased", format!("removed {}, retained {}", e.items_removed, e.items_retained));
+            // What the source said, which verification may contradict: not "erased".
+            b.line("  reported", format!("removed {}, retained {}", e.items_removed, e.items_retained));
             for kept in &e.retentions {
                 b.line(
                     "  kept",
@@ -199,12 +204,13 @@ pub fn request(r: &pb::PrivacyRequest) -> String {
         if let Some(v) = &source.verification {
             let state = short_name!(pb::VerificationState, "VERIFICATION_STATE_", v.state);
             b.line("  verified", format!("{state}: {}", v.detail));
+            for left in &v.leftovers {
+                b.line("  left", leftover(left));
+            }
         }
     }
-    if let Some(e) = &r.erasure {
-        let outcome = short_name!(pb::ErasureOutcome, "ERASURE_OUTCOME_", e.outcome);
-        let verified = if e.verified { "verified" } else { "not verified" };
-        b.line("erasure", format!("{outcome}: removed {}, retained {}, {verified}", e.items_removed, e.items_retained));
+    if let Some(line) = erasure_line(r) {
+        b.line("erasure", line);
     }
     if let Some(a) = &r.archive {
         b.line("archive", format!("{} ({}, {} bytes)", a.file_name, bytes(a.size_bytes), a.size_bytes))
@@ -216,6 +222,52 @@ pub fn request(r: &pb::PrivacyRequest) -> String {
         }
     }
     b.render()
+}
+
+/// "comments: 5000 items", "no group: 1 file", "orders: 49 items": what verification found left.
+fn leftover(l: &pb::Leftover) -> String {
+    let group = if l.group_id.is_empty() { "no group" } else { &l.group_id };
+    let mut parts = Vec::new();
+    if l.items > 0 || l.files == 0 {
+        parts.push(format!("{} {}", l.items, if l.items == 1 { "item" } else { "items" }));
+    }
+    if l.files > 0 {
+        parts.push(format!("{} {}", l.files, if l.files == 1 { "file" } else { "files" }));
+    }
+    format!("{group}: {}", parts.join(", "))
+}
+
+/// An erasure's result: the outcome once COMPLETED (and why it is not verified, if it is not);
+/// before that, that there is no outcome, and what verification found left, so that no
+/// source's reported counts read as the result.
+fn erasure_line(r: &pb::PrivacyRequest) -> Option<String> {
+    if let Some(e) = &r.erasure {
+        let outcome = short_name!(pb::ErasureOutcome, "ERASURE_OUTCOME_", e.outcome);
+        let verified = match (e.verified, e.sources_skipped) {
+            (true, _) => "verified".to_owned(),
+            (false, 0) => "not verified".to_owned(),
+            (false, 1) => "not verified: 1 source skipped".to_owned(),
+            (false, n) => format!("not verified: {n} sources skipped"),
+        };
+        return Some(format!("{outcome}: removed {}, retained {}, {verified}", e.items_removed, e.items_retained));
+    }
+    if r.action != pb::Action::Erase as i32 || r.state != pb::State::Failed as i32 {
+        return None;
+    }
+    let failed: Vec<String> = r
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let v = s.verification.as_ref().filter(|v| v.state == pb::VerificationState::Failed as i32)?;
+            let left: Vec<String> = v.leftovers.iter().map(leftover).collect();
+            Some(format!("{} ({})", s.source_name, left.join("; ")))
+        })
+        .collect();
+    Some(if failed.is_empty() {
+        "no outcome: the erasure failed (see reason)".to_owned()
+    } else {
+        format!("no outcome: verification found data still held by {}", failed.join(", "))
+    })
 }
 
 /// The header of `requests list`.
@@ -342,6 +394,61 @@ mod tests {
                 "id": "r1", "action": "ACTION_EXPORT", "state": "STATE_PROCESSING",
                 "createTime": "1970-01-01T00:00:00Z"
             })
+        );
+    }
+
+    /// A failed verification: no outcome, the leftovers shown, no "erased" (issue 9, item 21).
+    #[test]
+    fn a_failed_verification_shows_what_was_left_not_what_the_source_reported() {
+        let request = pb::PrivacyRequest {
+            action: pb::Action::Erase as i32,
+            state: pb::State::Failed as i32,
+            sources: vec![
+                pb::SourceProgress {
+                    source_name: "forum".into(),
+                    state: pb::SourceState::Failed as i32,
+                    erasure: Some(pb::SourceErasure { items_removed: 5000, ..Default::default() }),
+                    verification: Some(pb::ErasureVerification {
+                        state: pb::VerificationState::Failed as i32,
+                        detail: "still exported outside the retained groups: comments: 5000 items".into(),
+                        leftovers: vec![pb::Leftover { group_id: "comments".into(), items: 5000, files: 0 }],
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                pb::SourceProgress {
+                    source_name: "crm".into(),
+                    state: pb::SourceState::Skipped as i32,
+                    skip_reason: "the data source is disabled".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let text = super::request(&request);
+        assert!(!text.contains("ALL_ERASED") && !text.contains("erased:"), "{text}");
+        assert!(text.contains("  reported: removed 5000, retained 0\n"), "{text}");
+        assert!(text.contains("  left:     comments: 5000 items\n"), "{text}");
+        assert!(
+            text.contains(
+                "erasure:    no outcome: verification found data still held by forum (comments: 5000 items)\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("source:     crm  SKIPPED  the data source is disabled\n"), "{text}");
+
+        let completed = pb::PrivacyRequest {
+            action: pb::Action::Erase as i32,
+            state: pb::State::Completed as i32,
+            erasure: Some(pb::ErasureSummary {
+                outcome: pb::ErasureOutcome::NothingFound as i32,
+                sources_skipped: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(
+            super::request(&completed).contains("NOTHING_FOUND: removed 0, retained 0, not verified: 1 source skipped")
         );
     }
 

@@ -15,6 +15,13 @@ const MAX_ENTRIES: usize = 100;
 const MAX_TEXT_CHARS: usize = 2000;
 const MAX_GROUP_CHARS: usize = 256;
 
+/// The largest count a source may report (removed, retained, one group's retention): 2^53 - 1,
+/// the largest integer every JSON reader holds exactly (RFC 8259 §6; receipts and the JSON
+/// mapping of the API carry these counts). No system holds that much about one person, and the
+/// bound leaves room to add the counts of thousands of sources without overflow; the sums are
+/// checked all the same.
+pub const MAX_COUNT: i64 = (1 << 53) - 1;
+
 /// Data a source kept despite the erasure, and why (GDPR Art. 17(3)).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Retention {
@@ -48,6 +55,11 @@ impl SourceErasure {
         if items_removed < 0 || items_retained < 0 {
             return Err(format!("negative counts (removed {items_removed}, retained {items_retained})"));
         }
+        if items_removed > MAX_COUNT || items_retained > MAX_COUNT {
+            return Err(format!(
+                "counts over {MAX_COUNT}, the most the protocol allows (removed {items_removed}, retained {items_retained})"
+            ));
+        }
         if retentions.len() > MAX_ENTRIES || messages.len() > MAX_ENTRIES {
             return Err(format!("more than {MAX_ENTRIES} retentions or messages"));
         }
@@ -63,6 +75,12 @@ impl SourceErasure {
             if r.items < 0 {
                 return Err(format!("group {:?} retains a negative number of items", r.group_id));
             }
+            if r.items > MAX_COUNT {
+                return Err(format!(
+                    "group {:?} retains {} items, over {MAX_COUNT}, the most the protocol allows",
+                    r.group_id, r.items
+                ));
+            }
             if r.reason.trim().is_empty() {
                 return Err(format!("the retention of group {:?} gives no reason", r.group_id));
             }
@@ -72,7 +90,11 @@ impl SourceErasure {
                     r.group_id
                 ));
             }
-            sum = sum.saturating_add(r.items);
+            // Checked, not saturating: a saturated sum of huge retentions equals a huge
+            // items_retained and would pass.
+            sum = sum
+                .checked_add(r.items)
+                .ok_or_else(|| "the retentions add up to more than a 64-bit count holds".to_owned())?;
         }
         if sum != items_retained {
             return Err(format!("items_retained is {items_retained} but the retentions add up to {sum}"));
@@ -98,7 +120,9 @@ impl SourceErasure {
         self
     }
 
-    fn retained_groups(&self) -> BTreeSet<&str> {
+    /// The groups reported retained: a verification counts them by name, whatever else the
+    /// source streams.
+    pub fn retained_groups(&self) -> BTreeSet<&str> {
         self.retentions.iter().map(|r| r.group_id.as_str()).collect()
     }
 
@@ -132,17 +156,42 @@ impl VerificationState {
     }
 }
 
-/// Data still exported in a group that was not retained.
+/// Data still exported after an erasure that the source did not report as retained: in a
+/// group it did not retain, or in a retained group beyond the count it reported.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Leftover {
     /// Empty for files that belong to no group.
     pub group_id: String,
+    /// Items beyond those reported retained (all of them, in a group not retained).
     pub items: i64,
     pub files: i64,
+    /// In a retained group: the count the source reported retained, which the export
+    /// exceeded. `None` for a group the source did not retain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_retained: Option<i64>,
 }
 
-/// What a verification export held, per group: (items, files).
-pub type Found = BTreeMap<String, (i64, i64)>;
+/// What a verification export held: items and files per group, each item and file counted
+/// once however many messages or address forms carried it. Memory is bounded whatever a source
+/// sends: past [`Found::MAX_GROUPS`] groups, further groups (never a retained one, which is
+/// always counted by name) are only counted together in `others`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Group id -> (items, files).
+    pub groups: BTreeMap<String, (i64, i64)>,
+    /// Groups beyond the named ones: (groups, items, files).
+    pub others: (i64, i64, i64),
+}
+
+impl Found {
+    /// Groups counted by name. A leftover is a leftover however many groups it spans; the first
+    /// thousand name enough of them for an operator to act on.
+    pub const MAX_GROUPS: usize = 1000;
+
+    fn is_empty(&self) -> bool {
+        self.groups.values().all(|&(items, files)| items == 0 && files == 0) && self.others.1 == 0 && self.others.2 == 0
+    }
+}
 
 /// The check privacyd made after a source's erasure.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -155,36 +204,65 @@ pub struct Verification {
 
 impl Verification {
     /// Compares what the source still exports with what it said it kept: any group it did
-    /// not report as retained must be gone.
+    /// not report as retained must be gone, and a retained group may hold no more items than
+    /// the source reported retained (a source that says it kept 1 order and keeps 50 has not
+    /// erased 49). Files are not counted by retentions, so files in a retained group pass.
     pub fn check(erasure: &SourceErasure, found: &Found, now: Timestamp) -> Self {
-        let retained = erasure.retained_groups();
-        let leftovers: Vec<Leftover> = found
-            .iter()
-            .filter(|(group, _)| !retained.contains(group.as_str()))
-            .filter(|(_, (items, files))| items + files > 0)
-            .map(|(group, &(items, files))| Leftover { group_id: group.clone(), items, files })
-            .collect();
-        if leftovers.is_empty() {
-            let kept: i64 = found.values().map(|(items, _)| items).sum();
-            let detail = if kept == 0 {
+        let retained: BTreeMap<&str, i64> = erasure.retentions.iter().map(|r| (r.group_id.as_str(), r.items)).collect();
+        let mut leftovers = Vec::new();
+        for (group, &(items, files)) in &found.groups {
+            match retained.get(group.as_str()) {
+                None if items > 0 || files > 0 => {
+                    leftovers.push(Leftover { group_id: group.clone(), items, files, reported_retained: None })
+                }
+                Some(&reported) if items > reported => leftovers.push(Leftover {
+                    group_id: group.clone(),
+                    items: items - reported,
+                    files: 0,
+                    reported_retained: Some(reported),
+                }),
+                _ => {}
+            }
+        }
+        let (other_groups, other_items, other_files) = found.others;
+        if leftovers.is_empty() && other_items == 0 && other_files == 0 {
+            // i128: the sum of any number of i64 counts a stream can produce fits.
+            let kept: i128 = found.groups.values().map(|&(items, _)| i128::from(items)).sum();
+            let detail = if found.is_empty() {
                 "the export after the erasure was empty".to_owned()
             } else {
                 format!("the export after the erasure held only retained groups ({kept} items)")
             };
             return Verification { state: VerificationState::Passed, leftovers, detail, verify_time: now };
         }
-        let parts: Vec<String> = leftovers
+        let mut parts: Vec<String> = leftovers
             .iter()
             .map(|l| {
                 let group = if l.group_id.is_empty() { "no group" } else { &l.group_id };
-                match (l.items, l.files) {
-                    (items, 0) => format!("{group}: {}", count(items, "item")),
-                    (0, files) => format!("{group}: {}", count(files, "file")),
-                    (items, files) => format!("{group}: {}, {}", count(items, "item"), count(files, "file")),
+                match (l.reported_retained, l.items, l.files) {
+                    (Some(reported), items, _) => {
+                        format!("{group}: {} beyond the {reported} reported retained", count(items, "item"))
+                    }
+                    (None, items, 0) => format!("{group}: {}", count(items, "item")),
+                    (None, 0, files) => format!("{group}: {}", count(files, "file")),
+                    (None, items, files) => format!("{group}: {}, {}", count(items, "item"), count(files, "file")),
                 }
             })
             .collect();
-        let detail = format!("still exported outside the retained groups: {}", parts.join("; "));
+        if other_items > 0 || other_files > 0 {
+            parts.push(format!(
+                "{} more: {}, {}",
+                count(other_groups, "group"),
+                count(other_items, "item"),
+                count(other_files, "file")
+            ));
+        }
+        let what = if leftovers.iter().any(|l| l.reported_retained.is_some()) {
+            "still exported beyond what the source reported retained"
+        } else {
+            "still exported outside the retained groups"
+        };
+        let detail = format!("{what}: {}", parts.join("; "));
         Verification { state: VerificationState::Failed, leftovers, detail, verify_time: now }
     }
 
@@ -260,22 +338,62 @@ pub struct ErasureSummary {
     pub outcome: ErasureOutcome,
     pub items_removed: i64,
     pub items_retained: i64,
-    /// Every source passed verification.
+    /// Every registered source erased and passed verification: none was skipped, none went
+    /// unchecked.
     pub verified: bool,
+    /// Registered sources the erasure did not reach (disabled, or unable to erase): they may
+    /// still hold the subject's data, so the outcome covers only the others.
+    pub sources_skipped: usize,
+}
+
+impl ErasureSummary {
+    /// For the subject, in the fulfilment email: the outcome, and, when sources were skipped,
+    /// that it covers only the systems searched (a "nothing found" must not read as if every
+    /// system was searched).
+    pub fn sentence(&self) -> String {
+        if self.sources_skipped == 0 {
+            return self.outcome.sentence().to_owned();
+        }
+        let searched = match self.outcome {
+            ErasureOutcome::NothingFound => "In the systems we searched, we found no personal data about you to erase.",
+            ErasureOutcome::AllErased => {
+                "We erased all the personal data we found about you in the systems we searched."
+            }
+            ErasureOutcome::NothingErased => {
+                "In the systems we searched, we found personal data about you, but the law requires us to keep all of it for now."
+            }
+            ErasureOutcome::PartlyErased => {
+                "In the systems we searched, we erased your personal data, except some that the law requires us to keep for now."
+            }
+        };
+        let skipped = if self.sources_skipped == 1 {
+            "1 of our systems was".to_owned()
+        } else {
+            format!("{} of our systems were", self.sources_skipped)
+        };
+        format!("{searched} {skipped} not part of this erasure (listed below), and may still hold data about you.")
+    }
+}
+
+/// The sum of counts sources reported, checked: the error says the sum overflowed, which only
+/// counts a source should never have sent can cause.
+pub fn checked_total(counts: impl IntoIterator<Item = i64>) -> Result<i64, String> {
+    counts.into_iter().try_fold(0i64, |sum, n| {
+        sum.checked_add(n).ok_or_else(|| "the sources' counts add up to more than a 64-bit count holds".to_owned())
+    })
 }
 
 impl PrivacyRequest {
     /// The erasure's result, once the request is COMPLETED. Before that there is no outcome
     /// to report: a FAILED erasure (a source that failed, or failed verification) whose
     /// sources each answered would otherwise read as ALL_ERASED, while its data is known to
-    /// remain. Each source's own answer stays on its run.
+    /// remain. Each source's own answer stays on its run. `None` also when the counts do not
+    /// add up in 64 bits, which [`PrivacyRequest::erasure_completed`] never lets complete.
     pub fn erasure_summary(&self) -> Option<ErasureSummary> {
         if self.action != Action::Erase || self.state != State::Completed {
             return None;
         }
-        let erasures = || self.sources.iter().filter_map(|r| r.erasure.as_ref());
-        let items_removed = erasures().map(|e| e.items_removed).sum();
-        let items_retained = erasures().map(|e| e.items_retained).sum();
+        let (items_removed, items_retained) = self.erasure_totals().ok()?;
         let verified = self.sources.iter().all(|r| {
             r.state == SourceState::Succeeded
                 && r.verification.as_ref().is_some_and(|v| v.state == VerificationState::Passed)
@@ -285,7 +403,14 @@ impl PrivacyRequest {
             items_removed,
             items_retained,
             verified,
+            sources_skipped: self.sources.iter().filter(|r| r.state.is_skipped()).count(),
         })
+    }
+
+    /// Items removed and retained over every source's answer, checked.
+    pub(super) fn erasure_totals(&self) -> Result<(i64, i64), String> {
+        let erasures = || self.sources.iter().filter_map(|r| r.erasure.as_ref());
+        Ok((checked_total(erasures().map(|e| e.items_removed))?, checked_total(erasures().map(|e| e.items_retained))?))
     }
 }
 
@@ -350,22 +475,61 @@ mod tests {
     #[test]
     fn verification_accepts_retained_groups_and_names_everything_else() {
         let erasure = SourceErasure::parse(3, 2, vec![retention("orders", 2)], vec![], now()).unwrap();
-        let mut found = Found::new();
-        found.insert("orders".into(), (2, 1));
+        let mut found = Found::default();
+        found.groups.insert("orders".into(), (2, 1));
         assert_eq!(Verification::check(&erasure, &found, now()).state, VerificationState::Passed);
 
-        found.insert("comments".into(), (2, 0));
-        found.insert(String::new(), (0, 1));
+        found.groups.insert("comments".into(), (2, 0));
+        found.groups.insert(String::new(), (0, 1));
         let v = Verification::check(&erasure, &found, now());
         assert_eq!(v.state, VerificationState::Failed);
         assert_eq!(
             v.leftovers,
             vec![
-                Leftover { group_id: String::new(), items: 0, files: 1 },
-                Leftover { group_id: "comments".into(), items: 2, files: 0 },
+                Leftover { group_id: String::new(), items: 0, files: 1, reported_retained: None },
+                Leftover { group_id: "comments".into(), items: 2, files: 0, reported_retained: None },
             ]
         );
         assert_eq!(v.detail, "still exported outside the retained groups: no group: 1 file; comments: 2 items");
+    }
+
+    #[test]
+    fn more_items_left_in_a_retained_group_than_reported_fail_verification() {
+        let erasure = SourceErasure::parse(0, 1, vec![retention("orders", 1)], vec![], now()).unwrap();
+        let mut found = Found::default();
+        found.groups.insert("orders".into(), (50, 0));
+        let v = Verification::check(&erasure, &found, now());
+        assert_eq!(v.state, VerificationState::Failed);
+        assert_eq!(
+            v.leftovers,
+            vec![Leftover { group_id: "orders".into(), items: 49, files: 0, reported_retained: Some(1) }]
+        );
+        assert_eq!(
+            v.detail,
+            "still exported beyond what the source reported retained: orders: 49 items beyond the 1 reported retained"
+        );
+        // Groups past the named ones fail it too.
+        let mut found = Found::default();
+        found.others = (3, 3, 0);
+        assert_eq!(
+            Verification::check(&erasure, &found, now()).detail,
+            "still exported outside the retained groups: 3 groups more: 3 items, 0 files"
+        );
+    }
+
+    #[test]
+    fn counts_from_sources_are_bounded_and_summed_with_checks() {
+        let parse = |removed, retained, retentions| SourceErasure::parse(removed, retained, retentions, vec![], now());
+        // A saturating sum made i64::MAX + 1 equal i64::MAX.
+        let err = parse(0, i64::MAX, vec![retention("a", i64::MAX), retention("b", 1)]).unwrap_err();
+        assert!(err.contains(&MAX_COUNT.to_string()), "{err}");
+        let err = parse(0, MAX_COUNT, vec![retention("a", MAX_COUNT - 1), retention("b", 1)]);
+        assert!(err.is_ok());
+        assert!(parse(6_000_000_000_000_000_000, 0, vec![]).unwrap_err().contains("counts over"));
+        assert!(parse(0, -1, vec![]).unwrap_err().contains("negative"));
+        assert!(parse(0, 0, vec![retention("a", -1)]).unwrap_err().contains("negative"));
+        assert_eq!(checked_total([MAX_COUNT, MAX_COUNT]), Ok(2 * MAX_COUNT));
+        assert!(checked_total([i64::MAX, 1]).is_err());
     }
 
     #[test]

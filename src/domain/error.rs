@@ -48,6 +48,13 @@ pub enum Error {
     UnsupportedProtocolVersion { source_name: String, version: u32 },
     #[error("data source {source_name:?} described itself invalidly: {message}")]
     InvalidDescription { source_name: String, message: String },
+    /// Processing would reach no data source: none is registered, enabled and capable of the
+    /// action. `registered` says what each registered source lacks.
+    #[error(
+        "no enabled data source can {}: {registered}; register or enable one that can, then process the request again",
+        action.verb()
+    )]
+    NoCapableSource { action: Action, registered: String },
     #[error("the export archive is not ready: the request is {0}")]
     ArchiveNotReady(State),
     #[error("the export archive expired and was deleted")]

@@ -17,11 +17,12 @@ mod token;
 pub use admin::{MIN_TOKEN_BITS, MIN_TOKEN_CHARS, Scope, Scopes, WeakToken, check_strength};
 pub use audit::{Actor, AuditEvent, AuditEventType, NewAuditEvent, NewRegistryEvent, RegistryChange, RegistryEvent};
 pub use erasure::{
-    ErasureOutcome, ErasureSummary, Found, Leftover, Retention, SourceErasure, Verification, VerificationState,
+    ErasureOutcome, ErasureSummary, Found, Leftover, MAX_COUNT, Retention, SourceErasure, Verification,
+    VerificationState, checked_total,
 };
 pub use error::{Credential, Error, WatchScope};
 pub use fields::{IdempotencyKey, PageSize, Reason};
-pub use progress::{ExportArchive, Next, SourceOutcome, SourceRun, SourceState};
+pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, SourceRun, SourceState};
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
 pub use source::{
     Capability, DataCategory, DataSource, LegalBasis, SourceConnection, SourceDescription, SourceEndpoint, SourceName,

@@ -3,8 +3,8 @@
 //! in the domain so that the executor stays generic.
 
 use super::{
-    Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceErasure, SourceName, State, Timestamp,
-    Transition, Verification, VerificationState,
+    Action, Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceErasure, SourceName, State,
+    Timestamp, Transition, Verification, VerificationState,
 };
 
 /// Where one source's part stands.
@@ -14,6 +14,9 @@ pub enum SourceState {
     Running,
     Succeeded,
     Failed,
+    /// Registered, but not asked, and why: disabled, or unable to do the action. Listed so
+    /// that a request (and an erasure's receipt) shows every system, and what it did not reach.
+    Skipped(SkipReason),
 }
 
 impl SourceState {
@@ -23,19 +26,87 @@ impl SourceState {
             SourceState::Running => "RUNNING",
             SourceState::Succeeded => "SUCCEEDED",
             SourceState::Failed => "FAILED",
+            SourceState::Skipped(_) => "SKIPPED",
+        }
+    }
+
+    /// The state as stored: its name, and for SKIPPED the reason's code (see
+    /// [`SkipReason::as_str`]), which no other state has.
+    pub fn parse(s: &str, skip_reason: Option<&str>) -> Option<Self> {
+        match (s, skip_reason) {
+            ("SKIPPED", Some(reason)) => SkipReason::parse(reason).map(SourceState::Skipped),
+            (_, Some(_)) => None,
+            (s, None) => [SourceState::Pending, SourceState::Running, SourceState::Succeeded, SourceState::Failed]
+                .into_iter()
+                .find(|state| state.as_str() == s),
+        }
+    }
+
+    /// Why the source was skipped, for SKIPPED.
+    pub fn skip_reason(self) -> Option<SkipReason> {
+        match self {
+            SourceState::Skipped(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn is_skipped(self) -> bool {
+        self.skip_reason().is_some()
+    }
+
+    /// Whether the source's part is over: it will not run again in this processing round.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, SourceState::Succeeded | SourceState::Failed | SourceState::Skipped(_))
+    }
+}
+
+/// Why a registered source was not asked to do a request's action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// An operator disabled it (`UpdateDataSource` with `enabled: false`).
+    Disabled,
+    /// Its `Describe` does not list CAPABILITY_EXPORT.
+    CannotExport,
+    /// Its `Describe` does not list CAPABILITY_ERASE.
+    CannotErase,
+}
+
+impl SkipReason {
+    /// Stable code, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Disabled => "DISABLED",
+            SkipReason::CannotExport => "CANNOT_EXPORT",
+            SkipReason::CannotErase => "CANNOT_ERASE",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [SourceState::Pending, SourceState::Running, SourceState::Succeeded, SourceState::Failed]
-            .into_iter()
-            .find(|state| state.as_str() == s)
+        [SkipReason::Disabled, SkipReason::CannotExport, SkipReason::CannotErase].into_iter().find(|r| r.as_str() == s)
     }
 
-    fn is_terminal(self) -> bool {
-        matches!(self, SourceState::Succeeded | SourceState::Failed)
+    /// Why, for operators and the receipt.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            SkipReason::Disabled => "the data source is disabled",
+            SkipReason::CannotExport => "the data source cannot export (its Describe lists no CAPABILITY_EXPORT)",
+            SkipReason::CannotErase => "the data source cannot erase (its Describe lists no CAPABILITY_ERASE)",
+        }
+    }
+
+    /// Why a source of this registration would be skipped for `action`; `None` if it runs.
+    pub fn of(enabled: bool, can_export: bool, can_erase: bool, action: Action) -> Option<Self> {
+        match action {
+            _ if !enabled => Some(SkipReason::Disabled),
+            Action::Export if !can_export => Some(SkipReason::CannotExport),
+            Action::Erase if !can_erase => Some(SkipReason::CannotErase),
+            _ => None,
+        }
     }
 }
+
+/// A registered source as processing sees it: its name, and why it would be skipped.
+pub type Candidate = (SourceName, Option<SkipReason>);
 
 /// One source's part of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,10 +126,11 @@ pub struct SourceRun {
 }
 
 impl SourceRun {
-    fn pending(source: SourceName) -> Self {
+    /// A run that waits for its job, or, with a reason, one that is skipped.
+    fn new(source: SourceName, skip: Option<SkipReason>) -> Self {
         SourceRun {
             source,
-            state: SourceState::Pending,
+            state: skip.map_or(SourceState::Pending, SourceState::Skipped),
             items: 0,
             bytes: 0,
             attempts: 0,
@@ -110,30 +182,98 @@ pub enum Next {
 }
 
 impl PrivacyRequest {
-    /// CONFIRMED or FAILED -> PROCESSING, and which sources to run: on the first processing,
-    /// every source in `available`; when processing again, only those that did not succeed.
+    /// CONFIRMED or FAILED -> PROCESSING, and which sources to run. Every registered source
+    /// gets a run: those that cannot do the action, or are disabled, as SKIPPED with why. When
+    /// processing again, only runs that did not succeed are looked at again (a source enabled
+    /// meanwhile runs now); a request none of whose runs ever ran starts over from
+    /// `candidates`, which includes sources registered since.
+    ///
+    /// Refused with [`Error::NoCapableSource`] when no source would run: a request processed
+    /// by no system would otherwise complete as "nothing found", and an erasure be certified.
     pub fn start_processing(
         &mut self,
         actor: Actor,
-        available: Vec<SourceName>,
+        candidates: Vec<Candidate>,
         now: Timestamp,
     ) -> Result<(NewAuditEvent, Vec<SourceName>), Error> {
-        let event = self.apply(Transition::Process, actor, None, now)?;
+        if Transition::Process.apply(self.state).is_none() {
+            return Err(Error::IllegalTransition { state: self.state, attempted: Transition::Process.verb() });
+        }
+        let runs = self.runs_for_processing(&candidates)?;
+        let mut event = self.apply(Transition::Process, actor, None, now)?;
         self.scheduled_process_time = None;
-        let to_run: Vec<SourceName> = if self.sources.is_empty() {
-            self.sources = available.into_iter().map(SourceRun::pending).collect();
-            self.sources.iter().map(|r| r.source.clone()).collect()
-        } else {
-            self.sources
-                .iter_mut()
-                .filter(|r| r.state != SourceState::Succeeded)
-                .map(|r| {
-                    *r = SourceRun::pending(r.source.clone());
-                    r.source.clone()
-                })
-                .collect()
-        };
+        self.sources = runs;
+        if let Some(skipped) = self.skipped_list() {
+            event = event.with_detail(format!("skipped: {skipped}"));
+        }
+        let to_run =
+            self.sources.iter().filter(|r| r.state == SourceState::Pending).map(|r| r.source.clone()).collect();
         Ok((event, to_run))
+    }
+
+    /// When processing starts on its own (after confirmation, or a cooling-off period) and no
+    /// source can do the action: CONFIRMED -> PROCESSING -> FAILED, with every source listed
+    /// as skipped and a `state_reason` that says what to do. Nothing is certified and the
+    /// subject is told nothing untrue; the operator sees a FAILED request, and processing it
+    /// again once a capable source is enabled runs it.
+    pub fn fail_without_capable_source(
+        &mut self,
+        actor: Actor,
+        candidates: Vec<Candidate>,
+        now: Timestamp,
+    ) -> Result<Vec<NewAuditEvent>, Error> {
+        let refusal = match self.start_processing(actor.clone(), candidates.clone(), now) {
+            Err(refusal @ Error::NoCapableSource { .. }) => refusal,
+            Err(other) => return Err(other),
+            Ok(_) => return Err(Error::Internal("a source can run after all; process the request instead".into())),
+        };
+        let mut started = self.apply(Transition::Process, actor, None, now)?;
+        self.scheduled_process_time = None;
+        self.sources = candidates.into_iter().map(|(name, skip)| SourceRun::new(name, skip)).collect();
+        if let Some(skipped) = self.skipped_list() {
+            started = started.with_detail(format!("skipped: {skipped}"));
+        }
+        let reason = Reason::parse("reason", &truncate(&refusal.to_string(), Reason::MAX_CHARS))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let failed = self.apply(Transition::Fail, Actor::system("executor"), Some(&reason), now)?;
+        Ok(vec![started, failed])
+    }
+
+    /// The runs processing would have, or the refusal when none would run.
+    fn runs_for_processing(&self, candidates: &[Candidate]) -> Result<Vec<SourceRun>, Error> {
+        let mut runs = self.sources.clone();
+        if runs.iter().all(|r| r.state.is_skipped()) {
+            runs = candidates.iter().map(|(name, skip)| SourceRun::new(name.clone(), *skip)).collect();
+        } else {
+            for run in runs.iter_mut().filter(|r| r.state != SourceState::Succeeded) {
+                // A source deleted since is not a candidate: its run waits again, and its job
+                // fails saying the source was deleted.
+                let skip = candidates.iter().find(|(name, _)| *name == run.source).and_then(|(_, skip)| *skip);
+                *run = SourceRun::new(run.source.clone(), skip);
+            }
+        }
+        if runs.iter().all(|r| r.state.is_skipped()) {
+            let registered = if runs.is_empty() {
+                "none is registered".to_owned()
+            } else {
+                runs.iter()
+                    .map(|r| format!("{}: {}", r.source, r.state.skip_reason().map_or("skipped", SkipReason::sentence)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            return Err(Error::NoCapableSource { action: self.action, registered });
+        }
+        Ok(runs)
+    }
+
+    /// "name (why), ...", for the audit log; `None` if nothing was skipped.
+    fn skipped_list(&self) -> Option<String> {
+        let skipped: Vec<String> = self
+            .sources
+            .iter()
+            .filter_map(|r| Some(format!("{} ({})", r.source, r.state.skip_reason()?.sentence())))
+            .collect();
+        (!skipped.is_empty()).then(|| skipped.join(", "))
     }
 
     fn run_mut(&mut self, source: &SourceName) -> Result<&mut SourceRun, Error> {
@@ -209,10 +349,7 @@ impl PrivacyRequest {
         if failures.is_empty() {
             return Ok((events, Next::Finish));
         }
-        let mut text = failures.join("; ");
-        if text.chars().count() > Reason::MAX_CHARS {
-            text = text.chars().take(Reason::MAX_CHARS - 1).collect::<String>() + "…";
-        }
+        let text = truncate(&failures.join("; "), Reason::MAX_CHARS);
         let reason = Reason::parse("reason", &text).map_err(|e| Error::Internal(e.to_string()))?;
         events.push(self.apply(Transition::Fail, system, Some(&reason), now)?);
         Ok((events, Next::Failed))
@@ -272,18 +409,29 @@ impl PrivacyRequest {
         Ok((flagged, next))
     }
 
-    /// Every source erased and passed (or skipped) verification: the request is fulfilled.
-    pub fn erasure_completed(&mut self, now: Timestamp) -> Result<NewAuditEvent, Error> {
+    /// Every source erased and passed (or skipped) verification, or was skipped: the request
+    /// is fulfilled, and `true` comes back. Unless the sources' counts do not add up in 64
+    /// bits (each is within the protocol's bound, so only thousands of sources could): the
+    /// request then FAILS rather than report a wrapped-around total, and `false` comes back.
+    pub fn erasure_completed(&mut self, now: Timestamp) -> Result<(NewAuditEvent, bool), Error> {
+        if let Err(overflow) = self.erasure_totals() {
+            let reason = Reason::parse("reason", &overflow).map_err(|e| Error::Internal(e.to_string()))?;
+            return Ok((self.apply(Transition::Fail, Actor::system("executor"), Some(&reason), now)?, false));
+        }
         let mut event = self.apply(Transition::Complete, Actor::system("executor"), None, now)?;
         if let Some(summary) = self.erasure_summary() {
-            event = event.with_detail(format!(
+            let mut detail = format!(
                 "{}: removed {}, retained {}",
                 summary.outcome.as_str(),
                 summary.items_removed,
                 summary.items_retained
-            ));
+            );
+            if let Some(skipped) = self.skipped_list() {
+                detail.push_str(&format!("; not verified, skipped: {skipped}"));
+            }
+            event = event.with_detail(detail);
         }
-        Ok(event)
+        Ok((event, true))
     }
 
     /// The export archive is built: the request is fulfilled.
@@ -297,6 +445,14 @@ impl PrivacyRequest {
     }
 }
 
+/// `text` cut to at most `max` characters, marked with "…" when cut.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    text.chars().take(max - 1).collect::<String>() + "…"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,7 +462,7 @@ mod tests {
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
         let now = crate::domain::now();
         let (mut r, _) = PrivacyRequest::new(subject, Action::Export, false, Actor::Subject, now);
-        let names = sources.iter().map(|s| SourceName::parse(s).unwrap()).collect();
+        let names = sources.iter().map(|s| (SourceName::parse(s).unwrap(), None)).collect();
         r.start_processing(Actor::Subject, names, now).unwrap();
         r
     }
@@ -343,15 +499,52 @@ mod tests {
         assert_eq!(r.state_reason.as_deref(), Some("source a failed: INTERNAL: broken"));
 
         // Processing again re-runs only what did not succeed.
-        let (_, to_run) = r.start_processing(Actor::Subject, vec![name("a"), name("b"), name("c")], now).unwrap();
+        let (_, to_run) = r
+            .start_processing(Actor::Subject, vec![(name("a"), None), (name("b"), None), (name("c"), None)], now)
+            .unwrap();
         assert_eq!(to_run, vec![name("a")]);
         assert_eq!(r.source_finished(&name("a"), ok(), now).unwrap().1, Next::Finish);
     }
 
     #[test]
-    fn no_sources_finishes_at_once_and_nothing_runs_after_a_cancel() {
-        let r = processing(&[]);
-        assert!(r.sources.is_empty());
+    fn states_round_trip_through_their_columns_and_only_skipped_has_a_reason() {
+        for state in [
+            SourceState::Pending,
+            SourceState::Running,
+            SourceState::Succeeded,
+            SourceState::Failed,
+            SourceState::Skipped(SkipReason::Disabled),
+            SourceState::Skipped(SkipReason::CannotExport),
+            SourceState::Skipped(SkipReason::CannotErase),
+        ] {
+            let reason = state.skip_reason().map(SkipReason::as_str);
+            assert_eq!(SourceState::parse(state.as_str(), reason), Some(state));
+        }
+        assert_eq!(SourceState::parse("SKIPPED", None), None);
+        assert_eq!(SourceState::parse("FAILED", Some("DISABLED")), None);
+        assert_eq!(SourceState::parse("SKIPPED", Some("BORED")), None);
+    }
+
+    #[test]
+    fn no_capable_source_is_refused_and_nothing_runs_after_a_cancel() {
+        let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
+        let now = crate::domain::now();
+        let (mut r, _) = PrivacyRequest::new(subject, Action::Erase, false, Actor::Subject, now);
+        for candidates in
+            [vec![], vec![(name("a"), Some(SkipReason::Disabled)), (name("b"), Some(SkipReason::CannotErase))]]
+        {
+            let err = r.start_processing(Actor::Subject, candidates, now).unwrap_err();
+            assert!(matches!(err, Error::NoCapableSource { action: Action::Erase, .. }), "{err}");
+            assert_eq!((r.state, r.sources.len()), (State::Confirmed, 0), "a refusal changes nothing");
+        }
+        // Skipped sources are listed; the capable one runs.
+        let candidates = vec![(name("a"), Some(SkipReason::Disabled)), (name("b"), None)];
+        let (event, to_run) = r.start_processing(Actor::Subject, candidates, now).unwrap();
+        assert_eq!(to_run, vec![name("b")]);
+        assert_eq!(r.sources[0].state, SourceState::Skipped(SkipReason::Disabled));
+        assert_eq!(event.detail, "skipped: a (the data source is disabled)");
+        assert_eq!(r.source_finished(&name("b"), ok(), now).unwrap().1, Next::Finish);
+
         let mut r = processing(&["a"]);
         r.apply(Transition::Deny, Actor::Subject, Some(&Reason::parse("r", "no").unwrap()), crate::domain::now())
             .unwrap();

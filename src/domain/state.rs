@@ -15,6 +15,14 @@ impl Action {
         }
     }
 
+    /// The verb, for sentences: "export", "erase".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Export => "export",
+            Action::Erase => "erase",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "EXPORT" => Some(Action::Export),

@@ -77,6 +77,35 @@ impl SubjectEmail {
     pub fn key(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// The one form data sources are given (`Subject.email` of the plugin protocol): the whole
+    /// address lower-cased (Unicode lower case). Sources must still compare case-insensitively
+    /// (the conformance kit checks it), but a source that does not, and stores addresses
+    /// lower-cased as most systems do on sign-up, then finds the subject whatever case they
+    /// typed: "Jane@Example.com" finds "jane@example.com".
+    pub fn canonical(&self) -> String {
+        self.key()
+    }
+
+    /// Every form an erasure's verification exports with, canonical first: the canonical form,
+    /// the address as the subject typed it, and that with only the domain lower-cased (the
+    /// domain is case-insensitive, RFC 5321 §2.4, so that form is how a system that keeps the
+    /// local part as typed stores it). A case-sensitive source that holds the subject under
+    /// one of these forms and erased under another still exports the data, and the erasure
+    /// fails verification instead of being certified. Distinct forms only.
+    pub fn verification_forms(&self) -> Vec<String> {
+        let mut forms = vec![self.canonical(), self.0.clone()];
+        if let Some((local, domain)) = self.0.rsplit_once('@') {
+            forms.push(format!("{local}@{}", domain.to_lowercase()));
+        }
+        let mut distinct: Vec<String> = Vec::with_capacity(forms.len());
+        for form in forms {
+            if !distinct.contains(&form) {
+                distinct.push(form);
+            }
+        }
+        distinct
+    }
 }
 
 impl fmt::Debug for SubjectEmail {
@@ -205,6 +234,15 @@ mod tests {
             SubjectEmail::parse("jane@bücher.example").unwrap().mailbox().unwrap().email.to_string(),
             "jane@xn--bcher-kva.example"
         );
+    }
+
+    #[test]
+    fn sources_get_one_canonical_form_and_verification_tries_the_others() {
+        let typed = SubjectEmail::parse("Jane@Example.COM").unwrap();
+        assert_eq!(typed.canonical(), "jane@example.com");
+        assert_eq!(typed.verification_forms(), vec!["jane@example.com", "Jane@Example.COM", "Jane@example.com"]);
+        let lower = SubjectEmail::parse("jane@example.com").unwrap();
+        assert_eq!(lower.verification_forms(), vec!["jane@example.com"]);
     }
 
     #[test]

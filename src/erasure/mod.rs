@@ -110,7 +110,7 @@ impl JobHandler for EraseSourceJob {
         } else if !registered.description.supports(Capability::Export) {
             Verification::skipped("the source cannot export, so nothing could be checked", crate::domain::now())
         } else {
-            match verify::exported_groups(&client, &request).await {
+            match verify::exported_groups(&client, &request, &erasure).await {
                 Ok(found) => Verification::check(&erasure, &found, crate::domain::now()),
                 // An export changes nothing, so any failure is worth another try.
                 Err(err) => return fail(format!("verification export: {err}"), true).await,
@@ -154,17 +154,18 @@ impl JobHandler for FinishErasureJob {
         let completed = self
             .store
             .modify(job.request_id, |request| {
+                use crate::domain::SourceState::{Skipped, Succeeded};
                 if request.state != State::Processing
-                    || !request.sources.iter().all(|r| r.state == crate::domain::SourceState::Succeeded)
+                    || !request.sources.iter().all(|r| matches!(r.state, Succeeded | Skipped(_)))
                 {
                     return Ok(Change::new(false));
                 }
-                let event = request.erasure_completed(crate::domain::now())?;
-                Ok(Change::new(true).event(event).job(NewJob::email(
-                    request.id,
-                    EmailKind::ErasureFulfilled,
-                    mail_attempts,
-                )))
+                let (event, completed) = request.erasure_completed(crate::domain::now())?;
+                let change = Change::new(completed).event(event);
+                if !completed {
+                    return Ok(change);
+                }
+                Ok(change.job(NewJob::email(request.id, EmailKind::ErasureFulfilled, mail_attempts)))
             })
             .await;
         match completed {

@@ -129,6 +129,7 @@ pub fn build(
             json!({
                 "name": run.source.as_str(),
                 "state": run.state.as_str(),
+                "skip_reason": run.state.skip_reason().map(|r| r.sentence()),
                 "attempts": run.attempts,
                 "start_time": run.start_time.map(time),
                 "finish_time": run.finish_time.map(time),
@@ -174,6 +175,7 @@ pub fn build(
         "items_removed": summary.items_removed,
         "items_retained": summary.items_retained,
         "verified": summary.verified,
+        "sources_skipped": summary.sources_skipped,
         "sources": sources,
         "audit_chain": {
             "algorithm": CHAIN_ALGORITHM,

@@ -240,7 +240,8 @@ impl JobHandler for AssembleExportJob {
             Err(err) => return JobOutcome::failed(err.to_string(), true),
         };
         let mut sources = Vec::new();
-        for run in &request.sources {
+        // Skipped sources were not asked and have no spool.
+        for run in request.sources.iter().filter(|r| r.state == crate::domain::SourceState::Succeeded) {
             let description = match self.store.get_source(&run.source).await {
                 Ok(source) => source.map(|s| s.description),
                 Err(err) => return JobOutcome::failed(err.to_string(), true),

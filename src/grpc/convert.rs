@@ -130,6 +130,7 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
         items_removed: s.items_removed,
         items_retained: s.items_retained,
         verified: s.verified,
+        sources_skipped: i32::try_from(s.sources_skipped).unwrap_or(i32::MAX),
     });
     pb::PrivacyRequest {
         scheduled_process_time: opt_timestamp(r.scheduled_process_time),
@@ -160,6 +161,7 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
                     SourceState::Running => pb::SourceState::Running,
                     SourceState::Succeeded => pb::SourceState::Succeeded,
                     SourceState::Failed => pb::SourceState::Failed,
+                    SourceState::Skipped(_) => pb::SourceState::Skipped,
                 } as i32,
                 items: run.items,
                 bytes: run.bytes,
@@ -169,6 +171,7 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
                 finish_time: opt_timestamp(run.finish_time),
                 erasure: run.erasure.map(source_erasure),
                 verification: run.verification.map(verification),
+                skip_reason: run.state.skip_reason().map(|r| r.sentence().to_owned()).unwrap_or_default(),
             })
             .collect(),
         archive: r.archive.map(|a| pb::ExportArchive {

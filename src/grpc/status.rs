@@ -58,6 +58,10 @@ impl From<Error> for Status {
                 metadata.insert("state".to_owned(), format!("STATE_{state}"));
                 (Code::FailedPrecondition, "EXPORT_NOT_READY")
             }
+            Error::NoCapableSource { action, .. } => {
+                metadata.insert("action".to_owned(), format!("ACTION_{action}"));
+                (Code::FailedPrecondition, "NO_CAPABLE_SOURCE")
+            }
             Error::ArchiveExpired => (Code::FailedPrecondition, "ARCHIVE_EXPIRED"),
             Error::NotAnErasure => (Code::FailedPrecondition, "NOT_AN_ERASURE"),
             Error::ReceiptNotReady(state) => {

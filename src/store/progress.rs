@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
-use super::{Store, db_error, from_micros, micros, opt_from_micros, parse_column, placeholders, requests::parse_id};
+use super::{Store, db_error, from_micros, micros, opt_from_micros, placeholders, requests::parse_id};
 use crate::domain::{Error, ExportArchive, PrivacyRequest, RequestId, SourceName, SourceRun, SourceState, TokenHash};
 
 impl Store {
@@ -30,7 +30,7 @@ impl Store {
         let ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
         let sql = format!(
             "SELECT request_id, source_name, state, items, bytes, attempts, last_error, start_time, finish_time, \
-             erasure, verification, update_time FROM source_runs WHERE request_id IN ({}) \
+             erasure, verification, skip_reason, update_time FROM source_runs WHERE request_id IN ({}) \
              ORDER BY request_id, position",
             placeholders(ids.len())
         );
@@ -101,12 +101,12 @@ impl Store {
         let whole = (2..sources.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
         let aggregate = match dialect {
             super::Dialect::Sqlite => format!(
-                "SELECT json_group_array(json_array(position, source_name, state, attempts, last_error, \
+                "SELECT json_group_array(json_array(position, source_name, state, attempts, last_error, skip_reason, \
                  json(CASE WHEN source_name IN ({whole}) THEN json_array(items, bytes, start_time, finish_time, \
                  erasure, verification) END))) FROM source_runs WHERE request_id = $1"
             ),
             super::Dialect::Postgres => format!(
-                "SELECT json_agg(json_build_array(position, source_name, state, attempts, last_error, \
+                "SELECT json_agg(json_build_array(position, source_name, state, attempts, last_error, skip_reason, \
                  CASE WHEN source_name IN ({whole}) THEN json_build_array(items, bytes, start_time, finish_time, \
                  erasure, verification) END))::text FROM source_runs WHERE request_id = $1"
             ),
@@ -118,19 +118,19 @@ impl Store {
         let runs: Option<String> = query.fetch_one(&mut *conn).await.map_err(db_error)?;
         /// The whole of the run being worked on: items, bytes, start, finish, erasure, verification.
         type Whole = (i64, i64, Option<i64>, Option<i64>, Option<String>, Option<String>);
-        let mut runs: Vec<(i64, String, String, i64, String, Option<Whole>)> = match runs {
+        let mut runs: Vec<(i64, String, String, i64, String, Option<String>, Option<Whole>)> = match runs {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| Error::Internal(format!("aggregated source runs are not as expected: {e}")))?,
             None => Vec::new(),
         };
         runs.sort_by_key(|(position, ..)| *position);
         runs.into_iter()
-            .map(|(_, name, state, attempts, last_error, whole)| {
+            .map(|(_, name, state, attempts, last_error, skip_reason, whole)| {
                 let (items, bytes, start_time, finish_time, erasure, verification) = whole.unwrap_or_default();
                 Ok(SourceRun {
                     source: SourceName::parse(&name)
                         .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
-                    state: parse_column("state", &state, SourceState::parse)?,
+                    state: state_column(&state, skip_reason.as_deref())?,
                     items,
                     bytes,
                     attempts: attempts as i32,
@@ -158,11 +158,11 @@ impl Store {
             }
             sqlx::query(
                 "INSERT INTO source_runs (request_id, source_name, position, state, items, bytes, attempts, last_error, \
-                 start_time, finish_time, erasure, verification, update_time) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 start_time, finish_time, erasure, verification, update_time, skip_reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (request_id, source_name) DO UPDATE SET state = $4, items = $5, bytes = $6, \
                  attempts = $7, last_error = $8, start_time = $9, finish_time = $10, erasure = $11, \
-                 verification = $12, update_time = $13",
+                 verification = $12, update_time = $13, skip_reason = $14",
             )
             .bind(request.id.to_string())
             .bind(run.source.as_str().to_owned())
@@ -177,6 +177,7 @@ impl Store {
             .bind(to_json(&run.erasure)?)
             .bind(to_json(&run.verification)?)
             .bind(micros(request.update_time))
+            .bind(run.state.skip_reason().map(|r| r.as_str().to_owned()))
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
@@ -292,7 +293,7 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SourceRun, Error> {
     Ok(SourceRun {
         source: SourceName::parse(&text("source_name")?)
             .map_err(|_| Error::Internal("stored source run has an invalid source name".into()))?,
-        state: parse_column("state", &text("state")?, SourceState::parse)?,
+        state: state_column(&text("state")?, opt_text("skip_reason")?.as_deref())?,
         items: int("items")?,
         bytes: int("bytes")?,
         attempts: int("attempts")? as i32,
@@ -301,6 +302,13 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SourceRun, Error> {
         finish_time: opt_from_micros(opt_int("finish_time")?),
         erasure: from_json(opt_text("erasure")?)?,
         verification: from_json(opt_text("verification")?)?,
+    })
+}
+
+/// A run's state from its two columns: `state`, and `skip_reason` for SKIPPED.
+fn state_column(state: &str, skip_reason: Option<&str>) -> Result<SourceState, Error> {
+    SourceState::parse(state, skip_reason).ok_or_else(|| {
+        Error::Internal(format!("unexpected state {state:?} with skip_reason {skip_reason:?} in source_runs"))
     })
 }
 

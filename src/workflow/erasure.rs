@@ -49,7 +49,14 @@ impl Workflow {
             // This replica's clock is behind the one that scheduled it: try again later.
             return Err(Error::Unavailable("the cooling-off period is not over on this replica's clock".into()));
         }
-        self.start_processing(Actor::system("scheduler"), id, request.action).await
+        match self.start_processing(Actor::system("scheduler"), id, request.action).await {
+            // No one is there to be told: fail the request for the operator (see
+            // `Workflow::process_automatically`).
+            Err(Error::NoCapableSource { .. }) => {
+                self.fail_without_capable_source(Actor::system("scheduler"), id).await
+            }
+            other => other,
+        }
     }
 
     /// When a confirmed erasure's cooling-off period ends, while the subject may still

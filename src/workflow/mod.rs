@@ -123,7 +123,7 @@ impl Workflow {
             CreateOutcome::Created(created) => {
                 self.executor.notify_one();
                 if created.state == State::Confirmed && self.settings.auto_process {
-                    return self.process(Actor::system("auto-process"), created.id).await;
+                    return self.process_automatically(Actor::system("auto-process"), created.id).await;
                 }
                 Ok(created)
             }
@@ -228,7 +228,7 @@ impl Workflow {
             Ok((request, Ok(()))) => {
                 self.executor.notify_one();
                 if self.settings.auto_process {
-                    return self.process(Actor::system("auto-process"), request.id).await;
+                    return self.process_automatically(Actor::system("auto-process"), request.id).await;
                 }
                 Ok(request)
             }

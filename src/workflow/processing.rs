@@ -3,8 +3,8 @@
 
 use crate::{
     domain::{
-        Action, Actor, AuditEventType, Capability, Credential, Error, ExportArchive, NewAuditEvent, PrivacyRequest,
-        RequestId, SecretToken, SourceName, State, TokenHash,
+        Action, Actor, AuditEventType, Candidate, Capability, Credential, Error, ExportArchive, NewAuditEvent,
+        PrivacyRequest, RequestId, SecretToken, SkipReason, State, TokenHash,
     },
     store::{Change, JobKind, NewJob},
 };
@@ -27,8 +27,10 @@ pub struct Download {
 
 impl Workflow {
     /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: one job per enabled source
-    /// capable of the action (only those that did not succeed, when processing again). An
-    /// erasure still in its cooling-off period is scheduled instead.
+    /// capable of the action (only those that did not succeed, when processing again); every
+    /// other registered source is listed on the request as SKIPPED. An erasure still in its
+    /// cooling-off period is scheduled instead. With no source to run, refused with
+    /// `NoCapableSource` and nothing changes.
     pub async fn process(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
         let request = self.get(id).await?;
         if request.state == State::Confirmed
@@ -39,6 +41,54 @@ impl Workflow {
         self.start_processing(actor, id, request.action).await
     }
 
+    /// Processing that starts on its own (`--auto-process` after confirmation, or the end of a
+    /// cooling-off period), with no one to answer: where [`Workflow::process`] would refuse for
+    /// want of a capable source, the request FAILS instead with a `state_reason` that says so
+    /// (see `PrivacyRequest::fail_without_capable_source`), for the operator to act on.
+    pub(super) async fn process_automatically(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
+        match self.process(actor.clone(), id).await {
+            Err(Error::NoCapableSource { .. }) => self.fail_without_capable_source(actor, id).await,
+            other => other,
+        }
+    }
+
+    /// See [`Workflow::process_automatically`].
+    pub(super) async fn fail_without_capable_source(
+        &self,
+        actor: Actor,
+        id: RequestId,
+    ) -> Result<PrivacyRequest, Error> {
+        let candidates = self.candidates(self.get(id).await?.action).await?;
+        let (request, ()) = self
+            .store
+            .modify(id, |request| {
+                let mut change = Change::new(());
+                change.events = request.fail_without_capable_source(actor, candidates, crate::domain::now())?;
+                Ok(change)
+            })
+            .await?;
+        Ok(request)
+    }
+
+    /// Every registered source, and why it would be skipped for `action`.
+    async fn candidates(&self, action: Action) -> Result<Vec<Candidate>, Error> {
+        Ok(self
+            .store
+            .all_sources()
+            .await?
+            .into_iter()
+            .map(|s| {
+                let skip = SkipReason::of(
+                    s.enabled,
+                    s.description.supports(Capability::Export),
+                    s.description.supports(Capability::Erase),
+                    action,
+                );
+                (s.name, skip)
+            })
+            .collect())
+    }
+
     /// The fan-out, the same for every action; the per-source jobs and the domain's fan-in rule
     /// (`source_finished`) do the rest.
     pub(super) async fn start_processing(
@@ -47,29 +97,22 @@ impl Workflow {
         id: RequestId,
         action: Action,
     ) -> Result<PrivacyRequest, Error> {
-        let (capability, kind, attempts) = match action {
-            Action::Export => (Capability::Export, JobKind::ExportSource, self.settings.export.source_max_attempts),
-            Action::Erase => (Capability::Erase, JobKind::EraseSource, self.settings.erasure.source_max_attempts),
+        let (kind, attempts) = match action {
+            Action::Export => (JobKind::ExportSource, self.settings.export.source_max_attempts),
+            Action::Erase => (JobKind::EraseSource, self.settings.erasure.source_max_attempts),
         };
-        let available: Vec<SourceName> = self
-            .store
-            .all_sources()
-            .await?
-            .into_iter()
-            .filter(|s| s.enabled && s.description.supports(capability))
-            .map(|s| s.name)
-            .collect();
+        let candidates = self.candidates(action).await?;
         let (request, ()) = self
             .store
             .modify(id, |request| {
-                let (event, to_run) = request.start_processing(actor, available, crate::domain::now())?;
+                let (event, to_run) = request.start_processing(actor, candidates, crate::domain::now())?;
                 let mut change = Change::new(()).event(event);
                 for source in &to_run {
                     change = change.job(NewJob::for_source(kind, request.id, source, attempts));
                 }
                 if to_run.is_empty() {
-                    // Nothing (left) to run: finish with what there is, as the last source's
-                    // job would have.
+                    // Nothing left to run (every other source succeeded before): finish with
+                    // what there is, as the last source's job would have.
                     change = change.job(match action {
                         Action::Export => NewJob::assemble_export(request.id),
                         Action::Erase => NewJob::finish_erasure(request.id),

@@ -24,8 +24,8 @@ use crate::{
     privacyctl::privacyctl,
 };
 
-const SUBJECT_CHECKS: [&str; 4] =
-    ["export-known-subject", "erase-known-subject", "export-after-erase", "erase-idempotent"];
+const SUBJECT_CHECKS: [&str; 5] =
+    ["export-known-subject", "export-other-case", "erase-known-subject", "export-after-erase", "erase-idempotent"];
 
 fn skipped_without_subject() -> Vec<String> {
     SUBJECT_CHECKS
@@ -77,7 +77,7 @@ async fn the_example_source_passes_every_check() {
     .map(String::from)
     .to_vec();
     expected.extend(skipped_without_subject());
-    expected.extend(["PASS deadlines", "PASS message-sizes", "8 passed, 0 failed, 4 skipped"].map(String::from));
+    expected.extend(["PASS deadlines", "PASS message-sizes", "8 passed, 0 failed, 5 skipped"].map(String::from));
     assert_eq!(lines(&ran.stdout), expected);
 
     let ran = privacyctl(&["source", "check", &source.endpoint, "--token", token, "--subject-email", &email, "-v"])
@@ -94,12 +94,13 @@ async fn the_example_source_passes_every_check() {
             "PASS erase-unknown-subject",
             "PASS erase-idempotent-unknown",
             "PASS export-known-subject",
+            "PASS export-other-case",
             "PASS erase-known-subject",
             "PASS export-after-erase",
             "PASS erase-idempotent",
             "PASS deadlines",
             "PASS message-sizes",
-            "12 passed, 0 failed, 0 skipped",
+            "13 passed, 0 failed, 0 skipped",
         ]
     );
     // --verbose says what each check saw.
@@ -118,6 +119,16 @@ async fn the_example_source_passes_every_check() {
     assert!(
         ran.stdout.contains(
             "FAIL export-known-subject: Export streamed nothing for --subject-email; give a subject the source holds\n"
+        ),
+        "{}",
+        ran.stdout
+    );
+
+    // Without the token it requires, the kit says so (and only then).
+    let ran = privacyctl(&["source", "check", &source.endpoint]).await.failed();
+    assert!(
+        ran.stdout.contains(
+            "SKIP authentication: the source refused Describe with UNAUTHENTICATED: give its bearer token with --token\n"
         ),
         "{}",
         ran.stdout
@@ -146,6 +157,7 @@ async fn the_checks_can_be_listed_with_what_each_verifies() {
             "erase-unknown-subject",
             "erase-idempotent-unknown",
             "export-known-subject",
+            "export-other-case",
             "erase-known-subject",
             "export-after-erase",
             "erase-idempotent",
@@ -246,7 +258,7 @@ impl DataSourceService for Liar {
     type ExportStream = ExportStream;
 
     async fn export(&self, request: Request<ds::ExportRequest>) -> Result<Response<ExportStream>, Status> {
-        let known = request.into_inner().subject.unwrap_or_default().email == KNOWN;
+        let known = request.into_inner().subject.unwrap_or_default().email.eq_ignore_ascii_case(KNOWN);
         let items = match (known, self.erased.load(Ordering::SeqCst), self.erased_again.load(Ordering::SeqCst)) {
             (false, _, _) => vec![item("orders", "order-1")],
             (true, false, _) => vec![item("orders", "order-1"), item("", "")],
@@ -258,7 +270,7 @@ impl DataSourceService for Liar {
 
     async fn erase(&self, request: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
         let calls = self.erase_calls.fetch_add(1, Ordering::SeqCst) as i64 + 1;
-        if request.into_inner().subject.unwrap_or_default().email != KNOWN {
+        if !request.into_inner().subject.unwrap_or_default().email.eq_ignore_ascii_case(KNOWN) {
             return Ok(Response::new(ds::EraseResponse { items_removed: calls, ..Default::default() }));
         }
         if self.erased.swap(true, Ordering::SeqCst) {
@@ -282,7 +294,8 @@ async fn a_source_that_breaks_the_contract_fails_with_precise_reasons() {
         [
             "FAIL health: grpc.health.v1 Check for \"privacy.datasource.v1.DataSourceService\": health reports NOT_SERVING",
             "FAIL describe: protocol_version is 2, not 1; category \"orders\" lacks a legal basis",
-            "SKIP authentication: needs --token, the bearer token the source requires",
+            "SKIP authentication: the source answered Describe without a bearer token, so it requires none and \
+             there is no refusal to check (give --token to check a source that requires one)",
             "FAIL export-unknown-subject: Export streamed 1 item, 0 files (0 bytes) for conformance-<random>@invalid.example, \
              a subject no source holds; an unknown subject gets an empty stream",
             "FAIL erase-unknown-subject: Erase for a subject no source holds answered items_removed 1, items_retained 0, \
@@ -290,6 +303,7 @@ async fn a_source_that_breaks_the_contract_fails_with_precise_reasons() {
             "FAIL erase-idempotent-unknown: the second Erase with the same privacy_request_id answered items_removed 3, \
              items_retained 0, retentions [], the first items_removed 2, items_retained 0, retentions []",
             "FAIL export-known-subject: Export broke the stream rules at message 2: an item without a group_id or item_id",
+            "SKIP export-other-case: export-known-subject streamed no data to compare with",
             "FAIL erase-known-subject: Erase answered items_removed 4, items_retained 1, retentions [orders: 1]: \
              retention of \"orders\" lacks a reason and a legal basis",
             "FAIL export-after-erase: after Erase, Export still streams group \"comments\" (1 item) outside the groups \
@@ -299,7 +313,7 @@ async fn a_source_that_breaks_the_contract_fails_with_precise_reasons() {
              [orders: 1]; Export changed after the second Erase: 1 item new (comments/comment-2)",
             "PASS deadlines",
             "PASS message-sizes",
-            "2 passed, 9 failed, 1 skipped",
+            "2 passed, 9 failed, 2 skipped",
         ]
     );
 }
@@ -344,7 +358,9 @@ async fn calls_and_streams_past_the_deadline_fail_with_the_time_they_took() {
     let mut expected = vec![
         "PASS health".to_owned(),
         "PASS describe".to_owned(),
-        "SKIP authentication: needs --token, the bearer token the source requires".to_owned(),
+        "SKIP authentication: the source answered Describe without a bearer token, so it requires none and there \
+         is no refusal to check (give --token to check a source that requires one)"
+            .to_owned(),
         format!("FAIL export-unknown-subject: {export_late}"),
         format!("FAIL erase-unknown-subject: {erase_late}"),
         format!("FAIL erase-idempotent-unknown: {erase_late}"),
@@ -356,7 +372,7 @@ async fn calls_and_streams_past_the_deadline_fail_with_the_time_they_took() {
              {erase_late} in erase-idempotent-unknown"
         ),
         "PASS message-sizes".to_owned(),
-        "3 passed, 4 failed, 5 skipped".to_owned(),
+        "3 passed, 4 failed, 6 skipped".to_owned(),
     ]);
     assert_eq!(lines(&ran.stdout), expected);
     // The time is the measured one, at least the deadline.
@@ -398,9 +414,13 @@ async fn messages_over_the_size_limit_fail_naming_the_call() {
     let too_large = "Describe sent a message over the protocol's 4 MiB limit (found 5242";
     assert!(report[1].starts_with(&format!("FAIL describe: {too_large}")), "{report:#?}");
     assert!(report[1].ends_with(" bytes, the limit is: 4194304 bytes)"), "{report:#?}");
-    assert!(report[11].starts_with(&format!("FAIL message-sizes: {too_large}")), "{report:#?}");
-    assert!(report[11].ends_with(" in describe"), "{report:#?}");
-    assert_eq!(report[12], "5 passed, 2 failed, 5 skipped");
+    assert_eq!(
+        report[2],
+        "SKIP authentication: Describe failed, so whether the source requires a bearer token is unknown"
+    );
+    assert!(report[12].starts_with(&format!("FAIL message-sizes: {too_large}")), "{report:#?}");
+    assert!(report[12].ends_with(" in describe"), "{report:#?}");
+    assert_eq!(report[13], "5 passed, 2 failed, 6 skipped");
 }
 
 /// What a broken encoder might send for Describe: field 3 (`protocol_version`, a varint) as a
@@ -449,6 +469,86 @@ async fn messages_that_do_not_decode_fail_naming_the_call() {
     let report = lines(&ran.stdout);
     let undecodable = "Describe sent a message that does not decode (failed to decode Protobuf message: ";
     assert!(report[1].starts_with(&format!("FAIL describe: {undecodable}")), "{report:#?}");
-    assert!(report[11].starts_with(&format!("FAIL message-sizes: {undecodable}")), "{report:#?}");
-    assert_eq!(report[12], "5 passed, 2 failed, 5 skipped");
+    assert!(report[12].starts_with(&format!("FAIL message-sizes: {undecodable}")), "{report:#?}");
+    assert_eq!(report[13], "5 passed, 2 failed, 6 skipped");
+}
+
+/// A source that compares addresses case-sensitively: it holds KNOWN as written and finds it
+/// only so. privacyd sends addresses lower-cased, but the subject may have signed up as
+/// "Known@Example.com"; the kit must catch it (issue 9, item 1).
+#[derive(Clone, Default)]
+struct CaseSensitive {
+    erased: Arc<AtomicBool>,
+}
+
+#[tonic::async_trait]
+impl DataSourceService for CaseSensitive {
+    async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
+        Ok(Response::new(honest_description()))
+    }
+
+    type ExportStream = ExportStream;
+
+    async fn export(&self, request: Request<ds::ExportRequest>) -> Result<Response<ExportStream>, Status> {
+        let known = request.into_inner().subject.unwrap_or_default().email == KNOWN;
+        let items = if known && !self.erased.load(Ordering::SeqCst) { vec![item("orders", "order-1")] } else { vec![] };
+        Ok(Response::new(Box::pin(futures::stream::iter(items))))
+    }
+
+    async fn erase(&self, request: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
+        if request.into_inner().subject.unwrap_or_default().email != KNOWN {
+            return Ok(Response::new(ds::EraseResponse::default()));
+        }
+        let removed = if self.erased.swap(true, Ordering::SeqCst) { 0 } else { 1 };
+        Ok(Response::new(ds::EraseResponse { items_removed: removed, ..Default::default() }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_compares_addresses_case_sensitively_fails_the_case_checks() {
+    let endpoint = serve(CaseSensitive::default(), true).await;
+    let ran = privacyctl(&["source", "check", &endpoint, "--subject-email", KNOWN]).await.failed();
+    let report = lines(&ran.stdout);
+    let subject_checks: Vec<&str> = report[6..11].iter().map(String::as_str).collect();
+    assert_eq!(
+        subject_checks,
+        [
+            "PASS export-known-subject",
+            "FAIL export-other-case: Export for \"KNOWN@EXAMPLE.COM\" differs from Export for \"known@example.com\": \
+             1 item gone (orders/order-1); compare addresses case-insensitively (privacyd sends them lower-cased, and \
+             a source may hold them as the subject typed them)",
+            "FAIL erase-known-subject: Erase answered items_removed 0, items_retained 0, retentions []: it reported \
+             nothing removed and nothing retained, but Export had streamed data (Erase was called with \
+             \"KNOWN@EXAMPLE.COM\": compare addresses case-insensitively)",
+            "FAIL export-after-erase: after Erase, Export still streams group \"orders\" (1 item) outside the groups \
+             Erase retained (none)",
+            "PASS erase-idempotent",
+        ],
+        "{report:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_with_nothing_to_check_are_skipped_not_passed() {
+    // Plain holds nothing: an erasure of the "known" subject removes and retains nothing,
+    // which is right and shows nothing (issue 9, item 29).
+    let endpoint = serve(Plain::default(), true).await;
+    let ran = privacyctl(&["source", "check", &endpoint, "--subject-email", KNOWN]).await.failed();
+    let report = lines(&ran.stdout);
+    let subject_checks: Vec<&str> = report[6..11].iter().map(String::as_str).collect();
+    assert_eq!(
+        subject_checks,
+        [
+            "FAIL export-known-subject: Export streamed nothing for --subject-email; give a subject the source holds",
+            "SKIP export-other-case: export-known-subject streamed no data to compare with",
+            "SKIP erase-known-subject: Erase answered items_removed 0, items_retained 0, retentions [] and Export had \
+             streamed nothing for the subject, so there was nothing to check; give --subject-email a subject the \
+             source holds",
+            "SKIP export-after-erase: Export streamed nothing for the subject before the erasure either, so there was \
+             nothing to see erased",
+            "SKIP erase-idempotent: the first Erase found nothing to erase, so a repeat has nothing it could apply twice",
+        ],
+        "{report:#?}"
+    );
+    assert_eq!(report[13], "7 passed, 1 failed, 5 skipped");
 }

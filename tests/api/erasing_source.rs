@@ -34,6 +34,11 @@ pub struct Behaviour {
     pub export_delay: Option<Duration>,
     /// Quote the subject's address in its reasons and messages, as a careless source might.
     pub quote_subject: bool,
+    /// Compare addresses case-sensitively, against the contract: hold and look up each
+    /// address exactly as written.
+    pub case_sensitive: bool,
+    /// Report every retained group as holding 1 item, however many it keeps.
+    pub under_report: bool,
 }
 
 /// (group, item id) of one item held about a subject.
@@ -83,10 +88,15 @@ impl ErasingSource {
         (removed, kept)
     }
 
+    /// How the source keys a subject: lower-cased, unless it compares case-sensitively.
+    fn key(&self, email: &str) -> String {
+        if self.behaviour.case_sensitive { email.to_owned() } else { email.to_lowercase() }
+    }
+
     /// Gives the subject `count` items in `group`.
     pub fn hold(&self, email: &str, group: &str, count: usize) -> &Self {
         let mut data = self.data.lock().unwrap();
-        let items = data.entry(email.to_lowercase()).or_default();
+        let items = data.entry(self.key(email)).or_default();
         for i in 0..count {
             items.push((group.to_owned(), format!("{group}-{i}")));
         }
@@ -96,7 +106,7 @@ impl ErasingSource {
     /// What the source still holds about a subject, per group.
     pub fn held(&self, email: &str) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
-        for (group, _) in self.data.lock().unwrap().get(&email.to_lowercase()).into_iter().flatten() {
+        for (group, _) in self.data.lock().unwrap().get(&self.key(email)).into_iter().flatten() {
             *out.entry(group.clone()).or_default() += 1;
         }
         out
@@ -145,7 +155,7 @@ impl DataSourceService for ErasingSource {
         if let Some(delay) = self.behaviour.export_delay {
             tokio::time::sleep(delay).await;
         }
-        let email = request.into_inner().subject.unwrap_or_default().email.to_lowercase();
+        let email = self.key(&request.into_inner().subject.unwrap_or_default().email);
         let items: Vec<Result<ds::ExportResponse, Status>> = self
             .data
             .lock()
@@ -176,7 +186,7 @@ impl DataSourceService for ErasingSource {
             return Err(Status::new(code, format!("failure {call} of {n}")));
         }
         let request = request.into_inner();
-        let email = request.subject.unwrap_or_default().email.to_lowercase();
+        let email = self.key(&request.subject.unwrap_or_default().email);
         let replay = self.answered.lock().unwrap().get(&request.privacy_request_id).cloned();
         if let Some(answer) = replay {
             // Idempotent, as the contract says: the first answer, no effect applied again,
@@ -189,7 +199,8 @@ impl DataSourceService for ErasingSource {
             let (removed, kept) = self.remove(&email);
             let mut retained: BTreeMap<String, i64> = BTreeMap::new();
             for (group, _) in &kept {
-                *retained.entry(group.clone()).or_default() += 1;
+                let count = retained.entry(group.clone()).or_default();
+                *count = if self.behaviour.under_report { 1 } else { *count + 1 };
             }
             self.effects.fetch_add(1, Ordering::SeqCst);
             ds::EraseResponse {

@@ -62,8 +62,14 @@ async fn an_export_gathers_every_source_into_one_downloadable_archive(backend: B
     process(&app, &created.id).await;
     let done = app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
     let names: Vec<&str> = done.sources.iter().map(|s| s.source_name.as_str()).collect();
-    assert_eq!(names, ["forum", "shop"], "disabled sources are not asked");
-    for source in &done.sources {
+    assert_eq!(names, ["forum", "off", "shop"], "every registered source is listed");
+    let off = done.sources.iter().find(|s| s.source_name == "off").unwrap();
+    assert_eq!(
+        (off.state, off.skip_reason.as_str(), off.attempts),
+        (pb::SourceState::Skipped as i32, "the data source is disabled", 0),
+        "disabled sources are not asked"
+    );
+    for source in done.sources.iter().filter(|s| s.source_name != "off") {
         assert_eq!(source.state, pb::SourceState::Succeeded as i32);
         assert_eq!((source.items, source.attempts), (4, 1), "account, 2 comments, 1 upload");
         assert!(source.bytes > 200_000, "the file counts: {}", source.bytes);

@@ -51,6 +51,7 @@ async fn from_outbox(outbox: &Path, kind: &str, email: &str) -> String {
 
 /// A request through confirmation to a completed export, with emails to the outbox.
 async fn completed_export(app: &TestApp, email: &str) -> pb::PrivacyRequest {
+    app.register_empty_source().await;
     let created = app.create(email, pb::Action::Export, true).await;
     let outbox = app.data_dir.path().join("outbox");
     let raw = from_outbox(&outbox, "/confirm?id=", email).await;

@@ -278,6 +278,22 @@ impl TestApp {
         )
     }
 
+    /// Registers a source that can export and erase and holds nothing: processing needs a
+    /// capable source (NO_CAPABLE_SOURCE otherwise), and with this one an export completes
+    /// with an empty archive and an erasure as NOTHING_FOUND.
+    pub async fn register_empty_source(&self) {
+        let source = crate::erasing_source::ErasingSource::new("empty", Default::default());
+        self.registry
+            .clone()
+            .register_data_source(pb::RegisterDataSourceRequest {
+                name: "empty".into(),
+                endpoint: source.serve().await,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+
     /// A request that stays PROCESSING: an export whose data source never answers.
     pub async fn processing_request(&self) -> pb::PrivacyRequest {
         let hanging = crate::fake_source::Misbehaving { hang_first: usize::MAX, ..Default::default() };

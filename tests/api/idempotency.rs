@@ -76,7 +76,8 @@ async fn a_second_unfinished_request_is_a_duplicate(backend: Backend) {
     app.create(&email, pb::Action::Export, false).await;
 
     // A finished request no longer blocks.
-    // (With no data source to erase from, processing completes it at once.)
+    // (With a data source that holds nothing, processing completes it at once.)
+    app.register_empty_source().await;
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: first.id.clone() }).await.unwrap();
     app.wait_for(&first.id, "completion", |r| state(r) == pb::State::Completed).await;
     let second = app.create(&email, pb::Action::Erase, false).await;

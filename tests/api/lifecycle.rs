@@ -30,10 +30,11 @@ on_both_backends!(
     delete_removes_finished_requests_and_keeps_their_audit_trail,
 );
 
-/// An erasure with no data source to erase from: it completes right after it is processed,
+/// An erasure on a data source that holds nothing: it completes right after it is processed,
 /// with nothing found (erasure.rs covers erasures across sources).
 async fn confirmation_flow_reaches_completed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    app.register_empty_source().await;
     let email = unique_email();
     let created = app.create(&email, pb::Action::Erase, true).await;
     assert_eq!(state(&created), pb::State::Pending);
@@ -58,12 +59,13 @@ async fn confirmation_flow_reaches_completed(backend: Backend) {
     let types: Vec<pb::AuditEventType> =
         app.audit(&created.id).await.iter().map(|e| pb::AuditEventType::try_from(e.r#type).unwrap()).collect();
     assert_eq!(
-        types[..5],
+        types[..6],
         [
             pb::AuditEventType::Created,
             pb::AuditEventType::EmailSent,
             pb::AuditEventType::Confirmed,
             pb::AuditEventType::ProcessingStarted,
+            pb::AuditEventType::SourceSucceeded,
             pb::AuditEventType::Completed,
         ]
     );

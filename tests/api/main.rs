@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod call_deadline;
+mod certified;
 mod conformance;
 mod connections;
 mod deadline;

@@ -358,7 +358,7 @@ async fn an_erasure_shows_what_was_kept_and_its_receipt_checks_out() {
     ctl(&app, &["requests", "watch", &id]).await.ok();
 
     let shown = ctl(&app, &["requests", "get", &id]).await.ok().stdout;
-    assert!(shown.contains("erased") && shown.contains("removed 1, retained 2"), "{shown}");
+    assert!(shown.contains("  reported: removed 1, retained 2\n"), "{shown}");
     assert!(
         shown.contains("orders (2 items): Invoices must be kept for 10 years (tax law) [LEGAL_OBLIGATION]"),
         "{shown}"

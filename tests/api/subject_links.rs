@@ -115,7 +115,8 @@ async fn the_page_says_truthfully_what_confirming_will_do() {
 async fn unknown_ids_and_wrong_tokens_get_the_same_answer() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (pending, _) = link_for(&app, pb::Action::Export).await;
-    // A completed export with a download link (no sources: an archive of nothing).
+    // A completed export with a download link (a source holding nothing: an archive of nothing).
+    app.register_empty_source().await;
     let export = app.create(&unique_email(), pb::Action::Export, false).await;
     app.client
         .clone()

@@ -44,7 +44,8 @@ async fn a_watch_follows_the_request_to_its_end(backend: Backend) {
     });
     app.confirm_from_email(&email).await;
     let mut client = app.client.clone();
-    // With no data sources registered, the export completes on its own with an empty archive.
+    // With a data source that holds nothing, the export completes on its own with an empty archive.
+    app.register_empty_source().await;
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
 
     let (seen, last) = tokio::time::timeout(Duration::from_secs(10), collector)
@@ -58,6 +59,7 @@ async fn a_watch_follows_the_request_to_its_end(backend: Backend) {
         [
             (pb::AuditEventType::Confirmed, pb::State::Confirmed),
             (pb::AuditEventType::ProcessingStarted, pb::State::Processing),
+            (pb::AuditEventType::SourceSucceeded, pb::State::Unspecified),
             (pb::AuditEventType::ArchiveCreated, pb::State::Unspecified),
             (pb::AuditEventType::Completed, pb::State::Completed),
         ]

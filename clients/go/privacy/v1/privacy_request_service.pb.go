@@ -228,10 +228,12 @@ type VerificationState int32
 const (
 	// Not set; never used.
 	VerificationState_VERIFICATION_STATE_UNSPECIFIED VerificationState = 0
-	// The export after the erasure held nothing outside the retained groups.
+	// The export after the erasure held nothing outside the retained groups, and no more items
+	// in a retained group than the source reported retained.
 	VerificationState_VERIFICATION_STATE_PASSED VerificationState = 1
-	// The export after the erasure still held data outside the retained groups; `leftovers`
-	// says what. The source fails and so does the request.
+	// The export after the erasure still held data outside the retained groups, or more items
+	// in a retained group than the source reported retained; `leftovers` says what. The source
+	// fails and so does the request.
 	VerificationState_VERIFICATION_STATE_FAILED VerificationState = 2
 	// Not verified: the source cannot export, or privacyd runs with `--verify-erasure=false`;
 	// `detail` says which.
@@ -295,6 +297,10 @@ const (
 	SourceState_SOURCE_STATE_SUCCEEDED SourceState = 3
 	// Failed on every attempt; `last_error` says why. Processing the request again retries it.
 	SourceState_SOURCE_STATE_FAILED SourceState = 4
+	// Registered but not asked: disabled, or unable to do the action; `skip_reason` says which.
+	// Processing the request again (after a failure) asks it if it can by then. A skipped
+	// source may hold the subject's data: an erasure that skipped one is not `verified`.
+	SourceState_SOURCE_STATE_SKIPPED SourceState = 5
 )
 
 // Enum value maps for SourceState.
@@ -305,6 +311,7 @@ var (
 		2: "SOURCE_STATE_RUNNING",
 		3: "SOURCE_STATE_SUCCEEDED",
 		4: "SOURCE_STATE_FAILED",
+		5: "SOURCE_STATE_SKIPPED",
 	}
 	SourceState_value = map[string]int32{
 		"SOURCE_STATE_UNSPECIFIED": 0,
@@ -312,6 +319,7 @@ var (
 		"SOURCE_STATE_RUNNING":     2,
 		"SOURCE_STATE_SUCCEEDED":   3,
 		"SOURCE_STATE_FAILED":      4,
+		"SOURCE_STATE_SKIPPED":     5,
 	}
 )
 
@@ -813,7 +821,8 @@ type PrivacyRequest struct {
 	// Every email sent or being sent about this request, oldest first.
 	Emails []*EmailDelivery `protobuf:"bytes,14,rep,name=emails,proto3" json:"emails,omitempty"`
 	// Per data source: how processing went. Filled in once processing starts; one entry per
-	// source that was enabled and capable of the action at that time.
+	// source registered at that time. A source that was disabled or cannot do the action is
+	// listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
 	Sources []*SourceProgress `protobuf:"bytes,15,rep,name=sources,proto3" json:"sources,omitempty"`
 	// For a completed export: the archive. Unset until it is built.
 	Archive *ExportArchive `protobuf:"bytes,16,opt,name=archive,proto3" json:"archive,omitempty"`
@@ -993,11 +1002,15 @@ type ErasureSummary struct {
 	ItemsRemoved int64 `protobuf:"varint,2,opt,name=items_removed,json=itemsRemoved,proto3" json:"items_removed,omitempty"`
 	// Items kept, over all sources; each source's `erasure.retentions` says why.
 	ItemsRetained int64 `protobuf:"varint,3,opt,name=items_retained,json=itemsRetained,proto3" json:"items_retained,omitempty"`
-	// Whether every source passed verification (sources that cannot export, or all of them
-	// when verification is off, are not counted as failures but make this false).
-	Verified      bool `protobuf:"varint,4,opt,name=verified,proto3" json:"verified,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Whether every registered source erased and passed verification. False when a source was
+	// skipped (SOURCE_STATE_SKIPPED: disabled, or unable to erase, so it may still hold data),
+	// or was not verified (it cannot export, or verification is off).
+	Verified bool `protobuf:"varint,4,opt,name=verified,proto3" json:"verified,omitempty"`
+	// Registered sources the erasure did not reach (`sources[].state` SOURCE_STATE_SKIPPED);
+	// the outcome covers only the others.
+	SourcesSkipped int32 `protobuf:"varint,5,opt,name=sources_skipped,json=sourcesSkipped,proto3" json:"sources_skipped,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ErasureSummary) Reset() {
@@ -1056,6 +1069,13 @@ func (x *ErasureSummary) GetVerified() bool {
 		return x.Verified
 	}
 	return false
+}
+
+func (x *ErasureSummary) GetSourcesSkipped() int32 {
+	if x != nil {
+		return x.SourcesSkipped
+	}
+	return 0
 }
 
 // What one data source's `Erase` reported.
@@ -1145,7 +1165,8 @@ type Leftover struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The export group.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	// Items of the group still exported.
+	// Items of the group still exported: all of them in a group the source did not retain; in
+	// a retained group, those beyond the count the source reported retained.
 	Items int64 `protobuf:"varint,2,opt,name=items,proto3" json:"items,omitempty"`
 	// Files of the group (or with no group, for an empty `group_id`) still exported.
 	Files         int64 `protobuf:"varint,3,opt,name=files,proto3" json:"files,omitempty"`
@@ -1209,7 +1230,8 @@ type ErasureVerification struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Passed, failed or skipped.
 	State VerificationState `protobuf:"varint,1,opt,name=state,proto3,enum=privacy.v1.VerificationState" json:"state,omitempty"`
-	// What was still found outside the retained groups (FAILED only).
+	// What was still found beyond what the source reported retained (FAILED only): per group
+	// not retained, everything in it; per retained group, the items beyond the reported count.
 	Leftovers []*Leftover `protobuf:"bytes,2,rep,name=leftovers,proto3" json:"leftovers,omitempty"`
 	// A sentence for the operator, e.g. "3 items in 2 groups outside the retained groups".
 	Detail string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
@@ -1299,7 +1321,10 @@ type SourceProgress struct {
 	// Erasures: what the source's `Erase` reported; unset until it answered.
 	Erasure *SourceErasure `protobuf:"bytes,9,opt,name=erasure,proto3" json:"erasure,omitempty"`
 	// Erasures: the verification export's result; unset until it ran.
-	Verification  *ErasureVerification `protobuf:"bytes,10,opt,name=verification,proto3" json:"verification,omitempty"`
+	Verification *ErasureVerification `protobuf:"bytes,10,opt,name=verification,proto3" json:"verification,omitempty"`
+	// SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+	// cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+	SkipReason    string `protobuf:"bytes,11,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1402,6 +1427,13 @@ func (x *SourceProgress) GetVerification() *ErasureVerification {
 		return x.Verification
 	}
 	return nil
+}
+
+func (x *SourceProgress) GetSkipReason() string {
+	if x != nil {
+		return x.SkipReason
+	}
+	return ""
 }
 
 // The archive of a completed export.
@@ -3603,12 +3635,13 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\asources\x18\x0f \x03(\v2\x1a.privacy.v1.SourceProgressR\asources\x123\n" +
 	"\aarchive\x18\x10 \x01(\v2\x19.privacy.v1.ExportArchiveR\aarchive\x12P\n" +
 	"\x16scheduled_process_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x14scheduledProcessTime\x124\n" +
-	"\aerasure\x18\x12 \x01(\v2\x1a.privacy.v1.ErasureSummaryR\aerasure\"\xae\x01\n" +
+	"\aerasure\x18\x12 \x01(\v2\x1a.privacy.v1.ErasureSummaryR\aerasure\"\xd7\x01\n" +
 	"\x0eErasureSummary\x124\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x1a.privacy.v1.ErasureOutcomeR\aoutcome\x12#\n" +
 	"\ritems_removed\x18\x02 \x01(\x03R\fitemsRemoved\x12%\n" +
 	"\x0eitems_retained\x18\x03 \x01(\x03R\ritemsRetained\x12\x1a\n" +
-	"\bverified\x18\x04 \x01(\bR\bverified\"\xf4\x01\n" +
+	"\bverified\x18\x04 \x01(\bR\bverified\x12'\n" +
+	"\x0fsources_skipped\x18\x05 \x01(\x05R\x0esourcesSkipped\"\xf4\x01\n" +
 	"\rSourceErasure\x12#\n" +
 	"\ritems_removed\x18\x01 \x01(\x03R\fitemsRemoved\x12%\n" +
 	"\x0eitems_retained\x18\x02 \x01(\x03R\ritemsRetained\x12@\n" +
@@ -3627,7 +3660,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\tleftovers\x18\x02 \x03(\v2\x14.privacy.v1.LeftoverR\tleftovers\x12\x16\n" +
 	"\x06detail\x18\x03 \x01(\tR\x06detail\x12;\n" +
 	"\vverify_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"verifyTime\"\xb9\x03\n" +
+	"verifyTime\"\xda\x03\n" +
 	"\x0eSourceProgress\x12\x1f\n" +
 	"\vsource_name\x18\x01 \x01(\tR\n" +
 	"sourceName\x12-\n" +
@@ -3643,7 +3676,9 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"finishTime\x123\n" +
 	"\aerasure\x18\t \x01(\v2\x19.privacy.v1.SourceErasureR\aerasure\x12C\n" +
 	"\fverification\x18\n" +
-	" \x01(\v2\x1f.privacy.v1.ErasureVerificationR\fverification\"\xc1\x02\n" +
+	" \x01(\v2\x1f.privacy.v1.ErasureVerificationR\fverification\x12\x1f\n" +
+	"\vskip_reason\x18\v \x01(\tR\n" +
+	"skipReason\"\xc1\x02\n" +
 	"\rExportArchive\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x1d\n" +
 	"\n" +
@@ -3811,13 +3846,14 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x1eVERIFICATION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19VERIFICATION_STATE_PASSED\x10\x01\x12\x1d\n" +
 	"\x19VERIFICATION_STATE_FAILED\x10\x02\x12\x1e\n" +
-	"\x1aVERIFICATION_STATE_SKIPPED\x10\x03*\x94\x01\n" +
+	"\x1aVERIFICATION_STATE_SKIPPED\x10\x03*\xae\x01\n" +
 	"\vSourceState\x12\x1c\n" +
 	"\x18SOURCE_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SOURCE_STATE_PENDING\x10\x01\x12\x18\n" +
 	"\x14SOURCE_STATE_RUNNING\x10\x02\x12\x1a\n" +
 	"\x16SOURCE_STATE_SUCCEEDED\x10\x03\x12\x17\n" +
-	"\x13SOURCE_STATE_FAILED\x10\x04*\xec\x01\n" +
+	"\x13SOURCE_STATE_FAILED\x10\x04\x12\x18\n" +
+	"\x14SOURCE_STATE_SKIPPED\x10\x05*\xec\x01\n" +
 	"\tEmailKind\x12\x1a\n" +
 	"\x16EMAIL_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fEMAIL_KIND_CONFIRMATION_REQUEST\x10\x01\x12\x1e\n" +

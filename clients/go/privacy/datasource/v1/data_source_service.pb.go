@@ -378,7 +378,10 @@ func (x *DescribeResponse) GetCategories() []*DataCategory {
 // The subject a call is about.
 type Subject struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The subject's email address; always set.
+	// The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+	// the whole address lower-cased, except that a verification export after an erasure also
+	// asks with the address as the subject typed it and with only its domain lower-cased. Compare
+	// it case-insensitively.
 	Email string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
 	// The subject's id in the organisation's systems; empty when not known.
 	UserId        string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -872,9 +875,10 @@ func (x *EraseRequest) GetSubject() *Subject {
 type Retention struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The export group of the kept items. Required. The verification export after the
-	// erasure may still contain this group's items and files.
+	// erasure may still contain this group's files, and at most `items` of its items.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	// How many items were kept.
+	// How many items were kept: 0 to 2^53 - 1. The verification export may hold no more items
+	// of the group than this; more fails the erasure's verification.
 	Items int64 `protobuf:"varint,2,opt,name=items,proto3" json:"items,omitempty"`
 	// Why, in words, e.g. "Invoices must be kept 10 years (German Commercial Code § 257)".
 	// Required: the subject is told it. Never personal data.
@@ -955,9 +959,9 @@ func (x *Retention) GetRetentionPeriod() string {
 // Response for Erase.
 type EraseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// How many items were removed (or anonymised beyond identifying the subject).
+	// How many items were removed (or anonymised beyond identifying the subject): 0 to 2^53 - 1.
 	ItemsRemoved int64 `protobuf:"varint,1,opt,name=items_removed,json=itemsRemoved,proto3" json:"items_removed,omitempty"`
-	// How many items were kept; the sum of `retentions[].items`.
+	// How many items were kept; the sum of `retentions[].items`: 0 to 2^53 - 1.
 	ItemsRetained int64 `protobuf:"varint,2,opt,name=items_retained,json=itemsRetained,proto3" json:"items_retained,omitempty"`
 	// For each group with kept items, why it was kept.
 	Retentions []*Retention `protobuf:"bytes,3,rep,name=retentions,proto3" json:"retentions,omitempty"`

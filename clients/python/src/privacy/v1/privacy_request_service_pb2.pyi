@@ -51,6 +51,7 @@ class SourceState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SOURCE_STATE_RUNNING: _ClassVar[SourceState]
     SOURCE_STATE_SUCCEEDED: _ClassVar[SourceState]
     SOURCE_STATE_FAILED: _ClassVar[SourceState]
+    SOURCE_STATE_SKIPPED: _ClassVar[SourceState]
 
 class EmailKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -134,6 +135,7 @@ SOURCE_STATE_PENDING: SourceState
 SOURCE_STATE_RUNNING: SourceState
 SOURCE_STATE_SUCCEEDED: SourceState
 SOURCE_STATE_FAILED: SourceState
+SOURCE_STATE_SKIPPED: SourceState
 EMAIL_KIND_UNSPECIFIED: EmailKind
 EMAIL_KIND_CONFIRMATION_REQUEST: EmailKind
 EMAIL_KIND_ADMIN_CONFIRMED: EmailKind
@@ -226,16 +228,18 @@ class PrivacyRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., action: _Optional[_Union[Action, str]] = ..., subject: _Optional[_Union[Subject, _Mapping]] = ..., state: _Optional[_Union[State, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirm_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmation_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state_reason: _Optional[str] = ..., deadline_extension_days: _Optional[int] = ..., deadline_extension_reason: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[EmailDelivery, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[SourceProgress, _Mapping]]] = ..., archive: _Optional[_Union[ExportArchive, _Mapping]] = ..., scheduled_process_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erasure: _Optional[_Union[ErasureSummary, _Mapping]] = ...) -> None: ...
 
 class ErasureSummary(_message.Message):
-    __slots__ = ("outcome", "items_removed", "items_retained", "verified")
+    __slots__ = ("outcome", "items_removed", "items_retained", "verified", "sources_skipped")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ITEMS_REMOVED_FIELD_NUMBER: _ClassVar[int]
     ITEMS_RETAINED_FIELD_NUMBER: _ClassVar[int]
     VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_SKIPPED_FIELD_NUMBER: _ClassVar[int]
     outcome: ErasureOutcome
     items_removed: int
     items_retained: int
     verified: bool
-    def __init__(self, outcome: _Optional[_Union[ErasureOutcome, str]] = ..., items_removed: _Optional[int] = ..., items_retained: _Optional[int] = ..., verified: _Optional[bool] = ...) -> None: ...
+    sources_skipped: int
+    def __init__(self, outcome: _Optional[_Union[ErasureOutcome, str]] = ..., items_removed: _Optional[int] = ..., items_retained: _Optional[int] = ..., verified: _Optional[bool] = ..., sources_skipped: _Optional[int] = ...) -> None: ...
 
 class SourceErasure(_message.Message):
     __slots__ = ("items_removed", "items_retained", "retentions", "messages", "erase_time")
@@ -274,7 +278,7 @@ class ErasureVerification(_message.Message):
     def __init__(self, state: _Optional[_Union[VerificationState, str]] = ..., leftovers: _Optional[_Iterable[_Union[Leftover, _Mapping]]] = ..., detail: _Optional[str] = ..., verify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SourceProgress(_message.Message):
-    __slots__ = ("source_name", "state", "items", "bytes", "attempts", "last_error", "start_time", "finish_time", "erasure", "verification")
+    __slots__ = ("source_name", "state", "items", "bytes", "attempts", "last_error", "start_time", "finish_time", "erasure", "verification", "skip_reason")
     SOURCE_NAME_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
@@ -285,6 +289,7 @@ class SourceProgress(_message.Message):
     FINISH_TIME_FIELD_NUMBER: _ClassVar[int]
     ERASURE_FIELD_NUMBER: _ClassVar[int]
     VERIFICATION_FIELD_NUMBER: _ClassVar[int]
+    SKIP_REASON_FIELD_NUMBER: _ClassVar[int]
     source_name: str
     state: SourceState
     items: int
@@ -295,7 +300,8 @@ class SourceProgress(_message.Message):
     finish_time: _timestamp_pb2.Timestamp
     erasure: SourceErasure
     verification: ErasureVerification
-    def __init__(self, source_name: _Optional[str] = ..., state: _Optional[_Union[SourceState, str]] = ..., items: _Optional[int] = ..., bytes: _Optional[int] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erasure: _Optional[_Union[SourceErasure, _Mapping]] = ..., verification: _Optional[_Union[ErasureVerification, _Mapping]] = ...) -> None: ...
+    skip_reason: str
+    def __init__(self, source_name: _Optional[str] = ..., state: _Optional[_Union[SourceState, str]] = ..., items: _Optional[int] = ..., bytes: _Optional[int] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erasure: _Optional[_Union[SourceErasure, _Mapping]] = ..., verification: _Optional[_Union[ErasureVerification, _Mapping]] = ..., skip_reason: _Optional[str] = ...) -> None: ...
 
 class ExportArchive(_message.Message):
     __slots__ = ("file_name", "size_bytes", "sha256", "create_time", "expire_time", "delete_time", "download_count")

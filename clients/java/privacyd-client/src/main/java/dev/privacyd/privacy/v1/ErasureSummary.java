@@ -113,8 +113,9 @@ private static final long serialVersionUID = 0L;
   private boolean verified_ = false;
   /**
    * <pre>
-   * Whether every source passed verification (sources that cannot export, or all of them
-   * when verification is off, are not counted as failures but make this false).
+   * Whether every registered source erased and passed verification. False when a source was
+   * skipped (SOURCE_STATE_SKIPPED: disabled, or unable to erase, so it may still hold data),
+   * or was not verified (it cannot export, or verification is off).
    * </pre>
    *
    * <code>bool verified = 4;</code>
@@ -123,6 +124,22 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public boolean getVerified() {
     return verified_;
+  }
+
+  public static final int SOURCES_SKIPPED_FIELD_NUMBER = 5;
+  private int sourcesSkipped_ = 0;
+  /**
+   * <pre>
+   * Registered sources the erasure did not reach (`sources[].state` SOURCE_STATE_SKIPPED);
+   * the outcome covers only the others.
+   * </pre>
+   *
+   * <code>int32 sources_skipped = 5;</code>
+   * @return The sourcesSkipped.
+   */
+  @java.lang.Override
+  public int getSourcesSkipped() {
+    return sourcesSkipped_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -151,6 +168,9 @@ private static final long serialVersionUID = 0L;
     if (verified_ != false) {
       output.writeBool(4, verified_);
     }
+    if (sourcesSkipped_ != 0) {
+      output.writeInt32(5, sourcesSkipped_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -170,6 +190,10 @@ private static final long serialVersionUID = 0L;
     if (verified_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(4, verified_);
+    }
+    if (sourcesSkipped_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt32Size(5, sourcesSkipped_);
     }
     return size;
   }
@@ -202,6 +226,8 @@ private static final long serialVersionUID = 0L;
         != other.getItemsRetained()) return false;
     if (getVerified()
         != other.getVerified()) return false;
+    if (getSourcesSkipped()
+        != other.getSourcesSkipped()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -224,6 +250,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + VERIFIED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getVerified());
+    hash = (37 * hash) + SOURCES_SKIPPED_FIELD_NUMBER;
+    hash = (53 * hash) + getSourcesSkipped();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -363,6 +391,7 @@ private static final long serialVersionUID = 0L;
       itemsRemoved_ = 0L;
       itemsRetained_ = 0L;
       verified_ = false;
+      sourcesSkipped_ = 0;
       return this;
     }
 
@@ -408,6 +437,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.verified_ = verified_;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.sourcesSkipped_ = sourcesSkipped_;
+      }
     }
 
     @java.lang.Override
@@ -433,6 +465,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getVerified() != false) {
         setVerified(other.getVerified());
+      }
+      if (other.getSourcesSkipped() != 0) {
+        setSourcesSkipped(other.getSourcesSkipped());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -478,6 +513,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 40: {
+              sourcesSkipped_ = input.readInt32();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -658,8 +698,9 @@ private static final long serialVersionUID = 0L;
     private boolean verified_ ;
     /**
      * <pre>
-     * Whether every source passed verification (sources that cannot export, or all of them
-     * when verification is off, are not counted as failures but make this false).
+     * Whether every registered source erased and passed verification. False when a source was
+     * skipped (SOURCE_STATE_SKIPPED: disabled, or unable to erase, so it may still hold data),
+     * or was not verified (it cannot export, or verification is off).
      * </pre>
      *
      * <code>bool verified = 4;</code>
@@ -671,8 +712,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether every source passed verification (sources that cannot export, or all of them
-     * when verification is off, are not counted as failures but make this false).
+     * Whether every registered source erased and passed verification. False when a source was
+     * skipped (SOURCE_STATE_SKIPPED: disabled, or unable to erase, so it may still hold data),
+     * or was not verified (it cannot export, or verification is off).
      * </pre>
      *
      * <code>bool verified = 4;</code>
@@ -688,8 +730,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether every source passed verification (sources that cannot export, or all of them
-     * when verification is off, are not counted as failures but make this false).
+     * Whether every registered source erased and passed verification. False when a source was
+     * skipped (SOURCE_STATE_SKIPPED: disabled, or unable to erase, so it may still hold data),
+     * or was not verified (it cannot export, or verification is off).
      * </pre>
      *
      * <code>bool verified = 4;</code>
@@ -698,6 +741,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearVerified() {
       bitField0_ = (bitField0_ & ~0x00000008);
       verified_ = false;
+      onChanged();
+      return this;
+    }
+
+    private int sourcesSkipped_ ;
+    /**
+     * <pre>
+     * Registered sources the erasure did not reach (`sources[].state` SOURCE_STATE_SKIPPED);
+     * the outcome covers only the others.
+     * </pre>
+     *
+     * <code>int32 sources_skipped = 5;</code>
+     * @return The sourcesSkipped.
+     */
+    @java.lang.Override
+    public int getSourcesSkipped() {
+      return sourcesSkipped_;
+    }
+    /**
+     * <pre>
+     * Registered sources the erasure did not reach (`sources[].state` SOURCE_STATE_SKIPPED);
+     * the outcome covers only the others.
+     * </pre>
+     *
+     * <code>int32 sources_skipped = 5;</code>
+     * @param value The sourcesSkipped to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSourcesSkipped(int value) {
+
+      sourcesSkipped_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Registered sources the erasure did not reach (`sources[].state` SOURCE_STATE_SKIPPED);
+     * the outcome covers only the others.
+     * </pre>
+     *
+     * <code>int32 sources_skipped = 5;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSourcesSkipped() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      sourcesSkipped_ = 0;
       onChanged();
       return this;
     }

@@ -51,12 +51,24 @@ public interface ErasureSummaryOrBuilder extends
 
   /**
    * <pre>
-   * Whether every source passed verification (sources that cannot export, or all of them
-   * when verification is off, are not counted as failures but make this false).
+   * Whether every registered source erased and passed verification. False when a source was
+   * skipped (SOURCE_STATE_SKIPPED: disabled, or unable to erase, so it may still hold data),
+   * or was not verified (it cannot export, or verification is off).
    * </pre>
    *
    * <code>bool verified = 4;</code>
    * @return The verified.
    */
   boolean getVerified();
+
+  /**
+   * <pre>
+   * Registered sources the erasure did not reach (`sources[].state` SOURCE_STATE_SKIPPED);
+   * the outcome covers only the others.
+   * </pre>
+   *
+   * <code>int32 sources_skipped = 5;</code>
+   * @return The sourcesSkipped.
+   */
+  int getSourcesSkipped();
 }

@@ -87,7 +87,8 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.privacyd.privacy.v1.Leftover> leftovers_;
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -98,7 +99,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -110,7 +112,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -121,7 +124,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -132,7 +136,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -759,7 +764,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -773,7 +779,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -787,7 +794,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -801,7 +809,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -820,7 +829,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -838,7 +848,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -856,7 +867,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -875,7 +887,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -893,7 +906,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -911,7 +925,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -930,7 +945,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -947,7 +963,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -964,7 +981,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -975,7 +993,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -989,7 +1008,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -1004,7 +1024,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -1015,7 +1036,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -1027,7 +1049,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What was still found outside the retained groups (FAILED only).
+     * What was still found beyond what the source reported retained (FAILED only): per group
+     * not retained, everything in it; per retained group, the items beyond the reported count.
      * </pre>
      *
      * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>

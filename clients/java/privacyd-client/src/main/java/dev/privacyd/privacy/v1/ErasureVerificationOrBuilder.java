@@ -31,7 +31,8 @@ public interface ErasureVerificationOrBuilder extends
 
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -40,7 +41,8 @@ public interface ErasureVerificationOrBuilder extends
       getLeftoversList();
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -48,7 +50,8 @@ public interface ErasureVerificationOrBuilder extends
   dev.privacyd.privacy.v1.Leftover getLeftovers(int index);
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -56,7 +59,8 @@ public interface ErasureVerificationOrBuilder extends
   int getLeftoversCount();
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>
@@ -65,7 +69,8 @@ public interface ErasureVerificationOrBuilder extends
       getLeftoversOrBuilderList();
   /**
    * <pre>
-   * What was still found outside the retained groups (FAILED only).
+   * What was still found beyond what the source reported retained (FAILED only): per group
+   * not retained, everything in it; per retained group, the items beyond the reported count.
    * </pre>
    *
    * <code>repeated .privacy.v1.Leftover leftovers = 2;</code>

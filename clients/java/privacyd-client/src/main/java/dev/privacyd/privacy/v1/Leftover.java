@@ -104,7 +104,8 @@ private static final long serialVersionUID = 0L;
   private long items_ = 0L;
   /**
    * <pre>
-   * Items of the group still exported.
+   * Items of the group still exported: all of them in a group the source did not retain; in
+   * a retained group, those beyond the count the source reported retained.
    * </pre>
    *
    * <code>int64 items = 2;</code>
@@ -573,7 +574,8 @@ private static final long serialVersionUID = 0L;
     private long items_ ;
     /**
      * <pre>
-     * Items of the group still exported.
+     * Items of the group still exported: all of them in a group the source did not retain; in
+     * a retained group, those beyond the count the source reported retained.
      * </pre>
      *
      * <code>int64 items = 2;</code>
@@ -585,7 +587,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Items of the group still exported.
+     * Items of the group still exported: all of them in a group the source did not retain; in
+     * a retained group, those beyond the count the source reported retained.
      * </pre>
      *
      * <code>int64 items = 2;</code>
@@ -601,7 +604,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Items of the group still exported.
+     * Items of the group still exported: all of them in a group the source did not retain; in
+     * a retained group, those beyond the count the source reported retained.
      * </pre>
      *
      * <code>int64 items = 2;</code>

@@ -32,7 +32,8 @@ public interface LeftoverOrBuilder extends
 
   /**
    * <pre>
-   * Items of the group still exported.
+   * Items of the group still exported: all of them in a group the source did not retain; in
+   * a retained group, those beyond the count the source reported retained.
    * </pre>
    *
    * <code>int64 items = 2;</code>

@@ -607,7 +607,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -619,7 +620,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -632,7 +634,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -644,7 +647,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -656,7 +660,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3632,7 +3637,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3647,7 +3653,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3662,7 +3669,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3677,7 +3685,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3697,7 +3706,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3716,7 +3726,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3735,7 +3746,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3755,7 +3767,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3774,7 +3787,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3793,7 +3807,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3813,7 +3828,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3831,7 +3847,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3849,7 +3866,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3861,7 +3879,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3876,7 +3895,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3892,7 +3912,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3904,7 +3925,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3917,7 +3939,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
-     * source that was enabled and capable of the action at that time.
+     * source registered at that time. A source that was disabled or cannot do the action is
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>

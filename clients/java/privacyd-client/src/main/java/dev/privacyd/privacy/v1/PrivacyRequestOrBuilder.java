@@ -360,7 +360,8 @@ public interface PrivacyRequestOrBuilder extends
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -370,7 +371,8 @@ public interface PrivacyRequestOrBuilder extends
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -379,7 +381,8 @@ public interface PrivacyRequestOrBuilder extends
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -388,7 +391,8 @@ public interface PrivacyRequestOrBuilder extends
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -398,7 +402,8 @@ public interface PrivacyRequestOrBuilder extends
   /**
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
-   * source that was enabled and capable of the action at that time.
+   * source registered at that time. A source that was disabled or cannot do the action is
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>

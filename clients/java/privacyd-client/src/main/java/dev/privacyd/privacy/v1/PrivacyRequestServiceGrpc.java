@@ -24,6 +24,7 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
  * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
  * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+ * | NO_CAPABLE_SOURCE   | FAILED_PRECONDITION | ProcessPrivacyRequest: no registered data source is enabled and capable of the action; metadata `action` |
  * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
  * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
  * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
@@ -587,6 +588,7 @@ public final class PrivacyRequestServiceGrpc {
    * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | NO_CAPABLE_SOURCE   | FAILED_PRECONDITION | ProcessPrivacyRequest: no registered data source is enabled and capable of the action; metadata `action` |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
@@ -685,6 +687,13 @@ public final class PrivacyRequestServiceGrpc {
      * When every source succeeded the request completes, `erasure` says which of the four
      * outcomes it was, the subject is emailed what was erased and what was kept and why, and
      * GetErasureReceipt returns the receipt.
+     * Every registered source is listed in `sources`; one that is disabled or cannot do the
+     * action is SOURCE_STATE_SKIPPED with its `skip_reason`, and an erasure that skipped one is
+     * not `verified`. When no source would run, processing is refused with NO_CAPABLE_SOURCE and
+     * the request stays as it was: a request no system processed must not complete as "nothing
+     * found". Processing that starts on its own (`--auto-process` after confirmation, or the end
+     * of a cooling-off period) cannot be refused to anyone, so the request goes to FAILED
+     * instead, its `state_reason` saying why; process it again once a capable source is enabled.
      * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
      * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
      * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
@@ -838,6 +847,7 @@ public final class PrivacyRequestServiceGrpc {
    * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | NO_CAPABLE_SOURCE   | FAILED_PRECONDITION | ProcessPrivacyRequest: no registered data source is enabled and capable of the action; metadata `action` |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
@@ -878,6 +888,7 @@ public final class PrivacyRequestServiceGrpc {
    * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | NO_CAPABLE_SOURCE   | FAILED_PRECONDITION | ProcessPrivacyRequest: no registered data source is enabled and capable of the action; metadata `action` |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
@@ -992,6 +1003,13 @@ public final class PrivacyRequestServiceGrpc {
      * When every source succeeded the request completes, `erasure` says which of the four
      * outcomes it was, the subject is emailed what was erased and what was kept and why, and
      * GetErasureReceipt returns the receipt.
+     * Every registered source is listed in `sources`; one that is disabled or cannot do the
+     * action is SOURCE_STATE_SKIPPED with its `skip_reason`, and an erasure that skipped one is
+     * not `verified`. When no source would run, processing is refused with NO_CAPABLE_SOURCE and
+     * the request stays as it was: a request no system processed must not complete as "nothing
+     * found". Processing that starts on its own (`--auto-process` after confirmation, or the end
+     * of a cooling-off period) cannot be refused to anyone, so the request goes to FAILED
+     * instead, its `state_reason` saying why; process it again once a capable source is enabled.
      * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
      * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
      * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
@@ -1155,6 +1173,7 @@ public final class PrivacyRequestServiceGrpc {
    * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | NO_CAPABLE_SOURCE   | FAILED_PRECONDITION | ProcessPrivacyRequest: no registered data source is enabled and capable of the action; metadata `action` |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
@@ -1264,6 +1283,13 @@ public final class PrivacyRequestServiceGrpc {
      * When every source succeeded the request completes, `erasure` says which of the four
      * outcomes it was, the subject is emailed what was erased and what was kept and why, and
      * GetErasureReceipt returns the receipt.
+     * Every registered source is listed in `sources`; one that is disabled or cannot do the
+     * action is SOURCE_STATE_SKIPPED with its `skip_reason`, and an erasure that skipped one is
+     * not `verified`. When no source would run, processing is refused with NO_CAPABLE_SOURCE and
+     * the request stays as it was: a request no system processed must not complete as "nothing
+     * found". Processing that starts on its own (`--auto-process` after confirmation, or the end
+     * of a cooling-off period) cannot be refused to anyone, so the request goes to FAILED
+     * instead, its `state_reason` saying why; process it again once a capable source is enabled.
      * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
      * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
      * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
@@ -1421,6 +1447,7 @@ public final class PrivacyRequestServiceGrpc {
    * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | NO_CAPABLE_SOURCE   | FAILED_PRECONDITION | ProcessPrivacyRequest: no registered data source is enabled and capable of the action; metadata `action` |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
@@ -1530,6 +1557,13 @@ public final class PrivacyRequestServiceGrpc {
      * When every source succeeded the request completes, `erasure` says which of the four
      * outcomes it was, the subject is emailed what was erased and what was kept and why, and
      * GetErasureReceipt returns the receipt.
+     * Every registered source is listed in `sources`; one that is disabled or cannot do the
+     * action is SOURCE_STATE_SKIPPED with its `skip_reason`, and an erasure that skipped one is
+     * not `verified`. When no source would run, processing is refused with NO_CAPABLE_SOURCE and
+     * the request stays as it was: a request no system processed must not complete as "nothing
+     * found". Processing that starts on its own (`--auto-process` after confirmation, or the end
+     * of a cooling-off period) cannot be refused to anyone, so the request goes to FAILED
+     * instead, its `state_reason` saying why; process it again once a capable source is enabled.
      * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
      * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
      * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the
@@ -1685,6 +1719,7 @@ public final class PrivacyRequestServiceGrpc {
    * | INVALID_TOKEN       | PERMISSION_DENIED   | the subject's token (or the id it was given with) is wrong; metadata `credential` names it: `confirmation_token` or `download_token` |
    * | TOKEN_EXPIRED       | FAILED_PRECONDITION | the confirmation token expired; the request is now EXPIRED |
    * | TOKEN_USED          | FAILED_PRECONDITION | the confirmation token was already used             |
+   * | NO_CAPABLE_SOURCE   | FAILED_PRECONDITION | ProcessPrivacyRequest: no registered data source is enabled and capable of the action; metadata `action` |
    * | EXPORT_NOT_READY    | FAILED_PRECONDITION | DownloadExport: the request has no archive (yet); metadata `state` |
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
@@ -1799,6 +1834,13 @@ public final class PrivacyRequestServiceGrpc {
      * When every source succeeded the request completes, `erasure` says which of the four
      * outcomes it was, the subject is emailed what was erased and what was kept and why, and
      * GetErasureReceipt returns the receipt.
+     * Every registered source is listed in `sources`; one that is disabled or cannot do the
+     * action is SOURCE_STATE_SKIPPED with its `skip_reason`, and an erasure that skipped one is
+     * not `verified`. When no source would run, processing is refused with NO_CAPABLE_SOURCE and
+     * the request stays as it was: a request no system processed must not complete as "nothing
+     * found". Processing that starts on its own (`--auto-process` after confirmation, or the end
+     * of a cooling-off period) cannot be refused to anyone, so the request goes to FAILED
+     * instead, its `state_reason` saying why; process it again once a capable source is enabled.
      * With a cooling-off period (`--erase-delay`), processing a CONFIRMED erasure before
      * `confirm_time` plus the delay only schedules it: the request stays CONFIRMED with
      * `scheduled_process_time` set, and can still be cancelled (by an operator, or by the

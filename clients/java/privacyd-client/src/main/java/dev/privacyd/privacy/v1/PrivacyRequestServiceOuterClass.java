@@ -268,216 +268,218 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "ess\022*\n\007archive\030\020 \001(\0132\031.privacy.v1.Export" +
       "Archive\022:\n\026scheduled_process_time\030\021 \001(\0132" +
       "\032.google.protobuf.Timestamp\022+\n\007erasure\030\022" +
-      " \001(\0132\032.privacy.v1.ErasureSummary\"~\n\016Eras" +
-      "ureSummary\022+\n\007outcome\030\001 \001(\0162\032.privacy.v1" +
-      ".ErasureOutcome\022\025\n\ritems_removed\030\002 \001(\003\022\026" +
-      "\n\016items_retained\030\003 \001(\003\022\020\n\010verified\030\004 \001(\010" +
-      "\"\266\001\n\rSourceErasure\022\025\n\ritems_removed\030\001 \001(" +
-      "\003\022\026\n\016items_retained\030\002 \001(\003\0224\n\nretentions\030" +
-      "\003 \003(\0132 .privacy.datasource.v1.Retention\022" +
-      "\020\n\010messages\030\004 \003(\t\022.\n\nerase_time\030\005 \001(\0132\032." +
-      "google.protobuf.Timestamp\":\n\010Leftover\022\020\n" +
-      "\010group_id\030\001 \001(\t\022\r\n\005items\030\002 \001(\003\022\r\n\005files\030" +
-      "\003 \001(\003\"\255\001\n\023ErasureVerification\022,\n\005state\030\001" +
-      " \001(\0162\035.privacy.v1.VerificationState\022\'\n\tl" +
-      "eftovers\030\002 \003(\0132\024.privacy.v1.Leftover\022\016\n\006" +
-      "detail\030\003 \001(\t\022/\n\013verify_time\030\004 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\"\325\002\n\016SourceProgress" +
-      "\022\023\n\013source_name\030\001 \001(\t\022&\n\005state\030\002 \001(\0162\027.p" +
-      "rivacy.v1.SourceState\022\r\n\005items\030\003 \001(\003\022\r\n\005" +
-      "bytes\030\004 \001(\003\022\020\n\010attempts\030\005 \001(\005\022\022\n\nlast_er" +
-      "ror\030\006 \001(\t\022.\n\nstart_time\030\007 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022/\n\013finish_time\030\010 \001(\0132\032" +
-      ".google.protobuf.Timestamp\022*\n\007erasure\030\t " +
-      "\001(\0132\031.privacy.v1.SourceErasure\0225\n\014verifi" +
-      "cation\030\n \001(\0132\037.privacy.v1.ErasureVerific" +
-      "ation\"\361\001\n\rExportArchive\022\021\n\tfile_name\030\001 \001" +
-      "(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/" +
-      "\n\013create_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022/\n\013expire_time\030\005 \001(\0132\032.google.pr" +
-      "otobuf.Timestamp\022/\n\013delete_time\030\006 \001(\0132\032." +
-      "google.protobuf.Timestamp\022\026\n\016download_co" +
-      "unt\030\007 \001(\005\"\233\002\n\rEmailDelivery\022#\n\004kind\030\001 \001(" +
-      "\0162\025.privacy.v1.EmailKind\022(\n\005state\030\002 \001(\0162" +
-      "\031.privacy.v1.DeliveryState\022\020\n\010attempts\030\003" +
-      " \001(\005\022\022\n\nlast_error\030\004 \001(\t\022/\n\013create_time\030" +
-      "\005 \001(\0132\032.google.protobuf.Timestamp\022-\n\tsen" +
-      "d_time\030\006 \001(\0132\032.google.protobuf.Timestamp" +
-      "\0225\n\021next_attempt_time\030\007 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\"\226\001\n\033CreatePrivacyRequest" +
-      "Request\022$\n\007subject\030\001 \001(\0132\023.privacy.v1.Su" +
-      "bject\022\"\n\006action\030\002 \001(\0162\022.privacy.v1.Actio" +
-      "n\022\031\n\021send_confirmation\030\003 \001(\010\022\022\n\nrequest_" +
-      "id\030\004 \001(\t\"S\n\034CreatePrivacyRequestResponse" +
-      "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
-      "rivacyRequest\"&\n\030GetPrivacyRequestReques" +
-      "t\022\n\n\002id\030\001 \001(\t\"P\n\031GetPrivacyRequestRespon" +
-      "se\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1" +
-      ".PrivacyRequest\"\240\001\n\032ListPrivacyRequestsR" +
-      "equest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030" +
-      "\002 \001(\t\022\"\n\006action\030\003 \001(\0162\022.privacy.v1.Actio" +
-      "n\022 \n\005state\030\004 \001(\0162\021.privacy.v1.State\022\025\n\rs" +
-      "ubject_email\030\005 \001(\t\"l\n\033ListPrivacyRequest" +
-      "sResponse\0224\n\020privacy_requests\030\001 \003(\0132\032.pr" +
-      "ivacy.v1.PrivacyRequest\022\027\n\017next_page_tok" +
-      "en\030\002 \001(\t\"9\n\034ConfirmPrivacyRequestRequest" +
-      "\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\"T\n\035ConfirmPr" +
-      "ivacyRequestResponse\0223\n\017privacy_request\030" +
-      "\001 \001(\0132\032.privacy.v1.PrivacyRequest\"\'\n\031Res" +
-      "endConfirmationRequest\022\n\n\002id\030\001 \001(\t\"Q\n\032Re" +
-      "sendConfirmationResponse\0223\n\017privacy_requ" +
-      "est\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"*\n" +
-      "\034ProcessPrivacyRequestRequest\022\n\n\002id\030\001 \001(" +
-      "\t\"T\n\035ProcessPrivacyRequestResponse\0223\n\017pr" +
-      "ivacy_request\030\001 \001(\0132\032.privacy.v1.Privacy" +
-      "Request\"+\n\035CompletePrivacyRequestRequest" +
-      "\022\n\n\002id\030\001 \001(\t\"U\n\036CompletePrivacyRequestRe" +
-      "sponse\0223\n\017privacy_request\030\001 \001(\0132\032.privac" +
-      "y.v1.PrivacyRequest\"7\n\031DenyPrivacyReques" +
-      "tRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"Q\n\032" +
-      "DenyPrivacyRequestResponse\0223\n\017privacy_re" +
-      "quest\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"" +
-      "9\n\033CancelPrivacyRequestRequest\022\n\n\002id\030\001 \001" +
-      "(\t\022\016\n\006reason\030\002 \001(\t\"S\n\034CancelPrivacyReque" +
-      "stResponse\0223\n\017privacy_request\030\001 \001(\0132\032.pr" +
-      "ivacy.v1.PrivacyRequest\")\n\033DeletePrivacy" +
-      "RequestRequest\022\n\n\002id\030\001 \001(\t\"\036\n\034DeletePriv" +
-      "acyRequestResponse\"K\n\025ExtendDeadlineRequ" +
-      "est\022\n\n\002id\030\001 \001(\t\022\026\n\016extension_days\030\002 \001(\005\022" +
-      "\016\n\006reason\030\003 \001(\t\"M\n\026ExtendDeadlineRespons" +
+      " \001(\0132\032.privacy.v1.ErasureSummary\"\227\001\n\016Era" +
+      "sureSummary\022+\n\007outcome\030\001 \001(\0162\032.privacy.v" +
+      "1.ErasureOutcome\022\025\n\ritems_removed\030\002 \001(\003\022" +
+      "\026\n\016items_retained\030\003 \001(\003\022\020\n\010verified\030\004 \001(" +
+      "\010\022\027\n\017sources_skipped\030\005 \001(\005\"\266\001\n\rSourceEra" +
+      "sure\022\025\n\ritems_removed\030\001 \001(\003\022\026\n\016items_ret" +
+      "ained\030\002 \001(\003\0224\n\nretentions\030\003 \003(\0132 .privac" +
+      "y.datasource.v1.Retention\022\020\n\010messages\030\004 " +
+      "\003(\t\022.\n\nerase_time\030\005 \001(\0132\032.google.protobu" +
+      "f.Timestamp\":\n\010Leftover\022\020\n\010group_id\030\001 \001(" +
+      "\t\022\r\n\005items\030\002 \001(\003\022\r\n\005files\030\003 \001(\003\"\255\001\n\023Eras" +
+      "ureVerification\022,\n\005state\030\001 \001(\0162\035.privacy" +
+      ".v1.VerificationState\022\'\n\tleftovers\030\002 \003(\013" +
+      "2\024.privacy.v1.Leftover\022\016\n\006detail\030\003 \001(\t\022/" +
+      "\n\013verify_time\030\004 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\"\352\002\n\016SourceProgress\022\023\n\013source_nam" +
+      "e\030\001 \001(\t\022&\n\005state\030\002 \001(\0162\027.privacy.v1.Sour" +
+      "ceState\022\r\n\005items\030\003 \001(\003\022\r\n\005bytes\030\004 \001(\003\022\020\n" +
+      "\010attempts\030\005 \001(\005\022\022\n\nlast_error\030\006 \001(\t\022.\n\ns" +
+      "tart_time\030\007 \001(\0132\032.google.protobuf.Timest" +
+      "amp\022/\n\013finish_time\030\010 \001(\0132\032.google.protob" +
+      "uf.Timestamp\022*\n\007erasure\030\t \001(\0132\031.privacy." +
+      "v1.SourceErasure\0225\n\014verification\030\n \001(\0132\037" +
+      ".privacy.v1.ErasureVerification\022\023\n\013skip_" +
+      "reason\030\013 \001(\t\"\361\001\n\rExportArchive\022\021\n\tfile_n" +
+      "ame\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030" +
+      "\003 \001(\t\022/\n\013create_time\030\004 \001(\0132\032.google.prot" +
+      "obuf.Timestamp\022/\n\013expire_time\030\005 \001(\0132\032.go" +
+      "ogle.protobuf.Timestamp\022/\n\013delete_time\030\006" +
+      " \001(\0132\032.google.protobuf.Timestamp\022\026\n\016down" +
+      "load_count\030\007 \001(\005\"\233\002\n\rEmailDelivery\022#\n\004ki" +
+      "nd\030\001 \001(\0162\025.privacy.v1.EmailKind\022(\n\005state" +
+      "\030\002 \001(\0162\031.privacy.v1.DeliveryState\022\020\n\010att" +
+      "empts\030\003 \001(\005\022\022\n\nlast_error\030\004 \001(\t\022/\n\013creat" +
+      "e_time\030\005 \001(\0132\032.google.protobuf.Timestamp" +
+      "\022-\n\tsend_time\030\006 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\0225\n\021next_attempt_time\030\007 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\"\226\001\n\033CreatePrivacy" +
+      "RequestRequest\022$\n\007subject\030\001 \001(\0132\023.privac" +
+      "y.v1.Subject\022\"\n\006action\030\002 \001(\0162\022.privacy.v" +
+      "1.Action\022\031\n\021send_confirmation\030\003 \001(\010\022\022\n\nr" +
+      "equest_id\030\004 \001(\t\"S\n\034CreatePrivacyRequestR" +
+      "esponse\0223\n\017privacy_request\030\001 \001(\0132\032.priva" +
+      "cy.v1.PrivacyRequest\"&\n\030GetPrivacyReques" +
+      "tRequest\022\n\n\002id\030\001 \001(\t\"P\n\031GetPrivacyReques" +
+      "tResponse\0223\n\017privacy_request\030\001 \001(\0132\032.pri" +
+      "vacy.v1.PrivacyRequest\"\240\001\n\032ListPrivacyRe" +
+      "questsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage" +
+      "_token\030\002 \001(\t\022\"\n\006action\030\003 \001(\0162\022.privacy.v" +
+      "1.Action\022 \n\005state\030\004 \001(\0162\021.privacy.v1.Sta" +
+      "te\022\025\n\rsubject_email\030\005 \001(\t\"l\n\033ListPrivacy" +
+      "RequestsResponse\0224\n\020privacy_requests\030\001 \003" +
+      "(\0132\032.privacy.v1.PrivacyRequest\022\027\n\017next_p" +
+      "age_token\030\002 \001(\t\"9\n\034ConfirmPrivacyRequest" +
+      "Request\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\"T\n\035Co" +
+      "nfirmPrivacyRequestResponse\0223\n\017privacy_r" +
+      "equest\030\001 \001(\0132\032.privacy.v1.PrivacyRequest" +
+      "\"\'\n\031ResendConfirmationRequest\022\n\n\002id\030\001 \001(" +
+      "\t\"Q\n\032ResendConfirmationResponse\0223\n\017priva" +
+      "cy_request\030\001 \001(\0132\032.privacy.v1.PrivacyReq" +
+      "uest\"*\n\034ProcessPrivacyRequestRequest\022\n\n\002" +
+      "id\030\001 \001(\t\"T\n\035ProcessPrivacyRequestRespons" +
       "e\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1." +
-      "PrivacyRequest\"8\n\005Actor\022#\n\004kind\030\001 \001(\0162\025." +
-      "privacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"\304\002\n\nAud" +
-      "itEvent\022\020\n\010sequence\030\001 \001(\003\022\022\n\nrequest_id\030" +
-      "\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022 \n\005actor\030\004 \001(\0132\021.privacy.v1.Acto" +
-      "r\022(\n\004type\030\005 \001(\0162\032.privacy.v1.AuditEventT" +
-      "ype\022%\n\nfrom_state\030\006 \001(\0162\021.privacy.v1.Sta" +
-      "te\022#\n\010to_state\030\007 \001(\0162\021.privacy.v1.State\022" +
-      "\016\n\006detail\030\010 \001(\t\022)\n\nemail_kind\030\t \001(\0162\025.pr" +
-      "ivacy.v1.EmailKind\022\023\n\013data_source\030\n \001(\t\"" +
-      "\223\001\n\026ListAuditEventsRequest\022\022\n\nrequest_id" +
-      "\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030" +
-      "\003 \001(\t\022)\n\007subject\030\004 \001(\0162\030.privacy.v1.Audi" +
-      "tSubject\022\023\n\013data_source\030\005 \001(\t\"`\n\027ListAud" +
-      "itEventsResponse\022,\n\014audit_events\030\001 \003(\0132\026" +
-      ".privacy.v1.AuditEvent\022\027\n\017next_page_toke" +
-      "n\030\002 \001(\t\"(\n\032WatchPrivacyRequestRequest\022\n\n" +
-      "\002id\030\001 \001(\t\"y\n\033WatchPrivacyRequestResponse" +
-      "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
-      "rivacyRequest\022%\n\005event\030\002 \001(\0132\026.privacy.v" +
-      "1.AuditEvent\"B\n\025DownloadExportRequest\022\n\n" +
-      "\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003" +
-      "\"}\n\023ExportArchiveHeader\022\021\n\tfile_name\030\001 \001" +
-      "(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/" +
-      "\n\013expire_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\"g\n\026DownloadExportResponse\0221\n\006hea" +
-      "der\030\001 \001(\0132\037.privacy.v1.ExportArchiveHead" +
-      "erH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetE" +
-      "rasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"\325\001\n\031Get" +
-      "ErasureReceiptResponse\022\024\n\014receipt_json\030\001" +
-      " \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_inta" +
-      "ct\030\003 \001(\010\022\037\n\027first_mismatch_sequence\030\004 \001(" +
-      "\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016" +
-      "signing_key_id\030\007 \001(\t\022\032\n\022signing_public_k" +
-      "ey\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED" +
-      "\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*" +
-      "\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTAT" +
-      "E_PENDING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STAT" +
-      "E_PROCESSING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014S" +
-      "TATE_FAILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE" +
-      "_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016Eras" +
-      "ureOutcome\022\037\n\033ERASURE_OUTCOME_UNSPECIFIE" +
-      "D\020\000\022!\n\035ERASURE_OUTCOME_NOTHING_FOUND\020\001\022\036" +
-      "\n\032ERASURE_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASUR" +
-      "E_OUTCOME_NOTHING_ERASED\020\003\022!\n\035ERASURE_OU" +
-      "TCOME_PARTLY_ERASED\020\004*\225\001\n\021VerificationSt" +
-      "ate\022\"\n\036VERIFICATION_STATE_UNSPECIFIED\020\000\022" +
-      "\035\n\031VERIFICATION_STATE_PASSED\020\001\022\035\n\031VERIFI" +
-      "CATION_STATE_FAILED\020\002\022\036\n\032VERIFICATION_ST" +
-      "ATE_SKIPPED\020\003*\224\001\n\013SourceState\022\034\n\030SOURCE_" +
-      "STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_STATE_PEND" +
-      "ING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURC" +
-      "E_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAIL" +
-      "ED\020\004*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECI" +
-      "FIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATION_REQUES" +
-      "T\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034E" +
-      "MAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_K" +
-      "IND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE" +
-      "_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIE" +
-      "D\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY_STATE_U" +
-      "NSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001" +
-      "\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_ST" +
-      "ATE_FAILED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_" +
-      "UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022A" +
-      "CTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM" +
-      "\020\003*\200\007\n\016AuditEventType\022 \n\034AUDIT_EVENT_TYP" +
-      "E_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREA" +
-      "TED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n" +
-      "$AUDIT_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022" +
-      "\'\n#AUDIT_EVENT_TYPE_PROCESSING_STARTED\020\004" +
-      "\022\036\n\032AUDIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDI" +
-      "T_EVENT_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYP" +
-      "E_DENIED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED" +
-      "\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDI" +
-      "T_EVENT_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TY" +
-      "PE_DEADLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TY" +
-      "PE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAI" +
-      "L_FAILED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SU" +
-      "CCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAI" +
-      "LED\020\017\022$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATE" +
-      "D\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOAD" +
-      "ED\020\021\022$\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED" +
-      "\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED" +
-      "\020\023\0220\n,AUDIT_EVENT_TYPE_ERASURE_VERIFICAT" +
-      "ION_FAILED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SO" +
-      "URCE_REGISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DA" +
-      "TA_SOURCE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_" +
-      "DATA_SOURCE_DELETED\020\027*o\n\014AuditSubject\022\035\n" +
-      "\031AUDIT_SUBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SU" +
-      "BJECT_PRIVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT" +
-      "_DATA_SOURCE\020\0022\225\014\n\025PrivacyRequestService" +
-      "\022i\n\024CreatePrivacyRequest\022\'.privacy.v1.Cr" +
-      "eatePrivacyRequestRequest\032(.privacy.v1.C" +
-      "reatePrivacyRequestResponse\022`\n\021GetPrivac" +
-      "yRequest\022$.privacy.v1.GetPrivacyRequestR" +
-      "equest\032%.privacy.v1.GetPrivacyRequestRes" +
-      "ponse\022f\n\023ListPrivacyRequests\022&.privacy.v" +
-      "1.ListPrivacyRequestsRequest\032\'.privacy.v" +
-      "1.ListPrivacyRequestsResponse\022l\n\025Confirm" +
-      "PrivacyRequest\022(.privacy.v1.ConfirmPriva" +
-      "cyRequestRequest\032).privacy.v1.ConfirmPri" +
-      "vacyRequestResponse\022c\n\022ResendConfirmatio" +
-      "n\022%.privacy.v1.ResendConfirmationRequest" +
-      "\032&.privacy.v1.ResendConfirmationResponse" +
-      "\022l\n\025ProcessPrivacyRequest\022(.privacy.v1.P" +
-      "rocessPrivacyRequestRequest\032).privacy.v1" +
-      ".ProcessPrivacyRequestResponse\022o\n\026Comple" +
-      "tePrivacyRequest\022).privacy.v1.CompletePr" +
-      "ivacyRequestRequest\032*.privacy.v1.Complet" +
-      "ePrivacyRequestResponse\022c\n\022DenyPrivacyRe" +
-      "quest\022%.privacy.v1.DenyPrivacyRequestReq" +
-      "uest\032&.privacy.v1.DenyPrivacyRequestResp" +
-      "onse\022i\n\024CancelPrivacyRequest\022\'.privacy.v" +
-      "1.CancelPrivacyRequestRequest\032(.privacy." +
-      "v1.CancelPrivacyRequestResponse\022i\n\024Delet" +
-      "ePrivacyRequest\022\'.privacy.v1.DeletePriva" +
-      "cyRequestRequest\032(.privacy.v1.DeletePriv" +
-      "acyRequestResponse\022W\n\016ExtendDeadline\022!.p" +
-      "rivacy.v1.ExtendDeadlineRequest\032\".privac" +
-      "y.v1.ExtendDeadlineResponse\022Z\n\017ListAudit" +
-      "Events\022\".privacy.v1.ListAuditEventsReque" +
-      "st\032#.privacy.v1.ListAuditEventsResponse\022" +
-      "h\n\023WatchPrivacyRequest\022&.privacy.v1.Watc" +
-      "hPrivacyRequestRequest\032\'.privacy.v1.Watc" +
-      "hPrivacyRequestResponse0\001\022Y\n\016DownloadExp" +
-      "ort\022!.privacy.v1.DownloadExportRequest\032\"" +
-      ".privacy.v1.DownloadExportResponse0\001\022`\n\021" +
-      "GetErasureReceipt\022$.privacy.v1.GetErasur" +
-      "eReceiptRequest\032%.privacy.v1.GetErasureR" +
-      "eceiptResponseBY\n\027dev.privacyd.privacy.v" +
-      "1P\001Z<github.com/privacyd/privacyd/client" +
-      "s/go/privacy/v1;privacyv1b\006proto3"
+      "PrivacyRequest\"+\n\035CompletePrivacyRequest" +
+      "Request\022\n\n\002id\030\001 \001(\t\"U\n\036CompletePrivacyRe" +
+      "questResponse\0223\n\017privacy_request\030\001 \001(\0132\032" +
+      ".privacy.v1.PrivacyRequest\"7\n\031DenyPrivac" +
+      "yRequestRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 " +
+      "\001(\t\"Q\n\032DenyPrivacyRequestResponse\0223\n\017pri" +
+      "vacy_request\030\001 \001(\0132\032.privacy.v1.PrivacyR" +
+      "equest\"9\n\033CancelPrivacyRequestRequest\022\n\n" +
+      "\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"S\n\034CancelPriva" +
+      "cyRequestResponse\0223\n\017privacy_request\030\001 \001" +
+      "(\0132\032.privacy.v1.PrivacyRequest\")\n\033Delete" +
+      "PrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"\036\n\034Del" +
+      "etePrivacyRequestResponse\"K\n\025ExtendDeadl" +
+      "ineRequest\022\n\n\002id\030\001 \001(\t\022\026\n\016extension_days" +
+      "\030\002 \001(\005\022\016\n\006reason\030\003 \001(\t\"M\n\026ExtendDeadline" +
+      "Response\0223\n\017privacy_request\030\001 \001(\0132\032.priv" +
+      "acy.v1.PrivacyRequest\"8\n\005Actor\022#\n\004kind\030\001" +
+      " \001(\0162\025.privacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"" +
+      "\304\002\n\nAuditEvent\022\020\n\010sequence\030\001 \001(\003\022\022\n\nrequ" +
+      "est_id\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google.prot" +
+      "obuf.Timestamp\022 \n\005actor\030\004 \001(\0132\021.privacy." +
+      "v1.Actor\022(\n\004type\030\005 \001(\0162\032.privacy.v1.Audi" +
+      "tEventType\022%\n\nfrom_state\030\006 \001(\0162\021.privacy" +
+      ".v1.State\022#\n\010to_state\030\007 \001(\0162\021.privacy.v1" +
+      ".State\022\016\n\006detail\030\010 \001(\t\022)\n\nemail_kind\030\t \001" +
+      "(\0162\025.privacy.v1.EmailKind\022\023\n\013data_source" +
+      "\030\n \001(\t\"\223\001\n\026ListAuditEventsRequest\022\022\n\nreq" +
+      "uest_id\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage" +
+      "_token\030\003 \001(\t\022)\n\007subject\030\004 \001(\0162\030.privacy." +
+      "v1.AuditSubject\022\023\n\013data_source\030\005 \001(\t\"`\n\027" +
+      "ListAuditEventsResponse\022,\n\014audit_events\030" +
+      "\001 \003(\0132\026.privacy.v1.AuditEvent\022\027\n\017next_pa" +
+      "ge_token\030\002 \001(\t\"(\n\032WatchPrivacyRequestReq" +
+      "uest\022\n\n\002id\030\001 \001(\t\"y\n\033WatchPrivacyRequestR" +
+      "esponse\0223\n\017privacy_request\030\001 \001(\0132\032.priva" +
+      "cy.v1.PrivacyRequest\022%\n\005event\030\002 \001(\0132\026.pr" +
+      "ivacy.v1.AuditEvent\"B\n\025DownloadExportReq" +
+      "uest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offse" +
+      "t\030\003 \001(\003\"}\n\023ExportArchiveHeader\022\021\n\tfile_n" +
+      "ame\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030" +
+      "\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032.google.prot" +
+      "obuf.Timestamp\"g\n\026DownloadExportResponse" +
+      "\0221\n\006header\030\001 \001(\0132\037.privacy.v1.ExportArch" +
+      "iveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"" +
+      "&\n\030GetErasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"" +
+      "\325\001\n\031GetErasureReceiptResponse\022\024\n\014receipt" +
+      "_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_cha" +
+      "in_intact\030\003 \001(\010\022\037\n\027first_mismatch_sequen" +
+      "ce\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature\030\006 " +
+      "\001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022\032\n\022signing_p" +
+      "ublic_key\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_UNSP" +
+      "ECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTION_E" +
+      "RASE\020\002*\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED\020\000\022" +
+      "\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022" +
+      "\024\n\020STATE_PROCESSING\020\003\022\023\n\017STATE_COMPLETED" +
+      "\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023" +
+      "\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273" +
+      "\001\n\016ErasureOutcome\022\037\n\033ERASURE_OUTCOME_UNS" +
+      "PECIFIED\020\000\022!\n\035ERASURE_OUTCOME_NOTHING_FO" +
+      "UND\020\001\022\036\n\032ERASURE_OUTCOME_ALL_ERASED\020\002\022\"\n" +
+      "\036ERASURE_OUTCOME_NOTHING_ERASED\020\003\022!\n\035ERA" +
+      "SURE_OUTCOME_PARTLY_ERASED\020\004*\225\001\n\021Verific" +
+      "ationState\022\"\n\036VERIFICATION_STATE_UNSPECI" +
+      "FIED\020\000\022\035\n\031VERIFICATION_STATE_PASSED\020\001\022\035\n" +
+      "\031VERIFICATION_STATE_FAILED\020\002\022\036\n\032VERIFICA" +
+      "TION_STATE_SKIPPED\020\003*\256\001\n\013SourceState\022\034\n\030" +
+      "SOURCE_STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_STA" +
+      "TE_PENDING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020\002\022\032" +
+      "\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_STA" +
+      "TE_FAILED\020\004\022\030\n\024SOURCE_STATE_SKIPPED\020\005*\354\001" +
+      "\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022" +
+      "#\n\037EMAIL_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032" +
+      "EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KI" +
+      "ND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXP" +
+      "ORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFIL" +
+      "LED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\r" +
+      "DeliveryState\022\036\n\032DELIVERY_STATE_UNSPECIF" +
+      "IED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DEL" +
+      "IVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAI" +
+      "LED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECI" +
+      "FIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KI" +
+      "ND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\200\007\n\016" +
+      "AuditEventType\022 \n\034AUDIT_EVENT_TYPE_UNSPE" +
+      "CIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036" +
+      "\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_" +
+      "EVENT_TYPE_CONFIRMATION_RESENT\020\003\022\'\n#AUDI" +
+      "T_EVENT_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AUD" +
+      "IT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT" +
+      "_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIE" +
+      "D\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030A" +
+      "UDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT" +
+      "_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEAD" +
+      "LINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAI" +
+      "L_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILE" +
+      "D\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED" +
+      "\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022$" +
+      "\n AUDIT_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#" +
+      "AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n" +
+      " AUDIT_EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"A" +
+      "UDIT_EVENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n,A" +
+      "UDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAI" +
+      "LED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SOURCE_RE" +
+      "GISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DATA_SOUR" +
+      "CE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_SO" +
+      "URCE_DELETED\020\027*o\n\014AuditSubject\022\035\n\031AUDIT_" +
+      "SUBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUBJECT_P" +
+      "RIVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_DATA_S" +
+      "OURCE\020\0022\225\014\n\025PrivacyRequestService\022i\n\024Cre" +
+      "atePrivacyRequest\022\'.privacy.v1.CreatePri" +
+      "vacyRequestRequest\032(.privacy.v1.CreatePr" +
+      "ivacyRequestResponse\022`\n\021GetPrivacyReques" +
+      "t\022$.privacy.v1.GetPrivacyRequestRequest\032" +
+      "%.privacy.v1.GetPrivacyRequestResponse\022f" +
+      "\n\023ListPrivacyRequests\022&.privacy.v1.ListP" +
+      "rivacyRequestsRequest\032\'.privacy.v1.ListP" +
+      "rivacyRequestsResponse\022l\n\025ConfirmPrivacy" +
+      "Request\022(.privacy.v1.ConfirmPrivacyReque" +
+      "stRequest\032).privacy.v1.ConfirmPrivacyReq" +
+      "uestResponse\022c\n\022ResendConfirmation\022%.pri" +
+      "vacy.v1.ResendConfirmationRequest\032&.priv" +
+      "acy.v1.ResendConfirmationResponse\022l\n\025Pro" +
+      "cessPrivacyRequest\022(.privacy.v1.ProcessP" +
+      "rivacyRequestRequest\032).privacy.v1.Proces" +
+      "sPrivacyRequestResponse\022o\n\026CompletePriva" +
+      "cyRequest\022).privacy.v1.CompletePrivacyRe" +
+      "questRequest\032*.privacy.v1.CompletePrivac" +
+      "yRequestResponse\022c\n\022DenyPrivacyRequest\022%" +
+      ".privacy.v1.DenyPrivacyRequestRequest\032&." +
+      "privacy.v1.DenyPrivacyRequestResponse\022i\n" +
+      "\024CancelPrivacyRequest\022\'.privacy.v1.Cance" +
+      "lPrivacyRequestRequest\032(.privacy.v1.Canc" +
+      "elPrivacyRequestResponse\022i\n\024DeletePrivac" +
+      "yRequest\022\'.privacy.v1.DeletePrivacyReque" +
+      "stRequest\032(.privacy.v1.DeletePrivacyRequ" +
+      "estResponse\022W\n\016ExtendDeadline\022!.privacy." +
+      "v1.ExtendDeadlineRequest\032\".privacy.v1.Ex" +
+      "tendDeadlineResponse\022Z\n\017ListAuditEvents\022" +
+      "\".privacy.v1.ListAuditEventsRequest\032#.pr" +
+      "ivacy.v1.ListAuditEventsResponse\022h\n\023Watc" +
+      "hPrivacyRequest\022&.privacy.v1.WatchPrivac" +
+      "yRequestRequest\032\'.privacy.v1.WatchPrivac" +
+      "yRequestResponse0\001\022Y\n\016DownloadExport\022!.p" +
+      "rivacy.v1.DownloadExportRequest\032\".privac" +
+      "y.v1.DownloadExportResponse0\001\022`\n\021GetEras" +
+      "ureReceipt\022$.privacy.v1.GetErasureReceip" +
+      "tRequest\032%.privacy.v1.GetErasureReceiptR" +
+      "esponseBY\n\027dev.privacyd.privacy.v1P\001Z<gi" +
+      "thub.com/privacyd/privacyd/clients/go/pr" +
+      "ivacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -502,7 +504,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_ErasureSummary_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ErasureSummary_descriptor,
-        new java.lang.String[] { "Outcome", "ItemsRemoved", "ItemsRetained", "Verified", });
+        new java.lang.String[] { "Outcome", "ItemsRemoved", "ItemsRetained", "Verified", "SourcesSkipped", });
     internal_static_privacy_v1_SourceErasure_descriptor =
       getDescriptor().getMessageType(3);
     internal_static_privacy_v1_SourceErasure_fieldAccessorTable = new
@@ -526,7 +528,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_SourceProgress_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_SourceProgress_descriptor,
-        new java.lang.String[] { "SourceName", "State", "Items", "Bytes", "Attempts", "LastError", "StartTime", "FinishTime", "Erasure", "Verification", });
+        new java.lang.String[] { "SourceName", "State", "Items", "Bytes", "Attempts", "LastError", "StartTime", "FinishTime", "Erasure", "Verification", "SkipReason", });
     internal_static_privacy_v1_ExportArchive_descriptor =
       getDescriptor().getMessageType(7);
     internal_static_privacy_v1_ExportArchive_fieldAccessorTable = new

@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
     sourceName_ = "";
     state_ = 0;
     lastError_ = "";
+    skipReason_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -373,6 +374,55 @@ private static final long serialVersionUID = 0L;
     return verification_ == null ? dev.privacyd.privacy.v1.ErasureVerification.getDefaultInstance() : verification_;
   }
 
+  public static final int SKIP_REASON_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object skipReason_ = "";
+  /**
+   * <pre>
+   * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+   * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+   * </pre>
+   *
+   * <code>string skip_reason = 11;</code>
+   * @return The skipReason.
+   */
+  @java.lang.Override
+  public java.lang.String getSkipReason() {
+    java.lang.Object ref = skipReason_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      skipReason_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+   * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+   * </pre>
+   *
+   * <code>string skip_reason = 11;</code>
+   * @return The bytes for skipReason.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSkipReasonBytes() {
+    java.lang.Object ref = skipReason_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      skipReason_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -417,6 +467,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(10, getVerification());
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(skipReason_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 11, skipReason_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -458,6 +511,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getVerification());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(skipReason_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(11, skipReason_);
     }
     return size;
   }
@@ -514,6 +570,8 @@ private static final long serialVersionUID = 0L;
       if (!getVerification()
           .equals(other.getVerification())) return false;
     }
+    if (!getSkipReason()
+        .equals(other.getSkipReason())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -555,6 +613,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + VERIFICATION_FIELD_NUMBER;
       hash = (53 * hash) + getVerification().hashCode();
     }
+    hash = (37 * hash) + SKIP_REASON_FIELD_NUMBER;
+    hash = (53 * hash) + getSkipReason().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -725,6 +785,7 @@ private static final long serialVersionUID = 0L;
         verificationBuilder_.dispose();
         verificationBuilder_ = null;
       }
+      skipReason_ = "";
       return this;
     }
 
@@ -801,6 +862,9 @@ private static final long serialVersionUID = 0L;
             : verificationBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.skipReason_ = skipReason_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -849,6 +913,11 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasVerification()) {
         mergeVerification(other.getVerification());
+      }
+      if (!other.getSkipReason().isEmpty()) {
+        skipReason_ = other.skipReason_;
+        bitField0_ |= 0x00000400;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -932,6 +1001,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 90: {
+              skipReason_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1955,6 +2029,103 @@ private static final long serialVersionUID = 0L;
         verification_ = null;
       }
       return verificationBuilder_;
+    }
+
+    private java.lang.Object skipReason_ = "";
+    /**
+     * <pre>
+     * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+     * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+     * </pre>
+     *
+     * <code>string skip_reason = 11;</code>
+     * @return The skipReason.
+     */
+    public java.lang.String getSkipReason() {
+      java.lang.Object ref = skipReason_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        skipReason_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+     * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+     * </pre>
+     *
+     * <code>string skip_reason = 11;</code>
+     * @return The bytes for skipReason.
+     */
+    public com.google.protobuf.ByteString
+        getSkipReasonBytes() {
+      java.lang.Object ref = skipReason_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        skipReason_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+     * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+     * </pre>
+     *
+     * <code>string skip_reason = 11;</code>
+     * @param value The skipReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSkipReason(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      skipReason_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+     * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+     * </pre>
+     *
+     * <code>string skip_reason = 11;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSkipReason() {
+      skipReason_ = getDefaultInstance().getSkipReason();
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+     * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+     * </pre>
+     *
+     * <code>string skip_reason = 11;</code>
+     * @param value The bytes for skipReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSkipReasonBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      skipReason_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.SourceProgress)

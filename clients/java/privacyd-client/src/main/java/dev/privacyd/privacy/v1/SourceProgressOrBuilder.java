@@ -206,4 +206,26 @@ public interface SourceProgressOrBuilder extends
    * <code>.privacy.v1.ErasureVerification verification = 10;</code>
    */
   dev.privacyd.privacy.v1.ErasureVerificationOrBuilder getVerificationOrBuilder();
+
+  /**
+   * <pre>
+   * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+   * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+   * </pre>
+   *
+   * <code>string skip_reason = 11;</code>
+   * @return The skipReason.
+   */
+  java.lang.String getSkipReason();
+  /**
+   * <pre>
+   * SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
+   * cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
+   * </pre>
+   *
+   * <code>string skip_reason = 11;</code>
+   * @return The bytes for skipReason.
+   */
+  com.google.protobuf.ByteString
+      getSkipReasonBytes();
 }

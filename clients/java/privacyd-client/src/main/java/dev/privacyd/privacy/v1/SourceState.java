@@ -55,6 +55,16 @@ public enum SourceState
    * <code>SOURCE_STATE_FAILED = 4;</code>
    */
   SOURCE_STATE_FAILED(4),
+  /**
+   * <pre>
+   * Registered but not asked: disabled, or unable to do the action; `skip_reason` says which.
+   * Processing the request again (after a failure) asks it if it can by then. A skipped
+   * source may hold the subject's data: an erasure that skipped one is not `verified`.
+   * </pre>
+   *
+   * <code>SOURCE_STATE_SKIPPED = 5;</code>
+   */
+  SOURCE_STATE_SKIPPED(5),
   UNRECOGNIZED(-1),
   ;
 
@@ -107,6 +117,16 @@ public enum SourceState
    * <code>SOURCE_STATE_FAILED = 4;</code>
    */
   public static final int SOURCE_STATE_FAILED_VALUE = 4;
+  /**
+   * <pre>
+   * Registered but not asked: disabled, or unable to do the action; `skip_reason` says which.
+   * Processing the request again (after a failure) asks it if it can by then. A skipped
+   * source may hold the subject's data: an erasure that skipped one is not `verified`.
+   * </pre>
+   *
+   * <code>SOURCE_STATE_SKIPPED = 5;</code>
+   */
+  public static final int SOURCE_STATE_SKIPPED_VALUE = 5;
 
 
   public final int getNumber() {
@@ -138,6 +158,7 @@ public enum SourceState
       case 2: return SOURCE_STATE_RUNNING;
       case 3: return SOURCE_STATE_SUCCEEDED;
       case 4: return SOURCE_STATE_FAILED;
+      case 5: return SOURCE_STATE_SKIPPED;
       default: return null;
     }
   }

@@ -25,7 +25,8 @@ public enum VerificationState
   VERIFICATION_STATE_UNSPECIFIED(0),
   /**
    * <pre>
-   * The export after the erasure held nothing outside the retained groups.
+   * The export after the erasure held nothing outside the retained groups, and no more items
+   * in a retained group than the source reported retained.
    * </pre>
    *
    * <code>VERIFICATION_STATE_PASSED = 1;</code>
@@ -33,8 +34,9 @@ public enum VerificationState
   VERIFICATION_STATE_PASSED(1),
   /**
    * <pre>
-   * The export after the erasure still held data outside the retained groups; `leftovers`
-   * says what. The source fails and so does the request.
+   * The export after the erasure still held data outside the retained groups, or more items
+   * in a retained group than the source reported retained; `leftovers` says what. The source
+   * fails and so does the request.
    * </pre>
    *
    * <code>VERIFICATION_STATE_FAILED = 2;</code>
@@ -71,7 +73,8 @@ public enum VerificationState
   public static final int VERIFICATION_STATE_UNSPECIFIED_VALUE = 0;
   /**
    * <pre>
-   * The export after the erasure held nothing outside the retained groups.
+   * The export after the erasure held nothing outside the retained groups, and no more items
+   * in a retained group than the source reported retained.
    * </pre>
    *
    * <code>VERIFICATION_STATE_PASSED = 1;</code>
@@ -79,8 +82,9 @@ public enum VerificationState
   public static final int VERIFICATION_STATE_PASSED_VALUE = 1;
   /**
    * <pre>
-   * The export after the erasure still held data outside the retained groups; `leftovers`
-   * says what. The source fails and so does the request.
+   * The export after the erasure still held data outside the retained groups, or more items
+   * in a retained group than the source reported retained; `leftovers` says what. The source
+   * fails and so does the request.
    * </pre>
    *
    * <code>VERIFICATION_STATE_FAILED = 2;</code>

@@ -13,6 +13,12 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
  *   organisation knows it). A source that does not know the subject is not an error: `Export`
  *   streams nothing and ends OK; `Erase` returns OK with zero counts.
+ * - Case. `email` is sent in one canonical form: the whole address lower-cased (Unicode lower
+ *   case). A source MUST still compare addresses case-insensitively: it may hold
+ *   "Jane&#64;Example.com" as typed at sign-up. The verification export after an erasure asks
+ *   again with the address as the subject typed it and with only its domain lower-cased, so a
+ *   source that compares case-sensitively and still holds data under one of those forms fails
+ *   verification rather than being certified; the conformance kit checks the comparison.
  * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
  *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
  *   given up on the call.
@@ -36,9 +42,15 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
  *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
  *   `retentions[].items`, or privacyd rejects the answer as a protocol violation.
+ * - Counts. Every count (`items_removed`, `items_retained`, `retentions[].items`) is between 0
+ *   and 2^53 - 1 (9007199254740991, the largest integer JSON readers hold exactly), and the
+ *   retentions must add up to `items_retained` without overflow; anything else is a protocol
+ *   violation that fails the source for the request, without retry.
  * - Verification. After an erasure privacyd calls `Export` again for the same subject (when
- *   the source can export). Items and files of a retained group may remain; anything else
- *   still exported (an item of another group, a file of no group) fails the erasure for that
+ *   the source can export), under each form of the address (see Case). A retained group may
+ *   still hold its files and at most as many items as its retention reported (items counted
+ *   by distinct `item_id`); anything else still exported (an item of another group, a file of
+ *   no group, more items in a retained group than reported) fails the erasure for that
  *   source, and the operator and the audit log see the source, the groups and the counts.
  * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
  * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
@@ -223,6 +235,12 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
+   * - Case. `email` is sent in one canonical form: the whole address lower-cased (Unicode lower
+   *   case). A source MUST still compare addresses case-insensitively: it may hold
+   *   "Jane&#64;Example.com" as typed at sign-up. The verification export after an erasure asks
+   *   again with the address as the subject typed it and with only its domain lower-cased, so a
+   *   source that compares case-sensitively and still holds data under one of those forms fails
+   *   verification rather than being certified; the conformance kit checks the comparison.
    * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
    *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
    *   given up on the call.
@@ -246,9 +264,15 @@ public final class DataSourceServiceGrpc {
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
    *   `retentions[].items`, or privacyd rejects the answer as a protocol violation.
+   * - Counts. Every count (`items_removed`, `items_retained`, `retentions[].items`) is between 0
+   *   and 2^53 - 1 (9007199254740991, the largest integer JSON readers hold exactly), and the
+   *   retentions must add up to `items_retained` without overflow; anything else is a protocol
+   *   violation that fails the source for the request, without retry.
    * - Verification. After an erasure privacyd calls `Export` again for the same subject (when
-   *   the source can export). Items and files of a retained group may remain; anything else
-   *   still exported (an item of another group, a file of no group) fails the erasure for that
+   *   the source can export), under each form of the address (see Case). A retained group may
+   *   still hold its files and at most as many items as its retention reported (items counted
+   *   by distinct `item_id`); anything else still exported (an item of another group, a file of
+   *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
@@ -316,6 +340,12 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
+   * - Case. `email` is sent in one canonical form: the whole address lower-cased (Unicode lower
+   *   case). A source MUST still compare addresses case-insensitively: it may hold
+   *   "Jane&#64;Example.com" as typed at sign-up. The verification export after an erasure asks
+   *   again with the address as the subject typed it and with only its domain lower-cased, so a
+   *   source that compares case-sensitively and still holds data under one of those forms fails
+   *   verification rather than being certified; the conformance kit checks the comparison.
    * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
    *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
    *   given up on the call.
@@ -339,9 +369,15 @@ public final class DataSourceServiceGrpc {
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
    *   `retentions[].items`, or privacyd rejects the answer as a protocol violation.
+   * - Counts. Every count (`items_removed`, `items_retained`, `retentions[].items`) is between 0
+   *   and 2^53 - 1 (9007199254740991, the largest integer JSON readers hold exactly), and the
+   *   retentions must add up to `items_retained` without overflow; anything else is a protocol
+   *   violation that fails the source for the request, without retry.
    * - Verification. After an erasure privacyd calls `Export` again for the same subject (when
-   *   the source can export). Items and files of a retained group may remain; anything else
-   *   still exported (an item of another group, a file of no group) fails the erasure for that
+   *   the source can export), under each form of the address (see Case). A retained group may
+   *   still hold its files and at most as many items as its retention reported (items counted
+   *   by distinct `item_id`); anything else still exported (an item of another group, a file of
+   *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
@@ -375,6 +411,12 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
+   * - Case. `email` is sent in one canonical form: the whole address lower-cased (Unicode lower
+   *   case). A source MUST still compare addresses case-insensitively: it may hold
+   *   "Jane&#64;Example.com" as typed at sign-up. The verification export after an erasure asks
+   *   again with the address as the subject typed it and with only its domain lower-cased, so a
+   *   source that compares case-sensitively and still holds data under one of those forms fails
+   *   verification rather than being certified; the conformance kit checks the comparison.
    * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
    *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
    *   given up on the call.
@@ -398,9 +440,15 @@ public final class DataSourceServiceGrpc {
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
    *   `retentions[].items`, or privacyd rejects the answer as a protocol violation.
+   * - Counts. Every count (`items_removed`, `items_retained`, `retentions[].items`) is between 0
+   *   and 2^53 - 1 (9007199254740991, the largest integer JSON readers hold exactly), and the
+   *   retentions must add up to `items_retained` without overflow; anything else is a protocol
+   *   violation that fails the source for the request, without retry.
    * - Verification. After an erasure privacyd calls `Export` again for the same subject (when
-   *   the source can export). Items and files of a retained group may remain; anything else
-   *   still exported (an item of another group, a file of no group) fails the erasure for that
+   *   the source can export), under each form of the address (see Case). A retained group may
+   *   still hold its files and at most as many items as its retention reported (items counted
+   *   by distinct `item_id`); anything else still exported (an item of another group, a file of
+   *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
@@ -482,6 +530,12 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
+   * - Case. `email` is sent in one canonical form: the whole address lower-cased (Unicode lower
+   *   case). A source MUST still compare addresses case-insensitively: it may hold
+   *   "Jane&#64;Example.com" as typed at sign-up. The verification export after an erasure asks
+   *   again with the address as the subject typed it and with only its domain lower-cased, so a
+   *   source that compares case-sensitively and still holds data under one of those forms fails
+   *   verification rather than being certified; the conformance kit checks the comparison.
    * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
    *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
    *   given up on the call.
@@ -505,9 +559,15 @@ public final class DataSourceServiceGrpc {
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
    *   `retentions[].items`, or privacyd rejects the answer as a protocol violation.
+   * - Counts. Every count (`items_removed`, `items_retained`, `retentions[].items`) is between 0
+   *   and 2^53 - 1 (9007199254740991, the largest integer JSON readers hold exactly), and the
+   *   retentions must add up to `items_retained` without overflow; anything else is a protocol
+   *   violation that fails the source for the request, without retry.
    * - Verification. After an erasure privacyd calls `Export` again for the same subject (when
-   *   the source can export). Items and files of a retained group may remain; anything else
-   *   still exported (an item of another group, a file of no group) fails the erasure for that
+   *   the source can export), under each form of the address (see Case). A retained group may
+   *   still hold its files and at most as many items as its retention reported (items counted
+   *   by distinct `item_id`); anything else still exported (an item of another group, a file of
+   *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
@@ -588,6 +648,12 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
+   * - Case. `email` is sent in one canonical form: the whole address lower-cased (Unicode lower
+   *   case). A source MUST still compare addresses case-insensitively: it may hold
+   *   "Jane&#64;Example.com" as typed at sign-up. The verification export after an erasure asks
+   *   again with the address as the subject typed it and with only its domain lower-cased, so a
+   *   source that compares case-sensitively and still holds data under one of those forms fails
+   *   verification rather than being certified; the conformance kit checks the comparison.
    * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
    *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
    *   given up on the call.
@@ -611,9 +677,15 @@ public final class DataSourceServiceGrpc {
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
    *   `retentions[].items`, or privacyd rejects the answer as a protocol violation.
+   * - Counts. Every count (`items_removed`, `items_retained`, `retentions[].items`) is between 0
+   *   and 2^53 - 1 (9007199254740991, the largest integer JSON readers hold exactly), and the
+   *   retentions must add up to `items_retained` without overflow; anything else is a protocol
+   *   violation that fails the source for the request, without retry.
    * - Verification. After an erasure privacyd calls `Export` again for the same subject (when
-   *   the source can export). Items and files of a retained group may remain; anything else
-   *   still exported (an item of another group, a file of no group) fails the erasure for that
+   *   the source can export), under each form of the address (see Case). A retained group may
+   *   still hold its files and at most as many items as its retention reported (items counted
+   *   by distinct `item_id`); anything else still exported (an item of another group, a file of
+   *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
@@ -693,6 +765,12 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
+   * - Case. `email` is sent in one canonical form: the whole address lower-cased (Unicode lower
+   *   case). A source MUST still compare addresses case-insensitively: it may hold
+   *   "Jane&#64;Example.com" as typed at sign-up. The verification export after an erasure asks
+   *   again with the address as the subject typed it and with only its domain lower-cased, so a
+   *   source that compares case-sensitively and still holds data under one of those forms fails
+   *   verification rather than being certified; the conformance kit checks the comparison.
    * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
    *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
    *   given up on the call.
@@ -716,9 +794,15 @@ public final class DataSourceServiceGrpc {
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
    *   `retentions[].items`, or privacyd rejects the answer as a protocol violation.
+   * - Counts. Every count (`items_removed`, `items_retained`, `retentions[].items`) is between 0
+   *   and 2^53 - 1 (9007199254740991, the largest integer JSON readers hold exactly), and the
+   *   retentions must add up to `items_retained` without overflow; anything else is a protocol
+   *   violation that fails the source for the request, without retry.
    * - Verification. After an erasure privacyd calls `Export` again for the same subject (when
-   *   the source can export). Items and files of a retained group may remain; anything else
-   *   still exported (an item of another group, a file of no group) fails the erasure for that
+   *   the source can export), under each form of the address (see Case). A retained group may
+   *   still hold its files and at most as many items as its retention reported (items counted
+   *   by distinct `item_id`); anything else still exported (an item of another group, a file of
+   *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and

@@ -59,7 +59,7 @@ private static final long serialVersionUID = 0L;
   private long itemsRemoved_ = 0L;
   /**
    * <pre>
-   * How many items were removed (or anonymised beyond identifying the subject).
+   * How many items were removed (or anonymised beyond identifying the subject): 0 to 2^53 - 1.
    * </pre>
    *
    * <code>int64 items_removed = 1;</code>
@@ -74,7 +74,7 @@ private static final long serialVersionUID = 0L;
   private long itemsRetained_ = 0L;
   /**
    * <pre>
-   * How many items were kept; the sum of `retentions[].items`.
+   * How many items were kept; the sum of `retentions[].items`: 0 to 2^53 - 1.
    * </pre>
    *
    * <code>int64 items_retained = 2;</code>
@@ -641,7 +641,7 @@ private static final long serialVersionUID = 0L;
     private long itemsRemoved_ ;
     /**
      * <pre>
-     * How many items were removed (or anonymised beyond identifying the subject).
+     * How many items were removed (or anonymised beyond identifying the subject): 0 to 2^53 - 1.
      * </pre>
      *
      * <code>int64 items_removed = 1;</code>
@@ -653,7 +653,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many items were removed (or anonymised beyond identifying the subject).
+     * How many items were removed (or anonymised beyond identifying the subject): 0 to 2^53 - 1.
      * </pre>
      *
      * <code>int64 items_removed = 1;</code>
@@ -669,7 +669,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many items were removed (or anonymised beyond identifying the subject).
+     * How many items were removed (or anonymised beyond identifying the subject): 0 to 2^53 - 1.
      * </pre>
      *
      * <code>int64 items_removed = 1;</code>
@@ -685,7 +685,7 @@ private static final long serialVersionUID = 0L;
     private long itemsRetained_ ;
     /**
      * <pre>
-     * How many items were kept; the sum of `retentions[].items`.
+     * How many items were kept; the sum of `retentions[].items`: 0 to 2^53 - 1.
      * </pre>
      *
      * <code>int64 items_retained = 2;</code>
@@ -697,7 +697,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many items were kept; the sum of `retentions[].items`.
+     * How many items were kept; the sum of `retentions[].items`: 0 to 2^53 - 1.
      * </pre>
      *
      * <code>int64 items_retained = 2;</code>
@@ -713,7 +713,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many items were kept; the sum of `retentions[].items`.
+     * How many items were kept; the sum of `retentions[].items`: 0 to 2^53 - 1.
      * </pre>
      *
      * <code>int64 items_retained = 2;</code>

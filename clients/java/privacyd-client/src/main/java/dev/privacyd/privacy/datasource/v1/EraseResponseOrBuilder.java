@@ -12,7 +12,7 @@ public interface EraseResponseOrBuilder extends
 
   /**
    * <pre>
-   * How many items were removed (or anonymised beyond identifying the subject).
+   * How many items were removed (or anonymised beyond identifying the subject): 0 to 2^53 - 1.
    * </pre>
    *
    * <code>int64 items_removed = 1;</code>
@@ -22,7 +22,7 @@ public interface EraseResponseOrBuilder extends
 
   /**
    * <pre>
-   * How many items were kept; the sum of `retentions[].items`.
+   * How many items were kept; the sum of `retentions[].items`: 0 to 2^53 - 1.
    * </pre>
    *
    * <code>int64 items_retained = 2;</code>

@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The export group of the kept items. Required. The verification export after the
-   * erasure may still contain this group's items and files.
+   * erasure may still contain this group's files, and at most `items` of its items.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The export group of the kept items. Required. The verification export after the
-   * erasure may still contain this group's items and files.
+   * erasure may still contain this group's files, and at most `items` of its items.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -109,7 +109,8 @@ private static final long serialVersionUID = 0L;
   private long items_ = 0L;
   /**
    * <pre>
-   * How many items were kept.
+   * How many items were kept: 0 to 2^53 - 1. The verification export may hold no more items
+   * of the group than this; more fails the erasure's verification.
    * </pre>
    *
    * <code>int64 items = 2;</code>
@@ -640,7 +641,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The export group of the kept items. Required. The verification export after the
-     * erasure may still contain this group's items and files.
+     * erasure may still contain this group's files, and at most `items` of its items.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -661,7 +662,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The export group of the kept items. Required. The verification export after the
-     * erasure may still contain this group's items and files.
+     * erasure may still contain this group's files, and at most `items` of its items.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -683,7 +684,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The export group of the kept items. Required. The verification export after the
-     * erasure may still contain this group's items and files.
+     * erasure may still contain this group's files, and at most `items` of its items.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -701,7 +702,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The export group of the kept items. Required. The verification export after the
-     * erasure may still contain this group's items and files.
+     * erasure may still contain this group's files, and at most `items` of its items.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -716,7 +717,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The export group of the kept items. Required. The verification export after the
-     * erasure may still contain this group's items and files.
+     * erasure may still contain this group's files, and at most `items` of its items.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -736,7 +737,8 @@ private static final long serialVersionUID = 0L;
     private long items_ ;
     /**
      * <pre>
-     * How many items were kept.
+     * How many items were kept: 0 to 2^53 - 1. The verification export may hold no more items
+     * of the group than this; more fails the erasure's verification.
      * </pre>
      *
      * <code>int64 items = 2;</code>
@@ -748,7 +750,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many items were kept.
+     * How many items were kept: 0 to 2^53 - 1. The verification export may hold no more items
+     * of the group than this; more fails the erasure's verification.
      * </pre>
      *
      * <code>int64 items = 2;</code>
@@ -764,7 +767,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many items were kept.
+     * How many items were kept: 0 to 2^53 - 1. The verification export may hold no more items
+     * of the group than this; more fails the erasure's verification.
      * </pre>
      *
      * <code>int64 items = 2;</code>

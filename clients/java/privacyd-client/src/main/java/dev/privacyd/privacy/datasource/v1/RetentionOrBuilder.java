@@ -13,7 +13,7 @@ public interface RetentionOrBuilder extends
   /**
    * <pre>
    * The export group of the kept items. Required. The verification export after the
-   * erasure may still contain this group's items and files.
+   * erasure may still contain this group's files, and at most `items` of its items.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -23,7 +23,7 @@ public interface RetentionOrBuilder extends
   /**
    * <pre>
    * The export group of the kept items. Required. The verification export after the
-   * erasure may still contain this group's items and files.
+   * erasure may still contain this group's files, and at most `items` of its items.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -34,7 +34,8 @@ public interface RetentionOrBuilder extends
 
   /**
    * <pre>
-   * How many items were kept.
+   * How many items were kept: 0 to 2^53 - 1. The verification export may hold no more items
+   * of the group than this; more fails the erasure's verification.
    * </pre>
    *
    * <code>int64 items = 2;</code>

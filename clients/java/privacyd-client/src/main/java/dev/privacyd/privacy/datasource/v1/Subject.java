@@ -59,7 +59,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object email_ = "";
   /**
    * <pre>
-   * The subject's email address; always set.
+   * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+   * the whole address lower-cased, except that a verification export after an erasure also
+   * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+   * it case-insensitively.
    * </pre>
    *
    * <code>string email = 1;</code>
@@ -80,7 +83,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The subject's email address; always set.
+   * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+   * the whole address lower-cased, except that a verification export after an erasure also
+   * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+   * it case-insensitively.
    * </pre>
    *
    * <code>string email = 1;</code>
@@ -475,7 +481,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object email_ = "";
     /**
      * <pre>
-     * The subject's email address; always set.
+     * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+     * the whole address lower-cased, except that a verification export after an erasure also
+     * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+     * it case-insensitively.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -495,7 +504,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's email address; always set.
+     * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+     * the whole address lower-cased, except that a verification export after an erasure also
+     * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+     * it case-insensitively.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -516,7 +528,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's email address; always set.
+     * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+     * the whole address lower-cased, except that a verification export after an erasure also
+     * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+     * it case-insensitively.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -533,7 +548,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's email address; always set.
+     * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+     * the whole address lower-cased, except that a verification export after an erasure also
+     * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+     * it case-insensitively.
      * </pre>
      *
      * <code>string email = 1;</code>
@@ -547,7 +565,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The subject's email address; always set.
+     * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+     * the whole address lower-cased, except that a verification export after an erasure also
+     * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+     * it case-insensitively.
      * </pre>
      *
      * <code>string email = 1;</code>

@@ -12,7 +12,10 @@ public interface SubjectOrBuilder extends
 
   /**
    * <pre>
-   * The subject's email address; always set.
+   * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+   * the whole address lower-cased, except that a verification export after an erasure also
+   * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+   * it case-insensitively.
    * </pre>
    *
    * <code>string email = 1;</code>
@@ -21,7 +24,10 @@ public interface SubjectOrBuilder extends
   java.lang.String getEmail();
   /**
    * <pre>
-   * The subject's email address; always set.
+   * The subject's email address; always set. In `Erase` and `Export` it is the canonical form,
+   * the whole address lower-cased, except that a verification export after an erasure also
+   * asks with the address as the subject typed it and with only its domain lower-cased. Compare
+   * it case-insensitively.
    * </pre>
    *
    * <code>string email = 1;</code>
