@@ -89,7 +89,10 @@ impl ItemIndex {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
             .pragma("temp_store", "FILE")
-            .pragma("cache_size", "-2048");
+            .pragma("cache_size", "-2048")
+            // sqlx reads ahead 50 rows by default; a row is a message, up to 4 MiB, so that
+            // alone could be 200 MiB.
+            .row_buffer_size(4);
         // Two connections: one walks the items while the other walks the groups beside it.
         let pool: SqlitePool = sqlx::pool::PoolOptions::new().max_connections(2).connect_with(options).await?;
         sqlx::raw_sql(
