@@ -435,6 +435,21 @@ async fn a_source_cannot_forge_privacyds_own_groups(backend: Backend) {
             .unwrap();
     }
 
+    // A Describe that declares a category in a reserved group is refused at registration.
+    let declares = Scripted::new(&[("orders", "Orders", ""), ("About", "About", "")], vec![]);
+    let err = app
+        .registry
+        .clone()
+        .register_data_source(pb::RegisterDataSourceRequest {
+            name: "declares-about".into(),
+            endpoint: declares.serve().await,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(crate::helpers::reason(&err), "INVALID_DESCRIPTION", "{err:?}");
+    assert!(err.message().contains("reserves"), "{}", err.message());
+
     // Group ids that merely look alike are the source's own, and land in its groups, once.
     let email = unique_email();
     let source = Scripted::new(
