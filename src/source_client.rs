@@ -255,6 +255,13 @@ fn validate_description(source_name: &str, d: pb::DescribeResponse) -> Result<So
         if c.group_id.trim().is_empty() || c.label.trim().is_empty() {
             return Err(invalid("every data category needs a group_id and a label".into()));
         }
+        // Items of a reserved group break the Export protocol, so a category of one is a mistake.
+        if crate::export::rules::is_reserved_group(&c.group_id) {
+            return Err(invalid(format!(
+                "data category {:?} uses a group id privacyd reserves for its own groups (\"about\", \"privacyd-*\")",
+                c.group_id
+            )));
+        }
         if categories.iter().any(|k: &DataCategory| k.group_id == c.group_id) {
             return Err(invalid(format!("data category {:?} is declared twice", c.group_id)));
         }

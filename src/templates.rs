@@ -29,10 +29,18 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("email/request_denied.html", include_str!("../templates/email/request_denied.html")),
     ("pages/confirm.html", include_str!("../templates/pages/confirm.html")),
     ("pages/confirm_form.html", include_str!("../templates/pages/confirm_form.html")),
+    // index.html, in the order its fragments are written: every list (groups, an item's
+    // fields, files) is written an entry at a time, so no fragment holds a whole list.
     ("export/head.html", include_str!("../templates/export/head.html")),
+    ("export/contents_entry.html", include_str!("../templates/export/contents_entry.html")),
+    ("export/head_end.html", include_str!("../templates/export/head_end.html")),
     ("export/group.html", include_str!("../templates/export/group.html")),
-    ("export/item.html", include_str!("../templates/export/item.html")),
+    ("export/item_start.html", include_str!("../templates/export/item_start.html")),
+    ("export/fields.html", include_str!("../templates/export/fields.html")),
+    ("export/item_end.html", include_str!("../templates/export/item_end.html")),
     ("export/group_end.html", include_str!("../templates/export/group_end.html")),
+    ("export/files_start.html", include_str!("../templates/export/files_start.html")),
+    ("export/file.html", include_str!("../templates/export/file.html")),
     ("export/tail.html", include_str!("../templates/export/tail.html")),
 ];
 

@@ -113,9 +113,9 @@ async fn go_python_and_java_sources_and_admin_examples_export_and_erase_one_subj
         ran.ok(&format!("the {} admin example", lang.name()));
         let archive = ran.archive_line();
         let export = read_export(&archive.path);
-        assert_eq!(export["about"]["items"]["about-1"]["Report generated for"], SUBJECT);
+        assert_eq!(about(&export, "Report generated for"), SUBJECT);
         check_export(&export, &SEEDED, &format!("the archive the {} admin example downloaded", lang.name()));
-        let id = export["about"]["items"]["about-1"]["Request"].as_str().expect("the archive names its request");
+        let id = about(&export, "Request");
         let request = get(&mut client, id).await;
         let archived = request.archive.as_ref().unwrap_or_else(|| panic!("no archive on {request:#?}"));
         assert_eq!((archived.size_bytes, archived.sha256.as_str()), (archive.size, archive.sha256.as_str()));
@@ -605,7 +605,24 @@ fn read_export(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{} has no export.json: {e}", path.display()))
         .read_to_string(&mut json)
         .unwrap();
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("export.json is not JSON ({e}):\n{json}"))
+    let export: Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("export.json is not JSON ({e}):\n{json}"));
+    // WordPress's shape: one object, titled for the subject, that holds the groups.
+    export
+        .get(format!("Personal Data Export for {SUBJECT}"))
+        .unwrap_or_else(|| panic!("export.json is not titled for {SUBJECT}:\n{json}"))
+        .clone()
+}
+
+/// A field of the export's About item.
+#[track_caller]
+fn about<'a>(export: &'a Value, name: &str) -> &'a str {
+    let fields = export["about"]["items"]["about-1"].as_array().expect("the About item is name/value pairs");
+    fields
+        .iter()
+        .find(|f| f["name"] == name)
+        .and_then(|f| f["value"].as_str())
+        .unwrap_or_else(|| panic!("no {name:?} in the About item: {fields:?}"))
 }
 
 /// The export holds exactly the `expected` data groups, each with the items of all three
@@ -618,7 +635,7 @@ fn check_export(export: &Value, expected: &[(&str, &str, usize)], what: &str) {
     let data: BTreeSet<&str> = groups
         .keys()
         .map(String::as_str)
-        .filter(|g| !["about", "privacy-processing-information"].contains(g))
+        .filter(|g| !["about", "privacyd-processing-information", "privacyd-files"].contains(g))
         .collect();
     let wanted: BTreeSet<&str> = expected.iter().map(|(g, _, _)| *g).collect();
     assert_eq!(data, wanted, "{what}: the data groups in export.json:\n{export:#}");
@@ -627,26 +644,30 @@ fn check_export(export: &Value, expected: &[(&str, &str, usize)], what: &str) {
         let in_group = groups[*group]["items"].as_object().unwrap();
         for lang in Lang::ALL {
             let prefix = format!("{}/", lang.source_name());
-            let mine: Vec<&serde_json::Map<String, Value>> = in_group
+            let mine: Vec<Vec<&str>> = in_group
                 .iter()
                 .filter(|(id, _)| id.starts_with(&prefix))
-                .map(|(_, item)| item.as_object().unwrap())
+                .map(|(_, item)| item.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect())
                 .collect();
             assert_eq!(mine.len(), *items, "{what}: {group} items of {}:\n{:#}", lang.source_name(), groups[*group]);
-            for item in mine {
-                assert!(item.contains_key(*first_field), "{what}: {group} item without {first_field}: {item:?}");
-                assert!(!item.keys().any(|k| k.ends_with(" (2)")), "{what}: merged with another item: {item:?}");
+            for names in mine {
+                assert!(names.contains(first_field), "{what}: {group} item without {first_field}: {names:?}");
+                assert_eq!(
+                    names.iter().filter(|n| *n == first_field).count(),
+                    1,
+                    "{what}: merged with another item: {names:?}"
+                );
             }
         }
         assert_eq!(in_group.len(), 3 * items, "{what}: {group} holds only the three sources' items");
     }
 
-    let processing = groups["privacy-processing-information"]["items"].as_object().unwrap();
+    let processing = groups["privacyd-processing-information"]["items"].as_object().unwrap();
     for lang in Lang::ALL {
         for (group, _, _) in SEEDED {
-            let key = format!("{}-{group}", lang.source_name());
+            let key = format!("{}/{group}", lang.source_name());
             let info = processing.get(&key).unwrap_or_else(|| panic!("{what}: no processing information {key}"));
-            assert_eq!(info["Source"], lang.source_name(), "{what}: {key}");
+            assert_eq!(info[0], serde_json::json!({"name": "Source", "value": lang.source_name()}), "{what}: {key}");
         }
     }
 }

@@ -113,6 +113,32 @@ struct ExportArgs {
     /// privacyd's log filter (its log goes to stderr).
     #[arg(long, default_value = "warn")]
     privacyd_log: String,
+    /// How the item bytes are shaped: memory must stay bounded whatever the shape.
+    #[arg(long, value_enum, default_value_t = Shape::Bulk)]
+    shape: Shape,
+    /// Bytes of field values per item message (at most a little under 4 MiB, the largest
+    /// message a source may send).
+    #[arg(long, default_value = "1KiB", value_parser = parse_size)]
+    item_size: u64,
+    /// With `--shape repeated-name`: the fields named "Total" in the item.
+    #[arg(long, default_value_t = 20_000)]
+    fields: usize,
+}
+
+/// Shapes of a source's items, each one a way a source could make privacyd hold its data in
+/// memory (issue 9, items 8 and 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Shape {
+    /// Distinct items of one group, one field each.
+    Bulk,
+    /// Every message is the same item: its fields arrive in `bytes / item-size` messages.
+    SameItem,
+    /// Every message is an item of a group of its own, with a label of `item-size` bytes.
+    ManyGroups,
+    /// Distinct items whose ids are `item-size` bytes long.
+    LongIds,
+    /// One item of `--fields` fields all named "Total", in one message (the bytes are unused).
+    RepeatedName,
 }
 
 fn parse_size(raw: &str) -> Result<u64, String> {
@@ -494,6 +520,42 @@ mod export_bench {
         item_bytes: u64,
         file_bytes: u64,
         chunk: Arc<Vec<u8>>,
+        shape: super::Shape,
+        item_size: usize,
+        fields: usize,
+    }
+
+    impl Synthetic {
+        /// The `i`th item message of the request `tag`.
+        fn item(&self, tag: &str, i: usize, value: &str) -> ds::ExportItem {
+            use super::Shape;
+            let mut item = ds::ExportItem {
+                group_id: "records".into(),
+                group_label: "Records".into(),
+                group_description: String::new(),
+                item_id: format!("{tag}-{i}"),
+                data: vec![ds::ExportField { name: "Value".into(), value: value.to_owned() }],
+            };
+            match self.shape {
+                Shape::Bulk => {}
+                Shape::SameItem => item.item_id = "the-item".into(),
+                Shape::ManyGroups => {
+                    item.group_id = format!("group-{i}");
+                    item.group_label = value.to_owned();
+                    item.data[0].value = i.to_string();
+                }
+                Shape::LongIds => {
+                    item.item_id = format!("{i}-{value}");
+                    item.data[0].value = i.to_string();
+                }
+                Shape::RepeatedName => {
+                    item.data = (0..self.fields)
+                        .map(|n| ds::ExportField { name: "Total".into(), value: n.to_string() })
+                        .collect();
+                }
+            }
+            item
+        }
     }
 
     #[tonic::async_trait]
@@ -516,17 +578,16 @@ mod export_bench {
 
         async fn export(&self, request: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
             let tag = request.get_ref().privacy_request_id.clone();
-            let items = (self.item_bytes / ITEM as u64) as usize;
-            let value = "x".repeat(ITEM - 16);
+            let items = if self.shape == super::Shape::RepeatedName {
+                1
+            } else {
+                (self.item_bytes / self.item_size as u64) as usize
+            };
+            let value = "x".repeat(self.item_size.saturating_sub(16).max(1));
+            let source = self.clone();
             let item_stream = futures::stream::iter(0..items).map(move |i| {
                 Ok(ds::ExportResponse {
-                    payload: Some(ds::export_response::Payload::Item(ds::ExportItem {
-                        group_id: "records".into(),
-                        group_label: "Records".into(),
-                        group_description: String::new(),
-                        item_id: format!("{tag}-{i}"),
-                        data: vec![ds::ExportField { name: "Value".into(), value: value.clone() }],
-                    })),
+                    payload: Some(ds::export_response::Payload::Item(source.item(&tag, i, &value))),
                 })
             });
             let chunks = (self.file_bytes / CHUNK as u64) as usize;
@@ -572,7 +633,14 @@ mod export_bench {
 
     /// MB/s of `bytes` through one bare tonic server stream over loopback.
     async fn reference(bytes: u64, chunk: Arc<Vec<u8>>) -> anyhow::Result<f64> {
-        let source = Synthetic { item_bytes: 0, file_bytes: bytes, chunk };
+        let source = Synthetic {
+            item_bytes: 0,
+            file_bytes: bytes,
+            chunk,
+            shape: super::Shape::Bulk,
+            item_size: ITEM,
+            fields: 0,
+        };
         let endpoint = super::serve(DataSourceServiceServer::new(source).max_encoding_message_size(8 << 20)).await?;
         let mut client = ds::data_source_service_client::DataSourceServiceClient::connect(endpoint)
             .await?
@@ -592,12 +660,20 @@ mod export_bench {
         let chunk = Arc::new((0..CHUNK).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>());
         let per_source = args.bytes / args.sources as u64;
         let file_bytes = ((per_source as f64 * args.file_share) as u64 / CHUNK as u64) * CHUNK as u64;
-        let item_bytes = (per_source - file_bytes) / ITEM as u64 * ITEM as u64;
+        let item_size = args.item_size.max(32);
+        let item_bytes = (per_source - file_bytes) / item_size * item_size;
         let total = (file_bytes + item_bytes) * args.sources as u64;
 
         let raw_mb_per_s = reference(total, chunk.clone()).await?;
 
-        let source = Synthetic { item_bytes, file_bytes, chunk };
+        let source = Synthetic {
+            item_bytes,
+            file_bytes,
+            chunk,
+            shape: args.shape,
+            item_size: item_size as usize,
+            fields: args.fields,
+        };
         let endpoint = super::serve(DataSourceServiceServer::new(source)).await?;
         let dir = super::tempfile_dir()?;
         let port = privacyd::testing::free_port()?;
@@ -729,6 +805,8 @@ mod export_bench {
             "archive_bytes": archive.size_bytes,
             "peak_rss_bytes": peak,
             "compression": compression,
+            "shape": format!("{:?}", args.shape),
+            "item_size": item_size,
         });
         println!("{line}");
         Ok(())

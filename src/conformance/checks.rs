@@ -25,8 +25,9 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "describe",
         verifies: "Describe answers with protocol_version 1, a name, at least one capability and none \
-                   UNSPECIFIED, and at least one data category; every category has a unique group_id, a \
-                   label, a description, purposes, a legal basis and a retention period (GDPR Art. 15(1)).",
+                   UNSPECIFIED, and at least one data category; every category has a unique group_id \
+                   (not \"about\" nor \"privacyd-*\", which privacyd reserves), a label, a description, \
+                   purposes, a legal basis and a retention period (GDPR Art. 15(1)).",
         run: describe,
     },
     Check {
@@ -253,6 +254,10 @@ fn description_problems(d: &pb::DescribeResponse) -> Vec<String> {
             lacks.push("a group_id".into());
         } else if !seen.insert(c.group_id.as_str()) {
             problems.push(format!("{name} is declared twice"));
+        } else if crate::export::rules::is_reserved_group(&c.group_id) {
+            problems.push(format!(
+                "{name} uses a group id privacyd reserves for its own groups (\"about\", \"privacyd-*\")"
+            ));
         }
         let blank = |s: &str| s.trim().is_empty();
         if blank(&c.label) {
@@ -649,4 +654,35 @@ fn message_sizes(s: &mut Session) -> BoxFuture<'_, Outcome> {
         }
         Ok(format!("every message decoded and was within {MAX_MESSAGE}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_category_in_a_reserved_group_is_a_problem() {
+        let category = |group_id: &str| pb::DataCategory {
+            group_id: group_id.into(),
+            label: "L".into(),
+            description: "D".into(),
+            purposes: vec!["P".into()],
+            legal_basis: pb::LegalBasis::Contract as i32,
+            retention_period: "R".into(),
+            ..Default::default()
+        };
+        let described = |group_id: &str| pb::DescribeResponse {
+            name: "n".into(),
+            protocol_version: 1,
+            capabilities: vec![pb::Capability::Export as i32],
+            categories: vec![category(group_id)],
+            ..Default::default()
+        };
+        assert_eq!(description_problems(&described("orders")), Vec::<String>::new());
+        for reserved in ["about", "privacyd-files"] {
+            let problems = description_problems(&described(reserved));
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("reserves"), "{problems:?}");
+        }
+    }
 }

@@ -1,40 +1,36 @@
-//! Builds the export archive from the sources' spools: `export.json` (WordPress's shape:
-//! groups keyed by id, items keyed by id, name/value pairs), `index.html` (a readable report
-//! with each source's Art. 15 processing information) and `files/<source>/...`.
+//! Builds the export archive from the sources' spools: `export.json` (WordPress's shape, see
+//! [`super::export_json`]), `index.html` (a readable report with each source's Art. 15
+//! processing information) and `files/<source>/...`.
 //!
-//! A source may send an item's fields in several messages; items with the same group and item
-//! id from one source are merged, which needs grouping: they go through an SQLite file beside
-//! the spools, which sorts on disk, so memory stays bounded whatever the size of the export.
-//! Items of different sources are never merged (independent systems number their records
-//! independently: two shops' `order-1` are two orders), so item ids in the archive are
-//! `<source>/<item id>`.
+//! The items are read from an on-disk index ([`super::item_index`]) once, a spooled message at
+//! a time: `export.json` goes into the zip as they come, and the item part of `index.html` into
+//! a scratch file that is copied in after it (its head, which counts each group's items, can
+//! only be written at the end). The groups and the files are read from the index and the
+//! spools as often as they are needed, never gathered in memory, so memory is bounded by the
+//! largest message a source may send, whatever the shape or size of the export.
 //!
-//! The merged items are read once: `export.json` goes into the zip as they come, and the item
-//! part of `index.html` into a scratch file that is copied in after it (its head, which counts
-//! each group's items, can only be rendered at the end).
+//! Every entry is dated with the time the archive was built, in UTC (zip's MS-DOS dates have
+//! no time zone), not 1980-01-01 (issue 9, item 28).
 
 use std::{
-    collections::{BTreeMap, HashMap},
     io::{Read, Write},
     path::{Path, PathBuf},
-    str::FromStr,
 };
 
-use futures::TryStreamExt;
+use chrono::{Datelike, Timelike};
 use minijinja::context;
 use sha2::{Digest, Sha256};
-use sqlx::{
-    Row,
-    sqlite::{SqliteConnectOptions, SqlitePool},
-};
 use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 
 use super::{
     direct::DirectWriter,
-    spool::{read_files, read_items},
+    export_json::ExportJson,
+    item_index::ItemIndex,
+    rules::ABOUT_GROUP,
+    spool::{SpooledFile, read_files},
 };
 use crate::{
-    domain::{PrivacyRequest, SourceDescription},
+    domain::{PrivacyRequest, SourceDescription, Timestamp},
     notifications::format_time,
     templates::Templates,
 };
@@ -78,9 +74,9 @@ pub fn build(job: ArchiveJob<'_>) -> anyhow::Result<Built> {
     let runtime = tokio::runtime::Handle::current();
     crate::private_files::create_dir(&job.work_dir)?;
     let started = std::time::Instant::now();
-    let (index, groups) = runtime.block_on(index_items(&job.work_dir, &job.sources))?;
+    let index = runtime.block_on(ItemIndex::load(&job.work_dir, &job.sources))?;
     let indexed = started.elapsed();
-    let result = write_zip(&job, &index, groups, &runtime);
+    let result = write_zip(&job, &index, &runtime);
     runtime.block_on(index.close());
     let _ = std::fs::remove_dir_all(&job.work_dir);
     let built = result?;
@@ -94,132 +90,14 @@ pub fn build(job: ArchiveJob<'_>) -> anyhow::Result<Built> {
     Ok(built)
 }
 
-/// A group's label and description as the archive shows them: of all the labels and
-/// descriptions its items carry, the least and the greatest (any fixed choice would do; this
-/// one does not depend on the order the sources answered in).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct GroupHeading {
-    label: String,
-    description: String,
-}
+/// privacyd's group of each source's processing information (GDPR Art. 15(1)), as
+/// export.json carries it: WordPress has no place for it, so it is a group of its own, in the
+/// namespace sources may not use ([`super::rules::is_reserved_group`]).
+pub const PROCESSING_GROUP: &str = "privacyd-processing-information";
 
-impl GroupHeading {
-    fn include(&mut self, label: &str, description: &str) {
-        if label < self.label.as_str() {
-            label.clone_into(&mut self.label);
-        }
-        if description > self.description.as_str() {
-            description.clone_into(&mut self.description);
-        }
-    }
-}
-
-/// Every group that has items, in id order.
-type Groups = BTreeMap<String, GroupHeading>;
-
-/// Loads every source's items into a sortable on-disk table, and gathers the groups on the way
-/// (few, against many items: a scan for them afterwards cost as much as the load).
-async fn index_items(work_dir: &Path, sources: &[SourcePart]) -> anyhow::Result<(SqlitePool, Groups)> {
-    // Created here, private, for SQLite to open: it would create it readable by all (and its
-    // journal files follow the database file's mode).
-    drop(crate::private_files::create_file(&work_dir.join("items.db"))?);
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", work_dir.join("items.db").display()))?
-        .create_if_missing(true)
-        .pragma("temp_store", "FILE")
-        .pragma("cache_size", "-2048");
-    let pool: SqlitePool = sqlx::pool::PoolOptions::new().max_connections(1).connect_with(options).await?;
-    sqlx::raw_sql(
-        "CREATE TABLE items (seq INTEGER PRIMARY KEY, group_id TEXT NOT NULL, group_label TEXT NOT NULL, \
-         group_description TEXT NOT NULL, item_id TEXT NOT NULL, fields TEXT NOT NULL)",
-    )
-    .execute(&pool)
-    .await?;
-    // Many rows per statement: one statement per item costs a round trip to SQLite's worker
-    // thread each, which dominated building large archives.
-    const ROWS: usize = 500;
-    let mut tx = pool.begin().await?;
-    let mut batch = Vec::with_capacity(ROWS);
-    let mut groups = Groups::new();
-    for source in sources {
-        for item in read_items(&source.spool)? {
-            let mut item = item?;
-            match groups.get_mut(&item.group_id) {
-                Some(heading) => heading.include(&item.group_label, &item.group_description),
-                None => {
-                    let heading =
-                        GroupHeading { label: item.group_label.clone(), description: item.group_description.clone() };
-                    groups.insert(item.group_id.clone(), heading);
-                }
-            }
-            item.item_id = format!("{}/{}", source.name, item.item_id);
-            batch.push(item);
-            if batch.len() == ROWS {
-                insert_items(&mut tx, &mut batch).await?;
-            }
-        }
-    }
-    insert_items(&mut tx, &mut batch).await?;
-    tx.commit().await?;
-    sqlx::raw_sql("CREATE INDEX items_order ON items (group_id, item_id, seq)").execute(&pool).await?;
-    Ok((pool, groups))
-}
-
-async fn insert_items(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    batch: &mut Vec<super::spool::SpooledItem>,
-) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let rows = vec!["(?, ?, ?, ?, ?)"; batch.len()].join(", ");
-    let sql = format!("INSERT INTO items (group_id, group_label, group_description, item_id, fields) VALUES {rows}");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for item in batch.drain(..) {
-        query = query
-            .bind(item.group_id)
-            .bind(item.group_label)
-            .bind(item.group_description)
-            .bind(item.item_id)
-            .bind(serde_json::to_string(&item.fields)?);
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
-}
-
-/// Name/value pairs of an item.
-type Fields = Vec<(String, String)>;
-
-/// Visits merged items in (group, item) order: `visit(group_id, item_id, fields)`.
-async fn for_each_item(
-    pool: &SqlitePool,
-    mut visit: impl FnMut(&str, &str, Fields) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut rows =
-        sqlx::query("SELECT group_id, item_id, fields FROM items ORDER BY group_id, item_id, seq").fetch(pool);
-    let mut current: Option<(String, String, Fields)> = None;
-    while let Some(row) = rows.try_next().await? {
-        let group_id: String = row.get("group_id");
-        let item_id: String = row.get("item_id");
-        let fields: Fields = serde_json::from_str(row.get::<&str, _>("fields"))?;
-        match &mut current {
-            Some((g, i, acc)) if *g == group_id && *i == item_id => acc.extend(fields),
-            _ => {
-                if let Some((g, i, acc)) = current.take() {
-                    visit(&g, &i, acc)?;
-                }
-                current = Some((group_id, item_id, fields));
-            }
-        }
-    }
-    if let Some((g, i, acc)) = current {
-        visit(&g, &i, acc)?;
-    }
-    Ok(())
-}
-
-/// The processing information group, as export.json carries it (WordPress's shape has no
-/// place for it, so it is a group of its own).
-const PROCESSING_GROUP: &str = "privacy-processing-information";
+/// privacyd's group that lists the archive's files, one item per file keyed by its path in
+/// the archive (WordPress's archive holds no files).
+pub const FILES_GROUP: &str = "privacyd-files";
 
 /// Counts and hashes what passes through, so the archive's size and SHA-256 come for free
 /// while it is written.
@@ -242,12 +120,27 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-fn write_zip(
-    job: &ArchiveJob<'_>,
-    index: &SqlitePool,
-    groups: Groups,
-    runtime: &tokio::runtime::Handle,
-) -> anyhow::Result<Built> {
+/// A zip entry's date: MS-DOS dates have no time zone, so this is UTC, like the times the
+/// report shows. Outside the format's years (1980 - 2107) the zip crate's default is kept.
+fn zip_time(t: Timestamp) -> zip::DateTime {
+    let fit = |n: u32| u8::try_from(n).unwrap_or(u8::MAX);
+    u16::try_from(t.year())
+        .ok()
+        .and_then(|year| {
+            zip::DateTime::from_date_and_time(
+                year,
+                fit(t.month()),
+                fit(t.day()),
+                fit(t.hour()),
+                fit(t.minute()),
+                fit(t.second()),
+            )
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::Handle) -> anyhow::Result<Built> {
     let out = Hashing { inner: DirectWriter::create(&job.output)?, hasher: Sha256::new(), size: 0 };
     // A streaming writer (sizes in data descriptors, never seeking back) so every byte is
     // hashed once, in order, as it is written.
@@ -257,97 +150,108 @@ fn write_zip(
         Compression::Stored => CompressionMethod::Stored,
         Compression::Deflate => CompressionMethod::Deflated,
     };
-    let options = SimpleFileOptions::default().compression_method(method).large_file(false);
+    let now = crate::domain::now();
+    let options =
+        SimpleFileOptions::default().compression_method(method).large_file(false).last_modified_time(zip_time(now));
     let request = job.request;
-    let generated = format_time(crate::domain::now());
-    // Groups by position (1-based in index.html), with the merged items counted as they pass.
-    let groups: Vec<(String, GroupHeading)> = groups.into_iter().collect();
-    let positions: HashMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (g.0.as_str(), i)).collect();
-    let mut item_counts = vec![0i64; groups.len()];
+    let generated = format_time(now);
 
-    // export.json, written as it is read.
+    // export.json: privacyd's About and processing groups, the sources' groups as the index
+    // gives them, and the files.
     zip.start_file("export.json", options)?;
-    let mut about = serde_json::Map::new();
-    about.insert("Report generated for".into(), request.subject.email.as_str().into());
-    about.insert("For organization".into(), job.organization.into());
-    about.insert("Generated".into(), generated.clone().into());
-    about.insert("Request".into(), request.id.to_string().into());
-    let about = serde_json::json!({
-        "group_label": "About",
-        "group_description": "Overview of export report.",
-        "items": { "about-1": about },
-    });
-    write!(zip, "{{\n\"about\": {about}")?;
-    let mut processing = serde_json::Map::new();
+    let mut json = ExportJson::begin(&mut zip, request.subject.email.as_str())?;
+    json.group(ABOUT_GROUP, "About", "Overview of export report.")?;
+    json.item("about-1")?;
+    json.fields([
+        ("Report generated for", request.subject.email.as_str()),
+        ("For organization", job.organization),
+        ("Generated", generated.as_str()),
+        ("Request", request.id.to_string().as_str()),
+    ])?;
+    json.group(PROCESSING_GROUP, "How your data is processed", "What each source declared under GDPR Art. 15(1).")?;
     for source in &job.sources {
+        // Unique: a source's categories have distinct group ids (Describe is refused
+        // otherwise), and a source name has no "/".
         for c in source.description.iter().flat_map(|d| &d.categories) {
-            processing.insert(
-                format!("{}-{}", source.name, c.group_id),
-                serde_json::json!({
-                    "Source": source.name,
-                    "Data": c.label,
-                    "Purposes": c.purposes.join("; "),
-                    "Legal basis": c.legal_basis.describe(),
-                    "Recipients": c.recipients.join("; "),
-                    "Kept for": c.retention_period,
-                    "Origin": c.origin,
-                }),
-            );
+            json.item(&format!("{}/{}", source.name, c.group_id))?;
+            json.fields([
+                ("Source", source.name.as_str()),
+                ("Data", c.label.as_str()),
+                ("Purposes", c.purposes.join("; ").as_str()),
+                ("Legal basis", c.legal_basis.describe()),
+                ("Recipients", c.recipients.join("; ").as_str()),
+                ("Kept for", c.retention_period.as_str()),
+                ("Origin", c.origin.as_str()),
+            ])?;
         }
     }
-    let processing = serde_json::json!({
-        "group_label": "How your data is processed",
-        "group_description": "What each source declared under GDPR Art. 15(1).",
-        "items": processing,
-    });
-    write!(zip, ",\n{}: {processing}", serde_json::to_string(PROCESSING_GROUP)?)?;
     // The items of index.html, in the same pass, into scratch space.
     let html_items_path = job.work_dir.join("index-items.html");
     let mut html_items = std::io::BufWriter::new(crate::private_files::create_file(&html_items_path)?);
     let group_end = job.templates.render_export("group_end", &context! {})?;
-    let mut open_group: Option<usize> = None;
-    runtime.block_on(for_each_item(index, |group_id, item_id, fields| {
-        let position =
-            *positions.get(group_id).ok_or_else(|| anyhow::anyhow!("an item of a group that was not indexed"))?;
-        if open_group != Some(position) {
-            if open_group.is_some() {
-                write!(zip, "\n}}}}")?;
+    let item_start = job.templates.render_export("item_start", &context! {})?;
+    let item_end = job.templates.render_export("item_end", &context! {})?;
+    let mut position = 0;
+    let mut item_open = false;
+    runtime.block_on(index.for_each_row(|row| {
+        if let Some(heading) = row.new_group {
+            if std::mem::take(&mut item_open) {
+                html_items.write_all(item_end.as_bytes())?;
+            }
+            if position > 0 {
                 html_items.write_all(group_end.as_bytes())?;
             }
-            let heading = &groups[position].1;
-            write!(
-                zip,
-                ",\n{}: {{\"group_label\": {}, \"group_description\": {}, \"items\": {{",
-                serde_json::to_string(group_id)?,
-                serde_json::to_string(&heading.label)?,
-                serde_json::to_string(&heading.description)?
-            )?;
+            position += 1;
+            json.group(&heading.group_id, &heading.label, &heading.description)?;
             let fragment = job.templates.render_export(
                 "group",
-                &context! { index => position + 1, label => heading.label, description => heading.description },
+                &context! { index => position, label => heading.label, description => heading.description },
             )?;
             html_items.write_all(fragment.as_bytes())?;
-            open_group = Some(position);
-        } else {
-            write!(zip, ",")?;
         }
-        item_counts[position] += 1;
-        html_items.write_all(job.templates.render_export("item", &context! { fields => fields })?.as_bytes())?;
-        write!(zip, "\n{}: {}", serde_json::to_string(item_id)?, serde_json::Value::Object(named_fields(fields)))?;
+        if row.new_item {
+            if item_open {
+                html_items.write_all(item_end.as_bytes())?;
+            }
+            json.item(row.item_id)?;
+            html_items.write_all(item_start.as_bytes())?;
+            item_open = true;
+        }
+        json.fields(row.fields.iter().map(|(name, value)| (name.as_str(), value.as_str())))?;
+        html_items.write_all(job.templates.render_export("fields", &context! { fields => row.fields })?.as_bytes())?;
         Ok(())
     }))?;
-    if open_group.is_some() {
-        write!(zip, "\n}}}}")?;
+    if item_open {
+        html_items.write_all(item_end.as_bytes())?;
+    }
+    if position > 0 {
         html_items.write_all(group_end.as_bytes())?;
     }
-    write!(zip, "\n}}\n")?;
+    let mut has_files = false;
+    for_each_file(&job.sources, |source, file| {
+        if !has_files {
+            json.group(FILES_GROUP, "Files", "The files in this archive, and the items they belong to.")?;
+            has_files = true;
+        }
+        let archive_path = archive_path(source, file);
+        let item = if file.item_id.is_empty() { String::new() } else { format!("{}/{}", source.name, file.item_id) };
+        json.item(&archive_path)?;
+        json.fields([
+            ("File", archive_path.as_str()),
+            ("Type", file.content_type.as_str()),
+            ("Size", format!("{} bytes", file.size).as_str()),
+            ("Group", file.group_id.as_str()),
+            ("Item", item.as_str()),
+        ])?;
+        Ok(())
+    })?;
+    json.finish()?;
     html_items.flush()?;
     drop(html_items);
 
     let json_done = std::time::Instant::now();
 
     // index.html: the head (which counts the items), the items, the tail.
-    let files = collect_files(&job.sources)?;
     zip.start_file("index.html", options)?;
     let sources_ctx: Vec<minijinja::Value> = job
         .sources
@@ -368,36 +272,51 @@ fn write_zip(
             context! { name => s.name, categories => categories }
         })
         .collect();
-    let groups_ctx: Vec<minijinja::Value> = groups
-        .iter()
-        .zip(&item_counts)
-        .map(|((_, heading), items)| context! { label => heading.label, items => items })
-        .collect();
-    let files_ctx: Vec<minijinja::Value> = files
-        .iter()
-        .map(|(_, archive_path, f)| context! { href => archive_path, content_type => f.content_type, size => f.size })
-        .collect();
     let head = job.templates.render_export(
         "head",
         &context! {
             organization => job.organization, subject_email => request.subject.email.as_str(),
             generated => generated, request_id => request.id.to_string(),
-            sources => sources_ctx, groups => groups_ctx, files => !files_ctx.is_empty(),
+            sources => sources_ctx.clone(),
         },
     )?;
     zip.write_all(head.as_bytes())?;
+    let mut position = 0;
+    runtime.block_on(index.for_each_group(|group| {
+        position += 1;
+        let entry = job.templates.render_export(
+            "contents_entry",
+            &context! { index => position, label => group.label, items => group.items },
+        )?;
+        zip.write_all(entry.as_bytes())?;
+        Ok(())
+    }))?;
+    let head_end = job.templates.render_export("head_end", &context! { sources => sources_ctx, files => has_files })?;
+    zip.write_all(head_end.as_bytes())?;
     let mut buffer = vec![0u8; 256 * 1024];
     copy_file(&html_items_path, &mut zip, &mut buffer)?;
-    zip.write_all(job.templates.render_export("tail", &context! { files => files_ctx })?.as_bytes())?;
+    if has_files {
+        zip.write_all(job.templates.render_export("files_start", &context! {})?.as_bytes())?;
+        for_each_file(&job.sources, |source, file| {
+            let row = job.templates.render_export(
+                "file",
+                &context! { href => archive_path(source, file), content_type => file.content_type, size => file.size },
+            )?;
+            zip.write_all(row.as_bytes())?;
+            Ok(())
+        })?;
+    }
+    zip.write_all(job.templates.render_export("tail", &context! { files => has_files })?.as_bytes())?;
 
     let html_done = std::time::Instant::now();
 
     // files/<source>/<path>, streamed from the spools.
-    for (disk_path, archive_path, meta) in &files {
-        let options = options.large_file(meta.size >= u32::MAX as u64);
-        zip.start_file(archive_path.as_str(), options)?;
-        copy_file(disk_path, &mut zip, &mut buffer)?;
-    }
+    for_each_file(&job.sources, |source, file| {
+        let options = options.large_file(file.size >= u32::MAX as u64);
+        zip.start_file(archive_path(source, file), options)?;
+        copy_file(&source.spool.join("files").join(&file.path), &mut zip, &mut buffer)?;
+        Ok(())
+    })?;
     let out = zip.finish()?.into_inner();
     let files_done = std::time::Instant::now();
     out.inner.finish()?;
@@ -423,36 +342,23 @@ fn copy_file(path: &Path, out: &mut impl Write, buffer: &mut [u8]) -> std::io::R
     }
 }
 
-/// Field names as WordPress keys them; a repeated name gets " (2)", " (3)", ... so nothing
-/// is lost in a merged item.
-fn named_fields(fields: Fields) -> serde_json::Map<String, serde_json::Value> {
-    let mut out = serde_json::Map::new();
-    for (name, value) in fields {
-        let mut key = name.clone();
-        let mut n = 2;
-        while out.contains_key(&key) {
-            key = format!("{name} ({n})");
-            n += 1;
-        }
-        out.insert(key, value.into());
-    }
-    out
+/// A file's path in the archive.
+fn archive_path(source: &SourcePart, file: &SpooledFile) -> String {
+    format!("files/{}/{}", source.name, file.path)
 }
 
-/// (path on disk, path in the archive, metadata) of every finished file.
-fn collect_files(sources: &[SourcePart]) -> anyhow::Result<Vec<(PathBuf, String, super::spool::SpooledFile)>> {
-    let mut files = Vec::new();
+/// Visits every finished file of every source, in order, reading the spools' lists as it goes
+/// (a source may send millions of files; the list is never held in memory).
+fn for_each_file(
+    sources: &[SourcePart],
+    mut visit: impl FnMut(&SourcePart, &SpooledFile) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     for source in sources {
         for file in read_files(&source.spool)? {
-            let file = file?;
-            files.push((
-                source.spool.join("files").join(&file.path),
-                format!("files/{}/{}", source.name, file.path),
-                file,
-            ));
+            visit(source, &file?)?;
         }
     }
-    Ok(files)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -460,19 +366,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_group_is_headed_by_its_least_label_and_greatest_description_whatever_the_order() {
-        let seen = [("Orders", ""), ("Bestellungen", "Was Sie kauften"), ("Orders", "What you bought")];
-        let heading = |order: &[usize]| {
-            let (label, description) = seen[order[0]];
-            let mut heading = GroupHeading { label: label.into(), description: description.into() };
-            for &i in &order[1..] {
-                heading.include(seen[i].0, seen[i].1);
-            }
-            heading
-        };
-        let expected = GroupHeading { label: "Bestellungen".into(), description: "What you bought".into() };
-        assert_eq!(heading(&[0, 1, 2]), expected);
-        assert_eq!(heading(&[2, 1, 0]), expected);
-        assert_eq!(heading(&[1, 0, 2]), expected);
+    fn entries_are_dated_with_the_export_time_in_utc() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-30T13:45:17Z").unwrap().to_utc();
+        let dated = zip_time(t);
+        assert_eq!(
+            (dated.year(), dated.month(), dated.day(), dated.hour(), dated.minute(), dated.second()),
+            (2026, 11, 30, 13, 45, 16),
+            "seconds in steps of two"
+        );
+        let early = chrono::DateTime::parse_from_rfc3339("1970-01-01T00:00:00Z").unwrap().to_utc();
+        assert_eq!(zip_time(early), zip::DateTime::default());
+    }
+
+    #[test]
+    fn privacyds_groups_are_in_the_reserved_namespace() {
+        for group in [ABOUT_GROUP, PROCESSING_GROUP, FILES_GROUP] {
+            assert!(crate::export::rules::is_reserved_group(group), "{group}");
+        }
     }
 }

@@ -5,6 +5,8 @@
 
 pub mod archive;
 mod direct;
+pub mod export_json;
+mod item_index;
 pub mod quota;
 pub mod rules;
 pub mod spool;

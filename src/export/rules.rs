@@ -1,10 +1,39 @@
 //! The rules an `Export` stream must follow, apart from where it is stored: every item has a
-//! group and an item id, a file's chunks come in order from offset 0 and end with `eof`, and
-//! files do not interleave with each other or with items. The spool applies them to what it
+//! group and an item id, no item or file uses a group id privacyd reserves for its own groups
+//! of the archive, a file's chunks come in order from offset 0 and end with `eof`, and files
+//! do not interleave with each other or with items. The spool applies them to what it
 //! writes to disk, and `privacyctl source check` to what it reads from a source under test,
 //! so a source that passes the conformance kit is one privacyd accepts.
 
 use crate::proto::privacy::datasource::v1 as pb;
+
+/// The group of `export.json` that describes the export itself (WordPress's "About" group,
+/// under WordPress's id).
+pub const ABOUT_GROUP: &str = "about";
+
+/// The prefix of every other group privacyd writes into `export.json` itself.
+pub const RESERVED_GROUP_PREFIX: &str = "privacyd-";
+
+/// Whether a group id is privacyd's own: `about`, or any id that starts with `privacyd-`,
+/// compared without regard to ASCII case. A source may use none of them (the contract in
+/// `datasource.proto`): otherwise its items would land in privacyd's groups, or beside them
+/// under the same key, and a reader could take a source's "About" group for privacyd's (a
+/// forged "Report generated for"). A whole namespace is reserved, not today's ids, so groups
+/// privacyd adds later cannot collide with a source's either.
+pub fn is_reserved_group(group_id: &str) -> bool {
+    let prefix = RESERVED_GROUP_PREFIX.len();
+    group_id.eq_ignore_ascii_case(ABOUT_GROUP)
+        || (group_id.len() >= prefix
+            && group_id.is_char_boundary(prefix)
+            && group_id[..prefix].eq_ignore_ascii_case(RESERVED_GROUP_PREFIX))
+}
+
+fn reserved(what: &str, group_id: &str) -> Violation {
+    Violation(format!(
+        "{what} uses group_id {group_id:?}, which privacyd reserves for its own groups (\"{ABOUT_GROUP}\" and \
+         \"{RESERVED_GROUP_PREFIX}*\")"
+    ))
+}
 
 /// Why a stream breaks the protocol, in words for the source's developers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +78,9 @@ impl StreamRules {
         if item.group_id.is_empty() || item.item_id.is_empty() {
             return Err(Violation("an item without a group_id or item_id".into()));
         }
+        if is_reserved_group(&item.group_id) {
+            return Err(reserved("an item", &item.group_id));
+        }
         if self.open.is_some() {
             return Err(Violation("an item arrived in the middle of a file".into()));
         }
@@ -69,6 +101,9 @@ impl StreamRules {
             }
             if chunk.offset != 0 {
                 return Err(Violation(format!("file {:?} does not start at offset 0", chunk.path)));
+            }
+            if is_reserved_group(&chunk.group_id) {
+                return Err(reserved(&format!("file {:?}", chunk.path), &chunk.group_id));
             }
             self.open = Some(OpenFile { path: chunk.path.clone(), size: 0 });
         }
@@ -161,5 +196,26 @@ pub(super) mod tests {
             err("an item arrived in the middle of a file")
         );
         assert_eq!(broken(&[chunk("a", b"x", 0, false)]), err("the stream ended in the middle of file \"a\""));
+    }
+
+    #[test]
+    fn privacyds_own_groups_are_reserved_in_any_case() {
+        for reserved in ["about", "About", "ABOUT", "privacyd-files", "Privacyd-Processing-Information", "privacyd-"] {
+            assert!(is_reserved_group(reserved), "{reserved}");
+            let mut rules = StreamRules::new();
+            let refused = rules.check(&item(reserved, "1")).unwrap_err();
+            assert!(refused.0.contains("reserves"), "{refused}");
+            let mut file = chunk("a", b"x", 0, true);
+            if let Some(pb::export_response::Payload::FileChunk(c)) = &mut file.payload {
+                c.group_id = reserved.into();
+            }
+            assert!(StreamRules::new().check(&file).is_err(), "a file of group {reserved}");
+        }
+        for allowed in
+            ["about-me", "abouts", "privacy-processing-information", "privacyd", "comments", "pr\u{ed}vacyd-x"]
+        {
+            assert!(!is_reserved_group(allowed), "{allowed}");
+            assert_eq!(StreamRules::new().check(&item(allowed, "1")), Ok(Step::Item));
+        }
     }
 }

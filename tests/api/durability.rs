@@ -179,9 +179,10 @@ async fn a_killed_privacyd_finishes_the_export_after_a_restart(backend: Backend)
     let mut json = String::new();
     zip.by_name("export.json").unwrap().read_to_string(&mut json).unwrap();
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let items = json["things"]["items"].as_object().unwrap();
+    let groups = json.as_object().unwrap().values().next().unwrap();
+    let items = groups["things"]["items"].as_object().unwrap();
     assert_eq!(items.len(), 30);
-    assert!(items.values().all(|fields| fields.as_object().unwrap().len() == 1), "no item doubled");
+    assert!(items.values().all(|fields| fields.as_array().unwrap().len() == 1), "no item doubled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,8 @@
 mod helpers;
 
 mod admin_access;
+mod archive_memory;
+mod archive_shape;
 mod audit;
 mod auth;
 mod bad_input;

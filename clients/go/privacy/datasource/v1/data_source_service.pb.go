@@ -185,11 +185,13 @@ func (*DescribeRequest) Descriptor() ([]byte, []int) {
 // must be told about it.
 type DataCategory struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The export group this category's items use (ExportItem.group_id).
+	// The export group this category's items use (ExportItem.group_id). Not "about" nor
+	// "privacyd-*", which privacyd reserves for its own groups.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// A human name for the category, e.g. "Orders".
 	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	// What the data is, in a sentence.
+	// What the data is, in a sentence. The archive's description of the group when the
+	// items leave theirs empty.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	// Art. 15(1)(a): why the data is processed, e.g. "Fulfilling orders".
 	Purposes []string `protobuf:"bytes,4,rep,name=purposes,proto3" json:"purposes,omitempty"`
@@ -546,15 +548,18 @@ func (x *ExportField) GetValue() string {
 // One item of exported data, shaped like a WordPress personal data exporter's item.
 type ExportItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Which group the item belongs to, e.g. "orders". Required; items group by it.
+	// Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+	// nor "privacyd-*", which privacyd reserves for its own groups.
 	GroupId string `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// The group's human name, e.g. "Orders".
 	GroupLabel string `protobuf:"bytes,2,opt,name=group_label,json=groupLabel,proto3" json:"group_label,omitempty"`
-	// What the group holds, in a sentence.
+	// What the group holds, in a sentence. When empty, privacyd uses the description of the
+	// DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+	// the category's label).
 	GroupDescription string `protobuf:"bytes,3,opt,name=group_description,json=groupDescription,proto3" json:"group_description,omitempty"`
 	// The item's id within the group, e.g. "order-1042". Required.
 	ItemId string `protobuf:"bytes,4,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
-	// The item's fields, in display order.
+	// The item's fields, in display order; the archive keeps it, and a name may repeat.
 	Data          []*ExportField `protobuf:"bytes,5,rep,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -78,6 +78,15 @@ const (
 //     by distinct `item_id`); anything else still exported (an item of another group, a file of
 //     no group, more items in a retained group than reported) fails the erasure for that
 //     source, and the operator and the audit log see the source, the groups and the counts.
+//   - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+//     ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+//     group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+//     DataCategory with one of them breaks the protocol: the export fails for the source and is
+//     not retried (a DataCategory's source is refused at registration), so no source can forge
+//     privacyd's groups.
+//   - Order. The archive keeps the order a source streams in: groups in the order their first
+//     item arrived, a group's items in the order their first message arrived, an item's fields
+//     in the order they were sent, message after message.
 //   - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
 //   - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
 //     10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -98,8 +107,9 @@ type DataSourceServiceClient interface {
 	// name/value fields, like WordPress's personal data exporters) and files in chunks. The
 	// stream ends OK when everything has been sent. This source's items with the same group and
 	// item id are merged by privacyd, so a source may send an item's fields in several
-	// messages; items of different sources are never merged (the archive names each item
-	// `<source name>/<item id>`).
+	// messages (appended in the order sent; a name may repeat); items of different sources are
+	// never merged (the archive names each item `<source name>/<item id>`). Group ids "about"
+	// and "privacyd-*" are reserved (see the contract above).
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
 	// Erases the subject's personal data, apart from what the source must retain, and says
 	// what it removed and what it kept and why. Idempotent per `privacy_request_id`.
@@ -207,6 +217,15 @@ func (c *dataSourceServiceClient) Erase(ctx context.Context, in *EraseRequest, o
 //     by distinct `item_id`); anything else still exported (an item of another group, a file of
 //     no group, more items in a retained group than reported) fails the erasure for that
 //     source, and the operator and the audit log see the source, the groups and the counts.
+//   - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+//     ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+//     group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+//     DataCategory with one of them breaks the protocol: the export fails for the source and is
+//     not retried (a DataCategory's source is refused at registration), so no source can forge
+//     privacyd's groups.
+//   - Order. The archive keeps the order a source streams in: groups in the order their first
+//     item arrived, a group's items in the order their first message arrived, an item's fields
+//     in the order they were sent, message after message.
 //   - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
 //   - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
 //     10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -227,8 +246,9 @@ type DataSourceServiceServer interface {
 	// name/value fields, like WordPress's personal data exporters) and files in chunks. The
 	// stream ends OK when everything has been sent. This source's items with the same group and
 	// item id are merged by privacyd, so a source may send an item's fields in several
-	// messages; items of different sources are never merged (the archive names each item
-	// `<source name>/<item id>`).
+	// messages (appended in the order sent; a name may repeat); items of different sources are
+	// never merged (the archive names each item `<source name>/<item id>`). Group ids "about"
+	// and "privacyd-*" are reserved (see the contract above).
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
 	// Erases the subject's personal data, apart from what the source must retain, and says
 	// what it removed and what it kept and why. Idempotent per `privacy_request_id`.

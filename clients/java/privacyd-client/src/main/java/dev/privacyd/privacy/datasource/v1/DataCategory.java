@@ -68,7 +68,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object groupId_ = "";
   /**
    * <pre>
-   * The export group this category's items use (ExportItem.group_id).
+   * The export group this category's items use (ExportItem.group_id). Not "about" nor
+   * "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -89,7 +90,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The export group this category's items use (ExportItem.group_id).
+   * The export group this category's items use (ExportItem.group_id). Not "about" nor
+   * "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -162,7 +164,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object description_ = "";
   /**
    * <pre>
-   * What the data is, in a sentence.
+   * What the data is, in a sentence. The archive's description of the group when the
+   * items leave theirs empty.
    * </pre>
    *
    * <code>string description = 3;</code>
@@ -183,7 +186,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What the data is, in a sentence.
+   * What the data is, in a sentence. The archive's description of the group when the
+   * items leave theirs empty.
    * </pre>
    *
    * <code>string description = 3;</code>
@@ -932,7 +936,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object groupId_ = "";
     /**
      * <pre>
-     * The export group this category's items use (ExportItem.group_id).
+     * The export group this category's items use (ExportItem.group_id). Not "about" nor
+     * "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -952,7 +957,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The export group this category's items use (ExportItem.group_id).
+     * The export group this category's items use (ExportItem.group_id). Not "about" nor
+     * "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -973,7 +979,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The export group this category's items use (ExportItem.group_id).
+     * The export group this category's items use (ExportItem.group_id). Not "about" nor
+     * "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -990,7 +997,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The export group this category's items use (ExportItem.group_id).
+     * The export group this category's items use (ExportItem.group_id). Not "about" nor
+     * "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -1004,7 +1012,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The export group this category's items use (ExportItem.group_id).
+     * The export group this category's items use (ExportItem.group_id). Not "about" nor
+     * "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -1116,7 +1125,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object description_ = "";
     /**
      * <pre>
-     * What the data is, in a sentence.
+     * What the data is, in a sentence. The archive's description of the group when the
+     * items leave theirs empty.
      * </pre>
      *
      * <code>string description = 3;</code>
@@ -1136,7 +1146,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the data is, in a sentence.
+     * What the data is, in a sentence. The archive's description of the group when the
+     * items leave theirs empty.
      * </pre>
      *
      * <code>string description = 3;</code>
@@ -1157,7 +1168,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the data is, in a sentence.
+     * What the data is, in a sentence. The archive's description of the group when the
+     * items leave theirs empty.
      * </pre>
      *
      * <code>string description = 3;</code>
@@ -1174,7 +1186,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the data is, in a sentence.
+     * What the data is, in a sentence. The archive's description of the group when the
+     * items leave theirs empty.
      * </pre>
      *
      * <code>string description = 3;</code>
@@ -1188,7 +1201,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the data is, in a sentence.
+     * What the data is, in a sentence. The archive's description of the group when the
+     * items leave theirs empty.
      * </pre>
      *
      * <code>string description = 3;</code>

@@ -12,7 +12,8 @@ public interface DataCategoryOrBuilder extends
 
   /**
    * <pre>
-   * The export group this category's items use (ExportItem.group_id).
+   * The export group this category's items use (ExportItem.group_id). Not "about" nor
+   * "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -21,7 +22,8 @@ public interface DataCategoryOrBuilder extends
   java.lang.String getGroupId();
   /**
    * <pre>
-   * The export group this category's items use (ExportItem.group_id).
+   * The export group this category's items use (ExportItem.group_id). Not "about" nor
+   * "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -52,7 +54,8 @@ public interface DataCategoryOrBuilder extends
 
   /**
    * <pre>
-   * What the data is, in a sentence.
+   * What the data is, in a sentence. The archive's description of the group when the
+   * items leave theirs empty.
    * </pre>
    *
    * <code>string description = 3;</code>
@@ -61,7 +64,8 @@ public interface DataCategoryOrBuilder extends
   java.lang.String getDescription();
   /**
    * <pre>
-   * What the data is, in a sentence.
+   * What the data is, in a sentence. The archive's description of the group when the
+   * items leave theirs empty.
    * </pre>
    *
    * <code>string description = 3;</code>

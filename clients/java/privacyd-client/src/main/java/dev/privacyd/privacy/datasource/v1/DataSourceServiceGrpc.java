@@ -52,6 +52,15 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *   by distinct `item_id`); anything else still exported (an item of another group, a file of
  *   no group, more items in a retained group than reported) fails the erasure for that
  *   source, and the operator and the audit log see the source, the groups and the counts.
+ * - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+ *   ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+ *   group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+ *   DataCategory with one of them breaks the protocol: the export fails for the source and is
+ *   not retried (a DataCategory's source is refused at registration), so no source can forge
+ *   privacyd's groups.
+ * - Order. The archive keeps the order a source streams in: groups in the order their first
+ *   item arrived, a group's items in the order their first message arrived, an item's fields
+ *   in the order they were sent, message after message.
  * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
  * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
  *   10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -274,6 +283,15 @@ public final class DataSourceServiceGrpc {
    *   by distinct `item_id`); anything else still exported (an item of another group, a file of
    *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
+   * - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+   *   ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+   *   group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+   *   DataCategory with one of them breaks the protocol: the export fails for the source and is
+   *   not retried (a DataCategory's source is refused at registration), so no source can forge
+   *   privacyd's groups.
+   * - Order. The archive keeps the order a source streams in: groups in the order their first
+   *   item arrived, a group's items in the order their first message arrived, an item's fields
+   *   in the order they were sent, message after message.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -307,8 +325,9 @@ public final class DataSourceServiceGrpc {
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
      * stream ends OK when everything has been sent. This source's items with the same group and
      * item id are merged by privacyd, so a source may send an item's fields in several
-     * messages; items of different sources are never merged (the archive names each item
-     * `&lt;source name&gt;/&lt;item id&gt;`).
+     * messages (appended in the order sent; a name may repeat); items of different sources are
+     * never merged (the archive names each item `&lt;source name&gt;/&lt;item id&gt;`). Group ids "about"
+     * and "privacyd-*" are reserved (see the contract above).
      * </pre>
      */
     default void export(dev.privacyd.privacy.datasource.v1.ExportRequest request,
@@ -379,6 +398,15 @@ public final class DataSourceServiceGrpc {
    *   by distinct `item_id`); anything else still exported (an item of another group, a file of
    *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
+   * - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+   *   ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+   *   group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+   *   DataCategory with one of them breaks the protocol: the export fails for the source and is
+   *   not retried (a DataCategory's source is refused at registration), so no source can forge
+   *   privacyd's groups.
+   * - Order. The archive keeps the order a source streams in: groups in the order their first
+   *   item arrived, a group's items in the order their first message arrived, an item's fields
+   *   in the order they were sent, message after message.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -450,6 +478,15 @@ public final class DataSourceServiceGrpc {
    *   by distinct `item_id`); anything else still exported (an item of another group, a file of
    *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
+   * - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+   *   ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+   *   group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+   *   DataCategory with one of them breaks the protocol: the export fails for the source and is
+   *   not retried (a DataCategory's source is refused at registration), so no source can forge
+   *   privacyd's groups.
+   * - Order. The archive keeps the order a source streams in: groups in the order their first
+   *   item arrived, a group's items in the order their first message arrived, an item's fields
+   *   in the order they were sent, message after message.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -495,8 +532,9 @@ public final class DataSourceServiceGrpc {
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
      * stream ends OK when everything has been sent. This source's items with the same group and
      * item id are merged by privacyd, so a source may send an item's fields in several
-     * messages; items of different sources are never merged (the archive names each item
-     * `&lt;source name&gt;/&lt;item id&gt;`).
+     * messages (appended in the order sent; a name may repeat); items of different sources are
+     * never merged (the archive names each item `&lt;source name&gt;/&lt;item id&gt;`). Group ids "about"
+     * and "privacyd-*" are reserved (see the contract above).
      * </pre>
      */
     public void export(dev.privacyd.privacy.datasource.v1.ExportRequest request,
@@ -569,6 +607,15 @@ public final class DataSourceServiceGrpc {
    *   by distinct `item_id`); anything else still exported (an item of another group, a file of
    *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
+   * - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+   *   ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+   *   group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+   *   DataCategory with one of them breaks the protocol: the export fails for the source and is
+   *   not retried (a DataCategory's source is refused at registration), so no source can forge
+   *   privacyd's groups.
+   * - Order. The archive keeps the order a source streams in: groups in the order their first
+   *   item arrived, a group's items in the order their first message arrived, an item's fields
+   *   in the order they were sent, message after message.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -613,8 +660,9 @@ public final class DataSourceServiceGrpc {
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
      * stream ends OK when everything has been sent. This source's items with the same group and
      * item id are merged by privacyd, so a source may send an item's fields in several
-     * messages; items of different sources are never merged (the archive names each item
-     * `&lt;source name&gt;/&lt;item id&gt;`).
+     * messages (appended in the order sent; a name may repeat); items of different sources are
+     * never merged (the archive names each item `&lt;source name&gt;/&lt;item id&gt;`). Group ids "about"
+     * and "privacyd-*" are reserved (see the contract above).
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
@@ -687,6 +735,15 @@ public final class DataSourceServiceGrpc {
    *   by distinct `item_id`); anything else still exported (an item of another group, a file of
    *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
+   * - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+   *   ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+   *   group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+   *   DataCategory with one of them breaks the protocol: the export fails for the source and is
+   *   not retried (a DataCategory's source is refused at registration), so no source can forge
+   *   privacyd's groups.
+   * - Order. The archive keeps the order a source streams in: groups in the order their first
+   *   item arrived, a group's items in the order their first message arrived, an item's fields
+   *   in the order they were sent, message after message.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
@@ -731,8 +788,9 @@ public final class DataSourceServiceGrpc {
      * name/value fields, like WordPress's personal data exporters) and files in chunks. The
      * stream ends OK when everything has been sent. This source's items with the same group and
      * item id are merged by privacyd, so a source may send an item's fields in several
-     * messages; items of different sources are never merged (the archive names each item
-     * `&lt;source name&gt;/&lt;item id&gt;`).
+     * messages (appended in the order sent; a name may repeat); items of different sources are
+     * never merged (the archive names each item `&lt;source name&gt;/&lt;item id&gt;`). Group ids "about"
+     * and "privacyd-*" are reserved (see the contract above).
      * </pre>
      */
     public java.util.Iterator<dev.privacyd.privacy.datasource.v1.ExportResponse> export(
@@ -804,6 +862,15 @@ public final class DataSourceServiceGrpc {
    *   by distinct `item_id`); anything else still exported (an item of another group, a file of
    *   no group, more items in a retained group than reported) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
+   * - Reserved groups. The group ids "about" and every id that starts with "privacyd-" (in any
+   *   ASCII case) are privacyd's own groups of the archive's export.json (the report's About
+   *   group, "privacyd-processing-information", "privacyd-files"). An item, a file or a
+   *   DataCategory with one of them breaks the protocol: the export fails for the source and is
+   *   not retried (a DataCategory's source is refused at registration), so no source can forge
+   *   privacyd's groups.
+   * - Order. The archive keeps the order a source streams in: groups in the order their first
+   *   item arrived, a group's items in the order their first message arrived, an item's fields
+   *   in the order they were sent, message after message.
    * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as

@@ -62,7 +62,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object groupId_ = "";
   /**
    * <pre>
-   * Which group the item belongs to, e.g. "orders". Required; items group by it.
+   * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+   * nor "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -83,7 +84,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Which group the item belongs to, e.g. "orders". Required; items group by it.
+   * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+   * nor "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -156,7 +158,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object groupDescription_ = "";
   /**
    * <pre>
-   * What the group holds, in a sentence.
+   * What the group holds, in a sentence. When empty, privacyd uses the description of the
+   * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+   * the category's label).
    * </pre>
    *
    * <code>string group_description = 3;</code>
@@ -177,7 +181,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What the group holds, in a sentence.
+   * What the group holds, in a sentence. When empty, privacyd uses the description of the
+   * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+   * the category's label).
    * </pre>
    *
    * <code>string group_description = 3;</code>
@@ -250,7 +256,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.privacyd.privacy.datasource.v1.ExportField> data_;
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -261,7 +267,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -273,7 +279,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -284,7 +290,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -295,7 +301,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -758,7 +764,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object groupId_ = "";
     /**
      * <pre>
-     * Which group the item belongs to, e.g. "orders". Required; items group by it.
+     * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+     * nor "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -778,7 +785,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which group the item belongs to, e.g. "orders". Required; items group by it.
+     * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+     * nor "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -799,7 +807,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which group the item belongs to, e.g. "orders". Required; items group by it.
+     * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+     * nor "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -816,7 +825,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which group the item belongs to, e.g. "orders". Required; items group by it.
+     * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+     * nor "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -830,7 +840,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which group the item belongs to, e.g. "orders". Required; items group by it.
+     * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+     * nor "privacyd-*", which privacyd reserves for its own groups.
      * </pre>
      *
      * <code>string group_id = 1;</code>
@@ -942,7 +953,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object groupDescription_ = "";
     /**
      * <pre>
-     * What the group holds, in a sentence.
+     * What the group holds, in a sentence. When empty, privacyd uses the description of the
+     * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+     * the category's label).
      * </pre>
      *
      * <code>string group_description = 3;</code>
@@ -962,7 +975,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the group holds, in a sentence.
+     * What the group holds, in a sentence. When empty, privacyd uses the description of the
+     * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+     * the category's label).
      * </pre>
      *
      * <code>string group_description = 3;</code>
@@ -983,7 +998,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the group holds, in a sentence.
+     * What the group holds, in a sentence. When empty, privacyd uses the description of the
+     * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+     * the category's label).
      * </pre>
      *
      * <code>string group_description = 3;</code>
@@ -1000,7 +1017,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the group holds, in a sentence.
+     * What the group holds, in a sentence. When empty, privacyd uses the description of the
+     * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+     * the category's label).
      * </pre>
      *
      * <code>string group_description = 3;</code>
@@ -1014,7 +1033,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * What the group holds, in a sentence.
+     * What the group holds, in a sentence. When empty, privacyd uses the description of the
+     * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+     * the category's label).
      * </pre>
      *
      * <code>string group_description = 3;</code>
@@ -1137,7 +1158,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1151,7 +1172,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1165,7 +1186,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1179,7 +1200,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1198,7 +1219,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1216,7 +1237,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1234,7 +1255,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1253,7 +1274,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1271,7 +1292,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1289,7 +1310,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1308,7 +1329,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1325,7 +1346,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1342,7 +1363,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1353,7 +1374,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1367,7 +1388,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1382,7 +1403,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1393,7 +1414,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -1405,7 +1426,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The item's fields, in display order.
+     * The item's fields, in display order; the archive keeps it, and a name may repeat.
      * </pre>
      *
      * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>

@@ -12,7 +12,8 @@ public interface ExportItemOrBuilder extends
 
   /**
    * <pre>
-   * Which group the item belongs to, e.g. "orders". Required; items group by it.
+   * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+   * nor "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -21,7 +22,8 @@ public interface ExportItemOrBuilder extends
   java.lang.String getGroupId();
   /**
    * <pre>
-   * Which group the item belongs to, e.g. "orders". Required; items group by it.
+   * Which group the item belongs to, e.g. "orders". Required; items group by it. Not "about"
+   * nor "privacyd-*", which privacyd reserves for its own groups.
    * </pre>
    *
    * <code>string group_id = 1;</code>
@@ -52,7 +54,9 @@ public interface ExportItemOrBuilder extends
 
   /**
    * <pre>
-   * What the group holds, in a sentence.
+   * What the group holds, in a sentence. When empty, privacyd uses the description of the
+   * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+   * the category's label).
    * </pre>
    *
    * <code>string group_description = 3;</code>
@@ -61,7 +65,9 @@ public interface ExportItemOrBuilder extends
   java.lang.String getGroupDescription();
   /**
    * <pre>
-   * What the group holds, in a sentence.
+   * What the group holds, in a sentence. When empty, privacyd uses the description of the
+   * DataCategory with the same group_id from Describe (and an empty group_label likewise takes
+   * the category's label).
    * </pre>
    *
    * <code>string group_description = 3;</code>
@@ -92,7 +98,7 @@ public interface ExportItemOrBuilder extends
 
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -101,7 +107,7 @@ public interface ExportItemOrBuilder extends
       getDataList();
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -109,7 +115,7 @@ public interface ExportItemOrBuilder extends
   dev.privacyd.privacy.datasource.v1.ExportField getData(int index);
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -117,7 +123,7 @@ public interface ExportItemOrBuilder extends
   int getDataCount();
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
@@ -126,7 +132,7 @@ public interface ExportItemOrBuilder extends
       getDataOrBuilderList();
   /**
    * <pre>
-   * The item's fields, in display order.
+   * The item's fields, in display order; the archive keeps it, and a name may repeat.
    * </pre>
    *
    * <code>repeated .privacy.datasource.v1.ExportField data = 5;</code>
