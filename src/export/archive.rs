@@ -375,7 +375,14 @@ fn write_zip(
         .collect();
     let files_ctx: Vec<minijinja::Value> = files
         .iter()
-        .map(|(_, archive_path, f)| context! { href => archive_path, content_type => f.content_type, size => f.size })
+        .map(|(_, archive_path, f)| {
+            // The link is a URL (a name may hold `#`, `%` or spaces); the text is the name.
+            let href = percent_encoding::utf8_percent_encode(archive_path, HREF_PATH).to_string();
+            context! {
+                href => href, path => archive_path, sent => f.sent_path, renamed => f.sent_path != f.path,
+                content_type => f.content_type, size => f.size,
+            }
+        })
         .collect();
     let head = job.templates.render_export(
         "head",
@@ -410,6 +417,10 @@ fn write_zip(
     );
     Ok(Built { size_bytes: out.size as i64, sha256: hex::encode(out.hasher.finalize()) })
 }
+
+/// What a path in an `href` keeps as it is: RFC 3986's unreserved characters and `/`.
+const HREF_PATH: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 
 /// Appends a file's bytes to `out` through `buffer`.
 fn copy_file(path: &Path, out: &mut impl Write, buffer: &mut [u8]) -> std::io::Result<()> {

@@ -5,6 +5,7 @@
 
 pub mod archive;
 mod direct;
+pub mod file_names;
 pub mod quota;
 pub mod rules;
 pub mod spool;

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin_access;
+mod archive_names;
 mod audit;
 mod auth;
 mod bad_input;
