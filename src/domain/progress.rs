@@ -3,8 +3,8 @@
 //! in the domain so that the executor stays generic.
 
 use super::{
-    Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceErasure, SourceName, State, Timestamp,
-    Transition, Verification, VerificationState,
+    Action, Actor, AuditEventType, Error, NewAuditEvent, PrivacyRequest, Reason, SourceErasure, SourceName, State,
+    Timestamp, Transition, Verification, VerificationState,
 };
 
 /// Where one source's part stands.
@@ -111,7 +111,11 @@ pub enum Next {
 
 impl PrivacyRequest {
     /// CONFIRMED or FAILED -> PROCESSING, and which sources to run: on the first processing,
-    /// every source in `available`; when processing again, only those that did not succeed.
+    /// every source in `available`. When processing again, an erasure runs only the sources
+    /// that did not succeed (what they erased stays recorded), and an export runs all of its
+    /// sources again: a FAILED export's spools are removed when it fails (an export has no
+    /// side effects, and the subject's data is not kept on disk for a retry that may never
+    /// come; GDPR Art. 5(1)(c) and (e)), and the archive is then one snapshot of one time.
     pub fn start_processing(
         &mut self,
         actor: Actor,
@@ -126,7 +130,7 @@ impl PrivacyRequest {
         } else {
             self.sources
                 .iter_mut()
-                .filter(|r| r.state != SourceState::Succeeded)
+                .filter(|r| self.action == Action::Export || r.state != SourceState::Succeeded)
                 .map(|r| {
                     *r = SourceRun::pending(r.source.clone());
                     r.source.clone()
@@ -300,12 +304,16 @@ impl PrivacyRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Action, Subject, SubjectEmail};
+    use crate::domain::{Subject, SubjectEmail};
 
     fn processing(sources: &[&str]) -> PrivacyRequest {
+        processing_for(Action::Export, sources)
+    }
+
+    fn processing_for(action: Action, sources: &[&str]) -> PrivacyRequest {
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
         let now = crate::domain::now();
-        let (mut r, _) = PrivacyRequest::new(subject, Action::Export, false, Actor::Subject, now);
+        let (mut r, _) = PrivacyRequest::new(subject, action, false, Actor::Subject, now);
         let names = sources.iter().map(|s| SourceName::parse(s).unwrap()).collect();
         r.start_processing(Actor::Subject, names, now).unwrap();
         r
@@ -331,7 +339,7 @@ mod tests {
 
     #[test]
     fn retries_keep_waiting_and_a_final_failure_fails_the_request_naming_the_source() {
-        let mut r = processing(&["a", "b"]);
+        let mut r = processing_for(Action::Erase, &["a", "b"]);
         let now = crate::domain::now();
         let retry = SourceOutcome::Failed { error: "UNAVAILABLE: down".into(), will_retry: true };
         assert_eq!(r.source_finished(&name("a"), retry, now).unwrap().1, Next::Wait);
@@ -342,10 +350,26 @@ mod tests {
         assert_eq!(r.state, State::Failed);
         assert_eq!(r.state_reason.as_deref(), Some("source a failed: INTERNAL: broken"));
 
-        // Processing again re-runs only what did not succeed.
+        // Processing an erasure again re-runs only what did not succeed.
         let (_, to_run) = r.start_processing(Actor::Subject, vec![name("a"), name("b"), name("c")], now).unwrap();
         assert_eq!(to_run, vec![name("a")]);
         assert_eq!(r.source_finished(&name("a"), ok(), now).unwrap().1, Next::Finish);
+    }
+
+    /// A failed export's spools are gone (see `start_processing`): processing it again exports
+    /// every one of its sources afresh, and only those.
+    #[test]
+    fn processing_a_failed_export_again_runs_all_of_its_sources() {
+        let mut r = processing(&["a", "b"]);
+        let now = crate::domain::now();
+        let fail = SourceOutcome::Failed { error: "INTERNAL: broken".into(), will_retry: false };
+        r.source_finished(&name("a"), fail, now).unwrap();
+        assert_eq!(r.source_finished(&name("b"), ok(), now).unwrap().1, Next::Failed);
+        let (_, to_run) = r.start_processing(Actor::Subject, vec![name("a"), name("b"), name("c")], now).unwrap();
+        assert_eq!(to_run, vec![name("a"), name("b")]);
+        assert!(r.sources.iter().all(|run| run.state == SourceState::Pending && run.items == 0));
+        assert_eq!(r.source_finished(&name("a"), ok(), now).unwrap().1, Next::Wait, "b runs again too");
+        assert_eq!(r.source_finished(&name("b"), ok(), now).unwrap().1, Next::Finish);
     }
 
     #[test]

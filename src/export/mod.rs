@@ -194,7 +194,15 @@ impl JobHandler for ExportSourceJob {
         let (items, bytes, files) = match self.stream(&request, &source, &mut metered).await {
             Ok(counts) => counts,
             Err((message, retryable)) => {
-                return crate::fanout::fail(&self.store, job, &request, &source, &message, retryable).await;
+                // What a failed attempt spooled is partial: no archive reads it, and a retry
+                // starts a fresh spool anyway. It goes now, not when a retry (which may never
+                // come) replaces it.
+                if remove_dir(&self.settings.spool_dir(request.id, &source)).await {
+                    metered.discard();
+                }
+                let outcome = crate::fanout::fail(&self.store, job, &request, &source, &message, retryable).await;
+                self.reclaim_if_failed(request.id).await;
+                return outcome;
             }
         };
         let outcome =
@@ -203,7 +211,7 @@ impl JobHandler for ExportSourceJob {
             .store
             .modify_run(job.request_id, &source, move |request, source| {
                 let (events, next) = request.source_finished(source, outcome, crate::domain::now())?;
-                let mut change = Change::new(());
+                let mut change = Change::new(next == Next::Failed);
                 change.events = events;
                 if next == Next::Finish {
                     change = change.job(NewJob::assemble_export(request.id));
@@ -212,8 +220,44 @@ impl JobHandler for ExportSourceJob {
             })
             .await;
         match recorded {
-            Ok(_) | Err(Error::NotFound(_)) => JobOutcome::done(),
+            Ok(request_failed) => {
+                if request_failed {
+                    self.reclaim_if_failed(job.request_id).await;
+                }
+                JobOutcome::done()
+            }
+            Err(Error::NotFound(_)) => JobOutcome::done(),
             Err(err) => JobOutcome::failed(err.to_string(), true),
+        }
+    }
+}
+
+impl ExportSourceJob {
+    /// Removes every spool of a request that is now FAILED: processing it again exports all
+    /// of its sources afresh (`PrivacyRequest::start_processing`), so nothing on disk is
+    /// waiting for it. The start-up cleanup does the same for a crash before this ran.
+    async fn reclaim_if_failed(&self, id: RequestId) {
+        match self.store.get_request(id).await {
+            Ok(Some(request)) if request.state == State::Failed => {
+                remove_dir(&self.settings.request_dir(id).join("sources")).await;
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(request_id = %id, error = %err, "reading a request to reclaim its spools failed")
+            }
+        }
+    }
+}
+
+/// Removes a folder and all in it; true when it is gone (or was never there). A failure is
+/// logged: the start-up cleanup tries again.
+async fn remove_dir(path: &std::path::Path) -> bool {
+    match tokio::fs::remove_dir_all(path).await {
+        Ok(()) => true,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => true,
+        Err(err) => {
+            tracing::warn!(error = %err, "removing a spool failed");
+            false
         }
     }
 }

@@ -3,7 +3,7 @@
 //! whatever a crash left behind.
 
 use crate::{
-    domain::{Actor, AuditEventType, Error, NewAuditEvent, RequestId},
+    domain::{Actor, AuditEventType, Error, NewAuditEvent, RequestId, State},
     store::Change,
 };
 
@@ -74,9 +74,10 @@ impl Workflow {
 
     /// Brings the export folder in line with the database after a crash: the files of
     /// requests that no longer exist (deleted between the commit and the removal), the spools of
-    /// finished requests, and archives whose deletion was recorded. Run once at start; files
-    /// of requests still in progress, on this replica or another, are left alone. Returns how
-    /// many folders it cleaned.
+    /// finished and of FAILED requests (processing a failed export again exports every source
+    /// afresh, so nothing waits for them), and archives whose deletion was recorded. Run once
+    /// at start; files of requests still in progress, on this replica or another, are left
+    /// alone. Returns how many folders it cleaned.
     pub async fn remove_stray_files(&self) -> Result<usize, Error> {
         let mut entries = match tokio::fs::read_dir(&self.settings.export.dir).await {
             Ok(entries) => entries,
@@ -93,6 +94,7 @@ impl Workflow {
             };
             let part = match self.store.get_request(id).await? {
                 None => "",
+                Some(request) if request.state == State::Failed => "sources",
                 Some(request) if !request.state.is_final() => continue,
                 Some(request) if request.archive.as_ref().is_none_or(|a| a.delete_time.is_some()) => "",
                 Some(_) => "sources",

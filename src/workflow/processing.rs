@@ -27,8 +27,9 @@ pub struct Download {
 
 impl Workflow {
     /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: one job per enabled source
-    /// capable of the action (only those that did not succeed, when processing again). An
-    /// erasure still in its cooling-off period is scheduled instead.
+    /// capable of the action (when processing again: every source of an export, the sources
+    /// of an erasure that did not succeed; see `PrivacyRequest::start_processing`). An erasure
+    /// still in its cooling-off period is scheduled instead.
     pub async fn process(&self, actor: Actor, id: RequestId) -> Result<PrivacyRequest, Error> {
         let request = self.get(id).await?;
         if request.state == State::Confirmed

@@ -18,6 +18,7 @@ mod erasing_source;
 mod erasure;
 mod export;
 mod export_quota;
+mod failed_spools;
 mod fake_source;
 mod files_on_disk;
 mod idempotency;
