@@ -215,3 +215,123 @@ async fn the_spools_a_crash_left_of_a_failed_request_are_removed_at_start(backen
     assert!(in_use.exists(), "a request in progress keeps its spools");
     assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 0, "nothing left to clean");
 }
+
+/// A source that spools `first` bytes of a file, `later` more after a pause (long enough for
+/// privacyd to record its progress), and then nothing until its deadline.
+#[derive(Clone)]
+struct SpoolsThenStalls;
+
+/// A source that waits for `go`, then streams a file of `chunks` chunks of `size` bytes,
+/// 100 ms apart.
+#[derive(Clone)]
+struct StreamsOnSignal {
+    go: Arc<tokio::sync::Semaphore>,
+    chunks: usize,
+    size: usize,
+}
+
+fn file_chunk(data: Vec<u8>, offset: usize, eof: bool) -> ds::ExportResponse {
+    let chunk = ds::FileChunk { path: "big.bin".into(), data, offset: offset as i64, eof, ..Default::default() };
+    ds::ExportResponse { payload: Some(ds::export_response::Payload::FileChunk(chunk)) }
+}
+
+#[tonic::async_trait]
+impl DataSourceService for SpoolsThenStalls {
+    async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
+        Ok(Response::new(describe_things("stalls")))
+    }
+
+    type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
+
+    async fn export(&self, _: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+        let stream = futures::stream::iter([0usize, 1]).then(|i| async move {
+            if i == 1 {
+                tokio::time::sleep(Duration::from_millis(1200)).await;
+            }
+            Ok(file_chunk(vec![1; 400_000], i * 400_000, false))
+        });
+        Ok(Response::new(stream.chain(futures::stream::pending()).boxed()))
+    }
+
+    async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
+        Err(Status::unimplemented("this test source only exports"))
+    }
+}
+
+#[tonic::async_trait]
+impl DataSourceService for StreamsOnSignal {
+    async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
+        Ok(Response::new(describe_things("on-signal")))
+    }
+
+    type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
+
+    async fn export(&self, _: Request<ds::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+        let _ = self.go.acquire().await.unwrap();
+        let (chunks, size) = (self.chunks, self.size);
+        let stream = futures::stream::iter(0..chunks).then(move |i| async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(file_chunk(vec![2; size], i * size, i + 1 == chunks))
+        });
+        Ok(Response::new(stream.boxed()))
+    }
+
+    async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
+        Err(Status::unimplemented("this test source only exports"))
+    }
+}
+
+async fn register_service<S: DataSourceService>(app: &TestApp, name: &str, source: S, timeout_secs: i64) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(DataSourceServiceServer::new(source))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    app.registry
+        .clone()
+        .register_data_source(pb::RegisterDataSourceRequest {
+            name: name.into(),
+            endpoint: format!("http://{addr}"),
+            call_timeout: Some(prost_types::Duration { seconds: timeout_secs, nanos: 0 }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
+
+on_both_backends!(a_failed_attempt_counts_nothing_towards_the_request_quota);
+
+/// What a failed attempt spooled is deleted, so it no longer counts towards the request's
+/// quota: another source may use that room (it was refused with EXPORT_QUOTA_EXCEEDED while
+/// the partial spool stayed on disk).
+async fn a_failed_attempt_counts_nothing_towards_the_request_quota(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.source_max_attempts = 1;
+        c.export_request_quota = bytesize::ByteSize::b(1_000_000);
+    })
+    .await;
+    let go = Arc::new(tokio::sync::Semaphore::new(0));
+    register_service(&app, "stalls", SpoolsThenStalls, 3).await;
+    register_service(&app, "later", StreamsOnSignal { go: go.clone(), chunks: 5, size: 100_000 }, 30).await;
+    let created = app.create(&unique_email(), pb::Action::Export, false).await;
+    app.client
+        .clone()
+        .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() })
+        .await
+        .unwrap();
+
+    // 800 kB of a file spooled, then the deadline: failed for good.
+    app.wait_for(&created.id, "the stalling source to fail", |r| {
+        r.sources.iter().any(|s| s.source_name == "stalls" && s.state == pb::SourceState::Failed as i32)
+    })
+    .await;
+    // Now the other source streams 500 kB: with the 800 kB gone, it fits the 1 MB quota.
+    go.add_permits(1);
+    let failed = app.wait_for(&created.id, "the export to end", |r| state(r) == pb::State::Failed).await;
+    let later = failed.sources.iter().find(|s| s.source_name == "later").unwrap();
+    assert_eq!(later.state, pb::SourceState::Succeeded as i32, "{}", later.last_error);
+    assert_eq!(later.bytes, 500_000);
+    assert!(failed.state_reason.contains("source stalls failed"), "{}", failed.state_reason);
+}
