@@ -233,18 +233,48 @@ impl JobHandler for ExportSourceJob {
 }
 
 impl ExportSourceJob {
-    /// Removes every spool of a request that is now FAILED: processing it again exports all
-    /// of its sources afresh (`PrivacyRequest::start_processing`), so nothing on disk is
-    /// waiting for it. The start-up cleanup does the same for a crash before this ran.
     async fn reclaim_if_failed(&self, id: RequestId) {
-        match self.store.get_request(id).await {
-            Ok(Some(request)) if request.state == State::Failed => {
-                remove_dir(&self.settings.request_dir(id).join("sources")).await;
+        reclaim_failed_spools(&self.store, &self.settings, id).await;
+    }
+}
+
+/// The prefix of a request's spools folder once it is moved aside to be removed.
+pub const RECLAIMING: &str = "reclaiming-";
+
+/// Removes every spool of a request if it is FAILED: processing it again exports all of its
+/// sources afresh (`PrivacyRequest::start_processing`), so nothing on disk waits for it. Run
+/// when a request fails, and at start for a crash before that. Returns whether it removed any.
+///
+/// The spools are first moved aside while the request's row is locked, as every change of
+/// state locks it: an operator processing the request again at that moment waits for the
+/// lock, and the new round's spools, created only once PROCESSING is committed, are never
+/// touched. The slow part, the removal, runs after the lock is released.
+pub async fn reclaim_failed_spools(store: &Store, settings: &ExportSettings, id: RequestId) -> bool {
+    // Most calls come after an attempt that will be retried: a read spares them the lock.
+    if !matches!(store.get_request(id).await, Ok(Some(request)) if request.state == State::Failed) {
+        return false;
+    }
+    let sources = settings.request_dir(id).join("sources");
+    let aside = settings.request_dir(id).join(format!("{RECLAIMING}{}", uuid::Uuid::new_v4().simple()));
+    let moved = store
+        .modify(id, |request| {
+            if request.state != State::Failed {
+                return Ok(Change::new(false));
             }
-            Ok(_) => {}
-            Err(err) => {
-                tracing::warn!(request_id = %id, error = %err, "reading a request to reclaim its spools failed")
+            // One rename, a quick system call: fine to make while the row is locked.
+            match std::fs::rename(&sources, &aside) {
+                Ok(()) => Ok(Change::new(true)),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Change::new(false)),
+                Err(err) => Err(Error::Internal(format!("moving a failed request's spools aside: {err}"))),
             }
+        })
+        .await;
+    match moved {
+        Ok((_, true)) => remove_dir(&aside).await,
+        Ok((_, false)) | Err(Error::NotFound(_)) => false,
+        Err(err) => {
+            tracing::warn!(request_id = %id, error = %err, "reclaiming a failed request's spools failed");
+            false
         }
     }
 }

@@ -92,9 +92,15 @@ impl Workflow {
             let Some(id) = entry.file_name().to_str().and_then(|name| RequestId::parse("id", name).ok()) else {
                 continue;
             };
+            cleaned += self.remove_set_aside(&entry.path()).await;
             let part = match self.store.get_request(id).await? {
                 None => "",
-                Some(request) if request.state == State::Failed => "sources",
+                Some(request) if request.state == State::Failed => {
+                    if crate::export::reclaim_failed_spools(&self.store, &self.settings.export, id).await {
+                        cleaned += 1;
+                    }
+                    continue;
+                }
                 Some(request) if !request.state.is_final() => continue,
                 Some(request) if request.archive.as_ref().is_none_or(|a| a.delete_time.is_some()) => "",
                 Some(_) => "sources",
@@ -106,5 +112,21 @@ impl Workflow {
             }
         }
         Ok(cleaned)
+    }
+
+    /// Removes the spools a crash left set aside for removal in a request's folder (see
+    /// `export::reclaim_failed_spools`); they belong to no processing round. Returns how many.
+    async fn remove_set_aside(&self, request_dir: &std::path::Path) -> usize {
+        let mut removed = 0;
+        let Ok(mut entries) = tokio::fs::read_dir(request_dir).await else { return 0 };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            if entry.file_name().to_str().is_some_and(|name| name.starts_with(crate::export::RECLAIMING)) {
+                match tokio::fs::remove_dir_all(entry.path()).await {
+                    Ok(()) => removed += 1,
+                    Err(err) => tracing::warn!(error = %err, "removing spools set aside failed"),
+                }
+            }
+        }
+        removed
     }
 }

@@ -209,9 +209,12 @@ async fn the_spools_a_crash_left_of_a_failed_request_are_removed_at_start(backen
     };
     let failed_spool = left(exports.join(&failed.id).join("sources/good/files/photo.jpg"));
     let in_use = left(exports.join(&processing.id).join("sources/hanging/items.jsonl"));
+    // Spools set aside to be removed (when a request failed), which a crash left there.
+    let set_aside = left(exports.join(&processing.id).join("reclaiming-0123/old/items.jsonl"));
 
-    assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 1);
+    assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 2);
     assert!(!exports.join(&failed.id).join("sources").exists(), "{} is still there", failed_spool.display());
+    assert!(!exports.join(&processing.id).join("reclaiming-0123").exists(), "{}", set_aside.display());
     assert!(in_use.exists(), "a request in progress keeps its spools");
     assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 0, "nothing left to clean");
 }
