@@ -184,9 +184,13 @@ pub enum Next {
 impl PrivacyRequest {
     /// CONFIRMED or FAILED -> PROCESSING, and which sources to run. Every registered source
     /// gets a run: those that cannot do the action, or are disabled, as SKIPPED with why. When
-    /// processing again, only runs that did not succeed are looked at again (a source enabled
-    /// meanwhile runs now); a request none of whose runs ever ran starts over from
-    /// `candidates`, which includes sources registered since.
+    /// processing again, an erasure looks again only at the runs that did not succeed (what
+    /// they erased stays recorded; a source enabled meanwhile runs now), and an export at all
+    /// of them: a FAILED export's spools are removed when it fails (an export has no side
+    /// effects, and the subject's data is not kept on disk for a retry that may never come;
+    /// GDPR Art. 5(1)(c) and (e)), and the archive is then one snapshot of one time. A request
+    /// none of whose runs ever ran starts over from `candidates`, which includes sources
+    /// registered since.
     ///
     /// Refused with [`Error::NoCapableSource`] when no source would run: a request processed
     /// by no system would otherwise complete as "nothing found", and an erasure be certified.
@@ -245,7 +249,9 @@ impl PrivacyRequest {
         if runs.iter().all(|r| r.state.is_skipped()) {
             runs = candidates.iter().map(|(name, skip)| SourceRun::new(name.clone(), *skip)).collect();
         } else {
-            for run in runs.iter_mut().filter(|r| r.state != SourceState::Succeeded) {
+            // An export runs every source again (its spools are gone); an erasure, what did not
+            // succeed.
+            for run in runs.iter_mut().filter(|r| self.action == Action::Export || r.state != SourceState::Succeeded) {
                 // A source deleted since is not a candidate: its run waits again, and its job
                 // fails saying the source was deleted.
                 let skip = candidates.iter().find(|(name, _)| *name == run.source).and_then(|(_, skip)| *skip);
@@ -456,12 +462,16 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Action, Subject, SubjectEmail};
+    use crate::domain::{Subject, SubjectEmail};
 
     fn processing(sources: &[&str]) -> PrivacyRequest {
+        processing_for(Action::Export, sources)
+    }
+
+    fn processing_for(action: Action, sources: &[&str]) -> PrivacyRequest {
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
         let now = crate::domain::now();
-        let (mut r, _) = PrivacyRequest::new(subject, Action::Export, false, Actor::Subject, now);
+        let (mut r, _) = PrivacyRequest::new(subject, action, false, Actor::Subject, now);
         let names = sources.iter().map(|s| (SourceName::parse(s).unwrap(), None)).collect();
         r.start_processing(Actor::Subject, names, now).unwrap();
         r
@@ -487,7 +497,7 @@ mod tests {
 
     #[test]
     fn retries_keep_waiting_and_a_final_failure_fails_the_request_naming_the_source() {
-        let mut r = processing(&["a", "b"]);
+        let mut r = processing_for(Action::Erase, &["a", "b"]);
         let now = crate::domain::now();
         let retry = SourceOutcome::Failed { error: "UNAVAILABLE: down".into(), will_retry: true };
         assert_eq!(r.source_finished(&name("a"), retry, now).unwrap().1, Next::Wait);
@@ -498,12 +508,30 @@ mod tests {
         assert_eq!(r.state, State::Failed);
         assert_eq!(r.state_reason.as_deref(), Some("source a failed: INTERNAL: broken"));
 
-        // Processing again re-runs only what did not succeed.
+        // Processing an erasure again re-runs only what did not succeed.
         let (_, to_run) = r
             .start_processing(Actor::Subject, vec![(name("a"), None), (name("b"), None), (name("c"), None)], now)
             .unwrap();
         assert_eq!(to_run, vec![name("a")]);
         assert_eq!(r.source_finished(&name("a"), ok(), now).unwrap().1, Next::Finish);
+    }
+
+    /// A failed export's spools are gone (see `start_processing`): processing it again exports
+    /// every one of its sources afresh, and only those.
+    #[test]
+    fn processing_a_failed_export_again_runs_all_of_its_sources() {
+        let mut r = processing(&["a", "b"]);
+        let now = crate::domain::now();
+        let fail = SourceOutcome::Failed { error: "INTERNAL: broken".into(), will_retry: false };
+        r.source_finished(&name("a"), fail, now).unwrap();
+        assert_eq!(r.source_finished(&name("b"), ok(), now).unwrap().1, Next::Failed);
+        let (_, to_run) = r
+            .start_processing(Actor::Subject, vec![(name("a"), None), (name("b"), None), (name("c"), None)], now)
+            .unwrap();
+        assert_eq!(to_run, vec![name("a"), name("b")]);
+        assert!(r.sources.iter().all(|run| run.state == SourceState::Pending && run.items == 0));
+        assert_eq!(r.source_finished(&name("a"), ok(), now).unwrap().1, Next::Wait, "b runs again too");
+        assert_eq!(r.source_finished(&name("b"), ok(), now).unwrap().1, Next::Finish);
     }
 
     #[test]

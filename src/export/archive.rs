@@ -242,6 +242,9 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
             ("Size", format!("{} bytes", file.size).as_str()),
             ("Group", file.group_id.as_str()),
             ("Item", item.as_str()),
+            // The name the source sent: the archive's path differs when that was not safe, or
+            // not distinct, on every operating system (see `file_names`).
+            ("Sent as", file.sent_path.as_str()),
         ])?;
         Ok(())
     })?;
@@ -300,7 +303,12 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
         for_each_file(&job.sources, |source, file| {
             let row = job.templates.render_export(
                 "file",
-                &context! { href => archive_path(source, file), content_type => file.content_type, size => file.size },
+                &context! {
+                    // The link is a URL (a name may hold `#`, `%` or spaces); the text is the name.
+                    href => percent_encoding::utf8_percent_encode(&archive_path(source, file), HREF_PATH).to_string(),
+                    path => archive_path(source, file), sent => file.sent_path, renamed => file.sent_path != file.path,
+                    content_type => file.content_type, size => file.size,
+                },
             )?;
             zip.write_all(row.as_bytes())?;
             Ok(())
@@ -329,6 +337,10 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
     );
     Ok(Built { size_bytes: out.size as i64, sha256: hex::encode(out.hasher.finalize()) })
 }
+
+/// What a path in an `href` keeps as it is: RFC 3986's unreserved characters and `/`.
+const HREF_PATH: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 
 /// Appends a file's bytes to `out` through `buffer`.
 fn copy_file(path: &Path, out: &mut impl Write, buffer: &mut [u8]) -> std::io::Result<()> {

@@ -6,6 +6,7 @@
 pub mod archive;
 mod direct;
 pub mod export_json;
+pub mod file_names;
 mod item_index;
 pub mod quota;
 pub mod rules;
@@ -195,7 +196,15 @@ impl JobHandler for ExportSourceJob {
         let (items, bytes, files) = match self.stream(&request, &source, &mut metered).await {
             Ok(counts) => counts,
             Err((message, retryable)) => {
-                return crate::fanout::fail(&self.store, job, &request, &source, &message, retryable).await;
+                // What a failed attempt spooled is partial: no archive reads it, and a retry
+                // starts a fresh spool anyway. It goes now, not when a retry (which may never
+                // come) replaces it.
+                if remove_dir(&self.settings.spool_dir(request.id, &source)).await {
+                    metered.discard();
+                }
+                let outcome = crate::fanout::fail(&self.store, job, &request, &source, &message, retryable).await;
+                self.reclaim_if_failed(request.id).await;
+                return outcome;
             }
         };
         let outcome =
@@ -204,7 +213,7 @@ impl JobHandler for ExportSourceJob {
             .store
             .modify_run(job.request_id, &source, move |request, source| {
                 let (events, next) = request.source_finished(source, outcome, crate::domain::now())?;
-                let mut change = Change::new(());
+                let mut change = Change::new(next == Next::Failed);
                 change.events = events;
                 if next == Next::Finish {
                     change = change.job(NewJob::assemble_export(request.id));
@@ -213,8 +222,74 @@ impl JobHandler for ExportSourceJob {
             })
             .await;
         match recorded {
-            Ok(_) | Err(Error::NotFound(_)) => JobOutcome::done(),
+            Ok(request_failed) => {
+                if request_failed {
+                    self.reclaim_if_failed(job.request_id).await;
+                }
+                JobOutcome::done()
+            }
+            Err(Error::NotFound(_)) => JobOutcome::done(),
             Err(err) => JobOutcome::failed(err.to_string(), true),
+        }
+    }
+}
+
+impl ExportSourceJob {
+    async fn reclaim_if_failed(&self, id: RequestId) {
+        reclaim_failed_spools(&self.store, &self.settings, id).await;
+    }
+}
+
+/// The prefix of a request's spools folder once it is moved aside to be removed.
+pub const RECLAIMING: &str = "reclaiming-";
+
+/// Removes every spool of a request if it is FAILED: processing it again exports all of its
+/// sources afresh (`PrivacyRequest::start_processing`), so nothing on disk waits for it. Run
+/// when a request fails, and at start for a crash before that. Returns whether it removed any.
+///
+/// The spools are first moved aside while the request's row is locked, as every change of
+/// state locks it: an operator processing the request again at that moment waits for the
+/// lock, and the new round's spools, created only once PROCESSING is committed, are never
+/// touched. The slow part, the removal, runs after the lock is released.
+pub async fn reclaim_failed_spools(store: &Store, settings: &ExportSettings, id: RequestId) -> bool {
+    // Most calls come after an attempt that will be retried: a read spares them the lock.
+    if !matches!(store.get_request(id).await, Ok(Some(request)) if request.state == State::Failed) {
+        return false;
+    }
+    let sources = settings.request_dir(id).join("sources");
+    let aside = settings.request_dir(id).join(format!("{RECLAIMING}{}", uuid::Uuid::new_v4().simple()));
+    let moved = store
+        .modify(id, |request| {
+            if request.state != State::Failed {
+                return Ok(Change::new(false));
+            }
+            // One rename, a quick system call: fine to make while the row is locked.
+            match std::fs::rename(&sources, &aside) {
+                Ok(()) => Ok(Change::new(true)),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Change::new(false)),
+                Err(err) => Err(Error::Internal(format!("moving a failed request's spools aside: {err}"))),
+            }
+        })
+        .await;
+    match moved {
+        Ok((_, true)) => remove_dir(&aside).await,
+        Ok((_, false)) | Err(Error::NotFound(_)) => false,
+        Err(err) => {
+            tracing::warn!(request_id = %id, error = %err, "reclaiming a failed request's spools failed");
+            false
+        }
+    }
+}
+
+/// Removes a folder and all in it; true when it is gone (or was never there). A failure is
+/// logged: the start-up cleanup tries again.
+async fn remove_dir(path: &std::path::Path) -> bool {
+    match tokio::fs::remove_dir_all(path).await {
+        Ok(()) => true,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => true,
+        Err(err) => {
+            tracing::warn!(error = %err, "removing a spool failed");
+            false
         }
     }
 }

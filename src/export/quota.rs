@@ -100,6 +100,11 @@ impl Metered {
         self.kept = self.bytes;
     }
 
+    /// The spool was removed after all: nothing of the stream stays counted.
+    pub fn discard(&mut self) {
+        self.kept = 0;
+    }
+
     /// The request's other sources' bytes: this replica's own count where it has one, else
     /// what the database last recorded (`recorded`, per source).
     pub fn others(&self, recorded: &HashMap<SourceName, u64>) -> u64 {

@@ -1,17 +1,19 @@
 //! Where a source's export lands while it streams in: items as JSON lines, files as files,
 //! all on disk, so memory stays small whatever a source sends. The spool also enforces the
 //! stream's rules ([`super::rules`]: items have ids; a file's chunks come in order, unmixed)
-//! before it writes anything, and makes file names safe.
+//! before it writes anything, and gives each file a safe, distinct name ([`super::file_names`]).
 
 use std::{
-    collections::HashSet,
     io::Write,
     path::{Path, PathBuf},
 };
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{Step, StreamRules};
+use super::{
+    file_names::{self, Namer},
+    rules::{Step, StreamRules},
+};
 use crate::{private_files, proto::privacy::datasource::v1 as pb};
 
 /// One spooled item.
@@ -27,8 +29,14 @@ pub struct SpooledItem {
 /// One spooled file.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SpooledFile {
-    /// Safe relative path under the source's files folder.
+    /// Where the file is, under the source's files folder and in the archive under
+    /// `files/<source>/`: relative, `/`-separated, safe and distinct on every operating
+    /// system ([`file_names`]).
     pub path: String,
+    /// The path as the source sent it (up to [`file_names::MAX_SENT_PATH_BYTES`]), to show
+    /// the subject beside `path`: unsafe, and perhaps not unique, so never used on disk.
+    #[serde(default)]
+    pub sent_path: String,
     pub content_type: String,
     pub group_id: String,
     pub item_id: String,
@@ -57,7 +65,7 @@ pub struct Spool {
     dir: PathBuf,
     items: std::io::BufWriter<std::fs::File>,
     files: std::io::BufWriter<std::fs::File>,
-    used_paths: HashSet<String>,
+    names: Namer,
     rules: StreamRules,
     open: Option<OpenFile>,
     pub item_count: i64,
@@ -83,7 +91,7 @@ impl Spool {
             dir: dir.to_owned(),
             items: open("items.jsonl")?,
             files: open("files.jsonl")?,
-            used_paths: HashSet::new(),
+            names: Namer::default(),
             rules: StreamRules::new(),
             open: None,
             item_count: 0,
@@ -128,7 +136,7 @@ impl Spool {
 
     fn add_chunk(&mut self, chunk: pb::FileChunk, starts_file: bool, ends_file: bool) -> Result<(), SpoolError> {
         if starts_file {
-            let path = self.unique_path(&chunk.path);
+            let path = self.names.place(&chunk.path);
             let target = self.dir.join("files").join(&path);
             if let Some(parent) = target.parent() {
                 private_files::create_dir(parent)?;
@@ -136,6 +144,7 @@ impl Spool {
             self.open = Some(OpenFile {
                 meta: SpooledFile {
                     path,
+                    sent_path: file_names::sent_path(&chunk.path),
                     content_type: chunk.content_type.clone(),
                     group_id: chunk.group_id.clone(),
                     item_id: chunk.item_id.clone(),
@@ -165,48 +174,6 @@ impl Spool {
         self.files.flush()?;
         Ok(())
     }
-
-    fn unique_path(&mut self, raw: &str) -> String {
-        let base = sanitize_path(raw);
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while !self.used_paths.insert(candidate.clone()) {
-            candidate = with_suffix(&base, n);
-            n += 1;
-        }
-        candidate
-    }
-}
-
-/// A relative path that is safe on every operating system: no "..", no absolute paths, no
-/// control or reserved characters, bounded length.
-pub fn sanitize_path(raw: &str) -> String {
-    let segments: Vec<String> = raw
-        .split(['/', '\\'])
-        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
-        .map(|s| {
-            let cleaned: String = s
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-                .take(100)
-                .collect();
-            let trimmed = cleaned.trim_start_matches('.').to_owned();
-            if trimmed.is_empty() { "_".to_owned() } else { trimmed }
-        })
-        .take(8)
-        .collect();
-    if segments.is_empty() { "file".to_owned() } else { segments.join("/") }
-}
-
-fn with_suffix(path: &str, n: usize) -> String {
-    let (dir, name) = match path.rsplit_once('/') {
-        Some((dir, name)) => (format!("{dir}/"), name),
-        None => (String::new(), path),
-    };
-    match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => format!("{dir}{stem}-{n}.{ext}"),
-        _ => format!("{dir}{name}-{n}"),
-    }
 }
 
 /// Reads a spool's items back, in the order they arrived.
@@ -231,17 +198,6 @@ fn read_lines<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
-    #[test]
-    fn paths_are_sanitised() {
-        assert_eq!(sanitize_path("../../etc/passwd"), "etc/passwd");
-        assert_eq!(sanitize_path("/abs/a b\u{7}.png"), "abs/a_b_.png");
-        assert_eq!(sanitize_path("..\\..\\win\\x.txt"), "win/x.txt");
-        assert_eq!(sanitize_path(".hidden"), "hidden");
-        assert_eq!(sanitize_path("../.."), "file");
-        assert_eq!(with_suffix("a/b.png", 2), "a/b-2.png");
-        assert_eq!(with_suffix("noext", 3), "noext-3");
-    }
-
     use crate::export::rules::tests::chunk;
 
     #[test]
@@ -255,6 +211,41 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("files/a/x.txt")).unwrap(), b"onetwo");
         assert_eq!(std::fs::read(dir.path().join("files/a/x-2.txt")).unwrap(), b"second");
         assert_eq!(read_files(dir.path()).unwrap().count(), 2);
+    }
+
+    /// A file and a folder of one name, or names that only differ in case, trailing dots or
+    /// Unicode form, are all written (they failed with "File exists" on every retry), each
+    /// under its own path, with the name the source sent kept beside it.
+    #[test]
+    fn any_names_are_written_side_by_side_with_the_sent_name_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path()).unwrap();
+        let sent =
+            ["x", "x/y", "...", "..../x.txt", "Readme.txt", "README.TXT", "report.", "report", "写真.jpg", "CON"];
+        for (i, name) in sent.iter().enumerate() {
+            spool.add(chunk(name, format!("{i}").as_bytes(), 0, true)).unwrap();
+        }
+        spool.finish().unwrap();
+        let files: Vec<SpooledFile> = read_files(dir.path()).unwrap().map(Result::unwrap).collect();
+        let placed: Vec<(&str, &str)> = files.iter().map(|f| (f.sent_path.as_str(), f.path.as_str())).collect();
+        assert_eq!(
+            placed,
+            [
+                ("x", "x"),
+                ("x/y", "x-2/y"),
+                ("...", "_"),
+                ("..../x.txt", "_-2/x.txt"),
+                ("Readme.txt", "Readme.txt"),
+                ("README.TXT", "README-2.TXT"),
+                ("report.", "report"),
+                ("report", "report-2"),
+                ("写真.jpg", "写真.jpg"),
+                ("CON", "CON_"),
+            ]
+        );
+        for (i, file) in files.iter().enumerate() {
+            assert_eq!(std::fs::read(dir.path().join("files").join(&file.path)).unwrap(), format!("{i}").as_bytes());
+        }
     }
 
     /// Spools hold a subject's data: 0700 folders and 0600 files, whatever the umask (the

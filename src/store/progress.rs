@@ -231,14 +231,18 @@ impl Store {
         Ok(())
     }
 
-    /// The bytes each of a request's sources has recorded for its export: the counts of those
-    /// streaming, as of their last progress, and the totals of those that ended.
+    /// The bytes each of a request's sources has on disk for its export: the counts of those
+    /// streaming, as of their last progress, and the totals of those that succeeded. A source
+    /// waiting for its next attempt, or failed for good, has none: a failed attempt's spool
+    /// is removed (its run keeps the count it reached, to show how far it got).
     pub async fn source_bytes(&self, id: RequestId) -> Result<HashMap<SourceName, u64>, Error> {
-        let rows = sqlx::query("SELECT source_name, bytes FROM source_runs WHERE request_id = $1")
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
+        let rows = sqlx::query(
+            "SELECT source_name, bytes FROM source_runs WHERE request_id = $1 AND state IN ('RUNNING', 'SUCCEEDED')",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
         let mut bytes = HashMap::with_capacity(rows.len());
         for row in rows {
             let name: String = row.try_get("source_name").map_err(db_error)?;

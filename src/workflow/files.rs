@@ -3,7 +3,7 @@
 //! whatever a crash left behind.
 
 use crate::{
-    domain::{Actor, AuditEventType, Error, NewAuditEvent, RequestId},
+    domain::{Actor, AuditEventType, Error, NewAuditEvent, RequestId, State},
     store::Change,
 };
 
@@ -74,9 +74,10 @@ impl Workflow {
 
     /// Brings the export folder in line with the database after a crash: the files of
     /// requests that no longer exist (deleted between the commit and the removal), the spools of
-    /// finished requests, and archives whose deletion was recorded. Run once at start; files
-    /// of requests still in progress, on this replica or another, are left alone. Returns how
-    /// many folders it cleaned.
+    /// finished and of FAILED requests (processing a failed export again exports every source
+    /// afresh, so nothing waits for them), and archives whose deletion was recorded. Run once
+    /// at start; files of requests still in progress, on this replica or another, are left
+    /// alone. Returns how many folders it cleaned.
     pub async fn remove_stray_files(&self) -> Result<usize, Error> {
         let mut entries = match tokio::fs::read_dir(&self.settings.export.dir).await {
             Ok(entries) => entries,
@@ -91,8 +92,15 @@ impl Workflow {
             let Some(id) = entry.file_name().to_str().and_then(|name| RequestId::parse("id", name).ok()) else {
                 continue;
             };
+            cleaned += self.remove_set_aside(&entry.path()).await;
             let part = match self.store.get_request(id).await? {
                 None => "",
+                Some(request) if request.state == State::Failed => {
+                    if crate::export::reclaim_failed_spools(&self.store, &self.settings.export, id).await {
+                        cleaned += 1;
+                    }
+                    continue;
+                }
                 Some(request) if !request.state.is_final() => continue,
                 Some(request) if request.archive.as_ref().is_none_or(|a| a.delete_time.is_some()) => "",
                 Some(_) => "sources",
@@ -104,5 +112,21 @@ impl Workflow {
             }
         }
         Ok(cleaned)
+    }
+
+    /// Removes the spools a crash left set aside for removal in a request's folder (see
+    /// `export::reclaim_failed_spools`); they belong to no processing round. Returns how many.
+    async fn remove_set_aside(&self, request_dir: &std::path::Path) -> usize {
+        let mut removed = 0;
+        let Ok(mut entries) = tokio::fs::read_dir(request_dir).await else { return 0 };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            if entry.file_name().to_str().is_some_and(|name| name.starts_with(crate::export::RECLAIMING)) {
+                match tokio::fs::remove_dir_all(entry.path()).await {
+                    Ok(()) => removed += 1,
+                    Err(err) => tracing::warn!(error = %err, "removing spools set aside failed"),
+                }
+            }
+        }
+        removed
     }
 }

@@ -27,7 +27,8 @@ pub struct Download {
 
 impl Workflow {
     /// CONFIRMED or FAILED -> PROCESSING, and the work it starts: one job per enabled source
-    /// capable of the action (only those that did not succeed, when processing again); every
+    /// capable of the action (when processing again: every source of an export, the sources
+    /// of an erasure that did not succeed; see `PrivacyRequest::start_processing`); every
     /// other registered source is listed on the request as SKIPPED. An erasure still in its
     /// cooling-off period is scheduled instead. With no source to run, refused with
     /// `NoCapableSource` and nothing changes.

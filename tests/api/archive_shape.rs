@@ -347,6 +347,7 @@ async fn export_json_has_wordpress_shape_and_the_sources_order_everywhere(backen
     assert_eq!(files.keys(), ["files/shop/receipts/2.txt"]);
     let described: Vec<(&str, &str)> = files.get("files/shop/receipts/2.txt").pairs();
     assert!(described.contains(&("Item", "shop/order-2")) && described.contains(&("Group", "orders")), "{described:?}");
+    assert!(described.contains(&("Sent as", "receipts/2.txt")), "{described:?}");
     let processing = groups.get("privacyd-processing-information").get("items");
     assert_eq!(processing.keys(), ["shop/orders", "shop/comments"]);
 

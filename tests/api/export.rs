@@ -16,7 +16,7 @@ use crate::{
 
 on_both_backends!(
     an_export_gathers_every_source_into_one_downloadable_archive,
-    a_failing_source_fails_the_request_and_processing_again_reruns_only_it,
+    a_failing_source_fails_the_request_and_processing_again_exports_every_source,
     hanging_broken_and_lying_sources_are_retried_or_refused,
 );
 
@@ -191,7 +191,7 @@ async fn an_export_gathers_every_source_into_one_downloadable_archive(backend: B
     assert_eq!(downloads, [pb::ActorKind::Subject as i32, pb::ActorKind::Admin as i32]);
 }
 
-async fn a_failing_source_fails_the_request_and_processing_again_reruns_only_it(backend: Backend) {
+async fn a_failing_source_fails_the_request_and_processing_again_exports_every_source(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.source_max_attempts = 2).await;
     let good = Misbehaving::default();
     let bad = Misbehaving::default();
@@ -224,11 +224,12 @@ async fn a_failing_source_fails_the_request_and_processing_again_reruns_only_it(
             .any(|e| e.r#type == pb::AuditEventType::SourceFailed as i32 && e.detail.starts_with("bad: "))
     );
 
-    // The source is fixed; processing again asks only it.
+    // The source is fixed; processing again exports every source afresh (the failed request's
+    // spools were removed: see failed_spools.rs).
     bad.failing.store(false, Ordering::SeqCst);
     process(&app, &created.id).await;
     let done = app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
-    assert_eq!(good.calls.load(Ordering::SeqCst), 1, "the source that succeeded is not asked again");
+    assert_eq!(good.calls.load(Ordering::SeqCst), 2, "the source that succeeded is asked again");
     assert_eq!(bad.calls.load(Ordering::SeqCst), 3);
     assert!(done.archive.is_some());
 }
@@ -360,20 +361,17 @@ async fn deleting_or_ending_a_request_removes_its_files(backend: Backend) {
     let exports = app.data_dir.path().join("exports");
     let mut client = app.client.clone();
 
-    // FAILED keeps what succeeded, for processing again; deleting removes it with the request.
+    // FAILED keeps nothing on disk (failed_spools.rs); deleting removes the request's folder.
     let first = app.create(&email, pb::Action::Export, false).await;
     process(&app, &first.id).await;
     app.wait_for(&first.id, "the export to fail", |r| state(r) == pb::State::Failed).await;
-    let spool = exports.join(&first.id).join("sources/good/files/uploads/1-avatar.png");
-    assert!(spool.exists(), "the good source's spool is kept while the request can be processed again");
     client.delete_privacy_request(pb::DeletePrivacyRequestRequest { id: first.id.clone() }).await.unwrap();
     assert!(!exports.join(&first.id).exists(), "the subject's data is gone from disk");
 
-    // Denying a failed request removes its spools too.
+    // Denying a failed request leaves none of its spools either.
     let second = app.create(&email, pb::Action::Export, false).await;
     process(&app, &second.id).await;
     app.wait_for(&second.id, "the export to fail", |r| state(r) == pb::State::Failed).await;
-    assert!(exports.join(&second.id).join("sources").exists());
     client
         .deny_privacy_request(pb::DenyPrivacyRequestRequest { id: second.id.clone(), reason: "duplicate".into() })
         .await

@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin_access;
 mod archive_memory;
+mod archive_names;
 mod archive_shape;
 mod audit;
 mod auth;
@@ -21,6 +22,7 @@ mod erasing_source;
 mod erasure;
 mod export;
 mod export_quota;
+mod failed_spools;
 mod fake_source;
 mod files_on_disk;
 mod idempotency;

@@ -107,8 +107,11 @@ type PrivacyRequestServiceClient interface {
 	// concurrently, each call with the source's deadline, retried with backoff when it fails
 	// with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
 	// failed stream, having no side effects); `sources` shows the progress. If a source keeps
-	// failing the request ends FAILED naming it and the cause; processing it again re-runs only
-	// the sources that did not succeed.
+	// failing the request ends FAILED naming it and the cause. Processing a FAILED erasure again
+	// re-runs only the sources that did not succeed; processing a FAILED export again exports
+	// every one of its sources afresh, since what they spooled is deleted when it fails (a
+	// failed attempt's partial spool at once): nothing of the subject's data waits on disk for
+	// a retry that may never come.
 	//
 	// An export calls `Export` on each source, builds the archive, emails the subject a
 	// download link and completes.
@@ -430,8 +433,11 @@ type PrivacyRequestServiceServer interface {
 	// concurrently, each call with the source's deadline, retried with backoff when it fails
 	// with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
 	// failed stream, having no side effects); `sources` shows the progress. If a source keeps
-	// failing the request ends FAILED naming it and the cause; processing it again re-runs only
-	// the sources that did not succeed.
+	// failing the request ends FAILED naming it and the cause. Processing a FAILED erasure again
+	// re-runs only the sources that did not succeed; processing a FAILED export again exports
+	// every one of its sources afresh, since what they spooled is deleted when it fails (a
+	// failed attempt's partial spool at once): nothing of the subject's data waits on disk for
+	// a retry that may never come.
 	//
 	// An export calls `Export` on each source, builds the archive, emails the subject a
 	// download link and completes.

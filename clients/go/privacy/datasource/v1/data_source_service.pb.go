@@ -635,8 +635,15 @@ func (x *ExportItem) GetData() []*ExportField {
 // files may not interleave.
 type FileChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-	// privacyd sanitises it and puts it under files/<source name>/.
+	// The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+	// any script. privacyd puts it under files/<source name>/ with a name safe and distinct on
+	// Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+	// characters, < > : " | ? *, line separators and bidirectional controls replaced with "_";
+	// empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+	// device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+	// bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+	// ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+	// beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
 	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	// The next bytes of the file.
 	Data []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`

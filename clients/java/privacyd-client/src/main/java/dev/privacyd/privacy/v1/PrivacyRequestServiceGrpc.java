@@ -675,8 +675,11 @@ public final class PrivacyRequestServiceGrpc {
      * concurrently, each call with the source's deadline, retried with backoff when it fails
      * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
      * failed stream, having no side effects); `sources` shows the progress. If a source keeps
-     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
-     * the sources that did not succeed.
+     * failing the request ends FAILED naming it and the cause. Processing a FAILED erasure again
+     * re-runs only the sources that did not succeed; processing a FAILED export again exports
+     * every one of its sources afresh, since what they spooled is deleted when it fails (a
+     * failed attempt's partial spool at once): nothing of the subject's data waits on disk for
+     * a retry that may never come.
      * An export calls `Export` on each source, builds the archive, emails the subject a
      * download link and completes.
      * An erasure calls `Erase` on each source with the request id as the idempotency key, then
@@ -991,8 +994,11 @@ public final class PrivacyRequestServiceGrpc {
      * concurrently, each call with the source's deadline, retried with backoff when it fails
      * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
      * failed stream, having no side effects); `sources` shows the progress. If a source keeps
-     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
-     * the sources that did not succeed.
+     * failing the request ends FAILED naming it and the cause. Processing a FAILED erasure again
+     * re-runs only the sources that did not succeed; processing a FAILED export again exports
+     * every one of its sources afresh, since what they spooled is deleted when it fails (a
+     * failed attempt's partial spool at once): nothing of the subject's data waits on disk for
+     * a retry that may never come.
      * An export calls `Export` on each source, builds the archive, emails the subject a
      * download link and completes.
      * An erasure calls `Erase` on each source with the request id as the idempotency key, then
@@ -1271,8 +1277,11 @@ public final class PrivacyRequestServiceGrpc {
      * concurrently, each call with the source's deadline, retried with backoff when it fails
      * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
      * failed stream, having no side effects); `sources` shows the progress. If a source keeps
-     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
-     * the sources that did not succeed.
+     * failing the request ends FAILED naming it and the cause. Processing a FAILED erasure again
+     * re-runs only the sources that did not succeed; processing a FAILED export again exports
+     * every one of its sources afresh, since what they spooled is deleted when it fails (a
+     * failed attempt's partial spool at once): nothing of the subject's data waits on disk for
+     * a retry that may never come.
      * An export calls `Export` on each source, builds the archive, emails the subject a
      * download link and completes.
      * An erasure calls `Erase` on each source with the request id as the idempotency key, then
@@ -1545,8 +1554,11 @@ public final class PrivacyRequestServiceGrpc {
      * concurrently, each call with the source's deadline, retried with backoff when it fails
      * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
      * failed stream, having no side effects); `sources` shows the progress. If a source keeps
-     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
-     * the sources that did not succeed.
+     * failing the request ends FAILED naming it and the cause. Processing a FAILED erasure again
+     * re-runs only the sources that did not succeed; processing a FAILED export again exports
+     * every one of its sources afresh, since what they spooled is deleted when it fails (a
+     * failed attempt's partial spool at once): nothing of the subject's data waits on disk for
+     * a retry that may never come.
      * An export calls `Export` on each source, builds the archive, emails the subject a
      * download link and completes.
      * An erasure calls `Erase` on each source with the request id as the idempotency key, then
@@ -1822,8 +1834,11 @@ public final class PrivacyRequestServiceGrpc {
      * concurrently, each call with the source's deadline, retried with backoff when it fails
      * with UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED (exports retry any
      * failed stream, having no side effects); `sources` shows the progress. If a source keeps
-     * failing the request ends FAILED naming it and the cause; processing it again re-runs only
-     * the sources that did not succeed.
+     * failing the request ends FAILED naming it and the cause. Processing a FAILED erasure again
+     * re-runs only the sources that did not succeed; processing a FAILED export again exports
+     * every one of its sources afresh, since what they spooled is deleted when it fails (a
+     * failed attempt's partial spool at once): nothing of the subject's data waits on disk for
+     * a retry that may never come.
      * An export calls `Export` on each source, builds the archive, emails the subject a
      * download link and completes.
      * An erasure calls `Erase` on each source with the request id as the idempotency key, then

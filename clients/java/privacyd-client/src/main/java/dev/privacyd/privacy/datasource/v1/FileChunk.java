@@ -64,8 +64,15 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object path_ = "";
   /**
    * <pre>
-   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-   * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+   * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+   * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+   * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+   * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+   * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+   * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+   * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+   * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
    * </pre>
    *
    * <code>string path = 1;</code>
@@ -86,8 +93,15 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-   * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+   * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+   * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+   * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+   * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+   * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+   * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+   * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+   * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
    * </pre>
    *
    * <code>string path = 1;</code>
@@ -742,8 +756,15 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object path_ = "";
     /**
      * <pre>
-     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-     * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+     * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+     * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+     * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+     * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+     * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+     * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+     * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+     * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
      * </pre>
      *
      * <code>string path = 1;</code>
@@ -763,8 +784,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-     * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+     * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+     * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+     * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+     * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+     * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+     * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+     * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+     * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
      * </pre>
      *
      * <code>string path = 1;</code>
@@ -785,8 +813,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-     * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+     * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+     * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+     * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+     * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+     * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+     * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+     * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+     * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
      * </pre>
      *
      * <code>string path = 1;</code>
@@ -803,8 +838,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-     * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+     * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+     * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+     * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+     * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+     * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+     * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+     * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+     * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
      * </pre>
      *
      * <code>string path = 1;</code>
@@ -818,8 +860,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-     * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+     * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+     * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+     * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+     * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+     * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+     * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+     * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+     * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+     * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
      * </pre>
      *
      * <code>string path = 1;</code>

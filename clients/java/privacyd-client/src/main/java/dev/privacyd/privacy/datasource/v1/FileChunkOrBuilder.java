@@ -12,8 +12,15 @@ public interface FileChunkOrBuilder extends
 
   /**
    * <pre>
-   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-   * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+   * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+   * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+   * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+   * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+   * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+   * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+   * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+   * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
    * </pre>
    *
    * <code>string path = 1;</code>
@@ -22,8 +29,15 @@ public interface FileChunkOrBuilder extends
   java.lang.String getPath();
   /**
    * <pre>
-   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png".
-   * privacyd sanitises it and puts it under files/&lt;source name&gt;/.
+   * The file's path in the archive, relative, with "/" separators, e.g. "avatars/me.png", in
+   * any script. privacyd puts it under files/&lt;source name&gt;/ with a name safe and distinct on
+   * Windows, macOS and Linux (a name never fails an export): Unicode kept in NFC; control
+   * characters, &lt; &gt; : " | ? *, line separators and bidirectional controls replaced with "_";
+   * empty, "." and ".." segments, leading dots, and trailing dots and spaces dropped; Windows
+   * device names (CON, NUL, COM1, LPT1, ... with any extension) given a "_"; at most 255
+   * bytes per segment, 512 per path, 8 segments; names equal without regard to case numbered
+   * ("README-2.TXT"); a file and a folder never share a name. The subject is shown this path
+   * beside the archive path. The rules in full: docs/plugin-guide.md, "Export: files".
    * </pre>
    *
    * <code>string path = 1;</code>
