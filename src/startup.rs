@@ -107,6 +107,7 @@ impl Application {
                     organization: config.organization.clone(),
                     confirmation_ttl,
                     admin: admin.clone(),
+                    auto_process: config.auto_process,
                 },
             )),
         );

@@ -9,10 +9,12 @@ use tokio::sync::Notify;
 
 mod erasure;
 mod files;
+mod next_step;
 mod processing;
 mod watch;
 mod watchers;
 
+pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
 pub use watchers::WatchLimits;
 

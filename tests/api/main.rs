@@ -23,6 +23,7 @@ mod idempotency;
 mod lifecycle;
 mod listing;
 mod mailable_addresses;
+mod next_step_page;
 mod page_headers;
 mod privacyctl;
 mod progress;
