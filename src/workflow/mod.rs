@@ -16,6 +16,7 @@ mod watchers;
 
 pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
+pub use watch::Watch;
 pub use watchers::WatchLimits;
 
 use crate::{

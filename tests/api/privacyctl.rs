@@ -69,12 +69,12 @@ pub async fn privacyctl(args: &[&str]) -> Ran {
 }
 
 /// privacyctl pointed at `app` through the environment, as an operator would set it up.
-fn against(app: &TestApp, args: &[&str]) -> tokio::process::Command {
+pub(crate) fn against(app: &TestApp, args: &[&str]) -> tokio::process::Command {
     let addr = app.addr.to_string();
     command(args, &[("PRIVACYD_ADDR", &addr), ("PRIVACYD_ADMIN_TOKEN", &app.admin_token)])
 }
 
-async fn ctl(app: &TestApp, args: &[&str]) -> Ran {
+pub(crate) async fn ctl(app: &TestApp, args: &[&str]) -> Ran {
     finish(&mut against(app, args)).await
 }
 
