@@ -3116,9 +3116,18 @@ type WatchPrivacyRequestResponse struct {
 	PrivacyRequest *PrivacyRequest `protobuf:"bytes,1,opt,name=privacy_request,json=privacyRequest,proto3" json:"privacy_request,omitempty"`
 	// What changed; unset in the first message (the request as it was when the watch started)
 	// and in progress messages.
-	Event         *AuditEvent `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Event *AuditEvent `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	// Whether `event` happened before the watch began: it is part of the request's history,
+	// replayed from the audit log, not news. Live events, and messages without an event, have
+	// it false.
+	Replayed bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// In the first message only: the `sequence` of the request's last audit event before the
+	// watch began (0 if it has none). The history ends with the event of this sequence; every
+	// later event is live. A client that stops at a state which is not final (FAILED) uses it
+	// to tell a past FAILED, followed by a new attempt in the history, from the current one.
+	ReplayedUntilSequence int64 `protobuf:"varint,4,opt,name=replayed_until_sequence,json=replayedUntilSequence,proto3" json:"replayed_until_sequence,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *WatchPrivacyRequestResponse) Reset() {
@@ -3163,6 +3172,20 @@ func (x *WatchPrivacyRequestResponse) GetEvent() *AuditEvent {
 		return x.Event
 	}
 	return nil
+}
+
+func (x *WatchPrivacyRequestResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+func (x *WatchPrivacyRequestResponse) GetReplayedUntilSequence() int64 {
+	if x != nil {
+		return x.ReplayedUntilSequence
+	}
+	return 0
 }
 
 // Request for DownloadExport.
@@ -3757,10 +3780,12 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\faudit_events\x18\x01 \x03(\v2\x16.privacy.v1.AuditEventR\vauditEvents\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\",\n" +
 	"\x1aWatchPrivacyRequestRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x90\x01\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xe4\x01\n" +
 	"\x1bWatchPrivacyRequestResponse\x12C\n" +
 	"\x0fprivacy_request\x18\x01 \x01(\v2\x1a.privacy.v1.PrivacyRequestR\x0eprivacyRequest\x12,\n" +
-	"\x05event\x18\x02 \x01(\v2\x16.privacy.v1.AuditEventR\x05event\"U\n" +
+	"\x05event\x18\x02 \x01(\v2\x16.privacy.v1.AuditEventR\x05event\x12\x1a\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\x126\n" +
+	"\x17replayed_until_sequence\x18\x04 \x01(\x03R\x15replayedUntilSequence\"U\n" +
 	"\x15DownloadExportRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x16\n" +

@@ -149,11 +149,15 @@ type PrivacyRequestServiceClient interface {
 	// who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
 	// data source registry. Needs the `read` scope.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
-	// Streams a request's changes as they happen. The first message is the request as it is now;
-	// then one message per audit event, and a message without an event whenever the request
-	// changes otherwise (the live progress of its data sources, at most about once a second per
-	// source). The stream ends after the request reaches a final state
-	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+	// Streams a request's history and then its changes as they happen. The first message is the
+	// request as it is now (with `replayed_until_sequence`); then one message per audit event
+	// that happened before the watch began, oldest first, read from the audit log (each with
+	// `replayed` set), so a watch that starts late still shows what happened; then one message
+	// per new audit event, and a message without an event whenever the request changes
+	// otherwise (the live progress of its data sources, at most about once a second per
+	// source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+	// CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+	// final sends its history up to that event and ends. An admin token may
 	// hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
 	// (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
 	// TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
@@ -463,11 +467,15 @@ type PrivacyRequestServiceServer interface {
 	// who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
 	// data source registry. Needs the `read` scope.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
-	// Streams a request's changes as they happen. The first message is the request as it is now;
-	// then one message per audit event, and a message without an event whenever the request
-	// changes otherwise (the live progress of its data sources, at most about once a second per
-	// source). The stream ends after the request reaches a final state
-	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+	// Streams a request's history and then its changes as they happen. The first message is the
+	// request as it is now (with `replayed_until_sequence`); then one message per audit event
+	// that happened before the watch began, oldest first, read from the audit log (each with
+	// `replayed` set), so a watch that starts late still shows what happened; then one message
+	// per new audit event, and a message without an event whenever the request changes
+	// otherwise (the live progress of its data sources, at most about once a second per
+	// source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+	// CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+	// final sends its history up to that event and ends. An admin token may
 	// hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
 	// (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
 	// TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.

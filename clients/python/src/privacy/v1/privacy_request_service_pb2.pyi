@@ -550,12 +550,16 @@ class WatchPrivacyRequestRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class WatchPrivacyRequestResponse(_message.Message):
-    __slots__ = ("privacy_request", "event")
+    __slots__ = ("privacy_request", "event", "replayed", "replayed_until_sequence")
     PRIVACY_REQUEST_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_UNTIL_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     privacy_request: PrivacyRequest
     event: AuditEvent
-    def __init__(self, privacy_request: _Optional[_Union[PrivacyRequest, _Mapping]] = ..., event: _Optional[_Union[AuditEvent, _Mapping]] = ...) -> None: ...
+    replayed: bool
+    replayed_until_sequence: int
+    def __init__(self, privacy_request: _Optional[_Union[PrivacyRequest, _Mapping]] = ..., event: _Optional[_Union[AuditEvent, _Mapping]] = ..., replayed: _Optional[bool] = ..., replayed_until_sequence: _Optional[int] = ...) -> None: ...
 
 class DownloadExportRequest(_message.Message):
     __slots__ = ("id", "token", "offset")

@@ -363,121 +363,123 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "itEventsResponse\022,\n\014audit_events\030\001 \003(\0132\026" +
       ".privacy.v1.AuditEvent\022\027\n\017next_page_toke" +
       "n\030\002 \001(\t\"(\n\032WatchPrivacyRequestRequest\022\n\n" +
-      "\002id\030\001 \001(\t\"y\n\033WatchPrivacyRequestResponse" +
-      "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
-      "rivacyRequest\022%\n\005event\030\002 \001(\0132\026.privacy.v" +
-      "1.AuditEvent\"B\n\025DownloadExportRequest\022\n\n" +
-      "\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003" +
-      "\"}\n\023ExportArchiveHeader\022\021\n\tfile_name\030\001 \001" +
-      "(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/" +
-      "\n\013expire_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\"g\n\026DownloadExportResponse\0221\n\006hea" +
-      "der\030\001 \001(\0132\037.privacy.v1.ExportArchiveHead" +
-      "erH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetE" +
-      "rasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"\325\001\n\031Get" +
-      "ErasureReceiptResponse\022\024\n\014receipt_json\030\001" +
-      " \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_inta" +
-      "ct\030\003 \001(\010\022\037\n\027first_mismatch_sequence\030\004 \001(" +
-      "\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016" +
-      "signing_key_id\030\007 \001(\t\022\032\n\022signing_public_k" +
-      "ey\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED" +
-      "\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*" +
-      "\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTAT" +
-      "E_PENDING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STAT" +
-      "E_PROCESSING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014S" +
-      "TATE_FAILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE" +
-      "_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016Eras" +
-      "ureOutcome\022\037\n\033ERASURE_OUTCOME_UNSPECIFIE" +
-      "D\020\000\022!\n\035ERASURE_OUTCOME_NOTHING_FOUND\020\001\022\036" +
-      "\n\032ERASURE_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASUR" +
-      "E_OUTCOME_NOTHING_ERASED\020\003\022!\n\035ERASURE_OU" +
-      "TCOME_PARTLY_ERASED\020\004*\225\001\n\021VerificationSt" +
-      "ate\022\"\n\036VERIFICATION_STATE_UNSPECIFIED\020\000\022" +
-      "\035\n\031VERIFICATION_STATE_PASSED\020\001\022\035\n\031VERIFI" +
-      "CATION_STATE_FAILED\020\002\022\036\n\032VERIFICATION_ST" +
-      "ATE_SKIPPED\020\003*\224\001\n\013SourceState\022\034\n\030SOURCE_" +
-      "STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_STATE_PEND" +
-      "ING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURC" +
-      "E_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAIL" +
-      "ED\020\004*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECI" +
-      "FIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATION_REQUES" +
-      "T\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034E" +
-      "MAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_K" +
-      "IND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE" +
-      "_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIE" +
-      "D\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY_STATE_U" +
-      "NSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001" +
-      "\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_ST" +
-      "ATE_FAILED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_" +
-      "UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022A" +
-      "CTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM" +
-      "\020\003*\200\007\n\016AuditEventType\022 \n\034AUDIT_EVENT_TYP" +
-      "E_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREA" +
-      "TED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n" +
-      "$AUDIT_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022" +
-      "\'\n#AUDIT_EVENT_TYPE_PROCESSING_STARTED\020\004" +
-      "\022\036\n\032AUDIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDI" +
-      "T_EVENT_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYP" +
-      "E_DENIED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED" +
-      "\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDI" +
-      "T_EVENT_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TY" +
-      "PE_DEADLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TY" +
-      "PE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAI" +
-      "L_FAILED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SU" +
-      "CCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAI" +
-      "LED\020\017\022$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATE" +
-      "D\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOAD" +
-      "ED\020\021\022$\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED" +
-      "\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED" +
-      "\020\023\0220\n,AUDIT_EVENT_TYPE_ERASURE_VERIFICAT" +
-      "ION_FAILED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SO" +
-      "URCE_REGISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DA" +
-      "TA_SOURCE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_" +
-      "DATA_SOURCE_DELETED\020\027*o\n\014AuditSubject\022\035\n" +
-      "\031AUDIT_SUBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SU" +
-      "BJECT_PRIVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT" +
-      "_DATA_SOURCE\020\0022\225\014\n\025PrivacyRequestService" +
-      "\022i\n\024CreatePrivacyRequest\022\'.privacy.v1.Cr" +
-      "eatePrivacyRequestRequest\032(.privacy.v1.C" +
-      "reatePrivacyRequestResponse\022`\n\021GetPrivac" +
-      "yRequest\022$.privacy.v1.GetPrivacyRequestR" +
-      "equest\032%.privacy.v1.GetPrivacyRequestRes" +
-      "ponse\022f\n\023ListPrivacyRequests\022&.privacy.v" +
-      "1.ListPrivacyRequestsRequest\032\'.privacy.v" +
-      "1.ListPrivacyRequestsResponse\022l\n\025Confirm" +
-      "PrivacyRequest\022(.privacy.v1.ConfirmPriva" +
-      "cyRequestRequest\032).privacy.v1.ConfirmPri" +
-      "vacyRequestResponse\022c\n\022ResendConfirmatio" +
-      "n\022%.privacy.v1.ResendConfirmationRequest" +
-      "\032&.privacy.v1.ResendConfirmationResponse" +
-      "\022l\n\025ProcessPrivacyRequest\022(.privacy.v1.P" +
-      "rocessPrivacyRequestRequest\032).privacy.v1" +
-      ".ProcessPrivacyRequestResponse\022o\n\026Comple" +
-      "tePrivacyRequest\022).privacy.v1.CompletePr" +
-      "ivacyRequestRequest\032*.privacy.v1.Complet" +
-      "ePrivacyRequestResponse\022c\n\022DenyPrivacyRe" +
-      "quest\022%.privacy.v1.DenyPrivacyRequestReq" +
-      "uest\032&.privacy.v1.DenyPrivacyRequestResp" +
-      "onse\022i\n\024CancelPrivacyRequest\022\'.privacy.v" +
-      "1.CancelPrivacyRequestRequest\032(.privacy." +
-      "v1.CancelPrivacyRequestResponse\022i\n\024Delet" +
-      "ePrivacyRequest\022\'.privacy.v1.DeletePriva" +
-      "cyRequestRequest\032(.privacy.v1.DeletePriv" +
-      "acyRequestResponse\022W\n\016ExtendDeadline\022!.p" +
-      "rivacy.v1.ExtendDeadlineRequest\032\".privac" +
-      "y.v1.ExtendDeadlineResponse\022Z\n\017ListAudit" +
-      "Events\022\".privacy.v1.ListAuditEventsReque" +
-      "st\032#.privacy.v1.ListAuditEventsResponse\022" +
-      "h\n\023WatchPrivacyRequest\022&.privacy.v1.Watc" +
-      "hPrivacyRequestRequest\032\'.privacy.v1.Watc" +
-      "hPrivacyRequestResponse0\001\022Y\n\016DownloadExp" +
-      "ort\022!.privacy.v1.DownloadExportRequest\032\"" +
-      ".privacy.v1.DownloadExportResponse0\001\022`\n\021" +
-      "GetErasureReceipt\022$.privacy.v1.GetErasur" +
-      "eReceiptRequest\032%.privacy.v1.GetErasureR" +
-      "eceiptResponseBY\n\027dev.privacyd.privacy.v" +
-      "1P\001Z<github.com/privacyd/privacyd/client" +
-      "s/go/privacy/v1;privacyv1b\006proto3"
+      "\002id\030\001 \001(\t\"\254\001\n\033WatchPrivacyRequestRespons" +
+      "e\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1." +
+      "PrivacyRequest\022%\n\005event\030\002 \001(\0132\026.privacy." +
+      "v1.AuditEvent\022\020\n\010replayed\030\003 \001(\010\022\037\n\027repla" +
+      "yed_until_sequence\030\004 \001(\003\"B\n\025DownloadExpo" +
+      "rtRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006" +
+      "offset\030\003 \001(\003\"}\n\023ExportArchiveHeader\022\021\n\tf" +
+      "ile_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sh" +
+      "a256\030\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032.google" +
+      ".protobuf.Timestamp\"g\n\026DownloadExportRes" +
+      "ponse\0221\n\006header\030\001 \001(\0132\037.privacy.v1.Expor" +
+      "tArchiveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007pay" +
+      "load\"&\n\030GetErasureReceiptRequest\022\n\n\002id\030\001" +
+      " \001(\t\"\325\001\n\031GetErasureReceiptResponse\022\024\n\014re" +
+      "ceipt_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audi" +
+      "t_chain_intact\030\003 \001(\010\022\037\n\027first_mismatch_s" +
+      "equence\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignatu" +
+      "re\030\006 \001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022\032\n\022sign" +
+      "ing_public_key\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION" +
+      "_UNSPECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACT" +
+      "ION_ERASE\020\002*\275\001\n\005State\022\025\n\021STATE_UNSPECIFI" +
+      "ED\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_CONFIRM" +
+      "ED\020\002\022\024\n\020STATE_PROCESSING\020\003\022\023\n\017STATE_COMP" +
+      "LETED\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STATE_DENIE" +
+      "D\020\006\022\023\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE_EXPIRE" +
+      "D\020\010*\273\001\n\016ErasureOutcome\022\037\n\033ERASURE_OUTCOM" +
+      "E_UNSPECIFIED\020\000\022!\n\035ERASURE_OUTCOME_NOTHI" +
+      "NG_FOUND\020\001\022\036\n\032ERASURE_OUTCOME_ALL_ERASED" +
+      "\020\002\022\"\n\036ERASURE_OUTCOME_NOTHING_ERASED\020\003\022!" +
+      "\n\035ERASURE_OUTCOME_PARTLY_ERASED\020\004*\225\001\n\021Ve" +
+      "rificationState\022\"\n\036VERIFICATION_STATE_UN" +
+      "SPECIFIED\020\000\022\035\n\031VERIFICATION_STATE_PASSED" +
+      "\020\001\022\035\n\031VERIFICATION_STATE_FAILED\020\002\022\036\n\032VER" +
+      "IFICATION_STATE_SKIPPED\020\003*\224\001\n\013SourceStat" +
+      "e\022\034\n\030SOURCE_STATE_UNSPECIFIED\020\000\022\030\n\024SOURC" +
+      "E_STATE_PENDING\020\001\022\030\n\024SOURCE_STATE_RUNNIN" +
+      "G\020\002\022\032\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027\n\023SOURC" +
+      "E_STATE_FAILED\020\004*\354\001\n\tEmailKind\022\032\n\026EMAIL_" +
+      "KIND_UNSPECIFIED\020\000\022#\n\037EMAIL_KIND_CONFIRM" +
+      "ATION_REQUEST\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONF" +
+      "IRMED\020\002\022 \n\034EMAIL_KIND_DEADLINE_EXTENDED\020" +
+      "\003\022\033\n\027EMAIL_KIND_EXPORT_READY\020\004\022 \n\034EMAIL_" +
+      "KIND_ERASURE_FULFILLED\020\005\022\035\n\031EMAIL_KIND_R" +
+      "EQUEST_DENIED\020\006*\177\n\rDeliveryState\022\036\n\032DELI" +
+      "VERY_STATE_UNSPECIFIED\020\000\022\032\n\026DELIVERY_STA" +
+      "TE_PENDING\020\001\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n" +
+      "\025DELIVERY_STATE_FAILED\020\003*l\n\tActorKind\022\032\n" +
+      "\026ACTOR_KIND_UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_" +
+      "ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR" +
+      "_KIND_SYSTEM\020\003*\200\007\n\016AuditEventType\022 \n\034AUD" +
+      "IT_EVENT_TYPE_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVE" +
+      "NT_TYPE_CREATED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CO" +
+      "NFIRMED\020\002\022(\n$AUDIT_EVENT_TYPE_CONFIRMATI" +
+      "ON_RESENT\020\003\022\'\n#AUDIT_EVENT_TYPE_PROCESSI" +
+      "NG_STARTED\020\004\022\036\n\032AUDIT_EVENT_TYPE_COMPLET" +
+      "ED\020\005\022\033\n\027AUDIT_EVENT_TYPE_FAILED\020\006\022\033\n\027AUD" +
+      "IT_EVENT_TYPE_DENIED\020\007\022\036\n\032AUDIT_EVENT_TY" +
+      "PE_CANCELLED\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIR" +
+      "ED\020\t\022\034\n\030AUDIT_EVENT_TYPE_DELETED\020\n\022&\n\"AU" +
+      "DIT_EVENT_TYPE_DEADLINE_EXTENDED\020\013\022\037\n\033AU" +
+      "DIT_EVENT_TYPE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVE" +
+      "NT_TYPE_EMAIL_FAILED\020\r\022%\n!AUDIT_EVENT_TY" +
+      "PE_SOURCE_SUCCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYP" +
+      "E_SOURCE_FAILED\020\017\022$\n AUDIT_EVENT_TYPE_AR" +
+      "CHIVE_CREATED\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCH" +
+      "IVE_DOWNLOADED\020\021\022$\n AUDIT_EVENT_TYPE_ARC" +
+      "HIVE_DELETED\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASU" +
+      "RE_SCHEDULED\020\023\0220\n,AUDIT_EVENT_TYPE_ERASU" +
+      "RE_VERIFICATION_FAILED\020\024\022+\n\'AUDIT_EVENT_" +
+      "TYPE_DATA_SOURCE_REGISTERED\020\025\022(\n$AUDIT_E" +
+      "VENT_TYPE_DATA_SOURCE_UPDATED\020\026\022(\n$AUDIT" +
+      "_EVENT_TYPE_DATA_SOURCE_DELETED\020\027*o\n\014Aud" +
+      "itSubject\022\035\n\031AUDIT_SUBJECT_UNSPECIFIED\020\000" +
+      "\022!\n\035AUDIT_SUBJECT_PRIVACY_REQUEST\020\001\022\035\n\031A" +
+      "UDIT_SUBJECT_DATA_SOURCE\020\0022\225\014\n\025PrivacyRe" +
+      "questService\022i\n\024CreatePrivacyRequest\022\'.p" +
+      "rivacy.v1.CreatePrivacyRequestRequest\032(." +
+      "privacy.v1.CreatePrivacyRequestResponse\022" +
+      "`\n\021GetPrivacyRequest\022$.privacy.v1.GetPri" +
+      "vacyRequestRequest\032%.privacy.v1.GetPriva" +
+      "cyRequestResponse\022f\n\023ListPrivacyRequests" +
+      "\022&.privacy.v1.ListPrivacyRequestsRequest" +
+      "\032\'.privacy.v1.ListPrivacyRequestsRespons" +
+      "e\022l\n\025ConfirmPrivacyRequest\022(.privacy.v1." +
+      "ConfirmPrivacyRequestRequest\032).privacy.v" +
+      "1.ConfirmPrivacyRequestResponse\022c\n\022Resen" +
+      "dConfirmation\022%.privacy.v1.ResendConfirm" +
+      "ationRequest\032&.privacy.v1.ResendConfirma" +
+      "tionResponse\022l\n\025ProcessPrivacyRequest\022(." +
+      "privacy.v1.ProcessPrivacyRequestRequest\032" +
+      ").privacy.v1.ProcessPrivacyRequestRespon" +
+      "se\022o\n\026CompletePrivacyRequest\022).privacy.v" +
+      "1.CompletePrivacyRequestRequest\032*.privac" +
+      "y.v1.CompletePrivacyRequestResponse\022c\n\022D" +
+      "enyPrivacyRequest\022%.privacy.v1.DenyPriva" +
+      "cyRequestRequest\032&.privacy.v1.DenyPrivac" +
+      "yRequestResponse\022i\n\024CancelPrivacyRequest" +
+      "\022\'.privacy.v1.CancelPrivacyRequestReques" +
+      "t\032(.privacy.v1.CancelPrivacyRequestRespo" +
+      "nse\022i\n\024DeletePrivacyRequest\022\'.privacy.v1" +
+      ".DeletePrivacyRequestRequest\032(.privacy.v" +
+      "1.DeletePrivacyRequestResponse\022W\n\016Extend" +
+      "Deadline\022!.privacy.v1.ExtendDeadlineRequ" +
+      "est\032\".privacy.v1.ExtendDeadlineResponse\022" +
+      "Z\n\017ListAuditEvents\022\".privacy.v1.ListAudi" +
+      "tEventsRequest\032#.privacy.v1.ListAuditEve" +
+      "ntsResponse\022h\n\023WatchPrivacyRequest\022&.pri" +
+      "vacy.v1.WatchPrivacyRequestRequest\032\'.pri" +
+      "vacy.v1.WatchPrivacyRequestResponse0\001\022Y\n" +
+      "\016DownloadExport\022!.privacy.v1.DownloadExp" +
+      "ortRequest\032\".privacy.v1.DownloadExportRe" +
+      "sponse0\001\022`\n\021GetErasureReceipt\022$.privacy." +
+      "v1.GetErasureReceiptRequest\032%.privacy.v1" +
+      ".GetErasureReceiptResponseBY\n\027dev.privac" +
+      "yd.privacy.v1P\001Z<github.com/privacyd/pri" +
+      "vacyd/clients/go/privacy/v1;privacyv1b\006p" +
+      "roto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -706,7 +708,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_WatchPrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_WatchPrivacyRequestResponse_descriptor,
-        new java.lang.String[] { "PrivacyRequest", "Event", });
+        new java.lang.String[] { "PrivacyRequest", "Event", "Replayed", "ReplayedUntilSequence", });
     internal_static_privacy_v1_DownloadExportRequest_descriptor =
       getDescriptor().getMessageType(37);
     internal_static_privacy_v1_DownloadExportRequest_fieldAccessorTable = new
