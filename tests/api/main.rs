@@ -27,6 +27,7 @@ mod mailable_addresses;
 mod next_step_page;
 mod page_headers;
 mod privacyctl;
+mod privacyctl_json;
 mod progress;
 mod rate_limit;
 mod receipt_signing;
