@@ -91,7 +91,11 @@ impl EmailJob {
             }
             EmailKind::ExportReady => {
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
-                let Some(archive) = request.archive.clone().filter(|a| a.delete_time.is_none()) else {
+                // Only a completed export's link goes out: never one of a request cancelled or
+                // denied while its archive was being built.
+                let Some(archive) =
+                    request.archive.clone().filter(|a| a.delete_time.is_none() && request.state == State::Completed)
+                else {
                     return Ok(None);
                 };
                 // As with confirmation links, the token is made right before sending and only

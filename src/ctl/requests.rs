@@ -35,7 +35,9 @@ pub enum RequestsCommand {
     Process { id: String },
     /// Mark a PROCESSING request fulfilled (for requests handled by hand).
     Complete { id: String },
-    /// Withdraw a request that is not being worked on.
+    /// Withdraw a request that is not finished. One in PROCESSING has its work stopped: sources
+    /// that had not ended are recorded as cancelled (what a source cut off mid-call applied is
+    /// unknown); what sources had already erased stays erased.
     Cancel {
         id: String,
         /// Why, for the audit log.

@@ -191,7 +191,10 @@ impl Display {
                         bar
                     });
                     let line = output::source_progress(source);
-                    let finished = matches!(source.state(), pb::SourceState::Succeeded | pb::SourceState::Failed);
+                    let finished = matches!(
+                        source.state(),
+                        pb::SourceState::Succeeded | pb::SourceState::Failed | pb::SourceState::Cancelled
+                    );
                     if finished && !bar.is_finished() {
                         bar.finish_with_message(line);
                     } else if !finished {

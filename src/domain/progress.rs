@@ -14,6 +14,9 @@ pub enum SourceState {
     Running,
     Succeeded,
     Failed,
+    /// Stopped by the cancellation of a request in PROCESSING before it ended: its outcome is
+    /// not known to be complete (see [`PrivacyRequest::stop_sources`]).
+    Cancelled,
 }
 
 impl SourceState {
@@ -23,17 +26,24 @@ impl SourceState {
             SourceState::Running => "RUNNING",
             SourceState::Succeeded => "SUCCEEDED",
             SourceState::Failed => "FAILED",
+            SourceState::Cancelled => "CANCELLED",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [SourceState::Pending, SourceState::Running, SourceState::Succeeded, SourceState::Failed]
-            .into_iter()
-            .find(|state| state.as_str() == s)
+        [
+            SourceState::Pending,
+            SourceState::Running,
+            SourceState::Succeeded,
+            SourceState::Failed,
+            SourceState::Cancelled,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
     }
 
     fn is_terminal(self) -> bool {
-        matches!(self, SourceState::Succeeded | SourceState::Failed)
+        matches!(self, SourceState::Succeeded | SourceState::Failed | SourceState::Cancelled)
     }
 }
 
@@ -134,6 +144,69 @@ impl PrivacyRequest {
                 .collect()
         };
         Ok((event, to_run))
+    }
+
+    /// An operator cancels the request while it is PROCESSING (issue 9, item 18): every source
+    /// that has not ended is stopped and recorded as CANCELLED, saying how far it got, so that
+    /// nothing cut off is reported as done. A source that succeeded stays SUCCEEDED, and one
+    /// whose `Erase` already answered keeps that answer (the erasure was applied; only its
+    /// verification was stopped). Returns one SOURCE_CANCELLED audit event per stopped source,
+    /// to be recorded before the request's CANCELLED event (a watch ends at that one). The
+    /// caller applies [`Transition::Cancel`] and stops the sources' jobs in the same
+    /// transaction.
+    pub fn stop_sources(&mut self, actor: &Actor, now: Timestamp) -> Vec<NewAuditEvent> {
+        if self.state != State::Processing {
+            return Vec::new();
+        }
+        let id = self.id;
+        let mut events = Vec::new();
+        for run in self.sources.iter_mut().filter(|r| !r.state.is_terminal()) {
+            let what = match (&run.erasure, run.state) {
+                (Some(erasure), _) => {
+                    format!("its erasure was applied ({}); its verification was stopped", erasure.summary())
+                }
+                (None, SourceState::Running) => {
+                    "cut off during its call: what the source applied before it is unknown".to_owned()
+                }
+                (None, _) if run.attempts > 0 => {
+                    "stopped before its next attempt: what its failed attempts applied is unknown".to_owned()
+                }
+                (None, _) => "stopped before it ran".to_owned(),
+            };
+            run.state = SourceState::Cancelled;
+            run.finish_time = Some(now);
+            run.last_error = format!("cancelled while processing: {what}");
+            events.push(
+                NewAuditEvent::new(id, actor.clone(), AuditEventType::SourceCancelled, now)
+                    .with_detail(format!("{}: {what}", run.source)),
+            );
+        }
+        self.update_time = now;
+        events
+    }
+
+    /// A source's `Erase` answered after the request was cancelled around it: the erasure was
+    /// applied, so the run, stopped as "unknown", records what it did. `None` when there is
+    /// nothing to add (the run had its answer already, or was not stopped mid-call).
+    pub fn erased_after_cancel(
+        &mut self,
+        source: &SourceName,
+        erasure: SourceErasure,
+        now: Timestamp,
+    ) -> Result<Option<NewAuditEvent>, Error> {
+        let id = self.id;
+        let run = self.run_mut(source)?;
+        if run.state != SourceState::Cancelled || run.erasure.is_some() {
+            return Ok(None);
+        }
+        let what = format!("its Erase answered after the cancellation: applied ({}), not verified", erasure.summary());
+        run.erasure = Some(erasure);
+        run.last_error = format!("cancelled while processing: {what}");
+        self.update_time = now;
+        Ok(Some(
+            NewAuditEvent::new(id, Actor::system("executor"), AuditEventType::SourceCancelled, now)
+                .with_detail(format!("{source}: {what}")),
+        ))
     }
 
     fn run_mut(&mut self, source: &SourceName) -> Result<&mut SourceRun, Error> {

@@ -141,7 +141,7 @@ impl Transition {
             (Transition::Complete, Processing) => Completed,
             (Transition::Fail, Processing) => Failed,
             (Transition::Deny, Pending | Confirmed | Processing | Failed) => Denied,
-            (Transition::Cancel, Pending | Confirmed | Failed) => Cancelled,
+            (Transition::Cancel, Pending | Confirmed | Processing | Failed) => Cancelled,
             (Transition::Expire, Pending) => Expired,
             _ => return None,
         };
@@ -182,6 +182,7 @@ mod tests {
             (Deny, Failed, Denied),
             (Cancel, Pending, Cancelled),
             (Cancel, Confirmed, Cancelled),
+            (Cancel, Processing, Cancelled),
             (Cancel, Failed, Cancelled),
             (Expire, Pending, Expired),
         ];

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod browser;
+mod cancel_processing;
 mod conformance;
 mod connections;
 mod deadline;
