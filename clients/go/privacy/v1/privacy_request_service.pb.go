@@ -81,7 +81,7 @@ func (Action) EnumDescriptor() ([]byte, []int) {
 //	PENDING    -> CONFIRMED (the subject confirmed), EXPIRED (the token ran out),
 //	              CANCELLED, DENIED
 //	CONFIRMED  -> PROCESSING, CANCELLED, DENIED
-//	PROCESSING -> COMPLETED, FAILED, DENIED
+//	PROCESSING -> COMPLETED, FAILED, DENIED, CANCELLED (its running work is stopped)
 //	FAILED     -> PROCESSING (processed again), CANCELLED, DENIED
 //
 // COMPLETED, DENIED, CANCELLED and EXPIRED are final.
@@ -295,6 +295,10 @@ const (
 	SourceState_SOURCE_STATE_SUCCEEDED SourceState = 3
 	// Failed on every attempt; `last_error` says why. Processing the request again retries it.
 	SourceState_SOURCE_STATE_FAILED SourceState = 4
+	// Stopped because the request was cancelled while PROCESSING, before this source ended;
+	// `last_error` says how far it got. Not done: what a source cut off during its call applied
+	// is unknown. An erasure's source whose `Erase` had answered keeps that answer in `erasure`.
+	SourceState_SOURCE_STATE_CANCELLED SourceState = 6
 )
 
 // Enum value maps for SourceState.
@@ -305,6 +309,7 @@ var (
 		2: "SOURCE_STATE_RUNNING",
 		3: "SOURCE_STATE_SUCCEEDED",
 		4: "SOURCE_STATE_FAILED",
+		6: "SOURCE_STATE_CANCELLED",
 	}
 	SourceState_value = map[string]int32{
 		"SOURCE_STATE_UNSPECIFIED": 0,
@@ -312,6 +317,7 @@ var (
 		"SOURCE_STATE_RUNNING":     2,
 		"SOURCE_STATE_SUCCEEDED":   3,
 		"SOURCE_STATE_FAILED":      4,
+		"SOURCE_STATE_CANCELLED":   6,
 	}
 )
 
@@ -581,6 +587,10 @@ const (
 	AuditEventType_AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED AuditEventType = 22
 	// A data source was removed from the registry; `detail` gives the endpoint it had.
 	AuditEventType_AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED AuditEventType = 23
+	// A data source's part was stopped because the request was cancelled while PROCESSING;
+	// `detail` names the source and says how far it got (see CancelPrivacyRequest). Recorded just
+	// before the request's CANCELLED event.
+	AuditEventType_AUDIT_EVENT_TYPE_SOURCE_CANCELLED AuditEventType = 40
 )
 
 // Enum value maps for AuditEventType.
@@ -610,6 +620,7 @@ var (
 		21: "AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED",
 		22: "AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED",
 		23: "AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED",
+		40: "AUDIT_EVENT_TYPE_SOURCE_CANCELLED",
 	}
 	AuditEventType_value = map[string]int32{
 		"AUDIT_EVENT_TYPE_UNSPECIFIED":                 0,
@@ -636,6 +647,7 @@ var (
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED":      21,
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED":         22,
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED":         23,
+		"AUDIT_EVENT_TYPE_SOURCE_CANCELLED":            40,
 	}
 )
 
@@ -3836,13 +3848,14 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x1eVERIFICATION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19VERIFICATION_STATE_PASSED\x10\x01\x12\x1d\n" +
 	"\x19VERIFICATION_STATE_FAILED\x10\x02\x12\x1e\n" +
-	"\x1aVERIFICATION_STATE_SKIPPED\x10\x03*\x94\x01\n" +
+	"\x1aVERIFICATION_STATE_SKIPPED\x10\x03*\xb0\x01\n" +
 	"\vSourceState\x12\x1c\n" +
 	"\x18SOURCE_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SOURCE_STATE_PENDING\x10\x01\x12\x18\n" +
 	"\x14SOURCE_STATE_RUNNING\x10\x02\x12\x1a\n" +
 	"\x16SOURCE_STATE_SUCCEEDED\x10\x03\x12\x17\n" +
-	"\x13SOURCE_STATE_FAILED\x10\x04*\xec\x01\n" +
+	"\x13SOURCE_STATE_FAILED\x10\x04\x12\x1a\n" +
+	"\x16SOURCE_STATE_CANCELLED\x10\x06*\xec\x01\n" +
 	"\tEmailKind\x12\x1a\n" +
 	"\x16EMAIL_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fEMAIL_KIND_CONFIRMATION_REQUEST\x10\x01\x12\x1e\n" +
@@ -3860,7 +3873,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ACTOR_KIND_ADMIN\x10\x01\x12\x16\n" +
 	"\x12ACTOR_KIND_SUBJECT\x10\x02\x12\x15\n" +
-	"\x11ACTOR_KIND_SYSTEM\x10\x03*\x80\a\n" +
+	"\x11ACTOR_KIND_SYSTEM\x10\x03*\xa7\a\n" +
 	"\x0eAuditEventType\x12 \n" +
 	"\x1cAUDIT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18AUDIT_EVENT_TYPE_CREATED\x10\x01\x12\x1e\n" +
@@ -3886,7 +3899,8 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	",AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED\x10\x14\x12+\n" +
 	"'AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED\x10\x15\x12(\n" +
 	"$AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED\x10\x16\x12(\n" +
-	"$AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED\x10\x17*o\n" +
+	"$AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED\x10\x17\x12%\n" +
+	"!AUDIT_EVENT_TYPE_SOURCE_CANCELLED\x10(*o\n" +
 	"\fAuditSubject\x12\x1d\n" +
 	"\x19AUDIT_SUBJECT_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dAUDIT_SUBJECT_PRIVACY_REQUEST\x10\x01\x12\x1d\n" +

@@ -134,8 +134,21 @@ type PrivacyRequestServiceClient interface {
 	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
 	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
 	DenyPrivacyRequest(ctx context.Context, in *DenyPrivacyRequestRequest, opts ...grpc.CallOption) (*DenyPrivacyRequestResponse, error)
-	// Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+	// Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.
+	//
+	// Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+	// request's jobs are marked cancelled in the database in the same transaction, and each
+	// replica checks its running jobs against it about once a second (its job poll interval)
+	// and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+	// reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+	// AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+	// off during its call so that what the source applied is unknown, or, for an erasure whose
+	// `Erase` had answered, applied with its verification stopped: that source keeps its
+	// `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+	// fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+	// once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+	// Data a source has already erased stays erased: cancelling undoes nothing.
 	CancelPrivacyRequest(ctx context.Context, in *CancelPrivacyRequestRequest, opts ...grpc.CallOption) (*CancelPrivacyRequestResponse, error)
 	// Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
 	// personal data it holds. Its audit events and its erasure receipt stay: they hold no
@@ -452,8 +465,21 @@ type PrivacyRequestServiceServer interface {
 	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
 	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
 	DenyPrivacyRequest(context.Context, *DenyPrivacyRequestRequest) (*DenyPrivacyRequestResponse, error)
-	// Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+	// Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.
+	//
+	// Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+	// request's jobs are marked cancelled in the database in the same transaction, and each
+	// replica checks its running jobs against it about once a second (its job poll interval)
+	// and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+	// reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+	// AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+	// off during its call so that what the source applied is unknown, or, for an erasure whose
+	// `Erase` had answered, applied with its verification stopped: that source keeps its
+	// `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+	// fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+	// once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+	// Data a source has already erased stays erased: cancelling undoes nothing.
 	CancelPrivacyRequest(context.Context, *CancelPrivacyRequestRequest) (*CancelPrivacyRequestResponse, error)
 	// Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
 	// personal data it holds. Its audit events and its erasure receipt stay: they hold no

@@ -51,6 +51,7 @@ class SourceState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SOURCE_STATE_RUNNING: _ClassVar[SourceState]
     SOURCE_STATE_SUCCEEDED: _ClassVar[SourceState]
     SOURCE_STATE_FAILED: _ClassVar[SourceState]
+    SOURCE_STATE_CANCELLED: _ClassVar[SourceState]
 
 class EmailKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -102,6 +103,7 @@ class AuditEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: _ClassVar[AuditEventType]
+    AUDIT_EVENT_TYPE_SOURCE_CANCELLED: _ClassVar[AuditEventType]
 
 class AuditSubject(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -134,6 +136,7 @@ SOURCE_STATE_PENDING: SourceState
 SOURCE_STATE_RUNNING: SourceState
 SOURCE_STATE_SUCCEEDED: SourceState
 SOURCE_STATE_FAILED: SourceState
+SOURCE_STATE_CANCELLED: SourceState
 EMAIL_KIND_UNSPECIFIED: EmailKind
 EMAIL_KIND_CONFIRMATION_REQUEST: EmailKind
 EMAIL_KIND_ADMIN_CONFIRMED: EmailKind
@@ -173,6 +176,7 @@ AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: AuditEventType
+AUDIT_EVENT_TYPE_SOURCE_CANCELLED: AuditEventType
 AUDIT_SUBJECT_UNSPECIFIED: AuditSubject
 AUDIT_SUBJECT_PRIVACY_REQUEST: AuditSubject
 AUDIT_SUBJECT_DATA_SOURCE: AuditSubject

@@ -278,8 +278,21 @@ class PrivacyRequestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CancelPrivacyRequest(self, request, context):
-        """Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+        """Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
         -> CANCELLED. This includes an erasure waiting out its cooling-off period.
+
+        Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+        request's jobs are marked cancelled in the database in the same transaction, and each
+        replica checks its running jobs against it about once a second (its job poll interval)
+        and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+        reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+        AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+        off during its call so that what the source applied is unknown, or, for an erasure whose
+        `Erase` had answered, applied with its verification stopped: that source keeps its
+        `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+        fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+        once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+        Data a source has already erased stays erased: cancelling undoes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

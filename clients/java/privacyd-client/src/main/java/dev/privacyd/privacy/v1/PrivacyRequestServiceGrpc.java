@@ -722,8 +722,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     default void cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request,
@@ -1036,8 +1048,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public void cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request,
@@ -1309,8 +1333,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public dev.privacyd.privacy.v1.CancelPrivacyRequestResponse cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1579,8 +1615,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public dev.privacyd.privacy.v1.CancelPrivacyRequestResponse cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request) {
@@ -1855,8 +1903,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> cancelPrivacyRequest(

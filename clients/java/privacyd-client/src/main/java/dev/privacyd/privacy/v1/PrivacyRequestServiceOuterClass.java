@@ -396,90 +396,91 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "rificationState\022\"\n\036VERIFICATION_STATE_UN" +
       "SPECIFIED\020\000\022\035\n\031VERIFICATION_STATE_PASSED" +
       "\020\001\022\035\n\031VERIFICATION_STATE_FAILED\020\002\022\036\n\032VER" +
-      "IFICATION_STATE_SKIPPED\020\003*\224\001\n\013SourceStat" +
+      "IFICATION_STATE_SKIPPED\020\003*\260\001\n\013SourceStat" +
       "e\022\034\n\030SOURCE_STATE_UNSPECIFIED\020\000\022\030\n\024SOURC" +
       "E_STATE_PENDING\020\001\022\030\n\024SOURCE_STATE_RUNNIN" +
       "G\020\002\022\032\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027\n\023SOURC" +
-      "E_STATE_FAILED\020\004*\354\001\n\tEmailKind\022\032\n\026EMAIL_" +
-      "KIND_UNSPECIFIED\020\000\022#\n\037EMAIL_KIND_CONFIRM" +
-      "ATION_REQUEST\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONF" +
-      "IRMED\020\002\022 \n\034EMAIL_KIND_DEADLINE_EXTENDED\020" +
-      "\003\022\033\n\027EMAIL_KIND_EXPORT_READY\020\004\022 \n\034EMAIL_" +
-      "KIND_ERASURE_FULFILLED\020\005\022\035\n\031EMAIL_KIND_R" +
-      "EQUEST_DENIED\020\006*\177\n\rDeliveryState\022\036\n\032DELI" +
-      "VERY_STATE_UNSPECIFIED\020\000\022\032\n\026DELIVERY_STA" +
-      "TE_PENDING\020\001\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n" +
-      "\025DELIVERY_STATE_FAILED\020\003*l\n\tActorKind\022\032\n" +
-      "\026ACTOR_KIND_UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_" +
-      "ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR" +
-      "_KIND_SYSTEM\020\003*\200\007\n\016AuditEventType\022 \n\034AUD" +
-      "IT_EVENT_TYPE_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVE" +
-      "NT_TYPE_CREATED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CO" +
-      "NFIRMED\020\002\022(\n$AUDIT_EVENT_TYPE_CONFIRMATI" +
-      "ON_RESENT\020\003\022\'\n#AUDIT_EVENT_TYPE_PROCESSI" +
-      "NG_STARTED\020\004\022\036\n\032AUDIT_EVENT_TYPE_COMPLET" +
-      "ED\020\005\022\033\n\027AUDIT_EVENT_TYPE_FAILED\020\006\022\033\n\027AUD" +
-      "IT_EVENT_TYPE_DENIED\020\007\022\036\n\032AUDIT_EVENT_TY" +
-      "PE_CANCELLED\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIR" +
-      "ED\020\t\022\034\n\030AUDIT_EVENT_TYPE_DELETED\020\n\022&\n\"AU" +
-      "DIT_EVENT_TYPE_DEADLINE_EXTENDED\020\013\022\037\n\033AU" +
-      "DIT_EVENT_TYPE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVE" +
-      "NT_TYPE_EMAIL_FAILED\020\r\022%\n!AUDIT_EVENT_TY" +
-      "PE_SOURCE_SUCCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYP" +
-      "E_SOURCE_FAILED\020\017\022$\n AUDIT_EVENT_TYPE_AR" +
-      "CHIVE_CREATED\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCH" +
-      "IVE_DOWNLOADED\020\021\022$\n AUDIT_EVENT_TYPE_ARC" +
-      "HIVE_DELETED\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASU" +
-      "RE_SCHEDULED\020\023\0220\n,AUDIT_EVENT_TYPE_ERASU" +
-      "RE_VERIFICATION_FAILED\020\024\022+\n\'AUDIT_EVENT_" +
-      "TYPE_DATA_SOURCE_REGISTERED\020\025\022(\n$AUDIT_E" +
-      "VENT_TYPE_DATA_SOURCE_UPDATED\020\026\022(\n$AUDIT" +
-      "_EVENT_TYPE_DATA_SOURCE_DELETED\020\027*o\n\014Aud" +
-      "itSubject\022\035\n\031AUDIT_SUBJECT_UNSPECIFIED\020\000" +
-      "\022!\n\035AUDIT_SUBJECT_PRIVACY_REQUEST\020\001\022\035\n\031A" +
-      "UDIT_SUBJECT_DATA_SOURCE\020\0022\225\014\n\025PrivacyRe" +
-      "questService\022i\n\024CreatePrivacyRequest\022\'.p" +
-      "rivacy.v1.CreatePrivacyRequestRequest\032(." +
-      "privacy.v1.CreatePrivacyRequestResponse\022" +
-      "`\n\021GetPrivacyRequest\022$.privacy.v1.GetPri" +
-      "vacyRequestRequest\032%.privacy.v1.GetPriva" +
-      "cyRequestResponse\022f\n\023ListPrivacyRequests" +
-      "\022&.privacy.v1.ListPrivacyRequestsRequest" +
-      "\032\'.privacy.v1.ListPrivacyRequestsRespons" +
-      "e\022l\n\025ConfirmPrivacyRequest\022(.privacy.v1." +
-      "ConfirmPrivacyRequestRequest\032).privacy.v" +
-      "1.ConfirmPrivacyRequestResponse\022c\n\022Resen" +
-      "dConfirmation\022%.privacy.v1.ResendConfirm" +
-      "ationRequest\032&.privacy.v1.ResendConfirma" +
-      "tionResponse\022l\n\025ProcessPrivacyRequest\022(." +
-      "privacy.v1.ProcessPrivacyRequestRequest\032" +
-      ").privacy.v1.ProcessPrivacyRequestRespon" +
-      "se\022o\n\026CompletePrivacyRequest\022).privacy.v" +
-      "1.CompletePrivacyRequestRequest\032*.privac" +
-      "y.v1.CompletePrivacyRequestResponse\022c\n\022D" +
-      "enyPrivacyRequest\022%.privacy.v1.DenyPriva" +
-      "cyRequestRequest\032&.privacy.v1.DenyPrivac" +
-      "yRequestResponse\022i\n\024CancelPrivacyRequest" +
-      "\022\'.privacy.v1.CancelPrivacyRequestReques" +
-      "t\032(.privacy.v1.CancelPrivacyRequestRespo" +
-      "nse\022i\n\024DeletePrivacyRequest\022\'.privacy.v1" +
-      ".DeletePrivacyRequestRequest\032(.privacy.v" +
-      "1.DeletePrivacyRequestResponse\022W\n\016Extend" +
-      "Deadline\022!.privacy.v1.ExtendDeadlineRequ" +
-      "est\032\".privacy.v1.ExtendDeadlineResponse\022" +
-      "Z\n\017ListAuditEvents\022\".privacy.v1.ListAudi" +
-      "tEventsRequest\032#.privacy.v1.ListAuditEve" +
-      "ntsResponse\022h\n\023WatchPrivacyRequest\022&.pri" +
-      "vacy.v1.WatchPrivacyRequestRequest\032\'.pri" +
-      "vacy.v1.WatchPrivacyRequestResponse0\001\022Y\n" +
-      "\016DownloadExport\022!.privacy.v1.DownloadExp" +
-      "ortRequest\032\".privacy.v1.DownloadExportRe" +
-      "sponse0\001\022`\n\021GetErasureReceipt\022$.privacy." +
-      "v1.GetErasureReceiptRequest\032%.privacy.v1" +
-      ".GetErasureReceiptResponseBY\n\027dev.privac" +
-      "yd.privacy.v1P\001Z<github.com/privacyd/pri" +
-      "vacyd/clients/go/privacy/v1;privacyv1b\006p" +
-      "roto3"
+      "E_STATE_FAILED\020\004\022\032\n\026SOURCE_STATE_CANCELL" +
+      "ED\020\006*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECI" +
+      "FIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATION_REQUES" +
+      "T\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034E" +
+      "MAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_K" +
+      "IND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE" +
+      "_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIE" +
+      "D\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY_STATE_U" +
+      "NSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001" +
+      "\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_ST" +
+      "ATE_FAILED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_" +
+      "UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022A" +
+      "CTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM" +
+      "\020\003*\247\007\n\016AuditEventType\022 \n\034AUDIT_EVENT_TYP" +
+      "E_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREA" +
+      "TED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n" +
+      "$AUDIT_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022" +
+      "\'\n#AUDIT_EVENT_TYPE_PROCESSING_STARTED\020\004" +
+      "\022\036\n\032AUDIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDI" +
+      "T_EVENT_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYP" +
+      "E_DENIED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED" +
+      "\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDI" +
+      "T_EVENT_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TY" +
+      "PE_DEADLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TY" +
+      "PE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAI" +
+      "L_FAILED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SU" +
+      "CCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAI" +
+      "LED\020\017\022$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATE" +
+      "D\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOAD" +
+      "ED\020\021\022$\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED" +
+      "\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED" +
+      "\020\023\0220\n,AUDIT_EVENT_TYPE_ERASURE_VERIFICAT" +
+      "ION_FAILED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SO" +
+      "URCE_REGISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DA" +
+      "TA_SOURCE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_" +
+      "DATA_SOURCE_DELETED\020\027\022%\n!AUDIT_EVENT_TYP" +
+      "E_SOURCE_CANCELLED\020(*o\n\014AuditSubject\022\035\n\031" +
+      "AUDIT_SUBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUB" +
+      "JECT_PRIVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_" +
+      "DATA_SOURCE\020\0022\225\014\n\025PrivacyRequestService\022" +
+      "i\n\024CreatePrivacyRequest\022\'.privacy.v1.Cre" +
+      "atePrivacyRequestRequest\032(.privacy.v1.Cr" +
+      "eatePrivacyRequestResponse\022`\n\021GetPrivacy" +
+      "Request\022$.privacy.v1.GetPrivacyRequestRe" +
+      "quest\032%.privacy.v1.GetPrivacyRequestResp" +
+      "onse\022f\n\023ListPrivacyRequests\022&.privacy.v1" +
+      ".ListPrivacyRequestsRequest\032\'.privacy.v1" +
+      ".ListPrivacyRequestsResponse\022l\n\025ConfirmP" +
+      "rivacyRequest\022(.privacy.v1.ConfirmPrivac" +
+      "yRequestRequest\032).privacy.v1.ConfirmPriv" +
+      "acyRequestResponse\022c\n\022ResendConfirmation" +
+      "\022%.privacy.v1.ResendConfirmationRequest\032" +
+      "&.privacy.v1.ResendConfirmationResponse\022" +
+      "l\n\025ProcessPrivacyRequest\022(.privacy.v1.Pr" +
+      "ocessPrivacyRequestRequest\032).privacy.v1." +
+      "ProcessPrivacyRequestResponse\022o\n\026Complet" +
+      "ePrivacyRequest\022).privacy.v1.CompletePri" +
+      "vacyRequestRequest\032*.privacy.v1.Complete" +
+      "PrivacyRequestResponse\022c\n\022DenyPrivacyReq" +
+      "uest\022%.privacy.v1.DenyPrivacyRequestRequ" +
+      "est\032&.privacy.v1.DenyPrivacyRequestRespo" +
+      "nse\022i\n\024CancelPrivacyRequest\022\'.privacy.v1" +
+      ".CancelPrivacyRequestRequest\032(.privacy.v" +
+      "1.CancelPrivacyRequestResponse\022i\n\024Delete" +
+      "PrivacyRequest\022\'.privacy.v1.DeletePrivac" +
+      "yRequestRequest\032(.privacy.v1.DeletePriva" +
+      "cyRequestResponse\022W\n\016ExtendDeadline\022!.pr" +
+      "ivacy.v1.ExtendDeadlineRequest\032\".privacy" +
+      ".v1.ExtendDeadlineResponse\022Z\n\017ListAuditE" +
+      "vents\022\".privacy.v1.ListAuditEventsReques" +
+      "t\032#.privacy.v1.ListAuditEventsResponse\022h" +
+      "\n\023WatchPrivacyRequest\022&.privacy.v1.Watch" +
+      "PrivacyRequestRequest\032\'.privacy.v1.Watch" +
+      "PrivacyRequestResponse0\001\022Y\n\016DownloadExpo" +
+      "rt\022!.privacy.v1.DownloadExportRequest\032\"." +
+      "privacy.v1.DownloadExportResponse0\001\022`\n\021G" +
+      "etErasureReceipt\022$.privacy.v1.GetErasure" +
+      "ReceiptRequest\032%.privacy.v1.GetErasureRe" +
+      "ceiptResponseBY\n\027dev.privacyd.privacy.v1" +
+      "P\001Z<github.com/privacyd/privacyd/clients" +
+      "/go/privacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

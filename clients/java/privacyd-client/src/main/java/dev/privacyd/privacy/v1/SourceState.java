@@ -55,6 +55,16 @@ public enum SourceState
    * <code>SOURCE_STATE_FAILED = 4;</code>
    */
   SOURCE_STATE_FAILED(4),
+  /**
+   * <pre>
+   * Stopped because the request was cancelled while PROCESSING, before this source ended;
+   * `last_error` says how far it got. Not done: what a source cut off during its call applied
+   * is unknown. An erasure's source whose `Erase` had answered keeps that answer in `erasure`.
+   * </pre>
+   *
+   * <code>SOURCE_STATE_CANCELLED = 6;</code>
+   */
+  SOURCE_STATE_CANCELLED(6),
   UNRECOGNIZED(-1),
   ;
 
@@ -107,6 +117,16 @@ public enum SourceState
    * <code>SOURCE_STATE_FAILED = 4;</code>
    */
   public static final int SOURCE_STATE_FAILED_VALUE = 4;
+  /**
+   * <pre>
+   * Stopped because the request was cancelled while PROCESSING, before this source ended;
+   * `last_error` says how far it got. Not done: what a source cut off during its call applied
+   * is unknown. An erasure's source whose `Erase` had answered keeps that answer in `erasure`.
+   * </pre>
+   *
+   * <code>SOURCE_STATE_CANCELLED = 6;</code>
+   */
+  public static final int SOURCE_STATE_CANCELLED_VALUE = 6;
 
 
   public final int getNumber() {
@@ -138,6 +158,7 @@ public enum SourceState
       case 2: return SOURCE_STATE_RUNNING;
       case 3: return SOURCE_STATE_SUCCEEDED;
       case 4: return SOURCE_STATE_FAILED;
+      case 6: return SOURCE_STATE_CANCELLED;
       default: return null;
     }
   }
