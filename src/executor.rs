@@ -189,6 +189,10 @@ impl Executor {
             let work = handler.run(&job);
             tokio::pin!(work);
             let renew_every = self.config.lease / 3;
+            // An interval, not a sleep per round: the cancellation check below wakes this loop
+            // every poll interval, and must not keep pushing the renewal away.
+            let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+            renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             // A cancelled request's jobs are stopped through the database, since they may run
             // on any replica: each running job looks about once a poll interval.
             let mut cancel_check = tokio::time::interval(self.config.poll_interval);
@@ -208,7 +212,7 @@ impl Executor {
                             return;
                         }
                     }
-                    _ = tokio::time::sleep(renew_every) => {
+                    _ = renew.tick() => {
                         let until = crate::domain::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
                         match self.store.renew_lease(&job.id, &self.owner, until).await {
                             Ok(true) => {}
