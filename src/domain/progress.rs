@@ -392,6 +392,37 @@ mod tests {
         SourceOutcome::Succeeded { items: 1, bytes: 10, summary: "1 item".into() }
     }
 
+    /// Cancelling mid-processing stops what had not ended, saying how far each got, keeps what
+    /// ended as it ended, and a late success of a stopped source changes nothing.
+    #[test]
+    fn stopping_the_sources_leaves_nothing_cut_off_reported_as_done() {
+        let mut r = processing(&["done", "running", "waiting", "retrying"]);
+        let now = crate::domain::now();
+        r.source_finished(&name("done"), ok(), now).unwrap();
+        r.source_started(&name("running"), 1, now).unwrap();
+        r.source_started(&name("retrying"), 1, now).unwrap();
+        let retry = SourceOutcome::Failed { error: "UNAVAILABLE: down".into(), will_retry: true };
+        r.source_finished(&name("retrying"), retry, now).unwrap();
+
+        let events = r.stop_sources(&Actor::Subject, now);
+        let details: Vec<&str> = events.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "running: cut off during its call: what the source applied before it is unknown",
+                "waiting: stopped before it ran",
+                "retrying: stopped before its next attempt: what its failed attempts applied is unknown",
+            ]
+        );
+        assert!(events.iter().all(|e| e.event_type == AuditEventType::SourceCancelled));
+        let states: Vec<SourceState> = r.sources.iter().map(|s| s.state).collect();
+        use SourceState::*;
+        assert_eq!(states, [Succeeded, Cancelled, Cancelled, Cancelled]);
+        let (events, next) = r.source_finished(&name("running"), ok(), now).unwrap();
+        assert_eq!((events.len(), next, r.sources[1].state), (0, Next::Wait, Cancelled), "not done after all");
+        assert!(r.stop_sources(&Actor::Subject, now).is_empty(), "what was stopped is not stopped again");
+    }
+
     #[test]
     fn finishes_when_the_last_source_succeeds_and_only_once() {
         let mut r = processing(&["a", "b"]);

@@ -114,6 +114,7 @@ async fn cancelling_an_export_stops_its_stream_on_the_replica_running_it(backend
     let other_replica = app.workflow().await;
     let id = RequestId::parse("id", &created.id).unwrap();
     let why = Reason::parse("reason", "the subject withdrew it by phone").unwrap();
+    let asked = std::time::Instant::now();
     let cancelled = other_replica
         .transition(Actor::system("test"), id, Transition::Cancel, Some(why))
         .await
@@ -121,6 +122,10 @@ async fn cancelling_an_export_stops_its_stream_on_the_replica_running_it(backend
     assert_eq!(cancelled.state, privacyd::domain::State::Cancelled);
 
     let jobs = until_jobs_stopped(&app, backend, &created.id).await;
+    eprintln!(
+        "{backend:?}: the running job stopped {:?} after the cancellation (poll interval 100 ms)",
+        asked.elapsed()
+    );
     assert!(jobs.iter().any(|(kind, state, _)| kind == "EXPORT_SOURCE" && state == "CANCELLED"), "{jobs:?}");
     let after = app.get(&created.id).await;
     assert_eq!(state(&after), pb::State::Cancelled);
