@@ -219,3 +219,33 @@ async fn cancelling_an_erasure_keeps_what_was_erased_and_marks_the_cut_off_sourc
     assert!(SmtpSink::global().messages_to(&email).is_empty(), "no 'erasure fulfilled' email");
     assert!(app.get(&created.id).await.emails.is_empty());
 }
+
+/// Denying a request in PROCESSING is the same kind of stop: its work stops too, and the subject
+/// is told the reason (Art. 12(4)), and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denying_a_request_in_processing_stops_its_work_too() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    register(&app, "hangs", serve(Misbehaving { hang_first: 1000, ..Default::default() }).await).await;
+    let email = unique_email();
+    let created = app.create(&email, pb::Action::Export, false).await;
+    let mut client = app.client.clone();
+    client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await.unwrap();
+    app.wait_for(&created.id, "the source to be called", |r| run(r, "hangs").state == pb::SourceState::Running as i32)
+        .await;
+    let denied = client
+        .deny_privacy_request(pb::DenyPrivacyRequestRequest {
+            id: created.id.clone(),
+            reason: "not our customer".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .privacy_request
+        .unwrap();
+    assert_eq!(state(&denied), pb::State::Denied);
+    until_jobs_stopped(&app, Backend::Sqlite, &created.id).await;
+    let after = app.get(&created.id).await;
+    assert_eq!(run(&after, "hangs").state, pb::SourceState::Cancelled as i32);
+    let mails = SmtpSink::global().wait_for(&email, 1).await;
+    assert!(mails[0].raw.contains("not our customer"), "the denial, with its reason: {}", mails[0].raw);
+}

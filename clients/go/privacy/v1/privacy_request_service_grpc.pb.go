@@ -132,7 +132,8 @@ type PrivacyRequestServiceClient interface {
 	CompletePrivacyRequest(ctx context.Context, in *CompletePrivacyRequestRequest, opts ...grpc.CallOption) (*CompletePrivacyRequestResponse, error)
 	// Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+	// has its running work stopped, as CancelPrivacyRequest describes.
 	DenyPrivacyRequest(ctx context.Context, in *DenyPrivacyRequestRequest, opts ...grpc.CallOption) (*DenyPrivacyRequestResponse, error)
 	// Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.
@@ -463,7 +464,8 @@ type PrivacyRequestServiceServer interface {
 	CompletePrivacyRequest(context.Context, *CompletePrivacyRequestRequest) (*CompletePrivacyRequestResponse, error)
 	// Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+	// has its running work stopped, as CancelPrivacyRequest describes.
 	DenyPrivacyRequest(context.Context, *DenyPrivacyRequestRequest) (*DenyPrivacyRequestResponse, error)
 	// Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.

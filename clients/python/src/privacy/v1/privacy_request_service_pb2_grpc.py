@@ -271,7 +271,8 @@ class PrivacyRequestServiceServicer:
     def DenyPrivacyRequest(self, request, context):
         """Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
         -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-        privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+        privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+        has its running work stopped, as CancelPrivacyRequest describes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -712,7 +712,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     default void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
@@ -1037,7 +1038,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
@@ -1323,7 +1325,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1605,7 +1608,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) {
@@ -1892,7 +1896,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> denyPrivacyRequest(
