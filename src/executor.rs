@@ -11,7 +11,7 @@ use tokio::{
     sync::{Notify, Semaphore},
     task::JoinSet,
 };
-use tracing::{Instrument, debug, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::{
     domain::NewAuditEvent,
@@ -189,10 +189,30 @@ impl Executor {
             let work = handler.run(&job);
             tokio::pin!(work);
             let renew_every = self.config.lease / 3;
+            // An interval, not a sleep per round: the cancellation check below wakes this loop
+            // every poll interval, and must not keep pushing the renewal away.
+            let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+            renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // A cancelled request's jobs are stopped through the database, since they may run
+            // on any replica: each running job looks about once a poll interval.
+            let mut cancel_check = tokio::time::interval(self.config.poll_interval);
+            cancel_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     outcome = &mut work => break outcome,
-                    _ = tokio::time::sleep(renew_every) => {
+                    _ = cancel_check.tick() => {
+                        if matches!(self.store.job_cancelled(&job.id).await, Ok(true)) {
+                            // The work is not polled again, and returning drops it, which cuts
+                            // its call to the source; the request records what that means
+                            // (SourceState::Cancelled), not this job.
+                            info!("the job's request was cancelled; stopping it");
+                            if let Err(err) = self.store.release_cancelled_job(&job.id, &self.owner).await {
+                                warn!(error = %err, "releasing a cancelled job failed; its lease will lapse");
+                            }
+                            return;
+                        }
+                    }
+                    _ = renew.tick() => {
                         let until = crate::domain::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
                         match self.store.renew_lease(&job.id, &self.owner, until).await {
                             Ok(true) => {}

@@ -24,7 +24,7 @@ use crate::{
     keys::PublicKey,
     notifications::format_time,
     templates::Templates,
-    workflow::{ConfirmationPreview, DownloadCredential, Workflow},
+    workflow::{ConfirmationPreview, DownloadCredential, NextStep, Workflow},
 };
 
 #[derive(Clone)]
@@ -263,16 +263,11 @@ async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmParams>
                     "confirmed",
                     true,
                     "Your request is confirmed",
-                    "Thank you. We are now working on your request and will write to you when it is done.".into(),
+                    what_happens_next(state.workflow.next_step(&request), request.action),
                 )
                 .about(request.id);
                 page.due_time = Some(format_time(request.due_time));
                 if let Some(at) = state.workflow.withdrawable_until(&request) {
-                    page.message = format!(
-                        "Thank you. We will erase your data after {}. Until then you can still withdraw the request \
-                         below; afterwards we will write to you when it is done.",
-                        format_time(at)
-                    );
                     page.withdraw = Some((request.id.to_string(), token, format_time(at)));
                 }
                 page
@@ -282,6 +277,35 @@ async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmParams>
         _ => invalid_link(),
     };
     render(&state, page)
+}
+
+/// The sentence after "Your request is confirmed": what privacyd will do next, as it will
+/// really happen (see [`NextStep`]). Only a request that is being processed is "being worked
+/// on"; one that waits for an operator says so, with the earliest start of an erasure in its
+/// cooling-off period.
+fn what_happens_next(next: NextStep, action: Action) -> String {
+    let done = match action {
+        Action::Export => "we will email you a link to download your data when it is ready",
+        Action::Erase => "we will write to you when your data has been erased",
+    };
+    match next {
+        NextStep::Working => format!("Thank you. We are now working on your request, and {done}."),
+        NextStep::StartsAt(at) => format!(
+            "Thank you. We will erase your data after {}: erasure starts automatically then. Until then you can still \
+             withdraw the request below; afterwards {done}.",
+            format_time(at)
+        ),
+        NextStep::OperatorMustAct { not_before: Some(at) } => format!(
+            "Thank you. A member of our team will now review your request before anything is erased, and erasure \
+             cannot start before {}. Until then you can still withdraw the request below; afterwards {done}.",
+            format_time(at)
+        ),
+        NextStep::OperatorMustAct { not_before: None } => format!(
+            "Thank you. A member of our team will now review your request and start work on it; nothing happens \
+             before then. Once it is under way, {done}."
+        ),
+        NextStep::Other(current) => format!("The request is {}.", current.as_str().to_lowercase()),
+    }
 }
 
 /// The page for a link that does not (or no longer) confirm anything, the same for a GET of

@@ -28,6 +28,9 @@ pub struct EmailSettings {
     pub confirmation_ttl: chrono::Duration,
     /// Where "the subject confirmed" emails go.
     pub admin: Option<Mailbox>,
+    /// Whether confirmed requests start on their own (`--auto-process`): the admin's email
+    /// may be sent before processing has started, and must still say what will happen.
+    pub auto_process: bool,
 }
 
 pub struct EmailJob {
@@ -79,12 +82,20 @@ impl EmailJob {
             EmailKind::AdminConfirmed => {
                 let Some(admin) = self.settings.admin.clone() else { return Ok(None) };
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
-                let ctx = context! { subject_email => request.subject.email.as_str(), ..self.base_context(&request) };
+                let ctx = context! {
+                    subject_email => request.subject.email.as_str(),
+                    next_step => admin_next_step(&request, self.settings.auto_process),
+                    ..self.base_context(&request)
+                };
                 Ok(Some((admin, ctx)))
             }
             EmailKind::ExportReady => {
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
-                let Some(archive) = request.archive.clone().filter(|a| a.delete_time.is_none()) else {
+                // Only a completed export's link goes out: never one of a request cancelled or
+                // denied while its archive was being built.
+                let Some(archive) =
+                    request.archive.clone().filter(|a| a.delete_time.is_none() && request.state == State::Completed)
+                else {
                     return Ok(None);
                 };
                 // As with confirmation links, the token is made right before sending and only
@@ -230,6 +241,28 @@ impl JobHandler for EmailJob {
             },
             Err(err) => failure(err.message, err.retryable),
         }
+    }
+}
+
+/// What the admin is told happens next to a confirmed request, from its state when the email
+/// is sent: the same facts as the subject's confirmation page (issue 9, item 28), so neither
+/// says the work started when it waits for an operator.
+fn admin_next_step(request: &PrivacyRequest, auto_process: bool) -> String {
+    match (request.state, request.scheduled_process_time) {
+        (State::Confirmed, Some(at)) => {
+            format!("The request is CONFIRMED; its erasure starts automatically at {}.", format_time(at))
+        }
+        // Sent in the moment between the confirmation and the start it causes.
+        (State::Confirmed, None) if auto_process => "The request is CONFIRMED and starts on its own (--auto-process; \
+             an erasure after its cooling-off period)."
+            .to_owned(),
+        (State::Confirmed, None) => format!(
+            "The request is CONFIRMED and waits for an operator: nothing starts until it is processed \
+             (privacyctl requests process {}).",
+            request.id
+        ),
+        (State::Processing, _) => "The request is being processed (--auto-process).".to_owned(),
+        (state, _) => format!("The request is now {state}."),
     }
 }
 

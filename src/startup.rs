@@ -107,6 +107,7 @@ impl Application {
                     organization: config.organization.clone(),
                     confirmation_ttl,
                     admin: admin.clone(),
+                    auto_process: config.auto_process,
                 },
             )),
         );
@@ -146,6 +147,7 @@ impl Application {
                 export,
                 erasure: erasure.clone(),
                 outbox: config.smtp_url.is_none().then(|| config.data_dir.join("outbox")),
+                job_lease: config.job_lease,
             },
             executor.waker(),
             shutdown.clone(),

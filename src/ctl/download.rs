@@ -140,7 +140,10 @@ pub async fn download(conn: &Connection, json: bool, args: DownloadArgs) -> anyh
         .await
         .with_context(|| format!("renaming {} to {}", part.display(), out.display()))?;
     if json {
-        println!("{}", output::json(&header, "privacy.v1.ExportArchiveHeader"));
+        // The stream's first message, as grpcurl prints it; the chunks that follow are the
+        // archive, which is in the file.
+        let first = pb::DownloadExportResponse { payload: Some(pb::download_export_response::Payload::Header(header)) };
+        println!("{}", output::json(&first, "privacy.v1.DownloadExportResponse"));
     } else {
         let resumed = if offset > 0 { format!(", resumed at byte {offset}") } else { String::new() };
         println!("saved {} ({size} bytes, sha256 {sha256} verified{resumed})", out.display());

@@ -35,7 +35,9 @@ pub enum RequestsCommand {
     Process { id: String },
     /// Mark a PROCESSING request fulfilled (for requests handled by hand).
     Complete { id: String },
-    /// Withdraw a request that is not being worked on.
+    /// Withdraw a request that is not finished. One in PROCESSING has its work stopped: sources
+    /// that had not ended are recorded as cancelled (what a source cut off mid-call applied is
+    /// unknown); what sources had already erased stays erased.
     Cancel {
         id: String,
         /// Why, for the audit log.
@@ -149,9 +151,11 @@ pub struct ListArgs {
 
 pub async fn run(conn: &Connection, json: bool, command: RequestsCommand) -> anyhow::Result<ExitCode> {
     let mut client = conn.requests();
-    let request = match command {
+    // Each call's whole response is what --json prints (as grpcurl does); the text shows the
+    // request it carries.
+    match command {
         RequestsCommand::Create(args) => {
-            client
+            let response = client
                 .create_privacy_request(pb::CreatePrivacyRequestRequest {
                     subject: Some(pb::Subject { email: args.email, user_id: args.user_id.unwrap_or_default() }),
                     action: pb::Action::from(args.action) as i32,
@@ -159,64 +163,66 @@ pub async fn run(conn: &Connection, json: bool, command: RequestsCommand) -> any
                     request_id: args.request_id.unwrap_or_default(),
                 })
                 .await
-                .rpc("CreatePrivacyRequest")?
-                .privacy_request
+                .rpc("CreatePrivacyRequest")?;
+            show(json, &response, "CreatePrivacyRequestResponse", &response.privacy_request);
         }
         RequestsCommand::List(args) => return list(conn, json, args).await,
         RequestsCommand::Get { id } => {
-            client
-                .get_privacy_request(pb::GetPrivacyRequestRequest { id })
-                .await
-                .rpc("GetPrivacyRequest")?
-                .privacy_request
+            let response =
+                client.get_privacy_request(pb::GetPrivacyRequestRequest { id }).await.rpc("GetPrivacyRequest")?;
+            show(json, &response, "GetPrivacyRequestResponse", &response.privacy_request);
         }
         RequestsCommand::Confirm { id, token } => {
-            client
+            let response = client
                 .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token })
                 .await
-                .rpc("ConfirmPrivacyRequest")?
-                .privacy_request
+                .rpc("ConfirmPrivacyRequest")?;
+            show(json, &response, "ConfirmPrivacyRequestResponse", &response.privacy_request);
         }
         RequestsCommand::Process { id } => {
-            client
+            let response = client
                 .process_privacy_request(pb::ProcessPrivacyRequestRequest { id })
                 .await
-                .rpc("ProcessPrivacyRequest")?
-                .privacy_request
+                .rpc("ProcessPrivacyRequest")?;
+            show(json, &response, "ProcessPrivacyRequestResponse", &response.privacy_request);
         }
         RequestsCommand::Complete { id } => {
-            client
+            let response = client
                 .complete_privacy_request(pb::CompletePrivacyRequestRequest { id })
                 .await
-                .rpc("CompletePrivacyRequest")?
-                .privacy_request
+                .rpc("CompletePrivacyRequest")?;
+            show(json, &response, "CompletePrivacyRequestResponse", &response.privacy_request);
         }
         RequestsCommand::Cancel { id, reason } => {
-            client
+            let response = client
                 .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id, reason: reason.unwrap_or_default() })
                 .await
-                .rpc("CancelPrivacyRequest")?
-                .privacy_request
+                .rpc("CancelPrivacyRequest")?;
+            show(json, &response, "CancelPrivacyRequestResponse", &response.privacy_request);
         }
         RequestsCommand::Deny { id, reason } => {
-            client
+            let response = client
                 .deny_privacy_request(pb::DenyPrivacyRequestRequest { id, reason })
                 .await
-                .rpc("DenyPrivacyRequest")?
-                .privacy_request
+                .rpc("DenyPrivacyRequest")?;
+            show(json, &response, "DenyPrivacyRequestResponse", &response.privacy_request);
         }
         RequestsCommand::Audit { id } => return audit(conn, json, id).await,
         RequestsCommand::Watch { id } => return watch::watch(conn, json, &id).await,
         RequestsCommand::Download(args) => return download::download(conn, json, args).await,
-        RequestsCommand::Receipt { id, out } => return receipt(conn, id, out).await,
-    };
-    let request = request.unwrap_or_default();
-    if json {
-        println!("{}", output::json(&request, "privacy.v1.PrivacyRequest"));
-    } else {
-        print!("{}", output::request(&request));
+        RequestsCommand::Receipt { id, out } => return receipt(conn, json, id, out).await,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a response that carries a request: with --json the whole response message, named
+/// `response_name` in package privacy.v1; otherwise the request as text.
+fn show<M: prost::Message>(json: bool, response: &M, response_name: &str, request: &Option<pb::PrivacyRequest>) {
+    if json {
+        println!("{}", output::json(response, &format!("privacy.v1.{response_name}")));
+    } else {
+        print!("{}", output::request(&request.clone().unwrap_or_default()));
+    }
 }
 
 async fn list(conn: &Connection, json: bool, args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -284,12 +290,19 @@ pub(super) async fn print_audit_events(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn receipt(conn: &Connection, id: String, out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+async fn receipt(
+    conn: &Connection,
+    json: bool,
+    id: String,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let answer =
         conn.requests().get_erasure_receipt(pb::GetErasureReceiptRequest { id }).await.rpc("GetErasureReceipt")?;
     match &out {
         Some(path) => std::fs::write(path, &answer.receipt_json)
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+        // With --json, the whole response (the receipt is its `receiptJson`), as grpcurl shows it.
+        None if json => println!("{}", output::json(&answer, "privacy.v1.GetErasureReceiptResponse")),
         None => println!("{}", answer.receipt_json),
     }
     // On stderr, so that standard output is exactly the receipt.

@@ -15,6 +15,9 @@ pub enum SourcesCommand {
     /// Register a data source; privacyd calls its Describe first and refuses one that does not
     /// answer or speaks another protocol version.
     Register(RegisterArgs),
+    /// Change a registered source: every setting UpdateDataSource takes. Only the flags given
+    /// change; privacyd calls Describe again when the endpoint or TLS settings change.
+    Update(UpdateArgs),
     /// List registered sources by name.
     List,
     /// Show one source, with what it declared about the data it holds.
@@ -58,12 +61,73 @@ pub struct RegisterArgs {
     disabled: bool,
 }
 
-fn show(json: bool, source: Option<pb::DataSource>) {
-    let source = source.unwrap_or_default();
+/// Prints a response that carries a source: with --json the whole response message, named
+/// `response_name` in package privacy.v1 (what grpcurl prints); otherwise the source as text.
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// The source's name.
+    name: String,
+    /// A new gRPC address: http://host:port, or https://host:port. On a source with a token,
+    /// needs --token (or --no-token) too: a token belongs to the address it was given for.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// A new bearer token privacyd sends to the source.
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "no_token")]
+    token: Option<String>,
+    /// Send no bearer token any more.
+    #[arg(long)]
+    no_token: bool,
+    /// Connect with TLS (true) or without (false).
+    #[arg(long, value_name = "BOOL")]
+    tls: Option<bool>,
+    /// A new PEM CA certificate to verify the source's TLS certificate with.
+    #[arg(long, value_name = "FILE", conflicts_with = "system_roots")]
+    ca_file: Option<PathBuf>,
+    /// Verify the source's TLS certificate with the system roots again (no own CA).
+    #[arg(long)]
+    system_roots: bool,
+    /// A new deadline per call to the source, e.g. 30s or 2m.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    timeout: Option<Duration>,
+    /// Include the source in new exports and erasures (true) or leave it out (false).
+    #[arg(long, value_name = "BOOL")]
+    enabled: Option<bool>,
+}
+
+impl UpdateArgs {
+    /// The UpdateDataSource call: one line per field of UpdateDataSourceRequest, and no
+    /// `..Default::default()`, so that a field added to the proto does not compile here until
+    /// privacyctl can set it (issue 9, item 19: every field UpdateDataSource takes is
+    /// reachable from privacyctl; a unit test checks the same against the descriptor).
+    fn into_request(self) -> anyhow::Result<pb::UpdateDataSourceRequest> {
+        let ca_cert_pem = match (&self.ca_file, self.system_roots) {
+            (Some(path), _) => {
+                Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
+            }
+            (None, true) => Some(String::new()),
+            (None, false) => None,
+        };
+        Ok(pb::UpdateDataSourceRequest {
+            name: self.name,
+            endpoint: self.endpoint,
+            auth_token: if self.no_token { Some(String::new()) } else { self.token },
+            tls: self.tls,
+            ca_cert_pem,
+            call_timeout: self.timeout.map(proto_duration),
+            enabled: self.enabled,
+        })
+    }
+}
+
+fn proto_duration(d: Duration) -> prost_types::Duration {
+    prost_types::Duration { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() as i32 }
+}
+
+fn show<M: prost::Message>(json: bool, response: &M, response_name: &str, source: &Option<pb::DataSource>) {
     if json {
-        println!("{}", output::json(&source, "privacy.v1.DataSource"));
+        println!("{}", output::json(response, &format!("privacy.v1.{response_name}")));
     } else {
-        print!("{}", output::data_source(&source));
+        print!("{}", output::data_source(&source.clone().unwrap_or_default()));
     }
 }
 
@@ -82,14 +146,12 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                     endpoint: args.endpoint,
                     auth_token: args.token.unwrap_or_default(),
                     ca_cert_pem,
-                    call_timeout: args
-                        .timeout
-                        .map(|t| prost_types::Duration { seconds: t.as_secs() as i64, nanos: t.subsec_nanos() as i32 }),
+                    call_timeout: args.timeout.map(proto_duration),
                     enabled: Some(!args.disabled),
                 })
                 .await
                 .rpc("RegisterDataSource")?;
-            show(json, registered.data_source);
+            show(json, &registered, "RegisterDataSourceResponse", &registered.data_source);
         }
         SourcesCommand::List => {
             let mut all = pb::ListDataSourcesResponse::default();
@@ -118,7 +180,7 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
         }
         SourcesCommand::Get { name } => {
             let got = registry.get_data_source(pb::GetDataSourceRequest { name }).await.rpc("GetDataSource")?;
-            show(json, got.data_source);
+            show(json, &got, "GetDataSourceResponse", &got.data_source);
         }
         SourcesCommand::Check { name } => {
             let checked =
@@ -149,8 +211,15 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                 println!("deleted source {name}");
             }
         }
-        SourcesCommand::Enable { name } => show(json, set_enabled(conn, name, true).await?),
-        SourcesCommand::Disable { name } => show(json, set_enabled(conn, name, false).await?),
+        SourcesCommand::Update(args) => update(&mut registry, json, args.into_request()?).await?,
+        SourcesCommand::Enable { name } => {
+            update(&mut registry, json, pb::UpdateDataSourceRequest { name, enabled: Some(true), ..Default::default() })
+                .await?
+        }
+        SourcesCommand::Disable { name } => {
+            let call = pb::UpdateDataSourceRequest { name, enabled: Some(false), ..Default::default() };
+            update(&mut registry, json, call).await?
+        }
         SourcesCommand::Events { name } => {
             let call = pb::ListAuditEventsRequest {
                 subject: pb::AuditSubject::DataSource as i32,
@@ -164,11 +233,67 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
     Ok(ExitCode::SUCCESS)
 }
 
-async fn set_enabled(conn: &Connection, name: String, enabled: bool) -> anyhow::Result<Option<pb::DataSource>> {
-    let updated = conn
-        .registry()
-        .update_data_source(pb::UpdateDataSourceRequest { name, enabled: Some(enabled), ..Default::default() })
-        .await
-        .rpc("UpdateDataSource")?;
-    Ok(updated.data_source)
+async fn update(
+    registry: &mut super::connection::RegistryClient,
+    json: bool,
+    call: pb::UpdateDataSourceRequest,
+) -> anyhow::Result<()> {
+    let updated = registry.update_data_source(call).await.rpc("UpdateDataSource")?;
+    show(json, &updated, "UpdateDataSourceResponse", &updated.data_source);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use prost::Message;
+
+    use super::*;
+    use crate::ctl::{Cli, Command};
+
+    fn update_call(args: &[&str]) -> pb::UpdateDataSourceRequest {
+        let cli = Cli::try_parse_from([&["privacyctl", "sources", "update", "shop"], args].concat()).unwrap();
+        let Command::Sources(SourcesCommand::Update(args)) = cli.command else { panic!("not an update: {cli:?}") };
+        args.into_request().unwrap()
+    }
+
+    /// Every field of UpdateDataSourceRequest, read from privacyd's own descriptors (so a field
+    /// added to the proto is in this list at once), can be set from the command line.
+    #[test]
+    fn sources_update_reaches_every_field_update_data_source_takes() {
+        let ca = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(ca.path(), "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let call = update_call(&[
+            "--endpoint",
+            "https://shop:7001",
+            "--token",
+            "-secret",
+            "--tls",
+            "true",
+            "--ca-file",
+            ca.path().to_str().unwrap(),
+            "--timeout",
+            "1m 30s",
+            "--enabled",
+            "false",
+        ]);
+        let pool = prost_reflect::DescriptorPool::decode(crate::proto::FILE_DESCRIPTOR_SET).unwrap();
+        let descriptor = pool.get_message_by_name("privacy.v1.UpdateDataSourceRequest").unwrap();
+        let dynamic =
+            prost_reflect::DynamicMessage::decode(descriptor.clone(), call.encode_to_vec().as_slice()).unwrap();
+        let unset: Vec<String> =
+            descriptor.fields().filter(|f| !dynamic.has_field(f)).map(|f| f.name().to_owned()).collect();
+        assert!(unset.is_empty(), "privacyctl sources update cannot set: {unset:?}");
+        assert_eq!(call.call_timeout, Some(prost_types::Duration { seconds: 90, nanos: 0 }));
+        assert_eq!((call.tls, call.enabled), (Some(true), Some(false)));
+        assert_eq!(call.auth_token.as_deref(), Some("-secret"));
+
+        // Only what is given changes; the token and the CA can also be removed.
+        let call = update_call(&["--no-token", "--system-roots"]);
+        assert_eq!((call.auth_token.as_deref(), call.ca_cert_pem.as_deref()), (Some(""), Some("")));
+        assert_eq!((call.endpoint, call.tls, call.call_timeout, call.enabled), (None, None, None, None));
+        assert!(
+            Cli::try_parse_from(["privacyctl", "sources", "update", "shop", "--token", "t", "--no-token"]).is_err()
+        );
+    }
 }

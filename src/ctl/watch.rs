@@ -3,8 +3,13 @@
 //! above; elsewhere (a pipe, a log, CI) it prints a line per event and per change of a source,
 //! since redrawn lines make no sense there; with `--json`, each message as one JSON line.
 //!
+//! privacyd replays the request's history first (its audit events so far, marked `replayed`),
+//! so a watch that starts late, even on a finished request, shows what happened and ends.
+//!
 //! WatchPrivacyRequest ends only at a final state, but FAILED is not one (it can be processed
-//! again), so the watch stops there itself: an operator watching wants to know it failed.
+//! again), so the watch stops there itself: an operator watching wants to know it failed. A
+//! FAILED in the history stops it only when it is where the request still stands (the last
+//! replayed event, with the request FAILED now); an earlier one was followed by a new attempt.
 
 use std::{collections::BTreeMap, io::IsTerminal, process::ExitCode, time::Duration};
 
@@ -24,6 +29,10 @@ enum End {
     Deleted,
 }
 
+fn is_final(state: pb::State) -> bool {
+    matches!(state, pb::State::Completed | pb::State::Denied | pb::State::Cancelled | pb::State::Expired)
+}
+
 fn stops_the_watch(state: pb::State) -> bool {
     matches!(
         state,
@@ -40,6 +49,9 @@ pub async fn watch(conn: &Connection, json: bool, id: &str) -> anyhow::Result<Ex
     let mut display = Display::new(json);
     let mut latest: Option<pb::PrivacyRequest> = None;
     let mut first = true;
+    // Where the replayed history ends, and the state the request was in when the watch began.
+    let mut replayed_until = 0;
+    let mut state_at_start = pb::State::Unspecified;
     let mut last_event: Option<pb::AuditEvent> = None;
     let end = loop {
         let Some(message) = stream.message().await.map_err(failed("WatchPrivacyRequest"))? else {
@@ -51,13 +63,24 @@ pub async fn watch(conn: &Connection, json: bool, id: &str) -> anyhow::Result<Ex
         }
         // The state an event made, not the snapshot's: the snapshot may already show where
         // later events lead.
+        if first {
+            replayed_until = message.replayed_until_sequence;
+            state_at_start = message.privacy_request.as_ref().map_or(pb::State::Unspecified, |r| r.state());
+        }
         let state = match &message.event {
             Some(event) if event.r#type() == pb::AuditEventType::Deleted => break Some(End::Deleted),
+            // A past state that the request has left since: history, not where it ends.
+            Some(event) if event.sequence < replayed_until && !is_final(event.to_state()) => None,
+            Some(event) if event.sequence == replayed_until && !is_final(event.to_state()) => {
+                last_event = Some(event.clone());
+                Some(event.to_state()).filter(|s| *s == state_at_start)
+            }
             Some(event) => {
                 last_event = Some(event.clone());
                 Some(event.to_state())
             }
-            None if first => message.privacy_request.as_ref().map(|r| r.state()),
+            // An older privacyd, which sends no history: where the request stood at the start.
+            None if first && replayed_until == 0 => message.privacy_request.as_ref().map(|r| r.state()),
             None => None,
         };
         first = false;
@@ -170,7 +193,10 @@ impl Display {
                     let line = output::source_progress(source);
                     let finished = matches!(
                         source.state(),
-                        pb::SourceState::Succeeded | pb::SourceState::Failed | pb::SourceState::Skipped
+                        pb::SourceState::Succeeded
+                            | pb::SourceState::Failed
+                            | pb::SourceState::Skipped
+                            | pb::SourceState::Cancelled
                     );
                     if finished && !bar.is_finished() {
                         bar.finish_with_message(line);

@@ -68,10 +68,12 @@ pub enum AuditEventType {
     DataSourceRegistered,
     DataSourceUpdated,
     DataSourceDeleted,
+    /// A source's part was stopped by the cancellation of a request in PROCESSING.
+    SourceCancelled,
 }
 
 impl AuditEventType {
-    const ALL: [AuditEventType; 23] = [
+    const ALL: [AuditEventType; 24] = [
         AuditEventType::Created,
         AuditEventType::Confirmed,
         AuditEventType::ConfirmationResent,
@@ -95,6 +97,7 @@ impl AuditEventType {
         AuditEventType::DataSourceRegistered,
         AuditEventType::DataSourceUpdated,
         AuditEventType::DataSourceDeleted,
+        AuditEventType::SourceCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +125,7 @@ impl AuditEventType {
             AuditEventType::DataSourceRegistered => "DATA_SOURCE_REGISTERED",
             AuditEventType::DataSourceUpdated => "DATA_SOURCE_UPDATED",
             AuditEventType::DataSourceDeleted => "DATA_SOURCE_DELETED",
+            AuditEventType::SourceCancelled => "SOURCE_CANCELLED",
         }
     }
 

@@ -17,6 +17,9 @@ pub enum SourceState {
     /// Registered, but not asked, and why: disabled, or unable to do the action. Listed so
     /// that a request (and an erasure's receipt) shows every system, and what it did not reach.
     Skipped(SkipReason),
+    /// Stopped by the cancellation of a request in PROCESSING before it ended: its outcome is
+    /// not known to be complete (see [`PrivacyRequest::stop_sources`]).
+    Cancelled,
 }
 
 impl SourceState {
@@ -26,6 +29,7 @@ impl SourceState {
             SourceState::Running => "RUNNING",
             SourceState::Succeeded => "SUCCEEDED",
             SourceState::Failed => "FAILED",
+            SourceState::Cancelled => "CANCELLED",
             SourceState::Skipped(_) => "SKIPPED",
         }
     }
@@ -36,9 +40,15 @@ impl SourceState {
         match (s, skip_reason) {
             ("SKIPPED", Some(reason)) => SkipReason::parse(reason).map(SourceState::Skipped),
             (_, Some(_)) => None,
-            (s, None) => [SourceState::Pending, SourceState::Running, SourceState::Succeeded, SourceState::Failed]
-                .into_iter()
-                .find(|state| state.as_str() == s),
+            (s, None) => [
+                SourceState::Pending,
+                SourceState::Running,
+                SourceState::Succeeded,
+                SourceState::Failed,
+                SourceState::Cancelled,
+            ]
+            .into_iter()
+            .find(|state| state.as_str() == s),
         }
     }
 
@@ -56,7 +66,7 @@ impl SourceState {
 
     /// Whether the source's part is over: it will not run again in this processing round.
     pub fn is_terminal(self) -> bool {
-        matches!(self, SourceState::Succeeded | SourceState::Failed | SourceState::Skipped(_))
+        matches!(self, SourceState::Succeeded | SourceState::Failed | SourceState::Skipped(_) | SourceState::Cancelled)
     }
 }
 
@@ -282,6 +292,69 @@ impl PrivacyRequest {
         (!skipped.is_empty()).then(|| skipped.join(", "))
     }
 
+    /// An operator cancels the request while it is PROCESSING (issue 9, item 18): every source
+    /// that has not ended is stopped and recorded as CANCELLED, saying how far it got, so that
+    /// nothing cut off is reported as done. A source that succeeded stays SUCCEEDED, and one
+    /// whose `Erase` already answered keeps that answer (the erasure was applied; only its
+    /// verification was stopped). Returns one SOURCE_CANCELLED audit event per stopped source,
+    /// to be recorded before the request's CANCELLED event (a watch ends at that one). The
+    /// caller applies [`Transition::Cancel`] and stops the sources' jobs in the same
+    /// transaction.
+    pub fn stop_sources(&mut self, actor: &Actor, now: Timestamp) -> Vec<NewAuditEvent> {
+        if self.state != State::Processing {
+            return Vec::new();
+        }
+        let id = self.id;
+        let mut events = Vec::new();
+        for run in self.sources.iter_mut().filter(|r| !r.state.is_terminal()) {
+            let what = match (&run.erasure, run.state) {
+                (Some(erasure), _) => {
+                    format!("its erasure was applied ({}); its verification was stopped", erasure.summary())
+                }
+                (None, SourceState::Running) => {
+                    "cut off during its call: what the source applied before it is unknown".to_owned()
+                }
+                (None, _) if run.attempts > 0 => {
+                    "stopped before its next attempt: what its failed attempts applied is unknown".to_owned()
+                }
+                (None, _) => "stopped before it ran".to_owned(),
+            };
+            run.state = SourceState::Cancelled;
+            run.finish_time = Some(now);
+            run.last_error = format!("cancelled while processing: {what}");
+            events.push(
+                NewAuditEvent::new(id, actor.clone(), AuditEventType::SourceCancelled, now)
+                    .with_detail(format!("{}: {what}", run.source)),
+            );
+        }
+        self.update_time = now;
+        events
+    }
+
+    /// A source's `Erase` answered after the request was cancelled around it: the erasure was
+    /// applied, so the run, stopped as "unknown", records what it did. `None` when there is
+    /// nothing to add (the run had its answer already, or was not stopped mid-call).
+    pub fn erased_after_cancel(
+        &mut self,
+        source: &SourceName,
+        erasure: SourceErasure,
+        now: Timestamp,
+    ) -> Result<Option<NewAuditEvent>, Error> {
+        let id = self.id;
+        let run = self.run_mut(source)?;
+        if run.state != SourceState::Cancelled || run.erasure.is_some() {
+            return Ok(None);
+        }
+        let what = format!("its Erase answered after the cancellation: applied ({}), not verified", erasure.summary());
+        run.erasure = Some(erasure);
+        run.last_error = format!("cancelled while processing: {what}");
+        self.update_time = now;
+        Ok(Some(
+            NewAuditEvent::new(id, Actor::system("executor"), AuditEventType::SourceCancelled, now)
+                .with_detail(format!("{source}: {what}")),
+        ))
+    }
+
     fn run_mut(&mut self, source: &SourceName) -> Result<&mut SourceRun, Error> {
         self.sources
             .iter_mut()
@@ -483,6 +556,37 @@ mod tests {
 
     fn ok() -> SourceOutcome {
         SourceOutcome::Succeeded { items: 1, bytes: 10, summary: "1 item".into() }
+    }
+
+    /// Cancelling mid-processing stops what had not ended, saying how far each got, keeps what
+    /// ended as it ended, and a late success of a stopped source changes nothing.
+    #[test]
+    fn stopping_the_sources_leaves_nothing_cut_off_reported_as_done() {
+        let mut r = processing(&["done", "running", "waiting", "retrying"]);
+        let now = crate::domain::now();
+        r.source_finished(&name("done"), ok(), now).unwrap();
+        r.source_started(&name("running"), 1, now).unwrap();
+        r.source_started(&name("retrying"), 1, now).unwrap();
+        let retry = SourceOutcome::Failed { error: "UNAVAILABLE: down".into(), will_retry: true };
+        r.source_finished(&name("retrying"), retry, now).unwrap();
+
+        let events = r.stop_sources(&Actor::Subject, now);
+        let details: Vec<&str> = events.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "running: cut off during its call: what the source applied before it is unknown",
+                "waiting: stopped before it ran",
+                "retrying: stopped before its next attempt: what its failed attempts applied is unknown",
+            ]
+        );
+        assert!(events.iter().all(|e| e.event_type == AuditEventType::SourceCancelled));
+        let states: Vec<SourceState> = r.sources.iter().map(|s| s.state).collect();
+        use SourceState::*;
+        assert_eq!(states, [Succeeded, Cancelled, Cancelled, Cancelled]);
+        let (events, next) = r.source_finished(&name("running"), ok(), now).unwrap();
+        assert_eq!((events.len(), next, r.sources[1].state), (0, Next::Wait, Cancelled), "not done after all");
+        assert!(r.stop_sources(&Actor::Subject, now).is_empty(), "what was stopped is not stopped again");
     }
 
     #[test]

@@ -149,7 +149,7 @@ impl Transition {
             (Transition::Complete, Processing) => Completed,
             (Transition::Fail, Processing) => Failed,
             (Transition::Deny, Pending | Confirmed | Processing | Failed) => Denied,
-            (Transition::Cancel, Pending | Confirmed | Failed) => Cancelled,
+            (Transition::Cancel, Pending | Confirmed | Processing | Failed) => Cancelled,
             (Transition::Expire, Pending) => Expired,
             _ => return None,
         };
@@ -190,6 +190,7 @@ mod tests {
             (Deny, Failed, Denied),
             (Cancel, Pending, Cancelled),
             (Cancel, Confirmed, Cancelled),
+            (Cancel, Processing, Cancelled),
             (Cancel, Failed, Cancelled),
             (Expire, Pending, Expired),
         ];

@@ -88,6 +88,18 @@ impl JobHandler for EraseSourceJob {
                     .modify_own_run(job.request_id, &source, {
                         let erasure = erasure.clone();
                         move |request, source| {
+                            if request.state == State::Cancelled {
+                                // Cancelled while the call was under way, and the source
+                                // answered before the job was stopped: what it erased is known
+                                // now, and recorded as applied (not verified).
+                                let change = Change::new(false);
+                                return Ok(
+                                    match request.erased_after_cancel(source, erasure, crate::domain::now())? {
+                                        Some(event) => change.event(event),
+                                        None => change,
+                                    },
+                                );
+                            }
                             if request.state != State::Processing {
                                 return Ok(Change::new(false));
                             }

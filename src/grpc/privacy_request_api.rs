@@ -212,10 +212,15 @@ impl PrivacyRequestService for PrivacyRequestApi {
         request: Request<pb::WatchPrivacyRequestRequest>,
     ) -> Result<Response<Self::WatchPrivacyRequestStream>, Status> {
         let holder = admin(&request)?;
-        let stream = self.workflow.watch(&holder, id(&request.get_ref().id)?).await?;
-        let stream = stream.map(|item| {
+        let watch = self.workflow.watch(&holder, id(&request.get_ref().id)?).await?;
+        let replayed_until = watch.replayed_until;
+        let mut first = true;
+        let stream = watch.map(move |item| {
+            let first = std::mem::take(&mut first);
             item.map(|(request, event)| pb::WatchPrivacyRequestResponse {
                 privacy_request: request.map(convert::privacy_request),
+                replayed: event.as_ref().is_some_and(|e| e.sequence <= replayed_until),
+                replayed_until_sequence: if first { replayed_until } else { 0 },
                 event: event.map(convert::audit_event),
             })
             .map_err(Status::from)

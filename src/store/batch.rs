@@ -79,7 +79,7 @@ impl RunWriteQueues {
 
 impl<T: Send + 'static> Change<T> {
     fn boxed(self) -> Change<Output> {
-        Change { events: self.events, jobs: self.jobs, output: Box::new(self.output) }
+        Change { events: self.events, jobs: self.jobs, output: Box::new(self.output), stop_work: self.stop_work }
     }
 }
 
@@ -191,7 +191,8 @@ impl Store {
         }
         // All but the last source's end change only runs, whose rows carry the time.
         let row = row_fields(&before) != row_fields(&request);
-        self.write_request(&mut tx, &before, &request, &Change { events, jobs, output: () }, row).await?;
+        self.write_request(&mut tx, &before, &request, &Change { events, jobs, output: (), stop_work: false }, row)
+            .await?;
         tx.commit().await.map_err(super::db_error)?;
         self.announce(id);
         Ok(outputs)

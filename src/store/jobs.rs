@@ -161,6 +161,9 @@ pub enum JobRecord {
 const QUEUED: &str = "QUEUED";
 const DONE: &str = "DONE";
 const FAILED: &str = "FAILED";
+/// Stopped with its request (a cancellation while PROCESSING). A running one keeps its lease
+/// until its replica notices and lets go, so that the request's files are removed only after.
+const CANCELLED: &str = "CANCELLED";
 
 impl Store {
     pub(super) async fn enqueue(
@@ -283,6 +286,64 @@ impl Store {
         tx.commit().await.map_err(db_error)?;
         self.announce(job.request_id);
         Ok(true)
+    }
+
+    /// Cancels every unfinished job of a request but its emails, in the caller's transaction.
+    pub(super) async fn cancel_jobs(
+        tx: &mut Transaction<'static, Any>,
+        request_id: RequestId,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "UPDATE jobs SET state = $2, last_error = 'the request was cancelled', finish_time = $3 \
+             WHERE request_id = $1 AND state = $4 AND kind <> 'EMAIL'",
+        )
+        .bind(request_id.to_string())
+        .bind(CANCELLED)
+        .bind(micros(now))
+        .bind(QUEUED)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Whether a running job was cancelled with its request (or its request deleted), so its
+    /// replica should stop it. A read on the pool: each running job asks about once a poll
+    /// interval.
+    pub async fn job_cancelled(&self, job_id: &str) -> Result<bool, Error> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM jobs WHERE id = $1")
+            .bind(job_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(state.is_none_or(|state| state == CANCELLED))
+    }
+
+    /// The replica that ran a cancelled job has stopped it: it lets go of the lease.
+    pub async fn release_cancelled_job(&self, job_id: &str, owner: &str) -> Result<(), Error> {
+        sqlx::query("UPDATE jobs SET lease_owner = NULL, lease_expire_time = NULL WHERE id = $1 AND lease_owner = $2")
+            .bind(job_id.to_owned())
+            .bind(owner.to_owned())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// How many of a request's cancelled jobs may still be running somewhere: their replica
+    /// holds an unexpired lease and has not yet noticed.
+    pub async fn cancelled_jobs_running(&self, request_id: RequestId, now: Timestamp) -> Result<i64, Error> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE request_id = $1 AND state = $2 AND lease_owner IS NOT NULL \
+             AND lease_expire_time > $3",
+        )
+        .bind(request_id.to_string())
+        .bind(CANCELLED)
+        .bind(micros(now))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)
     }
 
     /// Extends the lease of a job still running, so long jobs are not taken over.

@@ -65,11 +65,23 @@ pub struct Change<T> {
     pub events: Vec<NewAuditEvent>,
     pub jobs: Vec<NewJob>,
     pub output: T,
+    /// Cancel the request's work (every job but its emails) in the same transaction; see
+    /// [`Change::stop_work`].
+    pub stop_work: bool,
 }
 
 impl<T> Change<T> {
     pub fn new(output: T) -> Self {
-        Change { events: Vec::new(), jobs: Vec::new(), output }
+        Change { events: Vec::new(), jobs: Vec::new(), output, stop_work: false }
+    }
+
+    /// Marks the request's jobs, queued and running, as cancelled (emails excepted: each
+    /// checks the request's state itself). No replica claims them again, and the replica
+    /// running one notices and abandons it (`Store::job_cancelled`): the signal goes through
+    /// the database because the job may run on another replica.
+    pub fn stop_work(mut self) -> Self {
+        self.stop_work = true;
+        self
     }
 
     pub fn event(mut self, event: NewAuditEvent) -> Self {
@@ -356,6 +368,9 @@ impl Store {
         Store::save_progress(tx, request, &before.sources, before.archive.as_ref()).await?;
         for event in &change.events {
             append_event(tx, event).await?;
+        }
+        if change.stop_work {
+            Store::cancel_jobs(tx, request.id, request.update_time).await?;
         }
         for job in &change.jobs {
             self.enqueue(tx, job, request.update_time).await?;

@@ -9,11 +9,14 @@ use tokio::sync::Notify;
 
 mod erasure;
 mod files;
+mod next_step;
 mod processing;
 mod watch;
 mod watchers;
 
+pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
+pub use watch::Watch;
 pub use watchers::WatchLimits;
 
 use crate::{
@@ -47,6 +50,9 @@ pub struct WorkflowSettings {
     /// The outbox folder, when emails go there rather than to SMTP: a deleted request's
     /// emails are removed from it.
     pub outbox: Option<std::path::PathBuf>,
+    /// The executor's job lease: the longest a cancelled job can go on running somewhere
+    /// before its lease lapses.
+    pub job_lease: Duration,
 }
 
 /// What the page behind an emailed confirmation link shows; see
@@ -271,11 +277,23 @@ impl Workflow {
         transition: Transition,
         reason: Option<Reason>,
     ) -> Result<PrivacyRequest, Error> {
-        let (request, ()) = self
+        let (request, stopped) = self
             .store
             .modify(id, |request| {
-                let event = request.apply(transition, actor, reason.as_ref(), crate::domain::now())?;
-                let change = Change::new(()).event(event);
+                let now = crate::domain::now();
+                // Cancelling (or denying) a request in PROCESSING stops its running work. The
+                // sources' end comes first in the log: a watch ends at the request's own event.
+                let stopping = request.state == State::Processing
+                    && matches!(transition, Transition::Cancel | Transition::Deny)
+                    && transition.apply(request.state).is_some();
+                let mut change = Change::new(stopping);
+                if stopping {
+                    for event in request.stop_sources(&actor, now) {
+                        change = change.event(event);
+                    }
+                    change = change.stop_work();
+                }
+                change = change.event(request.apply(transition, actor, reason.as_ref(), now)?);
                 // GDPR Art. 12(4): the subject is told why, by email as every other step.
                 Ok(match transition {
                     Transition::Deny => change.job(self.email(request, EmailKind::RequestDenied)),
@@ -286,11 +304,36 @@ impl Workflow {
         if transition == Transition::Deny {
             self.executor.notify_one();
         }
-        if request.state.is_final() {
+        if stopped {
+            // Its jobs may still be writing spools, here or on another replica, until they
+            // notice (within a poll interval): remove the files once they have let go.
+            let this = self.clone();
+            tokio::spawn(async move {
+                this.await_stopped_jobs(id).await;
+                this.remove_export_files(id, "sources").await;
+            });
+        } else if request.state.is_final() {
             // Spooled source data is only kept for processing; a finished request needs none.
             self.remove_export_files(id, "sources").await;
         }
         Ok(request)
+    }
+
+    /// Waits until no cancelled job of `id` is still running on any replica, polling the
+    /// database; at most a lease (60 s by default), after which a job that has not let go
+    /// belongs to a replica that died, and its lease lapses.
+    async fn await_stopped_jobs(&self, id: RequestId) {
+        let until = tokio::time::Instant::now() + self.settings.job_lease;
+        while tokio::time::Instant::now() < until {
+            match self.store.cancelled_jobs_running(id, crate::domain::now()).await {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(request_id = %id, error = %err, "checking a cancelled request's jobs failed")
+                }
+            }
+            tokio::time::sleep(self.settings.watch_poll.min(Duration::from_millis(200))).await;
+        }
     }
 
     /// Deletes a finished request with the personal data it holds, in the database (with

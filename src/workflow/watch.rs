@@ -12,28 +12,51 @@ use crate::domain::{Actor, AuditEvent, AuditEventType, Error, RequestId, State};
 /// rest later, read again from its cursor.
 const WATCH_BUFFER: usize = 16;
 
+/// A watch's messages, and where its replayed history ends.
+pub struct Watch<S> {
+    /// The sequence number of the last audit event of the request that happened before the
+    /// watch began (0 if none): events up to it are its history, replayed from the audit log;
+    /// later ones are live.
+    pub replayed_until: i64,
+    stream: S,
+}
+
+impl<S: Stream<Item = WatchItem> + Unpin> Stream for Watch<S> {
+    type Item = WatchItem;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::pin::Pin::new(&mut self.stream).poll_next(cx)
+    }
+}
+
 impl Workflow {
-    /// Streams the request now, then after every audit event, until it is final, deleted, the
-    /// receiver goes away, or privacyd shuts down. Refused with [`Error::TooManyWatches`] when
-    /// `holder` (an admin token) or the replica already has as many watches open as allowed.
+    /// Streams the request now; then its history, one message per audit event so far (from
+    /// the audit log, so that a watch that starts late, even after the request finished, still
+    /// shows what happened: issue 9, item 24); then one after every new audit event, until it
+    /// is final (the history of a final request ends with the event that made it so), deleted,
+    /// the receiver goes away, or privacyd shuts down. Refused with [`Error::TooManyWatches`]
+    /// when `holder` (an admin token) or the replica already has as many watches open as
+    /// allowed. The history goes through the replica's poller like live events, with the same
+    /// bounded channel per watch, so a long history costs no more memory than a busy request.
     pub async fn watch(
         &self,
         holder: &Actor,
         id: RequestId,
-    ) -> Result<impl Stream<Item = WatchItem> + Send + Unpin + use<>, Error> {
+    ) -> Result<Watch<impl Stream<Item = WatchItem> + Send + Unpin + use<>>, Error> {
         let slot = self.watchers.reserve(holder)?;
-        // Sequence first, snapshot second: an event between the two is sent again rather than
-        // lost.
-        let last = self.store.last_audit_sequence(id).await?;
+        // Sequence first, snapshot second: an event between the two is live rather than lost.
+        let replayed_until = self.store.last_audit_sequence(id).await?;
         let request = self.get(id).await?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-        let finished = request.state.is_final();
         let seen_update = request.update_time;
         tx.try_send(Box::new(Ok((Some(request), None)))).expect("a new channel has room");
-        if !finished {
-            self.watchers.add(id, tx, last, seen_update, slot);
-        }
-        Ok(ReceiverStream::new(rx).map(|item| *item))
+        // From the start of the log: the poller sends the history first, and ends the watch
+        // after the event that made the request final, if it is.
+        self.watchers.add(id, tx, 0, seen_update, slot);
+        Ok(Watch { replayed_until, stream: ReceiverStream::new(rx).map(|item| *item) })
     }
 
     /// Watches open on this replica.

@@ -272,6 +272,7 @@ impl TestApp {
                     organization: "test".into(),
                 }),
                 outbox: None,
+                job_lease: Duration::from_secs(60),
             },
             Arc::new(tokio::sync::Notify::new()),
             shutdown,

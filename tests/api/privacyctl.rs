@@ -69,12 +69,12 @@ pub async fn privacyctl(args: &[&str]) -> Ran {
 }
 
 /// privacyctl pointed at `app` through the environment, as an operator would set it up.
-fn against(app: &TestApp, args: &[&str]) -> tokio::process::Command {
+pub(crate) fn against(app: &TestApp, args: &[&str]) -> tokio::process::Command {
     let addr = app.addr.to_string();
     command(args, &[("PRIVACYD_ADDR", &addr), ("PRIVACYD_ADMIN_TOKEN", &app.admin_token)])
 }
 
-async fn ctl(app: &TestApp, args: &[&str]) -> Ran {
+pub(crate) async fn ctl(app: &TestApp, args: &[&str]) -> Ran {
     finish(&mut against(app, args)).await
 }
 
@@ -106,7 +106,8 @@ async fn an_operator_registers_a_source_and_exports_a_request_end_to_end(backend
     assert!(checked.stdout.starts_with("health:  SERVING\n"), "{}", checked.stdout);
 
     let created = ctl(&app, &["requests", "create", "--email", &email, "--action", "export", "--json"]).await.ok();
-    let created = json(&created);
+    // The response, as grpcurl prints it: the request is its privacyRequest.
+    let created = json(&created)["privacyRequest"].clone();
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(
         (created["state"].as_str(), created["action"].as_str()),
@@ -195,7 +196,7 @@ async fn commands_move_a_request_through_every_state() {
     let email = unique_email();
     let pending =
         ctl(&app, &["requests", "create", "--email", &email, "--action", "export", "--confirm", "--json"]).await.ok();
-    let pending = json(&pending);
+    let pending = json(&pending)["privacyRequest"].clone();
     assert_eq!(pending["state"], "STATE_PENDING");
     let (id, token) = SmtpSink::global().wait_for(&email, 1).await.pop().unwrap().confirmation();
     app.wait_for(&id, "the confirmation email to be sent", |r| {
@@ -212,22 +213,22 @@ async fn commands_move_a_request_through_every_state() {
     ctl(&app, &["sources", "register", "hanging", "--endpoint", &serve(hanging).await, "--timeout", "60s"]).await.ok();
     let by_hand =
         json(&ctl(&app, &["requests", "create", "--email", &email, "--action", "export", "--json"]).await.ok());
-    let by_hand = by_hand["id"].as_str().unwrap();
+    let by_hand = by_hand["privacyRequest"]["id"].as_str().unwrap();
     let processing = ctl(&app, &["requests", "process", by_hand]).await.ok();
     assert!(processing.stdout.contains("state:     PROCESSING\n"), "{}", processing.stdout);
     let completed = ctl(&app, &["requests", "complete", by_hand]).await.ok();
     assert!(completed.stdout.contains("state:     COMPLETED\n"), "{}", completed.stdout);
     ctl(&app, &["sources", "delete", "hanging"]).await.ok();
     let erase = json(&ctl(&app, &["requests", "create", "--email", &email, "--action", "erase", "--json"]).await.ok());
-    let erase_id = erase["id"].as_str().unwrap();
+    let erase_id = erase["privacyRequest"]["id"].as_str().unwrap();
 
     // Denied, with the reason the subject is told; creation is idempotent by --request-id.
     let other = unique_email();
     let args = ["requests", "create", "--email", &other, "--action", "export", "--request-id", "retry-1", "--json"];
     let first = json(&ctl(&app, &args).await.ok());
     let retried = json(&ctl(&app, &args).await.ok());
-    assert_eq!(first["id"], retried["id"]);
-    let denied_id = first["id"].as_str().unwrap();
+    assert_eq!(first["privacyRequest"]["id"], retried["privacyRequest"]["id"]);
+    let denied_id = first["privacyRequest"]["id"].as_str().unwrap();
     let denied = ctl(&app, &["requests", "deny", denied_id, "--reason", "not our customer"]).await.ok();
     assert!(denied.stdout.contains("state:     DENIED\nreason:    not our customer\n"), "{}", denied.stdout);
     let audit = ctl(&app, &["requests", "audit", denied_id]).await.ok();
@@ -251,7 +252,7 @@ async fn commands_move_a_request_through_every_state() {
     let source = ExampleSource::start(&[], None);
     ctl(&app, &["sources", "register", "shop", "--endpoint", &source.endpoint, "--disabled"]).await.ok();
     let got = json(&ctl(&app, &["sources", "get", "shop", "--json"]).await.ok());
-    assert!(got.get("enabled").is_none(), "disabled (false is not printed): {got}");
+    assert!(got["dataSource"].get("enabled").is_none(), "disabled (false is not printed): {got}");
     let enabled = ctl(&app, &["sources", "enable", "shop"]).await.ok();
     assert!(enabled.stdout.contains("enabled:      yes\n"), "{}", enabled.stdout);
     let disabled = ctl(&app, &["sources", "disable", "shop"]).await.ok();
@@ -353,7 +354,7 @@ async fn an_erasure_shows_what_was_kept_and_its_receipt_checks_out() {
     ctl(&app, &["sources", "register", "shop", "--endpoint", &endpoint]).await.ok();
     let created =
         json(&ctl(&app, &["--json", "requests", "create", "--email", &email, "--action", "erase"]).await.ok());
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = created["privacyRequest"]["id"].as_str().unwrap().to_owned();
     ctl(&app, &["requests", "process", &id]).await.ok();
     ctl(&app, &["requests", "watch", &id]).await.ok();
 

@@ -57,6 +57,8 @@ async fn a_watch_follows_the_request_to_its_end(backend: Backend) {
     assert_eq!(
         transitions,
         [
+            // Its history first (it was created before the watch began), then the live events.
+            (pb::AuditEventType::Created, pb::State::Pending),
             (pb::AuditEventType::Confirmed, pb::State::Confirmed),
             (pb::AuditEventType::ProcessingStarted, pb::State::Processing),
             (pb::AuditEventType::SourceSucceeded, pb::State::Unspecified),

@@ -81,7 +81,7 @@ func (Action) EnumDescriptor() ([]byte, []int) {
 //	PENDING    -> CONFIRMED (the subject confirmed), EXPIRED (the token ran out),
 //	              CANCELLED, DENIED
 //	CONFIRMED  -> PROCESSING, CANCELLED, DENIED
-//	PROCESSING -> COMPLETED, FAILED, DENIED
+//	PROCESSING -> COMPLETED, FAILED, DENIED, CANCELLED (its running work is stopped)
 //	FAILED     -> PROCESSING (processed again), CANCELLED, DENIED
 //
 // COMPLETED, DENIED, CANCELLED and EXPIRED are final.
@@ -301,6 +301,10 @@ const (
 	// Processing the request again (after a failure) asks it if it can by then. A skipped
 	// source may hold the subject's data: an erasure that skipped one is not `verified`.
 	SourceState_SOURCE_STATE_SKIPPED SourceState = 5
+	// Stopped because the request was cancelled while PROCESSING, before this source ended;
+	// `last_error` says how far it got. Not done: what a source cut off during its call applied
+	// is unknown. An erasure's source whose `Erase` had answered keeps that answer in `erasure`.
+	SourceState_SOURCE_STATE_CANCELLED SourceState = 6
 )
 
 // Enum value maps for SourceState.
@@ -312,6 +316,7 @@ var (
 		3: "SOURCE_STATE_SUCCEEDED",
 		4: "SOURCE_STATE_FAILED",
 		5: "SOURCE_STATE_SKIPPED",
+		6: "SOURCE_STATE_CANCELLED",
 	}
 	SourceState_value = map[string]int32{
 		"SOURCE_STATE_UNSPECIFIED": 0,
@@ -320,6 +325,7 @@ var (
 		"SOURCE_STATE_SUCCEEDED":   3,
 		"SOURCE_STATE_FAILED":      4,
 		"SOURCE_STATE_SKIPPED":     5,
+		"SOURCE_STATE_CANCELLED":   6,
 	}
 )
 
@@ -589,6 +595,10 @@ const (
 	AuditEventType_AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED AuditEventType = 22
 	// A data source was removed from the registry; `detail` gives the endpoint it had.
 	AuditEventType_AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED AuditEventType = 23
+	// A data source's part was stopped because the request was cancelled while PROCESSING;
+	// `detail` names the source and says how far it got (see CancelPrivacyRequest). Recorded just
+	// before the request's CANCELLED event.
+	AuditEventType_AUDIT_EVENT_TYPE_SOURCE_CANCELLED AuditEventType = 40
 )
 
 // Enum value maps for AuditEventType.
@@ -618,6 +628,7 @@ var (
 		21: "AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED",
 		22: "AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED",
 		23: "AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED",
+		40: "AUDIT_EVENT_TYPE_SOURCE_CANCELLED",
 	}
 	AuditEventType_value = map[string]int32{
 		"AUDIT_EVENT_TYPE_UNSPECIFIED":                 0,
@@ -644,6 +655,7 @@ var (
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED":      21,
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED":         22,
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED":         23,
+		"AUDIT_EVENT_TYPE_SOURCE_CANCELLED":            40,
 	}
 )
 
@@ -3148,9 +3160,18 @@ type WatchPrivacyRequestResponse struct {
 	PrivacyRequest *PrivacyRequest `protobuf:"bytes,1,opt,name=privacy_request,json=privacyRequest,proto3" json:"privacy_request,omitempty"`
 	// What changed; unset in the first message (the request as it was when the watch started)
 	// and in progress messages.
-	Event         *AuditEvent `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Event *AuditEvent `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	// Whether `event` happened before the watch began: it is part of the request's history,
+	// replayed from the audit log, not news. Live events, and messages without an event, have
+	// it false.
+	Replayed bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// In the first message only: the `sequence` of the request's last audit event before the
+	// watch began (0 if it has none). The history ends with the event of this sequence; every
+	// later event is live. A client that stops at a state which is not final (FAILED) uses it
+	// to tell a past FAILED, followed by a new attempt in the history, from the current one.
+	ReplayedUntilSequence int64 `protobuf:"varint,4,opt,name=replayed_until_sequence,json=replayedUntilSequence,proto3" json:"replayed_until_sequence,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *WatchPrivacyRequestResponse) Reset() {
@@ -3195,6 +3216,20 @@ func (x *WatchPrivacyRequestResponse) GetEvent() *AuditEvent {
 		return x.Event
 	}
 	return nil
+}
+
+func (x *WatchPrivacyRequestResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+func (x *WatchPrivacyRequestResponse) GetReplayedUntilSequence() int64 {
+	if x != nil {
+		return x.ReplayedUntilSequence
+	}
+	return 0
 }
 
 // Request for DownloadExport.
@@ -3792,10 +3827,12 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\faudit_events\x18\x01 \x03(\v2\x16.privacy.v1.AuditEventR\vauditEvents\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\",\n" +
 	"\x1aWatchPrivacyRequestRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x90\x01\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xe4\x01\n" +
 	"\x1bWatchPrivacyRequestResponse\x12C\n" +
 	"\x0fprivacy_request\x18\x01 \x01(\v2\x1a.privacy.v1.PrivacyRequestR\x0eprivacyRequest\x12,\n" +
-	"\x05event\x18\x02 \x01(\v2\x16.privacy.v1.AuditEventR\x05event\"U\n" +
+	"\x05event\x18\x02 \x01(\v2\x16.privacy.v1.AuditEventR\x05event\x12\x1a\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\x126\n" +
+	"\x17replayed_until_sequence\x18\x04 \x01(\x03R\x15replayedUntilSequence\"U\n" +
 	"\x15DownloadExportRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x16\n" +
@@ -3846,14 +3883,15 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x1eVERIFICATION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19VERIFICATION_STATE_PASSED\x10\x01\x12\x1d\n" +
 	"\x19VERIFICATION_STATE_FAILED\x10\x02\x12\x1e\n" +
-	"\x1aVERIFICATION_STATE_SKIPPED\x10\x03*\xae\x01\n" +
+	"\x1aVERIFICATION_STATE_SKIPPED\x10\x03*\xca\x01\n" +
 	"\vSourceState\x12\x1c\n" +
 	"\x18SOURCE_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SOURCE_STATE_PENDING\x10\x01\x12\x18\n" +
 	"\x14SOURCE_STATE_RUNNING\x10\x02\x12\x1a\n" +
 	"\x16SOURCE_STATE_SUCCEEDED\x10\x03\x12\x17\n" +
 	"\x13SOURCE_STATE_FAILED\x10\x04\x12\x18\n" +
-	"\x14SOURCE_STATE_SKIPPED\x10\x05*\xec\x01\n" +
+	"\x14SOURCE_STATE_SKIPPED\x10\x05\x12\x1a\n" +
+	"\x16SOURCE_STATE_CANCELLED\x10\x06*\xec\x01\n" +
 	"\tEmailKind\x12\x1a\n" +
 	"\x16EMAIL_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fEMAIL_KIND_CONFIRMATION_REQUEST\x10\x01\x12\x1e\n" +
@@ -3871,7 +3909,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ACTOR_KIND_ADMIN\x10\x01\x12\x16\n" +
 	"\x12ACTOR_KIND_SUBJECT\x10\x02\x12\x15\n" +
-	"\x11ACTOR_KIND_SYSTEM\x10\x03*\x80\a\n" +
+	"\x11ACTOR_KIND_SYSTEM\x10\x03*\xa7\a\n" +
 	"\x0eAuditEventType\x12 \n" +
 	"\x1cAUDIT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18AUDIT_EVENT_TYPE_CREATED\x10\x01\x12\x1e\n" +
@@ -3897,7 +3935,8 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	",AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED\x10\x14\x12+\n" +
 	"'AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED\x10\x15\x12(\n" +
 	"$AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED\x10\x16\x12(\n" +
-	"$AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED\x10\x17*o\n" +
+	"$AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED\x10\x17\x12%\n" +
+	"!AUDIT_EVENT_TYPE_SOURCE_CANCELLED\x10(*o\n" +
 	"\fAuditSubject\x12\x1d\n" +
 	"\x19AUDIT_SUBJECT_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dAUDIT_SUBJECT_PRIVACY_REQUEST\x10\x01\x12\x1d\n" +

@@ -144,10 +144,24 @@ type PrivacyRequestServiceClient interface {
 	CompletePrivacyRequest(ctx context.Context, in *CompletePrivacyRequestRequest, opts ...grpc.CallOption) (*CompletePrivacyRequestResponse, error)
 	// Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+	// has its running work stopped, as CancelPrivacyRequest describes.
 	DenyPrivacyRequest(ctx context.Context, in *DenyPrivacyRequestRequest, opts ...grpc.CallOption) (*DenyPrivacyRequestResponse, error)
-	// Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+	// Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.
+	//
+	// Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+	// request's jobs are marked cancelled in the database in the same transaction, and each
+	// replica checks its running jobs against it about once a second (its job poll interval)
+	// and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+	// reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+	// AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+	// off during its call so that what the source applied is unknown, or, for an erasure whose
+	// `Erase` had answered, applied with its verification stopped: that source keeps its
+	// `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+	// fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+	// once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+	// Data a source has already erased stays erased: cancelling undoes nothing.
 	CancelPrivacyRequest(ctx context.Context, in *CancelPrivacyRequestRequest, opts ...grpc.CallOption) (*CancelPrivacyRequestResponse, error)
 	// Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
 	// personal data it holds. Its audit events and its erasure receipt stay: they hold no
@@ -161,11 +175,15 @@ type PrivacyRequestServiceClient interface {
 	// who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
 	// data source registry. Needs the `read` scope.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
-	// Streams a request's changes as they happen. The first message is the request as it is now;
-	// then one message per audit event, and a message without an event whenever the request
-	// changes otherwise (the live progress of its data sources, at most about once a second per
-	// source). The stream ends after the request reaches a final state
-	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+	// Streams a request's history and then its changes as they happen. The first message is the
+	// request as it is now (with `replayed_until_sequence`); then one message per audit event
+	// that happened before the watch began, oldest first, read from the audit log (each with
+	// `replayed` set), so a watch that starts late still shows what happened; then one message
+	// per new audit event, and a message without an event whenever the request changes
+	// otherwise (the live progress of its data sources, at most about once a second per
+	// source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+	// CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+	// final sends its history up to that event and ends. An admin token may
 	// hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
 	// (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
 	// TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
@@ -470,10 +488,24 @@ type PrivacyRequestServiceServer interface {
 	CompletePrivacyRequest(context.Context, *CompletePrivacyRequestRequest) (*CompletePrivacyRequestResponse, error)
 	// Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+	// privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+	// has its running work stopped, as CancelPrivacyRequest describes.
 	DenyPrivacyRequest(context.Context, *DenyPrivacyRequestRequest) (*DenyPrivacyRequestResponse, error)
-	// Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+	// Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
 	// -> CANCELLED. This includes an erasure waiting out its cooling-off period.
+	//
+	// Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+	// request's jobs are marked cancelled in the database in the same transaction, and each
+	// replica checks its running jobs against it about once a second (its job poll interval)
+	// and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+	// reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+	// AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+	// off during its call so that what the source applied is unknown, or, for an erasure whose
+	// `Erase` had answered, applied with its verification stopped: that source keeps its
+	// `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+	// fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+	// once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+	// Data a source has already erased stays erased: cancelling undoes nothing.
 	CancelPrivacyRequest(context.Context, *CancelPrivacyRequestRequest) (*CancelPrivacyRequestResponse, error)
 	// Deletes a finished request (COMPLETED, FAILED, DENIED, CANCELLED or EXPIRED) and the
 	// personal data it holds. Its audit events and its erasure receipt stay: they hold no
@@ -487,11 +519,15 @@ type PrivacyRequestServiceServer interface {
 	// who did it and why; or, with `subject` AUDIT_SUBJECT_DATA_SOURCE, every change to the
 	// data source registry. Needs the `read` scope.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
-	// Streams a request's changes as they happen. The first message is the request as it is now;
-	// then one message per audit event, and a message without an event whenever the request
-	// changes otherwise (the live progress of its data sources, at most about once a second per
-	// source). The stream ends after the request reaches a final state
-	// (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+	// Streams a request's history and then its changes as they happen. The first message is the
+	// request as it is now (with `replayed_until_sequence`); then one message per audit event
+	// that happened before the watch began, oldest first, read from the audit log (each with
+	// `replayed` set), so a watch that starts late still shows what happened; then one message
+	// per new audit event, and a message without an event whenever the request changes
+	// otherwise (the live progress of its data sources, at most about once a second per
+	// source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+	// CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+	// final sends its history up to that event and ends. An admin token may
 	// hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
 	// (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
 	// TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.

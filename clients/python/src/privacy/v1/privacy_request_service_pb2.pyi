@@ -52,6 +52,7 @@ class SourceState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SOURCE_STATE_SUCCEEDED: _ClassVar[SourceState]
     SOURCE_STATE_FAILED: _ClassVar[SourceState]
     SOURCE_STATE_SKIPPED: _ClassVar[SourceState]
+    SOURCE_STATE_CANCELLED: _ClassVar[SourceState]
 
 class EmailKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -103,6 +104,7 @@ class AuditEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: _ClassVar[AuditEventType]
+    AUDIT_EVENT_TYPE_SOURCE_CANCELLED: _ClassVar[AuditEventType]
 
 class AuditSubject(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -136,6 +138,7 @@ SOURCE_STATE_RUNNING: SourceState
 SOURCE_STATE_SUCCEEDED: SourceState
 SOURCE_STATE_FAILED: SourceState
 SOURCE_STATE_SKIPPED: SourceState
+SOURCE_STATE_CANCELLED: SourceState
 EMAIL_KIND_UNSPECIFIED: EmailKind
 EMAIL_KIND_CONFIRMATION_REQUEST: EmailKind
 EMAIL_KIND_ADMIN_CONFIRMED: EmailKind
@@ -175,6 +178,7 @@ AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAILED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: AuditEventType
+AUDIT_EVENT_TYPE_SOURCE_CANCELLED: AuditEventType
 AUDIT_SUBJECT_UNSPECIFIED: AuditSubject
 AUDIT_SUBJECT_PRIVACY_REQUEST: AuditSubject
 AUDIT_SUBJECT_DATA_SOURCE: AuditSubject
@@ -556,12 +560,16 @@ class WatchPrivacyRequestRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class WatchPrivacyRequestResponse(_message.Message):
-    __slots__ = ("privacy_request", "event")
+    __slots__ = ("privacy_request", "event", "replayed", "replayed_until_sequence")
     PRIVACY_REQUEST_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_UNTIL_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     privacy_request: PrivacyRequest
     event: AuditEvent
-    def __init__(self, privacy_request: _Optional[_Union[PrivacyRequest, _Mapping]] = ..., event: _Optional[_Union[AuditEvent, _Mapping]] = ...) -> None: ...
+    replayed: bool
+    replayed_until_sequence: int
+    def __init__(self, privacy_request: _Optional[_Union[PrivacyRequest, _Mapping]] = ..., event: _Optional[_Union[AuditEvent, _Mapping]] = ..., replayed: _Optional[bool] = ..., replayed_until_sequence: _Optional[int] = ...) -> None: ...
 
 class DownloadExportRequest(_message.Message):
     __slots__ = ("id", "token", "offset")

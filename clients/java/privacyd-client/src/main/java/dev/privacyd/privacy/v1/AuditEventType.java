@@ -211,6 +211,16 @@ public enum AuditEventType
    * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED = 23;</code>
    */
   AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED(23),
+  /**
+   * <pre>
+   * A data source's part was stopped because the request was cancelled while PROCESSING;
+   * `detail` names the source and says how far it got (see CancelPrivacyRequest). Recorded just
+   * before the request's CANCELLED event.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_SOURCE_CANCELLED = 40;</code>
+   */
+  AUDIT_EVENT_TYPE_SOURCE_CANCELLED(40),
   UNRECOGNIZED(-1),
   ;
 
@@ -419,6 +429,16 @@ public enum AuditEventType
    * <code>AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED = 23;</code>
    */
   public static final int AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED_VALUE = 23;
+  /**
+   * <pre>
+   * A data source's part was stopped because the request was cancelled while PROCESSING;
+   * `detail` names the source and says how far it got (see CancelPrivacyRequest). Recorded just
+   * before the request's CANCELLED event.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_SOURCE_CANCELLED = 40;</code>
+   */
+  public static final int AUDIT_EVENT_TYPE_SOURCE_CANCELLED_VALUE = 40;
 
 
   public final int getNumber() {
@@ -469,6 +489,7 @@ public enum AuditEventType
       case 21: return AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED;
       case 22: return AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED;
       case 23: return AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED;
+      case 40: return AUDIT_EVENT_TYPE_SOURCE_CANCELLED;
       default: return null;
     }
   }

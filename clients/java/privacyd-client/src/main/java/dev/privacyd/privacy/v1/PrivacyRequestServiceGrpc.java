@@ -724,7 +724,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     default void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
@@ -734,8 +735,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     default void cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request,
@@ -781,11 +794,15 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Streams a request's changes as they happen. The first message is the request as it is now;
-     * then one message per audit event, and a message without an event whenever the request
-     * changes otherwise (the live progress of its data sources, at most about once a second per
-     * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * Streams a request's history and then its changes as they happen. The first message is the
+     * request as it is now (with `replayed_until_sequence`); then one message per audit event
+     * that happened before the watch began, oldest first, read from the audit log (each with
+     * `replayed` set), so a watch that starts late still shows what happened; then one message
+     * per new audit event, and a message without an event whenever the request changes
+     * otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+     * CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+     * final sends its history up to that event and ends. An admin token may
      * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
      * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
      * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
@@ -1045,7 +1062,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public void denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request,
@@ -1056,8 +1074,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public void cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request,
@@ -1107,11 +1137,15 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Streams a request's changes as they happen. The first message is the request as it is now;
-     * then one message per audit event, and a message without an event whenever the request
-     * changes otherwise (the live progress of its data sources, at most about once a second per
-     * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * Streams a request's history and then its changes as they happen. The first message is the
+     * request as it is now (with `replayed_until_sequence`); then one message per audit event
+     * that happened before the watch began, oldest first, read from the audit log (each with
+     * `replayed` set), so a watch that starts late still shows what happened; then one message
+     * per new audit event, and a message without an event whenever the request changes
+     * otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+     * CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+     * final sends its history up to that event and ends. An admin token may
      * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
      * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
      * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
@@ -1326,7 +1360,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1336,8 +1371,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public dev.privacyd.privacy.v1.CancelPrivacyRequestResponse cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request) throws io.grpc.StatusException {
@@ -1383,11 +1430,15 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Streams a request's changes as they happen. The first message is the request as it is now;
-     * then one message per audit event, and a message without an event whenever the request
-     * changes otherwise (the live progress of its data sources, at most about once a second per
-     * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * Streams a request's history and then its changes as they happen. The first message is the
+     * request as it is now (with `replayed_until_sequence`); then one message per audit event
+     * that happened before the watch began, oldest first, read from the audit log (each with
+     * `replayed` set), so a watch that starts late still shows what happened; then one message
+     * per new audit event, and a message without an event whenever the request changes
+     * otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+     * CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+     * final sends its history up to that event and ends. An admin token may
      * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
      * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
      * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
@@ -1603,7 +1654,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public dev.privacyd.privacy.v1.DenyPrivacyRequestResponse denyPrivacyRequest(dev.privacyd.privacy.v1.DenyPrivacyRequestRequest request) {
@@ -1613,8 +1665,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public dev.privacyd.privacy.v1.CancelPrivacyRequestResponse cancelPrivacyRequest(dev.privacyd.privacy.v1.CancelPrivacyRequestRequest request) {
@@ -1660,11 +1724,15 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Streams a request's changes as they happen. The first message is the request as it is now;
-     * then one message per audit event, and a message without an event whenever the request
-     * changes otherwise (the live progress of its data sources, at most about once a second per
-     * source). The stream ends after the request reaches a final state
-     * (COMPLETED, DENIED, CANCELLED, EXPIRED) or when the client cancels it. An admin token may
+     * Streams a request's history and then its changes as they happen. The first message is the
+     * request as it is now (with `replayed_until_sequence`); then one message per audit event
+     * that happened before the watch began, oldest first, read from the audit log (each with
+     * `replayed` set), so a watch that starts late still shows what happened; then one message
+     * per new audit event, and a message without an event whenever the request changes
+     * otherwise (the live progress of its data sources, at most about once a second per
+     * source). The stream ends after the event that makes the request final (COMPLETED, DENIED,
+     * CANCELLED, EXPIRED), or when the client cancels it: a watch on a request that is already
+     * final sends its history up to that event and ends. An admin token may
      * hold at most 100 watches at once on a privacyd replica, and a replica at most 1000 in all
      * (the operator may change both); another is refused with RESOURCE_EXHAUSTED, reason
      * TOO_MANY_WATCHES, metadata `scope` (TOKEN or REPLICA) and `limit`.
@@ -1885,7 +1953,8 @@ public final class PrivacyRequestServiceGrpc {
      * <pre>
      * Refuses a request that is not yet finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; DENIED. GDPR Art. 12(4) requires telling the subject why, so a reason is required;
-     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED).
+     * privacyd emails it to the subject (EMAIL_KIND_REQUEST_DENIED). A request in PROCESSING
+     * has its running work stopped, as CancelPrivacyRequest describes.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.DenyPrivacyRequestResponse> denyPrivacyRequest(
@@ -1896,8 +1965,20 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Withdraws a request that is not yet being worked on (PENDING, CONFIRMED or FAILED)
+     * Withdraws a request that is not finished (PENDING, CONFIRMED, PROCESSING or FAILED)
      * -&gt; CANCELLED. This includes an erasure waiting out its cooling-off period.
+     * Cancelling a request in PROCESSING stops its work, on whichever replica it runs: the
+     * request's jobs are marked cancelled in the database in the same transaction, and each
+     * replica checks its running jobs against it about once a second (its job poll interval)
+     * and abandons a cancelled one, cutting its call to the data source. Nothing cut off is
+     * reported as done: each source that had not ended becomes SOURCE_STATE_CANCELLED, with an
+     * AUDIT_EVENT_TYPE_SOURCE_CANCELLED event saying how far it got (stopped before it ran, cut
+     * off during its call so that what the source applied is unknown, or, for an erasure whose
+     * `Erase` had answered, applied with its verification stopped: that source keeps its
+     * `erasure`). Sources that had succeeded stay SUCCEEDED. No export link and no "erasure
+     * fulfilled" email goes out for a cancelled request; its spooled source data is deleted
+     * once its jobs have stopped. There is no erasure receipt: the erasure did not complete.
+     * Data a source has already erased stays erased: cancelling undoes nothing.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.CancelPrivacyRequestResponse> cancelPrivacyRequest(

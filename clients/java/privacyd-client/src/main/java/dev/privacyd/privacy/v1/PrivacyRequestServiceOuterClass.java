@@ -364,43 +364,45 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "ListAuditEventsResponse\022,\n\014audit_events\030" +
       "\001 \003(\0132\026.privacy.v1.AuditEvent\022\027\n\017next_pa" +
       "ge_token\030\002 \001(\t\"(\n\032WatchPrivacyRequestReq" +
-      "uest\022\n\n\002id\030\001 \001(\t\"y\n\033WatchPrivacyRequestR" +
-      "esponse\0223\n\017privacy_request\030\001 \001(\0132\032.priva" +
-      "cy.v1.PrivacyRequest\022%\n\005event\030\002 \001(\0132\026.pr" +
-      "ivacy.v1.AuditEvent\"B\n\025DownloadExportReq" +
-      "uest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offse" +
-      "t\030\003 \001(\003\"}\n\023ExportArchiveHeader\022\021\n\tfile_n" +
-      "ame\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030" +
-      "\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032.google.prot" +
-      "obuf.Timestamp\"g\n\026DownloadExportResponse" +
-      "\0221\n\006header\030\001 \001(\0132\037.privacy.v1.ExportArch" +
-      "iveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"" +
-      "&\n\030GetErasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"" +
-      "\325\001\n\031GetErasureReceiptResponse\022\024\n\014receipt" +
-      "_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_cha" +
-      "in_intact\030\003 \001(\010\022\037\n\027first_mismatch_sequen" +
-      "ce\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature\030\006 " +
-      "\001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022\032\n\022signing_p" +
-      "ublic_key\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_UNSP" +
-      "ECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTION_E" +
-      "RASE\020\002*\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED\020\000\022" +
-      "\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022" +
-      "\024\n\020STATE_PROCESSING\020\003\022\023\n\017STATE_COMPLETED" +
-      "\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023" +
-      "\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273" +
-      "\001\n\016ErasureOutcome\022\037\n\033ERASURE_OUTCOME_UNS" +
-      "PECIFIED\020\000\022!\n\035ERASURE_OUTCOME_NOTHING_FO" +
-      "UND\020\001\022\036\n\032ERASURE_OUTCOME_ALL_ERASED\020\002\022\"\n" +
-      "\036ERASURE_OUTCOME_NOTHING_ERASED\020\003\022!\n\035ERA" +
-      "SURE_OUTCOME_PARTLY_ERASED\020\004*\225\001\n\021Verific" +
-      "ationState\022\"\n\036VERIFICATION_STATE_UNSPECI" +
-      "FIED\020\000\022\035\n\031VERIFICATION_STATE_PASSED\020\001\022\035\n" +
-      "\031VERIFICATION_STATE_FAILED\020\002\022\036\n\032VERIFICA" +
-      "TION_STATE_SKIPPED\020\003*\256\001\n\013SourceState\022\034\n\030" +
-      "SOURCE_STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_STA" +
-      "TE_PENDING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020\002\022\032" +
-      "\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_STA" +
-      "TE_FAILED\020\004\022\030\n\024SOURCE_STATE_SKIPPED\020\005*\354\001" +
+      "uest\022\n\n\002id\030\001 \001(\t\"\254\001\n\033WatchPrivacyRequest" +
+      "Response\0223\n\017privacy_request\030\001 \001(\0132\032.priv" +
+      "acy.v1.PrivacyRequest\022%\n\005event\030\002 \001(\0132\026.p" +
+      "rivacy.v1.AuditEvent\022\020\n\010replayed\030\003 \001(\010\022\037" +
+      "\n\027replayed_until_sequence\030\004 \001(\003\"B\n\025Downl" +
+      "oadExportRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 " +
+      "\001(\t\022\016\n\006offset\030\003 \001(\003\"}\n\023ExportArchiveHead" +
+      "er\022\021\n\tfile_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(" +
+      "\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032" +
+      ".google.protobuf.Timestamp\"g\n\026DownloadEx" +
+      "portResponse\0221\n\006header\030\001 \001(\0132\037.privacy.v" +
+      "1.ExportArchiveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000" +
+      "B\t\n\007payload\"&\n\030GetErasureReceiptRequest\022" +
+      "\n\n\002id\030\001 \001(\t\"\325\001\n\031GetErasureReceiptRespons" +
+      "e\022\024\n\014receipt_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022" +
+      "\032\n\022audit_chain_intact\030\003 \001(\010\022\037\n\027first_mis" +
+      "match_sequence\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\t" +
+      "signature\030\006 \001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022" +
+      "\032\n\022signing_public_key\030\010 \001(\t*E\n\006Action\022\026\n" +
+      "\022ACTION_UNSPECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001" +
+      "\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005State\022\025\n\021STATE_UN" +
+      "SPECIFIED\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_" +
+      "CONFIRMED\020\002\022\024\n\020STATE_PROCESSING\020\003\022\023\n\017STA" +
+      "TE_COMPLETED\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STAT" +
+      "E_DENIED\020\006\022\023\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE" +
+      "_EXPIRED\020\010*\273\001\n\016ErasureOutcome\022\037\n\033ERASURE" +
+      "_OUTCOME_UNSPECIFIED\020\000\022!\n\035ERASURE_OUTCOM" +
+      "E_NOTHING_FOUND\020\001\022\036\n\032ERASURE_OUTCOME_ALL" +
+      "_ERASED\020\002\022\"\n\036ERASURE_OUTCOME_NOTHING_ERA" +
+      "SED\020\003\022!\n\035ERASURE_OUTCOME_PARTLY_ERASED\020\004" +
+      "*\225\001\n\021VerificationState\022\"\n\036VERIFICATION_S" +
+      "TATE_UNSPECIFIED\020\000\022\035\n\031VERIFICATION_STATE" +
+      "_PASSED\020\001\022\035\n\031VERIFICATION_STATE_FAILED\020\002" +
+      "\022\036\n\032VERIFICATION_STATE_SKIPPED\020\003*\312\001\n\013Sou" +
+      "rceState\022\034\n\030SOURCE_STATE_UNSPECIFIED\020\000\022\030" +
+      "\n\024SOURCE_STATE_PENDING\020\001\022\030\n\024SOURCE_STATE" +
+      "_RUNNING\020\002\022\032\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027" +
+      "\n\023SOURCE_STATE_FAILED\020\004\022\030\n\024SOURCE_STATE_" +
+      "SKIPPED\020\005\022\032\n\026SOURCE_STATE_CANCELLED\020\006*\354\001" +
       "\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022" +
       "#\n\037EMAIL_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032" +
       "EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KI" +
@@ -412,7 +414,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "IVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAI" +
       "LED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECI" +
       "FIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KI" +
-      "ND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\200\007\n\016" +
+      "ND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\247\007\n\016" +
       "AuditEventType\022 \n\034AUDIT_EVENT_TYPE_UNSPE" +
       "CIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036" +
       "\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_" +
@@ -435,51 +437,52 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "LED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SOURCE_RE" +
       "GISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DATA_SOUR" +
       "CE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_SO" +
-      "URCE_DELETED\020\027*o\n\014AuditSubject\022\035\n\031AUDIT_" +
-      "SUBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUBJECT_P" +
-      "RIVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_DATA_S" +
-      "OURCE\020\0022\225\014\n\025PrivacyRequestService\022i\n\024Cre" +
-      "atePrivacyRequest\022\'.privacy.v1.CreatePri" +
-      "vacyRequestRequest\032(.privacy.v1.CreatePr" +
-      "ivacyRequestResponse\022`\n\021GetPrivacyReques" +
-      "t\022$.privacy.v1.GetPrivacyRequestRequest\032" +
-      "%.privacy.v1.GetPrivacyRequestResponse\022f" +
-      "\n\023ListPrivacyRequests\022&.privacy.v1.ListP" +
-      "rivacyRequestsRequest\032\'.privacy.v1.ListP" +
-      "rivacyRequestsResponse\022l\n\025ConfirmPrivacy" +
-      "Request\022(.privacy.v1.ConfirmPrivacyReque" +
-      "stRequest\032).privacy.v1.ConfirmPrivacyReq" +
-      "uestResponse\022c\n\022ResendConfirmation\022%.pri" +
-      "vacy.v1.ResendConfirmationRequest\032&.priv" +
-      "acy.v1.ResendConfirmationResponse\022l\n\025Pro" +
-      "cessPrivacyRequest\022(.privacy.v1.ProcessP" +
-      "rivacyRequestRequest\032).privacy.v1.Proces" +
-      "sPrivacyRequestResponse\022o\n\026CompletePriva" +
-      "cyRequest\022).privacy.v1.CompletePrivacyRe" +
-      "questRequest\032*.privacy.v1.CompletePrivac" +
-      "yRequestResponse\022c\n\022DenyPrivacyRequest\022%" +
-      ".privacy.v1.DenyPrivacyRequestRequest\032&." +
-      "privacy.v1.DenyPrivacyRequestResponse\022i\n" +
-      "\024CancelPrivacyRequest\022\'.privacy.v1.Cance" +
-      "lPrivacyRequestRequest\032(.privacy.v1.Canc" +
-      "elPrivacyRequestResponse\022i\n\024DeletePrivac" +
-      "yRequest\022\'.privacy.v1.DeletePrivacyReque" +
-      "stRequest\032(.privacy.v1.DeletePrivacyRequ" +
-      "estResponse\022W\n\016ExtendDeadline\022!.privacy." +
-      "v1.ExtendDeadlineRequest\032\".privacy.v1.Ex" +
-      "tendDeadlineResponse\022Z\n\017ListAuditEvents\022" +
-      "\".privacy.v1.ListAuditEventsRequest\032#.pr" +
-      "ivacy.v1.ListAuditEventsResponse\022h\n\023Watc" +
-      "hPrivacyRequest\022&.privacy.v1.WatchPrivac" +
-      "yRequestRequest\032\'.privacy.v1.WatchPrivac" +
-      "yRequestResponse0\001\022Y\n\016DownloadExport\022!.p" +
-      "rivacy.v1.DownloadExportRequest\032\".privac" +
-      "y.v1.DownloadExportResponse0\001\022`\n\021GetEras" +
-      "ureReceipt\022$.privacy.v1.GetErasureReceip" +
-      "tRequest\032%.privacy.v1.GetErasureReceiptR" +
-      "esponseBY\n\027dev.privacyd.privacy.v1P\001Z<gi" +
-      "thub.com/privacyd/privacyd/clients/go/pr" +
-      "ivacy/v1;privacyv1b\006proto3"
+      "URCE_DELETED\020\027\022%\n!AUDIT_EVENT_TYPE_SOURC" +
+      "E_CANCELLED\020(*o\n\014AuditSubject\022\035\n\031AUDIT_S" +
+      "UBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUBJECT_PR" +
+      "IVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_DATA_SO" +
+      "URCE\020\0022\225\014\n\025PrivacyRequestService\022i\n\024Crea" +
+      "tePrivacyRequest\022\'.privacy.v1.CreatePriv" +
+      "acyRequestRequest\032(.privacy.v1.CreatePri" +
+      "vacyRequestResponse\022`\n\021GetPrivacyRequest" +
+      "\022$.privacy.v1.GetPrivacyRequestRequest\032%" +
+      ".privacy.v1.GetPrivacyRequestResponse\022f\n" +
+      "\023ListPrivacyRequests\022&.privacy.v1.ListPr" +
+      "ivacyRequestsRequest\032\'.privacy.v1.ListPr" +
+      "ivacyRequestsResponse\022l\n\025ConfirmPrivacyR" +
+      "equest\022(.privacy.v1.ConfirmPrivacyReques" +
+      "tRequest\032).privacy.v1.ConfirmPrivacyRequ" +
+      "estResponse\022c\n\022ResendConfirmation\022%.priv" +
+      "acy.v1.ResendConfirmationRequest\032&.priva" +
+      "cy.v1.ResendConfirmationResponse\022l\n\025Proc" +
+      "essPrivacyRequest\022(.privacy.v1.ProcessPr" +
+      "ivacyRequestRequest\032).privacy.v1.Process" +
+      "PrivacyRequestResponse\022o\n\026CompletePrivac" +
+      "yRequest\022).privacy.v1.CompletePrivacyReq" +
+      "uestRequest\032*.privacy.v1.CompletePrivacy" +
+      "RequestResponse\022c\n\022DenyPrivacyRequest\022%." +
+      "privacy.v1.DenyPrivacyRequestRequest\032&.p" +
+      "rivacy.v1.DenyPrivacyRequestResponse\022i\n\024" +
+      "CancelPrivacyRequest\022\'.privacy.v1.Cancel" +
+      "PrivacyRequestRequest\032(.privacy.v1.Cance" +
+      "lPrivacyRequestResponse\022i\n\024DeletePrivacy" +
+      "Request\022\'.privacy.v1.DeletePrivacyReques" +
+      "tRequest\032(.privacy.v1.DeletePrivacyReque" +
+      "stResponse\022W\n\016ExtendDeadline\022!.privacy.v" +
+      "1.ExtendDeadlineRequest\032\".privacy.v1.Ext" +
+      "endDeadlineResponse\022Z\n\017ListAuditEvents\022\"" +
+      ".privacy.v1.ListAuditEventsRequest\032#.pri" +
+      "vacy.v1.ListAuditEventsResponse\022h\n\023Watch" +
+      "PrivacyRequest\022&.privacy.v1.WatchPrivacy" +
+      "RequestRequest\032\'.privacy.v1.WatchPrivacy" +
+      "RequestResponse0\001\022Y\n\016DownloadExport\022!.pr" +
+      "ivacy.v1.DownloadExportRequest\032\".privacy" +
+      ".v1.DownloadExportResponse0\001\022`\n\021GetErasu" +
+      "reReceipt\022$.privacy.v1.GetErasureReceipt" +
+      "Request\032%.privacy.v1.GetErasureReceiptRe" +
+      "sponseBY\n\027dev.privacyd.privacy.v1P\001Z<git" +
+      "hub.com/privacyd/privacyd/clients/go/pri" +
+      "vacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -708,7 +711,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_WatchPrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_WatchPrivacyRequestResponse_descriptor,
-        new java.lang.String[] { "PrivacyRequest", "Event", });
+        new java.lang.String[] { "PrivacyRequest", "Event", "Replayed", "ReplayedUntilSequence", });
     internal_static_privacy_v1_DownloadExportRequest_descriptor =
       getDescriptor().getMessageType(37);
     internal_static_privacy_v1_DownloadExportRequest_fieldAccessorTable = new

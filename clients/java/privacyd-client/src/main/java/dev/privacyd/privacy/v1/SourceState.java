@@ -65,6 +65,16 @@ public enum SourceState
    * <code>SOURCE_STATE_SKIPPED = 5;</code>
    */
   SOURCE_STATE_SKIPPED(5),
+  /**
+   * <pre>
+   * Stopped because the request was cancelled while PROCESSING, before this source ended;
+   * `last_error` says how far it got. Not done: what a source cut off during its call applied
+   * is unknown. An erasure's source whose `Erase` had answered keeps that answer in `erasure`.
+   * </pre>
+   *
+   * <code>SOURCE_STATE_CANCELLED = 6;</code>
+   */
+  SOURCE_STATE_CANCELLED(6),
   UNRECOGNIZED(-1),
   ;
 
@@ -127,6 +137,16 @@ public enum SourceState
    * <code>SOURCE_STATE_SKIPPED = 5;</code>
    */
   public static final int SOURCE_STATE_SKIPPED_VALUE = 5;
+  /**
+   * <pre>
+   * Stopped because the request was cancelled while PROCESSING, before this source ended;
+   * `last_error` says how far it got. Not done: what a source cut off during its call applied
+   * is unknown. An erasure's source whose `Erase` had answered keeps that answer in `erasure`.
+   * </pre>
+   *
+   * <code>SOURCE_STATE_CANCELLED = 6;</code>
+   */
+  public static final int SOURCE_STATE_CANCELLED_VALUE = 6;
 
 
   public final int getNumber() {
@@ -159,6 +179,7 @@ public enum SourceState
       case 3: return SOURCE_STATE_SUCCEEDED;
       case 4: return SOURCE_STATE_FAILED;
       case 5: return SOURCE_STATE_SKIPPED;
+      case 6: return SOURCE_STATE_CANCELLED;
       default: return null;
     }
   }

@@ -12,7 +12,7 @@ package dev.privacyd.privacy.v1;
  * PENDING    -&gt; CONFIRMED (the subject confirmed), EXPIRED (the token ran out),
  * CANCELLED, DENIED
  * CONFIRMED  -&gt; PROCESSING, CANCELLED, DENIED
- * PROCESSING -&gt; COMPLETED, FAILED, DENIED
+ * PROCESSING -&gt; COMPLETED, FAILED, DENIED, CANCELLED (its running work is stopped)
  * FAILED     -&gt; PROCESSING (processed again), CANCELLED, DENIED
  *
  * COMPLETED, DENIED, CANCELLED and EXPIRED are final.

@@ -138,6 +138,41 @@ private static final long serialVersionUID = 0L;
     return event_ == null ? dev.privacyd.privacy.v1.AuditEvent.getDefaultInstance() : event_;
   }
 
+  public static final int REPLAYED_FIELD_NUMBER = 3;
+  private boolean replayed_ = false;
+  /**
+   * <pre>
+   * Whether `event` happened before the watch began: it is part of the request's history,
+   * replayed from the audit log, not news. Live events, and messages without an event, have
+   * it false.
+   * </pre>
+   *
+   * <code>bool replayed = 3;</code>
+   * @return The replayed.
+   */
+  @java.lang.Override
+  public boolean getReplayed() {
+    return replayed_;
+  }
+
+  public static final int REPLAYED_UNTIL_SEQUENCE_FIELD_NUMBER = 4;
+  private long replayedUntilSequence_ = 0L;
+  /**
+   * <pre>
+   * In the first message only: the `sequence` of the request's last audit event before the
+   * watch began (0 if it has none). The history ends with the event of this sequence; every
+   * later event is live. A client that stops at a state which is not final (FAILED) uses it
+   * to tell a past FAILED, followed by a new attempt in the history, from the current one.
+   * </pre>
+   *
+   * <code>int64 replayed_until_sequence = 4;</code>
+   * @return The replayedUntilSequence.
+   */
+  @java.lang.Override
+  public long getReplayedUntilSequence() {
+    return replayedUntilSequence_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -158,6 +193,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(2, getEvent());
     }
+    if (replayed_ != false) {
+      output.writeBool(3, replayed_);
+    }
+    if (replayedUntilSequence_ != 0L) {
+      output.writeInt64(4, replayedUntilSequence_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -169,6 +210,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(2, getEvent());
+    }
+    if (replayed_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(3, replayed_);
+    }
+    if (replayedUntilSequence_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(4, replayedUntilSequence_);
     }
     return size;
   }
@@ -204,6 +253,10 @@ private static final long serialVersionUID = 0L;
       if (!getEvent()
           .equals(other.getEvent())) return false;
     }
+    if (getReplayed()
+        != other.getReplayed()) return false;
+    if (getReplayedUntilSequence()
+        != other.getReplayedUntilSequence()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -223,6 +276,12 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + EVENT_FIELD_NUMBER;
       hash = (53 * hash) + getEvent().hashCode();
     }
+    hash = (37 * hash) + REPLAYED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getReplayed());
+    hash = (37 * hash) + REPLAYED_UNTIL_SEQUENCE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getReplayedUntilSequence());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -375,6 +434,8 @@ private static final long serialVersionUID = 0L;
         eventBuilder_.dispose();
         eventBuilder_ = null;
       }
+      replayed_ = false;
+      replayedUntilSequence_ = 0L;
       return this;
     }
 
@@ -421,6 +482,12 @@ private static final long serialVersionUID = 0L;
             : eventBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.replayed_ = replayed_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.replayedUntilSequence_ = replayedUntilSequence_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -441,6 +508,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasEvent()) {
         mergeEvent(other.getEvent());
+      }
+      if (other.getReplayed() != false) {
+        setReplayed(other.getReplayed());
+      }
+      if (other.getReplayedUntilSequence() != 0L) {
+        setReplayedUntilSequence(other.getReplayedUntilSequence());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -480,6 +553,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
+            case 24: {
+              replayed_ = input.readBool();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
+            case 32: {
+              replayedUntilSequence_ = input.readInt64();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -832,6 +915,109 @@ private static final long serialVersionUID = 0L;
         event_ = null;
       }
       return eventBuilder_;
+    }
+
+    private boolean replayed_ ;
+    /**
+     * <pre>
+     * Whether `event` happened before the watch began: it is part of the request's history,
+     * replayed from the audit log, not news. Live events, and messages without an event, have
+     * it false.
+     * </pre>
+     *
+     * <code>bool replayed = 3;</code>
+     * @return The replayed.
+     */
+    @java.lang.Override
+    public boolean getReplayed() {
+      return replayed_;
+    }
+    /**
+     * <pre>
+     * Whether `event` happened before the watch began: it is part of the request's history,
+     * replayed from the audit log, not news. Live events, and messages without an event, have
+     * it false.
+     * </pre>
+     *
+     * <code>bool replayed = 3;</code>
+     * @param value The replayed to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReplayed(boolean value) {
+
+      replayed_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether `event` happened before the watch began: it is part of the request's history,
+     * replayed from the audit log, not news. Live events, and messages without an event, have
+     * it false.
+     * </pre>
+     *
+     * <code>bool replayed = 3;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReplayed() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      replayed_ = false;
+      onChanged();
+      return this;
+    }
+
+    private long replayedUntilSequence_ ;
+    /**
+     * <pre>
+     * In the first message only: the `sequence` of the request's last audit event before the
+     * watch began (0 if it has none). The history ends with the event of this sequence; every
+     * later event is live. A client that stops at a state which is not final (FAILED) uses it
+     * to tell a past FAILED, followed by a new attempt in the history, from the current one.
+     * </pre>
+     *
+     * <code>int64 replayed_until_sequence = 4;</code>
+     * @return The replayedUntilSequence.
+     */
+    @java.lang.Override
+    public long getReplayedUntilSequence() {
+      return replayedUntilSequence_;
+    }
+    /**
+     * <pre>
+     * In the first message only: the `sequence` of the request's last audit event before the
+     * watch began (0 if it has none). The history ends with the event of this sequence; every
+     * later event is live. A client that stops at a state which is not final (FAILED) uses it
+     * to tell a past FAILED, followed by a new attempt in the history, from the current one.
+     * </pre>
+     *
+     * <code>int64 replayed_until_sequence = 4;</code>
+     * @param value The replayedUntilSequence to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReplayedUntilSequence(long value) {
+
+      replayedUntilSequence_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * In the first message only: the `sequence` of the request's last audit event before the
+     * watch began (0 if it has none). The history ends with the event of this sequence; every
+     * later event is live. A client that stops at a state which is not final (FAILED) uses it
+     * to tell a past FAILED, followed by a new attempt in the history, from the current one.
+     * </pre>
+     *
+     * <code>int64 replayed_until_sequence = 4;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReplayedUntilSequence() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      replayedUntilSequence_ = 0L;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.WatchPrivacyRequestResponse)

@@ -72,4 +72,29 @@ public interface WatchPrivacyRequestResponseOrBuilder extends
    * <code>.privacy.v1.AuditEvent event = 2;</code>
    */
   dev.privacyd.privacy.v1.AuditEventOrBuilder getEventOrBuilder();
+
+  /**
+   * <pre>
+   * Whether `event` happened before the watch began: it is part of the request's history,
+   * replayed from the audit log, not news. Live events, and messages without an event, have
+   * it false.
+   * </pre>
+   *
+   * <code>bool replayed = 3;</code>
+   * @return The replayed.
+   */
+  boolean getReplayed();
+
+  /**
+   * <pre>
+   * In the first message only: the `sequence` of the request's last audit event before the
+   * watch began (0 if it has none). The history ends with the event of this sequence; every
+   * later event is live. A client that stops at a state which is not final (FAILED) uses it
+   * to tell a past FAILED, followed by a new attempt in the history, from the current one.
+   * </pre>
+   *
+   * <code>int64 replayed_until_sequence = 4;</code>
+   * @return The replayedUntilSequence.
+   */
+  long getReplayedUntilSequence();
 }
