@@ -7,6 +7,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use tokio::{
     sync::{Notify, Semaphore},
     task::JoinSet,
@@ -49,7 +50,19 @@ impl JobOutcome {
 #[async_trait]
 pub trait JobHandler: Send + Sync + 'static {
     async fn run(&self, job: &ClaimedJob) -> JobOutcome;
+
+    /// Records an attempt that panicked (a bug in privacyd) as a failed attempt, which the
+    /// executor retries until the job's attempts run out, like any other failure. `message`
+    /// says only that it panicked, never the panic's own message (see
+    /// `telemetry::install_panic_hook`). Handlers that keep per-attempt state elsewhere (a
+    /// source's run on its request) override it to record the failure there too.
+    async fn panicked(&self, _job: &ClaimedJob, message: &str) -> JobOutcome {
+        JobOutcome::failed(message.to_owned(), true)
+    }
 }
+
+/// What a panicked attempt is recorded as.
+pub const PANICKED: &str = "privacyd failed while running this job (a bug; the log says where)";
 
 impl ClaimedJob {
     /// Whether a failure of this attempt will be followed by another. Handlers use it to word
@@ -186,12 +199,24 @@ impl Executor {
             return;
         };
         let outcome = {
-            let work = handler.run(&job);
+            // A panic ends the attempt, not the replica's task: left uncaught it would leave
+            // the job leased, to be taken up and panic again every lease, without end.
+            let work = std::panic::AssertUnwindSafe(handler.run(&job)).catch_unwind();
             tokio::pin!(work);
             let renew_every = self.config.lease / 3;
             loop {
                 tokio::select! {
-                    outcome = &mut work => break outcome,
+                    outcome = &mut work => match outcome {
+                        Ok(outcome) => break outcome,
+                        Err(_panic) => {
+                            // The payload is dropped unread: it may quote a source's data.
+                            warn!("a job attempt panicked; recording it as a failed attempt");
+                            let recorded = std::panic::AssertUnwindSafe(handler.panicked(&job, PANICKED))
+                                .catch_unwind()
+                                .await;
+                            break recorded.unwrap_or_else(|_| JobOutcome::failed(PANICKED.to_owned(), true));
+                        }
+                    },
                     _ = tokio::time::sleep(renew_every) => {
                         let until = crate::domain::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
                         match self.store.renew_lease(&job.id, &self.owner, until).await {

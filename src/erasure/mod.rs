@@ -51,6 +51,10 @@ impl EraseSourceJob {
 
 #[async_trait]
 impl JobHandler for EraseSourceJob {
+    async fn panicked(&self, job: &ClaimedJob, message: &str) -> JobOutcome {
+        crate::fanout::fail_panicked(&self.store, job, message).await
+    }
+
     async fn run(&self, job: &ClaimedJob) -> JobOutcome {
         let (source, request) = match fanout::begin(&self.store, job).await {
             Ok(started) => started,

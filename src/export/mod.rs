@@ -182,6 +182,10 @@ impl ExportSourceJob {
 
 #[async_trait]
 impl JobHandler for ExportSourceJob {
+    async fn panicked(&self, job: &ClaimedJob, message: &str) -> JobOutcome {
+        crate::fanout::fail_panicked(&self.store, job, message).await
+    }
+
     async fn run(&self, job: &ClaimedJob) -> JobOutcome {
         let (source, request) = match crate::fanout::begin(&self.store, job).await {
             Ok(started) => started,

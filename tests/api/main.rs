@@ -20,6 +20,7 @@ mod export_quota;
 mod fake_source;
 mod files_on_disk;
 mod idempotency;
+mod job_panics;
 mod lifecycle;
 mod listing;
 mod mailable_addresses;
