@@ -86,6 +86,7 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                         .timeout
                         .map(|t| prost_types::Duration { seconds: t.as_secs() as i64, nanos: t.subsec_nanos() as i32 }),
                     enabled: Some(!args.disabled),
+                    ..Default::default()
                 })
                 .await
                 .rpc("RegisterDataSource")?;
@@ -128,7 +129,10 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                 println!("{}", output::json(&checked, "privacy.v1.CheckDataSourceResponse"));
             } else {
                 println!("health:  {}", output::health(checked.health));
-                println!("latency: {}", output::latency(checked.latency.as_ref()));
+                match &checked.latency {
+                    Some(latency) => println!("latency: {}", output::latency(Some(latency))),
+                    None => println!("latency: - (Describe did not answer)"),
+                }
                 if !checked.error.is_empty() {
                     println!("error:   {}", checked.error);
                 }

@@ -116,8 +116,9 @@ impl JobHandler for EraseSourceJob {
         } else {
             match verify::exported_groups(&client, &request).await {
                 Ok(found) => Verification::check(&erasure, &found, crate::domain::now()),
-                // An export changes nothing, so any failure is worth another try.
-                Err(err) => return fail(format!("verification export: {err}"), true).await,
+                // An export changes nothing, so any failure is worth another try, but one that
+                // breaks the protocol: the source would send the same again.
+                Err(err) => return fail(format!("verification export: {err}"), !err.breaks_protocol()).await,
             }
         };
         let verification = verification.redacted(&request.subject);

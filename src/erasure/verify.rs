@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use futures::StreamExt;
-
 use crate::{
     domain::{Found, PrivacyRequest},
     proto::privacy::datasource::v1::{self as pb, export_response::Payload},
@@ -23,9 +21,9 @@ pub async fn exported_groups(client: &SourceClient, request: &PrivacyRequest) ->
         privacy_request_id: request.id.to_string(),
         subject: Some(crate::source_client::subject_message(&request.subject)),
     };
-    let deadline = client.call_timeout();
-    let counted = tokio::time::timeout(deadline, async {
-        let mut stream = client.export(message).await?;
+    // Under the source's stream limits, as any export (see `ExportStream`).
+    async {
+        let mut stream = client.export_stream(message).await?;
         let mut ids: BTreeMap<String, HashSet<String>> = BTreeMap::new();
         let mut found = Found::new();
         while let Some(next) = stream.next().await {
@@ -44,15 +42,7 @@ pub async fn exported_groups(client: &SourceClient, request: &PrivacyRequest) ->
                 Some(Payload::FileChunk(_)) | None => {}
             }
         }
-        Ok::<_, tonic::Status>(found)
-    })
-    .await;
-    match counted {
-        Ok(Ok(found)) => Ok(found),
-        Ok(Err(status)) => Err(status.into()),
-        Err(_) => Err(CallError {
-            code: tonic::Code::DeadlineExceeded,
-            message: format!("no complete export within {deadline:?}"),
-        }),
+        Ok::<_, CallError>(found)
     }
+    .await
 }

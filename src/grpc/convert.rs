@@ -169,6 +169,7 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
                 finish_time: opt_timestamp(run.finish_time),
                 erasure: run.erasure.map(source_erasure),
                 verification: run.verification.map(verification),
+                next_attempt_time: opt_timestamp(run.next_attempt_time),
             })
             .collect(),
         archive: r.archive.map(|a| pb::ExportArchive {

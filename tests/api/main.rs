@@ -32,6 +32,7 @@ mod receipt_signing;
 mod registry_audit;
 mod secrets_at_rest;
 mod smtp_tls;
+mod source_calls;
 mod source_credentials;
 mod sources;
 mod subject_links;
