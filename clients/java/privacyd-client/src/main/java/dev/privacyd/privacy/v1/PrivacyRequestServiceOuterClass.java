@@ -282,7 +282,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       " \001(\0162\035.privacy.v1.VerificationState\022\'\n\tl" +
       "eftovers\030\002 \003(\0132\024.privacy.v1.Leftover\022\016\n\006" +
       "detail\030\003 \001(\t\022/\n\013verify_time\030\004 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\"\325\002\n\016SourceProgress" +
+      "le.protobuf.Timestamp\"\214\003\n\016SourceProgress" +
       "\022\023\n\013source_name\030\001 \001(\t\022&\n\005state\030\002 \001(\0162\027.p" +
       "rivacy.v1.SourceState\022\r\n\005items\030\003 \001(\003\022\r\n\005" +
       "bytes\030\004 \001(\003\022\020\n\010attempts\030\005 \001(\005\022\022\n\nlast_er" +
@@ -291,193 +291,195 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       ".google.protobuf.Timestamp\022*\n\007erasure\030\t " +
       "\001(\0132\031.privacy.v1.SourceErasure\0225\n\014verifi" +
       "cation\030\n \001(\0132\037.privacy.v1.ErasureVerific" +
-      "ation\"\361\001\n\rExportArchive\022\021\n\tfile_name\030\001 \001" +
-      "(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/" +
-      "\n\013create_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022/\n\013expire_time\030\005 \001(\0132\032.google.pr" +
-      "otobuf.Timestamp\022/\n\013delete_time\030\006 \001(\0132\032." +
-      "google.protobuf.Timestamp\022\026\n\016download_co" +
-      "unt\030\007 \001(\005\"\233\002\n\rEmailDelivery\022#\n\004kind\030\001 \001(" +
-      "\0162\025.privacy.v1.EmailKind\022(\n\005state\030\002 \001(\0162" +
-      "\031.privacy.v1.DeliveryState\022\020\n\010attempts\030\003" +
-      " \001(\005\022\022\n\nlast_error\030\004 \001(\t\022/\n\013create_time\030" +
-      "\005 \001(\0132\032.google.protobuf.Timestamp\022-\n\tsen" +
-      "d_time\030\006 \001(\0132\032.google.protobuf.Timestamp" +
-      "\0225\n\021next_attempt_time\030\007 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\"\226\001\n\033CreatePrivacyRequest" +
-      "Request\022$\n\007subject\030\001 \001(\0132\023.privacy.v1.Su" +
-      "bject\022\"\n\006action\030\002 \001(\0162\022.privacy.v1.Actio" +
-      "n\022\031\n\021send_confirmation\030\003 \001(\010\022\022\n\nrequest_" +
-      "id\030\004 \001(\t\"S\n\034CreatePrivacyRequestResponse" +
-      "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
-      "rivacyRequest\"&\n\030GetPrivacyRequestReques" +
-      "t\022\n\n\002id\030\001 \001(\t\"P\n\031GetPrivacyRequestRespon" +
-      "se\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1" +
-      ".PrivacyRequest\"\240\001\n\032ListPrivacyRequestsR" +
-      "equest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030" +
-      "\002 \001(\t\022\"\n\006action\030\003 \001(\0162\022.privacy.v1.Actio" +
-      "n\022 \n\005state\030\004 \001(\0162\021.privacy.v1.State\022\025\n\rs" +
-      "ubject_email\030\005 \001(\t\"l\n\033ListPrivacyRequest" +
-      "sResponse\0224\n\020privacy_requests\030\001 \003(\0132\032.pr" +
-      "ivacy.v1.PrivacyRequest\022\027\n\017next_page_tok" +
-      "en\030\002 \001(\t\"9\n\034ConfirmPrivacyRequestRequest" +
-      "\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\"T\n\035ConfirmPr" +
-      "ivacyRequestResponse\0223\n\017privacy_request\030" +
-      "\001 \001(\0132\032.privacy.v1.PrivacyRequest\"\'\n\031Res" +
-      "endConfirmationRequest\022\n\n\002id\030\001 \001(\t\"Q\n\032Re" +
-      "sendConfirmationResponse\0223\n\017privacy_requ" +
-      "est\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"*\n" +
-      "\034ProcessPrivacyRequestRequest\022\n\n\002id\030\001 \001(" +
-      "\t\"T\n\035ProcessPrivacyRequestResponse\0223\n\017pr" +
-      "ivacy_request\030\001 \001(\0132\032.privacy.v1.Privacy" +
-      "Request\"+\n\035CompletePrivacyRequestRequest" +
-      "\022\n\n\002id\030\001 \001(\t\"U\n\036CompletePrivacyRequestRe" +
-      "sponse\0223\n\017privacy_request\030\001 \001(\0132\032.privac" +
-      "y.v1.PrivacyRequest\"7\n\031DenyPrivacyReques" +
-      "tRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"Q\n\032" +
-      "DenyPrivacyRequestResponse\0223\n\017privacy_re" +
-      "quest\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"" +
-      "9\n\033CancelPrivacyRequestRequest\022\n\n\002id\030\001 \001" +
-      "(\t\022\016\n\006reason\030\002 \001(\t\"S\n\034CancelPrivacyReque" +
-      "stResponse\0223\n\017privacy_request\030\001 \001(\0132\032.pr" +
-      "ivacy.v1.PrivacyRequest\")\n\033DeletePrivacy" +
-      "RequestRequest\022\n\n\002id\030\001 \001(\t\"\036\n\034DeletePriv" +
-      "acyRequestResponse\"K\n\025ExtendDeadlineRequ" +
-      "est\022\n\n\002id\030\001 \001(\t\022\026\n\016extension_days\030\002 \001(\005\022" +
-      "\016\n\006reason\030\003 \001(\t\"M\n\026ExtendDeadlineRespons" +
+      "ation\0225\n\021next_attempt_time\030\014 \001(\0132\032.googl" +
+      "e.protobuf.Timestamp\"\361\001\n\rExportArchive\022\021" +
+      "\n\tfile_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n" +
+      "\006sha256\030\003 \001(\t\022/\n\013create_time\030\004 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\022/\n\013expire_time\030\005 " +
+      "\001(\0132\032.google.protobuf.Timestamp\022/\n\013delet" +
+      "e_time\030\006 \001(\0132\032.google.protobuf.Timestamp" +
+      "\022\026\n\016download_count\030\007 \001(\005\"\233\002\n\rEmailDelive" +
+      "ry\022#\n\004kind\030\001 \001(\0162\025.privacy.v1.EmailKind\022" +
+      "(\n\005state\030\002 \001(\0162\031.privacy.v1.DeliveryStat" +
+      "e\022\020\n\010attempts\030\003 \001(\005\022\022\n\nlast_error\030\004 \001(\t\022" +
+      "/\n\013create_time\030\005 \001(\0132\032.google.protobuf.T" +
+      "imestamp\022-\n\tsend_time\030\006 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\0225\n\021next_attempt_time\030\007 \001" +
+      "(\0132\032.google.protobuf.Timestamp\"\226\001\n\033Creat" +
+      "ePrivacyRequestRequest\022$\n\007subject\030\001 \001(\0132" +
+      "\023.privacy.v1.Subject\022\"\n\006action\030\002 \001(\0162\022.p" +
+      "rivacy.v1.Action\022\031\n\021send_confirmation\030\003 " +
+      "\001(\010\022\022\n\nrequest_id\030\004 \001(\t\"S\n\034CreatePrivacy" +
+      "RequestResponse\0223\n\017privacy_request\030\001 \001(\013" +
+      "2\032.privacy.v1.PrivacyRequest\"&\n\030GetPriva" +
+      "cyRequestRequest\022\n\n\002id\030\001 \001(\t\"P\n\031GetPriva" +
+      "cyRequestResponse\0223\n\017privacy_request\030\001 \001" +
+      "(\0132\032.privacy.v1.PrivacyRequest\"\240\001\n\032ListP" +
+      "rivacyRequestsRequest\022\021\n\tpage_size\030\001 \001(\005" +
+      "\022\022\n\npage_token\030\002 \001(\t\022\"\n\006action\030\003 \001(\0162\022.p" +
+      "rivacy.v1.Action\022 \n\005state\030\004 \001(\0162\021.privac" +
+      "y.v1.State\022\025\n\rsubject_email\030\005 \001(\t\"l\n\033Lis" +
+      "tPrivacyRequestsResponse\0224\n\020privacy_requ" +
+      "ests\030\001 \003(\0132\032.privacy.v1.PrivacyRequest\022\027" +
+      "\n\017next_page_token\030\002 \001(\t\"9\n\034ConfirmPrivac" +
+      "yRequestRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001" +
+      "(\t\"T\n\035ConfirmPrivacyRequestResponse\0223\n\017p" +
+      "rivacy_request\030\001 \001(\0132\032.privacy.v1.Privac" +
+      "yRequest\"\'\n\031ResendConfirmationRequest\022\n\n" +
+      "\002id\030\001 \001(\t\"Q\n\032ResendConfirmationResponse\022" +
+      "3\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.Pr" +
+      "ivacyRequest\"*\n\034ProcessPrivacyRequestReq" +
+      "uest\022\n\n\002id\030\001 \001(\t\"T\n\035ProcessPrivacyReques" +
+      "tResponse\0223\n\017privacy_request\030\001 \001(\0132\032.pri" +
+      "vacy.v1.PrivacyRequest\"+\n\035CompletePrivac" +
+      "yRequestRequest\022\n\n\002id\030\001 \001(\t\"U\n\036CompleteP" +
+      "rivacyRequestResponse\0223\n\017privacy_request" +
+      "\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"7\n\031De" +
+      "nyPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006r" +
+      "eason\030\002 \001(\t\"Q\n\032DenyPrivacyRequestRespons" +
       "e\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1." +
-      "PrivacyRequest\"8\n\005Actor\022#\n\004kind\030\001 \001(\0162\025." +
-      "privacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"\304\002\n\nAud" +
-      "itEvent\022\020\n\010sequence\030\001 \001(\003\022\022\n\nrequest_id\030" +
-      "\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022 \n\005actor\030\004 \001(\0132\021.privacy.v1.Acto" +
-      "r\022(\n\004type\030\005 \001(\0162\032.privacy.v1.AuditEventT" +
-      "ype\022%\n\nfrom_state\030\006 \001(\0162\021.privacy.v1.Sta" +
-      "te\022#\n\010to_state\030\007 \001(\0162\021.privacy.v1.State\022" +
-      "\016\n\006detail\030\010 \001(\t\022)\n\nemail_kind\030\t \001(\0162\025.pr" +
-      "ivacy.v1.EmailKind\022\023\n\013data_source\030\n \001(\t\"" +
-      "\223\001\n\026ListAuditEventsRequest\022\022\n\nrequest_id" +
-      "\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030" +
-      "\003 \001(\t\022)\n\007subject\030\004 \001(\0162\030.privacy.v1.Audi" +
-      "tSubject\022\023\n\013data_source\030\005 \001(\t\"`\n\027ListAud" +
-      "itEventsResponse\022,\n\014audit_events\030\001 \003(\0132\026" +
-      ".privacy.v1.AuditEvent\022\027\n\017next_page_toke" +
-      "n\030\002 \001(\t\"(\n\032WatchPrivacyRequestRequest\022\n\n" +
-      "\002id\030\001 \001(\t\"y\n\033WatchPrivacyRequestResponse" +
-      "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
-      "rivacyRequest\022%\n\005event\030\002 \001(\0132\026.privacy.v" +
-      "1.AuditEvent\"B\n\025DownloadExportRequest\022\n\n" +
-      "\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003" +
-      "\"}\n\023ExportArchiveHeader\022\021\n\tfile_name\030\001 \001" +
-      "(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/" +
-      "\n\013expire_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\"g\n\026DownloadExportResponse\0221\n\006hea" +
-      "der\030\001 \001(\0132\037.privacy.v1.ExportArchiveHead" +
-      "erH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetE" +
-      "rasureReceiptRequest\022\n\n\002id\030\001 \001(\t\"\325\001\n\031Get" +
-      "ErasureReceiptResponse\022\024\n\014receipt_json\030\001" +
-      " \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_inta" +
-      "ct\030\003 \001(\010\022\037\n\027first_mismatch_sequence\030\004 \001(" +
-      "\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016" +
-      "signing_key_id\030\007 \001(\t\022\032\n\022signing_public_k" +
-      "ey\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED" +
-      "\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*" +
-      "\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTAT" +
-      "E_PENDING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STAT" +
-      "E_PROCESSING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014S" +
-      "TATE_FAILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE" +
-      "_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016Eras" +
-      "ureOutcome\022\037\n\033ERASURE_OUTCOME_UNSPECIFIE" +
-      "D\020\000\022!\n\035ERASURE_OUTCOME_NOTHING_FOUND\020\001\022\036" +
-      "\n\032ERASURE_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASUR" +
-      "E_OUTCOME_NOTHING_ERASED\020\003\022!\n\035ERASURE_OU" +
-      "TCOME_PARTLY_ERASED\020\004*\225\001\n\021VerificationSt" +
-      "ate\022\"\n\036VERIFICATION_STATE_UNSPECIFIED\020\000\022" +
-      "\035\n\031VERIFICATION_STATE_PASSED\020\001\022\035\n\031VERIFI" +
-      "CATION_STATE_FAILED\020\002\022\036\n\032VERIFICATION_ST" +
-      "ATE_SKIPPED\020\003*\224\001\n\013SourceState\022\034\n\030SOURCE_" +
-      "STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_STATE_PEND" +
-      "ING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURC" +
-      "E_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAIL" +
-      "ED\020\004*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECI" +
-      "FIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATION_REQUES" +
-      "T\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034E" +
-      "MAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_K" +
-      "IND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE" +
-      "_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIE" +
-      "D\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY_STATE_U" +
-      "NSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001" +
-      "\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_ST" +
-      "ATE_FAILED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_" +
-      "UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022A" +
-      "CTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM" +
-      "\020\003*\200\007\n\016AuditEventType\022 \n\034AUDIT_EVENT_TYP" +
-      "E_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREA" +
-      "TED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n" +
-      "$AUDIT_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022" +
-      "\'\n#AUDIT_EVENT_TYPE_PROCESSING_STARTED\020\004" +
-      "\022\036\n\032AUDIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDI" +
-      "T_EVENT_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYP" +
-      "E_DENIED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED" +
-      "\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDI" +
-      "T_EVENT_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TY" +
-      "PE_DEADLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TY" +
-      "PE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAI" +
-      "L_FAILED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SU" +
-      "CCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAI" +
-      "LED\020\017\022$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATE" +
-      "D\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOAD" +
-      "ED\020\021\022$\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED" +
-      "\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED" +
-      "\020\023\0220\n,AUDIT_EVENT_TYPE_ERASURE_VERIFICAT" +
-      "ION_FAILED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SO" +
-      "URCE_REGISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DA" +
-      "TA_SOURCE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_" +
-      "DATA_SOURCE_DELETED\020\027*o\n\014AuditSubject\022\035\n" +
-      "\031AUDIT_SUBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SU" +
-      "BJECT_PRIVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT" +
-      "_DATA_SOURCE\020\0022\225\014\n\025PrivacyRequestService" +
-      "\022i\n\024CreatePrivacyRequest\022\'.privacy.v1.Cr" +
-      "eatePrivacyRequestRequest\032(.privacy.v1.C" +
-      "reatePrivacyRequestResponse\022`\n\021GetPrivac" +
-      "yRequest\022$.privacy.v1.GetPrivacyRequestR" +
-      "equest\032%.privacy.v1.GetPrivacyRequestRes" +
-      "ponse\022f\n\023ListPrivacyRequests\022&.privacy.v" +
-      "1.ListPrivacyRequestsRequest\032\'.privacy.v" +
-      "1.ListPrivacyRequestsResponse\022l\n\025Confirm" +
-      "PrivacyRequest\022(.privacy.v1.ConfirmPriva" +
-      "cyRequestRequest\032).privacy.v1.ConfirmPri" +
-      "vacyRequestResponse\022c\n\022ResendConfirmatio" +
-      "n\022%.privacy.v1.ResendConfirmationRequest" +
-      "\032&.privacy.v1.ResendConfirmationResponse" +
-      "\022l\n\025ProcessPrivacyRequest\022(.privacy.v1.P" +
-      "rocessPrivacyRequestRequest\032).privacy.v1" +
-      ".ProcessPrivacyRequestResponse\022o\n\026Comple" +
-      "tePrivacyRequest\022).privacy.v1.CompletePr" +
-      "ivacyRequestRequest\032*.privacy.v1.Complet" +
-      "ePrivacyRequestResponse\022c\n\022DenyPrivacyRe" +
-      "quest\022%.privacy.v1.DenyPrivacyRequestReq" +
-      "uest\032&.privacy.v1.DenyPrivacyRequestResp" +
-      "onse\022i\n\024CancelPrivacyRequest\022\'.privacy.v" +
-      "1.CancelPrivacyRequestRequest\032(.privacy." +
-      "v1.CancelPrivacyRequestResponse\022i\n\024Delet" +
-      "ePrivacyRequest\022\'.privacy.v1.DeletePriva" +
-      "cyRequestRequest\032(.privacy.v1.DeletePriv" +
-      "acyRequestResponse\022W\n\016ExtendDeadline\022!.p" +
-      "rivacy.v1.ExtendDeadlineRequest\032\".privac" +
-      "y.v1.ExtendDeadlineResponse\022Z\n\017ListAudit" +
-      "Events\022\".privacy.v1.ListAuditEventsReque" +
-      "st\032#.privacy.v1.ListAuditEventsResponse\022" +
-      "h\n\023WatchPrivacyRequest\022&.privacy.v1.Watc" +
-      "hPrivacyRequestRequest\032\'.privacy.v1.Watc" +
-      "hPrivacyRequestResponse0\001\022Y\n\016DownloadExp" +
-      "ort\022!.privacy.v1.DownloadExportRequest\032\"" +
-      ".privacy.v1.DownloadExportResponse0\001\022`\n\021" +
-      "GetErasureReceipt\022$.privacy.v1.GetErasur" +
-      "eReceiptRequest\032%.privacy.v1.GetErasureR" +
-      "eceiptResponseBY\n\027dev.privacyd.privacy.v" +
-      "1P\001Z<github.com/privacyd/privacyd/client" +
-      "s/go/privacy/v1;privacyv1b\006proto3"
+      "PrivacyRequest\"9\n\033CancelPrivacyRequestRe" +
+      "quest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"S\n\034Can" +
+      "celPrivacyRequestResponse\0223\n\017privacy_req" +
+      "uest\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\")" +
+      "\n\033DeletePrivacyRequestRequest\022\n\n\002id\030\001 \001(" +
+      "\t\"\036\n\034DeletePrivacyRequestResponse\"K\n\025Ext" +
+      "endDeadlineRequest\022\n\n\002id\030\001 \001(\t\022\026\n\016extens" +
+      "ion_days\030\002 \001(\005\022\016\n\006reason\030\003 \001(\t\"M\n\026Extend" +
+      "DeadlineResponse\0223\n\017privacy_request\030\001 \001(" +
+      "\0132\032.privacy.v1.PrivacyRequest\"8\n\005Actor\022#" +
+      "\n\004kind\030\001 \001(\0162\025.privacy.v1.ActorKind\022\n\n\002i" +
+      "d\030\002 \001(\t\"\304\002\n\nAuditEvent\022\020\n\010sequence\030\001 \001(\003" +
+      "\022\022\n\nrequest_id\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\022 \n\005actor\030\004 \001(\0132\021." +
+      "privacy.v1.Actor\022(\n\004type\030\005 \001(\0162\032.privacy" +
+      ".v1.AuditEventType\022%\n\nfrom_state\030\006 \001(\0162\021" +
+      ".privacy.v1.State\022#\n\010to_state\030\007 \001(\0162\021.pr" +
+      "ivacy.v1.State\022\016\n\006detail\030\010 \001(\t\022)\n\nemail_" +
+      "kind\030\t \001(\0162\025.privacy.v1.EmailKind\022\023\n\013dat" +
+      "a_source\030\n \001(\t\"\223\001\n\026ListAuditEventsReques" +
+      "t\022\022\n\nrequest_id\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005" +
+      "\022\022\n\npage_token\030\003 \001(\t\022)\n\007subject\030\004 \001(\0162\030." +
+      "privacy.v1.AuditSubject\022\023\n\013data_source\030\005" +
+      " \001(\t\"`\n\027ListAuditEventsResponse\022,\n\014audit" +
+      "_events\030\001 \003(\0132\026.privacy.v1.AuditEvent\022\027\n" +
+      "\017next_page_token\030\002 \001(\t\"(\n\032WatchPrivacyRe" +
+      "questRequest\022\n\n\002id\030\001 \001(\t\"y\n\033WatchPrivacy" +
+      "RequestResponse\0223\n\017privacy_request\030\001 \001(\013" +
+      "2\032.privacy.v1.PrivacyRequest\022%\n\005event\030\002 " +
+      "\001(\0132\026.privacy.v1.AuditEvent\"B\n\025DownloadE" +
+      "xportRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022" +
+      "\016\n\006offset\030\003 \001(\003\"}\n\023ExportArchiveHeader\022\021" +
+      "\n\tfile_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n" +
+      "\006sha256\030\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\"g\n\026DownloadExport" +
+      "Response\0221\n\006header\030\001 \001(\0132\037.privacy.v1.Ex" +
+      "portArchiveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007" +
+      "payload\"&\n\030GetErasureReceiptRequest\022\n\n\002i" +
+      "d\030\001 \001(\t\"\325\001\n\031GetErasureReceiptResponse\022\024\n" +
+      "\014receipt_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022a" +
+      "udit_chain_intact\030\003 \001(\010\022\037\n\027first_mismatc" +
+      "h_sequence\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsign" +
+      "ature\030\006 \001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022\032\n\022s" +
+      "igning_public_key\030\010 \001(\t*E\n\006Action\022\026\n\022ACT" +
+      "ION_UNSPECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014" +
+      "ACTION_ERASE\020\002*\275\001\n\005State\022\025\n\021STATE_UNSPEC" +
+      "IFIED\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_CONF" +
+      "IRMED\020\002\022\024\n\020STATE_PROCESSING\020\003\022\023\n\017STATE_C" +
+      "OMPLETED\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STATE_DE" +
+      "NIED\020\006\022\023\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE_EXP" +
+      "IRED\020\010*\273\001\n\016ErasureOutcome\022\037\n\033ERASURE_OUT" +
+      "COME_UNSPECIFIED\020\000\022!\n\035ERASURE_OUTCOME_NO" +
+      "THING_FOUND\020\001\022\036\n\032ERASURE_OUTCOME_ALL_ERA" +
+      "SED\020\002\022\"\n\036ERASURE_OUTCOME_NOTHING_ERASED\020" +
+      "\003\022!\n\035ERASURE_OUTCOME_PARTLY_ERASED\020\004*\225\001\n" +
+      "\021VerificationState\022\"\n\036VERIFICATION_STATE" +
+      "_UNSPECIFIED\020\000\022\035\n\031VERIFICATION_STATE_PAS" +
+      "SED\020\001\022\035\n\031VERIFICATION_STATE_FAILED\020\002\022\036\n\032" +
+      "VERIFICATION_STATE_SKIPPED\020\003*\224\001\n\013SourceS" +
+      "tate\022\034\n\030SOURCE_STATE_UNSPECIFIED\020\000\022\030\n\024SO" +
+      "URCE_STATE_PENDING\020\001\022\030\n\024SOURCE_STATE_RUN" +
+      "NING\020\002\022\032\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027\n\023SO" +
+      "URCE_STATE_FAILED\020\004*\354\001\n\tEmailKind\022\032\n\026EMA" +
+      "IL_KIND_UNSPECIFIED\020\000\022#\n\037EMAIL_KIND_CONF" +
+      "IRMATION_REQUEST\020\001\022\036\n\032EMAIL_KIND_ADMIN_C" +
+      "ONFIRMED\020\002\022 \n\034EMAIL_KIND_DEADLINE_EXTEND" +
+      "ED\020\003\022\033\n\027EMAIL_KIND_EXPORT_READY\020\004\022 \n\034EMA" +
+      "IL_KIND_ERASURE_FULFILLED\020\005\022\035\n\031EMAIL_KIN" +
+      "D_REQUEST_DENIED\020\006*\177\n\rDeliveryState\022\036\n\032D" +
+      "ELIVERY_STATE_UNSPECIFIED\020\000\022\032\n\026DELIVERY_" +
+      "STATE_PENDING\020\001\022\027\n\023DELIVERY_STATE_SENT\020\002" +
+      "\022\031\n\025DELIVERY_STATE_FAILED\020\003*l\n\tActorKind" +
+      "\022\032\n\026ACTOR_KIND_UNSPECIFIED\020\000\022\024\n\020ACTOR_KI" +
+      "ND_ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJECT\020\002\022\025\n\021AC" +
+      "TOR_KIND_SYSTEM\020\003*\200\007\n\016AuditEventType\022 \n\034" +
+      "AUDIT_EVENT_TYPE_UNSPECIFIED\020\000\022\034\n\030AUDIT_" +
+      "EVENT_TYPE_CREATED\020\001\022\036\n\032AUDIT_EVENT_TYPE" +
+      "_CONFIRMED\020\002\022(\n$AUDIT_EVENT_TYPE_CONFIRM" +
+      "ATION_RESENT\020\003\022\'\n#AUDIT_EVENT_TYPE_PROCE" +
+      "SSING_STARTED\020\004\022\036\n\032AUDIT_EVENT_TYPE_COMP" +
+      "LETED\020\005\022\033\n\027AUDIT_EVENT_TYPE_FAILED\020\006\022\033\n\027" +
+      "AUDIT_EVENT_TYPE_DENIED\020\007\022\036\n\032AUDIT_EVENT" +
+      "_TYPE_CANCELLED\020\010\022\034\n\030AUDIT_EVENT_TYPE_EX" +
+      "PIRED\020\t\022\034\n\030AUDIT_EVENT_TYPE_DELETED\020\n\022&\n" +
+      "\"AUDIT_EVENT_TYPE_DEADLINE_EXTENDED\020\013\022\037\n" +
+      "\033AUDIT_EVENT_TYPE_EMAIL_SENT\020\014\022!\n\035AUDIT_" +
+      "EVENT_TYPE_EMAIL_FAILED\020\r\022%\n!AUDIT_EVENT" +
+      "_TYPE_SOURCE_SUCCEEDED\020\016\022\"\n\036AUDIT_EVENT_" +
+      "TYPE_SOURCE_FAILED\020\017\022$\n AUDIT_EVENT_TYPE" +
+      "_ARCHIVE_CREATED\020\020\022\'\n#AUDIT_EVENT_TYPE_A" +
+      "RCHIVE_DOWNLOADED\020\021\022$\n AUDIT_EVENT_TYPE_" +
+      "ARCHIVE_DELETED\020\022\022&\n\"AUDIT_EVENT_TYPE_ER" +
+      "ASURE_SCHEDULED\020\023\0220\n,AUDIT_EVENT_TYPE_ER" +
+      "ASURE_VERIFICATION_FAILED\020\024\022+\n\'AUDIT_EVE" +
+      "NT_TYPE_DATA_SOURCE_REGISTERED\020\025\022(\n$AUDI" +
+      "T_EVENT_TYPE_DATA_SOURCE_UPDATED\020\026\022(\n$AU" +
+      "DIT_EVENT_TYPE_DATA_SOURCE_DELETED\020\027*o\n\014" +
+      "AuditSubject\022\035\n\031AUDIT_SUBJECT_UNSPECIFIE" +
+      "D\020\000\022!\n\035AUDIT_SUBJECT_PRIVACY_REQUEST\020\001\022\035" +
+      "\n\031AUDIT_SUBJECT_DATA_SOURCE\020\0022\225\014\n\025Privac" +
+      "yRequestService\022i\n\024CreatePrivacyRequest\022" +
+      "\'.privacy.v1.CreatePrivacyRequestRequest" +
+      "\032(.privacy.v1.CreatePrivacyRequestRespon" +
+      "se\022`\n\021GetPrivacyRequest\022$.privacy.v1.Get" +
+      "PrivacyRequestRequest\032%.privacy.v1.GetPr" +
+      "ivacyRequestResponse\022f\n\023ListPrivacyReque" +
+      "sts\022&.privacy.v1.ListPrivacyRequestsRequ" +
+      "est\032\'.privacy.v1.ListPrivacyRequestsResp" +
+      "onse\022l\n\025ConfirmPrivacyRequest\022(.privacy." +
+      "v1.ConfirmPrivacyRequestRequest\032).privac" +
+      "y.v1.ConfirmPrivacyRequestResponse\022c\n\022Re" +
+      "sendConfirmation\022%.privacy.v1.ResendConf" +
+      "irmationRequest\032&.privacy.v1.ResendConfi" +
+      "rmationResponse\022l\n\025ProcessPrivacyRequest" +
+      "\022(.privacy.v1.ProcessPrivacyRequestReque" +
+      "st\032).privacy.v1.ProcessPrivacyRequestRes" +
+      "ponse\022o\n\026CompletePrivacyRequest\022).privac" +
+      "y.v1.CompletePrivacyRequestRequest\032*.pri" +
+      "vacy.v1.CompletePrivacyRequestResponse\022c" +
+      "\n\022DenyPrivacyRequest\022%.privacy.v1.DenyPr" +
+      "ivacyRequestRequest\032&.privacy.v1.DenyPri" +
+      "vacyRequestResponse\022i\n\024CancelPrivacyRequ" +
+      "est\022\'.privacy.v1.CancelPrivacyRequestReq" +
+      "uest\032(.privacy.v1.CancelPrivacyRequestRe" +
+      "sponse\022i\n\024DeletePrivacyRequest\022\'.privacy" +
+      ".v1.DeletePrivacyRequestRequest\032(.privac" +
+      "y.v1.DeletePrivacyRequestResponse\022W\n\016Ext" +
+      "endDeadline\022!.privacy.v1.ExtendDeadlineR" +
+      "equest\032\".privacy.v1.ExtendDeadlineRespon" +
+      "se\022Z\n\017ListAuditEvents\022\".privacy.v1.ListA" +
+      "uditEventsRequest\032#.privacy.v1.ListAudit" +
+      "EventsResponse\022h\n\023WatchPrivacyRequest\022&." +
+      "privacy.v1.WatchPrivacyRequestRequest\032\'." +
+      "privacy.v1.WatchPrivacyRequestResponse0\001" +
+      "\022Y\n\016DownloadExport\022!.privacy.v1.Download" +
+      "ExportRequest\032\".privacy.v1.DownloadExpor" +
+      "tResponse0\001\022`\n\021GetErasureReceipt\022$.priva" +
+      "cy.v1.GetErasureReceiptRequest\032%.privacy" +
+      ".v1.GetErasureReceiptResponseBY\n\027dev.pri" +
+      "vacyd.privacy.v1P\001Z<github.com/privacyd/" +
+      "privacyd/clients/go/privacy/v1;privacyv1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -526,7 +528,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_SourceProgress_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_SourceProgress_descriptor,
-        new java.lang.String[] { "SourceName", "State", "Items", "Bytes", "Attempts", "LastError", "StartTime", "FinishTime", "Erasure", "Verification", });
+        new java.lang.String[] { "SourceName", "State", "Items", "Bytes", "Attempts", "LastError", "StartTime", "FinishTime", "Erasure", "Verification", "NextAttemptTime", });
     internal_static_privacy_v1_ExportArchive_descriptor =
       getDescriptor().getMessageType(7);
     internal_static_privacy_v1_ExportArchive_fieldAccessorTable = new

@@ -373,6 +373,50 @@ private static final long serialVersionUID = 0L;
     return verification_ == null ? dev.privacyd.privacy.v1.ErasureVerification.getDefaultInstance() : verification_;
   }
 
+  public static final int NEXT_ATTEMPT_TIME_FIELD_NUMBER = 12;
+  private com.google.protobuf.Timestamp nextAttemptTime_;
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   * @return Whether the nextAttemptTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasNextAttemptTime() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   * @return The nextAttemptTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getNextAttemptTime() {
+    return nextAttemptTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+  }
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getNextAttemptTimeOrBuilder() {
+    return nextAttemptTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -417,6 +461,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(10, getVerification());
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(12, getNextAttemptTime());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -458,6 +505,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getVerification());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getNextAttemptTime());
     }
     return size;
   }
@@ -514,6 +565,11 @@ private static final long serialVersionUID = 0L;
       if (!getVerification()
           .equals(other.getVerification())) return false;
     }
+    if (hasNextAttemptTime() != other.hasNextAttemptTime()) return false;
+    if (hasNextAttemptTime()) {
+      if (!getNextAttemptTime()
+          .equals(other.getNextAttemptTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -554,6 +610,10 @@ private static final long serialVersionUID = 0L;
     if (hasVerification()) {
       hash = (37 * hash) + VERIFICATION_FIELD_NUMBER;
       hash = (53 * hash) + getVerification().hashCode();
+    }
+    if (hasNextAttemptTime()) {
+      hash = (37 * hash) + NEXT_ATTEMPT_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getNextAttemptTime().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -693,6 +753,7 @@ private static final long serialVersionUID = 0L;
         internalGetFinishTimeFieldBuilder();
         internalGetErasureFieldBuilder();
         internalGetVerificationFieldBuilder();
+        internalGetNextAttemptTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -724,6 +785,11 @@ private static final long serialVersionUID = 0L;
       if (verificationBuilder_ != null) {
         verificationBuilder_.dispose();
         verificationBuilder_ = null;
+      }
+      nextAttemptTime_ = null;
+      if (nextAttemptTimeBuilder_ != null) {
+        nextAttemptTimeBuilder_.dispose();
+        nextAttemptTimeBuilder_ = null;
       }
       return this;
     }
@@ -801,6 +867,12 @@ private static final long serialVersionUID = 0L;
             : verificationBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.nextAttemptTime_ = nextAttemptTimeBuilder_ == null
+            ? nextAttemptTime_
+            : nextAttemptTimeBuilder_.build();
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -849,6 +921,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasVerification()) {
         mergeVerification(other.getVerification());
+      }
+      if (other.hasNextAttemptTime()) {
+        mergeNextAttemptTime(other.getNextAttemptTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -932,6 +1007,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 98: {
+              input.readMessage(
+                  internalGetNextAttemptTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1955,6 +2037,179 @@ private static final long serialVersionUID = 0L;
         verification_ = null;
       }
       return verificationBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp nextAttemptTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> nextAttemptTimeBuilder_;
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     * @return Whether the nextAttemptTime field is set.
+     */
+    public boolean hasNextAttemptTime() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     * @return The nextAttemptTime.
+     */
+    public com.google.protobuf.Timestamp getNextAttemptTime() {
+      if (nextAttemptTimeBuilder_ == null) {
+        return nextAttemptTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+      } else {
+        return nextAttemptTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder setNextAttemptTime(com.google.protobuf.Timestamp value) {
+      if (nextAttemptTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        nextAttemptTime_ = value;
+      } else {
+        nextAttemptTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder setNextAttemptTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (nextAttemptTimeBuilder_ == null) {
+        nextAttemptTime_ = builderForValue.build();
+      } else {
+        nextAttemptTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder mergeNextAttemptTime(com.google.protobuf.Timestamp value) {
+      if (nextAttemptTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000400) != 0) &&
+          nextAttemptTime_ != null &&
+          nextAttemptTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getNextAttemptTimeBuilder().mergeFrom(value);
+        } else {
+          nextAttemptTime_ = value;
+        }
+      } else {
+        nextAttemptTimeBuilder_.mergeFrom(value);
+      }
+      if (nextAttemptTime_ != null) {
+        bitField0_ |= 0x00000400;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder clearNextAttemptTime() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      nextAttemptTime_ = null;
+      if (nextAttemptTimeBuilder_ != null) {
+        nextAttemptTimeBuilder_.dispose();
+        nextAttemptTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getNextAttemptTimeBuilder() {
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return internalGetNextAttemptTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getNextAttemptTimeOrBuilder() {
+      if (nextAttemptTimeBuilder_ != null) {
+        return nextAttemptTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return nextAttemptTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetNextAttemptTimeFieldBuilder() {
+      if (nextAttemptTimeBuilder_ == null) {
+        nextAttemptTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getNextAttemptTime(),
+                getParentForChildren(),
+                isClean());
+        nextAttemptTime_ = null;
+      }
+      return nextAttemptTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.SourceProgress)
