@@ -105,6 +105,13 @@ impl ExecutorConfig {
         let exponent = attempts.saturating_sub(1).clamp(0, 20) as u32;
         self.retry_base.saturating_mul(2u32.saturating_pow(exponent)).min(self.retry_max)
     }
+
+    /// How long a job that fails every time waits in all before its last attempt: the sum of
+    /// the backoffs between `max_attempts` attempts. It is how long a data source may stay down
+    /// before a request fails because of it (the attempts' own time comes on top).
+    pub fn retry_window(&self, max_attempts: i32) -> Duration {
+        (1..max_attempts).map(|attempt| self.backoff(attempt)).fold(Duration::ZERO, Duration::saturating_add)
+    }
 }
 
 /// The executor of one replica.
@@ -266,5 +273,24 @@ mod tests {
         };
         let delays: Vec<u64> = (1..=6).map(|a| config.backoff(a).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn the_retry_window_adds_up_the_backoffs() {
+        let config = ExecutorConfig::default();
+        // The defaults before issue 9 (5 attempts): 30 s + 1 min + 2 min + 4 min.
+        assert_eq!(config.retry_window(5), Duration::from_secs(450));
+        assert_eq!(config.retry_window(1), Duration::ZERO);
+        assert_eq!(config.retry_window(8), Duration::from_secs(3810));
+    }
+
+    /// Issue 9, item 26: with the defaults a source that was down for 7.5 minutes failed the
+    /// request, shorter than a routine deploy or database failover; they now ride out an hour.
+    #[test]
+    fn by_default_a_source_may_be_down_for_an_hour() {
+        let config = crate::config::Config::defaults();
+        let executor =
+            ExecutorConfig { retry_base: config.retry_base, retry_max: config.retry_max, ..Default::default() };
+        assert!(executor.retry_window(config.source_max_attempts) >= Duration::from_secs(3600));
     }
 }
