@@ -13,9 +13,16 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
  *   organisation knows it). A source that does not know the subject is not an error: `Export`
  *   streams nothing and ends OK; `Erase` returns OK with zero counts.
- * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
- *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
- *   given up on the call.
+ * - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+ *   default, per source). A source stops work when the deadline passes; it must not go on
+ *   erasing after privacyd has given up on the call. An `Export` stream is not bound by
+ *   `call_timeout`: it may run as long as it keeps sending, up to the source's
+ *   `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+ *   no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+ *   first message counts too). Connecting, until the source's first bytes, is bounded by
+ *   `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+ *   privacyd treats its deadline as passed whichever side notices first, including a call the
+ *   source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
  * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
  *   with the same id after a timeout, a crash or a restart, and the second call must not apply
  *   anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -32,6 +39,9 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
  *   export after an erasure) has no side effects, so it is retried after any failure except a
  *   stream that breaks this protocol. Either way the attempts are bounded per request.
+ *   OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+ *   decoding), break the protocol: the source would send them again, so they are never
+ *   retried.
  * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
  *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
  *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -40,7 +50,8 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  *   the source can export). Items and files of a retained group may remain; anything else
  *   still exported (an item of another group, a file of no group) fails the erasure for that
  *   source, and the operator and the audit log see the source, the groups and the counts.
- * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+ * - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+ *   retried); file chunks should be 64 KiB to 1 MiB.
  * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
  *   10 GiB per request, all sources together, counted on the encoded size of every message as
  *   it arrives. A source that streams past one fails for that request at once, with an error
@@ -223,9 +234,16 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
-   * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-   *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
-   *   given up on the call.
+   * - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+   *   default, per source). A source stops work when the deadline passes; it must not go on
+   *   erasing after privacyd has given up on the call. An `Export` stream is not bound by
+   *   `call_timeout`: it may run as long as it keeps sending, up to the source's
+   *   `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+   *   no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+   *   first message counts too). Connecting, until the source's first bytes, is bounded by
+   *   `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+   *   privacyd treats its deadline as passed whichever side notices first, including a call the
+   *   source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -242,6 +260,9 @@ public final class DataSourceServiceGrpc {
    *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
    *   export after an erasure) has no side effects, so it is retried after any failure except a
    *   stream that breaks this protocol. Either way the attempts are bounded per request.
+   *   OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+   *   decoding), break the protocol: the source would send them again, so they are never
+   *   retried.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -250,7 +271,8 @@ public final class DataSourceServiceGrpc {
    *   the source can export). Items and files of a retained group may remain; anything else
    *   still exported (an item of another group, a file of no group) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
-   * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+   * - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+   *   retried); file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
    *   it arrives. A source that streams past one fails for that request at once, with an error
@@ -316,9 +338,16 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
-   * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-   *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
-   *   given up on the call.
+   * - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+   *   default, per source). A source stops work when the deadline passes; it must not go on
+   *   erasing after privacyd has given up on the call. An `Export` stream is not bound by
+   *   `call_timeout`: it may run as long as it keeps sending, up to the source's
+   *   `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+   *   no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+   *   first message counts too). Connecting, until the source's first bytes, is bounded by
+   *   `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+   *   privacyd treats its deadline as passed whichever side notices first, including a call the
+   *   source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -335,6 +364,9 @@ public final class DataSourceServiceGrpc {
    *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
    *   export after an erasure) has no side effects, so it is retried after any failure except a
    *   stream that breaks this protocol. Either way the attempts are bounded per request.
+   *   OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+   *   decoding), break the protocol: the source would send them again, so they are never
+   *   retried.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -343,7 +375,8 @@ public final class DataSourceServiceGrpc {
    *   the source can export). Items and files of a retained group may remain; anything else
    *   still exported (an item of another group, a file of no group) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
-   * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+   * - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+   *   retried); file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
    *   it arrives. A source that streams past one fails for that request at once, with an error
@@ -375,9 +408,16 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
-   * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-   *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
-   *   given up on the call.
+   * - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+   *   default, per source). A source stops work when the deadline passes; it must not go on
+   *   erasing after privacyd has given up on the call. An `Export` stream is not bound by
+   *   `call_timeout`: it may run as long as it keeps sending, up to the source's
+   *   `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+   *   no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+   *   first message counts too). Connecting, until the source's first bytes, is bounded by
+   *   `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+   *   privacyd treats its deadline as passed whichever side notices first, including a call the
+   *   source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -394,6 +434,9 @@ public final class DataSourceServiceGrpc {
    *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
    *   export after an erasure) has no side effects, so it is retried after any failure except a
    *   stream that breaks this protocol. Either way the attempts are bounded per request.
+   *   OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+   *   decoding), break the protocol: the source would send them again, so they are never
+   *   retried.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -402,7 +445,8 @@ public final class DataSourceServiceGrpc {
    *   the source can export). Items and files of a retained group may remain; anything else
    *   still exported (an item of another group, a file of no group) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
-   * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+   * - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+   *   retried); file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
    *   it arrives. A source that streams past one fails for that request at once, with an error
@@ -482,9 +526,16 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
-   * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-   *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
-   *   given up on the call.
+   * - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+   *   default, per source). A source stops work when the deadline passes; it must not go on
+   *   erasing after privacyd has given up on the call. An `Export` stream is not bound by
+   *   `call_timeout`: it may run as long as it keeps sending, up to the source's
+   *   `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+   *   no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+   *   first message counts too). Connecting, until the source's first bytes, is bounded by
+   *   `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+   *   privacyd treats its deadline as passed whichever side notices first, including a call the
+   *   source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -501,6 +552,9 @@ public final class DataSourceServiceGrpc {
    *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
    *   export after an erasure) has no side effects, so it is retried after any failure except a
    *   stream that breaks this protocol. Either way the attempts are bounded per request.
+   *   OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+   *   decoding), break the protocol: the source would send them again, so they are never
+   *   retried.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -509,7 +563,8 @@ public final class DataSourceServiceGrpc {
    *   the source can export). Items and files of a retained group may remain; anything else
    *   still exported (an item of another group, a file of no group) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
-   * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+   * - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+   *   retried); file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
    *   it arrives. A source that streams past one fails for that request at once, with an error
@@ -588,9 +643,16 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
-   * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-   *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
-   *   given up on the call.
+   * - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+   *   default, per source). A source stops work when the deadline passes; it must not go on
+   *   erasing after privacyd has given up on the call. An `Export` stream is not bound by
+   *   `call_timeout`: it may run as long as it keeps sending, up to the source's
+   *   `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+   *   no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+   *   first message counts too). Connecting, until the source's first bytes, is bounded by
+   *   `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+   *   privacyd treats its deadline as passed whichever side notices first, including a call the
+   *   source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -607,6 +669,9 @@ public final class DataSourceServiceGrpc {
    *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
    *   export after an erasure) has no side effects, so it is retried after any failure except a
    *   stream that breaks this protocol. Either way the attempts are bounded per request.
+   *   OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+   *   decoding), break the protocol: the source would send them again, so they are never
+   *   retried.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -615,7 +680,8 @@ public final class DataSourceServiceGrpc {
    *   the source can export). Items and files of a retained group may remain; anything else
    *   still exported (an item of another group, a file of no group) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
-   * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+   * - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+   *   retried); file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
    *   it arrives. A source that streams past one fails for that request at once, with an error
@@ -693,9 +759,16 @@ public final class DataSourceServiceGrpc {
    * - Subjects. A request names the subject by `email` (always set) and `user_id` (set when the
    *   organisation knows it). A source that does not know the subject is not an error: `Export`
    *   streams nothing and ends OK; `Erase` returns OK with zero counts.
-   * - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-   *   A source stops work when the deadline passes; it must not go on erasing after privacyd has
-   *   given up on the call.
+   * - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+   *   default, per source). A source stops work when the deadline passes; it must not go on
+   *   erasing after privacyd has given up on the call. An `Export` stream is not bound by
+   *   `call_timeout`: it may run as long as it keeps sending, up to the source's
+   *   `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+   *   no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+   *   first message counts too). Connecting, until the source's first bytes, is bounded by
+   *   `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+   *   privacyd treats its deadline as passed whichever side notices first, including a call the
+   *   source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
    * - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
    *   with the same id after a timeout, a crash or a restart, and the second call must not apply
    *   anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -712,6 +785,9 @@ public final class DataSourceServiceGrpc {
    *   INTERNAL for errors that retrying will not fix. An `Export` (including the verification
    *   export after an erasure) has no side effects, so it is retried after any failure except a
    *   stream that breaks this protocol. Either way the attempts are bounded per request.
+   *   OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+   *   decoding), break the protocol: the source would send them again, so they are never
+   *   retried.
    * - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
    *   say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
    *   a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -720,7 +796,8 @@ public final class DataSourceServiceGrpc {
    *   the source can export). Items and files of a retained group may remain; anything else
    *   still exported (an item of another group, a file of no group) fails the erasure for that
    *   source, and the operator and the audit log see the source, the groups and the counts.
-   * - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+   * - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+   *   retried); file chunks should be 64 KiB to 1 MiB.
    * - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
    *   10 GiB per request, all sources together, counted on the encoded size of every message as
    *   it arrives. A source that streams past one fails for that request at once, with an error
