@@ -362,7 +362,13 @@ impl ExportStream {
     /// The next message; `None` at the stream's end. Dropping the stream cancels the call.
     pub async fn next(&mut self) -> Option<Result<pb::ExportResponse, CallError>> {
         let limits = self.client.timeouts;
-        let idle_until = tokio::time::Instant::now() + limits.stream_idle;
+        let now = tokio::time::Instant::now();
+        // Checked here too: a timer only fires while no message is ready, and a source that
+        // sends faster than privacyd takes always has one ready.
+        if now >= self.deadline {
+            return Some(Err(self.overrun()));
+        }
+        let idle_until = now + limits.stream_idle;
         let next = tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).await;
         match next {
             Ok(Ok(Some(message))) => {
@@ -372,14 +378,18 @@ impl ExportStream {
             Ok(Ok(None)) => None,
             Ok(Err(status)) => Some(Err(self.client.call_error("Export", status, self.started, limits.stream_max))),
             Err(_) if idle_until < self.deadline => Some(Err(Self::idle_error(limits.stream_idle, self.received))),
-            Err(_) => Some(Err(CallError {
-                code: Code::DeadlineExceeded,
-                message: format!(
-                    "Export: the stream did not end within {} (stream_max_duration; {} messages received)",
-                    humantime::format_duration(limits.stream_max),
-                    self.received
-                ),
-            })),
+            Err(_) => Some(Err(self.overrun())),
+        }
+    }
+
+    fn overrun(&self) -> CallError {
+        CallError {
+            code: Code::DeadlineExceeded,
+            message: format!(
+                "Export: the stream did not end within {} (stream_max_duration; {} messages received)",
+                humantime::format_duration(self.client.timeouts.stream_max),
+                self.received
+            ),
         }
     }
 
