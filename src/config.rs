@@ -106,8 +106,13 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_ARCHIVE_COMPRESSION", value_enum, default_value_t = crate::export::Compression::Deflate)]
     pub archive_compression: crate::export::Compression,
 
-    /// Calls to a data source for one request before the request fails.
-    #[arg(long, env = "PRIVACYD_SOURCE_MAX_ATTEMPTS", default_value_t = 5)]
+    /// Calls to a data source for one request before the request fails. Between attempts the
+    /// retry backoff waits (--retry-base, doubling, capped by --retry-max): with the defaults,
+    /// 8 attempts span 30s + 1m + 2m + ... + 32m = 1h 3m 30s, so a source that is down for a
+    /// deploy or a failover does not fail the request (5 attempts spanned 7.5 minutes). The
+    /// request shows each source's next attempt (`next_attempt_time`); privacyd logs the
+    /// span at start-up.
+    #[arg(long, env = "PRIVACYD_SOURCE_MAX_ATTEMPTS", default_value_t = 8)]
     pub source_max_attempts: i32,
 
     /// Cooling-off period between an erasure's confirmation and its execution, during which

@@ -7,6 +7,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use tokio::{
     sync::{Notify, Semaphore},
     task::JoinSet,
@@ -49,7 +50,19 @@ impl JobOutcome {
 #[async_trait]
 pub trait JobHandler: Send + Sync + 'static {
     async fn run(&self, job: &ClaimedJob) -> JobOutcome;
+
+    /// Records an attempt that panicked (a bug in privacyd) as a failed attempt, which the
+    /// executor retries until the job's attempts run out, like any other failure. `message`
+    /// says only that it panicked, never the panic's own message (see
+    /// `telemetry::install_panic_hook`). Handlers that keep per-attempt state elsewhere (a
+    /// source's run on its request) override it to record the failure there too.
+    async fn panicked(&self, _job: &ClaimedJob, message: &str) -> JobOutcome {
+        JobOutcome::failed(message.to_owned(), true)
+    }
 }
+
+/// What a panicked attempt is recorded as.
+pub const PANICKED: &str = "privacyd failed while running this job (a bug; the log says where)";
 
 impl ClaimedJob {
     /// Whether a failure of this attempt will be followed by another. Handlers use it to word
@@ -91,6 +104,13 @@ impl ExecutorConfig {
     pub fn backoff(&self, attempts: i32) -> Duration {
         let exponent = attempts.saturating_sub(1).clamp(0, 20) as u32;
         self.retry_base.saturating_mul(2u32.saturating_pow(exponent)).min(self.retry_max)
+    }
+
+    /// How long a job that fails every time waits in all before its last attempt: the sum of
+    /// the backoffs between `max_attempts` attempts. It is how long a data source may stay down
+    /// before a request fails because of it (the attempts' own time comes on top).
+    pub fn retry_window(&self, max_attempts: i32) -> Duration {
+        (1..max_attempts).map(|attempt| self.backoff(attempt)).fold(Duration::ZERO, Duration::saturating_add)
     }
 }
 
@@ -186,7 +206,9 @@ impl Executor {
             return;
         };
         let outcome = {
-            let work = handler.run(&job);
+            // A panic ends the attempt, not the replica's task: left uncaught it would leave
+            // the job leased, to be taken up and panic again every lease, without end.
+            let work = std::panic::AssertUnwindSafe(handler.run(&job)).catch_unwind();
             tokio::pin!(work);
             let renew_every = self.config.lease / 3;
             // An interval, not a sleep per round: the cancellation check below wakes this loop
@@ -199,7 +221,17 @@ impl Executor {
             cancel_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    outcome = &mut work => break outcome,
+                    outcome = &mut work => match outcome {
+                        Ok(outcome) => break outcome,
+                        Err(_panic) => {
+                            // The payload is dropped unread: it may quote a source's data.
+                            warn!("a job attempt panicked; recording it as a failed attempt");
+                            let recorded = std::panic::AssertUnwindSafe(handler.panicked(&job, PANICKED))
+                                .catch_unwind()
+                                .await;
+                            break recorded.unwrap_or_else(|_| JobOutcome::failed(PANICKED.to_owned(), true));
+                        }
+                    },
                     _ = cancel_check.tick() => {
                         if matches!(self.store.job_cancelled(&job.id).await, Ok(true)) {
                             // The work is not polled again, and returning drops it, which cuts
@@ -261,5 +293,24 @@ mod tests {
         };
         let delays: Vec<u64> = (1..=6).map(|a| config.backoff(a).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn the_retry_window_adds_up_the_backoffs() {
+        let config = ExecutorConfig::default();
+        // The defaults before issue 9 (5 attempts): 30 s + 1 min + 2 min + 4 min.
+        assert_eq!(config.retry_window(5), Duration::from_secs(450));
+        assert_eq!(config.retry_window(1), Duration::ZERO);
+        assert_eq!(config.retry_window(8), Duration::from_secs(3810));
+    }
+
+    /// Issue 9, item 26: with the defaults a source that was down for 7.5 minutes failed the
+    /// request, shorter than a routine deploy or database failover; they now ride out an hour.
+    #[test]
+    fn by_default_a_source_may_be_down_for_an_hour() {
+        let config = crate::config::Config::defaults();
+        let executor =
+            ExecutorConfig { retry_base: config.retry_base, retry_max: config.retry_max, ..Default::default() };
+        assert!(executor.retry_window(config.source_max_attempts) >= Duration::from_secs(3600));
     }
 }

@@ -60,3 +60,18 @@ pub async fn fail(
         Err(err) => JobOutcome::failed(err.to_string(), true),
     }
 }
+
+/// Records an attempt that panicked as a failed attempt of the job's source (see
+/// `JobHandler::panicked`), so that the request shows it and fails once attempts run out.
+pub async fn fail_panicked(store: &Store, job: &ClaimedJob, message: &str) -> JobOutcome {
+    let Some(source) = NewJob::source(&job.payload) else {
+        return JobOutcome::failed(message.to_owned(), true);
+    };
+    match store.get_request(job.request_id).await {
+        Ok(Some(request)) if request.state == State::Processing => {
+            fail(store, job, &request, &source, message, true).await
+        }
+        Ok(_) => JobOutcome::done(),
+        Err(err) => JobOutcome::failed(err.to_string(), true),
+    }
+}

@@ -33,6 +33,8 @@ pub struct SourceChanges {
     pub ca_cert_pem: Option<Option<String>>,
     pub call_timeout: Option<Duration>,
     pub enabled: Option<bool>,
+    /// Validated (see `SourceTimeouts::changed`).
+    pub timeouts: Option<crate::domain::SourceTimeouts>,
 }
 
 /// What `CheckDataSource` found.
@@ -40,7 +42,8 @@ pub struct CheckReport {
     pub health: Health,
     pub description: Option<SourceDescription>,
     pub error: Option<String>,
-    pub latency: Duration,
+    /// How long `Describe` took; `None` when it did not answer.
+    pub latency: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -69,6 +72,7 @@ impl Registry {
             ca_cert_pem: connection.ca_cert_pem,
             auth_token: connection.auth_token,
             call_timeout: connection.call_timeout,
+            timeouts: connection.timeouts,
             enabled: registration.enabled,
             description,
             create_time: now,
@@ -126,6 +130,9 @@ impl Registry {
         if let Some(enabled) = changes.enabled {
             source.enabled = enabled;
         }
+        if let Some(timeouts) = changes.timeouts {
+            source.timeouts = timeouts;
+        }
         if reconnect {
             let client = SourceClient::new(&source.connection())?;
             source.description = client.describe(name.as_str()).await?.0;
@@ -154,8 +161,9 @@ impl Registry {
         let client = SourceClient::new(&source.connection())?;
         let (health, health_error) = client.health().await;
         let (description, latency, describe_error) = match client.describe(name.as_str()).await {
-            Ok((description, latency)) => (Some(description), latency, None),
-            Err(err) => (None, Duration::ZERO, Some(err.to_string())),
+            Ok((description, latency)) => (Some(description), Some(latency), None),
+            // No answer, so nothing to time: a latency of 0 would read as a fast source.
+            Err(err) => (None, None, Some(err.to_string())),
         };
         let error = match (health_error, describe_error) {
             (None, None) => None,
@@ -203,13 +211,17 @@ fn registry_event(
 /// and an auth token are set (the token is a credential; the CA is long and public).
 fn settings(s: &DataSource) -> String {
     format!(
-        "endpoint={}; tls={}; ca_cert_pem={}; auth_token={}; call_timeout={}; enabled={}",
+        "endpoint={}; tls={}; ca_cert_pem={}; auth_token={}; call_timeout={}; enabled={}; connect_timeout={}; \
+         stream_idle_timeout={}; stream_max_duration={}",
         shown(&s.endpoint),
         s.tls,
         if s.ca_cert_pem.is_some() { "set" } else { "none" },
         if s.auth_token.is_some() { "set" } else { "none" },
         humantime::format_duration(s.call_timeout),
-        s.enabled
+        s.enabled,
+        humantime::format_duration(s.timeouts.connect),
+        humantime::format_duration(s.timeouts.stream_idle),
+        humantime::format_duration(s.timeouts.stream_max),
     )
 }
 
@@ -246,6 +258,15 @@ fn changed_fields(before: &DataSource, after: &DataSource) -> String {
     }
     if before.enabled != after.enabled {
         changes.push(format!("enabled: {} -> {}", before.enabled, after.enabled));
+    }
+    for (field, was, is) in [
+        ("connect_timeout", before.timeouts.connect, after.timeouts.connect),
+        ("stream_idle_timeout", before.timeouts.stream_idle, after.timeouts.stream_idle),
+        ("stream_max_duration", before.timeouts.stream_max, after.timeouts.stream_max),
+    ] {
+        if was != is {
+            changes.push(format!("{field}: {} -> {}", humantime::format_duration(was), humantime::format_duration(is)));
+        }
     }
     if changes.is_empty() { "no field changed".to_owned() } else { changes.join("; ") }
 }

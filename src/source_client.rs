@@ -2,7 +2,13 @@
 //! CA, a bearer token, a deadline on every call) and turns what it answers into validated
 //! domain values. Everything privacyd asks of a source goes through here.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use tonic::{
     Code, Request,
@@ -15,6 +21,7 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus,
 use crate::{
     domain::{
         Capability, DataCategory, Error, LegalBasis, Retention, SourceConnection, SourceDescription, SourceErasure,
+        SourceTimeouts,
     },
     proto::privacy::datasource::v1::{self as pb, data_source_service_client::DataSourceServiceClient},
 };
@@ -22,7 +29,11 @@ use crate::{
 /// The service name sources report health for.
 pub const HEALTH_SERVICE: &str = "privacy.datasource.v1.DataSourceService";
 
-/// A failed call to a source: the gRPC code and message it ended with.
+/// A failed call to a source: the gRPC code and message it ended with. When the failure was
+/// privacyd's side of the connection (connecting, a broken connection), the message names the
+/// endpoint and the whole chain of causes, e.g. "connecting to http://127.0.0.1:1: tcp
+/// connect error: Connection refused (os error 111)": "tcp connect error" alone says neither
+/// where nor why.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code:?}: {message}")]
 pub struct CallError {
@@ -35,12 +46,45 @@ impl CallError {
     pub fn is_retryable(&self) -> bool {
         matches!(self.code, Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted)
     }
+
+    /// Whether the source's answer could not be read as the protocol's messages: a message over
+    /// the protocol's size limit (which gRPC reports as OUT_OF_RANGE, "decoded message length
+    /// too large"), or bytes that are not the message they should be. The same source sends the
+    /// same bytes again, so no call that failed so is retried, not even an export's.
+    pub fn breaks_protocol(&self) -> bool {
+        self.code == Code::OutOfRange
+            || (self.code == Code::Internal && self.message.contains("failed to decode Protobuf message"))
+    }
+
+    /// privacyd's own deadline passed: `what` did not finish within `limit`.
+    fn deadline(what: &str, limit: Duration) -> Self {
+        CallError {
+            code: Code::DeadlineExceeded,
+            message: format!("{what}: no answer within {} (privacyd's deadline)", humantime::format_duration(limit)),
+        }
+    }
 }
 
 impl From<tonic::Status> for CallError {
     fn from(status: tonic::Status) -> Self {
         CallError { code: status.code(), message: status.message().to_owned() }
     }
+}
+
+/// The errors in `status`'s chain of causes, outermost first (`Status` keeps the error it was
+/// made from when the failure was on privacyd's side).
+fn causes(status: &tonic::Status) -> Vec<&(dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = std::error::Error::source(status);
+    while let Some(err) = next {
+        out.push(err);
+        // `io::Error::source` skips the error it wraps; step into it.
+        next = match err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner),
+            None => err.source(),
+        };
+    }
+    out
 }
 
 /// Why an `Erase` call did not give a usable answer.
@@ -85,7 +129,11 @@ impl tonic::service::Interceptor for Bearer {
 pub struct SourceClient {
     channel: Channel,
     bearer: Bearer,
+    endpoint: String,
     call_timeout: Duration,
+    timeouts: SourceTimeouts,
+    /// Set while the latest connection attempt got no answer (see `connect::FirstAnswer`).
+    unanswered: Arc<AtomicBool>,
 }
 
 impl SourceClient {
@@ -100,9 +148,10 @@ impl SourceClient {
                 if connection.tls { "needs an https:// endpoint" } else { "is off, so the endpoint must be http://" },
             ));
         }
+        let connect_timeout = connection.timeouts.connect;
         let mut builder = Endpoint::from_shared(endpoint.to_owned())
             .map_err(|e| Error::invalid("endpoint", e.to_string()))?
-            .connect_timeout(Duration::from_secs(5).min(connection.call_timeout))
+            .connect_timeout(connect_timeout)
             .tcp_nodelay(true);
         if connection.tls {
             let tls = match &connection.ca_cert_pem {
@@ -119,10 +168,15 @@ impl SourceClient {
             ),
             None => None,
         };
+        let unanswered = Arc::new(AtomicBool::new(false));
+        let connector = connect::FirstAnswer { within: connect_timeout, unanswered: unanswered.clone() };
         Ok(SourceClient {
-            channel: builder.connect_lazy(),
+            channel: builder.connect_with_connector_lazy(connector),
+            unanswered,
             bearer: Bearer(bearer),
+            endpoint: endpoint.to_owned(),
             call_timeout: connection.call_timeout,
+            timeouts: connection.timeouts,
         })
     }
 
@@ -132,7 +186,7 @@ impl SourceClient {
         // Sources may stream files in chunks of up to 1 MiB plus framing; allow 4 MiB, the
         // protocol's limit.
         DataSourceServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone())
-            .max_decoding_message_size(4 * 1024 * 1024)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
     }
 
     /// A request carrying the deadline, so the source knows when privacyd gives up.
@@ -146,30 +200,64 @@ impl SourceClient {
         self.call_timeout
     }
 
+    /// What a failed call of `what` (started at `started`, under `deadline`) comes to.
+    ///
+    /// A deadline privacyd set is a deadline whichever layer notices it first (issue 9, item
+    /// 14): tonic enforces the `grpc-timeout` privacyd sends with its own timer, which races
+    /// privacyd's and, when it wins, ends the call CANCELLED "Timeout expired"; a tonic source
+    /// ends a call whose `grpc-timeout` passed the same way. So a `TimeoutExpired` anywhere in
+    /// the causes, or a CANCELLED once the deadline has passed (privacyd itself never cancels a
+    /// call it still waits for), is DEADLINE_EXCEEDED, which is retried.
+    pub fn call_error(&self, what: &str, status: tonic::Status, started: Instant, deadline: Duration) -> CallError {
+        let causes = causes(&status);
+        let timed_out = causes.iter().any(|e| e.is::<tonic::TimeoutExpired>())
+            || (status.code() == Code::Cancelled && started.elapsed() >= deadline);
+        if timed_out {
+            return CallError::deadline(what, deadline);
+        }
+        if causes.is_empty() {
+            // The source's own status, or one tonic made from what it sent.
+            return status.into();
+        }
+        // privacyd's side of the connection failed: say where, and every cause (each layer's
+        // message once; some repeat their source's).
+        // (A `NoAnswer` reaches here as text only: h2 keeps an I/O error's kind and message, not
+        // the error, hence the flag.)
+        let connecting = causes.iter().any(|e| e.is::<tonic::ConnectError>()) || self.unanswered.load(Ordering::SeqCst);
+        let mut message = format!("{} {}", if connecting { "connecting to" } else { "calling" }, self.endpoint);
+        let mut said: Vec<String> = Vec::new();
+        for text in std::iter::once(status.message().to_owned()).chain(causes.iter().map(|e| e.to_string())) {
+            if text.is_empty() || said.iter().any(|s| s.contains(&text)) {
+                continue;
+            }
+            message.push_str(": ");
+            message.push_str(&text);
+            said.push(text);
+        }
+        // A connection that never came up or broke is worth another try, whatever code the
+        // layers chose for it.
+        let code = if connecting { Code::Unavailable } else { status.code() };
+        CallError { code, message }
+    }
+
     /// Calls `Describe` and validates the answer. Also returns how long the call took.
     pub async fn describe(&self, source_name: &str) -> Result<(SourceDescription, Duration), Error> {
         let started = Instant::now();
         let mut client = self.client();
         let call = client.describe(self.request(pb::DescribeRequest {}));
+        let unreachable = |message: String| Error::SourceUnreachable { source_name: source_name.to_owned(), message };
         let answer = match tokio::time::timeout(self.call_timeout, call).await {
             Ok(Ok(response)) => response.into_inner(),
             Ok(Err(status)) => {
-                return Err(Error::SourceUnreachable {
-                    source_name: source_name.to_owned(),
-                    message: CallError::from(status).to_string(),
-                });
+                return Err(unreachable(self.call_error("Describe", status, started, self.call_timeout).to_string()));
             }
-            Err(_) => {
-                return Err(Error::SourceUnreachable {
-                    source_name: source_name.to_owned(),
-                    message: format!("no answer within {:?}", self.call_timeout),
-                });
-            }
+            Err(_) => return Err(unreachable(CallError::deadline("Describe", self.call_timeout).to_string())),
         };
         Ok((validate_description(source_name, answer)?, started.elapsed()))
     }
 
-    /// Opens the source's export stream for a subject; the call carries the deadline.
+    /// Opens the source's export stream for a subject, as sent: the call carries the deadline.
+    /// For the conformance kit; privacyd's own exports use [`SourceClient::export_stream`].
     pub async fn export(
         &self,
         message: pb::ExportRequest,
@@ -177,20 +265,42 @@ impl SourceClient {
         Ok(self.client().export(self.request(message)).await?.into_inner())
     }
 
+    /// Opens the source's export stream for a subject under the source's stream limits (see
+    /// [`ExportStream`]).
+    pub async fn export_stream(&self, message: pb::ExportRequest) -> Result<ExportStream, CallError> {
+        let started = Instant::now();
+        let limits = self.timeouts;
+        let mut request = Request::new(message);
+        // The source learns the overall limit; the idle timeout is privacyd's to watch.
+        request.set_timeout(limits.stream_max);
+        let mut client = self.client();
+        let opened = tokio::time::timeout(limits.stream_idle.min(limits.stream_max), client.export(request)).await;
+        let inner = match opened {
+            Ok(Ok(response)) => response.into_inner(),
+            Ok(Err(status)) => return Err(self.call_error("Export", status, started, limits.stream_max)),
+            Err(_) => return Err(ExportStream::idle_error(limits.stream_idle, 0)),
+        };
+        Ok(ExportStream {
+            client: self.clone(),
+            inner,
+            started,
+            deadline: tokio::time::Instant::from_std(started) + limits.stream_max,
+            received: 0,
+        })
+    }
+
     /// Calls `Erase` (idempotent per `privacy_request_id`) under the deadline and validates
     /// the answer.
     pub async fn erase(&self, message: pb::EraseRequest) -> Result<SourceErasure, EraseFailure> {
+        let started = Instant::now();
         let mut client = self.client();
         let call = client.erase(self.request(message));
         let answer = match tokio::time::timeout(self.call_timeout, call).await {
             Ok(Ok(response)) => response.into_inner(),
-            Ok(Err(status)) => return Err(EraseFailure::Call(status.into())),
-            Err(_) => {
-                return Err(EraseFailure::Call(CallError {
-                    code: Code::DeadlineExceeded,
-                    message: format!("no answer within {:?}", self.call_timeout),
-                }));
+            Ok(Err(status)) => {
+                return Err(EraseFailure::Call(self.call_error("Erase", status, started, self.call_timeout)));
             }
+            Err(_) => return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout))),
         };
         let retentions = answer
             .retentions
@@ -215,6 +325,7 @@ impl SourceClient {
 
     /// The source's grpc.health.v1 status for the plugin service.
     pub async fn health(&self) -> (Health, Option<String>) {
+        let started = Instant::now();
         let mut client = HealthClient::with_interceptor(self.channel.clone(), self.bearer.clone());
         let call = client.check(self.request(HealthCheckRequest { service: HEALTH_SERVICE.to_owned() }));
         match tokio::time::timeout(self.call_timeout, call).await {
@@ -222,8 +333,191 @@ impl SourceClient {
                 ServingStatus::Serving => (Health::Serving, None),
                 other => (Health::NotServing, Some(format!("health reports {}", other.as_str_name()))),
             },
-            Ok(Err(status)) => (Health::Unreachable, Some(CallError::from(status).to_string())),
-            Err(_) => (Health::Unreachable, Some(format!("no answer within {:?}", self.call_timeout))),
+            Ok(Err(status)) => (
+                Health::Unreachable,
+                Some(self.call_error("health check", status, started, self.call_timeout).to_string()),
+            ),
+            Err(_) => (Health::Unreachable, Some(CallError::deadline("health check", self.call_timeout).to_string())),
+        }
+    }
+}
+
+/// The protocol's limit on one message (docs/plugin-guide.md): file chunks of up to 1 MiB plus
+/// framing fit with room to spare.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// An `Export` stream under the source's two limits (issue 9, item 18): no message for
+/// `stream_idle_timeout` ends it (a stalled source), and so does `stream_max_duration` in all
+/// (a source that never ends); a stream that keeps sending is not cut off by `call_timeout`,
+/// which is sized for one answer. Both end it as DEADLINE_EXCEEDED, which is retried.
+pub struct ExportStream {
+    client: SourceClient,
+    inner: tonic::Streaming<pb::ExportResponse>,
+    started: Instant,
+    deadline: tokio::time::Instant,
+    received: u64,
+}
+
+impl ExportStream {
+    /// The next message; `None` at the stream's end. Dropping the stream cancels the call.
+    pub async fn next(&mut self) -> Option<Result<pb::ExportResponse, CallError>> {
+        let limits = self.client.timeouts;
+        let now = tokio::time::Instant::now();
+        // Checked here too: a timer only fires while no message is ready, and a source that
+        // sends faster than privacyd takes always has one ready.
+        if now >= self.deadline {
+            return Some(Err(self.overrun()));
+        }
+        let idle_until = now + limits.stream_idle;
+        let next = tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).await;
+        match next {
+            Ok(Ok(Some(message))) => {
+                self.received += 1;
+                Some(Ok(message))
+            }
+            Ok(Ok(None)) => None,
+            Ok(Err(status)) => Some(Err(self.client.call_error("Export", status, self.started, limits.stream_max))),
+            Err(_) if idle_until < self.deadline => Some(Err(Self::idle_error(limits.stream_idle, self.received))),
+            Err(_) => Some(Err(self.overrun())),
+        }
+    }
+
+    fn overrun(&self) -> CallError {
+        CallError {
+            code: Code::DeadlineExceeded,
+            message: format!(
+                "Export: the stream did not end within {} (stream_max_duration; {} messages received)",
+                humantime::format_duration(self.client.timeouts.stream_max),
+                self.received
+            ),
+        }
+    }
+
+    fn idle_error(idle: Duration, received: u64) -> CallError {
+        CallError {
+            code: Code::DeadlineExceeded,
+            message: format!(
+                "Export: no message for {} (stream_idle_timeout; {received} messages received before)",
+                humantime::format_duration(idle)
+            ),
+        }
+    }
+}
+
+/// Connecting to a source, bounded by its `connect_timeout` from the first TCP packet to the
+/// source's first bytes.
+mod connect {
+    use std::{
+        pin::Pin,
+        sync::{
+            Arc,
+            atomic::{AtomicBool, Ordering},
+        },
+        task::{Context, Poll},
+        time::Duration,
+    };
+
+    use hyper_util::rt::TokioIo;
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+    /// A tower connector: TCP to the endpoint's host and port, the stream wrapped in
+    /// [`AnswerWithin`]. (tonic adds TLS on top for https:// endpoints, and bounds the whole of
+    /// its connector by `connect_timeout` too.)
+    #[derive(Clone)]
+    pub struct FirstAnswer {
+        pub within: Duration,
+        /// Set when a connection got no answer in time, cleared when one does.
+        pub unanswered: Arc<AtomicBool>,
+    }
+
+    impl tower::Service<http::Uri> for FirstAnswer {
+        type Response = TokioIo<AnswerWithin>;
+        type Error = std::io::Error;
+        type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, uri: http::Uri) -> Self::Future {
+            let (within, unanswered) = (self.within, self.unanswered.clone());
+            Box::pin(async move {
+                let until = tokio::time::Instant::now() + within;
+                let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned();
+                let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+                let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+                stream.set_nodelay(true)?;
+                let waiting = Some(Box::pin(tokio::time::sleep_until(until)));
+                Ok(TokioIo::new(AnswerWithin { stream, waiting, within, unanswered }))
+            })
+        }
+    }
+
+    /// The source sent nothing within `connect_timeout` of privacyd starting to connect.
+    #[derive(Debug, thiserror::Error)]
+    #[error("no answer within {} of connecting (connect_timeout): the address accepts connections but nothing there speaks gRPC", humantime::format_duration(*.0))]
+    pub struct NoAnswer(pub Duration);
+
+    /// A TCP stream that fails its reads with [`NoAnswer`] unless the peer's first bytes
+    /// arrive by a deadline. A gRPC server answers a new connection at once (the TLS handshake,
+    /// or the HTTP/2 SETTINGS frame that must open every server's side of a connection, RFC
+    /// 9113 §3.4), so only a peer that is not a working server waits that long. After the first
+    /// bytes nothing is timed here: slow answers are the call deadlines' business.
+    pub struct AnswerWithin {
+        stream: tokio::net::TcpStream,
+        waiting: Option<Pin<Box<tokio::time::Sleep>>>,
+        within: Duration,
+        unanswered: Arc<AtomicBool>,
+    }
+
+    impl AsyncRead for AnswerWithin {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let this = &mut *self;
+            match Pin::new(&mut this.stream).poll_read(cx, buf) {
+                Poll::Ready(result) => {
+                    if this.waiting.take().is_some() {
+                        this.unanswered.store(false, Ordering::SeqCst);
+                    }
+                    Poll::Ready(result)
+                }
+                Poll::Pending => match this.waiting.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => {
+                        this.unanswered.store(true, Ordering::SeqCst);
+                        Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, NoAnswer(this.within))))
+                    }
+                    _ => Poll::Pending,
+                },
+            }
+        }
+    }
+
+    impl AsyncWrite for AnswerWithin {
+        fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.stream).poll_write(cx, data)
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.stream).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.stream).poll_shutdown(cx)
+        }
+
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            self.stream.is_write_vectored()
         }
     }
 }

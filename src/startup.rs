@@ -84,16 +84,19 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = config.public_url(addr);
 
-        let mut executor = Executor::new(
-            store.clone(),
-            ExecutorConfig {
-                concurrency: config.job_concurrency,
-                lease: config.job_lease,
-                poll_interval: config.job_poll_interval,
-                retry_base: config.retry_base,
-                retry_max: config.retry_max,
-            },
+        let executor_config = ExecutorConfig {
+            concurrency: config.job_concurrency,
+            lease: config.job_lease,
+            poll_interval: config.job_poll_interval,
+            retry_base: config.retry_base,
+            retry_max: config.retry_max,
+        };
+        tracing::info!(
+            attempts = config.source_max_attempts,
+            retry_window = %humantime::format_duration(executor_config.retry_window(config.source_max_attempts)),
+            "a data source that stays down fails a request after this many attempts, this long apart in all"
         );
+        let mut executor = Executor::new(store.clone(), executor_config);
         let confirmation_ttl =
             chrono::Duration::from_std(config.confirmation_ttl).context("--confirmation-ttl is too long")?;
         executor.register(

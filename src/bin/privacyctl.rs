@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     // Rust sends with MSG_NOSIGNAL.)
     // SAFETY: set before any other thread exists.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // The conformance kit handles what sources send, which a panic's message could quote.
+    privacyd::telemetry::install_panic_hook();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(run(cli))

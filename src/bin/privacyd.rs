@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
         eprintln!("privacyd: {err:#}");
         return ExitCode::FAILURE;
     }
+    telemetry::install_panic_hook();
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

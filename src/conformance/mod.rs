@@ -118,6 +118,13 @@ pub async fn run(options: Options, mut each: impl FnMut(&CheckResult)) -> Result
             ca_cert_pem: options.ca_cert_pem.clone(),
             auth_token: token,
             call_timeout: options.deadline,
+            // The kit's deadline bounds every stream too: a source that is slow here will be
+            // slow in production.
+            timeouts: crate::domain::SourceTimeouts {
+                connect: crate::domain::SourceTimeouts::DEFAULT_CONNECT.min(options.deadline),
+                stream_idle: options.deadline,
+                stream_max: options.deadline,
+            },
         })
     };
     let client = SourceClient::new(&connection(options.token.clone())?)?;

@@ -145,6 +145,10 @@ pub fn source_progress(p: &pb::SourceProgress) -> String {
     if !p.last_error.is_empty() {
         line.push_str(&format!("  last error: {}", p.last_error));
     }
+    // Waiting out a retry's backoff: when it ends, rather than a request that looks stuck.
+    if p.next_attempt_time.is_some() {
+        line.push_str(&format!("  next attempt: {}", time(p.next_attempt_time.as_ref())));
+    }
     line
 }
 
@@ -377,6 +381,22 @@ pub fn data_source_row(s: &pb::DataSource) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waiting_source_shows_its_next_attempt() {
+        let progress = pb::SourceProgress {
+            source_name: "billing".into(),
+            attempts: 1,
+            last_error: "Unavailable: connecting to http://127.0.0.1:1: tcp connect error".into(),
+            next_attempt_time: Some(prost_types::Timestamp { seconds: 1_796_000_000, nanos: 0 }),
+            ..Default::default()
+        };
+        assert!(
+            source_progress(&progress).ends_with("next attempt: 2026-11-30T00:53:20Z"),
+            "{}",
+            source_progress(&progress)
+        );
+    }
 
     #[test]
     fn json_is_the_protobuf_mapping() {

@@ -56,6 +56,16 @@ pub struct RegisterArgs {
     /// is 30s.
     #[arg(long, value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
+    /// Connecting, until the source's first bytes, e.g. 5s; privacyd's default is 5s.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    connect_timeout: Option<Duration>,
+    /// An Export stream fails when no message comes for this long, e.g. 30s; privacyd's
+    /// default is the call timeout.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    stream_idle_timeout: Option<Duration>,
+    /// An Export stream may run at most this long, e.g. 1h; privacyd's default is 1h.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    stream_max_duration: Option<Duration>,
     /// Register it without including it in requests yet.
     #[arg(long)]
     disabled: bool,
@@ -89,6 +99,15 @@ pub struct UpdateArgs {
     /// A new deadline per call to the source, e.g. 30s or 2m.
     #[arg(long, value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
+    /// Connecting, until the source's first bytes, e.g. 5s.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    connect_timeout: Option<Duration>,
+    /// An Export stream fails when no message comes for this long, e.g. 30s.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    stream_idle_timeout: Option<Duration>,
+    /// An Export stream may run at most this long, e.g. 1h.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    stream_max_duration: Option<Duration>,
     /// Include the source in new exports and erasures (true) or leave it out (false).
     #[arg(long, value_name = "BOOL")]
     enabled: Option<bool>,
@@ -114,6 +133,9 @@ impl UpdateArgs {
             tls: self.tls,
             ca_cert_pem,
             call_timeout: self.timeout.map(proto_duration),
+            connect_timeout: self.connect_timeout.map(proto_duration),
+            stream_idle_timeout: self.stream_idle_timeout.map(proto_duration),
+            stream_max_duration: self.stream_max_duration.map(proto_duration),
             enabled: self.enabled,
         })
     }
@@ -147,6 +169,9 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                     auth_token: args.token.unwrap_or_default(),
                     ca_cert_pem,
                     call_timeout: args.timeout.map(proto_duration),
+                    connect_timeout: args.connect_timeout.map(proto_duration),
+                    stream_idle_timeout: args.stream_idle_timeout.map(proto_duration),
+                    stream_max_duration: args.stream_max_duration.map(proto_duration),
                     enabled: Some(!args.disabled),
                 })
                 .await
@@ -190,7 +215,10 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                 println!("{}", output::json(&checked, "privacy.v1.CheckDataSourceResponse"));
             } else {
                 println!("health:  {}", output::health(checked.health));
-                println!("latency: {}", output::latency(checked.latency.as_ref()));
+                match &checked.latency {
+                    Some(latency) => println!("latency: {}", output::latency(Some(latency))),
+                    None => println!("latency: - (Describe did not answer)"),
+                }
                 if !checked.error.is_empty() {
                     println!("error:   {}", checked.error);
                 }

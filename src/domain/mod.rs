@@ -26,7 +26,7 @@ pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, So
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
 pub use source::{
     Capability, DataCategory, DataSource, LegalBasis, SourceConnection, SourceDescription, SourceEndpoint, SourceName,
-    parse_call_timeout,
+    SourceTimeouts, parse_call_timeout,
 };
 pub use state::{Action, State, Transition};
 pub use subject::{Subject, SubjectEmail, UserId, redact};

@@ -133,6 +133,9 @@ pub struct SourceRun {
     pub erasure: Option<SourceErasure>,
     /// Erasures: the verification export's result.
     pub verification: Option<Verification>,
+    /// When the source's next attempt is due, while it waits to be retried (read from its job,
+    /// not stored with the run).
+    pub next_attempt_time: Option<Timestamp>,
 }
 
 impl SourceRun {
@@ -149,6 +152,7 @@ impl SourceRun {
             finish_time: None,
             erasure: None,
             verification: None,
+            next_attempt_time: None,
         }
     }
 }

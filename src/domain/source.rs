@@ -128,6 +128,8 @@ pub struct DataSource {
     /// privacyd checks it cannot be stored as a hash; it is never returned or logged.
     pub auth_token: Option<String>,
     pub call_timeout: Duration,
+    /// See [`SourceTimeouts`].
+    pub timeouts: SourceTimeouts,
     pub enabled: bool,
     pub description: SourceDescription,
     pub create_time: Timestamp,
@@ -154,6 +156,7 @@ pub struct SourceConnection {
     pub ca_cert_pem: Option<String>,
     pub auth_token: Option<String>,
     pub call_timeout: Duration,
+    pub timeouts: SourceTimeouts,
 }
 
 impl DataSource {
@@ -164,7 +167,85 @@ impl DataSource {
             ca_cert_pem: self.ca_cert_pem.clone(),
             auth_token: self.auth_token.clone(),
             call_timeout: self.call_timeout,
+            timeouts: self.timeouts,
         }
+    }
+}
+
+/// How long privacyd waits on a source, besides `call_timeout` (the deadline of a unary call:
+/// `Describe`, `Erase`, the health check). Each is set per source; unset at registration means
+/// the default named on each field. The rules, and why, are in docs/plugin-guide.md
+/// ("Deadlines").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceTimeouts {
+    /// From starting to connect until the source's first bytes arrive (TCP, TLS, and the
+    /// HTTP/2 preface every gRPC server sends at once): an address that accepts connections
+    /// and never answers fails in this time, not in `call_timeout`. Default 5 s, at most 1 min.
+    pub connect: Duration,
+    /// The longest an `Export` stream may go without a message (the first included): a stream
+    /// that stalls fails in this time, while one that keeps sending runs on. Default: the
+    /// source's `call_timeout` (30 s unless set), at most 1 h.
+    pub stream_idle: Duration,
+    /// The longest an `Export` stream may run in all, however steadily it sends: the bound on
+    /// a source that never ends. Default 1 h, at most 24 h.
+    pub stream_max: Duration,
+}
+
+impl SourceTimeouts {
+    pub const DEFAULT_CONNECT: Duration = Duration::from_secs(5);
+    pub const DEFAULT_STREAM_MAX: Duration = Duration::from_secs(3600);
+
+    /// Validates each given timeout (field names as in the API), with defaults for the others;
+    /// `call_timeout` is the source's, the idle timeout's default.
+    pub fn parse(
+        connect: Option<Duration>,
+        stream_idle: Option<Duration>,
+        stream_max: Option<Duration>,
+        call_timeout: Duration,
+    ) -> Result<Self, Error> {
+        Ok(SourceTimeouts {
+            connect: bounded("connect_timeout", connect, Self::DEFAULT_CONNECT, Duration::from_secs(60))?,
+            stream_idle: bounded("stream_idle_timeout", stream_idle, call_timeout, HOUR)?,
+            stream_max: bounded("stream_max_duration", stream_max, Self::DEFAULT_STREAM_MAX, 24 * HOUR)?,
+        })
+    }
+
+    /// These timeouts with the given ones changed (validated as in [`SourceTimeouts::parse`]).
+    pub fn changed(
+        self,
+        connect: Option<Duration>,
+        stream_idle: Option<Duration>,
+        stream_max: Option<Duration>,
+    ) -> Result<Self, Error> {
+        SourceTimeouts::parse(
+            Some(connect.unwrap_or(self.connect)),
+            Some(stream_idle.unwrap_or(self.stream_idle)),
+            Some(stream_max.unwrap_or(self.stream_max)),
+            self.stream_idle,
+        )
+    }
+
+    /// Every timeout at its default, for a source whose `call_timeout` is `call_timeout`.
+    pub fn defaults(call_timeout: Duration) -> Self {
+        SourceTimeouts {
+            connect: Self::DEFAULT_CONNECT,
+            stream_idle: call_timeout,
+            stream_max: Self::DEFAULT_STREAM_MAX,
+        }
+    }
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// `raw`, or `default` when unset; positive and at most `max`.
+fn bounded(field: &'static str, raw: Option<Duration>, default: Duration, max: Duration) -> Result<Duration, Error> {
+    match raw {
+        None => Ok(default),
+        Some(d) if d.is_zero() => Err(Error::invalid(field, "must be positive")),
+        Some(d) if d > max => {
+            Err(Error::invalid(field, format!("must be at most {}", humantime::format_duration(max))))
+        }
+        Some(d) => Ok(d),
     }
 }
 
@@ -206,5 +287,23 @@ mod tests {
         assert_eq!(parse_call_timeout(None).unwrap(), Duration::from_secs(30));
         assert!(parse_call_timeout(Some(Duration::ZERO)).is_err());
         assert!(parse_call_timeout(Some(Duration::from_secs(7200))).is_err());
+    }
+
+    #[test]
+    fn source_timeouts_default_and_bounds() {
+        let call = Duration::from_secs(30);
+        assert_eq!(SourceTimeouts::parse(None, None, None, call).unwrap(), SourceTimeouts::defaults(call));
+        assert_eq!(SourceTimeouts::defaults(call).stream_idle, call);
+        let set =
+            SourceTimeouts::parse(Some(Duration::from_secs(1)), Some(Duration::from_secs(2)), None, call).unwrap();
+        assert_eq!(
+            (set.connect, set.stream_idle, set.stream_max),
+            (Duration::from_secs(1), Duration::from_secs(2), HOUR)
+        );
+        assert!(SourceTimeouts::parse(Some(Duration::ZERO), None, None, call).is_err());
+        assert!(SourceTimeouts::parse(Some(Duration::from_secs(61)), None, None, call).is_err());
+        assert!(SourceTimeouts::parse(None, None, Some(25 * HOUR), call).is_err());
+        let changed = set.changed(None, None, Some(Duration::from_secs(9))).unwrap();
+        assert_eq!((changed.connect, changed.stream_max), (Duration::from_secs(1), Duration::from_secs(9)));
     }
 }

@@ -51,6 +51,10 @@ impl EraseSourceJob {
 
 #[async_trait]
 impl JobHandler for EraseSourceJob {
+    async fn panicked(&self, job: &ClaimedJob, message: &str) -> JobOutcome {
+        crate::fanout::fail_panicked(&self.store, job, message).await
+    }
+
     async fn run(&self, job: &ClaimedJob) -> JobOutcome {
         let (source, request) = match fanout::begin(&self.store, job).await {
             Ok(started) => started,
@@ -124,8 +128,9 @@ impl JobHandler for EraseSourceJob {
         } else {
             match verify::exported_groups(&client, &request, &erasure).await {
                 Ok(found) => Verification::check(&erasure, &found, crate::domain::now()),
-                // An export changes nothing, so any failure is worth another try.
-                Err(err) => return fail(format!("verification export: {err}"), true).await,
+                // An export changes nothing, so any failure is worth another try, but one that
+                // breaks the protocol: the source would send the same again.
+                Err(err) => return fail(format!("verification export: {err}"), !err.breaks_protocol()).await,
             }
         };
         let verification = verification.redacted(&request.subject);

@@ -8,8 +8,6 @@ use std::{
     hash::{BuildHasher, Hash, Hasher, RandomState},
 };
 
-use futures::StreamExt;
-
 use crate::{
     domain::{Found, PrivacyRequest, SourceErasure},
     proto::privacy::datasource::v1::{self as pb, export_response::Payload},
@@ -109,33 +107,19 @@ pub async fn exported_groups(
     request: &PrivacyRequest,
     erasure: &SourceErasure,
 ) -> Result<Found, CallError> {
-    let deadline = client.call_timeout();
     let mut counter = Counter::new(erasure);
     for form in request.subject.email.verification_forms() {
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),
             subject: Some(crate::source_client::subject_message_as(&request.subject, &form)),
         };
-        let counted = tokio::time::timeout(deadline, async {
-            let mut stream = client.export(message).await.map_err(CallError::from)?;
-            while let Some(next) = stream.next().await {
-                counter.add(next.map_err(CallError::from)?).map_err(|message| CallError {
-                    code: tonic::Code::OutOfRange,
-                    message: format!("protocol violation: {message}"),
-                })?;
-            }
-            Ok::<_, CallError>(())
-        })
-        .await;
-        match counted {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => return Err(err),
-            Err(_) => {
-                return Err(CallError {
-                    code: tonic::Code::DeadlineExceeded,
-                    message: format!("no complete export within {deadline:?}"),
-                });
-            }
+        // Under the source's stream limits, as any export (see `ExportStream`).
+        let mut stream = client.export_stream(message).await?;
+        while let Some(next) = stream.next().await {
+            counter.add(next?).map_err(|message| CallError {
+                code: tonic::Code::OutOfRange,
+                message: format!("protocol violation: {message}"),
+            })?;
         }
     }
     Ok(counter.found())

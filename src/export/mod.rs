@@ -15,7 +15,6 @@ pub mod spool;
 use std::{path::PathBuf, sync::Arc};
 
 use async_trait::async_trait;
-use futures::StreamExt;
 
 use crate::{
     domain::{EmailKind, Error, ExportArchive, Next, PrivacyRequest, RequestId, SourceName, SourceOutcome, State},
@@ -80,9 +79,14 @@ enum StreamFailure {
 
 impl StreamFailure {
     /// An export has no side effects, so any failed call is worth another try; a stream that
-    /// breaks the protocol, or passes a quota, will do it again.
+    /// breaks the protocol (what it sends, or messages over the size limit), or passes a quota,
+    /// will do it again.
     fn retryable(&self) -> bool {
-        !matches!(self, StreamFailure::Spool(spool::SpoolError::Protocol(_)) | StreamFailure::Quota(_))
+        match self {
+            StreamFailure::Call(call) => !call.breaks_protocol(),
+            StreamFailure::Spool(spool::SpoolError::Protocol(_)) | StreamFailure::Quota(_) => false,
+            StreamFailure::Spool(_) => true,
+        }
     }
 }
 
@@ -122,13 +126,13 @@ impl ExportSourceJob {
             privacy_request_id: request.id.to_string(),
             subject: Some(crate::source_client::subject_message(&request.subject)),
         };
-        let deadline = client.call_timeout();
-        // The deadline covers the whole stream: a source that hangs half-way is cut off.
-        let streamed = tokio::time::timeout(deadline, async {
-            let mut stream = client.export(message).await.map_err(|s| StreamFailure::Call(s.into()))?;
+        // The stream runs under the source's idle timeout and overall limit (see
+        // `ExportStream`): one that stalls half-way is cut off, one that keeps sending is not.
+        let streamed = async {
+            let mut stream = client.export_stream(message).await.map_err(StreamFailure::Call)?;
             let mut reported = tokio::time::Instant::now();
             while let Some(next) = stream.next().await {
-                let next = next.map_err(|s| StreamFailure::Call(s.into()))?;
+                let next = next.map_err(StreamFailure::Call)?;
                 let (room, quota) = metered.room(self.quotas, &recorded);
                 spool.limit = room;
                 match spool.add(next) {
@@ -155,11 +159,11 @@ impl ExportSourceJob {
                 }
             }
             Ok::<_, StreamFailure>(spool)
-        })
+        }
         .await;
         let spool = match streamed {
-            Ok(Ok(spool)) => spool,
-            Ok(Err(failure @ StreamFailure::Quota(_))) => {
+            Ok(spool) => spool,
+            Err(failure @ StreamFailure::Quota(_)) => {
                 // What passed a quota must not stay on the disk it protects.
                 if let Err(err) = tokio::fs::remove_dir_all(&dir).await {
                     tracing::warn!(error = %err, "removing the spool of a source past its quota failed");
@@ -167,13 +171,9 @@ impl ExportSourceJob {
                 }
                 return Err((failure.to_string(), false));
             }
-            Ok(Err(failure)) => {
+            Err(failure) => {
                 metered.keep();
                 return Err((failure.to_string(), failure.retryable()));
-            }
-            Err(_) => {
-                metered.keep();
-                return Err((format!("DeadlineExceeded: no complete export within {deadline:?}"), true));
             }
         };
         metered.keep();
@@ -185,6 +185,10 @@ impl ExportSourceJob {
 
 #[async_trait]
 impl JobHandler for ExportSourceJob {
+    async fn panicked(&self, job: &ClaimedJob, message: &str) -> JobOutcome {
+        crate::fanout::fail_panicked(&self.store, job, message).await
+    }
+
     async fn run(&self, job: &ClaimedJob) -> JobOutcome {
         let (source, request) = match crate::fanout::begin(&self.store, job).await {
             Ok(started) => started,

@@ -173,6 +173,7 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
                 erasure: run.erasure.map(source_erasure),
                 verification: run.verification.map(verification),
                 skip_reason: run.state.skip_reason().map(|r| r.sentence().to_owned()).unwrap_or_default(),
+                next_attempt_time: opt_timestamp(run.next_attempt_time),
             })
             .collect(),
         archive: r.archive.map(|a| pb::ExportArchive {

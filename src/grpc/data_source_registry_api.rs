@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::{auth::admin, convert::timestamp};
 use crate::{
-    domain::{Error, PageSize, SourceConnection, SourceEndpoint, SourceName, parse_call_timeout},
+    domain::{Error, PageSize, SourceConnection, SourceEndpoint, SourceName, SourceTimeouts, parse_call_timeout},
     proto::privacy::v1::{self as pb, data_source_registry_service_server::DataSourceRegistryService},
     registry::{Registration, Registry, SourceChanges},
     source_client::{Health, description_message},
@@ -54,6 +54,9 @@ fn data_source(s: crate::domain::DataSource) -> pb::DataSource {
         ca_cert_pem: s.ca_cert_pem.unwrap_or_default(),
         has_auth_token: s.auth_token.is_some(),
         call_timeout: Some(proto_duration(s.call_timeout)),
+        connect_timeout: Some(proto_duration(s.timeouts.connect)),
+        stream_idle_timeout: Some(proto_duration(s.timeouts.stream_idle)),
+        stream_max_duration: Some(proto_duration(s.timeouts.stream_max)),
         enabled: s.enabled,
         description: Some(description_message(&s.description)),
         create_time: Some(timestamp(s.create_time)),
@@ -69,6 +72,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
     ) -> Result<Response<pb::RegisterDataSourceResponse>, Status> {
         let actor = admin(&request)?;
         let req = request.into_inner();
+        let call_timeout = parse_call_timeout(duration("call_timeout", req.call_timeout)?)?;
         let registration = Registration {
             name: name(&req.name)?,
             connection: SourceConnection {
@@ -76,7 +80,13 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
                 tls: req.tls,
                 ca_cert_pem: optional_text(req.ca_cert_pem),
                 auth_token: optional_text(req.auth_token),
-                call_timeout: parse_call_timeout(duration("call_timeout", req.call_timeout)?)?,
+                call_timeout,
+                timeouts: SourceTimeouts::parse(
+                    duration("connect_timeout", req.connect_timeout)?,
+                    duration("stream_idle_timeout", req.stream_idle_timeout)?,
+                    duration("stream_max_duration", req.stream_max_duration)?,
+                    call_timeout,
+                )?,
             },
             enabled: req.enabled.unwrap_or(true),
         };
@@ -111,6 +121,18 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
     ) -> Result<Response<pb::UpdateDataSourceResponse>, Status> {
         let actor = admin(&request)?;
         let req = request.into_inner();
+        let source_name = name(&req.name)?;
+        let timeouts = [
+            duration("connect_timeout", req.connect_timeout)?,
+            duration("stream_idle_timeout", req.stream_idle_timeout)?,
+            duration("stream_max_duration", req.stream_max_duration)?,
+        ];
+        let timeouts = if timeouts.iter().any(Option::is_some) {
+            let [connect, idle, max] = timeouts;
+            Some(self.registry.get(&source_name).await?.timeouts.changed(connect, idle, max)?)
+        } else {
+            None
+        };
         let changes = SourceChanges {
             endpoint: req.endpoint.as_deref().map(SourceEndpoint::parse).transpose()?,
             auth_token: req.auth_token.map(optional_text),
@@ -120,8 +142,9 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
                 .map(|d| parse_call_timeout(Some(d)))
                 .transpose()?,
             enabled: req.enabled,
+            timeouts,
         };
-        let source = self.registry.update(actor, &name(&req.name)?, changes).await?;
+        let source = self.registry.update(actor, &source_name, changes).await?;
         Ok(Response::new(pb::UpdateDataSourceResponse { data_source: Some(data_source(source)) }))
     }
 
@@ -147,7 +170,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
             } as i32,
             description: report.description.as_ref().map(description_message),
             error: report.error.unwrap_or_default(),
-            latency: Some(proto_duration(report.latency)),
+            latency: report.latency.map(proto_duration),
         }))
     }
 }

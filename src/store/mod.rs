@@ -136,6 +136,7 @@ impl Store {
                 (7, "keys", include_str!("../../migrations/common/0007_keys.sql")),
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
+                (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -147,6 +148,7 @@ impl Store {
                 (7, "keys", include_str!("../../migrations/common/0007_keys.sql")),
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
+                (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

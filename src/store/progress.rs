@@ -30,7 +30,11 @@ impl Store {
         let ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
         let sql = format!(
             "SELECT request_id, source_name, state, items, bytes, attempts, last_error, start_time, finish_time, \
-             erasure, verification, skip_reason, update_time FROM source_runs WHERE request_id IN ({}) \
+             erasure, verification, skip_reason, update_time, \
+             (SELECT MIN(j.run_at) FROM jobs j WHERE j.request_id = source_runs.request_id \
+              AND j.kind IN ('EXPORT_SOURCE', 'ERASE_SOURCE') AND j.state = 'QUEUED' AND j.attempts > 0 \
+              AND j.payload = '{{\"source\":\"' || source_runs.source_name || '\"}}') AS next_attempt_time \
+             FROM source_runs WHERE request_id IN ({}) \
              ORDER BY request_id, position",
             placeholders(ids.len())
         );
@@ -42,7 +46,14 @@ impl Store {
         let mut run_updates: HashMap<RequestId, i64> = HashMap::new();
         for row in query.fetch_all(&mut *conn).await.map_err(db_error)? {
             let id = parse_id(&row.try_get::<String, _>("request_id").map_err(db_error)?)?;
-            runs.entry(id).or_default().push(run_from_row(&row)?);
+            let mut run = run_from_row(&row)?;
+            // A retried source's job waits until its backoff ends; `NewJob::for_source` writes
+            // the payload matched above.
+            if run.state == SourceState::Pending {
+                run.next_attempt_time =
+                    opt_from_micros(row.try_get::<Option<i64>, _>("next_attempt_time").map_err(db_error)?);
+            }
+            runs.entry(id).or_default().push(run);
             if let Some(update) = row.try_get::<Option<i64>, _>("update_time").map_err(db_error)? {
                 let latest = run_updates.entry(id).or_insert(update);
                 *latest = (*latest).max(update);
@@ -139,6 +150,7 @@ impl Store {
                     finish_time: opt_from_micros(finish_time),
                     erasure: from_json(erasure)?,
                     verification: from_json(verification)?,
+                    next_attempt_time: None,
                 })
             })
             .collect()
@@ -306,6 +318,7 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SourceRun, Error> {
         finish_time: opt_from_micros(opt_int("finish_time")?),
         erasure: from_json(opt_text("erasure")?)?,
         verification: from_json(opt_text("verification")?)?,
+        next_attempt_time: None,
     })
 }
 

@@ -14,7 +14,8 @@ use crate::{
 
 macro_rules! source_columns {
     () => {
-        "name, endpoint, tls, ca_cert_pem, auth_token, call_timeout_ms, enabled, description, create_time, update_time, auth_token_key_id"
+        "name, endpoint, tls, ca_cert_pem, auth_token, call_timeout_ms, enabled, description, create_time, update_time, auth_token_key_id, \
+         connect_timeout_ms, stream_idle_timeout_ms, stream_max_duration_ms"
     };
 }
 
@@ -26,7 +27,7 @@ impl Store {
             sqlx::query(concat!(
                 "INSERT INTO data_sources (",
                 source_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $10)"
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $14, $9, $10, $11, $12, $13)"
             )),
             source,
             self.seal_token(source)?,
@@ -49,8 +50,8 @@ impl Store {
         let updated = bind_source(
             sqlx::query(
                 "UPDATE data_sources SET endpoint = $2, tls = $3, ca_cert_pem = $4, auth_token = $5, \
-                 call_timeout_ms = $6, enabled = $7, description = $8, update_time = $9, auth_token_key_id = $10 \
-                 WHERE name = $1",
+                 call_timeout_ms = $6, enabled = $7, description = $8, update_time = $9, auth_token_key_id = $10, \
+                 connect_timeout_ms = $11, stream_idle_timeout_ms = $12, stream_max_duration_ms = $13 WHERE name = $1",
             ),
             source,
             self.seal_token(source)?,
@@ -120,8 +121,8 @@ impl Store {
     }
 }
 
-/// Binds $1 to $10: name, endpoint, tls, CA, sealed token, timeout, enabled, description,
-/// update time, the token's key id.
+/// Binds $1 to $13: name, endpoint, tls, CA, sealed token, timeout, enabled, description,
+/// update time, the token's key id, the connect, stream idle and stream timeouts.
 fn bind_source<'q>(
     query: Query<'q, Any, AnyArguments>,
     source: &DataSource,
@@ -138,7 +139,10 @@ fn bind_source<'q>(
         .bind(i32::from(source.enabled))
         .bind(description_json(&source.description)?)
         .bind(micros(source.update_time))
-        .bind(key_id))
+        .bind(key_id)
+        .bind(source.timeouts.connect.as_millis() as i64)
+        .bind(source.timeouts.stream_idle.as_millis() as i64)
+        .bind(source.timeouts.stream_max.as_millis() as i64))
 }
 
 /// What a source's token is bound to when encrypted: its source's name, so a ciphertext copied
@@ -237,6 +241,11 @@ fn source_from_row(
         ca_cert_pem: opt_text("ca_cert_pem")?,
         auth_token,
         call_timeout: Duration::from_millis(int("call_timeout_ms")? as u64),
+        timeouts: crate::domain::SourceTimeouts {
+            connect: Duration::from_millis(int("connect_timeout_ms")? as u64),
+            stream_idle: Duration::from_millis(int("stream_idle_timeout_ms")? as u64),
+            stream_max: Duration::from_millis(int("stream_max_duration_ms")? as u64),
+        },
         enabled: int("enabled")? != 0,
         description: serde_json::from_str(&text("description")?).map_err(|_| corrupt("description"))?,
         create_time: from_micros(int("create_time")?),

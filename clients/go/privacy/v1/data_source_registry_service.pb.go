@@ -96,7 +96,9 @@ type DataSource struct {
 	CaCertPem string `protobuf:"bytes,4,opt,name=ca_cert_pem,json=caCertPem,proto3" json:"ca_cert_pem,omitempty"`
 	// Whether privacyd sends a bearer token to the source. The token itself is never returned.
 	HasAuthToken bool `protobuf:"varint,5,opt,name=has_auth_token,json=hasAuthToken,proto3" json:"has_auth_token,omitempty"`
-	// The deadline privacyd sets on each call to the source.
+	// The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+	// health check). `Export` streams are bounded by `stream_idle_timeout` and
+	// `stream_max_duration` instead, so a long export that keeps sending is not cut off.
 	CallTimeout *durationpb.Duration `protobuf:"bytes,6,opt,name=call_timeout,json=callTimeout,proto3" json:"call_timeout,omitempty"`
 	// Whether privacyd includes this source in new exports and erasures.
 	Enabled bool `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
@@ -105,9 +107,25 @@ type DataSource struct {
 	// When the source was registered.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the registration last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+	// TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+	// connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+	// <endpoint>: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+	// 1 min.
+	ConnectTimeout *durationpb.Duration `protobuf:"bytes,11,opt,name=connect_timeout,json=connectTimeout,proto3" json:"connect_timeout,omitempty"`
+	// The longest an `Export` stream (and the verification export after an erasure) may go
+	// without a message, the first one included. A stream that keeps sending runs on however
+	// long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+	// DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+	// at most 1 h.
+	StreamIdleTimeout *durationpb.Duration `protobuf:"bytes,12,opt,name=stream_idle_timeout,json=streamIdleTimeout,proto3" json:"stream_idle_timeout,omitempty"`
+	// The longest an `Export` stream may run in all, however steadily it sends; it is also the
+	// `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+	// and is retried from the start. Default 1 h, at most 24 h.
+	StreamMaxDuration *durationpb.Duration `protobuf:"bytes,13,opt,name=stream_max_duration,json=streamMaxDuration,proto3" json:"stream_max_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *DataSource) Reset() {
@@ -210,6 +228,27 @@ func (x *DataSource) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *DataSource) GetConnectTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.ConnectTimeout
+	}
+	return nil
+}
+
+func (x *DataSource) GetStreamIdleTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.StreamIdleTimeout
+	}
+	return nil
+}
+
+func (x *DataSource) GetStreamMaxDuration() *durationpb.Duration {
+	if x != nil {
+		return x.StreamMaxDuration
+	}
+	return nil
+}
+
 // Request for RegisterDataSource.
 type RegisterDataSourceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -224,12 +263,19 @@ type RegisterDataSourceRequest struct {
 	Tls bool `protobuf:"varint,4,opt,name=tls,proto3" json:"tls,omitempty"`
 	// PEM CA certificate for TLS; empty for the system roots.
 	CaCertPem string `protobuf:"bytes,5,opt,name=ca_cert_pem,json=caCertPem,proto3" json:"ca_cert_pem,omitempty"`
-	// Deadline per call; unset means 30 seconds.
+	// Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+	// `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
 	CallTimeout *durationpb.Duration `protobuf:"bytes,6,opt,name=call_timeout,json=callTimeout,proto3" json:"call_timeout,omitempty"`
 	// Register disabled (false) or enabled (true, or unset).
-	Enabled       *bool `protobuf:"varint,7,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Enabled *bool `protobuf:"varint,7,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// See DataSource.connect_timeout; unset means 5 seconds.
+	ConnectTimeout *durationpb.Duration `protobuf:"bytes,8,opt,name=connect_timeout,json=connectTimeout,proto3" json:"connect_timeout,omitempty"`
+	// See DataSource.stream_idle_timeout; unset means `call_timeout`.
+	StreamIdleTimeout *durationpb.Duration `protobuf:"bytes,9,opt,name=stream_idle_timeout,json=streamIdleTimeout,proto3" json:"stream_idle_timeout,omitempty"`
+	// See DataSource.stream_max_duration; unset means 1 hour.
+	StreamMaxDuration *durationpb.Duration `protobuf:"bytes,10,opt,name=stream_max_duration,json=streamMaxDuration,proto3" json:"stream_max_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RegisterDataSourceRequest) Reset() {
@@ -309,6 +355,27 @@ func (x *RegisterDataSourceRequest) GetEnabled() bool {
 		return *x.Enabled
 	}
 	return false
+}
+
+func (x *RegisterDataSourceRequest) GetConnectTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.ConnectTimeout
+	}
+	return nil
+}
+
+func (x *RegisterDataSourceRequest) GetStreamIdleTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.StreamIdleTimeout
+	}
+	return nil
+}
+
+func (x *RegisterDataSourceRequest) GetStreamMaxDuration() *durationpb.Duration {
+	if x != nil {
+		return x.StreamMaxDuration
+	}
+	return nil
 }
 
 // Response for RegisterDataSource.
@@ -573,12 +640,18 @@ type UpdateDataSourceRequest struct {
 	Tls *bool `protobuf:"varint,4,opt,name=tls,proto3,oneof" json:"tls,omitempty"`
 	// A new CA certificate; the empty string means the system roots.
 	CaCertPem *string `protobuf:"bytes,5,opt,name=ca_cert_pem,json=caCertPem,proto3,oneof" json:"ca_cert_pem,omitempty"`
-	// A new deadline per call.
+	// A new deadline per unary call. It does not change `stream_idle_timeout`.
 	CallTimeout *durationpb.Duration `protobuf:"bytes,6,opt,name=call_timeout,json=callTimeout,proto3" json:"call_timeout,omitempty"`
 	// Enable or disable the source.
-	Enabled       *bool `protobuf:"varint,7,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Enabled *bool `protobuf:"varint,7,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// A new connect timeout (see DataSource.connect_timeout).
+	ConnectTimeout *durationpb.Duration `protobuf:"bytes,8,opt,name=connect_timeout,json=connectTimeout,proto3" json:"connect_timeout,omitempty"`
+	// A new stream idle timeout (see DataSource.stream_idle_timeout).
+	StreamIdleTimeout *durationpb.Duration `protobuf:"bytes,9,opt,name=stream_idle_timeout,json=streamIdleTimeout,proto3" json:"stream_idle_timeout,omitempty"`
+	// A new stream duration limit (see DataSource.stream_max_duration).
+	StreamMaxDuration *durationpb.Duration `protobuf:"bytes,10,opt,name=stream_max_duration,json=streamMaxDuration,proto3" json:"stream_max_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *UpdateDataSourceRequest) Reset() {
@@ -658,6 +731,27 @@ func (x *UpdateDataSourceRequest) GetEnabled() bool {
 		return *x.Enabled
 	}
 	return false
+}
+
+func (x *UpdateDataSourceRequest) GetConnectTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.ConnectTimeout
+	}
+	return nil
+}
+
+func (x *UpdateDataSourceRequest) GetStreamIdleTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.StreamIdleTimeout
+	}
+	return nil
+}
+
+func (x *UpdateDataSourceRequest) GetStreamMaxDuration() *durationpb.Duration {
+	if x != nil {
+		return x.StreamMaxDuration
+	}
+	return nil
 }
 
 // Response for UpdateDataSource.
@@ -844,7 +938,7 @@ type CheckDataSourceResponse struct {
 	Description *v1.DescribeResponse `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
 	// What went wrong, if the health check or `Describe` failed; empty otherwise.
 	Error string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	// How long `Describe` took.
+	// How long `Describe` took; unset when it did not answer (then `error` says why).
 	Latency       *durationpb.Duration `protobuf:"bytes,4,opt,name=latency,proto3" json:"latency,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -913,7 +1007,7 @@ var File_privacy_v1_data_source_registry_service_proto protoreflect.FileDescript
 const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"\n" +
 	"-privacy/v1/data_source_registry_service.proto\x12\n" +
-	"privacy.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a/privacy/datasource/v1/data_source_service.proto\"\xb1\x03\n" +
+	"privacy.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a/privacy/datasource/v1/data_source_service.proto\"\x8b\x05\n" +
 	"\n" +
 	"DataSource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
@@ -928,7 +1022,10 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x85\x02\n" +
+	"updateTime\x12B\n" +
+	"\x0fconnect_timeout\x18\v \x01(\v2\x19.google.protobuf.DurationR\x0econnectTimeout\x12I\n" +
+	"\x13stream_idle_timeout\x18\f \x01(\v2\x19.google.protobuf.DurationR\x11streamIdleTimeout\x12I\n" +
+	"\x13stream_max_duration\x18\r \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDuration\"\xdf\x03\n" +
 	"\x19RegisterDataSourceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12\x1d\n" +
@@ -937,7 +1034,11 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"\x03tls\x18\x04 \x01(\bR\x03tls\x12\x1e\n" +
 	"\vca_cert_pem\x18\x05 \x01(\tR\tcaCertPem\x12<\n" +
 	"\fcall_timeout\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vcallTimeout\x12\x1d\n" +
-	"\aenabled\x18\a \x01(\bH\x00R\aenabled\x88\x01\x01B\n" +
+	"\aenabled\x18\a \x01(\bH\x00R\aenabled\x88\x01\x01\x12B\n" +
+	"\x0fconnect_timeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0econnectTimeout\x12I\n" +
+	"\x13stream_idle_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x11streamIdleTimeout\x12I\n" +
+	"\x13stream_max_duration\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDurationB\n" +
 	"\n" +
 	"\b_enabled\"U\n" +
 	"\x1aRegisterDataSourceResponse\x127\n" +
@@ -954,7 +1055,7 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"|\n" +
 	"\x17ListDataSourcesResponse\x129\n" +
 	"\fdata_sources\x18\x01 \x03(\v2\x16.privacy.v1.DataSourceR\vdataSources\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcb\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa5\x04\n" +
 	"\x17UpdateDataSourceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\bendpoint\x18\x02 \x01(\tH\x00R\bendpoint\x88\x01\x01\x12\"\n" +
@@ -963,7 +1064,11 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"\x03tls\x18\x04 \x01(\bH\x02R\x03tls\x88\x01\x01\x12#\n" +
 	"\vca_cert_pem\x18\x05 \x01(\tH\x03R\tcaCertPem\x88\x01\x01\x12<\n" +
 	"\fcall_timeout\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vcallTimeout\x12\x1d\n" +
-	"\aenabled\x18\a \x01(\bH\x04R\aenabled\x88\x01\x01B\v\n" +
+	"\aenabled\x18\a \x01(\bH\x04R\aenabled\x88\x01\x01\x12B\n" +
+	"\x0fconnect_timeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0econnectTimeout\x12I\n" +
+	"\x13stream_idle_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x11streamIdleTimeout\x12I\n" +
+	"\x13stream_max_duration\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDurationB\v\n" +
 	"\t_endpointB\r\n" +
 	"\v_auth_tokenB\x06\n" +
 	"\x04_tlsB\x0e\n" +
@@ -1035,32 +1140,41 @@ var file_privacy_v1_data_source_registry_service_proto_depIdxs = []int32{
 	15, // 1: privacy.v1.DataSource.description:type_name -> privacy.datasource.v1.DescribeResponse
 	16, // 2: privacy.v1.DataSource.create_time:type_name -> google.protobuf.Timestamp
 	16, // 3: privacy.v1.DataSource.update_time:type_name -> google.protobuf.Timestamp
-	14, // 4: privacy.v1.RegisterDataSourceRequest.call_timeout:type_name -> google.protobuf.Duration
-	1,  // 5: privacy.v1.RegisterDataSourceResponse.data_source:type_name -> privacy.v1.DataSource
-	1,  // 6: privacy.v1.GetDataSourceResponse.data_source:type_name -> privacy.v1.DataSource
-	1,  // 7: privacy.v1.ListDataSourcesResponse.data_sources:type_name -> privacy.v1.DataSource
-	14, // 8: privacy.v1.UpdateDataSourceRequest.call_timeout:type_name -> google.protobuf.Duration
-	1,  // 9: privacy.v1.UpdateDataSourceResponse.data_source:type_name -> privacy.v1.DataSource
-	0,  // 10: privacy.v1.CheckDataSourceResponse.health:type_name -> privacy.v1.HealthStatus
-	15, // 11: privacy.v1.CheckDataSourceResponse.description:type_name -> privacy.datasource.v1.DescribeResponse
-	14, // 12: privacy.v1.CheckDataSourceResponse.latency:type_name -> google.protobuf.Duration
-	2,  // 13: privacy.v1.DataSourceRegistryService.RegisterDataSource:input_type -> privacy.v1.RegisterDataSourceRequest
-	4,  // 14: privacy.v1.DataSourceRegistryService.GetDataSource:input_type -> privacy.v1.GetDataSourceRequest
-	6,  // 15: privacy.v1.DataSourceRegistryService.ListDataSources:input_type -> privacy.v1.ListDataSourcesRequest
-	8,  // 16: privacy.v1.DataSourceRegistryService.UpdateDataSource:input_type -> privacy.v1.UpdateDataSourceRequest
-	10, // 17: privacy.v1.DataSourceRegistryService.DeleteDataSource:input_type -> privacy.v1.DeleteDataSourceRequest
-	12, // 18: privacy.v1.DataSourceRegistryService.CheckDataSource:input_type -> privacy.v1.CheckDataSourceRequest
-	3,  // 19: privacy.v1.DataSourceRegistryService.RegisterDataSource:output_type -> privacy.v1.RegisterDataSourceResponse
-	5,  // 20: privacy.v1.DataSourceRegistryService.GetDataSource:output_type -> privacy.v1.GetDataSourceResponse
-	7,  // 21: privacy.v1.DataSourceRegistryService.ListDataSources:output_type -> privacy.v1.ListDataSourcesResponse
-	9,  // 22: privacy.v1.DataSourceRegistryService.UpdateDataSource:output_type -> privacy.v1.UpdateDataSourceResponse
-	11, // 23: privacy.v1.DataSourceRegistryService.DeleteDataSource:output_type -> privacy.v1.DeleteDataSourceResponse
-	13, // 24: privacy.v1.DataSourceRegistryService.CheckDataSource:output_type -> privacy.v1.CheckDataSourceResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	14, // 4: privacy.v1.DataSource.connect_timeout:type_name -> google.protobuf.Duration
+	14, // 5: privacy.v1.DataSource.stream_idle_timeout:type_name -> google.protobuf.Duration
+	14, // 6: privacy.v1.DataSource.stream_max_duration:type_name -> google.protobuf.Duration
+	14, // 7: privacy.v1.RegisterDataSourceRequest.call_timeout:type_name -> google.protobuf.Duration
+	14, // 8: privacy.v1.RegisterDataSourceRequest.connect_timeout:type_name -> google.protobuf.Duration
+	14, // 9: privacy.v1.RegisterDataSourceRequest.stream_idle_timeout:type_name -> google.protobuf.Duration
+	14, // 10: privacy.v1.RegisterDataSourceRequest.stream_max_duration:type_name -> google.protobuf.Duration
+	1,  // 11: privacy.v1.RegisterDataSourceResponse.data_source:type_name -> privacy.v1.DataSource
+	1,  // 12: privacy.v1.GetDataSourceResponse.data_source:type_name -> privacy.v1.DataSource
+	1,  // 13: privacy.v1.ListDataSourcesResponse.data_sources:type_name -> privacy.v1.DataSource
+	14, // 14: privacy.v1.UpdateDataSourceRequest.call_timeout:type_name -> google.protobuf.Duration
+	14, // 15: privacy.v1.UpdateDataSourceRequest.connect_timeout:type_name -> google.protobuf.Duration
+	14, // 16: privacy.v1.UpdateDataSourceRequest.stream_idle_timeout:type_name -> google.protobuf.Duration
+	14, // 17: privacy.v1.UpdateDataSourceRequest.stream_max_duration:type_name -> google.protobuf.Duration
+	1,  // 18: privacy.v1.UpdateDataSourceResponse.data_source:type_name -> privacy.v1.DataSource
+	0,  // 19: privacy.v1.CheckDataSourceResponse.health:type_name -> privacy.v1.HealthStatus
+	15, // 20: privacy.v1.CheckDataSourceResponse.description:type_name -> privacy.datasource.v1.DescribeResponse
+	14, // 21: privacy.v1.CheckDataSourceResponse.latency:type_name -> google.protobuf.Duration
+	2,  // 22: privacy.v1.DataSourceRegistryService.RegisterDataSource:input_type -> privacy.v1.RegisterDataSourceRequest
+	4,  // 23: privacy.v1.DataSourceRegistryService.GetDataSource:input_type -> privacy.v1.GetDataSourceRequest
+	6,  // 24: privacy.v1.DataSourceRegistryService.ListDataSources:input_type -> privacy.v1.ListDataSourcesRequest
+	8,  // 25: privacy.v1.DataSourceRegistryService.UpdateDataSource:input_type -> privacy.v1.UpdateDataSourceRequest
+	10, // 26: privacy.v1.DataSourceRegistryService.DeleteDataSource:input_type -> privacy.v1.DeleteDataSourceRequest
+	12, // 27: privacy.v1.DataSourceRegistryService.CheckDataSource:input_type -> privacy.v1.CheckDataSourceRequest
+	3,  // 28: privacy.v1.DataSourceRegistryService.RegisterDataSource:output_type -> privacy.v1.RegisterDataSourceResponse
+	5,  // 29: privacy.v1.DataSourceRegistryService.GetDataSource:output_type -> privacy.v1.GetDataSourceResponse
+	7,  // 30: privacy.v1.DataSourceRegistryService.ListDataSources:output_type -> privacy.v1.ListDataSourcesResponse
+	9,  // 31: privacy.v1.DataSourceRegistryService.UpdateDataSource:output_type -> privacy.v1.UpdateDataSourceResponse
+	11, // 32: privacy.v1.DataSourceRegistryService.DeleteDataSource:output_type -> privacy.v1.DeleteDataSourceResponse
+	13, // 33: privacy.v1.DataSourceRegistryService.CheckDataSource:output_type -> privacy.v1.CheckDataSourceResponse
+	28, // [28:34] is the sub-list for method output_type
+	22, // [22:28] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_privacy_v1_data_source_registry_service_proto_init() }

@@ -1336,9 +1336,13 @@ type SourceProgress struct {
 	Verification *ErasureVerification `protobuf:"bytes,10,opt,name=verification,proto3" json:"verification,omitempty"`
 	// SOURCE_STATE_SKIPPED only: why, e.g. "the data source is disabled", "the data source
 	// cannot erase (its Describe lists no CAPABILITY_ERASE)". Empty otherwise.
-	SkipReason    string `protobuf:"bytes,11,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SkipReason string `protobuf:"bytes,11,opt,name=skip_reason,json=skipReason,proto3" json:"skip_reason,omitempty"`
+	// When privacyd calls the source again after a failed attempt (retries back off: see
+	// `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+	// once the source succeeded or failed for good.
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SourceProgress) Reset() {
@@ -1446,6 +1450,13 @@ func (x *SourceProgress) GetSkipReason() string {
 		return x.SkipReason
 	}
 	return ""
+}
+
+func (x *SourceProgress) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
 }
 
 // The archive of a completed export.
@@ -3695,7 +3706,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\tleftovers\x18\x02 \x03(\v2\x14.privacy.v1.LeftoverR\tleftovers\x12\x16\n" +
 	"\x06detail\x18\x03 \x01(\tR\x06detail\x12;\n" +
 	"\vverify_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"verifyTime\"\xda\x03\n" +
+	"verifyTime\"\xa2\x04\n" +
 	"\x0eSourceProgress\x12\x1f\n" +
 	"\vsource_name\x18\x01 \x01(\tR\n" +
 	"sourceName\x12-\n" +
@@ -3713,7 +3724,8 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\fverification\x18\n" +
 	" \x01(\v2\x1f.privacy.v1.ErasureVerificationR\fverification\x12\x1f\n" +
 	"\vskip_reason\x18\v \x01(\tR\n" +
-	"skipReason\"\xc1\x02\n" +
+	"skipReason\x12F\n" +
+	"\x11next_attempt_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\"\xc1\x02\n" +
 	"\rExportArchive\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x1d\n" +
 	"\n" +
@@ -4055,76 +4067,77 @@ var file_privacy_v1_privacy_request_service_proto_depIdxs = []int32{
 	52, // 22: privacy.v1.SourceProgress.finish_time:type_name -> google.protobuf.Timestamp
 	13, // 23: privacy.v1.SourceProgress.erasure:type_name -> privacy.v1.SourceErasure
 	15, // 24: privacy.v1.SourceProgress.verification:type_name -> privacy.v1.ErasureVerification
-	52, // 25: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
-	52, // 26: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
-	52, // 27: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
-	5,  // 28: privacy.v1.EmailDelivery.kind:type_name -> privacy.v1.EmailKind
-	6,  // 29: privacy.v1.EmailDelivery.state:type_name -> privacy.v1.DeliveryState
-	52, // 30: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
-	52, // 31: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
-	52, // 32: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	10, // 33: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
-	0,  // 34: privacy.v1.CreatePrivacyRequestRequest.action:type_name -> privacy.v1.Action
-	11, // 35: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 36: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	0,  // 37: privacy.v1.ListPrivacyRequestsRequest.action:type_name -> privacy.v1.Action
-	1,  // 38: privacy.v1.ListPrivacyRequestsRequest.state:type_name -> privacy.v1.State
-	11, // 39: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
-	11, // 40: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 41: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 42: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 43: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 44: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 45: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 46: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	7,  // 47: privacy.v1.Actor.kind:type_name -> privacy.v1.ActorKind
-	52, // 48: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	41, // 49: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
-	8,  // 50: privacy.v1.AuditEvent.type:type_name -> privacy.v1.AuditEventType
-	1,  // 51: privacy.v1.AuditEvent.from_state:type_name -> privacy.v1.State
-	1,  // 52: privacy.v1.AuditEvent.to_state:type_name -> privacy.v1.State
-	5,  // 53: privacy.v1.AuditEvent.email_kind:type_name -> privacy.v1.EmailKind
-	9,  // 54: privacy.v1.ListAuditEventsRequest.subject:type_name -> privacy.v1.AuditSubject
-	42, // 55: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
-	11, // 56: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	42, // 57: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
-	52, // 58: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
-	48, // 59: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
-	19, // 60: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
-	21, // 61: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
-	23, // 62: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
-	25, // 63: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
-	27, // 64: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
-	29, // 65: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
-	31, // 66: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
-	33, // 67: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
-	35, // 68: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
-	37, // 69: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
-	39, // 70: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
-	43, // 71: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
-	45, // 72: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
-	47, // 73: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
-	50, // 74: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
-	20, // 75: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
-	22, // 76: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
-	24, // 77: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
-	26, // 78: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
-	28, // 79: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
-	30, // 80: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
-	32, // 81: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
-	34, // 82: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
-	36, // 83: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
-	38, // 84: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
-	40, // 85: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
-	44, // 86: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
-	46, // 87: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
-	49, // 88: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
-	51, // 89: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
-	75, // [75:90] is the sub-list for method output_type
-	60, // [60:75] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	52, // 25: privacy.v1.SourceProgress.next_attempt_time:type_name -> google.protobuf.Timestamp
+	52, // 26: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
+	52, // 27: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
+	52, // 28: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
+	5,  // 29: privacy.v1.EmailDelivery.kind:type_name -> privacy.v1.EmailKind
+	6,  // 30: privacy.v1.EmailDelivery.state:type_name -> privacy.v1.DeliveryState
+	52, // 31: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
+	52, // 32: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
+	52, // 33: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	10, // 34: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
+	0,  // 35: privacy.v1.CreatePrivacyRequestRequest.action:type_name -> privacy.v1.Action
+	11, // 36: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 37: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	0,  // 38: privacy.v1.ListPrivacyRequestsRequest.action:type_name -> privacy.v1.Action
+	1,  // 39: privacy.v1.ListPrivacyRequestsRequest.state:type_name -> privacy.v1.State
+	11, // 40: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
+	11, // 41: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 42: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 43: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 44: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 45: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 46: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 47: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	7,  // 48: privacy.v1.Actor.kind:type_name -> privacy.v1.ActorKind
+	52, // 49: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	41, // 50: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
+	8,  // 51: privacy.v1.AuditEvent.type:type_name -> privacy.v1.AuditEventType
+	1,  // 52: privacy.v1.AuditEvent.from_state:type_name -> privacy.v1.State
+	1,  // 53: privacy.v1.AuditEvent.to_state:type_name -> privacy.v1.State
+	5,  // 54: privacy.v1.AuditEvent.email_kind:type_name -> privacy.v1.EmailKind
+	9,  // 55: privacy.v1.ListAuditEventsRequest.subject:type_name -> privacy.v1.AuditSubject
+	42, // 56: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
+	11, // 57: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	42, // 58: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
+	52, // 59: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
+	48, // 60: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
+	19, // 61: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
+	21, // 62: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
+	23, // 63: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
+	25, // 64: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
+	27, // 65: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
+	29, // 66: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
+	31, // 67: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
+	33, // 68: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
+	35, // 69: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
+	37, // 70: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
+	39, // 71: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
+	43, // 72: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
+	45, // 73: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
+	47, // 74: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
+	50, // 75: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
+	20, // 76: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
+	22, // 77: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
+	24, // 78: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
+	26, // 79: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
+	28, // 80: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
+	30, // 81: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
+	32, // 82: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
+	34, // 83: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
+	36, // 84: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
+	38, // 85: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
+	40, // 86: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
+	44, // 87: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
+	46, // 88: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
+	49, // 89: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
+	51, // 90: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
+	76, // [76:91] is the sub-list for method output_type
+	61, // [61:76] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_privacy_v1_privacy_request_service_proto_init() }

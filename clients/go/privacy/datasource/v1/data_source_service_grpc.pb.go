@@ -45,9 +45,16 @@ const (
 //     again with the address as the subject typed it and with only its domain lower-cased, so a
 //     source that compares case-sensitively and still holds data under one of those forms fails
 //     verification rather than being certified; the conformance kit checks the comparison.
-//   - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-//     A source stops work when the deadline passes; it must not go on erasing after privacyd has
-//     given up on the call.
+//   - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+//     default, per source). A source stops work when the deadline passes; it must not go on
+//     erasing after privacyd has given up on the call. An `Export` stream is not bound by
+//     `call_timeout`: it may run as long as it keeps sending, up to the source's
+//     `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+//     no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+//     first message counts too). Connecting, until the source's first bytes, is bounded by
+//     `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+//     privacyd treats its deadline as passed whichever side notices first, including a call the
+//     source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
 //   - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
 //     with the same id after a timeout, a crash or a restart, and the second call must not apply
 //     anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -64,6 +71,9 @@ const (
 //     INTERNAL for errors that retrying will not fix. An `Export` (including the verification
 //     export after an erasure) has no side effects, so it is retried after any failure except a
 //     stream that breaks this protocol. Either way the attempts are bounded per request.
+//     OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+//     decoding), break the protocol: the source would send them again, so they are never
+//     retried.
 //   - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
 //     say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
 //     a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -87,7 +97,8 @@ const (
 //   - Order. The archive keeps the order a source streams in: groups in the order their first
 //     item arrived, a group's items in the order their first message arrived, an item's fields
 //     in the order they were sent, message after message.
-//   - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+//   - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+//     retried); file chunks should be 64 KiB to 1 MiB.
 //   - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
 //     10 GiB per request, all sources together, counted on the encoded size of every message as
 //     it arrives. A source that streams past one fails for that request at once, with an error
@@ -184,9 +195,16 @@ func (c *dataSourceServiceClient) Erase(ctx context.Context, in *EraseRequest, o
 //     again with the address as the subject typed it and with only its domain lower-cased, so a
 //     source that compares case-sensitively and still holds data under one of those forms fails
 //     verification rather than being certified; the conformance kit checks the comparison.
-//   - Deadlines. privacyd sets a gRPC deadline on every call (30 seconds by default, per source).
-//     A source stops work when the deadline passes; it must not go on erasing after privacyd has
-//     given up on the call.
+//   - Deadlines. privacyd sets a gRPC deadline on every unary call (`call_timeout`: 30 seconds by
+//     default, per source). A source stops work when the deadline passes; it must not go on
+//     erasing after privacyd has given up on the call. An `Export` stream is not bound by
+//     `call_timeout`: it may run as long as it keeps sending, up to the source's
+//     `stream_max_duration` (1 hour by default, sent as the stream's deadline), but fails when
+//     no message comes for `stream_idle_timeout` (by default the source's `call_timeout`; the
+//     first message counts too). Connecting, until the source's first bytes, is bounded by
+//     `connect_timeout` (5 seconds by default). A failure on any of these is retried.
+//     privacyd treats its deadline as passed whichever side notices first, including a call the
+//     source or the gRPC library ends CANCELLED ("Timeout expired") once the deadline passed.
 //   - Idempotency. `Erase` MUST be idempotent per `privacy_request_id`: privacyd may call it again
 //     with the same id after a timeout, a crash or a restart, and the second call must not apply
 //     anything twice. It MUST return the same answer as the first call (counts, retentions):
@@ -203,6 +221,9 @@ func (c *dataSourceServiceClient) Erase(ctx context.Context, in *EraseRequest, o
 //     INTERNAL for errors that retrying will not fix. An `Export` (including the verification
 //     export after an erasure) has no side effects, so it is retried after any failure except a
 //     stream that breaks this protocol. Either way the attempts are bounded per request.
+//     OUT_OF_RANGE, and a message privacyd cannot read (over the size limit below, or not
+//     decoding), break the protocol: the source would send them again, so they are never
+//     retried.
 //   - Retained data. Data the source must keep despite an erasure (invoices kept for tax law,
 //     say) is reported in `EraseResponse.retentions`, by group, with the reason and legal basis;
 //     a retention needs a `group_id` and a `reason`, and `items_retained` must equal the sum of
@@ -226,7 +247,8 @@ func (c *dataSourceServiceClient) Erase(ctx context.Context, in *EraseRequest, o
 //   - Order. The archive keeps the order a source streams in: groups in the order their first
 //     item arrived, a group's items in the order their first message arrived, an item's fields
 //     in the order they were sent, message after message.
-//   - Sizes. A message may be at most 4 MiB; file chunks should be 64 KiB to 1 MiB.
+//   - Sizes. A message may be at most 4 MiB (a larger one fails the source for that request, not
+//     retried); file chunks should be 64 KiB to 1 MiB.
 //   - Quotas. An export must stay within the operator's quotas: by default 2 GiB per source and
 //     10 GiB per request, all sources together, counted on the encoded size of every message as
 //     it arrives. A source that streams past one fails for that request at once, with an error

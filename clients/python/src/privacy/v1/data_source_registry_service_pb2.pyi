@@ -24,7 +24,7 @@ HEALTH_STATUS_NOT_SERVING: HealthStatus
 HEALTH_STATUS_UNREACHABLE: HealthStatus
 
 class DataSource(_message.Message):
-    __slots__ = ("name", "endpoint", "tls", "ca_cert_pem", "has_auth_token", "call_timeout", "enabled", "description", "create_time", "update_time")
+    __slots__ = ("name", "endpoint", "tls", "ca_cert_pem", "has_auth_token", "call_timeout", "enabled", "description", "create_time", "update_time", "connect_timeout", "stream_idle_timeout", "stream_max_duration")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
     TLS_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,9 @@ class DataSource(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CONNECT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MAX_DURATION_FIELD_NUMBER: _ClassVar[int]
     name: str
     endpoint: str
     tls: bool
@@ -45,10 +48,13 @@ class DataSource(_message.Message):
     description: _data_source_service_pb2.DescribeResponse
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., has_auth_token: _Optional[bool] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., description: _Optional[_Union[_data_source_service_pb2.DescribeResponse, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    connect_timeout: _duration_pb2.Duration
+    stream_idle_timeout: _duration_pb2.Duration
+    stream_max_duration: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., has_auth_token: _Optional[bool] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., description: _Optional[_Union[_data_source_service_pb2.DescribeResponse, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class RegisterDataSourceRequest(_message.Message):
-    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled")
+    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled", "connect_timeout", "stream_idle_timeout", "stream_max_duration")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
     AUTH_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +62,9 @@ class RegisterDataSourceRequest(_message.Message):
     CA_CERT_PEM_FIELD_NUMBER: _ClassVar[int]
     CALL_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
+    CONNECT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MAX_DURATION_FIELD_NUMBER: _ClassVar[int]
     name: str
     endpoint: str
     auth_token: str
@@ -63,7 +72,10 @@ class RegisterDataSourceRequest(_message.Message):
     ca_cert_pem: str
     call_timeout: _duration_pb2.Duration
     enabled: bool
-    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ...) -> None: ...
+    connect_timeout: _duration_pb2.Duration
+    stream_idle_timeout: _duration_pb2.Duration
+    stream_max_duration: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class RegisterDataSourceResponse(_message.Message):
     __slots__ = ("data_source",)
@@ -100,7 +112,7 @@ class ListDataSourcesResponse(_message.Message):
     def __init__(self, data_sources: _Optional[_Iterable[_Union[DataSource, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateDataSourceRequest(_message.Message):
-    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled")
+    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled", "connect_timeout", "stream_idle_timeout", "stream_max_duration")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
     AUTH_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +120,9 @@ class UpdateDataSourceRequest(_message.Message):
     CA_CERT_PEM_FIELD_NUMBER: _ClassVar[int]
     CALL_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
+    CONNECT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MAX_DURATION_FIELD_NUMBER: _ClassVar[int]
     name: str
     endpoint: str
     auth_token: str
@@ -115,7 +130,10 @@ class UpdateDataSourceRequest(_message.Message):
     ca_cert_pem: str
     call_timeout: _duration_pb2.Duration
     enabled: bool
-    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ...) -> None: ...
+    connect_timeout: _duration_pb2.Duration
+    stream_idle_timeout: _duration_pb2.Duration
+    stream_max_duration: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class UpdateDataSourceResponse(_message.Message):
     __slots__ = ("data_source",)

@@ -282,7 +282,7 @@ class ErasureVerification(_message.Message):
     def __init__(self, state: _Optional[_Union[VerificationState, str]] = ..., leftovers: _Optional[_Iterable[_Union[Leftover, _Mapping]]] = ..., detail: _Optional[str] = ..., verify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SourceProgress(_message.Message):
-    __slots__ = ("source_name", "state", "items", "bytes", "attempts", "last_error", "start_time", "finish_time", "erasure", "verification", "skip_reason")
+    __slots__ = ("source_name", "state", "items", "bytes", "attempts", "last_error", "start_time", "finish_time", "erasure", "verification", "skip_reason", "next_attempt_time")
     SOURCE_NAME_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
@@ -294,6 +294,7 @@ class SourceProgress(_message.Message):
     ERASURE_FIELD_NUMBER: _ClassVar[int]
     VERIFICATION_FIELD_NUMBER: _ClassVar[int]
     SKIP_REASON_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
     source_name: str
     state: SourceState
     items: int
@@ -305,7 +306,8 @@ class SourceProgress(_message.Message):
     erasure: SourceErasure
     verification: ErasureVerification
     skip_reason: str
-    def __init__(self, source_name: _Optional[str] = ..., state: _Optional[_Union[SourceState, str]] = ..., items: _Optional[int] = ..., bytes: _Optional[int] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erasure: _Optional[_Union[SourceErasure, _Mapping]] = ..., verification: _Optional[_Union[ErasureVerification, _Mapping]] = ..., skip_reason: _Optional[str] = ...) -> None: ...
+    next_attempt_time: _timestamp_pb2.Timestamp
+    def __init__(self, source_name: _Optional[str] = ..., state: _Optional[_Union[SourceState, str]] = ..., items: _Optional[int] = ..., bytes: _Optional[int] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erasure: _Optional[_Union[SourceErasure, _Mapping]] = ..., verification: _Optional[_Union[ErasureVerification, _Mapping]] = ..., skip_reason: _Optional[str] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExportArchive(_message.Message):
     __slots__ = ("file_name", "size_bytes", "sha256", "create_time", "expire_time", "delete_time", "download_count")

@@ -170,7 +170,7 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration latency_;
   /**
    * <pre>
-   * How long `Describe` took.
+   * How long `Describe` took; unset when it did not answer (then `error` says why).
    * </pre>
    *
    * <code>.google.protobuf.Duration latency = 4;</code>
@@ -182,7 +182,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How long `Describe` took.
+   * How long `Describe` took; unset when it did not answer (then `error` says why).
    * </pre>
    *
    * <code>.google.protobuf.Duration latency = 4;</code>
@@ -194,7 +194,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How long `Describe` took.
+   * How long `Describe` took; unset when it did not answer (then `error` says why).
    * </pre>
    *
    * <code>.google.protobuf.Duration latency = 4;</code>
@@ -933,7 +933,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> latencyBuilder_;
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -944,7 +944,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -959,7 +959,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -977,7 +977,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -995,7 +995,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -1020,7 +1020,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -1037,7 +1037,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -1049,7 +1049,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>
@@ -1064,7 +1064,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How long `Describe` took.
+     * How long `Describe` took; unset when it did not answer (then `error` says why).
      * </pre>
      *
      * <code>.google.protobuf.Duration latency = 4;</code>

@@ -78,7 +78,7 @@ public interface CheckDataSourceResponseOrBuilder extends
 
   /**
    * <pre>
-   * How long `Describe` took.
+   * How long `Describe` took; unset when it did not answer (then `error` says why).
    * </pre>
    *
    * <code>.google.protobuf.Duration latency = 4;</code>
@@ -87,7 +87,7 @@ public interface CheckDataSourceResponseOrBuilder extends
   boolean hasLatency();
   /**
    * <pre>
-   * How long `Describe` took.
+   * How long `Describe` took; unset when it did not answer (then `error` says why).
    * </pre>
    *
    * <code>.google.protobuf.Duration latency = 4;</code>
@@ -96,7 +96,7 @@ public interface CheckDataSourceResponseOrBuilder extends
   com.google.protobuf.Duration getLatency();
   /**
    * <pre>
-   * How long `Describe` took.
+   * How long `Describe` took; unset when it did not answer (then `error` says why).
    * </pre>
    *
    * <code>.google.protobuf.Duration latency = 4;</code>

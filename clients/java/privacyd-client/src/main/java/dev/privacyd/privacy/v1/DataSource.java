@@ -235,7 +235,9 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration callTimeout_;
   /**
    * <pre>
-   * The deadline privacyd sets on each call to the source.
+   * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+   * health check). `Export` streams are bounded by `stream_idle_timeout` and
+   * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -247,7 +249,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The deadline privacyd sets on each call to the source.
+   * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+   * health check). `Export` streams are bounded by `stream_idle_timeout` and
+   * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -259,7 +263,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The deadline privacyd sets on each call to the source.
+   * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+   * health check). `Export` streams are bounded by `stream_idle_timeout` and
+   * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -398,6 +404,150 @@ private static final long serialVersionUID = 0L;
     return updateTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : updateTime_;
   }
 
+  public static final int CONNECT_TIMEOUT_FIELD_NUMBER = 11;
+  private com.google.protobuf.Duration connectTimeout_;
+  /**
+   * <pre>
+   * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+   * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+   * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+   * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+   * 1 min.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+   * @return Whether the connectTimeout field is set.
+   */
+  @java.lang.Override
+  public boolean hasConnectTimeout() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+   * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+   * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+   * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+   * 1 min.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+   * @return The connectTimeout.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getConnectTimeout() {
+    return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+  }
+  /**
+   * <pre>
+   * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+   * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+   * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+   * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+   * 1 min.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder() {
+    return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+  }
+
+  public static final int STREAM_IDLE_TIMEOUT_FIELD_NUMBER = 12;
+  private com.google.protobuf.Duration streamIdleTimeout_;
+  /**
+   * <pre>
+   * The longest an `Export` stream (and the verification export after an erasure) may go
+   * without a message, the first one included. A stream that keeps sending runs on however
+   * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+   * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+   * at most 1 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+   * @return Whether the streamIdleTimeout field is set.
+   */
+  @java.lang.Override
+  public boolean hasStreamIdleTimeout() {
+    return ((bitField0_ & 0x00000020) != 0);
+  }
+  /**
+   * <pre>
+   * The longest an `Export` stream (and the verification export after an erasure) may go
+   * without a message, the first one included. A stream that keeps sending runs on however
+   * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+   * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+   * at most 1 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+   * @return The streamIdleTimeout.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStreamIdleTimeout() {
+    return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+  }
+  /**
+   * <pre>
+   * The longest an `Export` stream (and the verification export after an erasure) may go
+   * without a message, the first one included. A stream that keeps sending runs on however
+   * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+   * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+   * at most 1 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder() {
+    return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+  }
+
+  public static final int STREAM_MAX_DURATION_FIELD_NUMBER = 13;
+  private com.google.protobuf.Duration streamMaxDuration_;
+  /**
+   * <pre>
+   * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+   * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+   * and is retried from the start. Default 1 h, at most 24 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+   * @return Whether the streamMaxDuration field is set.
+   */
+  @java.lang.Override
+  public boolean hasStreamMaxDuration() {
+    return ((bitField0_ & 0x00000040) != 0);
+  }
+  /**
+   * <pre>
+   * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+   * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+   * and is retried from the start. Default 1 h, at most 24 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+   * @return The streamMaxDuration.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStreamMaxDuration() {
+    return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+  }
+  /**
+   * <pre>
+   * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+   * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+   * and is retried from the start. Default 1 h, at most 24 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder() {
+    return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -442,6 +592,15 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(10, getUpdateTime());
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(11, getConnectTimeout());
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      output.writeMessage(12, getStreamIdleTimeout());
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      output.writeMessage(13, getStreamMaxDuration());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -482,6 +641,18 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getUpdateTime());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(11, getConnectTimeout());
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getStreamIdleTimeout());
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(13, getStreamMaxDuration());
     }
     return size;
   }
@@ -539,6 +710,21 @@ private static final long serialVersionUID = 0L;
       if (!getUpdateTime()
           .equals(other.getUpdateTime())) return false;
     }
+    if (hasConnectTimeout() != other.hasConnectTimeout()) return false;
+    if (hasConnectTimeout()) {
+      if (!getConnectTimeout()
+          .equals(other.getConnectTimeout())) return false;
+    }
+    if (hasStreamIdleTimeout() != other.hasStreamIdleTimeout()) return false;
+    if (hasStreamIdleTimeout()) {
+      if (!getStreamIdleTimeout()
+          .equals(other.getStreamIdleTimeout())) return false;
+    }
+    if (hasStreamMaxDuration() != other.hasStreamMaxDuration()) return false;
+    if (hasStreamMaxDuration()) {
+      if (!getStreamMaxDuration()
+          .equals(other.getStreamMaxDuration())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -580,6 +766,18 @@ private static final long serialVersionUID = 0L;
     if (hasUpdateTime()) {
       hash = (37 * hash) + UPDATE_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getUpdateTime().hashCode();
+    }
+    if (hasConnectTimeout()) {
+      hash = (37 * hash) + CONNECT_TIMEOUT_FIELD_NUMBER;
+      hash = (53 * hash) + getConnectTimeout().hashCode();
+    }
+    if (hasStreamIdleTimeout()) {
+      hash = (37 * hash) + STREAM_IDLE_TIMEOUT_FIELD_NUMBER;
+      hash = (53 * hash) + getStreamIdleTimeout().hashCode();
+    }
+    if (hasStreamMaxDuration()) {
+      hash = (37 * hash) + STREAM_MAX_DURATION_FIELD_NUMBER;
+      hash = (53 * hash) + getStreamMaxDuration().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -719,6 +917,9 @@ private static final long serialVersionUID = 0L;
         internalGetDescriptionFieldBuilder();
         internalGetCreateTimeFieldBuilder();
         internalGetUpdateTimeFieldBuilder();
+        internalGetConnectTimeoutFieldBuilder();
+        internalGetStreamIdleTimeoutFieldBuilder();
+        internalGetStreamMaxDurationFieldBuilder();
       }
     }
     @java.lang.Override
@@ -750,6 +951,21 @@ private static final long serialVersionUID = 0L;
       if (updateTimeBuilder_ != null) {
         updateTimeBuilder_.dispose();
         updateTimeBuilder_ = null;
+      }
+      connectTimeout_ = null;
+      if (connectTimeoutBuilder_ != null) {
+        connectTimeoutBuilder_.dispose();
+        connectTimeoutBuilder_ = null;
+      }
+      streamIdleTimeout_ = null;
+      if (streamIdleTimeoutBuilder_ != null) {
+        streamIdleTimeoutBuilder_.dispose();
+        streamIdleTimeoutBuilder_ = null;
+      }
+      streamMaxDuration_ = null;
+      if (streamMaxDurationBuilder_ != null) {
+        streamMaxDurationBuilder_.dispose();
+        streamMaxDurationBuilder_ = null;
       }
       return this;
     }
@@ -827,6 +1043,24 @@ private static final long serialVersionUID = 0L;
             : updateTimeBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.connectTimeout_ = connectTimeoutBuilder_ == null
+            ? connectTimeout_
+            : connectTimeoutBuilder_.build();
+        to_bitField0_ |= 0x00000010;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.streamIdleTimeout_ = streamIdleTimeoutBuilder_ == null
+            ? streamIdleTimeout_
+            : streamIdleTimeoutBuilder_.build();
+        to_bitField0_ |= 0x00000020;
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.streamMaxDuration_ = streamMaxDurationBuilder_ == null
+            ? streamMaxDuration_
+            : streamMaxDurationBuilder_.build();
+        to_bitField0_ |= 0x00000040;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -877,6 +1111,15 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasUpdateTime()) {
         mergeUpdateTime(other.getUpdateTime());
+      }
+      if (other.hasConnectTimeout()) {
+        mergeConnectTimeout(other.getConnectTimeout());
+      }
+      if (other.hasStreamIdleTimeout()) {
+        mergeStreamIdleTimeout(other.getStreamIdleTimeout());
+      }
+      if (other.hasStreamMaxDuration()) {
+        mergeStreamMaxDuration(other.getStreamMaxDuration());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -960,6 +1203,27 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 90: {
+              input.readMessage(
+                  internalGetConnectTimeoutFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
+            case 98: {
+              input.readMessage(
+                  internalGetStreamIdleTimeoutFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
+            case 106: {
+              input.readMessage(
+                  internalGetStreamMaxDurationFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 106
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1356,7 +1620,9 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> callTimeoutBuilder_;
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1367,7 +1633,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1382,7 +1650,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1400,7 +1670,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1418,7 +1690,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1443,7 +1717,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1460,7 +1736,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1472,7 +1750,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1487,7 +1767,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The deadline privacyd sets on each call to the source.
+     * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+     * health check). `Export` streams are bounded by `stream_idle_timeout` and
+     * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -2013,6 +2295,561 @@ private static final long serialVersionUID = 0L;
         updateTime_ = null;
       }
       return updateTimeBuilder_;
+    }
+
+    private com.google.protobuf.Duration connectTimeout_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> connectTimeoutBuilder_;
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     * @return Whether the connectTimeout field is set.
+     */
+    public boolean hasConnectTimeout() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     * @return The connectTimeout.
+     */
+    public com.google.protobuf.Duration getConnectTimeout() {
+      if (connectTimeoutBuilder_ == null) {
+        return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+      } else {
+        return connectTimeoutBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     */
+    public Builder setConnectTimeout(com.google.protobuf.Duration value) {
+      if (connectTimeoutBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        connectTimeout_ = value;
+      } else {
+        connectTimeoutBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     */
+    public Builder setConnectTimeout(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (connectTimeoutBuilder_ == null) {
+        connectTimeout_ = builderForValue.build();
+      } else {
+        connectTimeoutBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     */
+    public Builder mergeConnectTimeout(com.google.protobuf.Duration value) {
+      if (connectTimeoutBuilder_ == null) {
+        if (((bitField0_ & 0x00000400) != 0) &&
+          connectTimeout_ != null &&
+          connectTimeout_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getConnectTimeoutBuilder().mergeFrom(value);
+        } else {
+          connectTimeout_ = value;
+        }
+      } else {
+        connectTimeoutBuilder_.mergeFrom(value);
+      }
+      if (connectTimeout_ != null) {
+        bitField0_ |= 0x00000400;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     */
+    public Builder clearConnectTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      connectTimeout_ = null;
+      if (connectTimeoutBuilder_ != null) {
+        connectTimeoutBuilder_.dispose();
+        connectTimeoutBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     */
+    public com.google.protobuf.Duration.Builder getConnectTimeoutBuilder() {
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return internalGetConnectTimeoutFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder() {
+      if (connectTimeoutBuilder_ != null) {
+        return connectTimeoutBuilder_.getMessageOrBuilder();
+      } else {
+        return connectTimeout_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+      }
+    }
+    /**
+     * <pre>
+     * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+     * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+     * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+     * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+     * 1 min.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetConnectTimeoutFieldBuilder() {
+      if (connectTimeoutBuilder_ == null) {
+        connectTimeoutBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getConnectTimeout(),
+                getParentForChildren(),
+                isClean());
+        connectTimeout_ = null;
+      }
+      return connectTimeoutBuilder_;
+    }
+
+    private com.google.protobuf.Duration streamIdleTimeout_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> streamIdleTimeoutBuilder_;
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     * @return Whether the streamIdleTimeout field is set.
+     */
+    public boolean hasStreamIdleTimeout() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     * @return The streamIdleTimeout.
+     */
+    public com.google.protobuf.Duration getStreamIdleTimeout() {
+      if (streamIdleTimeoutBuilder_ == null) {
+        return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+      } else {
+        return streamIdleTimeoutBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     */
+    public Builder setStreamIdleTimeout(com.google.protobuf.Duration value) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        streamIdleTimeout_ = value;
+      } else {
+        streamIdleTimeoutBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     */
+    public Builder setStreamIdleTimeout(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        streamIdleTimeout_ = builderForValue.build();
+      } else {
+        streamIdleTimeoutBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     */
+    public Builder mergeStreamIdleTimeout(com.google.protobuf.Duration value) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          streamIdleTimeout_ != null &&
+          streamIdleTimeout_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStreamIdleTimeoutBuilder().mergeFrom(value);
+        } else {
+          streamIdleTimeout_ = value;
+        }
+      } else {
+        streamIdleTimeoutBuilder_.mergeFrom(value);
+      }
+      if (streamIdleTimeout_ != null) {
+        bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     */
+    public Builder clearStreamIdleTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      streamIdleTimeout_ = null;
+      if (streamIdleTimeoutBuilder_ != null) {
+        streamIdleTimeoutBuilder_.dispose();
+        streamIdleTimeoutBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     */
+    public com.google.protobuf.Duration.Builder getStreamIdleTimeoutBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return internalGetStreamIdleTimeoutFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder() {
+      if (streamIdleTimeoutBuilder_ != null) {
+        return streamIdleTimeoutBuilder_.getMessageOrBuilder();
+      } else {
+        return streamIdleTimeout_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+      }
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream (and the verification export after an erasure) may go
+     * without a message, the first one included. A stream that keeps sending runs on however
+     * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+     * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+     * at most 1 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetStreamIdleTimeoutFieldBuilder() {
+      if (streamIdleTimeoutBuilder_ == null) {
+        streamIdleTimeoutBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStreamIdleTimeout(),
+                getParentForChildren(),
+                isClean());
+        streamIdleTimeout_ = null;
+      }
+      return streamIdleTimeoutBuilder_;
+    }
+
+    private com.google.protobuf.Duration streamMaxDuration_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> streamMaxDurationBuilder_;
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     * @return Whether the streamMaxDuration field is set.
+     */
+    public boolean hasStreamMaxDuration() {
+      return ((bitField0_ & 0x00001000) != 0);
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     * @return The streamMaxDuration.
+     */
+    public com.google.protobuf.Duration getStreamMaxDuration() {
+      if (streamMaxDurationBuilder_ == null) {
+        return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+      } else {
+        return streamMaxDurationBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     */
+    public Builder setStreamMaxDuration(com.google.protobuf.Duration value) {
+      if (streamMaxDurationBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        streamMaxDuration_ = value;
+      } else {
+        streamMaxDurationBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     */
+    public Builder setStreamMaxDuration(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (streamMaxDurationBuilder_ == null) {
+        streamMaxDuration_ = builderForValue.build();
+      } else {
+        streamMaxDurationBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     */
+    public Builder mergeStreamMaxDuration(com.google.protobuf.Duration value) {
+      if (streamMaxDurationBuilder_ == null) {
+        if (((bitField0_ & 0x00001000) != 0) &&
+          streamMaxDuration_ != null &&
+          streamMaxDuration_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStreamMaxDurationBuilder().mergeFrom(value);
+        } else {
+          streamMaxDuration_ = value;
+        }
+      } else {
+        streamMaxDurationBuilder_.mergeFrom(value);
+      }
+      if (streamMaxDuration_ != null) {
+        bitField0_ |= 0x00001000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     */
+    public Builder clearStreamMaxDuration() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      streamMaxDuration_ = null;
+      if (streamMaxDurationBuilder_ != null) {
+        streamMaxDurationBuilder_.dispose();
+        streamMaxDurationBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     */
+    public com.google.protobuf.Duration.Builder getStreamMaxDurationBuilder() {
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return internalGetStreamMaxDurationFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder() {
+      if (streamMaxDurationBuilder_ != null) {
+        return streamMaxDurationBuilder_.getMessageOrBuilder();
+      } else {
+        return streamMaxDuration_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+      }
+    }
+    /**
+     * <pre>
+     * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+     * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+     * and is retried from the start. Default 1 h, at most 24 h.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetStreamMaxDurationFieldBuilder() {
+      if (streamMaxDurationBuilder_ == null) {
+        streamMaxDurationBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStreamMaxDuration(),
+                getParentForChildren(),
+                isClean());
+        streamMaxDuration_ = null;
+      }
+      return streamMaxDurationBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.DataSource)

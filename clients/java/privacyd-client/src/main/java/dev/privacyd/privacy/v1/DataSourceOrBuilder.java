@@ -96,7 +96,9 @@ public interface DataSourceOrBuilder extends
 
   /**
    * <pre>
-   * The deadline privacyd sets on each call to the source.
+   * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+   * health check). `Export` streams are bounded by `stream_idle_timeout` and
+   * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -105,7 +107,9 @@ public interface DataSourceOrBuilder extends
   boolean hasCallTimeout();
   /**
    * <pre>
-   * The deadline privacyd sets on each call to the source.
+   * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+   * health check). `Export` streams are bounded by `stream_idle_timeout` and
+   * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -114,7 +118,9 @@ public interface DataSourceOrBuilder extends
   com.google.protobuf.Duration getCallTimeout();
   /**
    * <pre>
-   * The deadline privacyd sets on each call to the source.
+   * The deadline privacyd sets on each unary call to the source (`Describe`, `Erase`, the
+   * health check). `Export` streams are bounded by `stream_idle_timeout` and
+   * `stream_max_duration` instead, so a long export that keeps sending is not cut off.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -211,4 +217,115 @@ public interface DataSourceOrBuilder extends
    * <code>.google.protobuf.Timestamp update_time = 10;</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
+
+  /**
+   * <pre>
+   * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+   * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+   * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+   * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+   * 1 min.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+   * @return Whether the connectTimeout field is set.
+   */
+  boolean hasConnectTimeout();
+  /**
+   * <pre>
+   * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+   * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+   * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+   * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+   * 1 min.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+   * @return The connectTimeout.
+   */
+  com.google.protobuf.Duration getConnectTimeout();
+  /**
+   * <pre>
+   * How long privacyd waits, from starting to connect, for the source's first bytes (TCP,
+   * TLS, and the HTTP/2 preface every gRPC server sends at once). An address that accepts
+   * connections and never answers fails in this time, as UNAVAILABLE ("connecting to
+   * &lt;endpoint&gt;: no answer within 5s of connecting"), which is retried. Default 5 s, at most
+   * 1 min.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 11;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * The longest an `Export` stream (and the verification export after an erasure) may go
+   * without a message, the first one included. A stream that keeps sending runs on however
+   * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+   * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+   * at most 1 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+   * @return Whether the streamIdleTimeout field is set.
+   */
+  boolean hasStreamIdleTimeout();
+  /**
+   * <pre>
+   * The longest an `Export` stream (and the verification export after an erasure) may go
+   * without a message, the first one included. A stream that keeps sending runs on however
+   * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+   * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+   * at most 1 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+   * @return The streamIdleTimeout.
+   */
+  com.google.protobuf.Duration getStreamIdleTimeout();
+  /**
+   * <pre>
+   * The longest an `Export` stream (and the verification export after an erasure) may go
+   * without a message, the first one included. A stream that keeps sending runs on however
+   * long it takes, up to `stream_max_duration`; one that stalls fails after this, as
+   * DEADLINE_EXCEEDED, and is retried from the start. Default: `call_timeout` as registered;
+   * at most 1 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 12;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+   * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+   * and is retried from the start. Default 1 h, at most 24 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+   * @return Whether the streamMaxDuration field is set.
+   */
+  boolean hasStreamMaxDuration();
+  /**
+   * <pre>
+   * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+   * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+   * and is retried from the start. Default 1 h, at most 24 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+   * @return The streamMaxDuration.
+   */
+  com.google.protobuf.Duration getStreamMaxDuration();
+  /**
+   * <pre>
+   * The longest an `Export` stream may run in all, however steadily it sends; it is also the
+   * `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
+   * and is retried from the start. Default 1 h, at most 24 h.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder();
 }

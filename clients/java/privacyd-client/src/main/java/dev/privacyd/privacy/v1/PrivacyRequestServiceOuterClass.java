@@ -283,7 +283,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       ".v1.VerificationState\022\'\n\tleftovers\030\002 \003(\013" +
       "2\024.privacy.v1.Leftover\022\016\n\006detail\030\003 \001(\t\022/" +
       "\n\013verify_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\"\352\002\n\016SourceProgress\022\023\n\013source_nam" +
+      "mestamp\"\241\003\n\016SourceProgress\022\023\n\013source_nam" +
       "e\030\001 \001(\t\022&\n\005state\030\002 \001(\0162\027.privacy.v1.Sour" +
       "ceState\022\r\n\005items\030\003 \001(\003\022\r\n\005bytes\030\004 \001(\003\022\020\n" +
       "\010attempts\030\005 \001(\005\022\022\n\nlast_error\030\006 \001(\t\022.\n\ns" +
@@ -292,197 +292,198 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "uf.Timestamp\022*\n\007erasure\030\t \001(\0132\031.privacy." +
       "v1.SourceErasure\0225\n\014verification\030\n \001(\0132\037" +
       ".privacy.v1.ErasureVerification\022\023\n\013skip_" +
-      "reason\030\013 \001(\t\"\361\001\n\rExportArchive\022\021\n\tfile_n" +
-      "ame\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030" +
-      "\003 \001(\t\022/\n\013create_time\030\004 \001(\0132\032.google.prot" +
-      "obuf.Timestamp\022/\n\013expire_time\030\005 \001(\0132\032.go" +
-      "ogle.protobuf.Timestamp\022/\n\013delete_time\030\006" +
-      " \001(\0132\032.google.protobuf.Timestamp\022\026\n\016down" +
-      "load_count\030\007 \001(\005\"\233\002\n\rEmailDelivery\022#\n\004ki" +
-      "nd\030\001 \001(\0162\025.privacy.v1.EmailKind\022(\n\005state" +
-      "\030\002 \001(\0162\031.privacy.v1.DeliveryState\022\020\n\010att" +
-      "empts\030\003 \001(\005\022\022\n\nlast_error\030\004 \001(\t\022/\n\013creat" +
-      "e_time\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "\022-\n\tsend_time\030\006 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\0225\n\021next_attempt_time\030\007 \001(\0132\032.goo" +
-      "gle.protobuf.Timestamp\"\226\001\n\033CreatePrivacy" +
-      "RequestRequest\022$\n\007subject\030\001 \001(\0132\023.privac" +
-      "y.v1.Subject\022\"\n\006action\030\002 \001(\0162\022.privacy.v" +
-      "1.Action\022\031\n\021send_confirmation\030\003 \001(\010\022\022\n\nr" +
-      "equest_id\030\004 \001(\t\"S\n\034CreatePrivacyRequestR" +
-      "esponse\0223\n\017privacy_request\030\001 \001(\0132\032.priva" +
-      "cy.v1.PrivacyRequest\"&\n\030GetPrivacyReques" +
-      "tRequest\022\n\n\002id\030\001 \001(\t\"P\n\031GetPrivacyReques" +
-      "tResponse\0223\n\017privacy_request\030\001 \001(\0132\032.pri" +
-      "vacy.v1.PrivacyRequest\"\240\001\n\032ListPrivacyRe" +
-      "questsRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage" +
-      "_token\030\002 \001(\t\022\"\n\006action\030\003 \001(\0162\022.privacy.v" +
-      "1.Action\022 \n\005state\030\004 \001(\0162\021.privacy.v1.Sta" +
-      "te\022\025\n\rsubject_email\030\005 \001(\t\"l\n\033ListPrivacy" +
-      "RequestsResponse\0224\n\020privacy_requests\030\001 \003" +
-      "(\0132\032.privacy.v1.PrivacyRequest\022\027\n\017next_p" +
-      "age_token\030\002 \001(\t\"9\n\034ConfirmPrivacyRequest" +
-      "Request\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\"T\n\035Co" +
-      "nfirmPrivacyRequestResponse\0223\n\017privacy_r" +
-      "equest\030\001 \001(\0132\032.privacy.v1.PrivacyRequest" +
-      "\"\'\n\031ResendConfirmationRequest\022\n\n\002id\030\001 \001(" +
-      "\t\"Q\n\032ResendConfirmationResponse\0223\n\017priva" +
-      "cy_request\030\001 \001(\0132\032.privacy.v1.PrivacyReq" +
-      "uest\"*\n\034ProcessPrivacyRequestRequest\022\n\n\002" +
-      "id\030\001 \001(\t\"T\n\035ProcessPrivacyRequestRespons" +
-      "e\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1." +
-      "PrivacyRequest\"+\n\035CompletePrivacyRequest" +
-      "Request\022\n\n\002id\030\001 \001(\t\"U\n\036CompletePrivacyRe" +
-      "questResponse\0223\n\017privacy_request\030\001 \001(\0132\032" +
-      ".privacy.v1.PrivacyRequest\"7\n\031DenyPrivac" +
-      "yRequestRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 " +
-      "\001(\t\"Q\n\032DenyPrivacyRequestResponse\0223\n\017pri" +
-      "vacy_request\030\001 \001(\0132\032.privacy.v1.PrivacyR" +
-      "equest\"9\n\033CancelPrivacyRequestRequest\022\n\n" +
-      "\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"S\n\034CancelPriva" +
-      "cyRequestResponse\0223\n\017privacy_request\030\001 \001" +
-      "(\0132\032.privacy.v1.PrivacyRequest\")\n\033Delete" +
-      "PrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"\036\n\034Del" +
-      "etePrivacyRequestResponse\"K\n\025ExtendDeadl" +
-      "ineRequest\022\n\n\002id\030\001 \001(\t\022\026\n\016extension_days" +
-      "\030\002 \001(\005\022\016\n\006reason\030\003 \001(\t\"M\n\026ExtendDeadline" +
+      "reason\030\013 \001(\t\0225\n\021next_attempt_time\030\014 \001(\0132" +
+      "\032.google.protobuf.Timestamp\"\361\001\n\rExportAr" +
+      "chive\022\021\n\tfile_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002" +
+      " \001(\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013create_time\030\004 \001(" +
+      "\0132\032.google.protobuf.Timestamp\022/\n\013expire_" +
+      "time\030\005 \001(\0132\032.google.protobuf.Timestamp\022/" +
+      "\n\013delete_time\030\006 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\022\026\n\016download_count\030\007 \001(\005\"\233\002\n\rEmai" +
+      "lDelivery\022#\n\004kind\030\001 \001(\0162\025.privacy.v1.Ema" +
+      "ilKind\022(\n\005state\030\002 \001(\0162\031.privacy.v1.Deliv" +
+      "eryState\022\020\n\010attempts\030\003 \001(\005\022\022\n\nlast_error" +
+      "\030\004 \001(\t\022/\n\013create_time\030\005 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\022-\n\tsend_time\030\006 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\0225\n\021next_attempt_t" +
+      "ime\030\007 \001(\0132\032.google.protobuf.Timestamp\"\226\001" +
+      "\n\033CreatePrivacyRequestRequest\022$\n\007subject" +
+      "\030\001 \001(\0132\023.privacy.v1.Subject\022\"\n\006action\030\002 " +
+      "\001(\0162\022.privacy.v1.Action\022\031\n\021send_confirma" +
+      "tion\030\003 \001(\010\022\022\n\nrequest_id\030\004 \001(\t\"S\n\034Create" +
+      "PrivacyRequestResponse\0223\n\017privacy_reques" +
+      "t\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"&\n\030G" +
+      "etPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"P\n\031G" +
+      "etPrivacyRequestResponse\0223\n\017privacy_requ" +
+      "est\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"\240\001" +
+      "\n\032ListPrivacyRequestsRequest\022\021\n\tpage_siz" +
+      "e\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\022\"\n\006action\030\003 " +
+      "\001(\0162\022.privacy.v1.Action\022 \n\005state\030\004 \001(\0162\021" +
+      ".privacy.v1.State\022\025\n\rsubject_email\030\005 \001(\t" +
+      "\"l\n\033ListPrivacyRequestsResponse\0224\n\020priva" +
+      "cy_requests\030\001 \003(\0132\032.privacy.v1.PrivacyRe" +
+      "quest\022\027\n\017next_page_token\030\002 \001(\t\"9\n\034Confir" +
+      "mPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005to" +
+      "ken\030\002 \001(\t\"T\n\035ConfirmPrivacyRequestRespon" +
+      "se\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1" +
+      ".PrivacyRequest\"\'\n\031ResendConfirmationReq" +
+      "uest\022\n\n\002id\030\001 \001(\t\"Q\n\032ResendConfirmationRe" +
+      "sponse\0223\n\017privacy_request\030\001 \001(\0132\032.privac" +
+      "y.v1.PrivacyRequest\"*\n\034ProcessPrivacyReq" +
+      "uestRequest\022\n\n\002id\030\001 \001(\t\"T\n\035ProcessPrivac" +
+      "yRequestResponse\0223\n\017privacy_request\030\001 \001(" +
+      "\0132\032.privacy.v1.PrivacyRequest\"+\n\035Complet" +
+      "ePrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"U\n\036Co" +
+      "mpletePrivacyRequestResponse\0223\n\017privacy_" +
+      "request\030\001 \001(\0132\032.privacy.v1.PrivacyReques" +
+      "t\"7\n\031DenyPrivacyRequestRequest\022\n\n\002id\030\001 \001" +
+      "(\t\022\016\n\006reason\030\002 \001(\t\"Q\n\032DenyPrivacyRequest" +
       "Response\0223\n\017privacy_request\030\001 \001(\0132\032.priv" +
-      "acy.v1.PrivacyRequest\"8\n\005Actor\022#\n\004kind\030\001" +
-      " \001(\0162\025.privacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"" +
-      "\304\002\n\nAuditEvent\022\020\n\010sequence\030\001 \001(\003\022\022\n\nrequ" +
-      "est_id\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.google.prot" +
-      "obuf.Timestamp\022 \n\005actor\030\004 \001(\0132\021.privacy." +
-      "v1.Actor\022(\n\004type\030\005 \001(\0162\032.privacy.v1.Audi" +
-      "tEventType\022%\n\nfrom_state\030\006 \001(\0162\021.privacy" +
-      ".v1.State\022#\n\010to_state\030\007 \001(\0162\021.privacy.v1" +
-      ".State\022\016\n\006detail\030\010 \001(\t\022)\n\nemail_kind\030\t \001" +
-      "(\0162\025.privacy.v1.EmailKind\022\023\n\013data_source" +
-      "\030\n \001(\t\"\223\001\n\026ListAuditEventsRequest\022\022\n\nreq" +
-      "uest_id\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage" +
-      "_token\030\003 \001(\t\022)\n\007subject\030\004 \001(\0162\030.privacy." +
-      "v1.AuditSubject\022\023\n\013data_source\030\005 \001(\t\"`\n\027" +
-      "ListAuditEventsResponse\022,\n\014audit_events\030" +
-      "\001 \003(\0132\026.privacy.v1.AuditEvent\022\027\n\017next_pa" +
-      "ge_token\030\002 \001(\t\"(\n\032WatchPrivacyRequestReq" +
-      "uest\022\n\n\002id\030\001 \001(\t\"\254\001\n\033WatchPrivacyRequest" +
-      "Response\0223\n\017privacy_request\030\001 \001(\0132\032.priv" +
-      "acy.v1.PrivacyRequest\022%\n\005event\030\002 \001(\0132\026.p" +
-      "rivacy.v1.AuditEvent\022\020\n\010replayed\030\003 \001(\010\022\037" +
-      "\n\027replayed_until_sequence\030\004 \001(\003\"B\n\025Downl" +
-      "oadExportRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 " +
-      "\001(\t\022\016\n\006offset\030\003 \001(\003\"}\n\023ExportArchiveHead" +
-      "er\022\021\n\tfile_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(" +
-      "\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032" +
-      ".google.protobuf.Timestamp\"g\n\026DownloadEx" +
-      "portResponse\0221\n\006header\030\001 \001(\0132\037.privacy.v" +
-      "1.ExportArchiveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000" +
-      "B\t\n\007payload\"&\n\030GetErasureReceiptRequest\022" +
-      "\n\n\002id\030\001 \001(\t\"\325\001\n\031GetErasureReceiptRespons" +
-      "e\022\024\n\014receipt_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022" +
-      "\032\n\022audit_chain_intact\030\003 \001(\010\022\037\n\027first_mis" +
-      "match_sequence\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\t" +
-      "signature\030\006 \001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022" +
-      "\032\n\022signing_public_key\030\010 \001(\t*E\n\006Action\022\026\n" +
-      "\022ACTION_UNSPECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001" +
-      "\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005State\022\025\n\021STATE_UN" +
-      "SPECIFIED\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_" +
-      "CONFIRMED\020\002\022\024\n\020STATE_PROCESSING\020\003\022\023\n\017STA" +
-      "TE_COMPLETED\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STAT" +
-      "E_DENIED\020\006\022\023\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE" +
-      "_EXPIRED\020\010*\273\001\n\016ErasureOutcome\022\037\n\033ERASURE" +
-      "_OUTCOME_UNSPECIFIED\020\000\022!\n\035ERASURE_OUTCOM" +
-      "E_NOTHING_FOUND\020\001\022\036\n\032ERASURE_OUTCOME_ALL" +
-      "_ERASED\020\002\022\"\n\036ERASURE_OUTCOME_NOTHING_ERA" +
-      "SED\020\003\022!\n\035ERASURE_OUTCOME_PARTLY_ERASED\020\004" +
-      "*\225\001\n\021VerificationState\022\"\n\036VERIFICATION_S" +
-      "TATE_UNSPECIFIED\020\000\022\035\n\031VERIFICATION_STATE" +
-      "_PASSED\020\001\022\035\n\031VERIFICATION_STATE_FAILED\020\002" +
-      "\022\036\n\032VERIFICATION_STATE_SKIPPED\020\003*\312\001\n\013Sou" +
-      "rceState\022\034\n\030SOURCE_STATE_UNSPECIFIED\020\000\022\030" +
-      "\n\024SOURCE_STATE_PENDING\020\001\022\030\n\024SOURCE_STATE" +
-      "_RUNNING\020\002\022\032\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027" +
-      "\n\023SOURCE_STATE_FAILED\020\004\022\030\n\024SOURCE_STATE_" +
-      "SKIPPED\020\005\022\032\n\026SOURCE_STATE_CANCELLED\020\006*\354\001" +
-      "\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022" +
-      "#\n\037EMAIL_KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032" +
-      "EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KI" +
-      "ND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXP" +
-      "ORT_READY\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFIL" +
-      "LED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\r" +
-      "DeliveryState\022\036\n\032DELIVERY_STATE_UNSPECIF" +
-      "IED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020\001\022\027\n\023DEL" +
-      "IVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAI" +
-      "LED\020\003*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPECI" +
-      "FIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KI" +
-      "ND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\247\007\n\016" +
-      "AuditEventType\022 \n\034AUDIT_EVENT_TYPE_UNSPE" +
-      "CIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036" +
-      "\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_" +
-      "EVENT_TYPE_CONFIRMATION_RESENT\020\003\022\'\n#AUDI" +
-      "T_EVENT_TYPE_PROCESSING_STARTED\020\004\022\036\n\032AUD" +
-      "IT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT" +
-      "_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIE" +
-      "D\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030A" +
-      "UDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT" +
-      "_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEAD" +
-      "LINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAI" +
-      "L_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILE" +
-      "D\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SUCCEEDED" +
-      "\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAILED\020\017\022$" +
-      "\n AUDIT_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#" +
-      "AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n" +
-      " AUDIT_EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"A" +
-      "UDIT_EVENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n,A" +
-      "UDIT_EVENT_TYPE_ERASURE_VERIFICATION_FAI" +
-      "LED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SOURCE_RE" +
-      "GISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DATA_SOUR" +
-      "CE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_SO" +
-      "URCE_DELETED\020\027\022%\n!AUDIT_EVENT_TYPE_SOURC" +
-      "E_CANCELLED\020(*o\n\014AuditSubject\022\035\n\031AUDIT_S" +
-      "UBJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUBJECT_PR" +
-      "IVACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_DATA_SO" +
-      "URCE\020\0022\225\014\n\025PrivacyRequestService\022i\n\024Crea" +
-      "tePrivacyRequest\022\'.privacy.v1.CreatePriv" +
-      "acyRequestRequest\032(.privacy.v1.CreatePri" +
-      "vacyRequestResponse\022`\n\021GetPrivacyRequest" +
-      "\022$.privacy.v1.GetPrivacyRequestRequest\032%" +
-      ".privacy.v1.GetPrivacyRequestResponse\022f\n" +
-      "\023ListPrivacyRequests\022&.privacy.v1.ListPr" +
-      "ivacyRequestsRequest\032\'.privacy.v1.ListPr" +
-      "ivacyRequestsResponse\022l\n\025ConfirmPrivacyR" +
-      "equest\022(.privacy.v1.ConfirmPrivacyReques" +
-      "tRequest\032).privacy.v1.ConfirmPrivacyRequ" +
-      "estResponse\022c\n\022ResendConfirmation\022%.priv" +
-      "acy.v1.ResendConfirmationRequest\032&.priva" +
-      "cy.v1.ResendConfirmationResponse\022l\n\025Proc" +
-      "essPrivacyRequest\022(.privacy.v1.ProcessPr" +
-      "ivacyRequestRequest\032).privacy.v1.Process" +
-      "PrivacyRequestResponse\022o\n\026CompletePrivac" +
-      "yRequest\022).privacy.v1.CompletePrivacyReq" +
-      "uestRequest\032*.privacy.v1.CompletePrivacy" +
-      "RequestResponse\022c\n\022DenyPrivacyRequest\022%." +
-      "privacy.v1.DenyPrivacyRequestRequest\032&.p" +
-      "rivacy.v1.DenyPrivacyRequestResponse\022i\n\024" +
-      "CancelPrivacyRequest\022\'.privacy.v1.Cancel" +
-      "PrivacyRequestRequest\032(.privacy.v1.Cance" +
-      "lPrivacyRequestResponse\022i\n\024DeletePrivacy" +
-      "Request\022\'.privacy.v1.DeletePrivacyReques" +
-      "tRequest\032(.privacy.v1.DeletePrivacyReque" +
-      "stResponse\022W\n\016ExtendDeadline\022!.privacy.v" +
-      "1.ExtendDeadlineRequest\032\".privacy.v1.Ext" +
-      "endDeadlineResponse\022Z\n\017ListAuditEvents\022\"" +
-      ".privacy.v1.ListAuditEventsRequest\032#.pri" +
-      "vacy.v1.ListAuditEventsResponse\022h\n\023Watch" +
-      "PrivacyRequest\022&.privacy.v1.WatchPrivacy" +
-      "RequestRequest\032\'.privacy.v1.WatchPrivacy" +
-      "RequestResponse0\001\022Y\n\016DownloadExport\022!.pr" +
-      "ivacy.v1.DownloadExportRequest\032\".privacy" +
-      ".v1.DownloadExportResponse0\001\022`\n\021GetErasu" +
-      "reReceipt\022$.privacy.v1.GetErasureReceipt" +
-      "Request\032%.privacy.v1.GetErasureReceiptRe" +
-      "sponseBY\n\027dev.privacyd.privacy.v1P\001Z<git" +
-      "hub.com/privacyd/privacyd/clients/go/pri" +
-      "vacy/v1;privacyv1b\006proto3"
+      "acy.v1.PrivacyRequest\"9\n\033CancelPrivacyRe" +
+      "questRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t" +
+      "\"S\n\034CancelPrivacyRequestResponse\0223\n\017priv" +
+      "acy_request\030\001 \001(\0132\032.privacy.v1.PrivacyRe" +
+      "quest\")\n\033DeletePrivacyRequestRequest\022\n\n\002" +
+      "id\030\001 \001(\t\"\036\n\034DeletePrivacyRequestResponse" +
+      "\"K\n\025ExtendDeadlineRequest\022\n\n\002id\030\001 \001(\t\022\026\n" +
+      "\016extension_days\030\002 \001(\005\022\016\n\006reason\030\003 \001(\t\"M\n" +
+      "\026ExtendDeadlineResponse\0223\n\017privacy_reque" +
+      "st\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"8\n\005" +
+      "Actor\022#\n\004kind\030\001 \001(\0162\025.privacy.v1.ActorKi" +
+      "nd\022\n\n\002id\030\002 \001(\t\"\304\002\n\nAuditEvent\022\020\n\010sequenc" +
+      "e\030\001 \001(\003\022\022\n\nrequest_id\030\002 \001(\t\022(\n\004time\030\003 \001(" +
+      "\0132\032.google.protobuf.Timestamp\022 \n\005actor\030\004" +
+      " \001(\0132\021.privacy.v1.Actor\022(\n\004type\030\005 \001(\0162\032." +
+      "privacy.v1.AuditEventType\022%\n\nfrom_state\030" +
+      "\006 \001(\0162\021.privacy.v1.State\022#\n\010to_state\030\007 \001" +
+      "(\0162\021.privacy.v1.State\022\016\n\006detail\030\010 \001(\t\022)\n" +
+      "\nemail_kind\030\t \001(\0162\025.privacy.v1.EmailKind" +
+      "\022\023\n\013data_source\030\n \001(\t\"\223\001\n\026ListAuditEvent" +
+      "sRequest\022\022\n\nrequest_id\030\001 \001(\t\022\021\n\tpage_siz" +
+      "e\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022)\n\007subject\030\004" +
+      " \001(\0162\030.privacy.v1.AuditSubject\022\023\n\013data_s" +
+      "ource\030\005 \001(\t\"`\n\027ListAuditEventsResponse\022," +
+      "\n\014audit_events\030\001 \003(\0132\026.privacy.v1.AuditE" +
+      "vent\022\027\n\017next_page_token\030\002 \001(\t\"(\n\032WatchPr" +
+      "ivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"\254\001\n\033Watc" +
+      "hPrivacyRequestResponse\0223\n\017privacy_reque" +
+      "st\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\022%\n\005" +
+      "event\030\002 \001(\0132\026.privacy.v1.AuditEvent\022\020\n\010r" +
+      "eplayed\030\003 \001(\010\022\037\n\027replayed_until_sequence" +
+      "\030\004 \001(\003\"B\n\025DownloadExportRequest\022\n\n\002id\030\001 " +
+      "\001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003\"}\n\023Ex" +
+      "portArchiveHeader\022\021\n\tfile_name\030\001 \001(\t\022\022\n\n" +
+      "size_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013expi" +
+      "re_time\030\004 \001(\0132\032.google.protobuf.Timestam" +
+      "p\"g\n\026DownloadExportResponse\0221\n\006header\030\001 " +
+      "\001(\0132\037.privacy.v1.ExportArchiveHeaderH\000\022\017" +
+      "\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetErasure" +
+      "ReceiptRequest\022\n\n\002id\030\001 \001(\t\"\325\001\n\031GetErasur" +
+      "eReceiptResponse\022\024\n\014receipt_json\030\001 \001(\t\022\016" +
+      "\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_intact\030\003 \001" +
+      "(\010\022\037\n\027first_mismatch_sequence\030\004 \001(\003\022\016\n\006s" +
+      "igned\030\005 \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016signin" +
+      "g_key_id\030\007 \001(\t\022\032\n\022signing_public_key\030\010 \001" +
+      "(\t*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\r" +
+      "ACTION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005St" +
+      "ate\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PEND" +
+      "ING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROC" +
+      "ESSING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_F" +
+      "AILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCE" +
+      "LLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOut" +
+      "come\022\037\n\033ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n" +
+      "\035ERASURE_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERAS" +
+      "URE_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTC" +
+      "OME_NOTHING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_" +
+      "PARTLY_ERASED\020\004*\225\001\n\021VerificationState\022\"\n" +
+      "\036VERIFICATION_STATE_UNSPECIFIED\020\000\022\035\n\031VER" +
+      "IFICATION_STATE_PASSED\020\001\022\035\n\031VERIFICATION" +
+      "_STATE_FAILED\020\002\022\036\n\032VERIFICATION_STATE_SK" +
+      "IPPED\020\003*\312\001\n\013SourceState\022\034\n\030SOURCE_STATE_" +
+      "UNSPECIFIED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022" +
+      "\030\n\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURCE_STAT" +
+      "E_SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004\022\030" +
+      "\n\024SOURCE_STATE_SKIPPED\020\005\022\032\n\026SOURCE_STATE" +
+      "_CANCELLED\020\006*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND" +
+      "_UNSPECIFIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATIO" +
+      "N_REQUEST\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRME" +
+      "D\020\002\022 \n\034EMAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n" +
+      "\027EMAIL_KIND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND" +
+      "_ERASURE_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUE" +
+      "ST_DENIED\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY" +
+      "_STATE_UNSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_P" +
+      "ENDING\020\001\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DEL" +
+      "IVERY_STATE_FAILED\020\003*l\n\tActorKind\022\032\n\026ACT" +
+      "OR_KIND_UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_ADMI" +
+      "N\020\001\022\026\n\022ACTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIN" +
+      "D_SYSTEM\020\003*\247\007\n\016AuditEventType\022 \n\034AUDIT_E" +
+      "VENT_TYPE_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVENT_T" +
+      "YPE_CREATED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CONFIR" +
+      "MED\020\002\022(\n$AUDIT_EVENT_TYPE_CONFIRMATION_R" +
+      "ESENT\020\003\022\'\n#AUDIT_EVENT_TYPE_PROCESSING_S" +
+      "TARTED\020\004\022\036\n\032AUDIT_EVENT_TYPE_COMPLETED\020\005" +
+      "\022\033\n\027AUDIT_EVENT_TYPE_FAILED\020\006\022\033\n\027AUDIT_E" +
+      "VENT_TYPE_DENIED\020\007\022\036\n\032AUDIT_EVENT_TYPE_C" +
+      "ANCELLED\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIRED\020\t" +
+      "\022\034\n\030AUDIT_EVENT_TYPE_DELETED\020\n\022&\n\"AUDIT_" +
+      "EVENT_TYPE_DEADLINE_EXTENDED\020\013\022\037\n\033AUDIT_" +
+      "EVENT_TYPE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVENT_T" +
+      "YPE_EMAIL_FAILED\020\r\022%\n!AUDIT_EVENT_TYPE_S" +
+      "OURCE_SUCCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SO" +
+      "URCE_FAILED\020\017\022$\n AUDIT_EVENT_TYPE_ARCHIV" +
+      "E_CREATED\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCHIVE_" +
+      "DOWNLOADED\020\021\022$\n AUDIT_EVENT_TYPE_ARCHIVE" +
+      "_DELETED\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASURE_S" +
+      "CHEDULED\020\023\0220\n,AUDIT_EVENT_TYPE_ERASURE_V" +
+      "ERIFICATION_FAILED\020\024\022+\n\'AUDIT_EVENT_TYPE" +
+      "_DATA_SOURCE_REGISTERED\020\025\022(\n$AUDIT_EVENT" +
+      "_TYPE_DATA_SOURCE_UPDATED\020\026\022(\n$AUDIT_EVE" +
+      "NT_TYPE_DATA_SOURCE_DELETED\020\027\022%\n!AUDIT_E" +
+      "VENT_TYPE_SOURCE_CANCELLED\020(*o\n\014AuditSub" +
+      "ject\022\035\n\031AUDIT_SUBJECT_UNSPECIFIED\020\000\022!\n\035A" +
+      "UDIT_SUBJECT_PRIVACY_REQUEST\020\001\022\035\n\031AUDIT_" +
+      "SUBJECT_DATA_SOURCE\020\0022\225\014\n\025PrivacyRequest" +
+      "Service\022i\n\024CreatePrivacyRequest\022\'.privac" +
+      "y.v1.CreatePrivacyRequestRequest\032(.priva" +
+      "cy.v1.CreatePrivacyRequestResponse\022`\n\021Ge" +
+      "tPrivacyRequest\022$.privacy.v1.GetPrivacyR" +
+      "equestRequest\032%.privacy.v1.GetPrivacyReq" +
+      "uestResponse\022f\n\023ListPrivacyRequests\022&.pr" +
+      "ivacy.v1.ListPrivacyRequestsRequest\032\'.pr" +
+      "ivacy.v1.ListPrivacyRequestsResponse\022l\n\025" +
+      "ConfirmPrivacyRequest\022(.privacy.v1.Confi" +
+      "rmPrivacyRequestRequest\032).privacy.v1.Con" +
+      "firmPrivacyRequestResponse\022c\n\022ResendConf" +
+      "irmation\022%.privacy.v1.ResendConfirmation" +
+      "Request\032&.privacy.v1.ResendConfirmationR" +
+      "esponse\022l\n\025ProcessPrivacyRequest\022(.priva" +
+      "cy.v1.ProcessPrivacyRequestRequest\032).pri" +
+      "vacy.v1.ProcessPrivacyRequestResponse\022o\n" +
+      "\026CompletePrivacyRequest\022).privacy.v1.Com" +
+      "pletePrivacyRequestRequest\032*.privacy.v1." +
+      "CompletePrivacyRequestResponse\022c\n\022DenyPr" +
+      "ivacyRequest\022%.privacy.v1.DenyPrivacyReq" +
+      "uestRequest\032&.privacy.v1.DenyPrivacyRequ" +
+      "estResponse\022i\n\024CancelPrivacyRequest\022\'.pr" +
+      "ivacy.v1.CancelPrivacyRequestRequest\032(.p" +
+      "rivacy.v1.CancelPrivacyRequestResponse\022i" +
+      "\n\024DeletePrivacyRequest\022\'.privacy.v1.Dele" +
+      "tePrivacyRequestRequest\032(.privacy.v1.Del" +
+      "etePrivacyRequestResponse\022W\n\016ExtendDeadl" +
+      "ine\022!.privacy.v1.ExtendDeadlineRequest\032\"" +
+      ".privacy.v1.ExtendDeadlineResponse\022Z\n\017Li" +
+      "stAuditEvents\022\".privacy.v1.ListAuditEven" +
+      "tsRequest\032#.privacy.v1.ListAuditEventsRe" +
+      "sponse\022h\n\023WatchPrivacyRequest\022&.privacy." +
+      "v1.WatchPrivacyRequestRequest\032\'.privacy." +
+      "v1.WatchPrivacyRequestResponse0\001\022Y\n\016Down" +
+      "loadExport\022!.privacy.v1.DownloadExportRe" +
+      "quest\032\".privacy.v1.DownloadExportRespons" +
+      "e0\001\022`\n\021GetErasureReceipt\022$.privacy.v1.Ge" +
+      "tErasureReceiptRequest\032%.privacy.v1.GetE" +
+      "rasureReceiptResponseBY\n\027dev.privacyd.pr" +
+      "ivacy.v1P\001Z<github.com/privacyd/privacyd" +
+      "/clients/go/privacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -531,7 +532,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_SourceProgress_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_SourceProgress_descriptor,
-        new java.lang.String[] { "SourceName", "State", "Items", "Bytes", "Attempts", "LastError", "StartTime", "FinishTime", "Erasure", "Verification", "SkipReason", });
+        new java.lang.String[] { "SourceName", "State", "Items", "Bytes", "Attempts", "LastError", "StartTime", "FinishTime", "Erasure", "Verification", "SkipReason", "NextAttemptTime", });
     internal_static_privacy_v1_ExportArchive_descriptor =
       getDescriptor().getMessageType(7);
     internal_static_privacy_v1_ExportArchive_fieldAccessorTable = new

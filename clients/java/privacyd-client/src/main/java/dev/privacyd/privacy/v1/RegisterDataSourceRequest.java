@@ -266,7 +266,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration callTimeout_;
   /**
    * <pre>
-   * Deadline per call; unset means 30 seconds.
+   * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+   * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -278,7 +279,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Deadline per call; unset means 30 seconds.
+   * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+   * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -290,7 +292,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Deadline per call; unset means 30 seconds.
+   * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+   * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -325,6 +328,120 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public boolean getEnabled() {
     return enabled_;
+  }
+
+  public static final int CONNECT_TIMEOUT_FIELD_NUMBER = 8;
+  private com.google.protobuf.Duration connectTimeout_;
+  /**
+   * <pre>
+   * See DataSource.connect_timeout; unset means 5 seconds.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return Whether the connectTimeout field is set.
+   */
+  @java.lang.Override
+  public boolean hasConnectTimeout() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * See DataSource.connect_timeout; unset means 5 seconds.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return The connectTimeout.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getConnectTimeout() {
+    return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+  }
+  /**
+   * <pre>
+   * See DataSource.connect_timeout; unset means 5 seconds.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder() {
+    return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+  }
+
+  public static final int STREAM_IDLE_TIMEOUT_FIELD_NUMBER = 9;
+  private com.google.protobuf.Duration streamIdleTimeout_;
+  /**
+   * <pre>
+   * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return Whether the streamIdleTimeout field is set.
+   */
+  @java.lang.Override
+  public boolean hasStreamIdleTimeout() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return The streamIdleTimeout.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStreamIdleTimeout() {
+    return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+  }
+  /**
+   * <pre>
+   * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder() {
+    return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+  }
+
+  public static final int STREAM_MAX_DURATION_FIELD_NUMBER = 10;
+  private com.google.protobuf.Duration streamMaxDuration_;
+  /**
+   * <pre>
+   * See DataSource.stream_max_duration; unset means 1 hour.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return Whether the streamMaxDuration field is set.
+   */
+  @java.lang.Override
+  public boolean hasStreamMaxDuration() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * See DataSource.stream_max_duration; unset means 1 hour.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return The streamMaxDuration.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStreamMaxDuration() {
+    return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+  }
+  /**
+   * <pre>
+   * See DataSource.stream_max_duration; unset means 1 hour.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder() {
+    return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -362,6 +479,15 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeBool(7, enabled_);
     }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(8, getConnectTimeout());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(9, getStreamIdleTimeout());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(10, getStreamMaxDuration());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -389,6 +515,18 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(7, enabled_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getConnectTimeout());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, getStreamIdleTimeout());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, getStreamMaxDuration());
     }
     return size;
   }
@@ -434,6 +572,21 @@ private static final long serialVersionUID = 0L;
       if (getEnabled()
           != other.getEnabled()) return false;
     }
+    if (hasConnectTimeout() != other.hasConnectTimeout()) return false;
+    if (hasConnectTimeout()) {
+      if (!getConnectTimeout()
+          .equals(other.getConnectTimeout())) return false;
+    }
+    if (hasStreamIdleTimeout() != other.hasStreamIdleTimeout()) return false;
+    if (hasStreamIdleTimeout()) {
+      if (!getStreamIdleTimeout()
+          .equals(other.getStreamIdleTimeout())) return false;
+    }
+    if (hasStreamMaxDuration() != other.hasStreamMaxDuration()) return false;
+    if (hasStreamMaxDuration()) {
+      if (!getStreamMaxDuration()
+          .equals(other.getStreamMaxDuration())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -464,6 +617,18 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + ENABLED_FIELD_NUMBER;
       hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
           getEnabled());
+    }
+    if (hasConnectTimeout()) {
+      hash = (37 * hash) + CONNECT_TIMEOUT_FIELD_NUMBER;
+      hash = (53 * hash) + getConnectTimeout().hashCode();
+    }
+    if (hasStreamIdleTimeout()) {
+      hash = (37 * hash) + STREAM_IDLE_TIMEOUT_FIELD_NUMBER;
+      hash = (53 * hash) + getStreamIdleTimeout().hashCode();
+    }
+    if (hasStreamMaxDuration()) {
+      hash = (37 * hash) + STREAM_MAX_DURATION_FIELD_NUMBER;
+      hash = (53 * hash) + getStreamMaxDuration().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -600,6 +765,9 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetCallTimeoutFieldBuilder();
+        internalGetConnectTimeoutFieldBuilder();
+        internalGetStreamIdleTimeoutFieldBuilder();
+        internalGetStreamMaxDurationFieldBuilder();
       }
     }
     @java.lang.Override
@@ -617,6 +785,21 @@ private static final long serialVersionUID = 0L;
         callTimeoutBuilder_ = null;
       }
       enabled_ = false;
+      connectTimeout_ = null;
+      if (connectTimeoutBuilder_ != null) {
+        connectTimeoutBuilder_.dispose();
+        connectTimeoutBuilder_ = null;
+      }
+      streamIdleTimeout_ = null;
+      if (streamIdleTimeoutBuilder_ != null) {
+        streamIdleTimeoutBuilder_.dispose();
+        streamIdleTimeoutBuilder_ = null;
+      }
+      streamMaxDuration_ = null;
+      if (streamMaxDurationBuilder_ != null) {
+        streamMaxDurationBuilder_.dispose();
+        streamMaxDurationBuilder_ = null;
+      }
       return this;
     }
 
@@ -676,6 +859,24 @@ private static final long serialVersionUID = 0L;
         result.enabled_ = enabled_;
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.connectTimeout_ = connectTimeoutBuilder_ == null
+            ? connectTimeout_
+            : connectTimeoutBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.streamIdleTimeout_ = streamIdleTimeoutBuilder_ == null
+            ? streamIdleTimeout_
+            : streamIdleTimeoutBuilder_.build();
+        to_bitField0_ |= 0x00000008;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.streamMaxDuration_ = streamMaxDurationBuilder_ == null
+            ? streamMaxDuration_
+            : streamMaxDurationBuilder_.build();
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -719,6 +920,15 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasEnabled()) {
         setEnabled(other.getEnabled());
+      }
+      if (other.hasConnectTimeout()) {
+        mergeConnectTimeout(other.getConnectTimeout());
+      }
+      if (other.hasStreamIdleTimeout()) {
+        mergeStreamIdleTimeout(other.getStreamIdleTimeout());
+      }
+      if (other.hasStreamMaxDuration()) {
+        mergeStreamMaxDuration(other.getStreamMaxDuration());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -781,6 +991,27 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 56
+            case 66: {
+              input.readMessage(
+                  internalGetConnectTimeoutFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetStreamIdleTimeoutFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
+            case 82: {
+              input.readMessage(
+                  internalGetStreamMaxDurationFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1220,7 +1451,8 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> callTimeoutBuilder_;
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1231,7 +1463,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1246,7 +1479,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1264,7 +1498,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1282,7 +1517,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1307,7 +1543,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1324,7 +1561,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1336,7 +1574,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1351,7 +1590,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Deadline per call; unset means 30 seconds.
+     * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+     * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1424,6 +1664,471 @@ private static final long serialVersionUID = 0L;
       enabled_ = false;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Duration connectTimeout_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> connectTimeoutBuilder_;
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     * @return Whether the connectTimeout field is set.
+     */
+    public boolean hasConnectTimeout() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     * @return The connectTimeout.
+     */
+    public com.google.protobuf.Duration getConnectTimeout() {
+      if (connectTimeoutBuilder_ == null) {
+        return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+      } else {
+        return connectTimeoutBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder setConnectTimeout(com.google.protobuf.Duration value) {
+      if (connectTimeoutBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        connectTimeout_ = value;
+      } else {
+        connectTimeoutBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder setConnectTimeout(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (connectTimeoutBuilder_ == null) {
+        connectTimeout_ = builderForValue.build();
+      } else {
+        connectTimeoutBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder mergeConnectTimeout(com.google.protobuf.Duration value) {
+      if (connectTimeoutBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          connectTimeout_ != null &&
+          connectTimeout_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getConnectTimeoutBuilder().mergeFrom(value);
+        } else {
+          connectTimeout_ = value;
+        }
+      } else {
+        connectTimeoutBuilder_.mergeFrom(value);
+      }
+      if (connectTimeout_ != null) {
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder clearConnectTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      connectTimeout_ = null;
+      if (connectTimeoutBuilder_ != null) {
+        connectTimeoutBuilder_.dispose();
+        connectTimeoutBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public com.google.protobuf.Duration.Builder getConnectTimeoutBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return internalGetConnectTimeoutFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder() {
+      if (connectTimeoutBuilder_ != null) {
+        return connectTimeoutBuilder_.getMessageOrBuilder();
+      } else {
+        return connectTimeout_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+      }
+    }
+    /**
+     * <pre>
+     * See DataSource.connect_timeout; unset means 5 seconds.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetConnectTimeoutFieldBuilder() {
+      if (connectTimeoutBuilder_ == null) {
+        connectTimeoutBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getConnectTimeout(),
+                getParentForChildren(),
+                isClean());
+        connectTimeout_ = null;
+      }
+      return connectTimeoutBuilder_;
+    }
+
+    private com.google.protobuf.Duration streamIdleTimeout_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> streamIdleTimeoutBuilder_;
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     * @return Whether the streamIdleTimeout field is set.
+     */
+    public boolean hasStreamIdleTimeout() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     * @return The streamIdleTimeout.
+     */
+    public com.google.protobuf.Duration getStreamIdleTimeout() {
+      if (streamIdleTimeoutBuilder_ == null) {
+        return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+      } else {
+        return streamIdleTimeoutBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder setStreamIdleTimeout(com.google.protobuf.Duration value) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        streamIdleTimeout_ = value;
+      } else {
+        streamIdleTimeoutBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder setStreamIdleTimeout(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        streamIdleTimeout_ = builderForValue.build();
+      } else {
+        streamIdleTimeoutBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder mergeStreamIdleTimeout(com.google.protobuf.Duration value) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        if (((bitField0_ & 0x00000100) != 0) &&
+          streamIdleTimeout_ != null &&
+          streamIdleTimeout_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStreamIdleTimeoutBuilder().mergeFrom(value);
+        } else {
+          streamIdleTimeout_ = value;
+        }
+      } else {
+        streamIdleTimeoutBuilder_.mergeFrom(value);
+      }
+      if (streamIdleTimeout_ != null) {
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder clearStreamIdleTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      streamIdleTimeout_ = null;
+      if (streamIdleTimeoutBuilder_ != null) {
+        streamIdleTimeoutBuilder_.dispose();
+        streamIdleTimeoutBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public com.google.protobuf.Duration.Builder getStreamIdleTimeoutBuilder() {
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return internalGetStreamIdleTimeoutFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder() {
+      if (streamIdleTimeoutBuilder_ != null) {
+        return streamIdleTimeoutBuilder_.getMessageOrBuilder();
+      } else {
+        return streamIdleTimeout_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+      }
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetStreamIdleTimeoutFieldBuilder() {
+      if (streamIdleTimeoutBuilder_ == null) {
+        streamIdleTimeoutBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStreamIdleTimeout(),
+                getParentForChildren(),
+                isClean());
+        streamIdleTimeout_ = null;
+      }
+      return streamIdleTimeoutBuilder_;
+    }
+
+    private com.google.protobuf.Duration streamMaxDuration_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> streamMaxDurationBuilder_;
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     * @return Whether the streamMaxDuration field is set.
+     */
+    public boolean hasStreamMaxDuration() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     * @return The streamMaxDuration.
+     */
+    public com.google.protobuf.Duration getStreamMaxDuration() {
+      if (streamMaxDurationBuilder_ == null) {
+        return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+      } else {
+        return streamMaxDurationBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder setStreamMaxDuration(com.google.protobuf.Duration value) {
+      if (streamMaxDurationBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        streamMaxDuration_ = value;
+      } else {
+        streamMaxDurationBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder setStreamMaxDuration(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (streamMaxDurationBuilder_ == null) {
+        streamMaxDuration_ = builderForValue.build();
+      } else {
+        streamMaxDurationBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder mergeStreamMaxDuration(com.google.protobuf.Duration value) {
+      if (streamMaxDurationBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0) &&
+          streamMaxDuration_ != null &&
+          streamMaxDuration_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStreamMaxDurationBuilder().mergeFrom(value);
+        } else {
+          streamMaxDuration_ = value;
+        }
+      } else {
+        streamMaxDurationBuilder_.mergeFrom(value);
+      }
+      if (streamMaxDuration_ != null) {
+        bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder clearStreamMaxDuration() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      streamMaxDuration_ = null;
+      if (streamMaxDurationBuilder_ != null) {
+        streamMaxDurationBuilder_.dispose();
+        streamMaxDurationBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public com.google.protobuf.Duration.Builder getStreamMaxDurationBuilder() {
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return internalGetStreamMaxDurationFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder() {
+      if (streamMaxDurationBuilder_ != null) {
+        return streamMaxDurationBuilder_.getMessageOrBuilder();
+      } else {
+        return streamMaxDuration_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+      }
+    }
+    /**
+     * <pre>
+     * See DataSource.stream_max_duration; unset means 1 hour.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetStreamMaxDurationFieldBuilder() {
+      if (streamMaxDurationBuilder_ == null) {
+        streamMaxDurationBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStreamMaxDuration(),
+                getParentForChildren(),
+                isClean());
+        streamMaxDuration_ = null;
+      }
+      return streamMaxDurationBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.RegisterDataSourceRequest)

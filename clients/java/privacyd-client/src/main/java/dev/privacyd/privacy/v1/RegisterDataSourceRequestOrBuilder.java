@@ -104,7 +104,8 @@ public interface RegisterDataSourceRequestOrBuilder extends
 
   /**
    * <pre>
-   * Deadline per call; unset means 30 seconds.
+   * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+   * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -113,7 +114,8 @@ public interface RegisterDataSourceRequestOrBuilder extends
   boolean hasCallTimeout();
   /**
    * <pre>
-   * Deadline per call; unset means 30 seconds.
+   * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+   * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -122,7 +124,8 @@ public interface RegisterDataSourceRequestOrBuilder extends
   com.google.protobuf.Duration getCallTimeout();
   /**
    * <pre>
-   * Deadline per call; unset means 30 seconds.
+   * Deadline per unary call (`Describe`, `Erase`, health); unset means 30 seconds, at most 1 h.
+   * `Export` streams have their own limits: `stream_idle_timeout` and `stream_max_duration`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -147,4 +150,85 @@ public interface RegisterDataSourceRequestOrBuilder extends
    * @return The enabled.
    */
   boolean getEnabled();
+
+  /**
+   * <pre>
+   * See DataSource.connect_timeout; unset means 5 seconds.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return Whether the connectTimeout field is set.
+   */
+  boolean hasConnectTimeout();
+  /**
+   * <pre>
+   * See DataSource.connect_timeout; unset means 5 seconds.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return The connectTimeout.
+   */
+  com.google.protobuf.Duration getConnectTimeout();
+  /**
+   * <pre>
+   * See DataSource.connect_timeout; unset means 5 seconds.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return Whether the streamIdleTimeout field is set.
+   */
+  boolean hasStreamIdleTimeout();
+  /**
+   * <pre>
+   * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return The streamIdleTimeout.
+   */
+  com.google.protobuf.Duration getStreamIdleTimeout();
+  /**
+   * <pre>
+   * See DataSource.stream_idle_timeout; unset means `call_timeout`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * See DataSource.stream_max_duration; unset means 1 hour.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return Whether the streamMaxDuration field is set.
+   */
+  boolean hasStreamMaxDuration();
+  /**
+   * <pre>
+   * See DataSource.stream_max_duration; unset means 1 hour.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return The streamMaxDuration.
+   */
+  com.google.protobuf.Duration getStreamMaxDuration();
+  /**
+   * <pre>
+   * See DataSource.stream_max_duration; unset means 1 hour.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder();
 }

@@ -423,6 +423,50 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int NEXT_ATTEMPT_TIME_FIELD_NUMBER = 12;
+  private com.google.protobuf.Timestamp nextAttemptTime_;
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   * @return Whether the nextAttemptTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasNextAttemptTime() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   * @return The nextAttemptTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getNextAttemptTime() {
+    return nextAttemptTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+  }
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getNextAttemptTimeOrBuilder() {
+    return nextAttemptTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -470,6 +514,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(skipReason_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 11, skipReason_);
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(12, getNextAttemptTime());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -514,6 +561,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(skipReason_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(11, skipReason_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getNextAttemptTime());
     }
     return size;
   }
@@ -572,6 +623,11 @@ private static final long serialVersionUID = 0L;
     }
     if (!getSkipReason()
         .equals(other.getSkipReason())) return false;
+    if (hasNextAttemptTime() != other.hasNextAttemptTime()) return false;
+    if (hasNextAttemptTime()) {
+      if (!getNextAttemptTime()
+          .equals(other.getNextAttemptTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -615,6 +671,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + SKIP_REASON_FIELD_NUMBER;
     hash = (53 * hash) + getSkipReason().hashCode();
+    if (hasNextAttemptTime()) {
+      hash = (37 * hash) + NEXT_ATTEMPT_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getNextAttemptTime().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -753,6 +813,7 @@ private static final long serialVersionUID = 0L;
         internalGetFinishTimeFieldBuilder();
         internalGetErasureFieldBuilder();
         internalGetVerificationFieldBuilder();
+        internalGetNextAttemptTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -786,6 +847,11 @@ private static final long serialVersionUID = 0L;
         verificationBuilder_ = null;
       }
       skipReason_ = "";
+      nextAttemptTime_ = null;
+      if (nextAttemptTimeBuilder_ != null) {
+        nextAttemptTimeBuilder_.dispose();
+        nextAttemptTimeBuilder_ = null;
+      }
       return this;
     }
 
@@ -865,6 +931,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.skipReason_ = skipReason_;
       }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.nextAttemptTime_ = nextAttemptTimeBuilder_ == null
+            ? nextAttemptTime_
+            : nextAttemptTimeBuilder_.build();
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -918,6 +990,9 @@ private static final long serialVersionUID = 0L;
         skipReason_ = other.skipReason_;
         bitField0_ |= 0x00000400;
         onChanged();
+      }
+      if (other.hasNextAttemptTime()) {
+        mergeNextAttemptTime(other.getNextAttemptTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1006,6 +1081,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 98: {
+              input.readMessage(
+                  internalGetNextAttemptTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2126,6 +2208,179 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000400;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp nextAttemptTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> nextAttemptTimeBuilder_;
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     * @return Whether the nextAttemptTime field is set.
+     */
+    public boolean hasNextAttemptTime() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     * @return The nextAttemptTime.
+     */
+    public com.google.protobuf.Timestamp getNextAttemptTime() {
+      if (nextAttemptTimeBuilder_ == null) {
+        return nextAttemptTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+      } else {
+        return nextAttemptTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder setNextAttemptTime(com.google.protobuf.Timestamp value) {
+      if (nextAttemptTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        nextAttemptTime_ = value;
+      } else {
+        nextAttemptTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder setNextAttemptTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (nextAttemptTimeBuilder_ == null) {
+        nextAttemptTime_ = builderForValue.build();
+      } else {
+        nextAttemptTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder mergeNextAttemptTime(com.google.protobuf.Timestamp value) {
+      if (nextAttemptTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          nextAttemptTime_ != null &&
+          nextAttemptTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getNextAttemptTimeBuilder().mergeFrom(value);
+        } else {
+          nextAttemptTime_ = value;
+        }
+      } else {
+        nextAttemptTimeBuilder_.mergeFrom(value);
+      }
+      if (nextAttemptTime_ != null) {
+        bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public Builder clearNextAttemptTime() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      nextAttemptTime_ = null;
+      if (nextAttemptTimeBuilder_ != null) {
+        nextAttemptTimeBuilder_.dispose();
+        nextAttemptTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getNextAttemptTimeBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return internalGetNextAttemptTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getNextAttemptTimeOrBuilder() {
+      if (nextAttemptTimeBuilder_ != null) {
+        return nextAttemptTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return nextAttemptTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : nextAttemptTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When privacyd calls the source again after a failed attempt (retries back off: see
+     * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+     * once the source succeeded or failed for good.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetNextAttemptTimeFieldBuilder() {
+      if (nextAttemptTimeBuilder_ == null) {
+        nextAttemptTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getNextAttemptTime(),
+                getParentForChildren(),
+                isClean());
+        nextAttemptTime_ = null;
+      }
+      return nextAttemptTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.SourceProgress)

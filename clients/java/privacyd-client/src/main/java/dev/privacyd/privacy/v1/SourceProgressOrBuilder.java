@@ -228,4 +228,37 @@ public interface SourceProgressOrBuilder extends
    */
   com.google.protobuf.ByteString
       getSkipReasonBytes();
+
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   * @return Whether the nextAttemptTime field is set.
+   */
+  boolean hasNextAttemptTime();
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   * @return The nextAttemptTime.
+   */
+  com.google.protobuf.Timestamp getNextAttemptTime();
+  /**
+   * <pre>
+   * When privacyd calls the source again after a failed attempt (retries back off: see
+   * `--retry-base`, `--retry-max`, `--source-max-attempts`); unset while an attempt runs, and
+   * once the source succeeded or failed for good.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp next_attempt_time = 12;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getNextAttemptTimeOrBuilder();
 }

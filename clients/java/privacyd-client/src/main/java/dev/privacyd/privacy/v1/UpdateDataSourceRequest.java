@@ -315,7 +315,7 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration callTimeout_;
   /**
    * <pre>
-   * A new deadline per call.
+   * A new deadline per unary call. It does not change `stream_idle_timeout`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -327,7 +327,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A new deadline per call.
+   * A new deadline per unary call. It does not change `stream_idle_timeout`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -339,7 +339,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A new deadline per call.
+   * A new deadline per unary call. It does not change `stream_idle_timeout`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -374,6 +374,120 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public boolean getEnabled() {
     return enabled_;
+  }
+
+  public static final int CONNECT_TIMEOUT_FIELD_NUMBER = 8;
+  private com.google.protobuf.Duration connectTimeout_;
+  /**
+   * <pre>
+   * A new connect timeout (see DataSource.connect_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return Whether the connectTimeout field is set.
+   */
+  @java.lang.Override
+  public boolean hasConnectTimeout() {
+    return ((bitField0_ & 0x00000040) != 0);
+  }
+  /**
+   * <pre>
+   * A new connect timeout (see DataSource.connect_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return The connectTimeout.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getConnectTimeout() {
+    return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+  }
+  /**
+   * <pre>
+   * A new connect timeout (see DataSource.connect_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder() {
+    return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+  }
+
+  public static final int STREAM_IDLE_TIMEOUT_FIELD_NUMBER = 9;
+  private com.google.protobuf.Duration streamIdleTimeout_;
+  /**
+   * <pre>
+   * A new stream idle timeout (see DataSource.stream_idle_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return Whether the streamIdleTimeout field is set.
+   */
+  @java.lang.Override
+  public boolean hasStreamIdleTimeout() {
+    return ((bitField0_ & 0x00000080) != 0);
+  }
+  /**
+   * <pre>
+   * A new stream idle timeout (see DataSource.stream_idle_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return The streamIdleTimeout.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStreamIdleTimeout() {
+    return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+  }
+  /**
+   * <pre>
+   * A new stream idle timeout (see DataSource.stream_idle_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder() {
+    return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+  }
+
+  public static final int STREAM_MAX_DURATION_FIELD_NUMBER = 10;
+  private com.google.protobuf.Duration streamMaxDuration_;
+  /**
+   * <pre>
+   * A new stream duration limit (see DataSource.stream_max_duration).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return Whether the streamMaxDuration field is set.
+   */
+  @java.lang.Override
+  public boolean hasStreamMaxDuration() {
+    return ((bitField0_ & 0x00000100) != 0);
+  }
+  /**
+   * <pre>
+   * A new stream duration limit (see DataSource.stream_max_duration).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return The streamMaxDuration.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStreamMaxDuration() {
+    return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+  }
+  /**
+   * <pre>
+   * A new stream duration limit (see DataSource.stream_max_duration).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder() {
+    return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -411,6 +525,15 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       output.writeBool(7, enabled_);
     }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      output.writeMessage(8, getConnectTimeout());
+    }
+    if (((bitField0_ & 0x00000080) != 0)) {
+      output.writeMessage(9, getStreamIdleTimeout());
+    }
+    if (((bitField0_ & 0x00000100) != 0)) {
+      output.writeMessage(10, getStreamMaxDuration());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -438,6 +561,18 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(7, enabled_);
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getConnectTimeout());
+    }
+    if (((bitField0_ & 0x00000080) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, getStreamIdleTimeout());
+    }
+    if (((bitField0_ & 0x00000100) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, getStreamMaxDuration());
     }
     return size;
   }
@@ -495,6 +630,21 @@ private static final long serialVersionUID = 0L;
       if (getEnabled()
           != other.getEnabled()) return false;
     }
+    if (hasConnectTimeout() != other.hasConnectTimeout()) return false;
+    if (hasConnectTimeout()) {
+      if (!getConnectTimeout()
+          .equals(other.getConnectTimeout())) return false;
+    }
+    if (hasStreamIdleTimeout() != other.hasStreamIdleTimeout()) return false;
+    if (hasStreamIdleTimeout()) {
+      if (!getStreamIdleTimeout()
+          .equals(other.getStreamIdleTimeout())) return false;
+    }
+    if (hasStreamMaxDuration() != other.hasStreamMaxDuration()) return false;
+    if (hasStreamMaxDuration()) {
+      if (!getStreamMaxDuration()
+          .equals(other.getStreamMaxDuration())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -533,6 +683,18 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + ENABLED_FIELD_NUMBER;
       hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
           getEnabled());
+    }
+    if (hasConnectTimeout()) {
+      hash = (37 * hash) + CONNECT_TIMEOUT_FIELD_NUMBER;
+      hash = (53 * hash) + getConnectTimeout().hashCode();
+    }
+    if (hasStreamIdleTimeout()) {
+      hash = (37 * hash) + STREAM_IDLE_TIMEOUT_FIELD_NUMBER;
+      hash = (53 * hash) + getStreamIdleTimeout().hashCode();
+    }
+    if (hasStreamMaxDuration()) {
+      hash = (37 * hash) + STREAM_MAX_DURATION_FIELD_NUMBER;
+      hash = (53 * hash) + getStreamMaxDuration().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -669,6 +831,9 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetCallTimeoutFieldBuilder();
+        internalGetConnectTimeoutFieldBuilder();
+        internalGetStreamIdleTimeoutFieldBuilder();
+        internalGetStreamMaxDurationFieldBuilder();
       }
     }
     @java.lang.Override
@@ -686,6 +851,21 @@ private static final long serialVersionUID = 0L;
         callTimeoutBuilder_ = null;
       }
       enabled_ = false;
+      connectTimeout_ = null;
+      if (connectTimeoutBuilder_ != null) {
+        connectTimeoutBuilder_.dispose();
+        connectTimeoutBuilder_ = null;
+      }
+      streamIdleTimeout_ = null;
+      if (streamIdleTimeoutBuilder_ != null) {
+        streamIdleTimeoutBuilder_.dispose();
+        streamIdleTimeoutBuilder_ = null;
+      }
+      streamMaxDuration_ = null;
+      if (streamMaxDurationBuilder_ != null) {
+        streamMaxDurationBuilder_.dispose();
+        streamMaxDurationBuilder_ = null;
+      }
       return this;
     }
 
@@ -749,6 +929,24 @@ private static final long serialVersionUID = 0L;
         result.enabled_ = enabled_;
         to_bitField0_ |= 0x00000020;
       }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.connectTimeout_ = connectTimeoutBuilder_ == null
+            ? connectTimeout_
+            : connectTimeoutBuilder_.build();
+        to_bitField0_ |= 0x00000040;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.streamIdleTimeout_ = streamIdleTimeoutBuilder_ == null
+            ? streamIdleTimeout_
+            : streamIdleTimeoutBuilder_.build();
+        to_bitField0_ |= 0x00000080;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.streamMaxDuration_ = streamMaxDurationBuilder_ == null
+            ? streamMaxDuration_
+            : streamMaxDurationBuilder_.build();
+        to_bitField0_ |= 0x00000100;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -792,6 +990,15 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasEnabled()) {
         setEnabled(other.getEnabled());
+      }
+      if (other.hasConnectTimeout()) {
+        mergeConnectTimeout(other.getConnectTimeout());
+      }
+      if (other.hasStreamIdleTimeout()) {
+        mergeStreamIdleTimeout(other.getStreamIdleTimeout());
+      }
+      if (other.hasStreamMaxDuration()) {
+        mergeStreamMaxDuration(other.getStreamMaxDuration());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -854,6 +1061,27 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 56
+            case 66: {
+              input.readMessage(
+                  internalGetConnectTimeoutFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetStreamIdleTimeoutFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
+            case 82: {
+              input.readMessage(
+                  internalGetStreamMaxDurationFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1339,7 +1567,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> callTimeoutBuilder_;
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1350,7 +1578,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1365,7 +1593,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1383,7 +1611,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1401,7 +1629,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1426,7 +1654,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1443,7 +1671,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1455,7 +1683,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1470,7 +1698,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A new deadline per call.
+     * A new deadline per unary call. It does not change `stream_idle_timeout`.
      * </pre>
      *
      * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -1543,6 +1771,471 @@ private static final long serialVersionUID = 0L;
       enabled_ = false;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Duration connectTimeout_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> connectTimeoutBuilder_;
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     * @return Whether the connectTimeout field is set.
+     */
+    public boolean hasConnectTimeout() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     * @return The connectTimeout.
+     */
+    public com.google.protobuf.Duration getConnectTimeout() {
+      if (connectTimeoutBuilder_ == null) {
+        return connectTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+      } else {
+        return connectTimeoutBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder setConnectTimeout(com.google.protobuf.Duration value) {
+      if (connectTimeoutBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        connectTimeout_ = value;
+      } else {
+        connectTimeoutBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder setConnectTimeout(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (connectTimeoutBuilder_ == null) {
+        connectTimeout_ = builderForValue.build();
+      } else {
+        connectTimeoutBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder mergeConnectTimeout(com.google.protobuf.Duration value) {
+      if (connectTimeoutBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          connectTimeout_ != null &&
+          connectTimeout_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getConnectTimeoutBuilder().mergeFrom(value);
+        } else {
+          connectTimeout_ = value;
+        }
+      } else {
+        connectTimeoutBuilder_.mergeFrom(value);
+      }
+      if (connectTimeout_ != null) {
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public Builder clearConnectTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      connectTimeout_ = null;
+      if (connectTimeoutBuilder_ != null) {
+        connectTimeoutBuilder_.dispose();
+        connectTimeoutBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public com.google.protobuf.Duration.Builder getConnectTimeoutBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return internalGetConnectTimeoutFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder() {
+      if (connectTimeoutBuilder_ != null) {
+        return connectTimeoutBuilder_.getMessageOrBuilder();
+      } else {
+        return connectTimeout_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : connectTimeout_;
+      }
+    }
+    /**
+     * <pre>
+     * A new connect timeout (see DataSource.connect_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetConnectTimeoutFieldBuilder() {
+      if (connectTimeoutBuilder_ == null) {
+        connectTimeoutBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getConnectTimeout(),
+                getParentForChildren(),
+                isClean());
+        connectTimeout_ = null;
+      }
+      return connectTimeoutBuilder_;
+    }
+
+    private com.google.protobuf.Duration streamIdleTimeout_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> streamIdleTimeoutBuilder_;
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     * @return Whether the streamIdleTimeout field is set.
+     */
+    public boolean hasStreamIdleTimeout() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     * @return The streamIdleTimeout.
+     */
+    public com.google.protobuf.Duration getStreamIdleTimeout() {
+      if (streamIdleTimeoutBuilder_ == null) {
+        return streamIdleTimeout_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+      } else {
+        return streamIdleTimeoutBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder setStreamIdleTimeout(com.google.protobuf.Duration value) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        streamIdleTimeout_ = value;
+      } else {
+        streamIdleTimeoutBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder setStreamIdleTimeout(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        streamIdleTimeout_ = builderForValue.build();
+      } else {
+        streamIdleTimeoutBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder mergeStreamIdleTimeout(com.google.protobuf.Duration value) {
+      if (streamIdleTimeoutBuilder_ == null) {
+        if (((bitField0_ & 0x00000100) != 0) &&
+          streamIdleTimeout_ != null &&
+          streamIdleTimeout_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStreamIdleTimeoutBuilder().mergeFrom(value);
+        } else {
+          streamIdleTimeout_ = value;
+        }
+      } else {
+        streamIdleTimeoutBuilder_.mergeFrom(value);
+      }
+      if (streamIdleTimeout_ != null) {
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public Builder clearStreamIdleTimeout() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      streamIdleTimeout_ = null;
+      if (streamIdleTimeoutBuilder_ != null) {
+        streamIdleTimeoutBuilder_.dispose();
+        streamIdleTimeoutBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public com.google.protobuf.Duration.Builder getStreamIdleTimeoutBuilder() {
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return internalGetStreamIdleTimeoutFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder() {
+      if (streamIdleTimeoutBuilder_ != null) {
+        return streamIdleTimeoutBuilder_.getMessageOrBuilder();
+      } else {
+        return streamIdleTimeout_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : streamIdleTimeout_;
+      }
+    }
+    /**
+     * <pre>
+     * A new stream idle timeout (see DataSource.stream_idle_timeout).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetStreamIdleTimeoutFieldBuilder() {
+      if (streamIdleTimeoutBuilder_ == null) {
+        streamIdleTimeoutBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStreamIdleTimeout(),
+                getParentForChildren(),
+                isClean());
+        streamIdleTimeout_ = null;
+      }
+      return streamIdleTimeoutBuilder_;
+    }
+
+    private com.google.protobuf.Duration streamMaxDuration_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> streamMaxDurationBuilder_;
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     * @return Whether the streamMaxDuration field is set.
+     */
+    public boolean hasStreamMaxDuration() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     * @return The streamMaxDuration.
+     */
+    public com.google.protobuf.Duration getStreamMaxDuration() {
+      if (streamMaxDurationBuilder_ == null) {
+        return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+      } else {
+        return streamMaxDurationBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder setStreamMaxDuration(com.google.protobuf.Duration value) {
+      if (streamMaxDurationBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        streamMaxDuration_ = value;
+      } else {
+        streamMaxDurationBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder setStreamMaxDuration(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (streamMaxDurationBuilder_ == null) {
+        streamMaxDuration_ = builderForValue.build();
+      } else {
+        streamMaxDurationBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder mergeStreamMaxDuration(com.google.protobuf.Duration value) {
+      if (streamMaxDurationBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0) &&
+          streamMaxDuration_ != null &&
+          streamMaxDuration_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStreamMaxDurationBuilder().mergeFrom(value);
+        } else {
+          streamMaxDuration_ = value;
+        }
+      } else {
+        streamMaxDurationBuilder_.mergeFrom(value);
+      }
+      if (streamMaxDuration_ != null) {
+        bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public Builder clearStreamMaxDuration() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      streamMaxDuration_ = null;
+      if (streamMaxDurationBuilder_ != null) {
+        streamMaxDurationBuilder_.dispose();
+        streamMaxDurationBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public com.google.protobuf.Duration.Builder getStreamMaxDurationBuilder() {
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return internalGetStreamMaxDurationFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder() {
+      if (streamMaxDurationBuilder_ != null) {
+        return streamMaxDurationBuilder_.getMessageOrBuilder();
+      } else {
+        return streamMaxDuration_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
+      }
+    }
+    /**
+     * <pre>
+     * A new stream duration limit (see DataSource.stream_max_duration).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetStreamMaxDurationFieldBuilder() {
+      if (streamMaxDurationBuilder_ == null) {
+        streamMaxDurationBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStreamMaxDuration(),
+                getParentForChildren(),
+                isClean());
+        streamMaxDuration_ = null;
+      }
+      return streamMaxDurationBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.UpdateDataSourceRequest)

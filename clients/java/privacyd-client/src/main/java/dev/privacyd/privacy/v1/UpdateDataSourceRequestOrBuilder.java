@@ -141,7 +141,7 @@ public interface UpdateDataSourceRequestOrBuilder extends
 
   /**
    * <pre>
-   * A new deadline per call.
+   * A new deadline per unary call. It does not change `stream_idle_timeout`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -150,7 +150,7 @@ public interface UpdateDataSourceRequestOrBuilder extends
   boolean hasCallTimeout();
   /**
    * <pre>
-   * A new deadline per call.
+   * A new deadline per unary call. It does not change `stream_idle_timeout`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -159,7 +159,7 @@ public interface UpdateDataSourceRequestOrBuilder extends
   com.google.protobuf.Duration getCallTimeout();
   /**
    * <pre>
-   * A new deadline per call.
+   * A new deadline per unary call. It does not change `stream_idle_timeout`.
    * </pre>
    *
    * <code>.google.protobuf.Duration call_timeout = 6;</code>
@@ -184,4 +184,85 @@ public interface UpdateDataSourceRequestOrBuilder extends
    * @return The enabled.
    */
   boolean getEnabled();
+
+  /**
+   * <pre>
+   * A new connect timeout (see DataSource.connect_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return Whether the connectTimeout field is set.
+   */
+  boolean hasConnectTimeout();
+  /**
+   * <pre>
+   * A new connect timeout (see DataSource.connect_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   * @return The connectTimeout.
+   */
+  com.google.protobuf.Duration getConnectTimeout();
+  /**
+   * <pre>
+   * A new connect timeout (see DataSource.connect_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration connect_timeout = 8;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getConnectTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * A new stream idle timeout (see DataSource.stream_idle_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return Whether the streamIdleTimeout field is set.
+   */
+  boolean hasStreamIdleTimeout();
+  /**
+   * <pre>
+   * A new stream idle timeout (see DataSource.stream_idle_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   * @return The streamIdleTimeout.
+   */
+  com.google.protobuf.Duration getStreamIdleTimeout();
+  /**
+   * <pre>
+   * A new stream idle timeout (see DataSource.stream_idle_timeout).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_idle_timeout = 9;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStreamIdleTimeoutOrBuilder();
+
+  /**
+   * <pre>
+   * A new stream duration limit (see DataSource.stream_max_duration).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return Whether the streamMaxDuration field is set.
+   */
+  boolean hasStreamMaxDuration();
+  /**
+   * <pre>
+   * A new stream duration limit (see DataSource.stream_max_duration).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   * @return The streamMaxDuration.
+   */
+  com.google.protobuf.Duration getStreamMaxDuration();
+  /**
+   * <pre>
+   * A new stream duration limit (see DataSource.stream_max_duration).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder();
 }
