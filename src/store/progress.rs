@@ -33,7 +33,7 @@ impl Store {
              erasure, verification, skip_reason, update_time, \
              (SELECT MIN(j.run_at) FROM jobs j WHERE j.request_id = source_runs.request_id \
               AND j.kind IN ('EXPORT_SOURCE', 'ERASE_SOURCE') AND j.state = 'QUEUED' AND j.attempts > 0 \
-              AND j.payload = '{{\"source\":\"' || source_runs.source_name || '\"}}') AS next_attempt_time \
+              AND j.lease_owner IS NULL AND j.payload = '{{\"source\":\"' || source_runs.source_name || '\"}}') AS next_attempt_time \
              FROM source_runs WHERE request_id IN ({}) \
              ORDER BY request_id, position",
             placeholders(ids.len())

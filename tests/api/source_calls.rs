@@ -366,7 +366,13 @@ async fn a_source_that_is_down_says_where_and_when_next(backend: Backend) {
     }
 
     let (id, _) = process(&app, pb::Action::Export).await;
-    let waiting = app.wait_for(&id, "the first attempt to fail", |r| !r.sources[0].last_error.is_empty()).await;
+    // The failure is on the run as soon as the attempt ends; the next attempt's time once the
+    // replica has let go of the job (a running job's next attempt is not known yet).
+    let waiting = app
+        .wait_for(&id, "the first attempt to fail", |r| {
+            !r.sources[0].last_error.is_empty() && r.sources[0].next_attempt_time.is_some()
+        })
+        .await;
     let source = &waiting.sources[0];
     assert_eq!(source.state, pb::SourceState::Pending as i32, "{source:#?}");
     assert!(source.last_error.contains(&format!("connecting to {endpoint}")), "{}", source.last_error);
