@@ -171,6 +171,8 @@ fn the_readme_walkthrough_works_as_written() {
         "\"outcome\": \"ERASURE_OUTCOME_ALL_ERASED\"",
         "\"state\": \"VERIFICATION_STATE_PASSED\"",
         "\"auditChainIntact\": true",
+        // The erasure's watch starts after it finished, and still shows its history (compact).
+        "{\"type\":\"AUDIT_EVENT_TYPE_COMPLETED\"",
         "\"outcome\": \"ALL_ERASED\"",
         "\"email_hmac_sha256\":",
         "\"deadlineExtensionDays\": 30",
