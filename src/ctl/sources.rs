@@ -302,6 +302,12 @@ mod tests {
             ca.path().to_str().unwrap(),
             "--timeout",
             "1m 30s",
+            "--connect-timeout",
+            "3s",
+            "--stream-idle-timeout",
+            "45s",
+            "--stream-max-duration",
+            "2h",
             "--enabled",
             "false",
         ]);
@@ -313,6 +319,9 @@ mod tests {
             descriptor.fields().filter(|f| !dynamic.has_field(f)).map(|f| f.name().to_owned()).collect();
         assert!(unset.is_empty(), "privacyctl sources update cannot set: {unset:?}");
         assert_eq!(call.call_timeout, Some(prost_types::Duration { seconds: 90, nanos: 0 }));
+        assert_eq!(call.connect_timeout, Some(prost_types::Duration { seconds: 3, nanos: 0 }));
+        assert_eq!(call.stream_idle_timeout, Some(prost_types::Duration { seconds: 45, nanos: 0 }));
+        assert_eq!(call.stream_max_duration, Some(prost_types::Duration { seconds: 7200, nanos: 0 }));
         assert_eq!((call.tls, call.enabled), (Some(true), Some(false)));
         assert_eq!(call.auth_token.as_deref(), Some("-secret"));
 
