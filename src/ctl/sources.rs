@@ -39,6 +39,21 @@ pub enum SourcesCommand {
     },
 }
 
+/// The limits on connecting and on Export streams (see the plugin guide); unset keeps the
+/// source's own (or, registering, privacyd's defaults: 5s, the call timeout, and 1h).
+#[derive(Args, Debug)]
+pub struct Limits {
+    /// Connecting, until the source's first bytes, e.g. 5s.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    connect_timeout: Option<Duration>,
+    /// An Export stream fails when no message comes for this long, e.g. 30s.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    stream_idle_timeout: Option<Duration>,
+    /// An Export stream may run at most this long, e.g. 1h.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    stream_max_duration: Option<Duration>,
+}
+
 #[derive(Args, Debug)]
 pub struct RegisterArgs {
     /// 1 to 63 characters of a-z, 0-9 and "-", starting with a letter.
@@ -56,16 +71,8 @@ pub struct RegisterArgs {
     /// is 30s.
     #[arg(long, value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
-    /// Connecting, until the source's first bytes, e.g. 5s; privacyd's default is 5s.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    connect_timeout: Option<Duration>,
-    /// An Export stream fails when no message comes for this long, e.g. 30s; privacyd's
-    /// default is the call timeout.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    stream_idle_timeout: Option<Duration>,
-    /// An Export stream may run at most this long, e.g. 1h; privacyd's default is 1h.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    stream_max_duration: Option<Duration>,
+    #[command(flatten)]
+    limits: Limits,
     /// Register it without including it in requests yet.
     #[arg(long)]
     disabled: bool,
@@ -99,15 +106,8 @@ pub struct UpdateArgs {
     /// A new deadline per call to the source, e.g. 30s or 2m.
     #[arg(long, value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
-    /// Connecting, until the source's first bytes, e.g. 5s.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    connect_timeout: Option<Duration>,
-    /// An Export stream fails when no message comes for this long, e.g. 30s.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    stream_idle_timeout: Option<Duration>,
-    /// An Export stream may run at most this long, e.g. 1h.
-    #[arg(long, value_parser = humantime::parse_duration)]
-    stream_max_duration: Option<Duration>,
+    #[command(flatten)]
+    limits: Limits,
     /// Include the source in new exports and erasures (true) or leave it out (false).
     #[arg(long, value_name = "BOOL")]
     enabled: Option<bool>,
@@ -133,9 +133,9 @@ impl UpdateArgs {
             tls: self.tls,
             ca_cert_pem,
             call_timeout: self.timeout.map(proto_duration),
-            connect_timeout: self.connect_timeout.map(proto_duration),
-            stream_idle_timeout: self.stream_idle_timeout.map(proto_duration),
-            stream_max_duration: self.stream_max_duration.map(proto_duration),
+            connect_timeout: self.limits.connect_timeout.map(proto_duration),
+            stream_idle_timeout: self.limits.stream_idle_timeout.map(proto_duration),
+            stream_max_duration: self.limits.stream_max_duration.map(proto_duration),
             enabled: self.enabled,
         })
     }
@@ -169,9 +169,9 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                     auth_token: args.token.unwrap_or_default(),
                     ca_cert_pem,
                     call_timeout: args.timeout.map(proto_duration),
-                    connect_timeout: args.connect_timeout.map(proto_duration),
-                    stream_idle_timeout: args.stream_idle_timeout.map(proto_duration),
-                    stream_max_duration: args.stream_max_duration.map(proto_duration),
+                    connect_timeout: args.limits.connect_timeout.map(proto_duration),
+                    stream_idle_timeout: args.limits.stream_idle_timeout.map(proto_duration),
+                    stream_max_duration: args.limits.stream_max_duration.map(proto_duration),
                     enabled: Some(!args.disabled),
                 })
                 .await

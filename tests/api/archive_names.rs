@@ -8,16 +8,14 @@ use std::io::Read;
 
 use futures::StreamExt;
 use privacyd::proto::{
-    privacy::datasource::v1::{
-        self as ds,
-        data_source_service_server::{DataSourceService, DataSourceServiceServer},
-    },
+    privacy::datasource::v1::{self as ds, data_source_service_server::DataSourceService},
     privacy::v1 as pb,
 };
 use tonic::{Request, Response, Status};
 
 use crate::{
     fake_source::describe_things,
+    fake_source::serve,
     helpers::{Backend, TestApp, state, unique_email},
     on_both_backends,
 };
@@ -52,17 +50,6 @@ impl DataSourceService for NamedFiles {
     async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
         Err(Status::unimplemented("this test source only exports"))
     }
-}
-
-async fn serve(source: NamedFiles) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(DataSourceServiceServer::new(source))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-    );
-    format!("http://{addr}")
 }
 
 /// The archive of a completed export, downloaded by the operator.

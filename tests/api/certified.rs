@@ -8,6 +8,7 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::{
     erasing_source::{Behaviour, ErasingSource},
+    fake_source::serve,
     helpers::{Backend, SmtpSink, TestApp, error_metadata, reason, state, unique_email},
     on_both_backends,
 };
@@ -139,17 +140,6 @@ impl ds::data_source_service_server::DataSourceService for ExportOnly {
     async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
         Err(Status::unimplemented("this source only exports"))
     }
-}
-
-async fn serve<S: ds::data_source_service_server::DataSourceService>(source: S) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(ds::data_source_service_server::DataSourceServiceServer::new(source))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))),
-    );
-    format!("http://{addr}")
 }
 
 /// Item 2: with no enabled source able to erase (none registered; then one that only exports

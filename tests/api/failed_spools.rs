@@ -22,6 +22,7 @@ use privacyd::proto::{
 use tonic::{Request, Response, Status};
 
 use crate::{
+    fake_source::serve,
     fake_source::{describe_things, item},
     helpers::{Backend, TestApp, state, unique_email},
     on_both_backends,
@@ -64,17 +65,6 @@ impl DataSourceService for Stalling {
     async fn erase(&self, _: Request<ds::EraseRequest>) -> Result<Response<ds::EraseResponse>, Status> {
         Err(Status::unimplemented("this test source only exports"))
     }
-}
-
-async fn serve(source: Stalling) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(DataSourceServiceServer::new(source))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-    );
-    format!("http://{addr}")
 }
 
 async fn register(app: &TestApp, name: &str, source: Stalling, timeout_secs: i64) {

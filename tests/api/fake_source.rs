@@ -102,7 +102,8 @@ impl DataSourceService for Misbehaving {
     }
 }
 
-pub async fn serve(source: Misbehaving) -> String {
+/// Serves a test data source on a free loopback port and returns its endpoint.
+pub async fn serve<S: DataSourceService>(source: S) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
