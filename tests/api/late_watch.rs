@@ -64,7 +64,14 @@ async fn a_watch_on_a_finished_request_sends_its_history_and_ends(backend: Backe
     register_slow(&app, Misbehaving { slow: Some((3, Duration::from_millis(10))), ..Default::default() }).await;
     let created = app.create(&unique_email(), pb::Action::Export, false).await;
     process(&app, &created.id).await;
-    app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+    // Its "export ready" email is sent after it completed, with an event of its own: the audit
+    // log is read once that is done too, so that it is the whole history the watch replays.
+    app.wait_for(&created.id, "the export to complete and its email to go", |r| {
+        state(r) == pb::State::Completed
+            && !r.emails.is_empty()
+            && r.emails.iter().all(|e| e.state == pb::DeliveryState::Sent as i32)
+    })
+    .await;
     let audit = app.audit(&created.id).await;
     let completed_at = audit.iter().find(|e| e.r#type == pb::AuditEventType::Completed as i32).unwrap().sequence;
 
