@@ -1,6 +1,6 @@
 //! A throwaway PostgreSQL server, for the test suite and the benchmark: Debian's PostgreSQL
-//! binaries, a fresh cluster in a temporary folder, a free port on loopback. Nothing here is
-//! used by the server itself.
+//! binaries, a fresh cluster in a temporary folder, a free port on loopback; and a process's
+//! peak memory. Nothing here is used by the server itself.
 
 use std::{net::TcpListener, path::PathBuf, process::Command};
 
@@ -108,6 +108,15 @@ fn find_bin_dir() -> anyhow::Result<PathBuf> {
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+/// Peak resident memory of a process (Linux's VmHWM in `/proc/<pid>/status`), in bytes: what
+/// the memory tests and the benchmark measure.
+pub fn peak_rss(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("no VmHWM line")?;
+    let kib: u64 = line.split_whitespace().nth(1).context("an empty VmHWM line")?.parse()?;
+    Ok(kib * 1024)
 }
 
 /// A port nobody is listening on right now.

@@ -623,14 +623,6 @@ mod export_bench {
         }
     }
 
-    /// Peak resident memory of a process (VmHWM), in bytes.
-    fn peak_rss(pid: u32) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:")).ok_or_else(|| anyhow::anyhow!("no VmHWM"))?;
-        let kib: u64 = line.split_whitespace().nth(1).unwrap_or("0").parse()?;
-        Ok(kib * 1024)
-    }
-
     /// MB/s of `bytes` through one bare tonic server stream over loopback.
     async fn reference(bytes: u64, chunk: Arc<Vec<u8>>) -> anyhow::Result<f64> {
         let source = Synthetic {
@@ -785,7 +777,7 @@ mod export_bench {
         }
         let download_seconds = started.elapsed().as_secs_f64();
         anyhow::ensure!(hex::encode(hasher.finalize()) == archive.sha256, "the download does not match the archive");
-        let peak = peak_rss(server.0.id())?;
+        let peak = privacyd::testing::peak_rss(server.0.id())?;
         drop(server);
         let _ = std::fs::remove_dir_all(&dir);
 

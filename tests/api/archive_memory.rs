@@ -11,10 +11,7 @@ use std::{
 
 use futures::StreamExt;
 use privacyd::proto::privacy::{
-    datasource::v1::{
-        self as ds,
-        data_source_service_server::{DataSourceService, DataSourceServiceServer},
-    },
+    datasource::v1::{self as ds, data_source_service_server::DataSourceService},
     v1::{
         self as pb, data_source_registry_service_client::DataSourceRegistryServiceClient,
         privacy_request_service_client::PrivacyRequestServiceClient,
@@ -66,22 +63,9 @@ impl Drop for Privacyd {
     }
 }
 
-/// Peak resident memory of a process (VmHWM), in bytes.
-fn peak_rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_item_sent_in_150_messages_of_1_mib_is_never_held_in_memory() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let source_addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(DataSourceServiceServer::new(OneBigItem))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-    );
+    let source_endpoint = crate::fake_source::serve(OneBigItem).await;
 
     let dir = tempfile::tempdir().unwrap();
     let port = privacyd::testing::free_port().unwrap();
@@ -112,7 +96,7 @@ async fn one_item_sent_in_150_messages_of_1_mib_is_never_held_in_memory() {
     DataSourceRegistryServiceClient::with_interceptor(channel.clone(), auth.clone())
         .register_data_source(pb::RegisterDataSourceRequest {
             name: "big".into(),
-            endpoint: format!("http://{source_addr}"),
+            endpoint: source_endpoint,
             call_timeout: Some(prost_types::Duration { seconds: 300, nanos: 0 }),
             ..Default::default()
         })
@@ -132,7 +116,7 @@ async fn one_item_sent_in_150_messages_of_1_mib_is_never_held_in_memory() {
         .privacy_request
         .unwrap()
         .id;
-    let before = peak_rss(server.0.id());
+    let before = privacyd::testing::peak_rss(server.0.id()).unwrap();
     client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: id.clone() }).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(300);
     let done = loop {
@@ -152,7 +136,7 @@ async fn one_item_sent_in_150_messages_of_1_mib_is_never_held_in_memory() {
     assert_eq!(done.state, pb::State::Completed as i32, "{}", done.state_reason);
     assert!(done.archive.is_some());
     assert!(done.sources[0].bytes >= (MESSAGES * MESSAGE_BYTES) as i64, "the whole item was sent: {:?}", done.sources);
-    let peak = peak_rss(server.0.id());
+    let peak = privacyd::testing::peak_rss(server.0.id()).unwrap();
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     eprintln!("privacyd peak RSS: {:.1} MiB before the export, {:.1} MiB after", mib(before), mib(peak));
     // Holding the item (150 MiB) even once would pass this; the stream's and the archive's

@@ -97,17 +97,9 @@ fn quoting(template: &str, email: &str) -> String {
 #[tonic::async_trait]
 impl DataSourceService for Scripted {
     async fn describe(&self, _: Request<ds::DescribeRequest>) -> Result<Response<ds::DescribeResponse>, Status> {
-        Ok(Response::new(ds::DescribeResponse {
-            name: "scripted".into(),
-            version: "1".into(),
-            protocol_version: 1,
-            capabilities: vec![ds::Capability::Export as i32, ds::Capability::Erase as i32],
-            categories: vec![ds::DataCategory {
-                group_id: "things".into(),
-                label: "Things".into(),
-                ..Default::default()
-            }],
-        }))
+        let mut described = crate::fake_source::describe_things("scripted");
+        described.capabilities.push(ds::Capability::Erase as i32);
+        Ok(Response::new(described))
     }
 
     type ExportStream = futures::stream::BoxStream<'static, Result<ds::ExportResponse, Status>>;
