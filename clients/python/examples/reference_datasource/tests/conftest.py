@@ -36,13 +36,14 @@ class Source:
         self.channel = grpc.insecure_channel(self.address)
         self.stub = pb_grpc.DataSourceServiceStub(self.channel)
 
-    def stop(self) -> tuple[int, str, str]:
-        """SIGTERM, then the exit code and the rest of stdout and stderr. Idempotent: the
-        fixture stops every source again after the test."""
+    def stop(self, *, signal_first: bool = True) -> tuple[int, str, str]:
+        """SIGTERM (unless the test sent its own signal: `signal_first=False`), then the exit
+        code and the rest of stdout and stderr; a source still running after 15 s is killed
+        (exit code -9). Idempotent: the fixture stops every source again after the test."""
         if self.stopped is not None:
             return self.stopped
         self.channel.close()
-        if self.process.poll() is None:
+        if signal_first and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
             out, err = self.process.communicate(timeout=15)
