@@ -105,7 +105,21 @@ pub type RegistryClient = DataSourceRegistryServiceClient<InterceptedService<Cha
 
 /// A plain HTTP/1.1 GET over loopback: (status, headers, body).
 pub fn http_get(addr: SocketAddr, path_and_query: &str) -> (u16, String, Vec<u8>) {
-    http_exchange(addr, &format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+    http_request(addr, "GET", path_and_query, &[])
+}
+
+/// An HTTP/1.1 request with a method and extra headers: (status, headers, body).
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, Vec<u8>) {
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    http_exchange(
+        addr,
+        &format!("{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"),
+    )
 }
 
 /// A form POST (application/x-www-form-urlencoded), as a browser sends one: (status, headers,

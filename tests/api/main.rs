@@ -17,6 +17,7 @@ mod certified;
 mod conformance;
 mod connections;
 mod deadline;
+mod download_ranges;
 mod durability;
 mod email;
 mod erasing_source;
