@@ -2,6 +2,8 @@
 //! capability; behaviours that touch storage run on SQLite and on PostgreSQL.
 
 mod helpers;
+#[path = "../support/pki.rs"]
+mod pki;
 
 mod admin_access;
 mod archive_memory;
