@@ -22,7 +22,7 @@ use tonic::Code;
 
 use crate::{
     helpers::{Backend, ExampleSource, SmtpSink, TestApp, reason, state, unique_email, within_time_limit},
-    pki::{Pki, Usage, connect, peer_fingerprint, pki},
+    pki::{Usage, connect, peer_fingerprint, pki},
 };
 
 /// One HTTP/1.1 GET on an open connection, leaving it open: (status, body).
