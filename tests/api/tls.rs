@@ -410,3 +410,51 @@ async fn a_certificate_that_does_not_load_stops_the_start_with_the_reason() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_token_without_a_client_certificate_does_not_lift_the_public_limits() {
+    within_time_limit(async {
+        let pki = pki();
+        pki.ca("clients");
+        pki.leaf("operator", "clients", Usage::Client);
+        let app = TestApp::spawn_tls(Backend::Sqlite, pki.client_config("ca", Some("operator")), |c| {
+            pki.server(c);
+            c.tls_client_ca = Some(pki.path("clients.pem"));
+            c.public_rate_limit = 1;
+            c.public_rate_burst = 2;
+        })
+        .await;
+        let request = app.create(&unique_email(), pb::Action::Export, false).await;
+        let channel = |client: Option<&str>| {
+            tonic::transport::Channel::from_shared(format!("https://{}", app.addr))
+                .unwrap()
+                .tls_config(pki.client_config("ca", client))
+                .unwrap()
+                .connect_lazy()
+        };
+        let bearer = crate::helpers::Bearer(format!("Bearer {}", app.admin_token).parse().unwrap());
+        let confirm = |channel: tonic::transport::Channel| {
+            let (bearer, id) = (bearer.clone(), request.id.clone());
+            async move {
+                let mut client =
+                    pb::privacy_request_service_client::PrivacyRequestServiceClient::with_interceptor(channel, bearer);
+                let err = client
+                    .confirm_privacy_request(pb::ConfirmPrivacyRequestRequest { id, token: "forged".into() })
+                    .await
+                    .unwrap_err();
+                reason(&err)
+            }
+        };
+        // With the certificate the token is an admin's, whom the public limits let through.
+        let operator = channel(Some("operator"));
+        for _ in 0..4 {
+            assert_eq!(confirm(operator.clone()).await, "INVALID_TOKEN");
+        }
+        // Without it the same token is nobody's: the burst of two, then RATE_LIMITED.
+        let bare = channel(None);
+        let reasons = [confirm(bare.clone()).await, confirm(bare.clone()).await, confirm(bare.clone()).await];
+        assert_eq!(reasons, ["INVALID_TOKEN", "INVALID_TOKEN", "RATE_LIMITED"]);
+        app.stop().await;
+    })
+    .await
+}
