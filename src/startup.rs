@@ -40,6 +40,7 @@ pub struct Application {
     shutdown_grace: Duration,
     shutdown: Shutdown,
     mail_transport: &'static str,
+    tls_reload_interval: Duration,
 }
 
 impl Application {
@@ -79,6 +80,10 @@ impl Application {
             .transpose()?;
         let mailer = Mailer::new(config.smtp_url.as_deref(), smtp_ca.as_deref(), config.data_dir.join("outbox"), from)?;
 
+        // Before binding: a certificate that does not load stops the start with the file and
+        // the reason, rather than a server nobody can connect to.
+        let tls = config.tls_files()?.as_ref().map(grpc::tls::Tls::load).transpose()?;
+        let tls_reload_interval = config.tls_reload_interval;
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
@@ -161,6 +166,7 @@ impl Application {
             connections: config.connection_limits(),
             public_rate: config.public_rate_limit(),
             page_style_hashes: templates.page_style_hashes(),
+            tls,
         };
         let http = http::router(HttpState {
             workflow: workflow.clone(),
@@ -184,6 +190,7 @@ impl Application {
             shutdown_grace: config.shutdown_grace,
             shutdown,
             mail_transport: mailer.describe(),
+            tls_reload_interval,
         })
     }
 
@@ -213,6 +220,12 @@ impl Application {
         self.mail_transport
     }
 
+    /// The TLS certificate in force, when privacyd serves TLS; [`grpc::tls::Certificate::reload`]
+    /// re-reads its files (the binary calls it on SIGHUP).
+    pub fn tls_certificate(&self) -> Option<Arc<grpc::tls::Certificate>> {
+        self.server.tls.as_ref().map(|tls| tls.certificate.clone())
+    }
+
     /// Serves until shutdown, then stops the background work and closes the database.
     pub async fn run(self) -> anyhow::Result<()> {
         let Application {
@@ -226,8 +239,12 @@ impl Application {
             sweep_interval,
             shutdown_grace,
             shutdown,
+            tls_reload_interval,
             ..
         } = self;
+        if let Some(tls) = &server.tls {
+            tokio::spawn(grpc::tls::watch(tls.certificate.clone(), tls_reload_interval, shutdown.clone()));
+        }
         let executor = tokio::spawn(executor.run(shutdown.clone()));
         let sweeper = tokio::spawn(sweep(workflow, sweep_interval, shutdown.clone()));
         let mut grace = shutdown.clone();

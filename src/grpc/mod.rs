@@ -10,6 +10,7 @@ pub mod page_headers;
 mod privacy_request_api;
 pub mod public_limits;
 pub mod status;
+pub mod tls;
 
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -95,6 +96,8 @@ pub struct ServerSettings {
     pub public_rate: RateLimit,
     /// CSP hash-sources of the pages' inline styles (see `Templates::page_style_hashes`).
     pub page_style_hashes: Vec<String>,
+    /// TLS on the port (`--tls-cert`); plaintext without it.
+    pub tls: Option<tls::Tls>,
 }
 
 /// Serves until `shutdown`, then drains open calls.
@@ -112,12 +115,12 @@ pub async fn serve(
         .layer(tower::util::BoxCloneService::layer())
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
         .layer(call_deadline::CallDeadlineLayer)
-        .layer(AuthLayer::new(tokens))
+        .layer(AuthLayer::new(tokens, settings.tls.as_ref().is_some_and(|tls| tls.client_certificates_required)))
         .layer(public_limits::PublicLimitsLayer::new(
             settings.public_rate,
             settings.connections.handshake_timeout,
             shutdown.clone(),
         ))
         .service(routes.prepare());
-    connections::serve(listener, service, settings.connections, shutdown).await
+    connections::serve(listener, service, settings.connections, settings.tls, shutdown).await
 }
