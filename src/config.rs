@@ -254,6 +254,22 @@ pub struct Config {
     /// certificate (STARTTLS or smtps://), e.g. an internal CA.
     #[arg(long, env = "PRIVACYD_SMTP_CA_FILE")]
     pub smtp_ca_file: Option<PathBuf>,
+
+    // --- Retention (GDPR Art. 5(1)(e), storage limitation; see README "In production") ---
+    /// How long a finished request (COMPLETED, DENIED, CANCELLED, EXPIRED) keeps its
+    /// per-source details: its source runs and its finished jobs (but its emails) are deleted
+    /// this long after it last changed, e.g. 30days or 720h. Its states, times, outcome
+    /// (erasure summary, archive record), emails, audit events and receipt stay.
+    #[arg(long, env = "PRIVACYD_JOB_RETENTION", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub job_retention: Duration,
+
+    /// How long a finished request keeps its subject's personal data: the email address and
+    /// user id (and what could lead back to them: the idempotency digest, email delivery errors)
+    /// are purged this long after it last changed, e.g. 3years (a year is 365.25 days) or
+    /// 1000days. The request stays, with its id, action, states, times and outcome, and shows
+    /// `subject_purge_time` instead of a subject.
+    #[arg(long, env = "PRIVACYD_REQUEST_RETENTION", default_value = "3years", value_parser = humantime::parse_duration)]
+    pub request_retention: Duration,
 }
 
 impl Config {
@@ -279,6 +295,15 @@ impl Config {
             keepalive_timeout: self.keepalive_timeout,
             max_streams: self.max_streams_per_connection.max(1),
         }
+    }
+
+    /// The retention periods, as the sweeper applies them.
+    pub fn retention_policy(&self) -> anyhow::Result<crate::workflow::RetentionPolicy> {
+        use anyhow::Context;
+        Ok(crate::workflow::RetentionPolicy {
+            jobs: chrono::Duration::from_std(self.job_retention).context("--job-retention is too long")?,
+            requests: chrono::Duration::from_std(self.request_retention).context("--request-retention is too long")?,
+        })
     }
 
     pub fn public_rate_limit(&self) -> crate::grpc::RateLimit {

@@ -69,6 +69,13 @@ pub enum Error {
         scope.flag_suffix()
     )]
     TooManyWatches { limit: usize, scope: WatchScope },
+    /// The request's subject was purged after the retention period (`--request-retention`,
+    /// GDPR Art. 5(1)(e)): what needs their identifiers cannot be done any more.
+    #[error(
+        "the subject's personal data was purged at {} after the request's retention period (--request-retention)",
+        purge_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )]
+    SubjectPurged { purge_time: super::Timestamp },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

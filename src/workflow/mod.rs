@@ -11,11 +11,13 @@ mod erasure;
 mod files;
 mod next_step;
 mod processing;
+mod retention;
 mod watch;
 mod watchers;
 
 pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
+pub use retention::{RetentionPolicy, RetentionSweep};
 pub use watch::Watch;
 pub use watchers::WatchLimits;
 
