@@ -50,7 +50,7 @@ async fn receipt(app: &TestApp, id: &str) -> pb::GetErasureReceiptResponse {
 }
 
 /// The published keys, fetched as an auditor would: plain HTTP, no token.
-fn published_keys(app: &TestApp) -> serde_json::Value {
+pub(crate) fn published_keys(app: &TestApp) -> serde_json::Value {
     let (status, head, body) = http_get(app.addr, "/.well-known/privacyd/receipt-keys");
     assert_eq!(status, 200, "{head}");
     assert!(head.to_lowercase().contains("content-type: application/json"), "{head}");
@@ -58,7 +58,12 @@ fn published_keys(app: &TestApp) -> serde_json::Value {
 }
 
 /// Runs tests/support/verify_receipt.py on `receipt_bytes`: (exit code, its JSON verdict).
-fn verify(dir: &Path, receipt_bytes: &[u8], signature: &str, keys: &serde_json::Value) -> (i32, serde_json::Value) {
+pub(crate) fn verify(
+    dir: &Path,
+    receipt_bytes: &[u8],
+    signature: &str,
+    keys: &serde_json::Value,
+) -> (i32, serde_json::Value) {
     let receipt_path = dir.join("receipt.json");
     let keys_path = dir.join("keys.json");
     std::fs::write(&receipt_path, receipt_bytes).unwrap();
