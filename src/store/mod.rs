@@ -28,7 +28,7 @@ use crate::{
 
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
 pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
-pub use retention::{RetentionCursor, RetentionStep};
+pub use retention::{INDEXED_STATEMENTS, RetentionCursor, RetentionStep};
 pub use watch::WATCH_BATCH;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
   private dev.privacyd.privacy.v1.Subject subject_;
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -149,7 +149,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -161,7 +161,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -608,7 +608,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -621,7 +625,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -635,7 +643,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -648,7 +660,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -661,7 +677,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -757,7 +777,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -771,7 +791,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -785,7 +805,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -793,6 +813,59 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public dev.privacyd.privacy.v1.ErasureSummaryOrBuilder getErasureOrBuilder() {
     return erasure_ == null ? dev.privacyd.privacy.v1.ErasureSummary.getDefaultInstance() : erasure_;
+  }
+
+  public static final int SUBJECT_PURGE_TIME_FIELD_NUMBER = 19;
+  private com.google.protobuf.Timestamp subjectPurgeTime_;
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   * @return Whether the subjectPurgeTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasSubjectPurgeTime() {
+    return ((bitField0_ & 0x00000400) != 0);
+  }
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   * @return The subjectPurgeTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getSubjectPurgeTime() {
+    return subjectPurgeTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
+  }
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getSubjectPurgeTimeOrBuilder() {
+    return subjectPurgeTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -862,6 +935,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000200) != 0)) {
       output.writeMessage(18, getErasure());
+    }
+    if (((bitField0_ & 0x00000400) != 0)) {
+      output.writeMessage(19, getSubjectPurgeTime());
     }
     getUnknownFields().writeTo(output);
   }
@@ -945,6 +1021,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000200) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(18, getErasure());
+    }
+    if (((bitField0_ & 0x00000400) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(19, getSubjectPurgeTime());
     }
     return size;
   }
@@ -1034,6 +1114,11 @@ private static final long serialVersionUID = 0L;
       if (!getErasure()
           .equals(other.getErasure())) return false;
     }
+    if (hasSubjectPurgeTime() != other.hasSubjectPurgeTime()) return false;
+    if (hasSubjectPurgeTime()) {
+      if (!getSubjectPurgeTime()
+          .equals(other.getSubjectPurgeTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -1104,6 +1189,10 @@ private static final long serialVersionUID = 0L;
     if (hasErasure()) {
       hash = (37 * hash) + ERASURE_FIELD_NUMBER;
       hash = (53 * hash) + getErasure().hashCode();
+    }
+    if (hasSubjectPurgeTime()) {
+      hash = (37 * hash) + SUBJECT_PURGE_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getSubjectPurgeTime().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -1251,6 +1340,7 @@ private static final long serialVersionUID = 0L;
         internalGetArchiveFieldBuilder();
         internalGetScheduledProcessTimeFieldBuilder();
         internalGetErasureFieldBuilder();
+        internalGetSubjectPurgeTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1326,6 +1416,11 @@ private static final long serialVersionUID = 0L;
       if (erasureBuilder_ != null) {
         erasureBuilder_.dispose();
         erasureBuilder_ = null;
+      }
+      subjectPurgeTime_ = null;
+      if (subjectPurgeTimeBuilder_ != null) {
+        subjectPurgeTimeBuilder_.dispose();
+        subjectPurgeTimeBuilder_ = null;
       }
       return this;
     }
@@ -1461,6 +1556,12 @@ private static final long serialVersionUID = 0L;
             : erasureBuilder_.build();
         to_bitField0_ |= 0x00000200;
       }
+      if (((from_bitField0_ & 0x00040000) != 0)) {
+        result.subjectPurgeTime_ = subjectPurgeTimeBuilder_ == null
+            ? subjectPurgeTime_
+            : subjectPurgeTimeBuilder_.build();
+        to_bitField0_ |= 0x00000400;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1581,6 +1682,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasErasure()) {
         mergeErasure(other.getErasure());
+      }
+      if (other.hasSubjectPurgeTime()) {
+        mergeSubjectPurgeTime(other.getSubjectPurgeTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1732,6 +1836,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00020000;
               break;
             } // case 146
+            case 154: {
+              input.readMessage(
+                  internalGetSubjectPurgeTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00040000;
+              break;
+            } // case 154
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1918,7 +2029,7 @@ private static final long serialVersionUID = 0L;
         dev.privacyd.privacy.v1.Subject, dev.privacyd.privacy.v1.Subject.Builder, dev.privacyd.privacy.v1.SubjectOrBuilder> subjectBuilder_;
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1929,7 +2040,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1944,7 +2055,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1962,7 +2073,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1980,7 +2091,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2005,7 +2116,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2022,7 +2133,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2034,7 +2145,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2049,7 +2160,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -3638,7 +3749,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3654,7 +3769,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3670,7 +3789,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3686,7 +3809,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3707,7 +3834,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3727,7 +3858,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3747,7 +3882,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3768,7 +3907,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3788,7 +3931,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3808,7 +3955,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3829,7 +3980,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3848,7 +4003,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3867,7 +4026,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3880,7 +4043,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3896,7 +4063,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3913,7 +4084,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3926,7 +4101,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3940,7 +4119,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -4290,7 +4473,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4303,7 +4486,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4320,7 +4503,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4340,7 +4523,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4360,7 +4543,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4387,7 +4570,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4406,7 +4589,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4420,7 +4603,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4437,7 +4620,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4454,6 +4637,206 @@ private static final long serialVersionUID = 0L;
         erasure_ = null;
       }
       return erasureBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp subjectPurgeTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> subjectPurgeTimeBuilder_;
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     * @return Whether the subjectPurgeTime field is set.
+     */
+    public boolean hasSubjectPurgeTime() {
+      return ((bitField0_ & 0x00040000) != 0);
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     * @return The subjectPurgeTime.
+     */
+    public com.google.protobuf.Timestamp getSubjectPurgeTime() {
+      if (subjectPurgeTimeBuilder_ == null) {
+        return subjectPurgeTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
+      } else {
+        return subjectPurgeTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder setSubjectPurgeTime(com.google.protobuf.Timestamp value) {
+      if (subjectPurgeTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        subjectPurgeTime_ = value;
+      } else {
+        subjectPurgeTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder setSubjectPurgeTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (subjectPurgeTimeBuilder_ == null) {
+        subjectPurgeTime_ = builderForValue.build();
+      } else {
+        subjectPurgeTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder mergeSubjectPurgeTime(com.google.protobuf.Timestamp value) {
+      if (subjectPurgeTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00040000) != 0) &&
+          subjectPurgeTime_ != null &&
+          subjectPurgeTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getSubjectPurgeTimeBuilder().mergeFrom(value);
+        } else {
+          subjectPurgeTime_ = value;
+        }
+      } else {
+        subjectPurgeTimeBuilder_.mergeFrom(value);
+      }
+      if (subjectPurgeTime_ != null) {
+        bitField0_ |= 0x00040000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder clearSubjectPurgeTime() {
+      bitField0_ = (bitField0_ & ~0x00040000);
+      subjectPurgeTime_ = null;
+      if (subjectPurgeTimeBuilder_ != null) {
+        subjectPurgeTimeBuilder_.dispose();
+        subjectPurgeTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getSubjectPurgeTimeBuilder() {
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return internalGetSubjectPurgeTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getSubjectPurgeTimeOrBuilder() {
+      if (subjectPurgeTimeBuilder_ != null) {
+        return subjectPurgeTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return subjectPurgeTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetSubjectPurgeTimeFieldBuilder() {
+      if (subjectPurgeTimeBuilder_ == null) {
+        subjectPurgeTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getSubjectPurgeTime(),
+                getParentForChildren(),
+                isClean());
+        subjectPurgeTime_ = null;
+      }
+      return subjectPurgeTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.PrivacyRequest)
