@@ -338,6 +338,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn retention_defaults_to_30_days_for_jobs_and_3_years_for_subjects() {
+        let policy = Config::defaults().retention_policy().unwrap();
+        assert_eq!(policy.jobs, chrono::Duration::days(30));
+        // humantime's year is 365.25 days.
+        assert_eq!(policy.requests, chrono::Duration::hours(3 * 8766));
+        let config = Config::try_parse_from(["privacyd", "--job-retention", "7days", "--request-retention", "400days"])
+            .unwrap()
+            .retention_policy()
+            .unwrap();
+        assert_eq!((config.jobs, config.requests), (chrono::Duration::days(7), chrono::Duration::days(400)));
+    }
+
+    #[test]
     fn an_admin_token_may_start_with_a_hyphen() {
         let config = Config::try_parse_from(["privacyd", "--admin-token", "-Ab_c,second"]).unwrap();
         assert_eq!(config.admin_tokens, ["-Ab_c", "second"]);
