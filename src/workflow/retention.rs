@@ -55,6 +55,8 @@ impl Workflow {
                         }
                         RetentionStep::Subject => {
                             if self.store.purge_subject(id, finished_before, now).await? {
+                                // The outbox's copies of its emails name the subject too.
+                                self.remove_outbox_emails(id).await;
                                 sweep.subjects_purged += 1;
                             }
                         }

@@ -308,17 +308,20 @@ async fn two_replicas_sweeping_at_once_purge_each_request_once(backend: Backend)
 }
 
 /// The flags reach the sweeper: with both periods at zero, a finished erasure loses its runs
-/// and its subject at the next sweep, while an open request keeps everything.
+/// and its subject at the next sweep, in the database and in the email outbox, while an open
+/// request keeps everything.
 async fn the_sweeper_applies_the_configured_retention(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
         config.job_retention = Duration::ZERO;
         config.request_retention = Duration::ZERO;
         config.sweep_interval = Duration::from_millis(100);
+        config.smtp_url = None;
     })
     .await;
     app.register_empty_source().await;
-    let open = create(&app, &unique_email(), "", pb::Action::Erase).await;
-    let request = create(&app, &unique_email(), "", pb::Action::Erase).await;
+    let (open_email, purged_email) = (unique_email(), unique_email());
+    let open = app.create(&open_email, pb::Action::Erase, true).await;
+    let request = create(&app, &purged_email, "", pb::Action::Erase).await;
     app.client
         .clone()
         .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: request.id.clone() })
@@ -331,6 +334,16 @@ async fn the_sweeper_applies_the_configured_retention(backend: Backend) {
     assert_eq!(purged.erasure.as_ref().map(|e| e.outcome), Some(pb::ErasureOutcome::NothingFound as i32));
     let open_now = app.get(&open.id).await;
     assert!(open_now.subject.is_some() && open_now.subject_purge_time.is_none());
+    app.wait_for(&open.id, "the confirmation email to be written", |r| {
+        r.emails.iter().any(|e| e.state == pb::DeliveryState::Sent as i32)
+    })
+    .await;
+    let outbox: Vec<String> = std::fs::read_dir(app.data_dir.path().join("outbox"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(outbox.iter().any(|eml| eml.contains(&open_email)), "the open request's email stays");
+    assert!(!outbox.iter().any(|eml| eml.contains(&purged_email)), "the purged subject's email is gone");
     app.stop().await;
 }
 
