@@ -29,9 +29,14 @@ pub struct RetentionSweep {
 /// Requests read per scan; each is then changed in its own transaction.
 const BATCH: u32 = 100;
 
+/// Scans per step and sweep: a backlog (the first sweep after an upgrade, years of finished
+/// requests) is worked through 1,000 requests a step every `--sweep-interval`, and the
+/// sweep's other work (expiring links, deleting archives) is not held up behind it.
+const MAX_BATCHES: usize = 10;
+
 impl Workflow {
-    /// Applies `policy` to every finished request it is due for, in batches of [`BATCH`]
-    /// requests, one transaction per request. Safe on several replicas at once: each request
+    /// Applies `policy` to the finished requests it is due for, oldest first, in batches of
+    /// [`BATCH`] requests (at most [`MAX_BATCHES`] a step), one transaction per request. Safe on several replicas at once: each request
     /// is checked again under its row lock, and one a replica finds done or busy is skipped.
     pub async fn apply_retention(&self, policy: &RetentionPolicy) -> Result<RetentionSweep, Error> {
         let mut sweep = RetentionSweep::default();
@@ -43,7 +48,7 @@ impl Workflow {
             let now = crate::domain::now();
             let finished_before = now - retention;
             let mut cursor: Option<RetentionCursor> = None;
-            loop {
+            for _ in 0..MAX_BATCHES {
                 let (ids, last) = self.store.retention_due(step, finished_before, cursor.as_ref(), BATCH).await?;
                 for &id in &ids {
                     let now = crate::domain::now();

@@ -146,7 +146,7 @@ async fn a_receipt_is_signed_and_an_independent_verifier_accepts_it_and_nothing_
 
 /// Runs `sqlite` or `postgres` statements with the database's own superpowers: what someone
 /// with write access to the database can do, past privacyd's write-once triggers.
-async fn as_database_owner(app: &TestApp, backend: Backend, sqlite: &[&str], postgres: &[&str]) {
+pub(crate) async fn as_database_owner(app: &TestApp, backend: Backend, sqlite: &[&str], postgres: &[&str]) {
     match backend {
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();

@@ -13,9 +13,9 @@ use sqlx::{Connection, Row};
 
 use crate::{
     erasing_source::{Behaviour, ErasingSource},
-    helpers::{Backend, TestApp, state, unique_email},
+    helpers::{Backend, TestApp, reason, state, unique_email},
     on_both_backends,
-    receipt_signing::{published_keys, verify},
+    receipt_signing::{as_database_owner, published_keys, verify},
 };
 
 on_both_backends!(
@@ -257,6 +257,28 @@ async fn finished_requests_lose_their_sources_then_their_subject_and_keep_the_re
     // A second sweep finds nothing more to do.
     let again = replica.apply_retention(&policy()).await.unwrap();
     assert_eq!((again.sources_removed, again.subjects_purged), (0, 0));
+
+    // A receipt deleted past the write-once trigger is not issued again from what is left: one
+    // written without the runs would list no source, and without the subject could not name
+    // them.
+    for request in [&middle_request, &old_request] {
+        let delete = format!("DELETE FROM erasure_receipts WHERE request_id = '{}'", request.id);
+        as_database_owner(
+            &app,
+            backend,
+            &["DROP TRIGGER IF EXISTS erasure_receipts_no_delete", &delete],
+            &["ALTER TABLE erasure_receipts DISABLE TRIGGER erasure_receipts_no_change", &delete],
+        )
+        .await;
+    }
+    let refused = app
+        .client
+        .clone()
+        .get_erasure_receipt(pb::GetErasureReceiptRequest { id: middle_request.id.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!((refused.code(), reason(&refused).as_str()), (tonic::Code::DataLoss, "RECEIPT_LOST"), "{refused:?}");
+    assert!(refused.message().contains("--job-retention"), "{refused:?}");
     app.stop().await;
 }
 

@@ -826,7 +826,8 @@ type PrivacyRequest struct {
 	// The legal deadline for answering: `create_time` plus 30 days (GDPR Art. 12(3)), plus any
 	// extension.
 	DueTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
-	// When anything about the request last changed.
+	// When anything about the request last changed. The retention periods count from it, and
+	// what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// While PENDING: when the current confirmation token expires.
 	ConfirmationExpireTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=confirmation_expire_time,json=confirmationExpireTime,proto3" json:"confirmation_expire_time,omitempty"`

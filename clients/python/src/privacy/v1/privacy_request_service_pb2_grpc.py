@@ -54,6 +54,8 @@ class PrivacyRequestServiceStub:
     | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+    | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+    | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
     | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -171,6 +173,8 @@ class PrivacyRequestServiceServicer:
     | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+    | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+    | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
     | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -496,6 +500,8 @@ class PrivacyRequestService:
     | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+    | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+    | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
     | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |

@@ -359,7 +359,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Timestamp updateTime_;
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -371,7 +372,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -383,7 +385,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2894,7 +2897,8 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> updateTimeBuilder_;
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2905,7 +2909,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2920,7 +2925,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2938,7 +2944,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2956,7 +2963,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2981,7 +2989,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2998,7 +3007,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -3010,7 +3020,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -3025,7 +3036,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>

@@ -211,7 +211,8 @@ public interface PrivacyRequestOrBuilder extends
 
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -220,7 +221,8 @@ public interface PrivacyRequestOrBuilder extends
   boolean hasUpdateTime();
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -229,7 +231,8 @@ public interface PrivacyRequestOrBuilder extends
   com.google.protobuf.Timestamp getUpdateTime();
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>

@@ -29,6 +29,8 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
  * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
  * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+ * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+ * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
  * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
  * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
  * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -593,6 +595,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -872,6 +876,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -913,6 +919,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -1218,6 +1226,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -1512,6 +1522,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
@@ -1804,6 +1816,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
