@@ -279,6 +279,22 @@ pub struct Config {
     /// cert-manager or an ACME client); 0s for SIGHUP only.
     #[arg(long, env = "PRIVACYD_TLS_RELOAD_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
     pub tls_reload_interval: Duration,
+
+    // --- Retention (GDPR Art. 5(1)(e), storage limitation; see README "In production") ---
+    /// How long a finished request (COMPLETED, DENIED, CANCELLED, EXPIRED) keeps its
+    /// per-source details: its source runs and its finished jobs (but its emails) are deleted
+    /// this long after it last changed, e.g. 30days or 720h. Its states, times, outcome
+    /// (erasure summary, archive record), emails, audit events and receipt stay.
+    #[arg(long, env = "PRIVACYD_JOB_RETENTION", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub job_retention: Duration,
+
+    /// How long a finished request keeps its subject's personal data: the email address and
+    /// user id (and what could lead back to them: the idempotency digest, email delivery errors)
+    /// are purged this long after it last changed, e.g. 3years (a year is 365.25 days) or
+    /// 1000days. The request stays, with its id, action, states, times and outcome, and shows
+    /// `subject_purge_time` instead of a subject.
+    #[arg(long, env = "PRIVACYD_REQUEST_RETENTION", default_value = "3years", value_parser = humantime::parse_duration)]
+    pub request_retention: Duration,
 }
 
 impl Config {
@@ -328,6 +344,15 @@ impl Config {
         }
     }
 
+    /// The retention periods, as the sweeper applies them.
+    pub fn retention_policy(&self) -> anyhow::Result<crate::workflow::RetentionPolicy> {
+        use anyhow::Context;
+        Ok(crate::workflow::RetentionPolicy {
+            jobs: chrono::Duration::from_std(self.job_retention).context("--job-retention is too long")?,
+            requests: chrono::Duration::from_std(self.request_retention).context("--request-retention is too long")?,
+        })
+    }
+
     pub fn public_rate_limit(&self) -> crate::grpc::RateLimit {
         crate::grpc::RateLimit { per_minute: self.public_rate_limit, burst: self.public_rate_burst }
     }
@@ -358,6 +383,19 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_defaults_to_30_days_for_jobs_and_3_years_for_subjects() {
+        let policy = Config::defaults().retention_policy().unwrap();
+        assert_eq!(policy.jobs, chrono::Duration::days(30));
+        // humantime's year is 365.25 days.
+        assert_eq!(policy.requests, chrono::Duration::hours(3 * 8766));
+        let config = Config::try_parse_from(["privacyd", "--job-retention", "7days", "--request-retention", "400days"])
+            .unwrap()
+            .retention_policy()
+            .unwrap();
+        assert_eq!((config.jobs, config.requests), (chrono::Duration::days(7), chrono::Duration::days(400)));
+    }
 
     #[test]
     fn an_admin_token_may_start_with_a_hyphen() {

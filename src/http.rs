@@ -302,7 +302,8 @@ fn ask_page(preview: &ConfirmationPreview, token: String) -> Page {
         id => request.id.to_string(),
         token => token,
         action_description => description,
-        email => request.subject.email.masked(),
+        // A purged subject (`--request-retention`) leaves nothing to show.
+        email => request.subject.known().map(|s| s.email.masked()).unwrap_or_default(),
         effect => effect,
         button => button,
         expire_time => request.token_expire_time.map(format_time),

@@ -49,7 +49,12 @@ impl EmailJob {
     /// (a confirmation for a request that was cancelled meanwhile).
     async fn prepare(&self, job: &ClaimedJob, kind: EmailKind) -> Result<Option<(Mailbox, minijinja::Value)>, Error> {
         let subject_mailbox = |request: &PrivacyRequest| -> Result<Mailbox, Error> {
-            request.subject.email.mailbox().map_err(|_| Error::Internal("stored subject email is not a mailbox".into()))
+            request
+                .subject
+                .known()?
+                .email
+                .mailbox()
+                .map_err(|_| Error::Internal("stored subject email is not a mailbox".into()))
         };
         match kind {
             EmailKind::ConfirmationRequest => {
@@ -83,7 +88,7 @@ impl EmailJob {
                 let Some(admin) = self.settings.admin.clone() else { return Ok(None) };
                 let Some(request) = self.store.get_request(job.request_id).await? else { return Ok(None) };
                 let ctx = context! {
-                    subject_email => request.subject.email.as_str(),
+                    subject_email => request.subject.known()?.email.as_str(),
                     next_step => admin_next_step(&request, self.settings.auto_process),
                     ..self.base_context(&request)
                 };

@@ -22,7 +22,7 @@ use crate::{
     shutdown::Shutdown,
     store::{Dialect, JobKind, Store},
     templates::Templates,
-    workflow::{WatchLimits, Workflow, WorkflowSettings},
+    workflow::{RetentionPolicy, RetentionSweep, WatchLimits, Workflow, WorkflowSettings},
 };
 
 /// A privacyd bound to its port, ready to run.
@@ -37,6 +37,7 @@ pub struct Application {
     server: grpc::ServerSettings,
     token_summary: TokenSummary,
     sweep_interval: Duration,
+    retention: RetentionPolicy,
     shutdown_grace: Duration,
     shutdown: Shutdown,
     mail_transport: &'static str,
@@ -187,6 +188,7 @@ impl Application {
             server,
             token_summary,
             sweep_interval: config.sweep_interval,
+            retention: config.retention_policy()?,
             shutdown_grace: config.shutdown_grace,
             shutdown,
             mail_transport: mailer.describe(),
@@ -237,6 +239,7 @@ impl Application {
             tokens,
             server,
             sweep_interval,
+            retention,
             shutdown_grace,
             shutdown,
             tls_reload_interval,
@@ -246,7 +249,7 @@ impl Application {
             tokio::spawn(grpc::tls::watch(tls.certificate.clone(), tls_reload_interval, shutdown.clone()));
         }
         let executor = tokio::spawn(executor.run(shutdown.clone()));
-        let sweeper = tokio::spawn(sweep(workflow, sweep_interval, shutdown.clone()));
+        let sweeper = tokio::spawn(sweep(workflow, sweep_interval, retention, shutdown.clone()));
         let mut grace = shutdown.clone();
         // Draining waits for clients to close their connections; a client that keeps an idle
         // one open must not keep privacyd from stopping.
@@ -265,8 +268,9 @@ impl Application {
 
 /// At start, removes export files a crash left behind; then, on a timer, expires unconfirmed
 /// requests whose links ran out (a request must not stay PENDING forever just because nobody
-/// looks at it), and deletes expired export archives.
-async fn sweep(workflow: Workflow, every: Duration, mut shutdown: Shutdown) {
+/// looks at it), deletes expired export archives, and applies the retention periods to
+/// finished requests.
+async fn sweep(workflow: Workflow, every: Duration, retention: RetentionPolicy, mut shutdown: Shutdown) {
     match workflow.remove_stray_files().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(folders = n, "removed export files a crash left behind"),
@@ -282,6 +286,15 @@ async fn sweep(workflow: Workflow, every: Duration, mut shutdown: Shutdown) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "deleted expired export archives"),
             Err(err) => tracing::warn!(error = %err, "archive sweep failed"),
+        }
+        match workflow.apply_retention(&retention).await {
+            Ok(RetentionSweep { sources_removed: 0, subjects_purged: 0 }) => {}
+            Ok(done) => tracing::info!(
+                sources_removed = done.sources_removed,
+                subjects_purged = done.subjects_purged,
+                "applied the retention periods to finished requests"
+            ),
+            Err(err) => tracing::warn!(error = %err, "retention sweep failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

@@ -161,7 +161,11 @@ pub fn request(r: &pb::PrivacyRequest) -> String {
         b.line("reason", &r.state_reason);
     }
     let user = if subject.user_id.is_empty() { String::new() } else { format!(" (user id {})", subject.user_id) };
-    b.line("subject", format!("{}{user}", subject.email))
+    let who = match r.subject_purge_time {
+        Some(purged) => format!("purged {} (--request-retention)", time(Some(&purged))),
+        None => format!("{}{user}", subject.email),
+    };
+    b.line("subject", who)
         .line("created", time(r.create_time.as_ref()))
         .line("confirmed", time(r.confirm_time.as_ref()))
         .line("due", time(r.due_time.as_ref()));
@@ -287,7 +291,11 @@ pub fn request_row(r: &pb::PrivacyRequest) -> String {
         state(r.state),
         time(r.create_time.as_ref()),
         time(r.due_time.as_ref()),
-        r.subject.as_ref().map(|s| s.email.as_str()).unwrap_or("")
+        match (&r.subject, r.subject_purge_time) {
+            (_, Some(_)) => "(purged)",
+            (Some(s), None) => s.email.as_str(),
+            (None, None) => "",
+        }
     )
 }
 
@@ -381,6 +389,21 @@ pub fn data_source_row(s: &pb::DataSource) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_purged_subject_is_shown_as_purged_with_its_time() {
+        let request = pb::PrivacyRequest {
+            id: "r1".into(),
+            subject_purge_time: Some(prost_types::Timestamp { seconds: 1_796_000_000, nanos: 0 }),
+            ..Default::default()
+        };
+        assert!(request_row(&request).ends_with("(purged)"), "{}", request_row(&request));
+        assert!(
+            super::request(&request).contains("purged 2026-11-30T00:53:20Z (--request-retention)"),
+            "{}",
+            super::request(&request)
+        );
+    }
 
     #[test]
     fn a_waiting_source_shows_its_next_attempt() {

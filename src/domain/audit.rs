@@ -70,10 +70,13 @@ pub enum AuditEventType {
     DataSourceDeleted,
     /// A source's part was stopped by the cancellation of a request in PROCESSING.
     SourceCancelled,
+    /// The subject's identifiers were removed from a finished request after
+    /// `--request-retention` (GDPR Art. 5(1)(e)).
+    SubjectPurged,
 }
 
 impl AuditEventType {
-    const ALL: [AuditEventType; 24] = [
+    const ALL: [AuditEventType; 25] = [
         AuditEventType::Created,
         AuditEventType::Confirmed,
         AuditEventType::ConfirmationResent,
@@ -98,6 +101,7 @@ impl AuditEventType {
         AuditEventType::DataSourceUpdated,
         AuditEventType::DataSourceDeleted,
         AuditEventType::SourceCancelled,
+        AuditEventType::SubjectPurged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -126,6 +130,7 @@ impl AuditEventType {
             AuditEventType::DataSourceUpdated => "DATA_SOURCE_UPDATED",
             AuditEventType::DataSourceDeleted => "DATA_SOURCE_DELETED",
             AuditEventType::SourceCancelled => "SOURCE_CANCELLED",
+            AuditEventType::SubjectPurged => "SUBJECT_PURGED",
         }
     }
 

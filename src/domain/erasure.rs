@@ -317,6 +317,17 @@ impl ErasureOutcome {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ErasureOutcome::NothingFound,
+            ErasureOutcome::AllErased,
+            ErasureOutcome::NothingErased,
+            ErasureOutcome::PartlyErased,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+
     /// For the subject, in the fulfilment email.
     pub fn sentence(self) -> &'static str {
         match self {
@@ -389,9 +400,13 @@ impl PrivacyRequest {
     /// sources each answered would otherwise read as ALL_ERASED, while its data is known to
     /// remain. Each source's own answer stays on its run. `None` also when the counts do not
     /// add up in 64 bits, which [`PrivacyRequest::erasure_completed`] never lets complete.
+    /// Once the runs were removed (`--job-retention`), the summary kept when they were.
     pub fn erasure_summary(&self) -> Option<ErasureSummary> {
         if self.action != Action::Erase || self.state != State::Completed {
             return None;
+        }
+        if let Some(removed) = &self.sources_removed {
+            return removed.erasure.clone();
         }
         let (items_removed, items_retained) = self.erasure_totals().ok()?;
         let verified = self.sources.iter().all(|r| {

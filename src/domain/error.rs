@@ -69,6 +69,21 @@ pub enum Error {
         scope.flag_suffix()
     )]
     TooManyWatches { limit: usize, scope: WatchScope },
+    /// A completed erasure's stored receipt is gone (deleted past the write-once trigger) and
+    /// the source runs it is written from were removed after `--job-retention`, so it cannot be
+    /// issued again: a new one would list no source.
+    #[error(
+        "the erasure's receipt is missing from the database and its source runs were removed after \
+         --job-retention, so it cannot be issued again; restore the erasure_receipts row from a backup"
+    )]
+    ReceiptLost,
+    /// The request's subject was purged after the retention period (`--request-retention`,
+    /// GDPR Art. 5(1)(e)): what needs their identifiers cannot be done any more.
+    #[error(
+        "the subject's personal data was purged at {} after the request's retention period (--request-retention)",
+        purge_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )]
+    SubjectPurged { purge_time: super::Timestamp },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

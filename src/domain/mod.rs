@@ -9,6 +9,7 @@ mod error;
 mod fields;
 mod progress;
 mod request;
+mod retention;
 mod source;
 mod state;
 mod subject;
@@ -24,6 +25,7 @@ pub use error::{Credential, Error, WatchScope};
 pub use fields::{IdempotencyKey, PageSize, Reason};
 pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, SourceRun, SourceState};
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
+pub use retention::{RequestSubject, SourcesRemoved};
 pub use source::{
     Capability, DataCategory, DataSource, LegalBasis, SourceConnection, SourceDescription, SourceEndpoint, SourceName,
     SourceTimeouts, parse_call_timeout,

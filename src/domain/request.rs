@@ -4,8 +4,8 @@ use chrono::{Duration, Months};
 use uuid::Uuid;
 
 use super::{
-    Action, Actor, AuditEventType, Credential, Error, ExportArchive, NewAuditEvent, Reason, SecretToken, SourceRun,
-    State, Subject, Timestamp, TokenHash, Transition,
+    Action, Actor, AuditEventType, Credential, Error, ExportArchive, NewAuditEvent, Reason, RequestSubject,
+    SecretToken, SourceRun, SourcesRemoved, State, Subject, Timestamp, TokenHash, Transition,
 };
 
 /// GDPR Art. 12(3): "without undue delay and in any event within one month of receipt".
@@ -110,7 +110,8 @@ pub struct EmailDelivery {
 pub struct PrivacyRequest {
     pub id: RequestId,
     pub action: Action,
-    pub subject: Subject,
+    /// Known until `--request-retention` after the request finished.
+    pub subject: RequestSubject,
     pub state: State,
     pub state_reason: Option<String>,
     pub create_time: Timestamp,
@@ -132,6 +133,8 @@ pub struct PrivacyRequest {
     pub archive: Option<ExportArchive>,
     /// An erasure waiting out its cooling-off period starts processing then.
     pub scheduled_process_time: Option<Timestamp>,
+    /// Set once `--job-retention` after the request finished: `sources` is empty from then.
+    pub sources_removed: Option<SourcesRemoved>,
 }
 
 /// What a confirmation attempt did.
@@ -160,7 +163,7 @@ impl PrivacyRequest {
         let request = PrivacyRequest {
             id: RequestId::new(),
             action,
-            subject,
+            subject: RequestSubject::Known(subject),
             state,
             state_reason: None,
             create_time: now,
@@ -177,6 +180,7 @@ impl PrivacyRequest {
             sources: Vec::new(),
             archive: None,
             scheduled_process_time: None,
+            sources_removed: None,
         };
         let detail = if send_confirmation { "confirmation email queued" } else { "created confirmed by an operator" };
         let event = NewAuditEvent::new(request.id, actor, AuditEventType::Created, now)

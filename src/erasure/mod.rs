@@ -64,6 +64,10 @@ impl JobHandler for EraseSourceJob {
             let (store, request, source) = (&self.store, &request, &source);
             async move { fanout::fail(store, job, request, source, &message, retryable).await }
         };
+        let subject = match request.subject.known() {
+            Ok(subject) => subject.clone(),
+            Err(err) => return fail(err.to_string(), false).await,
+        };
         let registered = match self.store.get_source(&source).await {
             Ok(Some(registered)) => registered,
             Ok(None) => return fail("the data source was deleted".into(), false).await,
@@ -81,10 +85,10 @@ impl JobHandler for EraseSourceJob {
             None => {
                 let message = pb::EraseRequest {
                     privacy_request_id: request.id.to_string(),
-                    subject: Some(subject_message(&request.subject)),
+                    subject: Some(subject_message(&subject)),
                 };
                 let erasure = match client.erase(message).await {
-                    Ok(erasure) => erasure.redacted(&request.subject),
+                    Ok(erasure) => erasure.redacted(&subject),
                     Err(failure) => return fail(format!("Erase: {failure}"), failure.is_retryable()).await,
                 };
                 let recorded = self
@@ -126,14 +130,14 @@ impl JobHandler for EraseSourceJob {
         } else if !registered.description.supports(Capability::Export) {
             Verification::skipped("the source cannot export, so nothing could be checked", crate::domain::now())
         } else {
-            match verify::exported_groups(&client, &request, &erasure).await {
+            match verify::exported_groups(&client, &request, &subject, &erasure).await {
                 Ok(found) => Verification::check(&erasure, &found, crate::domain::now()),
                 // An export changes nothing, so any failure is worth another try, but one that
                 // breaks the protocol: the source would send the same again.
                 Err(err) => return fail(format!("verification export: {err}"), !err.breaks_protocol()).await,
             }
         };
-        let verification = verification.redacted(&request.subject);
+        let verification = verification.redacted(&subject);
         let failed_verification =
             (verification.state == crate::domain::VerificationState::Failed).then(|| verification.detail.clone());
         let recorded = self

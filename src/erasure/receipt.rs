@@ -108,8 +108,14 @@ pub fn build(
 ) -> Result<Receipt, Error> {
     let summary =
         request.erasure_summary().ok_or_else(|| Error::Internal("a receipt for an erasure without results".into()))?;
-    let email = keys.secrets.subject_hash(&request.subject.email.as_str().to_lowercase());
-    let user_id = request.subject.user_id.as_ref().map(|u| keys.secrets.subject_hash(&u.as_str().to_lowercase()).hex);
+    if request.sources_removed.is_some() {
+        // The receipt went missing (past the write-once trigger) after `--job-retention`
+        // removed the runs it is written from: a new one would list no source.
+        return Err(Error::ReceiptLost);
+    }
+    let subject = request.subject.known()?;
+    let email = keys.secrets.subject_hash(&subject.email.as_str().to_lowercase());
+    let user_id = subject.user_id.as_ref().map(|u| keys.secrets.subject_hash(&u.as_str().to_lowercase()).hex);
     let events = covered(events);
     let links = chain(request.id, events);
     let chained: Vec<Value> = events

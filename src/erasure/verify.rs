@@ -105,13 +105,14 @@ impl<'a> Counter<'a> {
 pub async fn exported_groups(
     client: &SourceClient,
     request: &PrivacyRequest,
+    subject: &crate::domain::Subject,
     erasure: &SourceErasure,
 ) -> Result<Found, CallError> {
     let mut counter = Counter::new(erasure);
-    for form in request.subject.email.verification_forms() {
+    for form in subject.email.verification_forms() {
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),
-            subject: Some(crate::source_client::subject_message_as(&request.subject, &form)),
+            subject: Some(crate::source_client::subject_message_as(subject, &form)),
         };
         // Under the source's stream limits, as any export (see `ExportStream`).
         let mut stream = client.export_stream(message).await?;

@@ -154,16 +154,17 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
     let options =
         SimpleFileOptions::default().compression_method(method).large_file(false).last_modified_time(zip_time(now));
     let request = job.request;
+    let email = request.subject.known()?.email.as_str();
     let generated = format_time(now);
 
     // export.json: privacyd's About and processing groups, the sources' groups as the index
     // gives them, and the files.
     zip.start_file("export.json", options)?;
-    let mut json = ExportJson::begin(&mut zip, request.subject.email.as_str())?;
+    let mut json = ExportJson::begin(&mut zip, email)?;
     json.group(ABOUT_GROUP, "About", "Overview of export report.")?;
     json.item("about-1")?;
     json.fields([
-        ("Report generated for", request.subject.email.as_str()),
+        ("Report generated for", email),
         ("For organization", job.organization),
         ("Generated", generated.as_str()),
         ("Request", request.id.to_string().as_str()),
@@ -278,7 +279,7 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
     let head = job.templates.render_export(
         "head",
         &context! {
-            organization => job.organization, subject_email => request.subject.email.as_str(),
+            organization => job.organization, subject_email => email,
             generated => generated, request_id => request.id.to_string(),
             sources => sources_ctx.clone(),
         },

@@ -124,7 +124,9 @@ impl ExportSourceJob {
         let mut recorded = self.store.source_bytes(request.id).await.map_err(|e| (e.to_string(), true))?;
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),
-            subject: Some(crate::source_client::subject_message(&request.subject)),
+            subject: Some(crate::source_client::subject_message(
+                request.subject.known().map_err(|e| (e.to_string(), false))?,
+            )),
         };
         // The stream runs under the source's idle timeout and overall limit (see
         // `ExportStream`): one that stalls half-way is cut off, one that keeps sending is not.

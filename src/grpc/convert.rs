@@ -137,10 +137,15 @@ pub fn privacy_request(r: domain::PrivacyRequest) -> pb::PrivacyRequest {
         erasure,
         id: r.id.to_string(),
         action: action(r.action) as i32,
-        subject: Some(pb::Subject {
-            email: r.subject.email.as_str().to_owned(),
-            user_id: r.subject.user_id.map(|u| u.as_str().to_owned()).unwrap_or_default(),
-        }),
+        subject_purge_time: opt_timestamp(r.subject.purge_time()),
+        // A purged subject is unset rather than an empty Subject: nothing is known of them.
+        subject: match r.subject {
+            domain::RequestSubject::Known(subject) => Some(pb::Subject {
+                email: subject.email.as_str().to_owned(),
+                user_id: subject.user_id.map(|u| u.as_str().to_owned()).unwrap_or_default(),
+            }),
+            domain::RequestSubject::Purged { .. } => None,
+        },
         state: state(r.state) as i32,
         create_time: Some(timestamp(r.create_time)),
         confirm_time: opt_timestamp(r.confirm_time),
@@ -247,6 +252,7 @@ fn audit_event_type(event_type: domain::AuditEventType) -> pb::AuditEventType {
         T::SourceSucceeded => pb::AuditEventType::SourceSucceeded,
         T::SourceFailed => pb::AuditEventType::SourceFailed,
         T::SourceCancelled => pb::AuditEventType::SourceCancelled,
+        T::SubjectPurged => pb::AuditEventType::SubjectPurged,
         T::ArchiveCreated => pb::AuditEventType::ArchiveCreated,
         T::ArchiveDownloaded => pb::AuditEventType::ArchiveDownloaded,
         T::ArchiveDeleted => pb::AuditEventType::ArchiveDeleted,

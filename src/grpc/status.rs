@@ -68,6 +68,8 @@ impl From<Error> for Status {
                 metadata.insert("state".to_owned(), format!("STATE_{state}"));
                 (Code::FailedPrecondition, "RECEIPT_NOT_READY")
             }
+            Error::SubjectPurged { .. } => (Code::FailedPrecondition, "SUBJECT_PURGED"),
+            Error::ReceiptLost => (Code::DataLoss, "RECEIPT_LOST"),
             Error::TooManyWatches { limit, scope } => {
                 metadata.insert("limit".to_owned(), limit.to_string());
                 metadata.insert("scope".to_owned(), scope.as_str().to_owned());

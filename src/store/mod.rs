@@ -8,6 +8,7 @@ mod jobs;
 mod progress;
 mod receipts;
 mod requests;
+mod retention;
 mod sources;
 mod watch;
 
@@ -27,6 +28,7 @@ use crate::{
 
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
 pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
+pub use retention::{INDEXED_STATEMENTS, RetentionCursor, RetentionStep};
 pub use watch::WATCH_BATCH;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +139,7 @@ impl Store {
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
+                (11, "retention", include_str!("../../migrations/common/0011_retention.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -149,6 +152,7 @@ impl Store {
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
+                (11, "retention", include_str!("../../migrations/common/0011_retention.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

@@ -7,7 +7,7 @@ use sqlx::{
 use super::{NewJob, Store, db_error, from_micros, is_unique_violation, micros, opt_from_micros, parse_column};
 use crate::domain::{
     Action, Actor, AuditEventType, DeliveryState, EmailDelivery, Error, IdempotencyKey, NewAuditEvent, PrivacyRequest,
-    RequestId, State, Subject, SubjectEmail, Timestamp, TokenHash, UserId,
+    RequestId, RequestSubject, SourcesRemoved, State, Subject, SubjectEmail, Timestamp, TokenHash, UserId,
 };
 
 macro_rules! request_columns {
@@ -15,7 +15,7 @@ macro_rules! request_columns {
         "id, action, subject_email, subject_user_id, state, state_reason, create_time, \
          update_time, confirm_time, complete_time, due_time, deadline_extension_days, \
          deadline_extension_reason, token_hash, token_expire_time, token_used_time, \
-         scheduled_process_time"
+         scheduled_process_time, subject_purge_time, sources_remove_time, erasure_summary"
     };
 }
 
@@ -111,6 +111,7 @@ impl Store {
         {
             return Ok(CreateOutcome::Replayed(existing));
         }
+        let subject = request.subject.known()?;
         let mut tx = self.begin_write().await?;
         let inserted = bind_mutable(
             sqlx::query(concat!(
@@ -122,9 +123,9 @@ impl Store {
             ))
             .bind(request.id.to_string())
             .bind(request.action.as_str())
-            .bind(request.subject.email.as_str())
-            .bind(request.subject.user_id.as_ref().map(|u| u.as_str().to_owned()))
-            .bind(request.subject.email.key())
+            .bind(subject.email.as_str())
+            .bind(subject.user_id.as_ref().map(|u| u.as_str().to_owned()))
+            .bind(subject.email.key())
             .bind(micros(request.create_time))
             .bind(idempotency.map(|(k, _)| k.as_str().to_owned()))
             .bind(idempotency.map(|(_, d)| d.to_owned())),
@@ -144,7 +145,7 @@ impl Store {
             {
                 return Ok(CreateOutcome::Replayed(existing));
             }
-            let existing = self.find_open(&request.subject.email, request.action).await?;
+            let existing = self.find_open(&subject.email, request.action).await?;
             return Err(match existing {
                 Some(existing) => Error::DuplicateRequest { existing, action: request.action },
                 None => Error::Unavailable("a concurrent change conflicted; retry".into()),
@@ -468,17 +469,29 @@ fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
     let int = |name: &str| row.try_get::<i64, _>(name).map_err(db_error);
     let opt_int = |name: &str| row.try_get::<Option<i64>, _>(name).map_err(db_error);
 
-    let email = SubjectEmail::parse(&text("subject_email")?)
-        .map_err(|_| Error::Internal("stored subject email no longer parses".into()))?;
-    let user_id = UserId::parse_optional(&opt_text("subject_user_id")?.unwrap_or_default())
-        .map_err(|_| Error::Internal("stored user id no longer parses".into()))?;
+    let subject = match opt_from_micros(opt_int("subject_purge_time")?) {
+        Some(purge_time) => RequestSubject::Purged { purge_time },
+        None => RequestSubject::Known(Subject {
+            email: SubjectEmail::parse(&text("subject_email")?)
+                .map_err(|_| Error::Internal("stored subject email no longer parses".into()))?,
+            user_id: UserId::parse_optional(&opt_text("subject_user_id")?.unwrap_or_default())
+                .map_err(|_| Error::Internal("stored user id no longer parses".into()))?,
+        }),
+    };
+    let sources_removed = opt_from_micros(opt_int("sources_remove_time")?)
+        .map(|remove_time| {
+            let erasure =
+                opt_text("erasure_summary")?.map(|json| super::retention::parse_summary(&json)).transpose()?;
+            Ok::<_, Error>(SourcesRemoved { remove_time, erasure })
+        })
+        .transpose()?;
     let token_hash = opt_text("token_hash")?
         .map(|h| TokenHash::from_hex(&h).ok_or_else(|| Error::Internal("malformed token hash".into())))
         .transpose()?;
     Ok(PrivacyRequest {
         id: parse_id(&text("id")?)?,
         action: parse_column("action", &text("action")?, Action::parse)?,
-        subject: Subject { email, user_id },
+        subject,
         state: parse_column("state", &text("state")?, State::parse)?,
         state_reason: opt_text("state_reason")?,
         create_time: from_micros(int("create_time")?),
@@ -495,6 +508,7 @@ fn request_from_row(row: &AnyRow) -> Result<PrivacyRequest, Error> {
         sources: Vec::new(),
         archive: None,
         scheduled_process_time: opt_from_micros(opt_int("scheduled_process_time")?),
+        sources_removed,
     })
 }
 

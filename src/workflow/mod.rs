@@ -11,11 +11,13 @@ mod erasure;
 mod files;
 mod next_step;
 mod processing;
+mod retention;
 mod watch;
 mod watchers;
 
 pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
+pub use retention::{RetentionPolicy, RetentionSweep};
 pub use watch::Watch;
 pub use watchers::WatchLimits;
 
@@ -343,13 +345,19 @@ impl Workflow {
     pub async fn delete(&self, actor: Actor, id: RequestId) -> Result<(), Error> {
         self.store.delete_request(id, actor, crate::domain::now()).await?;
         self.remove_export_files(id, "").await;
+        self.remove_outbox_emails(id).await;
+        Ok(())
+    }
+
+    /// Removes a request's emails from the outbox folder, when emails go there: they hold the
+    /// subject's address. A failure is logged; the files are the operator's to remove then.
+    async fn remove_outbox_emails(&self, id: RequestId) {
         if let Some(outbox) = self.settings.outbox.clone() {
             let removed = tokio::task::spawn_blocking(move || crate::mail::remove_outbox_files(&outbox, id)).await;
             if let Ok(Err(err)) | Err(err) = removed.map_err(std::io::Error::other) {
                 tracing::warn!(request_id = %id, error = %err, "removing the request's emails from the outbox failed");
             }
         }
-        Ok(())
     }
 
     pub async fn extend_deadline(

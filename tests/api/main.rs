@@ -43,6 +43,7 @@ mod progress;
 mod rate_limit;
 mod receipt_signing;
 mod registry_audit;
+mod retention;
 mod secrets_at_rest;
 mod smtp_tls;
 mod source_calls;

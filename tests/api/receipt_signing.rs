@@ -50,7 +50,7 @@ async fn receipt(app: &TestApp, id: &str) -> pb::GetErasureReceiptResponse {
 }
 
 /// The published keys, fetched as an auditor would: plain HTTP, no token.
-fn published_keys(app: &TestApp) -> serde_json::Value {
+pub(crate) fn published_keys(app: &TestApp) -> serde_json::Value {
     let (status, head, body) = http_get(app.addr, "/.well-known/privacyd/receipt-keys");
     assert_eq!(status, 200, "{head}");
     assert!(head.to_lowercase().contains("content-type: application/json"), "{head}");
@@ -58,7 +58,12 @@ fn published_keys(app: &TestApp) -> serde_json::Value {
 }
 
 /// Runs tests/support/verify_receipt.py on `receipt_bytes`: (exit code, its JSON verdict).
-fn verify(dir: &Path, receipt_bytes: &[u8], signature: &str, keys: &serde_json::Value) -> (i32, serde_json::Value) {
+pub(crate) fn verify(
+    dir: &Path,
+    receipt_bytes: &[u8],
+    signature: &str,
+    keys: &serde_json::Value,
+) -> (i32, serde_json::Value) {
     let receipt_path = dir.join("receipt.json");
     let keys_path = dir.join("keys.json");
     std::fs::write(&receipt_path, receipt_bytes).unwrap();
@@ -141,7 +146,7 @@ async fn a_receipt_is_signed_and_an_independent_verifier_accepts_it_and_nothing_
 
 /// Runs `sqlite` or `postgres` statements with the database's own superpowers: what someone
 /// with write access to the database can do, past privacyd's write-once triggers.
-async fn as_database_owner(app: &TestApp, backend: Backend, sqlite: &[&str], postgres: &[&str]) {
+pub(crate) async fn as_database_owner(app: &TestApp, backend: Backend, sqlite: &[&str], postgres: &[&str]) {
     match backend {
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();

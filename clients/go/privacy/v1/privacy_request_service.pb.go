@@ -599,6 +599,10 @@ const (
 	// `detail` names the source and says how far it got (see CancelPrivacyRequest). Recorded just
 	// before the request's CANCELLED event.
 	AuditEventType_AUDIT_EVENT_TYPE_SOURCE_CANCELLED AuditEventType = 40
+	// The subject's email address and user id were removed from the finished request after the
+	// retention period (`--request-retention`; GDPR Art. 5(1)(e), storage limitation). The
+	// request's `subject` is unset from then and `subject_purge_time` says when.
+	AuditEventType_AUDIT_EVENT_TYPE_SUBJECT_PURGED AuditEventType = 41
 )
 
 // Enum value maps for AuditEventType.
@@ -629,6 +633,7 @@ var (
 		22: "AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED",
 		23: "AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED",
 		40: "AUDIT_EVENT_TYPE_SOURCE_CANCELLED",
+		41: "AUDIT_EVENT_TYPE_SUBJECT_PURGED",
 	}
 	AuditEventType_value = map[string]int32{
 		"AUDIT_EVENT_TYPE_UNSPECIFIED":                 0,
@@ -656,6 +661,7 @@ var (
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED":         22,
 		"AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED":         23,
 		"AUDIT_EVENT_TYPE_SOURCE_CANCELLED":            40,
+		"AUDIT_EVENT_TYPE_SUBJECT_PURGED":              41,
 	}
 )
 
@@ -806,7 +812,7 @@ type PrivacyRequest struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Export or erase.
 	Action Action `protobuf:"varint,2,opt,name=action,proto3,enum=privacy.v1.Action" json:"action,omitempty"`
-	// Whom the request is about.
+	// Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
 	Subject *Subject `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
 	// Current state.
 	State State `protobuf:"varint,4,opt,name=state,proto3,enum=privacy.v1.State" json:"state,omitempty"`
@@ -820,7 +826,8 @@ type PrivacyRequest struct {
 	// The legal deadline for answering: `create_time` plus 30 days (GDPR Art. 12(3)), plus any
 	// extension.
 	DueTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
-	// When anything about the request last changed.
+	// When anything about the request last changed. The retention periods count from it, and
+	// what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// While PENDING: when the current confirmation token expires.
 	ConfirmationExpireTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=confirmation_expire_time,json=confirmationExpireTime,proto3" json:"confirmation_expire_time,omitempty"`
@@ -834,7 +841,11 @@ type PrivacyRequest struct {
 	Emails []*EmailDelivery `protobuf:"bytes,14,rep,name=emails,proto3" json:"emails,omitempty"`
 	// Per data source: how processing went. Filled in once processing starts; one entry per
 	// source registered at that time. A source that was disabled or cannot do the action is
-	// listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+	// listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+	// been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+	// days): the per-source details are removed then, while `erasure`, `archive`, the audit
+	// events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+	// each source did.
 	Sources []*SourceProgress `protobuf:"bytes,15,rep,name=sources,proto3" json:"sources,omitempty"`
 	// For a completed export: the archive. Unset until it is built.
 	Archive *ExportArchive `protobuf:"bytes,16,opt,name=archive,proto3" json:"archive,omitempty"`
@@ -843,10 +854,17 @@ type PrivacyRequest struct {
 	ScheduledProcessTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=scheduled_process_time,json=scheduledProcessTime,proto3" json:"scheduled_process_time,omitempty"`
 	// For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
 	// request that has not completed has no outcome yet (each source's answer is on its run in
-	// `sources`).
-	Erasure       *ErasureSummary `protobuf:"bytes,18,opt,name=erasure,proto3" json:"erasure,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// `sources`). Kept when `sources` is emptied after `--job-retention`.
+	Erasure *ErasureSummary `protobuf:"bytes,18,opt,name=erasure,proto3" json:"erasure,omitempty"`
+	// When the subject's personal data (email address, user id) was purged from this finished
+	// request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+	// (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+	// emails' `last_error` is empty, and the request keeps its id, action, states, times,
+	// reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+	// longer matches any `subject_email` filter.
+	SubjectPurgeTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=subject_purge_time,json=subjectPurgeTime,proto3" json:"subject_purge_time,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PrivacyRequest) Reset() {
@@ -1001,6 +1019,13 @@ func (x *PrivacyRequest) GetScheduledProcessTime() *timestamppb.Timestamp {
 func (x *PrivacyRequest) GetErasure() *ErasureSummary {
 	if x != nil {
 		return x.Erasure
+	}
+	return nil
+}
+
+func (x *PrivacyRequest) GetSubjectPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubjectPurgeTime
 	}
 	return nil
 }
@@ -3659,7 +3684,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"privacy.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a/privacy/datasource/v1/data_source_service.proto\"8\n" +
 	"\aSubject\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userId\"\xe8\a\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"\xb2\b\n" +
 	"\x0ePrivacyRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x12.privacy.v1.ActionR\x06action\x12-\n" +
@@ -3681,7 +3706,8 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\asources\x18\x0f \x03(\v2\x1a.privacy.v1.SourceProgressR\asources\x123\n" +
 	"\aarchive\x18\x10 \x01(\v2\x19.privacy.v1.ExportArchiveR\aarchive\x12P\n" +
 	"\x16scheduled_process_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x14scheduledProcessTime\x124\n" +
-	"\aerasure\x18\x12 \x01(\v2\x1a.privacy.v1.ErasureSummaryR\aerasure\"\xd7\x01\n" +
+	"\aerasure\x18\x12 \x01(\v2\x1a.privacy.v1.ErasureSummaryR\aerasure\x12H\n" +
+	"\x12subject_purge_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\x10subjectPurgeTime\"\xd7\x01\n" +
 	"\x0eErasureSummary\x124\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x1a.privacy.v1.ErasureOutcomeR\aoutcome\x12#\n" +
 	"\ritems_removed\x18\x02 \x01(\x03R\fitemsRemoved\x12%\n" +
@@ -3921,7 +3947,7 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ACTOR_KIND_ADMIN\x10\x01\x12\x16\n" +
 	"\x12ACTOR_KIND_SUBJECT\x10\x02\x12\x15\n" +
-	"\x11ACTOR_KIND_SYSTEM\x10\x03*\xa7\a\n" +
+	"\x11ACTOR_KIND_SYSTEM\x10\x03*\xcc\a\n" +
 	"\x0eAuditEventType\x12 \n" +
 	"\x1cAUDIT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18AUDIT_EVENT_TYPE_CREATED\x10\x01\x12\x1e\n" +
@@ -3948,7 +3974,8 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"'AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED\x10\x15\x12(\n" +
 	"$AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED\x10\x16\x12(\n" +
 	"$AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED\x10\x17\x12%\n" +
-	"!AUDIT_EVENT_TYPE_SOURCE_CANCELLED\x10(*o\n" +
+	"!AUDIT_EVENT_TYPE_SOURCE_CANCELLED\x10(\x12#\n" +
+	"\x1fAUDIT_EVENT_TYPE_SUBJECT_PURGED\x10)*o\n" +
 	"\fAuditSubject\x12\x1d\n" +
 	"\x19AUDIT_SUBJECT_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dAUDIT_SUBJECT_PRIVACY_REQUEST\x10\x01\x12\x1d\n" +
@@ -4056,88 +4083,89 @@ var file_privacy_v1_privacy_request_service_proto_depIdxs = []int32{
 	17, // 11: privacy.v1.PrivacyRequest.archive:type_name -> privacy.v1.ExportArchive
 	52, // 12: privacy.v1.PrivacyRequest.scheduled_process_time:type_name -> google.protobuf.Timestamp
 	12, // 13: privacy.v1.PrivacyRequest.erasure:type_name -> privacy.v1.ErasureSummary
-	2,  // 14: privacy.v1.ErasureSummary.outcome:type_name -> privacy.v1.ErasureOutcome
-	53, // 15: privacy.v1.SourceErasure.retentions:type_name -> privacy.datasource.v1.Retention
-	52, // 16: privacy.v1.SourceErasure.erase_time:type_name -> google.protobuf.Timestamp
-	3,  // 17: privacy.v1.ErasureVerification.state:type_name -> privacy.v1.VerificationState
-	14, // 18: privacy.v1.ErasureVerification.leftovers:type_name -> privacy.v1.Leftover
-	52, // 19: privacy.v1.ErasureVerification.verify_time:type_name -> google.protobuf.Timestamp
-	4,  // 20: privacy.v1.SourceProgress.state:type_name -> privacy.v1.SourceState
-	52, // 21: privacy.v1.SourceProgress.start_time:type_name -> google.protobuf.Timestamp
-	52, // 22: privacy.v1.SourceProgress.finish_time:type_name -> google.protobuf.Timestamp
-	13, // 23: privacy.v1.SourceProgress.erasure:type_name -> privacy.v1.SourceErasure
-	15, // 24: privacy.v1.SourceProgress.verification:type_name -> privacy.v1.ErasureVerification
-	52, // 25: privacy.v1.SourceProgress.next_attempt_time:type_name -> google.protobuf.Timestamp
-	52, // 26: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
-	52, // 27: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
-	52, // 28: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
-	5,  // 29: privacy.v1.EmailDelivery.kind:type_name -> privacy.v1.EmailKind
-	6,  // 30: privacy.v1.EmailDelivery.state:type_name -> privacy.v1.DeliveryState
-	52, // 31: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
-	52, // 32: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
-	52, // 33: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	10, // 34: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
-	0,  // 35: privacy.v1.CreatePrivacyRequestRequest.action:type_name -> privacy.v1.Action
-	11, // 36: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 37: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	0,  // 38: privacy.v1.ListPrivacyRequestsRequest.action:type_name -> privacy.v1.Action
-	1,  // 39: privacy.v1.ListPrivacyRequestsRequest.state:type_name -> privacy.v1.State
-	11, // 40: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
-	11, // 41: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 42: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 43: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 44: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 45: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 46: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 47: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	7,  // 48: privacy.v1.Actor.kind:type_name -> privacy.v1.ActorKind
-	52, // 49: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	41, // 50: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
-	8,  // 51: privacy.v1.AuditEvent.type:type_name -> privacy.v1.AuditEventType
-	1,  // 52: privacy.v1.AuditEvent.from_state:type_name -> privacy.v1.State
-	1,  // 53: privacy.v1.AuditEvent.to_state:type_name -> privacy.v1.State
-	5,  // 54: privacy.v1.AuditEvent.email_kind:type_name -> privacy.v1.EmailKind
-	9,  // 55: privacy.v1.ListAuditEventsRequest.subject:type_name -> privacy.v1.AuditSubject
-	42, // 56: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
-	11, // 57: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	42, // 58: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
-	52, // 59: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
-	48, // 60: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
-	19, // 61: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
-	21, // 62: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
-	23, // 63: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
-	25, // 64: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
-	27, // 65: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
-	29, // 66: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
-	31, // 67: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
-	33, // 68: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
-	35, // 69: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
-	37, // 70: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
-	39, // 71: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
-	43, // 72: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
-	45, // 73: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
-	47, // 74: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
-	50, // 75: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
-	20, // 76: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
-	22, // 77: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
-	24, // 78: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
-	26, // 79: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
-	28, // 80: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
-	30, // 81: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
-	32, // 82: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
-	34, // 83: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
-	36, // 84: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
-	38, // 85: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
-	40, // 86: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
-	44, // 87: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
-	46, // 88: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
-	49, // 89: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
-	51, // 90: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
-	76, // [76:91] is the sub-list for method output_type
-	61, // [61:76] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	52, // 14: privacy.v1.PrivacyRequest.subject_purge_time:type_name -> google.protobuf.Timestamp
+	2,  // 15: privacy.v1.ErasureSummary.outcome:type_name -> privacy.v1.ErasureOutcome
+	53, // 16: privacy.v1.SourceErasure.retentions:type_name -> privacy.datasource.v1.Retention
+	52, // 17: privacy.v1.SourceErasure.erase_time:type_name -> google.protobuf.Timestamp
+	3,  // 18: privacy.v1.ErasureVerification.state:type_name -> privacy.v1.VerificationState
+	14, // 19: privacy.v1.ErasureVerification.leftovers:type_name -> privacy.v1.Leftover
+	52, // 20: privacy.v1.ErasureVerification.verify_time:type_name -> google.protobuf.Timestamp
+	4,  // 21: privacy.v1.SourceProgress.state:type_name -> privacy.v1.SourceState
+	52, // 22: privacy.v1.SourceProgress.start_time:type_name -> google.protobuf.Timestamp
+	52, // 23: privacy.v1.SourceProgress.finish_time:type_name -> google.protobuf.Timestamp
+	13, // 24: privacy.v1.SourceProgress.erasure:type_name -> privacy.v1.SourceErasure
+	15, // 25: privacy.v1.SourceProgress.verification:type_name -> privacy.v1.ErasureVerification
+	52, // 26: privacy.v1.SourceProgress.next_attempt_time:type_name -> google.protobuf.Timestamp
+	52, // 27: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
+	52, // 28: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
+	52, // 29: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
+	5,  // 30: privacy.v1.EmailDelivery.kind:type_name -> privacy.v1.EmailKind
+	6,  // 31: privacy.v1.EmailDelivery.state:type_name -> privacy.v1.DeliveryState
+	52, // 32: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
+	52, // 33: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
+	52, // 34: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	10, // 35: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
+	0,  // 36: privacy.v1.CreatePrivacyRequestRequest.action:type_name -> privacy.v1.Action
+	11, // 37: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 38: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	0,  // 39: privacy.v1.ListPrivacyRequestsRequest.action:type_name -> privacy.v1.Action
+	1,  // 40: privacy.v1.ListPrivacyRequestsRequest.state:type_name -> privacy.v1.State
+	11, // 41: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
+	11, // 42: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 43: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 44: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 45: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 46: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 47: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	11, // 48: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	7,  // 49: privacy.v1.Actor.kind:type_name -> privacy.v1.ActorKind
+	52, // 50: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	41, // 51: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
+	8,  // 52: privacy.v1.AuditEvent.type:type_name -> privacy.v1.AuditEventType
+	1,  // 53: privacy.v1.AuditEvent.from_state:type_name -> privacy.v1.State
+	1,  // 54: privacy.v1.AuditEvent.to_state:type_name -> privacy.v1.State
+	5,  // 55: privacy.v1.AuditEvent.email_kind:type_name -> privacy.v1.EmailKind
+	9,  // 56: privacy.v1.ListAuditEventsRequest.subject:type_name -> privacy.v1.AuditSubject
+	42, // 57: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
+	11, // 58: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	42, // 59: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
+	52, // 60: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
+	48, // 61: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
+	19, // 62: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
+	21, // 63: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
+	23, // 64: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
+	25, // 65: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
+	27, // 66: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
+	29, // 67: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
+	31, // 68: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
+	33, // 69: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
+	35, // 70: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
+	37, // 71: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
+	39, // 72: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
+	43, // 73: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
+	45, // 74: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
+	47, // 75: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
+	50, // 76: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
+	20, // 77: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
+	22, // 78: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
+	24, // 79: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
+	26, // 80: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
+	28, // 81: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
+	30, // 82: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
+	32, // 83: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
+	34, // 84: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
+	36, // 85: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
+	38, // 86: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
+	40, // 87: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
+	44, // 88: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
+	46, // 89: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
+	49, // 90: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
+	51, // 91: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
+	77, // [77:92] is the sub-list for method output_type
+	62, // [62:77] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_privacy_v1_privacy_request_service_proto_init() }

@@ -105,6 +105,7 @@ class AuditEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: _ClassVar[AuditEventType]
     AUDIT_EVENT_TYPE_SOURCE_CANCELLED: _ClassVar[AuditEventType]
+    AUDIT_EVENT_TYPE_SUBJECT_PURGED: _ClassVar[AuditEventType]
 
 class AuditSubject(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -179,6 +180,7 @@ AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED: AuditEventType
 AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED: AuditEventType
 AUDIT_EVENT_TYPE_SOURCE_CANCELLED: AuditEventType
+AUDIT_EVENT_TYPE_SUBJECT_PURGED: AuditEventType
 AUDIT_SUBJECT_UNSPECIFIED: AuditSubject
 AUDIT_SUBJECT_PRIVACY_REQUEST: AuditSubject
 AUDIT_SUBJECT_DATA_SOURCE: AuditSubject
@@ -192,7 +194,7 @@ class Subject(_message.Message):
     def __init__(self, email: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
 
 class PrivacyRequest(_message.Message):
-    __slots__ = ("id", "action", "subject", "state", "create_time", "confirm_time", "complete_time", "due_time", "update_time", "confirmation_expire_time", "state_reason", "deadline_extension_days", "deadline_extension_reason", "emails", "sources", "archive", "scheduled_process_time", "erasure")
+    __slots__ = ("id", "action", "subject", "state", "create_time", "confirm_time", "complete_time", "due_time", "update_time", "confirmation_expire_time", "state_reason", "deadline_extension_days", "deadline_extension_reason", "emails", "sources", "archive", "scheduled_process_time", "erasure", "subject_purge_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -211,6 +213,7 @@ class PrivacyRequest(_message.Message):
     ARCHIVE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_PROCESS_TIME_FIELD_NUMBER: _ClassVar[int]
     ERASURE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_PURGE_TIME_FIELD_NUMBER: _ClassVar[int]
     id: str
     action: Action
     subject: Subject
@@ -229,7 +232,8 @@ class PrivacyRequest(_message.Message):
     archive: ExportArchive
     scheduled_process_time: _timestamp_pb2.Timestamp
     erasure: ErasureSummary
-    def __init__(self, id: _Optional[str] = ..., action: _Optional[_Union[Action, str]] = ..., subject: _Optional[_Union[Subject, _Mapping]] = ..., state: _Optional[_Union[State, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirm_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmation_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state_reason: _Optional[str] = ..., deadline_extension_days: _Optional[int] = ..., deadline_extension_reason: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[EmailDelivery, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[SourceProgress, _Mapping]]] = ..., archive: _Optional[_Union[ExportArchive, _Mapping]] = ..., scheduled_process_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erasure: _Optional[_Union[ErasureSummary, _Mapping]] = ...) -> None: ...
+    subject_purge_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., action: _Optional[_Union[Action, str]] = ..., subject: _Optional[_Union[Subject, _Mapping]] = ..., state: _Optional[_Union[State, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirm_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmation_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state_reason: _Optional[str] = ..., deadline_extension_days: _Optional[int] = ..., deadline_extension_reason: _Optional[str] = ..., emails: _Optional[_Iterable[_Union[EmailDelivery, _Mapping]]] = ..., sources: _Optional[_Iterable[_Union[SourceProgress, _Mapping]]] = ..., archive: _Optional[_Union[ExportArchive, _Mapping]] = ..., scheduled_process_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., erasure: _Optional[_Union[ErasureSummary, _Mapping]] = ..., subject_purge_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ErasureSummary(_message.Message):
     __slots__ = ("outcome", "items_removed", "items_retained", "verified", "sources_skipped")

@@ -56,6 +56,8 @@ class PrivacyRequestServiceStub:
     | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+    | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+    | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
     | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -176,6 +178,8 @@ class PrivacyRequestServiceServicer:
     | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+    | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+    | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
     | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -504,6 +508,8 @@ class PrivacyRequestService:
     | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+    | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+    | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
     | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |

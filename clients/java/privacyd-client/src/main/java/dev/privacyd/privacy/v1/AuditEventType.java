@@ -221,6 +221,16 @@ public enum AuditEventType
    * <code>AUDIT_EVENT_TYPE_SOURCE_CANCELLED = 40;</code>
    */
   AUDIT_EVENT_TYPE_SOURCE_CANCELLED(40),
+  /**
+   * <pre>
+   * The subject's email address and user id were removed from the finished request after the
+   * retention period (`--request-retention`; GDPR Art. 5(1)(e), storage limitation). The
+   * request's `subject` is unset from then and `subject_purge_time` says when.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_SUBJECT_PURGED = 41;</code>
+   */
+  AUDIT_EVENT_TYPE_SUBJECT_PURGED(41),
   UNRECOGNIZED(-1),
   ;
 
@@ -439,6 +449,16 @@ public enum AuditEventType
    * <code>AUDIT_EVENT_TYPE_SOURCE_CANCELLED = 40;</code>
    */
   public static final int AUDIT_EVENT_TYPE_SOURCE_CANCELLED_VALUE = 40;
+  /**
+   * <pre>
+   * The subject's email address and user id were removed from the finished request after the
+   * retention period (`--request-retention`; GDPR Art. 5(1)(e), storage limitation). The
+   * request's `subject` is unset from then and `subject_purge_time` says when.
+   * </pre>
+   *
+   * <code>AUDIT_EVENT_TYPE_SUBJECT_PURGED = 41;</code>
+   */
+  public static final int AUDIT_EVENT_TYPE_SUBJECT_PURGED_VALUE = 41;
 
 
   public final int getNumber() {
@@ -490,6 +510,7 @@ public enum AuditEventType
       case 22: return AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATED;
       case 23: return AUDIT_EVENT_TYPE_DATA_SOURCE_DELETED;
       case 40: return AUDIT_EVENT_TYPE_SOURCE_CANCELLED;
+      case 41: return AUDIT_EVENT_TYPE_SUBJECT_PURGED;
       default: return null;
     }
   }

@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
   private dev.privacyd.privacy.v1.Subject subject_;
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -149,7 +149,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -161,7 +161,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -359,7 +359,8 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Timestamp updateTime_;
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -371,7 +372,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -383,7 +385,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -608,7 +611,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -621,7 +628,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -635,7 +646,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -648,7 +663,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -661,7 +680,11 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -757,7 +780,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -771,7 +794,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -785,7 +808,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -793,6 +816,59 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public dev.privacyd.privacy.v1.ErasureSummaryOrBuilder getErasureOrBuilder() {
     return erasure_ == null ? dev.privacyd.privacy.v1.ErasureSummary.getDefaultInstance() : erasure_;
+  }
+
+  public static final int SUBJECT_PURGE_TIME_FIELD_NUMBER = 19;
+  private com.google.protobuf.Timestamp subjectPurgeTime_;
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   * @return Whether the subjectPurgeTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasSubjectPurgeTime() {
+    return ((bitField0_ & 0x00000400) != 0);
+  }
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   * @return The subjectPurgeTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getSubjectPurgeTime() {
+    return subjectPurgeTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
+  }
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getSubjectPurgeTimeOrBuilder() {
+    return subjectPurgeTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -862,6 +938,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000200) != 0)) {
       output.writeMessage(18, getErasure());
+    }
+    if (((bitField0_ & 0x00000400) != 0)) {
+      output.writeMessage(19, getSubjectPurgeTime());
     }
     getUnknownFields().writeTo(output);
   }
@@ -945,6 +1024,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000200) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(18, getErasure());
+    }
+    if (((bitField0_ & 0x00000400) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(19, getSubjectPurgeTime());
     }
     return size;
   }
@@ -1034,6 +1117,11 @@ private static final long serialVersionUID = 0L;
       if (!getErasure()
           .equals(other.getErasure())) return false;
     }
+    if (hasSubjectPurgeTime() != other.hasSubjectPurgeTime()) return false;
+    if (hasSubjectPurgeTime()) {
+      if (!getSubjectPurgeTime()
+          .equals(other.getSubjectPurgeTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -1104,6 +1192,10 @@ private static final long serialVersionUID = 0L;
     if (hasErasure()) {
       hash = (37 * hash) + ERASURE_FIELD_NUMBER;
       hash = (53 * hash) + getErasure().hashCode();
+    }
+    if (hasSubjectPurgeTime()) {
+      hash = (37 * hash) + SUBJECT_PURGE_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getSubjectPurgeTime().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -1251,6 +1343,7 @@ private static final long serialVersionUID = 0L;
         internalGetArchiveFieldBuilder();
         internalGetScheduledProcessTimeFieldBuilder();
         internalGetErasureFieldBuilder();
+        internalGetSubjectPurgeTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1326,6 +1419,11 @@ private static final long serialVersionUID = 0L;
       if (erasureBuilder_ != null) {
         erasureBuilder_.dispose();
         erasureBuilder_ = null;
+      }
+      subjectPurgeTime_ = null;
+      if (subjectPurgeTimeBuilder_ != null) {
+        subjectPurgeTimeBuilder_.dispose();
+        subjectPurgeTimeBuilder_ = null;
       }
       return this;
     }
@@ -1461,6 +1559,12 @@ private static final long serialVersionUID = 0L;
             : erasureBuilder_.build();
         to_bitField0_ |= 0x00000200;
       }
+      if (((from_bitField0_ & 0x00040000) != 0)) {
+        result.subjectPurgeTime_ = subjectPurgeTimeBuilder_ == null
+            ? subjectPurgeTime_
+            : subjectPurgeTimeBuilder_.build();
+        to_bitField0_ |= 0x00000400;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1581,6 +1685,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasErasure()) {
         mergeErasure(other.getErasure());
+      }
+      if (other.hasSubjectPurgeTime()) {
+        mergeSubjectPurgeTime(other.getSubjectPurgeTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1732,6 +1839,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00020000;
               break;
             } // case 146
+            case 154: {
+              input.readMessage(
+                  internalGetSubjectPurgeTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00040000;
+              break;
+            } // case 154
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1918,7 +2032,7 @@ private static final long serialVersionUID = 0L;
         dev.privacyd.privacy.v1.Subject, dev.privacyd.privacy.v1.Subject.Builder, dev.privacyd.privacy.v1.SubjectOrBuilder> subjectBuilder_;
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1929,7 +2043,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1944,7 +2058,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1962,7 +2076,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -1980,7 +2094,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2005,7 +2119,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2022,7 +2136,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2034,7 +2148,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2049,7 +2163,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whom the request is about.
+     * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
      * </pre>
      *
      * <code>.privacy.v1.Subject subject = 3;</code>
@@ -2783,7 +2897,8 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> updateTimeBuilder_;
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2794,7 +2909,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2809,7 +2925,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2827,7 +2944,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2845,7 +2963,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2870,7 +2989,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2887,7 +3007,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2899,7 +3020,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -2914,7 +3036,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * When anything about the request last changed.
+     * When anything about the request last changed. The retention periods count from it, and
+     * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -3638,7 +3761,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3654,7 +3781,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3670,7 +3801,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3686,7 +3821,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3707,7 +3846,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3727,7 +3870,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3747,7 +3894,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3768,7 +3919,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3788,7 +3943,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3808,7 +3967,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3829,7 +3992,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3848,7 +4015,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3867,7 +4038,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3880,7 +4055,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3896,7 +4075,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3913,7 +4096,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3926,7 +4113,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -3940,7 +4131,11 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Per data source: how processing went. Filled in once processing starts; one entry per
      * source registered at that time. A source that was disabled or cannot do the action is
-     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+     * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+     * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+     * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+     * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+     * each source did.
      * </pre>
      *
      * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -4290,7 +4485,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4303,7 +4498,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4320,7 +4515,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4340,7 +4535,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4360,7 +4555,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4387,7 +4582,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4406,7 +4601,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4420,7 +4615,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4437,7 +4632,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
      * request that has not completed has no outcome yet (each source's answer is on its run in
-     * `sources`).
+     * `sources`). Kept when `sources` is emptied after `--job-retention`.
      * </pre>
      *
      * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -4454,6 +4649,206 @@ private static final long serialVersionUID = 0L;
         erasure_ = null;
       }
       return erasureBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp subjectPurgeTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> subjectPurgeTimeBuilder_;
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     * @return Whether the subjectPurgeTime field is set.
+     */
+    public boolean hasSubjectPurgeTime() {
+      return ((bitField0_ & 0x00040000) != 0);
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     * @return The subjectPurgeTime.
+     */
+    public com.google.protobuf.Timestamp getSubjectPurgeTime() {
+      if (subjectPurgeTimeBuilder_ == null) {
+        return subjectPurgeTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
+      } else {
+        return subjectPurgeTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder setSubjectPurgeTime(com.google.protobuf.Timestamp value) {
+      if (subjectPurgeTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        subjectPurgeTime_ = value;
+      } else {
+        subjectPurgeTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder setSubjectPurgeTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (subjectPurgeTimeBuilder_ == null) {
+        subjectPurgeTime_ = builderForValue.build();
+      } else {
+        subjectPurgeTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder mergeSubjectPurgeTime(com.google.protobuf.Timestamp value) {
+      if (subjectPurgeTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00040000) != 0) &&
+          subjectPurgeTime_ != null &&
+          subjectPurgeTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getSubjectPurgeTimeBuilder().mergeFrom(value);
+        } else {
+          subjectPurgeTime_ = value;
+        }
+      } else {
+        subjectPurgeTimeBuilder_.mergeFrom(value);
+      }
+      if (subjectPurgeTime_ != null) {
+        bitField0_ |= 0x00040000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public Builder clearSubjectPurgeTime() {
+      bitField0_ = (bitField0_ & ~0x00040000);
+      subjectPurgeTime_ = null;
+      if (subjectPurgeTimeBuilder_ != null) {
+        subjectPurgeTimeBuilder_.dispose();
+        subjectPurgeTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getSubjectPurgeTimeBuilder() {
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return internalGetSubjectPurgeTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getSubjectPurgeTimeOrBuilder() {
+      if (subjectPurgeTimeBuilder_ != null) {
+        return subjectPurgeTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return subjectPurgeTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : subjectPurgeTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When the subject's personal data (email address, user id) was purged from this finished
+     * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+     * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+     * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+     * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+     * longer matches any `subject_email` filter.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetSubjectPurgeTimeFieldBuilder() {
+      if (subjectPurgeTimeBuilder_ == null) {
+        subjectPurgeTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getSubjectPurgeTime(),
+                getParentForChildren(),
+                isClean());
+        subjectPurgeTime_ = null;
+      }
+      return subjectPurgeTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.PrivacyRequest)

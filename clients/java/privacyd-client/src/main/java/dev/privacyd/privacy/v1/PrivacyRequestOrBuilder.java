@@ -51,7 +51,7 @@ public interface PrivacyRequestOrBuilder extends
 
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -60,7 +60,7 @@ public interface PrivacyRequestOrBuilder extends
   boolean hasSubject();
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -69,7 +69,7 @@ public interface PrivacyRequestOrBuilder extends
   dev.privacyd.privacy.v1.Subject getSubject();
   /**
    * <pre>
-   * Whom the request is about.
+   * Whom the request is about. Unset once the subject was purged (see `subject_purge_time`).
    * </pre>
    *
    * <code>.privacy.v1.Subject subject = 3;</code>
@@ -211,7 +211,8 @@ public interface PrivacyRequestOrBuilder extends
 
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -220,7 +221,8 @@ public interface PrivacyRequestOrBuilder extends
   boolean hasUpdateTime();
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -229,7 +231,8 @@ public interface PrivacyRequestOrBuilder extends
   com.google.protobuf.Timestamp getUpdateTime();
   /**
    * <pre>
-   * When anything about the request last changed.
+   * When anything about the request last changed. The retention periods count from it, and
+   * what they remove (`sources`, `subject`; see `subject_purge_time`) leaves it as it was.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp update_time = 9;</code>
@@ -361,7 +364,11 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -372,7 +379,11 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -382,7 +393,11 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -392,7 +407,11 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -403,7 +422,11 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * Per data source: how processing went. Filled in once processing starts; one entry per
    * source registered at that time. A source that was disabled or cannot do the action is
-   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`.
+   * listed as SOURCE_STATE_SKIPPED with its `skip_reason`. Empty again once the request has
+   * been finished (COMPLETED, DENIED, CANCELLED or EXPIRED) for `--job-retention` (default 30
+   * days): the per-source details are removed then, while `erasure`, `archive`, the audit
+   * events (one SOURCE_SUCCEEDED or SOURCE_FAILED per source) and the erasure receipt keep what
+   * each source did.
    * </pre>
    *
    * <code>repeated .privacy.v1.SourceProgress sources = 15;</code>
@@ -472,7 +495,7 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -483,7 +506,7 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
@@ -494,10 +517,52 @@ public interface PrivacyRequestOrBuilder extends
    * <pre>
    * For a COMPLETED erasure: what was erased in all. Unset otherwise, FAILED included: a
    * request that has not completed has no outcome yet (each source's answer is on its run in
-   * `sources`).
+   * `sources`). Kept when `sources` is emptied after `--job-retention`.
    * </pre>
    *
    * <code>.privacy.v1.ErasureSummary erasure = 18;</code>
    */
   dev.privacyd.privacy.v1.ErasureSummaryOrBuilder getErasureOrBuilder();
+
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   * @return Whether the subjectPurgeTime field is set.
+   */
+  boolean hasSubjectPurgeTime();
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   * @return The subjectPurgeTime.
+   */
+  com.google.protobuf.Timestamp getSubjectPurgeTime();
+  /**
+   * <pre>
+   * When the subject's personal data (email address, user id) was purged from this finished
+   * request, `--request-retention` (default 3 years) after it finished, as GDPR Art. 5(1)(e)
+   * (storage limitation) requires; unset while it is kept. From then `subject` is unset, the
+   * emails' `last_error` is empty, and the request keeps its id, action, states, times,
+   * reasons, outcome (`erasure`, `archive`), audit events and receipt. A purged request no
+   * longer matches any `subject_email` filter.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp subject_purge_time = 19;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getSubjectPurgeTimeOrBuilder();
 }

@@ -31,6 +31,8 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
  * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
  * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+ * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+ * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
  * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
  * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
  * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -598,6 +600,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -880,6 +884,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -924,6 +930,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -1232,6 +1240,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -1529,6 +1539,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
@@ -1824,6 +1836,8 @@ public final class PrivacyRequestServiceGrpc {
    * | ARCHIVE_EXPIRED     | FAILED_PRECONDITION | DownloadExport: the archive expired and was deleted |
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
+   * | RECEIPT_LOST        | DATA_LOSS           | GetErasureReceipt: the stored receipt was deleted (past the write-once trigger) after `--job-retention` removed the runs it is written from; restore it from a backup |
+   * | SUBJECT_PURGED      | FAILED_PRECONDITION | what needs the subject's identifiers, on a request whose subject was purged after `--request-retention` (see `subject_purge_time`) |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
    * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |

@@ -249,7 +249,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "to\022\nprivacy.v1\032\037google/protobuf/timestam" +
       "p.proto\032/privacy/datasource/v1/data_sour" +
       "ce_service.proto\")\n\007Subject\022\r\n\005email\030\001 \001" +
-      "(\t\022\017\n\007user_id\030\002 \001(\t\"\202\006\n\016PrivacyRequest\022\n" +
+      "(\t\022\017\n\007user_id\030\002 \001(\t\"\272\006\n\016PrivacyRequest\022\n" +
       "\n\002id\030\001 \001(\t\022\"\n\006action\030\002 \001(\0162\022.privacy.v1." +
       "Action\022$\n\007subject\030\003 \001(\0132\023.privacy.v1.Sub" +
       "ject\022 \n\005state\030\004 \001(\0162\021.privacy.v1.State\022/" +
@@ -268,222 +268,225 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "ess\022*\n\007archive\030\020 \001(\0132\031.privacy.v1.Export" +
       "Archive\022:\n\026scheduled_process_time\030\021 \001(\0132" +
       "\032.google.protobuf.Timestamp\022+\n\007erasure\030\022" +
-      " \001(\0132\032.privacy.v1.ErasureSummary\"\227\001\n\016Era" +
-      "sureSummary\022+\n\007outcome\030\001 \001(\0162\032.privacy.v" +
-      "1.ErasureOutcome\022\025\n\ritems_removed\030\002 \001(\003\022" +
-      "\026\n\016items_retained\030\003 \001(\003\022\020\n\010verified\030\004 \001(" +
-      "\010\022\027\n\017sources_skipped\030\005 \001(\005\"\266\001\n\rSourceEra" +
-      "sure\022\025\n\ritems_removed\030\001 \001(\003\022\026\n\016items_ret" +
-      "ained\030\002 \001(\003\0224\n\nretentions\030\003 \003(\0132 .privac" +
-      "y.datasource.v1.Retention\022\020\n\010messages\030\004 " +
-      "\003(\t\022.\n\nerase_time\030\005 \001(\0132\032.google.protobu" +
-      "f.Timestamp\":\n\010Leftover\022\020\n\010group_id\030\001 \001(" +
-      "\t\022\r\n\005items\030\002 \001(\003\022\r\n\005files\030\003 \001(\003\"\255\001\n\023Eras" +
-      "ureVerification\022,\n\005state\030\001 \001(\0162\035.privacy" +
-      ".v1.VerificationState\022\'\n\tleftovers\030\002 \003(\013" +
-      "2\024.privacy.v1.Leftover\022\016\n\006detail\030\003 \001(\t\022/" +
-      "\n\013verify_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\"\241\003\n\016SourceProgress\022\023\n\013source_nam" +
-      "e\030\001 \001(\t\022&\n\005state\030\002 \001(\0162\027.privacy.v1.Sour" +
-      "ceState\022\r\n\005items\030\003 \001(\003\022\r\n\005bytes\030\004 \001(\003\022\020\n" +
-      "\010attempts\030\005 \001(\005\022\022\n\nlast_error\030\006 \001(\t\022.\n\ns" +
-      "tart_time\030\007 \001(\0132\032.google.protobuf.Timest" +
-      "amp\022/\n\013finish_time\030\010 \001(\0132\032.google.protob" +
-      "uf.Timestamp\022*\n\007erasure\030\t \001(\0132\031.privacy." +
-      "v1.SourceErasure\0225\n\014verification\030\n \001(\0132\037" +
-      ".privacy.v1.ErasureVerification\022\023\n\013skip_" +
-      "reason\030\013 \001(\t\0225\n\021next_attempt_time\030\014 \001(\0132" +
-      "\032.google.protobuf.Timestamp\"\361\001\n\rExportAr" +
-      "chive\022\021\n\tfile_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002" +
-      " \001(\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013create_time\030\004 \001(" +
-      "\0132\032.google.protobuf.Timestamp\022/\n\013expire_" +
-      "time\030\005 \001(\0132\032.google.protobuf.Timestamp\022/" +
-      "\n\013delete_time\030\006 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022\026\n\016download_count\030\007 \001(\005\"\233\002\n\rEmai" +
-      "lDelivery\022#\n\004kind\030\001 \001(\0162\025.privacy.v1.Ema" +
-      "ilKind\022(\n\005state\030\002 \001(\0162\031.privacy.v1.Deliv" +
-      "eryState\022\020\n\010attempts\030\003 \001(\005\022\022\n\nlast_error" +
-      "\030\004 \001(\t\022/\n\013create_time\030\005 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\022-\n\tsend_time\030\006 \001(\0132\032.goo" +
-      "gle.protobuf.Timestamp\0225\n\021next_attempt_t" +
-      "ime\030\007 \001(\0132\032.google.protobuf.Timestamp\"\226\001" +
-      "\n\033CreatePrivacyRequestRequest\022$\n\007subject" +
-      "\030\001 \001(\0132\023.privacy.v1.Subject\022\"\n\006action\030\002 " +
-      "\001(\0162\022.privacy.v1.Action\022\031\n\021send_confirma" +
-      "tion\030\003 \001(\010\022\022\n\nrequest_id\030\004 \001(\t\"S\n\034Create" +
-      "PrivacyRequestResponse\0223\n\017privacy_reques" +
-      "t\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"&\n\030G" +
-      "etPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"P\n\031G" +
-      "etPrivacyRequestResponse\0223\n\017privacy_requ" +
-      "est\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"\240\001" +
-      "\n\032ListPrivacyRequestsRequest\022\021\n\tpage_siz" +
-      "e\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\022\"\n\006action\030\003 " +
-      "\001(\0162\022.privacy.v1.Action\022 \n\005state\030\004 \001(\0162\021" +
-      ".privacy.v1.State\022\025\n\rsubject_email\030\005 \001(\t" +
-      "\"l\n\033ListPrivacyRequestsResponse\0224\n\020priva" +
-      "cy_requests\030\001 \003(\0132\032.privacy.v1.PrivacyRe" +
-      "quest\022\027\n\017next_page_token\030\002 \001(\t\"9\n\034Confir" +
-      "mPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005to" +
-      "ken\030\002 \001(\t\"T\n\035ConfirmPrivacyRequestRespon" +
-      "se\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1" +
-      ".PrivacyRequest\"\'\n\031ResendConfirmationReq" +
-      "uest\022\n\n\002id\030\001 \001(\t\"Q\n\032ResendConfirmationRe" +
-      "sponse\0223\n\017privacy_request\030\001 \001(\0132\032.privac" +
-      "y.v1.PrivacyRequest\"*\n\034ProcessPrivacyReq" +
-      "uestRequest\022\n\n\002id\030\001 \001(\t\"T\n\035ProcessPrivac" +
-      "yRequestResponse\0223\n\017privacy_request\030\001 \001(" +
-      "\0132\032.privacy.v1.PrivacyRequest\"+\n\035Complet" +
-      "ePrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"U\n\036Co" +
-      "mpletePrivacyRequestResponse\0223\n\017privacy_" +
-      "request\030\001 \001(\0132\032.privacy.v1.PrivacyReques" +
-      "t\"7\n\031DenyPrivacyRequestRequest\022\n\n\002id\030\001 \001" +
-      "(\t\022\016\n\006reason\030\002 \001(\t\"Q\n\032DenyPrivacyRequest" +
-      "Response\0223\n\017privacy_request\030\001 \001(\0132\032.priv" +
-      "acy.v1.PrivacyRequest\"9\n\033CancelPrivacyRe" +
-      "questRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t" +
-      "\"S\n\034CancelPrivacyRequestResponse\0223\n\017priv" +
+      " \001(\0132\032.privacy.v1.ErasureSummary\0226\n\022subj" +
+      "ect_purge_time\030\023 \001(\0132\032.google.protobuf.T" +
+      "imestamp\"\227\001\n\016ErasureSummary\022+\n\007outcome\030\001" +
+      " \001(\0162\032.privacy.v1.ErasureOutcome\022\025\n\ritem" +
+      "s_removed\030\002 \001(\003\022\026\n\016items_retained\030\003 \001(\003\022" +
+      "\020\n\010verified\030\004 \001(\010\022\027\n\017sources_skipped\030\005 \001" +
+      "(\005\"\266\001\n\rSourceErasure\022\025\n\ritems_removed\030\001 " +
+      "\001(\003\022\026\n\016items_retained\030\002 \001(\003\0224\n\nretention" +
+      "s\030\003 \003(\0132 .privacy.datasource.v1.Retentio" +
+      "n\022\020\n\010messages\030\004 \003(\t\022.\n\nerase_time\030\005 \001(\0132" +
+      "\032.google.protobuf.Timestamp\":\n\010Leftover\022" +
+      "\020\n\010group_id\030\001 \001(\t\022\r\n\005items\030\002 \001(\003\022\r\n\005file" +
+      "s\030\003 \001(\003\"\255\001\n\023ErasureVerification\022,\n\005state" +
+      "\030\001 \001(\0162\035.privacy.v1.VerificationState\022\'\n" +
+      "\tleftovers\030\002 \003(\0132\024.privacy.v1.Leftover\022\016" +
+      "\n\006detail\030\003 \001(\t\022/\n\013verify_time\030\004 \001(\0132\032.go" +
+      "ogle.protobuf.Timestamp\"\241\003\n\016SourceProgre" +
+      "ss\022\023\n\013source_name\030\001 \001(\t\022&\n\005state\030\002 \001(\0162\027" +
+      ".privacy.v1.SourceState\022\r\n\005items\030\003 \001(\003\022\r" +
+      "\n\005bytes\030\004 \001(\003\022\020\n\010attempts\030\005 \001(\005\022\022\n\nlast_" +
+      "error\030\006 \001(\t\022.\n\nstart_time\030\007 \001(\0132\032.google" +
+      ".protobuf.Timestamp\022/\n\013finish_time\030\010 \001(\013" +
+      "2\032.google.protobuf.Timestamp\022*\n\007erasure\030" +
+      "\t \001(\0132\031.privacy.v1.SourceErasure\0225\n\014veri" +
+      "fication\030\n \001(\0132\037.privacy.v1.ErasureVerif" +
+      "ication\022\023\n\013skip_reason\030\013 \001(\t\0225\n\021next_att" +
+      "empt_time\030\014 \001(\0132\032.google.protobuf.Timest" +
+      "amp\"\361\001\n\rExportArchive\022\021\n\tfile_name\030\001 \001(\t" +
+      "\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013" +
+      "create_time\030\004 \001(\0132\032.google.protobuf.Time" +
+      "stamp\022/\n\013expire_time\030\005 \001(\0132\032.google.prot" +
+      "obuf.Timestamp\022/\n\013delete_time\030\006 \001(\0132\032.go" +
+      "ogle.protobuf.Timestamp\022\026\n\016download_coun" +
+      "t\030\007 \001(\005\"\233\002\n\rEmailDelivery\022#\n\004kind\030\001 \001(\0162" +
+      "\025.privacy.v1.EmailKind\022(\n\005state\030\002 \001(\0162\031." +
+      "privacy.v1.DeliveryState\022\020\n\010attempts\030\003 \001" +
+      "(\005\022\022\n\nlast_error\030\004 \001(\t\022/\n\013create_time\030\005 " +
+      "\001(\0132\032.google.protobuf.Timestamp\022-\n\tsend_" +
+      "time\030\006 \001(\0132\032.google.protobuf.Timestamp\0225" +
+      "\n\021next_attempt_time\030\007 \001(\0132\032.google.proto" +
+      "buf.Timestamp\"\226\001\n\033CreatePrivacyRequestRe" +
+      "quest\022$\n\007subject\030\001 \001(\0132\023.privacy.v1.Subj" +
+      "ect\022\"\n\006action\030\002 \001(\0162\022.privacy.v1.Action\022" +
+      "\031\n\021send_confirmation\030\003 \001(\010\022\022\n\nrequest_id" +
+      "\030\004 \001(\t\"S\n\034CreatePrivacyRequestResponse\0223" +
+      "\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.Pri" +
+      "vacyRequest\"&\n\030GetPrivacyRequestRequest\022" +
+      "\n\n\002id\030\001 \001(\t\"P\n\031GetPrivacyRequestResponse" +
+      "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
+      "rivacyRequest\"\240\001\n\032ListPrivacyRequestsReq" +
+      "uest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 " +
+      "\001(\t\022\"\n\006action\030\003 \001(\0162\022.privacy.v1.Action\022" +
+      " \n\005state\030\004 \001(\0162\021.privacy.v1.State\022\025\n\rsub" +
+      "ject_email\030\005 \001(\t\"l\n\033ListPrivacyRequestsR" +
+      "esponse\0224\n\020privacy_requests\030\001 \003(\0132\032.priv" +
+      "acy.v1.PrivacyRequest\022\027\n\017next_page_token" +
+      "\030\002 \001(\t\"9\n\034ConfirmPrivacyRequestRequest\022\n" +
+      "\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\"T\n\035ConfirmPriv" +
+      "acyRequestResponse\0223\n\017privacy_request\030\001 " +
+      "\001(\0132\032.privacy.v1.PrivacyRequest\"\'\n\031Resen" +
+      "dConfirmationRequest\022\n\n\002id\030\001 \001(\t\"Q\n\032Rese" +
+      "ndConfirmationResponse\0223\n\017privacy_reques" +
+      "t\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"*\n\034P" +
+      "rocessPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"" +
+      "T\n\035ProcessPrivacyRequestResponse\0223\n\017priv" +
       "acy_request\030\001 \001(\0132\032.privacy.v1.PrivacyRe" +
-      "quest\")\n\033DeletePrivacyRequestRequest\022\n\n\002" +
-      "id\030\001 \001(\t\"\036\n\034DeletePrivacyRequestResponse" +
-      "\"K\n\025ExtendDeadlineRequest\022\n\n\002id\030\001 \001(\t\022\026\n" +
-      "\016extension_days\030\002 \001(\005\022\016\n\006reason\030\003 \001(\t\"M\n" +
-      "\026ExtendDeadlineResponse\0223\n\017privacy_reque" +
-      "st\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"8\n\005" +
-      "Actor\022#\n\004kind\030\001 \001(\0162\025.privacy.v1.ActorKi" +
-      "nd\022\n\n\002id\030\002 \001(\t\"\304\002\n\nAuditEvent\022\020\n\010sequenc" +
-      "e\030\001 \001(\003\022\022\n\nrequest_id\030\002 \001(\t\022(\n\004time\030\003 \001(" +
-      "\0132\032.google.protobuf.Timestamp\022 \n\005actor\030\004" +
-      " \001(\0132\021.privacy.v1.Actor\022(\n\004type\030\005 \001(\0162\032." +
-      "privacy.v1.AuditEventType\022%\n\nfrom_state\030" +
-      "\006 \001(\0162\021.privacy.v1.State\022#\n\010to_state\030\007 \001" +
-      "(\0162\021.privacy.v1.State\022\016\n\006detail\030\010 \001(\t\022)\n" +
-      "\nemail_kind\030\t \001(\0162\025.privacy.v1.EmailKind" +
-      "\022\023\n\013data_source\030\n \001(\t\"\223\001\n\026ListAuditEvent" +
-      "sRequest\022\022\n\nrequest_id\030\001 \001(\t\022\021\n\tpage_siz" +
-      "e\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\022)\n\007subject\030\004" +
-      " \001(\0162\030.privacy.v1.AuditSubject\022\023\n\013data_s" +
-      "ource\030\005 \001(\t\"`\n\027ListAuditEventsResponse\022," +
-      "\n\014audit_events\030\001 \003(\0132\026.privacy.v1.AuditE" +
-      "vent\022\027\n\017next_page_token\030\002 \001(\t\"(\n\032WatchPr" +
-      "ivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"\254\001\n\033Watc" +
-      "hPrivacyRequestResponse\0223\n\017privacy_reque" +
-      "st\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\022%\n\005" +
-      "event\030\002 \001(\0132\026.privacy.v1.AuditEvent\022\020\n\010r" +
-      "eplayed\030\003 \001(\010\022\037\n\027replayed_until_sequence" +
-      "\030\004 \001(\003\"B\n\025DownloadExportRequest\022\n\n\002id\030\001 " +
-      "\001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003\"}\n\023Ex" +
-      "portArchiveHeader\022\021\n\tfile_name\030\001 \001(\t\022\022\n\n" +
-      "size_bytes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013expi" +
-      "re_time\030\004 \001(\0132\032.google.protobuf.Timestam" +
-      "p\"g\n\026DownloadExportResponse\0221\n\006header\030\001 " +
-      "\001(\0132\037.privacy.v1.ExportArchiveHeaderH\000\022\017" +
-      "\n\005chunk\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetErasure" +
-      "ReceiptRequest\022\n\n\002id\030\001 \001(\t\"\325\001\n\031GetErasur" +
-      "eReceiptResponse\022\024\n\014receipt_json\030\001 \001(\t\022\016" +
-      "\n\006sha256\030\002 \001(\t\022\032\n\022audit_chain_intact\030\003 \001" +
-      "(\010\022\037\n\027first_mismatch_sequence\030\004 \001(\003\022\016\n\006s" +
-      "igned\030\005 \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016signin" +
-      "g_key_id\030\007 \001(\t\022\032\n\022signing_public_key\030\010 \001" +
-      "(\t*E\n\006Action\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\r" +
-      "ACTION_EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005St" +
-      "ate\022\025\n\021STATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PEND" +
-      "ING\020\001\022\023\n\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROC" +
-      "ESSING\020\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_F" +
-      "AILED\020\005\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCE" +
-      "LLED\020\007\022\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOut" +
-      "come\022\037\n\033ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n" +
-      "\035ERASURE_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERAS" +
-      "URE_OUTCOME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTC" +
-      "OME_NOTHING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_" +
-      "PARTLY_ERASED\020\004*\225\001\n\021VerificationState\022\"\n" +
-      "\036VERIFICATION_STATE_UNSPECIFIED\020\000\022\035\n\031VER" +
-      "IFICATION_STATE_PASSED\020\001\022\035\n\031VERIFICATION" +
-      "_STATE_FAILED\020\002\022\036\n\032VERIFICATION_STATE_SK" +
-      "IPPED\020\003*\312\001\n\013SourceState\022\034\n\030SOURCE_STATE_" +
-      "UNSPECIFIED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022" +
-      "\030\n\024SOURCE_STATE_RUNNING\020\002\022\032\n\026SOURCE_STAT" +
-      "E_SUCCEEDED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004\022\030" +
-      "\n\024SOURCE_STATE_SKIPPED\020\005\022\032\n\026SOURCE_STATE" +
-      "_CANCELLED\020\006*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND" +
-      "_UNSPECIFIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATIO" +
-      "N_REQUEST\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRME" +
-      "D\020\002\022 \n\034EMAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n" +
-      "\027EMAIL_KIND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND" +
-      "_ERASURE_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUE" +
-      "ST_DENIED\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY" +
-      "_STATE_UNSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_P" +
-      "ENDING\020\001\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DEL" +
-      "IVERY_STATE_FAILED\020\003*l\n\tActorKind\022\032\n\026ACT" +
-      "OR_KIND_UNSPECIFIED\020\000\022\024\n\020ACTOR_KIND_ADMI" +
-      "N\020\001\022\026\n\022ACTOR_KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIN" +
-      "D_SYSTEM\020\003*\247\007\n\016AuditEventType\022 \n\034AUDIT_E" +
-      "VENT_TYPE_UNSPECIFIED\020\000\022\034\n\030AUDIT_EVENT_T" +
-      "YPE_CREATED\020\001\022\036\n\032AUDIT_EVENT_TYPE_CONFIR" +
-      "MED\020\002\022(\n$AUDIT_EVENT_TYPE_CONFIRMATION_R" +
-      "ESENT\020\003\022\'\n#AUDIT_EVENT_TYPE_PROCESSING_S" +
-      "TARTED\020\004\022\036\n\032AUDIT_EVENT_TYPE_COMPLETED\020\005" +
-      "\022\033\n\027AUDIT_EVENT_TYPE_FAILED\020\006\022\033\n\027AUDIT_E" +
-      "VENT_TYPE_DENIED\020\007\022\036\n\032AUDIT_EVENT_TYPE_C" +
-      "ANCELLED\020\010\022\034\n\030AUDIT_EVENT_TYPE_EXPIRED\020\t" +
-      "\022\034\n\030AUDIT_EVENT_TYPE_DELETED\020\n\022&\n\"AUDIT_" +
-      "EVENT_TYPE_DEADLINE_EXTENDED\020\013\022\037\n\033AUDIT_" +
-      "EVENT_TYPE_EMAIL_SENT\020\014\022!\n\035AUDIT_EVENT_T" +
-      "YPE_EMAIL_FAILED\020\r\022%\n!AUDIT_EVENT_TYPE_S" +
-      "OURCE_SUCCEEDED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SO" +
-      "URCE_FAILED\020\017\022$\n AUDIT_EVENT_TYPE_ARCHIV" +
-      "E_CREATED\020\020\022\'\n#AUDIT_EVENT_TYPE_ARCHIVE_" +
-      "DOWNLOADED\020\021\022$\n AUDIT_EVENT_TYPE_ARCHIVE" +
-      "_DELETED\020\022\022&\n\"AUDIT_EVENT_TYPE_ERASURE_S" +
-      "CHEDULED\020\023\0220\n,AUDIT_EVENT_TYPE_ERASURE_V" +
-      "ERIFICATION_FAILED\020\024\022+\n\'AUDIT_EVENT_TYPE" +
-      "_DATA_SOURCE_REGISTERED\020\025\022(\n$AUDIT_EVENT" +
-      "_TYPE_DATA_SOURCE_UPDATED\020\026\022(\n$AUDIT_EVE" +
-      "NT_TYPE_DATA_SOURCE_DELETED\020\027\022%\n!AUDIT_E" +
-      "VENT_TYPE_SOURCE_CANCELLED\020(*o\n\014AuditSub" +
-      "ject\022\035\n\031AUDIT_SUBJECT_UNSPECIFIED\020\000\022!\n\035A" +
-      "UDIT_SUBJECT_PRIVACY_REQUEST\020\001\022\035\n\031AUDIT_" +
-      "SUBJECT_DATA_SOURCE\020\0022\225\014\n\025PrivacyRequest" +
-      "Service\022i\n\024CreatePrivacyRequest\022\'.privac" +
-      "y.v1.CreatePrivacyRequestRequest\032(.priva" +
-      "cy.v1.CreatePrivacyRequestResponse\022`\n\021Ge" +
-      "tPrivacyRequest\022$.privacy.v1.GetPrivacyR" +
-      "equestRequest\032%.privacy.v1.GetPrivacyReq" +
-      "uestResponse\022f\n\023ListPrivacyRequests\022&.pr" +
-      "ivacy.v1.ListPrivacyRequestsRequest\032\'.pr" +
-      "ivacy.v1.ListPrivacyRequestsResponse\022l\n\025" +
-      "ConfirmPrivacyRequest\022(.privacy.v1.Confi" +
-      "rmPrivacyRequestRequest\032).privacy.v1.Con" +
-      "firmPrivacyRequestResponse\022c\n\022ResendConf" +
-      "irmation\022%.privacy.v1.ResendConfirmation" +
-      "Request\032&.privacy.v1.ResendConfirmationR" +
-      "esponse\022l\n\025ProcessPrivacyRequest\022(.priva" +
-      "cy.v1.ProcessPrivacyRequestRequest\032).pri" +
-      "vacy.v1.ProcessPrivacyRequestResponse\022o\n" +
-      "\026CompletePrivacyRequest\022).privacy.v1.Com" +
-      "pletePrivacyRequestRequest\032*.privacy.v1." +
-      "CompletePrivacyRequestResponse\022c\n\022DenyPr" +
-      "ivacyRequest\022%.privacy.v1.DenyPrivacyReq" +
-      "uestRequest\032&.privacy.v1.DenyPrivacyRequ" +
-      "estResponse\022i\n\024CancelPrivacyRequest\022\'.pr" +
-      "ivacy.v1.CancelPrivacyRequestRequest\032(.p" +
-      "rivacy.v1.CancelPrivacyRequestResponse\022i" +
-      "\n\024DeletePrivacyRequest\022\'.privacy.v1.Dele" +
-      "tePrivacyRequestRequest\032(.privacy.v1.Del" +
-      "etePrivacyRequestResponse\022W\n\016ExtendDeadl" +
-      "ine\022!.privacy.v1.ExtendDeadlineRequest\032\"" +
-      ".privacy.v1.ExtendDeadlineResponse\022Z\n\017Li" +
-      "stAuditEvents\022\".privacy.v1.ListAuditEven" +
-      "tsRequest\032#.privacy.v1.ListAuditEventsRe" +
-      "sponse\022h\n\023WatchPrivacyRequest\022&.privacy." +
-      "v1.WatchPrivacyRequestRequest\032\'.privacy." +
-      "v1.WatchPrivacyRequestResponse0\001\022Y\n\016Down" +
-      "loadExport\022!.privacy.v1.DownloadExportRe" +
-      "quest\032\".privacy.v1.DownloadExportRespons" +
-      "e0\001\022`\n\021GetErasureReceipt\022$.privacy.v1.Ge" +
-      "tErasureReceiptRequest\032%.privacy.v1.GetE" +
-      "rasureReceiptResponseBY\n\027dev.privacyd.pr" +
-      "ivacy.v1P\001Z<github.com/privacyd/privacyd" +
-      "/clients/go/privacy/v1;privacyv1b\006proto3"
+      "quest\"+\n\035CompletePrivacyRequestRequest\022\n" +
+      "\n\002id\030\001 \001(\t\"U\n\036CompletePrivacyRequestResp" +
+      "onse\0223\n\017privacy_request\030\001 \001(\0132\032.privacy." +
+      "v1.PrivacyRequest\"7\n\031DenyPrivacyRequestR" +
+      "equest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"Q\n\032De" +
+      "nyPrivacyRequestResponse\0223\n\017privacy_requ" +
+      "est\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"9\n" +
+      "\033CancelPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t" +
+      "\022\016\n\006reason\030\002 \001(\t\"S\n\034CancelPrivacyRequest" +
+      "Response\0223\n\017privacy_request\030\001 \001(\0132\032.priv" +
+      "acy.v1.PrivacyRequest\")\n\033DeletePrivacyRe" +
+      "questRequest\022\n\n\002id\030\001 \001(\t\"\036\n\034DeletePrivac" +
+      "yRequestResponse\"K\n\025ExtendDeadlineReques" +
+      "t\022\n\n\002id\030\001 \001(\t\022\026\n\016extension_days\030\002 \001(\005\022\016\n" +
+      "\006reason\030\003 \001(\t\"M\n\026ExtendDeadlineResponse\022" +
+      "3\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.Pr" +
+      "ivacyRequest\"8\n\005Actor\022#\n\004kind\030\001 \001(\0162\025.pr" +
+      "ivacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"\304\002\n\nAudit" +
+      "Event\022\020\n\010sequence\030\001 \001(\003\022\022\n\nrequest_id\030\002 " +
+      "\001(\t\022(\n\004time\030\003 \001(\0132\032.google.protobuf.Time" +
+      "stamp\022 \n\005actor\030\004 \001(\0132\021.privacy.v1.Actor\022" +
+      "(\n\004type\030\005 \001(\0162\032.privacy.v1.AuditEventTyp" +
+      "e\022%\n\nfrom_state\030\006 \001(\0162\021.privacy.v1.State" +
+      "\022#\n\010to_state\030\007 \001(\0162\021.privacy.v1.State\022\016\n" +
+      "\006detail\030\010 \001(\t\022)\n\nemail_kind\030\t \001(\0162\025.priv" +
+      "acy.v1.EmailKind\022\023\n\013data_source\030\n \001(\t\"\223\001" +
+      "\n\026ListAuditEventsRequest\022\022\n\nrequest_id\030\001" +
+      " \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030\003 " +
+      "\001(\t\022)\n\007subject\030\004 \001(\0162\030.privacy.v1.AuditS" +
+      "ubject\022\023\n\013data_source\030\005 \001(\t\"`\n\027ListAudit" +
+      "EventsResponse\022,\n\014audit_events\030\001 \003(\0132\026.p" +
+      "rivacy.v1.AuditEvent\022\027\n\017next_page_token\030" +
+      "\002 \001(\t\"(\n\032WatchPrivacyRequestRequest\022\n\n\002i" +
+      "d\030\001 \001(\t\"\254\001\n\033WatchPrivacyRequestResponse\022" +
+      "3\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.Pr" +
+      "ivacyRequest\022%\n\005event\030\002 \001(\0132\026.privacy.v1" +
+      ".AuditEvent\022\020\n\010replayed\030\003 \001(\010\022\037\n\027replaye" +
+      "d_until_sequence\030\004 \001(\003\"B\n\025DownloadExport" +
+      "Request\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006of" +
+      "fset\030\003 \001(\003\"}\n\023ExportArchiveHeader\022\021\n\tfil" +
+      "e_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha2" +
+      "56\030\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\"g\n\026DownloadExportRespo" +
+      "nse\0221\n\006header\030\001 \001(\0132\037.privacy.v1.ExportA" +
+      "rchiveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007paylo" +
+      "ad\"&\n\030GetErasureReceiptRequest\022\n\n\002id\030\001 \001" +
+      "(\t\"\325\001\n\031GetErasureReceiptResponse\022\024\n\014rece" +
+      "ipt_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_" +
+      "chain_intact\030\003 \001(\010\022\037\n\027first_mismatch_seq" +
+      "uence\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature" +
+      "\030\006 \001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022\032\n\022signin" +
+      "g_public_key\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_U" +
+      "NSPECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTIO" +
+      "N_ERASE\020\002*\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED" +
+      "\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_CONFIRMED" +
+      "\020\002\022\024\n\020STATE_PROCESSING\020\003\022\023\n\017STATE_COMPLE" +
+      "TED\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STATE_DENIED\020" +
+      "\006\022\023\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020" +
+      "\010*\273\001\n\016ErasureOutcome\022\037\n\033ERASURE_OUTCOME_" +
+      "UNSPECIFIED\020\000\022!\n\035ERASURE_OUTCOME_NOTHING" +
+      "_FOUND\020\001\022\036\n\032ERASURE_OUTCOME_ALL_ERASED\020\002" +
+      "\022\"\n\036ERASURE_OUTCOME_NOTHING_ERASED\020\003\022!\n\035" +
+      "ERASURE_OUTCOME_PARTLY_ERASED\020\004*\225\001\n\021Veri" +
+      "ficationState\022\"\n\036VERIFICATION_STATE_UNSP" +
+      "ECIFIED\020\000\022\035\n\031VERIFICATION_STATE_PASSED\020\001" +
+      "\022\035\n\031VERIFICATION_STATE_FAILED\020\002\022\036\n\032VERIF" +
+      "ICATION_STATE_SKIPPED\020\003*\312\001\n\013SourceState\022" +
+      "\034\n\030SOURCE_STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_" +
+      "STATE_PENDING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020" +
+      "\002\022\032\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_" +
+      "STATE_FAILED\020\004\022\030\n\024SOURCE_STATE_SKIPPED\020\005" +
+      "\022\032\n\026SOURCE_STATE_CANCELLED\020\006*\354\001\n\tEmailKi" +
+      "nd\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022#\n\037EMAIL_" +
+      "KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032EMAIL_KIN" +
+      "D_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KIND_DEADLI" +
+      "NE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXPORT_READY" +
+      "\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILLED\020\005\022\035\n\031" +
+      "EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\rDeliveryS" +
+      "tate\022\036\n\032DELIVERY_STATE_UNSPECIFIED\020\000\022\032\n\026" +
+      "DELIVERY_STATE_PENDING\020\001\022\027\n\023DELIVERY_STA" +
+      "TE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAILED\020\003*l\n\t" +
+      "ActorKind\022\032\n\026ACTOR_KIND_UNSPECIFIED\020\000\022\024\n" +
+      "\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJEC" +
+      "T\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\314\007\n\016AuditEven" +
+      "tType\022 \n\034AUDIT_EVENT_TYPE_UNSPECIFIED\020\000\022" +
+      "\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036\n\032AUDIT_E" +
+      "VENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_EVENT_TYP" +
+      "E_CONFIRMATION_RESENT\020\003\022\'\n#AUDIT_EVENT_T" +
+      "YPE_PROCESSING_STARTED\020\004\022\036\n\032AUDIT_EVENT_" +
+      "TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT_TYPE_FAI" +
+      "LED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIED\020\007\022\036\n\032AU" +
+      "DIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030AUDIT_EVEN" +
+      "T_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT_TYPE_DEL" +
+      "ETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEADLINE_EXTE" +
+      "NDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAIL_SENT\020\014\022" +
+      "!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILED\020\r\022%\n!AU" +
+      "DIT_EVENT_TYPE_SOURCE_SUCCEEDED\020\016\022\"\n\036AUD" +
+      "IT_EVENT_TYPE_SOURCE_FAILED\020\017\022$\n AUDIT_E" +
+      "VENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#AUDIT_EVE" +
+      "NT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n AUDIT_EV" +
+      "ENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"AUDIT_EVEN" +
+      "T_TYPE_ERASURE_SCHEDULED\020\023\0220\n,AUDIT_EVEN" +
+      "T_TYPE_ERASURE_VERIFICATION_FAILED\020\024\022+\n\'" +
+      "AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED\020" +
+      "\025\022(\n$AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATE" +
+      "D\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_SOURCE_DELE" +
+      "TED\020\027\022%\n!AUDIT_EVENT_TYPE_SOURCE_CANCELL" +
+      "ED\020(\022#\n\037AUDIT_EVENT_TYPE_SUBJECT_PURGED\020" +
+      ")*o\n\014AuditSubject\022\035\n\031AUDIT_SUBJECT_UNSPE" +
+      "CIFIED\020\000\022!\n\035AUDIT_SUBJECT_PRIVACY_REQUES" +
+      "T\020\001\022\035\n\031AUDIT_SUBJECT_DATA_SOURCE\020\0022\225\014\n\025P" +
+      "rivacyRequestService\022i\n\024CreatePrivacyReq" +
+      "uest\022\'.privacy.v1.CreatePrivacyRequestRe" +
+      "quest\032(.privacy.v1.CreatePrivacyRequestR" +
+      "esponse\022`\n\021GetPrivacyRequest\022$.privacy.v" +
+      "1.GetPrivacyRequestRequest\032%.privacy.v1." +
+      "GetPrivacyRequestResponse\022f\n\023ListPrivacy" +
+      "Requests\022&.privacy.v1.ListPrivacyRequest" +
+      "sRequest\032\'.privacy.v1.ListPrivacyRequest" +
+      "sResponse\022l\n\025ConfirmPrivacyRequest\022(.pri" +
+      "vacy.v1.ConfirmPrivacyRequestRequest\032).p" +
+      "rivacy.v1.ConfirmPrivacyRequestResponse\022" +
+      "c\n\022ResendConfirmation\022%.privacy.v1.Resen" +
+      "dConfirmationRequest\032&.privacy.v1.Resend" +
+      "ConfirmationResponse\022l\n\025ProcessPrivacyRe" +
+      "quest\022(.privacy.v1.ProcessPrivacyRequest" +
+      "Request\032).privacy.v1.ProcessPrivacyReque" +
+      "stResponse\022o\n\026CompletePrivacyRequest\022).p" +
+      "rivacy.v1.CompletePrivacyRequestRequest\032" +
+      "*.privacy.v1.CompletePrivacyRequestRespo" +
+      "nse\022c\n\022DenyPrivacyRequest\022%.privacy.v1.D" +
+      "enyPrivacyRequestRequest\032&.privacy.v1.De" +
+      "nyPrivacyRequestResponse\022i\n\024CancelPrivac" +
+      "yRequest\022\'.privacy.v1.CancelPrivacyReque" +
+      "stRequest\032(.privacy.v1.CancelPrivacyRequ" +
+      "estResponse\022i\n\024DeletePrivacyRequest\022\'.pr" +
+      "ivacy.v1.DeletePrivacyRequestRequest\032(.p" +
+      "rivacy.v1.DeletePrivacyRequestResponse\022W" +
+      "\n\016ExtendDeadline\022!.privacy.v1.ExtendDead" +
+      "lineRequest\032\".privacy.v1.ExtendDeadlineR" +
+      "esponse\022Z\n\017ListAuditEvents\022\".privacy.v1." +
+      "ListAuditEventsRequest\032#.privacy.v1.List" +
+      "AuditEventsResponse\022h\n\023WatchPrivacyReque" +
+      "st\022&.privacy.v1.WatchPrivacyRequestReque" +
+      "st\032\'.privacy.v1.WatchPrivacyRequestRespo" +
+      "nse0\001\022Y\n\016DownloadExport\022!.privacy.v1.Dow" +
+      "nloadExportRequest\032\".privacy.v1.Download" +
+      "ExportResponse0\001\022`\n\021GetErasureReceipt\022$." +
+      "privacy.v1.GetErasureReceiptRequest\032%.pr" +
+      "ivacy.v1.GetErasureReceiptResponseBY\n\027de" +
+      "v.privacyd.privacy.v1P\001Z<github.com/priv" +
+      "acyd/privacyd/clients/go/privacy/v1;priv" +
+      "acyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -502,7 +505,7 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_PrivacyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_PrivacyRequest_descriptor,
-        new java.lang.String[] { "Id", "Action", "Subject", "State", "CreateTime", "ConfirmTime", "CompleteTime", "DueTime", "UpdateTime", "ConfirmationExpireTime", "StateReason", "DeadlineExtensionDays", "DeadlineExtensionReason", "Emails", "Sources", "Archive", "ScheduledProcessTime", "Erasure", });
+        new java.lang.String[] { "Id", "Action", "Subject", "State", "CreateTime", "ConfirmTime", "CompleteTime", "DueTime", "UpdateTime", "ConfirmationExpireTime", "StateReason", "DeadlineExtensionDays", "DeadlineExtensionReason", "Emails", "Sources", "Archive", "ScheduledProcessTime", "Erasure", "SubjectPurgeTime", });
     internal_static_privacy_v1_ErasureSummary_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_privacy_v1_ErasureSummary_fieldAccessorTable = new
