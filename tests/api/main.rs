@@ -46,5 +46,6 @@ mod source_calls;
 mod source_credentials;
 mod sources;
 mod subject_links;
+mod traces;
 mod watch;
 mod watch_bounds;
