@@ -67,6 +67,9 @@ pub struct NewJob {
     pub max_attempts: i32,
     /// Not before this time; `None` for as soon as possible.
     pub run_at: Option<Timestamp>,
+    /// The trace the job continues; `None` for the current span's, read as it is queued.
+    /// Set where the job is made on a task other than its cause's (see `batch`).
+    pub trace_context: Option<crate::traces::StoredContext>,
 }
 
 impl NewJob {
@@ -77,6 +80,7 @@ impl NewJob {
             payload: serde_json::json!({ "email": kind.as_str() }),
             max_attempts,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -88,6 +92,7 @@ impl NewJob {
             payload: serde_json::json!({ "source": source.as_str() }),
             max_attempts,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -102,6 +107,7 @@ impl NewJob {
             payload: serde_json::json!({}),
             max_attempts: 5,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -112,6 +118,7 @@ impl NewJob {
             payload: serde_json::json!({}),
             max_attempts: 10,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -123,6 +130,7 @@ impl NewJob {
             payload: serde_json::json!({}),
             max_attempts: 10,
             run_at: Some(at),
+            trace_context: None,
         }
     }
 
@@ -176,7 +184,7 @@ impl Store {
     ) -> Result<(), Error> {
         // The trace of whatever queues the job (a call, or another job), read here rather than
         // passed by each caller, so no way of queueing a job can forget it.
-        let trace_context = crate::traces::StoredContext::current();
+        let trace_context = job.trace_context.clone().or_else(crate::traces::StoredContext::current);
         sqlx::query(
             "INSERT INTO jobs (id, kind, request_id, payload, state, attempts, max_attempts, create_time, \
              run_at, trace_context) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9)",

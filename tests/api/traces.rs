@@ -324,9 +324,10 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
         false
     };
 
-    for (action, job, method) in
-        [(pb::Action::Export, "job EXPORT_SOURCE", "Export"), (pb::Action::Erase, "job ERASE_SOURCE", "Erase")]
-    {
+    for (action, job, method, last) in [
+        (pb::Action::Export, "job EXPORT_SOURCE", "Export", "job ASSEMBLE_EXPORT"),
+        (pb::Action::Erase, "job ERASE_SOURCE", "Erase", "job FINISH_ERASURE"),
+    ] {
         let (trace_id, caller_span, request_id) = &traces[&action];
         // The call: a child of the caller's span, named as the RPC conventions say.
         let call = one(trace_id, "privacy.v1.PrivacyRequestService/ProcessPrivacyRequest");
@@ -347,6 +348,13 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
             assert_eq!(string_attribute(source_call, "source").as_deref(), Some("recording"));
             assert_eq!(attribute(source_call, "rpc.grpc.status_code"), Some(Value::IntValue(0)));
         }
+        // The job the sources' end queued is in the trace too.
+        let last = one(trace_id, last);
+        assert!(descends(last, job), "{action:?}: {:?} is under the job that queued it", last.name);
+        eprintln!(
+            "{action:?}: {:?}",
+            spans.iter().filter(|s| hex(&s.trace_id) == *trace_id).map(|s| &s.name).collect::<Vec<_>>()
+        );
         let told = source.calls(method);
         let in_this_trace: Vec<&(String, String)> = told.iter().filter(|(t, _)| t == trace_id).collect();
         assert!(!in_this_trace.is_empty(), "{action:?}: the source got this trace's id: {told:?}");
