@@ -351,10 +351,6 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
         // The job the sources' end queued is in the trace too.
         let last = one(trace_id, last);
         assert!(descends(last, job), "{action:?}: {:?} is under the job that queued it", last.name);
-        eprintln!(
-            "{action:?}: {:?}",
-            spans.iter().filter(|s| hex(&s.trace_id) == *trace_id).map(|s| &s.name).collect::<Vec<_>>()
-        );
         let told = source.calls(method);
         let in_this_trace: Vec<&(String, String)> = told.iter().filter(|(t, _)| t == trace_id).collect();
         assert!(!in_this_trace.is_empty(), "{action:?}: the source got this trace's id: {told:?}");
