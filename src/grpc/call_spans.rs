@@ -71,7 +71,7 @@ where
         Box::pin(async move {
             let response = call.await?;
             if !grpc {
-                span.record("http.response.status_code", response.status().as_u16());
+                span.record("http.response.status_code", i64::from(response.status().as_u16()));
                 return Ok(response);
             }
             // A trailers-only response (how tonic answers an error) has its status in the

@@ -286,6 +286,42 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
         }
         traces.insert(action, (trace_id, caller_span.to_owned(), id));
     }
+    // A subject confirms through the emailed link (privacyd's HTTP side; the outbox, with no
+    // SMTP server): its token must stay out of the spans too.
+    let confirmed = client
+        .create_privacy_request(pb::CreatePrivacyRequestRequest {
+            subject: Some(pb::Subject { email: email.clone(), user_id: user_id.clone() }),
+            action: pb::Action::Export as i32,
+            send_confirmation: true,
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .privacy_request
+        .unwrap()
+        .id;
+    let outbox = dir.path().join("outbox");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let link = loop {
+        let mail = std::fs::read_dir(&outbox).into_iter().flatten().flatten().find_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            (name.starts_with(&confirmed) && name.ends_with(".eml")).then(|| std::fs::read_to_string(entry.path()).ok())
+        });
+        if let Some(Some(mail)) = mail
+            && let Some(link) = mail.split_whitespace().find(|w| w.contains("/confirm?id="))
+        {
+            break link.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no confirmation email in the outbox");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let confirmation_token = link.split("token=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (status, page) =
+        tokio::task::spawn_blocking(move || crate::helpers::confirm_by_pressing_the_button(addr, &link)).await.unwrap();
+    assert_eq!(status, 200, "{page}");
+
     // Closing the connection lets privacyd stop at once rather than after its grace period.
     drop(client);
     drop(channel);
@@ -367,9 +403,17 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
     let describe = &by_id[&describe_parent];
     assert!(descends(describe, register));
 
+    // The link's two HTTP requests have spans, named by method alone.
+    for name in ["HTTP GET", "HTTP POST"] {
+        let span = spans.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("a span {name:?}"));
+        assert_eq!(attribute(span, "http.response.status_code"), Some(Value::IntValue(200)));
+    }
+
     // Nothing personal and no secret, anywhere in what was sent.
     let sent = String::from_utf8_lossy(&collector.everything_sent()).to_lowercase();
-    for secret in [&email, email.split('@').next().unwrap(), &user_id, &admin_token, &source_token] {
+    let secrets =
+        [&email, email.split('@').next().unwrap(), &user_id, &admin_token, &source_token, &confirmation_token];
+    for secret in secrets {
         assert!(!sent.contains(&secret.to_lowercase()), "a span carries {secret:?}");
     }
 }
