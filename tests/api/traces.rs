@@ -84,14 +84,15 @@ impl Collector {
         self.batches.lock().unwrap().iter().flat_map(|b| b.encode_to_vec()).collect()
     }
 
-    fn service_names(&self) -> Vec<String> {
+    /// The values of the resource attribute `key` in every batch.
+    fn resource(&self, key: &str) -> std::collections::BTreeSet<String> {
         let batches = self.batches.lock().unwrap();
         batches
             .iter()
             .flat_map(|b| &b.resource_spans)
             .filter_map(|r| r.resource.as_ref())
             .flat_map(|r| &r.attributes)
-            .filter(|kv| kv.key == "service.name")
+            .filter(|kv| kv.key == key)
             .filter_map(|kv| match kv.value.as_ref()?.value.as_ref()? {
                 Value::StringValue(s) => Some(s.clone()),
                 _ => None,
@@ -215,7 +216,8 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
             .arg(dir.path())
             .env("PRIVACYD_ADMIN_TOKENS", &admin_token)
             .env_remove("OTEL_SERVICE_NAME")
-            .env_remove("OTEL_RESOURCE_ATTRIBUTES")
+            // The standard resource variable adds to what privacyd says about itself.
+            .env("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=traces-test")
             .stdout(Stdio::null())
             .spawn()
             .unwrap(),
@@ -329,10 +331,8 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
 
     let spans = collector.spans();
     assert!(!spans.is_empty(), "privacyd sent no spans");
-    assert_eq!(
-        collector.service_names().into_iter().collect::<std::collections::BTreeSet<_>>(),
-        ["privacyd".to_owned()].into()
-    );
+    assert_eq!(collector.resource("service.name"), ["privacyd".to_owned()].into());
+    assert_eq!(collector.resource("deployment.environment"), ["traces-test".to_owned()].into());
     let hex = |bytes: &[u8]| hex::encode(bytes);
     let by_id: HashMap<String, &Span> = spans.iter().map(|s| (hex(&s.span_id), s)).collect();
     let named = |trace_id: &str, name: &str| -> Vec<&Span> {
