@@ -288,6 +288,13 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
         }
         traces.insert(action, (trace_id, caller_span.to_owned(), id));
     }
+    // A refusal (tonic answers it trailers-only) has its code on the call's span too.
+    let missing = client
+        .get_privacy_request(pb::GetPrivacyRequestRequest { id: uuid::Uuid::now_v7().to_string() })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+
     // A subject confirms through the emailed link (privacyd's HTTP side; the outbox, with no
     // SMTP server): its token must stay out of the spans too.
     let confirmed = client
@@ -402,6 +409,13 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
     let register = one(&describe_trace, "privacy.v1.DataSourceRegistryService/RegisterDataSource");
     let describe = &by_id[&describe_parent];
     assert!(descends(describe, register));
+
+    let refused = spans
+        .iter()
+        .filter(|s| s.name == "privacy.v1.PrivacyRequestService/GetPrivacyRequest")
+        .filter_map(|s| attribute(s, "rpc.grpc.status_code"))
+        .collect::<Vec<_>>();
+    assert!(refused.contains(&Value::IntValue(tonic::Code::NotFound as i64)), "{refused:?}");
 
     // The link's two HTTP requests have spans, named by method alone.
     for name in ["HTTP GET", "HTTP POST"] {
