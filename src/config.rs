@@ -295,6 +295,25 @@ pub struct Config {
     /// `subject_purge_time` instead of a subject.
     #[arg(long, env = "PRIVACYD_REQUEST_RETENTION", default_value = "3years", value_parser = humantime::parse_duration)]
     pub request_retention: Duration,
+
+    // --- Traces (OpenTelemetry; see README "In production") ---
+    /// OTLP/gRPC collector to send traces to, e.g. `http://otel-collector:4317` (`https://`
+    /// checks the collector's certificate against the system roots). Off when unset. The
+    /// standard `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` variables name the service
+    /// (default `privacyd`) and add resource attributes; `OTEL_EXPORTER_OTLP_HEADERS` and
+    /// `OTEL_EXPORTER_OTLP_TIMEOUT` are honoured too.
+    #[arg(long, env = "PRIVACYD_OTLP_ENDPOINT", value_parser = parse_otlp_endpoint)]
+    pub otlp_endpoint: Option<url::Url>,
+}
+
+/// An OTLP endpoint must be an absolute `http://` or `https://` URL: the exporter would
+/// otherwise fail on every export, long after start-up, with nobody watching its errors.
+fn parse_otlp_endpoint(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        _ => Err("must be an http:// or https:// URL of an OTLP/gRPC collector, e.g. http://127.0.0.1:4317".into()),
+    }
 }
 
 impl Config {

@@ -170,7 +170,23 @@ impl Executor {
             for job in claimed {
                 let permit = permits.clone().acquire_owned().await.expect("semaphore is never closed");
                 let this = this.clone();
-                let span = info_span!("job", kind = job.kind.as_str(), job_id = %job.id, request_id = %job.request_id, attempt = job.attempts);
+                let span = info_span!(
+                    "job",
+                    otel.name = format!("job {}", job.kind.as_str()),
+                    kind = job.kind.as_str(),
+                    job_id = %job.id,
+                    request_id = %job.request_id,
+                    attempt = job.attempts,
+                );
+                // Each attempt is a child of the span that queued the job (the call that
+                // processed the request, or the job that finished before it), not a new trace
+                // linked to it: a request's processing is then one trace, call, fan-out,
+                // archive and email together, whichever replica ran each part and however long
+                // after (retries, an erasure's cooling-off period). A link would suit a job
+                // that many callers' work fed into; every job here has exactly one cause.
+                if let Some(context) = &job.trace_context {
+                    context.continue_in(&span);
+                }
                 running.spawn(
                     async move {
                         this.run_one(job).await;

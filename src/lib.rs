@@ -34,4 +34,5 @@ pub mod store;
 pub mod telemetry;
 pub mod templates;
 pub mod testing;
+pub mod traces;
 pub mod workflow;

@@ -61,7 +61,7 @@ impl Registry {
         if self.store.get_source(&registration.name).await?.is_some() {
             return Err(Error::SourceExists(registration.name.to_string()));
         }
-        let client = SourceClient::new(&registration.connection)?;
+        let client = SourceClient::new(&registration.connection)?.named(&registration.name);
         let (description, _) = client.describe(registration.name.as_str()).await?;
         let now = crate::domain::now();
         let connection = registration.connection;
@@ -134,7 +134,7 @@ impl Registry {
             source.timeouts = timeouts;
         }
         if reconnect {
-            let client = SourceClient::new(&source.connection())?;
+            let client = SourceClient::for_source(&source)?;
             source.description = client.describe(name.as_str()).await?.0;
         }
         source.update_time = crate::domain::now();
@@ -158,7 +158,7 @@ impl Registry {
     /// Asks the source now: health, and a fresh `Describe` (not saved).
     pub async fn check(&self, name: &SourceName) -> Result<CheckReport, Error> {
         let source = self.get(name).await?;
-        let client = SourceClient::new(&source.connection())?;
+        let client = SourceClient::for_source(&source)?;
         let (health, health_error) = client.health().await;
         let (description, latency, describe_error) = match client.describe(name.as_str()).await {
             Ok((description, latency)) => (Some(description), Some(latency), None),

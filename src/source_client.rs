@@ -17,6 +17,7 @@ use tonic::{
     transport::{Certificate, Channel, ClientTlsConfig, Endpoint},
 };
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tracing::Instrument;
 
 use crate::{
     domain::{
@@ -112,6 +113,9 @@ pub enum Health {
     Unreachable,
 }
 
+/// What every call to a source carries besides its message: the bearer token, and the W3C
+/// trace context of privacyd's span for the call (`traceparent`, `tracestate`), so the source
+/// can continue the trace (docs/plugin-guide.md, "Traces").
 #[derive(Clone)]
 pub struct Bearer(Option<MetadataValue<Ascii>>);
 
@@ -120,7 +124,38 @@ impl tonic::service::Interceptor for Bearer {
         if let Some(token) = &self.0 {
             request.metadata_mut().insert("authorization", token.clone());
         }
+        // Interceptors run as the call is first polled, inside the call's span.
+        crate::traces::inject_into(request.metadata_mut());
         Ok(request)
+    }
+}
+
+/// The protocol's service, as spans name it.
+const SERVICE: &str = "privacy.datasource.v1.DataSourceService";
+
+/// A span for one call privacyd makes to a source, named as the OpenTelemetry semantic
+/// conventions for RPC clients say. `source` is the registered name ("" for a source not yet
+/// registered, or the conformance kit's).
+fn call_span(source: &str, service: &str, method: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "source call",
+        otel.name = format!("{service}/{method}"),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "grpc",
+        rpc.service = service,
+        rpc.method = method,
+        rpc.grpc.status_code = tracing::field::Empty,
+        source,
+    )
+}
+
+/// Records how a source call ended; any failure marks the span as an error (for a client
+/// every code but OK is one, in the semantic conventions).
+fn record_code(span: &tracing::Span, code: Code) {
+    span.record("rpc.grpc.status_code", code as i64);
+    if code != Code::Ok {
+        span.record("otel.status_code", "ERROR");
     }
 }
 
@@ -134,6 +169,8 @@ pub struct SourceClient {
     timeouts: SourceTimeouts,
     /// Set while the latest connection attempt got no answer (see `connect::FirstAnswer`).
     unanswered: Arc<AtomicBool>,
+    /// The source's registered name, for spans; empty when there is none.
+    name: String,
 }
 
 impl SourceClient {
@@ -177,7 +214,19 @@ impl SourceClient {
             endpoint: endpoint.to_owned(),
             call_timeout: connection.call_timeout,
             timeouts: connection.timeouts,
+            name: String::new(),
         })
+    }
+
+    /// A connection to a registered source, named in its calls' spans.
+    pub fn for_source(source: &crate::domain::DataSource) -> Result<Self, Error> {
+        Ok(SourceClient::new(&source.connection())?.named(&source.name))
+    }
+
+    /// This client with the source's name in its calls' spans.
+    pub fn named(mut self, name: &crate::domain::SourceName) -> Self {
+        self.name = name.as_str().to_owned();
+        self
     }
 
     /// The generated client, with the bearer token and the protocol's message size limit; for
@@ -243,16 +292,23 @@ impl SourceClient {
     /// Calls `Describe` and validates the answer. Also returns how long the call took.
     pub async fn describe(&self, source_name: &str) -> Result<(SourceDescription, Duration), Error> {
         let started = Instant::now();
+        let span = call_span(source_name, SERVICE, "Describe");
         let mut client = self.client();
         let call = client.describe(self.request(pb::DescribeRequest {}));
         let unreachable = |message: String| Error::SourceUnreachable { source_name: source_name.to_owned(), message };
-        let answer = match tokio::time::timeout(self.call_timeout, call).await {
+        let answer = match tokio::time::timeout(self.call_timeout, call).instrument(span.clone()).await {
             Ok(Ok(response)) => response.into_inner(),
             Ok(Err(status)) => {
-                return Err(unreachable(self.call_error("Describe", status, started, self.call_timeout).to_string()));
+                let error = self.call_error("Describe", status, started, self.call_timeout);
+                record_code(&span, error.code);
+                return Err(unreachable(error.to_string()));
             }
-            Err(_) => return Err(unreachable(CallError::deadline("Describe", self.call_timeout).to_string())),
+            Err(_) => {
+                record_code(&span, Code::DeadlineExceeded);
+                return Err(unreachable(CallError::deadline("Describe", self.call_timeout).to_string()));
+            }
         };
+        record_code(&span, Code::Ok);
         Ok((validate_description(source_name, answer)?, started.elapsed()))
     }
 
@@ -269,16 +325,23 @@ impl SourceClient {
     /// [`ExportStream`]).
     pub async fn export_stream(&self, message: pb::ExportRequest) -> Result<ExportStream, CallError> {
         let started = Instant::now();
+        let span = call_span(&self.name, SERVICE, "Export");
         let limits = self.timeouts;
         let mut request = Request::new(message);
         // The source learns the overall limit; the idle timeout is privacyd's to watch.
         request.set_timeout(limits.stream_max);
         let mut client = self.client();
-        let opened = tokio::time::timeout(limits.stream_idle.min(limits.stream_max), client.export(request)).await;
+        let opened = tokio::time::timeout(limits.stream_idle.min(limits.stream_max), client.export(request))
+            .instrument(span.clone())
+            .await;
+        let failed = |error: CallError| {
+            record_code(&span, error.code);
+            Err(error)
+        };
         let inner = match opened {
             Ok(Ok(response)) => response.into_inner(),
-            Ok(Err(status)) => return Err(self.call_error("Export", status, started, limits.stream_max)),
-            Err(_) => return Err(ExportStream::idle_error(limits.stream_idle, 0)),
+            Ok(Err(status)) => return failed(self.call_error("Export", status, started, limits.stream_max)),
+            Err(_) => return failed(ExportStream::idle_error(limits.stream_idle, 0)),
         };
         Ok(ExportStream {
             client: self.clone(),
@@ -286,6 +349,7 @@ impl SourceClient {
             started,
             deadline: tokio::time::Instant::from_std(started) + limits.stream_max,
             received: 0,
+            span: Some(span),
         })
     }
 
@@ -293,15 +357,22 @@ impl SourceClient {
     /// the answer.
     pub async fn erase(&self, message: pb::EraseRequest) -> Result<SourceErasure, EraseFailure> {
         let started = Instant::now();
+        let span = call_span(&self.name, SERVICE, "Erase");
         let mut client = self.client();
         let call = client.erase(self.request(message));
-        let answer = match tokio::time::timeout(self.call_timeout, call).await {
+        let answer = match tokio::time::timeout(self.call_timeout, call).instrument(span.clone()).await {
             Ok(Ok(response)) => response.into_inner(),
             Ok(Err(status)) => {
-                return Err(EraseFailure::Call(self.call_error("Erase", status, started, self.call_timeout)));
+                let error = self.call_error("Erase", status, started, self.call_timeout);
+                record_code(&span, error.code);
+                return Err(EraseFailure::Call(error));
             }
-            Err(_) => return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout))),
+            Err(_) => {
+                record_code(&span, Code::DeadlineExceeded);
+                return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout)));
+            }
         };
+        record_code(&span, Code::Ok);
         let retentions = answer
             .retentions
             .into_iter()
@@ -326,9 +397,19 @@ impl SourceClient {
     /// The source's grpc.health.v1 status for the plugin service.
     pub async fn health(&self) -> (Health, Option<String>) {
         let started = Instant::now();
+        let span = call_span(&self.name, "grpc.health.v1.Health", "Check");
         let mut client = HealthClient::with_interceptor(self.channel.clone(), self.bearer.clone());
         let call = client.check(self.request(HealthCheckRequest { service: HEALTH_SERVICE.to_owned() }));
-        match tokio::time::timeout(self.call_timeout, call).await {
+        let answered = tokio::time::timeout(self.call_timeout, call).instrument(span.clone()).await;
+        record_code(
+            &span,
+            match &answered {
+                Ok(Ok(_)) => Code::Ok,
+                Ok(Err(status)) => status.code(),
+                Err(_) => Code::DeadlineExceeded,
+            },
+        );
+        match answered {
             Ok(Ok(response)) => match response.into_inner().status() {
                 ServingStatus::Serving => (Health::Serving, None),
                 other => (Health::NotServing, Some(format!("health reports {}", other.as_str_name()))),
@@ -356,6 +437,8 @@ pub struct ExportStream {
     started: Instant,
     deadline: tokio::time::Instant,
     received: u64,
+    /// The call's span, open while the stream is; taken when its end is recorded.
+    span: Option<tracing::Span>,
 }
 
 impl ExportStream {
@@ -366,19 +449,31 @@ impl ExportStream {
         // Checked here too: a timer only fires while no message is ready, and a source that
         // sends faster than privacyd takes always has one ready.
         if now >= self.deadline {
-            return Some(Err(self.overrun()));
+            let overrun = self.overrun();
+            self.end(overrun.code);
+            return Some(Err(overrun));
         }
         let idle_until = now + limits.stream_idle;
-        let next = tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).await;
-        match next {
+        let span = self.span.clone().unwrap_or_else(tracing::Span::none);
+        let next = tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).instrument(span).await;
+        let next = match next {
             Ok(Ok(Some(message))) => {
                 self.received += 1;
-                Some(Ok(message))
+                return Some(Ok(message));
             }
             Ok(Ok(None)) => None,
             Ok(Err(status)) => Some(Err(self.client.call_error("Export", status, self.started, limits.stream_max))),
             Err(_) if idle_until < self.deadline => Some(Err(Self::idle_error(limits.stream_idle, self.received))),
             Err(_) => Some(Err(self.overrun())),
+        };
+        self.end(next.as_ref().map_or(Code::Ok, |e| e.as_ref().map_or_else(|e| e.code, |_| Code::Ok)));
+        next
+    }
+
+    /// Records how the call ended on its span, once.
+    fn end(&mut self, code: Code) {
+        if let Some(span) = self.span.take() {
+            record_code(&span, code);
         }
     }
 
@@ -401,6 +496,14 @@ impl ExportStream {
                 humantime::format_duration(idle)
             ),
         }
+    }
+}
+
+impl Drop for ExportStream {
+    fn drop(&mut self) {
+        // Dropped before its end: privacyd stopped reading (a quota, a cancelled request),
+        // which cancels the call.
+        self.end(Code::Cancelled);
     }
 }
 

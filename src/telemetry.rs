@@ -1,20 +1,26 @@
 //! Logging. privacyd logs ids, states and errors, never a subject's email address or a token:
 //! those types redact themselves in `Debug`, and no log statement formats them.
 
-use tracing_subscriber::{EnvFilter, fmt};
+use tracing_subscriber::{EnvFilter, Layer, fmt, layer::SubscriberExt, util::SubscriberInitExt};
 
-use crate::config::LogFormat;
+use crate::{config::LogFormat, traces};
 
-pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+/// Installs the logger (filtered by `--log`) and, given an exporter, the layer that sends
+/// privacyd's spans to it (with its own filter: `--log warn` quiets the log, not the traces).
+pub fn init(format: LogFormat, filter: &str, traces: Option<&traces::Exporter>) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(filter).map_err(|e| anyhow::anyhow!("--log: {e}"))?;
     // Colour only for a person at a terminal; a log file or collector gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
-    let result = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let log = fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
+    let log = match format {
+        LogFormat::Text => log.boxed(),
+        LogFormat::Json => log.json().flatten_event(true).boxed(),
     };
-    result.map_err(|e| anyhow::anyhow!("installing the logger: {e}"))
+    tracing_subscriber::registry()
+        .with(log.with_filter(filter))
+        .with(traces.map(|exporter| exporter.layer()))
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("installing the logger: {e}"))
 }
 
 /// Replaces the panic hook with one that logs where a panic happened and never what it says.

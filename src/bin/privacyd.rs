@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use privacyd::{admin_tokens::AdminTokens, config::Config, shutdown, startup::Application, telemetry};
+use privacyd::{admin_tokens::AdminTokens, config::Config, shutdown, startup::Application, telemetry, traces};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -11,12 +11,24 @@ async fn main() -> ExitCode {
     privacyd::private_files::restrict_umask();
     tune_allocator();
     let config = Config::parse();
-    if let Err(err) = telemetry::init(config.log_format, &config.log) {
+    let traces = match config.otlp_endpoint.as_ref().map(traces::Exporter::new).transpose() {
+        Ok(traces) => traces,
+        Err(err) => {
+            eprintln!("privacyd: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(err) = telemetry::init(config.log_format, &config.log, traces.as_ref()) {
         eprintln!("privacyd: {err:#}");
         return ExitCode::FAILURE;
     }
     telemetry::install_panic_hook();
-    match run(config).await {
+    let result = run(config).await;
+    // After the server and the executor stopped: their last spans are in the final batch.
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("privacyd: {err:#}");

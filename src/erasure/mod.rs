@@ -73,7 +73,7 @@ impl JobHandler for EraseSourceJob {
             Ok(None) => return fail("the data source was deleted".into(), false).await,
             Err(err) => return fail(err.to_string(), true).await,
         };
-        let client = match SourceClient::new(&registered.connection()) {
+        let client = match SourceClient::for_source(&registered) {
             Ok(client) => client,
             Err(err) => return fail(err.to_string(), false).await,
         };

@@ -118,7 +118,7 @@ impl ExportSourceJob {
             .await
             .map_err(|e| (e.to_string(), true))?
             .ok_or_else(|| ("the data source was deleted".to_owned(), false))?;
-        let client = SourceClient::new(&registered.connection()).map_err(|e| (e.to_string(), false))?;
+        let client = SourceClient::for_source(&registered).map_err(|e| (e.to_string(), false))?;
         let dir = self.settings.spool_dir(request.id, source);
         let mut spool = spool::Spool::create(&dir).map_err(|e| (format!("creating the spool: {e}"), true))?;
         let mut recorded = self.store.source_bytes(request.id).await.map_err(|e| (e.to_string(), true))?;

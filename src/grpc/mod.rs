@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod call_deadline;
+mod call_spans;
 pub mod connections;
 mod convert;
 mod data_source_registry_api;
@@ -108,11 +109,13 @@ pub async fn serve(
     settings: ServerSettings,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    // Outside in: page headers see every answer, including the refusals of the layers below;
-    // the caller's deadline covers the whole call; AuthLayer marks admins, whom the public
-    // limits then let through.
+    // Outside in: a call's span covers everything privacyd does for it, refusals included;
+    // page headers see every answer, including the refusals of the layers below; the
+    // caller's deadline covers the whole call; AuthLayer marks admins, whom the public limits
+    // then let through.
     let service = ServiceBuilder::new()
         .layer(tower::util::BoxCloneService::layer())
+        .layer(call_spans::CallSpansLayer)
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
         .layer(call_deadline::CallDeadlineLayer)
         .layer(AuthLayer::new(tokens, settings.tls.as_ref().is_some_and(|tls| tls.client_certificates_required)))

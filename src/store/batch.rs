@@ -26,7 +26,10 @@ use super::{
     Change, Store,
     requests::{RowLock, row_fields},
 };
-use crate::domain::{Error, PrivacyRequest, RequestId, SourceName};
+use crate::{
+    domain::{Error, PrivacyRequest, RequestId, SourceName},
+    traces::StoredContext,
+};
 
 /// What a write returns to its caller, typed again by [`Store::modify_run`].
 type Output = Box<dyn Any + Send>;
@@ -38,6 +41,9 @@ struct Pending {
     source: SourceName,
     write: RunWrite,
     reply: oneshot::Sender<Result<Output, Error>>,
+    /// The caller's trace: the batch runs on a task of its own, outside the caller's span, and
+    /// the jobs the write queues continue the caller's trace, not the batch's.
+    trace: Option<StoredContext>,
 }
 
 /// A request, and the kind of lock its batch takes: what writes are gathered by.
@@ -122,7 +128,8 @@ impl Store {
     ) -> Result<T, Error> {
         let (reply, answer) = oneshot::channel();
         let write: RunWrite = Box::new(move |request, source| f(request, source).map(Change::boxed));
-        if self.run_writes.push((id, lock), Pending { source: source.clone(), write, reply }) {
+        let trace = StoredContext::current();
+        if self.run_writes.push((id, lock), Pending { source: source.clone(), write, reply, trace }) {
             let store = self.clone();
             // A task of its own: the batches it runs answer other callers too, so they must
             // not stop when this caller does.
@@ -142,8 +149,9 @@ impl Store {
 
     async fn write_batch(&self, id: RequestId, lock: RowLock, batch: Vec<Pending>) {
         let sources: Vec<SourceName> = batch.iter().map(|p| p.source.clone()).collect();
+        let traces: Vec<Option<StoredContext>> = batch.iter().map(|p| p.trace.clone()).collect();
         let (writes, replies): (Vec<RunWrite>, Vec<_>) = batch.into_iter().map(|p| (p.write, p.reply)).unzip();
-        match self.apply_batch(id, lock, &sources, writes).await {
+        match self.apply_batch(id, lock, &sources, &traces, writes).await {
             Ok(outputs) => {
                 for (reply, output) in replies.into_iter().zip(outputs) {
                     // The caller may be gone (its job was stopped); the write stands.
@@ -164,6 +172,7 @@ impl Store {
         id: RequestId,
         lock: RowLock,
         sources: &[SourceName],
+        traces: &[Option<StoredContext>],
         writes: Vec<RunWrite>,
     ) -> Result<Vec<Result<Output, Error>>, Error> {
         let mut tx = self.begin_run_write().await?;
@@ -171,7 +180,7 @@ impl Store {
         request.sources = Store::load_runs_for(&mut tx, self.dialect, id, sources).await?;
         let before = request.clone();
         let (mut events, mut jobs, mut outputs) = (Vec::new(), Vec::new(), Vec::with_capacity(writes.len()));
-        for (write, source) in writes.into_iter().zip(sources) {
+        for ((write, source), trace) in writes.into_iter().zip(sources).zip(traces) {
             let undo = request.clone();
             let applied = write(&mut request, source).and_then(|change| match lock {
                 RowLock::Shared => only_the_run_changed(&undo, &request, source, &change).map(|()| change),
@@ -180,7 +189,10 @@ impl Store {
             match applied {
                 Ok(change) => {
                     events.extend(change.events);
-                    jobs.extend(change.jobs);
+                    jobs.extend(change.jobs.into_iter().map(|mut job| {
+                        job.trace_context = job.trace_context.or_else(|| trace.clone());
+                        job
+                    }));
                     outputs.push(Ok(change.output));
                 }
                 Err(err) => {

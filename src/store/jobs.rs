@@ -67,6 +67,9 @@ pub struct NewJob {
     pub max_attempts: i32,
     /// Not before this time; `None` for as soon as possible.
     pub run_at: Option<Timestamp>,
+    /// The trace the job continues; `None` for the current span's, read as it is queued.
+    /// Set where the job is made on a task other than its cause's (see `batch`).
+    pub trace_context: Option<crate::traces::StoredContext>,
 }
 
 impl NewJob {
@@ -77,6 +80,7 @@ impl NewJob {
             payload: serde_json::json!({ "email": kind.as_str() }),
             max_attempts,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -88,6 +92,7 @@ impl NewJob {
             payload: serde_json::json!({ "source": source.as_str() }),
             max_attempts,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -102,6 +107,7 @@ impl NewJob {
             payload: serde_json::json!({}),
             max_attempts: 5,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -112,6 +118,7 @@ impl NewJob {
             payload: serde_json::json!({}),
             max_attempts: 10,
             run_at: None,
+            trace_context: None,
         }
     }
 
@@ -123,6 +130,7 @@ impl NewJob {
             payload: serde_json::json!({}),
             max_attempts: 10,
             run_at: Some(at),
+            trace_context: None,
         }
     }
 
@@ -141,6 +149,8 @@ pub struct ClaimedJob {
     /// Including this one.
     pub attempts: i32,
     pub max_attempts: i32,
+    /// The trace of the call or job that queued this one, if it was traced.
+    pub trace_context: Option<crate::traces::StoredContext>,
 }
 
 /// How a job attempt ended, as the executor records it.
@@ -172,9 +182,12 @@ impl Store {
         job: &NewJob,
         now: Timestamp,
     ) -> Result<(), Error> {
+        // The trace of whatever queues the job (a call, or another job), read here rather than
+        // passed by each caller, so no way of queueing a job can forget it.
+        let trace_context = job.trace_context.clone().or_else(crate::traces::StoredContext::current);
         sqlx::query(
             "INSERT INTO jobs (id, kind, request_id, payload, state, attempts, max_attempts, create_time, \
-             run_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8)",
+             run_at, trace_context) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9)",
         )
         .bind(Uuid::now_v7().to_string())
         .bind(job.kind.as_str())
@@ -184,6 +197,7 @@ impl Store {
         .bind(job.max_attempts)
         .bind(micros(now))
         .bind(micros(job.run_at.unwrap_or(now)))
+        .bind(trace_context.as_ref().map(|c| c.as_str().to_owned()))
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
@@ -203,14 +217,14 @@ impl Store {
                 "UPDATE jobs SET lease_owner = $1, lease_expire_time = $2, attempts = attempts + 1 \
                  WHERE id IN (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_at <= $3 \
                  AND (lease_expire_time IS NULL OR lease_expire_time < $3) ORDER BY run_at LIMIT $4) \
-                 RETURNING id, kind, request_id, payload, attempts, max_attempts"
+                 RETURNING id, kind, request_id, payload, attempts, max_attempts, trace_context"
             }
             Dialect::Postgres => {
                 "UPDATE jobs SET lease_owner = $1, lease_expire_time = $2, attempts = attempts + 1 \
                  WHERE id IN (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_at <= $3 \
                  AND (lease_expire_time IS NULL OR lease_expire_time < $3) ORDER BY run_at LIMIT $4 \
                  FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, kind, request_id, payload, attempts, max_attempts"
+                 RETURNING id, kind, request_id, payload, attempts, max_attempts, trace_context"
             }
         };
         let rows = sqlx::query(sql)
@@ -233,6 +247,11 @@ impl Store {
                     payload,
                     attempts: row.try_get::<i64, _>("attempts").map_err(db_error)? as i32,
                     max_attempts: row.try_get::<i64, _>("max_attempts").map_err(db_error)? as i32,
+                    trace_context: row
+                        .try_get::<Option<String>, _>("trace_context")
+                        .map_err(db_error)?
+                        .as_deref()
+                        .and_then(crate::traces::StoredContext::parse),
                 })
             })
             .collect()

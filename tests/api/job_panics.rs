@@ -51,6 +51,7 @@ async fn a_panicking_job_is_a_failed_attempt_that_counts_toward_its_limit(backen
         payload: serde_json::json!({}),
         max_attempts: 3,
         run_at: None,
+        trace_context: None,
     };
     store.create_request(&request, &event, &[job], None).await.unwrap();
 

@@ -51,5 +51,6 @@ mod source_credentials;
 mod sources;
 mod subject_links;
 mod tls;
+mod traces;
 mod watch;
 mod watch_bounds;
