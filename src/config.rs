@@ -254,6 +254,16 @@ pub struct Config {
     /// certificate (STARTTLS or smtps://), e.g. an internal CA.
     #[arg(long, env = "PRIVACYD_SMTP_CA_FILE")]
     pub smtp_ca_file: Option<PathBuf>,
+
+    // --- Per-source limits (issue 11, section 5) ---
+    /// Jobs this replica holds at once, counting those waiting on a data source's answer. A
+    /// job gives up its --job-concurrency slot while it waits on a source (an `Erase`, an
+    /// `Export` stream's next message), so slots bound privacyd's own work and this bounds
+    /// the calls one replica has open and the leases it renews (each about three times a
+    /// --job-lease). How many calls each source gets is its own `max_concurrent_calls`
+    /// (registry; default 16). A value below --job-concurrency counts as --job-concurrency.
+    #[arg(long, env = "PRIVACYD_JOB_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub job_max_in_flight: usize,
 }
 
 impl Config {

@@ -274,7 +274,12 @@ impl SourceClient {
         // The source learns the overall limit; the idle timeout is privacyd's to watch.
         request.set_timeout(limits.stream_max);
         let mut client = self.client();
-        let opened = tokio::time::timeout(limits.stream_idle.min(limits.stream_max), client.export(request)).await;
+        // Waiting on the source holds no executor slot (see `executor::without_slot`).
+        let opened = crate::executor::without_slot(tokio::time::timeout(
+            limits.stream_idle.min(limits.stream_max),
+            client.export(request),
+        ))
+        .await;
         let inner = match opened {
             Ok(Ok(response)) => response.into_inner(),
             Ok(Err(status)) => return Err(self.call_error("Export", status, started, limits.stream_max)),
@@ -295,7 +300,8 @@ impl SourceClient {
         let started = Instant::now();
         let mut client = self.client();
         let call = client.erase(self.request(message));
-        let answer = match tokio::time::timeout(self.call_timeout, call).await {
+        // Waiting on the source holds no executor slot (see `executor::without_slot`).
+        let answer = match crate::executor::without_slot(tokio::time::timeout(self.call_timeout, call)).await {
             Ok(Ok(response)) => response.into_inner(),
             Ok(Err(status)) => {
                 return Err(EraseFailure::Call(self.call_error("Erase", status, started, self.call_timeout)));
@@ -369,7 +375,11 @@ impl ExportStream {
             return Some(Err(self.overrun()));
         }
         let idle_until = now + limits.stream_idle;
-        let next = tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).await;
+        // Waiting for the source's next message holds no executor slot (see
+        // `executor::without_slot`); the job takes one again to handle the message.
+        let next =
+            crate::executor::without_slot(tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()))
+                .await;
         match next {
             Ok(Ok(Some(message))) => {
                 self.received += 1;

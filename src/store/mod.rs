@@ -137,6 +137,7 @@ impl Store {
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
+                (12, "source_limits", include_str!("../../migrations/sqlite/0012_source_limits.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -149,6 +150,7 @@ impl Store {
                 (8, "registry_audit", include_str!("../../migrations/common/0008_registry_audit.sql")),
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
+                (12, "source_limits", include_str!("../../migrations/postgres/0012_source_limits.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting
