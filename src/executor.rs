@@ -14,7 +14,10 @@
 use std::{
     collections::HashMap,
     future::Future,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -88,8 +91,10 @@ impl ClaimedJob {
 struct JobSlot {
     slots: Arc<Semaphore>,
     held: Mutex<Option<OwnedSemaphorePermit>>,
-    /// Wakes the executor to claim more work when the slot is given up.
+    /// Wakes the executor to claim more work when the slot is given up, if the last claim
+    /// left due jobs behind (`backlog`).
     wake: Arc<Notify>,
+    backlog: Arc<AtomicBool>,
 }
 
 tokio::task_local! {
@@ -108,7 +113,11 @@ pub async fn without_slot<F: Future>(wait: F) -> F::Output {
             let permit = slot.held.lock().expect("slot lock is never poisoned").take();
             permit.map(|permit| {
                 drop(permit);
-                slot.wake.notify_one();
+                // Only when work is waiting for a slot: a claim is a write, and on SQLite one
+                // per wait would keep the single writer from the jobs' own writes.
+                if slot.backlog.load(Ordering::Relaxed) {
+                    slot.wake.notify_one();
+                }
                 slot.slots.clone()
             })
         })
@@ -176,6 +185,9 @@ pub struct Executor {
     owner: String,
     config: ExecutorConfig,
     wake: Arc<Notify>,
+    /// Whether the last claim took as many jobs as there were free slots, so that more may
+    /// be due.
+    backlog: Arc<AtomicBool>,
 }
 
 impl Executor {
@@ -188,6 +200,7 @@ impl Executor {
             owner: format!("replica-{}", uuid::Uuid::now_v7()),
             config,
             wake: Arc::new(Notify::new()),
+            backlog: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -225,14 +238,18 @@ impl Executor {
                 }
             };
             let full = claimed.len() == free && free > 0;
+            this.backlog.store(full, Ordering::Relaxed);
             for job in claimed {
                 let held = in_flight.clone().try_acquire_owned().expect("claimed no more than the free permits");
+                // Taken here, so the next claim counts it; a job back from a source may have
+                // taken a free slot since, and then this one waits its turn in `run_one`.
+                let slot = slots.clone().try_acquire_owned().ok();
                 let this = this.clone();
                 let slots = slots.clone();
                 let span = info_span!("job", kind = job.kind.as_str(), job_id = %job.id, request_id = %job.request_id, attempt = job.attempts);
                 running.spawn(
                     async move {
-                        this.run_one(job, slots).await;
+                        this.run_one(job, slots, slot).await;
                         drop(held);
                         // A free slot: look for more work now rather than at the next poll.
                         this.wake.notify_one();
@@ -259,20 +276,22 @@ impl Executor {
             tokio::time::timeout(Duration::from_secs(10), async { while running.join_next().await.is_some() {} }).await;
     }
 
-    async fn run_one(&self, job: ClaimedJob, slots: Arc<Semaphore>) {
+    async fn run_one(&self, job: ClaimedJob, slots: Arc<Semaphore>, slot: Option<OwnedSemaphorePermit>) {
         let Some(handler) = self.handlers.get(&job.kind).cloned() else {
             warn!("no handler for this job kind on this replica; leaving it to its lease");
             return;
         };
         let outcome = {
             // A panic ends the attempt, not the replica's task: left uncaught it would leave
-            // the job leased, to be taken up and panic again every lease, without end. The
-            // slot is taken inside the work, under the lease renewal below: jobs back from a
-            // source may hold every slot for a moment.
-            let wake = self.wake.clone();
+            // the job leased, to be taken up and panic again every lease, without end. A slot
+            // not taken at the claim is waited for inside the work, under the lease renewal.
+            let (wake, backlog) = (self.wake.clone(), self.backlog.clone());
             let work = std::panic::AssertUnwindSafe(async {
-                let permit = slots.clone().acquire_owned().await.expect("semaphore is never closed");
-                let slot = JobSlot { slots, held: Mutex::new(Some(permit)), wake };
+                let permit = match slot {
+                    Some(permit) => permit,
+                    None => slots.clone().acquire_owned().await.expect("semaphore is never closed"),
+                };
+                let slot = JobSlot { slots, held: Mutex::new(Some(permit)), wake, backlog };
                 SLOT.scope(slot, handler.run(&job)).await
             })
             .catch_unwind();
