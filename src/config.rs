@@ -304,6 +304,16 @@ pub struct Config {
     /// `OTEL_EXPORTER_OTLP_TIMEOUT` are honoured too.
     #[arg(long, env = "PRIVACYD_OTLP_ENDPOINT", value_parser = parse_otlp_endpoint)]
     pub otlp_endpoint: Option<url::Url>,
+
+    // --- Per-source limits (issue 11, section 5) ---
+    /// Jobs this replica holds at once, counting those waiting on a data source's answer. A
+    /// job gives up its --job-concurrency slot while it waits on a source (an `Erase`, an
+    /// `Export` stream's next message), so slots bound privacyd's own work and this bounds
+    /// the calls one replica has open and the leases it renews (each about three times a
+    /// --job-lease). How many calls each source gets is its own `max_concurrent_calls`
+    /// (registry; default 16). A value below --job-concurrency counts as --job-concurrency.
+    #[arg(long, env = "PRIVACYD_JOB_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub job_max_in_flight: usize,
 }
 
 /// An OTLP endpoint must be an absolute `http://` or `https://` URL: the exporter would

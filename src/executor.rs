@@ -3,13 +3,28 @@
 //! lease while a job runs, and records the outcome with retry and backoff. A replica that dies
 //! mid-job loses its lease and another (or itself, restarted) picks the job up. Handlers say
 //! what a job does; the executor says when, where and how often.
+//!
+//! Two bounds, because most of a job's time is spent waiting on a data source: a job holds
+//! one of `concurrency` slots while privacyd works on it, and gives the slot up while it
+//! waits on a source ([`without_slot`]); `max_in_flight` bounds the jobs a replica holds in
+//! all, waiting ones included. How many of a source's jobs run at once, across replicas, is
+//! the source's `max_concurrent_calls`, which the claim itself enforces (`Store::claim_jobs`),
+//! so a job never waits for a source's turn while holding anything.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use futures::FutureExt;
 use tokio::{
-    sync::{Notify, Semaphore},
+    sync::{Notify, OwnedSemaphorePermit, Semaphore},
     task::JoinSet,
 };
 use tracing::{Instrument, debug, info, info_span, warn};
@@ -72,11 +87,59 @@ impl ClaimedJob {
     }
 }
 
+/// The executor slot of the job running on the current task (see [`without_slot`]).
+struct JobSlot {
+    slots: Arc<Semaphore>,
+    held: Mutex<Option<OwnedSemaphorePermit>>,
+    /// Wakes the executor to claim more work when the slot is given up, if the last claim
+    /// left due jobs behind (`backlog`).
+    wake: Arc<Notify>,
+    backlog: Arc<AtomicBool>,
+}
+
+tokio::task_local! {
+    static SLOT: JobSlot;
+}
+
+/// Runs `wait`, which waits on something outside privacyd (a data source's answer), without
+/// the current job's executor slot, so that other jobs run meanwhile; the job takes a slot
+/// again (waiting its turn, first come first served) before it goes on. This is what lets a
+/// replica with 128 slots keep 500 sources' calls in flight at once instead of calling them
+/// in waves of 128 (issue 11, section 5). Outside a job (registering a source, a test) or
+/// when the slot is already given up, it only runs `wait`.
+pub async fn without_slot<F: Future>(wait: F) -> F::Output {
+    let released = SLOT
+        .try_with(|slot| {
+            let permit = slot.held.lock().expect("slot lock is never poisoned").take();
+            permit.map(|permit| {
+                drop(permit);
+                // Only when work is waiting for a slot: a claim is a write, and on SQLite one
+                // per wait would keep the single writer from the jobs' own writes.
+                if slot.backlog.load(Ordering::Relaxed) {
+                    slot.wake.notify_one();
+                }
+                slot.slots.clone()
+            })
+        })
+        .ok()
+        .flatten();
+    let output = wait.await;
+    if let Some(slots) = released {
+        let permit = slots.acquire_owned().await.expect("semaphore is never closed");
+        SLOT.with(|slot| *slot.held.lock().expect("slot lock is never poisoned") = Some(permit));
+    }
+    output
+}
+
 /// Tuning for the executor.
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
-    /// Jobs run at once on this replica.
+    /// Jobs privacyd works on at once on this replica (see [`without_slot`] for the jobs
+    /// that wait on a source, which do not count).
     pub concurrency: usize,
+    /// Jobs this replica holds at once, working or waiting on a source; at least
+    /// `concurrency`.
+    pub max_in_flight: usize,
     /// How long a claim lasts without renewal; a dead replica's jobs wait this long.
     pub lease: Duration,
     /// How often to look for due jobs when nothing wakes the executor.
@@ -91,6 +154,7 @@ impl Default for ExecutorConfig {
     fn default() -> Self {
         ExecutorConfig {
             concurrency: 16,
+            max_in_flight: 256,
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
             retry_base: Duration::from_secs(30),
@@ -121,6 +185,9 @@ pub struct Executor {
     owner: String,
     config: ExecutorConfig,
     wake: Arc<Notify>,
+    /// Whether the last claim took as many jobs as there were free slots, so that more may
+    /// be due.
+    backlog: Arc<AtomicBool>,
 }
 
 impl Executor {
@@ -133,6 +200,7 @@ impl Executor {
             owner: format!("replica-{}", uuid::Uuid::now_v7()),
             config,
             wake: Arc::new(Notify::new()),
+            backlog: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -148,11 +216,14 @@ impl Executor {
     /// Runs until shutdown, then waits for the jobs in flight.
     pub async fn run(self, mut shutdown: Shutdown) {
         let this = Arc::new(self);
-        let permits = Arc::new(Semaphore::new(this.config.concurrency));
+        let slots = Arc::new(Semaphore::new(this.config.concurrency));
+        let in_flight = Arc::new(Semaphore::new(this.config.max_in_flight.max(this.config.concurrency)));
         let mut running = JoinSet::new();
         loop {
             while running.try_join_next().is_some() {}
-            let free = permits.available_permits();
+            // A slot given up by a waiting job is free for a new one, as long as the replica
+            // holds fewer than max_in_flight.
+            let free = slots.available_permits().min(in_flight.available_permits());
             let claimed = if free == 0 || shutdown.is_triggered() {
                 Vec::new()
             } else {
@@ -167,9 +238,14 @@ impl Executor {
                 }
             };
             let full = claimed.len() == free && free > 0;
+            this.backlog.store(full, Ordering::Relaxed);
             for job in claimed {
-                let permit = permits.clone().acquire_owned().await.expect("semaphore is never closed");
+                let held = in_flight.clone().try_acquire_owned().expect("claimed no more than the free permits");
+                // Taken here, so the next claim counts it; a job back from a source may have
+                // taken a free slot since, and then this one waits its turn in `run_one`.
+                let slot = slots.clone().try_acquire_owned().ok();
                 let this = this.clone();
+                let slots = slots.clone();
                 let span = info_span!(
                     "job",
                     otel.name = format!("job {}", job.kind.as_str()),
@@ -189,8 +265,8 @@ impl Executor {
                 }
                 running.spawn(
                     async move {
-                        this.run_one(job).await;
-                        drop(permit);
+                        this.run_one(job, slots, slot).await;
+                        drop(held);
                         // A free slot: look for more work now rather than at the next poll.
                         this.wake.notify_one();
                     }
@@ -216,15 +292,25 @@ impl Executor {
             tokio::time::timeout(Duration::from_secs(10), async { while running.join_next().await.is_some() {} }).await;
     }
 
-    async fn run_one(&self, job: ClaimedJob) {
+    async fn run_one(&self, job: ClaimedJob, slots: Arc<Semaphore>, slot: Option<OwnedSemaphorePermit>) {
         let Some(handler) = self.handlers.get(&job.kind).cloned() else {
             warn!("no handler for this job kind on this replica; leaving it to its lease");
             return;
         };
         let outcome = {
             // A panic ends the attempt, not the replica's task: left uncaught it would leave
-            // the job leased, to be taken up and panic again every lease, without end.
-            let work = std::panic::AssertUnwindSafe(handler.run(&job)).catch_unwind();
+            // the job leased, to be taken up and panic again every lease, without end. A slot
+            // not taken at the claim is waited for inside the work, under the lease renewal.
+            let (wake, backlog) = (self.wake.clone(), self.backlog.clone());
+            let work = std::panic::AssertUnwindSafe(async {
+                let permit = match slot {
+                    Some(permit) => permit,
+                    None => slots.clone().acquire_owned().await.expect("semaphore is never closed"),
+                };
+                let slot = JobSlot { slots, held: Mutex::new(Some(permit)), wake, backlog };
+                SLOT.scope(slot, handler.run(&job)).await
+            })
+            .catch_unwind();
             tokio::pin!(work);
             let renew_every = self.config.lease / 3;
             // An interval, not a sleep per round: the cancellation check below wakes this loop

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::{
     domain::{
-        Actor, DataSource, Error, NewRegistryEvent, PageSize, RegistryChange, SourceConnection, SourceDescription,
-        SourceEndpoint, SourceName,
+        Actor, DataSource, Error, MaxConcurrentCalls, NewRegistryEvent, PageSize, RegistryChange, SourceConnection,
+        SourceDescription, SourceEndpoint, SourceName,
     },
     page_token,
     source_client::{Health, SourceClient},
@@ -19,6 +19,7 @@ use crate::{
 pub struct Registration {
     pub name: SourceName,
     pub connection: SourceConnection,
+    pub max_concurrent_calls: MaxConcurrentCalls,
     pub enabled: bool,
 }
 
@@ -35,6 +36,7 @@ pub struct SourceChanges {
     pub enabled: Option<bool>,
     /// Validated (see `SourceTimeouts::changed`).
     pub timeouts: Option<crate::domain::SourceTimeouts>,
+    pub max_concurrent_calls: Option<MaxConcurrentCalls>,
 }
 
 /// What `CheckDataSource` found.
@@ -73,6 +75,7 @@ impl Registry {
             auth_token: connection.auth_token,
             call_timeout: connection.call_timeout,
             timeouts: connection.timeouts,
+            max_concurrent_calls: registration.max_concurrent_calls,
             enabled: registration.enabled,
             description,
             create_time: now,
@@ -132,6 +135,9 @@ impl Registry {
         }
         if let Some(timeouts) = changes.timeouts {
             source.timeouts = timeouts;
+        }
+        if let Some(limit) = changes.max_concurrent_calls {
+            source.max_concurrent_calls = limit;
         }
         if reconnect {
             let client = SourceClient::for_source(&source)?;
@@ -212,7 +218,7 @@ fn registry_event(
 fn settings(s: &DataSource) -> String {
     format!(
         "endpoint={}; tls={}; ca_cert_pem={}; auth_token={}; call_timeout={}; enabled={}; connect_timeout={}; \
-         stream_idle_timeout={}; stream_max_duration={}",
+         stream_idle_timeout={}; stream_max_duration={}; max_concurrent_calls={}",
         shown(&s.endpoint),
         s.tls,
         if s.ca_cert_pem.is_some() { "set" } else { "none" },
@@ -222,6 +228,7 @@ fn settings(s: &DataSource) -> String {
         humantime::format_duration(s.timeouts.connect),
         humantime::format_duration(s.timeouts.stream_idle),
         humantime::format_duration(s.timeouts.stream_max),
+        s.max_concurrent_calls,
     )
 }
 
@@ -267,6 +274,10 @@ fn changed_fields(before: &DataSource, after: &DataSource) -> String {
         if was != is {
             changes.push(format!("{field}: {} -> {}", humantime::format_duration(was), humantime::format_duration(is)));
         }
+    }
+    if before.max_concurrent_calls != after.max_concurrent_calls {
+        changes
+            .push(format!("max_concurrent_calls: {} -> {}", before.max_concurrent_calls, after.max_concurrent_calls));
     }
     if changes.is_empty() { "no field changed".to_owned() } else { changes.join("; ") }
 }

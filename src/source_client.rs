@@ -331,9 +331,12 @@ impl SourceClient {
         // The source learns the overall limit; the idle timeout is privacyd's to watch.
         request.set_timeout(limits.stream_max);
         let mut client = self.client();
-        let opened = tokio::time::timeout(limits.stream_idle.min(limits.stream_max), client.export(request))
-            .instrument(span.clone())
-            .await;
+        // Waiting on the source holds no executor slot (see `executor::without_slot`).
+        let opened = crate::executor::without_slot(
+            tokio::time::timeout(limits.stream_idle.min(limits.stream_max), client.export(request))
+                .instrument(span.clone()),
+        )
+        .await;
         let failed = |error: CallError| {
             record_code(&span, error.code);
             Err(error)
@@ -360,18 +363,22 @@ impl SourceClient {
         let span = call_span(&self.name, SERVICE, "Erase");
         let mut client = self.client();
         let call = client.erase(self.request(message));
-        let answer = match tokio::time::timeout(self.call_timeout, call).instrument(span.clone()).await {
-            Ok(Ok(response)) => response.into_inner(),
-            Ok(Err(status)) => {
-                let error = self.call_error("Erase", status, started, self.call_timeout);
-                record_code(&span, error.code);
-                return Err(EraseFailure::Call(error));
-            }
-            Err(_) => {
-                record_code(&span, Code::DeadlineExceeded);
-                return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout)));
-            }
-        };
+        // Waiting on the source holds no executor slot (see `executor::without_slot`).
+        let answer =
+            match crate::executor::without_slot(tokio::time::timeout(self.call_timeout, call).instrument(span.clone()))
+                .await
+            {
+                Ok(Ok(response)) => response.into_inner(),
+                Ok(Err(status)) => {
+                    let error = self.call_error("Erase", status, started, self.call_timeout);
+                    record_code(&span, error.code);
+                    return Err(EraseFailure::Call(error));
+                }
+                Err(_) => {
+                    record_code(&span, Code::DeadlineExceeded);
+                    return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout)));
+                }
+            };
         record_code(&span, Code::Ok);
         let retentions = answer
             .retentions
@@ -455,7 +462,12 @@ impl ExportStream {
         }
         let idle_until = now + limits.stream_idle;
         let span = self.span.clone().unwrap_or_else(tracing::Span::none);
-        let next = tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).instrument(span).await;
+        // Waiting for the source's next message holds no executor slot (see
+        // `executor::without_slot`); the job takes one again to handle the message.
+        let next = crate::executor::without_slot(
+            tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).instrument(span),
+        )
+        .await;
         let next = match next {
             Ok(Ok(Some(message))) => {
                 self.received += 1;

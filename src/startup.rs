@@ -92,6 +92,7 @@ impl Application {
 
         let executor_config = ExecutorConfig {
             concurrency: config.job_concurrency,
+            max_in_flight: config.job_max_in_flight.max(config.job_concurrency),
             lease: config.job_lease,
             poll_interval: config.job_poll_interval,
             retry_base: config.retry_base,

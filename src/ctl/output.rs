@@ -360,6 +360,7 @@ pub fn data_source(s: &pb::DataSource) -> String {
         .line("tls", if s.tls && !s.ca_cert_pem.is_empty() { "yes, own CA" } else { yes_no(s.tls) })
         .line("auth token", yes_no(s.has_auth_token))
         .line("call timeout", duration(s.call_timeout.as_ref()))
+        .line("max calls", format!("{} in flight", s.max_concurrent_calls))
         .line("created", time(s.create_time.as_ref()))
         .line("updated", time(s.update_time.as_ref()));
     let mut out = b.render();

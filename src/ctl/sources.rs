@@ -52,6 +52,10 @@ pub struct Limits {
     /// An Export stream may run at most this long, e.g. 1h.
     #[arg(long, value_parser = humantime::parse_duration)]
     stream_max_duration: Option<Duration>,
+    /// The most calls (Export streams, Erase) in flight to the source at once, across
+    /// privacyd's replicas: 1 to 1000; privacyd's default is 16.
+    #[arg(long, value_name = "N")]
+    max_concurrent_calls: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -136,6 +140,7 @@ impl UpdateArgs {
             connect_timeout: self.limits.connect_timeout.map(proto_duration),
             stream_idle_timeout: self.limits.stream_idle_timeout.map(proto_duration),
             stream_max_duration: self.limits.stream_max_duration.map(proto_duration),
+            max_concurrent_calls: self.limits.max_concurrent_calls,
             enabled: self.enabled,
         })
     }
@@ -172,6 +177,7 @@ pub async fn run(conn: &Connection, json: bool, command: SourcesCommand) -> anyh
                     connect_timeout: args.limits.connect_timeout.map(proto_duration),
                     stream_idle_timeout: args.limits.stream_idle_timeout.map(proto_duration),
                     stream_max_duration: args.limits.stream_max_duration.map(proto_duration),
+                    max_concurrent_calls: args.limits.max_concurrent_calls,
                     enabled: Some(!args.disabled),
                 })
                 .await
@@ -308,6 +314,8 @@ mod tests {
             "45s",
             "--stream-max-duration",
             "2h",
+            "--max-concurrent-calls",
+            "4",
             "--enabled",
             "false",
         ]);
@@ -322,6 +330,7 @@ mod tests {
         assert_eq!(call.connect_timeout, Some(prost_types::Duration { seconds: 3, nanos: 0 }));
         assert_eq!(call.stream_idle_timeout, Some(prost_types::Duration { seconds: 45, nanos: 0 }));
         assert_eq!(call.stream_max_duration, Some(prost_types::Duration { seconds: 7200, nanos: 0 }));
+        assert_eq!(call.max_concurrent_calls, Some(4));
         assert_eq!((call.tls, call.enabled), (Some(true), Some(false)));
         assert_eq!(call.auth_token.as_deref(), Some("-secret"));
 

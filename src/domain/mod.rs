@@ -27,8 +27,8 @@ pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, So
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
 pub use retention::{RequestSubject, SourcesRemoved};
 pub use source::{
-    Capability, DataCategory, DataSource, LegalBasis, SourceConnection, SourceDescription, SourceEndpoint, SourceName,
-    SourceTimeouts, parse_call_timeout,
+    Capability, DataCategory, DataSource, LegalBasis, MaxConcurrentCalls, SourceConnection, SourceDescription,
+    SourceEndpoint, SourceName, SourceTimeouts, parse_call_timeout,
 };
 pub use state::{Action, State, Transition};
 pub use subject::{Subject, SubjectEmail, UserId, redact};

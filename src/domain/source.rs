@@ -130,6 +130,8 @@ pub struct DataSource {
     pub call_timeout: Duration,
     /// See [`SourceTimeouts`].
     pub timeouts: SourceTimeouts,
+    /// See [`MaxConcurrentCalls`].
+    pub max_concurrent_calls: MaxConcurrentCalls,
     pub enabled: bool,
     pub description: SourceDescription,
     pub create_time: Timestamp,
@@ -237,6 +239,43 @@ impl SourceTimeouts {
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// The most calls privacyd has in flight to one source at once, across its replicas (`Export`
+/// streams and `Erase`; not `Describe` or the health check, see the registry proto): 1 to
+/// [`MaxConcurrentCalls::MAX`], default [`MaxConcurrentCalls::DEFAULT`]. It is what keeps a
+/// burst of requests from sending a small team's service privacyd's whole worker pool at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MaxConcurrentCalls(u32);
+
+impl MaxConcurrentCalls {
+    pub const DEFAULT: MaxConcurrentCalls = MaxConcurrentCalls(16);
+    /// Above any service's useful parallelism, and low enough that one source cannot take all
+    /// of a replica's jobs in flight (`--job-max-in-flight`, default 1024).
+    pub const MAX: u32 = 1000;
+
+    /// A limit from a caller: `None` means the default; 0 and more than [`Self::MAX`] are
+    /// refused (field `max_concurrent_calls`).
+    pub fn parse(raw: Option<u32>) -> Result<Self, Error> {
+        match raw {
+            None => Ok(Self::DEFAULT),
+            Some(0) => Err(Error::invalid("max_concurrent_calls", "must be at least 1")),
+            Some(n) if n > Self::MAX => {
+                Err(Error::invalid("max_concurrent_calls", format!("must be at most {}", Self::MAX)))
+            }
+            Some(n) => Ok(MaxConcurrentCalls(n)),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for MaxConcurrentCalls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// `raw`, or `default` when unset; positive and at most `max`.
 fn bounded(field: &'static str, raw: Option<Duration>, default: Duration, max: Duration) -> Result<Duration, Error> {
     match raw {
@@ -305,5 +344,16 @@ mod tests {
         assert!(SourceTimeouts::parse(None, None, Some(25 * HOUR), call).is_err());
         let changed = set.changed(None, None, Some(Duration::from_secs(9))).unwrap();
         assert_eq!((changed.connect, changed.stream_max), (Duration::from_secs(1), Duration::from_secs(9)));
+    }
+
+    #[test]
+    fn max_concurrent_calls_default_and_bounds() {
+        assert_eq!(MaxConcurrentCalls::parse(None).unwrap().get(), 16);
+        assert_eq!(MaxConcurrentCalls::parse(Some(1)).unwrap().get(), 1);
+        assert_eq!(MaxConcurrentCalls::parse(Some(1000)).unwrap().get(), 1000);
+        for bad in [0, 1001, u32::MAX] {
+            let err = MaxConcurrentCalls::parse(Some(bad)).unwrap_err();
+            assert!(matches!(err, Error::InvalidField { field: "max_concurrent_calls", .. }), "{bad}: {err:?}");
+        }
     }
 }

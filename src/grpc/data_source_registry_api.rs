@@ -7,7 +7,10 @@ use tonic::{Request, Response, Status};
 
 use super::{auth::admin, convert::timestamp};
 use crate::{
-    domain::{Error, PageSize, SourceConnection, SourceEndpoint, SourceName, SourceTimeouts, parse_call_timeout},
+    domain::{
+        Error, MaxConcurrentCalls, PageSize, SourceConnection, SourceEndpoint, SourceName, SourceTimeouts,
+        parse_call_timeout,
+    },
     proto::privacy::v1::{self as pb, data_source_registry_service_server::DataSourceRegistryService},
     registry::{Registration, Registry, SourceChanges},
     source_client::{Health, description_message},
@@ -57,6 +60,7 @@ fn data_source(s: crate::domain::DataSource) -> pb::DataSource {
         connect_timeout: Some(proto_duration(s.timeouts.connect)),
         stream_idle_timeout: Some(proto_duration(s.timeouts.stream_idle)),
         stream_max_duration: Some(proto_duration(s.timeouts.stream_max)),
+        max_concurrent_calls: s.max_concurrent_calls.get(),
         enabled: s.enabled,
         description: Some(description_message(&s.description)),
         create_time: Some(timestamp(s.create_time)),
@@ -88,6 +92,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
                     call_timeout,
                 )?,
             },
+            max_concurrent_calls: MaxConcurrentCalls::parse(req.max_concurrent_calls)?,
             enabled: req.enabled.unwrap_or(true),
         };
         let source = self.registry.register(actor, registration).await?;
@@ -143,6 +148,7 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
                 .transpose()?,
             enabled: req.enabled,
             timeouts,
+            max_concurrent_calls: req.max_concurrent_calls.map(|n| MaxConcurrentCalls::parse(Some(n))).transpose()?,
         };
         let source = self.registry.update(actor, &source_name, changes).await?;
         Ok(Response::new(pb::UpdateDataSourceResponse { data_source: Some(data_source(source)) }))

@@ -14,6 +14,10 @@ use super::{
 };
 use crate::domain::{DeliveryState, EmailDelivery, EmailKind, Error, NewAuditEvent, RequestId, SourceName, Timestamp};
 
+/// The PostgreSQL advisory lock that serializes claims across replicas ("privacyd" "claim" in
+/// ASCII); sqlx's migrator takes a different one.
+const CLAIM_LOCK: i64 = 0x7072_6976_636c_6169;
+
 /// What a job does. Stored as text; the executor has one handler per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
@@ -187,7 +191,7 @@ impl Store {
         let trace_context = job.trace_context.clone().or_else(crate::traces::StoredContext::current);
         sqlx::query(
             "INSERT INTO jobs (id, kind, request_id, payload, state, attempts, max_attempts, create_time, \
-             run_at, trace_context) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9)",
+             run_at, trace_context, source) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10)",
         )
         .bind(Uuid::now_v7().to_string())
         .bind(job.kind.as_str())
@@ -198,13 +202,20 @@ impl Store {
         .bind(micros(now))
         .bind(micros(job.run_at.unwrap_or(now)))
         .bind(trace_context.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(NewJob::source(&job.payload).map(|source| source.as_str().to_owned()))
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
         Ok(())
     }
 
-    /// Leases up to `limit` due jobs to `owner` until `lease_until`.
+    /// Leases up to `limit` due jobs to `owner` until `lease_until`, oldest first, but no more
+    /// of a data source's jobs than its `max_concurrent_calls` leaves room for beside those of
+    /// its jobs that hold a lease already (on any replica). A job runs its source's calls one
+    /// after another, so this bounds the calls in flight to the source across the replicas,
+    /// and a job over the limit stays queued, holding nothing, until one of its source's jobs
+    /// ends. On PostgreSQL claims take a transaction-level advisory lock, so two replicas
+    /// claiming at once cannot both fill the same room; SQLite has one writer.
     pub async fn claim_jobs(
         &self,
         owner: &str,
@@ -212,29 +223,49 @@ impl Store {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, Error> {
-        let sql = match self.dialect {
-            Dialect::Sqlite => {
-                "UPDATE jobs SET lease_owner = $1, lease_expire_time = $2, attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_at <= $3 \
-                 AND (lease_expire_time IS NULL OR lease_expire_time < $3) ORDER BY run_at LIMIT $4) \
-                 RETURNING id, kind, request_id, payload, attempts, max_attempts, trace_context"
-            }
-            Dialect::Postgres => {
-                "UPDATE jobs SET lease_owner = $1, lease_expire_time = $2, attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_at <= $3 \
-                 AND (lease_expire_time IS NULL OR lease_expire_time < $3) ORDER BY run_at LIMIT $4 \
-                 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, kind, request_id, payload, attempts, max_attempts, trace_context"
-            }
-        };
-        let rows = sqlx::query(sql)
+        // `place` numbers each source's due jobs oldest first; `leased` counts its jobs that
+        // run now (only running jobs hold a lease: finishing, retrying and letting go of a
+        // cancelled job clear it). A source deleted meanwhile has the default limit: its jobs
+        // only fail. The outer conditions are checked again on PostgreSQL against a row
+        // another transaction changed since the statement's snapshot.
+        const CLAIM: &str = "UPDATE jobs SET lease_owner = $1, lease_expire_time = $2, attempts = attempts + 1 \
+             WHERE state = 'QUEUED' AND (lease_expire_time IS NULL OR lease_expire_time < $3) AND id IN ( \
+               WITH due AS ( \
+                 SELECT id, source, run_at, \
+                   ROW_NUMBER() OVER (PARTITION BY source ORDER BY run_at, id) AS place \
+                 FROM jobs WHERE state = 'QUEUED' AND run_at <= $3 \
+                 AND (lease_expire_time IS NULL OR lease_expire_time < $3)), \
+               leased AS ( \
+                 SELECT source, COUNT(*) AS calls FROM jobs \
+                 WHERE source IS NOT NULL AND lease_expire_time IS NOT NULL AND lease_expire_time >= $3 \
+                 GROUP BY source) \
+               SELECT due.id FROM due \
+               LEFT JOIN data_sources ON data_sources.name = due.source \
+               LEFT JOIN leased ON leased.source = due.source \
+               WHERE due.source IS NULL \
+                 OR due.place + COALESCE(leased.calls, 0) <= COALESCE(data_sources.max_concurrent_calls, $5) \
+               ORDER BY due.run_at, due.id LIMIT $4) \
+             RETURNING id, kind, request_id, payload, attempts, max_attempts, trace_context";
+        let mut tx = self.begin_write().await?;
+        if self.dialect == Dialect::Postgres {
+            // Selected from, so the statement returns a type sqlx's Any driver reads (the
+            // function returns void).
+            sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1)) AS claim_lock")
+                .bind(CLAIM_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        let rows = sqlx::query(CLAIM)
             .bind(owner.to_owned())
             .bind(micros(lease_until))
             .bind(micros(now))
             .bind(i64::from(limit))
-            .fetch_all(&self.writer)
+            .bind(i64::from(crate::domain::MaxConcurrentCalls::DEFAULT.get()))
+            .fetch_all(&mut *tx)
             .await
             .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
         rows.iter()
             .map(|row| {
                 let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);

@@ -140,6 +140,7 @@ impl Store {
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
                 (11, "retention", include_str!("../../migrations/common/0011_retention.sql")),
+                (12, "source_limits", include_str!("../../migrations/sqlite/0012_source_limits.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
             ],
             Dialect::Postgres => &[
@@ -154,6 +155,7 @@ impl Store {
                 (9, "skipped_sources", include_str!("../../migrations/common/0009_skipped_sources.sql")),
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
                 (11, "retention", include_str!("../../migrations/common/0011_retention.sql")),
+                (12, "source_limits", include_str!("../../migrations/postgres/0012_source_limits.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
             ],
         };

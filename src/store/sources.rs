@@ -15,7 +15,7 @@ use crate::{
 macro_rules! source_columns {
     () => {
         "name, endpoint, tls, ca_cert_pem, auth_token, call_timeout_ms, enabled, description, create_time, update_time, auth_token_key_id, \
-         connect_timeout_ms, stream_idle_timeout_ms, stream_max_duration_ms"
+         connect_timeout_ms, stream_idle_timeout_ms, stream_max_duration_ms, max_concurrent_calls"
     };
 }
 
@@ -27,7 +27,7 @@ impl Store {
             sqlx::query(concat!(
                 "INSERT INTO data_sources (",
                 source_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $14, $9, $10, $11, $12, $13)"
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $15, $9, $10, $11, $12, $13, $14)"
             )),
             source,
             self.seal_token(source)?,
@@ -51,7 +51,8 @@ impl Store {
             sqlx::query(
                 "UPDATE data_sources SET endpoint = $2, tls = $3, ca_cert_pem = $4, auth_token = $5, \
                  call_timeout_ms = $6, enabled = $7, description = $8, update_time = $9, auth_token_key_id = $10, \
-                 connect_timeout_ms = $11, stream_idle_timeout_ms = $12, stream_max_duration_ms = $13 WHERE name = $1",
+                 connect_timeout_ms = $11, stream_idle_timeout_ms = $12, stream_max_duration_ms = $13, \
+                 max_concurrent_calls = $14 WHERE name = $1",
             ),
             source,
             self.seal_token(source)?,
@@ -121,8 +122,9 @@ impl Store {
     }
 }
 
-/// Binds $1 to $13: name, endpoint, tls, CA, sealed token, timeout, enabled, description,
-/// update time, the token's key id, the connect, stream idle and stream timeouts.
+/// Binds $1 to $14: name, endpoint, tls, CA, sealed token, timeout, enabled, description,
+/// update time, the token's key id, the connect, stream idle and stream timeouts, the limit on
+/// calls in flight.
 fn bind_source<'q>(
     query: Query<'q, Any, AnyArguments>,
     source: &DataSource,
@@ -142,7 +144,8 @@ fn bind_source<'q>(
         .bind(key_id)
         .bind(source.timeouts.connect.as_millis() as i64)
         .bind(source.timeouts.stream_idle.as_millis() as i64)
-        .bind(source.timeouts.stream_max.as_millis() as i64))
+        .bind(source.timeouts.stream_max.as_millis() as i64)
+        .bind(i64::from(source.max_concurrent_calls.get())))
 }
 
 /// What a source's token is bound to when encrypted: its source's name, so a ciphertext copied
@@ -246,6 +249,10 @@ fn source_from_row(
             stream_idle: Duration::from_millis(int("stream_idle_timeout_ms")? as u64),
             stream_max: Duration::from_millis(int("stream_max_duration_ms")? as u64),
         },
+        max_concurrent_calls: u32::try_from(int("max_concurrent_calls")?)
+            .ok()
+            .and_then(|n| crate::domain::MaxConcurrentCalls::parse(Some(n)).ok())
+            .ok_or_else(|| corrupt("max_concurrent_calls"))?,
         enabled: int("enabled")? != 0,
         description: serde_json::from_str(&text("description")?).map_err(|_| corrupt("description"))?,
         create_time: from_micros(int("create_time")?),

@@ -59,6 +59,7 @@ async fn a_panicking_job_is_a_failed_attempt_that_counts_toward_its_limit(backen
     let lease = Duration::from_millis(600);
     let config = ExecutorConfig {
         concurrency: 2,
+        max_in_flight: 2,
         lease,
         poll_interval: Duration::from_millis(50),
         retry_base: Duration::from_millis(20),

@@ -48,6 +48,7 @@ mod secrets_at_rest;
 mod smtp_tls;
 mod source_calls;
 mod source_credentials;
+mod source_limits;
 mod sources;
 mod subject_links;
 mod tls;

@@ -103,7 +103,7 @@ async fn registry_changes_are_audited_with_the_admin_and_what_changed(backend: B
                 T::DataSourceRegistered as i32,
                 format!(
                     "endpoint={}; tls=false; ca_cert_pem=none; auth_token=set; call_timeout=30s; enabled=true; connect_timeout=5s; \
-                     stream_idle_timeout=30s; stream_max_duration=1h",
+                     stream_idle_timeout=30s; stream_max_duration=1h; max_concurrent_calls=16",
                     first.endpoint
                 )
                 .as_str()

@@ -124,8 +124,16 @@ type DataSource struct {
 	// `grpc-timeout` privacyd sends on `Export`. Past it the stream fails as DEADLINE_EXCEEDED
 	// and is retried from the start. Default 1 h, at most 24 h.
 	StreamMaxDuration *durationpb.Duration `protobuf:"bytes,13,opt,name=stream_max_duration,json=streamMaxDuration,proto3" json:"stream_max_duration,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The most calls privacyd has in flight to the source at once, across all its replicas:
+	// `Export` streams (an export's, and the verification export after an erasure) and `Erase`
+	// calls. A job whose source is at its limit stays queued, holding no worker, until one of
+	// the source's calls ends, so a burst of requests reaches a small service at this rate and
+	// other sources are not held up by it. `Describe` and the health check (registering,
+	// `CheckDataSource`) are not counted: an operator must be able to look at a busy source.
+	// Default 16, at least 1, at most 1000; a value outside that is refused with INVALID_FIELD.
+	MaxConcurrentCalls uint32 `protobuf:"varint,14,opt,name=max_concurrent_calls,json=maxConcurrentCalls,proto3" json:"max_concurrent_calls,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *DataSource) Reset() {
@@ -249,6 +257,13 @@ func (x *DataSource) GetStreamMaxDuration() *durationpb.Duration {
 	return nil
 }
 
+func (x *DataSource) GetMaxConcurrentCalls() uint32 {
+	if x != nil {
+		return x.MaxConcurrentCalls
+	}
+	return 0
+}
+
 // Request for RegisterDataSource.
 type RegisterDataSourceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -274,8 +289,10 @@ type RegisterDataSourceRequest struct {
 	StreamIdleTimeout *durationpb.Duration `protobuf:"bytes,9,opt,name=stream_idle_timeout,json=streamIdleTimeout,proto3" json:"stream_idle_timeout,omitempty"`
 	// See DataSource.stream_max_duration; unset means 1 hour.
 	StreamMaxDuration *durationpb.Duration `protobuf:"bytes,10,opt,name=stream_max_duration,json=streamMaxDuration,proto3" json:"stream_max_duration,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// See DataSource.max_concurrent_calls; unset means 16, and 1 to 1000 may be given.
+	MaxConcurrentCalls *uint32 `protobuf:"varint,11,opt,name=max_concurrent_calls,json=maxConcurrentCalls,proto3,oneof" json:"max_concurrent_calls,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *RegisterDataSourceRequest) Reset() {
@@ -376,6 +393,13 @@ func (x *RegisterDataSourceRequest) GetStreamMaxDuration() *durationpb.Duration 
 		return x.StreamMaxDuration
 	}
 	return nil
+}
+
+func (x *RegisterDataSourceRequest) GetMaxConcurrentCalls() uint32 {
+	if x != nil && x.MaxConcurrentCalls != nil {
+		return *x.MaxConcurrentCalls
+	}
+	return 0
 }
 
 // Response for RegisterDataSource.
@@ -650,8 +674,11 @@ type UpdateDataSourceRequest struct {
 	StreamIdleTimeout *durationpb.Duration `protobuf:"bytes,9,opt,name=stream_idle_timeout,json=streamIdleTimeout,proto3" json:"stream_idle_timeout,omitempty"`
 	// A new stream duration limit (see DataSource.stream_max_duration).
 	StreamMaxDuration *durationpb.Duration `protobuf:"bytes,10,opt,name=stream_max_duration,json=streamMaxDuration,proto3" json:"stream_max_duration,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+	// already in flight end as they would; new ones start only below the new limit.
+	MaxConcurrentCalls *uint32 `protobuf:"varint,11,opt,name=max_concurrent_calls,json=maxConcurrentCalls,proto3,oneof" json:"max_concurrent_calls,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *UpdateDataSourceRequest) Reset() {
@@ -752,6 +779,13 @@ func (x *UpdateDataSourceRequest) GetStreamMaxDuration() *durationpb.Duration {
 		return x.StreamMaxDuration
 	}
 	return nil
+}
+
+func (x *UpdateDataSourceRequest) GetMaxConcurrentCalls() uint32 {
+	if x != nil && x.MaxConcurrentCalls != nil {
+		return *x.MaxConcurrentCalls
+	}
+	return 0
 }
 
 // Response for UpdateDataSource.
@@ -1007,7 +1041,7 @@ var File_privacy_v1_data_source_registry_service_proto protoreflect.FileDescript
 const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"\n" +
 	"-privacy/v1/data_source_registry_service.proto\x12\n" +
-	"privacy.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a/privacy/datasource/v1/data_source_service.proto\"\x8b\x05\n" +
+	"privacy.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a/privacy/datasource/v1/data_source_service.proto\"\xbd\x05\n" +
 	"\n" +
 	"DataSource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
@@ -1025,7 +1059,8 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"updateTime\x12B\n" +
 	"\x0fconnect_timeout\x18\v \x01(\v2\x19.google.protobuf.DurationR\x0econnectTimeout\x12I\n" +
 	"\x13stream_idle_timeout\x18\f \x01(\v2\x19.google.protobuf.DurationR\x11streamIdleTimeout\x12I\n" +
-	"\x13stream_max_duration\x18\r \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDuration\"\xdf\x03\n" +
+	"\x13stream_max_duration\x18\r \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDuration\x120\n" +
+	"\x14max_concurrent_calls\x18\x0e \x01(\rR\x12maxConcurrentCalls\"\xaf\x04\n" +
 	"\x19RegisterDataSourceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12\x1d\n" +
@@ -1038,9 +1073,11 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"\x0fconnect_timeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0econnectTimeout\x12I\n" +
 	"\x13stream_idle_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x11streamIdleTimeout\x12I\n" +
 	"\x13stream_max_duration\x18\n" +
-	" \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDurationB\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDuration\x125\n" +
+	"\x14max_concurrent_calls\x18\v \x01(\rH\x01R\x12maxConcurrentCalls\x88\x01\x01B\n" +
 	"\n" +
-	"\b_enabled\"U\n" +
+	"\b_enabledB\x17\n" +
+	"\x15_max_concurrent_calls\"U\n" +
 	"\x1aRegisterDataSourceResponse\x127\n" +
 	"\vdata_source\x18\x01 \x01(\v2\x16.privacy.v1.DataSourceR\n" +
 	"dataSource\"*\n" +
@@ -1055,7 +1092,7 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"|\n" +
 	"\x17ListDataSourcesResponse\x129\n" +
 	"\fdata_sources\x18\x01 \x03(\v2\x16.privacy.v1.DataSourceR\vdataSources\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa5\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x04\n" +
 	"\x17UpdateDataSourceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\bendpoint\x18\x02 \x01(\tH\x00R\bendpoint\x88\x01\x01\x12\"\n" +
@@ -1068,13 +1105,15 @@ const file_privacy_v1_data_source_registry_service_proto_rawDesc = "" +
 	"\x0fconnect_timeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0econnectTimeout\x12I\n" +
 	"\x13stream_idle_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x11streamIdleTimeout\x12I\n" +
 	"\x13stream_max_duration\x18\n" +
-	" \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDurationB\v\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x11streamMaxDuration\x125\n" +
+	"\x14max_concurrent_calls\x18\v \x01(\rH\x05R\x12maxConcurrentCalls\x88\x01\x01B\v\n" +
 	"\t_endpointB\r\n" +
 	"\v_auth_tokenB\x06\n" +
 	"\x04_tlsB\x0e\n" +
 	"\f_ca_cert_pemB\n" +
 	"\n" +
-	"\b_enabled\"S\n" +
+	"\b_enabledB\x17\n" +
+	"\x15_max_concurrent_calls\"S\n" +
 	"\x18UpdateDataSourceResponse\x127\n" +
 	"\vdata_source\x18\x01 \x01(\v2\x16.privacy.v1.DataSourceR\n" +
 	"dataSource\"-\n" +

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from privacy.datasource.v1 import data_source_service_pb2 as privacy_dot_datasource_dot_v1_dot_data__source__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-privacy/v1/data_source_registry_service.proto\x12\nprivacy.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a/privacy/datasource/v1/data_source_service.proto\"\xec\x03\n\nDataSource\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x02 \x01(\t\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x13\n\x0b\x63\x61_cert_pem\x18\x04 \x01(\t\x12\x16\n\x0ehas_auth_token\x18\x05 \x01(\x08\x12/\n\x0c\x63\x61ll_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07\x65nabled\x18\x07 \x01(\x08\x12<\n\x0b\x64\x65scription\x18\x08 \x01(\x0b\x32\'.privacy.datasource.v1.DescribeResponse\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0f\x63onnect_timeout\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_idle_timeout\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_max_duration\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\"\xe8\x02\n\x19RegisterDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x02 \x01(\t\x12\x12\n\nauth_token\x18\x03 \x01(\t\x12\x0b\n\x03tls\x18\x04 \x01(\x08\x12\x13\n\x0b\x63\x61_cert_pem\x18\x05 \x01(\t\x12/\n\x0c\x63\x61ll_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x07\x65nabled\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12\x32\n\x0f\x63onnect_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_idle_timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_max_duration\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationB\n\n\x08_enabled\"I\n\x1aRegisterDataSourceResponse\x12+\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x16.privacy.v1.DataSource\"$\n\x14GetDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"D\n\x15GetDataSourceResponse\x12+\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x16.privacy.v1.DataSource\"?\n\x16ListDataSourcesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x17ListDataSourcesResponse\x12,\n\x0c\x64\x61ta_sources\x18\x01 \x03(\x0b\x32\x16.privacy.v1.DataSource\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xae\x03\n\x17UpdateDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\x08\x65ndpoint\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nauth_token\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x10\n\x03tls\x18\x04 \x01(\x08H\x02\x88\x01\x01\x12\x18\n\x0b\x63\x61_cert_pem\x18\x05 \x01(\tH\x03\x88\x01\x01\x12/\n\x0c\x63\x61ll_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x07\x65nabled\x18\x07 \x01(\x08H\x04\x88\x01\x01\x12\x32\n\x0f\x63onnect_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_idle_timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_max_duration\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationB\x0b\n\t_endpointB\r\n\x0b_auth_tokenB\x06\n\x04_tlsB\x0e\n\x0c_ca_cert_pemB\n\n\x08_enabled\"G\n\x18UpdateDataSourceResponse\x12+\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x16.privacy.v1.DataSource\"\'\n\x17\x44\x65leteDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteDataSourceResponse\"&\n\x16\x43heckDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xbc\x01\n\x17\x43heckDataSourceResponse\x12(\n\x06health\x18\x01 \x01(\x0e\x32\x18.privacy.v1.HealthStatus\x12<\n\x0b\x64\x65scription\x18\x02 \x01(\x0b\x32\'.privacy.datasource.v1.DescribeResponse\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12*\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration*\x86\x01\n\x0cHealthStatus\x12\x1d\n\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15HEALTH_STATUS_SERVING\x10\x01\x12\x1d\n\x19HEALTH_STATUS_NOT_SERVING\x10\x02\x12\x1d\n\x19HEALTH_STATUS_UNREACHABLE\x10\x03\x32\xcc\x04\n\x19\x44\x61taSourceRegistryService\x12\x63\n\x12RegisterDataSource\x12%.privacy.v1.RegisterDataSourceRequest\x1a&.privacy.v1.RegisterDataSourceResponse\x12T\n\rGetDataSource\x12 .privacy.v1.GetDataSourceRequest\x1a!.privacy.v1.GetDataSourceResponse\x12Z\n\x0fListDataSources\x12\".privacy.v1.ListDataSourcesRequest\x1a#.privacy.v1.ListDataSourcesResponse\x12]\n\x10UpdateDataSource\x12#.privacy.v1.UpdateDataSourceRequest\x1a$.privacy.v1.UpdateDataSourceResponse\x12]\n\x10\x44\x65leteDataSource\x12#.privacy.v1.DeleteDataSourceRequest\x1a$.privacy.v1.DeleteDataSourceResponse\x12Z\n\x0f\x43heckDataSource\x12\".privacy.v1.CheckDataSourceRequest\x1a#.privacy.v1.CheckDataSourceResponseBY\n\x17\x64\x65v.privacyd.privacy.v1P\x01Z<github.com/privacyd/privacyd/clients/go/privacy/v1;privacyv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-privacy/v1/data_source_registry_service.proto\x12\nprivacy.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a/privacy/datasource/v1/data_source_service.proto\"\x8a\x04\n\nDataSource\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x02 \x01(\t\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x13\n\x0b\x63\x61_cert_pem\x18\x04 \x01(\t\x12\x16\n\x0ehas_auth_token\x18\x05 \x01(\x08\x12/\n\x0c\x63\x61ll_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07\x65nabled\x18\x07 \x01(\x08\x12<\n\x0b\x64\x65scription\x18\x08 \x01(\x0b\x32\'.privacy.datasource.v1.DescribeResponse\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0f\x63onnect_timeout\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_idle_timeout\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_max_duration\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1c\n\x14max_concurrent_calls\x18\x0e \x01(\r\"\xa4\x03\n\x19RegisterDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x02 \x01(\t\x12\x12\n\nauth_token\x18\x03 \x01(\t\x12\x0b\n\x03tls\x18\x04 \x01(\x08\x12\x13\n\x0b\x63\x61_cert_pem\x18\x05 \x01(\t\x12/\n\x0c\x63\x61ll_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x07\x65nabled\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12\x32\n\x0f\x63onnect_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_idle_timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_max_duration\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12!\n\x14max_concurrent_calls\x18\x0b \x01(\rH\x01\x88\x01\x01\x42\n\n\x08_enabledB\x17\n\x15_max_concurrent_calls\"I\n\x1aRegisterDataSourceResponse\x12+\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x16.privacy.v1.DataSource\"$\n\x14GetDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"D\n\x15GetDataSourceResponse\x12+\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x16.privacy.v1.DataSource\"?\n\x16ListDataSourcesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x17ListDataSourcesResponse\x12,\n\x0c\x64\x61ta_sources\x18\x01 \x03(\x0b\x32\x16.privacy.v1.DataSource\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xea\x03\n\x17UpdateDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\x08\x65ndpoint\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nauth_token\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x10\n\x03tls\x18\x04 \x01(\x08H\x02\x88\x01\x01\x12\x18\n\x0b\x63\x61_cert_pem\x18\x05 \x01(\tH\x03\x88\x01\x01\x12/\n\x0c\x63\x61ll_timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x07\x65nabled\x18\x07 \x01(\x08H\x04\x88\x01\x01\x12\x32\n\x0f\x63onnect_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_idle_timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13stream_max_duration\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12!\n\x14max_concurrent_calls\x18\x0b \x01(\rH\x05\x88\x01\x01\x42\x0b\n\t_endpointB\r\n\x0b_auth_tokenB\x06\n\x04_tlsB\x0e\n\x0c_ca_cert_pemB\n\n\x08_enabledB\x17\n\x15_max_concurrent_calls\"G\n\x18UpdateDataSourceResponse\x12+\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x16.privacy.v1.DataSource\"\'\n\x17\x44\x65leteDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteDataSourceResponse\"&\n\x16\x43heckDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xbc\x01\n\x17\x43heckDataSourceResponse\x12(\n\x06health\x18\x01 \x01(\x0e\x32\x18.privacy.v1.HealthStatus\x12<\n\x0b\x64\x65scription\x18\x02 \x01(\x0b\x32\'.privacy.datasource.v1.DescribeResponse\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12*\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration*\x86\x01\n\x0cHealthStatus\x12\x1d\n\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15HEALTH_STATUS_SERVING\x10\x01\x12\x1d\n\x19HEALTH_STATUS_NOT_SERVING\x10\x02\x12\x1d\n\x19HEALTH_STATUS_UNREACHABLE\x10\x03\x32\xcc\x04\n\x19\x44\x61taSourceRegistryService\x12\x63\n\x12RegisterDataSource\x12%.privacy.v1.RegisterDataSourceRequest\x1a&.privacy.v1.RegisterDataSourceResponse\x12T\n\rGetDataSource\x12 .privacy.v1.GetDataSourceRequest\x1a!.privacy.v1.GetDataSourceResponse\x12Z\n\x0fListDataSources\x12\".privacy.v1.ListDataSourcesRequest\x1a#.privacy.v1.ListDataSourcesResponse\x12]\n\x10UpdateDataSource\x12#.privacy.v1.UpdateDataSourceRequest\x1a$.privacy.v1.UpdateDataSourceResponse\x12]\n\x10\x44\x65leteDataSource\x12#.privacy.v1.DeleteDataSourceRequest\x1a$.privacy.v1.DeleteDataSourceResponse\x12Z\n\x0f\x43heckDataSource\x12\".privacy.v1.CheckDataSourceRequest\x1a#.privacy.v1.CheckDataSourceResponseBY\n\x17\x64\x65v.privacyd.privacy.v1P\x01Z<github.com/privacyd/privacyd/clients/go/privacy/v1;privacyv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,34 +35,34 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'privacy.v1.data_source_regi
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\027dev.privacyd.privacy.v1P\001Z<github.com/privacyd/privacyd/clients/go/privacy/v1;privacyv1'
-  _globals['_HEALTHSTATUS']._serialized_start=2186
-  _globals['_HEALTHSTATUS']._serialized_end=2320
+  _globals['_HEALTHSTATUS']._serialized_start=2336
+  _globals['_HEALTHSTATUS']._serialized_end=2470
   _globals['_DATASOURCE']._serialized_start=176
-  _globals['_DATASOURCE']._serialized_end=668
-  _globals['_REGISTERDATASOURCEREQUEST']._serialized_start=671
-  _globals['_REGISTERDATASOURCEREQUEST']._serialized_end=1031
-  _globals['_REGISTERDATASOURCERESPONSE']._serialized_start=1033
-  _globals['_REGISTERDATASOURCERESPONSE']._serialized_end=1106
-  _globals['_GETDATASOURCEREQUEST']._serialized_start=1108
-  _globals['_GETDATASOURCEREQUEST']._serialized_end=1144
-  _globals['_GETDATASOURCERESPONSE']._serialized_start=1146
-  _globals['_GETDATASOURCERESPONSE']._serialized_end=1214
-  _globals['_LISTDATASOURCESREQUEST']._serialized_start=1216
-  _globals['_LISTDATASOURCESREQUEST']._serialized_end=1279
-  _globals['_LISTDATASOURCESRESPONSE']._serialized_start=1281
-  _globals['_LISTDATASOURCESRESPONSE']._serialized_end=1377
-  _globals['_UPDATEDATASOURCEREQUEST']._serialized_start=1380
-  _globals['_UPDATEDATASOURCEREQUEST']._serialized_end=1810
-  _globals['_UPDATEDATASOURCERESPONSE']._serialized_start=1812
-  _globals['_UPDATEDATASOURCERESPONSE']._serialized_end=1883
-  _globals['_DELETEDATASOURCEREQUEST']._serialized_start=1885
-  _globals['_DELETEDATASOURCEREQUEST']._serialized_end=1924
-  _globals['_DELETEDATASOURCERESPONSE']._serialized_start=1926
-  _globals['_DELETEDATASOURCERESPONSE']._serialized_end=1952
-  _globals['_CHECKDATASOURCEREQUEST']._serialized_start=1954
-  _globals['_CHECKDATASOURCEREQUEST']._serialized_end=1992
-  _globals['_CHECKDATASOURCERESPONSE']._serialized_start=1995
-  _globals['_CHECKDATASOURCERESPONSE']._serialized_end=2183
-  _globals['_DATASOURCEREGISTRYSERVICE']._serialized_start=2323
-  _globals['_DATASOURCEREGISTRYSERVICE']._serialized_end=2911
+  _globals['_DATASOURCE']._serialized_end=698
+  _globals['_REGISTERDATASOURCEREQUEST']._serialized_start=701
+  _globals['_REGISTERDATASOURCEREQUEST']._serialized_end=1121
+  _globals['_REGISTERDATASOURCERESPONSE']._serialized_start=1123
+  _globals['_REGISTERDATASOURCERESPONSE']._serialized_end=1196
+  _globals['_GETDATASOURCEREQUEST']._serialized_start=1198
+  _globals['_GETDATASOURCEREQUEST']._serialized_end=1234
+  _globals['_GETDATASOURCERESPONSE']._serialized_start=1236
+  _globals['_GETDATASOURCERESPONSE']._serialized_end=1304
+  _globals['_LISTDATASOURCESREQUEST']._serialized_start=1306
+  _globals['_LISTDATASOURCESREQUEST']._serialized_end=1369
+  _globals['_LISTDATASOURCESRESPONSE']._serialized_start=1371
+  _globals['_LISTDATASOURCESRESPONSE']._serialized_end=1467
+  _globals['_UPDATEDATASOURCEREQUEST']._serialized_start=1470
+  _globals['_UPDATEDATASOURCEREQUEST']._serialized_end=1960
+  _globals['_UPDATEDATASOURCERESPONSE']._serialized_start=1962
+  _globals['_UPDATEDATASOURCERESPONSE']._serialized_end=2033
+  _globals['_DELETEDATASOURCEREQUEST']._serialized_start=2035
+  _globals['_DELETEDATASOURCEREQUEST']._serialized_end=2074
+  _globals['_DELETEDATASOURCERESPONSE']._serialized_start=2076
+  _globals['_DELETEDATASOURCERESPONSE']._serialized_end=2102
+  _globals['_CHECKDATASOURCEREQUEST']._serialized_start=2104
+  _globals['_CHECKDATASOURCEREQUEST']._serialized_end=2142
+  _globals['_CHECKDATASOURCERESPONSE']._serialized_start=2145
+  _globals['_CHECKDATASOURCERESPONSE']._serialized_end=2333
+  _globals['_DATASOURCEREGISTRYSERVICE']._serialized_start=2473
+  _globals['_DATASOURCEREGISTRYSERVICE']._serialized_end=3061
 # @@protoc_insertion_point(module_scope)

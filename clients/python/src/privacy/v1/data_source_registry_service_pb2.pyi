@@ -24,7 +24,7 @@ HEALTH_STATUS_NOT_SERVING: HealthStatus
 HEALTH_STATUS_UNREACHABLE: HealthStatus
 
 class DataSource(_message.Message):
-    __slots__ = ("name", "endpoint", "tls", "ca_cert_pem", "has_auth_token", "call_timeout", "enabled", "description", "create_time", "update_time", "connect_timeout", "stream_idle_timeout", "stream_max_duration")
+    __slots__ = ("name", "endpoint", "tls", "ca_cert_pem", "has_auth_token", "call_timeout", "enabled", "description", "create_time", "update_time", "connect_timeout", "stream_idle_timeout", "stream_max_duration", "max_concurrent_calls")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
     TLS_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class DataSource(_message.Message):
     CONNECT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_MAX_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_CALLS_FIELD_NUMBER: _ClassVar[int]
     name: str
     endpoint: str
     tls: bool
@@ -51,10 +52,11 @@ class DataSource(_message.Message):
     connect_timeout: _duration_pb2.Duration
     stream_idle_timeout: _duration_pb2.Duration
     stream_max_duration: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., has_auth_token: _Optional[bool] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., description: _Optional[_Union[_data_source_service_pb2.DescribeResponse, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    max_concurrent_calls: int
+    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., has_auth_token: _Optional[bool] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., description: _Optional[_Union[_data_source_service_pb2.DescribeResponse, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_concurrent_calls: _Optional[int] = ...) -> None: ...
 
 class RegisterDataSourceRequest(_message.Message):
-    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled", "connect_timeout", "stream_idle_timeout", "stream_max_duration")
+    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled", "connect_timeout", "stream_idle_timeout", "stream_max_duration", "max_concurrent_calls")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
     AUTH_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +67,7 @@ class RegisterDataSourceRequest(_message.Message):
     CONNECT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_MAX_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_CALLS_FIELD_NUMBER: _ClassVar[int]
     name: str
     endpoint: str
     auth_token: str
@@ -75,7 +78,8 @@ class RegisterDataSourceRequest(_message.Message):
     connect_timeout: _duration_pb2.Duration
     stream_idle_timeout: _duration_pb2.Duration
     stream_max_duration: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    max_concurrent_calls: int
+    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_concurrent_calls: _Optional[int] = ...) -> None: ...
 
 class RegisterDataSourceResponse(_message.Message):
     __slots__ = ("data_source",)
@@ -112,7 +116,7 @@ class ListDataSourcesResponse(_message.Message):
     def __init__(self, data_sources: _Optional[_Iterable[_Union[DataSource, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateDataSourceRequest(_message.Message):
-    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled", "connect_timeout", "stream_idle_timeout", "stream_max_duration")
+    __slots__ = ("name", "endpoint", "auth_token", "tls", "ca_cert_pem", "call_timeout", "enabled", "connect_timeout", "stream_idle_timeout", "stream_max_duration", "max_concurrent_calls")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
     AUTH_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +127,7 @@ class UpdateDataSourceRequest(_message.Message):
     CONNECT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_MAX_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_CALLS_FIELD_NUMBER: _ClassVar[int]
     name: str
     endpoint: str
     auth_token: str
@@ -133,7 +138,8 @@ class UpdateDataSourceRequest(_message.Message):
     connect_timeout: _duration_pb2.Duration
     stream_idle_timeout: _duration_pb2.Duration
     stream_max_duration: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    max_concurrent_calls: int
+    def __init__(self, name: _Optional[str] = ..., endpoint: _Optional[str] = ..., auth_token: _Optional[str] = ..., tls: _Optional[bool] = ..., ca_cert_pem: _Optional[str] = ..., call_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: _Optional[bool] = ..., connect_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stream_max_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_concurrent_calls: _Optional[int] = ...) -> None: ...
 
 class UpdateDataSourceResponse(_message.Message):
     __slots__ = ("data_source",)

@@ -548,6 +548,27 @@ private static final long serialVersionUID = 0L;
     return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
   }
 
+  public static final int MAX_CONCURRENT_CALLS_FIELD_NUMBER = 14;
+  private int maxConcurrentCalls_ = 0;
+  /**
+   * <pre>
+   * The most calls privacyd has in flight to the source at once, across all its replicas:
+   * `Export` streams (an export's, and the verification export after an erasure) and `Erase`
+   * calls. A job whose source is at its limit stays queued, holding no worker, until one of
+   * the source's calls ends, so a burst of requests reaches a small service at this rate and
+   * other sources are not held up by it. `Describe` and the health check (registering,
+   * `CheckDataSource`) are not counted: an operator must be able to look at a busy source.
+   * Default 16, at least 1, at most 1000; a value outside that is refused with INVALID_FIELD.
+   * </pre>
+   *
+   * <code>uint32 max_concurrent_calls = 14;</code>
+   * @return The maxConcurrentCalls.
+   */
+  @java.lang.Override
+  public int getMaxConcurrentCalls() {
+    return maxConcurrentCalls_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -601,6 +622,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000040) != 0)) {
       output.writeMessage(13, getStreamMaxDuration());
     }
+    if (maxConcurrentCalls_ != 0) {
+      output.writeUInt32(14, maxConcurrentCalls_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -653,6 +677,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000040) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(13, getStreamMaxDuration());
+    }
+    if (maxConcurrentCalls_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(14, maxConcurrentCalls_);
     }
     return size;
   }
@@ -725,6 +753,8 @@ private static final long serialVersionUID = 0L;
       if (!getStreamMaxDuration()
           .equals(other.getStreamMaxDuration())) return false;
     }
+    if (getMaxConcurrentCalls()
+        != other.getMaxConcurrentCalls()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -779,6 +809,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + STREAM_MAX_DURATION_FIELD_NUMBER;
       hash = (53 * hash) + getStreamMaxDuration().hashCode();
     }
+    hash = (37 * hash) + MAX_CONCURRENT_CALLS_FIELD_NUMBER;
+    hash = (53 * hash) + getMaxConcurrentCalls();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -967,6 +999,7 @@ private static final long serialVersionUID = 0L;
         streamMaxDurationBuilder_.dispose();
         streamMaxDurationBuilder_ = null;
       }
+      maxConcurrentCalls_ = 0;
       return this;
     }
 
@@ -1061,6 +1094,9 @@ private static final long serialVersionUID = 0L;
             : streamMaxDurationBuilder_.build();
         to_bitField0_ |= 0x00000040;
       }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.maxConcurrentCalls_ = maxConcurrentCalls_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1120,6 +1156,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasStreamMaxDuration()) {
         mergeStreamMaxDuration(other.getStreamMaxDuration());
+      }
+      if (other.getMaxConcurrentCalls() != 0) {
+        setMaxConcurrentCalls(other.getMaxConcurrentCalls());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1224,6 +1263,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 112: {
+              maxConcurrentCalls_ = input.readUInt32();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2850,6 +2894,68 @@ private static final long serialVersionUID = 0L;
         streamMaxDuration_ = null;
       }
       return streamMaxDurationBuilder_;
+    }
+
+    private int maxConcurrentCalls_ ;
+    /**
+     * <pre>
+     * The most calls privacyd has in flight to the source at once, across all its replicas:
+     * `Export` streams (an export's, and the verification export after an erasure) and `Erase`
+     * calls. A job whose source is at its limit stays queued, holding no worker, until one of
+     * the source's calls ends, so a burst of requests reaches a small service at this rate and
+     * other sources are not held up by it. `Describe` and the health check (registering,
+     * `CheckDataSource`) are not counted: an operator must be able to look at a busy source.
+     * Default 16, at least 1, at most 1000; a value outside that is refused with INVALID_FIELD.
+     * </pre>
+     *
+     * <code>uint32 max_concurrent_calls = 14;</code>
+     * @return The maxConcurrentCalls.
+     */
+    @java.lang.Override
+    public int getMaxConcurrentCalls() {
+      return maxConcurrentCalls_;
+    }
+    /**
+     * <pre>
+     * The most calls privacyd has in flight to the source at once, across all its replicas:
+     * `Export` streams (an export's, and the verification export after an erasure) and `Erase`
+     * calls. A job whose source is at its limit stays queued, holding no worker, until one of
+     * the source's calls ends, so a burst of requests reaches a small service at this rate and
+     * other sources are not held up by it. `Describe` and the health check (registering,
+     * `CheckDataSource`) are not counted: an operator must be able to look at a busy source.
+     * Default 16, at least 1, at most 1000; a value outside that is refused with INVALID_FIELD.
+     * </pre>
+     *
+     * <code>uint32 max_concurrent_calls = 14;</code>
+     * @param value The maxConcurrentCalls to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxConcurrentCalls(int value) {
+
+      maxConcurrentCalls_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The most calls privacyd has in flight to the source at once, across all its replicas:
+     * `Export` streams (an export's, and the verification export after an erasure) and `Erase`
+     * calls. A job whose source is at its limit stays queued, holding no worker, until one of
+     * the source's calls ends, so a burst of requests reaches a small service at this rate and
+     * other sources are not held up by it. `Describe` and the health check (registering,
+     * `CheckDataSource`) are not counted: an operator must be able to look at a busy source.
+     * Default 16, at least 1, at most 1000; a value outside that is refused with INVALID_FIELD.
+     * </pre>
+     *
+     * <code>uint32 max_concurrent_calls = 14;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMaxConcurrentCalls() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      maxConcurrentCalls_ = 0;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.DataSource)

@@ -328,4 +328,20 @@ public interface DataSourceOrBuilder extends
    * <code>.google.protobuf.Duration stream_max_duration = 13;</code>
    */
   com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder();
+
+  /**
+   * <pre>
+   * The most calls privacyd has in flight to the source at once, across all its replicas:
+   * `Export` streams (an export's, and the verification export after an erasure) and `Erase`
+   * calls. A job whose source is at its limit stays queued, holding no worker, until one of
+   * the source's calls ends, so a burst of requests reaches a small service at this rate and
+   * other sources are not held up by it. `Describe` and the health check (registering,
+   * `CheckDataSource`) are not counted: an operator must be able to look at a busy source.
+   * Default 16, at least 1, at most 1000; a value outside that is refused with INVALID_FIELD.
+   * </pre>
+   *
+   * <code>uint32 max_concurrent_calls = 14;</code>
+   * @return The maxConcurrentCalls.
+   */
+  int getMaxConcurrentCalls();
 }

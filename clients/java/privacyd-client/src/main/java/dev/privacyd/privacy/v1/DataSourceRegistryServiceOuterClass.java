@@ -104,7 +104,7 @@ public final class DataSourceRegistryServiceOuterClass extends com.google.protob
       "e.proto\022\nprivacy.v1\032\036google/protobuf/dur" +
       "ation.proto\032\037google/protobuf/timestamp.p" +
       "roto\032/privacy/datasource/v1/data_source_" +
-      "service.proto\"\354\003\n\nDataSource\022\014\n\004name\030\001 \001" +
+      "service.proto\"\212\004\n\nDataSource\022\014\n\004name\030\001 \001" +
       "(\t\022\020\n\010endpoint\030\002 \001(\t\022\013\n\003tls\030\003 \001(\010\022\023\n\013ca_" +
       "cert_pem\030\004 \001(\t\022\026\n\016has_auth_token\030\005 \001(\010\022/" +
       "\n\014call_timeout\030\006 \001(\0132\031.google.protobuf.D" +
@@ -116,66 +116,69 @@ public final class DataSourceRegistryServiceOuterClass extends com.google.protob
       "out\030\013 \001(\0132\031.google.protobuf.Duration\0226\n\023" +
       "stream_idle_timeout\030\014 \001(\0132\031.google.proto" +
       "buf.Duration\0226\n\023stream_max_duration\030\r \001(" +
-      "\0132\031.google.protobuf.Duration\"\350\002\n\031Registe" +
-      "rDataSourceRequest\022\014\n\004name\030\001 \001(\t\022\020\n\010endp" +
-      "oint\030\002 \001(\t\022\022\n\nauth_token\030\003 \001(\t\022\013\n\003tls\030\004 " +
-      "\001(\010\022\023\n\013ca_cert_pem\030\005 \001(\t\022/\n\014call_timeout" +
-      "\030\006 \001(\0132\031.google.protobuf.Duration\022\024\n\007ena" +
-      "bled\030\007 \001(\010H\000\210\001\001\0222\n\017connect_timeout\030\010 \001(\013" +
-      "2\031.google.protobuf.Duration\0226\n\023stream_id" +
-      "le_timeout\030\t \001(\0132\031.google.protobuf.Durat" +
-      "ion\0226\n\023stream_max_duration\030\n \001(\0132\031.googl" +
-      "e.protobuf.DurationB\n\n\010_enabled\"I\n\032Regis" +
-      "terDataSourceResponse\022+\n\013data_source\030\001 \001" +
-      "(\0132\026.privacy.v1.DataSource\"$\n\024GetDataSou" +
-      "rceRequest\022\014\n\004name\030\001 \001(\t\"D\n\025GetDataSourc" +
-      "eResponse\022+\n\013data_source\030\001 \001(\0132\026.privacy" +
-      ".v1.DataSource\"?\n\026ListDataSourcesRequest" +
-      "\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\"" +
-      "`\n\027ListDataSourcesResponse\022,\n\014data_sourc" +
-      "es\030\001 \003(\0132\026.privacy.v1.DataSource\022\027\n\017next" +
-      "_page_token\030\002 \001(\t\"\256\003\n\027UpdateDataSourceRe" +
-      "quest\022\014\n\004name\030\001 \001(\t\022\025\n\010endpoint\030\002 \001(\tH\000\210" +
-      "\001\001\022\027\n\nauth_token\030\003 \001(\tH\001\210\001\001\022\020\n\003tls\030\004 \001(\010" +
-      "H\002\210\001\001\022\030\n\013ca_cert_pem\030\005 \001(\tH\003\210\001\001\022/\n\014call_" +
-      "timeout\030\006 \001(\0132\031.google.protobuf.Duration" +
-      "\022\024\n\007enabled\030\007 \001(\010H\004\210\001\001\0222\n\017connect_timeou" +
-      "t\030\010 \001(\0132\031.google.protobuf.Duration\0226\n\023st" +
-      "ream_idle_timeout\030\t \001(\0132\031.google.protobu" +
-      "f.Duration\0226\n\023stream_max_duration\030\n \001(\0132" +
-      "\031.google.protobuf.DurationB\013\n\t_endpointB" +
-      "\r\n\013_auth_tokenB\006\n\004_tlsB\016\n\014_ca_cert_pemB\n" +
-      "\n\010_enabled\"G\n\030UpdateDataSourceResponse\022+" +
-      "\n\013data_source\030\001 \001(\0132\026.privacy.v1.DataSou" +
-      "rce\"\'\n\027DeleteDataSourceRequest\022\014\n\004name\030\001" +
-      " \001(\t\"\032\n\030DeleteDataSourceResponse\"&\n\026Chec" +
-      "kDataSourceRequest\022\014\n\004name\030\001 \001(\t\"\274\001\n\027Che" +
-      "ckDataSourceResponse\022(\n\006health\030\001 \001(\0162\030.p" +
-      "rivacy.v1.HealthStatus\022<\n\013description\030\002 " +
-      "\001(\0132\'.privacy.datasource.v1.DescribeResp" +
-      "onse\022\r\n\005error\030\003 \001(\t\022*\n\007latency\030\004 \001(\0132\031.g" +
-      "oogle.protobuf.Duration*\206\001\n\014HealthStatus" +
-      "\022\035\n\031HEALTH_STATUS_UNSPECIFIED\020\000\022\031\n\025HEALT" +
-      "H_STATUS_SERVING\020\001\022\035\n\031HEALTH_STATUS_NOT_" +
-      "SERVING\020\002\022\035\n\031HEALTH_STATUS_UNREACHABLE\020\003" +
-      "2\314\004\n\031DataSourceRegistryService\022c\n\022Regist" +
-      "erDataSource\022%.privacy.v1.RegisterDataSo" +
-      "urceRequest\032&.privacy.v1.RegisterDataSou" +
-      "rceResponse\022T\n\rGetDataSource\022 .privacy.v" +
-      "1.GetDataSourceRequest\032!.privacy.v1.GetD" +
-      "ataSourceResponse\022Z\n\017ListDataSources\022\".p" +
-      "rivacy.v1.ListDataSourcesRequest\032#.priva" +
-      "cy.v1.ListDataSourcesResponse\022]\n\020UpdateD" +
-      "ataSource\022#.privacy.v1.UpdateDataSourceR" +
-      "equest\032$.privacy.v1.UpdateDataSourceResp" +
-      "onse\022]\n\020DeleteDataSource\022#.privacy.v1.De" +
-      "leteDataSourceRequest\032$.privacy.v1.Delet" +
-      "eDataSourceResponse\022Z\n\017CheckDataSource\022\"" +
-      ".privacy.v1.CheckDataSourceRequest\032#.pri" +
-      "vacy.v1.CheckDataSourceResponseBY\n\027dev.p" +
-      "rivacyd.privacy.v1P\001Z<github.com/privacy" +
-      "d/privacyd/clients/go/privacy/v1;privacy" +
-      "v1b\006proto3"
+      "\0132\031.google.protobuf.Duration\022\034\n\024max_conc" +
+      "urrent_calls\030\016 \001(\r\"\244\003\n\031RegisterDataSourc" +
+      "eRequest\022\014\n\004name\030\001 \001(\t\022\020\n\010endpoint\030\002 \001(\t" +
+      "\022\022\n\nauth_token\030\003 \001(\t\022\013\n\003tls\030\004 \001(\010\022\023\n\013ca_" +
+      "cert_pem\030\005 \001(\t\022/\n\014call_timeout\030\006 \001(\0132\031.g" +
+      "oogle.protobuf.Duration\022\024\n\007enabled\030\007 \001(\010" +
+      "H\000\210\001\001\0222\n\017connect_timeout\030\010 \001(\0132\031.google." +
+      "protobuf.Duration\0226\n\023stream_idle_timeout" +
+      "\030\t \001(\0132\031.google.protobuf.Duration\0226\n\023str" +
+      "eam_max_duration\030\n \001(\0132\031.google.protobuf" +
+      ".Duration\022!\n\024max_concurrent_calls\030\013 \001(\rH" +
+      "\001\210\001\001B\n\n\010_enabledB\027\n\025_max_concurrent_call" +
+      "s\"I\n\032RegisterDataSourceResponse\022+\n\013data_" +
+      "source\030\001 \001(\0132\026.privacy.v1.DataSource\"$\n\024" +
+      "GetDataSourceRequest\022\014\n\004name\030\001 \001(\t\"D\n\025Ge" +
+      "tDataSourceResponse\022+\n\013data_source\030\001 \001(\013" +
+      "2\026.privacy.v1.DataSource\"?\n\026ListDataSour" +
+      "cesRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_to" +
+      "ken\030\002 \001(\t\"`\n\027ListDataSourcesResponse\022,\n\014" +
+      "data_sources\030\001 \003(\0132\026.privacy.v1.DataSour" +
+      "ce\022\027\n\017next_page_token\030\002 \001(\t\"\352\003\n\027UpdateDa" +
+      "taSourceRequest\022\014\n\004name\030\001 \001(\t\022\025\n\010endpoin" +
+      "t\030\002 \001(\tH\000\210\001\001\022\027\n\nauth_token\030\003 \001(\tH\001\210\001\001\022\020\n" +
+      "\003tls\030\004 \001(\010H\002\210\001\001\022\030\n\013ca_cert_pem\030\005 \001(\tH\003\210\001" +
+      "\001\022/\n\014call_timeout\030\006 \001(\0132\031.google.protobu" +
+      "f.Duration\022\024\n\007enabled\030\007 \001(\010H\004\210\001\001\0222\n\017conn" +
+      "ect_timeout\030\010 \001(\0132\031.google.protobuf.Dura" +
+      "tion\0226\n\023stream_idle_timeout\030\t \001(\0132\031.goog" +
+      "le.protobuf.Duration\0226\n\023stream_max_durat" +
+      "ion\030\n \001(\0132\031.google.protobuf.Duration\022!\n\024" +
+      "max_concurrent_calls\030\013 \001(\rH\005\210\001\001B\013\n\t_endp" +
+      "ointB\r\n\013_auth_tokenB\006\n\004_tlsB\016\n\014_ca_cert_" +
+      "pemB\n\n\010_enabledB\027\n\025_max_concurrent_calls" +
+      "\"G\n\030UpdateDataSourceResponse\022+\n\013data_sou" +
+      "rce\030\001 \001(\0132\026.privacy.v1.DataSource\"\'\n\027Del" +
+      "eteDataSourceRequest\022\014\n\004name\030\001 \001(\t\"\032\n\030De" +
+      "leteDataSourceResponse\"&\n\026CheckDataSourc" +
+      "eRequest\022\014\n\004name\030\001 \001(\t\"\274\001\n\027CheckDataSour" +
+      "ceResponse\022(\n\006health\030\001 \001(\0162\030.privacy.v1." +
+      "HealthStatus\022<\n\013description\030\002 \001(\0132\'.priv" +
+      "acy.datasource.v1.DescribeResponse\022\r\n\005er" +
+      "ror\030\003 \001(\t\022*\n\007latency\030\004 \001(\0132\031.google.prot" +
+      "obuf.Duration*\206\001\n\014HealthStatus\022\035\n\031HEALTH" +
+      "_STATUS_UNSPECIFIED\020\000\022\031\n\025HEALTH_STATUS_S" +
+      "ERVING\020\001\022\035\n\031HEALTH_STATUS_NOT_SERVING\020\002\022" +
+      "\035\n\031HEALTH_STATUS_UNREACHABLE\020\0032\314\004\n\031DataS" +
+      "ourceRegistryService\022c\n\022RegisterDataSour" +
+      "ce\022%.privacy.v1.RegisterDataSourceReques" +
+      "t\032&.privacy.v1.RegisterDataSourceRespons" +
+      "e\022T\n\rGetDataSource\022 .privacy.v1.GetDataS" +
+      "ourceRequest\032!.privacy.v1.GetDataSourceR" +
+      "esponse\022Z\n\017ListDataSources\022\".privacy.v1." +
+      "ListDataSourcesRequest\032#.privacy.v1.List" +
+      "DataSourcesResponse\022]\n\020UpdateDataSource\022" +
+      "#.privacy.v1.UpdateDataSourceRequest\032$.p" +
+      "rivacy.v1.UpdateDataSourceResponse\022]\n\020De" +
+      "leteDataSource\022#.privacy.v1.DeleteDataSo" +
+      "urceRequest\032$.privacy.v1.DeleteDataSourc" +
+      "eResponse\022Z\n\017CheckDataSource\022\".privacy.v" +
+      "1.CheckDataSourceRequest\032#.privacy.v1.Ch" +
+      "eckDataSourceResponseBY\n\027dev.privacyd.pr" +
+      "ivacy.v1P\001Z<github.com/privacyd/privacyd" +
+      "/clients/go/privacy/v1;privacyv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -189,13 +192,13 @@ public final class DataSourceRegistryServiceOuterClass extends com.google.protob
     internal_static_privacy_v1_DataSource_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_DataSource_descriptor,
-        new java.lang.String[] { "Name", "Endpoint", "Tls", "CaCertPem", "HasAuthToken", "CallTimeout", "Enabled", "Description", "CreateTime", "UpdateTime", "ConnectTimeout", "StreamIdleTimeout", "StreamMaxDuration", });
+        new java.lang.String[] { "Name", "Endpoint", "Tls", "CaCertPem", "HasAuthToken", "CallTimeout", "Enabled", "Description", "CreateTime", "UpdateTime", "ConnectTimeout", "StreamIdleTimeout", "StreamMaxDuration", "MaxConcurrentCalls", });
     internal_static_privacy_v1_RegisterDataSourceRequest_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_privacy_v1_RegisterDataSourceRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_RegisterDataSourceRequest_descriptor,
-        new java.lang.String[] { "Name", "Endpoint", "AuthToken", "Tls", "CaCertPem", "CallTimeout", "Enabled", "ConnectTimeout", "StreamIdleTimeout", "StreamMaxDuration", });
+        new java.lang.String[] { "Name", "Endpoint", "AuthToken", "Tls", "CaCertPem", "CallTimeout", "Enabled", "ConnectTimeout", "StreamIdleTimeout", "StreamMaxDuration", "MaxConcurrentCalls", });
     internal_static_privacy_v1_RegisterDataSourceResponse_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_privacy_v1_RegisterDataSourceResponse_fieldAccessorTable = new
@@ -231,7 +234,7 @@ public final class DataSourceRegistryServiceOuterClass extends com.google.protob
     internal_static_privacy_v1_UpdateDataSourceRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_UpdateDataSourceRequest_descriptor,
-        new java.lang.String[] { "Name", "Endpoint", "AuthToken", "Tls", "CaCertPem", "CallTimeout", "Enabled", "ConnectTimeout", "StreamIdleTimeout", "StreamMaxDuration", });
+        new java.lang.String[] { "Name", "Endpoint", "AuthToken", "Tls", "CaCertPem", "CallTimeout", "Enabled", "ConnectTimeout", "StreamIdleTimeout", "StreamMaxDuration", "MaxConcurrentCalls", });
     internal_static_privacy_v1_UpdateDataSourceResponse_descriptor =
       getDescriptor().getMessageType(8);
     internal_static_privacy_v1_UpdateDataSourceResponse_fieldAccessorTable = new

@@ -231,4 +231,23 @@ public interface RegisterDataSourceRequestOrBuilder extends
    * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
    */
   com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder();
+
+  /**
+   * <pre>
+   * See DataSource.max_concurrent_calls; unset means 16, and 1 to 1000 may be given.
+   * </pre>
+   *
+   * <code>optional uint32 max_concurrent_calls = 11;</code>
+   * @return Whether the maxConcurrentCalls field is set.
+   */
+  boolean hasMaxConcurrentCalls();
+  /**
+   * <pre>
+   * See DataSource.max_concurrent_calls; unset means 16, and 1 to 1000 may be given.
+   * </pre>
+   *
+   * <code>optional uint32 max_concurrent_calls = 11;</code>
+   * @return The maxConcurrentCalls.
+   */
+  int getMaxConcurrentCalls();
 }

@@ -490,6 +490,35 @@ private static final long serialVersionUID = 0L;
     return streamMaxDuration_ == null ? com.google.protobuf.Duration.getDefaultInstance() : streamMaxDuration_;
   }
 
+  public static final int MAX_CONCURRENT_CALLS_FIELD_NUMBER = 11;
+  private int maxConcurrentCalls_ = 0;
+  /**
+   * <pre>
+   * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+   * already in flight end as they would; new ones start only below the new limit.
+   * </pre>
+   *
+   * <code>optional uint32 max_concurrent_calls = 11;</code>
+   * @return Whether the maxConcurrentCalls field is set.
+   */
+  @java.lang.Override
+  public boolean hasMaxConcurrentCalls() {
+    return ((bitField0_ & 0x00000200) != 0);
+  }
+  /**
+   * <pre>
+   * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+   * already in flight end as they would; new ones start only below the new limit.
+   * </pre>
+   *
+   * <code>optional uint32 max_concurrent_calls = 11;</code>
+   * @return The maxConcurrentCalls.
+   */
+  @java.lang.Override
+  public int getMaxConcurrentCalls() {
+    return maxConcurrentCalls_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -534,6 +563,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000100) != 0)) {
       output.writeMessage(10, getStreamMaxDuration());
     }
+    if (((bitField0_ & 0x00000200) != 0)) {
+      output.writeUInt32(11, maxConcurrentCalls_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -573,6 +605,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000100) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getStreamMaxDuration());
+    }
+    if (((bitField0_ & 0x00000200) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(11, maxConcurrentCalls_);
     }
     return size;
   }
@@ -645,6 +681,11 @@ private static final long serialVersionUID = 0L;
       if (!getStreamMaxDuration()
           .equals(other.getStreamMaxDuration())) return false;
     }
+    if (hasMaxConcurrentCalls() != other.hasMaxConcurrentCalls()) return false;
+    if (hasMaxConcurrentCalls()) {
+      if (getMaxConcurrentCalls()
+          != other.getMaxConcurrentCalls()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -695,6 +736,10 @@ private static final long serialVersionUID = 0L;
     if (hasStreamMaxDuration()) {
       hash = (37 * hash) + STREAM_MAX_DURATION_FIELD_NUMBER;
       hash = (53 * hash) + getStreamMaxDuration().hashCode();
+    }
+    if (hasMaxConcurrentCalls()) {
+      hash = (37 * hash) + MAX_CONCURRENT_CALLS_FIELD_NUMBER;
+      hash = (53 * hash) + getMaxConcurrentCalls();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -866,6 +911,7 @@ private static final long serialVersionUID = 0L;
         streamMaxDurationBuilder_.dispose();
         streamMaxDurationBuilder_ = null;
       }
+      maxConcurrentCalls_ = 0;
       return this;
     }
 
@@ -947,6 +993,10 @@ private static final long serialVersionUID = 0L;
             : streamMaxDurationBuilder_.build();
         to_bitField0_ |= 0x00000100;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.maxConcurrentCalls_ = maxConcurrentCalls_;
+        to_bitField0_ |= 0x00000200;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -999,6 +1049,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasStreamMaxDuration()) {
         mergeStreamMaxDuration(other.getStreamMaxDuration());
+      }
+      if (other.hasMaxConcurrentCalls()) {
+        setMaxConcurrentCalls(other.getMaxConcurrentCalls());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1082,6 +1135,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 88: {
+              maxConcurrentCalls_ = input.readUInt32();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 88
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2236,6 +2294,66 @@ private static final long serialVersionUID = 0L;
         streamMaxDuration_ = null;
       }
       return streamMaxDurationBuilder_;
+    }
+
+    private int maxConcurrentCalls_ ;
+    /**
+     * <pre>
+     * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+     * already in flight end as they would; new ones start only below the new limit.
+     * </pre>
+     *
+     * <code>optional uint32 max_concurrent_calls = 11;</code>
+     * @return Whether the maxConcurrentCalls field is set.
+     */
+    @java.lang.Override
+    public boolean hasMaxConcurrentCalls() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+     * already in flight end as they would; new ones start only below the new limit.
+     * </pre>
+     *
+     * <code>optional uint32 max_concurrent_calls = 11;</code>
+     * @return The maxConcurrentCalls.
+     */
+    @java.lang.Override
+    public int getMaxConcurrentCalls() {
+      return maxConcurrentCalls_;
+    }
+    /**
+     * <pre>
+     * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+     * already in flight end as they would; new ones start only below the new limit.
+     * </pre>
+     *
+     * <code>optional uint32 max_concurrent_calls = 11;</code>
+     * @param value The maxConcurrentCalls to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxConcurrentCalls(int value) {
+
+      maxConcurrentCalls_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+     * already in flight end as they would; new ones start only below the new limit.
+     * </pre>
+     *
+     * <code>optional uint32 max_concurrent_calls = 11;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMaxConcurrentCalls() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      maxConcurrentCalls_ = 0;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:privacy.v1.UpdateDataSourceRequest)

@@ -265,4 +265,25 @@ public interface UpdateDataSourceRequestOrBuilder extends
    * <code>.google.protobuf.Duration stream_max_duration = 10;</code>
    */
   com.google.protobuf.DurationOrBuilder getStreamMaxDurationOrBuilder();
+
+  /**
+   * <pre>
+   * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+   * already in flight end as they would; new ones start only below the new limit.
+   * </pre>
+   *
+   * <code>optional uint32 max_concurrent_calls = 11;</code>
+   * @return Whether the maxConcurrentCalls field is set.
+   */
+  boolean hasMaxConcurrentCalls();
+  /**
+   * <pre>
+   * A new limit on calls in flight (see DataSource.max_concurrent_calls), 1 to 1000. Calls
+   * already in flight end as they would; new ones start only below the new limit.
+   * </pre>
+   *
+   * <code>optional uint32 max_concurrent_calls = 11;</code>
+   * @return The maxConcurrentCalls.
+   */
+  int getMaxConcurrentCalls();
 }
