@@ -254,6 +254,13 @@ pub struct Config {
     /// certificate (STARTTLS or smtps://), e.g. an internal CA.
     #[arg(long, env = "PRIVACYD_SMTP_CA_FILE")]
     pub smtp_ca_file: Option<PathBuf>,
+
+    // --- Metrics (Prometheus; see docs/metrics.md).
+    /// Serve `GET /metrics` on this address (e.g. 0.0.0.0:9090), without a token, INSTEAD of on
+    /// the main port; keep it off the public network. Unset: `/metrics` is on the main port
+    /// and needs an admin token with the `read` scope (the main port is public).
+    #[arg(long, env = "PRIVACYD_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {

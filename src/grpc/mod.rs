@@ -35,7 +35,7 @@ use crate::{
 
 /// Services advertised by reflection: the ones privacyd serves. The plugin protocol's
 /// descriptors are compiled in too, but privacyd is its client, not its server.
-const REFLECTED_SERVICES: &[&str] = &[
+pub(crate) const REFLECTED_SERVICES: &[&str] = &[
     "privacy.v1.PrivacyRequestService",
     "privacy.v1.DataSourceRegistryService",
     "grpc.health.v1.Health",
@@ -95,6 +95,8 @@ pub struct ServerSettings {
     pub public_rate: RateLimit,
     /// CSP hash-sources of the pages' inline styles (see `Templates::page_style_hashes`).
     pub page_style_hashes: Vec<String>,
+    /// Where every RPC is counted (`grpc_server_*`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Serves until `shutdown`, then drains open calls.
@@ -107,9 +109,11 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     // Outside in: page headers see every answer, including the refusals of the layers below;
     // the caller's deadline covers the whole call; AuthLayer marks admins, whom the public
-    // limits then let through.
+    // limits then let through. The RPC metrics see every call, the refused ones too, with the
+    // code it got.
     let service = ServiceBuilder::new()
         .layer(tower::util::BoxCloneService::layer())
+        .layer(crate::metrics::grpc::RpcMetricsLayer::new(settings.metrics.clone()))
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
         .layer(call_deadline::CallDeadlineLayer)
         .layer(AuthLayer::new(tokens))
