@@ -134,6 +134,24 @@ pub struct SourceClient {
     timeouts: SourceTimeouts,
     /// Set while the latest connection attempt got no answer (see `connect::FirstAnswer`).
     unanswered: Arc<AtomicBool>,
+    /// Where each call's latency and failure are counted, under the source's name.
+    observer: Option<Observer>,
+}
+
+/// Counts a client's calls in the metrics, under the source's registered name (names are
+/// chosen by operators and bounded, never personal data).
+#[derive(Clone)]
+struct Observer {
+    metrics: crate::metrics::Metrics,
+    source: String,
+}
+
+impl Observer {
+    fn record(observer: &Option<Observer>, method: &'static str, started: Instant, failed: Option<Code>) {
+        if let Some(o) = observer {
+            o.metrics.source_call(&o.source, method, started.elapsed(), failed);
+        }
+    }
 }
 
 impl SourceClient {
@@ -177,7 +195,15 @@ impl SourceClient {
             endpoint: endpoint.to_owned(),
             call_timeout: connection.call_timeout,
             timeouts: connection.timeouts,
+            observer: None,
         })
+    }
+
+    /// The same client, counting its calls in `metrics` under `source`
+    /// (`privacyd_source_call_*`).
+    pub fn observed(mut self, metrics: &crate::metrics::Metrics, source: &str) -> Self {
+        self.observer = Some(Observer { metrics: metrics.clone(), source: source.to_owned() });
+        self
     }
 
     /// The generated client, with the bearer token and the protocol's message size limit; for
@@ -249,10 +275,16 @@ impl SourceClient {
         let answer = match tokio::time::timeout(self.call_timeout, call).await {
             Ok(Ok(response)) => response.into_inner(),
             Ok(Err(status)) => {
-                return Err(unreachable(self.call_error("Describe", status, started, self.call_timeout).to_string()));
+                let error = self.call_error("Describe", status, started, self.call_timeout);
+                Observer::record(&self.observer, "Describe", started, Some(error.code));
+                return Err(unreachable(error.to_string()));
             }
-            Err(_) => return Err(unreachable(CallError::deadline("Describe", self.call_timeout).to_string())),
+            Err(_) => {
+                Observer::record(&self.observer, "Describe", started, Some(Code::DeadlineExceeded));
+                return Err(unreachable(CallError::deadline("Describe", self.call_timeout).to_string()));
+            }
         };
+        Observer::record(&self.observer, "Describe", started, None);
         Ok((validate_description(source_name, answer)?, started.elapsed()))
     }
 
@@ -277,8 +309,15 @@ impl SourceClient {
         let opened = tokio::time::timeout(limits.stream_idle.min(limits.stream_max), client.export(request)).await;
         let inner = match opened {
             Ok(Ok(response)) => response.into_inner(),
-            Ok(Err(status)) => return Err(self.call_error("Export", status, started, limits.stream_max)),
-            Err(_) => return Err(ExportStream::idle_error(limits.stream_idle, 0)),
+            Ok(Err(status)) => {
+                let error = self.call_error("Export", status, started, limits.stream_max);
+                Observer::record(&self.observer, "Export", started, Some(error.code));
+                return Err(error);
+            }
+            Err(_) => {
+                Observer::record(&self.observer, "Export", started, Some(Code::DeadlineExceeded));
+                return Err(ExportStream::idle_error(limits.stream_idle, 0));
+            }
         };
         Ok(ExportStream {
             client: self.clone(),
@@ -286,6 +325,7 @@ impl SourceClient {
             started,
             deadline: tokio::time::Instant::from_std(started) + limits.stream_max,
             received: 0,
+            ended: false,
         })
     }
 
@@ -298,10 +338,16 @@ impl SourceClient {
         let answer = match tokio::time::timeout(self.call_timeout, call).await {
             Ok(Ok(response)) => response.into_inner(),
             Ok(Err(status)) => {
-                return Err(EraseFailure::Call(self.call_error("Erase", status, started, self.call_timeout)));
+                let error = self.call_error("Erase", status, started, self.call_timeout);
+                Observer::record(&self.observer, "Erase", started, Some(error.code));
+                return Err(EraseFailure::Call(error));
             }
-            Err(_) => return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout))),
+            Err(_) => {
+                Observer::record(&self.observer, "Erase", started, Some(Code::DeadlineExceeded));
+                return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout)));
+            }
         };
+        Observer::record(&self.observer, "Erase", started, None);
         let retentions = answer
             .retentions
             .into_iter()
@@ -328,16 +374,24 @@ impl SourceClient {
         let started = Instant::now();
         let mut client = HealthClient::with_interceptor(self.channel.clone(), self.bearer.clone());
         let call = client.check(self.request(HealthCheckRequest { service: HEALTH_SERVICE.to_owned() }));
+        // Counted as grpc.health.v1's method, `Check`.
         match tokio::time::timeout(self.call_timeout, call).await {
-            Ok(Ok(response)) => match response.into_inner().status() {
-                ServingStatus::Serving => (Health::Serving, None),
-                other => (Health::NotServing, Some(format!("health reports {}", other.as_str_name()))),
-            },
-            Ok(Err(status)) => (
-                Health::Unreachable,
-                Some(self.call_error("health check", status, started, self.call_timeout).to_string()),
-            ),
-            Err(_) => (Health::Unreachable, Some(CallError::deadline("health check", self.call_timeout).to_string())),
+            Ok(Ok(response)) => {
+                Observer::record(&self.observer, "Check", started, None);
+                match response.into_inner().status() {
+                    ServingStatus::Serving => (Health::Serving, None),
+                    other => (Health::NotServing, Some(format!("health reports {}", other.as_str_name()))),
+                }
+            }
+            Ok(Err(status)) => {
+                let error = self.call_error("health check", status, started, self.call_timeout);
+                Observer::record(&self.observer, "Check", started, Some(error.code));
+                (Health::Unreachable, Some(error.to_string()))
+            }
+            Err(_) => {
+                Observer::record(&self.observer, "Check", started, Some(Code::DeadlineExceeded));
+                (Health::Unreachable, Some(CallError::deadline("health check", self.call_timeout).to_string()))
+            }
         }
     }
 }
@@ -356,9 +410,18 @@ pub struct ExportStream {
     started: Instant,
     deadline: tokio::time::Instant,
     received: u64,
+    /// Whether the call's end has been counted (see `Drop`).
+    ended: bool,
 }
 
 impl ExportStream {
+    /// Counts the call's end once: the stream's last answer, or its drop.
+    fn end(&mut self, failed: Option<Code>) {
+        if !std::mem::replace(&mut self.ended, true) {
+            Observer::record(&self.client.observer, "Export", self.started, failed);
+        }
+    }
+
     /// The next message; `None` at the stream's end. Dropping the stream cancels the call.
     pub async fn next(&mut self) -> Option<Result<pb::ExportResponse, CallError>> {
         let limits = self.client.timeouts;
@@ -366,20 +429,27 @@ impl ExportStream {
         // Checked here too: a timer only fires while no message is ready, and a source that
         // sends faster than privacyd takes always has one ready.
         if now >= self.deadline {
+            self.end(Some(Code::DeadlineExceeded));
             return Some(Err(self.overrun()));
         }
         let idle_until = now + limits.stream_idle;
         let next = tokio::time::timeout_at(idle_until.min(self.deadline), self.inner.message()).await;
-        match next {
+        let next = match next {
             Ok(Ok(Some(message))) => {
                 self.received += 1;
-                Some(Ok(message))
+                return Some(Ok(message));
             }
             Ok(Ok(None)) => None,
             Ok(Err(status)) => Some(Err(self.client.call_error("Export", status, self.started, limits.stream_max))),
             Err(_) if idle_until < self.deadline => Some(Err(Self::idle_error(limits.stream_idle, self.received))),
             Err(_) => Some(Err(self.overrun())),
-        }
+        };
+        let failed = match &next {
+            Some(Err(error)) => Some(error.code),
+            _ => None,
+        };
+        self.end(failed);
+        next
     }
 
     fn overrun(&self) -> CallError {
@@ -648,5 +718,13 @@ pub fn subject_message_as(subject: &crate::domain::Subject, email: &str) -> pb::
     pb::Subject {
         email: email.to_owned(),
         user_id: subject.user_id.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
+    }
+}
+
+/// A stream privacyd stops reading before its end (a quota, a spool that cannot be written,
+/// a cancelled request) cancels the call, and is counted so.
+impl Drop for ExportStream {
+    fn drop(&mut self) {
+        self.end(Some(Code::Cancelled));
     }
 }

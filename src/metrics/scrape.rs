@@ -228,9 +228,8 @@ async fn guarded(State(state): State<OnMainPort>, headers: HeaderMap) -> Respons
 /// Serves `GET /metrics` without a token on `listener` (`--metrics-listen`) until shutdown;
 /// every other path is 404.
 pub async fn serve(listener: TcpListener, scraper: Scraper, mut shutdown: Shutdown) -> std::io::Result<()> {
-    let app = Router::new().route(METRICS_PATH, get(|State(scraper): State<Scraper>| async move {
-        exposition(scraper.render().await)
-    }))
-    .with_state(scraper);
+    let app = Router::new()
+        .route(METRICS_PATH, get(|State(scraper): State<Scraper>| async move { exposition(scraper.render().await) }))
+        .with_state(scraper);
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.wait().await }).await
 }

@@ -73,7 +73,8 @@ impl Store {
         let mut requests = Vec::with_capacity(rows.len());
         for row in &rows {
             let text = |name: &str| row.try_get::<String, _>(name).map_err(db_error);
-            let number = |name: &str| row.try_get::<Option<i64>, _>(name).map(Option::unwrap_or_default).map_err(db_error);
+            let number =
+                |name: &str| row.try_get::<Option<i64>, _>(name).map(Option::unwrap_or_default).map_err(db_error);
             let (Some(state), Some(action)) = (State::parse(&text("state")?), Action::parse(&text("action")?)) else {
                 // A value a newer version wrote; counting it under a made-up label would lie.
                 continue;
@@ -90,16 +91,14 @@ impl Store {
         let rows = sqlx::query(JOBS_SQL).bind(micros(now)).fetch_all(&self.pool).await.map_err(db_error)?;
         let mut jobs = Vec::with_capacity(rows.len());
         for row in &rows {
-            let number = |name: &str| row.try_get::<Option<i64>, _>(name).map(Option::unwrap_or_default).map_err(db_error);
+            let number =
+                |name: &str| row.try_get::<Option<i64>, _>(name).map(Option::unwrap_or_default).map_err(db_error);
             jobs.push(JobQueue {
                 kind: row.try_get::<String, _>("kind").map_err(db_error)?,
                 running: number("running")?,
                 due: number("due")?,
                 scheduled: number("scheduled")?,
-                oldest_due: row
-                    .try_get::<Option<i64>, _>("oldest_due")
-                    .map_err(db_error)?
-                    .map(super::from_micros),
+                oldest_due: row.try_get::<Option<i64>, _>("oldest_due").map_err(db_error)?.map(super::from_micros),
             });
         }
         Ok(Gauges { requests, jobs })
