@@ -194,7 +194,10 @@ impl http_body::Body for Metered {
             Poll::Ready(None) => Some(Code::Unknown),
             Poll::Pending => None,
         };
-        if let (Some(code), Some(call)) = (code, self.call.take()) {
+        // (Taken only once the status is known: a data frame must leave the call in place.)
+        if let Some(code) = code
+            && let Some(call) = self.call.take()
+        {
             call.end(code);
         }
         polled
