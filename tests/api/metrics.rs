@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use privacyd::proto::privacy::v1 as pb;
+use privacyd::{admin_tokens::mint, domain::Scopes, proto::privacy::v1 as pb};
 use prometheus_parse::{Scrape, Value};
 use sqlx::Connection;
 use tonic::Code;
@@ -372,6 +372,56 @@ async fn the_main_port_needs_an_admin_token() {
         tokio::task::spawn_blocking(move || get(addr, "/metrics", Some("not-a-token-of-this-privacyd"))).await.unwrap();
     assert_eq!(status, 401);
     scrape(&app).await;
+}
+
+/// The `read` scope is what a dashboard's token has; a token without it is refused (403).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_port_needs_the_read_scope() {
+    let (reader, reader_line) = mint("dashboard", Scopes::parse("read").unwrap()).unwrap();
+    let (operator, operator_line) = mint("operator", Scopes::parse("requests,sources").unwrap()).unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap().into_temp_path().keep().unwrap();
+    std::fs::write(&file, format!("{}\n{}\n", reader_line.line(), operator_line.line())).unwrap();
+    let path = file.clone();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.admin_tokens_file = Some(path)).await;
+    let addr = app.addr;
+    let (status, _, body) =
+        tokio::task::spawn_blocking(move || get(addr, "/metrics", Some(operator.expose()))).await.unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("read scope"), "{body}");
+    let (status, _, body) =
+        tokio::task::spawn_blocking(move || get(addr, "/metrics", Some(reader.expose()))).await.unwrap();
+    assert_eq!(status, 200);
+    parse(&body);
+    std::fs::remove_file(file).unwrap();
+}
+
+/// A server stream is handled when it ends: one the client drops counts as Canceled, with
+/// its type, as grpc-go reports it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_server_stream_counts_as_canceled() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let created = app.create(&unique_email(), pb::Action::Export, false).await;
+    let mut stream = app
+        .client
+        .clone()
+        .watch_privacy_request(pb::WatchPrivacyRequestRequest { id: created.id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    stream.message().await.unwrap().expect("the request as it is now");
+    let watch = [
+        ("grpc_type", "server_stream"),
+        ("grpc_service", "privacy.v1.PrivacyRequestService"),
+        ("grpc_method", "WatchPrivacyRequest"),
+    ];
+    let open = scrape(&app).await;
+    assert_eq!(value(&open, "grpc_server_started_total", &watch), 1.0);
+    assert_eq!(value(&open, "grpc_server_handled_total", &watch), 0.0, "the stream is still open");
+    drop(stream);
+    let canceled = [watch[0], watch[1], watch[2], ("grpc_code", "Canceled")];
+    let ended =
+        eventually(&app, "the dropped stream", |s| value(s, "grpc_server_handled_total", &canceled) == 1.0).await;
+    assert_eq!(value(&ended, "grpc_server_handling_seconds_count", &watch), 1.0);
 }
 
 /// `--metrics-listen` serves the metrics on its own address, without a token, and the main
