@@ -33,9 +33,17 @@ type Data = <Body as http_body::Body>::Data;
 #[derive(Clone)]
 pub struct Methods(Arc<HashMap<String, RpcLabels>>);
 
+/// Read once per process: the names are leaked into `&'static str` labels, a few dozen
+/// strings once, not once per server.
+static SERVED: std::sync::LazyLock<Methods> = std::sync::LazyLock::new(Methods::read);
+
 impl Methods {
     /// The methods of privacyd's services, health and reflection, from their descriptors.
     pub fn served() -> Self {
+        SERVED.clone()
+    }
+
+    fn read() -> Self {
         let sets: [&[u8]; 4] = [
             crate::proto::FILE_DESCRIPTOR_SET,
             tonic_health::pb::FILE_DESCRIPTOR_SET,

@@ -172,25 +172,36 @@ impl Scraper {
         Scraper { metrics, store, last: Default::default() }
     }
 
-    /// The text exposition (Prometheus text format 0.0.4).
-    pub async fn render(&self) -> String {
+    /// The text exposition (Prometheus text format 0.0.4), or the error that kept the
+    /// database gauges from being read.
+    pub async fn render(&self) -> Result<String, crate::domain::Error> {
         let mut last = self.last.lock().await;
         let fresh = last.as_ref().is_some_and(|(at, _)| at.elapsed() < GAUGE_CACHE);
         if !fresh {
-            match self.store.gauges(crate::domain::now()).await {
-                Ok(gauges) => *last = Some((Instant::now(), gauges)),
-                // The other series are still worth serving; the gauges keep their last values
-                // (the failed reading is in the log, and the database's own alerts fire).
-                Err(err) => tracing::warn!(error = %err, "reading the metrics gauges from the database failed"),
-            }
+            *last = Some((Instant::now(), self.store.gauges(crate::domain::now()).await?));
         }
         let gauges = last.as_ref().map(|(_, g)| g.clone()).unwrap_or_default();
-        self.metrics.encode(&gauges, crate::domain::now())
+        Ok(self.metrics.encode(&gauges, crate::domain::now()))
     }
 }
 
-fn exposition(body: String) -> Response {
-    ([(header::CONTENT_TYPE, prometheus_client::encoding::prometheus_text::CONTENT_TYPE)], body).into_response()
+/// The scrape's answer. When the database cannot be read the whole scrape fails (503), so
+/// that Prometheus marks the target down: serving the other series with stale or zero gauges
+/// would quietly resolve an "overdue requests" alert while nothing can be known.
+async fn exposition(scraper: &Scraper) -> Response {
+    match scraper.render().await {
+        Ok(body) => {
+            ([(header::CONTENT_TYPE, prometheus_client::encoding::prometheus_text::CONTENT_TYPE)], body).into_response()
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "reading the metrics gauges from the database failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "privacyd cannot read its database, which the request and job gauges come from; see its log.\n",
+            )
+                .into_response()
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -207,7 +218,7 @@ pub fn main_port_routes(scraper: Scraper, tokens: AdminTokens) -> Router {
 async fn guarded(State(state): State<OnMainPort>, headers: HeaderMap) -> Response {
     let presented = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer_token);
     match presented.and_then(|token| state.tokens.authenticate(token)) {
-        Some(grant) if grant.scopes.contains(Scope::Read) => exposition(state.scraper.render().await),
+        Some(grant) if grant.scopes.contains(Scope::Read) => exposition(&state.scraper).await,
         Some(_) => (
             StatusCode::FORBIDDEN,
             "This admin token lacks the read scope that /metrics needs (or serve metrics on their own \
@@ -229,7 +240,7 @@ async fn guarded(State(state): State<OnMainPort>, headers: HeaderMap) -> Respons
 /// every other path is 404.
 pub async fn serve(listener: TcpListener, scraper: Scraper, mut shutdown: Shutdown) -> std::io::Result<()> {
     let app = Router::new()
-        .route(METRICS_PATH, get(|State(scraper): State<Scraper>| async move { exposition(scraper.render().await) }))
+        .route(METRICS_PATH, get(|State(scraper): State<Scraper>| async move { exposition(&scraper).await }))
         .with_state(scraper);
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.wait().await }).await
 }

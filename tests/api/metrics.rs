@@ -443,3 +443,33 @@ async fn metrics_listen_serves_them_elsewhere_instead() {
     let (status, _, _) = tokio::task::spawn_blocking(move || get(metrics, "/confirm", None)).await.unwrap();
     assert_eq!(status, 404, "the metrics address serves nothing else");
 }
+
+/// A scrape that cannot read the database fails whole (503), so that Prometheus marks the
+/// target down, rather than reporting the overdue requests as 0 while nothing can be known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_that_cannot_read_the_database_fails_rather_than_say_zero() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    scrape(&app).await;
+    let status_within = |want: u16| {
+        let (addr, token) = (app.addr, app.admin_token.clone());
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let token = token.clone();
+                let (status, _, body) =
+                    tokio::task::spawn_blocking(move || get(addr, "/metrics", Some(&token))).await.unwrap();
+                if status == want {
+                    return body;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "still {status}, not {want}: {body}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    let mut db = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    sqlx::raw_sql("ALTER TABLE jobs RENAME TO jobs_away").execute(&mut db).await.unwrap();
+    let body = status_within(503).await;
+    assert!(body.contains("database"), "{body}");
+    sqlx::raw_sql("ALTER TABLE jobs_away RENAME TO jobs").execute(&mut db).await.unwrap();
+    parse(&status_within(200).await);
+}
