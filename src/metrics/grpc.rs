@@ -227,3 +227,28 @@ impl Drop for Metered {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every method privacyd serves has labels, with the type its descriptor gives; the plugin
+    /// protocol, which privacyd only calls, has none.
+    #[test]
+    fn the_served_methods_and_their_types_come_from_the_descriptors() {
+        let methods = Methods::served();
+        let of = |path: &str| methods.0.get(path).unwrap_or_else(|| panic!("{path} is not counted"));
+        for (service, method, _) in crate::grpc::METHODS {
+            let labels = of(&format!("{service}{method}"));
+            let expected =
+                if ["WatchPrivacyRequest", "DownloadExport"].contains(method) { "server_stream" } else { "unary" };
+            assert_eq!(labels.grpc_type, expected, "{method}");
+            assert_eq!(format!("/{}/", labels.grpc_service), *service);
+        }
+        assert_eq!(of("/grpc.health.v1.Health/Check").grpc_type, "unary");
+        assert_eq!(of("/grpc.health.v1.Health/Watch").grpc_type, "server_stream");
+        assert_eq!(of("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo").grpc_type, "bidi_stream");
+        assert!(methods.0.keys().all(|path| !path.contains("datasource")), "the plugin protocol is not served");
+        assert_eq!(methods.0.len(), crate::grpc::METHODS.len() + 4);
+    }
+}
