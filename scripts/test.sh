@@ -36,14 +36,14 @@ else
     echo "present"
 fi
 
-step "Python packages (aiosmtpd for the test SMTP server, buf for proto lint, selenium to press buttons, cryptography to verify receipts independently, jsonschema to check export.json against docs/export.schema.json independently)"
-if ! python3 -c 'import aiosmtpd, selenium, cryptography, jsonschema' 2>/dev/null || ! command -v buf >/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd buf-bin selenium==4.38.0 cryptography jsonschema
+step "Python packages (aiosmtpd for the test SMTP server, buf for proto lint, selenium to press buttons, cryptography to verify receipts independently, jsonschema to check export.json against docs/export.schema.json independently, requests to open download links over TLS as an HTTP/1.1 client)"
+if ! python3 -c 'import aiosmtpd, selenium, cryptography, jsonschema, requests' 2>/dev/null || ! command -v buf >/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd buf-bin selenium==4.38.0 cryptography jsonschema requests
 fi
 # pip may put buf in a bin folder that is not on PATH yet.
 export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 command -v buf >/dev/null
-python3 -c 'import aiosmtpd, selenium, jsonschema'
+python3 -c 'import aiosmtpd, selenium, jsonschema, requests'
 echo "present"
 
 step "grpcurl $GRPCURL_VERSION"

@@ -255,6 +255,31 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_SMTP_CA_FILE")]
     pub smtp_ca_file: Option<PathBuf>,
 
+    // --- TLS on privacyd's own port (see grpc::tls) ---
+    /// PEM certificate chain (the server's certificate first) to serve gRPC and HTTP over TLS
+    /// on --listen, with ALPN offering h2 and http/1.1. Needs --tls-key. Re-read on SIGHUP and
+    /// when its content changes (see --tls-reload-interval); a pair that does not load is
+    /// logged and the certificate in force kept. Without it privacyd speaks plaintext.
+    #[arg(long, env = "PRIVACYD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert's first certificate. Needs
+    /// --tls-cert.
+    #[arg(long, env = "PRIVACYD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA certificate(s) for client certificates (mTLS). A client certificate not issued by
+    /// them is refused at the handshake; connections without one are served, but admin calls
+    /// on them are refused (UNAUTHENTICATED, reason CLIENT_CERTIFICATE_REQUIRED) even with a
+    /// valid admin token. Read at start. Needs --tls-cert.
+    #[arg(long, env = "PRIVACYD_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// How often --tls-cert and --tls-key are read for a change of content (a renewal by
+    /// cert-manager or an ACME client); 0s for SIGHUP only.
+    #[arg(long, env = "PRIVACYD_TLS_RELOAD_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub tls_reload_interval: Duration,
+
     // --- Metrics (Prometheus; see docs/metrics.md).
     /// Serve `GET /metrics` on this address (e.g. 0.0.0.0:9090), without a token, INSTEAD of on
     /// the main port; keep it off the public network. Unset: `/metrics` is on the main port
@@ -272,8 +297,30 @@ impl Config {
         self.export_dir.clone().unwrap_or_else(|| self.data_dir.join("exports"))
     }
 
+    /// The base URL for links in emails: --public-url, or the bound address, https when
+    /// privacyd serves TLS.
     pub fn public_url(&self, bound: SocketAddr) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+        let scheme = if self.tls_cert.is_some() { "https" } else { "http" };
+        self.public_url.clone().unwrap_or_else(|| format!("{scheme}://{bound}"))
+    }
+
+    /// The TLS files, when --tls-cert (and so --tls-key) is set.
+    pub fn tls_files(&self) -> anyhow::Result<Option<crate::grpc::tls::TlsFiles>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (None, None) if self.tls_client_ca.is_some() => {
+                anyhow::bail!("--tls-client-ca needs --tls-cert and --tls-key")
+            }
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => Ok(Some(crate::grpc::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.tls_client_ca.clone(),
+            })),
+            // clap's `requires` refuses these on the command line; a Config built in code
+            // (tests, the benchmark) gets the same rule here.
+            (Some(_), None) => anyhow::bail!("--tls-cert needs --tls-key (PRIVACYD_TLS_KEY)"),
+            (None, Some(_)) => anyhow::bail!("--tls-key needs --tls-cert (PRIVACYD_TLS_CERT)"),
+        }
     }
 
     pub fn connection_limits(&self) -> crate::grpc::ConnectionLimits {
@@ -323,5 +370,20 @@ mod tests {
     fn an_admin_token_may_start_with_a_hyphen() {
         let config = Config::try_parse_from(["privacyd", "--admin-token", "-Ab_c,second"]).unwrap();
         assert_eq!(config.admin_tokens, ["-Ab_c", "second"]);
+    }
+
+    #[test]
+    fn tls_needs_both_the_certificate_and_the_key() {
+        for args in [&["--tls-cert", "c.pem"][..], &["--tls-key", "k.pem"], &["--tls-client-ca", "ca.pem"]] {
+            let err = Config::try_parse_from(["privacyd"].iter().chain(args)).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument, "{args:?}: {err}");
+        }
+        let config = Config::try_parse_from(["privacyd", "--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert!(config.tls_files().unwrap().is_some());
+        assert_eq!(config.public_url("127.0.0.1:8443".parse().unwrap()), "https://127.0.0.1:8443");
+        let mut config = Config::defaults();
+        assert_eq!(config.public_url("127.0.0.1:80".parse().unwrap()), "http://127.0.0.1:80");
+        config.tls_key = Some("k.pem".into());
+        assert!(config.tls_files().unwrap_err().to_string().contains("--tls-cert"));
     }
 }

@@ -4,23 +4,25 @@
 //! (RFC 9110 §9.2.1): mail scanners and link previews fetch links before any person does, and
 //! with `--auto-process` a fetch that confirmed would start an erasure nobody asked for. For an
 //! erasure in its cooling-off period the result page offers to withdraw it, by POST too.
-//! GET /download serves an export.
+//! GET /download serves an export, whole or one byte range; HEAD describes it without serving it.
 //! GET /.well-known/privacyd/receipt-keys publishes the public keys that verify erasure
 //! receipts, for auditors to pin.
 
 use axum::{
     Router,
     extract::{Form, Query, State},
-    http::StatusCode,
-    response::Html,
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse},
     routing::{get, post},
 };
 use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use minijinja::context;
 
 use crate::{
-    domain::{Action, Error, RequestId},
+    byte_ranges::{Representation, Selection},
+    domain::{Action, Error, ExportArchive, RequestId},
     keys::PublicKey,
     notifications::format_time,
     templates::Templates,
@@ -54,14 +56,13 @@ pub fn router(state: HttpState) -> Router {
         .route("/confirm", get(confirm_page).post(confirm).with_state(state.clone()))
         .route("/withdraw", post(withdraw).with_state(state.clone()))
         .route(RECEIPT_KEYS_PATH, get(receipt_keys).with_state(state.clone()))
-        .route("/download", get(download).with_state(state))
+        .route("/download", get(download).head(download_head).with_state(state))
 }
 
 /// The public keys that verify erasure receipts, as JSON:
 /// `{"keys": [{"key_id", "algorithm": "ed25519", "public_key": base64 raw 32 bytes, "current"}]}`.
 /// Public: they are public keys, and an auditor must be able to pin them.
 async fn receipt_keys(State(state): State<HttpState>) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let body = serde_json::json!({ "keys": state.receipt_keys.as_slice() });
     ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
@@ -72,42 +73,108 @@ pub struct DownloadQuery {
     token: Option<String>,
 }
 
-/// The link in the "export ready" email: streams the archive as a file download.
-async fn download(State(state): State<HttpState>, Query(query): Query<DownloadQuery>) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let (Some(Ok(id)), Some(token)) = (query.id.as_deref().map(|id| RequestId::parse("id", id)), query.token) else {
-        return (StatusCode::NOT_FOUND, "This download link is not valid.").into_response();
+/// The link in the "export ready" email: streams the archive as a file download, or the one
+/// byte range asked for (RFC 9110 §14, [`byte_ranges`]), so a broken download resumes where it
+/// stopped. Every GET that sends data is a download, counted and audited; a range past the
+/// end sends none and is neither.
+async fn download(
+    State(state): State<HttpState>,
+    Query(query): Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    let Some((id, token)) = query.link() else {
+        return invalid_download_link();
     };
-    let download = match state.workflow.open_download(id, DownloadCredential::Token(token), 0).await {
+    let archive = match state.workflow.peek_download(id, DownloadCredential::Token(token.clone())).await {
+        Ok(archive) => Representation::of(&archive),
+        Err(err) => return download_refused(err),
+    };
+    let selection = Selection::of(&headers, &archive);
+    if selection == Selection::Unsatisfiable {
+        return (selection.status(), selection.headers(&archive)).into_response();
+    }
+    let (start, length) = selection.span(&archive);
+    let offset = i64::try_from(start).expect("within the archive's i64 size");
+    let download = match state.workflow.open_download(id, DownloadCredential::Token(token), offset).await {
         Ok(download) => download,
-        Err(Error::InvalidToken(_) | Error::NotFound(_)) => {
-            return (StatusCode::NOT_FOUND, "This download link is not valid. Only the newest link works.")
-                .into_response();
-        }
-        Err(Error::ArchiveExpired) => {
-            return (StatusCode::GONE, "This download has expired and the file was deleted. Please ask again.")
-                .into_response();
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "download through the link failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "Something went wrong on our side; please try again later.")
-                .into_response();
-        }
+        Err(err) => return download_refused(err),
     };
-    let file = match tokio::fs::File::open(&download.path).await {
+    let mut file = match tokio::fs::File::open(&download.path).await {
         Ok(file) => file,
         Err(err) => {
             tracing::error!(error = %err, "an archive on record cannot be opened");
             return (StatusCode::INTERNAL_SERVER_ERROR, "The file cannot be read.").into_response();
         }
     };
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024));
-    let headers = [
-        (axum::http::header::CONTENT_TYPE, "application/zip".to_owned()),
-        (axum::http::header::CONTENT_LENGTH, download.archive.size_bytes.to_string()),
-        (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", download.archive.file_name)),
-    ];
-    (StatusCode::OK, headers, body).into_response()
+    if let Err(err) = file.seek(std::io::SeekFrom::Start(start)).await {
+        tracing::error!(error = %err, "an archive on record cannot be read");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "The file cannot be read.").into_response();
+    }
+    let body =
+        axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file.take(length), 256 * 1024));
+    (selection.status(), selection.headers(&archive), body).into_response()
+}
+
+/// HEAD of the download link: the headers a GET would answer with (size, type, ranges,
+/// validators), after the same checks, but no data; so it is not a download, and neither
+/// counted nor audited as one (RFC 9110 §9.3.2). Routed on its own because axum would
+/// otherwise run the GET handler and drop its body, after recording a download.
+async fn download_head(
+    State(state): State<HttpState>,
+    Query(query): Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    let Some((id, token)) = query.link() else {
+        return invalid_download_link();
+    };
+    match state.workflow.peek_download(id, DownloadCredential::Token(token)).await {
+        Ok(archive) => {
+            let archive = Representation::of(&archive);
+            let selection = Selection::of(&headers, &archive);
+            (selection.status(), selection.headers(&archive)).into_response()
+        }
+        Err(err) => download_refused(err),
+    }
+}
+
+impl DownloadQuery {
+    /// The link's request id and token, if it has both and the id is one.
+    fn link(self) -> Option<(RequestId, String)> {
+        let id = RequestId::parse("id", self.id.as_deref()?).ok()?;
+        Some((id, self.token?))
+    }
+}
+
+impl Representation {
+    fn of(archive: &ExportArchive) -> Self {
+        Representation {
+            size: u64::try_from(archive.size_bytes).unwrap_or(0),
+            sha256: archive.sha256.clone(),
+            create_time: archive.create_time,
+            file_name: archive.file_name.clone(),
+        }
+    }
+}
+
+fn invalid_download_link() -> axum::response::Response {
+    (StatusCode::NOT_FOUND, "This download link is not valid.").into_response()
+}
+
+/// Why a download link cannot be served, in words for the subject.
+fn download_refused(err: Error) -> axum::response::Response {
+    match err {
+        Error::InvalidToken(_) | Error::NotFound(_) => {
+            (StatusCode::NOT_FOUND, "This download link is not valid. Only the newest link works.").into_response()
+        }
+        Error::ArchiveExpired => {
+            (StatusCode::GONE, "This download has expired and the file was deleted. Please ask again.").into_response()
+        }
+        err => {
+            tracing::warn!(error = %err, "download through the link failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Something went wrong on our side; please try again later.")
+                .into_response()
+        }
+    }
 }
 
 struct Page {

@@ -9,6 +9,7 @@
 //! sources against the plugin protocol.
 
 pub mod admin_tokens;
+pub mod byte_ranges;
 pub mod config;
 pub mod conformance;
 pub mod ctl;

@@ -43,6 +43,7 @@ pub struct Application {
     mail_transport: &'static str,
     /// `--metrics-listen`'s listener and what it serves.
     metrics: Option<(TcpListener, Scraper)>,
+    tls_reload_interval: Duration,
 }
 
 impl Application {
@@ -84,6 +85,10 @@ impl Application {
             .transpose()?;
         let mailer = Mailer::new(config.smtp_url.as_deref(), smtp_ca.as_deref(), config.data_dir.join("outbox"), from)?;
 
+        // Before binding: a certificate that does not load stops the start with the file and
+        // the reason, rather than a server nobody can connect to.
+        let tls = config.tls_files()?.as_ref().map(grpc::tls::Tls::load).transpose()?;
+        let tls_reload_interval = config.tls_reload_interval;
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
@@ -167,6 +172,7 @@ impl Application {
             public_rate: config.public_rate_limit(),
             page_style_hashes: templates.page_style_hashes(),
             metrics: metrics.clone(),
+            tls,
         };
         let mut http = http::router(HttpState {
             workflow: workflow.clone(),
@@ -203,6 +209,7 @@ impl Application {
             shutdown,
             mail_transport: mailer.describe(),
             metrics,
+            tls_reload_interval,
         })
     }
 
@@ -237,6 +244,12 @@ impl Application {
         self.mail_transport
     }
 
+    /// The TLS certificate in force, when privacyd serves TLS; [`grpc::tls::Certificate::reload`]
+    /// re-reads its files (the binary calls it on SIGHUP).
+    pub fn tls_certificate(&self) -> Option<Arc<grpc::tls::Certificate>> {
+        self.server.tls.as_ref().map(|tls| tls.certificate.clone())
+    }
+
     /// Serves until shutdown, then stops the background work and closes the database.
     pub async fn run(self) -> anyhow::Result<()> {
         let Application {
@@ -251,8 +264,12 @@ impl Application {
             shutdown_grace,
             shutdown,
             metrics,
+            tls_reload_interval,
             ..
         } = self;
+        if let Some(tls) = &server.tls {
+            tokio::spawn(grpc::tls::watch(tls.certificate.clone(), tls_reload_interval, shutdown.clone()));
+        }
         let executor = tokio::spawn(executor.run(shutdown.clone()));
         if let Some((listener, scraper)) = metrics {
             let shutdown = shutdown.clone();

@@ -10,6 +10,9 @@ use std::{
     time::Duration,
 };
 
+#[path = "support/pki.rs"]
+mod pki;
+
 use privacyd::{
     proto::privacy::v1::{self as pb, privacy_request_service_client::PrivacyRequestServiceClient},
     testing::free_port,
@@ -49,7 +52,8 @@ fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
         }
     });
     let first = rx.recv_timeout(Duration::from_secs(30)).expect("privacyd printed where it listens");
-    assert_eq!(first, format!("privacyd listening on {addr} (gRPC and HTTP)"));
+    let over = if args.contains(&"--tls-cert") { "gRPC and HTTP over TLS" } else { "gRPC and HTTP" };
+    assert_eq!(first, format!("privacyd listening on {addr} ({over})"));
     Running { child, stdout: rx, addr }
 }
 
@@ -172,6 +176,45 @@ async fn sighup_rereads_the_tokens_file_adding_and_revoking_tokens() {
     })
     .await;
     assert_eq!(list_with(&running.addr, new.expose()).await, tonic::Code::Ok);
+    assert!(stop(running).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_tls_certificate_for_new_connections() {
+    use pki::{Usage, connect, peer_fingerprint, pki};
+    let pki = pki();
+    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    let dir = tempfile::tempdir().unwrap();
+    // No polling: only the signal reloads.
+    let running = start(
+        dir.path(),
+        &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap(), "--tls-reload-interval", "0s"],
+    );
+    let printed = startup_message(&running);
+    let old = pki.fingerprint("server");
+    assert!(printed.contains(&format!("TLS certificate: sha256 {old}")), "{printed}");
+    assert!(printed.contains("grpcurl -cacert <CA file> -H"), "{printed}");
+    let addr: std::net::SocketAddr = running.addr.parse().unwrap();
+    assert_eq!(peer_fingerprint(&connect(&pki, addr, "ca", &[b"h2"], None).await.unwrap()), old);
+
+    pki.leaf("renewed", "ca", Usage::Server);
+    std::fs::copy(pki.path("renewed.pem"), &cert).unwrap();
+    std::fs::copy(pki.path("renewed.key"), &key).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        peer_fingerprint(&connect(&pki, addr, "ca", &[b"h2"], None).await.unwrap()),
+        old,
+        "without SIGHUP or polling nothing changes"
+    );
+    assert!(Command::new("kill").args(["-HUP", &running.child.id().to_string()]).status().unwrap().success());
+    let new = pki.fingerprint("renewed");
+    eventually("the renewed certificate to be served", || {
+        let (pki, new) = (&pki, new.clone());
+        async move { peer_fingerprint(&connect(pki, addr, "ca", &[b"h2"], None).await.unwrap()) == new }
+    })
+    .await;
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(log.contains(&new) && log.contains("loaded a new TLS certificate"), "{log}");
     assert!(stop(running).success());
 }
 

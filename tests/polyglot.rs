@@ -3,7 +3,8 @@
 //! own CI builds them. One shared subject is held by all three shops; privacyctl's conformance
 //! kit passes each source, every admin example exports the subject from all three into one
 //! archive, an erasure removes profiles and comments and keeps orders for tax law, and a last
-//! export holds only the orders.
+//! export holds only the orders. privacyd serves TLS (a CA made with openssl), so each admin
+//! example also shows it connects over TLS with its PRIVACYD_CA_FILE.
 //!
 //! `scripts/polyglot.sh` builds the clients and runs this test, telling it where they are:
 //!
@@ -24,6 +25,9 @@ use std::{
     sync::mpsc,
     time::{Duration, Instant},
 };
+
+#[path = "support/pki.rs"]
+mod pki;
 
 use privacyd::{
     proto::privacy::{
@@ -285,6 +289,7 @@ impl Lang {
         };
         command.arg("--out").arg(out).arg(SUBJECT);
         command.env("PRIVACYD_ADDR", &privacyd.addr).env("PRIVACYD_ADMIN_TOKEN", &privacyd.admin_token);
+        command.env("PRIVACYD_CA_FILE", privacyd.pki.path("ca.pem"));
         command
     }
 }
@@ -374,12 +379,15 @@ impl Drop for Fleet {
 struct Privacyd {
     addr: String,
     admin_token: String,
+    /// The CA of privacyd's TLS certificate, and the certificate.
+    pki: pki::Pki,
 }
 
 impl Privacyd {
-    /// The real binary, on a free port, over a fresh data folder (SQLite, emails to the
-    /// outbox), with fast retries and job polling.
+    /// The real binary, on a free port, over TLS, over a fresh data folder (SQLite, emails to
+    /// the outbox), with fast retries and job polling.
     fn start(fleet: &mut Fleet, dir: &Path) -> Privacyd {
+        let pki = pki::pki();
         let addr = format!("127.0.0.1:{}", free_port().unwrap());
         let admin_token = privacyd::domain::SecretToken::generate().expose().to_owned();
         let mut command = Command::new(env!("CARGO_BIN_EXE_privacyd"));
@@ -395,13 +403,20 @@ impl Privacyd {
         command.current_dir(dir).args(["--listen", &addr]).env("PRIVACYD_ADMIN_TOKENS", &admin_token);
         command.arg("--data-dir").arg(dir.join("privacyd"));
         command.args(["--retry-base", "200ms", "--retry-max", "1s", "--job-poll-interval", "100ms"]);
+        command.arg("--tls-cert").arg(pki.path("server.pem")).arg("--tls-key").arg(pki.path("server.key"));
         let listening = fleet.start("privacyd", command, dir);
         assert_eq!(listening, addr);
-        Privacyd { addr, admin_token }
+        Privacyd { addr, admin_token, pki }
     }
 
     async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr)).unwrap().connect().await.unwrap()
+        Channel::from_shared(format!("https://{}", self.addr))
+            .unwrap()
+            .tls_config(self.pki.client_config("ca", None))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
     }
 
     fn auth(&self) -> impl Interceptor + Clone + use<> {

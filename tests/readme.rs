@@ -8,14 +8,20 @@ use std::{
 
 /// The shell blocks between the walkthrough markers, in order.
 fn walkthrough_blocks() -> Vec<String> {
+    blocks_between("walkthrough")
+}
+
+/// The shell blocks between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, in order.
+fn blocks_between(name: &str) -> Vec<String> {
     let readme = include_str!("../README.md");
+    let (begin, end) = (format!("<!-- {name}:begin -->"), format!("<!-- {name}:end -->"));
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     let mut inside = false;
     for line in readme.lines() {
         match line.trim() {
-            "<!-- walkthrough:begin -->" => inside = true,
-            "<!-- walkthrough:end -->" => inside = false,
+            marker if marker == begin => inside = true,
+            marker if marker == end => inside = false,
             _ => {}
         }
         if !inside {
@@ -189,4 +195,55 @@ fn the_readme_walkthrough_works_as_written() {
     assert!(!stdout.contains("is not recognized"), "grpcurl could not decode an error's details:\n{stdout}");
     // The data source plugin protocol is for plugins; privacyd does not claim to serve it.
     assert!(!stdout.contains("privacy.datasource.v1.DataSourceService"), "{stdout}");
+}
+
+/// README's TLS form of the first commands, as written: a CA and a certificate made with
+/// openssl, privacyd started with the flags the text names, then grpcurl with `-cacert` and
+/// curl over HTTP/1.1.
+#[test]
+fn the_readme_tls_walkthrough_works_as_written() {
+    let path = grpcurl_path();
+    let blocks = blocks_between("tls-walkthrough");
+    assert_eq!(blocks.len(), 2, "the certificate block and the commands block");
+    let readme = include_str!("../README.md");
+    let flags = "--tls-cert tls/server.pem --tls-key tls/server.key";
+    assert!(readme.contains(&format!("start privacyd with `{flags}`")), "README names the flags the test uses");
+    let dir = tempfile::tempdir().unwrap();
+    let bash = |script: &str| {
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -euo pipefail\n{script}"))
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    let made = bash(&blocks[0]);
+    assert!(made.status.success(), "making the certificates failed: {}", String::from_utf8_lossy(&made.stderr));
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_privacyd"))
+        .current_dir(dir.path())
+        .args(["--listen", "127.0.0.1:0"])
+        .args(flags.split(' '))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let privacyd = listening_address(&mut stdout, "privacyd");
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+
+    let ran = bash(&blocks[1].replace("127.0.0.1:50051", &privacyd));
+    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let stopped = server.wait().unwrap();
+    let out = String::from_utf8_lossy(&ran.stdout);
+    assert!(
+        ran.status.success(),
+        "the TLS commands failed\n--- stdout\n{out}\n--- stderr\n{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    for expected in ["privacy.v1.PrivacyRequestService", "\"status\": \"SERVING\"", "{\"keys\""] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    assert!(stopped.success());
 }

@@ -42,7 +42,17 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let addr = app.local_addr();
     // The start-up message goes to stdout, not the log: it is for the person who started
     // privacyd. It says where the admin tokens are, never a token.
-    say(&format!("privacyd listening on {addr} (gRPC and HTTP)"));
+    let tls = app.tls_certificate();
+    match &tls {
+        None => say(&format!("privacyd listening on {addr} (gRPC and HTTP)")),
+        Some(certificate) => {
+            say(&format!("privacyd listening on {addr} (gRPC and HTTP over TLS)"));
+            say(&format!(
+                "  TLS certificate: sha256 {} (re-read on SIGHUP and when its files change)",
+                certificate.fingerprint()
+            ));
+        }
+    }
     say(&format!("  database: {}    email: {}", app.database_backend(), app.mail_transport()));
     let tokens = app.admin_token_summary();
     if let Some(generated) = &tokens.generated {
@@ -63,9 +73,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         Some(path) => format!("authorization: Bearer $(cat {})", path.display()),
         None => "authorization: Bearer <admin token>".to_owned(),
     };
-    say(&format!("  admin calls need the header: grpcurl -plaintext -H \"{header}\" {addr} list"));
+    let transport = if tls.is_some() { "-cacert <CA file>" } else { "-plaintext" };
+    say(&format!("  admin calls need the header: grpcurl {transport} -H \"{header}\" {addr} list"));
     #[cfg(unix)]
-    tokio::spawn(reload_on_sighup(hangups, app.admin_tokens()));
+    tokio::spawn(reload_on_sighup(hangups, app.admin_tokens(), tls));
     tokio::spawn(async move {
         shutdown::signal().await;
         tracing::info!("shutting down");
@@ -79,11 +90,15 @@ fn token_on_command_line() -> bool {
     std::env::args_os().any(|arg| arg == "--admin-token" || arg.to_string_lossy().starts_with("--admin-token="))
 }
 
-/// Re-reads the admin tokens file on each SIGHUP, the Unix convention for "reload your
-/// configuration", so tokens rotate with no restart. A file that does not parse keeps the
-/// tokens in force (`reload` logs why).
+/// Re-reads the admin tokens file and the TLS certificate on each SIGHUP, the Unix convention
+/// for "reload your configuration", so tokens and certificates rotate with no restart. Files
+/// that do not load keep what is in force (each reload logs why).
 #[cfg(unix)]
-async fn reload_on_sighup(hangups: std::io::Result<tokio::signal::unix::Signal>, tokens: AdminTokens) {
+async fn reload_on_sighup(
+    hangups: std::io::Result<tokio::signal::unix::Signal>,
+    tokens: AdminTokens,
+    tls: Option<std::sync::Arc<privacyd::grpc::tls::Certificate>>,
+) {
     let mut hangups = match hangups {
         Ok(hangups) => hangups,
         Err(err) => {
@@ -93,6 +108,9 @@ async fn reload_on_sighup(hangups: std::io::Result<tokio::signal::unix::Signal>,
     };
     while hangups.recv().await.is_some() {
         let _ = tokens.reload();
+        if let Some(certificate) = &tls {
+            certificate.reload_and_log();
+        }
     }
 }
 

@@ -2,6 +2,11 @@
 //! table ([`METHODS`]) says for each method of `privacy.v1` whether it is public or which
 //! [`Scope`] an admin token needs, so a new method cannot be left open (or all-powerful) by
 //! forgetting a check: a method missing from the table is refused, and a test fails.
+//!
+//! With `--tls-client-ca`, an admin token counts only on a connection that presented a client
+//! certificate from that CA (mTLS, as service meshes authenticate services): a leaked token
+//! alone no longer makes an admin. rustls has verified any certificate presented before a
+//! request arrives ([`super::tls`]); this layer checks that one was.
 
 use std::{
     collections::HashMap,
@@ -12,7 +17,7 @@ use futures::future::BoxFuture;
 use tonic::{Code, Request, Status};
 use tower::{Layer, Service};
 
-use super::status::status;
+use super::{status::status, tls::ClientCertificate};
 use crate::{
     admin_tokens::{AdminTokens, bearer_token},
     domain::{Actor, Scope},
@@ -98,21 +103,36 @@ fn missing_scope(scope: Scope) -> http::Response<tonic::body::Body> {
     )
 }
 
+/// The refusal of an admin token presented without the client certificate that
+/// `--tls-client-ca` requires.
+fn client_certificate_required() -> http::Response<tonic::body::Body> {
+    refuse(
+        Code::Unauthenticated,
+        "CLIENT_CERTIFICATE_REQUIRED",
+        "admin calls on this server need a TLS client certificate issued by its --tls-client-ca, besides the admin token"
+            .to_owned(),
+        HashMap::new(),
+    )
+}
+
 #[derive(Clone)]
 pub struct AuthLayer {
     tokens: AdminTokens,
+    client_certificates_required: bool,
 }
 
 impl AuthLayer {
-    pub fn new(tokens: AdminTokens) -> Self {
-        AuthLayer { tokens }
+    /// `client_certificates_required`: admin tokens count only on connections that presented
+    /// a verified client certificate (`--tls-client-ca`).
+    pub fn new(tokens: AdminTokens, client_certificates_required: bool) -> Self {
+        AuthLayer { tokens, client_certificates_required }
     }
 }
 
 impl<S> Layer<S> for AuthLayer {
     type Service = Auth<S>;
     fn layer(&self, inner: S) -> Auth<S> {
-        Auth { inner, tokens: self.tokens.clone() }
+        Auth { inner, tokens: self.tokens.clone(), client_certificates_required: self.client_certificates_required }
     }
 }
 
@@ -120,6 +140,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct Auth<S> {
     inner: S,
     tokens: AdminTokens,
+    client_certificates_required: bool,
 }
 
 impl<S, B> Service<http::Request<B>> for Auth<S>
@@ -157,7 +178,19 @@ where
         };
         let header = request.headers().get(http::header::AUTHORIZATION);
         let presented = header.map(|value| value.to_str().ok().and_then(bearer_token));
-        let grant = presented.flatten().and_then(|token| self.tokens.authenticate(token));
+        let mut grant = presented.flatten().and_then(|token| self.tokens.authenticate(token));
+        let without_certificate =
+            self.client_certificates_required && request.extensions().get::<ClientCertificate>().is_none();
+        if without_certificate && grant.is_some() {
+            match access {
+                Some(Access::Admin(_) | Access::SubjectOrAdmin(_)) => {
+                    return Box::pin(async move { Ok(client_certificate_required()) });
+                }
+                // Elsewhere (public methods, pages, health) the token is ignored, so that it
+                // cannot lift the public rate limits either.
+                _ => grant = None,
+            }
+        }
         let refusal = match (access, &grant) {
             (Some(Access::Admin(_)), None) => Some(refuse(
                 Code::Unauthenticated,

@@ -10,7 +10,7 @@
 //! | bound | value | stops |
 //! |---|---|---|
 //! | connections, in total and per client IP | [`ConnectionLimits`] | running privacyd out of file descriptors |
-//! | first request within `handshake_timeout` | default 10 s | sockets that never speak |
+//! | TLS handshake and first request within `handshake_timeout`, together | default 10 s | sockets that never speak |
 //! | HTTP/1 headers within `handshake_timeout`, also between keep-alive requests | | slowloris, idle keep-alive |
 //! | no open call for `idle_timeout` | default 5 min | idle HTTP/2 connections |
 //! | HTTP/2 keepalive pings | interval and timeout | dead peers |
@@ -21,6 +21,10 @@
 //!
 //! Message sizes are per method, set where the services are built and in
 //! [`super::public_limits`].
+//!
+//! With TLS ([`super::tls`]) the handshake runs in the connection's own task, after the
+//! connection has taken its places under both caps and on the same clock as its first request,
+//! so a client that starts a handshake and stalls is bounded like one that never speaks.
 
 use std::{
     collections::HashMap,
@@ -38,11 +42,16 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::conn::auto,
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::{TcpListener, TcpStream},
+    sync::Semaphore,
+};
 use tonic::{body::Body, transport::server::TcpConnectInfo};
 use tower::{ServiceExt, util::BoxCloneService};
 use tracing::Instrument;
 
+use super::tls::{ClientCertificate, Tls};
 use crate::shutdown::Shutdown;
 
 /// What privacyd's HTTP stack answers with, boxed so the accept loop does not depend on the
@@ -88,11 +97,13 @@ pub struct ConnectionLimits {
 }
 
 /// Accepts connections until `shutdown`, then closes them gracefully (HTTP/2 GOAWAY, HTTP/1
-/// close after the current response) and returns once every one has closed.
+/// close after the current response) and returns once every one has closed. With `tls`, every
+/// connection is TLS.
 pub async fn serve(
     listener: TcpListener,
     service: HttpService,
     limits: ConnectionLimits,
+    tls: Option<Tls>,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let limits = Arc::new(limits);
@@ -115,6 +126,7 @@ pub async fn serve(
             },
             _ = shutdown.wait() => break,
         };
+        let accepted = Instant::now();
         // Unary calls are one small write each way; without this, Nagle's algorithm holds the
         // response until the client's delayed ACK (about 40 ms on Linux) – issue 10, item 18.
         if let Err(err) = stream.set_nodelay(true) {
@@ -134,11 +146,21 @@ pub async fn serve(
             continue;
         };
         let info = TcpConnectInfo { local_addr, remote_addr: Some(peer) };
-        let connection =
-            Connection { builder: builder.clone(), limits: limits.clone(), service: service.clone(), info };
+        let connection = Connection {
+            builder: builder.clone(),
+            limits: limits.clone(),
+            service: service.clone(),
+            info,
+            client_certificate: None,
+            accepted,
+        };
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            connection.run(stream, shutdown).await;
+            match tls {
+                None => connection.run(stream, shutdown).await,
+                Some(tls) => connection.run_tls(stream, &tls, shutdown).await,
+            }
             drop((permit, ip_slot));
         });
     }
@@ -200,19 +222,62 @@ struct Connection {
     limits: Arc<ConnectionLimits>,
     service: HttpService,
     info: TcpConnectInfo,
+    /// The verified client certificate a TLS connection presented.
+    client_certificate: Option<ClientCertificate>,
+    /// When the connection was accepted: the handshake timeout counts from here, through a
+    /// TLS handshake to the first request.
+    accepted: Instant,
 }
 
 impl Connection {
-    async fn run(self, stream: tokio::net::TcpStream, mut shutdown: Shutdown) {
-        let activity = Arc::new(Activity::new());
+    /// Completes the TLS handshake within the handshake timeout (or drops the connection: a
+    /// certificate not from `--tls-client-ca`, a client that speaks no TLS, a stalled
+    /// handshake), then serves it.
+    async fn run_tls(mut self, stream: TcpStream, tls: &Tls, mut shutdown: Shutdown) {
+        let remaining = self.limits.handshake_timeout.saturating_sub(self.accepted.elapsed());
+        let handshake = tokio::select! {
+            handshake = tokio::time::timeout(remaining, tls.acceptor.accept(stream)) => handshake,
+            _ = shutdown.wait() => return,
+        };
+        let stream = match handshake {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => {
+                // Routine on a public port (scanners, plaintext clients, a refused client
+                // certificate): not worth more than debug.
+                tracing::debug!(error = %err, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("TLS handshake did not finish within the handshake timeout");
+                return;
+            }
+        };
+        self.client_certificate = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(|der| ClientCertificate::of(der));
+        self.run(stream, shutdown).await;
+    }
+
+    async fn run<I>(self, stream: I, mut shutdown: Shutdown)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let activity = Arc::new(Activity::new(self.accepted));
         let service = {
             let activity = activity.clone();
             let info = self.info.clone();
+            let client_certificate = self.client_certificate.clone();
             hyper::service::service_fn(move |request: http::Request<Incoming>| {
                 let guard = activity.call_started();
                 let mut request = request.map(Body::new);
                 // `tonic::Request::remote_addr` reads this, as it would under tonic's server.
                 request.extensions_mut().insert(info.clone());
+                if let Some(certificate) = &client_certificate {
+                    request.extensions_mut().insert(certificate.clone());
+                }
                 let span = tracing::info_span!("call", path = %request.uri().path());
                 let call = self.service.clone().oneshot(request).instrument(span);
                 async move {
@@ -265,8 +330,9 @@ struct Activity {
 }
 
 impl Activity {
-    fn new() -> Self {
-        Activity { open: AtomicUsize::new(0), state: Mutex::new((0, Instant::now())) }
+    /// Starts the first-request clock at `since` (when the connection was accepted).
+    fn new(since: Instant) -> Self {
+        Activity { open: AtomicUsize::new(0), state: Mutex::new((0, since)) }
     }
 
     fn call_started(self: &Arc<Self>) -> CallGuard {

@@ -10,6 +10,7 @@ pub mod page_headers;
 mod privacy_request_api;
 pub mod public_limits;
 pub mod status;
+pub mod tls;
 
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -97,6 +98,8 @@ pub struct ServerSettings {
     pub page_style_hashes: Vec<String>,
     /// Where every RPC is counted (`grpc_server_*`).
     pub metrics: crate::metrics::Metrics,
+    /// TLS on the port (`--tls-cert`); plaintext without it.
+    pub tls: Option<tls::Tls>,
 }
 
 /// Serves until `shutdown`, then drains open calls.
@@ -116,12 +119,12 @@ pub async fn serve(
         .layer(crate::metrics::grpc::RpcMetricsLayer::new(settings.metrics.clone()))
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
         .layer(call_deadline::CallDeadlineLayer)
-        .layer(AuthLayer::new(tokens))
+        .layer(AuthLayer::new(tokens, settings.tls.as_ref().is_some_and(|tls| tls.client_certificates_required)))
         .layer(public_limits::PublicLimitsLayer::new(
             settings.public_rate,
             settings.connections.handshake_timeout,
             shutdown.clone(),
         ))
         .service(routes.prepare());
-    connections::serve(listener, service, settings.connections, shutdown).await
+    connections::serve(listener, service, settings.connections, settings.tls, shutdown).await
 }

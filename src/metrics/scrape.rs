@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -215,9 +215,12 @@ pub fn main_port_routes(scraper: Scraper, tokens: AdminTokens) -> Router {
     Router::new().route(METRICS_PATH, get(guarded).with_state(OnMainPort { scraper, tokens }))
 }
 
-async fn guarded(State(state): State<OnMainPort>, headers: HeaderMap) -> Response {
-    let presented = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer_token);
-    match presented.and_then(|token| state.tokens.authenticate(token)) {
+async fn guarded(State(state): State<OnMainPort>, request: axum::extract::Request) -> Response {
+    let presented = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer_token);
+    // The auth layer marks the admin it accepted; it accepts none on a connection without a
+    // client certificate when `--tls-client-ca` requires one, and neither does this page.
+    let accepted = request.extensions().get::<crate::domain::Actor>().is_some();
+    match presented.and_then(|token| state.tokens.authenticate(token)).filter(|_| accepted) {
         Some(grant) if grant.scopes.contains(Scope::Read) => exposition(&state.scraper).await,
         Some(_) => (
             StatusCode::FORBIDDEN,

@@ -4,7 +4,7 @@
 use crate::{
     domain::{
         Action, Actor, AuditEventType, Candidate, Capability, Credential, Error, ExportArchive, NewAuditEvent,
-        PrivacyRequest, RequestId, SecretToken, SkipReason, State, TokenHash,
+        PrivacyRequest, RequestId, SecretToken, SkipReason, State, Timestamp, TokenHash,
     },
     store::{Change, JobKind, NewJob},
 };
@@ -134,27 +134,12 @@ impl Workflow {
         credential: DownloadCredential,
         offset: i64,
     ) -> Result<Download, Error> {
-        let actor = match credential {
-            DownloadCredential::Admin(actor) => actor,
-            DownloadCredential::Token(raw) => {
-                // As for confirmation links: an unknown id, a request without an archive and
-                // a wrong token do the same work and get the same answer.
-                let token = SecretToken::from_presented(&raw).ok_or(Error::InvalidToken(Credential::DownloadToken))?;
-                if !TokenHash::verify(self.store.download_token(id).await?, &token) {
-                    return Err(Error::InvalidToken(Credential::DownloadToken));
-                }
-                Actor::Subject
-            }
-        };
+        let actor = self.download_actor(id, credential).await?;
         let (_, archive) = self
             .store
             .modify(id, |request| {
                 let now = crate::domain::now();
-                let state = request.state;
-                let archive = request.archive.as_mut().ok_or(Error::ArchiveNotReady(state))?;
-                if archive.delete_time.is_some() || archive.expire_time <= now {
-                    return Err(Error::ArchiveExpired);
-                }
+                let archive = downloadable(request, now)?;
                 if !(0..=archive.size_bytes).contains(&offset) {
                     return Err(Error::invalid(
                         "offset",
@@ -163,11 +148,53 @@ impl Workflow {
                 }
                 archive.download_count += 1;
                 let archive = archive.clone();
-                let event = NewAuditEvent::new(request.id, actor, AuditEventType::ArchiveDownloaded, now)
-                    .with_detail(format!("download {}", archive.download_count));
+                let detail = match offset {
+                    0 => format!("download {}", archive.download_count),
+                    // A resumed download (DownloadExport's offset, HTTP's Range) is a delivery
+                    // of the subject's data too, and is audited as one, with where it began.
+                    offset => format!("download {}, from byte {offset}", archive.download_count),
+                };
+                let event =
+                    NewAuditEvent::new(request.id, actor, AuditEventType::ArchiveDownloaded, now).with_detail(detail);
                 Ok(Change::new(archive).event(event))
             })
             .await?;
         Ok(Download { archive, path: self.settings.export.archive_path(id) })
     }
+
+    /// What [`Self::open_download`] would serve, checked the same way (credential, archive
+    /// present and not expired), without recording anything: for HTTP `HEAD`, and for a
+    /// `Range` that cannot be satisfied, neither of which delivers any of the subject's data
+    /// (RFC 9110 §9.3.2: HEAD is GET without the content).
+    pub async fn peek_download(&self, id: RequestId, credential: DownloadCredential) -> Result<ExportArchive, Error> {
+        self.download_actor(id, credential).await?;
+        let mut request = self.store.get_request(id).await?.ok_or_else(|| Error::NotFound(id.to_string()))?;
+        downloadable(&mut request, crate::domain::now()).cloned()
+    }
+
+    /// Who is downloading, once their credential is checked.
+    async fn download_actor(&self, id: RequestId, credential: DownloadCredential) -> Result<Actor, Error> {
+        match credential {
+            DownloadCredential::Admin(actor) => Ok(actor),
+            DownloadCredential::Token(raw) => {
+                // As for confirmation links: an unknown id, a request without an archive and
+                // a wrong token do the same work and get the same answer.
+                let token = SecretToken::from_presented(&raw).ok_or(Error::InvalidToken(Credential::DownloadToken))?;
+                if !TokenHash::verify(self.store.download_token(id).await?, &token) {
+                    return Err(Error::InvalidToken(Credential::DownloadToken));
+                }
+                Ok(Actor::Subject)
+            }
+        }
+    }
+}
+
+/// The request's archive, if it can be downloaded at `now`.
+fn downloadable(request: &mut PrivacyRequest, now: Timestamp) -> Result<&mut ExportArchive, Error> {
+    let state = request.state;
+    let archive = request.archive.as_mut().ok_or(Error::ArchiveNotReady(state))?;
+    if archive.delete_time.is_some() || archive.expire_time <= now {
+        return Err(Error::ArchiveExpired);
+    }
+    Ok(archive)
 }

@@ -105,7 +105,21 @@ pub type RegistryClient = DataSourceRegistryServiceClient<InterceptedService<Cha
 
 /// A plain HTTP/1.1 GET over loopback: (status, headers, body).
 pub fn http_get(addr: SocketAddr, path_and_query: &str) -> (u16, String, Vec<u8>) {
-    http_exchange(addr, &format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+    http_request(addr, "GET", path_and_query, &[])
+}
+
+/// An HTTP/1.1 request with a method and extra headers: (status, headers, body).
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, Vec<u8>) {
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    http_exchange(
+        addr,
+        &format!("{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"),
+    )
 }
 
 /// A form POST (application/x-www-form-urlencoded), as a browser sends one: (status, headers,
@@ -196,6 +210,24 @@ impl TestApp {
     /// Starts privacyd with test defaults (SMTP to the shared sink, fast retries), adjusted by
     /// `configure`.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_connecting(backend, None, configure).await
+    }
+
+    /// As [`TestApp::spawn_with`], for a privacyd that `configure` puts on TLS: the clients
+    /// connect over https with `tls` (the CA to trust, and a client certificate for mTLS).
+    pub async fn spawn_tls(
+        backend: Backend,
+        tls: tonic::transport::ClientTlsConfig,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        Self::spawn_connecting(backend, Some(tls), configure).await
+    }
+
+    async fn spawn_connecting(
+        backend: Backend,
+        tls: Option<tonic::transport::ClientTlsConfig>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}/privacyd.db", data_dir.path().display()),
@@ -212,17 +244,27 @@ impl TestApp {
         config.retry_max = Duration::from_millis(400);
         config.job_poll_interval = Duration::from_millis(100);
         configure(&mut config);
-        Self::start(config, data_dir, database_url, admin_token).await
+        Self::start(config, data_dir, database_url, admin_token, tls).await
     }
 
-    async fn start(config: Config, data_dir: tempfile::TempDir, database_url: String, admin_token: String) -> Self {
+    async fn start(
+        config: Config,
+        data_dir: tempfile::TempDir,
+        database_url: String,
+        admin_token: String,
+        tls: Option<tonic::transport::ClientTlsConfig>,
+    ) -> Self {
         let (trigger, shutdown) = shutdown::channel();
         let app = Application::build(config, shutdown).await.expect("privacyd starts");
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr();
         let admin_tokens = app.admin_tokens();
         let server = tokio::spawn(app.run());
-        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let channel = match tls {
+            None => Channel::from_shared(format!("http://{addr}")).unwrap(),
+            Some(tls) => Channel::from_shared(format!("https://{addr}")).unwrap().tls_config(tls).unwrap(),
+        };
+        let channel = channel.connect().await.unwrap();
         let bearer = Bearer(format!("Bearer {admin_token}").parse().unwrap());
         TestApp {
             addr,

@@ -2,6 +2,8 @@
 //! capability; behaviours that touch storage run on SQLite and on PostgreSQL.
 
 mod helpers;
+#[path = "../support/pki.rs"]
+mod pki;
 
 mod admin_access;
 mod archive_memory;
@@ -17,6 +19,7 @@ mod certified;
 mod conformance;
 mod connections;
 mod deadline;
+mod download_ranges;
 mod durability;
 mod email;
 mod erasing_source;
@@ -47,5 +50,6 @@ mod source_calls;
 mod source_credentials;
 mod sources;
 mod subject_links;
+mod tls;
 mod watch;
 mod watch_bounds;

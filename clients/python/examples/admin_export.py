@@ -10,7 +10,10 @@ DownloadExport, checks its size and SHA-256 against the header, and prints
 `archive <path> <size> bytes sha256 <hex>`. It exits 1 if the request ends FAILED, DENIED,
 CANCELLED or EXPIRED.
 
-Environment: PRIVACYD_ADDR (default 127.0.0.1:50051) and PRIVACYD_ADMIN_TOKEN (required).
+Environment: PRIVACYD_ADDR (default 127.0.0.1:50051), PRIVACYD_ADMIN_TOKEN (required), and
+PRIVACYD_CA_FILE: a PEM file of the CA(s) that issued privacyd's TLS certificate (privacyd
+started with --tls-cert); with it the script connects over TLS and checks the certificate,
+without it in plaintext.
 Needs privacyd-client with its `examples` extra (grpcio-status, to read error details).
 """
 
@@ -47,6 +50,15 @@ class ExportFailed(Exception):
     """The request did not produce an archive; the message says why."""
 
 
+def open_channel(addr: str, ca_file: str | None) -> grpc.Channel:
+    """A channel to privacyd: TLS trusting the CA(s) in `ca_file` if given, else plaintext."""
+    if not ca_file:
+        return grpc.insecure_channel(addr)
+    with open(ca_file, "rb") as f:
+        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+    return grpc.secure_channel(addr, credentials)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("email", help="the subject's email address")
@@ -65,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set PRIVACYD_ADMIN_TOKEN to an admin token of privacyd")
     addr = os.environ.get("PRIVACYD_ADDR", DEFAULT_ADDR)
 
-    with grpc.insecure_channel(addr) as channel:
+    with open_channel(addr, os.environ.get("PRIVACYD_CA_FILE")) as channel:
         client = AdminClient(pb_grpc.PrivacyRequestServiceStub(channel), token)
         try:
             request = client.create_export(args.email)

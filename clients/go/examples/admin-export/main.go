@@ -11,7 +11,9 @@
 //	archive <path> <size> bytes sha256 <hex>
 //
 // It exits 1 if the request ends FAILED, DENIED, CANCELLED or EXPIRED. PRIVACYD_ADDR is
-// privacyd's address (default 127.0.0.1:50051).
+// privacyd's address (default 127.0.0.1:50051). PRIVACYD_CA_FILE, when set, is a PEM file of
+// the CA(s) that issued privacyd's certificate: the example then connects over TLS (privacyd
+// started with --tls-cert) and checks the certificate against them; without it, plaintext.
 package main
 
 import (
@@ -33,6 +35,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -59,7 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	flags := flag.NewFlagSet("admin-export", flag.ContinueOnError)
 	flags.Usage = func() {
 		fmt.Fprintln(flags.Output(), "usage: admin-export [--out DIR] EMAIL\n\n"+
-			"environment: PRIVACYD_ADMIN_TOKEN (required), PRIVACYD_ADDR (default 127.0.0.1:50051)")
+			"environment: PRIVACYD_ADMIN_TOKEN (required), PRIVACYD_ADDR (default 127.0.0.1:50051),\n"+
+			"PRIVACYD_CA_FILE (PEM CA of privacyd's TLS certificate; plaintext without it)")
 		flags.PrintDefaults()
 	}
 	outDir := flags.String("out", ".", "`folder` to write the archive to")
@@ -80,8 +84,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		addr = "127.0.0.1:50051"
 	}
 
+	var err error
+	transport := insecure.NewCredentials()
+	if caFile := getenv("PRIVACYD_CA_FILE"); caFile != "" {
+		// The server name checked against the certificate is PRIVACYD_ADDR's host.
+		transport, err = credentials.NewClientTLSFromFile(caFile, "")
+		if err != nil {
+			return fmt.Errorf("PRIVACYD_CA_FILE: %w", err)
+		}
+	}
 	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(transport),
 		grpc.WithPerRPCCredentials(bearerToken(token)),
 	)
 	if err != nil {
@@ -117,8 +130,8 @@ func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]
 }
 
 // RequireTransportSecurity is false so that the example works against a privacyd on
-// loopback without TLS. Across a network, use TLS (credentials.NewClientTLSFromCert) and
-// return true here, or the token travels in clear.
+// loopback without TLS. Across a network, set PRIVACYD_CA_FILE (TLS) and return true here,
+// or the token travels in clear.
 func (bearerToken) RequireTransportSecurity() bool { return false }
 
 // create makes the export request. Its request_id makes the call idempotent, which is what

@@ -46,7 +46,9 @@ const (
 //
 // Authentication: every method needs the metadata `authorization: Bearer <admin token>`
 // except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-// A missing or wrong admin token fails with UNAUTHENTICATED.
+// A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+// `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+// certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
 //
 // Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
 // with domain "privacyd" and a stable `reason` that programs may switch on:
@@ -69,6 +71,7 @@ const (
 // | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
 // | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
 // | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+// | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
 // | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
 // | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
 type PrivacyRequestServiceClient interface {
@@ -390,7 +393,9 @@ func (c *privacyRequestServiceClient) GetErasureReceipt(ctx context.Context, in 
 //
 // Authentication: every method needs the metadata `authorization: Bearer <admin token>`
 // except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-// A missing or wrong admin token fails with UNAUTHENTICATED.
+// A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+// `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+// certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
 //
 // Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
 // with domain "privacyd" and a stable `reason` that programs may switch on:
@@ -413,6 +418,7 @@ func (c *privacyRequestServiceClient) GetErasureReceipt(ctx context.Context, in 
 // | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
 // | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
 // | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+// | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
 // | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
 // | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
 type PrivacyRequestServiceServer interface {

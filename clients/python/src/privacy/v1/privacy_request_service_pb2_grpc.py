@@ -32,7 +32,9 @@ class PrivacyRequestServiceStub:
 
     Authentication: every method needs the metadata `authorization: Bearer <admin token>`
     except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-    A missing or wrong admin token fails with UNAUTHENTICATED.
+    A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+    `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+    certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
 
     Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
     with domain "privacyd" and a stable `reason` that programs may switch on:
@@ -55,6 +57,7 @@ class PrivacyRequestServiceStub:
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+    | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
     | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
     """
@@ -149,7 +152,9 @@ class PrivacyRequestServiceServicer:
 
     Authentication: every method needs the metadata `authorization: Bearer <admin token>`
     except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-    A missing or wrong admin token fails with UNAUTHENTICATED.
+    A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+    `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+    certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
 
     Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
     with domain "privacyd" and a stable `reason` that programs may switch on:
@@ -172,6 +177,7 @@ class PrivacyRequestServiceServicer:
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+    | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
     | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
     """
@@ -474,7 +480,9 @@ class PrivacyRequestService:
 
     Authentication: every method needs the metadata `authorization: Bearer <admin token>`
     except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-    A missing or wrong admin token fails with UNAUTHENTICATED.
+    A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+    `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+    certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
 
     Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
     with domain "privacyd" and a stable `reason` that programs may switch on:
@@ -497,6 +505,7 @@ class PrivacyRequestService:
     | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
     | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
     | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+    | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
     | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
     | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
     """

@@ -17,6 +17,7 @@ import dev.privacyd.privacy.v1.State;
 import dev.privacyd.privacy.v1.Subject;
 import dev.privacyd.privacy.v1.WatchPrivacyRequestRequest;
 import dev.privacyd.privacy.v1.WatchPrivacyRequestResponse;
+import io.grpc.ChannelCredentials;
 import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -24,6 +25,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
@@ -54,7 +56,10 @@ import java.util.stream.Collectors;
  * PRIVACYD_ADMIN_TOKEN=... java -jar admin-export.jar [--out PATH] jane@example.com
  * </pre>
  *
- * <p>PRIVACYD_ADDR is privacyd's address (default 127.0.0.1:50051). Exits 0 with the archive
+ * <p>PRIVACYD_ADDR is privacyd's address (default 127.0.0.1:50051). PRIVACYD_CA_FILE, when
+ * set, is a PEM file of the CA(s) that issued privacyd's TLS certificate (privacyd started with
+ * --tls-cert): the program then connects over TLS and checks the certificate against them;
+ * without it, plaintext. Exits 0 with the archive
  * saved, 1 if the request ends FAILED, DENIED, CANCELLED or EXPIRED or a call fails, 2 on a
  * wrong command line. The subject's email is never printed: this output ends up in logs.
  */
@@ -68,6 +73,7 @@ public final class AdminExport {
       environment:
         PRIVACYD_ADDR         privacyd's address (default 127.0.0.1:50051)
         PRIVACYD_ADMIN_TOKEN  an admin token (required)
+        PRIVACYD_CA_FILE      PEM CA of privacyd's TLS certificate (default: plaintext)
       """;
 
   /** Unary calls are quick; a stuck network should not hang the program. */
@@ -135,9 +141,18 @@ public final class AdminExport {
     }
     String address = env.getOrDefault("PRIVACYD_ADDR", "127.0.0.1:50051");
 
-    // Plaintext, as privacyd listens on loopback or behind a TLS-terminating proxy here; for
-    // TLS to privacyd itself use TlsChannelCredentials.create() instead.
-    ManagedChannel channel = Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build();
+    // Plaintext unless a CA is given: privacyd on loopback, or behind a TLS-terminating proxy.
+    ChannelCredentials credentials = InsecureChannelCredentials.create();
+    String caFile = env.getOrDefault("PRIVACYD_CA_FILE", "");
+    if (!caFile.isEmpty()) {
+      try {
+        credentials = TlsChannelCredentials.newBuilder().trustManager(new java.io.File(caFile)).build();
+      } catch (IOException e) {
+        err.println("PRIVACYD_CA_FILE " + caFile + ": " + e.getMessage());
+        return 1;
+      }
+    }
+    ManagedChannel channel = Grpc.newChannelBuilder(address, credentials).build();
     try {
       Metadata auth = new Metadata();
       auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);

@@ -9,7 +9,9 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * email, and tracks each one through its states and its legal deadline.
  * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
  * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
- * A missing or wrong admin token fails with UNAUTHENTICATED.
+ * A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+ * `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+ * certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
  * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
  * with domain "privacyd" and a stable `reason` that programs may switch on:
  * | reason              | code                | meaning                                            |
@@ -30,6 +32,7 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
  * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
  * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
  * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+ * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
  * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
  * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
  * </pre>
@@ -573,7 +576,9 @@ public final class PrivacyRequestServiceGrpc {
    * email, and tracks each one through its states and its legal deadline.
    * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
    * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+   * `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+   * certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
    * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
    * with domain "privacyd" and a stable `reason` that programs may switch on:
    * | reason              | code                | meaning                                            |
@@ -594,6 +599,7 @@ public final class PrivacyRequestServiceGrpc {
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
    * </pre>
@@ -852,7 +858,9 @@ public final class PrivacyRequestServiceGrpc {
    * email, and tracks each one through its states and its legal deadline.
    * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
    * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+   * `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+   * certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
    * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
    * with domain "privacyd" and a stable `reason` that programs may switch on:
    * | reason              | code                | meaning                                            |
@@ -873,6 +881,7 @@ public final class PrivacyRequestServiceGrpc {
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
    * </pre>
@@ -893,7 +902,9 @@ public final class PrivacyRequestServiceGrpc {
    * email, and tracks each one through its states and its legal deadline.
    * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
    * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+   * `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+   * certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
    * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
    * with domain "privacyd" and a stable `reason` that programs may switch on:
    * | reason              | code                | meaning                                            |
@@ -914,6 +925,7 @@ public final class PrivacyRequestServiceGrpc {
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
    * </pre>
@@ -1198,7 +1210,9 @@ public final class PrivacyRequestServiceGrpc {
    * email, and tracks each one through its states and its legal deadline.
    * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
    * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+   * `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+   * certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
    * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
    * with domain "privacyd" and a stable `reason` that programs may switch on:
    * | reason              | code                | meaning                                            |
@@ -1219,6 +1233,7 @@ public final class PrivacyRequestServiceGrpc {
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
    * </pre>
@@ -1492,7 +1507,9 @@ public final class PrivacyRequestServiceGrpc {
    * email, and tracks each one through its states and its legal deadline.
    * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
    * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+   * `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+   * certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
    * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
    * with domain "privacyd" and a stable `reason` that programs may switch on:
    * | reason              | code                | meaning                                            |
@@ -1513,6 +1530,7 @@ public final class PrivacyRequestServiceGrpc {
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
    * </pre>
@@ -1784,7 +1802,9 @@ public final class PrivacyRequestServiceGrpc {
    * email, and tracks each one through its states and its legal deadline.
    * Authentication: every method needs the metadata `authorization: Bearer &lt;admin token&gt;`
    * except `ConfirmPrivacyRequest` and `DownloadExport`, whose token field is the credential.
-   * A missing or wrong admin token fails with UNAUTHENTICATED.
+   * A missing or wrong admin token fails with UNAUTHENTICATED. On a privacyd started with
+   * `--tls-client-ca` (mTLS), an admin token counts only on a connection that presented a client
+   * certificate issued by that CA; without one, CLIENT_CERTIFICATE_REQUIRED.
    * Errors: every error is a `google.rpc.Status` whose details hold a `google.rpc.ErrorInfo`
    * with domain "privacyd" and a stable `reason` that programs may switch on:
    * | reason              | code                | meaning                                            |
@@ -1805,6 +1825,7 @@ public final class PrivacyRequestServiceGrpc {
    * | NOT_AN_ERASURE      | FAILED_PRECONDITION | GetErasureReceipt: the request is an export         |
    * | RECEIPT_NOT_READY   | FAILED_PRECONDITION | GetErasureReceipt: the erasure has not completed; metadata `state` |
    * | UNAUTHENTICATED     | UNAUTHENTICATED     | no admin token, or an unknown one                   |
+   * | CLIENT_CERTIFICATE_REQUIRED | UNAUTHENTICATED | an admin token on a connection without a client certificate, where `--tls-client-ca` requires one |
    * | UNAVAILABLE         | UNAVAILABLE         | the database could not be reached; safe to retry     |
    * | INTERNAL            | INTERNAL            | privacyd's fault; the details are in its log, not in the reply |
    * </pre>
