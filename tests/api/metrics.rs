@@ -473,3 +473,30 @@ async fn a_scrape_that_cannot_read_the_database_fails_rather_than_say_zero() {
     sqlx::raw_sql("ALTER TABLE jobs_away RENAME TO jobs").execute(&mut db).await.unwrap();
     parse(&status_within(200).await);
 }
+
+/// With `--tls-client-ca`, an admin token counts on the main port only on a connection with a
+/// client certificate, for `/metrics` as for admin calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_client_ca_the_main_port_metrics_need_a_client_certificate() {
+    let pki = crate::pki::pki();
+    pki.ca("clients");
+    pki.leaf("dashboard", "clients", crate::pki::Usage::Client);
+    let configure = |c: &mut privacyd::config::Config| {
+        pki.server(c);
+        c.tls_client_ca = Some(pki.path("clients.pem"));
+    };
+    let app = TestApp::spawn_tls(Backend::Sqlite, pki.client_config("ca", Some("dashboard")), configure).await;
+    let url = format!("https://{}/metrics", app.addr);
+    let (ca, cert, key) = (pki.path("ca.pem"), pki.path("dashboard.pem"), pki.path("dashboard.key"));
+    let header = format!("Authorization: Bearer {}", app.admin_token);
+    let curl = |extra: &[&str]| {
+        let mut args = vec!["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-H", &header, &url]);
+        let out = std::process::Command::new("curl").args(&args).output().expect("curl runs");
+        assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(curl(&[]), "401", "a token without a client certificate");
+    assert_eq!(curl(&["--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]), "200");
+}
