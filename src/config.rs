@@ -314,6 +314,13 @@ pub struct Config {
     /// (registry; default 16). A value below --job-concurrency counts as --job-concurrency.
     #[arg(long, env = "PRIVACYD_JOB_MAX_IN_FLIGHT", default_value_t = 1024)]
     pub job_max_in_flight: usize,
+
+    // --- Metrics (Prometheus; see docs/metrics.md).
+    /// Serve `GET /metrics` on this address (e.g. 0.0.0.0:9090), without a token, INSTEAD of on
+    /// the main port; keep it off the public network. Unset: `/metrics` is on the main port
+    /// and needs an admin token with the `read` scope (the main port is public).
+    #[arg(long, env = "PRIVACYD_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// An OTLP endpoint must be an absolute `http://` or `https://` URL: the exporter would

@@ -16,6 +16,10 @@ pub async fn begin(store: &Store, job: &ClaimedJob) -> Result<(SourceName, Priva
         return Err(JobOutcome::failed("per-source job without a source".into(), false));
     };
     let attempt = job.attempts;
+    if attempt > 1 {
+        let method = if job.kind == crate::store::JobKind::EraseSource { "Erase" } else { "Export" };
+        store.metrics().source_retry(source.as_str(), method);
+    }
     let started = store
         .modify_own_run(job.request_id, &source, move |request, source| {
             if request.state != State::Processing {

@@ -22,6 +22,7 @@ pub mod grpc;
 pub mod http;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod notifications;
 pub mod page_token;
 pub mod private_files;

@@ -219,6 +219,7 @@ impl JobHandler for EmailJob {
                 .with_detail(detail)
         };
         let failure = |message: String, retryable: bool| {
+            self.store.metrics().email_failed(kind);
             let next = if job.will_retry(retryable) { "will retry" } else { "giving up" };
             let detail = format!("attempt {} of {}: {message}; {next}", job.attempts, job.max_attempts);
             JobOutcome {
@@ -240,10 +241,13 @@ impl JobHandler for EmailJob {
             Err(err) => return failure(format!("rendering the {} template: {err}", kind.as_str()), false),
         };
         match self.mailer.send(job.request_id, to, &rendered).await {
-            Ok(()) => JobOutcome {
-                result: Ok(()),
-                events: vec![event(AuditEventType::EmailSent, format!("sent via {}", self.mailer.describe()))],
-            },
+            Ok(()) => {
+                self.store.metrics().email_sent(kind);
+                JobOutcome {
+                    result: Ok(()),
+                    events: vec![event(AuditEventType::EmailSent, format!("sent via {}", self.mailer.describe()))],
+                }
+            }
             Err(err) => failure(err.message, err.retryable),
         }
     }

@@ -140,7 +140,7 @@ impl Registry {
             source.max_concurrent_calls = limit;
         }
         if reconnect {
-            let client = SourceClient::for_source(&source)?;
+            let client = SourceClient::for_source(&source)?.observed(self.store.metrics(), name.as_str());
             source.description = client.describe(name.as_str()).await?.0;
         }
         source.update_time = crate::domain::now();
@@ -164,7 +164,7 @@ impl Registry {
     /// Asks the source now: health, and a fresh `Describe` (not saved).
     pub async fn check(&self, name: &SourceName) -> Result<CheckReport, Error> {
         let source = self.get(name).await?;
-        let client = SourceClient::for_source(&source)?;
+        let client = SourceClient::for_source(&source)?.observed(self.store.metrics(), name.as_str());
         let (health, health_error) = client.health().await;
         let (description, latency, describe_error) = match client.describe(name.as_str()).await {
             Ok((description, latency)) => (Some(description), Some(latency), None),

@@ -171,6 +171,24 @@ pub struct SourceClient {
     unanswered: Arc<AtomicBool>,
     /// The source's registered name, for spans; empty when there is none.
     name: String,
+    /// Where each call's latency and failure are counted, under the source's name.
+    observer: Option<Observer>,
+}
+
+/// Counts a client's calls in the metrics, under the source's registered name (names are
+/// chosen by operators and bounded, never personal data).
+#[derive(Clone)]
+struct Observer {
+    metrics: crate::metrics::Metrics,
+    source: String,
+}
+
+impl Observer {
+    fn record(observer: &Option<Observer>, method: &'static str, started: Instant, failed: Option<Code>) {
+        if let Some(o) = observer {
+            o.metrics.source_call(&o.source, method, started.elapsed(), failed);
+        }
+    }
 }
 
 impl SourceClient {
@@ -215,6 +233,7 @@ impl SourceClient {
             call_timeout: connection.call_timeout,
             timeouts: connection.timeouts,
             name: String::new(),
+            observer: None,
         })
     }
 
@@ -226,6 +245,13 @@ impl SourceClient {
     /// This client with the source's name in its calls' spans.
     pub fn named(mut self, name: &crate::domain::SourceName) -> Self {
         self.name = name.as_str().to_owned();
+        self
+    }
+
+    /// The same client, counting its calls in `metrics` under `source`
+    /// (`privacyd_source_call_*`).
+    pub fn observed(mut self, metrics: &crate::metrics::Metrics, source: &str) -> Self {
+        self.observer = Some(Observer { metrics: metrics.clone(), source: source.to_owned() });
         self
     }
 
@@ -301,14 +327,17 @@ impl SourceClient {
             Ok(Err(status)) => {
                 let error = self.call_error("Describe", status, started, self.call_timeout);
                 record_code(&span, error.code);
+                Observer::record(&self.observer, "Describe", started, Some(error.code));
                 return Err(unreachable(error.to_string()));
             }
             Err(_) => {
                 record_code(&span, Code::DeadlineExceeded);
+                Observer::record(&self.observer, "Describe", started, Some(Code::DeadlineExceeded));
                 return Err(unreachable(CallError::deadline("Describe", self.call_timeout).to_string()));
             }
         };
         record_code(&span, Code::Ok);
+        Observer::record(&self.observer, "Describe", started, None);
         Ok((validate_description(source_name, answer)?, started.elapsed()))
     }
 
@@ -343,8 +372,15 @@ impl SourceClient {
         };
         let inner = match opened {
             Ok(Ok(response)) => response.into_inner(),
-            Ok(Err(status)) => return failed(self.call_error("Export", status, started, limits.stream_max)),
-            Err(_) => return failed(ExportStream::idle_error(limits.stream_idle, 0)),
+            Ok(Err(status)) => {
+                let error = self.call_error("Export", status, started, limits.stream_max);
+                Observer::record(&self.observer, "Export", started, Some(error.code));
+                return failed(error);
+            }
+            Err(_) => {
+                Observer::record(&self.observer, "Export", started, Some(Code::DeadlineExceeded));
+                return failed(ExportStream::idle_error(limits.stream_idle, 0));
+            }
         };
         Ok(ExportStream {
             client: self.clone(),
@@ -353,6 +389,7 @@ impl SourceClient {
             deadline: tokio::time::Instant::from_std(started) + limits.stream_max,
             received: 0,
             span: Some(span),
+            ended: false,
         })
     }
 
@@ -372,14 +409,17 @@ impl SourceClient {
                 Ok(Err(status)) => {
                     let error = self.call_error("Erase", status, started, self.call_timeout);
                     record_code(&span, error.code);
+                    Observer::record(&self.observer, "Erase", started, Some(error.code));
                     return Err(EraseFailure::Call(error));
                 }
                 Err(_) => {
                     record_code(&span, Code::DeadlineExceeded);
+                    Observer::record(&self.observer, "Erase", started, Some(Code::DeadlineExceeded));
                     return Err(EraseFailure::Call(CallError::deadline("Erase", self.call_timeout)));
                 }
             };
         record_code(&span, Code::Ok);
+        Observer::record(&self.observer, "Erase", started, None);
         let retentions = answer
             .retentions
             .into_iter()
@@ -408,14 +448,14 @@ impl SourceClient {
         let mut client = HealthClient::with_interceptor(self.channel.clone(), self.bearer.clone());
         let call = client.check(self.request(HealthCheckRequest { service: HEALTH_SERVICE.to_owned() }));
         let answered = tokio::time::timeout(self.call_timeout, call).instrument(span.clone()).await;
-        record_code(
-            &span,
-            match &answered {
-                Ok(Ok(_)) => Code::Ok,
-                Ok(Err(status)) => status.code(),
-                Err(_) => Code::DeadlineExceeded,
-            },
-        );
+        let code = match &answered {
+            Ok(Ok(_)) => Code::Ok,
+            Ok(Err(status)) => status.code(),
+            Err(_) => Code::DeadlineExceeded,
+        };
+        record_code(&span, code);
+        // Counted as grpc.health.v1's method, `Check`.
+        Observer::record(&self.observer, "Check", started, (code != Code::Ok).then_some(code));
         match answered {
             Ok(Ok(response)) => match response.into_inner().status() {
                 ServingStatus::Serving => (Health::Serving, None),
@@ -446,6 +486,8 @@ pub struct ExportStream {
     received: u64,
     /// The call's span, open while the stream is; taken when its end is recorded.
     span: Option<tracing::Span>,
+    /// Whether the call's end has been counted (see `Drop`).
+    ended: bool,
 }
 
 impl ExportStream {
@@ -482,10 +524,13 @@ impl ExportStream {
         next
     }
 
-    /// Records how the call ended on its span, once.
+    /// Records how the call ended, once: on its span, and in the metrics (see `Drop`).
     fn end(&mut self, code: Code) {
         if let Some(span) = self.span.take() {
             record_code(&span, code);
+        }
+        if !std::mem::replace(&mut self.ended, true) {
+            Observer::record(&self.client.observer, "Export", self.started, (code != Code::Ok).then_some(code));
         }
     }
 

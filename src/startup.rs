@@ -17,6 +17,7 @@ use crate::{
     http::{self, HttpState},
     keys::{Keys, ReceiptSigner, SecretKeys},
     mail::Mailer,
+    metrics::{Metrics, scrape::Scraper},
     notifications::{EmailJob, EmailSettings},
     registry::Registry,
     shutdown::Shutdown,
@@ -41,6 +42,8 @@ pub struct Application {
     shutdown_grace: Duration,
     shutdown: Shutdown,
     mail_transport: &'static str,
+    /// `--metrics-listen`'s listener and what it serves.
+    metrics: Option<(TcpListener, Scraper)>,
     tls_reload_interval: Duration,
 }
 
@@ -54,11 +57,13 @@ impl Application {
         })?;
 
         let keys = Arc::new(load_keys(&config)?);
+        let metrics = Metrics::new();
         let receipt_keys = Arc::new(keys.receipts.published().to_vec());
         let store = Store::connect(&config.database_url(), config.database_max_connections)
             .await
             .context("opening the database")?
-            .with_keys(keys);
+            .with_keys(keys)
+            .with_metrics(metrics.clone());
         match store
             .reseal_source_tokens()
             .await
@@ -168,14 +173,27 @@ impl Application {
             connections: config.connection_limits(),
             public_rate: config.public_rate_limit(),
             page_style_hashes: templates.page_style_hashes(),
+            metrics: metrics.clone(),
             tls,
         };
-        let http = http::router(HttpState {
+        let mut http = http::router(HttpState {
             workflow: workflow.clone(),
             templates,
             organization: config.organization.clone(),
             receipt_keys,
         });
+        // /metrics is served on the main port only when it has no address of its own.
+        let scraper = Scraper::new(metrics, store.clone());
+        let metrics = match config.metrics_listen {
+            Some(addr) => Some((
+                TcpListener::bind(addr).await.with_context(|| format!("listening on --metrics-listen {addr}"))?,
+                scraper,
+            )),
+            None => {
+                http = http.merge(crate::metrics::scrape::main_port_routes(scraper, tokens.clone()));
+                None
+            }
+        };
         let registry = DataSourceRegistryApi::new(Registry::new(store.clone()));
         let routes = grpc::routes(PrivacyRequestApi::new(workflow.clone()), registry, http).await?;
         Ok(Application {
@@ -193,12 +211,18 @@ impl Application {
             shutdown_grace: config.shutdown_grace,
             shutdown,
             mail_transport: mailer.describe(),
+            metrics,
             tls_reload_interval,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `--metrics-listen` serves `/metrics`, if it was given.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// Where the admin tokens came from, for the start-up message.
@@ -243,6 +267,7 @@ impl Application {
             retention,
             shutdown_grace,
             shutdown,
+            metrics,
             tls_reload_interval,
             ..
         } = self;
@@ -250,6 +275,14 @@ impl Application {
             tokio::spawn(grpc::tls::watch(tls.certificate.clone(), tls_reload_interval, shutdown.clone()));
         }
         let executor = tokio::spawn(executor.run(shutdown.clone()));
+        if let Some((listener, scraper)) = metrics {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                if let Err(err) = crate::metrics::scrape::serve(listener, scraper, shutdown).await {
+                    tracing::error!(error = %err, "serving --metrics-listen failed");
+                }
+            });
+        }
         let sweeper = tokio::spawn(sweep(workflow, sweep_interval, retention, shutdown.clone()));
         let mut grace = shutdown.clone();
         // Draining waits for clients to close their connections; a client that keeps an idle

@@ -74,7 +74,7 @@ impl JobHandler for EraseSourceJob {
             Err(err) => return fail(err.to_string(), true).await,
         };
         let client = match SourceClient::for_source(&registered) {
-            Ok(client) => client,
+            Ok(client) => client.observed(self.store.metrics(), source.as_str()),
             Err(err) => return fail(err.to_string(), false).await,
         };
         let answered = request.sources.iter().find(|r| r.source == source).and_then(|r| r.erasure.clone());
@@ -153,7 +153,10 @@ impl JobHandler for EraseSourceJob {
             })
             .await;
         match (recorded, failed_verification) {
-            (Ok(()), Some(detail)) => JobOutcome::failed(format!("erasure verification failed: {detail}"), false),
+            (Ok(()), Some(detail)) => {
+                self.store.metrics().verification_failed(source.as_str());
+                JobOutcome::failed(format!("erasure verification failed: {detail}"), false)
+            }
             (Ok(()), None) | (Err(Error::NotFound(_)), _) => JobOutcome::done(),
             (Err(err), _) => JobOutcome::failed(err.to_string(), true),
         }

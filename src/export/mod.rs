@@ -118,7 +118,9 @@ impl ExportSourceJob {
             .await
             .map_err(|e| (e.to_string(), true))?
             .ok_or_else(|| ("the data source was deleted".to_owned(), false))?;
-        let client = SourceClient::for_source(&registered).map_err(|e| (e.to_string(), false))?;
+        let client = SourceClient::for_source(&registered)
+            .map_err(|e| (e.to_string(), false))?
+            .observed(self.store.metrics(), source.as_str());
         let dir = self.settings.spool_dir(request.id, source);
         let mut spool = spool::Spool::create(&dir).map_err(|e| (format!("creating the spool: {e}"), true))?;
         let mut recorded = self.store.source_bytes(request.id).await.map_err(|e| (e.to_string(), true))?;
@@ -368,6 +370,7 @@ impl JobHandler for AssembleExportJob {
             download_count: 0,
         };
         let mail_attempts = self.settings.mail_max_attempts;
+        let size_bytes = archive.size_bytes;
         let recorded = self
             .store
             .modify(request.id, |request| {
@@ -379,6 +382,7 @@ impl JobHandler for AssembleExportJob {
             .await;
         match recorded {
             Ok(_) => {
+                self.store.metrics().archive_written(u64::try_from(size_bytes).unwrap_or_default());
                 // The archive holds everything now; the spools are copies.
                 let _ = tokio::fs::remove_dir_all(self.settings.request_dir(request.id).join("sources")).await;
                 JobOutcome::done()

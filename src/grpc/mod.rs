@@ -37,7 +37,7 @@ use crate::{
 
 /// Services advertised by reflection: the ones privacyd serves. The plugin protocol's
 /// descriptors are compiled in too, but privacyd is its client, not its server.
-const REFLECTED_SERVICES: &[&str] = &[
+pub(crate) const REFLECTED_SERVICES: &[&str] = &[
     "privacy.v1.PrivacyRequestService",
     "privacy.v1.DataSourceRegistryService",
     "grpc.health.v1.Health",
@@ -97,6 +97,8 @@ pub struct ServerSettings {
     pub public_rate: RateLimit,
     /// CSP hash-sources of the pages' inline styles (see `Templates::page_style_hashes`).
     pub page_style_hashes: Vec<String>,
+    /// Where every RPC is counted (`grpc_server_*`).
+    pub metrics: crate::metrics::Metrics,
     /// TLS on the port (`--tls-cert`); plaintext without it.
     pub tls: Option<tls::Tls>,
 }
@@ -112,10 +114,12 @@ pub async fn serve(
     // Outside in: a call's span covers everything privacyd does for it, refusals included;
     // page headers see every answer, including the refusals of the layers below; the
     // caller's deadline covers the whole call; AuthLayer marks admins, whom the public limits
-    // then let through.
+    // then let through. The RPC metrics see every call, the refused ones too, with the code
+    // it got.
     let service = ServiceBuilder::new()
         .layer(tower::util::BoxCloneService::layer())
         .layer(call_spans::CallSpansLayer)
+        .layer(crate::metrics::grpc::RpcMetricsLayer::new(settings.metrics.clone()))
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
         .layer(call_deadline::CallDeadlineLayer)
         .layer(AuthLayer::new(tokens, settings.tls.as_ref().is_some_and(|tls| tls.client_certificates_required)))

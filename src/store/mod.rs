@@ -4,6 +4,7 @@
 
 mod audit;
 mod batch;
+mod gauges;
 mod jobs;
 mod progress;
 mod receipts;
@@ -24,8 +25,10 @@ use tokio::sync::broadcast;
 use crate::{
     domain::{Error, RequestId, Timestamp},
     keys::Keys,
+    metrics::Metrics,
 };
 
+pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
 pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
 pub use retention::{INDEXED_STATEMENTS, RetentionCursor, RetentionStep};
@@ -57,6 +60,9 @@ pub struct Store {
     /// token in clear and no code path can write one unencrypted. `None` on a store opened
     /// without keys (tools, tests): it refuses to read or write tokens and to issue receipts.
     keys: Option<Arc<Keys>>,
+    /// Where the jobs and calls that reach the store through it count what they do (see
+    /// `metrics`); a store opened without `with_metrics` counts into a set nobody serves.
+    metrics: Metrics,
 }
 
 impl Store {
@@ -119,6 +125,7 @@ impl Store {
             changes: broadcast::channel(1024).0,
             run_writes: Default::default(),
             keys: None,
+            metrics: Metrics::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -141,6 +148,7 @@ impl Store {
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
                 (11, "retention", include_str!("../../migrations/common/0011_retention.sql")),
                 (12, "source_limits", include_str!("../../migrations/sqlite/0012_source_limits.sql")),
+                (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
             ],
             Dialect::Postgres => &[
@@ -156,6 +164,7 @@ impl Store {
                 (10, "source_timeouts", include_str!("../../migrations/common/0010_source_timeouts.sql")),
                 (11, "retention", include_str!("../../migrations/common/0011_retention.sql")),
                 (12, "source_limits", include_str!("../../migrations/postgres/0012_source_limits.sql")),
+                (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
             ],
         };
@@ -186,6 +195,15 @@ impl Store {
     }
 
     /// The keys, or an error saying this store was opened without them.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     pub fn keys(&self) -> Result<&Keys, Error> {
         self.keys.as_deref().ok_or_else(|| Error::Internal("this store was opened without privacyd's keys".into()))
     }

@@ -195,6 +195,8 @@ pub struct TestApp {
     pub registry: RegistryClient,
     /// No credentials: what a subject (or an attacker) has.
     pub public: PrivacyRequestServiceClient<Channel>,
+    /// Where `--metrics-listen` serves `/metrics`, when the test set it.
+    pub metrics_addr: Option<SocketAddr>,
     trigger: ShutdownTrigger,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     _watchdog: Watchdog,
@@ -255,6 +257,7 @@ impl TestApp {
         let (trigger, shutdown) = shutdown::channel();
         let app = Application::build(config, shutdown).await.expect("privacyd starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let admin_tokens = app.admin_tokens();
         let server = tokio::spawn(app.run());
         let channel = match tls {
@@ -272,6 +275,7 @@ impl TestApp {
             client: PrivacyRequestServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             registry: DataSourceRegistryServiceClient::with_interceptor(channel.clone(), bearer),
             public: PrivacyRequestServiceClient::new(channel),
+            metrics_addr,
             trigger,
             server,
             _watchdog: Watchdog::start(),

@@ -35,6 +35,7 @@ mod late_watch;
 mod lifecycle;
 mod listing;
 mod mailable_addresses;
+mod metrics;
 mod next_step_page;
 mod page_headers;
 mod privacyctl;
