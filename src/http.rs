@@ -72,7 +72,9 @@ pub struct DownloadQuery {
     token: Option<String>,
 }
 
-/// The link in the "export ready" email: streams the archive as a file download.
+/// The link in the "export ready" email: after the token check, the expiry check and the
+/// audit event, redirects (303) to a presigned URL of the archive in an S3 store, or streams it
+/// from a local store as a file download.
 async fn download(State(state): State<HttpState>, Query(query): Query<DownloadQuery>) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (Some(Ok(id)), Some(token)) = (query.id.as_deref().map(|id| RequestId::parse("id", id)), query.token) else {
@@ -94,14 +96,32 @@ async fn download(State(state): State<HttpState>, Query(query): Query<DownloadQu
                 .into_response();
         }
     };
-    let file = match tokio::fs::File::open(&download.path).await {
-        Ok(file) => file,
+    // An archive in a bucket is fetched from there: a redirect to a URL that works for about
+    // a minute (so a copied or logged one is soon useless), after the checks and the audit
+    // event above. A local one privacyd streams itself.
+    match download.presigned_url().await {
+        Ok(Some(url)) => {
+            let headers = [
+                (axum::http::header::LOCATION, url.to_string()),
+                (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+            ];
+            return (StatusCode::SEE_OTHER, headers).into_response();
+        }
+        Ok(None) => {}
         Err(err) => {
-            tracing::error!(error = %err, "an archive on record cannot be opened");
+            tracing::error!(error = %err, "signing an archive's download URL failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Something went wrong on our side; please try again later.")
+                .into_response();
+        }
+    }
+    let size = download.archive.size_bytes.max(0) as u64;
+    let body = match download.read(0..size).await {
+        Ok(body) => axum::body::Body::from_stream(body),
+        Err(err) => {
+            tracing::error!(error = %err, "an archive on record cannot be read");
             return (StatusCode::INTERNAL_SERVER_ERROR, "The file cannot be read.").into_response();
         }
     };
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024));
     let headers = [
         (axum::http::header::CONTENT_TYPE, "application/zip".to_owned()),
         (axum::http::header::CONTENT_LENGTH, download.archive.size_bytes.to_string()),

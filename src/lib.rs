@@ -22,6 +22,7 @@ pub mod http;
 pub mod keys;
 pub mod mail;
 pub mod notifications;
+pub mod objects;
 pub mod page_token;
 pub mod private_files;
 pub mod proto;
