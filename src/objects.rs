@@ -58,7 +58,9 @@ impl FromStr for StoreLocation {
         if let Some(dir) = value.strip_prefix("file://") {
             let dir = PathBuf::from(dir);
             if !dir.is_absolute() {
-                return Err(format!("{value}: a file:// store needs an absolute folder, as in file:///var/lib/privacyd"));
+                return Err(format!(
+                    "{value}: a file:// store needs an absolute folder, as in file:///var/lib/privacyd"
+                ));
             }
             return Ok(StoreLocation::File(dir));
         }
@@ -175,7 +177,12 @@ impl Objects {
                 }
                 let s3 = builder.build()?;
                 let store = Arc::new(PrefixStore::new(s3, prefix.as_str()));
-                Ok(Objects { objects: store.clone(), signer: Some(store), local_root: None, location: location.clone() })
+                Ok(Objects {
+                    objects: store.clone(),
+                    signer: Some(store),
+                    local_root: None,
+                    location: location.clone(),
+                })
             }
         }
     }
@@ -375,7 +382,8 @@ impl Objects {
         let mut path = root.clone();
         for (i, part) in parts.iter().enumerate() {
             path.push(part.as_ref());
-            let mode = if i + 1 == parts.len() { crate::private_files::FILE_MODE } else { crate::private_files::DIR_MODE };
+            let mode =
+                if i + 1 == parts.len() { crate::private_files::FILE_MODE } else { crate::private_files::DIR_MODE };
             crate::private_files::tighten(&path, mode)?;
         }
         Ok(())
@@ -467,7 +475,10 @@ mod tests {
         for (given, parsed) in [
             ("file:///var/lib/privacyd/exports", StoreLocation::File("/var/lib/privacyd/exports".into())),
             ("s3://privacy-exports", StoreLocation::S3 { bucket: "privacy-exports".into(), prefix: String::new() }),
-            ("s3://privacy-exports/eu/prod", StoreLocation::S3 { bucket: "privacy-exports".into(), prefix: "eu/prod".into() }),
+            (
+                "s3://privacy-exports/eu/prod",
+                StoreLocation::S3 { bucket: "privacy-exports".into(), prefix: "eu/prod".into() },
+            ),
         ] {
             assert_eq!(given.parse::<StoreLocation>().unwrap(), parsed);
             assert_eq!(parsed.to_string(), given);

@@ -159,9 +159,10 @@ impl ThrowawayS3 {
         let cached = std::env::var_os("HOME")
             .map(|home| PathBuf::from(home).join(".cache/privacyd/s3s-fs/bin/s3s-fs"))
             .filter(|path| path.exists());
-        let bin = std::env::var_os("PRIVACYD_S3S_FS_BIN").map(PathBuf::from).or(cached).context(
-            "s3s-fs is not installed: run scripts/test.sh, which installs it and sets PRIVACYD_S3S_FS_BIN",
-        )?;
+        let bin = std::env::var_os("PRIVACYD_S3S_FS_BIN")
+            .map(PathBuf::from)
+            .or(cached)
+            .context("s3s-fs is not installed: run scripts/test.sh, which installs it and sets PRIVACYD_S3S_FS_BIN")?;
         let dir = std::env::temp_dir().join(format!("privacyd-s3-{}", uuid::Uuid::now_v7()));
         let bucket = "privacyd-test".to_owned();
         // s3s-fs keeps a bucket as a folder of its root.
@@ -187,6 +188,11 @@ impl ThrowawayS3 {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         Ok(s3)
+    }
+
+    /// The server's root folder (its buckets, and its multipart uploads in progress).
+    pub fn root(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// `--archive-store` for the bucket, under `prefix`.

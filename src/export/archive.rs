@@ -32,8 +32,8 @@ use super::{
 };
 use crate::{
     domain::{PrivacyRequest, SourceDescription, SourceName, Timestamp},
-    objects::Objects,
     notifications::format_time,
+    objects::Objects,
     templates::Templates,
 };
 

@@ -16,9 +16,9 @@ use std::{path::PathBuf, sync::Arc};
 use async_trait::async_trait;
 
 use crate::{
-    objects::Objects,
     domain::{EmailKind, Error, ExportArchive, Next, PrivacyRequest, RequestId, SourceName, SourceOutcome, State},
     executor::{JobHandler, JobOutcome},
+    objects::Objects,
     proto::privacy::datasource::v1 as pb,
     source_client::{CallError, SourceClient},
     store::{Change, ClaimedJob, JobKind, NewJob, Store},
@@ -336,7 +336,8 @@ impl JobHandler for AssembleExportJob {
         };
         // This replica's scratch space for the build: the spools' lists, fetched from the
         // store, and the archive's index. A fresh folder per attempt.
-        let work_dir = self.settings.scratch_dir(request.id).join(format!("assembly-{}", uuid::Uuid::new_v4().simple()));
+        let work_dir =
+            self.settings.scratch_dir(request.id).join(format!("assembly-{}", uuid::Uuid::new_v4().simple()));
         let built = self.build(&request, &work_dir).await;
         let _ = tokio::fs::remove_dir_all(&work_dir).await;
         let built = match built {
@@ -386,7 +387,8 @@ impl AssembleExportJob {
         crate::private_files::create_dir(work_dir).map_err(|e| failed("creating scratch space", &e))?;
         let mut sources = Vec::new();
         // Skipped sources were not asked and have no spool.
-        for (i, run) in request.sources.iter().filter(|r| r.state == crate::domain::SourceState::Succeeded).enumerate() {
+        for (i, run) in request.sources.iter().filter(|r| r.state == crate::domain::SourceState::Succeeded).enumerate()
+        {
             let description = match self.store.get_source(&run.source).await {
                 Ok(source) => source.map(|s| s.description),
                 Err(err) => return Err(failed("reading the source", &err)),

@@ -298,8 +298,9 @@ impl PrivacyRequestService for PrivacyRequestApi {
                 };
                 if done {
                     if !chunk.is_empty() {
-                        let message =
-                            pb::DownloadExportResponse { payload: Some(pb::download_export_response::Payload::Chunk(chunk)) };
+                        let message = pb::DownloadExportResponse {
+                            payload: Some(pb::download_export_response::Payload::Chunk(chunk)),
+                        };
                         let _ = tx.send(Ok(message)).await;
                     }
                     return;
@@ -330,4 +331,3 @@ impl PrivacyRequestService for PrivacyRequestApi {
 
 /// Bytes per download message: within the protocol's 64 KiB to 1 MiB.
 const DOWNLOAD_CHUNK: usize = 256 * 1024;
-

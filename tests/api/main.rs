@@ -40,6 +40,8 @@ mod progress;
 mod rate_limit;
 mod receipt_signing;
 mod registry_audit;
+mod replicas_s3;
+mod s3_store;
 mod secrets_at_rest;
 mod smtp_tls;
 mod source_calls;
