@@ -37,7 +37,7 @@ const EXPORTS: usize = 24;
 const FILE_BYTES: usize = 64 * 1024;
 /// The file one source sends for the export whose replica is killed: large enough that its
 /// archive takes a while to upload.
-const BIG_FILE_BYTES: usize = 160 << 20;
+const BIG_FILE_BYTES: usize = 64 << 20;
 /// The subjects whose export gets the big file start with this.
 const BIG: &str = "big-";
 
