@@ -237,7 +237,7 @@ impl Objects {
         source: &SourceName,
     ) -> Result<BlockingReader, StoreError> {
         let key = spool_prefix(id, source).join("files.bin");
-        let stream = runtime.block_on(self.objects.get(&key))?.into_stream();
+        let stream = wait(runtime, self.objects.get(&key))?.into_stream();
         Ok(BlockingReader { runtime: runtime.clone(), stream, current: Bytes::new() })
     }
 
@@ -249,7 +249,7 @@ impl Objects {
         id: RequestId,
     ) -> Result<BlockingUpload, StoreError> {
         let key = archive_key(id);
-        let upload = runtime.block_on(self.objects.put_multipart(&key))?;
+        let upload = wait(runtime, self.objects.put_multipart(&key))?;
         Ok(BlockingUpload {
             runtime: runtime.clone(),
             upload: Some(WriteMultipart::new_with_chunk_size(upload, PART_BYTES)),
@@ -402,6 +402,15 @@ fn archive_key(id: RequestId) -> Key {
     request_prefix(id).join(crate::export::archive_file_name(id))
 }
 
+/// Runs `future` to its end on this (blocking) thread. Not the runtime's `block_on`: the
+/// archive builder writes from inside closures that are themselves run by `block_on` (it walks
+/// its index that way), and tokio refuses to nest those. Entering the runtime lets the future
+/// reach tokio's I/O and timers, which the runtime's own workers drive.
+fn wait<F: std::future::Future>(runtime: &tokio::runtime::Handle, future: F) -> F::Output {
+    let _entered = runtime.enter();
+    futures::executor::block_on(future)
+}
+
 /// An object read as a blocking [`Read`], on a thread that may block (the archive builder's).
 pub struct BlockingReader {
     runtime: tokio::runtime::Handle,
@@ -412,7 +421,7 @@ pub struct BlockingReader {
 impl Read for BlockingReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.current.is_empty() {
-            match self.runtime.block_on(self.stream.next()) {
+            match wait(&self.runtime, self.stream.next()) {
                 None => return Ok(0),
                 Some(Ok(bytes)) => self.current = bytes,
                 Some(Err(err)) => return Err(std::io::Error::other(err)),
@@ -437,7 +446,7 @@ impl BlockingUpload {
     /// Completes the upload: the object is there, whole, once this returns.
     pub fn finish(mut self) -> Result<(), StoreError> {
         let upload = self.upload.take().expect("an upload finishes once");
-        self.runtime.block_on(upload.finish())?;
+        wait(&self.runtime, upload.finish())?;
         self.objects.tighten_local(&self.key)
     }
 }
@@ -445,7 +454,7 @@ impl BlockingUpload {
 impl Write for BlockingUpload {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let upload = self.upload.as_mut().expect("an unfinished upload");
-        self.runtime.block_on(upload.wait_for_capacity(PARTS_IN_FLIGHT)).map_err(std::io::Error::other)?;
+        wait(&self.runtime, upload.wait_for_capacity(PARTS_IN_FLIGHT)).map_err(std::io::Error::other)?;
         upload.write(buf);
         Ok(buf.len())
     }
@@ -459,7 +468,7 @@ impl Drop for BlockingUpload {
     fn drop(&mut self) {
         if let Some(upload) = self.upload.take() {
             // An archive that failed half-way: its parts go, nothing is left under its name.
-            if let Err(err) = self.runtime.block_on(upload.abort()) {
+            if let Err(err) = wait(&self.runtime, upload.abort()) {
                 tracing::warn!(error = %err, "aborting an archive upload failed");
             }
         }
