@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GRPCURL_VERSION=v1.9.4
+# 0.17 needs a newer rustc than privacyd's.
+S3S_FS_VERSION=0.14.1
 export PATH="$PATH:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -49,6 +51,16 @@ echo "present"
 step "grpcurl $GRPCURL_VERSION"
 command -v grpcurl >/dev/null || go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
 command -v grpcurl
+
+step "s3s-fs $S3S_FS_VERSION (a real S3-compatible server, SigV4 checked, for the object-storage tests)"
+# Built once and cached like the Rust build (about 11 minutes cold); the tests start their own
+# on a free loopback port and find it through PRIVACYD_S3S_FS_BIN.
+s3s_cache="${XDG_CACHE_HOME:-$HOME/.cache}/privacyd/s3s-fs"
+if [ ! -x "$s3s_cache/bin/s3s-fs" ]; then
+    cargo install --locked "s3s-fs@$S3S_FS_VERSION" --features binary --root "$s3s_cache"
+fi
+export PRIVACYD_S3S_FS_BIN="$s3s_cache/bin/s3s-fs"
+echo "$PRIVACYD_S3S_FS_BIN"
 
 step "buf lint (STANDARD + COMMENTS)"
 buf lint

@@ -93,8 +93,7 @@ pub struct Config {
     #[arg(long, env = "PRIVACYD_JOB_CONCURRENCY", default_value_t = 128)]
     pub job_concurrency: usize,
 
-    /// Where export spools and archives are kept; replicas must share it.
-    /// [default: <data-dir>/exports]
+    /// Deprecated: the same as `--archive-store file://<dir>`, which replaces it.
     #[arg(long, env = "PRIVACYD_EXPORT_DIR")]
     pub export_dir: Option<PathBuf>,
 
@@ -321,6 +320,25 @@ pub struct Config {
     /// and needs an admin token with the `read` scope (the main port is public).
     #[arg(long, env = "PRIVACYD_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+
+    // Object storage (issue 11, section 1): spools and archives without a shared disk.
+    /// Where export spools and archives are kept, for every replica: `file://<absolute folder>`
+    /// (one machine, or a volume all replicas mount) or `s3://<bucket>[/<prefix>]` (any
+    /// S3-compatible service; credentials, region and endpoint from the standard `AWS_*`
+    /// variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
+    /// AWS_ALLOW_HTTP). With S3, download links redirect to URLs presigned for 60 seconds.
+    /// [default: file://<data-dir>/exports]
+    #[arg(long, env = "PRIVACYD_ARCHIVE_STORE", conflicts_with = "export_dir")]
+    pub archive_store: Option<crate::objects::StoreLocation>,
+
+    /// Settings of an s3:// archive store that override the AWS_* variables, as
+    /// `key=value` with object_store's S3 keys (comma-separated in the variable), e.g.
+    /// `endpoint=http://127.0.0.1:9000,allow_http=true` for a MinIO or s3s-fs on loopback,
+    /// `virtual_hosted_style_request=true`, `disable_bulk_delete=true`. Give credentials through
+    /// the AWS_* variables or the platform's identity rather than here: arguments are visible to
+    /// every local user.
+    #[arg(long = "archive-store-option", env = "PRIVACYD_ARCHIVE_STORE_OPTIONS", value_delimiter = ',')]
+    pub archive_store_options: Vec<String>,
 }
 
 /// An OTLP endpoint must be an absolute `http://` or `https://` URL: the exporter would
@@ -338,8 +356,19 @@ impl Config {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("privacyd.db").display()))
     }
 
-    pub fn export_dir(&self) -> PathBuf {
-        self.export_dir.clone().unwrap_or_else(|| self.data_dir.join("exports"))
+    /// `--archive-store`, or the deprecated `--export-dir` as a local store, or the default.
+    pub fn archive_store(&self) -> crate::objects::StoreLocation {
+        self.archive_store.clone().unwrap_or_else(|| {
+            let dir = self.export_dir.clone().unwrap_or_else(|| self.data_dir.join("exports"));
+            // The local store needs an absolute folder; a relative one is taken from here.
+            crate::objects::StoreLocation::File(std::path::absolute(&dir).unwrap_or(dir))
+        })
+    }
+
+    /// This replica's scratch folder: spools while their sources stream, archive indexes
+    /// while they are built. Never shared.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.data_dir.join("scratch")
     }
 
     /// The base URL for links in emails: --public-url, or the bound address, https when

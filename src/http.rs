@@ -16,7 +16,6 @@ use axum::{
     routing::{get, post},
 };
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use minijinja::context;
 
@@ -76,7 +75,9 @@ pub struct DownloadQuery {
 /// The link in the "export ready" email: streams the archive as a file download, or the one
 /// byte range asked for (RFC 9110 §14, [`byte_ranges`]), so a broken download resumes where it
 /// stopped. Every GET that sends data is a download, counted and audited; a range past the
-/// end sends none and is neither.
+/// end sends none and is neither. After the checks and the audit event, an archive in an S3
+/// store is fetched from there: a 303 redirect to a presigned URL (which serves the same
+/// range itself); a local one privacyd streams.
 async fn download(
     State(state): State<HttpState>,
     Query(query): Query<DownloadQuery>,
@@ -99,19 +100,31 @@ async fn download(
         Ok(download) => download,
         Err(err) => return download_refused(err),
     };
-    let mut file = match tokio::fs::File::open(&download.path).await {
-        Ok(file) => file,
+    // An archive in a bucket is fetched from there: a redirect to a URL that works for about
+    // a minute (so a copied or logged one is soon useless), after the checks and the audit
+    // event above. A local one privacyd streams itself.
+    match download.presigned_url().await {
+        Ok(Some(url)) => {
+            let headers = [
+                (axum::http::header::LOCATION, url.to_string()),
+                (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+            ];
+            return (StatusCode::SEE_OTHER, headers).into_response();
+        }
+        Ok(None) => {}
         Err(err) => {
-            tracing::error!(error = %err, "an archive on record cannot be opened");
+            tracing::error!(error = %err, "signing an archive's download URL failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Something went wrong on our side; please try again later.")
+                .into_response();
+        }
+    }
+    let body = match download.read(start..start + length).await {
+        Ok(body) => axum::body::Body::from_stream(body),
+        Err(err) => {
+            tracing::error!(error = %err, "an archive on record cannot be read");
             return (StatusCode::INTERNAL_SERVER_ERROR, "The file cannot be read.").into_response();
         }
     };
-    if let Err(err) = file.seek(std::io::SeekFrom::Start(start)).await {
-        tracing::error!(error = %err, "an archive on record cannot be read");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "The file cannot be read.").into_response();
-    }
-    let body =
-        axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file.take(length), 256 * 1024));
     (selection.status(), selection.headers(&archive), body).into_response()
 }
 

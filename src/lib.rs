@@ -24,6 +24,7 @@ pub mod keys;
 pub mod mail;
 pub mod metrics;
 pub mod notifications;
+pub mod objects;
 pub mod page_token;
 pub mod private_files;
 pub mod proto;

@@ -126,15 +126,18 @@ impl Application {
                 },
             )),
         );
+        let archive_store = config.archive_store();
         let export = Arc::new(ExportSettings {
-            dir: config.export_dir(),
+            store: crate::objects::Objects::open(&archive_store, &config.archive_store_options)
+                .with_context(|| format!("opening the archive store {archive_store}"))?,
+            scratch: config.scratch_dir(),
             archive_ttl: chrono::Duration::from_std(config.archive_ttl).context("--archive-ttl is too long")?,
             compression: config.archive_compression,
             organization: config.organization.clone(),
             source_max_attempts: config.source_max_attempts.max(1),
             mail_max_attempts: config.mail_max_attempts.max(1),
         });
-        private_folder(&export.dir, "export")?;
+        private_folder(&export.scratch, "scratch")?;
         export::register(
             &mut executor,
             &store,

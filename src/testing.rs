@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL server, for the test suite and the benchmark: Debian's PostgreSQL
 //! binaries, a fresh cluster in a temporary folder, a free port on loopback; and a process's
-//! peak memory. Nothing here is used by the server itself.
+//! peak memory; a throwaway S3-compatible server (s3s-fs). Nothing here is used by the server
+//! itself.
 
 use std::{net::TcpListener, path::PathBuf, process::Command};
 
@@ -135,4 +136,109 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A running s3s-fs (an S3 REST API over a folder that checks SigV4 signatures, and so refuses
+/// forged and expired presigned URLs), on a free loopback port, with one bucket; killed and
+/// its folder removed on drop. The binary comes from `PRIVACYD_S3S_FS_BIN`, which
+/// `scripts/test.sh` sets after installing it (or from where test.sh caches it); missing, this
+/// fails, saying so.
+pub struct ThrowawayS3 {
+    child: std::process::Child,
+    dir: PathBuf,
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    pub bucket: String,
+}
+
+impl ThrowawayS3 {
+    pub const ACCESS_KEY: &'static str = "privacyd-test";
+    pub const SECRET_KEY: &'static str = "privacyd-test-secret-key";
+
+    pub fn start() -> anyhow::Result<Self> {
+        let cached = std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(".cache/privacyd/s3s-fs/bin/s3s-fs"))
+            .filter(|path| path.exists());
+        let bin = std::env::var_os("PRIVACYD_S3S_FS_BIN")
+            .map(PathBuf::from)
+            .or(cached)
+            .context("s3s-fs is not installed: run scripts/test.sh, which installs it and sets PRIVACYD_S3S_FS_BIN")?;
+        let dir = std::env::temp_dir().join(format!("privacyd-s3-{}", uuid::Uuid::now_v7()));
+        let bucket = "privacyd-test".to_owned();
+        // s3s-fs keeps a bucket as a folder of its root.
+        std::fs::create_dir_all(dir.join(&bucket))?;
+        let port = free_port()?;
+        let child = Command::new(&bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", Self::ACCESS_KEY, "--secret-key", Self::SECRET_KEY])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let mut s3 = ThrowawayS3 { child, dir, endpoint: format!("http://127.0.0.1:{port}"), bucket };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = s3.child.try_wait()? {
+                bail!("s3s-fs exited at start: {status}");
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("s3s-fs did not answer on port {port} within 10 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Ok(s3)
+    }
+
+    /// The server's root folder (its buckets, and its multipart uploads in progress).
+    pub fn root(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// `--archive-store` for the bucket, under `prefix`.
+    pub fn location(&self, prefix: &str) -> crate::objects::StoreLocation {
+        crate::objects::StoreLocation::S3 { bucket: self.bucket.clone(), prefix: prefix.to_owned() }
+    }
+
+    /// `--archive-store-option`s that reach this server with its keys.
+    pub fn options(&self) -> Vec<String> {
+        vec![
+            format!("endpoint={}", self.endpoint),
+            "allow_http=true".into(),
+            "region=us-east-1".into(),
+            format!("access_key_id={}", Self::ACCESS_KEY),
+            format!("secret_access_key={}", Self::SECRET_KEY),
+        ]
+    }
+
+    /// Every object file in the bucket's folder, relative to it (s3s-fs keeps its own
+    /// bookkeeping beside them in dot-files, which are left out).
+    pub fn objects(&self) -> Vec<String> {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if entry.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                if path.is_dir() {
+                    walk(&path, root, found);
+                } else {
+                    found.push(path.strip_prefix(root).unwrap().display().to_string());
+                }
+            }
+        }
+        let root = self.dir.join(&self.bucket);
+        let mut found = Vec::new();
+        walk(&root, &root, &mut found);
+        found.sort();
+        found
+    }
+}
+
+impl Drop for ThrowawayS3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -123,6 +123,24 @@ struct ExportArgs {
     /// With `--shape repeated-name`: the fields named "Total" in the item.
     #[arg(long, default_value_t = 20_000)]
     fields: usize,
+    /// Where privacyd keeps spools and archives: its data folder (`file`) or an S3 bucket
+    /// (`s3`, an s3s-fs the benchmark starts, or the one `--s3-endpoint` names).
+    #[arg(long, value_enum, default_value_t = BenchStore::File)]
+    store: BenchStore,
+    /// With `--store s3`: an S3-compatible endpoint to use instead of starting s3s-fs; the
+    /// bucket and credentials come from `--s3-bucket` and the AWS_* variables.
+    #[arg(long)]
+    s3_endpoint: Option<String>,
+    /// With `--s3-endpoint`: the bucket.
+    #[arg(long, default_value = "privacyd-bench")]
+    s3_bucket: String,
+}
+
+/// The archive store a benchmark runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchStore {
+    File,
+    S3,
 }
 
 /// Shapes of a source's items, each one a way a source could make privacyd hold its data in
@@ -676,8 +694,30 @@ mod export_bench {
             privacyd::export::Compression::Stored => "stored",
             privacyd::export::Compression::Deflate => "deflate",
         };
+        // With S3: an s3s-fs of our own (stopped when the benchmark ends), or the one named.
+        let mut s3_server = None;
+        let mut command = Command::new(&privacyd);
+        if args.store == super::BenchStore::S3 {
+            let (endpoint, bucket) = match &args.s3_endpoint {
+                Some(endpoint) => (endpoint.clone(), args.s3_bucket.clone()),
+                None => {
+                    let s3 = privacyd::testing::ThrowawayS3::start()?;
+                    command
+                        .env("AWS_ACCESS_KEY_ID", privacyd::testing::ThrowawayS3::ACCESS_KEY)
+                        .env("AWS_SECRET_ACCESS_KEY", privacyd::testing::ThrowawayS3::SECRET_KEY)
+                        .env("AWS_REGION", "us-east-1");
+                    let named = (s3.endpoint.clone(), s3.bucket.clone());
+                    s3_server = Some(s3);
+                    named
+                }
+            };
+            command
+                .args(["--archive-store", &format!("s3://{bucket}/bench")])
+                .env("AWS_ENDPOINT_URL", &endpoint)
+                .env("AWS_ALLOW_HTTP", "true");
+        }
         let server = Privacyd(
-            Command::new(&privacyd)
+            command
                 .args(["--listen", &addr, "--log", &args.privacyd_log, "--job-poll-interval", "50ms"])
                 .args(["--archive-compression", compression])
                 // Through the environment: a command line is visible to every local user.
@@ -799,8 +839,10 @@ mod export_bench {
             "compression": compression,
             "shape": format!("{:?}", args.shape),
             "item_size": item_size,
+            "store": format!("{:?}", args.store).to_lowercase(),
         });
         println!("{line}");
+        drop(s3_server);
         Ok(())
     }
 }

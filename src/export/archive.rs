@@ -17,21 +17,23 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use anyhow::Context;
+
 use chrono::{Datelike, Timelike};
 use minijinja::context;
 use sha2::{Digest, Sha256};
 use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 
 use super::{
-    direct::DirectWriter,
     export_json::ExportJson,
     item_index::ItemIndex,
     rules::ABOUT_GROUP,
     spool::{SpooledFile, read_files},
 };
 use crate::{
-    domain::{PrivacyRequest, SourceDescription, Timestamp},
+    domain::{PrivacyRequest, SourceDescription, SourceName, Timestamp},
     notifications::format_time,
+    objects::Objects,
     templates::Templates,
 };
 
@@ -47,7 +49,10 @@ pub enum Compression {
 /// One source's contribution.
 pub struct SourcePart {
     pub name: String,
+    /// The source, whose spool's files are read from the store.
+    pub source: SourceName,
     pub description: Option<SourceDescription>,
+    /// A local folder with the spool's `items.jsonl` and `files.jsonl`, fetched from the store.
     pub spool: PathBuf,
 }
 
@@ -59,7 +64,8 @@ pub struct ArchiveJob<'a> {
     pub sources: Vec<SourcePart>,
     /// Scratch space, removed afterwards.
     pub work_dir: PathBuf,
-    pub output: PathBuf,
+    /// Where the spools' files are read from and the archive goes.
+    pub store: &'a Objects,
     pub compression: Compression,
 }
 
@@ -141,7 +147,10 @@ fn zip_time(t: Timestamp) -> zip::DateTime {
 }
 
 fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::Handle) -> anyhow::Result<Built> {
-    let out = Hashing { inner: DirectWriter::create(&job.output)?, hasher: Sha256::new(), size: 0 };
+    // Uploaded as it is written, a part at a time: memory stays bounded whatever the size, and
+    // nothing is under the archive's name until the upload completes.
+    let upload = job.store.archive_upload(runtime, job.request.id).context("starting the archive's upload")?;
+    let out = Hashing { inner: upload, hasher: Sha256::new(), size: 0 };
     // A streaming writer (sizes in data descriptors, never seeking back) so every byte is
     // hashed once, in order, as it is written.
     let mut zip = ZipWriter::new_stream(out);
@@ -319,21 +328,30 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
 
     let html_done = std::time::Instant::now();
 
-    // files/<source>/<path>, streamed from the spools.
-    for_each_file(&job.sources, |source, file| {
-        let options = options.large_file(file.size >= u32::MAX as u64);
-        zip.start_file(archive_path(source, file), options)?;
-        copy_file(&source.spool.join("files").join(&file.path), &mut zip, &mut buffer)?;
-        Ok(())
-    })?;
+    // files/<source>/<path>, streamed from the spools' concatenated files in the store, in
+    // the order their lists name them (the order they were concatenated).
+    for source in &job.sources {
+        let mut blob = None;
+        for file in read_files(&source.spool)? {
+            let file = file?;
+            let options = options.large_file(file.size >= u32::MAX as u64);
+            zip.start_file(archive_path(source, &file), options)?;
+            if blob.is_none() {
+                blob = Some(job.store.spool_files_reader(runtime, job.request.id, &source.source)?);
+            }
+            let reader = blob.as_mut().expect("opened above");
+            let copied = copy_exactly(reader.take(file.size), &mut zip, &mut buffer)?;
+            anyhow::ensure!(copied == file.size, "the spool of {} ends inside {}", source.name, file.path);
+        }
+    }
     let out = zip.finish()?.into_inner();
     let files_done = std::time::Instant::now();
-    out.inner.finish()?;
+    out.inner.finish().context("completing the archive's upload")?;
     tracing::debug!(
         json_ms = json_done.duration_since(started).as_millis() as u64,
         html_ms = html_done.duration_since(json_done).as_millis() as u64,
         files_ms = files_done.duration_since(html_done).as_millis() as u64,
-        fsync_ms = files_done.elapsed().as_millis() as u64,
+        upload_ms = files_done.elapsed().as_millis() as u64,
         "archive written"
     );
     Ok(Built { size_bytes: out.size as i64, sha256: hex::encode(out.hasher.finalize()) })
@@ -345,13 +363,19 @@ const HREF_PATH: &percent_encoding::AsciiSet =
 
 /// Appends a file's bytes to `out` through `buffer`.
 fn copy_file(path: &Path, out: &mut impl Write, buffer: &mut [u8]) -> std::io::Result<()> {
-    let mut input = std::fs::File::open(path)?;
+    copy_exactly(std::fs::File::open(path)?, out, buffer).map(drop)
+}
+
+/// Appends what `input` reads to `out` through `buffer`; returns how many bytes.
+fn copy_exactly(mut input: impl Read, out: &mut impl Write, buffer: &mut [u8]) -> std::io::Result<u64> {
+    let mut copied = 0;
     loop {
         let n = input.read(buffer)?;
         if n == 0 {
-            return Ok(());
+            return Ok(copied);
         }
         out.write_all(&buffer[..n])?;
+        copied += n as u64;
     }
 }
 

@@ -4,7 +4,6 @@
 //! restarts, and spreads over replicas.
 
 pub mod archive;
-mod direct;
 pub mod export_json;
 pub mod file_names;
 mod item_index;
@@ -19,6 +18,7 @@ use async_trait::async_trait;
 use crate::{
     domain::{EmailKind, Error, ExportArchive, Next, PrivacyRequest, RequestId, SourceName, SourceOutcome, State},
     executor::{JobHandler, JobOutcome},
+    objects::Objects,
     proto::privacy::datasource::v1 as pb,
     source_client::{CallError, SourceClient},
     store::{Change, ClaimedJob, JobKind, NewJob, Store},
@@ -31,9 +31,12 @@ pub use quota::ExportQuotas;
 /// Export settings.
 #[derive(Debug, Clone)]
 pub struct ExportSettings {
-    /// Spools and archives; replicas must share it (a shared volume) since a request's
-    /// sources may be exported on different replicas.
-    pub dir: PathBuf,
+    /// Spools and archives, once a job is done with them: a request's sources may be exported
+    /// on different replicas, and its archive built on yet another ([`crate::objects`]).
+    pub store: Objects,
+    /// This replica's own scratch space (`<data-dir>/scratch`): a spool while its source
+    /// streams, an archive's index while it is built. Never shared.
+    pub scratch: PathBuf,
     /// How long an archive can be downloaded.
     pub archive_ttl: chrono::Duration,
     pub compression: Compression,
@@ -45,16 +48,14 @@ pub struct ExportSettings {
 }
 
 impl ExportSettings {
-    pub fn request_dir(&self, id: RequestId) -> PathBuf {
-        self.dir.join(id.to_string())
+    /// A request's scratch folder on this replica.
+    pub fn scratch_dir(&self, id: RequestId) -> PathBuf {
+        self.scratch.join(id.to_string())
     }
 
+    /// Where a source's spool is written while it streams, before it goes to the store.
     pub fn spool_dir(&self, id: RequestId, source: &SourceName) -> PathBuf {
-        self.request_dir(id).join("sources").join(source.as_str())
-    }
-
-    pub fn archive_path(&self, id: RequestId) -> PathBuf {
-        self.request_dir(id).join(archive_file_name(id))
+        self.scratch_dir(id).join("sources").join(source.as_str())
     }
 }
 
@@ -183,6 +184,13 @@ impl ExportSourceJob {
         metered.keep();
         let counts = (spool.item_count, spool.byte_count, spool.file_count);
         spool.finish().map_err(|e| (e.to_string(), !matches!(e, spool::SpoolError::Protocol(_))))?;
+        // In the store before the source's success is recorded: the archive may be built on
+        // another replica, which reads it from there.
+        self.settings
+            .store
+            .put_spool(request.id, source, &dir)
+            .await
+            .map_err(|e| (format!("storing the spool: {e}"), true))?;
         Ok(counts)
     }
 }
@@ -201,13 +209,25 @@ impl JobHandler for ExportSourceJob {
         // Counted until its end is recorded: a stream of the request's that starts after that
         // reads it from the database.
         let mut metered = self.ledger.start(request.id, source.clone());
-        let (items, bytes, files) = match self.stream(&request, &source, &mut metered).await {
+        let streamed = self.stream(&request, &source, &mut metered).await;
+        // The local spool is in the store now, or partial: either way this replica is done
+        // with it.
+        let scratch_gone = remove_dir(&self.settings.spool_dir(request.id, &source)).await;
+        let (items, bytes, files) = match streamed {
             Ok(counts) => counts,
             Err((message, retryable)) => {
                 // What a failed attempt spooled is partial: no archive reads it, and a retry
                 // starts a fresh spool anyway. It goes now, not when a retry (which may never
-                // come) replaces it.
-                if remove_dir(&self.settings.spool_dir(request.id, &source)).await {
+                // come) replaces it: the local copy above, and whatever an upload cut short
+                // left in the store.
+                let stored_gone = match self.settings.store.delete_request(request.id, &spool_part(&source)).await {
+                    Ok(_) => true,
+                    Err(err) => {
+                        tracing::warn!(request_id = %request.id, error = %err, "removing a failed spool from the store failed");
+                        false
+                    }
+                };
+                if scratch_gone && stored_gone {
                     metered.discard();
                 }
                 let outcome = crate::fanout::fail(&self.store, job, &request, &source, &message, retryable).await;
@@ -236,10 +256,23 @@ impl JobHandler for ExportSourceJob {
                 }
                 JobOutcome::done()
             }
-            Err(Error::NotFound(_)) => JobOutcome::done(),
-            Err(err) => JobOutcome::failed(err.to_string(), true),
+            Err(Error::NotFound(_)) => {
+                // Deleted while this source streamed: its spool must not outlive it.
+                let _ = self.settings.store.delete_request(job.request_id, "").await;
+                JobOutcome::done()
+            }
+            Err(err) => {
+                // A request that failed meanwhile (another source) reads no spool.
+                self.reclaim_if_failed(job.request_id).await;
+                JobOutcome::failed(err.to_string(), true)
+            }
         }
     }
+}
+
+/// A source's spool in the store, as a part of its request (see [`Objects::delete_request`]).
+fn spool_part(source: &SourceName) -> String {
+    format!("sources/{}", source.as_str())
 }
 
 impl ExportSourceJob {
@@ -248,40 +281,21 @@ impl ExportSourceJob {
     }
 }
 
-/// The prefix of a request's spools folder once it is moved aside to be removed.
-pub const RECLAIMING: &str = "reclaiming-";
-
-/// Removes every spool of a request if it is FAILED: processing it again exports all of its
-/// sources afresh (`PrivacyRequest::start_processing`), so nothing on disk waits for it. Run
-/// when a request fails, and at start for a crash before that. Returns whether it removed any.
+/// Removes every spool of a request from the store if it is FAILED: processing it again
+/// exports all of its sources afresh (`PrivacyRequest::start_processing`), so nothing stored
+/// waits for it. Run when a request fails, and at start for a crash before that. Returns
+/// whether it removed any.
 ///
-/// The spools are first moved aside while the request's row is locked, as every change of
-/// state locks it: an operator processing the request again at that moment waits for the
-/// lock, and the new round's spools, created only once PROCESSING is committed, are never
-/// touched. The slow part, the removal, runs after the lock is released.
+/// The state is read, then the spools listed and deleted. A request processed again in
+/// between is safe in practice: its new round stores a source's spool only once that source
+/// has streamed its whole export, long after the few milliseconds this takes; should one be
+/// deleted all the same, building the archive fails and is retried, never built without it.
 pub async fn reclaim_failed_spools(store: &Store, settings: &ExportSettings, id: RequestId) -> bool {
-    // Most calls come after an attempt that will be retried: a read spares them the lock.
     if !matches!(store.get_request(id).await, Ok(Some(request)) if request.state == State::Failed) {
         return false;
     }
-    let sources = settings.request_dir(id).join("sources");
-    let aside = settings.request_dir(id).join(format!("{RECLAIMING}{}", uuid::Uuid::new_v4().simple()));
-    let moved = store
-        .modify(id, |request| {
-            if request.state != State::Failed {
-                return Ok(Change::new(false));
-            }
-            // One rename, a quick system call: fine to make while the row is locked.
-            match std::fs::rename(&sources, &aside) {
-                Ok(()) => Ok(Change::new(true)),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Change::new(false)),
-                Err(err) => Err(Error::Internal(format!("moving a failed request's spools aside: {err}"))),
-            }
-        })
-        .await;
-    match moved {
-        Ok((_, true)) => remove_dir(&aside).await,
-        Ok((_, false)) | Err(Error::NotFound(_)) => false,
+    match settings.store.delete_request(id, "sources").await {
+        Ok(n) => n > 0,
         Err(err) => {
             tracing::warn!(request_id = %id, error = %err, "reclaiming a failed request's spools failed");
             false
@@ -324,40 +338,15 @@ impl JobHandler for AssembleExportJob {
             Ok(_) => return JobOutcome::done(),
             Err(err) => return JobOutcome::failed(err.to_string(), true),
         };
-        let mut sources = Vec::new();
-        // Skipped sources were not asked and have no spool.
-        for run in request.sources.iter().filter(|r| r.state == crate::domain::SourceState::Succeeded) {
-            let description = match self.store.get_source(&run.source).await {
-                Ok(source) => source.map(|s| s.description),
-                Err(err) => return JobOutcome::failed(err.to_string(), true),
-            };
-            sources.push(archive::SourcePart {
-                name: run.source.to_string(),
-                description,
-                spool: self.settings.spool_dir(request.id, &run.source),
-            });
-        }
-        let output = self.settings.archive_path(request.id);
-        let work_dir = self.settings.request_dir(request.id).join("assembly");
-        let templates = self.templates.clone();
-        let settings = self.settings.clone();
-        let building = request.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            archive::build(archive::ArchiveJob {
-                request: &building,
-                organization: &settings.organization,
-                templates: &templates,
-                sources,
-                work_dir,
-                output,
-                compression: settings.compression,
-            })
-        })
-        .await;
+        // This replica's scratch space for the build: the spools' lists, fetched from the
+        // store, and the archive's index. A fresh folder per attempt.
+        let work_dir =
+            self.settings.scratch_dir(request.id).join(format!("assembly-{}", uuid::Uuid::new_v4().simple()));
+        let built = self.build(&request, &work_dir).await;
+        let _ = tokio::fs::remove_dir_all(&work_dir).await;
         let built = match built {
-            Ok(Ok(built)) => built,
-            Ok(Err(err)) => return JobOutcome::failed(format!("building the archive: {err:#}"), true),
-            Err(err) => return JobOutcome::failed(format!("building the archive panicked: {err}"), false),
+            Ok(built) => built,
+            Err(outcome) => return outcome,
         };
         let now = crate::domain::now();
         let archive = ExportArchive {
@@ -384,11 +373,69 @@ impl JobHandler for AssembleExportJob {
             Ok(_) => {
                 self.store.metrics().archive_written(u64::try_from(size_bytes).unwrap_or_default());
                 // The archive holds everything now; the spools are copies.
-                let _ = tokio::fs::remove_dir_all(self.settings.request_dir(request.id).join("sources")).await;
+                if let Err(err) = self.settings.store.delete_request(request.id, "sources").await {
+                    tracing::warn!(request_id = %request.id, error = %err, "removing the spools of a built archive failed");
+                }
                 JobOutcome::done()
             }
             Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => JobOutcome::done(),
             Err(err) => JobOutcome::failed(err.to_string(), true),
+        }
+    }
+}
+
+impl AssembleExportJob {
+    /// Builds and uploads the archive, from the spools in the store. Returns only once the
+    /// archive is whole in the store: recording it is the caller's next step, so a crash at any
+    /// point before leaves nothing recorded (and at most an upload that never completed).
+    async fn build(&self, request: &PrivacyRequest, work_dir: &std::path::Path) -> Result<archive::Built, JobOutcome> {
+        let failed = |what: &str, err: &dyn std::fmt::Display| JobOutcome::failed(format!("{what}: {err}"), true);
+        crate::private_files::create_dir(work_dir).map_err(|e| failed("creating scratch space", &e))?;
+        let mut sources = Vec::new();
+        // Skipped sources were not asked and have no spool.
+        for (i, run) in request.sources.iter().filter(|r| r.state == crate::domain::SourceState::Succeeded).enumerate()
+        {
+            let description = match self.store.get_source(&run.source).await {
+                Ok(source) => source.map(|s| s.description),
+                Err(err) => return Err(failed("reading the source", &err)),
+            };
+            // Numbered, not named: a folder per source, whatever its name.
+            let lists = work_dir.join(format!("spool-{i}"));
+            crate::private_files::create_dir(&lists).map_err(|e| failed("creating scratch space", &e))?;
+            for name in ["items.jsonl", "files.jsonl"] {
+                self.settings
+                    .store
+                    .fetch_spool_list(request.id, &run.source, name, &lists.join(name))
+                    .await
+                    .map_err(|e| failed("reading a spool", &e))?;
+            }
+            sources.push(archive::SourcePart {
+                name: run.source.to_string(),
+                source: run.source.clone(),
+                description,
+                spool: lists,
+            });
+        }
+        let templates = self.templates.clone();
+        let settings = self.settings.clone();
+        let building = request.clone();
+        let index_dir = work_dir.join("index");
+        let built = tokio::task::spawn_blocking(move || {
+            archive::build(archive::ArchiveJob {
+                request: &building,
+                organization: &settings.organization,
+                templates: &templates,
+                sources,
+                work_dir: index_dir,
+                store: &settings.store,
+                compression: settings.compression,
+            })
+        })
+        .await;
+        match built {
+            Ok(Ok(built)) => Ok(built),
+            Ok(Err(err)) => Err(JobOutcome::failed(format!("building the archive: {err:#}"), true)),
+            Err(err) => Err(JobOutcome::failed(format!("building the archive panicked: {err}"), false)),
         }
     }
 }

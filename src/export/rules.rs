@@ -129,7 +129,7 @@ impl StreamRules {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A file chunk, as a source sends one (the spool's tests use it too).

@@ -4,7 +4,6 @@
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -251,17 +250,19 @@ impl PrivacyRequestService for PrivacyRequestApi {
             }
             other => other?,
         };
-        let mut file = tokio::fs::File::open(&download.path)
+        let size = download.archive.size_bytes.max(0) as u64;
+        let mut body = download
+            .read(req.offset as u64..size)
             .await
-            .map_err(|e| Status::internal(format!("the archive file cannot be read: {e}")))?;
-        file.seek(std::io::SeekFrom::Start(req.offset as u64)).await.map_err(|e| Status::internal(e.to_string()))?;
+            .map_err(|e| Status::internal(format!("the archive cannot be read: {e}")))?;
         let header = pb::ExportArchiveHeader {
             file_name: download.archive.file_name.clone(),
             size_bytes: download.archive.size_bytes,
             sha256: download.archive.sha256.clone(),
             expire_time: Some(convert::timestamp(download.archive.expire_time)),
         };
-        // A small bounded channel: the file is read only as fast as the client takes it.
+        // A small bounded channel: the archive is read from the store only as fast as the
+        // client takes it, and sent in chunks of DOWNLOAD_CHUNK whatever size the store reads.
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             let header =
@@ -269,20 +270,39 @@ impl PrivacyRequestService for PrivacyRequestApi {
             if tx.send(Ok(header)).await.is_err() {
                 return;
             }
+            let mut chunk = Vec::with_capacity(DOWNLOAD_CHUNK);
             loop {
-                let mut chunk = vec![0u8; DOWNLOAD_CHUNK];
-                let n = match read_full(&mut file, &mut chunk).await {
-                    Ok(0) => return,
-                    Ok(n) => n,
-                    Err(err) => {
+                let next = body.next().await;
+                let done = match next {
+                    Some(Ok(mut bytes)) => {
+                        while !bytes.is_empty() {
+                            let n = bytes.len().min(DOWNLOAD_CHUNK - chunk.len());
+                            chunk.extend_from_slice(&bytes.split_to(n));
+                            if chunk.len() == DOWNLOAD_CHUNK {
+                                let full = std::mem::replace(&mut chunk, Vec::with_capacity(DOWNLOAD_CHUNK));
+                                let message = pb::DownloadExportResponse {
+                                    payload: Some(pb::download_export_response::Payload::Chunk(full)),
+                                };
+                                if tx.send(Ok(message)).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        false
+                    }
+                    Some(Err(err)) => {
                         let _ = tx.send(Err(Status::internal(format!("reading the archive: {err}")))).await;
                         return;
                     }
+                    None => true,
                 };
-                chunk.truncate(n);
-                let message =
-                    pb::DownloadExportResponse { payload: Some(pb::download_export_response::Payload::Chunk(chunk)) };
-                if tx.send(Ok(message)).await.is_err() {
+                if done {
+                    if !chunk.is_empty() {
+                        let message = pb::DownloadExportResponse {
+                            payload: Some(pb::download_export_response::Payload::Chunk(chunk)),
+                        };
+                        let _ = tx.send(Ok(message)).await;
+                    }
                     return;
                 }
             }
@@ -311,16 +331,3 @@ impl PrivacyRequestService for PrivacyRequestApi {
 
 /// Bytes per download message: within the protocol's 64 KiB to 1 MiB.
 const DOWNLOAD_CHUNK: usize = 256 * 1024;
-
-/// Reads until `buf` is full or the file ends, so every chunk but the last is full-sized.
-async fn read_full(file: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let n = file.read(&mut buf[filled..]).await?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    Ok(filled)
-}

@@ -1,6 +1,7 @@
-//! What privacyd keeps on disk for a request (source spools and the export archive) and when
-//! it goes: archives when their time runs out, everything when the request is deleted, and
-//! whatever a crash left behind.
+//! What privacyd keeps for a request (source spools and the export archive, in the archive
+//! store; a running job's scratch files on this replica's disk) and when it goes: archives
+//! when their time runs out, everything when the request is deleted, and whatever a crash left
+//! behind.
 
 use crate::{
     domain::{Actor, AuditEventType, Error, NewAuditEvent, RequestId, State},
@@ -58,45 +59,74 @@ impl Workflow {
         }
     }
 
-    /// Removes a request's files under the export folder (`part` of it, or all with "").
-    /// Returns whether they are gone; a failure is logged.
+    /// Removes a request's objects in the archive store (`part` of them, "sources", or all
+    /// with "") and its scratch files on this replica. Returns whether they are gone; a
+    /// failure is logged.
     pub(super) async fn remove_export_files(&self, id: RequestId, part: &str) -> bool {
-        let path = self.settings.export.request_dir(id).join(part);
-        match tokio::fs::remove_dir_all(&path).await {
-            Ok(()) => true,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => true,
+        self.remove_export_files_counted(id, part).await.is_some()
+    }
+
+    /// [`Self::remove_export_files`], saying how many objects and folders went.
+    async fn remove_export_files_counted(&self, id: RequestId, part: &str) -> Option<usize> {
+        let stored = match self.settings.export.store.delete_request(id, part).await {
+            Ok(n) => n,
             Err(err) => {
-                tracing::warn!(request_id = %id, error = %err, "removing export files failed");
-                false
+                tracing::warn!(request_id = %id, error = %err, "removing export files from the archive store failed");
+                return None;
+            }
+        };
+        let scratch = self.settings.export.scratch_dir(id).join(part);
+        match tokio::fs::remove_dir_all(&scratch).await {
+            Ok(()) => Some(stored + 1),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Some(stored),
+            Err(err) => {
+                tracing::warn!(request_id = %id, error = %err, "removing scratch files failed");
+                None
             }
         }
     }
 
-    /// Brings the export folder in line with the database after a crash: the files of
-    /// requests that no longer exist (deleted between the commit and the removal), the spools of
-    /// finished and of FAILED requests (processing a failed export again exports every source
-    /// afresh, so nothing waits for them), and archives whose deletion was recorded. Run once
-    /// at start; files of requests still in progress, on this replica or another, are left
-    /// alone. Returns how many folders it cleaned.
+    /// Brings the archive store and this replica's scratch folder in line with the database
+    /// after a crash: the objects of requests that no longer exist (deleted between the commit
+    /// and the removal), the spools of finished and of FAILED requests (processing a failed
+    /// export again exports every source afresh, so nothing waits for them), archives whose
+    /// deletion was recorded, and whatever scratch files a finished request left here. Run
+    /// once at start; what belongs to requests still in progress, on this replica or another,
+    /// is left alone. Returns how many requests it cleaned.
     pub async fn remove_stray_files(&self) -> Result<usize, Error> {
-        let mut entries = match tokio::fs::read_dir(&self.settings.export.dir).await {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(err) => return Err(Error::Internal(format!("reading the export folder: {err}"))),
-        };
+        let mut ids: std::collections::BTreeSet<RequestId> = self
+            .settings
+            .export
+            .store
+            .requests()
+            .await
+            .map_err(|err| Error::Internal(format!("listing the archive store: {err}")))?
+            .into_iter()
+            .collect();
+        match tokio::fs::read_dir(&self.settings.export.scratch).await {
+            Ok(mut entries) => {
+                while let Some(entry) = entries
+                    .next_entry()
+                    .await
+                    .map_err(|err| Error::Internal(format!("reading the scratch folder: {err}")))?
+                {
+                    // Only folders named by a request id are privacyd's.
+                    if let Some(id) = entry.file_name().to_str().and_then(|name| RequestId::parse("id", name).ok()) {
+                        ids.insert(id);
+                    }
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(Error::Internal(format!("reading the scratch folder: {err}"))),
+        }
         let mut cleaned = 0;
-        while let Some(entry) =
-            entries.next_entry().await.map_err(|err| Error::Internal(format!("reading the export folder: {err}")))?
-        {
-            // Only folders named by a request id are privacyd's; anything else is the operator's.
-            let Some(id) = entry.file_name().to_str().and_then(|name| RequestId::parse("id", name).ok()) else {
-                continue;
-            };
-            cleaned += self.remove_set_aside(&entry.path()).await;
+        for id in ids {
             let part = match self.store.get_request(id).await? {
                 None => "",
                 Some(request) if request.state == State::Failed => {
-                    if crate::export::reclaim_failed_spools(&self.store, &self.settings.export, id).await {
+                    let reclaimed = crate::export::reclaim_failed_spools(&self.store, &self.settings.export, id).await;
+                    let scratch = self.remove_scratch(id).await;
+                    if reclaimed || scratch {
                         cleaned += 1;
                     }
                     continue;
@@ -105,28 +135,23 @@ impl Workflow {
                 Some(request) if request.archive.as_ref().is_none_or(|a| a.delete_time.is_some()) => "",
                 Some(_) => "sources",
             };
-            if tokio::fs::try_exists(entry.path().join(part)).await.unwrap_or(false)
-                && self.remove_export_files(id, part).await
-            {
+            let scratch = self.remove_scratch(id).await;
+            if matches!(self.remove_export_files_counted(id, part).await, Some(n) if n > 0) || scratch {
                 cleaned += 1;
             }
         }
         Ok(cleaned)
     }
 
-    /// Removes the spools a crash left set aside for removal in a request's folder (see
-    /// `export::reclaim_failed_spools`); they belong to no processing round. Returns how many.
-    async fn remove_set_aside(&self, request_dir: &std::path::Path) -> usize {
-        let mut removed = 0;
-        let Ok(mut entries) = tokio::fs::read_dir(request_dir).await else { return 0 };
-        while let Ok(Some(entry)) = entries.next_entry().await {
-            if entry.file_name().to_str().is_some_and(|name| name.starts_with(crate::export::RECLAIMING)) {
-                match tokio::fs::remove_dir_all(entry.path()).await {
-                    Ok(()) => removed += 1,
-                    Err(err) => tracing::warn!(error = %err, "removing spools set aside failed"),
-                }
+    /// Removes a finished request's scratch folder on this replica; true if there was one.
+    async fn remove_scratch(&self, id: RequestId) -> bool {
+        match tokio::fs::remove_dir_all(self.settings.export.scratch_dir(id)).await {
+            Ok(()) => true,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+            Err(err) => {
+                tracing::warn!(request_id = %id, error = %err, "removing scratch files failed");
+                false
             }
         }
-        removed
     }
 }

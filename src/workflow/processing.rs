@@ -22,7 +22,30 @@ pub enum DownloadCredential {
 /// An archive ready to be read.
 pub struct Download {
     pub archive: ExportArchive,
-    pub path: std::path::PathBuf,
+    id: RequestId,
+    store: crate::objects::Objects,
+}
+
+impl Download {
+    /// Bytes `range` of the archive (`0..archive.size_bytes` for all of it), read from the
+    /// archive store as the caller takes them.
+    pub async fn read(
+        &self,
+        range: std::ops::Range<u64>,
+    ) -> Result<
+        futures::stream::BoxStream<'static, Result<bytes::Bytes, crate::objects::StoreError>>,
+        crate::objects::StoreError,
+    > {
+        let size = self.archive.size_bytes.max(0) as u64;
+        self.store.read_archive(self.id, range.start.min(size)..range.end.min(size)).await
+    }
+
+    /// A URL that fetches the archive straight from the bucket for about a minute
+    /// ([`crate::objects::PRESIGNED_URL_TTL`]), or `None` when privacyd streams it itself (a
+    /// local store).
+    pub async fn presigned_url(&self) -> Result<Option<url::Url>, crate::objects::StoreError> {
+        self.store.presigned_archive_url(self.id, crate::objects::PRESIGNED_URL_TTL).await
+    }
 }
 
 impl Workflow {
@@ -159,7 +182,7 @@ impl Workflow {
                 Ok(Change::new(archive).event(event))
             })
             .await?;
-        Ok(Download { archive, path: self.settings.export.archive_path(id) })
+        Ok(Download { archive, id, store: self.settings.export.store.clone() })
     }
 
     /// What [`Self::open_download`] would serve, checked the same way (credential, archive

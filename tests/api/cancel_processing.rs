@@ -106,8 +106,11 @@ async fn cancelling_an_export_stops_its_stream_on_the_replica_running_it(backend
             && run(r, "quick").state == pb::SourceState::Succeeded as i32
     })
     .await;
-    let spool = app.data_dir.path().join("exports").join(&created.id).join("sources");
+    // A spool is written to the replica's scratch folder while its source streams.
+    let spool = app.data_dir.path().join("scratch").join(&created.id).join("sources");
     assert!(spool.join("slow").exists(), "the slow source spools as it streams");
+    let stored = app.data_dir.path().join("exports").join(&created.id).join("sources");
+    assert!(stored.join("quick").exists(), "a finished source's spool is in the archive store");
 
     // Another replica: its own connections, no executor. Only the database tells the replica
     // running the job.
@@ -148,6 +151,7 @@ async fn cancelling_an_export_stops_its_stream_on_the_replica_running_it(backend
     assert_eq!(types.iter().filter(|t| **t == pb::AuditEventType::SourceCancelled as i32).count(), 1);
 
     until_gone(&spool).await;
+    until_gone(&stored).await;
     // Nothing claims it was done: no download link, now or later.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(SmtpSink::global().messages_to(&email).is_empty(), "no email to the subject");
@@ -155,7 +159,7 @@ async fn cancelling_an_export_stops_its_stream_on_the_replica_running_it(backend
     let items_then = run(&app.get(&created.id).await, "slow").items;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(run(&app.get(&created.id).await, "slow").items, items_then, "the stream stopped");
-    assert!(!spool.exists(), "no spool written after the stop");
+    assert!(!spool.exists() && !stored.exists(), "no spool written after the stop");
 }
 
 /// One source erased (its Erase answered), another's Erase hangs: cancelling keeps the first

@@ -44,8 +44,22 @@ fn run<'a>(request: &'a pb::PrivacyRequest, name: &str) -> &'a pb::SourceProgres
     request.sources.iter().find(|s| s.source_name == name).unwrap()
 }
 
-fn spool(app: &TestApp, id: &str, source: &str) -> PathBuf {
-    app.data_dir.path().join("exports").join(id).join("sources").join(source)
+/// Where a source's spool is: while it streams, in the replica's scratch folder; once its job
+/// ends, in the archive store (here the default local one). `exists` of it is either.
+struct Spool([PathBuf; 2]);
+
+impl Spool {
+    fn exists(&self) -> bool {
+        self.0.iter().any(|path| path.exists())
+    }
+}
+
+fn spool(app: &TestApp, id: &str, source: &str) -> Spool {
+    let data = app.data_dir.path();
+    Spool([
+        data.join("exports").join(id).join("sources").join(source),
+        data.join("scratch").join(id).join("sources").join(source),
+    ])
 }
 
 /// A source that would stream 100 MB against a 64 KiB quota: the request fails, saying which

@@ -197,14 +197,19 @@ async fn the_spools_a_crash_left_of_a_failed_request_are_removed_at_start(backen
         std::fs::write(&path, b"personal data").unwrap();
         path
     };
-    let failed_spool = left(exports.join(&failed.id).join("sources/good/files/photo.jpg"));
+    let failed_spool = left(exports.join(&failed.id).join("sources/good/files.bin"));
     let in_use = left(exports.join(&processing.id).join("sources/hanging/items.jsonl"));
-    // Spools set aside to be removed (when a request failed), which a crash left there.
-    let set_aside = left(exports.join(&processing.id).join("reclaiming-0123/old/items.jsonl"));
+    // Scratch files a crash left on this replica: a failed request's spool as it streamed, and
+    // the index of an archive being built for a request deleted since.
+    let scratch = app.data_dir.path().join("scratch");
+    let failed_scratch = left(scratch.join(&failed.id).join("sources/good/items.jsonl"));
+    let gone = uuid::Uuid::now_v7().to_string();
+    let gone_scratch = left(scratch.join(&gone).join("assembly-0123/index/items.db"));
 
     assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 2);
     assert!(!exports.join(&failed.id).join("sources").exists(), "{} is still there", failed_spool.display());
-    assert!(!exports.join(&processing.id).join("reclaiming-0123").exists(), "{}", set_aside.display());
+    assert!(!scratch.join(&failed.id).exists(), "{} is still there", failed_scratch.display());
+    assert!(!scratch.join(&gone).exists(), "{} is still there", gone_scratch.display());
     assert!(in_use.exists(), "a request in progress keeps its spools");
     assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 0, "nothing left to clean");
 }

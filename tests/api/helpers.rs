@@ -295,7 +295,12 @@ impl TestApp {
         let (trigger, shutdown) = shutdown::channel();
         std::mem::forget(trigger);
         let export = Arc::new(privacyd::export::ExportSettings {
-            dir: self.data_dir.path().join("exports"),
+            store: privacyd::objects::Objects::open(
+                &privacyd::objects::StoreLocation::File(self.data_dir.path().join("exports")),
+                &[],
+            )
+            .unwrap(),
+            scratch: self.data_dir.path().join("scratch"),
             archive_ttl: chrono::Duration::hours(1),
             compression: privacyd::export::Compression::Deflate,
             organization: "test".into(),

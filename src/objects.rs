@@ -1,0 +1,535 @@
+//! The one narrow door to what privacyd keeps as files beyond a job: each data source's spool
+//! and each export archive. Built on Apache Arrow's `object_store` crate, so a folder
+//! (`file://`, through the crate's own local store) and an S3 bucket (`s3://`) are one code
+//! path; replicas that share a bucket need no shared disk (issue 11, section 1).
+//!
+//! Layout, under the store's root (a folder, or a bucket and prefix):
+//!
+//! ```text
+//! <request id>/sources/<source>/items.jsonl   what the source sent, as the spool wrote it
+//! <request id>/sources/<source>/files.jsonl   its files' list, in order
+//! <request id>/sources/<source>/files.bin     the files' bytes, one after another, in that order
+//! <request id>/privacy-export-<request id>.zip  the archive
+//! ```
+//!
+//! A spool is three objects rather than one per file, so a source that sends 100,000 small
+//! files costs three uploads, not 100,000; the archive reads the files back in the order they
+//! were concatenated, with one sequential read.
+//!
+//! Objects are written whole or not at all: a multipart upload is invisible until it completes
+//! (S3), and the local store writes to a staging file renamed into place. So a crash mid-upload
+//! leaves no half object under its name; what it does leave (an incomplete S3 upload, a local
+//! staging file) is removed by the bucket's lifecycle rule (README) and by [`Objects::delete_prefix`].
+
+use std::{
+    io::{Read, Write},
+    path::{Path, PathBuf},
+    str::FromStr,
+    sync::Arc,
+    time::Duration,
+};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt, stream::BoxStream};
+use object_store::{
+    GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart, aws::AmazonS3Builder,
+    local::LocalFileSystem, path::Path as Key, prefix::PrefixStore, signer::Signer,
+};
+use tokio::io::AsyncReadExt;
+
+use crate::domain::{RequestId, SourceName};
+
+/// Where spools and archives are kept: `--archive-store`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// `file://<absolute folder>`.
+    File(PathBuf),
+    /// `s3://<bucket>[/<prefix>]`; credentials, region and endpoint come from the standard
+    /// `AWS_*` variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+    /// `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`, ...), as `object_store`'s `AmazonS3Builder::from_env`
+    /// reads them.
+    S3 { bucket: String, prefix: String },
+}
+
+impl FromStr for StoreLocation {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if let Some(dir) = value.strip_prefix("file://") {
+            let dir = PathBuf::from(dir);
+            if !dir.is_absolute() {
+                return Err(format!(
+                    "{value}: a file:// store needs an absolute folder, as in file:///var/lib/privacyd"
+                ));
+            }
+            return Ok(StoreLocation::File(dir));
+        }
+        if let Some(rest) = value.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            // The S3 rules for bucket names (3 to 63 of a-z, 0-9, '.' and '-'), loosely: what
+            // matters here is that it is one DNS label-ish word, not a path or a URL.
+            let valid = (3..=63).contains(&bucket.len())
+                && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+            if !valid {
+                return Err(format!("{value}: the bucket must be 3 to 63 characters of a-z, 0-9, '.' and '-'"));
+            }
+            return Ok(StoreLocation::S3 { bucket: bucket.to_owned(), prefix: prefix.trim_matches('/').to_owned() });
+        }
+        Err(format!("{value}: the archive store must be file://<absolute folder> or s3://<bucket>[/<prefix>]"))
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::File(dir) => write!(f, "file://{}", dir.display()),
+            StoreLocation::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
+            StoreLocation::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+/// How long a presigned archive URL works: long enough for the browser to follow the redirect
+/// and start the download (a started download continues past it), short enough that a link
+/// copied from a browser's history or a proxy's log is useless soon after.
+pub const PRESIGNED_URL_TTL: Duration = Duration::from_secs(60);
+
+/// Bytes per uploaded part: S3 wants at least 5 MiB for every part but the last.
+const PART_BYTES: usize = 8 << 20;
+/// Parts uploading at once: with the one being filled, memory per upload is at most
+/// `(PARTS_IN_FLIGHT + 1) * PART_BYTES`, whatever the size of the object.
+const PARTS_IN_FLIGHT: usize = 2;
+/// Bytes per read of a local file being uploaded.
+const READ_BYTES: usize = 256 << 10;
+
+/// Errors of the store, with the object's key (never personal data: keys are request ids and
+/// source names).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("object storage: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("object storage, local file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("--archive-store-option: {0}")]
+    Option(String),
+}
+
+/// The archive store, open. Cheap to clone.
+#[derive(Clone)]
+pub struct Objects {
+    objects: Arc<dyn ObjectStore>,
+    /// Signs GET URLs that let a browser fetch an archive straight from the bucket; `None`
+    /// for the local store, whose archives privacyd streams itself.
+    signer: Option<Arc<dyn Signer>>,
+    /// The folder of a local store: the local store creates folders and files with the
+    /// process's umask, so privacyd tightens them (see `private_files`), and removes the
+    /// staging files of uploads a crash cut short, which the store does not list.
+    local_root: Option<PathBuf>,
+    location: StoreLocation,
+}
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Objects({})", self.location)
+    }
+}
+
+impl Objects {
+    /// Opens the store at `location` (a local folder is created, private, if missing).
+    /// `options` (`key=value`, `object_store`'s S3 configuration keys such as
+    /// `endpoint=http://127.0.0.1:9000` or `allow_http=true`) override the `AWS_*` variables
+    /// for an S3 store; a local store takes none.
+    pub fn open(location: &StoreLocation, options: &[String]) -> Result<Self, StoreError> {
+        if !options.is_empty() && matches!(location, StoreLocation::File(_)) {
+            return Err(StoreError::Option("a file:// store takes no --archive-store-option".into()));
+        }
+        match location {
+            StoreLocation::File(dir) => {
+                crate::private_files::create_dir(dir)?;
+                let local = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true).with_fsync(true);
+                Ok(Objects {
+                    objects: Arc::new(local),
+                    signer: None,
+                    local_root: Some(dir.clone()),
+                    location: location.clone(),
+                })
+            }
+            StoreLocation::S3 { bucket, prefix } => {
+                // reqwest is built without a crypto provider of its own, so privacyd stays on
+                // ring (already in the tree through rustls) rather than pulling aws-lc's C build.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                for option in options {
+                    let (key, value) = option
+                        .split_once('=')
+                        .ok_or_else(|| StoreError::Option(format!("{option:?} is not key=value")))?;
+                    // The key as the error names it; values may be secrets and are never shown.
+                    let parsed = match key.parse::<object_store::aws::AmazonS3ConfigKey>() {
+                        Ok(parsed) => parsed,
+                        Err(_) => {
+                            let client = key.parse::<object_store::ClientConfigKey>().map_err(|_| {
+                                StoreError::Option(format!("{key} is not an S3 configuration key of object_store"))
+                            })?;
+                            object_store::aws::AmazonS3ConfigKey::Client(client)
+                        }
+                    };
+                    builder = builder.with_config(parsed, value);
+                }
+                let s3 = builder.build()?;
+                let store = Arc::new(PrefixStore::new(s3, prefix.as_str()));
+                Ok(Objects {
+                    objects: store.clone(),
+                    signer: Some(store),
+                    local_root: None,
+                    location: location.clone(),
+                })
+            }
+        }
+    }
+
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    /// Whether downloads are redirected to presigned URLs rather than streamed by privacyd.
+    pub fn presigns(&self) -> bool {
+        self.signer.is_some()
+    }
+
+    /// Uploads a finished spool folder (as [`crate::export::spool::Spool`] wrote it) as the
+    /// three objects of the module documentation.
+    pub async fn put_spool(&self, id: RequestId, source: &SourceName, dir: &Path) -> Result<(), StoreError> {
+        let prefix = spool_prefix(id, source);
+        self.put_files(&prefix.clone().join("items.jsonl"), vec![dir.join("items.jsonl")]).await?;
+        self.put_files(&prefix.clone().join("files.jsonl"), vec![dir.join("files.jsonl")]).await?;
+        // The files in the order the list names them, which is the order the archive reads.
+        let mut files = Vec::new();
+        for file in crate::export::spool::read_files(dir)? {
+            files.push(dir.join("files").join(file?.path));
+        }
+        self.put_files(&prefix.join("files.bin"), files).await
+    }
+
+    /// Downloads `<spool>/<name>` (`items.jsonl` or `files.jsonl`) of a source's spool into
+    /// the local file `to`, streaming.
+    pub async fn fetch_spool_list(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        name: &str,
+        to: &Path,
+    ) -> Result<(), StoreError> {
+        let mut stream = self.objects.get(&spool_prefix(id, source).join(name)).await?.into_stream();
+        let mut out = std::io::BufWriter::new(crate::private_files::create_file(to)?);
+        while let Some(bytes) = stream.try_next().await? {
+            out.write_all(&bytes)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// The concatenated files of a source's spool, as a blocking reader, for the archive
+    /// builder's thread.
+    pub fn spool_files_reader(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        id: RequestId,
+        source: &SourceName,
+    ) -> Result<BlockingReader, StoreError> {
+        let key = spool_prefix(id, source).join("files.bin");
+        let stream = wait(runtime, self.objects.get(&key))?.into_stream();
+        Ok(BlockingReader { runtime: runtime.clone(), stream, current: Bytes::new() })
+    }
+
+    /// Starts the upload of a request's archive, for the archive builder's thread. Nothing is
+    /// under the archive's name until [`BlockingUpload::finish`] returns.
+    pub fn archive_upload(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        id: RequestId,
+    ) -> Result<BlockingUpload, StoreError> {
+        let key = archive_key(id);
+        let upload = wait(runtime, self.objects.put_multipart(&key))?;
+        Ok(BlockingUpload {
+            runtime: runtime.clone(),
+            upload: Some(WriteMultipart::new_with_chunk_size(upload, PART_BYTES)),
+            objects: self.clone(),
+            key,
+        })
+    }
+
+    /// Bytes `range` of a request's archive (within its recorded size), as a stream of
+    /// chunks read as the caller takes them.
+    pub async fn read_archive(
+        &self,
+        id: RequestId,
+        range: std::ops::Range<u64>,
+    ) -> Result<BoxStream<'static, Result<Bytes, StoreError>>, StoreError> {
+        if range.is_empty() {
+            // Nothing to read (a read from the end), and stores refuse an empty range.
+            return Ok(futures::stream::empty().boxed());
+        }
+        let options = GetOptions { range: Some(GetRange::Bounded(range)), ..Default::default() };
+        let got = self.objects.get_opts(&archive_key(id), options).await?;
+        Ok(got.into_stream().map_err(StoreError::from).boxed())
+    }
+
+    /// A URL that fetches the request's archive straight from the bucket for `ttl`, or `None`
+    /// for a store privacyd serves itself (the local one). The URL carries a SigV4 signature
+    /// over its method, key and expiry: altered, or used late, the bucket refuses it.
+    pub async fn presigned_archive_url(&self, id: RequestId, ttl: Duration) -> Result<Option<url::Url>, StoreError> {
+        match &self.signer {
+            Some(signer) => Ok(Some(signer.signed_url(http::Method::GET, &archive_key(id), ttl).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes every object of a request (`part` "") or of one part of it ("sources").
+    /// Returns how many objects went (for a local store, a staging file left by a crash counts
+    /// as one); deleting what is not there is no error.
+    pub async fn delete_request(&self, id: RequestId, part: &str) -> Result<usize, StoreError> {
+        // `part` may be more than one segment ("sources/<source>").
+        let prefix = part.split('/').filter(|p| !p.is_empty()).fold(request_prefix(id), |prefix, p| prefix.join(p));
+        self.delete_prefix(&prefix).await
+    }
+
+    /// Deletes every object under `prefix`, listing it (S3 lists in pages; `object_store`
+    /// follows them).
+    pub async fn delete_prefix(&self, prefix: &Key) -> Result<usize, StoreError> {
+        let listed = self.objects.list(Some(prefix)).map_ok(|meta| meta.location).boxed();
+        let deleted = self.objects.delete_stream(listed).try_fold(0, |n, _| async move { Ok(n + 1) }).await;
+        let mut deleted = match deleted {
+            Ok(n) => n,
+            Err(object_store::Error::NotFound { .. }) => 0,
+            Err(err) => return Err(err.into()),
+        };
+        if let Some(root) = &self.local_root {
+            // What the local store does not list: staging files of uploads a crash cut short.
+            let dir = prefix.parts().fold(root.clone(), |dir, part| dir.join(part.as_ref()));
+            match tokio::fs::remove_dir_all(&dir).await {
+                Ok(()) => deleted = deleted.max(1),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// The requests that have anything in the store (for the start-up cleanup). Names that
+    /// are not request ids are the operator's and are not listed.
+    pub async fn requests(&self) -> Result<Vec<RequestId>, StoreError> {
+        let listed = match self.objects.list_with_delimiter(None).await {
+            Ok(listed) => listed,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(err) => return Err(err.into()),
+        };
+        Ok(listed
+            .common_prefixes
+            .iter()
+            .filter_map(|prefix| prefix.filename().and_then(|name| RequestId::parse("id", name).ok()))
+            .collect())
+    }
+
+    /// Uploads the local `files`, one after the other, as one object at `key`: in one PUT
+    /// when they fit in a part, else by multipart upload with bounded memory.
+    async fn put_files(&self, key: &Key, files: Vec<PathBuf>) -> Result<(), StoreError> {
+        let mut total = 0u64;
+        for file in &files {
+            total += tokio::fs::metadata(file).await?.len();
+        }
+        if total <= PART_BYTES as u64 {
+            let mut whole = Vec::with_capacity(total as usize);
+            for file in &files {
+                tokio::fs::File::open(file).await?.read_to_end(&mut whole).await?;
+            }
+            self.objects.put(key, PutPayload::from(whole)).await?;
+            return self.tighten_local(key);
+        }
+        let mut upload = WriteMultipart::new_with_chunk_size(self.objects.put_multipart(key).await?, PART_BYTES);
+        let copied = async {
+            let mut buffer = vec![0u8; READ_BYTES];
+            for file in &files {
+                let mut input = tokio::fs::File::open(file).await?;
+                loop {
+                    let n = input.read(&mut buffer).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    upload.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+                    upload.write(&buffer[..n]);
+                }
+            }
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        match copied {
+            Ok(()) => {
+                upload.finish().await?;
+                self.tighten_local(key)
+            }
+            Err(err) => {
+                let _ = upload.abort().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Makes a local object and the folders above it private (0600, 0700): the local store
+    /// creates them with the process's umask.
+    fn tighten_local(&self, key: &Key) -> Result<(), StoreError> {
+        let Some(root) = &self.local_root else { return Ok(()) };
+        let parts: Vec<_> = key.parts().collect();
+        let mut path = root.clone();
+        for (i, part) in parts.iter().enumerate() {
+            path.push(part.as_ref());
+            let mode =
+                if i + 1 == parts.len() { crate::private_files::FILE_MODE } else { crate::private_files::DIR_MODE };
+            crate::private_files::tighten(&path, mode)?;
+        }
+        Ok(())
+    }
+}
+
+fn request_prefix(id: RequestId) -> Key {
+    Key::from(id.to_string())
+}
+
+fn spool_prefix(id: RequestId, source: &SourceName) -> Key {
+    request_prefix(id).join("sources").join(source.as_str())
+}
+
+fn archive_key(id: RequestId) -> Key {
+    request_prefix(id).join(crate::export::archive_file_name(id))
+}
+
+/// Runs `future` to its end on this (blocking) thread. Not the runtime's `block_on`: the
+/// archive builder writes from inside closures that are themselves run by `block_on` (it walks
+/// its index that way), and tokio refuses to nest those. Entering the runtime lets the future
+/// reach tokio's I/O and timers, which the runtime's own workers drive.
+fn wait<F: std::future::Future>(runtime: &tokio::runtime::Handle, future: F) -> F::Output {
+    let _entered = runtime.enter();
+    futures::executor::block_on(future)
+}
+
+/// An object read as a blocking [`Read`], on a thread that may block (the archive builder's).
+pub struct BlockingReader {
+    runtime: tokio::runtime::Handle,
+    stream: BoxStream<'static, object_store::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl Read for BlockingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match wait(&self.runtime, self.stream.next()) {
+                None => return Ok(0),
+                Some(Ok(bytes)) => self.current = bytes,
+                Some(Err(err)) => return Err(std::io::Error::other(err)),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// An object written as a blocking [`Write`], by multipart upload with at most
+/// `PARTS_IN_FLIGHT` parts in flight. Dropped unfinished, it aborts the upload.
+pub struct BlockingUpload {
+    runtime: tokio::runtime::Handle,
+    upload: Option<WriteMultipart>,
+    objects: Objects,
+    key: Key,
+}
+
+impl BlockingUpload {
+    /// Completes the upload: the object is there, whole, once this returns.
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        let upload = self.upload.take().expect("an upload finishes once");
+        wait(&self.runtime, upload.finish())?;
+        self.objects.tighten_local(&self.key)
+    }
+}
+
+impl Write for BlockingUpload {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let upload = self.upload.as_mut().expect("an unfinished upload");
+        wait(&self.runtime, upload.wait_for_capacity(PARTS_IN_FLIGHT)).map_err(std::io::Error::other)?;
+        upload.write(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for BlockingUpload {
+    fn drop(&mut self) {
+        if let Some(upload) = self.upload.take() {
+            // An archive that failed half-way: its parts go, nothing is left under its name.
+            if let Err(err) = wait(&self.runtime, upload.abort()) {
+                tracing::warn!(error = %err, "aborting an archive upload failed");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse_and_print_back() {
+        for (given, parsed) in [
+            ("file:///var/lib/privacyd/exports", StoreLocation::File("/var/lib/privacyd/exports".into())),
+            ("s3://privacy-exports", StoreLocation::S3 { bucket: "privacy-exports".into(), prefix: String::new() }),
+            (
+                "s3://privacy-exports/eu/prod",
+                StoreLocation::S3 { bucket: "privacy-exports".into(), prefix: "eu/prod".into() },
+            ),
+        ] {
+            assert_eq!(given.parse::<StoreLocation>().unwrap(), parsed);
+            assert_eq!(parsed.to_string(), given);
+        }
+        for refused in ["file://relative/dir", "s3://", "s3://Bad_Bucket", "/var/lib", "gs://bucket", "s3://a/b"] {
+            assert!(refused.parse::<StoreLocation>().is_err(), "{refused}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_local_store_round_trips_a_spool_and_an_archive_larger_than_a_part() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
+        let id = RequestId::new();
+        let source = SourceName::parse("shop").unwrap();
+        let spool = root.path().join("spool");
+        let mut writer = crate::export::spool::Spool::create(&spool).unwrap();
+        let big = vec![7u8; PART_BYTES + 5];
+        writer.add(crate::export::rules::tests::chunk("a.bin", &big, 0, true)).unwrap();
+        writer.add(crate::export::rules::tests::chunk("b.txt", b"second", 0, true)).unwrap();
+        writer.finish().unwrap();
+        store.put_spool(id, &source, &spool).await.unwrap();
+        let runtime = tokio::runtime::Handle::current();
+        let (store2, source2) = (store.clone(), source.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            let mut all = Vec::new();
+            store2.spool_files_reader(&runtime, id, &source2).unwrap().read_to_end(&mut all).unwrap();
+            let mut upload = store2.archive_upload(&runtime, id).unwrap();
+            upload.write_all(&all).unwrap();
+            upload.finish().unwrap();
+            all
+        })
+        .await
+        .unwrap();
+        assert_eq!(read.len(), big.len() + 6);
+        assert_eq!(&read[big.len()..], b"second");
+        let tail: Vec<Bytes> =
+            store.read_archive(id, big.len() as u64..read.len() as u64).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(tail.concat(), b"second");
+        assert_eq!(store.requests().await.unwrap(), [id]);
+        assert_eq!(store.delete_request(id, "sources").await.unwrap(), 3);
+        assert!(store.delete_request(id, "").await.unwrap() >= 1);
+        assert!(store.requests().await.unwrap().is_empty());
+    }
+}
