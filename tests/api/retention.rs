@@ -379,10 +379,10 @@ async fn every_statement_of_the_sweep_uses_an_index(backend: Backend) {
     if backend == Backend::Postgres {
         sqlx::query("SET enable_seqscan = off").execute(&mut db).await.unwrap();
     }
-    for (sql, sqlite_indexes, postgres_indexes) in privacyd::store::INDEXED_STATEMENTS {
-        let (explain, column, indexes) = match backend {
-            Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), 3, sqlite_indexes),
-            Backend::Postgres => (format!("EXPLAIN {sql}"), 0, postgres_indexes),
+    for (sqlite_sql, postgres_sql, sqlite_indexes, postgres_indexes) in privacyd::store::INDEXED_STATEMENTS {
+        let (sql, explain, column, indexes) = match backend {
+            Backend::Sqlite => (sqlite_sql, format!("EXPLAIN QUERY PLAN {sqlite_sql}"), 3, sqlite_indexes),
+            Backend::Postgres => (postgres_sql, format!("EXPLAIN {postgres_sql}"), 0, postgres_indexes),
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(explain));
         query = if sql.contains("$4") {
