@@ -41,7 +41,10 @@ async fn s3_app(backend: Backend, s3: &ThrowawayS3, configure: impl FnOnce(&mut 
 }
 
 /// An export of `email` from two example sources (items and a 200 kB file each), completed.
-async fn completed_export(app: &TestApp, email: &str) -> (pb::PrivacyRequest, Vec<ExampleSource>) {
+/// A completed export of two example sources, once the spools it was built from are gone:
+/// the job that built the archive removes them just after recording it, so they may outlive
+/// the request's completion by a moment.
+async fn completed_export(app: &TestApp, s3: &ThrowawayS3, email: &str) -> (pb::PrivacyRequest, Vec<ExampleSource>) {
     let sources = vec![ExampleSource::start(&[email], None), ExampleSource::start(&[email], None)];
     for (name, source) in ["shop", "forum"].iter().zip(&sources) {
         // Registering twice is refused; the second export of a test reuses the sources.
@@ -63,6 +66,12 @@ async fn completed_export(app: &TestApp, email: &str) -> (pb::PrivacyRequest, Ve
         .await
         .unwrap();
     let done = app.wait_for(&created.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+    let spools = format!("{}/sources/", done.id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while s3.objects().iter().any(|key| key.contains(&spools)) {
+        assert!(std::time::Instant::now() < deadline, "the spools of a built archive are removed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     (done, sources)
 }
 
@@ -98,7 +107,7 @@ async fn an_export_in_s3_downloads_by_redirect_to_a_presigned_url_and_through_do
     let s3 = ThrowawayS3::start().unwrap();
     let app = s3_app(backend, &s3, |_| {}).await;
     let email = unique_email();
-    let (done, _sources) = completed_export(&app, &email).await;
+    let (done, _sources) = completed_export(&app, &s3, &email).await;
     let archive = done.archive.clone().unwrap();
 
     // The archive is in the bucket, whole; the spools it was built from are gone, and
@@ -198,7 +207,7 @@ async fn the_sweeper_and_deleting_a_request_delete_its_objects(backend: Backend)
     let in_bucket = |id: &str| s3.objects().into_iter().filter(|key| key.contains(id)).collect::<Vec<_>>();
 
     // Deleted before it expired: its objects go with it.
-    let (deleted, _sources) = completed_export(&app, &unique_email()).await;
+    let (deleted, _sources) = completed_export(&app, &s3, &unique_email()).await;
     assert_eq!(in_bucket(&deleted.id).len(), 1, "the archive");
     app.client
         .clone()
@@ -208,7 +217,7 @@ async fn the_sweeper_and_deleting_a_request_delete_its_objects(backend: Backend)
     assert!(in_bucket(&deleted.id).is_empty(), "{:?}", in_bucket(&deleted.id));
 
     // Expired: the sweeper deletes the object and records it.
-    let (expiring, _sources) = completed_export(&app, &unique_email()).await;
+    let (expiring, _sources) = completed_export(&app, &s3, &unique_email()).await;
     assert_eq!(in_bucket(&expiring.id).len(), 1, "the archive");
     let expired = app
         .wait_for(&expiring.id, "the archive to be deleted", |r| {
