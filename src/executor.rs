@@ -188,6 +188,47 @@ pub struct Executor {
     /// Whether the last claim took as many jobs as there were free slots, so that more may
     /// be due.
     backlog: Arc<AtomicBool>,
+    /// This replica's running jobs that may go on, as last read (see [`LiveJobs`]).
+    live: Arc<LiveJobs>,
+}
+
+/// Which of this replica's running jobs may go on: one query a poll interval for all of them,
+/// shared by every running job, rather than one per job. A replica may hold hundreds of jobs
+/// waiting on sources (`--job-max-in-flight`), and a query each per poll interval crowded a
+/// small connection pool out (seen with 2 connections and 8 sources on a busy machine: a
+/// `GetPrivacyRequest` waited 30 s for a connection).
+struct LiveJobs {
+    /// When the set was read, and the ids of the jobs leased to this replica and not cancelled.
+    read: tokio::sync::Mutex<Option<(tokio::time::Instant, Arc<std::collections::HashSet<String>>)>>,
+}
+
+impl LiveJobs {
+    /// Whether job `id` (leased to `owner` at `claimed`) was cancelled, or is gone: read at
+    /// most once per `fresh_for` for all jobs; the first job to find the set stale reads it for
+    /// the others, who wait and share its answer. A set read before the job was claimed cannot
+    /// hold it, so it is stale for that job. A failed read cancels nothing.
+    async fn cancelled(
+        &self,
+        store: &Store,
+        owner: &str,
+        id: &str,
+        claimed: tokio::time::Instant,
+        fresh_for: Duration,
+    ) -> bool {
+        let mut read = self.read.lock().await;
+        let now = tokio::time::Instant::now();
+        let stale = read.as_ref().is_none_or(|(at, _)| *at < claimed || now.duration_since(*at) >= fresh_for);
+        if stale {
+            match store.live_jobs(owner).await {
+                Ok(ids) => *read = Some((now, Arc::new(ids))),
+                Err(err) => {
+                    warn!(error = %err, "reading which jobs were cancelled failed");
+                    return false;
+                }
+            }
+        }
+        read.as_ref().is_some_and(|(_, live)| !live.contains(id))
+    }
 }
 
 impl Executor {
@@ -201,6 +242,7 @@ impl Executor {
             config,
             wake: Arc::new(Notify::new()),
             backlog: Arc::new(AtomicBool::new(false)),
+            live: Arc::new(LiveJobs { read: tokio::sync::Mutex::new(None) }),
         }
     }
 
@@ -318,8 +360,10 @@ impl Executor {
             let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
             renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             // A cancelled request's jobs are stopped through the database, since they may run
-            // on any replica: each running job looks about once a poll interval.
+            // on any replica: each running job looks about once a poll interval, through the
+            // replica's one shared read (`LiveJobs`).
             let mut cancel_check = tokio::time::interval(self.config.poll_interval);
+            let claimed = tokio::time::Instant::now();
             cancel_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
@@ -335,7 +379,7 @@ impl Executor {
                         }
                     },
                     _ = cancel_check.tick() => {
-                        if matches!(self.store.job_cancelled(&job.id).await, Ok(true)) {
+                        if self.live.cancelled(&self.store, &self.owner, &job.id, claimed, self.config.poll_interval).await {
                             // The work is not polled again, and returning drops it, which cuts
                             // its call to the source; the request records what that means
                             // (SourceState::Cancelled), not this job.

@@ -361,6 +361,17 @@ impl Store {
     /// Whether a running job was cancelled with its request (or its request deleted), so its
     /// replica should stop it. A read on the pool: each running job asks about once a poll
     /// interval.
+    /// The ids of the jobs leased to `owner` that are not cancelled: a running job missing
+    /// from them was cancelled, or its row is gone (a deleted request), or its lease lost.
+    pub async fn live_jobs(&self, owner: &str) -> Result<std::collections::HashSet<String>, Error> {
+        sqlx::query_scalar("SELECT id FROM jobs WHERE lease_owner = $1 AND state <> 'CANCELLED'")
+            .bind(owner.to_owned())
+            .fetch_all(&self.pool)
+            .await
+            .map(|ids| ids.into_iter().collect())
+            .map_err(db_error)
+    }
+
     pub async fn job_cancelled(&self, job_id: &str) -> Result<bool, Error> {
         let state: Option<String> = sqlx::query_scalar("SELECT state FROM jobs WHERE id = $1")
             .bind(job_id.to_owned())
