@@ -17,7 +17,7 @@ use privacyd::proto::privacy::{
         privacy_request_service_client::PrivacyRequestServiceClient,
     },
 };
-use tonic::{Request, Response, Status, transport::Channel};
+use tonic::{Request, Response, Status};
 
 /// Messages, and bytes of field value in each: 150 MiB for one item.
 const MESSAGES: usize = 150;
@@ -80,14 +80,7 @@ async fn one_item_sent_in_150_messages_of_1_mib_is_never_held_in_memory() {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let channel = loop {
-        assert!(Instant::now() < deadline, "privacyd never listened");
-        match Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await {
-            Ok(channel) => break channel,
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    };
+    let channel = crate::helpers::channel_when_listening(port).await;
     let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
     let auth = move |mut r: Request<()>| {
         r.metadata_mut().insert("authorization", bearer.clone());

@@ -664,3 +664,16 @@ impl Drop for ExampleSource {
         self.kill();
     }
 }
+
+/// A channel to a privacyd binary a test started on 127.0.0.1:`port`, once it listens (polled;
+/// a binary that does not listen within 60 s fails the test).
+pub async fn channel_when_listening(port: u16) -> Channel {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "privacyd never listened");
+        match Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await {
+            Ok(channel) => return channel,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}

@@ -30,7 +30,7 @@ use privacyd::proto::privacy::{
     },
 };
 use prost::Message;
-use tonic::{Request, Response, Status, transport::Channel};
+use tonic::{Request, Response, Status};
 
 use crate::{
     helpers::{Backend, fresh_postgres_database},
@@ -222,14 +222,7 @@ async fn an_export_and_an_erasure_are_each_one_trace_into_the_source(backend: Ba
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let channel = loop {
-        assert!(Instant::now() < deadline, "privacyd never listened");
-        match Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect().await {
-            Ok(channel) => break channel,
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    };
+    let channel = crate::helpers::channel_when_listening(port).await;
     let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {admin_token}").parse().unwrap();
     let auth = move |mut r: Request<()>| {
         r.metadata_mut().insert("authorization", bearer.clone());
