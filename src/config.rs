@@ -339,6 +339,56 @@ pub struct Config {
     /// every local user.
     #[arg(long = "archive-store-option", env = "PRIVACYD_ARCHIVE_STORE_OPTIONS", value_delimiter = ',')]
     pub archive_store_options: Vec<String>,
+
+    // --- The subject's own pages (issue 12): the public /request form and its limits.
+    /// Serve the public form at /request where a person asks for a copy of their data or its
+    /// erasure; `false` answers /request with a 404 page saying requests are not taken there.
+    #[arg(long, env = "PRIVACYD_SELF_SERVICE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub self_service: bool,
+
+    /// Submissions of the /request form one client IP address (an IPv6 /64) may make, as
+    /// COUNT/PERIOD (e.g. 5/hour, 20/day, 3/10m), or `off` behind a gateway that limits
+    /// already. Over it, a 429 page with Retry-After. Counted per replica, on top of
+    /// --public-rate-limit.
+    #[arg(long, env = "PRIVACYD_SELF_SERVICE_RATE", default_value = "5/hour", value_parser = SelfServiceRate::parse)]
+    pub self_service_rate: SelfServiceRate,
+
+    /// Requests the /request form accepts per email address in 12 months (GDPR Art. 12(5):
+    /// requests "manifestly unfounded or excessive, in particular because of their repetitive
+    /// character" may be refused); 0 for no limit. Kept in the database as a keyed hash of the
+    /// address, so it holds across replicas. Over it, the form answers as always and sends
+    /// nothing.
+    #[arg(long, env = "PRIVACYD_SELF_SERVICE_ADDRESS_LIMIT", default_value_t = 4)]
+    pub self_service_address_limit: u32,
+}
+
+/// `--self-service-rate`: at most `count` submissions per `period` from one client address,
+/// or none at all (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfServiceRate(pub Option<(std::num::NonZeroU32, Duration)>);
+
+impl SelfServiceRate {
+    /// Parses `off`, or `COUNT/PERIOD` where PERIOD is `second`, `minute`, `hour`, `day` or a
+    /// duration (`10m`, `2h`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.trim() == "off" {
+            return Ok(SelfServiceRate(None));
+        }
+        let usage = || format!("{text:?} is not COUNT/PERIOD (e.g. 5/hour, 20/day, 3/10m) or off");
+        let (count, period) = text.trim().split_once('/').ok_or_else(usage)?;
+        let count: std::num::NonZeroU32 = count.trim().parse().map_err(|_| usage())?;
+        let period = match period.trim() {
+            "second" => Duration::from_secs(1),
+            "minute" => Duration::from_secs(60),
+            "hour" => Duration::from_secs(3600),
+            "day" => Duration::from_secs(86_400),
+            other => humantime::parse_duration(other).map_err(|_| usage())?,
+        };
+        if period.is_zero() {
+            return Err(usage());
+        }
+        Ok(SelfServiceRate(Some((count, period))))
+    }
 }
 
 /// An OTLP endpoint must be an absolute `http://` or `https://` URL: the exporter would
@@ -460,6 +510,31 @@ mod tests {
             .retention_policy()
             .unwrap();
         assert_eq!((config.jobs, config.requests), (chrono::Duration::days(7), chrono::Duration::days(400)));
+    }
+
+    #[test]
+    fn self_service_settings_parse_and_turn_off() {
+        let config = Config::defaults();
+        assert!(config.self_service);
+        assert_eq!(config.self_service_address_limit, 4);
+        let five = std::num::NonZeroU32::new(5).unwrap();
+        assert_eq!(config.self_service_rate, SelfServiceRate(Some((five, Duration::from_secs(3600)))));
+        assert_eq!(SelfServiceRate::parse("off").unwrap(), SelfServiceRate(None));
+        assert_eq!(SelfServiceRate::parse("5/10m").unwrap().0.unwrap().1, Duration::from_secs(600));
+        for bad in ["5", "0/hour", "x/hour", "5/fortnight", "5/0s"] {
+            assert!(SelfServiceRate::parse(bad).is_err(), "{bad}");
+        }
+        let config = Config::try_parse_from([
+            "privacyd",
+            "--self-service=false",
+            "--self-service-rate",
+            "off",
+            "--self-service-address-limit",
+            "0",
+        ])
+        .unwrap();
+        assert!(!config.self_service);
+        assert_eq!((config.self_service_rate, config.self_service_address_limit), (SelfServiceRate(None), 0));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod objects;
 pub mod page_token;
 pub mod private_files;
 pub mod proto;
+pub mod public;
 pub mod registry;
 pub mod shutdown;
 pub mod source_client;

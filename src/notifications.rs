@@ -189,6 +189,15 @@ impl EmailJob {
         Ok(kept)
     }
 
+    /// A new link to the request's status page (`/status?id=…&token=…`): a random token
+    /// (256 bits), of which only the hash is stored, valid until the request is deleted or its
+    /// subject purged. One per email, so no token is ever stored to be put in a later one.
+    async fn status_url(&self, id: crate::domain::RequestId) -> Result<String, Error> {
+        let token = SecretToken::generate();
+        self.store.add_status_link(id, &token.hash(), crate::domain::now()).await?;
+        Ok(format!("{}/status?id={id}&token={}", self.settings.public_url.trim_end_matches('/'), token.expose()))
+    }
+
     fn base_context(&self, request: &PrivacyRequest) -> minijinja::Value {
         let (title, description) = match request.action {
             Action::Export => ("Export of personal data", "a copy of the personal data we hold about you"),
@@ -235,6 +244,19 @@ impl JobHandler for EmailJob {
                 let retryable = matches!(err, Error::Unavailable(_));
                 return failure(err.to_string(), retryable);
             }
+        };
+        // Every email to the subject links their status page, through a new link of its own:
+        // the token exists only in this email, and only its hash is kept (see
+        // [`EmailJob::status_url`]). The admin's email is not the subject's and has none.
+        let ctx = match kind {
+            EmailKind::AdminConfirmed => ctx,
+            _ => match self.status_url(job.request_id).await {
+                Ok(url) => context! { status_url => url, ..ctx },
+                Err(err) => {
+                    let retryable = matches!(err, Error::Unavailable(_));
+                    return failure(err.to_string(), retryable);
+                }
+            },
         };
         let rendered = match self.templates.render_email(kind, &ctx) {
             Ok(rendered) => rendered,

@@ -179,12 +179,25 @@ impl Application {
             metrics: metrics.clone(),
             tls,
         };
+        let public = crate::public::PublicState::new(
+            workflow.clone(),
+            templates.clone(),
+            config.organization.clone(),
+            crate::public::PublicSettings {
+                self_service: config.self_service,
+                rate: config.self_service_rate,
+                address_limit: config.self_service_address_limit,
+                public_url: config.public_url(addr),
+            },
+            shutdown.clone(),
+        );
         let mut http = http::router(HttpState {
             workflow: workflow.clone(),
             templates,
             organization: config.organization.clone(),
             receipt_keys,
-        });
+        })
+        .merge(crate::public::router(public));
         // /metrics is served on the main port only when it has no address of its own.
         let scraper = Scraper::new(metrics, store.clone());
         let metrics = match config.metrics_listen {
@@ -323,6 +336,12 @@ async fn sweep(workflow: Workflow, every: Duration, retention: RetentionPolicy, 
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "deleted expired export archives"),
             Err(err) => tracing::warn!(error = %err, "archive sweep failed"),
+        }
+        // The self-service form's per-address limit counts 12 months (GDPR Art. 12(5)).
+        match workflow.sweep_self_service_limits().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(forgotten = n, "forgot self-service submissions older than 12 months"),
+            Err(err) => tracing::warn!(error = %err, "self-service limit sweep failed"),
         }
         match workflow.apply_retention(&retention).await {
             Ok(RetentionSweep { sources_removed: 0, subjects_purged: 0 }) => {}

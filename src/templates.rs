@@ -29,6 +29,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("email/request_denied.html", include_str!("../templates/email/request_denied.html")),
     ("pages/confirm.html", include_str!("../templates/pages/confirm.html")),
     ("pages/confirm_form.html", include_str!("../templates/pages/confirm_form.html")),
+    ("pages/request_form.html", include_str!("../templates/pages/request_form.html")),
+    ("pages/request_sent.html", include_str!("../templates/pages/request_sent.html")),
+    ("pages/status.html", include_str!("../templates/pages/status.html")),
     // index.html, in the order its fragments are written: every list (groups, an item's
     // fields, files) is written an entry at a time, so no fragment holds a whole list.
     ("export/head.html", include_str!("../templates/export/head.html")),

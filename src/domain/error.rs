@@ -98,6 +98,8 @@ pub enum Credential {
     ConfirmationToken,
     /// The token of the "export ready" email's download link.
     DownloadToken,
+    /// The token of a status link, in every email to the subject (it only reads).
+    StatusToken,
 }
 
 impl Credential {
@@ -106,6 +108,7 @@ impl Credential {
         match self {
             Credential::ConfirmationToken => "confirmation token",
             Credential::DownloadToken => "download token",
+            Credential::StatusToken => "status token",
         }
     }
 }

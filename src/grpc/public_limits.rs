@@ -58,34 +58,59 @@ pub struct RateLimit {
 /// The shared state of the public limits; one per server.
 #[derive(Clone)]
 pub struct PublicLimitsLayer {
-    limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    limiter: Option<IpRateLimiter>,
     body_timeout: Duration,
 }
 
 impl PublicLimitsLayer {
     /// Builds the limits and, when a rate applies, a task that forgets idle addresses until
     /// `shutdown`. `body_timeout`: time a public request has to send its whole body.
-    pub fn new(rate: RateLimit, body_timeout: Duration, mut shutdown: Shutdown) -> Self {
+    pub fn new(rate: RateLimit, body_timeout: Duration, shutdown: Shutdown) -> Self {
         let limiter = NonZeroU32::new(rate.per_minute).map(|per_minute| {
             let period = Duration::from_secs(60) / per_minute.get();
             let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
             let quota = Quota::with_period(period).expect("a period of at least 1 µs").allow_burst(burst);
-            Arc::new(DefaultKeyedRateLimiter::hashmap(quota))
+            IpRateLimiter::new(quota, shutdown)
         });
-        if let Some(limiter) = limiter.clone() {
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep(FORGET_EVERY) => {}
-                        _ = shutdown.wait() => return,
-                    }
-                    limiter.retain_recent();
-                    limiter.shrink_to_fit();
-                }
-            });
-        }
         PublicLimitsLayer { limiter, body_timeout }
     }
+}
+
+/// A token bucket per client address (GCRA, from `governor`), keyed by [`bucket`], whose idle
+/// addresses are forgotten every minute until shutdown so its memory stays bounded. The
+/// public limit above uses one; so does the `/request` form (`--self-service-rate`).
+#[derive(Clone)]
+pub struct IpRateLimiter {
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl IpRateLimiter {
+    pub fn new(quota: Quota, mut shutdown: Shutdown) -> Self {
+        let limiter = Arc::new(DefaultKeyedRateLimiter::hashmap(quota));
+        let forget = limiter.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(FORGET_EVERY) => {}
+                    _ = shutdown.wait() => return,
+                }
+                forget.retain_recent();
+                forget.shrink_to_fit();
+            }
+        });
+        IpRateLimiter { limiter }
+    }
+
+    /// Takes one request from `ip`'s bucket, or says how long until one is allowed.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.limiter.check_key(&bucket(ip)).map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
+    }
+}
+
+/// A wait as `Retry-After` gives it: whole seconds, rounded up, and never 0 (RFC 9110
+/// section 10.2.3 has no finer unit).
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).max(1) as u64
 }
 
 impl<S> Layer<S> for PublicLimitsLayer {
@@ -98,7 +123,7 @@ impl<S> Layer<S> for PublicLimitsLayer {
 #[derive(Clone)]
 pub struct PublicLimits<S> {
     inner: S,
-    limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    limiter: Option<IpRateLimiter>,
     body_timeout: Duration,
 }
 
@@ -124,8 +149,7 @@ where
         let path = request.uri().path();
         let exempt = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
         if let (false, Some(limiter), Some(ip)) = (exempt, &self.limiter, client_ip(&request)) {
-            if let Err(not_until) = limiter.check_key(&bucket(ip)) {
-                let wait = not_until.wait_time_from(limiter.clock().now());
+            if let Err(wait) = limiter.check(ip) {
                 let response = too_many_requests(is_grpc(&request), wait);
                 return Box::pin(async move { Ok(response) });
             }
@@ -161,8 +185,7 @@ pub fn is_grpc<B>(request: &http::Request<B>) -> bool {
 }
 
 fn too_many_requests(grpc: bool, wait: Duration) -> http::Response<Body> {
-    // Whole seconds, rounded up, and never 0: Retry-After has no finer unit.
-    let seconds = wait.as_millis().div_ceil(1000).max(1) as u64;
+    let seconds = retry_after_seconds(wait);
     if grpc {
         let mut details = ErrorDetails::with_error_info(
             "RATE_LIMITED",

@@ -30,6 +30,10 @@ const KEY_LEN: usize = 32;
 /// the secret key can never derive the same bytes.
 const SUBJECT_HMAC_INFO: &[u8] = b"privacyd receipt subject hmac-sha256 v1";
 
+/// HKDF `info` for the key that hashes addresses for the self-service form's per-address limit.
+/// Apart from the receipts' key, so a limit entry and a receipt cannot be matched up.
+const ADDRESS_HMAC_INFO: &[u8] = b"privacyd self-service address hmac-sha256 v1";
+
 /// A value encrypted under one key: what is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sealed {
@@ -64,18 +68,21 @@ struct SecretKey {
     id: String,
     aead: LessSafeKey,
     subject_hmac: hmac::Key,
+    address_hmac: hmac::Key,
 }
 
 impl SecretKey {
     fn new(bytes: &[u8; KEY_LEN]) -> Self {
         let id = key_id(bytes);
         let aead = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("32 bytes is an AES-256 key"));
-        let subject_hmac = hkdf::Salt::new(hkdf::HKDF_SHA256, &[])
-            .extract(bytes)
-            .expand(&[SUBJECT_HMAC_INFO], hmac::HMAC_SHA256)
-            .map(hmac::Key::from)
-            .expect("HKDF-SHA256 gives 32 bytes");
-        SecretKey { id, aead, subject_hmac }
+        let derive = |info: &[u8]| {
+            hkdf::Salt::new(hkdf::HKDF_SHA256, &[])
+                .extract(bytes)
+                .expand(&[info], hmac::HMAC_SHA256)
+                .map(hmac::Key::from)
+                .expect("HKDF-SHA256 gives 32 bytes")
+        };
+        SecretKey { id, aead, subject_hmac: derive(SUBJECT_HMAC_INFO), address_hmac: derive(ADDRESS_HMAC_INFO) }
     }
 }
 
@@ -196,6 +203,15 @@ impl SecretKeys {
         let key = &self.keys[0];
         SubjectHash { key_id: key.id.clone(), hex: hex::encode(hmac::sign(&key.subject_hmac, value.as_bytes())) }
     }
+
+    /// Lower-case hex HMAC-SHA256 of an email address (lower-cased here, as duplicates are
+    /// matched), under its own key derived from the current secret key: what the self-service
+    /// form's per-address limit stores instead of the address. Without the secret key it
+    /// cannot be tested against guessed addresses. After a key rotation earlier entries no
+    /// longer match, so the limit starts afresh: it errs towards letting a person ask.
+    pub fn address_hash(&self, address: &str) -> String {
+        hex::encode(hmac::sign(&self.keys[0].address_hmac, address.to_lowercase().as_bytes()))
+    }
 }
 
 fn random_key() -> [u8; KEY_LEN] {
@@ -250,6 +266,11 @@ mod tests {
         let hash = keys.subject_hash("jane@example.com");
         assert_eq!(hash, keys.subject_hash("jane@example.com"));
         assert_ne!(hash.hex, other.subject_hash("jane@example.com").hex);
+        let address = keys.address_hash("Jane@Example.com");
+        assert_eq!(address, keys.address_hash("jane@example.com"), "addresses match as duplicates do");
+        assert_ne!(address, hash.hex, "the limit's key is not the receipts' key");
+        assert_ne!(address, other.address_hash("jane@example.com"));
+        assert!(!address.contains("jane"));
         assert_ne!(hash.hex, hex::encode(Sha256::digest(b"jane@example.com")));
         assert_eq!(hash.key_id, keys.current_id());
     }

@@ -73,6 +73,12 @@ pub struct EmailLabels {
     pub kind: &'static str,
 }
 
+/// What became of a submission of the public `/request` form.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceOnly {
     pub source: String,
@@ -99,6 +105,7 @@ struct Instruments {
     archive_bytes: Counter,
     archives: Counter,
     verification_failures: Family<SourceOnly, Counter>,
+    self_service: Family<OutcomeLabels, Counter>,
     gauges: scrape::StoreGauges,
 }
 
@@ -147,6 +154,12 @@ impl Metrics {
             "Attempts of a per-source job (Export or Erase) after the first, by source and method",
             source_retries.clone(),
         );
+        let self_service = Family::default();
+        registry.register(
+            "privacyd_self_service_requests",
+            "Submissions of the public /request form, by what became of them",
+            self_service.clone(),
+        );
         let emails_sent = Family::default();
         registry.register("privacyd_emails_sent", "Emails handed to the mail server, by kind", emails_sent.clone());
         let emails_failed = Family::default();
@@ -181,6 +194,7 @@ impl Metrics {
                 source_errors,
                 source_retries,
                 emails_sent,
+                self_service,
                 emails_failed,
                 archive_bytes,
                 archives,
@@ -225,6 +239,13 @@ impl Metrics {
 
     pub fn email_sent(&self, kind: EmailKind) {
         self.inner.emails_sent.get_or_create(&EmailLabels { kind: kind.as_str() }).inc();
+    }
+
+    /// A `/request` submission was handled: `outcome` is `created`, `duplicate` (an open
+    /// request for the address and action exists), `limited` (the per-address limit) or
+    /// `failed`.
+    pub fn self_service_request(&self, outcome: &'static str) {
+        self.inner.self_service.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
     pub fn email_failed(&self, kind: EmailKind) {

@@ -10,6 +10,7 @@ mod progress;
 mod receipts;
 mod requests;
 mod retention;
+mod self_service;
 mod sources;
 mod watch;
 
@@ -151,6 +152,7 @@ impl Store {
                 (13, "jobs_by_lease_owner", include_str!("../../migrations/common/0013_jobs_by_lease_owner.sql")),
                 (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
+                (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -168,6 +170,7 @@ impl Store {
                 (13, "jobs_by_lease_owner", include_str!("../../migrations/common/0013_jobs_by_lease_owner.sql")),
                 (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
+                (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

@@ -53,6 +53,7 @@ const PURGE_BLOCKED: &str = "SELECT (SELECT COUNT(*) FROM jobs WHERE request_id 
      + (SELECT COUNT(*) FROM export_archives WHERE request_id = $1 AND delete_time IS NULL)";
 const DELETE_RUNS: &str = "DELETE FROM source_runs WHERE request_id = $1";
 const DELETE_JOBS: &str = "DELETE FROM jobs WHERE request_id = $1 AND kind <> 'EMAIL'";
+const DELETE_STATUS_LINKS: &str = "DELETE FROM status_links WHERE request_id = $1";
 const CLEAR_EMAIL_ERRORS: &str =
     "UPDATE jobs SET last_error = '' WHERE request_id = $1 AND kind = 'EMAIL' AND last_error <> ''";
 
@@ -74,6 +75,7 @@ pub const INDEXED_STATEMENTS: &[(&str, &str, &[&str], &[&str])] = &[
     (DELETE_RUNS, DELETE_RUNS, &["sqlite_autoindex_source_runs_1"], &["source_runs_pkey"]),
     (DELETE_JOBS, DELETE_JOBS, &["jobs_by_request"], &["jobs_by_request"]),
     (CLEAR_EMAIL_ERRORS, CLEAR_EMAIL_ERRORS, &["jobs_by_request"], &["jobs_by_request"]),
+    (DELETE_STATUS_LINKS, DELETE_STATUS_LINKS, &["status_links_by_request"], &["status_links_by_request"]),
 ];
 
 /// Which removal a scan looks for.
@@ -193,6 +195,8 @@ impl Store {
         .await
         .map_err(db_error)?;
         sqlx::query(CLEAR_EMAIL_ERRORS).bind(id.to_string()).execute(&mut *tx).await.map_err(db_error)?;
+        // A status link works until its subject is purged: the page it opens exists for them.
+        sqlx::query(DELETE_STATUS_LINKS).bind(id.to_string()).execute(&mut *tx).await.map_err(db_error)?;
         let event = NewAuditEvent::new(id, Actor::system("sweeper"), AuditEventType::SubjectPurged, now).with_detail(
             "the subject's email address and user id were removed after the retention period \
                  (--request-retention; GDPR Art. 5(1)(e))",

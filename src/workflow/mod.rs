@@ -12,12 +12,14 @@ mod files;
 mod next_step;
 mod processing;
 mod retention;
+mod self_service;
 mod watch;
 mod watchers;
 
 pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
 pub use retention::{RetentionPolicy, RetentionSweep};
+pub use self_service::{RetainedData, SELF_SERVICE_WINDOW, SelfServiceOutcome, SubjectStatus};
 pub use watch::Watch;
 pub use watchers::WatchLimits;
 
