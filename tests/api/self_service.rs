@@ -353,3 +353,61 @@ async fn another_sites_page_cannot_send_the_form() {
     assert_eq!(requests_for(&app, &email).await.len(), 1, "only the same-origin post made a request");
     app.stop().await;
 }
+
+/// Kills the privacyd binary a test started, however the test ends.
+struct Binary(std::process::Child);
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The privacyd binary at debug level: what it logs about the form (a new request, a
+/// duplicate, one over the address limit, and an invalid address) never holds the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_never_holds_the_address() {
+    crate::helpers::within_time_limit(async {
+        let dir = tempfile::tempdir().unwrap();
+        let port = privacyd::testing::free_port().unwrap();
+        let log = dir.path().join("stderr.log");
+        let _server = Binary(
+            std::process::Command::new(env!("CARGO_BIN_EXE_privacyd"))
+                .args(["--listen", &format!("127.0.0.1:{port}"), "--job-poll-interval", "50ms"])
+                .args(["--log", "debug", "--log-format", "json", "--self-service-address-limit", "2"])
+                .args(["--smtp-url", &SmtpSink::global().url()])
+                .arg("--data-dir")
+                .arg(dir.path())
+                .env("PRIVACYD_ADMIN_TOKENS", privacyd::domain::SecretToken::generate().expose())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .unwrap(),
+        );
+        crate::helpers::channel_when_listening(port).await;
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let email = format!("Jane.Unique-{}@Example.com", uuid::Uuid::new_v4().simple());
+        for action in ["export", "export", "erase"] {
+            assert_eq!(submit(addr, &email, action).await.0, 200);
+        }
+        assert_eq!(submit(addr, &format!("{email}@@"), "export").await.0, 400);
+        SmtpSink::global().wait_for(&email, 1).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let text = loop {
+            let text = std::fs::read_to_string(&log).unwrap();
+            let handled = ["\"created\"", "\"duplicate\"", "\"limited\""].iter().all(|o| text.contains(o));
+            if handled {
+                break text;
+            }
+            let ours: Vec<&str> = text.lines().filter(|l| l.contains("self-service")).collect();
+            assert!(tokio::time::Instant::now() < deadline, "the three outcomes were not logged: {ours:#?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let lower = text.to_lowercase();
+        let local = email.split('@').next().unwrap().to_lowercase();
+        assert!(!lower.contains(&local), "the log holds the address:\n{text}");
+        assert!(!lower.contains("%40example.com"), "the log holds the form's body:\n{text}");
+    })
+    .await
+}
