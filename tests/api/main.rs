@@ -49,6 +49,7 @@ mod retention;
 mod s3_store;
 mod secrets_at_rest;
 mod self_service;
+mod self_service_browser;
 mod smtp_tls;
 mod source_calls;
 mod source_credentials;
