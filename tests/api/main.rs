@@ -18,6 +18,8 @@ mod cancel_processing;
 mod certified;
 mod conformance;
 mod connections;
+mod console_harness;
+mod console_session;
 mod deadline;
 mod download_ranges;
 mod durability;
