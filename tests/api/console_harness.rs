@@ -17,6 +17,8 @@ use crate::helpers::{Backend, TestApp};
 /// [`spawn_with_tokens`]'s `scopes`, in that order.
 pub struct Tokens {
     pub tokens: Vec<String>,
+    /// Each token's line in the tokens file.
+    pub lines: Vec<String>,
     /// The tokens file, to edit and reload (`app.admin_tokens.reload()`).
     pub file: PathBuf,
 }
@@ -30,22 +32,26 @@ pub async fn spawn_with_tokens(
     configure: impl FnOnce(&mut Config),
 ) -> (TestApp, Tokens) {
     let mut tokens = Vec::new();
-    let mut lines = String::new();
+    let mut lines = Vec::new();
     for (i, scopes) in scopes.iter().enumerate() {
         let (token, entry) = mint(&format!("console-{i}"), Scopes::parse(scopes).unwrap()).unwrap();
         tokens.push(token.expose().to_owned());
-        lines.push_str(&entry.line());
-        lines.push('\n');
+        lines.push(entry.line());
     }
     let file = tempfile::NamedTempFile::new().unwrap().into_temp_path().keep().unwrap();
-    std::fs::write(&file, lines).unwrap();
+    write_tokens_file(&file, &lines);
     let path = file.clone();
     let app = TestApp::spawn_with(backend, |config| {
         config.admin_tokens_file = Some(path);
         configure(config);
     })
     .await;
-    (app, Tokens { tokens, file })
+    (app, Tokens { tokens, lines, file })
+}
+
+/// Writes a tokens file holding `lines`.
+pub fn write_tokens_file(file: &std::path::Path, lines: &[String]) {
+    std::fs::write(file, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
 }
 
 /// An HTTP answer: status, head (status line and headers, as sent), body.
