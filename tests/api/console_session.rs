@@ -49,6 +49,9 @@ async fn signing_in(backend: Backend) {
     // The cookie opens the console; the id itself is nowhere in the database, only its hash.
     let page = exchange(app.addr, "GET", "/console/requests/new", &[("Cookie", pair)], None);
     assert_eq!(page.status, 200, "{page:?}");
+    // Signed in, the sign-in page goes straight on.
+    let again = exchange(app.addr, "GET", "/console/sign-in?next=/console/requests/new", &[("Cookie", pair)], None);
+    assert_eq!((again.status, again.header("location").as_deref()), (303, Some("/console/requests/new")));
     assert!(page.body.contains("<h1>Add request</h1>"));
     let rows = session_rows(&app.database_url).await;
     assert_eq!(rows.len(), 1);
@@ -251,6 +254,8 @@ async fn adding_a_request_in_the_browser() {
     assert_eq!(printed(&output, "after sign-in"), "/console/requests/new");
     assert_eq!(printed(&output, "export checked"), "True");
     assert_eq!(printed(&output, "send confirmation checked"), "True");
+    assert_eq!(printed(&output, "first tab"), "Skip to main content");
+    assert_eq!(printed(&output, "after skip link"), "main");
     let created = printed(&output, "created");
     let id = created.strip_prefix("/console/requests/").unwrap_or_else(|| panic!("{output}"));
     let request = app.get(id).await;
