@@ -47,6 +47,11 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("export/tail.html", include_str!("../templates/export/tail.html")),
 ];
 
+/// Every compiled-in template: emails, pages, export fragments and the console's.
+fn all_defaults() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    DEFAULTS.iter().chain(crate::console::TEMPLATES.iter().flat_map(|set| set.iter()))
+}
+
 /// A rendered email.
 #[derive(Debug, Clone)]
 pub struct RenderedEmail {
@@ -78,9 +83,10 @@ impl Templates {
                     });
                 }
             }
-            Ok(DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, body)| (*body).to_owned()))
+            Ok(all_defaults().find(|(n, _)| *n == name).map(|(_, body)| (*body).to_owned()))
         });
-        for (name, _) in DEFAULTS {
+        env.add_function("csrf_field", crate::console::csrf::csrf_field);
+        for (name, _) in all_defaults() {
             env.get_template(name).map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
         }
         Ok(Templates { env: Arc::new(env) })
@@ -98,6 +104,11 @@ impl Templates {
 
     pub fn render_page(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
         self.env.get_template(&format!("pages/{name}"))?.render(context)
+    }
+
+    /// A console page, `templates/console/<name>` (see [`crate::console`]).
+    pub fn render_console(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(&format!("console/{name}"))?.render(context)
     }
 
     /// The `'sha256-…'` sources of every `<style>` block in the page templates, for the pages'
@@ -166,6 +177,29 @@ mod tests {
             .render_email(EmailKind::DeadlineExtended, &minijinja::context! { organization => "Acme" })
             .unwrap();
         assert_eq!(email.subject, "Custom Acme");
+    }
+
+    #[test]
+    fn console_pages_are_replaceable_and_checked_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("console")).unwrap();
+        std::fs::write(dir.path().join("console/error.html"), "Custom {{ title }} {{ csrf_field() }}").unwrap();
+        let templates = Templates::load(Some(dir.path().to_owned())).unwrap();
+        let page = templates
+            .render_console("error.html", &minijinja::context! { title => "T", csrf_token => "abc-_1" })
+            .unwrap();
+        assert_eq!(page, r#"Custom T <input type="hidden" name="_csrf" value="abc-_1">"#);
+        // The defaults, layout included, compile and render.
+        let page = Templates::load(None)
+            .unwrap()
+            .render_console(
+                "error.html",
+                &minijinja::context! { title => "T", message => "M", assets => minijinja::context! { css => "c", htmx => "h" } },
+            )
+            .unwrap();
+        assert!(page.contains("<h1>T</h1>") && page.contains(r#"<html lang="en">"#), "{page}");
+        std::fs::write(dir.path().join("console/error.html"), "{% if %}").unwrap();
+        assert!(Templates::load(Some(dir.path().to_owned())).is_err());
     }
 
     #[test]
