@@ -49,15 +49,6 @@ command -v buf >/dev/null
 python3 -c 'import aiosmtpd, selenium, jsonschema, requests'
 echo "present"
 
-step "axe-core 4.14.1 (WCAG checks in the browser tests; the tests inject it into each page)"
-axe_cache="${XDG_CACHE_HOME:-$HOME/.cache}/privacyd/axe"
-if [ ! -f "$axe_cache/node_modules/axe-core/axe.min.js" ]; then
-    command -v npm >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
-    npm install --silent --prefix "$axe_cache" axe-core@4.14.1
-fi
-export PRIVACYD_AXE_JS="$axe_cache/node_modules/axe-core/axe.min.js"
-echo "$PRIVACYD_AXE_JS"
-
 step "grpcurl $GRPCURL_VERSION"
 command -v grpcurl >/dev/null || go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
 command -v grpcurl
