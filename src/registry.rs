@@ -179,6 +179,30 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// [`Registry::check`] with a deadline of its own, for a page that must answer in time
+    /// whatever its sources do: a source that has not answered health and `Describe` within
+    /// `within` is reported `Unreachable`, saying so. A source that does not exist is still
+    /// `SourceNotFound`.
+    pub async fn check_within(&self, name: &SourceName, within: Duration) -> Result<CheckReport, Error> {
+        match tokio::time::timeout(within, self.check(name)).await {
+            Ok(report) => report,
+            Err(_) => Ok(CheckReport {
+                health: Health::Unreachable,
+                description: None,
+                error: Some(format!("no answer within {}", humantime::format_duration(within))),
+                latency: None,
+            }),
+        }
+    }
+
+    /// [`Registry::check_within`] for each of `names` at once, in their order: the whole takes
+    /// at most `within` however many sources there are (each call has its own deadline too).
+    pub async fn check_all(&self, names: &[SourceName], within: Duration) -> Vec<Result<CheckReport, Error>> {
+        futures::future::join_all(names.iter().map(|name| self.check_within(name, within))).await
+    }
+}
+
 /// Refuses a change of endpoint, TLS or CA certificate on a source that has a stored token
 /// unless the same call gives the token again (or removes it). The stored token was given for
 /// the old address: sending it to the new one (in the `Describe` made before saving, or in any

@@ -11,12 +11,14 @@ mod erasure;
 mod files;
 mod next_step;
 mod processing;
+mod request_page;
 mod retention;
 mod watch;
 mod watchers;
 
 pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
+pub use request_page::RequestPage;
 pub use retention::{RetentionPolicy, RetentionSweep};
 pub use watch::Watch;
 pub use watchers::WatchLimits;
