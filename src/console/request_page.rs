@@ -25,8 +25,8 @@ use super::{ConsoleError, ConsoleState, ConsoleUser, CsrfForm};
 use crate::{
     byte_ranges::{Representation, Selection},
     domain::{
-        Actor, AuditEvent, DeliveryState, EmailKind, Error, Operation, PrivacyRequest, Reason, RequestId, RequestSubject,
-        Scope, SourceRun, State, Transition,
+        Actor, AuditEvent, DeliveryState, EmailKind, Error, Operation, PrivacyRequest, Reason, RequestId,
+        RequestSubject, Scope, SourceRun, State, Transition,
     },
     notifications::format_time,
     workflow::{DownloadCredential, RequestPage},
@@ -99,7 +99,11 @@ pub struct PageQuery {
     done: Option<String>,
 }
 
-async fn page(user: ConsoleUser, Path(raw): Path<String>, Query(query): Query<PageQuery>) -> Result<Response, ConsoleError> {
+async fn page(
+    user: ConsoleUser,
+    Path(raw): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ConsoleError> {
     user.require(Scope::Read)?;
     let id = request_id(&user, &raw)?;
     let notice = query.done.as_deref().and_then(done_notice);
@@ -476,7 +480,11 @@ async fn operate(
     let id = request_id(&user, &raw)?;
     let Some(operation) = Operation::ALL.into_iter().find(|op| op.as_str() == operation && *op != Operation::Delete)
     else {
-        return Err(ConsoleError(user.error_page(StatusCode::NOT_FOUND, "No such action", "This page has no such button.")));
+        return Err(ConsoleError(user.error_page(
+            StatusCode::NOT_FOUND,
+            "No such action",
+            "This page has no such button.",
+        )));
     };
     user.require(Scope::Requests)?;
     let workflow = &user.state().workflow;

@@ -335,8 +335,11 @@ async fn render_source(
             return Err(ConsoleError(user.error_page(status, "The data source cannot be shown", &message)));
         }
     };
-    let health =
-        if user.has(Scope::Sources) { Some(health_context(registry.check_within(name, CHECK_WITHIN).await)) } else { None };
+    let health = if user.has(Scope::Sources) {
+        Some(health_context(registry.check_within(name, CHECK_WITHIN).await))
+    } else {
+        None
+    };
     let page_size = PageSize::parse(100, 100).expect("a valid page size");
     let events = match user.state().workflow.registry_events(Some(name.clone()), page_size, "").await {
         Ok((events, _)) => events,
@@ -393,8 +396,10 @@ async fn set_enabled(user: ConsoleUser, raw: String, enabled: bool) -> Result<Re
     user.require(Scope::Sources)?;
     let changes = SourceChanges { enabled: Some(enabled), ..Default::default() };
     match user.state().registry.update(user.actor(), &name, changes).await {
-        Ok(_) => Ok(Redirect::to(&format!("/console/sources/{name}?done={}", if enabled { "enable" } else { "disable" }))
-            .into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/sources/{name}?done={}", if enabled { "enable" } else { "disable" }))
+                .into_response())
+        }
         Err(Error::SourceNotFound(_)) => Err(not_found(&user)),
         Err(err) => {
             let (status, message) = refusal(&err);

@@ -79,8 +79,8 @@ impl Operation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadlineStatus {
     pub due_time: Timestamp,
-    /// Whole days until `due_time`, rounded down; negative once it has passed (-1 within the
-    /// first day after it).
+    /// Days until `due_time`, counting a day begun as a day: 30 right after creation, 1 on
+    /// the last day, and negative once it has passed (-1 within the first day after it).
     pub days_left: i64,
     /// The deadline passed while the request was still unfinished (a finished request is
     /// never overdue, however late it finished).
@@ -98,8 +98,10 @@ pub struct DeadlineStatus {
 impl DeadlineStatus {
     pub fn of(request: &PrivacyRequest, now: Timestamp) -> Self {
         let remaining = request.due_time - now;
-        // Floor division: 1.5 days left is 1, half a day overdue is -1.
-        let days_left = remaining.num_seconds().div_euclid(Duration::days(1).num_seconds());
+        let day = Duration::days(1).num_seconds();
+        let seconds = remaining.num_seconds();
+        // 29.5 days left is 30 (the 30th day has begun), half a day overdue is -1.
+        let days_left = if seconds >= 0 { (seconds + day - 1).div_euclid(day) } else { seconds.div_euclid(day) };
         let latest = request.latest_due_time();
         let max_extension_days =
             if request.state.is_final() { 0 } else { (latest - request.due_time).num_days().clamp(0, 62) };
@@ -155,10 +157,12 @@ mod tests {
         let fresh = DeadlineStatus::of(&request(State::Confirmed, 0, now), now);
         assert_eq!(fresh.days_left, 30);
         assert!(!fresh.overdue);
-        // 30 days minus 12 hours: 29 whole days.
+        // 29 days and 12 hours: the 30th day has begun.
         let mut half = request(State::Confirmed, 0, now);
         half.due_time = now + Duration::hours(29 * 24 + 12);
-        assert_eq!(DeadlineStatus::of(&half, now).days_left, 29);
+        assert_eq!(DeadlineStatus::of(&half, now).days_left, 30);
+        half.due_time = now + Duration::hours(1);
+        assert_eq!(DeadlineStatus::of(&half, now).days_left, 1);
         let late = DeadlineStatus::of(&request(State::Processing, 31, now), now);
         assert!(late.overdue);
         assert_eq!(late.days_left, -1);
