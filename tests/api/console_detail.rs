@@ -387,3 +387,69 @@ on_both_backends!(
     read_only_and_unknown,
     sources_pages,
 );
+
+/// The pages in headless Chromium (tests/support/console/request_page.py): the extend and deny
+/// forms, Process on an export and its source's item count seen changing live without a
+/// reload, the download's SHA-256 equal to the archive's, a completed erasure's receipt with
+/// `audit_chain_intact` and its JSON, registering a source whose Describe fails, disabling a
+/// source; axe-core finds no WCAG 2.1 A/AA violation on any of these pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_and_sources_pages_in_a_browser() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let slow = Misbehaving { slow: Some((60, Duration::from_millis(150))), ..Default::default() };
+    register(&app, "slow", serve(slow).await).await;
+    let shop = ErasingSource::new("shop", Default::default());
+    register(&app, "shop", shop.serve().await).await;
+    let pending = app.create(&unique_email(), pb::Action::Export, true).await;
+    let export = app.create(&unique_email(), pb::Action::Export, false).await;
+    let erasure = app.create(&unique_email(), pb::Action::Erase, false).await;
+    app.client
+        .clone()
+        .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: erasure.id.clone() })
+        .await
+        .unwrap();
+    app.wait_for(&erasure.id, "the erasure to complete", |r| state(r) == pb::State::Completed).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let unreachable = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+
+    let output = crate::console_harness::run_scenario(
+        "request_page.py",
+        &[
+            format!("http://{}", app.addr),
+            app.admin_token.clone(),
+            pending.id.clone(),
+            export.id.clone(),
+            erasure.id.clone(),
+            unreachable,
+        ],
+        Duration::from_secs(170),
+    )
+    .await;
+    let printed = |label| crate::console_harness::printed(&output, label);
+    assert_eq!(printed("extended"), "Extended by 5 days: several systems to search");
+    assert!(printed("denied state").starts_with("DENIED: identity not verified"), "{output}");
+    assert_eq!(state(&app.get(&pending.id).await), pb::State::Denied);
+    assert_eq!(printed("after process"), "PROCESSING");
+    let seen: Vec<&str> = printed("items seen").split(',').collect();
+    assert!(seen.len() >= 3, "the item count changed live at least twice: {seen:?}\n{output}");
+    assert_eq!(printed("export state"), "COMPLETED");
+    assert_eq!(printed("download status"), "200");
+    assert_eq!(printed("download sha256 matches"), "True");
+    assert_eq!(printed("audit chain intact"), "true");
+    assert_eq!(printed("receipt status"), "200");
+    assert_eq!(printed("receipt names the request"), "True");
+    assert!(printed("register error").contains("did not answer Describe"), "{output}");
+    assert_eq!(printed("after disable"), "false");
+    for page in [
+        "pending request",
+        "completed export",
+        "completed erasure",
+        "data sources",
+        "data sources with an error",
+        "data source",
+    ] {
+        assert!(output.contains(&format!("axe {page}: clean")), "{page}\n{output}");
+    }
+    app.stop().await;
+}
