@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 GRPCURL_VERSION=v1.9.4
 # 0.17 needs a newer rustc than privacyd's.
 S3S_FS_VERSION=0.14.1
+AXE_CORE_VERSION=4.14.1
 export PATH="$PATH:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -61,6 +62,17 @@ if [ ! -x "$s3s_cache/bin/s3s-fs" ]; then
 fi
 export PRIVACYD_S3S_FS_BIN="$s3s_cache/bin/s3s-fs"
 echo "$PRIVACYD_S3S_FS_BIN"
+
+step "axe-core $AXE_CORE_VERSION (the console's browser tests check every page against WCAG 2.1 A/AA with it)"
+# Only the one file the tests inject into the page; npm (Debian's) only fetches it.
+axe_cache="${XDG_CACHE_HOME:-$HOME/.cache}/privacyd/axe"
+if [ ! -f "$axe_cache/node_modules/axe-core/axe.min.js" ] ||
+    [ "$(jq -r .version "$axe_cache/node_modules/axe-core/package.json")" != "$AXE_CORE_VERSION" ]; then
+    command -v npm >/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+    npm install --silent --no-audit --no-fund --prefix "$axe_cache" "axe-core@$AXE_CORE_VERSION"
+fi
+export PRIVACYD_AXE_JS="$axe_cache/node_modules/axe-core/axe.min.js"
+echo "$PRIVACYD_AXE_JS"
 
 step "buf lint (STANDARD + COMMENTS)"
 buf lint

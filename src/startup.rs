@@ -94,6 +94,7 @@ impl Application {
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
         let public_url = config.public_url(addr);
+        let public_origin = crate::console::csrf::origin_of(&public_url);
 
         let executor_config = ExecutorConfig {
             concurrency: config.job_concurrency,
@@ -190,6 +191,7 @@ impl Application {
             store: store.clone(),
             sessions: console_sessions.clone(),
             organization: config.organization.clone(),
+            public_origin,
         });
         let server = grpc::ServerSettings {
             connections: config.connection_limits(),

@@ -177,6 +177,29 @@ mod tests {
     }
 
     #[test]
+    fn console_pages_are_replaceable_and_checked_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("console")).unwrap();
+        std::fs::write(dir.path().join("console/error.html"), "Custom {{ title }} {{ csrf_field() }}").unwrap();
+        let templates = Templates::load(Some(dir.path().to_owned())).unwrap();
+        let page = templates
+            .render_console("error.html", &minijinja::context! { title => "T", csrf_token => "abc-_1" })
+            .unwrap();
+        assert_eq!(page, r#"Custom T <input type="hidden" name="_csrf" value="abc-_1">"#);
+        // The defaults, layout included, compile and render.
+        let page = Templates::load(None)
+            .unwrap()
+            .render_console(
+                "error.html",
+                &minijinja::context! { title => "T", message => "M", assets => minijinja::context! { css => "c", htmx => "h" } },
+            )
+            .unwrap();
+        assert!(page.contains("<h1>T</h1>") && page.contains(r#"<html lang="en">"#), "{page}");
+        std::fs::write(dir.path().join("console/error.html"), "{% if %}").unwrap();
+        assert!(Templates::load(Some(dir.path().to_owned())).is_err());
+    }
+
+    #[test]
     fn a_broken_operator_template_stops_loading() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("pages")).unwrap();

@@ -40,7 +40,7 @@ impl<T: DeserializeOwned> FromRequest<ConsoleState> for CsrfForm<T> {
         let (mut parts, body) = request.into_parts();
         let user = ConsoleUser::from_request_parts(&mut parts, state).await?;
         let refused = || ConsoleError(user.error_page(StatusCode::FORBIDDEN, "This form was refused", REFUSED));
-        if !same_origin(&parts) {
+        if !same_origin(&parts, state.public_origin.as_deref()) {
             return Err(refused());
         }
         let body = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|_| {
@@ -78,9 +78,11 @@ fn token_matches(body: &[u8], expected: &str) -> bool {
 }
 
 /// False when the browser says the request comes from another site: `Sec-Fetch-Site:
-/// cross-site`, or an `Origin` header whose host is not this request's `Host`. Requests without
-/// either (old browsers, tools) rely on the token alone.
-pub(crate) fn same_origin(parts: &axum::http::request::Parts) -> bool {
+/// cross-site`, or an `Origin` header naming neither this request's `Host` nor
+/// `public_origin` (the host of `--public-url`, which is what browsers see behind a proxy that
+/// rewrites `Host`). Requests without either header (old browsers, tools) rely on the token
+/// alone.
+pub(crate) fn same_origin(parts: &axum::http::request::Parts, public_origin: Option<&str>) -> bool {
     let headers = &parts.headers;
     if headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
         return false;
@@ -90,20 +92,24 @@ pub(crate) fn same_origin(parts: &axum::http::request::Parts) -> bool {
     // says nothing, and `Sec-Fetch-Site` (above) and the token decide.
     let origin = headers.get(http::header::ORIGIN).filter(|origin| *origin != "null");
     let Some(origin) = origin else { return true };
-    let Some(origin_host) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()).and_then(|url| {
-        let host = url.host_str()?.to_owned();
-        Some(match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
-        })
-    }) else {
-        return false;
-    };
+    let Some(origin) = origin.to_str().ok().and_then(origin_of) else { return false };
     let host = headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| parts.uri.authority().map(|a| a.as_str()));
-    host.is_some_and(|host| host.eq_ignore_ascii_case(&origin_host))
+    host.is_some_and(|host| host.eq_ignore_ascii_case(&origin))
+        || public_origin.is_some_and(|public| public.eq_ignore_ascii_case(&origin))
+}
+
+/// `host[:port]` of a URL, the port only when it is not the scheme's default: how a `Host`
+/// header names the same server.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let host = url.host_str()?.to_owned();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
 }
 
 /// The minijinja function `csrf_field()`: the hidden `_csrf` input for the page's session
@@ -141,6 +147,7 @@ mod tests {
             }
             request.body(()).unwrap().into_parts().0
         };
+        let same_origin = |parts: &axum::http::request::Parts| same_origin(parts, None);
         assert!(same_origin(&parts(&[])));
         assert!(same_origin(&parts(&[("origin", "http://127.0.0.1:8080")])));
         assert!(same_origin(&parts(&[("sec-fetch-site", "same-origin")])));
@@ -149,5 +156,10 @@ mod tests {
         assert!(same_origin(&parts(&[("origin", "null"), ("sec-fetch-site", "same-origin")])));
         assert!(!same_origin(&parts(&[("origin", "null"), ("sec-fetch-site", "cross-site")])));
         assert!(!same_origin(&parts(&[("sec-fetch-site", "cross-site")])));
+        // Behind a proxy that rewrites Host, the public URL's origin is this console's.
+        let proxied = parts(&[("origin", "https://privacy.example.com")]);
+        assert!(!same_origin(&proxied));
+        assert!(super::same_origin(&proxied, origin_of("https://privacy.example.com/").as_deref()));
+        assert!(!super::same_origin(&proxied, origin_of("https://other.example.com").as_deref()));
     }
 }

@@ -75,6 +75,9 @@ pub struct ConsoleState {
     pub sessions: Sessions,
     /// `--organization`, shown in the layout.
     pub organization: String,
+    /// `host[:port]` of `--public-url` (or of the bound address): a form POSTed from there is
+    /// this console's, even when a proxy in front rewrote the `Host` header.
+    pub public_origin: Option<String>,
 }
 
 /// Every console route. Each page module adds its routes with one `.merge(x::routes())`.

@@ -74,7 +74,7 @@ async fn sign_in(State(state): State<ConsoleState>, parts: Parts, Form(form): Fo
     let next = safe_next(&form.next).unwrap_or(HOME).to_owned();
     // A sign-in posted from another site would sign the browser into the sender's session
     // ("login CSRF"); SameSite cannot help, since there is no session yet.
-    if !same_origin(&parts) {
+    if !same_origin(&parts, state.public_origin.as_deref()) {
         return page(&state, StatusCode::FORBIDDEN, &next, Some(super::csrf::REFUSED));
     }
     let certificate_missing =

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use sqlx::Connection;
 
 use crate::{
-    console_harness::{ConsoleClient, spawn_with_tokens, write_tokens_file},
-    helpers::{Backend, TestApp},
+    console_harness::{ConsoleClient, printed, run_scenario, spawn_with_tokens, write_tokens_file},
+    helpers::{Backend, TestApp, unique_email},
     on_both_backends,
 };
 
@@ -160,4 +160,36 @@ async fn a_session_works_on_every_replica() {
         first.stop().await;
     })
     .await
+}
+
+/// In the browser: a form stripped of its CSRF token is refused with the page saying what to
+/// do (and nothing is created); after the idle timeout the next page is the sign-in, which
+/// comes back to that page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_form_and_an_expired_session_in_the_browser() {
+    let idle = Duration::from_secs(2);
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.console_idle_timeout = idle).await;
+    let email = unique_email();
+    let args = [format!("http://{}", app.addr), app.admin_token.clone(), email.clone(), idle.as_secs().to_string()];
+    let output = run_scenario("session_end.py", &args, Duration::from_secs(150)).await;
+    assert!(
+        printed(&output, "without csrf")
+            .contains("This form has expired or did not come from this console; reload the page and try again."),
+        "{output}"
+    );
+    assert!(output.contains("axe refused form: clean"), "{output}");
+    let listed = app
+        .client
+        .clone()
+        .list_privacy_requests(privacyd::proto::privacy::v1::ListPrivacyRequestsRequest {
+            subject_email: email,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.privacy_requests.is_empty(), "the refused form created a request");
+    assert_eq!(printed(&output, "after idle"), "/console/sign-in?next=/console/requests/new%3Ffrom%3Didle");
+    assert_eq!(printed(&output, "signed in again"), "/console/requests/new?from=idle");
+    app.stop().await;
 }

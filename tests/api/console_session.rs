@@ -49,18 +49,22 @@ async fn signing_in(backend: Backend) {
     // The cookie opens the console; the id itself is nowhere in the database, only its hash.
     let page = exchange(app.addr, "GET", "/console/requests/new", &[("Cookie", pair)], None);
     assert_eq!(page.status, 200, "{page:?}");
+    // Signed in, the sign-in page goes straight on.
+    let again = exchange(app.addr, "GET", "/console/sign-in?next=/console/requests/new", &[("Cookie", pair)], None);
+    assert_eq!((again.status, again.header("location").as_deref()), (303, Some("/console/requests/new")));
     assert!(page.body.contains("<h1>Add request</h1>"));
     let rows = session_rows(&app.database_url).await;
     assert_eq!(rows.len(), 1);
-    let (id_hash, actor_id) = &rows[0];
-    assert!(!id_hash.contains(value) && id_hash != value);
+    let (id_hash, actor_id, all) = &rows[0];
+    assert!(!all.contains(value), "the session id is in the database: {all}");
     assert_eq!(id_hash, &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(value.as_bytes())));
     assert_eq!(actor_id, &privacyd::domain::TokenHash::of(&app.admin_token).fingerprint());
     app.stop().await;
 }
 
-/// Every column of every session row, as text: the test looks for the cookie's value in all.
-async fn session_rows(database_url: &str) -> Vec<(String, String)> {
+/// Every session row: (id_hash, actor_id, every text column joined), to look for the cookie's
+/// value in all of them.
+async fn session_rows(database_url: &str) -> Vec<(String, String, String)> {
     sqlx::any::install_default_drivers();
     let mut db = sqlx::AnyConnection::connect(database_url).await.unwrap();
     let rows: Vec<(String, String, String, String)> =
@@ -68,7 +72,12 @@ async fn session_rows(database_url: &str) -> Vec<(String, String)> {
             .fetch_all(&mut db)
             .await
             .unwrap();
-    rows.into_iter().map(|(id_hash, actor_id, _, _)| (id_hash, actor_id)).collect()
+    rows.into_iter()
+        .map(|(id_hash, actor_id, scopes, csrf)| {
+            let all = [id_hash.as_str(), &actor_id, &scopes, &csrf].join(" ");
+            (id_hash, actor_id, all)
+        })
+        .collect()
 }
 
 /// Without a session, a console page is a redirect to the sign-in page that comes back to it;
@@ -245,6 +254,8 @@ async fn adding_a_request_in_the_browser() {
     assert_eq!(printed(&output, "after sign-in"), "/console/requests/new");
     assert_eq!(printed(&output, "export checked"), "True");
     assert_eq!(printed(&output, "send confirmation checked"), "True");
+    assert_eq!(printed(&output, "first tab"), "Skip to main content");
+    assert_eq!(printed(&output, "after skip link"), "main");
     let created = printed(&output, "created");
     let id = created.strip_prefix("/console/requests/").unwrap_or_else(|| panic!("{output}"));
     let request = app.get(id).await;

@@ -9,6 +9,7 @@ checks every page on the way.
 import sys
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from harness import check_accessibility, driver, screenshot, sign_in, sign_out, submit, text
 
@@ -26,6 +27,11 @@ def main(base_url, token, email):
         landed = sign_in(d, base_url, token, next="/console/requests/new")
         print("after sign-in:", landed.removeprefix(base_url))
         check_accessibility(d, "add request")
+        # Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+        d.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        print("first tab:", d.switch_to.active_element.text)
+        d.switch_to.active_element.send_keys(Keys.ENTER)
+        print("after skip link:", d.switch_to.active_element.get_attribute("id"))
         # The seeds' defaults: export, confirmation email ticked.
         print("export checked:", d.find_element(By.ID, "action-export").is_selected())
         print("send confirmation checked:", d.find_element(By.ID, "send_confirmation").is_selected())
