@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::{
     domain::{
         Actor, DataSource, Error, MaxConcurrentCalls, NewRegistryEvent, PageSize, RegistryChange, SourceConnection,
-        SourceDescription, SourceEndpoint, SourceName,
+        SourceDescription, SourceEndpoint, SourceName, SourceTimeouts, parse_call_timeout,
     },
     page_token,
     source_client::{Health, SourceClient},
@@ -21,6 +21,58 @@ pub struct Registration {
     pub connection: SourceConnection,
     pub max_concurrent_calls: MaxConcurrentCalls,
     pub enabled: bool,
+}
+
+/// A registration as a caller gives it, before parsing: the fields of `RegisterDataSource`
+/// (the gRPC API and the console's register form both fill one in).
+#[derive(Default)]
+pub struct RegistrationInput {
+    pub name: String,
+    pub endpoint: String,
+    pub tls: bool,
+    /// Empty (or blank): the system roots.
+    pub ca_cert_pem: String,
+    /// Empty (or blank): no token.
+    pub auth_token: String,
+    /// `None`: the default of each (see [`SourceTimeouts`] and [`parse_call_timeout`]).
+    pub call_timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    pub stream_idle_timeout: Option<Duration>,
+    pub stream_max_duration: Option<Duration>,
+    pub max_concurrent_calls: Option<u32>,
+    /// `None`: enabled.
+    pub enabled: Option<bool>,
+}
+
+impl Registration {
+    /// Validates every field, naming the first wrong one as the API names it.
+    pub fn parse(input: RegistrationInput) -> Result<Registration, Error> {
+        let call_timeout = parse_call_timeout(input.call_timeout)?;
+        Ok(Registration {
+            name: SourceName::parse(&input.name)?,
+            connection: SourceConnection {
+                endpoint: SourceEndpoint::parse(&input.endpoint)?,
+                tls: input.tls,
+                ca_cert_pem: optional_text(input.ca_cert_pem),
+                auth_token: optional_text(input.auth_token),
+                call_timeout,
+                timeouts: SourceTimeouts::parse(
+                    input.connect_timeout,
+                    input.stream_idle_timeout,
+                    input.stream_max_duration,
+                    call_timeout,
+                )?,
+            },
+            max_concurrent_calls: MaxConcurrentCalls::parse(input.max_concurrent_calls)?,
+            enabled: input.enabled.unwrap_or(true),
+        })
+    }
+}
+
+/// A text field where blank means unset.
+pub fn optional_text(raw: String) -> Option<String> {
+    let trimmed = raw.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
 /// Changes to a source; `None` leaves a field as it is.
@@ -176,6 +228,30 @@ impl Registry {
             (a, b) => Some(a.into_iter().chain(b).collect::<Vec<_>>().join("; ")),
         };
         Ok(CheckReport { health, description, error, latency })
+    }
+}
+
+impl Registry {
+    /// [`Registry::check`] with a deadline of its own, for a page that must answer in time
+    /// whatever its sources do: a source that has not answered health and `Describe` within
+    /// `within` is reported `Unreachable`, saying so. A source that does not exist is still
+    /// `SourceNotFound`.
+    pub async fn check_within(&self, name: &SourceName, within: Duration) -> Result<CheckReport, Error> {
+        match tokio::time::timeout(within, self.check(name)).await {
+            Ok(report) => report,
+            Err(_) => Ok(CheckReport {
+                health: Health::Unreachable,
+                description: None,
+                error: Some(format!("no answer within {}", humantime::format_duration(within))),
+                latency: None,
+            }),
+        }
+    }
+
+    /// [`Registry::check_within`] for each of `names` at once, in their order: the whole takes
+    /// at most `within` however many sources there are (each call has its own deadline too).
+    pub async fn check_all(&self, names: &[SourceName], within: Duration) -> Vec<Result<CheckReport, Error>> {
+        futures::future::join_all(names.iter().map(|name| self.check_within(name, within))).await
     }
 }
 

@@ -18,8 +18,10 @@
 
 pub mod add_request;
 pub mod csrf;
+pub mod request_page;
 pub mod session;
 pub mod sign_in;
+pub mod sources;
 pub mod static_files;
 
 use axum::{
@@ -50,7 +52,8 @@ pub const TEMPLATES: &[&[(&str, &str)]] = &[
     sign_in::TEMPLATES,
     add_request::TEMPLATES,
     // console-list: requests::TEMPLATES,
-    // console-detail: request_page::TEMPLATES, sources::TEMPLATES,
+    request_page::TEMPLATES,
+    sources::TEMPLATES,
 ];
 
 const LAYOUT_TEMPLATES: &[(&str, &str)] = &[
@@ -86,8 +89,8 @@ pub fn router(state: ConsoleState) -> Router {
         .merge(sign_in::routes())
         .merge(add_request::routes())
         // console-list: .merge(requests::routes())
-        // console-detail: .merge(request_page::routes())
-        // console-detail: .merge(sources::routes())
+        .merge(request_page::routes())
+        .merge(sources::routes())
         .with_state(state)
 }
 

@@ -7,12 +7,9 @@ use tonic::{Request, Response, Status};
 
 use super::{auth::admin, convert::timestamp};
 use crate::{
-    domain::{
-        Error, MaxConcurrentCalls, PageSize, SourceConnection, SourceEndpoint, SourceName, SourceTimeouts,
-        parse_call_timeout,
-    },
+    domain::{Error, MaxConcurrentCalls, PageSize, SourceEndpoint, SourceName, parse_call_timeout},
     proto::privacy::v1::{self as pb, data_source_registry_service_server::DataSourceRegistryService},
-    registry::{Registration, Registry, SourceChanges},
+    registry::{Registration, RegistrationInput, Registry, SourceChanges, optional_text},
     source_client::{Health, description_message},
 };
 
@@ -44,11 +41,6 @@ fn proto_duration(d: Duration) -> prost_types::Duration {
     prost_types::Duration { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() as i32 }
 }
 
-fn optional_text(raw: String) -> Option<String> {
-    let trimmed = raw.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_owned())
-}
-
 fn data_source(s: crate::domain::DataSource) -> pb::DataSource {
     pb::DataSource {
         name: s.name.to_string(),
@@ -76,25 +68,19 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
     ) -> Result<Response<pb::RegisterDataSourceResponse>, Status> {
         let actor = admin(&request)?;
         let req = request.into_inner();
-        let call_timeout = parse_call_timeout(duration("call_timeout", req.call_timeout)?)?;
-        let registration = Registration {
-            name: name(&req.name)?,
-            connection: SourceConnection {
-                endpoint: SourceEndpoint::parse(&req.endpoint)?,
-                tls: req.tls,
-                ca_cert_pem: optional_text(req.ca_cert_pem),
-                auth_token: optional_text(req.auth_token),
-                call_timeout,
-                timeouts: SourceTimeouts::parse(
-                    duration("connect_timeout", req.connect_timeout)?,
-                    duration("stream_idle_timeout", req.stream_idle_timeout)?,
-                    duration("stream_max_duration", req.stream_max_duration)?,
-                    call_timeout,
-                )?,
-            },
-            max_concurrent_calls: MaxConcurrentCalls::parse(req.max_concurrent_calls)?,
-            enabled: req.enabled.unwrap_or(true),
-        };
+        let registration = Registration::parse(RegistrationInput {
+            name: req.name,
+            endpoint: req.endpoint,
+            tls: req.tls,
+            ca_cert_pem: req.ca_cert_pem,
+            auth_token: req.auth_token,
+            call_timeout: duration("call_timeout", req.call_timeout)?,
+            connect_timeout: duration("connect_timeout", req.connect_timeout)?,
+            stream_idle_timeout: duration("stream_idle_timeout", req.stream_idle_timeout)?,
+            stream_max_duration: duration("stream_max_duration", req.stream_max_duration)?,
+            max_concurrent_calls: req.max_concurrent_calls,
+            enabled: req.enabled,
+        })?;
         let source = self.registry.register(actor, registration).await?;
         Ok(Response::new(pb::RegisterDataSourceResponse { data_source: Some(data_source(source)) }))
     }

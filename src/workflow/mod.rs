@@ -11,6 +11,7 @@ mod erasure;
 mod files;
 mod next_step;
 mod processing;
+mod request_page;
 mod retention;
 mod self_service;
 mod watch;
@@ -18,6 +19,7 @@ mod watchers;
 
 pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
+pub use request_page::RequestPage;
 pub use retention::{RetentionPolicy, RetentionSweep};
 pub use self_service::{RetainedData, SELF_SERVICE_WINDOW, SelfServiceOutcome, SubjectStatus};
 pub use watch::Watch;

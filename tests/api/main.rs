@@ -18,6 +18,7 @@ mod cancel_processing;
 mod certified;
 mod conformance;
 mod connections;
+mod console_detail;
 mod console_expiry;
 mod console_harness;
 mod console_headers;
