@@ -7,6 +7,7 @@ mod audit;
 mod erasure;
 mod error;
 mod fields;
+mod listing;
 mod progress;
 mod request;
 mod retention;
@@ -23,6 +24,7 @@ pub use erasure::{
 };
 pub use error::{Credential, Error, WatchScope};
 pub use fields::{IdempotencyKey, PageSize, Reason};
+pub use listing::{ActionStatistics, EmailSearch, ListFilter, ListOrder, StatisticsPeriod, TimeRange};
 pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, SourceRun, SourceState};
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
 pub use retention::{RequestSubject, SourcesRemoved};

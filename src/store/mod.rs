@@ -28,9 +28,10 @@ use crate::{
     metrics::Metrics,
 };
 
+pub use crate::domain::ListFilter;
 pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
-pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
+pub use requests::{Change, CreateOutcome, LIST_STATEMENTS, RequestCursor};
 pub use retention::{INDEXED_STATEMENTS, RetentionCursor, RetentionStep};
 pub use watch::WATCH_BATCH;
 
@@ -151,6 +152,7 @@ impl Store {
                 (13, "jobs_by_lease_owner", include_str!("../../migrations/common/0013_jobs_by_lease_owner.sql")),
                 (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
+                (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -168,6 +170,7 @@ impl Store {
                 (13, "jobs_by_lease_owner", include_str!("../../migrations/common/0013_jobs_by_lease_owner.sql")),
                 (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
+                (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

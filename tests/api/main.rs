@@ -18,6 +18,7 @@ mod cancel_processing;
 mod certified;
 mod conformance;
 mod connections;
+mod console_list_api;
 mod deadline;
 mod download_ranges;
 mod durability;
