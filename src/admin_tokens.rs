@@ -229,6 +229,23 @@ impl AdminTokens {
     }
 }
 
+impl AdminTokens {
+    /// The grant of the token in force whose fingerprint is `fingerprint` (the id of its
+    /// `Actor::Admin`), if there still is one: a console session names its token this way, and
+    /// ends when the token is removed from the tokens file and the file reloaded. A
+    /// fingerprint is public (it is in the audit log), so this is never a way to sign in; it
+    /// only re-checks a session that a full token opened.
+    pub fn grant_by_fingerprint(&self, fingerprint: &str) -> Option<Grant> {
+        let from_file = self.snapshot();
+        self.0
+            .fixed
+            .iter()
+            .chain(from_file.iter())
+            .find(|entry| entry.hash.fingerprint() == fingerprint)
+            .map(|entry| Grant { actor: Actor::Admin(entry.hash.fingerprint()), scopes: entry.scopes })
+    }
+}
+
 fn read_tokens_file(path: &Path) -> anyhow::Result<Vec<TokenEntry>> {
     // Whoever can write the file can give themselves every scope (as sshd's StrictModes
     // reasons about authorized_keys), so a file others may write is refused.

@@ -339,6 +339,17 @@ pub struct Config {
     /// every local user.
     #[arg(long = "archive-store-option", env = "PRIVACYD_ARCHIVE_STORE_OPTIONS", value_delimiter = ',')]
     pub archive_store_options: Vec<String>,
+
+    // --- Console: sessions (issue 12; console-core; see docs/console.md).
+    /// How long a console session may go unused before it ends (the next page asks to sign in
+    /// again), e.g. 30m or 1h. OWASP's session guidance suggests 15 to 30 minutes for
+    /// applications that handle sensitive data.
+    #[arg(long, env = "PRIVACYD_CONSOLE_IDLE_TIMEOUT", default_value = "30m", value_parser = humantime::parse_duration)]
+    pub console_idle_timeout: Duration,
+
+    /// How long a console session lasts at most from sign-in, however busy, e.g. 12h or 8h.
+    #[arg(long, env = "PRIVACYD_CONSOLE_SESSION_LIFETIME", default_value = "12h", value_parser = humantime::parse_duration)]
+    pub console_session_lifetime: Duration,
 }
 
 /// An OTLP endpoint must be an absolute `http://` or `https://` URL: the exporter would

@@ -12,6 +12,7 @@ pub mod admin_tokens;
 pub mod byte_ranges;
 pub mod config;
 pub mod conformance;
+pub mod console;
 pub mod ctl;
 pub mod domain;
 pub mod erasure;

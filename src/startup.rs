@@ -172,19 +172,40 @@ impl Application {
         )
         .with_watch_limits(WatchLimits { per_token: config.watch_max_per_token, total: config.watch_max });
         erasure::register(&mut executor, &store, &workflow, erasure);
+        let console_sessions = crate::console::Sessions::new(
+            store.clone(),
+            tokens.clone(),
+            crate::console::SessionSettings {
+                idle_timeout: config.console_idle_timeout,
+                lifetime: config.console_session_lifetime,
+                secure_cookies: tls.is_some(),
+                client_certificates_required: tls.as_ref().is_some_and(|tls| tls.client_certificates_required),
+            },
+        );
+        let console = crate::console::router(crate::console::ConsoleState {
+            workflow: workflow.clone(),
+            templates: templates.clone(),
+            tokens: tokens.clone(),
+            registry: Registry::new(store.clone()),
+            store: store.clone(),
+            sessions: console_sessions.clone(),
+            organization: config.organization.clone(),
+        });
         let server = grpc::ServerSettings {
             connections: config.connection_limits(),
             public_rate: config.public_rate_limit(),
             page_style_hashes: templates.page_style_hashes(),
             metrics: metrics.clone(),
             tls,
+            console_sessions: console_sessions.clone(),
         };
         let mut http = http::router(HttpState {
             workflow: workflow.clone(),
             templates,
             organization: config.organization.clone(),
             receipt_keys,
-        });
+        })
+        .merge(console);
         // /metrics is served on the main port only when it has no address of its own.
         let scraper = Scraper::new(metrics, store.clone());
         let metrics = match config.metrics_listen {
@@ -286,7 +307,8 @@ impl Application {
                 }
             });
         }
-        let sweeper = tokio::spawn(sweep(workflow, sweep_interval, retention, shutdown.clone()));
+        let sweeper =
+            tokio::spawn(sweep(workflow, server.console_sessions.clone(), sweep_interval, retention, shutdown.clone()));
         let mut grace = shutdown.clone();
         // Draining waits for clients to close their connections; a client that keeps an idle
         // one open must not keep privacyd from stopping.
@@ -305,9 +327,15 @@ impl Application {
 
 /// At start, removes export files a crash left behind; then, on a timer, expires unconfirmed
 /// requests whose links ran out (a request must not stay PENDING forever just because nobody
-/// looks at it), deletes expired export archives, and applies the retention periods to
-/// finished requests.
-async fn sweep(workflow: Workflow, every: Duration, retention: RetentionPolicy, mut shutdown: Shutdown) {
+/// looks at it), deletes expired export archives, applies the retention periods to finished
+/// requests, and deletes expired console sessions.
+async fn sweep(
+    workflow: Workflow,
+    console_sessions: crate::console::Sessions,
+    every: Duration,
+    retention: RetentionPolicy,
+    mut shutdown: Shutdown,
+) {
     match workflow.remove_stray_files().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(folders = n, "removed export files a crash left behind"),
@@ -332,6 +360,11 @@ async fn sweep(workflow: Workflow, every: Duration, retention: RetentionPolicy, 
                 "applied the retention periods to finished requests"
             ),
             Err(err) => tracing::warn!(error = %err, "retention sweep failed"),
+        }
+        match console_sessions.sweep().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "deleted expired console sessions"),
+            Err(err) => tracing::warn!(error = %err, "console session sweep failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

@@ -44,6 +44,11 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("export/tail.html", include_str!("../templates/export/tail.html")),
 ];
 
+/// Every compiled-in template: emails, pages, export fragments and the console's.
+fn all_defaults() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    DEFAULTS.iter().chain(crate::console::TEMPLATES.iter().flat_map(|set| set.iter()))
+}
+
 /// A rendered email.
 #[derive(Debug, Clone)]
 pub struct RenderedEmail {
@@ -75,9 +80,10 @@ impl Templates {
                     });
                 }
             }
-            Ok(DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, body)| (*body).to_owned()))
+            Ok(all_defaults().find(|(n, _)| *n == name).map(|(_, body)| (*body).to_owned()))
         });
-        for (name, _) in DEFAULTS {
+        env.add_function("csrf_field", crate::console::csrf::csrf_field);
+        for (name, _) in all_defaults() {
             env.get_template(name).map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
         }
         Ok(Templates { env: Arc::new(env) })
@@ -95,6 +101,11 @@ impl Templates {
 
     pub fn render_page(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
         self.env.get_template(&format!("pages/{name}"))?.render(context)
+    }
+
+    /// A console page, `templates/console/<name>` (see [`crate::console`]).
+    pub fn render_console(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(&format!("console/{name}"))?.render(context)
     }
 
     /// The `'sha256-…'` sources of every `<style>` block in the page templates, for the pages'

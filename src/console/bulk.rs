@@ -46,7 +46,8 @@ struct BulkForm {
 
 impl BulkForm {
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut form = BulkForm { ids: Vec::new(), operation: String::new(), reason: String::new(), back: String::new() };
+        let mut form =
+            BulkForm { ids: Vec::new(), operation: String::new(), reason: String::new(), back: String::new() };
         for (name, value) in pairs {
             match name.as_str() {
                 "id" => form.ids.push(value),
@@ -79,7 +80,10 @@ fn parse_operation(user: &ConsoleUser, raw: &str) -> Result<BatchOperation, Cons
 }
 
 /// The confirmation step: the selected requests and what will be done to them.
-async fn confirm(user: ConsoleUser, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> Result<Response, ConsoleError> {
+async fn confirm(
+    user: ConsoleUser,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
     user.require(Scope::Requests)?;
     let form = BulkForm::from_pairs(pairs);
     let operation = parse_operation(&user, &form.operation)?;
@@ -147,8 +151,15 @@ async fn apply(user: ConsoleUser, CsrfForm(pairs): CsrfForm<Vec<(String, String)
         Ok(reason) => reason.filter(|_| operation.takes_reason()),
         Err(Error::InvalidField { message, .. }) => {
             let error = format!("The reason {message}.");
-            return render_confirm(&user, StatusCode::UNPROCESSABLE_ENTITY, operation, &form.ids, &form.reason, Some(error))
-                .await;
+            return render_confirm(
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                operation,
+                &form.ids,
+                &form.reason,
+                Some(error),
+            )
+            .await;
         }
         Err(err) => return Err(super::requests::unavailable(&user, &err)),
     };
@@ -156,8 +167,15 @@ async fn apply(user: ConsoleUser, CsrfForm(pairs): CsrfForm<Vec<(String, String)
         Ok(outcomes) => outcomes,
         Err(Error::InvalidField { field: "reason", .. }) => {
             let error = "Give the reason for the denial: the person is told it (GDPR Art. 12(4)).".to_owned();
-            return render_confirm(&user, StatusCode::UNPROCESSABLE_ENTITY, operation, &form.ids, &form.reason, Some(error))
-                .await;
+            return render_confirm(
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                operation,
+                &form.ids,
+                &form.reason,
+                Some(error),
+            )
+            .await;
         }
         Err(Error::InvalidField { field: "ids", message }) => {
             return Err(bad_form(&user, &format!("The selection {message}.")));

@@ -82,15 +82,13 @@ pub fn next_step(request: &PrivacyRequest, now: Timestamp) -> Option<NextStep> {
         State::Pending => button("Resend confirmation", "resend"),
         State::Confirmed | State::Failed => button("Process", "process"),
         State::Processing => button("Mark complete", "complete"),
-        State::Completed => request
-            .archive
-            .as_ref()
-            .filter(|a| a.delete_time.is_none() && a.expire_time > now)
-            .map(|_| NextStep {
+        State::Completed => {
+            request.archive.as_ref().filter(|a| a.delete_time.is_none() && a.expire_time > now).map(|_| NextStep {
                 label: "Download",
                 operation: None,
                 href: Some(format!("/console/requests/{}/archive", request.id)),
-            }),
+            })
+        }
         State::Denied | State::Cancelled | State::Expired => None,
     }
 }

@@ -21,9 +21,7 @@ use chrono::{NaiveDate, TimeZone};
 use minijinja::context;
 
 use super::{ConsoleError, ConsoleUser, bulk, request_table, statistics};
-use crate::domain::{
-    Action, EmailSearch, Error, ListFilter, ListOrder, PageSize, Scope, State, TimeRange, Timestamp,
-};
+use crate::domain::{Action, EmailSearch, Error, ListFilter, ListOrder, PageSize, Scope, State, TimeRange, Timestamp};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("console/requests.html", include_str!("../../templates/console/requests.html")),
@@ -308,13 +306,18 @@ async fn csv_download(user: ConsoleUser, RawQuery(raw): RawQuery) -> Result<Resp
     user.require(Scope::Read)?;
     let query = ListQuery::parse(raw.as_deref()).unwrap_or_default();
     let (filter, order) = query.filter().map_err(|err| {
-        ConsoleError(user.error_page(StatusCode::BAD_REQUEST, "The filters could not be used", &filter_error_text(&err)))
+        ConsoleError(user.error_page(
+            StatusCode::BAD_REQUEST,
+            "The filters could not be used",
+            &filter_error_text(&err),
+        ))
     })?;
     let workflow = user.state().workflow.clone();
     let page_size = PageSize::parse(CSV_PAGE_SIZE, 500).expect("a valid page size");
     // The first page is read before answering, so that a database that does not answer gets
     // an error page rather than a truncated file.
-    let (first, next) = workflow.list(filter.clone(), order, page_size, "").await.map_err(|e| unavailable(&user, &e))?;
+    let (first, next) =
+        workflow.list(filter.clone(), order, page_size, "").await.map_err(|e| unavailable(&user, &e))?;
     let now = crate::domain::now();
     let head = csv_bytes(first.iter().map(|r| csv_record(&request_table::row(r, now))), Some(CSV_HEADER));
     let rest = futures::stream::unfold(Some(next), move |token| {
@@ -360,7 +363,8 @@ mod tests {
             assert_eq!(defuse(cell), format!("'{cell}"));
         }
         assert_eq!(defuse("anna@example.com"), "anna@example.com");
-        let bytes = csv_bytes([std::array::from_fn(|i| if i == 1 { "a,\"b\"\nc".to_owned() } else { String::new() })], None);
+        let bytes =
+            csv_bytes([std::array::from_fn(|i| if i == 1 { "a,\"b\"\nc".to_owned() } else { String::new() })], None);
         assert_eq!(String::from_utf8(bytes).unwrap(), ",\"a,\"\"b\"\"\nc\",,,,,,,,,,,\n");
     }
 
@@ -368,7 +372,10 @@ mod tests {
     fn query_round_trips_through_links() {
         let query = ListQuery::parse(Some("q=a%26b&state=PENDING&sort=due&page=tok")).unwrap();
         assert_eq!(query.q, "a&b");
-        assert_eq!(query.href("/console/requests", Some("DENIED"), None), "/console/requests?q=a%26b&state=DENIED&sort=due");
+        assert_eq!(
+            query.href("/console/requests", Some("DENIED"), None),
+            "/console/requests?q=a%26b&state=DENIED&sort=due"
+        );
         let (filter, order) = ListQuery { created_to: "2026-01-31".into(), ..query }.filter().unwrap();
         assert_eq!(order, ListOrder::DueTimeAsc);
         assert_eq!(filter.created.before.unwrap().to_rfc3339(), "2026-02-01T00:00:00+00:00");

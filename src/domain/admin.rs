@@ -78,6 +78,12 @@ impl Scopes {
         self.0 & scope.bit() != 0
     }
 
+    /// The scopes in both sets, if any.
+    pub fn intersection(self, other: Scopes) -> Option<Scopes> {
+        let bits = self.0 & other.0;
+        (bits != 0).then_some(Scopes(bits))
+    }
+
     pub fn iter(self) -> impl Iterator<Item = Scope> {
         Scope::ALL.into_iter().filter(move |s| self.contains(*s))
     }

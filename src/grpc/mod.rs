@@ -102,6 +102,9 @@ pub struct ServerSettings {
     pub metrics: crate::metrics::Metrics,
     /// TLS on the port (`--tls-cert`); plaintext without it.
     pub tls: Option<tls::Tls>,
+    /// The console's sessions: a signed-in console request is an admin's, as a call with the
+    /// token is (see `console::session`).
+    pub console_sessions: crate::console::Sessions,
 }
 
 /// Serves until `shutdown`, then drains open calls.
@@ -114,8 +117,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     // Outside in: a call's span covers everything privacyd does for it, refusals included;
     // page headers see every answer, including the refusals of the layers below; the
-    // caller's deadline covers the whole call; AuthLayer marks admins, whom the public limits
-    // then let through. The RPC metrics see every call, the refused ones too, with the code
+    // caller's deadline covers the whole call; AuthLayer marks admins, and SessionLayer the
+    // console's signed-in operators, whom the public limits then let through. The RPC metrics see every call, the refused ones too, with the code
     // it got.
     let service = ServiceBuilder::new()
         .layer(tower::util::BoxCloneService::layer())
@@ -124,6 +127,7 @@ pub async fn serve(
         .layer(page_headers::PageHeadersLayer::new(&settings.page_style_hashes))
         .layer(call_deadline::CallDeadlineLayer)
         .layer(AuthLayer::new(tokens, settings.tls.as_ref().is_some_and(|tls| tls.client_certificates_required)))
+        .layer(crate::console::SessionLayer::new(settings.console_sessions.clone()))
         .layer(public_limits::PublicLimitsLayer::new(
             settings.public_rate,
             settings.connections.handshake_timeout,

@@ -12,10 +12,23 @@ use tower::{Layer, Service};
 use super::public_limits::is_grpc;
 
 /// Headers for every HTTP response, with the Content-Security-Policy built from the styles
-/// the pages need.
+/// the pages need: one set for the subject's pages (no script at all) and one for the console
+/// (its own script and style files only).
 #[derive(Clone)]
 pub struct PageHeadersLayer {
     headers: std::sync::Arc<Vec<(HeaderName, HeaderValue)>>,
+    console_csp: HeaderValue,
+}
+
+/// The console's Content-Security-Policy: htmx and the style sheet from privacyd itself
+/// (`'self'`), no inline script or style, no eval (htmx is configured without it), htmx's
+/// requests to privacyd only, forms posting back to privacyd only, no framing.
+pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+                               img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Whether a path is the console's (its pages get [`CONSOLE_CSP`]).
+fn is_console(path: &str) -> bool {
+    path == crate::console::session::CONSOLE_PATH || path.starts_with("/console/")
 }
 
 impl PageHeadersLayer {
@@ -39,14 +52,14 @@ impl PageHeadersLayer {
             // For browsers older than CSP's frame-ancestors.
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         ];
-        PageHeadersLayer { headers: std::sync::Arc::new(headers) }
+        PageHeadersLayer { headers: std::sync::Arc::new(headers), console_csp: HeaderValue::from_static(CONSOLE_CSP) }
     }
 }
 
 impl<S> Layer<S> for PageHeadersLayer {
     type Service = PageHeaders<S>;
     fn layer(&self, inner: S) -> PageHeaders<S> {
-        PageHeaders { inner, headers: self.headers.clone() }
+        PageHeaders { inner, headers: self.headers.clone(), console_csp: self.console_csp.clone() }
     }
 }
 
@@ -54,6 +67,7 @@ impl<S> Layer<S> for PageHeadersLayer {
 pub struct PageHeaders<S> {
     inner: S,
     headers: std::sync::Arc<Vec<(HeaderName, HeaderValue)>>,
+    console_csp: HeaderValue,
 }
 
 impl<S, B> Service<http::Request<B>> for PageHeaders<S>
@@ -72,12 +86,23 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let grpc = is_grpc(&request);
+        let path = request.uri().path();
+        let console = is_console(path);
+        // The console's static files hold no personal data and name their version in the
+        // URL: they keep the long cache they were served with. Nothing else may be cached.
+        let static_file = path.starts_with(crate::console::static_files::STATIC_PREFIX);
         let headers = self.headers.clone();
+        let console_csp = self.console_csp.clone();
         let call = self.inner.call(request);
         Box::pin(async move {
             let mut response = call.await?;
             if !grpc {
+                let cacheable = static_file && response.status().is_success();
                 for (name, value) in headers.iter() {
+                    if *name == header::CACHE_CONTROL && cacheable {
+                        continue;
+                    }
+                    let value = if *name == header::CONTENT_SECURITY_POLICY && console { &console_csp } else { value };
                     response.headers_mut().insert(name.clone(), value.clone());
                 }
             }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod batch;
+mod console_sessions;
 mod gauges;
 mod jobs;
 mod progress;
@@ -29,6 +30,7 @@ use crate::{
 };
 
 pub use crate::domain::ListFilter;
+pub use console_sessions::{NewConsoleSession, StoredConsoleSession};
 pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
 pub use requests::{Change, CreateOutcome, LIST_STATEMENTS, RequestCursor};
@@ -152,6 +154,7 @@ impl Store {
                 (13, "jobs_by_lease_owner", include_str!("../../migrations/common/0013_jobs_by_lease_owner.sql")),
                 (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
+                (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
             ],
             Dialect::Postgres => &[
@@ -170,6 +173,7 @@ impl Store {
                 (13, "jobs_by_lease_owner", include_str!("../../migrations/common/0013_jobs_by_lease_owner.sql")),
                 (14, "requests_by_state", include_str!("../../migrations/common/0014_requests_by_state.sql")),
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
+                (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
             ],
         };
