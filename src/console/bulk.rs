@@ -139,6 +139,9 @@ pub fn refusal_text(err: &Error) -> String {
         }
         Error::NotFound(_) => "there is no such request (it may have been deleted)".to_owned(),
         Error::InvalidField { .. } => "this is not a request id".to_owned(),
+        Error::IllegalTransition { state, attempted } => {
+            format!("cannot {attempted} a request that is {}", request_table::state_label(*state).to_lowercase())
+        }
         other => other.to_string(),
     }
 }

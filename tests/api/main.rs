@@ -20,6 +20,7 @@ mod conformance;
 mod connections;
 mod console_harness;
 mod console_list_api;
+mod console_list_pages;
 mod console_session;
 mod deadline;
 mod download_ranges;
