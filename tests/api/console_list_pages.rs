@@ -311,3 +311,65 @@ async fn the_statistics_page_shows_the_year(backend: Backend) {
     assert!(decoded(&bad).contains("Choose a year from 2018 to"));
     app.stop().await;
 }
+
+/// The table in a real browser (Selenium, headless Chromium), axe-core clean on every page:
+/// tabs and counts, pages, search and sort through the htmx-enhanced filter form, a bulk
+/// denial over three requests where one refuses, the Next-step button, the CSV, statistics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_list_in_the_browser() {
+    use std::time::Duration;
+
+    use crate::console_harness::{printed, run_scenario};
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.register_empty_source().await;
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    for i in 0..55 {
+        app.create(&format!("page-{i}.{tag}@example.com"), pb::Action::Export, false).await;
+    }
+    let bulk: Vec<_> = [
+        app.create(&format!("bulk-0.{tag}@example.com"), pb::Action::Export, true).await,
+        app.create(&format!("bulk-1.{tag}@example.com"), pb::Action::Erase, false).await,
+        app.create(&format!("bulk-2.{tag}@example.com"), pb::Action::Export, false).await,
+    ]
+    .into();
+    app.client
+        .clone()
+        .cancel_privacy_request(pb::CancelPrivacyRequestRequest { id: bulk[2].id.clone(), reason: String::new() })
+        .await
+        .unwrap();
+    let next = app.create(&format!("next.{tag}@example.com"), pb::Action::Export, false).await;
+
+    let base = format!("http://{}", app.addr);
+    let output =
+        run_scenario("requests_list.py", &[base, app.admin_token.clone(), tag.clone()], Duration::from_secs(170)).await;
+    assert_eq!(printed(&output, "tab All"), "All (59)");
+    assert_eq!(printed(&output, "tab Confirmed"), "Confirmed (57)");
+    assert_eq!(printed(&output, "tab Cancelled"), "Cancelled (1)");
+    assert_eq!(printed(&output, "rows on the first page"), "50");
+    assert_eq!(printed(&output, "rows on the second page"), "9");
+    assert_eq!(printed(&output, "pages overlap"), "False");
+    assert_eq!(printed(&output, "search found"), format!("bulk-0.{tag}@example.com"));
+    assert_eq!(printed(&output, "ticked"), "3");
+    assert_eq!(printed(&output, "confirm heading"), "Deny: 3 requests");
+    assert_eq!(printed(&output, "bulk summary"), "2 done, 1 refused.");
+    assert_eq!(printed(&output, "bulk refused"), "Refused: cannot deny a request that is cancelled");
+    for r in &bulk[..2] {
+        assert_eq!(state(&app.get(&r.id).await), pb::State::Denied);
+    }
+    assert_eq!(printed(&output, "next step"), "Process");
+    assert!(printed(&output, "back at").starts_with("/console/requests?q=next."), "{output}");
+    assert_eq!(printed(&output, "status after"), "COMPLETED");
+    assert_eq!(printed(&output, "next step after"), "Download");
+    assert_eq!(state(&app.get(&next.id).await), pb::State::Completed);
+    assert_eq!(printed(&output, "csv disposition"), "attachment");
+    assert_eq!(printed(&output, "csv type"), "text/csv; charset=utf-8");
+    assert_eq!(printed(&output, "csv rows"), "59");
+    assert_eq!(printed(&output, "csv denied"), "2");
+    assert!(printed(&output, "csv columns").starts_with("id,email,user_id,action,status"));
+    assert!(printed(&output, "statistics export").starts_with("Export 58"), "{output}");
+    for page in ["requests", "requests filtered", "bulk confirm", "bulk result", "statistics"] {
+        assert!(output.contains(&format!("axe {page}: clean")), "{output}");
+    }
+    app.stop().await;
+}
