@@ -18,6 +18,7 @@ use axum::{
     routing::get,
 };
 use chrono::{NaiveDate, TimeZone};
+use futures::StreamExt as _;
 use minijinja::context;
 
 use super::{ConsoleError, ConsoleUser, bulk, request_table, statistics};
@@ -350,8 +351,6 @@ async fn csv_download(user: ConsoleUser, RawQuery(raw): RawQuery) -> Result<Resp
     )
         .into_response())
 }
-
-use futures::StreamExt as _;
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ on_both_backends!(
     malformed_batches_are_refused_whole,
     statistics_count_a_year_by_action_with_mean_and_median,
     list_and_count_statements_use_their_indexes,
+    privacyctl_searches_sorts_and_prints_the_statistics,
 );
 
 async fn database(app: &TestApp) -> sqlx::AnyConnection {
@@ -575,5 +576,36 @@ async fn list_and_count_statements_use_their_indexes(backend: Backend) {
             assert!(!sorts, "{sql}\nsorts:\n{plan}");
         }
     }
+    app.stop().await;
+}
+
+/// `privacyctl requests list --search --order-by` and `privacyctl requests stats`: the same
+/// calls from the command line.
+async fn privacyctl_searches_sorts_and_prints_the_statistics(backend: Backend) {
+    use crate::privacyctl::ctl;
+
+    let app = TestApp::spawn(backend).await;
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let later = app.create(&format!("later.{tag}@example.com"), pb::Action::Export, false).await;
+    let sooner = app.create(&format!("sooner.{tag}@example.com"), pb::Action::Erase, false).await;
+    app.create(&unique_email(), pb::Action::Export, false).await;
+    set(&app, &sooner.id, "due_time = $2", &[micros(at(2030, 1, 1))]).await;
+    set(&app, &later.id, "due_time = $2", &[micros(at(2030, 2, 1))]).await;
+
+    let listed = ctl(&app, &["requests", "list", "--search", &tag.to_uppercase(), "--order-by", "due_time"]).await.ok();
+    let ids: Vec<&str> = listed.stdout.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(ids, vec![sooner.id.as_str(), later.id.as_str()], "{}", listed.stdout);
+    let bad = ctl(&app, &["requests", "list", "--order-by", "email"]).await.failed();
+    assert!(bad.stderr.contains("order_by"), "{}", bad.stderr);
+
+    let year = chrono::Datelike::year(&chrono::Utc::now()).to_string();
+    let stats = ctl(&app, &["requests", "stats", "--year", &year]).await.ok();
+    let lines: Vec<&str> = stats.stdout.lines().collect();
+    assert!(lines[0].starts_with("ACTION\tRECEIVED"), "{}", stats.stdout);
+    assert!(lines[1].starts_with("EXPORT\t2\t0\t0\t0\t0\t2\t"), "{}", stats.stdout);
+    assert!(lines[2].starts_with("ERASE\t1\t"), "{}", stats.stdout);
+    let json = ctl(&app, &["requests", "stats", "--year", "2019", "--json"]).await.ok();
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["startTime"], "2019-01-01T00:00:00Z", "{value}");
     app.stop().await;
 }
