@@ -17,12 +17,16 @@
 //! pages in `grpc::page_headers`.
 
 pub mod add_request;
+pub mod bulk;
 pub mod csrf;
+pub mod request_table;
+pub mod requests;
 pub mod request_page;
 pub mod session;
 pub mod sign_in;
 pub mod sources;
 pub mod static_files;
+pub mod statistics;
 
 use axum::{
     Router,
@@ -51,7 +55,7 @@ pub const TEMPLATES: &[&[(&str, &str)]] = &[
     LAYOUT_TEMPLATES,
     sign_in::TEMPLATES,
     add_request::TEMPLATES,
-    // console-list: requests::TEMPLATES,
+    requests::TEMPLATES,
     request_page::TEMPLATES,
     sources::TEMPLATES,
 ];
@@ -88,7 +92,7 @@ pub fn router(state: ConsoleState) -> Router {
         .merge(static_files::routes())
         .merge(sign_in::routes())
         .merge(add_request::routes())
-        // console-list: .merge(requests::routes())
+        .merge(requests::routes())
         .merge(request_page::routes())
         .merge(sources::routes())
         .with_state(state)

@@ -58,6 +58,13 @@ pub enum RequestsCommand {
     Watch { id: String },
     /// Download a completed export's archive, resumably, and check its SHA-256.
     Download(DownloadArgs),
+    /// Per action, the requests received in a calendar year (UTC), how they ended, and the
+    /// mean and median days to answer them (the figures 11 CCR § 7102(a) asks to publish).
+    Stats {
+        /// The year; the current one when not given.
+        #[arg(long)]
+        year: Option<i32>,
+    },
     /// Print a completed erasure's receipt (JSON) for the compliance file, or write it to
     /// --out. Exits 1 if the audit log no longer matches the receipt's digest chain.
     Receipt {
@@ -138,6 +145,13 @@ pub struct ListArgs {
     /// Only requests for this subject email address.
     #[arg(long)]
     email: Option<String>,
+    /// Only requests whose subject email address contains this text (case-insensitive).
+    #[arg(long)]
+    search: Option<String>,
+    /// The order: "create_time desc" (newest first, the default), "due_time" (nearest
+    /// deadline first) or "due_time desc".
+    #[arg(long)]
+    order_by: Option<String>,
     /// Requests per page (privacyd's default is 50, its maximum 1000).
     #[arg(long, default_value_t = 50)]
     page_size: i32,
@@ -211,6 +225,43 @@ pub async fn run(conn: &Connection, json: bool, command: RequestsCommand) -> any
         RequestsCommand::Watch { id } => return watch::watch(conn, json, &id).await,
         RequestsCommand::Download(args) => return download::download(conn, json, args).await,
         RequestsCommand::Receipt { id, out } => return receipt(conn, json, id, out).await,
+        RequestsCommand::Stats { year } => {
+            let (start_time, end_time) = match year {
+                Some(year) => {
+                    let period = crate::domain::StatisticsPeriod::year(year)?;
+                    (Some(period.start), Some(period.end))
+                }
+                None => (None, None),
+            };
+            let to_proto = |t: crate::domain::Timestamp| prost_types::Timestamp { seconds: t.timestamp(), nanos: 0 };
+            let response = client
+                .get_request_statistics(pb::GetRequestStatisticsRequest {
+                    start_time: start_time.map(to_proto),
+                    end_time: end_time.map(to_proto),
+                })
+                .await
+                .rpc("GetRequestStatistics")?;
+            if json {
+                println!("{}", output::json(&response, "privacy.v1.GetRequestStatisticsResponse"));
+            } else {
+                println!("ACTION\tRECEIVED\tCOMPLETED\tDENIED\tCANCELLED\tEXPIRED\tOPEN\tMEAN_DAYS\tMEDIAN_DAYS");
+                for a in &response.actions {
+                    let action = pb::Action::try_from(a.action).unwrap_or(pb::Action::Unspecified).as_str_name();
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.1}\t{:.1}",
+                        action.trim_start_matches("ACTION_"),
+                        a.received_count,
+                        a.completed_count,
+                        a.denied_count,
+                        a.cancelled_count,
+                        a.expired_count,
+                        a.open_count,
+                        a.mean_days_to_answer,
+                        a.median_days_to_answer
+                    );
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -233,6 +284,9 @@ async fn list(conn: &Connection, json: bool, args: ListArgs) -> anyhow::Result<E
         action: args.action.map_or(pb::Action::Unspecified, pb::Action::from) as i32,
         state: args.state.map_or(pb::State::Unspecified, pb::State::from) as i32,
         subject_email: args.email.unwrap_or_default(),
+        subject_email_search: args.search.unwrap_or_default(),
+        order_by: args.order_by.unwrap_or_default(),
+        ..Default::default()
     };
     let mut all = pb::ListPrivacyRequestsResponse::default();
     loop {

@@ -8,6 +8,7 @@ mod erasure;
 mod error;
 mod fields;
 mod operations;
+mod listing;
 mod progress;
 mod request;
 mod retention;
@@ -25,6 +26,7 @@ pub use erasure::{
 pub use error::{Credential, Error, WatchScope};
 pub use fields::{IdempotencyKey, PageSize, Reason};
 pub use operations::{DeadlineStatus, Operation};
+pub use listing::{ActionStatistics, EmailSearch, ListFilter, ListOrder, StatisticsPeriod, TimeRange};
 pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, SourceRun, SourceState};
 pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
 pub use retention::{RequestSubject, SourcesRemoved};

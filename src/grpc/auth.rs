@@ -44,6 +44,10 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     (REQUESTS, "CreatePrivacyRequest", Access::Admin(Scope::Requests)),
     (REQUESTS, "GetPrivacyRequest", Access::Admin(Scope::Read)),
     (REQUESTS, "ListPrivacyRequests", Access::Admin(Scope::Read)),
+    (REQUESTS, "CountPrivacyRequests", Access::Admin(Scope::Read)),
+    (REQUESTS, "GetRequestStatistics", Access::Admin(Scope::Read)),
+    // Each operation of the batch is one of the single methods below, all `requests`.
+    (REQUESTS, "BatchModifyPrivacyRequests", Access::Admin(Scope::Requests)),
     (REQUESTS, "ConfirmPrivacyRequest", Access::Public),
     (REQUESTS, "ResendConfirmation", Access::Admin(Scope::Requests)),
     (REQUESTS, "ProcessPrivacyRequest", Access::Admin(Scope::Requests)),

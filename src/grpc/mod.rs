@@ -7,6 +7,7 @@ mod call_spans;
 pub mod connections;
 mod convert;
 mod data_source_registry_api;
+mod listing;
 pub mod page_headers;
 mod privacy_request_api;
 pub mod public_limits;

@@ -8,12 +8,12 @@ use tonic::{Request, Response, Status};
 
 use super::{
     auth::admin,
-    convert::{self, parse_action, parse_state, parse_subject},
+    convert::{self, parse_action, parse_subject},
+    listing,
 };
 use crate::{
-    domain::{Actor, IdempotencyKey, PageSize, Reason, RequestId, SourceName, Transition},
+    domain::{Actor, IdempotencyKey, ListOrder, PageSize, Reason, RequestId, SourceName, StatisticsPeriod, Transition},
     proto::privacy::v1::{self as pb, privacy_request_service_server::PrivacyRequestService},
-    store::ListFilter,
     workflow::{CreateInput, DownloadCredential, Workflow},
 };
 
@@ -65,21 +65,77 @@ impl PrivacyRequestService for PrivacyRequestApi {
         request: Request<pb::ListPrivacyRequestsRequest>,
     ) -> Result<Response<pb::ListPrivacyRequestsResponse>, Status> {
         let req = request.into_inner();
-        let subject_email_key = match req.subject_email.trim() {
-            "" => None,
-            email => {
-                let email = crate::domain::SubjectEmail::parse(email)
-                    .map_err(|_| crate::domain::Error::invalid("subject_email", "is not a valid email address"))?;
-                Some(email.key())
-            }
-        };
-        let filter =
-            ListFilter { action: parse_action(req.action)?, state: parse_state(req.state)?, subject_email_key };
+        let filter = listing::parse_filter(listing::FilterFields {
+            action: req.action,
+            state: req.state,
+            subject_email: &req.subject_email,
+            subject_email_search: &req.subject_email_search,
+            created_after: req.created_after,
+            created_before: req.created_before,
+            due_before: req.due_before,
+        })?;
+        let order = ListOrder::parse(&req.order_by)?;
         let (requests, next_page_token) =
-            self.workflow.list(filter, PageSize::parse(req.page_size, 50)?, &req.page_token).await?;
+            self.workflow.list(filter, order, PageSize::parse(req.page_size, 50)?, &req.page_token).await?;
         Ok(Response::new(pb::ListPrivacyRequestsResponse {
             privacy_requests: requests.into_iter().map(convert::privacy_request).collect(),
             next_page_token,
+        }))
+    }
+
+    async fn count_privacy_requests(
+        &self,
+        request: Request<pb::CountPrivacyRequestsRequest>,
+    ) -> Result<Response<pb::CountPrivacyRequestsResponse>, Status> {
+        let req = request.into_inner();
+        let filter = listing::parse_filter(listing::FilterFields {
+            action: req.action,
+            state: 0,
+            subject_email: &req.subject_email,
+            subject_email_search: &req.subject_email_search,
+            created_after: req.created_after,
+            created_before: req.created_before,
+            due_before: req.due_before,
+        })?;
+        let counts = self.workflow.count(&filter).await?;
+        Ok(Response::new(pb::CountPrivacyRequestsResponse {
+            total_count: counts.iter().map(|(_, n)| n).sum(),
+            state_counts: counts
+                .into_iter()
+                .map(|(state, count)| pb::StateCount { state: convert::state(state) as i32, count })
+                .collect(),
+        }))
+    }
+
+    async fn batch_modify_privacy_requests(
+        &self,
+        request: Request<pb::BatchModifyPrivacyRequestsRequest>,
+    ) -> Result<Response<pb::BatchModifyPrivacyRequestsResponse>, Status> {
+        let actor = admin(&request)?;
+        let req = request.into_inner();
+        let operation = listing::parse_operation(req.operation)?;
+        let reason = Reason::parse_optional("reason", &req.reason)?;
+        let outcomes = self.workflow.batch_modify(actor, &req.ids, operation, reason).await?;
+        Ok(Response::new(pb::BatchModifyPrivacyRequestsResponse {
+            results: outcomes.into_iter().map(listing::batch_result).collect(),
+        }))
+    }
+
+    async fn get_request_statistics(
+        &self,
+        request: Request<pb::GetRequestStatisticsRequest>,
+    ) -> Result<Response<pb::GetRequestStatisticsResponse>, Status> {
+        let req = request.into_inner();
+        let period = StatisticsPeriod::new(
+            listing::parse_time("start_time", req.start_time)?,
+            listing::parse_time("end_time", req.end_time)?,
+            crate::domain::now(),
+        )?;
+        let actions = self.workflow.statistics(period).await?;
+        Ok(Response::new(pb::GetRequestStatisticsResponse {
+            start_time: Some(convert::timestamp(period.start)),
+            end_time: Some(convert::timestamp(period.end)),
+            actions: actions.into_iter().map(listing::action_statistics).collect(),
         }))
     }
 

@@ -30,10 +30,11 @@ use crate::{
     metrics::Metrics,
 };
 
+pub use crate::domain::ListFilter;
 pub use console_sessions::{NewConsoleSession, StoredConsoleSession};
 pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
-pub use requests::{Change, CreateOutcome, ListFilter, RequestCursor};
+pub use requests::{Change, CreateOutcome, LIST_STATEMENTS, RequestCursor};
 pub use retention::{INDEXED_STATEMENTS, RetentionCursor, RetentionStep};
 pub use watch::WATCH_BATCH;
 
@@ -156,6 +157,7 @@ impl Store {
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
                 (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
+                (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -175,6 +177,7 @@ impl Store {
                 (15, "job_trace_context", include_str!("../../migrations/common/0015_job_trace_context.sql")),
                 (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
+                (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

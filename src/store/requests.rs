@@ -36,28 +36,16 @@ macro_rules! open_states {
     };
 }
 
+// After the macros above, which it uses.
+mod listing;
+pub use listing::{LIST_STATEMENTS, RequestCursor};
+
 /// What a create did.
 #[derive(Debug)]
 pub enum CreateOutcome {
     Created(PrivacyRequest),
     /// The `request_id` was seen before with the same request: this is the request it made.
     Replayed(PrivacyRequest),
-}
-
-/// Filters for listing requests.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub action: Option<Action>,
-    pub state: Option<State>,
-    /// Compared with the stored lower-cased key.
-    pub subject_email_key: Option<String>,
-}
-
-/// Keyset position: the last request of the previous page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestCursor {
-    pub create_time: i64,
-    pub id: RequestId,
 }
 
 /// What a modification wants written beside the request itself.
@@ -237,42 +225,6 @@ impl Store {
         let mut requests = rows.iter().map(request_from_row).collect::<Result<Vec<_>, _>>()?;
         let found: Vec<RequestId> = requests.iter().map(|r| r.id).collect();
         let mut emails = self.email_deliveries(&found).await?;
-        for request in &mut requests {
-            request.emails = emails.remove(&request.id).unwrap_or_default();
-        }
-        self.load_progress(&mut requests).await?;
-        Ok(requests)
-    }
-
-    /// Up to `limit` requests after `cursor`, newest first.
-    pub async fn list_requests(
-        &self,
-        filter: &ListFilter,
-        cursor: Option<RequestCursor>,
-        limit: u32,
-    ) -> Result<Vec<PrivacyRequest>, Error> {
-        // NULL parameters switch a filter off, which keeps this one static statement.
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            request_columns!(),
-            " FROM privacy_requests \
-             WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR state = $2) \
-             AND ($3 IS NULL OR subject_email_key = $3) \
-             AND ($4 IS NULL OR create_time < $4 OR (create_time = $4 AND id < $5)) \
-             ORDER BY create_time DESC, id DESC LIMIT $6"
-        ))
-        .bind(filter.action.map(|a| a.as_str().to_owned()))
-        .bind(filter.state.map(|s| s.as_str().to_owned()))
-        .bind(filter.subject_email_key.clone())
-        .bind(cursor.map(|c| c.create_time))
-        .bind(cursor.map(|c| c.id.to_string()))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let mut requests = rows.iter().map(request_from_row).collect::<Result<Vec<_>, _>>()?;
-        let ids: Vec<RequestId> = requests.iter().map(|r| r.id).collect();
-        let mut emails = self.email_deliveries(&ids).await?;
         for request in &mut requests {
             request.emails = emails.remove(&request.id).unwrap_or_default();
         }

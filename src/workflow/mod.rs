@@ -7,8 +7,10 @@ use std::{sync::Arc, time::Duration};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+mod batch;
 mod erasure;
 mod files;
+mod listing;
 mod next_step;
 mod processing;
 mod request_page;
@@ -17,6 +19,7 @@ mod self_service;
 mod watch;
 mod watchers;
 
+pub use batch::{BatchOperation, BatchOutcome, MAX_BATCH};
 pub use next_step::NextStep;
 pub use processing::{Download, DownloadCredential};
 pub use request_page::RequestPage;
@@ -35,7 +38,7 @@ use crate::{
     export::ExportSettings,
     page_token,
     shutdown::Shutdown,
-    store::{Change, CreateOutcome, ListFilter, NewJob, RequestCursor, Store},
+    store::{Change, CreateOutcome, NewJob, Store},
 };
 
 /// Settings the workflow needs.
@@ -145,37 +148,6 @@ impl Workflow {
 
     pub async fn get(&self, id: RequestId) -> Result<PrivacyRequest, Error> {
         self.store.get_request(id).await?.ok_or_else(|| Error::NotFound(id.to_string()))
-    }
-
-    /// A page of requests, newest first, and the token for the next page (empty at the end).
-    pub async fn list(
-        &self,
-        filter: ListFilter,
-        page_size: PageSize,
-        page_token: &str,
-    ) -> Result<(Vec<PrivacyRequest>, String), Error> {
-        let digest = page_token::filter_digest(&[
-            filter.action.map(Action::as_str).unwrap_or(""),
-            filter.state.map(State::as_str).unwrap_or(""),
-            filter.subject_email_key.as_deref().unwrap_or(""),
-        ]);
-        let cursor = page_token::decode::<(i64, String)>(page_token, &digest)?
-            .map(|(create_time, id)| {
-                RequestId::parse("page_token", &id)
-                    .map(|id| RequestCursor { create_time, id })
-                    .map_err(|_| Error::InvalidPageToken("it is not a token this server issued"))
-            })
-            .transpose()?;
-        // One extra row says whether there is a next page without a second query.
-        let mut requests = self.store.list_requests(&filter, cursor, page_size.get() + 1).await?;
-        let next = if requests.len() > page_size.get() as usize {
-            requests.truncate(page_size.get() as usize);
-            let last = requests.last().expect("page is not empty");
-            page_token::encode(&(last.create_time.timestamp_micros(), last.id.to_string()), &digest)
-        } else {
-            String::new()
-        };
-        Ok((requests, next))
     }
 
     /// Checks a presented confirmation token before anything else about the request is read

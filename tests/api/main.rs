@@ -22,6 +22,8 @@ mod console_detail;
 mod console_expiry;
 mod console_harness;
 mod console_headers;
+mod console_list_api;
+mod console_list_pages;
 mod console_session;
 mod deadline;
 mod download_ranges;

@@ -482,6 +482,75 @@ func (DeliveryState) EnumDescriptor() ([]byte, []int) {
 	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{6}
 }
 
+// What BatchModifyPrivacyRequests does to each request.
+type BatchOperation int32
+
+const (
+	// Not set; always rejected.
+	BatchOperation_BATCH_OPERATION_UNSPECIFIED BatchOperation = 0
+	// As ResendConfirmation: a new confirmation email for a PENDING request.
+	BatchOperation_BATCH_OPERATION_RESEND_CONFIRMATION BatchOperation = 1
+	// As ProcessPrivacyRequest: start work on a CONFIRMED or FAILED request.
+	BatchOperation_BATCH_OPERATION_PROCESS BatchOperation = 2
+	// As CompletePrivacyRequest: mark a PROCESSING request fulfilled.
+	BatchOperation_BATCH_OPERATION_COMPLETE BatchOperation = 3
+	// As CancelPrivacyRequest, with `reason` if given.
+	BatchOperation_BATCH_OPERATION_CANCEL BatchOperation = 4
+	// As DeletePrivacyRequest: delete a finished request and its personal data.
+	BatchOperation_BATCH_OPERATION_DELETE BatchOperation = 5
+	// As DenyPrivacyRequest, with `reason` (required).
+	BatchOperation_BATCH_OPERATION_DENY BatchOperation = 6
+)
+
+// Enum value maps for BatchOperation.
+var (
+	BatchOperation_name = map[int32]string{
+		0: "BATCH_OPERATION_UNSPECIFIED",
+		1: "BATCH_OPERATION_RESEND_CONFIRMATION",
+		2: "BATCH_OPERATION_PROCESS",
+		3: "BATCH_OPERATION_COMPLETE",
+		4: "BATCH_OPERATION_CANCEL",
+		5: "BATCH_OPERATION_DELETE",
+		6: "BATCH_OPERATION_DENY",
+	}
+	BatchOperation_value = map[string]int32{
+		"BATCH_OPERATION_UNSPECIFIED":         0,
+		"BATCH_OPERATION_RESEND_CONFIRMATION": 1,
+		"BATCH_OPERATION_PROCESS":             2,
+		"BATCH_OPERATION_COMPLETE":            3,
+		"BATCH_OPERATION_CANCEL":              4,
+		"BATCH_OPERATION_DELETE":              5,
+		"BATCH_OPERATION_DENY":                6,
+	}
+)
+
+func (x BatchOperation) Enum() *BatchOperation {
+	p := new(BatchOperation)
+	*p = x
+	return p
+}
+
+func (x BatchOperation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BatchOperation) Descriptor() protoreflect.EnumDescriptor {
+	return file_privacy_v1_privacy_request_service_proto_enumTypes[7].Descriptor()
+}
+
+func (BatchOperation) Type() protoreflect.EnumType {
+	return &file_privacy_v1_privacy_request_service_proto_enumTypes[7]
+}
+
+func (x BatchOperation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BatchOperation.Descriptor instead.
+func (BatchOperation) EnumDescriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{7}
+}
+
 // Who did something recorded in the audit log.
 type ActorKind int32
 
@@ -523,11 +592,11 @@ func (x ActorKind) String() string {
 }
 
 func (ActorKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_privacy_v1_privacy_request_service_proto_enumTypes[7].Descriptor()
+	return file_privacy_v1_privacy_request_service_proto_enumTypes[8].Descriptor()
 }
 
 func (ActorKind) Type() protoreflect.EnumType {
-	return &file_privacy_v1_privacy_request_service_proto_enumTypes[7]
+	return &file_privacy_v1_privacy_request_service_proto_enumTypes[8]
 }
 
 func (x ActorKind) Number() protoreflect.EnumNumber {
@@ -536,7 +605,7 @@ func (x ActorKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActorKind.Descriptor instead.
 func (ActorKind) EnumDescriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{7}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{8}
 }
 
 // What an audit event records.
@@ -676,11 +745,11 @@ func (x AuditEventType) String() string {
 }
 
 func (AuditEventType) Descriptor() protoreflect.EnumDescriptor {
-	return file_privacy_v1_privacy_request_service_proto_enumTypes[8].Descriptor()
+	return file_privacy_v1_privacy_request_service_proto_enumTypes[9].Descriptor()
 }
 
 func (AuditEventType) Type() protoreflect.EnumType {
-	return &file_privacy_v1_privacy_request_service_proto_enumTypes[8]
+	return &file_privacy_v1_privacy_request_service_proto_enumTypes[9]
 }
 
 func (x AuditEventType) Number() protoreflect.EnumNumber {
@@ -689,7 +758,7 @@ func (x AuditEventType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AuditEventType.Descriptor instead.
 func (AuditEventType) EnumDescriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{8}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{9}
 }
 
 // Which part of the audit log ListAuditEvents reads.
@@ -729,11 +798,11 @@ func (x AuditSubject) String() string {
 }
 
 func (AuditSubject) Descriptor() protoreflect.EnumDescriptor {
-	return file_privacy_v1_privacy_request_service_proto_enumTypes[9].Descriptor()
+	return file_privacy_v1_privacy_request_service_proto_enumTypes[10].Descriptor()
 }
 
 func (AuditSubject) Type() protoreflect.EnumType {
-	return &file_privacy_v1_privacy_request_service_proto_enumTypes[9]
+	return &file_privacy_v1_privacy_request_service_proto_enumTypes[10]
 }
 
 func (x AuditSubject) Number() protoreflect.EnumNumber {
@@ -742,7 +811,7 @@ func (x AuditSubject) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AuditSubject.Descriptor instead.
 func (AuditSubject) EnumDescriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{9}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{10}
 }
 
 // The person whose data the request is about.
@@ -1914,7 +1983,36 @@ type ListPrivacyRequestsRequest struct {
 	State State `protobuf:"varint,4,opt,name=state,proto3,enum=privacy.v1.State" json:"state,omitempty"`
 	// Only requests for this subject email address (compared case-insensitively); empty for
 	// all.
-	SubjectEmail  string `protobuf:"bytes,5,opt,name=subject_email,json=subjectEmail,proto3" json:"subject_email,omitempty"`
+	SubjectEmail string `protobuf:"bytes,5,opt,name=subject_email,json=subjectEmail,proto3" json:"subject_email,omitempty"`
+	// Only requests whose subject email address CONTAINS this text, compared case-insensitively
+	// (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+	// as WordPress's request table searches: an operator types a fragment they remember, often
+	// the domain ("@example.com") or part of a name. `%` and `_` match themselves. At most 254
+	// characters. A purged subject (see `subject_purge_time`) matches no search.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+	SubjectEmailSearch string `protobuf:"bytes,6,opt,name=subject_email_search,json=subjectEmailSearch,proto3" json:"subject_email_search,omitempty"`
+	// Only requests created at or after this time; unset for no lower bound.
+	CreatedAfter *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_after,json=createdAfter,proto3" json:"created_after,omitempty"`
+	// Only requests created before this time (exclusive, so that consecutive ranges tile);
+	// unset for no upper bound. Must be later than `created_after` when both are set.
+	CreatedBefore *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_before,json=createdBefore,proto3" json:"created_before,omitempty"`
+	// Only requests whose `due_time` is before this time (exclusive): with the current time,
+	// the overdue ones; with a time a week ahead, those due within the week. Final requests
+	// keep their `due_time`, so combine with `state` to see only the unfinished ones.
+	DueBefore *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=due_before,json=dueBefore,proto3" json:"due_before,omitempty"`
+	// The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+	// first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+	// soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+	// INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+	// request's deadline while paging by due time moves it in the order: it may then be seen
+	// twice or not at all, while every other request is seen exactly once.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" \
+	//	  -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+	OrderBy       string `protobuf:"bytes,10,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1984,10 +2082,45 @@ func (x *ListPrivacyRequestsRequest) GetSubjectEmail() string {
 	return ""
 }
 
+func (x *ListPrivacyRequestsRequest) GetSubjectEmailSearch() string {
+	if x != nil {
+		return x.SubjectEmailSearch
+	}
+	return ""
+}
+
+func (x *ListPrivacyRequestsRequest) GetCreatedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAfter
+	}
+	return nil
+}
+
+func (x *ListPrivacyRequestsRequest) GetCreatedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedBefore
+	}
+	return nil
+}
+
+func (x *ListPrivacyRequestsRequest) GetDueBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueBefore
+	}
+	return nil
+}
+
+func (x *ListPrivacyRequestsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
 // Response for ListPrivacyRequests.
 type ListPrivacyRequestsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The requests, newest first.
+	// The requests, in the order `order_by` asked for (newest first by default).
 	PrivacyRequests []*PrivacyRequest `protobuf:"bytes,1,rep,name=privacy_requests,json=privacyRequests,proto3" json:"privacy_requests,omitempty"`
 	// Pass as `page_token` to get the next page; empty when there are no more.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -2039,6 +2172,672 @@ func (x *ListPrivacyRequestsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request for CountPrivacyRequests. The filters mean what they mean in
+// ListPrivacyRequestsRequest.
+type CountPrivacyRequestsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only requests with this action; ACTION_UNSPECIFIED for all.
+	Action Action `protobuf:"varint,1,opt,name=action,proto3,enum=privacy.v1.Action" json:"action,omitempty"`
+	// Only requests for this subject email address (compared case-insensitively); empty for
+	// all.
+	SubjectEmail string `protobuf:"bytes,2,opt,name=subject_email,json=subjectEmail,proto3" json:"subject_email,omitempty"`
+	// Only requests whose subject email address contains this text, case-insensitively;
+	// empty for all.
+	SubjectEmailSearch string `protobuf:"bytes,3,opt,name=subject_email_search,json=subjectEmailSearch,proto3" json:"subject_email_search,omitempty"`
+	// Only requests created at or after this time; unset for no lower bound.
+	CreatedAfter *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_after,json=createdAfter,proto3" json:"created_after,omitempty"`
+	// Only requests created before this time (exclusive); unset for no upper bound.
+	CreatedBefore *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_before,json=createdBefore,proto3" json:"created_before,omitempty"`
+	// Only requests whose `due_time` is before this time (exclusive); unset for all.
+	DueBefore     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=due_before,json=dueBefore,proto3" json:"due_before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountPrivacyRequestsRequest) Reset() {
+	*x = CountPrivacyRequestsRequest{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountPrivacyRequestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountPrivacyRequestsRequest) ProtoMessage() {}
+
+func (x *CountPrivacyRequestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountPrivacyRequestsRequest.ProtoReflect.Descriptor instead.
+func (*CountPrivacyRequestsRequest) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CountPrivacyRequestsRequest) GetAction() Action {
+	if x != nil {
+		return x.Action
+	}
+	return Action_ACTION_UNSPECIFIED
+}
+
+func (x *CountPrivacyRequestsRequest) GetSubjectEmail() string {
+	if x != nil {
+		return x.SubjectEmail
+	}
+	return ""
+}
+
+func (x *CountPrivacyRequestsRequest) GetSubjectEmailSearch() string {
+	if x != nil {
+		return x.SubjectEmailSearch
+	}
+	return ""
+}
+
+func (x *CountPrivacyRequestsRequest) GetCreatedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAfter
+	}
+	return nil
+}
+
+func (x *CountPrivacyRequestsRequest) GetCreatedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedBefore
+	}
+	return nil
+}
+
+func (x *CountPrivacyRequestsRequest) GetDueBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueBefore
+	}
+	return nil
+}
+
+// How many requests are in one state.
+type StateCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state.
+	State State `protobuf:"varint,1,opt,name=state,proto3,enum=privacy.v1.State" json:"state,omitempty"`
+	// How many matching requests are in it.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateCount) Reset() {
+	*x = StateCount{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateCount) ProtoMessage() {}
+
+func (x *StateCount) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateCount.ProtoReflect.Descriptor instead.
+func (*StateCount) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *StateCount) GetState() State {
+	if x != nil {
+		return x.State
+	}
+	return State_STATE_UNSPECIFIED
+}
+
+func (x *StateCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// Response for CountPrivacyRequests.
+type CountPrivacyRequestsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per state (every state, in the order of the State enum, zero counts
+	// included), so a console draws the same tabs whatever the data.
+	StateCounts []*StateCount `protobuf:"bytes,1,rep,name=state_counts,json=stateCounts,proto3" json:"state_counts,omitempty"`
+	// All matching requests: the sum of `state_counts`.
+	TotalCount    int64 `protobuf:"varint,2,opt,name=total_count,json=totalCount,proto3" json:"total_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountPrivacyRequestsResponse) Reset() {
+	*x = CountPrivacyRequestsResponse{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountPrivacyRequestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountPrivacyRequestsResponse) ProtoMessage() {}
+
+func (x *CountPrivacyRequestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountPrivacyRequestsResponse.ProtoReflect.Descriptor instead.
+func (*CountPrivacyRequestsResponse) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CountPrivacyRequestsResponse) GetStateCounts() []*StateCount {
+	if x != nil {
+		return x.StateCounts
+	}
+	return nil
+}
+
+func (x *CountPrivacyRequestsResponse) GetTotalCount() int64 {
+	if x != nil {
+		return x.TotalCount
+	}
+	return 0
+}
+
+// Request for BatchModifyPrivacyRequests.
+type BatchModifyPrivacyRequestsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The requests to apply the operation to: 1 to 100 ids, each at most once. They are
+	// handled in this order.
+	Ids []string `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	// What to do to each.
+	Operation BatchOperation `protobuf:"varint,2,opt,name=operation,proto3,enum=privacy.v1.BatchOperation" json:"operation,omitempty"`
+	// For BATCH_OPERATION_DENY the reason the subject is told (required, as in
+	// DenyPrivacyRequest); for BATCH_OPERATION_CANCEL the reason for the audit log (optional);
+	// must be empty for the other operations. At most 2000 characters.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchModifyPrivacyRequestsRequest) Reset() {
+	*x = BatchModifyPrivacyRequestsRequest{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchModifyPrivacyRequestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchModifyPrivacyRequestsRequest) ProtoMessage() {}
+
+func (x *BatchModifyPrivacyRequestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchModifyPrivacyRequestsRequest.ProtoReflect.Descriptor instead.
+func (*BatchModifyPrivacyRequestsRequest) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *BatchModifyPrivacyRequestsRequest) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+func (x *BatchModifyPrivacyRequestsRequest) GetOperation() BatchOperation {
+	if x != nil {
+		return x.Operation
+	}
+	return BatchOperation_BATCH_OPERATION_UNSPECIFIED
+}
+
+func (x *BatchModifyPrivacyRequestsRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// The result for one id of BatchModifyPrivacyRequests: the status the single method would
+// have returned for it. The fields of a `google.rpc.Status` and its `google.rpc.ErrorInfo`,
+// flattened so that no client needs the googleapis protos to read them.
+type BatchModifyResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id, as given.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The gRPC status code (google.rpc.Code): 0 (OK) when the operation was applied, else
+	// what the single method would have failed with (for example 9, FAILED_PRECONDITION, for a
+	// request whose state does not allow it; 5, NOT_FOUND, for an unknown id).
+	Code int32 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
+	// What went wrong, for people; empty when `code` is 0.
+	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	// The stable `reason` of the error's ErrorInfo (the table on this service: for example
+	// ILLEGAL_TRANSITION, NOT_FOUND, NO_CAPABLE_SOURCE, INVALID_FIELD); empty when `code` is 0.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The ErrorInfo's metadata (for ILLEGAL_TRANSITION, `state`: the state the request is in).
+	Metadata map[string]string `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The request after the operation: changed when `code` is 0, as it is when the operation
+	// was refused, unset when it does not exist (or no longer does, after a DELETE).
+	PrivacyRequest *PrivacyRequest `protobuf:"bytes,6,opt,name=privacy_request,json=privacyRequest,proto3" json:"privacy_request,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BatchModifyResult) Reset() {
+	*x = BatchModifyResult{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchModifyResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchModifyResult) ProtoMessage() {}
+
+func (x *BatchModifyResult) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchModifyResult.ProtoReflect.Descriptor instead.
+func (*BatchModifyResult) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BatchModifyResult) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BatchModifyResult) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *BatchModifyResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *BatchModifyResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BatchModifyResult) GetMetadata() map[string]string {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *BatchModifyResult) GetPrivacyRequest() *PrivacyRequest {
+	if x != nil {
+		return x.PrivacyRequest
+	}
+	return nil
+}
+
+// Response for BatchModifyPrivacyRequests.
+type BatchModifyPrivacyRequestsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per id, in the order of the request's `ids`.
+	Results       []*BatchModifyResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchModifyPrivacyRequestsResponse) Reset() {
+	*x = BatchModifyPrivacyRequestsResponse{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchModifyPrivacyRequestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchModifyPrivacyRequestsResponse) ProtoMessage() {}
+
+func (x *BatchModifyPrivacyRequestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchModifyPrivacyRequestsResponse.ProtoReflect.Descriptor instead.
+func (*BatchModifyPrivacyRequestsResponse) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *BatchModifyPrivacyRequestsResponse) GetResults() []*BatchModifyResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// Request for GetRequestStatistics.
+type GetRequestStatisticsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The start of the period (inclusive); unset for 1 January 00:00 UTC of the current year.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// The end of the period (exclusive); unset for one calendar year after `start_time`. Must
+	// be after `start_time`.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRequestStatisticsRequest) Reset() {
+	*x = GetRequestStatisticsRequest{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRequestStatisticsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRequestStatisticsRequest) ProtoMessage() {}
+
+func (x *GetRequestStatisticsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRequestStatisticsRequest.ProtoReflect.Descriptor instead.
+func (*GetRequestStatisticsRequest) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetRequestStatisticsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetRequestStatisticsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// The figures for one action in the period. A request counts in the period it was received
+// (created) in; how it ended is its state now.
+type ActionStatistics struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Export ("request to know") or erasure ("request to delete").
+	Action Action `protobuf:"varint,1,opt,name=action,proto3,enum=privacy.v1.Action" json:"action,omitempty"`
+	// Requests received (created) in the period.
+	ReceivedCount int64 `protobuf:"varint,2,opt,name=received_count,json=receivedCount,proto3" json:"received_count,omitempty"`
+	// Of those, COMPLETED: complied with.
+	CompletedCount int64 `protobuf:"varint,3,opt,name=completed_count,json=completedCount,proto3" json:"completed_count,omitempty"`
+	// Of those, DENIED by an operator.
+	DeniedCount int64 `protobuf:"varint,4,opt,name=denied_count,json=deniedCount,proto3" json:"denied_count,omitempty"`
+	// Of those, CANCELLED (withdrawn).
+	CancelledCount int64 `protobuf:"varint,5,opt,name=cancelled_count,json=cancelledCount,proto3" json:"cancelled_count,omitempty"`
+	// Of those, EXPIRED: the subject never confirmed (an unverifiable request, 11 CCR § 7102
+	// counts it as denied in whole).
+	ExpiredCount int64 `protobuf:"varint,6,opt,name=expired_count,json=expiredCount,proto3" json:"expired_count,omitempty"`
+	// Of those, not finished yet (PENDING, CONFIRMED, PROCESSING or FAILED).
+	OpenCount int64 `protobuf:"varint,7,opt,name=open_count,json=openCount,proto3" json:"open_count,omitempty"`
+	// Of those, answered: COMPLETED or DENIED, the ones the days below are measured over.
+	AnsweredCount int64 `protobuf:"varint,8,opt,name=answered_count,json=answeredCount,proto3" json:"answered_count,omitempty"`
+	// The mean days from receipt (`create_time`) to the answer (`complete_time`, or the time
+	// it was denied), fractional days of 24 hours; 0 when none was answered.
+	MeanDaysToAnswer float64 `protobuf:"fixed64,9,opt,name=mean_days_to_answer,json=meanDaysToAnswer,proto3" json:"mean_days_to_answer,omitempty"`
+	// The median of the same days (the mean of the two middle ones for an even count); 0
+	// when none was answered.
+	MedianDaysToAnswer float64 `protobuf:"fixed64,10,opt,name=median_days_to_answer,json=medianDaysToAnswer,proto3" json:"median_days_to_answer,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ActionStatistics) Reset() {
+	*x = ActionStatistics{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActionStatistics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActionStatistics) ProtoMessage() {}
+
+func (x *ActionStatistics) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActionStatistics.ProtoReflect.Descriptor instead.
+func (*ActionStatistics) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ActionStatistics) GetAction() Action {
+	if x != nil {
+		return x.Action
+	}
+	return Action_ACTION_UNSPECIFIED
+}
+
+func (x *ActionStatistics) GetReceivedCount() int64 {
+	if x != nil {
+		return x.ReceivedCount
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetCompletedCount() int64 {
+	if x != nil {
+		return x.CompletedCount
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetDeniedCount() int64 {
+	if x != nil {
+		return x.DeniedCount
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetCancelledCount() int64 {
+	if x != nil {
+		return x.CancelledCount
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetExpiredCount() int64 {
+	if x != nil {
+		return x.ExpiredCount
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetOpenCount() int64 {
+	if x != nil {
+		return x.OpenCount
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetAnsweredCount() int64 {
+	if x != nil {
+		return x.AnsweredCount
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetMeanDaysToAnswer() float64 {
+	if x != nil {
+		return x.MeanDaysToAnswer
+	}
+	return 0
+}
+
+func (x *ActionStatistics) GetMedianDaysToAnswer() float64 {
+	if x != nil {
+		return x.MedianDaysToAnswer
+	}
+	return 0
+}
+
+// Response for GetRequestStatistics.
+type GetRequestStatisticsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The period's start, as used (the default filled in).
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// The period's end, as used.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// One entry per action: ACTION_EXPORT, then ACTION_ERASE, with zeros when there were none.
+	Actions       []*ActionStatistics `protobuf:"bytes,3,rep,name=actions,proto3" json:"actions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRequestStatisticsResponse) Reset() {
+	*x = GetRequestStatisticsResponse{}
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRequestStatisticsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRequestStatisticsResponse) ProtoMessage() {}
+
+func (x *GetRequestStatisticsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRequestStatisticsResponse.ProtoReflect.Descriptor instead.
+func (*GetRequestStatisticsResponse) Descriptor() ([]byte, []int) {
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetRequestStatisticsResponse) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetRequestStatisticsResponse) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *GetRequestStatisticsResponse) GetActions() []*ActionStatistics {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
 // Request for ConfirmPrivacyRequest.
 type ConfirmPrivacyRequestRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2052,7 +2851,7 @@ type ConfirmPrivacyRequestRequest struct {
 
 func (x *ConfirmPrivacyRequestRequest) Reset() {
 	*x = ConfirmPrivacyRequestRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[15]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2064,7 +2863,7 @@ func (x *ConfirmPrivacyRequestRequest) String() string {
 func (*ConfirmPrivacyRequestRequest) ProtoMessage() {}
 
 func (x *ConfirmPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[15]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2077,7 +2876,7 @@ func (x *ConfirmPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmPrivacyRequestRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmPrivacyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{15}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConfirmPrivacyRequestRequest) GetId() string {
@@ -2105,7 +2904,7 @@ type ConfirmPrivacyRequestResponse struct {
 
 func (x *ConfirmPrivacyRequestResponse) Reset() {
 	*x = ConfirmPrivacyRequestResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[16]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2117,7 +2916,7 @@ func (x *ConfirmPrivacyRequestResponse) String() string {
 func (*ConfirmPrivacyRequestResponse) ProtoMessage() {}
 
 func (x *ConfirmPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[16]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2130,7 +2929,7 @@ func (x *ConfirmPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmPrivacyRequestResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmPrivacyRequestResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{16}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ConfirmPrivacyRequestResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -2151,7 +2950,7 @@ type ResendConfirmationRequest struct {
 
 func (x *ResendConfirmationRequest) Reset() {
 	*x = ResendConfirmationRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[17]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2962,7 @@ func (x *ResendConfirmationRequest) String() string {
 func (*ResendConfirmationRequest) ProtoMessage() {}
 
 func (x *ResendConfirmationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[17]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2975,7 @@ func (x *ResendConfirmationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResendConfirmationRequest.ProtoReflect.Descriptor instead.
 func (*ResendConfirmationRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{17}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ResendConfirmationRequest) GetId() string {
@@ -2197,7 +2996,7 @@ type ResendConfirmationResponse struct {
 
 func (x *ResendConfirmationResponse) Reset() {
 	*x = ResendConfirmationResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[18]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +3008,7 @@ func (x *ResendConfirmationResponse) String() string {
 func (*ResendConfirmationResponse) ProtoMessage() {}
 
 func (x *ResendConfirmationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[18]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +3021,7 @@ func (x *ResendConfirmationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResendConfirmationResponse.ProtoReflect.Descriptor instead.
 func (*ResendConfirmationResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{18}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ResendConfirmationResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -2243,7 +3042,7 @@ type ProcessPrivacyRequestRequest struct {
 
 func (x *ProcessPrivacyRequestRequest) Reset() {
 	*x = ProcessPrivacyRequestRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[19]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +3054,7 @@ func (x *ProcessPrivacyRequestRequest) String() string {
 func (*ProcessPrivacyRequestRequest) ProtoMessage() {}
 
 func (x *ProcessPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[19]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +3067,7 @@ func (x *ProcessPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessPrivacyRequestRequest.ProtoReflect.Descriptor instead.
 func (*ProcessPrivacyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{19}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ProcessPrivacyRequestRequest) GetId() string {
@@ -2289,7 +3088,7 @@ type ProcessPrivacyRequestResponse struct {
 
 func (x *ProcessPrivacyRequestResponse) Reset() {
 	*x = ProcessPrivacyRequestResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[20]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2301,7 +3100,7 @@ func (x *ProcessPrivacyRequestResponse) String() string {
 func (*ProcessPrivacyRequestResponse) ProtoMessage() {}
 
 func (x *ProcessPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[20]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2314,7 +3113,7 @@ func (x *ProcessPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessPrivacyRequestResponse.ProtoReflect.Descriptor instead.
 func (*ProcessPrivacyRequestResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{20}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ProcessPrivacyRequestResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -2335,7 +3134,7 @@ type CompletePrivacyRequestRequest struct {
 
 func (x *CompletePrivacyRequestRequest) Reset() {
 	*x = CompletePrivacyRequestRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[21]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +3146,7 @@ func (x *CompletePrivacyRequestRequest) String() string {
 func (*CompletePrivacyRequestRequest) ProtoMessage() {}
 
 func (x *CompletePrivacyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[21]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +3159,7 @@ func (x *CompletePrivacyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompletePrivacyRequestRequest.ProtoReflect.Descriptor instead.
 func (*CompletePrivacyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{21}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CompletePrivacyRequestRequest) GetId() string {
@@ -2381,7 +3180,7 @@ type CompletePrivacyRequestResponse struct {
 
 func (x *CompletePrivacyRequestResponse) Reset() {
 	*x = CompletePrivacyRequestResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[22]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2393,7 +3192,7 @@ func (x *CompletePrivacyRequestResponse) String() string {
 func (*CompletePrivacyRequestResponse) ProtoMessage() {}
 
 func (x *CompletePrivacyRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[22]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2406,7 +3205,7 @@ func (x *CompletePrivacyRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompletePrivacyRequestResponse.ProtoReflect.Descriptor instead.
 func (*CompletePrivacyRequestResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{22}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CompletePrivacyRequestResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -2430,7 +3229,7 @@ type DenyPrivacyRequestRequest struct {
 
 func (x *DenyPrivacyRequestRequest) Reset() {
 	*x = DenyPrivacyRequestRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[23]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +3241,7 @@ func (x *DenyPrivacyRequestRequest) String() string {
 func (*DenyPrivacyRequestRequest) ProtoMessage() {}
 
 func (x *DenyPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[23]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +3254,7 @@ func (x *DenyPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyPrivacyRequestRequest.ProtoReflect.Descriptor instead.
 func (*DenyPrivacyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{23}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DenyPrivacyRequestRequest) GetId() string {
@@ -2483,7 +3282,7 @@ type DenyPrivacyRequestResponse struct {
 
 func (x *DenyPrivacyRequestResponse) Reset() {
 	*x = DenyPrivacyRequestResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[24]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2495,7 +3294,7 @@ func (x *DenyPrivacyRequestResponse) String() string {
 func (*DenyPrivacyRequestResponse) ProtoMessage() {}
 
 func (x *DenyPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[24]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2508,7 +3307,7 @@ func (x *DenyPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DenyPrivacyRequestResponse.ProtoReflect.Descriptor instead.
 func (*DenyPrivacyRequestResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{24}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DenyPrivacyRequestResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -2531,7 +3330,7 @@ type CancelPrivacyRequestRequest struct {
 
 func (x *CancelPrivacyRequestRequest) Reset() {
 	*x = CancelPrivacyRequestRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[25]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2543,7 +3342,7 @@ func (x *CancelPrivacyRequestRequest) String() string {
 func (*CancelPrivacyRequestRequest) ProtoMessage() {}
 
 func (x *CancelPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[25]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2556,7 +3355,7 @@ func (x *CancelPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelPrivacyRequestRequest.ProtoReflect.Descriptor instead.
 func (*CancelPrivacyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{25}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CancelPrivacyRequestRequest) GetId() string {
@@ -2584,7 +3383,7 @@ type CancelPrivacyRequestResponse struct {
 
 func (x *CancelPrivacyRequestResponse) Reset() {
 	*x = CancelPrivacyRequestResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[26]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2596,7 +3395,7 @@ func (x *CancelPrivacyRequestResponse) String() string {
 func (*CancelPrivacyRequestResponse) ProtoMessage() {}
 
 func (x *CancelPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[26]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2609,7 +3408,7 @@ func (x *CancelPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelPrivacyRequestResponse.ProtoReflect.Descriptor instead.
 func (*CancelPrivacyRequestResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{26}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CancelPrivacyRequestResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -2630,7 +3429,7 @@ type DeletePrivacyRequestRequest struct {
 
 func (x *DeletePrivacyRequestRequest) Reset() {
 	*x = DeletePrivacyRequestRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[27]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2642,7 +3441,7 @@ func (x *DeletePrivacyRequestRequest) String() string {
 func (*DeletePrivacyRequestRequest) ProtoMessage() {}
 
 func (x *DeletePrivacyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[27]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2655,7 +3454,7 @@ func (x *DeletePrivacyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePrivacyRequestRequest.ProtoReflect.Descriptor instead.
 func (*DeletePrivacyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{27}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *DeletePrivacyRequestRequest) GetId() string {
@@ -2674,7 +3473,7 @@ type DeletePrivacyRequestResponse struct {
 
 func (x *DeletePrivacyRequestResponse) Reset() {
 	*x = DeletePrivacyRequestResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[28]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +3485,7 @@ func (x *DeletePrivacyRequestResponse) String() string {
 func (*DeletePrivacyRequestResponse) ProtoMessage() {}
 
 func (x *DeletePrivacyRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[28]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +3498,7 @@ func (x *DeletePrivacyRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePrivacyRequestResponse.ProtoReflect.Descriptor instead.
 func (*DeletePrivacyRequestResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{28}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{37}
 }
 
 // Request for ExtendDeadline.
@@ -2719,7 +3518,7 @@ type ExtendDeadlineRequest struct {
 
 func (x *ExtendDeadlineRequest) Reset() {
 	*x = ExtendDeadlineRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[29]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2731,7 +3530,7 @@ func (x *ExtendDeadlineRequest) String() string {
 func (*ExtendDeadlineRequest) ProtoMessage() {}
 
 func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[29]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2744,7 +3543,7 @@ func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{29}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ExtendDeadlineRequest) GetId() string {
@@ -2779,7 +3578,7 @@ type ExtendDeadlineResponse struct {
 
 func (x *ExtendDeadlineResponse) Reset() {
 	*x = ExtendDeadlineResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[30]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +3590,7 @@ func (x *ExtendDeadlineResponse) String() string {
 func (*ExtendDeadlineResponse) ProtoMessage() {}
 
 func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[30]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +3603,7 @@ func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{30}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ExtendDeadlineResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -2829,7 +3628,7 @@ type Actor struct {
 
 func (x *Actor) Reset() {
 	*x = Actor{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[31]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2841,7 +3640,7 @@ func (x *Actor) String() string {
 func (*Actor) ProtoMessage() {}
 
 func (x *Actor) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[31]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2854,7 +3653,7 @@ func (x *Actor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Actor.ProtoReflect.Descriptor instead.
 func (*Actor) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{31}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Actor) GetKind() ActorKind {
@@ -2904,7 +3703,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[32]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2916,7 +3715,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[32]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2929,7 +3728,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{32}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AuditEvent) GetSequence() int64 {
@@ -3023,7 +3822,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[33]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3035,7 +3834,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[33]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3048,7 +3847,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{33}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListAuditEventsRequest) GetRequestId() string {
@@ -3099,7 +3898,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[34]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3111,7 +3910,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[34]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3124,7 +3923,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{34}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -3152,7 +3951,7 @@ type WatchPrivacyRequestRequest struct {
 
 func (x *WatchPrivacyRequestRequest) Reset() {
 	*x = WatchPrivacyRequestRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[35]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3164,7 +3963,7 @@ func (x *WatchPrivacyRequestRequest) String() string {
 func (*WatchPrivacyRequestRequest) ProtoMessage() {}
 
 func (x *WatchPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[35]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3177,7 +3976,7 @@ func (x *WatchPrivacyRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPrivacyRequestRequest.ProtoReflect.Descriptor instead.
 func (*WatchPrivacyRequestRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{35}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchPrivacyRequestRequest) GetId() string {
@@ -3212,7 +4011,7 @@ type WatchPrivacyRequestResponse struct {
 
 func (x *WatchPrivacyRequestResponse) Reset() {
 	*x = WatchPrivacyRequestResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[36]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3224,7 +4023,7 @@ func (x *WatchPrivacyRequestResponse) String() string {
 func (*WatchPrivacyRequestResponse) ProtoMessage() {}
 
 func (x *WatchPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[36]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3237,7 +4036,7 @@ func (x *WatchPrivacyRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPrivacyRequestResponse.ProtoReflect.Descriptor instead.
 func (*WatchPrivacyRequestResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{36}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *WatchPrivacyRequestResponse) GetPrivacyRequest() *PrivacyRequest {
@@ -3284,7 +4083,7 @@ type DownloadExportRequest struct {
 
 func (x *DownloadExportRequest) Reset() {
 	*x = DownloadExportRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[37]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3296,7 +4095,7 @@ func (x *DownloadExportRequest) String() string {
 func (*DownloadExportRequest) ProtoMessage() {}
 
 func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[37]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3309,7 +4108,7 @@ func (x *DownloadExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadExportRequest.ProtoReflect.Descriptor instead.
 func (*DownloadExportRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{37}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DownloadExportRequest) GetId() string {
@@ -3350,7 +4149,7 @@ type ExportArchiveHeader struct {
 
 func (x *ExportArchiveHeader) Reset() {
 	*x = ExportArchiveHeader{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[38]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3362,7 +4161,7 @@ func (x *ExportArchiveHeader) String() string {
 func (*ExportArchiveHeader) ProtoMessage() {}
 
 func (x *ExportArchiveHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[38]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3375,7 +4174,7 @@ func (x *ExportArchiveHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportArchiveHeader.ProtoReflect.Descriptor instead.
 func (*ExportArchiveHeader) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{38}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ExportArchiveHeader) GetFileName() string {
@@ -3422,7 +4221,7 @@ type DownloadExportResponse struct {
 
 func (x *DownloadExportResponse) Reset() {
 	*x = DownloadExportResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[39]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3434,7 +4233,7 @@ func (x *DownloadExportResponse) String() string {
 func (*DownloadExportResponse) ProtoMessage() {}
 
 func (x *DownloadExportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[39]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3447,7 +4246,7 @@ func (x *DownloadExportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadExportResponse.ProtoReflect.Descriptor instead.
 func (*DownloadExportResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{39}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DownloadExportResponse) GetPayload() isDownloadExportResponse_Payload {
@@ -3504,7 +4303,7 @@ type GetErasureReceiptRequest struct {
 
 func (x *GetErasureReceiptRequest) Reset() {
 	*x = GetErasureReceiptRequest{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[40]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3516,7 +4315,7 @@ func (x *GetErasureReceiptRequest) String() string {
 func (*GetErasureReceiptRequest) ProtoMessage() {}
 
 func (x *GetErasureReceiptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[40]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3529,7 +4328,7 @@ func (x *GetErasureReceiptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureReceiptRequest.ProtoReflect.Descriptor instead.
 func (*GetErasureReceiptRequest) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{40}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetErasureReceiptRequest) GetId() string {
@@ -3592,7 +4391,7 @@ type GetErasureReceiptResponse struct {
 
 func (x *GetErasureReceiptResponse) Reset() {
 	*x = GetErasureReceiptResponse{}
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[41]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3604,7 +4403,7 @@ func (x *GetErasureReceiptResponse) String() string {
 func (*GetErasureReceiptResponse) ProtoMessage() {}
 
 func (x *GetErasureReceiptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[41]
+	mi := &file_privacy_v1_privacy_request_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3617,7 +4416,7 @@ func (x *GetErasureReceiptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureReceiptResponse.ProtoReflect.Descriptor instead.
 func (*GetErasureReceiptResponse) Descriptor() ([]byte, []int) {
-	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{41}
+	return file_privacy_v1_privacy_request_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetErasureReceiptResponse) GetReceiptJson() string {
@@ -3785,17 +4584,78 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x18GetPrivacyRequestRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"`\n" +
 	"\x19GetPrivacyRequestResponse\x12C\n" +
-	"\x0fprivacy_request\x18\x01 \x01(\v2\x1a.privacy.v1.PrivacyRequestR\x0eprivacyRequest\"\xd2\x01\n" +
+	"\x0fprivacy_request\x18\x01 \x01(\v2\x1a.privacy.v1.PrivacyRequestR\x0eprivacyRequest\"\xde\x03\n" +
 	"\x1aListPrivacyRequestsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12*\n" +
 	"\x06action\x18\x03 \x01(\x0e2\x12.privacy.v1.ActionR\x06action\x12'\n" +
 	"\x05state\x18\x04 \x01(\x0e2\x11.privacy.v1.StateR\x05state\x12#\n" +
-	"\rsubject_email\x18\x05 \x01(\tR\fsubjectEmail\"\x8c\x01\n" +
+	"\rsubject_email\x18\x05 \x01(\tR\fsubjectEmail\x120\n" +
+	"\x14subject_email_search\x18\x06 \x01(\tR\x12subjectEmailSearch\x12?\n" +
+	"\rcreated_after\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fcreatedAfter\x12A\n" +
+	"\x0ecreated_before\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rcreatedBefore\x129\n" +
+	"\n" +
+	"due_before\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tdueBefore\x12\x19\n" +
+	"\border_by\x18\n" +
+	" \x01(\tR\aorderBy\"\x8c\x01\n" +
 	"\x1bListPrivacyRequestsResponse\x12E\n" +
 	"\x10privacy_requests\x18\x01 \x03(\v2\x1a.privacy.v1.PrivacyRequestR\x0fprivacyRequests\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"D\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdf\x02\n" +
+	"\x1bCountPrivacyRequestsRequest\x12*\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x12.privacy.v1.ActionR\x06action\x12#\n" +
+	"\rsubject_email\x18\x02 \x01(\tR\fsubjectEmail\x120\n" +
+	"\x14subject_email_search\x18\x03 \x01(\tR\x12subjectEmailSearch\x12?\n" +
+	"\rcreated_after\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\fcreatedAfter\x12A\n" +
+	"\x0ecreated_before\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rcreatedBefore\x129\n" +
+	"\n" +
+	"due_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tdueBefore\"K\n" +
+	"\n" +
+	"StateCount\x12'\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x11.privacy.v1.StateR\x05state\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"z\n" +
+	"\x1cCountPrivacyRequestsResponse\x129\n" +
+	"\fstate_counts\x18\x01 \x03(\v2\x16.privacy.v1.StateCountR\vstateCounts\x12\x1f\n" +
+	"\vtotal_count\x18\x02 \x01(\x03R\n" +
+	"totalCount\"\x87\x01\n" +
+	"!BatchModifyPrivacyRequestsRequest\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\x128\n" +
+	"\toperation\x18\x02 \x01(\x0e2\x1a.privacy.v1.BatchOperationR\toperation\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xb4\x02\n" +
+	"\x11BatchModifyResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12G\n" +
+	"\bmetadata\x18\x05 \x03(\v2+.privacy.v1.BatchModifyResult.MetadataEntryR\bmetadata\x12C\n" +
+	"\x0fprivacy_request\x18\x06 \x01(\v2\x1a.privacy.v1.PrivacyRequestR\x0eprivacyRequest\x1a;\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"]\n" +
+	"\"BatchModifyPrivacyRequestsResponse\x127\n" +
+	"\aresults\x18\x01 \x03(\v2\x1d.privacy.v1.BatchModifyResultR\aresults\"\x8f\x01\n" +
+	"\x1bGetRequestStatisticsRequest\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xa7\x03\n" +
+	"\x10ActionStatistics\x12*\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x12.privacy.v1.ActionR\x06action\x12%\n" +
+	"\x0ereceived_count\x18\x02 \x01(\x03R\rreceivedCount\x12'\n" +
+	"\x0fcompleted_count\x18\x03 \x01(\x03R\x0ecompletedCount\x12!\n" +
+	"\fdenied_count\x18\x04 \x01(\x03R\vdeniedCount\x12'\n" +
+	"\x0fcancelled_count\x18\x05 \x01(\x03R\x0ecancelledCount\x12#\n" +
+	"\rexpired_count\x18\x06 \x01(\x03R\fexpiredCount\x12\x1d\n" +
+	"\n" +
+	"open_count\x18\a \x01(\x03R\topenCount\x12%\n" +
+	"\x0eanswered_count\x18\b \x01(\x03R\ransweredCount\x12-\n" +
+	"\x13mean_days_to_answer\x18\t \x01(\x01R\x10meanDaysToAnswer\x121\n" +
+	"\x15median_days_to_answer\x18\n" +
+	" \x01(\x01R\x12medianDaysToAnswer\"\xc8\x01\n" +
+	"\x1cGetRequestStatisticsResponse\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x126\n" +
+	"\aactions\x18\x03 \x03(\v2\x1c.privacy.v1.ActionStatisticsR\aactions\"D\n" +
 	"\x1cConfirmPrivacyRequestRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"d\n" +
@@ -3942,7 +4802,15 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\x1aDELIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16DELIVERY_STATE_PENDING\x10\x01\x12\x17\n" +
 	"\x13DELIVERY_STATE_SENT\x10\x02\x12\x19\n" +
-	"\x15DELIVERY_STATE_FAILED\x10\x03*l\n" +
+	"\x15DELIVERY_STATE_FAILED\x10\x03*\xe7\x01\n" +
+	"\x0eBatchOperation\x12\x1f\n" +
+	"\x1bBATCH_OPERATION_UNSPECIFIED\x10\x00\x12'\n" +
+	"#BATCH_OPERATION_RESEND_CONFIRMATION\x10\x01\x12\x1b\n" +
+	"\x17BATCH_OPERATION_PROCESS\x10\x02\x12\x1c\n" +
+	"\x18BATCH_OPERATION_COMPLETE\x10\x03\x12\x1a\n" +
+	"\x16BATCH_OPERATION_CANCEL\x10\x04\x12\x1a\n" +
+	"\x16BATCH_OPERATION_DELETE\x10\x05\x12\x18\n" +
+	"\x14BATCH_OPERATION_DENY\x10\x06*l\n" +
 	"\tActorKind\x12\x1a\n" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ACTOR_KIND_ADMIN\x10\x01\x12\x16\n" +
@@ -3979,11 +4847,14 @@ const file_privacy_v1_privacy_request_service_proto_rawDesc = "" +
 	"\fAuditSubject\x12\x1d\n" +
 	"\x19AUDIT_SUBJECT_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dAUDIT_SUBJECT_PRIVACY_REQUEST\x10\x01\x12\x1d\n" +
-	"\x19AUDIT_SUBJECT_DATA_SOURCE\x10\x022\x95\f\n" +
+	"\x19AUDIT_SUBJECT_DATA_SOURCE\x10\x022\xe8\x0e\n" +
 	"\x15PrivacyRequestService\x12i\n" +
 	"\x14CreatePrivacyRequest\x12'.privacy.v1.CreatePrivacyRequestRequest\x1a(.privacy.v1.CreatePrivacyRequestResponse\x12`\n" +
 	"\x11GetPrivacyRequest\x12$.privacy.v1.GetPrivacyRequestRequest\x1a%.privacy.v1.GetPrivacyRequestResponse\x12f\n" +
-	"\x13ListPrivacyRequests\x12&.privacy.v1.ListPrivacyRequestsRequest\x1a'.privacy.v1.ListPrivacyRequestsResponse\x12l\n" +
+	"\x13ListPrivacyRequests\x12&.privacy.v1.ListPrivacyRequestsRequest\x1a'.privacy.v1.ListPrivacyRequestsResponse\x12i\n" +
+	"\x14CountPrivacyRequests\x12'.privacy.v1.CountPrivacyRequestsRequest\x1a(.privacy.v1.CountPrivacyRequestsResponse\x12{\n" +
+	"\x1aBatchModifyPrivacyRequests\x12-.privacy.v1.BatchModifyPrivacyRequestsRequest\x1a..privacy.v1.BatchModifyPrivacyRequestsResponse\x12i\n" +
+	"\x14GetRequestStatistics\x12'.privacy.v1.GetRequestStatisticsRequest\x1a(.privacy.v1.GetRequestStatisticsResponse\x12l\n" +
 	"\x15ConfirmPrivacyRequest\x12(.privacy.v1.ConfirmPrivacyRequestRequest\x1a).privacy.v1.ConfirmPrivacyRequestResponse\x12c\n" +
 	"\x12ResendConfirmation\x12%.privacy.v1.ResendConfirmationRequest\x1a&.privacy.v1.ResendConfirmationResponse\x12l\n" +
 	"\x15ProcessPrivacyRequest\x12(.privacy.v1.ProcessPrivacyRequestRequest\x1a).privacy.v1.ProcessPrivacyRequestResponse\x12o\n" +
@@ -4010,162 +4881,198 @@ func file_privacy_v1_privacy_request_service_proto_rawDescGZIP() []byte {
 	return file_privacy_v1_privacy_request_service_proto_rawDescData
 }
 
-var file_privacy_v1_privacy_request_service_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_privacy_v1_privacy_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_privacy_v1_privacy_request_service_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_privacy_v1_privacy_request_service_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_privacy_v1_privacy_request_service_proto_goTypes = []any{
-	(Action)(0),                            // 0: privacy.v1.Action
-	(State)(0),                             // 1: privacy.v1.State
-	(ErasureOutcome)(0),                    // 2: privacy.v1.ErasureOutcome
-	(VerificationState)(0),                 // 3: privacy.v1.VerificationState
-	(SourceState)(0),                       // 4: privacy.v1.SourceState
-	(EmailKind)(0),                         // 5: privacy.v1.EmailKind
-	(DeliveryState)(0),                     // 6: privacy.v1.DeliveryState
-	(ActorKind)(0),                         // 7: privacy.v1.ActorKind
-	(AuditEventType)(0),                    // 8: privacy.v1.AuditEventType
-	(AuditSubject)(0),                      // 9: privacy.v1.AuditSubject
-	(*Subject)(nil),                        // 10: privacy.v1.Subject
-	(*PrivacyRequest)(nil),                 // 11: privacy.v1.PrivacyRequest
-	(*ErasureSummary)(nil),                 // 12: privacy.v1.ErasureSummary
-	(*SourceErasure)(nil),                  // 13: privacy.v1.SourceErasure
-	(*Leftover)(nil),                       // 14: privacy.v1.Leftover
-	(*ErasureVerification)(nil),            // 15: privacy.v1.ErasureVerification
-	(*SourceProgress)(nil),                 // 16: privacy.v1.SourceProgress
-	(*ExportArchive)(nil),                  // 17: privacy.v1.ExportArchive
-	(*EmailDelivery)(nil),                  // 18: privacy.v1.EmailDelivery
-	(*CreatePrivacyRequestRequest)(nil),    // 19: privacy.v1.CreatePrivacyRequestRequest
-	(*CreatePrivacyRequestResponse)(nil),   // 20: privacy.v1.CreatePrivacyRequestResponse
-	(*GetPrivacyRequestRequest)(nil),       // 21: privacy.v1.GetPrivacyRequestRequest
-	(*GetPrivacyRequestResponse)(nil),      // 22: privacy.v1.GetPrivacyRequestResponse
-	(*ListPrivacyRequestsRequest)(nil),     // 23: privacy.v1.ListPrivacyRequestsRequest
-	(*ListPrivacyRequestsResponse)(nil),    // 24: privacy.v1.ListPrivacyRequestsResponse
-	(*ConfirmPrivacyRequestRequest)(nil),   // 25: privacy.v1.ConfirmPrivacyRequestRequest
-	(*ConfirmPrivacyRequestResponse)(nil),  // 26: privacy.v1.ConfirmPrivacyRequestResponse
-	(*ResendConfirmationRequest)(nil),      // 27: privacy.v1.ResendConfirmationRequest
-	(*ResendConfirmationResponse)(nil),     // 28: privacy.v1.ResendConfirmationResponse
-	(*ProcessPrivacyRequestRequest)(nil),   // 29: privacy.v1.ProcessPrivacyRequestRequest
-	(*ProcessPrivacyRequestResponse)(nil),  // 30: privacy.v1.ProcessPrivacyRequestResponse
-	(*CompletePrivacyRequestRequest)(nil),  // 31: privacy.v1.CompletePrivacyRequestRequest
-	(*CompletePrivacyRequestResponse)(nil), // 32: privacy.v1.CompletePrivacyRequestResponse
-	(*DenyPrivacyRequestRequest)(nil),      // 33: privacy.v1.DenyPrivacyRequestRequest
-	(*DenyPrivacyRequestResponse)(nil),     // 34: privacy.v1.DenyPrivacyRequestResponse
-	(*CancelPrivacyRequestRequest)(nil),    // 35: privacy.v1.CancelPrivacyRequestRequest
-	(*CancelPrivacyRequestResponse)(nil),   // 36: privacy.v1.CancelPrivacyRequestResponse
-	(*DeletePrivacyRequestRequest)(nil),    // 37: privacy.v1.DeletePrivacyRequestRequest
-	(*DeletePrivacyRequestResponse)(nil),   // 38: privacy.v1.DeletePrivacyRequestResponse
-	(*ExtendDeadlineRequest)(nil),          // 39: privacy.v1.ExtendDeadlineRequest
-	(*ExtendDeadlineResponse)(nil),         // 40: privacy.v1.ExtendDeadlineResponse
-	(*Actor)(nil),                          // 41: privacy.v1.Actor
-	(*AuditEvent)(nil),                     // 42: privacy.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),         // 43: privacy.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),        // 44: privacy.v1.ListAuditEventsResponse
-	(*WatchPrivacyRequestRequest)(nil),     // 45: privacy.v1.WatchPrivacyRequestRequest
-	(*WatchPrivacyRequestResponse)(nil),    // 46: privacy.v1.WatchPrivacyRequestResponse
-	(*DownloadExportRequest)(nil),          // 47: privacy.v1.DownloadExportRequest
-	(*ExportArchiveHeader)(nil),            // 48: privacy.v1.ExportArchiveHeader
-	(*DownloadExportResponse)(nil),         // 49: privacy.v1.DownloadExportResponse
-	(*GetErasureReceiptRequest)(nil),       // 50: privacy.v1.GetErasureReceiptRequest
-	(*GetErasureReceiptResponse)(nil),      // 51: privacy.v1.GetErasureReceiptResponse
-	(*timestamppb.Timestamp)(nil),          // 52: google.protobuf.Timestamp
-	(*v1.Retention)(nil),                   // 53: privacy.datasource.v1.Retention
+	(Action)(0),                                // 0: privacy.v1.Action
+	(State)(0),                                 // 1: privacy.v1.State
+	(ErasureOutcome)(0),                        // 2: privacy.v1.ErasureOutcome
+	(VerificationState)(0),                     // 3: privacy.v1.VerificationState
+	(SourceState)(0),                           // 4: privacy.v1.SourceState
+	(EmailKind)(0),                             // 5: privacy.v1.EmailKind
+	(DeliveryState)(0),                         // 6: privacy.v1.DeliveryState
+	(BatchOperation)(0),                        // 7: privacy.v1.BatchOperation
+	(ActorKind)(0),                             // 8: privacy.v1.ActorKind
+	(AuditEventType)(0),                        // 9: privacy.v1.AuditEventType
+	(AuditSubject)(0),                          // 10: privacy.v1.AuditSubject
+	(*Subject)(nil),                            // 11: privacy.v1.Subject
+	(*PrivacyRequest)(nil),                     // 12: privacy.v1.PrivacyRequest
+	(*ErasureSummary)(nil),                     // 13: privacy.v1.ErasureSummary
+	(*SourceErasure)(nil),                      // 14: privacy.v1.SourceErasure
+	(*Leftover)(nil),                           // 15: privacy.v1.Leftover
+	(*ErasureVerification)(nil),                // 16: privacy.v1.ErasureVerification
+	(*SourceProgress)(nil),                     // 17: privacy.v1.SourceProgress
+	(*ExportArchive)(nil),                      // 18: privacy.v1.ExportArchive
+	(*EmailDelivery)(nil),                      // 19: privacy.v1.EmailDelivery
+	(*CreatePrivacyRequestRequest)(nil),        // 20: privacy.v1.CreatePrivacyRequestRequest
+	(*CreatePrivacyRequestResponse)(nil),       // 21: privacy.v1.CreatePrivacyRequestResponse
+	(*GetPrivacyRequestRequest)(nil),           // 22: privacy.v1.GetPrivacyRequestRequest
+	(*GetPrivacyRequestResponse)(nil),          // 23: privacy.v1.GetPrivacyRequestResponse
+	(*ListPrivacyRequestsRequest)(nil),         // 24: privacy.v1.ListPrivacyRequestsRequest
+	(*ListPrivacyRequestsResponse)(nil),        // 25: privacy.v1.ListPrivacyRequestsResponse
+	(*CountPrivacyRequestsRequest)(nil),        // 26: privacy.v1.CountPrivacyRequestsRequest
+	(*StateCount)(nil),                         // 27: privacy.v1.StateCount
+	(*CountPrivacyRequestsResponse)(nil),       // 28: privacy.v1.CountPrivacyRequestsResponse
+	(*BatchModifyPrivacyRequestsRequest)(nil),  // 29: privacy.v1.BatchModifyPrivacyRequestsRequest
+	(*BatchModifyResult)(nil),                  // 30: privacy.v1.BatchModifyResult
+	(*BatchModifyPrivacyRequestsResponse)(nil), // 31: privacy.v1.BatchModifyPrivacyRequestsResponse
+	(*GetRequestStatisticsRequest)(nil),        // 32: privacy.v1.GetRequestStatisticsRequest
+	(*ActionStatistics)(nil),                   // 33: privacy.v1.ActionStatistics
+	(*GetRequestStatisticsResponse)(nil),       // 34: privacy.v1.GetRequestStatisticsResponse
+	(*ConfirmPrivacyRequestRequest)(nil),       // 35: privacy.v1.ConfirmPrivacyRequestRequest
+	(*ConfirmPrivacyRequestResponse)(nil),      // 36: privacy.v1.ConfirmPrivacyRequestResponse
+	(*ResendConfirmationRequest)(nil),          // 37: privacy.v1.ResendConfirmationRequest
+	(*ResendConfirmationResponse)(nil),         // 38: privacy.v1.ResendConfirmationResponse
+	(*ProcessPrivacyRequestRequest)(nil),       // 39: privacy.v1.ProcessPrivacyRequestRequest
+	(*ProcessPrivacyRequestResponse)(nil),      // 40: privacy.v1.ProcessPrivacyRequestResponse
+	(*CompletePrivacyRequestRequest)(nil),      // 41: privacy.v1.CompletePrivacyRequestRequest
+	(*CompletePrivacyRequestResponse)(nil),     // 42: privacy.v1.CompletePrivacyRequestResponse
+	(*DenyPrivacyRequestRequest)(nil),          // 43: privacy.v1.DenyPrivacyRequestRequest
+	(*DenyPrivacyRequestResponse)(nil),         // 44: privacy.v1.DenyPrivacyRequestResponse
+	(*CancelPrivacyRequestRequest)(nil),        // 45: privacy.v1.CancelPrivacyRequestRequest
+	(*CancelPrivacyRequestResponse)(nil),       // 46: privacy.v1.CancelPrivacyRequestResponse
+	(*DeletePrivacyRequestRequest)(nil),        // 47: privacy.v1.DeletePrivacyRequestRequest
+	(*DeletePrivacyRequestResponse)(nil),       // 48: privacy.v1.DeletePrivacyRequestResponse
+	(*ExtendDeadlineRequest)(nil),              // 49: privacy.v1.ExtendDeadlineRequest
+	(*ExtendDeadlineResponse)(nil),             // 50: privacy.v1.ExtendDeadlineResponse
+	(*Actor)(nil),                              // 51: privacy.v1.Actor
+	(*AuditEvent)(nil),                         // 52: privacy.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),             // 53: privacy.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),            // 54: privacy.v1.ListAuditEventsResponse
+	(*WatchPrivacyRequestRequest)(nil),         // 55: privacy.v1.WatchPrivacyRequestRequest
+	(*WatchPrivacyRequestResponse)(nil),        // 56: privacy.v1.WatchPrivacyRequestResponse
+	(*DownloadExportRequest)(nil),              // 57: privacy.v1.DownloadExportRequest
+	(*ExportArchiveHeader)(nil),                // 58: privacy.v1.ExportArchiveHeader
+	(*DownloadExportResponse)(nil),             // 59: privacy.v1.DownloadExportResponse
+	(*GetErasureReceiptRequest)(nil),           // 60: privacy.v1.GetErasureReceiptRequest
+	(*GetErasureReceiptResponse)(nil),          // 61: privacy.v1.GetErasureReceiptResponse
+	nil,                                        // 62: privacy.v1.BatchModifyResult.MetadataEntry
+	(*timestamppb.Timestamp)(nil),              // 63: google.protobuf.Timestamp
+	(*v1.Retention)(nil),                       // 64: privacy.datasource.v1.Retention
 }
 var file_privacy_v1_privacy_request_service_proto_depIdxs = []int32{
 	0,  // 0: privacy.v1.PrivacyRequest.action:type_name -> privacy.v1.Action
-	10, // 1: privacy.v1.PrivacyRequest.subject:type_name -> privacy.v1.Subject
+	11, // 1: privacy.v1.PrivacyRequest.subject:type_name -> privacy.v1.Subject
 	1,  // 2: privacy.v1.PrivacyRequest.state:type_name -> privacy.v1.State
-	52, // 3: privacy.v1.PrivacyRequest.create_time:type_name -> google.protobuf.Timestamp
-	52, // 4: privacy.v1.PrivacyRequest.confirm_time:type_name -> google.protobuf.Timestamp
-	52, // 5: privacy.v1.PrivacyRequest.complete_time:type_name -> google.protobuf.Timestamp
-	52, // 6: privacy.v1.PrivacyRequest.due_time:type_name -> google.protobuf.Timestamp
-	52, // 7: privacy.v1.PrivacyRequest.update_time:type_name -> google.protobuf.Timestamp
-	52, // 8: privacy.v1.PrivacyRequest.confirmation_expire_time:type_name -> google.protobuf.Timestamp
-	18, // 9: privacy.v1.PrivacyRequest.emails:type_name -> privacy.v1.EmailDelivery
-	16, // 10: privacy.v1.PrivacyRequest.sources:type_name -> privacy.v1.SourceProgress
-	17, // 11: privacy.v1.PrivacyRequest.archive:type_name -> privacy.v1.ExportArchive
-	52, // 12: privacy.v1.PrivacyRequest.scheduled_process_time:type_name -> google.protobuf.Timestamp
-	12, // 13: privacy.v1.PrivacyRequest.erasure:type_name -> privacy.v1.ErasureSummary
-	52, // 14: privacy.v1.PrivacyRequest.subject_purge_time:type_name -> google.protobuf.Timestamp
+	63, // 3: privacy.v1.PrivacyRequest.create_time:type_name -> google.protobuf.Timestamp
+	63, // 4: privacy.v1.PrivacyRequest.confirm_time:type_name -> google.protobuf.Timestamp
+	63, // 5: privacy.v1.PrivacyRequest.complete_time:type_name -> google.protobuf.Timestamp
+	63, // 6: privacy.v1.PrivacyRequest.due_time:type_name -> google.protobuf.Timestamp
+	63, // 7: privacy.v1.PrivacyRequest.update_time:type_name -> google.protobuf.Timestamp
+	63, // 8: privacy.v1.PrivacyRequest.confirmation_expire_time:type_name -> google.protobuf.Timestamp
+	19, // 9: privacy.v1.PrivacyRequest.emails:type_name -> privacy.v1.EmailDelivery
+	17, // 10: privacy.v1.PrivacyRequest.sources:type_name -> privacy.v1.SourceProgress
+	18, // 11: privacy.v1.PrivacyRequest.archive:type_name -> privacy.v1.ExportArchive
+	63, // 12: privacy.v1.PrivacyRequest.scheduled_process_time:type_name -> google.protobuf.Timestamp
+	13, // 13: privacy.v1.PrivacyRequest.erasure:type_name -> privacy.v1.ErasureSummary
+	63, // 14: privacy.v1.PrivacyRequest.subject_purge_time:type_name -> google.protobuf.Timestamp
 	2,  // 15: privacy.v1.ErasureSummary.outcome:type_name -> privacy.v1.ErasureOutcome
-	53, // 16: privacy.v1.SourceErasure.retentions:type_name -> privacy.datasource.v1.Retention
-	52, // 17: privacy.v1.SourceErasure.erase_time:type_name -> google.protobuf.Timestamp
+	64, // 16: privacy.v1.SourceErasure.retentions:type_name -> privacy.datasource.v1.Retention
+	63, // 17: privacy.v1.SourceErasure.erase_time:type_name -> google.protobuf.Timestamp
 	3,  // 18: privacy.v1.ErasureVerification.state:type_name -> privacy.v1.VerificationState
-	14, // 19: privacy.v1.ErasureVerification.leftovers:type_name -> privacy.v1.Leftover
-	52, // 20: privacy.v1.ErasureVerification.verify_time:type_name -> google.protobuf.Timestamp
+	15, // 19: privacy.v1.ErasureVerification.leftovers:type_name -> privacy.v1.Leftover
+	63, // 20: privacy.v1.ErasureVerification.verify_time:type_name -> google.protobuf.Timestamp
 	4,  // 21: privacy.v1.SourceProgress.state:type_name -> privacy.v1.SourceState
-	52, // 22: privacy.v1.SourceProgress.start_time:type_name -> google.protobuf.Timestamp
-	52, // 23: privacy.v1.SourceProgress.finish_time:type_name -> google.protobuf.Timestamp
-	13, // 24: privacy.v1.SourceProgress.erasure:type_name -> privacy.v1.SourceErasure
-	15, // 25: privacy.v1.SourceProgress.verification:type_name -> privacy.v1.ErasureVerification
-	52, // 26: privacy.v1.SourceProgress.next_attempt_time:type_name -> google.protobuf.Timestamp
-	52, // 27: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
-	52, // 28: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
-	52, // 29: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
+	63, // 22: privacy.v1.SourceProgress.start_time:type_name -> google.protobuf.Timestamp
+	63, // 23: privacy.v1.SourceProgress.finish_time:type_name -> google.protobuf.Timestamp
+	14, // 24: privacy.v1.SourceProgress.erasure:type_name -> privacy.v1.SourceErasure
+	16, // 25: privacy.v1.SourceProgress.verification:type_name -> privacy.v1.ErasureVerification
+	63, // 26: privacy.v1.SourceProgress.next_attempt_time:type_name -> google.protobuf.Timestamp
+	63, // 27: privacy.v1.ExportArchive.create_time:type_name -> google.protobuf.Timestamp
+	63, // 28: privacy.v1.ExportArchive.expire_time:type_name -> google.protobuf.Timestamp
+	63, // 29: privacy.v1.ExportArchive.delete_time:type_name -> google.protobuf.Timestamp
 	5,  // 30: privacy.v1.EmailDelivery.kind:type_name -> privacy.v1.EmailKind
 	6,  // 31: privacy.v1.EmailDelivery.state:type_name -> privacy.v1.DeliveryState
-	52, // 32: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
-	52, // 33: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
-	52, // 34: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	10, // 35: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
+	63, // 32: privacy.v1.EmailDelivery.create_time:type_name -> google.protobuf.Timestamp
+	63, // 33: privacy.v1.EmailDelivery.send_time:type_name -> google.protobuf.Timestamp
+	63, // 34: privacy.v1.EmailDelivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	11, // 35: privacy.v1.CreatePrivacyRequestRequest.subject:type_name -> privacy.v1.Subject
 	0,  // 36: privacy.v1.CreatePrivacyRequestRequest.action:type_name -> privacy.v1.Action
-	11, // 37: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 38: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 37: privacy.v1.CreatePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 38: privacy.v1.GetPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
 	0,  // 39: privacy.v1.ListPrivacyRequestsRequest.action:type_name -> privacy.v1.Action
 	1,  // 40: privacy.v1.ListPrivacyRequestsRequest.state:type_name -> privacy.v1.State
-	11, // 41: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
-	11, // 42: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 43: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 44: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 45: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 46: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 47: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	11, // 48: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	7,  // 49: privacy.v1.Actor.kind:type_name -> privacy.v1.ActorKind
-	52, // 50: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	41, // 51: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
-	8,  // 52: privacy.v1.AuditEvent.type:type_name -> privacy.v1.AuditEventType
-	1,  // 53: privacy.v1.AuditEvent.from_state:type_name -> privacy.v1.State
-	1,  // 54: privacy.v1.AuditEvent.to_state:type_name -> privacy.v1.State
-	5,  // 55: privacy.v1.AuditEvent.email_kind:type_name -> privacy.v1.EmailKind
-	9,  // 56: privacy.v1.ListAuditEventsRequest.subject:type_name -> privacy.v1.AuditSubject
-	42, // 57: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
-	11, // 58: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
-	42, // 59: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
-	52, // 60: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
-	48, // 61: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
-	19, // 62: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
-	21, // 63: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
-	23, // 64: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
-	25, // 65: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
-	27, // 66: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
-	29, // 67: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
-	31, // 68: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
-	33, // 69: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
-	35, // 70: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
-	37, // 71: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
-	39, // 72: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
-	43, // 73: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
-	45, // 74: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
-	47, // 75: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
-	50, // 76: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
-	20, // 77: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
-	22, // 78: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
-	24, // 79: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
-	26, // 80: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
-	28, // 81: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
-	30, // 82: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
-	32, // 83: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
-	34, // 84: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
-	36, // 85: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
-	38, // 86: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
-	40, // 87: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
-	44, // 88: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
-	46, // 89: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
-	49, // 90: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
-	51, // 91: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
-	77, // [77:92] is the sub-list for method output_type
-	62, // [62:77] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	63, // 41: privacy.v1.ListPrivacyRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	63, // 42: privacy.v1.ListPrivacyRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	63, // 43: privacy.v1.ListPrivacyRequestsRequest.due_before:type_name -> google.protobuf.Timestamp
+	12, // 44: privacy.v1.ListPrivacyRequestsResponse.privacy_requests:type_name -> privacy.v1.PrivacyRequest
+	0,  // 45: privacy.v1.CountPrivacyRequestsRequest.action:type_name -> privacy.v1.Action
+	63, // 46: privacy.v1.CountPrivacyRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	63, // 47: privacy.v1.CountPrivacyRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	63, // 48: privacy.v1.CountPrivacyRequestsRequest.due_before:type_name -> google.protobuf.Timestamp
+	1,  // 49: privacy.v1.StateCount.state:type_name -> privacy.v1.State
+	27, // 50: privacy.v1.CountPrivacyRequestsResponse.state_counts:type_name -> privacy.v1.StateCount
+	7,  // 51: privacy.v1.BatchModifyPrivacyRequestsRequest.operation:type_name -> privacy.v1.BatchOperation
+	62, // 52: privacy.v1.BatchModifyResult.metadata:type_name -> privacy.v1.BatchModifyResult.MetadataEntry
+	12, // 53: privacy.v1.BatchModifyResult.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	30, // 54: privacy.v1.BatchModifyPrivacyRequestsResponse.results:type_name -> privacy.v1.BatchModifyResult
+	63, // 55: privacy.v1.GetRequestStatisticsRequest.start_time:type_name -> google.protobuf.Timestamp
+	63, // 56: privacy.v1.GetRequestStatisticsRequest.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 57: privacy.v1.ActionStatistics.action:type_name -> privacy.v1.Action
+	63, // 58: privacy.v1.GetRequestStatisticsResponse.start_time:type_name -> google.protobuf.Timestamp
+	63, // 59: privacy.v1.GetRequestStatisticsResponse.end_time:type_name -> google.protobuf.Timestamp
+	33, // 60: privacy.v1.GetRequestStatisticsResponse.actions:type_name -> privacy.v1.ActionStatistics
+	12, // 61: privacy.v1.ConfirmPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 62: privacy.v1.ResendConfirmationResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 63: privacy.v1.ProcessPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 64: privacy.v1.CompletePrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 65: privacy.v1.DenyPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 66: privacy.v1.CancelPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	12, // 67: privacy.v1.ExtendDeadlineResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	8,  // 68: privacy.v1.Actor.kind:type_name -> privacy.v1.ActorKind
+	63, // 69: privacy.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	51, // 70: privacy.v1.AuditEvent.actor:type_name -> privacy.v1.Actor
+	9,  // 71: privacy.v1.AuditEvent.type:type_name -> privacy.v1.AuditEventType
+	1,  // 72: privacy.v1.AuditEvent.from_state:type_name -> privacy.v1.State
+	1,  // 73: privacy.v1.AuditEvent.to_state:type_name -> privacy.v1.State
+	5,  // 74: privacy.v1.AuditEvent.email_kind:type_name -> privacy.v1.EmailKind
+	10, // 75: privacy.v1.ListAuditEventsRequest.subject:type_name -> privacy.v1.AuditSubject
+	52, // 76: privacy.v1.ListAuditEventsResponse.audit_events:type_name -> privacy.v1.AuditEvent
+	12, // 77: privacy.v1.WatchPrivacyRequestResponse.privacy_request:type_name -> privacy.v1.PrivacyRequest
+	52, // 78: privacy.v1.WatchPrivacyRequestResponse.event:type_name -> privacy.v1.AuditEvent
+	63, // 79: privacy.v1.ExportArchiveHeader.expire_time:type_name -> google.protobuf.Timestamp
+	58, // 80: privacy.v1.DownloadExportResponse.header:type_name -> privacy.v1.ExportArchiveHeader
+	20, // 81: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:input_type -> privacy.v1.CreatePrivacyRequestRequest
+	22, // 82: privacy.v1.PrivacyRequestService.GetPrivacyRequest:input_type -> privacy.v1.GetPrivacyRequestRequest
+	24, // 83: privacy.v1.PrivacyRequestService.ListPrivacyRequests:input_type -> privacy.v1.ListPrivacyRequestsRequest
+	26, // 84: privacy.v1.PrivacyRequestService.CountPrivacyRequests:input_type -> privacy.v1.CountPrivacyRequestsRequest
+	29, // 85: privacy.v1.PrivacyRequestService.BatchModifyPrivacyRequests:input_type -> privacy.v1.BatchModifyPrivacyRequestsRequest
+	32, // 86: privacy.v1.PrivacyRequestService.GetRequestStatistics:input_type -> privacy.v1.GetRequestStatisticsRequest
+	35, // 87: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:input_type -> privacy.v1.ConfirmPrivacyRequestRequest
+	37, // 88: privacy.v1.PrivacyRequestService.ResendConfirmation:input_type -> privacy.v1.ResendConfirmationRequest
+	39, // 89: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:input_type -> privacy.v1.ProcessPrivacyRequestRequest
+	41, // 90: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:input_type -> privacy.v1.CompletePrivacyRequestRequest
+	43, // 91: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:input_type -> privacy.v1.DenyPrivacyRequestRequest
+	45, // 92: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:input_type -> privacy.v1.CancelPrivacyRequestRequest
+	47, // 93: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:input_type -> privacy.v1.DeletePrivacyRequestRequest
+	49, // 94: privacy.v1.PrivacyRequestService.ExtendDeadline:input_type -> privacy.v1.ExtendDeadlineRequest
+	53, // 95: privacy.v1.PrivacyRequestService.ListAuditEvents:input_type -> privacy.v1.ListAuditEventsRequest
+	55, // 96: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:input_type -> privacy.v1.WatchPrivacyRequestRequest
+	57, // 97: privacy.v1.PrivacyRequestService.DownloadExport:input_type -> privacy.v1.DownloadExportRequest
+	60, // 98: privacy.v1.PrivacyRequestService.GetErasureReceipt:input_type -> privacy.v1.GetErasureReceiptRequest
+	21, // 99: privacy.v1.PrivacyRequestService.CreatePrivacyRequest:output_type -> privacy.v1.CreatePrivacyRequestResponse
+	23, // 100: privacy.v1.PrivacyRequestService.GetPrivacyRequest:output_type -> privacy.v1.GetPrivacyRequestResponse
+	25, // 101: privacy.v1.PrivacyRequestService.ListPrivacyRequests:output_type -> privacy.v1.ListPrivacyRequestsResponse
+	28, // 102: privacy.v1.PrivacyRequestService.CountPrivacyRequests:output_type -> privacy.v1.CountPrivacyRequestsResponse
+	31, // 103: privacy.v1.PrivacyRequestService.BatchModifyPrivacyRequests:output_type -> privacy.v1.BatchModifyPrivacyRequestsResponse
+	34, // 104: privacy.v1.PrivacyRequestService.GetRequestStatistics:output_type -> privacy.v1.GetRequestStatisticsResponse
+	36, // 105: privacy.v1.PrivacyRequestService.ConfirmPrivacyRequest:output_type -> privacy.v1.ConfirmPrivacyRequestResponse
+	38, // 106: privacy.v1.PrivacyRequestService.ResendConfirmation:output_type -> privacy.v1.ResendConfirmationResponse
+	40, // 107: privacy.v1.PrivacyRequestService.ProcessPrivacyRequest:output_type -> privacy.v1.ProcessPrivacyRequestResponse
+	42, // 108: privacy.v1.PrivacyRequestService.CompletePrivacyRequest:output_type -> privacy.v1.CompletePrivacyRequestResponse
+	44, // 109: privacy.v1.PrivacyRequestService.DenyPrivacyRequest:output_type -> privacy.v1.DenyPrivacyRequestResponse
+	46, // 110: privacy.v1.PrivacyRequestService.CancelPrivacyRequest:output_type -> privacy.v1.CancelPrivacyRequestResponse
+	48, // 111: privacy.v1.PrivacyRequestService.DeletePrivacyRequest:output_type -> privacy.v1.DeletePrivacyRequestResponse
+	50, // 112: privacy.v1.PrivacyRequestService.ExtendDeadline:output_type -> privacy.v1.ExtendDeadlineResponse
+	54, // 113: privacy.v1.PrivacyRequestService.ListAuditEvents:output_type -> privacy.v1.ListAuditEventsResponse
+	56, // 114: privacy.v1.PrivacyRequestService.WatchPrivacyRequest:output_type -> privacy.v1.WatchPrivacyRequestResponse
+	59, // 115: privacy.v1.PrivacyRequestService.DownloadExport:output_type -> privacy.v1.DownloadExportResponse
+	61, // 116: privacy.v1.PrivacyRequestService.GetErasureReceipt:output_type -> privacy.v1.GetErasureReceiptResponse
+	99, // [99:117] is the sub-list for method output_type
+	81, // [81:99] is the sub-list for method input_type
+	81, // [81:81] is the sub-list for extension type_name
+	81, // [81:81] is the sub-list for extension extendee
+	0,  // [0:81] is the sub-list for field type_name
 }
 
 func init() { file_privacy_v1_privacy_request_service_proto_init() }
@@ -4173,7 +5080,7 @@ func file_privacy_v1_privacy_request_service_proto_init() {
 	if File_privacy_v1_privacy_request_service_proto != nil {
 		return
 	}
-	file_privacy_v1_privacy_request_service_proto_msgTypes[39].OneofWrappers = []any{
+	file_privacy_v1_privacy_request_service_proto_msgTypes[48].OneofWrappers = []any{
 		(*DownloadExportResponse_Header)(nil),
 		(*DownloadExportResponse_Chunk)(nil),
 	}
@@ -4182,8 +5089,8 @@ func file_privacy_v1_privacy_request_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_privacy_v1_privacy_request_service_proto_rawDesc), len(file_privacy_v1_privacy_request_service_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   42,
+			NumEnums:      11,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

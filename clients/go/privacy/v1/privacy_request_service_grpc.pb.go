@@ -19,21 +19,24 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PrivacyRequestService_CreatePrivacyRequest_FullMethodName   = "/privacy.v1.PrivacyRequestService/CreatePrivacyRequest"
-	PrivacyRequestService_GetPrivacyRequest_FullMethodName      = "/privacy.v1.PrivacyRequestService/GetPrivacyRequest"
-	PrivacyRequestService_ListPrivacyRequests_FullMethodName    = "/privacy.v1.PrivacyRequestService/ListPrivacyRequests"
-	PrivacyRequestService_ConfirmPrivacyRequest_FullMethodName  = "/privacy.v1.PrivacyRequestService/ConfirmPrivacyRequest"
-	PrivacyRequestService_ResendConfirmation_FullMethodName     = "/privacy.v1.PrivacyRequestService/ResendConfirmation"
-	PrivacyRequestService_ProcessPrivacyRequest_FullMethodName  = "/privacy.v1.PrivacyRequestService/ProcessPrivacyRequest"
-	PrivacyRequestService_CompletePrivacyRequest_FullMethodName = "/privacy.v1.PrivacyRequestService/CompletePrivacyRequest"
-	PrivacyRequestService_DenyPrivacyRequest_FullMethodName     = "/privacy.v1.PrivacyRequestService/DenyPrivacyRequest"
-	PrivacyRequestService_CancelPrivacyRequest_FullMethodName   = "/privacy.v1.PrivacyRequestService/CancelPrivacyRequest"
-	PrivacyRequestService_DeletePrivacyRequest_FullMethodName   = "/privacy.v1.PrivacyRequestService/DeletePrivacyRequest"
-	PrivacyRequestService_ExtendDeadline_FullMethodName         = "/privacy.v1.PrivacyRequestService/ExtendDeadline"
-	PrivacyRequestService_ListAuditEvents_FullMethodName        = "/privacy.v1.PrivacyRequestService/ListAuditEvents"
-	PrivacyRequestService_WatchPrivacyRequest_FullMethodName    = "/privacy.v1.PrivacyRequestService/WatchPrivacyRequest"
-	PrivacyRequestService_DownloadExport_FullMethodName         = "/privacy.v1.PrivacyRequestService/DownloadExport"
-	PrivacyRequestService_GetErasureReceipt_FullMethodName      = "/privacy.v1.PrivacyRequestService/GetErasureReceipt"
+	PrivacyRequestService_CreatePrivacyRequest_FullMethodName       = "/privacy.v1.PrivacyRequestService/CreatePrivacyRequest"
+	PrivacyRequestService_GetPrivacyRequest_FullMethodName          = "/privacy.v1.PrivacyRequestService/GetPrivacyRequest"
+	PrivacyRequestService_ListPrivacyRequests_FullMethodName        = "/privacy.v1.PrivacyRequestService/ListPrivacyRequests"
+	PrivacyRequestService_CountPrivacyRequests_FullMethodName       = "/privacy.v1.PrivacyRequestService/CountPrivacyRequests"
+	PrivacyRequestService_BatchModifyPrivacyRequests_FullMethodName = "/privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests"
+	PrivacyRequestService_GetRequestStatistics_FullMethodName       = "/privacy.v1.PrivacyRequestService/GetRequestStatistics"
+	PrivacyRequestService_ConfirmPrivacyRequest_FullMethodName      = "/privacy.v1.PrivacyRequestService/ConfirmPrivacyRequest"
+	PrivacyRequestService_ResendConfirmation_FullMethodName         = "/privacy.v1.PrivacyRequestService/ResendConfirmation"
+	PrivacyRequestService_ProcessPrivacyRequest_FullMethodName      = "/privacy.v1.PrivacyRequestService/ProcessPrivacyRequest"
+	PrivacyRequestService_CompletePrivacyRequest_FullMethodName     = "/privacy.v1.PrivacyRequestService/CompletePrivacyRequest"
+	PrivacyRequestService_DenyPrivacyRequest_FullMethodName         = "/privacy.v1.PrivacyRequestService/DenyPrivacyRequest"
+	PrivacyRequestService_CancelPrivacyRequest_FullMethodName       = "/privacy.v1.PrivacyRequestService/CancelPrivacyRequest"
+	PrivacyRequestService_DeletePrivacyRequest_FullMethodName       = "/privacy.v1.PrivacyRequestService/DeletePrivacyRequest"
+	PrivacyRequestService_ExtendDeadline_FullMethodName             = "/privacy.v1.PrivacyRequestService/ExtendDeadline"
+	PrivacyRequestService_ListAuditEvents_FullMethodName            = "/privacy.v1.PrivacyRequestService/ListAuditEvents"
+	PrivacyRequestService_WatchPrivacyRequest_FullMethodName        = "/privacy.v1.PrivacyRequestService/WatchPrivacyRequest"
+	PrivacyRequestService_DownloadExport_FullMethodName             = "/privacy.v1.PrivacyRequestService/DownloadExport"
+	PrivacyRequestService_GetErasureReceipt_FullMethodName          = "/privacy.v1.PrivacyRequestService/GetErasureReceipt"
 )
 
 // PrivacyRequestServiceClient is the client API for PrivacyRequestService service.
@@ -91,10 +94,52 @@ type PrivacyRequestServiceClient interface {
 	CreatePrivacyRequest(ctx context.Context, in *CreatePrivacyRequestRequest, opts ...grpc.CallOption) (*CreatePrivacyRequestResponse, error)
 	// Returns one request with its state, deadline and email deliveries.
 	GetPrivacyRequest(ctx context.Context, in *GetPrivacyRequestRequest, opts ...grpc.CallOption) (*GetPrivacyRequestResponse, error)
-	// Lists requests, newest first, optionally filtered by action, state and subject email.
+	// Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+	// state, subject email (exact, or a case-insensitive search), creation time and deadline.
 	// Pages are keyset-based, so a page never skips or repeats a request when others are
-	// created meanwhile.
+	// created meanwhile. Each page is read along an index in the order asked for (migration
+	// 0018 adds the one by due time), so no page sorts the whole table.
 	ListPrivacyRequests(ctx context.Context, in *ListPrivacyRequestsRequest, opts ...grpc.CallOption) (*ListPrivacyRequestsResponse, error)
+	// Counts the requests in each state that match the same filters as ListPrivacyRequests
+	// (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+	// the `read` scope. Counted from an index that holds every filtered column (migration
+	// 0018), never from the rows themselves.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+	CountPrivacyRequests(ctx context.Context, in *CountPrivacyRequestsRequest, opts ...grpc.CallOption) (*CountPrivacyRequestsResponse, error)
+	// Applies one operation (resend the confirmation, process, complete, cancel, delete or
+	// deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+	// the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+	// CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+	// DenyPrivacyRequest): it runs exactly those, one request after the other.
+	//
+	// NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+	// a console selecting twenty rows must not have nineteen legitimate answers held back
+	// because one row was finished meanwhile by a colleague. Each result says what happened
+	// to its request; the call itself fails only when the batch as a whole is malformed (no
+	// ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+	// `requests` scope, as each single method does.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" \
+	//	  -d '{"ids": ["<id1>", "<id2>"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+	BatchModifyPrivacyRequests(ctx context.Context, in *BatchModifyPrivacyRequestsRequest, opts ...grpc.CallOption) (*BatchModifyPrivacyRequestsResponse, error)
+	// Per action, for a period (the current calendar year in UTC by default): how many
+	// requests were received, how they ended, and the mean and median days to answer them.
+	// These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+	// business that handles the personal information of 10 million or more consumers a year to
+	// publish for each calendar year: requests to know and to delete received, complied with
+	// in whole or in part, and denied, and the median or mean number of days within which it
+	// substantively responded. Needs the `read` scope. Counted in the database; the median is
+	// read with one ordered query per action, so privacyd's memory does not grow with the
+	// number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+	// requests only after the year's figures are published.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" \
+	//	  -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
+	GetRequestStatistics(ctx context.Context, in *GetRequestStatisticsRequest, opts ...grpc.CallOption) (*GetRequestStatisticsResponse, error)
 	// Confirms a PENDING request with the token from the confirmation email. Public: the token
 	// is the credential. A token is single-use and expires (24 hours by default). The link in
 	// the email does the same in two steps: a GET of it only shows the request and a button,
@@ -241,6 +286,36 @@ func (c *privacyRequestServiceClient) ListPrivacyRequests(ctx context.Context, i
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPrivacyRequestsResponse)
 	err := c.cc.Invoke(ctx, PrivacyRequestService_ListPrivacyRequests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *privacyRequestServiceClient) CountPrivacyRequests(ctx context.Context, in *CountPrivacyRequestsRequest, opts ...grpc.CallOption) (*CountPrivacyRequestsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountPrivacyRequestsResponse)
+	err := c.cc.Invoke(ctx, PrivacyRequestService_CountPrivacyRequests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *privacyRequestServiceClient) BatchModifyPrivacyRequests(ctx context.Context, in *BatchModifyPrivacyRequestsRequest, opts ...grpc.CallOption) (*BatchModifyPrivacyRequestsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchModifyPrivacyRequestsResponse)
+	err := c.cc.Invoke(ctx, PrivacyRequestService_BatchModifyPrivacyRequests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *privacyRequestServiceClient) GetRequestStatistics(ctx context.Context, in *GetRequestStatisticsRequest, opts ...grpc.CallOption) (*GetRequestStatisticsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRequestStatisticsResponse)
+	err := c.cc.Invoke(ctx, PrivacyRequestService_GetRequestStatistics_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -440,10 +515,52 @@ type PrivacyRequestServiceServer interface {
 	CreatePrivacyRequest(context.Context, *CreatePrivacyRequestRequest) (*CreatePrivacyRequestResponse, error)
 	// Returns one request with its state, deadline and email deliveries.
 	GetPrivacyRequest(context.Context, *GetPrivacyRequestRequest) (*GetPrivacyRequestResponse, error)
-	// Lists requests, newest first, optionally filtered by action, state and subject email.
+	// Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+	// state, subject email (exact, or a case-insensitive search), creation time and deadline.
 	// Pages are keyset-based, so a page never skips or repeats a request when others are
-	// created meanwhile.
+	// created meanwhile. Each page is read along an index in the order asked for (migration
+	// 0018 adds the one by due time), so no page sorts the whole table.
 	ListPrivacyRequests(context.Context, *ListPrivacyRequestsRequest) (*ListPrivacyRequestsResponse, error)
+	// Counts the requests in each state that match the same filters as ListPrivacyRequests
+	// (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+	// the `read` scope. Counted from an index that holds every filtered column (migration
+	// 0018), never from the rows themselves.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+	CountPrivacyRequests(context.Context, *CountPrivacyRequestsRequest) (*CountPrivacyRequestsResponse, error)
+	// Applies one operation (resend the confirmation, process, complete, cancel, delete or
+	// deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+	// the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+	// CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+	// DenyPrivacyRequest): it runs exactly those, one request after the other.
+	//
+	// NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+	// a console selecting twenty rows must not have nineteen legitimate answers held back
+	// because one row was finished meanwhile by a colleague. Each result says what happened
+	// to its request; the call itself fails only when the batch as a whole is malformed (no
+	// ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+	// `requests` scope, as each single method does.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" \
+	//	  -d '{"ids": ["<id1>", "<id2>"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+	BatchModifyPrivacyRequests(context.Context, *BatchModifyPrivacyRequestsRequest) (*BatchModifyPrivacyRequestsResponse, error)
+	// Per action, for a period (the current calendar year in UTC by default): how many
+	// requests were received, how they ended, and the mean and median days to answer them.
+	// These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+	// business that handles the personal information of 10 million or more consumers a year to
+	// publish for each calendar year: requests to know and to delete received, complied with
+	// in whole or in part, and denied, and the median or mean number of days within which it
+	// substantively responded. Needs the `read` scope. Counted in the database; the median is
+	// read with one ordered query per action, so privacyd's memory does not grow with the
+	// number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+	// requests only after the year's figures are published.
+	//
+	//	grpcurl -H "authorization: Bearer $TOKEN" \
+	//	  -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' \
+	//	  localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
+	GetRequestStatistics(context.Context, *GetRequestStatisticsRequest) (*GetRequestStatisticsResponse, error)
 	// Confirms a PENDING request with the token from the confirmation email. Public: the token
 	// is the credential. A token is single-use and expires (24 hours by default). The link in
 	// the email does the same in two steps: a GET of it only shows the request and a button,
@@ -575,6 +692,15 @@ func (UnimplementedPrivacyRequestServiceServer) GetPrivacyRequest(context.Contex
 func (UnimplementedPrivacyRequestServiceServer) ListPrivacyRequests(context.Context, *ListPrivacyRequestsRequest) (*ListPrivacyRequestsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPrivacyRequests not implemented")
 }
+func (UnimplementedPrivacyRequestServiceServer) CountPrivacyRequests(context.Context, *CountPrivacyRequestsRequest) (*CountPrivacyRequestsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountPrivacyRequests not implemented")
+}
+func (UnimplementedPrivacyRequestServiceServer) BatchModifyPrivacyRequests(context.Context, *BatchModifyPrivacyRequestsRequest) (*BatchModifyPrivacyRequestsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchModifyPrivacyRequests not implemented")
+}
+func (UnimplementedPrivacyRequestServiceServer) GetRequestStatistics(context.Context, *GetRequestStatisticsRequest) (*GetRequestStatisticsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRequestStatistics not implemented")
+}
 func (UnimplementedPrivacyRequestServiceServer) ConfirmPrivacyRequest(context.Context, *ConfirmPrivacyRequestRequest) (*ConfirmPrivacyRequestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ConfirmPrivacyRequest not implemented")
 }
@@ -682,6 +808,60 @@ func _PrivacyRequestService_ListPrivacyRequests_Handler(srv interface{}, ctx con
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PrivacyRequestServiceServer).ListPrivacyRequests(ctx, req.(*ListPrivacyRequestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PrivacyRequestService_CountPrivacyRequests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountPrivacyRequestsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PrivacyRequestServiceServer).CountPrivacyRequests(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PrivacyRequestService_CountPrivacyRequests_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PrivacyRequestServiceServer).CountPrivacyRequests(ctx, req.(*CountPrivacyRequestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PrivacyRequestService_BatchModifyPrivacyRequests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchModifyPrivacyRequestsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PrivacyRequestServiceServer).BatchModifyPrivacyRequests(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PrivacyRequestService_BatchModifyPrivacyRequests_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PrivacyRequestServiceServer).BatchModifyPrivacyRequests(ctx, req.(*BatchModifyPrivacyRequestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PrivacyRequestService_GetRequestStatistics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRequestStatisticsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PrivacyRequestServiceServer).GetRequestStatistics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PrivacyRequestService_GetRequestStatistics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PrivacyRequestServiceServer).GetRequestStatistics(ctx, req.(*GetRequestStatisticsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -906,6 +1086,18 @@ var PrivacyRequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPrivacyRequests",
 			Handler:    _PrivacyRequestService_ListPrivacyRequests_Handler,
+		},
+		{
+			MethodName: "CountPrivacyRequests",
+			Handler:    _PrivacyRequestService_CountPrivacyRequests_Handler,
+		},
+		{
+			MethodName: "BatchModifyPrivacyRequests",
+			Handler:    _PrivacyRequestService_BatchModifyPrivacyRequests_Handler,
+		},
+		{
+			MethodName: "GetRequestStatistics",
+			Handler:    _PrivacyRequestService_GetRequestStatistics_Handler,
 		},
 		{
 			MethodName: "ConfirmPrivacyRequest",

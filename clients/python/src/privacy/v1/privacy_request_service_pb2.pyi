@@ -71,6 +71,16 @@ class DeliveryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELIVERY_STATE_SENT: _ClassVar[DeliveryState]
     DELIVERY_STATE_FAILED: _ClassVar[DeliveryState]
 
+class BatchOperation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BATCH_OPERATION_UNSPECIFIED: _ClassVar[BatchOperation]
+    BATCH_OPERATION_RESEND_CONFIRMATION: _ClassVar[BatchOperation]
+    BATCH_OPERATION_PROCESS: _ClassVar[BatchOperation]
+    BATCH_OPERATION_COMPLETE: _ClassVar[BatchOperation]
+    BATCH_OPERATION_CANCEL: _ClassVar[BatchOperation]
+    BATCH_OPERATION_DELETE: _ClassVar[BatchOperation]
+    BATCH_OPERATION_DENY: _ClassVar[BatchOperation]
+
 class ActorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ACTOR_KIND_UNSPECIFIED: _ClassVar[ActorKind]
@@ -151,6 +161,13 @@ DELIVERY_STATE_UNSPECIFIED: DeliveryState
 DELIVERY_STATE_PENDING: DeliveryState
 DELIVERY_STATE_SENT: DeliveryState
 DELIVERY_STATE_FAILED: DeliveryState
+BATCH_OPERATION_UNSPECIFIED: BatchOperation
+BATCH_OPERATION_RESEND_CONFIRMATION: BatchOperation
+BATCH_OPERATION_PROCESS: BatchOperation
+BATCH_OPERATION_COMPLETE: BatchOperation
+BATCH_OPERATION_CANCEL: BatchOperation
+BATCH_OPERATION_DELETE: BatchOperation
+BATCH_OPERATION_DENY: BatchOperation
 ACTOR_KIND_UNSPECIFIED: ActorKind
 ACTOR_KIND_ADMIN: ActorKind
 ACTOR_KIND_SUBJECT: ActorKind
@@ -380,18 +397,28 @@ class GetPrivacyRequestResponse(_message.Message):
     def __init__(self, privacy_request: _Optional[_Union[PrivacyRequest, _Mapping]] = ...) -> None: ...
 
 class ListPrivacyRequestsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "action", "state", "subject_email")
+    __slots__ = ("page_size", "page_token", "action", "state", "subject_email", "subject_email_search", "created_after", "created_before", "due_before", "order_by")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_EMAIL_SEARCH_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    DUE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     action: Action
     state: State
     subject_email: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., action: _Optional[_Union[Action, str]] = ..., state: _Optional[_Union[State, str]] = ..., subject_email: _Optional[str] = ...) -> None: ...
+    subject_email_search: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    due_before: _timestamp_pb2.Timestamp
+    order_by: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., action: _Optional[_Union[Action, str]] = ..., state: _Optional[_Union[State, str]] = ..., subject_email: _Optional[str] = ..., subject_email_search: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., order_by: _Optional[str] = ...) -> None: ...
 
 class ListPrivacyRequestsResponse(_message.Message):
     __slots__ = ("privacy_requests", "next_page_token")
@@ -400,6 +427,119 @@ class ListPrivacyRequestsResponse(_message.Message):
     privacy_requests: _containers.RepeatedCompositeFieldContainer[PrivacyRequest]
     next_page_token: str
     def __init__(self, privacy_requests: _Optional[_Iterable[_Union[PrivacyRequest, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CountPrivacyRequestsRequest(_message.Message):
+    __slots__ = ("action", "subject_email", "subject_email_search", "created_after", "created_before", "due_before")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_EMAIL_SEARCH_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    DUE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    action: Action
+    subject_email: str
+    subject_email_search: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    due_before: _timestamp_pb2.Timestamp
+    def __init__(self, action: _Optional[_Union[Action, str]] = ..., subject_email: _Optional[str] = ..., subject_email_search: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StateCount(_message.Message):
+    __slots__ = ("state", "count")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    state: State
+    count: int
+    def __init__(self, state: _Optional[_Union[State, str]] = ..., count: _Optional[int] = ...) -> None: ...
+
+class CountPrivacyRequestsResponse(_message.Message):
+    __slots__ = ("state_counts", "total_count")
+    STATE_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    state_counts: _containers.RepeatedCompositeFieldContainer[StateCount]
+    total_count: int
+    def __init__(self, state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., total_count: _Optional[int] = ...) -> None: ...
+
+class BatchModifyPrivacyRequestsRequest(_message.Message):
+    __slots__ = ("ids", "operation", "reason")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    operation: BatchOperation
+    reason: str
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., operation: _Optional[_Union[BatchOperation, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class BatchModifyResult(_message.Message):
+    __slots__ = ("id", "code", "message", "reason", "metadata", "privacy_request")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    PRIVACY_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    code: int
+    message: str
+    reason: str
+    metadata: _containers.ScalarMap[str, str]
+    privacy_request: PrivacyRequest
+    def __init__(self, id: _Optional[str] = ..., code: _Optional[int] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., privacy_request: _Optional[_Union[PrivacyRequest, _Mapping]] = ...) -> None: ...
+
+class BatchModifyPrivacyRequestsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[BatchModifyResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[BatchModifyResult, _Mapping]]] = ...) -> None: ...
+
+class GetRequestStatisticsRequest(_message.Message):
+    __slots__ = ("start_time", "end_time")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ActionStatistics(_message.Message):
+    __slots__ = ("action", "received_count", "completed_count", "denied_count", "cancelled_count", "expired_count", "open_count", "answered_count", "mean_days_to_answer", "median_days_to_answer")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DENIED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OPEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DAYS_TO_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_DAYS_TO_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    action: Action
+    received_count: int
+    completed_count: int
+    denied_count: int
+    cancelled_count: int
+    expired_count: int
+    open_count: int
+    answered_count: int
+    mean_days_to_answer: float
+    median_days_to_answer: float
+    def __init__(self, action: _Optional[_Union[Action, str]] = ..., received_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., denied_count: _Optional[int] = ..., cancelled_count: _Optional[int] = ..., expired_count: _Optional[int] = ..., open_count: _Optional[int] = ..., answered_count: _Optional[int] = ..., mean_days_to_answer: _Optional[float] = ..., median_days_to_answer: _Optional[float] = ...) -> None: ...
+
+class GetRequestStatisticsResponse(_message.Message):
+    __slots__ = ("start_time", "end_time", "actions")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    actions: _containers.RepeatedCompositeFieldContainer[ActionStatistics]
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actions: _Optional[_Iterable[_Union[ActionStatistics, _Mapping]]] = ...) -> None: ...
 
 class ConfirmPrivacyRequestRequest(_message.Message):
     __slots__ = ("id", "token")

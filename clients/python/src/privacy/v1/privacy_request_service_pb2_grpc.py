@@ -85,6 +85,21 @@ class PrivacyRequestServiceStub:
                 request_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.ListPrivacyRequestsRequest.SerializeToString,
                 response_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.ListPrivacyRequestsResponse.FromString,
                 _registered_method=True)
+        self.CountPrivacyRequests = channel.unary_unary(
+                '/privacy.v1.PrivacyRequestService/CountPrivacyRequests',
+                request_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.CountPrivacyRequestsRequest.SerializeToString,
+                response_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.CountPrivacyRequestsResponse.FromString,
+                _registered_method=True)
+        self.BatchModifyPrivacyRequests = channel.unary_unary(
+                '/privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests',
+                request_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.BatchModifyPrivacyRequestsRequest.SerializeToString,
+                response_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.BatchModifyPrivacyRequestsResponse.FromString,
+                _registered_method=True)
+        self.GetRequestStatistics = channel.unary_unary(
+                '/privacy.v1.PrivacyRequestService/GetRequestStatistics',
+                request_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.GetRequestStatisticsRequest.SerializeToString,
+                response_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.GetRequestStatisticsResponse.FromString,
+                _registered_method=True)
         self.ConfirmPrivacyRequest = channel.unary_unary(
                 '/privacy.v1.PrivacyRequestService/ConfirmPrivacyRequest',
                 request_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.ConfirmPrivacyRequestRequest.SerializeToString,
@@ -211,9 +226,66 @@ class PrivacyRequestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListPrivacyRequests(self, request, context):
-        """Lists requests, newest first, optionally filtered by action, state and subject email.
+        """Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+        state, subject email (exact, or a case-insensitive search), creation time and deadline.
         Pages are keyset-based, so a page never skips or repeats a request when others are
-        created meanwhile.
+        created meanwhile. Each page is read along an index in the order asked for (migration
+        0018 adds the one by due time), so no page sorts the whole table.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountPrivacyRequests(self, request, context):
+        """Counts the requests in each state that match the same filters as ListPrivacyRequests
+        (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+        the `read` scope. Counted from an index that holds every filtered column (migration
+        0018), never from the rows themselves.
+
+        grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' \
+        localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchModifyPrivacyRequests(self, request, context):
+        """Applies one operation (resend the confirmation, process, complete, cancel, delete or
+        deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+        the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+        CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+        DenyPrivacyRequest): it runs exactly those, one request after the other.
+
+        NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+        a console selecting twenty rows must not have nineteen legitimate answers held back
+        because one row was finished meanwhile by a colleague. Each result says what happened
+        to its request; the call itself fails only when the batch as a whole is malformed (no
+        ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+        `requests` scope, as each single method does.
+
+        grpcurl -H "authorization: Bearer $TOKEN" \
+        -d '{"ids": ["<id1>", "<id2>"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' \
+        localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRequestStatistics(self, request, context):
+        """Per action, for a period (the current calendar year in UTC by default): how many
+        requests were received, how they ended, and the mean and median days to answer them.
+        These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+        business that handles the personal information of 10 million or more consumers a year to
+        publish for each calendar year: requests to know and to delete received, complied with
+        in whole or in part, and denied, and the median or mean number of days within which it
+        substantively responded. Needs the `read` scope. Counted in the database; the median is
+        read with one ordered query per action, so privacyd's memory does not grow with the
+        number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+        requests only after the year's figures are published.
+
+        grpcurl -H "authorization: Bearer $TOKEN" \
+        -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' \
+        localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -409,6 +481,21 @@ def add_PrivacyRequestServiceServicer_to_server(servicer, server):
                     request_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.ListPrivacyRequestsRequest.FromString,
                     response_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.ListPrivacyRequestsResponse.SerializeToString,
             ),
+            'CountPrivacyRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountPrivacyRequests,
+                    request_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.CountPrivacyRequestsRequest.FromString,
+                    response_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.CountPrivacyRequestsResponse.SerializeToString,
+            ),
+            'BatchModifyPrivacyRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchModifyPrivacyRequests,
+                    request_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.BatchModifyPrivacyRequestsRequest.FromString,
+                    response_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.BatchModifyPrivacyRequestsResponse.SerializeToString,
+            ),
+            'GetRequestStatistics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRequestStatistics,
+                    request_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.GetRequestStatisticsRequest.FromString,
+                    response_serializer=privacy_dot_v1_dot_privacy__request__service__pb2.GetRequestStatisticsResponse.SerializeToString,
+            ),
             'ConfirmPrivacyRequest': grpc.unary_unary_rpc_method_handler(
                     servicer.ConfirmPrivacyRequest,
                     request_deserializer=privacy_dot_v1_dot_privacy__request__service__pb2.ConfirmPrivacyRequestRequest.FromString,
@@ -587,6 +674,87 @@ class PrivacyRequestService:
             '/privacy.v1.PrivacyRequestService/ListPrivacyRequests',
             privacy_dot_v1_dot_privacy__request__service__pb2.ListPrivacyRequestsRequest.SerializeToString,
             privacy_dot_v1_dot_privacy__request__service__pb2.ListPrivacyRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountPrivacyRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/privacy.v1.PrivacyRequestService/CountPrivacyRequests',
+            privacy_dot_v1_dot_privacy__request__service__pb2.CountPrivacyRequestsRequest.SerializeToString,
+            privacy_dot_v1_dot_privacy__request__service__pb2.CountPrivacyRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchModifyPrivacyRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests',
+            privacy_dot_v1_dot_privacy__request__service__pb2.BatchModifyPrivacyRequestsRequest.SerializeToString,
+            privacy_dot_v1_dot_privacy__request__service__pb2.BatchModifyPrivacyRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRequestStatistics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/privacy.v1.PrivacyRequestService/GetRequestStatistics',
+            privacy_dot_v1_dot_privacy__request__service__pb2.GetRequestStatisticsRequest.SerializeToString,
+            privacy_dot_v1_dot_privacy__request__service__pb2.GetRequestStatisticsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -151,7 +151,7 @@ public enum ActorKind
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.privacyd.privacy.v1.PrivacyRequestServiceOuterClass.getDescriptor().getEnumType(7);
+    return dev.privacyd.privacy.v1.PrivacyRequestServiceOuterClass.getDescriptor().getEnumType(8);
   }
 
   private static final ActorKind[] VALUES = values();

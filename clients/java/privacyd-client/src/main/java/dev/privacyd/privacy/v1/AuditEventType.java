@@ -541,7 +541,7 @@ public enum AuditEventType
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.privacyd.privacy.v1.PrivacyRequestServiceOuterClass.getDescriptor().getEnumType(8);
+    return dev.privacyd.privacy.v1.PrivacyRequestServiceOuterClass.getDescriptor().getEnumType(9);
   }
 
   private static final AuditEventType[] VALUES = values();

@@ -134,7 +134,7 @@ public enum AuditSubject
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.privacyd.privacy.v1.PrivacyRequestServiceOuterClass.getDescriptor().getEnumType(9);
+    return dev.privacyd.privacy.v1.PrivacyRequestServiceOuterClass.getDescriptor().getEnumType(10);
   }
 
   private static final AuditSubject[] VALUES = values();

@@ -36,6 +36,8 @@ private static final long serialVersionUID = 0L;
     action_ = 0;
     state_ = 0;
     subjectEmail_ = "";
+    subjectEmailSearch_ = "";
+    orderBy_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -56,6 +58,7 @@ private static final long serialVersionUID = 0L;
             dev.privacyd.privacy.v1.ListPrivacyRequestsRequest.class, dev.privacyd.privacy.v1.ListPrivacyRequestsRequest.Builder.class);
   }
 
+  private int bitField0_;
   public static final int PAGE_SIZE_FIELD_NUMBER = 1;
   private int pageSize_ = 0;
   /**
@@ -221,6 +224,255 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int SUBJECT_EMAIL_SEARCH_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object subjectEmailSearch_ = "";
+  /**
+   * <pre>
+   * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+   * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+   * as WordPress's request table searches: an operator types a fragment they remember, often
+   * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+   * characters. A purged subject (see `subject_purge_time`) matches no search.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string subject_email_search = 6;</code>
+   * @return The subjectEmailSearch.
+   */
+  @java.lang.Override
+  public java.lang.String getSubjectEmailSearch() {
+    java.lang.Object ref = subjectEmailSearch_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      subjectEmailSearch_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+   * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+   * as WordPress's request table searches: an operator types a fragment they remember, often
+   * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+   * characters. A purged subject (see `subject_purge_time`) matches no search.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string subject_email_search = 6;</code>
+   * @return The bytes for subjectEmailSearch.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSubjectEmailSearchBytes() {
+    java.lang.Object ref = subjectEmailSearch_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      subjectEmailSearch_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int CREATED_AFTER_FIELD_NUMBER = 7;
+  private com.google.protobuf.Timestamp createdAfter_;
+  /**
+   * <pre>
+   * Only requests created at or after this time; unset for no lower bound.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_after = 7;</code>
+   * @return Whether the createdAfter field is set.
+   */
+  @java.lang.Override
+  public boolean hasCreatedAfter() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Only requests created at or after this time; unset for no lower bound.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_after = 7;</code>
+   * @return The createdAfter.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getCreatedAfter() {
+    return createdAfter_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+  }
+  /**
+   * <pre>
+   * Only requests created at or after this time; unset for no lower bound.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_after = 7;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getCreatedAfterOrBuilder() {
+    return createdAfter_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+  }
+
+  public static final int CREATED_BEFORE_FIELD_NUMBER = 8;
+  private com.google.protobuf.Timestamp createdBefore_;
+  /**
+   * <pre>
+   * Only requests created before this time (exclusive, so that consecutive ranges tile);
+   * unset for no upper bound. Must be later than `created_after` when both are set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_before = 8;</code>
+   * @return Whether the createdBefore field is set.
+   */
+  @java.lang.Override
+  public boolean hasCreatedBefore() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * Only requests created before this time (exclusive, so that consecutive ranges tile);
+   * unset for no upper bound. Must be later than `created_after` when both are set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_before = 8;</code>
+   * @return The createdBefore.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getCreatedBefore() {
+    return createdBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+  }
+  /**
+   * <pre>
+   * Only requests created before this time (exclusive, so that consecutive ranges tile);
+   * unset for no upper bound. Must be later than `created_after` when both are set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_before = 8;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getCreatedBeforeOrBuilder() {
+    return createdBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+  }
+
+  public static final int DUE_BEFORE_FIELD_NUMBER = 9;
+  private com.google.protobuf.Timestamp dueBefore_;
+  /**
+   * <pre>
+   * Only requests whose `due_time` is before this time (exclusive): with the current time,
+   * the overdue ones; with a time a week ahead, those due within the week. Final requests
+   * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_before = 9;</code>
+   * @return Whether the dueBefore field is set.
+   */
+  @java.lang.Override
+  public boolean hasDueBefore() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * Only requests whose `due_time` is before this time (exclusive): with the current time,
+   * the overdue ones; with a time a week ahead, those due within the week. Final requests
+   * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_before = 9;</code>
+   * @return The dueBefore.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getDueBefore() {
+    return dueBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : dueBefore_;
+  }
+  /**
+   * <pre>
+   * Only requests whose `due_time` is before this time (exclusive): with the current time,
+   * the overdue ones; with a time a week ahead, those due within the week. Final requests
+   * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_before = 9;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getDueBeforeOrBuilder() {
+    return dueBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : dueBefore_;
+  }
+
+  public static final int ORDER_BY_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object orderBy_ = "";
+  /**
+   * <pre>
+   * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+   * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+   * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+   * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+   * request's deadline while paging by due time moves it in the order: it may then be seen
+   * twice or not at all, while every other request is seen exactly once.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+   * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string order_by = 10;</code>
+   * @return The orderBy.
+   */
+  @java.lang.Override
+  public java.lang.String getOrderBy() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      orderBy_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+   * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+   * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+   * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+   * request's deadline while paging by due time moves it in the order: it may then be seen
+   * twice or not at all, while every other request is seen exactly once.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+   * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string order_by = 10;</code>
+   * @return The bytes for orderBy.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOrderByBytes() {
+    java.lang.Object ref = orderBy_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      orderBy_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -250,6 +502,21 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subjectEmail_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 5, subjectEmail_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subjectEmailSearch_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 6, subjectEmailSearch_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(7, getCreatedAfter());
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(8, getCreatedBefore());
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(9, getDueBefore());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(orderBy_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 10, orderBy_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -271,6 +538,24 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subjectEmail_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(5, subjectEmail_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subjectEmailSearch_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(6, subjectEmailSearch_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getCreatedAfter());
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getCreatedBefore());
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, getDueBefore());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(orderBy_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(10, orderBy_);
     }
     return size;
   }
@@ -304,6 +589,25 @@ private static final long serialVersionUID = 0L;
     if (state_ != other.state_) return false;
     if (!getSubjectEmail()
         .equals(other.getSubjectEmail())) return false;
+    if (!getSubjectEmailSearch()
+        .equals(other.getSubjectEmailSearch())) return false;
+    if (hasCreatedAfter() != other.hasCreatedAfter()) return false;
+    if (hasCreatedAfter()) {
+      if (!getCreatedAfter()
+          .equals(other.getCreatedAfter())) return false;
+    }
+    if (hasCreatedBefore() != other.hasCreatedBefore()) return false;
+    if (hasCreatedBefore()) {
+      if (!getCreatedBefore()
+          .equals(other.getCreatedBefore())) return false;
+    }
+    if (hasDueBefore() != other.hasDueBefore()) return false;
+    if (hasDueBefore()) {
+      if (!getDueBefore()
+          .equals(other.getDueBefore())) return false;
+    }
+    if (!getOrderBy()
+        .equals(other.getOrderBy())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -325,6 +629,22 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + state_;
     hash = (37 * hash) + SUBJECT_EMAIL_FIELD_NUMBER;
     hash = (53 * hash) + getSubjectEmail().hashCode();
+    hash = (37 * hash) + SUBJECT_EMAIL_SEARCH_FIELD_NUMBER;
+    hash = (53 * hash) + getSubjectEmailSearch().hashCode();
+    if (hasCreatedAfter()) {
+      hash = (37 * hash) + CREATED_AFTER_FIELD_NUMBER;
+      hash = (53 * hash) + getCreatedAfter().hashCode();
+    }
+    if (hasCreatedBefore()) {
+      hash = (37 * hash) + CREATED_BEFORE_FIELD_NUMBER;
+      hash = (53 * hash) + getCreatedBefore().hashCode();
+    }
+    if (hasDueBefore()) {
+      hash = (37 * hash) + DUE_BEFORE_FIELD_NUMBER;
+      hash = (53 * hash) + getDueBefore().hashCode();
+    }
+    hash = (37 * hash) + ORDER_BY_FIELD_NUMBER;
+    hash = (53 * hash) + getOrderBy().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -448,13 +768,21 @@ private static final long serialVersionUID = 0L;
 
     // Construct using dev.privacyd.privacy.v1.ListPrivacyRequestsRequest.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessage.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessage
+              .alwaysUseFieldBuilders) {
+        internalGetCreatedAfterFieldBuilder();
+        internalGetCreatedBeforeFieldBuilder();
+        internalGetDueBeforeFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
@@ -465,6 +793,23 @@ private static final long serialVersionUID = 0L;
       action_ = 0;
       state_ = 0;
       subjectEmail_ = "";
+      subjectEmailSearch_ = "";
+      createdAfter_ = null;
+      if (createdAfterBuilder_ != null) {
+        createdAfterBuilder_.dispose();
+        createdAfterBuilder_ = null;
+      }
+      createdBefore_ = null;
+      if (createdBeforeBuilder_ != null) {
+        createdBeforeBuilder_.dispose();
+        createdBeforeBuilder_ = null;
+      }
+      dueBefore_ = null;
+      if (dueBeforeBuilder_ != null) {
+        dueBeforeBuilder_.dispose();
+        dueBeforeBuilder_ = null;
+      }
+      orderBy_ = "";
       return this;
     }
 
@@ -513,6 +858,32 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.subjectEmail_ = subjectEmail_;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.subjectEmailSearch_ = subjectEmailSearch_;
+      }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.createdAfter_ = createdAfterBuilder_ == null
+            ? createdAfter_
+            : createdAfterBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.createdBefore_ = createdBeforeBuilder_ == null
+            ? createdBefore_
+            : createdBeforeBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.dueBefore_ = dueBeforeBuilder_ == null
+            ? dueBefore_
+            : dueBeforeBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.orderBy_ = orderBy_;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -544,6 +915,25 @@ private static final long serialVersionUID = 0L;
       if (!other.getSubjectEmail().isEmpty()) {
         subjectEmail_ = other.subjectEmail_;
         bitField0_ |= 0x00000010;
+        onChanged();
+      }
+      if (!other.getSubjectEmailSearch().isEmpty()) {
+        subjectEmailSearch_ = other.subjectEmailSearch_;
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      if (other.hasCreatedAfter()) {
+        mergeCreatedAfter(other.getCreatedAfter());
+      }
+      if (other.hasCreatedBefore()) {
+        mergeCreatedBefore(other.getCreatedBefore());
+      }
+      if (other.hasDueBefore()) {
+        mergeDueBefore(other.getDueBefore());
+      }
+      if (!other.getOrderBy().isEmpty()) {
+        orderBy_ = other.orderBy_;
+        bitField0_ |= 0x00000200;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -595,6 +985,37 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 42
+            case 50: {
+              subjectEmailSearch_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
+            case 58: {
+              input.readMessage(
+                  internalGetCreatedAfterFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
+            case 66: {
+              input.readMessage(
+                  internalGetCreatedBeforeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetDueBeforeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
+            case 82: {
+              orderBy_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -990,6 +1411,762 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       subjectEmail_ = value;
       bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object subjectEmailSearch_ = "";
+    /**
+     * <pre>
+     * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+     * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+     * as WordPress's request table searches: an operator types a fragment they remember, often
+     * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+     * characters. A purged subject (see `subject_purge_time`) matches no search.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string subject_email_search = 6;</code>
+     * @return The subjectEmailSearch.
+     */
+    public java.lang.String getSubjectEmailSearch() {
+      java.lang.Object ref = subjectEmailSearch_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        subjectEmailSearch_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+     * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+     * as WordPress's request table searches: an operator types a fragment they remember, often
+     * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+     * characters. A purged subject (see `subject_purge_time`) matches no search.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string subject_email_search = 6;</code>
+     * @return The bytes for subjectEmailSearch.
+     */
+    public com.google.protobuf.ByteString
+        getSubjectEmailSearchBytes() {
+      java.lang.Object ref = subjectEmailSearch_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        subjectEmailSearch_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+     * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+     * as WordPress's request table searches: an operator types a fragment they remember, often
+     * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+     * characters. A purged subject (see `subject_purge_time`) matches no search.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string subject_email_search = 6;</code>
+     * @param value The subjectEmailSearch to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSubjectEmailSearch(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      subjectEmailSearch_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+     * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+     * as WordPress's request table searches: an operator types a fragment they remember, often
+     * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+     * characters. A purged subject (see `subject_purge_time`) matches no search.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string subject_email_search = 6;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSubjectEmailSearch() {
+      subjectEmailSearch_ = getDefaultInstance().getSubjectEmailSearch();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+     * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+     * as WordPress's request table searches: an operator types a fragment they remember, often
+     * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+     * characters. A purged subject (see `subject_purge_time`) matches no search.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string subject_email_search = 6;</code>
+     * @param value The bytes for subjectEmailSearch to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSubjectEmailSearchBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      subjectEmailSearch_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp createdAfter_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> createdAfterBuilder_;
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     * @return Whether the createdAfter field is set.
+     */
+    public boolean hasCreatedAfter() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     * @return The createdAfter.
+     */
+    public com.google.protobuf.Timestamp getCreatedAfter() {
+      if (createdAfterBuilder_ == null) {
+        return createdAfter_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+      } else {
+        return createdAfterBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     */
+    public Builder setCreatedAfter(com.google.protobuf.Timestamp value) {
+      if (createdAfterBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        createdAfter_ = value;
+      } else {
+        createdAfterBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     */
+    public Builder setCreatedAfter(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (createdAfterBuilder_ == null) {
+        createdAfter_ = builderForValue.build();
+      } else {
+        createdAfterBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     */
+    public Builder mergeCreatedAfter(com.google.protobuf.Timestamp value) {
+      if (createdAfterBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0) &&
+          createdAfter_ != null &&
+          createdAfter_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getCreatedAfterBuilder().mergeFrom(value);
+        } else {
+          createdAfter_ = value;
+        }
+      } else {
+        createdAfterBuilder_.mergeFrom(value);
+      }
+      if (createdAfter_ != null) {
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     */
+    public Builder clearCreatedAfter() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      createdAfter_ = null;
+      if (createdAfterBuilder_ != null) {
+        createdAfterBuilder_.dispose();
+        createdAfterBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getCreatedAfterBuilder() {
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return internalGetCreatedAfterFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getCreatedAfterOrBuilder() {
+      if (createdAfterBuilder_ != null) {
+        return createdAfterBuilder_.getMessageOrBuilder();
+      } else {
+        return createdAfter_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+      }
+    }
+    /**
+     * <pre>
+     * Only requests created at or after this time; unset for no lower bound.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_after = 7;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetCreatedAfterFieldBuilder() {
+      if (createdAfterBuilder_ == null) {
+        createdAfterBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getCreatedAfter(),
+                getParentForChildren(),
+                isClean());
+        createdAfter_ = null;
+      }
+      return createdAfterBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp createdBefore_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> createdBeforeBuilder_;
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     * @return Whether the createdBefore field is set.
+     */
+    public boolean hasCreatedBefore() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     * @return The createdBefore.
+     */
+    public com.google.protobuf.Timestamp getCreatedBefore() {
+      if (createdBeforeBuilder_ == null) {
+        return createdBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+      } else {
+        return createdBeforeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     */
+    public Builder setCreatedBefore(com.google.protobuf.Timestamp value) {
+      if (createdBeforeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        createdBefore_ = value;
+      } else {
+        createdBeforeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     */
+    public Builder setCreatedBefore(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (createdBeforeBuilder_ == null) {
+        createdBefore_ = builderForValue.build();
+      } else {
+        createdBeforeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     */
+    public Builder mergeCreatedBefore(com.google.protobuf.Timestamp value) {
+      if (createdBeforeBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          createdBefore_ != null &&
+          createdBefore_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getCreatedBeforeBuilder().mergeFrom(value);
+        } else {
+          createdBefore_ = value;
+        }
+      } else {
+        createdBeforeBuilder_.mergeFrom(value);
+      }
+      if (createdBefore_ != null) {
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     */
+    public Builder clearCreatedBefore() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      createdBefore_ = null;
+      if (createdBeforeBuilder_ != null) {
+        createdBeforeBuilder_.dispose();
+        createdBeforeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getCreatedBeforeBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return internalGetCreatedBeforeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getCreatedBeforeOrBuilder() {
+      if (createdBeforeBuilder_ != null) {
+        return createdBeforeBuilder_.getMessageOrBuilder();
+      } else {
+        return createdBefore_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+      }
+    }
+    /**
+     * <pre>
+     * Only requests created before this time (exclusive, so that consecutive ranges tile);
+     * unset for no upper bound. Must be later than `created_after` when both are set.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp created_before = 8;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetCreatedBeforeFieldBuilder() {
+      if (createdBeforeBuilder_ == null) {
+        createdBeforeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getCreatedBefore(),
+                getParentForChildren(),
+                isClean());
+        createdBefore_ = null;
+      }
+      return createdBeforeBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp dueBefore_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> dueBeforeBuilder_;
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     * @return Whether the dueBefore field is set.
+     */
+    public boolean hasDueBefore() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     * @return The dueBefore.
+     */
+    public com.google.protobuf.Timestamp getDueBefore() {
+      if (dueBeforeBuilder_ == null) {
+        return dueBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : dueBefore_;
+      } else {
+        return dueBeforeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     */
+    public Builder setDueBefore(com.google.protobuf.Timestamp value) {
+      if (dueBeforeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        dueBefore_ = value;
+      } else {
+        dueBeforeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     */
+    public Builder setDueBefore(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (dueBeforeBuilder_ == null) {
+        dueBefore_ = builderForValue.build();
+      } else {
+        dueBeforeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     */
+    public Builder mergeDueBefore(com.google.protobuf.Timestamp value) {
+      if (dueBeforeBuilder_ == null) {
+        if (((bitField0_ & 0x00000100) != 0) &&
+          dueBefore_ != null &&
+          dueBefore_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getDueBeforeBuilder().mergeFrom(value);
+        } else {
+          dueBefore_ = value;
+        }
+      } else {
+        dueBeforeBuilder_.mergeFrom(value);
+      }
+      if (dueBefore_ != null) {
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     */
+    public Builder clearDueBefore() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      dueBefore_ = null;
+      if (dueBeforeBuilder_ != null) {
+        dueBeforeBuilder_.dispose();
+        dueBeforeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getDueBeforeBuilder() {
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return internalGetDueBeforeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getDueBeforeOrBuilder() {
+      if (dueBeforeBuilder_ != null) {
+        return dueBeforeBuilder_.getMessageOrBuilder();
+      } else {
+        return dueBefore_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : dueBefore_;
+      }
+    }
+    /**
+     * <pre>
+     * Only requests whose `due_time` is before this time (exclusive): with the current time,
+     * the overdue ones; with a time a week ahead, those due within the week. Final requests
+     * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp due_before = 9;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetDueBeforeFieldBuilder() {
+      if (dueBeforeBuilder_ == null) {
+        dueBeforeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getDueBefore(),
+                getParentForChildren(),
+                isClean());
+        dueBefore_ = null;
+      }
+      return dueBeforeBuilder_;
+    }
+
+    private java.lang.Object orderBy_ = "";
+    /**
+     * <pre>
+     * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+     * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+     * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+     * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+     * request's deadline while paging by due time moves it in the order: it may then be seen
+     * twice or not at all, while every other request is seen exactly once.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string order_by = 10;</code>
+     * @return The orderBy.
+     */
+    public java.lang.String getOrderBy() {
+      java.lang.Object ref = orderBy_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        orderBy_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+     * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+     * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+     * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+     * request's deadline while paging by due time moves it in the order: it may then be seen
+     * twice or not at all, while every other request is seen exactly once.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string order_by = 10;</code>
+     * @return The bytes for orderBy.
+     */
+    public com.google.protobuf.ByteString
+        getOrderByBytes() {
+      java.lang.Object ref = orderBy_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        orderBy_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+     * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+     * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+     * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+     * request's deadline while paging by due time moves it in the order: it may then be seen
+     * twice or not at all, while every other request is seen exactly once.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string order_by = 10;</code>
+     * @param value The orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderBy(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      orderBy_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+     * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+     * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+     * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+     * request's deadline while paging by due time moves it in the order: it may then be seen
+     * twice or not at all, while every other request is seen exactly once.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string order_by = 10;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOrderBy() {
+      orderBy_ = getDefaultInstance().getOrderBy();
+      bitField0_ = (bitField0_ & ~0x00000200);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+     * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+     * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+     * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+     * request's deadline while paging by due time moves it in the order: it may then be seen
+     * twice or not at all, while every other request is seen exactly once.
+     *
+     * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+     * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+     * </pre>
+     *
+     * <code>string order_by = 10;</code>
+     * @param value The bytes for orderBy to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOrderByBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      orderBy_ = value;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }

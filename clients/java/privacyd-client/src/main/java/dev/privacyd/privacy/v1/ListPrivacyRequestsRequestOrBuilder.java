@@ -101,4 +101,166 @@ public interface ListPrivacyRequestsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getSubjectEmailBytes();
+
+  /**
+   * <pre>
+   * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+   * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+   * as WordPress's request table searches: an operator types a fragment they remember, often
+   * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+   * characters. A purged subject (see `subject_purge_time`) matches no search.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string subject_email_search = 6;</code>
+   * @return The subjectEmailSearch.
+   */
+  java.lang.String getSubjectEmailSearch();
+  /**
+   * <pre>
+   * Only requests whose subject email address CONTAINS this text, compared case-insensitively
+   * (both lower-cased, Unicode lower case); empty for all. A substring rather than a prefix,
+   * as WordPress's request table searches: an operator types a fragment they remember, often
+   * the domain ("&#64;example.com") or part of a name. `%` and `_` match themselves. At most 254
+   * characters. A purged subject (see `subject_purge_time`) matches no search.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" -d '{"subject_email_search": "example.com"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string subject_email_search = 6;</code>
+   * @return The bytes for subjectEmailSearch.
+   */
+  com.google.protobuf.ByteString
+      getSubjectEmailSearchBytes();
+
+  /**
+   * <pre>
+   * Only requests created at or after this time; unset for no lower bound.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_after = 7;</code>
+   * @return Whether the createdAfter field is set.
+   */
+  boolean hasCreatedAfter();
+  /**
+   * <pre>
+   * Only requests created at or after this time; unset for no lower bound.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_after = 7;</code>
+   * @return The createdAfter.
+   */
+  com.google.protobuf.Timestamp getCreatedAfter();
+  /**
+   * <pre>
+   * Only requests created at or after this time; unset for no lower bound.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_after = 7;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getCreatedAfterOrBuilder();
+
+  /**
+   * <pre>
+   * Only requests created before this time (exclusive, so that consecutive ranges tile);
+   * unset for no upper bound. Must be later than `created_after` when both are set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_before = 8;</code>
+   * @return Whether the createdBefore field is set.
+   */
+  boolean hasCreatedBefore();
+  /**
+   * <pre>
+   * Only requests created before this time (exclusive, so that consecutive ranges tile);
+   * unset for no upper bound. Must be later than `created_after` when both are set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_before = 8;</code>
+   * @return The createdBefore.
+   */
+  com.google.protobuf.Timestamp getCreatedBefore();
+  /**
+   * <pre>
+   * Only requests created before this time (exclusive, so that consecutive ranges tile);
+   * unset for no upper bound. Must be later than `created_after` when both are set.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp created_before = 8;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getCreatedBeforeOrBuilder();
+
+  /**
+   * <pre>
+   * Only requests whose `due_time` is before this time (exclusive): with the current time,
+   * the overdue ones; with a time a week ahead, those due within the week. Final requests
+   * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_before = 9;</code>
+   * @return Whether the dueBefore field is set.
+   */
+  boolean hasDueBefore();
+  /**
+   * <pre>
+   * Only requests whose `due_time` is before this time (exclusive): with the current time,
+   * the overdue ones; with a time a week ahead, those due within the week. Final requests
+   * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_before = 9;</code>
+   * @return The dueBefore.
+   */
+  com.google.protobuf.Timestamp getDueBefore();
+  /**
+   * <pre>
+   * Only requests whose `due_time` is before this time (exclusive): with the current time,
+   * the overdue ones; with a time a week ahead, those due within the week. Final requests
+   * keep their `due_time`, so combine with `state` to see only the unfinished ones.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp due_before = 9;</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getDueBeforeOrBuilder();
+
+  /**
+   * <pre>
+   * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+   * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+   * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+   * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+   * request's deadline while paging by due time moves it in the order: it may then be seen
+   * twice or not at all, while every other request is seen exactly once.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+   * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string order_by = 10;</code>
+   * @return The orderBy.
+   */
+  java.lang.String getOrderBy();
+  /**
+   * <pre>
+   * The order of the list (AIP-132): "create_time desc" (the default when empty: newest
+   * first), "due_time" or "due_time asc" (the nearest deadline first: what needs an answer
+   * soonest), or "due_time desc". Ties are broken by `id`. Anything else fails with
+   * INVALID_ARGUMENT, reason INVALID_FIELD, metadata `field` = "order_by". Extending a
+   * request's deadline while paging by due time moves it in the order: it may then be seen
+   * twice or not at all, while every other request is seen exactly once.
+   *
+   * grpcurl -H "authorization: Bearer $TOKEN" &#92;
+   * -d '{"state": "STATE_CONFIRMED", "order_by": "due_time"}' &#92;
+   * localhost:50051 privacy.v1.PrivacyRequestService/ListPrivacyRequests
+   * </pre>
+   *
+   * <code>string order_by = 10;</code>
+   * @return The bytes for orderBy.
+   */
+  com.google.protobuf.ByteString
+      getOrderByBytes();
 }

@@ -59,7 +59,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.privacyd.privacy.v1.PrivacyRequest> privacyRequests_;
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -70,7 +70,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -82,7 +82,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -93,7 +93,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -553,7 +553,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -567,7 +567,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -581,7 +581,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -595,7 +595,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -614,7 +614,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -632,7 +632,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -650,7 +650,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -669,7 +669,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -687,7 +687,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -724,7 +724,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -741,7 +741,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -758,7 +758,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -769,7 +769,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -783,7 +783,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -798,7 +798,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -809,7 +809,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -821,7 +821,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The requests, newest first.
+     * The requests, in the order `order_by` asked for (newest first by default).
      * </pre>
      *
      * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>

@@ -12,7 +12,7 @@ public interface ListPrivacyRequestsResponseOrBuilder extends
 
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -21,7 +21,7 @@ public interface ListPrivacyRequestsResponseOrBuilder extends
       getPrivacyRequestsList();
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -29,7 +29,7 @@ public interface ListPrivacyRequestsResponseOrBuilder extends
   dev.privacyd.privacy.v1.PrivacyRequest getPrivacyRequests(int index);
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -37,7 +37,7 @@ public interface ListPrivacyRequestsResponseOrBuilder extends
   int getPrivacyRequestsCount();
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>
@@ -46,7 +46,7 @@ public interface ListPrivacyRequestsResponseOrBuilder extends
       getPrivacyRequestsOrBuilderList();
   /**
    * <pre>
-   * The requests, newest first.
+   * The requests, in the order `order_by` asked for (newest first by default).
    * </pre>
    *
    * <code>repeated .privacy.v1.PrivacyRequest privacy_requests = 1;</code>

@@ -140,6 +140,99 @@ public final class PrivacyRequestServiceGrpc {
     return getListPrivacyRequestsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CountPrivacyRequestsRequest,
+      dev.privacyd.privacy.v1.CountPrivacyRequestsResponse> getCountPrivacyRequestsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CountPrivacyRequests",
+      requestType = dev.privacyd.privacy.v1.CountPrivacyRequestsRequest.class,
+      responseType = dev.privacyd.privacy.v1.CountPrivacyRequestsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CountPrivacyRequestsRequest,
+      dev.privacyd.privacy.v1.CountPrivacyRequestsResponse> getCountPrivacyRequestsMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.CountPrivacyRequestsRequest, dev.privacyd.privacy.v1.CountPrivacyRequestsResponse> getCountPrivacyRequestsMethod;
+    if ((getCountPrivacyRequestsMethod = PrivacyRequestServiceGrpc.getCountPrivacyRequestsMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getCountPrivacyRequestsMethod = PrivacyRequestServiceGrpc.getCountPrivacyRequestsMethod) == null) {
+          PrivacyRequestServiceGrpc.getCountPrivacyRequestsMethod = getCountPrivacyRequestsMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.CountPrivacyRequestsRequest, dev.privacyd.privacy.v1.CountPrivacyRequestsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CountPrivacyRequests"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CountPrivacyRequestsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.CountPrivacyRequestsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("CountPrivacyRequests"))
+              .build();
+        }
+      }
+    }
+    return getCountPrivacyRequestsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest,
+      dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse> getBatchModifyPrivacyRequestsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "BatchModifyPrivacyRequests",
+      requestType = dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest.class,
+      responseType = dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest,
+      dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse> getBatchModifyPrivacyRequestsMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest, dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse> getBatchModifyPrivacyRequestsMethod;
+    if ((getBatchModifyPrivacyRequestsMethod = PrivacyRequestServiceGrpc.getBatchModifyPrivacyRequestsMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getBatchModifyPrivacyRequestsMethod = PrivacyRequestServiceGrpc.getBatchModifyPrivacyRequestsMethod) == null) {
+          PrivacyRequestServiceGrpc.getBatchModifyPrivacyRequestsMethod = getBatchModifyPrivacyRequestsMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest, dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "BatchModifyPrivacyRequests"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("BatchModifyPrivacyRequests"))
+              .build();
+        }
+      }
+    }
+    return getBatchModifyPrivacyRequestsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetRequestStatisticsRequest,
+      dev.privacyd.privacy.v1.GetRequestStatisticsResponse> getGetRequestStatisticsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetRequestStatistics",
+      requestType = dev.privacyd.privacy.v1.GetRequestStatisticsRequest.class,
+      responseType = dev.privacyd.privacy.v1.GetRequestStatisticsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetRequestStatisticsRequest,
+      dev.privacyd.privacy.v1.GetRequestStatisticsResponse> getGetRequestStatisticsMethod() {
+    io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.GetRequestStatisticsRequest, dev.privacyd.privacy.v1.GetRequestStatisticsResponse> getGetRequestStatisticsMethod;
+    if ((getGetRequestStatisticsMethod = PrivacyRequestServiceGrpc.getGetRequestStatisticsMethod) == null) {
+      synchronized (PrivacyRequestServiceGrpc.class) {
+        if ((getGetRequestStatisticsMethod = PrivacyRequestServiceGrpc.getGetRequestStatisticsMethod) == null) {
+          PrivacyRequestServiceGrpc.getGetRequestStatisticsMethod = getGetRequestStatisticsMethod =
+              io.grpc.MethodDescriptor.<dev.privacyd.privacy.v1.GetRequestStatisticsRequest, dev.privacyd.privacy.v1.GetRequestStatisticsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetRequestStatistics"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.GetRequestStatisticsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.privacyd.privacy.v1.GetRequestStatisticsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new PrivacyRequestServiceMethodDescriptorSupplier("GetRequestStatistics"))
+              .build();
+        }
+      }
+    }
+    return getGetRequestStatisticsMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest,
       dev.privacyd.privacy.v1.ConfirmPrivacyRequestResponse> getConfirmPrivacyRequestMethod;
 
@@ -640,14 +733,76 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+     * state, subject email (exact, or a case-insensitive search), creation time and deadline.
      * Pages are keyset-based, so a page never skips or repeats a request when others are
-     * created meanwhile.
+     * created meanwhile. Each page is read along an index in the order asked for (migration
+     * 0018 adds the one by due time), so no page sorts the whole table.
      * </pre>
      */
     default void listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request,
         io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListPrivacyRequestsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Counts the requests in each state that match the same filters as ListPrivacyRequests
+     * (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+     * the `read` scope. Counted from an index that holds every filtered column (migration
+     * 0018), never from the rows themselves.
+     *   grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+     * </pre>
+     */
+    default void countPrivacyRequests(dev.privacyd.privacy.v1.CountPrivacyRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CountPrivacyRequestsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCountPrivacyRequestsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Applies one operation (resend the confirmation, process, complete, cancel, delete or
+     * deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+     * the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+     * CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+     * DenyPrivacyRequest): it runs exactly those, one request after the other.
+     * NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+     * a console selecting twenty rows must not have nineteen legitimate answers held back
+     * because one row was finished meanwhile by a colleague. Each result says what happened
+     * to its request; the call itself fails only when the batch as a whole is malformed (no
+     * ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+     * `requests` scope, as each single method does.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"ids": ["&lt;id1&gt;", "&lt;id2&gt;"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+     * </pre>
+     */
+    default void batchModifyPrivacyRequests(dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getBatchModifyPrivacyRequestsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Per action, for a period (the current calendar year in UTC by default): how many
+     * requests were received, how they ended, and the mean and median days to answer them.
+     * These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+     * business that handles the personal information of 10 million or more consumers a year to
+     * publish for each calendar year: requests to know and to delete received, complied with
+     * in whole or in part, and denied, and the median or mean number of days within which it
+     * substantively responded. Needs the `read` scope. Counted in the database; the median is
+     * read with one ordered query per action, so privacyd's memory does not grow with the
+     * number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+     * requests only after the year's figures are published.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
+     * </pre>
+     */
+    default void getRequestStatistics(dev.privacyd.privacy.v1.GetRequestStatisticsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetRequestStatisticsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetRequestStatisticsMethod(), responseObserver);
     }
 
     /**
@@ -983,15 +1138,80 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+     * state, subject email (exact, or a case-insensitive search), creation time and deadline.
      * Pages are keyset-based, so a page never skips or repeats a request when others are
-     * created meanwhile.
+     * created meanwhile. Each page is read along an index in the order asked for (migration
+     * 0018 adds the one by due time), so no page sorts the whole table.
      * </pre>
      */
     public void listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request,
         io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListPrivacyRequestsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Counts the requests in each state that match the same filters as ListPrivacyRequests
+     * (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+     * the `read` scope. Counted from an index that holds every filtered column (migration
+     * 0018), never from the rows themselves.
+     *   grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+     * </pre>
+     */
+    public void countPrivacyRequests(dev.privacyd.privacy.v1.CountPrivacyRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CountPrivacyRequestsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCountPrivacyRequestsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Applies one operation (resend the confirmation, process, complete, cancel, delete or
+     * deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+     * the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+     * CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+     * DenyPrivacyRequest): it runs exactly those, one request after the other.
+     * NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+     * a console selecting twenty rows must not have nineteen legitimate answers held back
+     * because one row was finished meanwhile by a colleague. Each result says what happened
+     * to its request; the call itself fails only when the batch as a whole is malformed (no
+     * ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+     * `requests` scope, as each single method does.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"ids": ["&lt;id1&gt;", "&lt;id2&gt;"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+     * </pre>
+     */
+    public void batchModifyPrivacyRequests(dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getBatchModifyPrivacyRequestsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Per action, for a period (the current calendar year in UTC by default): how many
+     * requests were received, how they ended, and the mean and median days to answer them.
+     * These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+     * business that handles the personal information of 10 million or more consumers a year to
+     * publish for each calendar year: requests to know and to delete received, complied with
+     * in whole or in part, and denied, and the median or mean number of days within which it
+     * substantively responded. Needs the `read` scope. Counted in the database; the median is
+     * read with one ordered query per action, so privacyd's memory does not grow with the
+     * number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+     * requests only after the year's figures are published.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
+     * </pre>
+     */
+    public void getRequestStatistics(dev.privacyd.privacy.v1.GetRequestStatisticsRequest request,
+        io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetRequestStatisticsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetRequestStatisticsMethod(), getCallOptions()), request, responseObserver);
     }
 
     /**
@@ -1291,14 +1511,76 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+     * state, subject email (exact, or a case-insensitive search), creation time and deadline.
      * Pages are keyset-based, so a page never skips or repeats a request when others are
-     * created meanwhile.
+     * created meanwhile. Each page is read along an index in the order asked for (migration
+     * 0018 adds the one by due time), so no page sorts the whole table.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ListPrivacyRequestsResponse listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request) throws io.grpc.StatusException {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getListPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Counts the requests in each state that match the same filters as ListPrivacyRequests
+     * (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+     * the `read` scope. Counted from an index that holds every filtered column (migration
+     * 0018), never from the rows themselves.
+     *   grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CountPrivacyRequestsResponse countPrivacyRequests(dev.privacyd.privacy.v1.CountPrivacyRequestsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getCountPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Applies one operation (resend the confirmation, process, complete, cancel, delete or
+     * deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+     * the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+     * CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+     * DenyPrivacyRequest): it runs exactly those, one request after the other.
+     * NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+     * a console selecting twenty rows must not have nineteen legitimate answers held back
+     * because one row was finished meanwhile by a colleague. Each result says what happened
+     * to its request; the call itself fails only when the batch as a whole is malformed (no
+     * ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+     * `requests` scope, as each single method does.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"ids": ["&lt;id1&gt;", "&lt;id2&gt;"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse batchModifyPrivacyRequests(dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getBatchModifyPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Per action, for a period (the current calendar year in UTC by default): how many
+     * requests were received, how they ended, and the mean and median days to answer them.
+     * These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+     * business that handles the personal information of 10 million or more consumers a year to
+     * publish for each calendar year: requests to know and to delete received, complied with
+     * in whole or in part, and denied, and the median or mean number of days within which it
+     * substantively responded. Needs the `read` scope. Counted in the database; the median is
+     * read with one ordered query per action, so privacyd's memory does not grow with the
+     * number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+     * requests only after the year's figures are published.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.GetRequestStatisticsResponse getRequestStatistics(dev.privacyd.privacy.v1.GetRequestStatisticsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetRequestStatisticsMethod(), getCallOptions(), request);
     }
 
     /**
@@ -1590,14 +1872,76 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+     * state, subject email (exact, or a case-insensitive search), creation time and deadline.
      * Pages are keyset-based, so a page never skips or repeats a request when others are
-     * created meanwhile.
+     * created meanwhile. Each page is read along an index in the order asked for (migration
+     * 0018 adds the one by due time), so no page sorts the whole table.
      * </pre>
      */
     public dev.privacyd.privacy.v1.ListPrivacyRequestsResponse listPrivacyRequests(dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Counts the requests in each state that match the same filters as ListPrivacyRequests
+     * (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+     * the `read` scope. Counted from an index that holds every filtered column (migration
+     * 0018), never from the rows themselves.
+     *   grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.CountPrivacyRequestsResponse countPrivacyRequests(dev.privacyd.privacy.v1.CountPrivacyRequestsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCountPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Applies one operation (resend the confirmation, process, complete, cancel, delete or
+     * deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+     * the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+     * CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+     * DenyPrivacyRequest): it runs exactly those, one request after the other.
+     * NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+     * a console selecting twenty rows must not have nineteen legitimate answers held back
+     * because one row was finished meanwhile by a colleague. Each result says what happened
+     * to its request; the call itself fails only when the batch as a whole is malformed (no
+     * ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+     * `requests` scope, as each single method does.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"ids": ["&lt;id1&gt;", "&lt;id2&gt;"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse batchModifyPrivacyRequests(dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getBatchModifyPrivacyRequestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Per action, for a period (the current calendar year in UTC by default): how many
+     * requests were received, how they ended, and the mean and median days to answer them.
+     * These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+     * business that handles the personal information of 10 million or more consumers a year to
+     * publish for each calendar year: requests to know and to delete received, complied with
+     * in whole or in part, and denied, and the median or mean number of days within which it
+     * substantively responded. Needs the `read` scope. Counted in the database; the median is
+     * read with one ordered query per action, so privacyd's memory does not grow with the
+     * number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+     * requests only after the year's figures are published.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
+     * </pre>
+     */
+    public dev.privacyd.privacy.v1.GetRequestStatisticsResponse getRequestStatistics(dev.privacyd.privacy.v1.GetRequestStatisticsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetRequestStatisticsMethod(), getCallOptions(), request);
     }
 
     /**
@@ -1889,15 +2233,80 @@ public final class PrivacyRequestServiceGrpc {
 
     /**
      * <pre>
-     * Lists requests, newest first, optionally filtered by action, state and subject email.
+     * Lists requests, newest first or by deadline (`order_by`), optionally filtered by action,
+     * state, subject email (exact, or a case-insensitive search), creation time and deadline.
      * Pages are keyset-based, so a page never skips or repeats a request when others are
-     * created meanwhile.
+     * created meanwhile. Each page is read along an index in the order asked for (migration
+     * 0018 adds the one by due time), so no page sorts the whole table.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse> listPrivacyRequests(
         dev.privacyd.privacy.v1.ListPrivacyRequestsRequest request) {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListPrivacyRequestsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Counts the requests in each state that match the same filters as ListPrivacyRequests
+     * (without `state`): what a console shows in its tabs, "All (n) | Pending (n) | ...". Needs
+     * the `read` scope. Counted from an index that holds every filtered column (migration
+     * 0018), never from the rows themselves.
+     *   grpcurl -H "authorization: Bearer $TOKEN" -d '{"action": "ACTION_ERASE"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/CountPrivacyRequests
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.CountPrivacyRequestsResponse> countPrivacyRequests(
+        dev.privacyd.privacy.v1.CountPrivacyRequestsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCountPrivacyRequestsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Applies one operation (resend the confirmation, process, complete, cancel, delete or
+     * deny) to up to 100 requests, as AIP-235 batch methods do, and answers for each id with
+     * the result the single method would give (ResendConfirmation, ProcessPrivacyRequest,
+     * CompletePrivacyRequest, CancelPrivacyRequest, DeletePrivacyRequest,
+     * DenyPrivacyRequest): it runs exactly those, one request after the other.
+     * NOT atomic, deliberately: each request has its own state and its own legal deadline, and
+     * a console selecting twenty rows must not have nineteen legitimate answers held back
+     * because one row was finished meanwhile by a colleague. Each result says what happened
+     * to its request; the call itself fails only when the batch as a whole is malformed (no
+     * ids, more than 100, an id twice, no operation, DENY without a reason). Needs the
+     * `requests` scope, as each single method does.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"ids": ["&lt;id1&gt;", "&lt;id2&gt;"], "operation": "BATCH_OPERATION_DENY", "reason": "duplicate"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/BatchModifyPrivacyRequests
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse> batchModifyPrivacyRequests(
+        dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getBatchModifyPrivacyRequestsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Per action, for a period (the current calendar year in UTC by default): how many
+     * requests were received, how they ended, and the mean and median days to answer them.
+     * These are the figures California's CCPA regulations, 11 CCR § 7102(a), require a
+     * business that handles the personal information of 10 million or more consumers a year to
+     * publish for each calendar year: requests to know and to delete received, complied with
+     * in whole or in part, and denied, and the median or mean number of days within which it
+     * substantively responded. Needs the `read` scope. Counted in the database; the median is
+     * read with one ordered query per action, so privacyd's memory does not grow with the
+     * number of requests. Deleted requests (DeletePrivacyRequest) are no longer counted: delete
+     * requests only after the year's figures are published.
+     *   grpcurl -H "authorization: Bearer $TOKEN" &#92;
+     *     -d '{"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z"}' &#92;
+     *     localhost:50051 privacy.v1.PrivacyRequestService/GetRequestStatistics
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.privacyd.privacy.v1.GetRequestStatisticsResponse> getRequestStatistics(
+        dev.privacyd.privacy.v1.GetRequestStatisticsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetRequestStatisticsMethod(), getCallOptions()), request);
     }
 
     /**
@@ -2082,18 +2491,21 @@ public final class PrivacyRequestServiceGrpc {
   private static final int METHODID_CREATE_PRIVACY_REQUEST = 0;
   private static final int METHODID_GET_PRIVACY_REQUEST = 1;
   private static final int METHODID_LIST_PRIVACY_REQUESTS = 2;
-  private static final int METHODID_CONFIRM_PRIVACY_REQUEST = 3;
-  private static final int METHODID_RESEND_CONFIRMATION = 4;
-  private static final int METHODID_PROCESS_PRIVACY_REQUEST = 5;
-  private static final int METHODID_COMPLETE_PRIVACY_REQUEST = 6;
-  private static final int METHODID_DENY_PRIVACY_REQUEST = 7;
-  private static final int METHODID_CANCEL_PRIVACY_REQUEST = 8;
-  private static final int METHODID_DELETE_PRIVACY_REQUEST = 9;
-  private static final int METHODID_EXTEND_DEADLINE = 10;
-  private static final int METHODID_LIST_AUDIT_EVENTS = 11;
-  private static final int METHODID_WATCH_PRIVACY_REQUEST = 12;
-  private static final int METHODID_DOWNLOAD_EXPORT = 13;
-  private static final int METHODID_GET_ERASURE_RECEIPT = 14;
+  private static final int METHODID_COUNT_PRIVACY_REQUESTS = 3;
+  private static final int METHODID_BATCH_MODIFY_PRIVACY_REQUESTS = 4;
+  private static final int METHODID_GET_REQUEST_STATISTICS = 5;
+  private static final int METHODID_CONFIRM_PRIVACY_REQUEST = 6;
+  private static final int METHODID_RESEND_CONFIRMATION = 7;
+  private static final int METHODID_PROCESS_PRIVACY_REQUEST = 8;
+  private static final int METHODID_COMPLETE_PRIVACY_REQUEST = 9;
+  private static final int METHODID_DENY_PRIVACY_REQUEST = 10;
+  private static final int METHODID_CANCEL_PRIVACY_REQUEST = 11;
+  private static final int METHODID_DELETE_PRIVACY_REQUEST = 12;
+  private static final int METHODID_EXTEND_DEADLINE = 13;
+  private static final int METHODID_LIST_AUDIT_EVENTS = 14;
+  private static final int METHODID_WATCH_PRIVACY_REQUEST = 15;
+  private static final int METHODID_DOWNLOAD_EXPORT = 16;
+  private static final int METHODID_GET_ERASURE_RECEIPT = 17;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -2123,6 +2535,18 @@ public final class PrivacyRequestServiceGrpc {
         case METHODID_LIST_PRIVACY_REQUESTS:
           serviceImpl.listPrivacyRequests((dev.privacyd.privacy.v1.ListPrivacyRequestsRequest) request,
               (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.ListPrivacyRequestsResponse>) responseObserver);
+          break;
+        case METHODID_COUNT_PRIVACY_REQUESTS:
+          serviceImpl.countPrivacyRequests((dev.privacyd.privacy.v1.CountPrivacyRequestsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.CountPrivacyRequestsResponse>) responseObserver);
+          break;
+        case METHODID_BATCH_MODIFY_PRIVACY_REQUESTS:
+          serviceImpl.batchModifyPrivacyRequests((dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse>) responseObserver);
+          break;
+        case METHODID_GET_REQUEST_STATISTICS:
+          serviceImpl.getRequestStatistics((dev.privacyd.privacy.v1.GetRequestStatisticsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.privacyd.privacy.v1.GetRequestStatisticsResponse>) responseObserver);
           break;
         case METHODID_CONFIRM_PRIVACY_REQUEST:
           serviceImpl.confirmPrivacyRequest((dev.privacyd.privacy.v1.ConfirmPrivacyRequestRequest) request,
@@ -2211,6 +2635,27 @@ public final class PrivacyRequestServiceGrpc {
               dev.privacyd.privacy.v1.ListPrivacyRequestsRequest,
               dev.privacyd.privacy.v1.ListPrivacyRequestsResponse>(
                 service, METHODID_LIST_PRIVACY_REQUESTS)))
+        .addMethod(
+          getCountPrivacyRequestsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.CountPrivacyRequestsRequest,
+              dev.privacyd.privacy.v1.CountPrivacyRequestsResponse>(
+                service, METHODID_COUNT_PRIVACY_REQUESTS)))
+        .addMethod(
+          getBatchModifyPrivacyRequestsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsRequest,
+              dev.privacyd.privacy.v1.BatchModifyPrivacyRequestsResponse>(
+                service, METHODID_BATCH_MODIFY_PRIVACY_REQUESTS)))
+        .addMethod(
+          getGetRequestStatisticsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.privacyd.privacy.v1.GetRequestStatisticsRequest,
+              dev.privacyd.privacy.v1.GetRequestStatisticsResponse>(
+                service, METHODID_GET_REQUEST_STATISTICS)))
         .addMethod(
           getConfirmPrivacyRequestMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
@@ -2346,6 +2791,9 @@ public final class PrivacyRequestServiceGrpc {
               .addMethod(getCreatePrivacyRequestMethod())
               .addMethod(getGetPrivacyRequestMethod())
               .addMethod(getListPrivacyRequestsMethod())
+              .addMethod(getCountPrivacyRequestsMethod())
+              .addMethod(getBatchModifyPrivacyRequestsMethod())
+              .addMethod(getGetRequestStatisticsMethod())
               .addMethod(getConfirmPrivacyRequestMethod())
               .addMethod(getResendConfirmationMethod())
               .addMethod(getProcessPrivacyRequestMethod())

@@ -102,6 +102,56 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_privacy_v1_ListPrivacyRequestsResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_CountPrivacyRequestsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_CountPrivacyRequestsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_StateCount_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_StateCount_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_CountPrivacyRequestsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_CountPrivacyRequestsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_BatchModifyPrivacyRequestsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_BatchModifyPrivacyRequestsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_BatchModifyResult_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_BatchModifyResult_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_BatchModifyResult_MetadataEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_BatchModifyResult_MetadataEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_BatchModifyPrivacyRequestsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_BatchModifyPrivacyRequestsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_GetRequestStatisticsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_GetRequestStatisticsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_ActionStatistics_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_ActionStatistics_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_privacy_v1_GetRequestStatisticsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_privacy_v1_GetRequestStatisticsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_privacy_v1_ConfirmPrivacyRequestRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -317,176 +367,232 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
       "vacyRequest\"&\n\030GetPrivacyRequestRequest\022" +
       "\n\n\002id\030\001 \001(\t\"P\n\031GetPrivacyRequestResponse" +
       "\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.P" +
-      "rivacyRequest\"\240\001\n\032ListPrivacyRequestsReq" +
+      "rivacyRequest\"\347\002\n\032ListPrivacyRequestsReq" +
       "uest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\npage_token\030\002 " +
       "\001(\t\022\"\n\006action\030\003 \001(\0162\022.privacy.v1.Action\022" +
       " \n\005state\030\004 \001(\0162\021.privacy.v1.State\022\025\n\rsub" +
-      "ject_email\030\005 \001(\t\"l\n\033ListPrivacyRequestsR" +
-      "esponse\0224\n\020privacy_requests\030\001 \003(\0132\032.priv" +
-      "acy.v1.PrivacyRequest\022\027\n\017next_page_token" +
-      "\030\002 \001(\t\"9\n\034ConfirmPrivacyRequestRequest\022\n" +
-      "\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\"T\n\035ConfirmPriv" +
-      "acyRequestResponse\0223\n\017privacy_request\030\001 " +
-      "\001(\0132\032.privacy.v1.PrivacyRequest\"\'\n\031Resen" +
-      "dConfirmationRequest\022\n\n\002id\030\001 \001(\t\"Q\n\032Rese" +
-      "ndConfirmationResponse\0223\n\017privacy_reques" +
-      "t\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"*\n\034P" +
-      "rocessPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\"" +
-      "T\n\035ProcessPrivacyRequestResponse\0223\n\017priv" +
-      "acy_request\030\001 \001(\0132\032.privacy.v1.PrivacyRe" +
-      "quest\"+\n\035CompletePrivacyRequestRequest\022\n" +
-      "\n\002id\030\001 \001(\t\"U\n\036CompletePrivacyRequestResp" +
-      "onse\0223\n\017privacy_request\030\001 \001(\0132\032.privacy." +
-      "v1.PrivacyRequest\"7\n\031DenyPrivacyRequestR" +
-      "equest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"Q\n\032De" +
-      "nyPrivacyRequestResponse\0223\n\017privacy_requ" +
-      "est\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"9\n" +
-      "\033CancelPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t" +
-      "\022\016\n\006reason\030\002 \001(\t\"S\n\034CancelPrivacyRequest" +
-      "Response\0223\n\017privacy_request\030\001 \001(\0132\032.priv" +
-      "acy.v1.PrivacyRequest\")\n\033DeletePrivacyRe" +
-      "questRequest\022\n\n\002id\030\001 \001(\t\"\036\n\034DeletePrivac" +
-      "yRequestResponse\"K\n\025ExtendDeadlineReques" +
-      "t\022\n\n\002id\030\001 \001(\t\022\026\n\016extension_days\030\002 \001(\005\022\016\n" +
-      "\006reason\030\003 \001(\t\"M\n\026ExtendDeadlineResponse\022" +
+      "ject_email\030\005 \001(\t\022\034\n\024subject_email_search" +
+      "\030\006 \001(\t\0221\n\rcreated_after\030\007 \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\0222\n\016created_before\030\010 \001(" +
+      "\0132\032.google.protobuf.Timestamp\022.\n\ndue_bef" +
+      "ore\030\t \001(\0132\032.google.protobuf.Timestamp\022\020\n" +
+      "\010order_by\030\n \001(\t\"l\n\033ListPrivacyRequestsRe" +
+      "sponse\0224\n\020privacy_requests\030\001 \003(\0132\032.priva" +
+      "cy.v1.PrivacyRequest\022\027\n\017next_page_token\030" +
+      "\002 \001(\t\"\215\002\n\033CountPrivacyRequestsRequest\022\"\n" +
+      "\006action\030\001 \001(\0162\022.privacy.v1.Action\022\025\n\rsub" +
+      "ject_email\030\002 \001(\t\022\034\n\024subject_email_search" +
+      "\030\003 \001(\t\0221\n\rcreated_after\030\004 \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\0222\n\016created_before\030\005 \001(" +
+      "\0132\032.google.protobuf.Timestamp\022.\n\ndue_bef" +
+      "ore\030\006 \001(\0132\032.google.protobuf.Timestamp\"=\n" +
+      "\nStateCount\022 \n\005state\030\001 \001(\0162\021.privacy.v1." +
+      "State\022\r\n\005count\030\002 \001(\003\"a\n\034CountPrivacyRequ" +
+      "estsResponse\022,\n\014state_counts\030\001 \003(\0132\026.pri" +
+      "vacy.v1.StateCount\022\023\n\013total_count\030\002 \001(\003\"" +
+      "o\n!BatchModifyPrivacyRequestsRequest\022\013\n\003" +
+      "ids\030\001 \003(\t\022-\n\toperation\030\002 \001(\0162\032.privacy.v" +
+      "1.BatchOperation\022\016\n\006reason\030\003 \001(\t\"\363\001\n\021Bat" +
+      "chModifyResult\022\n\n\002id\030\001 \001(\t\022\014\n\004code\030\002 \001(\005" +
+      "\022\017\n\007message\030\003 \001(\t\022\016\n\006reason\030\004 \001(\t\022=\n\010met" +
+      "adata\030\005 \003(\0132+.privacy.v1.BatchModifyResu" +
+      "lt.MetadataEntry\0223\n\017privacy_request\030\006 \001(" +
+      "\0132\032.privacy.v1.PrivacyRequest\032/\n\rMetadat" +
+      "aEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"T" +
+      "\n\"BatchModifyPrivacyRequestsResponse\022.\n\007" +
+      "results\030\001 \003(\0132\035.privacy.v1.BatchModifyRe" +
+      "sult\"{\n\033GetRequestStatisticsRequest\022.\n\ns" +
+      "tart_time\030\001 \001(\0132\032.google.protobuf.Timest" +
+      "amp\022,\n\010end_time\030\002 \001(\0132\032.google.protobuf." +
+      "Timestamp\"\225\002\n\020ActionStatistics\022\"\n\006action" +
+      "\030\001 \001(\0162\022.privacy.v1.Action\022\026\n\016received_c" +
+      "ount\030\002 \001(\003\022\027\n\017completed_count\030\003 \001(\003\022\024\n\014d" +
+      "enied_count\030\004 \001(\003\022\027\n\017cancelled_count\030\005 \001" +
+      "(\003\022\025\n\rexpired_count\030\006 \001(\003\022\022\n\nopen_count\030" +
+      "\007 \001(\003\022\026\n\016answered_count\030\010 \001(\003\022\033\n\023mean_da" +
+      "ys_to_answer\030\t \001(\001\022\035\n\025median_days_to_ans" +
+      "wer\030\n \001(\001\"\253\001\n\034GetRequestStatisticsRespon" +
+      "se\022.\n\nstart_time\030\001 \001(\0132\032.google.protobuf" +
+      ".Timestamp\022,\n\010end_time\030\002 \001(\0132\032.google.pr" +
+      "otobuf.Timestamp\022-\n\007actions\030\003 \003(\0132\034.priv" +
+      "acy.v1.ActionStatistics\"9\n\034ConfirmPrivac" +
+      "yRequestRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001" +
+      "(\t\"T\n\035ConfirmPrivacyRequestResponse\0223\n\017p" +
+      "rivacy_request\030\001 \001(\0132\032.privacy.v1.Privac" +
+      "yRequest\"\'\n\031ResendConfirmationRequest\022\n\n" +
+      "\002id\030\001 \001(\t\"Q\n\032ResendConfirmationResponse\022" +
       "3\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.Pr" +
-      "ivacyRequest\"8\n\005Actor\022#\n\004kind\030\001 \001(\0162\025.pr" +
-      "ivacy.v1.ActorKind\022\n\n\002id\030\002 \001(\t\"\304\002\n\nAudit" +
-      "Event\022\020\n\010sequence\030\001 \001(\003\022\022\n\nrequest_id\030\002 " +
-      "\001(\t\022(\n\004time\030\003 \001(\0132\032.google.protobuf.Time" +
-      "stamp\022 \n\005actor\030\004 \001(\0132\021.privacy.v1.Actor\022" +
-      "(\n\004type\030\005 \001(\0162\032.privacy.v1.AuditEventTyp" +
-      "e\022%\n\nfrom_state\030\006 \001(\0162\021.privacy.v1.State" +
-      "\022#\n\010to_state\030\007 \001(\0162\021.privacy.v1.State\022\016\n" +
-      "\006detail\030\010 \001(\t\022)\n\nemail_kind\030\t \001(\0162\025.priv" +
-      "acy.v1.EmailKind\022\023\n\013data_source\030\n \001(\t\"\223\001" +
-      "\n\026ListAuditEventsRequest\022\022\n\nrequest_id\030\001" +
-      " \001(\t\022\021\n\tpage_size\030\002 \001(\005\022\022\n\npage_token\030\003 " +
-      "\001(\t\022)\n\007subject\030\004 \001(\0162\030.privacy.v1.AuditS" +
-      "ubject\022\023\n\013data_source\030\005 \001(\t\"`\n\027ListAudit" +
-      "EventsResponse\022,\n\014audit_events\030\001 \003(\0132\026.p" +
-      "rivacy.v1.AuditEvent\022\027\n\017next_page_token\030" +
-      "\002 \001(\t\"(\n\032WatchPrivacyRequestRequest\022\n\n\002i" +
-      "d\030\001 \001(\t\"\254\001\n\033WatchPrivacyRequestResponse\022" +
-      "3\n\017privacy_request\030\001 \001(\0132\032.privacy.v1.Pr" +
-      "ivacyRequest\022%\n\005event\030\002 \001(\0132\026.privacy.v1" +
-      ".AuditEvent\022\020\n\010replayed\030\003 \001(\010\022\037\n\027replaye" +
-      "d_until_sequence\030\004 \001(\003\"B\n\025DownloadExport" +
-      "Request\022\n\n\002id\030\001 \001(\t\022\r\n\005token\030\002 \001(\t\022\016\n\006of" +
-      "fset\030\003 \001(\003\"}\n\023ExportArchiveHeader\022\021\n\tfil" +
-      "e_name\030\001 \001(\t\022\022\n\nsize_bytes\030\002 \001(\003\022\016\n\006sha2" +
-      "56\030\003 \001(\t\022/\n\013expire_time\030\004 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\"g\n\026DownloadExportRespo" +
-      "nse\0221\n\006header\030\001 \001(\0132\037.privacy.v1.ExportA" +
-      "rchiveHeaderH\000\022\017\n\005chunk\030\002 \001(\014H\000B\t\n\007paylo" +
-      "ad\"&\n\030GetErasureReceiptRequest\022\n\n\002id\030\001 \001" +
-      "(\t\"\325\001\n\031GetErasureReceiptResponse\022\024\n\014rece" +
-      "ipt_json\030\001 \001(\t\022\016\n\006sha256\030\002 \001(\t\022\032\n\022audit_" +
-      "chain_intact\030\003 \001(\010\022\037\n\027first_mismatch_seq" +
-      "uence\030\004 \001(\003\022\016\n\006signed\030\005 \001(\010\022\021\n\tsignature" +
-      "\030\006 \001(\t\022\026\n\016signing_key_id\030\007 \001(\t\022\032\n\022signin" +
-      "g_public_key\030\010 \001(\t*E\n\006Action\022\026\n\022ACTION_U" +
-      "NSPECIFIED\020\000\022\021\n\rACTION_EXPORT\020\001\022\020\n\014ACTIO" +
-      "N_ERASE\020\002*\275\001\n\005State\022\025\n\021STATE_UNSPECIFIED" +
-      "\020\000\022\021\n\rSTATE_PENDING\020\001\022\023\n\017STATE_CONFIRMED" +
-      "\020\002\022\024\n\020STATE_PROCESSING\020\003\022\023\n\017STATE_COMPLE" +
-      "TED\020\004\022\020\n\014STATE_FAILED\020\005\022\020\n\014STATE_DENIED\020" +
-      "\006\022\023\n\017STATE_CANCELLED\020\007\022\021\n\rSTATE_EXPIRED\020" +
-      "\010*\273\001\n\016ErasureOutcome\022\037\n\033ERASURE_OUTCOME_" +
-      "UNSPECIFIED\020\000\022!\n\035ERASURE_OUTCOME_NOTHING" +
-      "_FOUND\020\001\022\036\n\032ERASURE_OUTCOME_ALL_ERASED\020\002" +
-      "\022\"\n\036ERASURE_OUTCOME_NOTHING_ERASED\020\003\022!\n\035" +
-      "ERASURE_OUTCOME_PARTLY_ERASED\020\004*\225\001\n\021Veri" +
-      "ficationState\022\"\n\036VERIFICATION_STATE_UNSP" +
-      "ECIFIED\020\000\022\035\n\031VERIFICATION_STATE_PASSED\020\001" +
-      "\022\035\n\031VERIFICATION_STATE_FAILED\020\002\022\036\n\032VERIF" +
-      "ICATION_STATE_SKIPPED\020\003*\312\001\n\013SourceState\022" +
-      "\034\n\030SOURCE_STATE_UNSPECIFIED\020\000\022\030\n\024SOURCE_" +
-      "STATE_PENDING\020\001\022\030\n\024SOURCE_STATE_RUNNING\020" +
-      "\002\022\032\n\026SOURCE_STATE_SUCCEEDED\020\003\022\027\n\023SOURCE_" +
-      "STATE_FAILED\020\004\022\030\n\024SOURCE_STATE_SKIPPED\020\005" +
-      "\022\032\n\026SOURCE_STATE_CANCELLED\020\006*\354\001\n\tEmailKi" +
-      "nd\022\032\n\026EMAIL_KIND_UNSPECIFIED\020\000\022#\n\037EMAIL_" +
-      "KIND_CONFIRMATION_REQUEST\020\001\022\036\n\032EMAIL_KIN" +
-      "D_ADMIN_CONFIRMED\020\002\022 \n\034EMAIL_KIND_DEADLI" +
-      "NE_EXTENDED\020\003\022\033\n\027EMAIL_KIND_EXPORT_READY" +
-      "\020\004\022 \n\034EMAIL_KIND_ERASURE_FULFILLED\020\005\022\035\n\031" +
-      "EMAIL_KIND_REQUEST_DENIED\020\006*\177\n\rDeliveryS" +
-      "tate\022\036\n\032DELIVERY_STATE_UNSPECIFIED\020\000\022\032\n\026" +
-      "DELIVERY_STATE_PENDING\020\001\022\027\n\023DELIVERY_STA" +
-      "TE_SENT\020\002\022\031\n\025DELIVERY_STATE_FAILED\020\003*l\n\t" +
-      "ActorKind\022\032\n\026ACTOR_KIND_UNSPECIFIED\020\000\022\024\n" +
-      "\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_KIND_SUBJEC" +
-      "T\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\314\007\n\016AuditEven" +
-      "tType\022 \n\034AUDIT_EVENT_TYPE_UNSPECIFIED\020\000\022" +
-      "\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001\022\036\n\032AUDIT_E" +
-      "VENT_TYPE_CONFIRMED\020\002\022(\n$AUDIT_EVENT_TYP" +
-      "E_CONFIRMATION_RESENT\020\003\022\'\n#AUDIT_EVENT_T" +
-      "YPE_PROCESSING_STARTED\020\004\022\036\n\032AUDIT_EVENT_" +
-      "TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVENT_TYPE_FAI" +
-      "LED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DENIED\020\007\022\036\n\032AU" +
-      "DIT_EVENT_TYPE_CANCELLED\020\010\022\034\n\030AUDIT_EVEN" +
-      "T_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVENT_TYPE_DEL" +
-      "ETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DEADLINE_EXTE" +
-      "NDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EMAIL_SENT\020\014\022" +
-      "!\n\035AUDIT_EVENT_TYPE_EMAIL_FAILED\020\r\022%\n!AU" +
-      "DIT_EVENT_TYPE_SOURCE_SUCCEEDED\020\016\022\"\n\036AUD" +
-      "IT_EVENT_TYPE_SOURCE_FAILED\020\017\022$\n AUDIT_E" +
-      "VENT_TYPE_ARCHIVE_CREATED\020\020\022\'\n#AUDIT_EVE" +
-      "NT_TYPE_ARCHIVE_DOWNLOADED\020\021\022$\n AUDIT_EV" +
-      "ENT_TYPE_ARCHIVE_DELETED\020\022\022&\n\"AUDIT_EVEN" +
-      "T_TYPE_ERASURE_SCHEDULED\020\023\0220\n,AUDIT_EVEN" +
-      "T_TYPE_ERASURE_VERIFICATION_FAILED\020\024\022+\n\'" +
-      "AUDIT_EVENT_TYPE_DATA_SOURCE_REGISTERED\020" +
-      "\025\022(\n$AUDIT_EVENT_TYPE_DATA_SOURCE_UPDATE" +
-      "D\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_SOURCE_DELE" +
-      "TED\020\027\022%\n!AUDIT_EVENT_TYPE_SOURCE_CANCELL" +
-      "ED\020(\022#\n\037AUDIT_EVENT_TYPE_SUBJECT_PURGED\020" +
-      ")*o\n\014AuditSubject\022\035\n\031AUDIT_SUBJECT_UNSPE" +
-      "CIFIED\020\000\022!\n\035AUDIT_SUBJECT_PRIVACY_REQUES" +
-      "T\020\001\022\035\n\031AUDIT_SUBJECT_DATA_SOURCE\020\0022\225\014\n\025P" +
-      "rivacyRequestService\022i\n\024CreatePrivacyReq" +
-      "uest\022\'.privacy.v1.CreatePrivacyRequestRe" +
-      "quest\032(.privacy.v1.CreatePrivacyRequestR" +
-      "esponse\022`\n\021GetPrivacyRequest\022$.privacy.v" +
-      "1.GetPrivacyRequestRequest\032%.privacy.v1." +
-      "GetPrivacyRequestResponse\022f\n\023ListPrivacy" +
-      "Requests\022&.privacy.v1.ListPrivacyRequest" +
-      "sRequest\032\'.privacy.v1.ListPrivacyRequest" +
-      "sResponse\022l\n\025ConfirmPrivacyRequest\022(.pri" +
-      "vacy.v1.ConfirmPrivacyRequestRequest\032).p" +
-      "rivacy.v1.ConfirmPrivacyRequestResponse\022" +
-      "c\n\022ResendConfirmation\022%.privacy.v1.Resen" +
-      "dConfirmationRequest\032&.privacy.v1.Resend" +
-      "ConfirmationResponse\022l\n\025ProcessPrivacyRe" +
-      "quest\022(.privacy.v1.ProcessPrivacyRequest" +
-      "Request\032).privacy.v1.ProcessPrivacyReque" +
-      "stResponse\022o\n\026CompletePrivacyRequest\022).p" +
-      "rivacy.v1.CompletePrivacyRequestRequest\032" +
-      "*.privacy.v1.CompletePrivacyRequestRespo" +
-      "nse\022c\n\022DenyPrivacyRequest\022%.privacy.v1.D" +
-      "enyPrivacyRequestRequest\032&.privacy.v1.De" +
-      "nyPrivacyRequestResponse\022i\n\024CancelPrivac" +
-      "yRequest\022\'.privacy.v1.CancelPrivacyReque" +
-      "stRequest\032(.privacy.v1.CancelPrivacyRequ" +
-      "estResponse\022i\n\024DeletePrivacyRequest\022\'.pr" +
-      "ivacy.v1.DeletePrivacyRequestRequest\032(.p" +
-      "rivacy.v1.DeletePrivacyRequestResponse\022W" +
-      "\n\016ExtendDeadline\022!.privacy.v1.ExtendDead" +
-      "lineRequest\032\".privacy.v1.ExtendDeadlineR" +
-      "esponse\022Z\n\017ListAuditEvents\022\".privacy.v1." +
-      "ListAuditEventsRequest\032#.privacy.v1.List" +
-      "AuditEventsResponse\022h\n\023WatchPrivacyReque" +
-      "st\022&.privacy.v1.WatchPrivacyRequestReque" +
-      "st\032\'.privacy.v1.WatchPrivacyRequestRespo" +
-      "nse0\001\022Y\n\016DownloadExport\022!.privacy.v1.Dow" +
-      "nloadExportRequest\032\".privacy.v1.Download" +
-      "ExportResponse0\001\022`\n\021GetErasureReceipt\022$." +
-      "privacy.v1.GetErasureReceiptRequest\032%.pr" +
-      "ivacy.v1.GetErasureReceiptResponseBY\n\027de" +
-      "v.privacyd.privacy.v1P\001Z<github.com/priv" +
-      "acyd/privacyd/clients/go/privacy/v1;priv" +
-      "acyv1b\006proto3"
+      "ivacyRequest\"*\n\034ProcessPrivacyRequestReq" +
+      "uest\022\n\n\002id\030\001 \001(\t\"T\n\035ProcessPrivacyReques" +
+      "tResponse\0223\n\017privacy_request\030\001 \001(\0132\032.pri" +
+      "vacy.v1.PrivacyRequest\"+\n\035CompletePrivac" +
+      "yRequestRequest\022\n\n\002id\030\001 \001(\t\"U\n\036CompleteP" +
+      "rivacyRequestResponse\0223\n\017privacy_request" +
+      "\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\"7\n\031De" +
+      "nyPrivacyRequestRequest\022\n\n\002id\030\001 \001(\t\022\016\n\006r" +
+      "eason\030\002 \001(\t\"Q\n\032DenyPrivacyRequestRespons" +
+      "e\0223\n\017privacy_request\030\001 \001(\0132\032.privacy.v1." +
+      "PrivacyRequest\"9\n\033CancelPrivacyRequestRe" +
+      "quest\022\n\n\002id\030\001 \001(\t\022\016\n\006reason\030\002 \001(\t\"S\n\034Can" +
+      "celPrivacyRequestResponse\0223\n\017privacy_req" +
+      "uest\030\001 \001(\0132\032.privacy.v1.PrivacyRequest\")" +
+      "\n\033DeletePrivacyRequestRequest\022\n\n\002id\030\001 \001(" +
+      "\t\"\036\n\034DeletePrivacyRequestResponse\"K\n\025Ext" +
+      "endDeadlineRequest\022\n\n\002id\030\001 \001(\t\022\026\n\016extens" +
+      "ion_days\030\002 \001(\005\022\016\n\006reason\030\003 \001(\t\"M\n\026Extend" +
+      "DeadlineResponse\0223\n\017privacy_request\030\001 \001(" +
+      "\0132\032.privacy.v1.PrivacyRequest\"8\n\005Actor\022#" +
+      "\n\004kind\030\001 \001(\0162\025.privacy.v1.ActorKind\022\n\n\002i" +
+      "d\030\002 \001(\t\"\304\002\n\nAuditEvent\022\020\n\010sequence\030\001 \001(\003" +
+      "\022\022\n\nrequest_id\030\002 \001(\t\022(\n\004time\030\003 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\022 \n\005actor\030\004 \001(\0132\021." +
+      "privacy.v1.Actor\022(\n\004type\030\005 \001(\0162\032.privacy" +
+      ".v1.AuditEventType\022%\n\nfrom_state\030\006 \001(\0162\021" +
+      ".privacy.v1.State\022#\n\010to_state\030\007 \001(\0162\021.pr" +
+      "ivacy.v1.State\022\016\n\006detail\030\010 \001(\t\022)\n\nemail_" +
+      "kind\030\t \001(\0162\025.privacy.v1.EmailKind\022\023\n\013dat" +
+      "a_source\030\n \001(\t\"\223\001\n\026ListAuditEventsReques" +
+      "t\022\022\n\nrequest_id\030\001 \001(\t\022\021\n\tpage_size\030\002 \001(\005" +
+      "\022\022\n\npage_token\030\003 \001(\t\022)\n\007subject\030\004 \001(\0162\030." +
+      "privacy.v1.AuditSubject\022\023\n\013data_source\030\005" +
+      " \001(\t\"`\n\027ListAuditEventsResponse\022,\n\014audit" +
+      "_events\030\001 \003(\0132\026.privacy.v1.AuditEvent\022\027\n" +
+      "\017next_page_token\030\002 \001(\t\"(\n\032WatchPrivacyRe" +
+      "questRequest\022\n\n\002id\030\001 \001(\t\"\254\001\n\033WatchPrivac" +
+      "yRequestResponse\0223\n\017privacy_request\030\001 \001(" +
+      "\0132\032.privacy.v1.PrivacyRequest\022%\n\005event\030\002" +
+      " \001(\0132\026.privacy.v1.AuditEvent\022\020\n\010replayed" +
+      "\030\003 \001(\010\022\037\n\027replayed_until_sequence\030\004 \001(\003\"" +
+      "B\n\025DownloadExportRequest\022\n\n\002id\030\001 \001(\t\022\r\n\005" +
+      "token\030\002 \001(\t\022\016\n\006offset\030\003 \001(\003\"}\n\023ExportArc" +
+      "hiveHeader\022\021\n\tfile_name\030\001 \001(\t\022\022\n\nsize_by" +
+      "tes\030\002 \001(\003\022\016\n\006sha256\030\003 \001(\t\022/\n\013expire_time" +
+      "\030\004 \001(\0132\032.google.protobuf.Timestamp\"g\n\026Do" +
+      "wnloadExportResponse\0221\n\006header\030\001 \001(\0132\037.p" +
+      "rivacy.v1.ExportArchiveHeaderH\000\022\017\n\005chunk" +
+      "\030\002 \001(\014H\000B\t\n\007payload\"&\n\030GetErasureReceipt" +
+      "Request\022\n\n\002id\030\001 \001(\t\"\325\001\n\031GetErasureReceip" +
+      "tResponse\022\024\n\014receipt_json\030\001 \001(\t\022\016\n\006sha25" +
+      "6\030\002 \001(\t\022\032\n\022audit_chain_intact\030\003 \001(\010\022\037\n\027f" +
+      "irst_mismatch_sequence\030\004 \001(\003\022\016\n\006signed\030\005" +
+      " \001(\010\022\021\n\tsignature\030\006 \001(\t\022\026\n\016signing_key_i" +
+      "d\030\007 \001(\t\022\032\n\022signing_public_key\030\010 \001(\t*E\n\006A" +
+      "ction\022\026\n\022ACTION_UNSPECIFIED\020\000\022\021\n\rACTION_" +
+      "EXPORT\020\001\022\020\n\014ACTION_ERASE\020\002*\275\001\n\005State\022\025\n\021" +
+      "STATE_UNSPECIFIED\020\000\022\021\n\rSTATE_PENDING\020\001\022\023" +
+      "\n\017STATE_CONFIRMED\020\002\022\024\n\020STATE_PROCESSING\020" +
+      "\003\022\023\n\017STATE_COMPLETED\020\004\022\020\n\014STATE_FAILED\020\005" +
+      "\022\020\n\014STATE_DENIED\020\006\022\023\n\017STATE_CANCELLED\020\007\022" +
+      "\021\n\rSTATE_EXPIRED\020\010*\273\001\n\016ErasureOutcome\022\037\n" +
+      "\033ERASURE_OUTCOME_UNSPECIFIED\020\000\022!\n\035ERASUR" +
+      "E_OUTCOME_NOTHING_FOUND\020\001\022\036\n\032ERASURE_OUT" +
+      "COME_ALL_ERASED\020\002\022\"\n\036ERASURE_OUTCOME_NOT" +
+      "HING_ERASED\020\003\022!\n\035ERASURE_OUTCOME_PARTLY_" +
+      "ERASED\020\004*\225\001\n\021VerificationState\022\"\n\036VERIFI" +
+      "CATION_STATE_UNSPECIFIED\020\000\022\035\n\031VERIFICATI" +
+      "ON_STATE_PASSED\020\001\022\035\n\031VERIFICATION_STATE_" +
+      "FAILED\020\002\022\036\n\032VERIFICATION_STATE_SKIPPED\020\003" +
+      "*\312\001\n\013SourceState\022\034\n\030SOURCE_STATE_UNSPECI" +
+      "FIED\020\000\022\030\n\024SOURCE_STATE_PENDING\020\001\022\030\n\024SOUR" +
+      "CE_STATE_RUNNING\020\002\022\032\n\026SOURCE_STATE_SUCCE" +
+      "EDED\020\003\022\027\n\023SOURCE_STATE_FAILED\020\004\022\030\n\024SOURC" +
+      "E_STATE_SKIPPED\020\005\022\032\n\026SOURCE_STATE_CANCEL" +
+      "LED\020\006*\354\001\n\tEmailKind\022\032\n\026EMAIL_KIND_UNSPEC" +
+      "IFIED\020\000\022#\n\037EMAIL_KIND_CONFIRMATION_REQUE" +
+      "ST\020\001\022\036\n\032EMAIL_KIND_ADMIN_CONFIRMED\020\002\022 \n\034" +
+      "EMAIL_KIND_DEADLINE_EXTENDED\020\003\022\033\n\027EMAIL_" +
+      "KIND_EXPORT_READY\020\004\022 \n\034EMAIL_KIND_ERASUR" +
+      "E_FULFILLED\020\005\022\035\n\031EMAIL_KIND_REQUEST_DENI" +
+      "ED\020\006*\177\n\rDeliveryState\022\036\n\032DELIVERY_STATE_" +
+      "UNSPECIFIED\020\000\022\032\n\026DELIVERY_STATE_PENDING\020" +
+      "\001\022\027\n\023DELIVERY_STATE_SENT\020\002\022\031\n\025DELIVERY_S" +
+      "TATE_FAILED\020\003*\347\001\n\016BatchOperation\022\037\n\033BATC" +
+      "H_OPERATION_UNSPECIFIED\020\000\022\'\n#BATCH_OPERA" +
+      "TION_RESEND_CONFIRMATION\020\001\022\033\n\027BATCH_OPER" +
+      "ATION_PROCESS\020\002\022\034\n\030BATCH_OPERATION_COMPL" +
+      "ETE\020\003\022\032\n\026BATCH_OPERATION_CANCEL\020\004\022\032\n\026BAT" +
+      "CH_OPERATION_DELETE\020\005\022\030\n\024BATCH_OPERATION" +
+      "_DENY\020\006*l\n\tActorKind\022\032\n\026ACTOR_KIND_UNSPE" +
+      "CIFIED\020\000\022\024\n\020ACTOR_KIND_ADMIN\020\001\022\026\n\022ACTOR_" +
+      "KIND_SUBJECT\020\002\022\025\n\021ACTOR_KIND_SYSTEM\020\003*\314\007" +
+      "\n\016AuditEventType\022 \n\034AUDIT_EVENT_TYPE_UNS" +
+      "PECIFIED\020\000\022\034\n\030AUDIT_EVENT_TYPE_CREATED\020\001" +
+      "\022\036\n\032AUDIT_EVENT_TYPE_CONFIRMED\020\002\022(\n$AUDI" +
+      "T_EVENT_TYPE_CONFIRMATION_RESENT\020\003\022\'\n#AU" +
+      "DIT_EVENT_TYPE_PROCESSING_STARTED\020\004\022\036\n\032A" +
+      "UDIT_EVENT_TYPE_COMPLETED\020\005\022\033\n\027AUDIT_EVE" +
+      "NT_TYPE_FAILED\020\006\022\033\n\027AUDIT_EVENT_TYPE_DEN" +
+      "IED\020\007\022\036\n\032AUDIT_EVENT_TYPE_CANCELLED\020\010\022\034\n" +
+      "\030AUDIT_EVENT_TYPE_EXPIRED\020\t\022\034\n\030AUDIT_EVE" +
+      "NT_TYPE_DELETED\020\n\022&\n\"AUDIT_EVENT_TYPE_DE" +
+      "ADLINE_EXTENDED\020\013\022\037\n\033AUDIT_EVENT_TYPE_EM" +
+      "AIL_SENT\020\014\022!\n\035AUDIT_EVENT_TYPE_EMAIL_FAI" +
+      "LED\020\r\022%\n!AUDIT_EVENT_TYPE_SOURCE_SUCCEED" +
+      "ED\020\016\022\"\n\036AUDIT_EVENT_TYPE_SOURCE_FAILED\020\017" +
+      "\022$\n AUDIT_EVENT_TYPE_ARCHIVE_CREATED\020\020\022\'" +
+      "\n#AUDIT_EVENT_TYPE_ARCHIVE_DOWNLOADED\020\021\022" +
+      "$\n AUDIT_EVENT_TYPE_ARCHIVE_DELETED\020\022\022&\n" +
+      "\"AUDIT_EVENT_TYPE_ERASURE_SCHEDULED\020\023\0220\n" +
+      ",AUDIT_EVENT_TYPE_ERASURE_VERIFICATION_F" +
+      "AILED\020\024\022+\n\'AUDIT_EVENT_TYPE_DATA_SOURCE_" +
+      "REGISTERED\020\025\022(\n$AUDIT_EVENT_TYPE_DATA_SO" +
+      "URCE_UPDATED\020\026\022(\n$AUDIT_EVENT_TYPE_DATA_" +
+      "SOURCE_DELETED\020\027\022%\n!AUDIT_EVENT_TYPE_SOU" +
+      "RCE_CANCELLED\020(\022#\n\037AUDIT_EVENT_TYPE_SUBJ" +
+      "ECT_PURGED\020)*o\n\014AuditSubject\022\035\n\031AUDIT_SU" +
+      "BJECT_UNSPECIFIED\020\000\022!\n\035AUDIT_SUBJECT_PRI" +
+      "VACY_REQUEST\020\001\022\035\n\031AUDIT_SUBJECT_DATA_SOU" +
+      "RCE\020\0022\350\016\n\025PrivacyRequestService\022i\n\024Creat" +
+      "ePrivacyRequest\022\'.privacy.v1.CreatePriva" +
+      "cyRequestRequest\032(.privacy.v1.CreatePriv" +
+      "acyRequestResponse\022`\n\021GetPrivacyRequest\022" +
+      "$.privacy.v1.GetPrivacyRequestRequest\032%." +
+      "privacy.v1.GetPrivacyRequestResponse\022f\n\023" +
+      "ListPrivacyRequests\022&.privacy.v1.ListPri" +
+      "vacyRequestsRequest\032\'.privacy.v1.ListPri" +
+      "vacyRequestsResponse\022i\n\024CountPrivacyRequ" +
+      "ests\022\'.privacy.v1.CountPrivacyRequestsRe" +
+      "quest\032(.privacy.v1.CountPrivacyRequestsR" +
+      "esponse\022{\n\032BatchModifyPrivacyRequests\022-." +
+      "privacy.v1.BatchModifyPrivacyRequestsReq" +
+      "uest\032..privacy.v1.BatchModifyPrivacyRequ" +
+      "estsResponse\022i\n\024GetRequestStatistics\022\'.p" +
+      "rivacy.v1.GetRequestStatisticsRequest\032(." +
+      "privacy.v1.GetRequestStatisticsResponse\022" +
+      "l\n\025ConfirmPrivacyRequest\022(.privacy.v1.Co" +
+      "nfirmPrivacyRequestRequest\032).privacy.v1." +
+      "ConfirmPrivacyRequestResponse\022c\n\022ResendC" +
+      "onfirmation\022%.privacy.v1.ResendConfirmat" +
+      "ionRequest\032&.privacy.v1.ResendConfirmati" +
+      "onResponse\022l\n\025ProcessPrivacyRequest\022(.pr" +
+      "ivacy.v1.ProcessPrivacyRequestRequest\032)." +
+      "privacy.v1.ProcessPrivacyRequestResponse" +
+      "\022o\n\026CompletePrivacyRequest\022).privacy.v1." +
+      "CompletePrivacyRequestRequest\032*.privacy." +
+      "v1.CompletePrivacyRequestResponse\022c\n\022Den" +
+      "yPrivacyRequest\022%.privacy.v1.DenyPrivacy" +
+      "RequestRequest\032&.privacy.v1.DenyPrivacyR" +
+      "equestResponse\022i\n\024CancelPrivacyRequest\022\'" +
+      ".privacy.v1.CancelPrivacyRequestRequest\032" +
+      "(.privacy.v1.CancelPrivacyRequestRespons" +
+      "e\022i\n\024DeletePrivacyRequest\022\'.privacy.v1.D" +
+      "eletePrivacyRequestRequest\032(.privacy.v1." +
+      "DeletePrivacyRequestResponse\022W\n\016ExtendDe" +
+      "adline\022!.privacy.v1.ExtendDeadlineReques" +
+      "t\032\".privacy.v1.ExtendDeadlineResponse\022Z\n" +
+      "\017ListAuditEvents\022\".privacy.v1.ListAuditE" +
+      "ventsRequest\032#.privacy.v1.ListAuditEvent" +
+      "sResponse\022h\n\023WatchPrivacyRequest\022&.priva" +
+      "cy.v1.WatchPrivacyRequestRequest\032\'.priva" +
+      "cy.v1.WatchPrivacyRequestResponse0\001\022Y\n\016D" +
+      "ownloadExport\022!.privacy.v1.DownloadExpor" +
+      "tRequest\032\".privacy.v1.DownloadExportResp" +
+      "onse0\001\022`\n\021GetErasureReceipt\022$.privacy.v1" +
+      ".GetErasureReceiptRequest\032%.privacy.v1.G" +
+      "etErasureReceiptResponseBY\n\027dev.privacyd" +
+      ".privacy.v1P\001Z<github.com/privacyd/priva" +
+      "cyd/clients/go/privacy/v1;privacyv1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -577,171 +683,231 @@ public final class PrivacyRequestServiceOuterClass extends com.google.protobuf.G
     internal_static_privacy_v1_ListPrivacyRequestsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ListPrivacyRequestsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "Action", "State", "SubjectEmail", });
+        new java.lang.String[] { "PageSize", "PageToken", "Action", "State", "SubjectEmail", "SubjectEmailSearch", "CreatedAfter", "CreatedBefore", "DueBefore", "OrderBy", });
     internal_static_privacy_v1_ListPrivacyRequestsResponse_descriptor =
       getDescriptor().getMessageType(14);
     internal_static_privacy_v1_ListPrivacyRequestsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ListPrivacyRequestsResponse_descriptor,
         new java.lang.String[] { "PrivacyRequests", "NextPageToken", });
-    internal_static_privacy_v1_ConfirmPrivacyRequestRequest_descriptor =
+    internal_static_privacy_v1_CountPrivacyRequestsRequest_descriptor =
       getDescriptor().getMessageType(15);
+    internal_static_privacy_v1_CountPrivacyRequestsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_CountPrivacyRequestsRequest_descriptor,
+        new java.lang.String[] { "Action", "SubjectEmail", "SubjectEmailSearch", "CreatedAfter", "CreatedBefore", "DueBefore", });
+    internal_static_privacy_v1_StateCount_descriptor =
+      getDescriptor().getMessageType(16);
+    internal_static_privacy_v1_StateCount_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_StateCount_descriptor,
+        new java.lang.String[] { "State", "Count", });
+    internal_static_privacy_v1_CountPrivacyRequestsResponse_descriptor =
+      getDescriptor().getMessageType(17);
+    internal_static_privacy_v1_CountPrivacyRequestsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_CountPrivacyRequestsResponse_descriptor,
+        new java.lang.String[] { "StateCounts", "TotalCount", });
+    internal_static_privacy_v1_BatchModifyPrivacyRequestsRequest_descriptor =
+      getDescriptor().getMessageType(18);
+    internal_static_privacy_v1_BatchModifyPrivacyRequestsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_BatchModifyPrivacyRequestsRequest_descriptor,
+        new java.lang.String[] { "Ids", "Operation", "Reason", });
+    internal_static_privacy_v1_BatchModifyResult_descriptor =
+      getDescriptor().getMessageType(19);
+    internal_static_privacy_v1_BatchModifyResult_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_BatchModifyResult_descriptor,
+        new java.lang.String[] { "Id", "Code", "Message", "Reason", "Metadata", "PrivacyRequest", });
+    internal_static_privacy_v1_BatchModifyResult_MetadataEntry_descriptor =
+      internal_static_privacy_v1_BatchModifyResult_descriptor.getNestedType(0);
+    internal_static_privacy_v1_BatchModifyResult_MetadataEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_BatchModifyResult_MetadataEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_privacy_v1_BatchModifyPrivacyRequestsResponse_descriptor =
+      getDescriptor().getMessageType(20);
+    internal_static_privacy_v1_BatchModifyPrivacyRequestsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_BatchModifyPrivacyRequestsResponse_descriptor,
+        new java.lang.String[] { "Results", });
+    internal_static_privacy_v1_GetRequestStatisticsRequest_descriptor =
+      getDescriptor().getMessageType(21);
+    internal_static_privacy_v1_GetRequestStatisticsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_GetRequestStatisticsRequest_descriptor,
+        new java.lang.String[] { "StartTime", "EndTime", });
+    internal_static_privacy_v1_ActionStatistics_descriptor =
+      getDescriptor().getMessageType(22);
+    internal_static_privacy_v1_ActionStatistics_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_ActionStatistics_descriptor,
+        new java.lang.String[] { "Action", "ReceivedCount", "CompletedCount", "DeniedCount", "CancelledCount", "ExpiredCount", "OpenCount", "AnsweredCount", "MeanDaysToAnswer", "MedianDaysToAnswer", });
+    internal_static_privacy_v1_GetRequestStatisticsResponse_descriptor =
+      getDescriptor().getMessageType(23);
+    internal_static_privacy_v1_GetRequestStatisticsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_privacy_v1_GetRequestStatisticsResponse_descriptor,
+        new java.lang.String[] { "StartTime", "EndTime", "Actions", });
+    internal_static_privacy_v1_ConfirmPrivacyRequestRequest_descriptor =
+      getDescriptor().getMessageType(24);
     internal_static_privacy_v1_ConfirmPrivacyRequestRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ConfirmPrivacyRequestRequest_descriptor,
         new java.lang.String[] { "Id", "Token", });
     internal_static_privacy_v1_ConfirmPrivacyRequestResponse_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(25);
     internal_static_privacy_v1_ConfirmPrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ConfirmPrivacyRequestResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", });
     internal_static_privacy_v1_ResendConfirmationRequest_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(26);
     internal_static_privacy_v1_ResendConfirmationRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ResendConfirmationRequest_descriptor,
         new java.lang.String[] { "Id", });
     internal_static_privacy_v1_ResendConfirmationResponse_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(27);
     internal_static_privacy_v1_ResendConfirmationResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ResendConfirmationResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", });
     internal_static_privacy_v1_ProcessPrivacyRequestRequest_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(28);
     internal_static_privacy_v1_ProcessPrivacyRequestRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ProcessPrivacyRequestRequest_descriptor,
         new java.lang.String[] { "Id", });
     internal_static_privacy_v1_ProcessPrivacyRequestResponse_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(29);
     internal_static_privacy_v1_ProcessPrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ProcessPrivacyRequestResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", });
     internal_static_privacy_v1_CompletePrivacyRequestRequest_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(30);
     internal_static_privacy_v1_CompletePrivacyRequestRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_CompletePrivacyRequestRequest_descriptor,
         new java.lang.String[] { "Id", });
     internal_static_privacy_v1_CompletePrivacyRequestResponse_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(31);
     internal_static_privacy_v1_CompletePrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_CompletePrivacyRequestResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", });
     internal_static_privacy_v1_DenyPrivacyRequestRequest_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(32);
     internal_static_privacy_v1_DenyPrivacyRequestRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_DenyPrivacyRequestRequest_descriptor,
         new java.lang.String[] { "Id", "Reason", });
     internal_static_privacy_v1_DenyPrivacyRequestResponse_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(33);
     internal_static_privacy_v1_DenyPrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_DenyPrivacyRequestResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", });
     internal_static_privacy_v1_CancelPrivacyRequestRequest_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(34);
     internal_static_privacy_v1_CancelPrivacyRequestRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_CancelPrivacyRequestRequest_descriptor,
         new java.lang.String[] { "Id", "Reason", });
     internal_static_privacy_v1_CancelPrivacyRequestResponse_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(35);
     internal_static_privacy_v1_CancelPrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_CancelPrivacyRequestResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", });
     internal_static_privacy_v1_DeletePrivacyRequestRequest_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(36);
     internal_static_privacy_v1_DeletePrivacyRequestRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_DeletePrivacyRequestRequest_descriptor,
         new java.lang.String[] { "Id", });
     internal_static_privacy_v1_DeletePrivacyRequestResponse_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(37);
     internal_static_privacy_v1_DeletePrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_DeletePrivacyRequestResponse_descriptor,
         new java.lang.String[] { });
     internal_static_privacy_v1_ExtendDeadlineRequest_descriptor =
-      getDescriptor().getMessageType(29);
+      getDescriptor().getMessageType(38);
     internal_static_privacy_v1_ExtendDeadlineRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ExtendDeadlineRequest_descriptor,
         new java.lang.String[] { "Id", "ExtensionDays", "Reason", });
     internal_static_privacy_v1_ExtendDeadlineResponse_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(39);
     internal_static_privacy_v1_ExtendDeadlineResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ExtendDeadlineResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", });
     internal_static_privacy_v1_Actor_descriptor =
-      getDescriptor().getMessageType(31);
+      getDescriptor().getMessageType(40);
     internal_static_privacy_v1_Actor_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_Actor_descriptor,
         new java.lang.String[] { "Kind", "Id", });
     internal_static_privacy_v1_AuditEvent_descriptor =
-      getDescriptor().getMessageType(32);
+      getDescriptor().getMessageType(41);
     internal_static_privacy_v1_AuditEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_AuditEvent_descriptor,
         new java.lang.String[] { "Sequence", "RequestId", "Time", "Actor", "Type", "FromState", "ToState", "Detail", "EmailKind", "DataSource", });
     internal_static_privacy_v1_ListAuditEventsRequest_descriptor =
-      getDescriptor().getMessageType(33);
+      getDescriptor().getMessageType(42);
     internal_static_privacy_v1_ListAuditEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ListAuditEventsRequest_descriptor,
         new java.lang.String[] { "RequestId", "PageSize", "PageToken", "Subject", "DataSource", });
     internal_static_privacy_v1_ListAuditEventsResponse_descriptor =
-      getDescriptor().getMessageType(34);
+      getDescriptor().getMessageType(43);
     internal_static_privacy_v1_ListAuditEventsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ListAuditEventsResponse_descriptor,
         new java.lang.String[] { "AuditEvents", "NextPageToken", });
     internal_static_privacy_v1_WatchPrivacyRequestRequest_descriptor =
-      getDescriptor().getMessageType(35);
+      getDescriptor().getMessageType(44);
     internal_static_privacy_v1_WatchPrivacyRequestRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_WatchPrivacyRequestRequest_descriptor,
         new java.lang.String[] { "Id", });
     internal_static_privacy_v1_WatchPrivacyRequestResponse_descriptor =
-      getDescriptor().getMessageType(36);
+      getDescriptor().getMessageType(45);
     internal_static_privacy_v1_WatchPrivacyRequestResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_WatchPrivacyRequestResponse_descriptor,
         new java.lang.String[] { "PrivacyRequest", "Event", "Replayed", "ReplayedUntilSequence", });
     internal_static_privacy_v1_DownloadExportRequest_descriptor =
-      getDescriptor().getMessageType(37);
+      getDescriptor().getMessageType(46);
     internal_static_privacy_v1_DownloadExportRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_DownloadExportRequest_descriptor,
         new java.lang.String[] { "Id", "Token", "Offset", });
     internal_static_privacy_v1_ExportArchiveHeader_descriptor =
-      getDescriptor().getMessageType(38);
+      getDescriptor().getMessageType(47);
     internal_static_privacy_v1_ExportArchiveHeader_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_ExportArchiveHeader_descriptor,
         new java.lang.String[] { "FileName", "SizeBytes", "Sha256", "ExpireTime", });
     internal_static_privacy_v1_DownloadExportResponse_descriptor =
-      getDescriptor().getMessageType(39);
+      getDescriptor().getMessageType(48);
     internal_static_privacy_v1_DownloadExportResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_DownloadExportResponse_descriptor,
         new java.lang.String[] { "Header", "Chunk", "Payload", });
     internal_static_privacy_v1_GetErasureReceiptRequest_descriptor =
-      getDescriptor().getMessageType(40);
+      getDescriptor().getMessageType(49);
     internal_static_privacy_v1_GetErasureReceiptRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_GetErasureReceiptRequest_descriptor,
         new java.lang.String[] { "Id", });
     internal_static_privacy_v1_GetErasureReceiptResponse_descriptor =
-      getDescriptor().getMessageType(41);
+      getDescriptor().getMessageType(50);
     internal_static_privacy_v1_GetErasureReceiptResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_privacy_v1_GetErasureReceiptResponse_descriptor,

@@ -1,0 +1,241 @@
+//! What a list of requests may be filtered and sorted by, parsed from callers (the gRPC API
+//! and the console's query string alike), and the period statistics are counted over.
+
+use chrono::{Datelike, TimeZone};
+
+use super::{Action, Error, State, SubjectEmail, Timestamp};
+
+/// The order of a list (AIP-132 `order_by`). Each has an index the pages walk in order
+/// (migrations 0001 and 0018), with the id breaking ties so that the order is total and a
+/// keyset position exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListOrder {
+    /// Newest first: "create_time desc", and the default.
+    #[default]
+    CreateTimeDesc,
+    /// Nearest deadline first: "due_time" or "due_time asc" (Fides's "days left" sort).
+    DueTimeAsc,
+    /// Furthest deadline first: "due_time desc".
+    DueTimeDesc,
+}
+
+impl ListOrder {
+    /// Parses AIP-132 syntax: a field name and an optional `asc`/`desc`, any amount of
+    /// white space. Only the orders an index serves are accepted.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let words: Vec<String> = raw.split_whitespace().map(str::to_ascii_lowercase).collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        match words.as_slice() {
+            [] | ["create_time", "desc"] => Ok(ListOrder::CreateTimeDesc),
+            ["due_time"] | ["due_time", "asc"] => Ok(ListOrder::DueTimeAsc),
+            ["due_time", "desc"] => Ok(ListOrder::DueTimeDesc),
+            _ => Err(Error::invalid(
+                "order_by",
+                "must be one of \"create_time desc\" (the default), \"due_time\", \"due_time asc\" or \"due_time desc\"",
+            )),
+        }
+    }
+
+    /// The canonical AIP-132 spelling, as [`ListOrder::parse`] reads it back.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListOrder::CreateTimeDesc => "create_time desc",
+            ListOrder::DueTimeAsc => "due_time",
+            ListOrder::DueTimeDesc => "due_time desc",
+        }
+    }
+}
+
+/// A case-insensitive substring of subject email addresses: lower-cased as
+/// [`SubjectEmail::key`] lower-cases the stored addresses, 1 to 254 characters (no address is
+/// longer), without control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSearch(String);
+
+impl EmailSearch {
+    /// `None` for an empty (or all-blank) search: no filter.
+    pub fn parse_optional(field: &'static str, raw: &str) -> Result<Option<Self>, Error> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Ok(None);
+        }
+        if trimmed.chars().count() > SubjectEmail::MAX_LEN {
+            return Err(Error::invalid(field, format!("is longer than {} characters", SubjectEmail::MAX_LEN)));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(Error::invalid(field, "contains control characters"));
+        }
+        Ok(Some(EmailSearch(trimmed.to_lowercase())))
+    }
+
+    /// A SQL `LIKE` pattern matching any text that contains the search, with `\` as the
+    /// escape character: `%` and `_` in the search match only themselves.
+    pub fn like_pattern(&self) -> String {
+        let mut pattern = String::with_capacity(self.0.len() + 2);
+        pattern.push('%');
+        for c in self.0.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        pattern
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A half-open time range `[after, before)`; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeRange {
+    pub after: Option<Timestamp>,
+    pub before: Option<Timestamp>,
+}
+
+impl TimeRange {
+    /// Refuses a range that ends before it starts (it could match nothing, which is almost
+    /// certainly a mistake worth saying); `field` names the end.
+    pub fn new(after: Option<Timestamp>, before: Option<Timestamp>, field: &'static str) -> Result<Self, Error> {
+        if let (Some(a), Some(b)) = (after, before)
+            && b <= a
+        {
+            return Err(Error::invalid(field, "must be later than the start of the range"));
+        }
+        Ok(TimeRange { after, before })
+    }
+}
+
+/// Filters for listing and counting requests.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub action: Option<Action>,
+    /// Ignored by counts, which count every state.
+    pub state: Option<State>,
+    /// Compared with the stored lower-cased key.
+    pub subject_email_key: Option<String>,
+    /// A substring of the lower-cased key.
+    pub subject_email_search: Option<EmailSearch>,
+    /// On `create_time`.
+    pub created: TimeRange,
+    /// `due_time` before this.
+    pub due_before: Option<Timestamp>,
+}
+
+impl ListFilter {
+    /// The parts that must stay the same across the pages of one list (see
+    /// `page_token::filter_digest`), in a fixed order.
+    pub fn digest_parts(&self, order: ListOrder) -> Vec<String> {
+        let time = |t: Option<Timestamp>| t.map(|t| t.timestamp_micros().to_string()).unwrap_or_default();
+        vec![
+            self.action.map(Action::as_str).unwrap_or("").to_owned(),
+            self.state.map(State::as_str).unwrap_or("").to_owned(),
+            self.subject_email_key.clone().unwrap_or_default(),
+            self.subject_email_search.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            time(self.created.after),
+            time(self.created.before),
+            time(self.due_before),
+            order.as_str().to_owned(),
+        ]
+    }
+}
+
+/// The period statistics are counted over: `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatisticsPeriod {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl StatisticsPeriod {
+    /// `start` defaults to 1 January 00:00 UTC of `now`'s year, `end` to one calendar year
+    /// after `start`; the end must be after the start.
+    pub fn new(start: Option<Timestamp>, end: Option<Timestamp>, now: Timestamp) -> Result<Self, Error> {
+        let start = start.unwrap_or_else(|| year_start(now.year()));
+        let end = match end {
+            Some(end) => end,
+            None => start.with_year(start.year() + 1).unwrap_or_else(|| year_start(start.year() + 1)),
+        };
+        if end <= start {
+            return Err(Error::invalid("end_time", "must be later than start_time"));
+        }
+        Ok(StatisticsPeriod { start, end })
+    }
+
+    /// The calendar year `year`, UTC.
+    pub fn year(year: i32) -> Result<Self, Error> {
+        if !(1970..=9998).contains(&year) {
+            return Err(Error::invalid("year", "must be a year from 1970 to 9998"));
+        }
+        Ok(StatisticsPeriod { start: year_start(year), end: year_start(year + 1) })
+    }
+}
+
+fn year_start(year: i32) -> Timestamp {
+    chrono::Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single().unwrap_or_default()
+}
+
+/// The figures of one action in a [`StatisticsPeriod`]; see `GetRequestStatistics`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ActionStatistics {
+    pub action: Option<Action>,
+    pub received: i64,
+    pub completed: i64,
+    pub denied: i64,
+    pub cancelled: i64,
+    pub expired: i64,
+    pub open: i64,
+    /// COMPLETED or DENIED: what the days are measured over.
+    pub answered: i64,
+    /// Fractional days; 0 when none was answered.
+    pub mean_days: f64,
+    pub median_days: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_by_accepts_what_an_index_serves() {
+        assert_eq!(ListOrder::parse("").unwrap(), ListOrder::CreateTimeDesc);
+        assert_eq!(ListOrder::parse(" create_time   DESC ").unwrap(), ListOrder::CreateTimeDesc);
+        assert_eq!(ListOrder::parse("due_time").unwrap(), ListOrder::DueTimeAsc);
+        assert_eq!(ListOrder::parse("due_time asc").unwrap(), ListOrder::DueTimeAsc);
+        assert_eq!(ListOrder::parse("due_time desc").unwrap(), ListOrder::DueTimeDesc);
+        for bad in ["create_time", "create_time asc", "email", "due_time desc, id", "due_time sideways"] {
+            assert!(matches!(ListOrder::parse(bad), Err(Error::InvalidField { field: "order_by", .. })), "{bad}");
+        }
+        for order in [ListOrder::CreateTimeDesc, ListOrder::DueTimeAsc, ListOrder::DueTimeDesc] {
+            assert_eq!(ListOrder::parse(order.as_str()).unwrap(), order);
+        }
+    }
+
+    #[test]
+    fn email_search_escapes_like_wildcards() {
+        let search = EmailSearch::parse_optional("q", " A_B%c\\@Example ").unwrap().unwrap();
+        assert_eq!(search.as_str(), "a_b%c\\@example");
+        assert_eq!(search.like_pattern(), "%a\\_b\\%c\\\\@example%");
+        assert_eq!(EmailSearch::parse_optional("q", "  ").unwrap(), None);
+        assert!(EmailSearch::parse_optional("q", &"a".repeat(255)).is_err());
+        assert!(EmailSearch::parse_optional("q", "a\u{7}").is_err());
+    }
+
+    #[test]
+    fn periods_default_to_the_calendar_year() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 19, 0, 0).unwrap();
+        let p = StatisticsPeriod::new(None, None, now).unwrap();
+        assert_eq!(p, StatisticsPeriod::year(2026).unwrap());
+        assert_eq!(p.start.to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        assert_eq!(p.end.to_rfc3339(), "2027-01-01T00:00:00+00:00");
+        let start = chrono::Utc.with_ymd_and_hms(2025, 7, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            StatisticsPeriod::new(Some(start), None, now).unwrap().end.to_rfc3339(),
+            "2026-07-01T00:00:00+00:00"
+        );
+        assert!(StatisticsPeriod::new(Some(start), Some(start), now).is_err());
+        assert!(TimeRange::new(Some(start), Some(start), "created_before").is_err());
+    }
+}
