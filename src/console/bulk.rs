@@ -93,7 +93,7 @@ async fn confirm(
     if form.ids.len() > MAX_BATCH {
         return Err(bad_form(&user, &format!("Select at most {MAX_BATCH} requests at a time.")));
     }
-    Ok(render_confirm(&user, StatusCode::OK, operation, &form.ids, &form.reason, None).await?)
+    render_confirm(&user, StatusCode::OK, operation, &form.ids, &form.reason, None).await
 }
 
 async fn render_confirm(

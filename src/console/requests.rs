@@ -290,7 +290,7 @@ fn csv_record(row: &request_table::Row) -> [String; 13] {
     ]
 }
 
-fn csv_bytes<'a>(records: impl IntoIterator<Item = [String; 13]>, header: Option<[&'a str; 13]>) -> Vec<u8> {
+fn csv_bytes(records: impl IntoIterator<Item = [String; 13]>, header: Option<[&str; 13]>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     if let Some(header) = header {
         writer.write_record(header).expect("writing to memory");
