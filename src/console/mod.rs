@@ -19,9 +19,9 @@
 pub mod add_request;
 pub mod bulk;
 pub mod csrf;
+pub mod request_page;
 pub mod request_table;
 pub mod requests;
-pub mod request_page;
 pub mod session;
 pub mod sign_in;
 pub mod sources;

@@ -25,6 +25,7 @@ mod console_headers;
 mod console_list_api;
 mod console_list_pages;
 mod console_session;
+mod console_walkthrough;
 mod deadline;
 mod download_ranges;
 mod durability;

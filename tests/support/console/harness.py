@@ -24,8 +24,8 @@ import urllib.parse
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 # Longest wait for one page or element; a scenario that waits longer fails.
@@ -63,8 +63,23 @@ def submit(d, element):
     """Presses `element` (a submit button) and waits until the browser shows the next page."""
     page = d.find_element(By.TAG_NAME, "html")
     element.click()
-    wait(d).until(expected_conditions.staleness_of(page))
+    wait(d).until(lambda d: _gone(page))
     wait(d).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _gone(element):
+    """Whether `element` left the document: the next page replaced it. While the old document
+    is being torn down, chromedriver may answer "Node with given id does not belong to the
+    document" instead of a stale-element error; that means the same."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as err:
+        if "does not belong to the document" in str(err):
+            return True
+        raise
 
 
 def sign_in(d, base_url, token, next=None):
