@@ -52,6 +52,7 @@ mod smtp_tls;
 mod source_calls;
 mod source_credentials;
 mod source_limits;
+mod sql_connector;
 mod sources;
 mod subject_links;
 mod tls;
