@@ -69,17 +69,22 @@ fn attachment() -> Vec<u8> {
     (0..150 * 1024u32).map(|i| (i % 253) as u8).collect()
 }
 
-fn placeholders(db: Db, n: usize) -> String {
-    (1..=n).map(|i| if db == Db::Postgres { format!("${i}") } else { "?".into() }).collect::<Vec<_>>().join(", ")
-}
-
 async fn insert(pool: &AnyPool, db: Db, table: &str, values: Vec<Value>) {
-    let sql = format!("INSERT INTO {table} VALUES ({})", placeholders(db, values.len()));
+    let marks: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match (db, v) {
+            (Db::Postgres, Ts(_)) => format!("CAST(${} AS TIMESTAMP)", i + 1),
+            (Db::Postgres, _) => format!("${}", i + 1),
+            _ => "?".into(),
+        })
+        .collect();
+    let sql = format!("INSERT INTO {table} VALUES ({})", marks.join(", "));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for v in values {
         q = match v {
             Value::I(i) => q.bind(i),
-            Value::T(t) => q.bind(t),
+            Value::T(t) | Value::Ts(t) => q.bind(t),
             Value::B(b) => q.bind(b),
             Value::Bytes(b) => q.bind(b),
         };
@@ -90,10 +95,16 @@ async fn insert(pool: &AnyPool, db: Db, table: &str, values: Vec<Value>) {
 enum Value {
     I(i64),
     T(String),
+    /// A timestamp, as text.
+    Ts(String),
     B(bool),
     Bytes(Vec<u8>),
 }
-use Value::{B, Bytes, I, T};
+use Value::{B, Bytes, I, T, Ts};
+
+fn ts(s: &str) -> Value {
+    Ts(s.to_owned())
+}
 
 fn t(s: &str) -> Value {
     T(s.to_owned())
@@ -103,16 +114,29 @@ fn t(s: &str) -> Value {
 /// lines, a draft order (not an accounting record: filtered out), a ticket with an attachment,
 /// and a newsletter subscription. Ids start at `base`.
 async fn seed_customer(pool: &AnyPool, db: Db, base: i64, stored_email: &str) {
-    insert(pool, db, "customers", vec![I(base), t(stored_email), t("Jane Doe"), t("+49 30 1234567"), B(true), t("2024-05-06 07:08:09")]).await;
+    insert(
+        pool,
+        db,
+        "customers",
+        vec![I(base), t(stored_email), t("Jane Doe"), t("+49 30 1234567"), B(true), ts("2024-05-06 07:08:09")],
+    )
+    .await;
     insert(pool, db, "addresses", vec![I(base), I(base), t("Hauptstraße 1"), t("Berlin"), t("10115"), t("DE")]).await;
-    insert(pool, db, "orders", vec![I(base), I(base), t("2025-01-02 03:04:05"), I(4599), t("paid")]).await;
-    insert(pool, db, "orders", vec![I(base + 1), I(base), t("2025-02-02 03:04:05"), I(100), t("draft")]).await;
+    insert(pool, db, "orders", vec![I(base), I(base), ts("2025-01-02 03:04:05"), I(4599), t("paid")]).await;
+    insert(pool, db, "orders", vec![I(base + 1), I(base), ts("2025-02-02 03:04:05"), I(100), t("draft")]).await;
     insert(pool, db, "order_lines", vec![I(base), I(base), t("Teapot"), I(1), I(3999)]).await;
     insert(pool, db, "order_lines", vec![I(base + 1), I(base), t("Tea"), I(2), I(300)]).await;
     insert(pool, db, "order_lines", vec![I(base + 2), I(base + 1), t("Draft item"), I(1), I(100)]).await;
-    insert(pool, db, "support_tickets", vec![I(base), I(base), t("Broken lid"), t("The lid <b>cracked</b>."), t("2025-03-04 05:06:07")]).await;
-    insert(pool, db, "ticket_attachments", vec![I(base), I(base), t("lid.jpg"), t("image/jpeg"), Bytes(attachment())]).await;
-    insert(pool, db, "newsletter", vec![t(stored_email), t("2024-05-06 07:08:09"), B(true)]).await;
+    insert(
+        pool,
+        db,
+        "support_tickets",
+        vec![I(base), I(base), t("Broken lid"), t("The lid <b>cracked</b>."), ts("2025-03-04 05:06:07")],
+    )
+    .await;
+    insert(pool, db, "ticket_attachments", vec![I(base), I(base), t("lid.jpg"), t("image/jpeg"), Bytes(attachment())])
+        .await;
+    insert(pool, db, "newsletter", vec![t(stored_email), ts("2024-05-06 07:08:09"), B(true)]).await;
 }
 
 /// A database of `db`'s kind with the shop's tables, and its URL. The MariaDB server, when
@@ -153,7 +177,12 @@ impl Connector {
         std::fs::write(&key, "a test key of more than sixteen bytes\n").unwrap();
         let addr = format!("127.0.0.1:{}", free_port().unwrap());
         let mut command = Command::new(env!("CARGO_BIN_EXE_sql-datasource"));
-        command.args(["--database-url", url, "--listen", &addr]).arg("--dataset").arg(dataset).arg("--hash-key-file").arg(&key);
+        command
+            .args(["--database-url", url, "--listen", &addr])
+            .arg("--dataset")
+            .arg(dataset)
+            .arg("--hash-key-file")
+            .arg(&key);
         if let Some(token) = token {
             let file = dir.path().join("token");
             std::fs::write(&file, token).unwrap();
@@ -220,7 +249,11 @@ async fn passes_the_conformance_kit(db: Db) {
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM ticket_attachments WHERE ticket_id = 100").await, 0);
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM newsletter WHERE LOWER(email) = 'jane.doe@example.com'").await, 0);
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM orders WHERE customer_id = 100").await, 2, "orders are retained");
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM customers WHERE id = 100 AND name = 'Erased customer' AND phone IS NULL").await, 1);
+    assert_eq!(
+        count(&pool, "SELECT COUNT(*) FROM customers WHERE id = 100 AND name = 'Erased customer' AND phone IS NULL")
+            .await,
+        1
+    );
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM customers WHERE id = 100 AND LOWER(email) LIKE '%@%'").await, 0);
     for table in ["addresses", "support_tickets", "ticket_attachments", "order_lines"] {
         assert!(count(&pool, &format!("SELECT COUNT(*) FROM {table} WHERE id >= 200")).await > 0, "{table}");
@@ -257,4 +290,271 @@ fn a_throwaway_mariadb_answers_and_goes_away() {
     let dir = db.dir().to_owned();
     drop(db);
     assert!(!dir.exists(), "the server's folder is removed with it");
+}
+
+/// A dataset that does not fit the database stops the connector before it listens, with
+/// one line per problem, each naming the dataset's file and line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dataset_that_does_not_fit_the_schema_is_refused_with_every_problem() {
+    let (url, _pool, _server, dir) = shop_database(Db::Sqlite).await;
+    let dataset = dir.as_ref().unwrap().path().join("broken.toml");
+    std::fs::write(
+        &dataset,
+        r#"[source]
+name = "shop"
+
+[[category]]
+group_id = "customer"
+label = "Customer"
+table = "customers"
+key = "id"
+subject = { email = "e_mail" }
+field = [{ label = "Name", column = "name" }, { label = "Fax", column = "fax" }]
+[category.erase]
+strategy = "mask"
+mask = [{ column = "name", to = "null" }, { column = "created_at", to = "value", value = "never" }]
+
+[[category]]
+group_id = "addresses"
+label = "Addresses"
+table = "addresses"
+key = "id"
+field = [{ label = "Street", column = "street" }]
+file = [{ kind = "bytes", column = "street", name = "a/{id}" }]
+[category.subject]
+email = "email"
+join = [{ table = "customers", column = "customer", references = "id" }]
+[category.erase]
+strategy = "mask"
+mask = [{ column = "postcode", to = "keyed_hash", length = 64 }, { column = "country", to = "anonymize_ip" }]
+
+[[category]]
+group_id = "wishlist"
+label = "Wishlist"
+table = "wishlists"
+key = "id"
+subject = { email = "email" }
+field = [{ label = "Item", column = "item" }]
+erase = { strategy = "delete" }
+"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sql-datasource"))
+        .args(["--database-url", &url, "--listen", "127.0.0.1:0"])
+        .arg("--dataset")
+        .arg(&dataset)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "it never listened");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = dataset.display().to_string();
+    for expected in [
+        format!("{file}: the dataset has keyed_hash masks: give --hash-key-file"),
+        format!("{file}:4: category \"customer\": table customers has no column e_mail"),
+        format!("{file}:4: category \"customer\": table customers has no column fax"),
+        format!(
+            "{file}:4: category \"customer\": mask of name: the column is NOT NULL (VARCHAR(200)); mask to empty or a value"
+        ),
+        format!("{file}:4: category \"customer\": mask of created_at: a text value does not fit a TIMESTAMP column"),
+        format!("{file}:15: category \"addresses\": table addresses has no column customer"),
+        format!(
+            "{file}:15: category \"addresses\": file column street is VARCHAR(200), not binary (bytea, BLOB): its content cannot be read as bytes"
+        ),
+        format!(
+            "{file}:15: category \"addresses\": mask of postcode: a keyed hash of 64 characters does not fit VARCHAR(20); set length = 20 or less"
+        ),
+        format!(
+            "{file}:15: category \"addresses\": mask of country: an anonymised IPv6 address (up to 39 characters) may not fit CHAR(2)"
+        ),
+        format!("{file}:29: category \"wishlist\": table wishlists does not exist"),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in:\n{err}");
+    }
+}
+
+/// Export pages by keyset: a subject with 60,000 tickets of 2 KiB each (120 MiB of text)
+/// streams through a connector whose peak memory stays far below that.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_streams_in_bounded_memory_whatever_the_row_count() {
+    let (url, pool, _server, _dir) = shop_database(Db::Sqlite).await;
+    seed_customer(&pool, Db::Sqlite, 1, "big@example.com").await;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000) \
+         INSERT INTO support_tickets SELECT 1000 + i, 1, 'Ticket ' || i, hex(randomblob(1024)), '2025-01-01 00:00:00' FROM n",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let connector = Connector::start(&url, &shop_dataset(), None);
+    let mut client = DataSourceServiceClient::connect(connector.endpoint.clone()).await.unwrap();
+    let mut stream = client
+        .export(ds::ExportRequest {
+            privacy_request_id: "memory".into(),
+            subject: Some(ds::Subject { email: "BIG@example.com".into(), user_id: String::new() }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut tickets, mut bytes, mut last_id) = (0usize, 0usize, 0i64);
+    while let Some(message) = stream.next().await {
+        if let Some(ds::export_response::Payload::Item(item)) = message.unwrap().payload {
+            if item.group_id == "tickets" {
+                tickets += 1;
+                bytes += item.data.iter().map(|f| f.value.len()).sum::<usize>();
+                // Keyset order: by key, each once.
+                let id: i64 = item.item_id.trim_start_matches("ticket-").parse().unwrap();
+                assert!(id > last_id, "ticket {id} after {last_id}");
+                last_id = id;
+            }
+        }
+    }
+    assert_eq!(tickets, 60_001);
+    assert!(bytes > 120_000_000, "{bytes} bytes exported");
+    let peak = connector.peak_rss();
+    assert!(peak < 64 * 1024 * 1024, "the connector's peak memory was {} MiB", peak / 1024 / 1024);
+}
+
+/// An Erase whose deadline passes is rolled back whole (nothing masked or deleted, no record)
+/// and answers DEADLINE_EXCEEDED; the same request id later erases for real.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erasure_past_its_deadline_is_rolled_back() {
+    let (url, pool, _server, _dir) = shop_database(Db::Sqlite).await;
+    seed_customer(&pool, Db::Sqlite, 1, "slow@example.com").await;
+    // 100,000 rows of the same subject to mask (duplicate sign-ups): several seconds of work.
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
+         INSERT INTO customers SELECT 1000 + i, 'Slow@Example.com', 'Slow ' || i, NULL, 1, '2025-01-01 00:00:00' FROM n",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let source = SqlSource::start(Settings {
+        database_url: url,
+        dataset: shop_dataset(),
+        hash_key: Some(b"a test key of more than sixteen bytes".to_vec()),
+        files_root: None,
+        max_connections: 4,
+    })
+    .await
+    .unwrap();
+    let call = |timeout: Option<&str>| {
+        let mut request = Request::new(ds::EraseRequest {
+            privacy_request_id: "req-1".into(),
+            subject: Some(ds::Subject { email: "slow@example.com".into(), user_id: String::new() }),
+        });
+        if let Some(t) = timeout {
+            request.metadata_mut().insert("grpc-timeout", t.parse().unwrap());
+        }
+        request
+    };
+    use privacyd::proto::privacy::datasource::v1::data_source_service_server::DataSourceService;
+    let started = std::time::Instant::now();
+    let status = source.erase(call(Some("200m"))).await.expect_err("the deadline passes");
+    assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "it stopped at the deadline: {:?}", started.elapsed());
+    assert_eq!(
+        count(&pool, "SELECT COUNT(*) FROM customers WHERE name = 'Erased customer'").await,
+        0,
+        "nothing masked"
+    );
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM newsletter").await, 1, "nothing deleted");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM privacyd_erasures").await, 0, "no record");
+
+    let answer = source.erase(call(None)).await.unwrap().into_inner();
+    assert_eq!(answer.items_removed, 100_001 + 4, "customers masked; address, ticket, attachment, newsletter deleted");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM customers WHERE name = 'Erased customer'").await, 100_001);
+}
+
+/// The shop on PostgreSQL, registered with a real privacyd: an export gathers every category
+/// (the attachment as a file), and an erasure completes with the orders retained, the rest
+/// gone, and privacyd's verification export passing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shop_runs_end_to_end_through_privacyd() {
+    let app = TestApp::spawn(crate::helpers::Backend::Postgres).await;
+    let (url, pool, _server, _dir) = shop_database(Db::Postgres).await;
+    let email = unique_email();
+    seed_customer(&pool, Db::Postgres, 10, &email.to_uppercase()).await;
+    seed_customer(&pool, Db::Postgres, 20, "another@example.com").await;
+    let connector = Connector::start(&url, &shop_dataset(), Some("shop-token"));
+    app.registry
+        .clone()
+        .register_data_source(pb::RegisterDataSourceRequest {
+            name: "shop".into(),
+            endpoint: connector.endpoint.clone(),
+            auth_token: "shop-token".into(),
+            call_timeout: Some(prost_types::Duration { seconds: 20, nanos: 0 }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let export = app.create(&email, pb::Action::Export, false).await;
+    app.client
+        .clone()
+        .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: export.id.clone() })
+        .await
+        .unwrap();
+    let done = app.wait_for(&export.id, "the export to complete", |r| state(r) == pb::State::Completed).await;
+    let shop = &done.sources[0];
+    // customer, address, the paid order (not the draft), its two lines, ticket, attachment,
+    // newsletter.
+    assert_eq!((shop.state, shop.items), (pb::SourceState::Succeeded as i32, 8), "{shop:?}");
+    let mut stream = app
+        .client
+        .clone()
+        .download_export(pb::DownloadExportRequest { id: export.id.clone(), token: String::new(), offset: 0 })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut archive = Vec::new();
+    while let Some(message) = stream.next().await {
+        if let Some(pb::download_export_response::Payload::Chunk(chunk)) = message.unwrap().payload {
+            archive.extend(chunk);
+        }
+    }
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
+    let mut json = String::new();
+    zip.by_name("export.json").unwrap().read_to_string(&mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let groups = json.as_object().unwrap().values().next().unwrap();
+    assert_eq!(
+        groups["orders"]["items"]["shop/order-10"],
+        serde_json::json!([
+            {"name": "Order number", "value": "10"},
+            {"name": "Placed", "value": "2025-01-02 03:04 UTC"},
+            {"name": "Total (cents)", "value": "4599"},
+            {"name": "State", "value": "paid"},
+        ])
+    );
+    assert_eq!(
+        groups["customer"]["items"]["shop/customer-10"][4],
+        serde_json::json!({"name": "Marketing emails", "value": "Yes"})
+    );
+    assert_eq!(groups["order-lines"]["items"].as_object().unwrap().len(), 2);
+    let mut file = Vec::new();
+    zip.by_name("files/shop/tickets/10/lid.jpg").unwrap().read_to_end(&mut file).unwrap();
+    assert_eq!(file, attachment());
+
+    let erase = app.create(&email, pb::Action::Erase, false).await;
+    app.client
+        .clone()
+        .process_privacy_request(pb::ProcessPrivacyRequestRequest { id: erase.id.clone() })
+        .await
+        .unwrap();
+    let done = app
+        .wait_for(&erase.id, "the erasure to end", |r| matches!(state(r), pb::State::Completed | pb::State::Failed))
+        .await;
+    assert_eq!(state(&done), pb::State::Completed, "{done:#?}");
+    let shop = &done.sources[0];
+    let erasure = shop.erasure.clone().unwrap();
+    assert_eq!((erasure.items_removed, erasure.items_retained), (5, 3), "{erasure:?}");
+    let groups: Vec<(&str, i64)> = erasure.retentions.iter().map(|r| (r.group_id.as_str(), r.items)).collect();
+    assert_eq!(groups, [("orders", 1), ("order-lines", 2)]);
+    assert!(erasure.retentions[0].reason.contains("HGB § 257"));
+    assert_eq!(erasure.retentions[0].legal_basis, ds::LegalBasis::LegalObligation as i32);
+    assert_eq!(shop.verification.clone().unwrap().state, pb::VerificationState::Passed as i32);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM orders WHERE customer_id = 10").await, 2);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM newsletter").await, 1, "the other subscriber stays");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM customers WHERE id = 20 AND name = 'Jane Doe'").await, 1);
 }
