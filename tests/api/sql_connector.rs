@@ -172,6 +172,11 @@ struct Connector {
 
 impl Connector {
     fn start(url: &str, dataset: &Path, token: Option<&str>) -> Connector {
+        Connector::start_with(url, dataset, token, &[])
+    }
+
+    /// Starts it with `extra` flags too; `https://` when they include --tls-cert.
+    fn start_with(url: &str, dataset: &Path, token: Option<&str>, extra: &[&std::ffi::OsStr]) -> Connector {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("hash.key");
         std::fs::write(&key, "a test key of more than sixteen bytes\n").unwrap();
@@ -188,6 +193,7 @@ impl Connector {
             std::fs::write(&file, token).unwrap();
             command.arg("--token-file").arg(file);
         }
+        command.args(extra);
         let mut process = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("sql-datasource runs");
         let mut line = String::new();
         BufReader::new(process.stdout.take().unwrap()).read_line(&mut line).unwrap();
@@ -197,7 +203,8 @@ impl Connector {
             panic!("sql-datasource did not start: {err}");
         }
         assert_eq!(line.trim(), format!("sql-datasource listening on {addr}"));
-        Connector { endpoint: format!("http://{addr}"), process, _dir: dir }
+        let scheme = if extra.iter().any(|a| *a == "--tls-cert") { "https" } else { "http" };
+        Connector { endpoint: format!("{scheme}://{addr}"), process, _dir: dir }
     }
 
     /// Peak resident memory so far (VmHWM), in bytes.
@@ -412,6 +419,7 @@ async fn an_export_streams_in_bounded_memory_whatever_the_row_count() {
     assert_eq!(tickets, 60_001);
     assert!(bytes > 120_000_000, "{bytes} bytes exported");
     let peak = connector.peak_rss();
+    eprintln!("peak RSS of the connector: {:.1} MiB", peak as f64 / 1048576.0);
     assert!(peak < 64 * 1024 * 1024, "the connector's peak memory was {} MiB", peak / 1024 / 1024);
 }
 
@@ -557,4 +565,36 @@ async fn the_shop_runs_end_to_end_through_privacyd() {
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM orders WHERE customer_id = 10").await, 2);
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM newsletter").await, 1, "the other subscriber stays");
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM customers WHERE id = 20 AND name = 'Jane Doe'").await, 1);
+}
+
+/// With --tls-cert/--tls-key the connector serves TLS (and still health and the bearer
+/// check): the kit connects with https:// and the CA, and every check it can run without a
+/// subject passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_connector_serves_tls() {
+    let (url, _pool, _server, _dir) = shop_database(Db::Sqlite).await;
+    let pki = crate::pki::pki();
+    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    let connector = Connector::start_with(
+        &url,
+        &shop_dataset(),
+        Some("tls-token"),
+        &["--tls-cert".as_ref(), cert.as_os_str(), "--tls-key".as_ref(), key.as_os_str()],
+    );
+    assert!(connector.endpoint.starts_with("https://"));
+    let report = conformance::run(
+        conformance::Options {
+            endpoint: connector.endpoint.clone(),
+            token: Some("tls-token".into()),
+            ca_cert_pem: Some(String::from_utf8(pki.read("ca.pem")).unwrap()),
+            deadline: Duration::from_secs(20),
+            subject: None,
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let lines: Vec<String> = report.results.iter().map(|r| r.to_string()).collect();
+    assert_eq!((report.passed(), report.failed(), report.skipped()), (8, 0, 5), "{lines:#?}");
+    assert!(lines.contains(&"PASS authentication".to_owned()), "{lines:#?}");
 }
