@@ -539,6 +539,10 @@ async fn the_shop_runs_end_to_end_through_privacyd() {
         groups["customer"]["items"]["shop/customer-10"][4],
         serde_json::json!({"name": "Marketing emails", "value": "Yes"})
     );
+    // Art. 15(1) information from the dataset, through Describe.
+    let orders_info = &groups["privacyd-processing-information"]["items"]["shop/orders"];
+    let kept_for = "10 years after the end of the year of the order (HGB § 257, AO § 147)";
+    assert!(orders_info.as_array().unwrap().iter().any(|f| f["value"] == kept_for), "{orders_info}");
     assert_eq!(groups["order-lines"]["items"].as_object().unwrap().len(), 2);
     let mut file = Vec::new();
     zip.by_name("files/shop/tickets/10/lid.jpg").unwrap().read_to_end(&mut file).unwrap();
