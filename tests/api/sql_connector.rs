@@ -602,3 +602,106 @@ async fn the_connector_serves_tls() {
     assert_eq!((report.passed(), report.failed(), report.skipped()), (8, 0, 5), "{lines:#?}");
     assert!(lines.contains(&"PASS authentication".to_owned()), "{lines:#?}");
 }
+
+/// Files stored as paths stream from under --files-root in chunks, and only from there (a
+/// `..` path and a symbolic link out of the root are not served); an export-only category
+/// (strategy "none") is exported and left alone by Erase.
+#[tokio::test(flavor = "multi_thread")]
+async fn path_files_stay_under_the_root_and_export_only_categories_are_left_alone() {
+    use privacyd::proto::privacy::datasource::v1::data_source_service_server::DataSourceService;
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("uploads");
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(root.join("a/ok.bin"), &content).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), b"not yours").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link.txt")).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("docs.db").display());
+    let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE uploads (id INTEGER PRIMARY KEY, email TEXT NOT NULL, path TEXT NOT NULL);
+         CREATE TABLE audit (id INTEGER PRIMARY KEY, email TEXT NOT NULL, event TEXT NOT NULL);
+         INSERT INTO uploads VALUES (1, 'Ann@example.com', 'a/ok.bin'), (2, 'ann@example.com', '../secret.txt'),
+           (3, 'ann@example.com', 'link.txt'), (4, 'bob@example.com', 'a/ok.bin');
+         INSERT INTO audit VALUES (1, 'ann@example.com', 'signed in');",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let dataset = dir.path().join("docs.toml");
+    std::fs::write(
+        &dataset,
+        r#"[source]
+name = "docs"
+
+[[category]]
+group_id = "uploads"
+label = "Uploads"
+table = "uploads"
+key = "id"
+subject = { email = "email" }
+field = [{ label = "File", column = "path" }]
+file = [{ kind = "path", column = "path", name = "uploads/{path}", content_type = "application/octet-stream" }]
+erase = { strategy = "delete" }
+
+[[category]]
+group_id = "audit"
+label = "Audit log"
+table = "audit"
+key = "id"
+subject = { email = "email" }
+field = [{ label = "Event", column = "event" }]
+erase = { strategy = "none" }
+"#,
+    )
+    .unwrap();
+    let source = SqlSource::start(Settings {
+        database_url: url,
+        dataset,
+        hash_key: None,
+        files_root: Some(root.clone()),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    let subject = Some(ds::Subject { email: "ann@example.com".into(), user_id: String::new() });
+    let mut stream = source
+        .export(Request::new(ds::ExportRequest { privacy_request_id: "r".into(), subject: subject.clone() }))
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut items, mut files) = (Vec::new(), Vec::<(String, Vec<u8>)>::new());
+    while let Some(message) = stream.next().await {
+        match message.unwrap().payload.unwrap() {
+            ds::export_response::Payload::Item(item) => items.push(item.item_id),
+            ds::export_response::Payload::FileChunk(chunk) => {
+                if chunk.offset == 0 {
+                    assert_eq!((chunk.group_id.as_str(), chunk.item_id.as_str()), ("uploads", "uploads-1"));
+                    files.push((chunk.path.clone(), Vec::new()));
+                }
+                let file = files.last_mut().unwrap();
+                assert_eq!((chunk.path.as_str(), chunk.offset as usize), (file.0.as_str(), file.1.len()));
+                assert!(chunk.data.len() <= 64 * 1024);
+                file.1.extend(&chunk.data);
+                if chunk.eof {
+                    file.0.push_str(" (complete)");
+                }
+            }
+        }
+    }
+    assert_eq!(items, ["uploads-1", "uploads-2", "uploads-3", "audit-1"]);
+    assert_eq!(files.len(), 1, "only the file under the root");
+    assert_eq!(files[0].0, "uploads/a/ok.bin (complete)");
+    assert!(files[0].1 == content, "the file's bytes, in order");
+
+    let answer = source
+        .erase(Request::new(ds::EraseRequest { privacy_request_id: "e".into(), subject }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((answer.items_removed, answer.items_retained), (3, 0));
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM audit").await, 1, "export-only: untouched");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM uploads").await, 1, "bob's upload stays");
+    assert!(root.join("a/ok.bin").exists(), "files on disk are not the connector's to delete");
+}
