@@ -18,6 +18,9 @@ use super::{
 };
 use crate::proto::privacy::datasource::v1 as pb;
 
+/// One UPDATE: the new values, and the keys of the rows that get them.
+type Update = (Vec<(Ident, Arg)>, Vec<Arg>);
+
 #[derive(Clone)]
 pub struct Eraser {
     pub pool: AnyPool,
@@ -144,7 +147,7 @@ impl Eraser {
             let rows = page(&mut *conn, self.dialect, category, &plan, key_kind, subject, after.as_deref())
                 .await
                 .map_err(database_error)?;
-            let mut groups: BTreeMap<String, (Vec<(Ident, Arg)>, Vec<Arg>)> = BTreeMap::new();
+            let mut groups: BTreeMap<String, Update> = BTreeMap::new();
             for row in &rows {
                 let mut set = Vec::new();
                 for m in masks {

@@ -222,13 +222,14 @@ pub async fn check(pool: &AnyPool, dialect: Dialect, file: &str, dataset: &Datas
             }
             match (&f.kind, &f.source) {
                 (FileKind::Bytes, ValueSource::Column(c)) => {
-                    if let Some(col) = column(&category.table, c, &mut problems) {
-                        if col.kind != Kind::Binary && !(dialect == Dialect::Sqlite && col.kind == Kind::Other) {
-                            problems.push(here(format!(
-                                "file column {c} is {}, not binary (bytea, BLOB): its content cannot be read as bytes",
-                                col.declared
-                            )));
-                        }
+                    if let Some(col) = column(&category.table, c, &mut problems)
+                        && col.kind != Kind::Binary
+                        && !(dialect == Dialect::Sqlite && col.kind == Kind::Other)
+                    {
+                        problems.push(here(format!(
+                            "file column {c} is {}, not binary (bytea, BLOB): its content cannot be read as bytes",
+                            col.declared
+                        )));
                     }
                 }
                 (FileKind::Bytes, _) => problems.push(here("a bytes file must come from a column of the table".into())),
