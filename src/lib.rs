@@ -33,6 +33,7 @@ pub mod public;
 pub mod registry;
 pub mod shutdown;
 pub mod source_client;
+pub mod sql_source;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

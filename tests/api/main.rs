@@ -64,6 +64,7 @@ mod source_credentials;
 mod source_limits;
 mod sources;
 mod status_page;
+mod sql_connector;
 mod subject_links;
 mod tls;
 mod traces;
