@@ -58,3 +58,4 @@ mod tls;
 mod traces;
 mod watch;
 mod watch_bounds;
+mod wordpress;
