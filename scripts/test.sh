@@ -21,7 +21,7 @@ as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-step "System packages (PostgreSQL, Chromium and its driver, jq, curl, unzip)"
+step "System packages (PostgreSQL, MariaDB, Chromium and its driver, jq, curl, unzip)"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
@@ -30,6 +30,8 @@ command -v jq >/dev/null || missing+=(jq)
 command -v curl >/dev/null || missing+=(curl)
 command -v unzip >/dev/null || missing+=(unzip)
 command -v openssl >/dev/null || missing+=(openssl)
+# The SQL connector's tests start their own MariaDB (tests/support/mariadb.rs); no service is used.
+{ [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null; } || missing+=(mariadb-server mariadb-client)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     as_root apt-get update -qq

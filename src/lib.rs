@@ -31,6 +31,7 @@ pub mod proto;
 pub mod registry;
 pub mod shutdown;
 pub mod source_client;
+pub mod sql_source;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
