@@ -9,7 +9,9 @@
  *
  * Usage: php export.php <email> [--summary]
  * Prints JSON: {"pages": [{"exporter", "page", "data"}...], "export_json": {...}, "file": path}
- * (--summary leaves out pages and export_json, for the benchmark: {"pages": n, "items": n, "file"}).
+ * (--summary leaves out pages and export_json, for the benchmark: {"pages": n, "items": n,
+ * "file_items": n (items in the file WordPress wrote), "seconds": s (from the request's creation
+ * to the last page's answer, the file included), "file"}).
  */
 require __DIR__ . '/boot.php';
 privacyd_test_ajax_mode();
@@ -17,6 +19,7 @@ privacyd_test_ajax_mode();
 $email   = $argv[1];
 $summary = in_array( '--summary', $argv, true );
 wp_set_current_user( 1 );
+$started = microtime( true );
 
 $request_id = wp_create_user_request( $email, 'export_personal_data', array(), 'confirmed' );
 if ( is_wp_error( $request_id ) ) {
@@ -63,15 +66,13 @@ for ( $exporter = 1; $exporter <= count( $exporters ); $exporter++ ) {
 	}
 }
 
+$seconds = microtime( true ) - $started;
+
 // The last answer carries the file's URL; it lives under the uploads folder.
 $file = '';
 if ( ! empty( $last['url'] ) ) {
 	$exports_url = wp_privacy_exports_url();
 	$file        = wp_privacy_exports_dir() . substr( $last['url'], strlen( $exports_url ) );
-}
-if ( $summary ) {
-	echo wp_json_encode( array( 'pages' => $count, 'items' => $items, 'file' => $file ) ), "\n";
-	exit( 0 );
 }
 $export_json = null;
 if ( $file ) {
@@ -80,6 +81,26 @@ if ( $file ) {
 		$export_json = json_decode( $zip->getFromName( 'export.json' ), true );
 		$zip->close();
 	}
+}
+if ( $summary ) {
+	$file_items = 0;
+	foreach ( (array) $export_json as $report ) {
+		foreach ( (array) $report as $group_id => $group ) {
+			if ( 'about' !== $group_id ) {
+				$file_items += count( $group['items'] );
+			}
+		}
+	}
+	echo wp_json_encode(
+		array(
+			'pages'      => $count,
+			'items'      => $items,
+			'file_items' => $file_items,
+			'seconds'    => $seconds,
+			'file'       => $file,
+		)
+	), "\n";
+	exit( 0 );
 }
 echo wp_json_encode(
 	array(
