@@ -1239,7 +1239,8 @@ mod wordpress_bench {
             .context("no request")?;
         let started = Instant::now();
         client.process_privacy_request(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }).await?;
-        let mut watch = client.watch_privacy_request(pb::WatchPrivacyRequestRequest { id: created.id }).await?.into_inner();
+        let mut watch =
+            client.watch_privacy_request(pb::WatchPrivacyRequestRequest { id: created.id }).await?.into_inner();
         let mut last = None;
         while let Some(message) = watch.next().await {
             last = message?.privacy_request.or(last);
@@ -1257,9 +1258,8 @@ mod wordpress_bench {
 
     /// The subject's comments that still carry their address (not anonymised).
     fn comments_left(db: &ThrowawayMariaDb, database: &str, email: &str) -> anyhow::Result<u64> {
-        let out = db.sql(&format!(
-            "SELECT COUNT(*) FROM `{database}`.wp_comments WHERE comment_author_email = '{email}'"
-        ))?;
+        let out =
+            db.sql(&format!("SELECT COUNT(*) FROM `{database}`.wp_comments WHERE comment_author_email = '{email}'"))?;
         Ok(out.trim().parse()?)
     }
 

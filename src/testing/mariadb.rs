@@ -126,8 +126,7 @@ impl ThrowawayMariaDb {
     /// Runs SQL with the `mariadb` client as root; returns its tab-separated output (no
     /// column names, NULL printed as `NULL`, tabs/newlines in values escaped as \t and \n).
     pub fn sql(&self, statements: &str) -> anyhow::Result<String> {
-        let out =
-            self.client("mariadb").args(["--batch", "--skip-column-names", "-e", statements]).output()?;
+        let out = self.client("mariadb").args(["--batch", "--skip-column-names", "-e", statements]).output()?;
         if !out.status.success() {
             bail!("mariadb: {}", String::from_utf8_lossy(&out.stderr));
         }

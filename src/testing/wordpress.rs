@@ -59,10 +59,7 @@ impl WordPressSite {
         let root = std::env::temp_dir().join(format!("privacyd-wordpress-{}", uuid::Uuid::now_v7()));
         let copy = Command::new("cp").arg("-r").arg(DEBIAN_WORDPRESS).arg(&root).output()?;
         if !copy.status.success() {
-            bail!(
-                "copying {DEBIAN_WORDPRESS} (apt-get install wordpress): {}",
-                String::from_utf8_lossy(&copy.stderr)
-            );
+            bail!("copying {DEBIAN_WORDPRESS} (apt-get install wordpress): {}", String::from_utf8_lossy(&copy.stderr));
         }
         let site = WordPressSite {
             root,

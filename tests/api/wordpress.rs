@@ -148,12 +148,8 @@ fn groups(export_json: &Value, strip: &str) -> BTreeMap<String, Group> {
             .iter()
             .map(|(id, fields)| {
                 let id = id.strip_prefix(strip).unwrap_or_else(|| panic!("item {id} lacks {strip:?}"));
-                let fields = fields
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| (string(&f["name"]), string(&f["value"])))
-                    .collect();
+                let fields =
+                    fields.as_array().unwrap().iter().map(|f| (string(&f["name"]), string(&f["value"]))).collect();
                 (id.to_owned(), fields)
             })
             .collect();
@@ -371,7 +367,10 @@ async fn erasure_comparison() {
     // Core has one eraser, for comments, and it found the subject's.
     let pages = wp_erasure["pages"].as_array().unwrap();
     assert_eq!(pages.len(), 1, "{wp_erasure:#}");
-    assert_eq!((pages[0]["eraser"].as_str(), pages[0]["items_removed"].as_bool()), (Some("wordpress-comments"), Some(true)));
+    assert_eq!(
+        (pages[0]["eraser"].as_str(), pages[0]["items_removed"].as_bool()),
+        (Some("wordpress-comments"), Some(true))
+    );
 
     let connector = Connector::start(&site);
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -386,10 +385,7 @@ async fn erasure_comparison() {
     let mut retained: Vec<_> =
         erasure.retentions.iter().map(|r| (r.group_id.as_str(), r.items, r.legal_basis)).collect();
     retained.sort();
-    assert_eq!(
-        retained,
-        [("media", 2, ds::LegalBasis::Contract as i32), ("user", 1, ds::LegalBasis::Contract as i32)]
-    );
+    assert_eq!(retained, [("media", 2, ds::LegalBasis::Contract as i32), ("user", 1, ds::LegalBasis::Contract as i32)]);
     assert!(erasure.retentions.iter().all(|r| r.reason.contains("administrator") && !r.retention_period.is_empty()));
     let summary = done.erasure.as_ref().unwrap();
     assert!(summary.verified, "{done:#?}");
