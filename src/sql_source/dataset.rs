@@ -362,7 +362,7 @@ pub enum MaskTo {
     KeyedHash {
         length: usize,
     },
-    /// WordPress's wp_privacy_anonymize_ip: IPv4 last octet zeroed, IPv6 last 80 bits zeroed.
+    /// WordPress's wp_privacy_anonymize_ip: IPv4 last octet zeroed, IPv6 last 64 bits zeroed.
     AnonymizeIp,
 }
 
