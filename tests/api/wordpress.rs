@@ -439,7 +439,8 @@ async fn erasure_comparison() {
     let bobs = rows(db, &copy, &format!("SELECT COUNT(*) FROM wp_usermeta WHERE user_id = {}", fixture.other_id));
     assert_ne!(bobs.keys().next().map(String::as_str), Some("0"));
 
-    // A second erasure finds nothing more on either side: privacyd's answers as the first.
+    // A second erasure request (a new request id) changes no row: nothing of the subject is
+    // left to erase, and what is retained stays.
     let again = run_to_the_end(&app, &email, pb::Action::Erase).await;
     assert!(again.erasure.as_ref().unwrap().verified);
     assert_eq!(row_differences(db, "wordpress", &copy), found, "a second erasure changed rows");
