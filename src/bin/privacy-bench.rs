@@ -1349,6 +1349,8 @@ mod wordpress_bench {
                 "wordpress_export_seconds": super::round(wp_export_seconds),
                 "wordpress_export_items": exported["items"],
                 "wordpress_export_pages": exported["pages"],
+                "wordpress_export_file_items": exported["file_items"],
+                "wordpress_export_seconds_in_php": exported["seconds"],
                 "wordpress_erase_seconds": super::round(wp_erase_seconds),
                 "wordpress_comments_left_after_erase": wp_left,
                 "privacyd_export_seconds": super::round(ours_export_seconds),
