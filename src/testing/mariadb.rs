@@ -30,9 +30,16 @@ impl ThrowawayMariaDb {
     pub fn start(durable: bool) -> anyhow::Result<Self> {
         let dir = std::env::temp_dir().join(format!("privacyd-mariadb-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(dir.join("run"))?;
+        // Its own temporary folder: a MariaDB starting up removes the `#sql*` files it finds
+        // in its tmpdir as leftovers of a crash, and with the shared /tmp that is another
+        // server's live temporary tables (two installs at once then fail with "Unknown table
+        // 'mysql.tmp_user_sys'").
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp)?;
         let install = Command::new(tool("mariadb-install-db"))
             .args(["--no-defaults", "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"])
             .arg(format!("--datadir={}", dir.join("data").display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .stdout(Stdio::null())
             .output()
             .context("mariadb-install-db (apt-get install mariadb-server)")?;
@@ -46,6 +53,7 @@ impl ThrowawayMariaDb {
             .arg(format!("--datadir={}", dir.join("data").display()))
             .arg(format!("--socket={}", dir.join("run/mysql.sock").display()))
             .arg(format!("--pid-file={}", dir.join("run/mysql.pid").display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--log-error={}", dir.join("error.log").display()))
             .arg(format!("--port={port}"))
             .arg("--bind-address=127.0.0.1")
