@@ -689,10 +689,10 @@ pub fn parse(file: &str, text: &str) -> Result<Dataset, DatasetErrors> {
                     Format::Text
                 }
             };
-            if let Format::DateTime(p) | Format::Date(p) | Format::UnixTime(p) = &format {
-                if chrono::format::StrftimeItems::new(p).any(|i| matches!(i, chrono::format::Item::Error)) {
-                    report(format!("date_format {p:?} is not a valid strftime pattern"));
-                }
+            if let Format::DateTime(p) | Format::Date(p) | Format::UnixTime(p) = &format
+                && chrono::format::StrftimeItems::new(p).any(|i| matches!(i, chrono::format::Item::Error))
+            {
+                report(format!("date_format {p:?} is not a valid strftime pattern"));
             }
             if (f.true_label.is_some() || f.false_label.is_some()) && !matches!(format, Format::Boolean { .. }) {
                 report("true_label/false_label need format = \"boolean\"".into());

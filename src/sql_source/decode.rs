@@ -135,7 +135,11 @@ impl Parser<'_> {
     fn string_body(&mut self) -> Result<String, DecodeError> {
         let len = self.length()?;
         self.expect(b'"')?;
-        let end = self.at.checked_add(len).filter(|&e| e <= self.input.len()).ok_or_else(|| self.error("string too short"))?;
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|&e| e <= self.input.len())
+            .ok_or_else(|| self.error("string too short"))?;
         let s = String::from_utf8_lossy(&self.input[self.at..end]).into_owned();
         self.at = end;
         self.expect(b'"')?;

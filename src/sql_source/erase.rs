@@ -18,6 +18,9 @@ use super::{
 };
 use crate::proto::privacy::datasource::v1 as pb;
 
+/// One UPDATE: the new values, and the keys of the rows that get them.
+type Update = (Vec<(Ident, Arg)>, Vec<Arg>);
+
 #[derive(Clone)]
 pub struct Eraser {
     pub pool: AnyPool,
@@ -39,9 +42,9 @@ impl Eraser {
         let work = self.erase_in_transaction(request_id, subject, deadline);
         match deadline {
             // Dropping the future drops the transaction: it rolls back.
-            Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| {
-                Status::deadline_exceeded("the call's deadline passed; the erasure was rolled back")
-            })?,
+            Some(limit) => tokio::time::timeout(limit, work)
+                .await
+                .map_err(|_| Status::deadline_exceeded("the call's deadline passed; the erasure was rolled back"))?,
             None => work.await,
         }
     }
@@ -60,13 +63,18 @@ impl Eraser {
             if let Some(limit) = deadline {
                 let seconds = limit.as_secs_f64().max(0.001);
                 // MariaDB only (MySQL calls it max_execution_time, for SELECTs): best effort.
-                let _ = sqlx::query(AssertSqlSafe(format!("SET SESSION max_statement_time = {seconds:.3}"))).execute(&mut *conn).await;
+                let _ = sqlx::query(AssertSqlSafe(format!("SET SESSION max_statement_time = {seconds:.3}")))
+                    .execute(&mut *conn)
+                    .await;
             }
         }
         let mut tx = conn.begin().await.map_err(database_error)?;
         if let (Dialect::Postgres, Some(limit)) = (self.dialect, deadline) {
             let ms = limit.as_millis().max(1);
-            sqlx::query(AssertSqlSafe(format!("SET LOCAL statement_timeout = {ms}"))).execute(&mut *tx).await.map_err(database_error)?;
+            sqlx::query(AssertSqlSafe(format!("SET LOCAL statement_timeout = {ms}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(database_error)?;
         }
         let first = idempotency::find(&mut tx, self.dialect, &self.log, request_id).await?;
         let mut removed = 0i64;
@@ -139,7 +147,7 @@ impl Eraser {
             let rows = page(&mut *conn, self.dialect, category, &plan, key_kind, subject, after.as_deref())
                 .await
                 .map_err(database_error)?;
-            let mut groups: BTreeMap<String, (Vec<(Ident, Arg)>, Vec<Arg>)> = BTreeMap::new();
+            let mut groups: BTreeMap<String, Update> = BTreeMap::new();
             for row in &rows {
                 let mut set = Vec::new();
                 for m in masks {

@@ -103,11 +103,9 @@ impl RowValues {
     fn value(&self, source: &ValueSource, entry: Option<(&PhpKey, &Php)>) -> Option<String> {
         match source {
             ValueSource::Column(c) => self.column(c).map(str::to_owned),
-            ValueSource::Eav { eav, attribute } => self
-                .eav
-                .iter()
-                .find(|((t, a), _)| *t == eav.table && a == attribute)
-                .and_then(|(_, v)| v.clone()),
+            ValueSource::Eav { eav, attribute } => {
+                self.eav.iter().find(|((t, a), _)| *t == eav.table && a == attribute).and_then(|(_, v)| v.clone())
+            }
             ValueSource::Entry(path) => entry.and_then(|(_, v)| v.at(path)).and_then(Php::to_text),
             ValueSource::Template(t) => Some(self.fill(t, entry.map(|(k, _)| k), None)),
         }
@@ -142,7 +140,9 @@ fn omitted(omit: Omit, value: Option<&str>) -> bool {
 pub fn format_value(format: &Format, raw: &str) -> String {
     match format {
         Format::Text => raw.to_owned(),
-        Format::DateTime(pattern) => parse_datetime(raw).map(|t| t.format(pattern).to_string()).unwrap_or_else(|| raw.into()),
+        Format::DateTime(pattern) => {
+            parse_datetime(raw).map(|t| t.format(pattern).to_string()).unwrap_or_else(|| raw.into())
+        }
         Format::Date(pattern) => NaiveDate::parse_from_str(raw.get(..10).unwrap_or(raw), "%Y-%m-%d")
             .map(|d| d.format(pattern).to_string())
             .unwrap_or_else(|_| raw.into()),
@@ -180,9 +180,9 @@ pub fn items_of(category: &Category, row: &RowValues) -> Vec<pb::ExportItem> {
             let mut value = row.value(&f.source, entry);
             if let (Some((decode, path)), Some(raw)) = (&f.decode, &value) {
                 value = match decode {
-                    super::dataset::Decode::PhpSerialized => php_unserialize(raw.as_bytes())
-                        .ok()
-                        .and_then(|v| v.at(path).and_then(Php::to_text)),
+                    super::dataset::Decode::PhpSerialized => {
+                        php_unserialize(raw.as_bytes()).ok().and_then(|v| v.at(path).and_then(Php::to_text))
+                    }
                 };
             }
             if omitted(f.omit, value.as_deref()) {
@@ -291,7 +291,9 @@ impl Exporter {
         for spec in &category.files {
             let content_type = match &spec.content_type {
                 super::dataset::ContentType::Fixed(t) => t.clone(),
-                super::dataset::ContentType::Column(c) => row.column(c).unwrap_or("application/octet-stream").to_owned(),
+                super::dataset::ContentType::Column(c) => {
+                    row.column(c).unwrap_or("application/octet-stream").to_owned()
+                }
             };
             let header = |path: String| pb::FileChunk {
                 path,
@@ -311,10 +313,13 @@ impl Exporter {
                         self.dialect.quote(&category.key)
                     ));
                     sql.bind(query::key_arg(key_kind, &row.key));
-                    let bytes: Option<Vec<u8>> =
-                        sql.query().fetch_optional(&self.pool).await.map_err(database_error)?.map_or(Ok(None), |r| {
-                            r.try_get::<Option<Vec<u8>>, _>(0)
-                        }).map_err(database_error)?;
+                    let bytes: Option<Vec<u8>> = sql
+                        .query()
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(database_error)?
+                        .map_or(Ok(None), |r| r.try_get::<Option<Vec<u8>>, _>(0))
+                        .map_err(database_error)?;
                     let Some(bytes) = bytes else { continue };
                     let name = row.fill(&spec.name, None, None);
                     send_chunks(tx, header(name), &bytes).await?;

@@ -381,7 +381,9 @@ mod tests {
         assert_eq!(sql.args[1], Arg::Text(subject.email.clone()));
         assert_eq!(sql.args[4], Arg::Int(41));
         let mysql = page(Dialect::MySql, &shop_lines(), &spec, &subject, KeyKind::Integer, None);
-        assert!(mysql.text.starts_with("SELECT CAST(t0.`id` AS CHAR), CAST(t0.`product` AS CHAR) FROM `order_lines` t0"));
+        assert!(
+            mysql.text.starts_with("SELECT CAST(t0.`id` AS CHAR), CAST(t0.`product` AS CHAR) FROM `order_lines` t0")
+        );
         assert_eq!(mysql.text.matches('?').count(), mysql.args.len());
         assert!(!mysql.text.contains("DROP"));
     }

@@ -52,7 +52,12 @@ pub fn kind_of(declared: &str) -> Kind {
         Kind::Text
     } else if t.contains("blob") || t.contains("bytea") || t.contains("binary") {
         Kind::Binary
-    } else if t.contains("real") || t.contains("floa") || t.contains("doub") || t.contains("numeric") || t.contains("decimal") {
+    } else if t.contains("real")
+        || t.contains("floa")
+        || t.contains("doub")
+        || t.contains("numeric")
+        || t.contains("decimal")
+    {
         Kind::Float
     } else if t.contains("time") || t.contains("date") {
         Kind::Temporal
@@ -90,7 +95,10 @@ pub async fn columns(pool: &AnyPool, dialect: Dialect, table: &Ident) -> Result<
         let name: String = row.try_get(0)?;
         let declared: String = row.try_get::<Option<String>, _>(1)?.unwrap_or_default();
         let nullable = row.try_get::<Option<String>, _>(2)?.as_deref() == Some("YES");
-        let max_length = row.try_get::<Option<String>, _>(3)?.and_then(|s| s.parse().ok());
+        // SQLite reports no length: read it from the declared type, e.g. VARCHAR(20) (SQLite
+        // does not enforce it, but the dataset should fit the schema as written).
+        let max_length =
+            row.try_get::<Option<String>, _>(3)?.and_then(|s| s.parse().ok()).or_else(|| declared_length(&declared));
         // SQLite: a column declared "INTEGER PRIMARY KEY" is the rowid; anything else with
         // no length limit.
         let kind = if dialect == Dialect::Sqlite && declared.is_empty() { Kind::Other } else { kind_of(&declared) };
@@ -99,6 +107,15 @@ pub async fn columns(pool: &AnyPool, dialect: Dialect, table: &Ident) -> Result<
         out.insert(name.to_ascii_lowercase(), Column { kind, declared, nullable, max_length });
     }
     Ok(out)
+}
+
+/// `n` of a declared `CHAR(n)`/`VARCHAR(n)`-like type.
+fn declared_length(declared: &str) -> Option<u64> {
+    if kind_of(declared) != Kind::Text {
+        return None;
+    }
+    let (_, rest) = declared.split_once('(')?;
+    rest.split_once(')')?.0.trim().parse().ok()
 }
 
 /// Checks the dataset against the database; every problem, one per entry.
@@ -205,13 +222,14 @@ pub async fn check(pool: &AnyPool, dialect: Dialect, file: &str, dataset: &Datas
             }
             match (&f.kind, &f.source) {
                 (FileKind::Bytes, ValueSource::Column(c)) => {
-                    if let Some(col) = column(&category.table, c, &mut problems) {
-                        if col.kind != Kind::Binary && !(dialect == Dialect::Sqlite && col.kind == Kind::Other) {
-                            problems.push(here(format!(
-                                "file column {c} is {}, not binary (bytea, BLOB): its content cannot be read as bytes",
-                                col.declared
-                            )));
-                        }
+                    if let Some(col) = column(&category.table, c, &mut problems)
+                        && col.kind != Kind::Binary
+                        && !(dialect == Dialect::Sqlite && col.kind == Kind::Other)
+                    {
+                        problems.push(here(format!(
+                            "file column {c} is {}, not binary (bytea, BLOB): its content cannot be read as bytes",
+                            col.declared
+                        )));
                     }
                 }
                 (FileKind::Bytes, _) => problems.push(here("a bytes file must come from a column of the table".into())),
@@ -261,7 +279,9 @@ pub fn mask_problem(to: &MaskTo, col: &Column) -> Option<String> {
         MaskTo::AnonymizeIp if col.max_length.is_some_and(|max| max < 39) => {
             Some(format!("an anonymised IPv6 address (up to 39 characters) may not fit {declared}"))
         }
-        MaskTo::Value(Scalar::Integer(_)) if !matches!(col.kind, Kind::Integer | Kind::Float | Kind::Text | Kind::Other | Kind::Boolean) => {
+        MaskTo::Value(Scalar::Integer(_))
+            if !matches!(col.kind, Kind::Integer | Kind::Float | Kind::Text | Kind::Other | Kind::Boolean) =>
+        {
             Some(format!("an integer does not fit a {declared} column"))
         }
         MaskTo::Value(Scalar::Float(_)) if !matches!(col.kind, Kind::Float | Kind::Text | Kind::Other) => {
@@ -276,9 +296,9 @@ pub fn mask_problem(to: &MaskTo, col: &Column) -> Option<String> {
 
 /// Whether the dataset needs a key for keyed hashes.
 pub fn needs_hash_key(dataset: &Dataset) -> bool {
-    dataset.categories.iter().any(|c: &Category| {
-        matches!(&c.erase, Erase::Mask(m) if m.iter().any(|m| matches!(m.to, MaskTo::KeyedHash { .. })))
-    })
+    dataset.categories.iter().any(
+        |c: &Category| matches!(&c.erase, Erase::Mask(m) if m.iter().any(|m| matches!(m.to, MaskTo::KeyedHash { .. }))),
+    )
 }
 
 /// Whether the dataset has files stored as paths.

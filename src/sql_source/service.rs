@@ -127,10 +127,7 @@ fn subject_of(subject: Option<&pb::Subject>) -> Result<SubjectArgs, Status> {
     if subject.email.trim().is_empty() {
         return Err(Status::invalid_argument("subject.email is required"));
     }
-    Ok(SubjectArgs {
-        email: subject.email.clone(),
-        user_id: Some(subject.user_id.clone()).filter(|id| !id.is_empty()),
-    })
+    Ok(SubjectArgs { email: subject.email.clone(), user_id: Some(subject.user_id.clone()).filter(|id| !id.is_empty()) })
 }
 
 type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportResponse, Status>> + Send>>;

@@ -53,6 +53,7 @@ mod source_calls;
 mod source_credentials;
 mod source_limits;
 mod sources;
+mod sql_connector;
 mod subject_links;
 mod tls;
 mod traces;
