@@ -29,6 +29,15 @@ impl ThrowawayMariaDb {
     /// benchmark figures say which they used.
     pub fn start(durable: bool) -> anyhow::Result<Self> {
         let dir = std::env::temp_dir().join(format!("privacyd-mariadb-{}", uuid::Uuid::now_v7()));
+        let started = Self::start_in(dir.clone(), durable);
+        if started.is_err() {
+            // Before the server exists nothing else would remove its folder.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        started
+    }
+
+    fn start_in(dir: PathBuf, durable: bool) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir.join("run"))?;
         // Its own temporary folder: a MariaDB starting up removes the `#sql*` files it finds
         // in its tmpdir as leftovers of a crash, and with the shared /tmp that is another
