@@ -22,7 +22,7 @@ as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-step "System packages (PostgreSQL, MariaDB, Chromium and its driver, jq, curl, unzip)"
+step "System packages (PostgreSQL, MariaDB, WordPress and PHP, Chromium and its driver, jq, curl, unzip)"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
@@ -33,6 +33,14 @@ command -v unzip >/dev/null || missing+=(unzip)
 command -v openssl >/dev/null || missing+=(openssl)
 # The SQL connector's tests start their own MariaDB (tests/support/mariadb.rs); no service is used.
 { [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null; } || missing+=(mariadb-server mariadb-client)
+# The WordPress comparison (tests/api/wordpress.rs) and `privacy-bench wordpress` run Debian's
+# WordPress (a copy in a temporary folder) with PHP's CLI; no web server is used.
+[ -f /usr/share/wordpress/wp-load.php ] || missing+=(wordpress)
+command -v php >/dev/null || missing+=(php-cli)
+php_modules=$(php -m 2>/dev/null || true)
+for module in mysqli:php-mysql xml:php-xml mbstring:php-mbstring zip:php-zip; do
+    grep -qix "${module%%:*}" <<<"$php_modules" || missing+=("${module#*:}")
+done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     as_root apt-get update -qq
@@ -100,6 +108,7 @@ step "Go, Python and Java clients (gen-check, their tests) and privacyd end to e
 step "privacy-bench smoke run (figures from a debug build mean nothing; this checks it runs)"
 cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4
 cargo run --quiet --bin privacy-bench -- erase-fanout --sources 10 --latency 20ms --rounds 1
+cargo run --quiet --bin privacy-bench -- wordpress --comments 1000
 # A Go client's unary call waits ~44 ms on a server socket without TCP_NODELAY (its delayed ACK
 # against Nagle) and under a millisecond with it, debug build or not: so this one is a check.
 cargo build --quiet --bins

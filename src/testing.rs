@@ -1,7 +1,10 @@
 //! A throwaway PostgreSQL server, for the test suite and the benchmark: Debian's PostgreSQL
 //! binaries, a fresh cluster in a temporary folder, a free port on loopback; and a process's
 //! peak memory; a throwaway S3-compatible server (s3s-fs). Nothing here is used by the server
-//! itself.
+//! itself. [`mariadb`] and [`wordpress`] bring up a real WordPress on a throwaway MariaDB.
+
+pub mod mariadb;
+pub mod wordpress;
 
 use std::{net::TcpListener, path::PathBuf, process::Command};
 

@@ -70,3 +70,4 @@ mod tls;
 mod traces;
 mod watch;
 mod watch_bounds;
+mod wordpress;
