@@ -106,6 +106,11 @@ impl ThrowawayMariaDb {
         self.port
     }
 
+    /// The folder the server's data, socket and temporary files live in; removed on drop.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// The Unix socket (PHP's mysqli takes `localhost:<socket>`).
     pub fn socket(&self) -> PathBuf {
         self.dir.join("run/mysql.sock")
