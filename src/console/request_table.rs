@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{Action, PrivacyRequest, RequestSubject, State, Timestamp};
+use crate::domain::{Action, DeadlineStatus, PrivacyRequest, RequestSubject, State, Timestamp};
 
 /// What a row shows. Times are UTC, written `2026-11-30 19:05 UTC`.
 #[derive(Debug, Clone, Serialize)]
@@ -46,8 +46,6 @@ pub struct NextStep {
     /// For a link: where it goes (the archive download).
     pub href: Option<String>,
 }
-
-const DAY_SECONDS: i64 = 86_400;
 
 pub fn time(t: Timestamp) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -93,22 +91,16 @@ pub fn next_step(request: &PrivacyRequest, now: Timestamp) -> Option<NextStep> {
     }
 }
 
-/// Days left to `due` from `now`, in words: whole days, rounded down while time is left and up
-/// once it is past (a deadline missed by an hour is missed by a day).
+/// Days left to `due` from `now` ([`DeadlineStatus::days_until`], as a request's page counts
+/// them: a day begun counts as a day), and in words.
 pub fn days_left(due: Timestamp, now: Timestamp) -> (i64, String) {
-    let seconds = (due - now).num_seconds();
-    if seconds < 0 {
-        let days = (-seconds + DAY_SECONDS - 1) / DAY_SECONDS;
-        (-days, format!("Overdue by {days} day{}", if days == 1 { "" } else { "s" }))
-    } else {
-        let days = seconds / DAY_SECONDS;
-        let text = match days {
-            0 => "Due within a day".to_owned(),
-            1 => "1 day left".to_owned(),
-            n => format!("{n} days left"),
-        };
-        (days, text)
-    }
+    let days = DeadlineStatus::days_until(due, now);
+    let text = match days {
+        d if d < 0 => format!("Overdue by {} day{}", -d, if d == -1 { "" } else { "s" }),
+        0 | 1 => "1 day left".to_owned(),
+        n => format!("{n} days left"),
+    };
+    (days, text)
 }
 
 pub fn row(request: &PrivacyRequest, now: Timestamp) -> Row {
@@ -152,12 +144,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn days_left_round_towards_the_deadline() {
+    fn days_left_count_a_day_begun_as_a_day_as_the_request_page_does() {
         let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
         let h = chrono::Duration::hours;
-        assert_eq!(days_left(now + h(24 * 12 + 5), now), (12, "12 days left".into()));
-        assert_eq!(days_left(now + h(30), now), (1, "1 day left".into()));
-        assert_eq!(days_left(now + h(3), now), (0, "Due within a day".into()));
+        assert_eq!(days_left(now + h(24 * 12 + 5), now), (13, "13 days left".into()));
+        assert_eq!(days_left(now + h(30), now), (2, "2 days left".into()));
+        assert_eq!(days_left(now + h(3), now), (1, "1 day left".into()));
+        assert_eq!(days_left(now + chrono::Duration::days(30), now), (30, "30 days left".into()), "a new request");
         assert_eq!(days_left(now - h(1), now), (-1, "Overdue by 1 day".into()));
         assert_eq!(days_left(now - h(49), now), (-3, "Overdue by 3 days".into()));
     }

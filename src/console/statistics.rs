@@ -54,8 +54,9 @@ async fn page(user: ConsoleUser, RawQuery(raw): RawQuery) -> Result<Response, Co
                 expired => s.expired,
                 open => s.open,
                 answered => s.answered,
-                mean => format!("{:.1}", s.mean_days),
-                median => format!("{:.1}", s.median_days),
+                // With nothing answered there is no time to answer: a dash, not "0.0 days".
+                mean => if s.answered == 0 { "—".to_owned() } else { format!("{:.1}", s.mean_days) },
+                median => if s.answered == 0 { "—".to_owned() } else { format!("{:.1}", s.median_days) },
             }
         })
         .collect();

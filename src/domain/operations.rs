@@ -96,12 +96,16 @@ pub struct DeadlineStatus {
 }
 
 impl DeadlineStatus {
-    pub fn of(request: &PrivacyRequest, now: Timestamp) -> Self {
-        let remaining = request.due_time - now;
+    /// Days from `now` to `due`, counting a day begun as a day: 29.5 days left is 30 (the
+    /// 30th day has begun), half a day overdue is -1. The one count every page shows.
+    pub fn days_until(due: Timestamp, now: Timestamp) -> i64 {
         let day = Duration::days(1).num_seconds();
-        let seconds = remaining.num_seconds();
-        // 29.5 days left is 30 (the 30th day has begun), half a day overdue is -1.
-        let days_left = if seconds >= 0 { (seconds + day - 1).div_euclid(day) } else { seconds.div_euclid(day) };
+        let seconds = (due - now).num_seconds();
+        if seconds >= 0 { (seconds + day - 1).div_euclid(day) } else { seconds.div_euclid(day) }
+    }
+
+    pub fn of(request: &PrivacyRequest, now: Timestamp) -> Self {
+        let days_left = Self::days_until(request.due_time, now);
         let latest = request.latest_due_time();
         let max_extension_days =
             if request.state.is_final() { 0 } else { (latest - request.due_time).num_days().clamp(0, 62) };

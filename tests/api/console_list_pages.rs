@@ -299,6 +299,8 @@ async fn the_statistics_page_shows_the_year(backend: Backend) {
     };
     // Export: received 1, still open 1. Erasure: received 1, denied 1, answered 1.
     assert!(row("Export").contains("<td>1</td><td>0</td><td>0</td>"), "{}", row("Export"));
+    // Nothing answered yet: no time to answer, a dash rather than "0.0" days.
+    assert!(row("Export").contains("<td>—</td><td>—</td>"), "{}", row("Export"));
     assert!(
         row("Erasure").contains("<th scope=\"row\">Erasure</th><td>1</td><td>0</td><td>1</td>"),
         "{}",
