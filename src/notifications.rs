@@ -166,26 +166,20 @@ impl EmailJob {
     /// What was kept and why, per source and group, named as the source describes its data
     /// (the subject knows "Orders", not "orders").
     async fn kept_data(&self, request: &PrivacyRequest) -> Result<Vec<minijinja::Value>, Error> {
-        let mut kept = Vec::new();
-        for run in &request.sources {
-            let Some(erasure) = run.erasure.as_ref().filter(|e| !e.retentions.is_empty()) else { continue };
-            let description = self.store.get_source(&run.source).await?.map(|s| s.description);
-            for retention in &erasure.retentions {
-                let label = description
-                    .as_ref()
-                    .and_then(|d| d.categories.iter().find(|c| c.group_id == retention.group_id))
-                    .map(|c| c.label.clone())
-                    .unwrap_or_else(|| retention.group_id.clone());
-                kept.push(context! {
+        let retained = self.store.labelled_retentions(request).await?;
+        let kept = retained
+            .into_iter()
+            .map(|(run, retention, label)| {
+                context! {
                     source => run.source.as_str(),
-                    label => label,
+                    label => label.unwrap_or_else(|| retention.group_id.clone()),
                     items => retention.items,
                     reason => retention.reason.clone(),
                     legal_basis => retention.legal_basis.describe(),
                     retention_period => retention.retention_period.clone(),
-                });
-            }
-        }
+                }
+            })
+            .collect();
         Ok(kept)
     }
 

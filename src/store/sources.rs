@@ -8,7 +8,10 @@ use sqlx::{
 
 use super::{Store, audit::append_registry_event, db_error, from_micros, is_unique_violation, micros};
 use crate::{
-    domain::{DataSource, Error, NewRegistryEvent, SourceDescription, SourceEndpoint, SourceName},
+    domain::{
+        DataSource, Error, NewRegistryEvent, PrivacyRequest, Retention, SourceDescription, SourceEndpoint, SourceName,
+        SourceRun,
+    },
     keys::Sealed,
 };
 
@@ -75,6 +78,28 @@ impl Store {
             .await
             .map_err(db_error)?;
         row.as_ref().map(|row| self.source_from_row(row)).transpose()
+    }
+
+    /// Every group an erasure of `request` retained, in source then group order, with the label
+    /// its source's description gives the group (`None` when the source no longer describes
+    /// it): what the subject is told was kept, named as they know it ("Orders", not "orders").
+    pub async fn labelled_retentions<'r>(
+        &self,
+        request: &'r PrivacyRequest,
+    ) -> Result<Vec<(&'r SourceRun, &'r Retention, Option<String>)>, Error> {
+        let mut kept = Vec::new();
+        for run in &request.sources {
+            let Some(erasure) = run.erasure.as_ref().filter(|e| !e.retentions.is_empty()) else { continue };
+            let description = self.get_source(&run.source).await?.map(|s| s.description);
+            for retention in &erasure.retentions {
+                let label = description
+                    .as_ref()
+                    .and_then(|d| d.categories.iter().find(|c| c.group_id == retention.group_id))
+                    .map(|c| c.label.clone());
+                kept.push((run, retention, label));
+            }
+        }
+        Ok(kept)
     }
 
     /// Up to `limit` sources after `after`, by name.

@@ -118,26 +118,16 @@ impl Workflow {
         let sources_done = counted.iter().filter(|run| run.state.is_terminal()).count();
         let mut retained = Vec::new();
         if request.action == Action::Erase && request.state == State::Completed {
-            for run in &request.sources {
-                let Some(erasure) = run.erasure.as_ref().filter(|e| !e.retentions.is_empty()) else { continue };
-                let description = self.store.get_source(&run.source).await?.map(|s| s.description);
-                for retention in &erasure.retentions {
-                    // The category's label ("Orders"), as the source describes it; a category
-                    // the source no longer describes is named generically rather than by an
-                    // internal id.
-                    let label = description
-                        .as_ref()
-                        .and_then(|d| d.categories.iter().find(|c| c.group_id == retention.group_id))
-                        .map(|c| c.label.clone())
-                        .unwrap_or_else(|| "Other records".to_owned());
-                    retained.push(RetainedData {
-                        label,
-                        items: retention.items,
-                        reason: retention.reason.clone(),
-                        legal_basis: retention.legal_basis.describe(),
-                        retention_period: retention.retention_period.clone(),
-                    });
-                }
+            for (_, retention, label) in self.store.labelled_retentions(&request).await? {
+                retained.push(RetainedData {
+                    // A category the source no longer describes is named generically rather
+                    // than by an internal id.
+                    label: label.unwrap_or_else(|| "Other records".to_owned()),
+                    items: retention.items,
+                    reason: retention.reason.clone(),
+                    legal_basis: retention.legal_basis.describe(),
+                    retention_period: retention.retention_period.clone(),
+                });
             }
         }
         let withdraw_until = self.withdrawable_until(&request);
