@@ -15,11 +15,16 @@
 //!   privacy-bench wordpress export and erasure of one WordPress user with N comments through
 //!                           privacyd + sql-datasource, and through WordPress's own exporter
 //!                           and eraser paged as its admin screen does, in the same run
+//!   privacy-bench soak      a sustained mix of whole exports and erasures (create, confirm by
+//!                           the emailed link, process, watch, download) against 50 sources for
+//!                           a fixed time: completions per minute, p50/p99 of each call, errors,
+//!                           and privacyd's memory every 10 s, which must stay flat
 
 // One module per case; shared helpers (servers, timing, memory) stay here.
 mod export_bench;
 mod fanout_bench;
 mod latency_bench;
+mod soak;
 mod wordpress_bench;
 
 use std::{process::ExitCode, time::Duration};
@@ -74,6 +79,57 @@ enum Bench {
     /// same database. One line per N: times, the ratio, peak memory of privacyd, the connector
     /// and PHP, and how many of the subject's comments each left unanonymised.
     Wordpress(WordPressArgs),
+    /// For a fixed time, concurrent clients paced to a steady rate make whole requests, a mix
+    /// of exports and erasures: CreatePrivacyRequest with a confirmation email, the emailed
+    /// link opened and its button pressed (HTTP, as a browser), ProcessPrivacyRequest,
+    /// WatchPrivacyRequest to the end, and each export downloaded by DownloadExport and by
+    /// its emailed link (size and SHA-256 checked, opened as a zip), against in-process data
+    /// sources. privacyd runs as its own process. JSON lines: privacyd's RSS every
+    /// --sample-interval, completions per minute, then one summary line (p50/p99 of each
+    /// call, errors). Fails on any error, or when the RSS after --warm-up changes by more than
+    /// --max-rss-change.
+    Soak(SoakArgs),
+}
+
+#[derive(clap::Args)]
+struct SoakArgs {
+    /// How long to start new requests for (those begun are then finished), e.g. 10m or 30s.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Requests started per second, spread evenly (paced, not open loop: see soak.rs).
+    #[arg(long, default_value_t = 2.0)]
+    rate: f64,
+    /// Concurrent clients (each with its own gRPC connection and HTTP client): the most
+    /// requests in progress at once.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Data sources, each its own gRPC server in this process.
+    #[arg(long, default_value_t = 50)]
+    sources: usize,
+    /// Share of the requests that are erasures (the rest are exports).
+    #[arg(long, default_value_t = 0.5)]
+    erase_share: f64,
+    /// Memory samples before this are warm-up (caches, pools and allocator arenas filling),
+    /// not checked.
+    #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+    warm_up: Duration,
+    /// How often privacyd's RSS is sampled.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    sample_interval: Duration,
+    /// The largest change allowed between the first RSS sample after warm-up and the last,
+    /// as a share (0.1 = 10%).
+    #[arg(long, default_value_t = 0.1)]
+    max_rss_change: f64,
+    /// Which database privacyd runs on.
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    backend: Backend,
+    /// With `--backend postgres`: this PostgreSQL (superuser URL; a fresh database is created
+    /// in it) instead of a throwaway one (fsync on).
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// privacyd's log filter (its log goes to stderr).
+    #[arg(long, default_value = "warn")]
+    privacyd_log: String,
 }
 
 #[derive(clap::Args)]
@@ -239,6 +295,7 @@ async fn main() -> ExitCode {
         Bench::EraseFanout(args) => fanout_bench::run(args).await,
         Bench::Latency(args) => latency_bench::run(args).await,
         Bench::Wordpress(args) => wordpress_bench::run(args).await,
+        Bench::Soak(args) => soak::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
