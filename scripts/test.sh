@@ -113,6 +113,10 @@ cargo run --quiet --bin privacy-bench -- wordpress --comments 1000
 # against Nagle) and under a millisecond with it, debug build or not: so this one is a check.
 cargo build --quiet --bins
 cargo run --quiet --bin privacy-bench -- latency --calls 50 --max-p50-ms 20
+# Whole requests against privacyd as a process of its own (built by the line above) for 30 s:
+# fails on any error. 30 s is inside the soak's 1-minute warm-up, so the memory samples are
+# printed but not checked here; the 10-minute release run checks them (README, Performance).
+cargo run --quiet --bin privacy-bench -- soak --duration 30s
 
 step "Tests run, per language (none skipped)"
 echo "$rust_counts"

@@ -38,6 +38,7 @@ mod failed_spools;
 mod fake_source;
 mod files_on_disk;
 mod idempotency;
+mod job_checks;
 mod job_panics;
 mod late_watch;
 mod lifecycle;
