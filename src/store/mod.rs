@@ -34,7 +34,7 @@ pub use crate::domain::ListFilter;
 pub use console_sessions::{NewConsoleSession, StoredConsoleSession};
 pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
-pub use requests::{Change, CreateOutcome, LIST_STATEMENTS, RequestCursor};
+pub use requests::{Bound, Change, CreateOutcome, RequestCursor, Statement, count_statement, list_statement};
 pub use retention::{INDEXED_STATEMENTS, RetentionCursor, RetentionStep};
 pub use watch::WATCH_BATCH;
 
