@@ -158,6 +158,7 @@ impl Store {
                 (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
+                (19, "stored_requests", include_str!("../../migrations/sqlite/0019_stored_requests.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -178,6 +179,7 @@ impl Store {
                 (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
+                (19, "stored_requests", include_str!("../../migrations/postgres/0019_stored_requests.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

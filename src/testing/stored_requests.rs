@@ -77,8 +77,9 @@ fn spread(multiplier: u64) -> String {
 
 /// Loads `n` requests into the empty privacyd database at `database_url` (migrated already:
 /// start privacyd on it once, or build its `Application`), as of `now` (UTC microseconds).
-/// On PostgreSQL it then runs ANALYZE, as autovacuum would soon after a load this size (SQLite
-/// is left without statistics, as privacyd leaves it).
+/// On PostgreSQL it then runs VACUUM ANALYZE, as autovacuum does soon after a load this size
+/// (statistics, and the visibility map index-only scans rely on); SQLite
+/// is left without statistics, as privacyd leaves it.
 ///
 /// Errors: the database cannot be reached, or it holds requests already.
 pub async fn load(database_url: &str, n: u64, now: i64) -> anyhow::Result<Loaded> {
@@ -104,7 +105,7 @@ pub async fn load(database_url: &str, n: u64, now: i64) -> anyhow::Result<Loaded
     tx.commit().await?;
     match dialect {
         Dialect::Postgres => {
-            sqlx::query("ANALYZE").execute(&mut conn).await?;
+            sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
         }
         // privacyd checkpoints its WAL itself (store::truncate_sqlite_log); fold the load in
         // now, so the database's size is its own.
