@@ -109,6 +109,7 @@ step "privacy-bench smoke run (figures from a debug build mean nothing; this che
 cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4
 cargo run --quiet --bin privacy-bench -- erase-fanout --sources 10 --latency 20ms --rounds 1
 cargo run --quiet --bin privacy-bench -- wordpress --comments 1000
+cargo run --quiet --bin privacy-bench -- stored-requests --requests 20000 --calls 5 --case-seconds 2 --create-seconds 1 --clients 2
 # A Go client's unary call waits ~44 ms on a server socket without TCP_NODELAY (its delayed ACK
 # against Nagle) and under a millisecond with it, debug build or not: so this one is a check.
 cargo build --quiet --bins

@@ -4,6 +4,7 @@
 //! itself. [`mariadb`] and [`wordpress`] bring up a real WordPress on a throwaway MariaDB.
 
 pub mod mariadb;
+pub mod stored_requests;
 pub mod wordpress;
 
 use std::{net::TcpListener, path::PathBuf, process::Command};

@@ -66,6 +66,7 @@ mod source_limits;
 mod sources;
 mod sql_connector;
 mod status_page;
+mod stored_requests;
 mod subject_links;
 mod tls;
 mod traces;

@@ -12,6 +12,10 @@
 //!   privacy-bench latency   sequential unary calls from a Go gRPC client to privacyd and to
 //!                           example-datasource: p50/p99 (a server socket without
 //!                           TCP_NODELAY shows as ~40 ms, the client's delayed ACK)
+//!   privacy-bench stored-requests
+//!                           list (first and deep pages, each filter and order), count, get,
+//!                           create and the sweeper's pass on N stored requests (default a
+//!                           million), on SQLite and PostgreSQL; create beside an empty database
 //!   privacy-bench wordpress export and erasure of one WordPress user with N comments through
 //!                           privacyd + sql-datasource, and through WordPress's own exporter
 //!                           and eraser paged as its admin screen does, in the same run
@@ -25,6 +29,7 @@ mod export_bench;
 mod fanout_bench;
 mod latency_bench;
 mod soak;
+mod stored_requests_bench;
 mod wordpress_bench;
 
 use std::{process::ExitCode, time::Duration};
@@ -130,6 +135,47 @@ struct SoakArgs {
     /// privacyd's log filter (its log goes to stderr).
     #[arg(long, default_value = "warn")]
     privacyd_log: String,
+    /// N stored requests (two years of a realistic mix, with their audit events, emails,
+    /// source runs and archives) loaded with set-based SQL into SQLite and PostgreSQL (fsync
+    /// on); then, against privacyd on each: ListPrivacyRequests (first and deep pages, each
+    /// filter, each order_by), CountPrivacyRequests, GetPrivacyRequest, CreatePrivacyRequest
+    /// (beside the same on an empty database) and one pass of the sweeper. One line per call
+    /// and case, and a summary line per backend.
+    StoredRequests(StoredRequestsArgs),
+}
+
+#[derive(clap::Args)]
+struct StoredRequestsArgs {
+    /// Requests to load.
+    #[arg(long, default_value_t = 1_000_000)]
+    requests: u64,
+    /// Sequential calls measured per case (fewer when a case takes longer than
+    /// --case-seconds, but at least 3).
+    #[arg(long, default_value_t = 100)]
+    calls: usize,
+    /// Seconds a case may take before it stops at fewer calls.
+    #[arg(long, default_value_t = 10)]
+    case_seconds: u64,
+    /// Seconds of CreatePrivacyRequest on each database.
+    #[arg(long, default_value_t = 10)]
+    create_seconds: u64,
+    /// Concurrent clients creating requests.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Which database backends to measure.
+    #[arg(long, value_enum, default_value_t = Backend::Both)]
+    backend: Backend,
+    /// Use this PostgreSQL (superuser URL; fresh databases are created in it) instead of a
+    /// throwaway one (fsync on).
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// Fail when a list or get case's p99 is above this many milliseconds (0: report only).
+    #[arg(long, default_value_t = 0.0)]
+    max_p99_ms: f64,
+    /// Fail when creates on the full database run at less than this share of the empty
+    /// database's rate (0: report only).
+    #[arg(long, default_value_t = 0.0)]
+    min_create_ratio: f64,
 }
 
 #[derive(clap::Args)]
@@ -296,6 +342,7 @@ async fn main() -> ExitCode {
         Bench::Latency(args) => latency_bench::run(args).await,
         Bench::Wordpress(args) => wordpress_bench::run(args).await,
         Bench::Soak(args) => soak::run(args).await,
+        Bench::StoredRequests(args) => stored_requests_bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
