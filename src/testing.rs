@@ -4,6 +4,8 @@
 //! itself. [`mariadb`] and [`wordpress`] bring up a real WordPress on a throwaway MariaDB.
 
 pub mod mariadb;
+#[cfg(test)]
+pub(crate) mod proptest_cases;
 pub mod wordpress;
 
 use std::{net::TcpListener, path::PathBuf, process::Command};
