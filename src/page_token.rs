@@ -108,6 +108,26 @@ mod props {
             prop_assert_eq!(digest(&a) == digest(&b), a == b, "{:?} and {:?}", a, b);
         }
 
+        /// Lists that hold the same characters split differently (what a separator cannot
+        /// tell apart: `["\\0"]` and `["", ""]` both join to two NULs) have distinct digests:
+        /// `a`, and the list its NUL-joined text reads as when other NULs are taken for the
+        /// separators.
+        #[test]
+        fn resplit_filters_have_distinct_digests(a in prop::collection::vec("[a\\x00]{0,3}", 1..4), seps in any::<u64>()) {
+            let joined: String = a.iter().map(|p| format!("{p}\0")).collect();
+            let body = &joined[..joined.len() - 1];
+            let mut b = vec![String::new()];
+            for (i, c) in body.chars().enumerate() {
+                if c == '\0' && seps >> (i % 64) & 1 == 1 {
+                    b.push(String::new());
+                } else {
+                    b.last_mut().unwrap().push(c);
+                }
+            }
+            let digest = |p: &[String]| filter_digest(&p.iter().map(String::as_str).collect::<Vec<_>>());
+            prop_assert_eq!(digest(&a) == digest(&b), a == b, "{:?} and {:?}", a, b);
+        }
+
         /// A token changed anywhere (a character replaced, cut short, extended) is refused, or
         /// still reads as a position for the filters it was issued for: never a panic, never
         /// a token for other filters.
