@@ -5,6 +5,8 @@
 
 pub mod mariadb;
 pub mod stored_requests;
+#[cfg(test)]
+pub(crate) mod proptest_cases;
 pub mod wordpress;
 
 use std::{net::TcpListener, path::PathBuf, process::Command};
