@@ -4,9 +4,9 @@
 //! itself. [`mariadb`] and [`wordpress`] bring up a real WordPress on a throwaway MariaDB.
 
 pub mod mariadb;
-pub mod stored_requests;
 #[cfg(test)]
 pub(crate) mod proptest_cases;
+pub mod stored_requests;
 pub mod wordpress;
 
 use std::{net::TcpListener, path::PathBuf, process::Command};

@@ -94,6 +94,13 @@ enum Bench {
     /// call, errors). Fails on any error, or when the RSS after --warm-up changes by more than
     /// --max-rss-change.
     Soak(SoakArgs),
+    /// N stored requests (two years of a realistic mix, with their audit events, emails,
+    /// source runs and archives) loaded with set-based SQL into SQLite and PostgreSQL (fsync
+    /// on); then, against privacyd on each: ListPrivacyRequests (first and deep pages, each
+    /// filter, each order_by), CountPrivacyRequests, GetPrivacyRequest, CreatePrivacyRequest
+    /// (beside the same on an empty database) and one pass of the sweeper. One line per call
+    /// and case, and a summary line per backend.
+    StoredRequests(StoredRequestsArgs),
 }
 
 #[derive(clap::Args)]
@@ -135,13 +142,6 @@ struct SoakArgs {
     /// privacyd's log filter (its log goes to stderr).
     #[arg(long, default_value = "warn")]
     privacyd_log: String,
-    /// N stored requests (two years of a realistic mix, with their audit events, emails,
-    /// source runs and archives) loaded with set-based SQL into SQLite and PostgreSQL (fsync
-    /// on); then, against privacyd on each: ListPrivacyRequests (first and deep pages, each
-    /// filter, each order_by), CountPrivacyRequests, GetPrivacyRequest, CreatePrivacyRequest
-    /// (beside the same on an empty database) and one pass of the sweeper. One line per call
-    /// and case, and a summary line per backend.
-    StoredRequests(StoredRequestsArgs),
 }
 
 #[derive(clap::Args)]
