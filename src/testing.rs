@@ -262,3 +262,28 @@ impl Drop for ThrowawayS3 {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::ThrowawayPostgres;
+
+    /// A restart (either way) comes back on the same port with what was committed, and cuts
+    /// the connections open before it.
+    #[tokio::test]
+    async fn a_restart_keeps_the_port_and_the_data_and_cuts_connections() {
+        let pg = ThrowawayPostgres::start(false).unwrap();
+        let mut before = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+        sqlx::query("CREATE TABLE kept (n INT)").execute(&mut before).await.unwrap();
+        sqlx::query("INSERT INTO kept VALUES (1)").execute(&mut before).await.unwrap();
+        for immediate in [true, false] {
+            pg.restart(immediate).unwrap();
+            assert!(sqlx::query("SELECT 1").execute(&mut before).await.is_err(), "the old connection survived");
+            let mut after = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+            let (n,): (i32,) = sqlx::query_as("SELECT n FROM kept").fetch_one(&mut after).await.unwrap();
+            assert_eq!(n, 1);
+            before = after;
+        }
+    }
+}
