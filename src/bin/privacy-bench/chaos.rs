@@ -555,8 +555,28 @@ async fn check_requests(
         let request = &finished[&m.id];
         if request.state != pb::State::Completed as i32 {
             findings.lost += 1;
+            // Where each source got to, so the run's logs can be searched for the rest.
+            let sources: Vec<String> = request
+                .sources
+                .iter()
+                .filter(|s| s.state != pb::SourceState::Succeeded as i32)
+                .map(|s| {
+                    format!(
+                        "{} {:?} after {} attempts: {}",
+                        s.source_name,
+                        pb::SourceState::try_from(s.state),
+                        s.attempts,
+                        s.last_error
+                    )
+                })
+                .collect();
+            let emails: Vec<String> = request
+                .emails
+                .iter()
+                .map(|e| format!("{:?} {:?}", pb::EmailKind::try_from(e.kind), pb::DeliveryState::try_from(e.state)))
+                .collect();
             findings.problem(format!(
-                "{} ({:?}) ended {:?}: {}",
+                "{} ({:?}) ended {:?}: {:?}; sources not succeeded: {sources:?}; emails: {emails:?}",
                 m.id,
                 m.action,
                 pb::State::try_from(request.state),
@@ -732,6 +752,9 @@ async fn check_erasures(
         .filter(|m| m.action == pb::Action::Erase && finished[&m.id].state == pb::State::Completed as i32)
         .map(|m| m.id.as_str())
         .collect();
+    // An erasure that did not complete (counted as lost above) may have reached some sources.
+    let all_erasures: HashSet<&str> =
+        made.iter().filter(|m| m.action == pb::Action::Erase).map(|m| m.id.as_str()).collect();
     let mut applied: Vec<(String, HashMap<String, u32>)> = Vec::new();
     for reference in references {
         let mut counts: HashMap<String, u32> = HashMap::new();
@@ -759,10 +782,9 @@ async fn check_erasures(
                 }
             }
         }
-        for id in counts.keys().filter(|id| !erasures.contains(id.as_str())) {
+        for id in counts.keys().filter(|id| !all_erasures.contains(id.as_str())) {
             findings.double_erasures += 1;
-            findings
-                .problem(format!("{source} applied an erasure for {id}, which is not a completed erasure of the run"));
+            findings.problem(format!("{source} applied an erasure for {id}, which is no erasure of the run"));
         }
     }
     Ok(())
