@@ -69,26 +69,6 @@ pub struct Store {
     metrics: Metrics,
 }
 
-/// Session limits set on every PostgreSQL connection: the server ends a session that has
-/// waited this long for its client, idle or idle in a transaction.
-///
-/// Why: sqlx 0.9.0 returns a dropped pool connection through a task that pings it with no
-/// time limit, holding one of the pool's permits meanwhile (transact-rs/sqlx#4349). A
-/// connection dropped in the middle of a query (a cancelled call, a job cut off, a query under
-/// way when PostgreSQL restarted) can leave the server waiting for the client and the client
-/// waiting for the server; that ping then never returns, and once every permit is stranded
-/// each database call fails with "pool timed out" until privacyd restarts. The chaos driver
-/// (`privacy-bench chaos`) found it after PostgreSQL restarts: both replicas wedged for good.
-/// With these limits the server ends such a session, the ping fails, and sqlx closes the
-/// connection and frees its permit. No transaction of privacyd's waits a minute on its client
-/// (they hold a request's row lock), so none is cut short by the limit.
-pub const POSTGRES_SESSION_LIMITS: &str =
-    "SET idle_session_timeout = '60s'; SET idle_in_transaction_session_timeout = '60s'";
-
-/// How long the pool keeps an unused PostgreSQL connection: less than the server's
-/// idle_session_timeout in [`POSTGRES_SESSION_LIMITS`].
-const POSTGRES_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
 impl Store {
     /// Connects, and brings the schema up to date. `url` is `sqlite://path` or
     /// `postgres://...`.
@@ -137,16 +117,6 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(Duration::from_secs(30))
-                    // Below the server's idle_session_timeout (POSTGRES_SESSION_LIMITS): the
-                    // pool retires a connection that sat unused before the server ends it,
-                    // so a healthy idle connection is never cut under a caller.
-                    .idle_timeout(POSTGRES_POOL_IDLE_TIMEOUT)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            sqlx::raw_sql(POSTGRES_SESSION_LIMITS).execute(conn).await?;
-                            Ok(())
-                        })
-                    })
                     .connect(url)
                     .await?;
                 (pool.clone(), pool)
@@ -417,33 +387,6 @@ impl FromStr for Dialect {
             "sqlite" => Ok(Dialect::Sqlite),
             "postgres" => Ok(Dialect::Postgres),
             other => anyhow::bail!("unknown database backend {other:?}"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Store;
-    use crate::testing::ThrowawayPostgres;
-
-    /// Every PostgreSQL connection of the pool carries the session limits that let the server
-    /// end a session stuck waiting for its client (see `POSTGRES_SESSION_LIMITS`): without
-    /// them, connections stranded in sqlx's return-to-pool ping wedge the pool for good.
-    #[tokio::test]
-    async fn postgres_connections_have_the_idle_session_limits() {
-        let pg = ThrowawayPostgres::start(false).unwrap();
-        let store = Store::connect(&pg.url(), 4).await.unwrap();
-        // Two connections at once, so the second is not the one the first query used.
-        let mut first = store.pool.acquire().await.unwrap();
-        let mut second = store.pool.acquire().await.unwrap();
-        for conn in [&mut first, &mut second] {
-            for setting in ["idle_session_timeout", "idle_in_transaction_session_timeout"] {
-                let shown: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
-                    .fetch_one(&mut **conn)
-                    .await
-                    .unwrap();
-                assert_eq!(shown, "1min", "{setting}");
-            }
         }
     }
 }
