@@ -105,6 +105,12 @@ rust_counts=$(awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "r
 step "Go, Python and Java clients (gen-check, their tests) and privacyd end to end with their reference sources"
 ./scripts/polyglot.sh | tee "$logs/polyglot.log"
 
+step "Chaos, short form: 10 cycles of faults (kill -9 a replica, restart PostgreSQL, stop SMTP, a source hangs or refuses) under exports and erasures, every request checked"
+# Uses the reference sources polyglot.sh just built (found in <target>/polyglot). The long
+# form is 50 cycles, run by hand: scripts/chaos.sh --cycles 50 --release
+./scripts/chaos.sh --cycles 10 | tee "$logs/chaos.log"
+grep -q '^chaos: 10 cycles, .* lost 0, double erasures 0, ' "$logs/chaos.log"
+
 step "privacy-bench smoke run (figures from a debug build mean nothing; this checks it runs)"
 cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4
 cargo run --quiet --bin privacy-bench -- erase-fanout --sources 10 --latency 20ms --rounds 1

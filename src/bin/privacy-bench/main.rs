@@ -23,8 +23,12 @@
 //!                           the emailed link, process, watch, download) against 50 sources for
 //!                           a fixed time: completions per minute, p50/p99 of each call, errors,
 //!                           and privacyd's memory every 10 s, which must stay flat
+//!   privacy-bench chaos     two privacyd replicas, PostgreSQL, SMTP and 20 sources under a
+//!                           mix of exports and erasures while faults are injected; then
+//!                           every request is checked (scripts/chaos.sh)
 
 // One module per case; shared helpers (servers, timing, memory) stay here.
+mod chaos;
 mod export_bench;
 mod fanout_bench;
 mod latency_bench;
@@ -101,6 +105,14 @@ enum Bench {
     /// (beside the same on an empty database) and one pass of the sweeper. One line per call
     /// and case, and a summary line per backend.
     StoredRequests(StoredRequestsArgs),
+    /// Chaos cycles (issue 14): two privacyd replicas (the real binary) on one PostgreSQL and
+    /// one file archive store, the SMTP sink, and N sources (Go, Python and Java reference
+    /// sources and fault-injecting ones) under a steady mix of exports and erasures; once a
+    /// cycle a fault at a random moment (kill -9 a replica, restart PostgreSQL, stop SMTP, a
+    /// source hangs or refuses for a while). Then every request is checked; one summary line,
+    /// and a failure on any loss, double erasure, broken archive, missing email or broken
+    /// audit chain.
+    Chaos(ChaosArgs),
 }
 
 #[derive(clap::Args)]
@@ -176,6 +188,43 @@ struct StoredRequestsArgs {
     /// database's rate (0: report only).
     #[arg(long, default_value_t = 0.0)]
     min_create_ratio: f64,
+}
+
+#[derive(clap::Args)]
+struct ChaosArgs {
+    /// Cycles: one fault each (every kind at least once from 5 cycles on).
+    #[arg(long, default_value_t = 10)]
+    cycles: usize,
+    /// Requests started per cycle (exports and erasures alternate).
+    #[arg(long, default_value_t = 4)]
+    requests_per_cycle: usize,
+    /// Data sources in all: 3 x --per-language reference sources, the rest fault-injecting.
+    #[arg(long, default_value_t = 20)]
+    sources: usize,
+    /// Reference sources of each language (Go, Python, Java).
+    #[arg(long, default_value_t = 2)]
+    per_language: usize,
+    /// How long to wait, after the last cycle, for requests still legitimately running.
+    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
+    settle: Duration,
+    /// The random seed (printed at start), to run the same faults again.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The privacyd binary [default: beside privacy-bench].
+    #[arg(long)]
+    privacyd: Option<std::path::PathBuf>,
+    /// privacyd's log filter (each replica's log is kept in the run's folder).
+    #[arg(long, default_value = "warn")]
+    privacyd_log: String,
+    /// The folder with the Go `reference-datasource` (clients/go/ci.sh builds it).
+    #[arg(long, env = "PRIVACYD_E2E_GO_BIN_DIR")]
+    go_bin_dir: Option<std::path::PathBuf>,
+    /// The clients venv's python, with the Python `reference-datasource` script beside it.
+    #[arg(long, env = "PRIVACYD_E2E_PYTHON")]
+    python: Option<std::path::PathBuf>,
+    /// The Java `reference-datasource.jar`.
+    #[arg(long, env = "PRIVACYD_E2E_JAVA_SOURCE_JAR")]
+    java_source_jar: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -343,6 +392,7 @@ async fn main() -> ExitCode {
         Bench::Wordpress(args) => wordpress_bench::run(args).await,
         Bench::Soak(args) => soak::run(args).await,
         Bench::StoredRequests(args) => stored_requests_bench::run(args).await,
+        Bench::Chaos(args) => chaos::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
