@@ -28,7 +28,10 @@ pub use fields::{IdempotencyKey, PageSize, Reason};
 pub use listing::{ActionStatistics, EmailSearch, ListFilter, ListOrder, StatisticsPeriod, TimeRange};
 pub use operations::{DeadlineStatus, Operation};
 pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, SourceRun, SourceState};
-pub use request::{ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, PrivacyRequest, RequestId};
+pub use request::{
+    ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, LONGEST_DEADLINE_DAYS, PrivacyRequest,
+    RequestId,
+};
 pub use retention::{RequestSubject, SourcesRemoved};
 pub use source::{
     Capability, DataCategory, DataSource, LegalBasis, MaxConcurrentCalls, SourceConnection, SourceDescription,

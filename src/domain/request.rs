@@ -17,6 +17,12 @@ pub const DEADLINE_DAYS: i64 = 30;
 /// deadline.
 const MAX_EXTENSION_MONTHS: u32 = 2;
 
+/// The most days a deadline can be after its request's receipt: [`DEADLINE_DAYS`] and two
+/// calendar months, which are at most 62 days (July and August, December and January). With
+/// [`DEADLINE_DAYS`] it bounds `due_time` by `create_time` both ways, which lets a list in one
+/// of the two orders start where a filter on the other begins (store/requests/listing.rs).
+pub const LONGEST_DEADLINE_DAYS: i64 = DEADLINE_DAYS + 62;
+
 /// A request's id: a UUIDv7, so ids sort by creation time and index well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(Uuid);

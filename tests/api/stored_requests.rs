@@ -67,6 +67,22 @@ async fn every_list_and_count_statement_uses_an_index_on_a_loaded_table(backend:
     let mut db = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
     let at = |micros: i64| chrono::Utc.timestamp_micros(micros).unwrap();
     let cursor = RequestCursor { key: now - 200 * 86_400_000_000, id: RequestId::new() };
+    // Every row, for the oracle: what each page must hold, from the filters' plain meaning.
+    let rows: Vec<Stored> =
+        sqlx::query("SELECT id, action, state, subject_email_key, create_time, due_time FROM privacy_requests")
+            .fetch_all(&mut db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| Stored {
+                id: row.get("id"),
+                action: row.get("action"),
+                state: row.get("state"),
+                key: row.get("subject_email_key"),
+                create_time: row.get("create_time"),
+                due_time: row.get("due_time"),
+            })
+            .collect();
     let mut checked = 0;
     for combination in 0u32..(1 << 7) {
         let set = |bit: u32| combination & (1 << bit) != 0;
@@ -100,6 +116,9 @@ async fn every_list_and_count_statement_uses_an_index_on_a_loaded_table(backend:
                 let statement = privacyd::store::list_statement(&filter, order, after, 51, planner);
                 let plan = plan(&mut db, backend, &statement).await;
                 let context = format!("{}\n{:?}\n{plan}", statement.sql, statement.binds);
+                let page: Vec<String> =
+                    statement.query().fetch_all(&mut db).await.unwrap().iter().map(|r| r.get("id")).collect();
+                assert_eq!(page, expected_page(&rows, &filter, order, after, 51), "wrong rows:\n{context}");
                 assert!(!scans_a_table(backend, &plan), "scans the table:\n{context}");
                 // Without a state, an address, a search or a creation period, the rows that match are
                 // most of the table (an action is half of it, due_before=now nearly all of
@@ -230,4 +249,50 @@ async fn a_rare_search_is_found_through_the_trigram_index(backend: Backend) {
     .unwrap();
     db.close().await.unwrap();
     app.stop().await;
+}
+
+/// A stored request as the oracle sees it.
+struct Stored {
+    id: String,
+    action: String,
+    state: String,
+    key: String,
+    create_time: i64,
+    due_time: i64,
+}
+
+/// The ids of the page `list_statement` must return, from the filters' plain meaning over
+/// every row, sorted in memory: the oracle for the statements' index-friendly rewrites (the
+/// bounds a deadline implies, the cursor's range, the conditions left out).
+fn expected_page(
+    rows: &[Stored],
+    filter: &ListFilter,
+    order: ListOrder,
+    after: Option<RequestCursor>,
+    limit: usize,
+) -> Vec<String> {
+    let micros = |t: chrono::DateTime<chrono::Utc>| t.timestamp_micros();
+    let mut matching: Vec<(i64, &str)> = rows
+        .iter()
+        .filter(|r| filter.action.is_none_or(|a| r.action == a.as_str()))
+        .filter(|r| filter.state.is_none_or(|s| r.state == s.as_str()))
+        .filter(|r| filter.subject_email_key.as_ref().is_none_or(|k| &r.key == k))
+        .filter(|r| filter.subject_email_search.as_ref().is_none_or(|s| r.key.contains(s.as_str())))
+        .filter(|r| filter.created.after.is_none_or(|t| r.create_time >= micros(t)))
+        .filter(|r| filter.created.before.is_none_or(|t| r.create_time < micros(t)))
+        .filter(|r| filter.due_before.is_none_or(|t| r.due_time < micros(t)))
+        .map(|r| (if order == ListOrder::CreateTimeDesc { r.create_time } else { r.due_time }, r.id.as_str()))
+        .collect();
+    matching.sort();
+    if order != ListOrder::DueTimeAsc {
+        matching.reverse();
+    }
+    if let Some(cursor) = after {
+        let at = (cursor.key, cursor.id.to_string());
+        matching.retain(|(key, id)| {
+            let row = (*key, id.to_string());
+            if order == ListOrder::DueTimeAsc { row > at } else { row < at }
+        });
+    }
+    matching.into_iter().take(limit).map(|(_, id)| id.to_owned()).collect()
 }

@@ -8,7 +8,8 @@ use sqlx::Row;
 
 use super::super::{Store, db_error, micros};
 use crate::domain::{
-    Action, ActionStatistics, Error, ListFilter, ListOrder, PrivacyRequest, RequestId, State, StatisticsPeriod,
+    Action, ActionStatistics, DEADLINE_DAYS, Error, LONGEST_DEADLINE_DAYS, ListFilter, ListOrder, PrivacyRequest,
+    RequestId, State, StatisticsPeriod,
 };
 
 /// Keyset position: the last request of the previous page, by the list's sort key (UTC
@@ -145,7 +146,38 @@ pub fn list_statement(
     planner: Planner,
 ) -> Statement {
     let mut statement = Statement { sql: String::new(), binds: Vec::new() };
-    let conditions = statement.conditions("", filter, true, planner);
+    // A later page's cursor row matched the filter, so its sort key is inside the filter's
+    // bound on that key: the cursor's condition implies the bound, and left in, the two upper
+    // bounds on one column let SQLite start the walk at the filter's instead of the cursor's.
+    let mut filter = filter.clone();
+    if cursor.is_some() {
+        match order {
+            ListOrder::CreateTimeDesc => filter.created.before = None,
+            ListOrder::DueTimeDesc => filter.due_before = None,
+            ListOrder::DueTimeAsc => {}
+        }
+    }
+    let conditions = statement.conditions("", &filter, true, planner);
+    let unindexed = if planner == Planner::SqliteTrigrams { "+" } else { "" };
+    // Where the matching rows begin in the list's order, from a filter on the other time: a
+    // deadline is 30 to 92 days after receipt (GDPR Art. 12(3); domain::request), so a
+    // request due before D was received before D - 30 days, and one received in [A, B) is due
+    // in [A + 30 days, B + 92 days). Without it a walk in due order to a creation period (or
+    // in creation order to a due date) reads every row before the period: 250 ms on a million
+    // requests. A later page starts at its cursor instead.
+    let day = |days: i64| chrono::Duration::days(days);
+    let start = match (cursor, order) {
+        (Some(_), _) => None,
+        (None, ListOrder::CreateTimeDesc) => filter.due_before.map(|due| ("create_time <", due - day(DEADLINE_DAYS))),
+        (None, ListOrder::DueTimeAsc) => filter.created.after.map(|after| ("due_time >=", after + day(DEADLINE_DAYS))),
+        (None, ListOrder::DueTimeDesc) => {
+            filter.created.before.map(|before| ("due_time <", before + day(LONGEST_DEADLINE_DAYS)))
+        }
+    };
+    let start = match start {
+        Some((bound, at)) => format!(" AND {unindexed}{bound} {}", statement.bind(Bound::Int(micros(at)))),
+        None => String::new(),
+    };
     let (key, before, direction) = match order {
         ListOrder::CreateTimeDesc => ("create_time", "<", "DESC"),
         ListOrder::DueTimeAsc => ("due_time", ">", "ASC"),
@@ -155,7 +187,6 @@ pub fn list_statement(
         Some(cursor) => {
             let k = statement.bind(Bound::Int(cursor.key));
             let id = statement.bind(Bound::Text(cursor.id.to_string()));
-            let unindexed = if planner == Planner::SqliteTrigrams { "+" } else { "" };
             format!(" AND {unindexed}{key} {before}= {k} AND ({key} {before} {k} OR id {before} {id})")
         }
         None => String::new(),
@@ -170,7 +201,7 @@ pub fn list_statement(
         }
     };
     statement.sql = format!(
-        "SELECT {columns} FROM {table} WHERE {conditions}{after} \
+        "SELECT {columns} FROM {table} WHERE {conditions}{start}{after} \
          ORDER BY {key} {direction}, id {direction} LIMIT {limit}",
         columns = request_columns!(),
     );
