@@ -234,9 +234,9 @@ impl ItemIndex {
                         label = Cow::Borrowed(&category.label);
                     }
                 }
-                let same_run = run.as_ref().is_some_and(|r| {
-                    r.group_id == head.group_id && r.label == label && r.description == description
-                });
+                let same_run = run
+                    .as_ref()
+                    .is_some_and(|r| r.group_id == head.group_id && r.label == label && r.description == description);
                 if same_run {
                     run.as_mut().expect("checked above").end = end;
                 } else {
@@ -578,4 +578,177 @@ async fn insert_starts(
     batch.bytes = 0;
     query.execute(&mut **tx).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::{domain::SourceName, export::spool::Spool, proto::privacy::datasource::v1 as pb};
+
+    /// A message: group id, label, item id, fields.
+    type Sent = (String, String, String, Vec<(String, String)>);
+
+    fn message((group_id, label, item_id, fields): &Sent) -> pb::ExportResponse {
+        pb::ExportResponse {
+            payload: Some(pb::export_response::Payload::Item(pb::ExportItem {
+                group_id: group_id.clone(),
+                group_label: label.clone(),
+                group_description: String::new(),
+                item_id: item_id.clone(),
+                data: fields
+                    .iter()
+                    .map(|(name, value)| pb::ExportField { name: name.clone(), value: value.clone() })
+                    .collect(),
+            })),
+        }
+    }
+
+    /// Spools each source's messages under `root`, as the export jobs do.
+    fn spool(root: &Path, sources: &[Vec<Sent>]) -> Vec<SourcePart> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, messages)| {
+                let dir = root.join(format!("spool-{i}"));
+                let mut spool = Spool::create(&dir).unwrap();
+                for sent in messages {
+                    spool.add(message(sent)).unwrap();
+                }
+                spool.finish().unwrap();
+                let name = format!("s{i}");
+                SourcePart { source: SourceName::parse(&name).unwrap(), name, description: None, spool: dir }
+            })
+            .collect()
+    }
+
+    /// What the archive holds: groups (id, least label, items) with their items (id, fields).
+    type Written = Vec<((String, String, i64), Vec<(String, Vec<(String, String)>)>)>;
+
+    /// The order rules (module doc), written the plain way: everything in memory.
+    fn expected(sources: &[Vec<Sent>]) -> Written {
+        let mut written: Written = Vec::new();
+        for (i, messages) in sources.iter().enumerate() {
+            for (group_id, label, item_id, fields) in messages {
+                let label = if label.is_empty() { group_id } else { label };
+                let group = match written.iter().position(|((g, _, _), _)| g == group_id) {
+                    Some(at) => at,
+                    None => {
+                        written.push(((group_id.clone(), label.clone(), 0), Vec::new()));
+                        written.len() - 1
+                    }
+                };
+                let ((_, least, count), items) = &mut written[group];
+                if label < least {
+                    label.clone_into(least);
+                }
+                let id = format!("s{i}/{item_id}");
+                match items.iter_mut().find(|(item, _)| *item == id) {
+                    Some((_, item_fields)) => item_fields.extend(fields.iter().cloned()),
+                    None => {
+                        items.push((id, fields.clone()));
+                        *count += 1;
+                    }
+                }
+            }
+        }
+        written
+    }
+
+    /// What the index gives, checking that a group or item is never opened twice.
+    async fn walked(index: &ItemIndex) -> Written {
+        let mut written: Written = Vec::new();
+        index
+            .for_each_row(|row| {
+                if let Some(heading) = row.new_group {
+                    assert!(written.iter().all(|((g, _, _), _)| *g != heading.group_id), "{} twice", heading.group_id);
+                    written.push(((heading.group_id.clone(), heading.label.clone(), heading.items), Vec::new()));
+                }
+                let items = &mut written.last_mut().expect("a row before any group").1;
+                if row.new_item {
+                    assert!(items.iter().all(|(id, _)| id != row.item_id), "{} twice", row.item_id);
+                    items.push((row.item_id.to_owned(), Vec::new()));
+                }
+                let fields = &mut items.last_mut().expect("a row before any item").1;
+                fields.extend(row.fields.iter().map(|(n, v)| (n.as_str().to_owned(), v.as_str().to_owned())));
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let mut headings = Vec::new();
+        index.for_each_group(|g| Ok(headings.push((g.group_id.clone(), g.label.clone(), g.items)))).await.unwrap();
+        assert_eq!(headings, written.iter().map(|(heading, _)| heading.clone()).collect::<Vec<_>>());
+        written
+    }
+
+    /// Streams of every kind, from a seeded generator: few groups, labels and ids, so that
+    /// items come back later, within a run and across runs, labels change in the middle of an
+    /// item, groups come back, and sources share groups and item ids. Each is written in the
+    /// order the rules give, checked against the plain model above.
+    #[tokio::test]
+    async fn any_interleaving_is_written_in_the_order_the_rules_give() {
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for case in 0..300 {
+            let root = tempfile::tempdir().unwrap();
+            let sources: Vec<Vec<Sent>> = (0..1 + next(3))
+                .map(|_| {
+                    // Runs of the same item are as likely as jumps: rows, and items in pieces.
+                    let (mut group, mut item) = (next(3), next(5));
+                    (0..next(25))
+                        .map(|m| {
+                            if next(3) > 0 {
+                                (group, item) = (next(3), next(5));
+                            }
+                            let label = ["", "B label", "A label"][next(3) as usize];
+                            let escaped = if next(4) == 0 { "line\n\"quoted\"" } else { "plain" };
+                            (
+                                format!("g{group}"),
+                                label.to_owned(),
+                                format!("i{item}"),
+                                (0..next(3)).map(|f| (format!("f{f}"), format!("{escaped} {case}.{m}.{f}"))).collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+            let parts = spool(root.path(), &sources);
+            let work = root.path().join("index");
+            std::fs::create_dir(&work).unwrap();
+            let index = ItemIndex::load(&work, &parts).await.unwrap();
+            assert_eq!(walked(&index).await, expected(&sources), "case {case}: {sources:?}");
+            index.close().await;
+        }
+    }
+
+    /// Issue 14, §6: the index held every message with its fields (a second copy of the items,
+    /// sorted by SQLite, 5.3 s for 100,000 WordPress comments). Now it holds where the items
+    /// are: for rows of about 1 KiB, a small fraction of the spool.
+    #[tokio::test]
+    async fn the_index_holds_where_items_are_not_what_they_hold() {
+        let root = tempfile::tempdir().unwrap();
+        let value = "v".repeat(120);
+        let rows: Vec<Sent> = (0..20_000)
+            .map(|i| {
+                let fields = (0..8).map(|f| (format!("Field {f}"), format!("{value}{i}"))).collect();
+                (format!("g{}", i / 5_000), String::new(), format!("row-{i}"), fields)
+            })
+            .collect();
+        let parts = spool(root.path(), &[rows]);
+        let work = root.path().join("index");
+        std::fs::create_dir(&work).unwrap();
+        let index = ItemIndex::load(&work, &parts).await.unwrap();
+        let mut items = 0;
+        index.for_each_row(|row| Ok(items += usize::from(row.new_item))).await.unwrap();
+        assert_eq!(items, 20_000);
+        index.close().await;
+        let spooled = std::fs::metadata(parts[0].spool.join("items.jsonl")).unwrap().len();
+        let indexed = std::fs::metadata(work.join("items.db")).unwrap().len();
+        assert!(indexed * 10 < spooled, "the index is {indexed} bytes for {spooled} bytes of items");
+    }
 }
