@@ -10,6 +10,7 @@ mod item_index;
 pub mod quota;
 pub mod rules;
 pub mod spool;
+pub mod zip_layout;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -123,7 +124,13 @@ impl ExportSourceJob {
             .map_err(|e| (e.to_string(), false))?
             .observed(self.store.metrics(), source.as_str());
         let dir = self.settings.spool_dir(request.id, source);
-        let mut spool = spool::Spool::create(&dir).map_err(|e| (format!("creating the spool: {e}"), true))?;
+        let method = match self.settings.compression {
+            Compression::Stored => zip_layout::Method::Stored,
+            Compression::Deflate => zip_layout::Method::Deflated,
+        };
+        let modified = archive::zip_time(crate::domain::now()).into();
+        let mut spool = spool::Spool::create(&dir, source.as_str(), method, modified)
+            .map_err(|e| (format!("creating the spool: {e}"), true))?;
         let mut recorded = self.store.source_bytes(request.id).await.map_err(|e| (e.to_string(), true))?;
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),
