@@ -611,12 +611,14 @@ mod tests {
             .enumerate()
             .map(|(i, messages)| {
                 let dir = root.join(format!("spool-{i}"));
-                let mut spool = Spool::create(&dir).unwrap();
+                let name = format!("s{i}");
+                let modified = crate::export::zip_layout::DosTime { date: 0x5b7e, time: 0x6000 };
+                let mut spool =
+                    Spool::create(&dir, &name, crate::export::zip_layout::Method::Stored, modified).unwrap();
                 for sent in messages {
                     spool.add(message(sent)).unwrap();
                 }
                 spool.finish().unwrap();
-                let name = format!("s{i}");
                 SourcePart { source: SourceName::parse(&name).unwrap(), name, description: None, spool: dir }
             })
             .collect()
