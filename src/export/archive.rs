@@ -250,6 +250,8 @@ fn write_documents<W: Write>(
     let group_end = job.templates.render_export("group_end", &context! {})?;
     let item_start = job.templates.render_export("item_start", &context! {})?;
     let item_end = job.templates.render_export("item_end", &context! {})?;
+    // Rendered for every item message: looked up once.
+    let fields_fragment = job.templates.export_fragment("fields")?;
     let mut position = 0;
     let mut item_open = false;
     runtime.block_on(index.for_each_row(|row| {
@@ -277,7 +279,7 @@ fn write_documents<W: Write>(
             item_open = true;
         }
         json.fields(row.fields.iter().map(|(name, value)| (name.as_str(), value.as_str())))?;
-        html_items.write_all(job.templates.render_export("fields", &context! { fields => row.fields })?.as_bytes())?;
+        html_items.write_all(fields_fragment.render(context! { fields => row.fields })?.as_bytes())?;
         Ok(())
     }))?;
     if item_open {
