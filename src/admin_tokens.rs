@@ -394,3 +394,41 @@ mod tests {
         assert!(mint("no spaces please", Scopes::all()).is_err());
     }
 }
+
+/// Property tests of the `authorization` header (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// `Bearer` in any case, any white space around and between, gives the token.
+        #[test]
+        fn bearer_tokens_are_found_in_any_spelling(
+            scheme in "(?i)bearer",
+            before in "[ \t]{0,2}",
+            between in "[ \t]{1,3}",
+            after in "[ \t]{0,2}",
+            token in "[!-~]{1,60}",
+        ) {
+            let value = format!("{before}{scheme}{between}{token}{after}");
+            prop_assert_eq!(bearer_token(&value), Some(token.as_str()));
+        }
+
+        /// What is taken from any header value is non-empty, trimmed, and follows a `Bearer`
+        /// scheme in it; any other scheme gives none.
+        #[test]
+        fn only_bearer_tokens_are_taken(value in prop_oneof!["(?i)(bearer|basic|bear|bearerx)[ \t]{0,2}[!-~ ]{0,20}", any::<String>()]) {
+            if let Some(token) = bearer_token(&value) {
+                prop_assert!(!token.is_empty() && token.trim() == token);
+                let scheme = value.trim_start().split(|c: char| c.is_ascii_whitespace()).next().unwrap();
+                prop_assert!(scheme.eq_ignore_ascii_case("bearer"), "{:?}", value);
+                prop_assert!(value.trim_end().ends_with(token));
+            }
+        }
+    }
+}

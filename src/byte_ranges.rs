@@ -200,3 +200,91 @@ mod tests {
         assert_eq!(headers[header::ETAG], archive().etag());
     }
 }
+
+/// Property tests of Range requests (case counts: see `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn archive(size: u64) -> Representation {
+        Representation {
+            size,
+            sha256: "ab".repeat(32),
+            create_time: chrono::DateTime::UNIX_EPOCH,
+            file_name: "privacy-export-x.zip".into(),
+        }
+    }
+
+    fn select(range: &str, archive: &Representation) -> Option<Selection> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(range).ok()?);
+        Some(Selection::of(&headers, archive))
+    }
+
+    /// The answer's headers agree with the bytes served.
+    fn check_headers(selection: &Selection, archive: &Representation) -> Result<(), TestCaseError> {
+        let (first, len) = selection.span(archive);
+        let headers = selection.headers(archive);
+        match selection {
+            Selection::Part(range) => {
+                prop_assert!(range.start() <= range.end() && *range.end() < archive.size);
+                prop_assert_eq!((first, len), (*range.start(), range.end() - range.start() + 1));
+                prop_assert_eq!(
+                    headers[header::CONTENT_RANGE].to_str().unwrap(),
+                    format!("bytes {}-{}/{}", range.start(), range.end(), archive.size)
+                );
+            }
+            Selection::Whole => prop_assert_eq!((first, len), (0, archive.size)),
+            Selection::Unsatisfiable => prop_assert_eq!(len, 0),
+        }
+        if let Some(length) = headers.get(header::CONTENT_LENGTH) {
+            prop_assert_eq!(length.to_str().unwrap(), len.to_string());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// `bytes=A-B`, `bytes=A-` and `bytes=-N` select what RFC 9110 §14.1.2 says: from A
+        /// to B (or the end), cut at the end; the last N bytes; 416 when A is past the end; the
+        /// whole archive when the range is malformed (B before A).
+        #[test]
+        fn single_ranges_select_what_the_rfc_says(
+            size in prop_oneof![1..2000u64, Just(u64::MAX)],
+            a in prop_oneof![0..2500u64, any::<u64>()],
+            b in prop_oneof![0..2500u64, any::<u64>()],
+            form in 0..3u8,
+        ) {
+            let archive = archive(size);
+            let last = size - 1;
+            let (range, expected) = match form {
+                0 if a > b => (format!("bytes={a}-{b}"), Selection::Whole),
+                0 if a > last => (format!("bytes={a}-{b}"), Selection::Unsatisfiable),
+                0 => (format!("bytes={a}-{b}"), Selection::Part(a..=b.min(last))),
+                1 if a > last => (format!("bytes={a}-"), Selection::Unsatisfiable),
+                1 => (format!("bytes={a}-"), Selection::Part(a..=last)),
+                _ if b == 0 => return Ok(()),
+                _ => (format!("bytes=-{b}"), Selection::Part(size.saturating_sub(b)..=last)),
+            };
+            let selection = select(&range, &archive).unwrap();
+            prop_assert_eq!(&selection, &expected, "{}", range);
+            check_headers(&selection, &archive)?;
+        }
+
+        /// Any header value at all: the whole archive, one range inside it, or 416, with
+        /// headers that agree; never a panic.
+        #[test]
+        fn any_range_header_is_served_or_ignored(
+            size in prop_oneof![0..2000u64, any::<u64>()],
+            range in prop_oneof!["bytes=[0-9, -]{0,16}", "[ -~]{0,24}"],
+        ) {
+            let archive = archive(size);
+            if let Some(selection) = select(&range, &archive) {
+                check_headers(&selection, &archive)?;
+            }
+        }
+    }
+}

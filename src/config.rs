@@ -569,3 +569,45 @@ mod tests {
         assert!(config.tls_files().unwrap_err().to_string().contains("--tls-cert"));
     }
 }
+
+/// Property tests of `--self-service-rate` (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// `COUNT/PERIOD` reads as that count per that period, with a named or a humantime
+        /// period, spaces anywhere.
+        #[test]
+        fn rates_read_as_written(count in 1u32.., seconds in 1u64..10_000_000, named in 0..5u8, pad in " {0,2}") {
+            let (period, expected) = match named {
+                0 => ("second".to_owned(), Duration::from_secs(1)),
+                1 => ("minute".to_owned(), Duration::from_secs(60)),
+                2 => ("hour".to_owned(), Duration::from_secs(3600)),
+                3 => ("day".to_owned(), Duration::from_secs(86_400)),
+                _ => (humantime::format_duration(Duration::from_secs(seconds)).to_string(), Duration::from_secs(seconds)),
+            };
+            let rate = SelfServiceRate::parse(&format!("{pad}{count}{pad}/{pad}{period}{pad}")).unwrap();
+            prop_assert_eq!(rate.0.map(|(n, p)| (n.get(), p)), Some((count, expected)));
+        }
+
+        /// Any text: `off`, a positive count per a positive period, or refused with the text
+        /// quoted back to the operator; never a panic.
+        #[test]
+        fn any_text_is_a_rate_or_refused(text in prop_oneof!["[0-9]{0,11}/[0-9a-z ]{0,8}", "\\PC{0,16}"]) {
+            match SelfServiceRate::parse(&text) {
+                Ok(SelfServiceRate(None)) => prop_assert_eq!(text.trim(), "off"),
+                Ok(SelfServiceRate(Some((_, period)))) => prop_assert!(!period.is_zero()),
+                Err(message) => {
+                    let quoted = format!("{text:?}");
+                    prop_assert!(message.contains(&quoted));
+                }
+            }
+        }
+    }
+}

@@ -353,54 +353,46 @@ impl Executor {
                 SLOT.scope(slot, handler.run(&job)).await
             })
             .catch_unwind();
-            tokio::pin!(work);
-            let renew_every = self.config.lease / 3;
-            // An interval, not a sleep per round: the cancellation check below wakes this loop
-            // every poll interval, and must not keep pushing the renewal away.
-            let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
-            renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            // A cancelled request's jobs are stopped through the database, since they may run
-            // on any replica: each running job looks about once a poll interval, through the
-            // replica's one shared read (`LiveJobs`).
-            let mut cancel_check = tokio::time::interval(self.config.poll_interval);
-            let claimed = tokio::time::Instant::now();
-            cancel_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
+            // Boxed, so it can be dropped (and what it holds released) before the job is
+            // released below.
+            let mut work = Box::pin(work);
+            // The checks run beside the work, never instead of it: both are polled by one
+            // select, so while a check waits (for the shared cancellation read, for a
+            // connection, for the writer) the work goes on. A check run in a select arm would
+            // leave the work unpolled meanwhile, holding whatever it held (a connection whose
+            // query had answered); with the pool's connections so held, every job's check
+            // waited for one and privacyd stalled (found by `privacy-bench soak`, issue 14).
+            let ended = {
+                let checks = self.supervise(&job);
+                tokio::pin!(checks);
                 tokio::select! {
-                    outcome = &mut work => match outcome {
-                        Ok(outcome) => break outcome,
-                        Err(_panic) => {
-                            // The payload is dropped unread: it may quote a source's data.
-                            warn!("a job attempt panicked; recording it as a failed attempt");
-                            let recorded = std::panic::AssertUnwindSafe(handler.panicked(&job, PANICKED))
-                                .catch_unwind()
-                                .await;
-                            break recorded.unwrap_or_else(|_| JobOutcome::failed(PANICKED.to_owned(), true));
-                        }
-                    },
-                    _ = cancel_check.tick() => {
-                        if self.live.cancelled(&self.store, &self.owner, &job.id, claimed, self.config.poll_interval).await {
-                            // The work is not polled again, and returning drops it, which cuts
-                            // its call to the source; the request records what that means
-                            // (SourceState::Cancelled), not this job.
+                    outcome = &mut work => Ok(outcome),
+                    stop = &mut checks => Err(stop),
+                }
+                // The checks end here, and with them any shared read they were in.
+            };
+            match ended {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(_panic)) => {
+                    // The payload is dropped unread: it may quote a source's data.
+                    warn!("a job attempt panicked; recording it as a failed attempt");
+                    let recorded = std::panic::AssertUnwindSafe(handler.panicked(&job, PANICKED)).catch_unwind().await;
+                    recorded.unwrap_or_else(|_| JobOutcome::failed(PANICKED.to_owned(), true))
+                }
+                Err(stop) => {
+                    // Dropping the work cuts its call to the source; the request records what
+                    // that means (SourceState::Cancelled), not this job.
+                    drop(work);
+                    match stop {
+                        Stop::Cancelled => {
                             info!("the job's request was cancelled; stopping it");
                             if let Err(err) = self.store.release_cancelled_job(&job.id, &self.owner).await {
                                 warn!(error = %err, "releasing a cancelled job failed; its lease will lapse");
                             }
-                            return;
                         }
+                        Stop::LeaseLost => warn!("lost the lease on a running job; abandoning it"),
                     }
-                    _ = renew.tick() => {
-                        let until = crate::domain::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
-                        match self.store.renew_lease(&job.id, &self.owner, until).await {
-                            Ok(true) => {}
-                            Ok(false) => {
-                                warn!("lost the lease on a running job; abandoning it");
-                                return;
-                            }
-                            Err(err) => warn!(error = %err, "renewing a lease failed"),
-                        }
-                    }
+                    return;
                 }
             }
         };
@@ -422,6 +414,49 @@ impl Executor {
             Ok(true) => {}
             Ok(false) => warn!("job was taken over by another replica before it finished"),
             Err(err) => warn!(error = %err, "recording a job outcome failed; it will run again after its lease"),
+        }
+    }
+}
+
+/// Why a running job's checks stopped it.
+enum Stop {
+    /// Its request was cancelled (or the job is gone).
+    Cancelled,
+    /// Another replica holds its lease now.
+    LeaseLost,
+}
+
+impl Executor {
+    /// The checks on a running job, until one says to stop it: renewing its lease (a third of
+    /// the lease each time) and, about once a poll interval, whether its request was cancelled
+    /// (through the replica's one shared read, `LiveJobs`: a cancelled request's jobs are
+    /// stopped through the database, since they may run on any replica). Runs beside the
+    /// job's work (see `run_one`); never returns while the job may go on.
+    async fn supervise(&self, job: &ClaimedJob) -> Stop {
+        let renew_every = self.config.lease / 3;
+        // An interval, not a sleep per round: the cancellation check below wakes this loop
+        // every poll interval, and must not keep pushing the renewal away.
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut cancel_check = tokio::time::interval(self.config.poll_interval);
+        let claimed = tokio::time::Instant::now();
+        cancel_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel_check.tick() => {
+                    if self.live.cancelled(&self.store, &self.owner, &job.id, claimed, self.config.poll_interval).await {
+                        return Stop::Cancelled;
+                    }
+                }
+                _ = renew.tick() => {
+                    let until = crate::domain::now() + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
+                    match self.store.renew_lease(&job.id, &self.owner, until).await {
+                        Ok(true) => {}
+                        Ok(false) => return Stop::LeaseLost,
+                        Err(err) => warn!(error = %err, "renewing a lease failed"),
+                    }
+                }
+            }
         }
     }
 }

@@ -292,6 +292,12 @@ impl Application {
         self.server.tls.as_ref().map(|tls| tls.certificate.clone())
     }
 
+    /// Runs one pass of the sweeper now, as `run` does every `--sweep-interval` (the
+    /// benchmark of a million stored requests times it).
+    pub async fn sweep_once(&self) {
+        sweep_once(&self.workflow, &self.server.console_sessions, &self.retention).await;
+    }
+
     /// Serves until shutdown, then stops the background work and closes the database.
     pub async fn run(self) -> anyhow::Result<()> {
         let Application {
@@ -357,40 +363,45 @@ async fn sweep(
         Err(err) => tracing::warn!(error = %err, "cleaning the export folder failed"),
     }
     loop {
-        match workflow.expire_overdue().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "expired unconfirmed requests"),
-            Err(err) => tracing::warn!(error = %err, "expiry sweep failed"),
-        }
-        match workflow.delete_expired_archives().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "deleted expired export archives"),
-            Err(err) => tracing::warn!(error = %err, "archive sweep failed"),
-        }
-        // The self-service form's per-address limit counts 12 months (GDPR Art. 12(5)).
-        match workflow.sweep_self_service_limits().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(forgotten = n, "forgot self-service submissions older than 12 months"),
-            Err(err) => tracing::warn!(error = %err, "self-service limit sweep failed"),
-        }
-        match workflow.apply_retention(&retention).await {
-            Ok(RetentionSweep { sources_removed: 0, subjects_purged: 0 }) => {}
-            Ok(done) => tracing::info!(
-                sources_removed = done.sources_removed,
-                subjects_purged = done.subjects_purged,
-                "applied the retention periods to finished requests"
-            ),
-            Err(err) => tracing::warn!(error = %err, "retention sweep failed"),
-        }
-        match console_sessions.sweep().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "deleted expired console sessions"),
-            Err(err) => tracing::warn!(error = %err, "console session sweep failed"),
-        }
+        sweep_once(&workflow, &console_sessions, &retention).await;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.wait() => return,
         }
+    }
+}
+
+/// One pass of the sweeper: each sweep logs what it did, or why it failed, and the next runs.
+async fn sweep_once(workflow: &Workflow, console_sessions: &crate::console::Sessions, retention: &RetentionPolicy) {
+    match workflow.expire_overdue().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "expired unconfirmed requests"),
+        Err(err) => tracing::warn!(error = %err, "expiry sweep failed"),
+    }
+    match workflow.delete_expired_archives().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "deleted expired export archives"),
+        Err(err) => tracing::warn!(error = %err, "archive sweep failed"),
+    }
+    // The self-service form's per-address limit counts 12 months (GDPR Art. 12(5)).
+    match workflow.sweep_self_service_limits().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(forgotten = n, "forgot self-service submissions older than 12 months"),
+        Err(err) => tracing::warn!(error = %err, "self-service limit sweep failed"),
+    }
+    match workflow.apply_retention(retention).await {
+        Ok(RetentionSweep { sources_removed: 0, subjects_purged: 0 }) => {}
+        Ok(done) => tracing::info!(
+            sources_removed = done.sources_removed,
+            subjects_purged = done.subjects_purged,
+            "applied the retention periods to finished requests"
+        ),
+        Err(err) => tracing::warn!(error = %err, "retention sweep failed"),
+    }
+    match console_sessions.sweep().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "deleted expired console sessions"),
+        Err(err) => tracing::warn!(error = %err, "console session sweep failed"),
     }
 }
 

@@ -216,3 +216,119 @@ mod tests {
         assert!(Templates::load(Some(dir.path().to_owned())).is_err());
     }
 }
+
+/// Property tests of the escaping of the export's index.html (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use std::sync::LazyLock;
+
+    use minijinja::context;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| Templates::load(None).expect("the defaults load"));
+
+    /// Stands for the text in the rendering that shows the fragments' own markup: a private-use
+    /// character, which no escaping touches.
+    const MARKER: &str = "\u{E000}";
+
+    /// Every fragment of index.html, with every piece of text a source or the request supplies
+    /// set to `text`.
+    fn fragments(text: &str) -> Vec<(&'static str, String)> {
+        let list = vec![text, text];
+        let category = context! {
+            label => text, description => text, purposes => list, legal_basis => text,
+            recipients => list, retention_period => text, origin => text,
+        };
+        let sources = vec![context! { name => text, categories => vec![category] }];
+        let contexts = [
+            (
+                "head",
+                context! {
+                    organization => text, subject_email => text, generated => text, request_id => text,
+                    sources => sources,
+                },
+            ),
+            ("contents_entry", context! { index => 1, label => text, items => 2 }),
+            ("head_end", context! { sources => sources, files => true }),
+            ("group", context! { index => 1, label => text, description => text }),
+            ("fields", context! { fields => vec![(text, text), (text, text)] }),
+            (
+                "file",
+                context! {
+                    href => text, path => text, sent => text, renamed => true, content_type => text, size => 1,
+                },
+            ),
+        ];
+        contexts.into_iter().map(|(name, ctx)| (name, TEMPLATES.render_export(name, &ctx).expect("renders"))).collect()
+    }
+
+    /// How often each character that can open or close a tag or a (quoted) attribute value
+    /// occurs. Not the backtick, which minijinja leaves as it is: only Internet Explorer 8 and
+    /// older read it as a quote, and every attribute of the templates is quoted with `"`.
+    fn markup(html: &str) -> [usize; 4] {
+        ['<', '>', '"', '\''].map(|c| html.matches(c).count())
+    }
+
+    /// The text a browser shows for `html`'s character references: the named ones minijinja
+    /// writes and any numeric one. `None` for a reference this does not know, or a bare `&`
+    /// (both would mean text was not escaped as expected).
+    fn unescape(html: &str) -> Option<String> {
+        let mut out = String::with_capacity(html.len());
+        let mut rest = html;
+        while let Some(at) = rest.find('&') {
+            out.push_str(&rest[..at]);
+            let end = rest[at..].find(';')? + at;
+            let name = &rest[at + 1..end];
+            let c = match name {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                _ => {
+                    let number = name.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            out.push(c);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"><script>alert(1)</script>".to_owned()),
+            Just("' onmouseover='alert(1)".to_owned()),
+            Just("</td></tr></table><img src=x onerror=alert(1)>".to_owned()),
+            Just("&lt;b&gt; &amp;amp; &#60;".to_owned()),
+            "[<>\"'`&/=;#a-z ]{1,16}",
+            "\\PC{1,24}",
+            any::<String>(),
+        ]
+        .prop_filter("text", |t| !t.is_empty() && !t.contains(MARKER))
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(128))]
+
+        /// Whatever the text, each fragment has exactly the markup it has with harmless text
+        /// (no tag or attribute opened or closed), and the reader sees the text exactly.
+        #[test]
+        fn no_text_becomes_markup_and_all_of_it_is_shown(text in text()) {
+            for ((name, rendered), (_, skeleton)) in fragments(&text).into_iter().zip(fragments(MARKER)) {
+                prop_assert_eq!(markup(&rendered), markup(&skeleton), "{}: {}", name, rendered);
+                let shown = unescape(&rendered).ok_or_else(|| TestCaseError::fail(format!("{name}: {rendered}")))?;
+                let expected = unescape(&skeleton).unwrap().replace(MARKER, &text);
+                prop_assert_eq!(shown, expected, "{}", name);
+            }
+        }
+    }
+}

@@ -4,6 +4,9 @@
 //! itself. [`mariadb`] and [`wordpress`] bring up a real WordPress on a throwaway MariaDB.
 
 pub mod mariadb;
+#[cfg(test)]
+pub(crate) mod proptest_cases;
+pub mod stored_requests;
 pub mod wordpress;
 
 use std::{net::TcpListener, path::PathBuf, process::Command};
@@ -17,6 +20,8 @@ pub struct ThrowawayPostgres {
     port: u16,
     as_postgres_user: bool,
     stopped: bool,
+    /// `pg_ctl -o`: the port, socket folder and settings, so a restart comes back the same.
+    options: String,
 }
 
 impl ThrowawayPostgres {
@@ -32,25 +37,40 @@ impl ThrowawayPostgres {
             run(Command::new("chown").arg("postgres").arg(&dir))?;
         }
         let port = free_port()?;
-        let pg = ThrowawayPostgres { bin, dir, port, as_postgres_user, stopped: false };
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=200",
+            dir.display(),
+            if fsync { "on" } else { "off" },
+        );
+        let pg = ThrowawayPostgres { bin, dir, port, as_postgres_user, stopped: false, options };
         let data = pg.dir.join("data");
         run(pg.command("initdb").arg("-D").arg(&data).args(["-A", "trust", "-U", "postgres", "--no-sync"]))
             .context("initdb")?;
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=200",
-            pg.dir.display(),
-            if fsync { "on" } else { "off" },
-        );
-        // -w: pg_ctl itself polls until the server accepts connections.
-        run(pg
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(pg.dir.join("log"))
-            .args(["-w", "-o", &options, "start"]))
-        .with_context(|| format!("pg_ctl start (log: {})", pg.dir.join("log").display()))?;
+        pg.start_server()?;
         Ok(pg)
+    }
+
+    fn start_server(&self) -> anyhow::Result<()> {
+        // -w: pg_ctl itself polls until the server accepts connections.
+        run(self.command("pg_ctl").arg("-D").arg(self.dir.join("data")).arg("-l").arg(self.dir.join("log")).args([
+            "-w",
+            "-o",
+            &self.options,
+            "start",
+        ]))
+        .with_context(|| format!("pg_ctl start (log: {})", self.dir.join("log").display()))
+    }
+
+    /// Stops the server and starts it again on the same port and data, as an operator's
+    /// restart or a crash does: `immediate` stops it like a crash (no checkpoint; every
+    /// connection cut at once, recovery from the WAL at start), otherwise `fast` (connections
+    /// cut, a clean checkpoint). Returns once it accepts connections again (pg_ctl -w polls);
+    /// clients see their connections fail in between. For the chaos driver (issue 14).
+    pub fn restart(&self, immediate: bool) -> anyhow::Result<()> {
+        let mode = if immediate { "immediate" } else { "fast" };
+        run(self.command("pg_ctl").arg("-D").arg(self.dir.join("data")).args(["-w", "-m", mode, "stop"]))
+            .with_context(|| format!("pg_ctl stop -m {mode}"))?;
+        self.start_server()
     }
 
     /// The superuser URL of the `postgres` database.
@@ -243,5 +263,30 @@ impl Drop for ThrowawayS3 {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::ThrowawayPostgres;
+
+    /// A restart (either way) comes back on the same port with what was committed, and cuts
+    /// the connections open before it.
+    #[tokio::test]
+    async fn a_restart_keeps_the_port_and_the_data_and_cuts_connections() {
+        let pg = ThrowawayPostgres::start(false).unwrap();
+        let mut before = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+        sqlx::query("CREATE TABLE kept (n INT)").execute(&mut before).await.unwrap();
+        sqlx::query("INSERT INTO kept VALUES (1)").execute(&mut before).await.unwrap();
+        for immediate in [true, false] {
+            pg.restart(immediate).unwrap();
+            assert!(sqlx::query("SELECT 1").execute(&mut before).await.is_err(), "the old connection survived");
+            let mut after = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+            let (n,): (i32,) = sqlx::query_as("SELECT n FROM kept").fetch_one(&mut after).await.unwrap();
+            assert_eq!(n, 1);
+            before = after;
+        }
     }
 }

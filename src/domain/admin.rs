@@ -248,3 +248,41 @@ mod tests {
         }
     }
 }
+
+/// Property tests of admin scopes and the token strength check (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// Any non-empty set of scopes reads back from its tokens-file form, and any text
+        /// reads as a set only if every name in it is a scope.
+        #[test]
+        fn scopes_round_trip(bits in 1u8..16, raw in "(read|requests|sources|download|x|,|Read| ){0,5}") {
+            let scopes = Scopes(bits);
+            prop_assert!(Scopes::parse(&scopes.to_string()) == Ok(scopes));
+            if let Ok(read) = Scopes::parse(&raw) {
+                prop_assert!(raw.split(',').all(|name| Scope::parse(name).is_some()));
+                prop_assert!(read.iter().all(|s| raw.split(',').any(|name| name == s.as_str())));
+            }
+        }
+
+        /// Whatever is presented, the check never panics, accepts only long visible ASCII, and
+        /// its refusal never quotes the token (it goes to logs and the terminal).
+        #[test]
+        fn strength_is_checked_without_quoting_the_token(token in prop_oneof!["[!-~]{0,64}", "[a-c]{30,40}", any::<String>()]) {
+            match check_strength(&token) {
+                Ok(()) => prop_assert!(token.len() >= MIN_TOKEN_CHARS && token.bytes().all(|b| b.is_ascii_graphic())),
+                Err(weak) => {
+                    let message = weak.to_string();
+                    prop_assert!(token.len() < 4 || !message.contains(&token), "{}", message);
+                }
+            }
+        }
+    }
+}

@@ -555,3 +555,160 @@ mod tests {
         assert_eq!(ErasureOutcome::of(4, 2), ErasureOutcome::PartlyErased);
     }
 }
+
+/// Property tests of the checks on a source's erasure answer and on its verification (case
+/// counts: see `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::proptest_cases::cases;
+
+    /// Counts where the rules have edges: small, at the bound, past it, negative, extreme.
+    fn count() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            4 => 0..5i64,
+            1 => Just(MAX_COUNT),
+            1 => Just(MAX_COUNT + 1),
+            1 => Just(-1i64),
+            1 => Just(i64::MAX),
+            1 => Just(i64::MIN),
+            1 => any::<i64>(),
+        ]
+    }
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-z ]{0,6}".prop_map(String::from),
+            1 => Just(" \t".to_owned()),
+            1 => Just("é".repeat(max)),
+            1 => Just("é".repeat(max + 1)),
+        ]
+    }
+
+    fn retention() -> impl Strategy<Value = Retention> {
+        // Mostly valid and often the same group, so that each rule is what decides some cases.
+        let group = prop_oneof![3 => "[ab]".prop_map(String::from), 1 => text(MAX_GROUP_CHARS)];
+        let reason = prop_oneof![3 => Just("tax law".to_owned()), 1 => text(MAX_TEXT_CHARS)];
+        let count = prop_oneof![3 => 0..5i64, 1 => count()];
+        (group, count, reason, text(MAX_TEXT_CHARS)).prop_map(|(group_id, items, reason, retention_period)| Retention {
+            group_id,
+            items,
+            reason,
+            legal_basis: LegalBasis::LegalObligation,
+            retention_period,
+        })
+    }
+
+    /// The protocol's rules for an answer, written out again, independently of `parse`.
+    fn follows_the_rules(removed: i64, retained: i64, retentions: &[Retention], messages: &[String]) -> bool {
+        let chars = |s: &str| s.chars().count();
+        let count_ok = |n: i64| (0..=MAX_COUNT).contains(&n);
+        let groups: BTreeSet<&str> = retentions.iter().map(|r| r.group_id.as_str()).collect();
+        count_ok(removed)
+            && count_ok(retained)
+            && retentions.len() <= MAX_ENTRIES
+            && messages.len() <= MAX_ENTRIES
+            && groups.len() == retentions.len()
+            && retentions.iter().all(|r| {
+                !r.group_id.trim().is_empty()
+                    && chars(&r.group_id) <= MAX_GROUP_CHARS
+                    && count_ok(r.items)
+                    && !r.reason.trim().is_empty()
+                    && chars(&r.reason) <= MAX_TEXT_CHARS
+                    && chars(&r.retention_period) <= MAX_TEXT_CHARS
+            })
+            && retentions.iter().map(|r| i128::from(r.items)).sum::<i128>() == i128::from(retained)
+            && messages.iter().all(|m| chars(m) <= MAX_TEXT_CHARS)
+    }
+
+    fn now() -> Timestamp {
+        chrono::DateTime::UNIX_EPOCH
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// An answer is accepted exactly when it follows every rule, and is kept as given.
+        #[test]
+        fn answers_are_accepted_exactly_when_they_follow_the_rules(
+            removed in count(),
+            retentions in prop::collection::vec(retention(), 0..4),
+            extra in prop_oneof![3 => Just(0i64), 1 => count()],
+            messages in prop::collection::vec(text(MAX_TEXT_CHARS), 0..3),
+        ) {
+            // Mostly the honest sum, so that the other rules are what decides.
+            let retained = retentions.iter().fold(0i64, |sum, r| sum.wrapping_add(r.items)).wrapping_add(extra);
+            let expected = follows_the_rules(removed, retained, &retentions, &messages);
+            let parsed = SourceErasure::parse(removed, retained, retentions.clone(), messages.clone(), now());
+            prop_assert_eq!(parsed.is_ok(), expected, "{:?}", parsed);
+            if let Ok(erasure) = parsed {
+                prop_assert_eq!(erasure.retentions, retentions);
+                prop_assert_eq!(erasure.messages, messages);
+                prop_assert_eq!((erasure.items_removed, erasure.items_retained), (removed, retained));
+            }
+        }
+
+        /// More than the protocol's hundred retentions or messages is refused.
+        #[test]
+        fn too_many_entries_are_refused(n in MAX_ENTRIES + 1..MAX_ENTRIES + 4, messages in any::<bool>()) {
+            let (retentions, texts) = if messages {
+                (Vec::new(), vec!["m".to_owned(); n])
+            } else {
+                let retention = |i: usize| Retention {
+                    group_id: format!("g{i}"), items: 0, reason: "law".into(),
+                    legal_basis: LegalBasis::LegalObligation, retention_period: String::new(),
+                };
+                ((0..n).map(retention).collect(), Vec::new())
+            };
+            prop_assert!(SourceErasure::parse(0, 0, retentions, texts, now()).is_err());
+        }
+
+        /// A verification passes exactly when nothing outside the retained groups, and no more
+        /// than reported in them, was found; the leftovers it lists are exactly the excess.
+        #[test]
+        fn verification_passes_exactly_when_nothing_is_left_over(
+            retained in prop::collection::btree_map("[a-d]", 0..4i64, 0..3),
+            found in prop::collection::btree_map("[a-f]", (0..6i64, 0..3i64), 0..5),
+            others in (0..2i64, 0..3i64, 0..3i64),
+        ) {
+            let retentions: Vec<Retention> = retained.iter().map(|(g, &items)| Retention {
+                group_id: g.clone(), items, reason: "law".into(),
+                legal_basis: LegalBasis::LegalObligation, retention_period: String::new(),
+            }).collect();
+            let sum = retained.values().sum();
+            let erasure = SourceErasure::parse(1, sum, retentions, Vec::new(), now()).unwrap();
+            let found = Found { groups: found, others };
+            let verification = Verification::check(&erasure, &found, now());
+            let mut excess = Vec::new();
+            for (group, &(items, files)) in &found.groups {
+                match retained.get(group) {
+                    None if items > 0 || files > 0 => excess.push((group.clone(), items, files)),
+                    Some(&reported) if items > reported => excess.push((group.clone(), items - reported, 0)),
+                    _ => {}
+                }
+            }
+            let clean = excess.is_empty() && others.1 == 0 && others.2 == 0;
+            prop_assert_eq!(verification.state == VerificationState::Passed, clean, "{:?}", verification);
+            prop_assert_eq!(verification.state == VerificationState::Failed, !clean);
+            let listed: Vec<_> = verification.leftovers.iter().map(|l| (l.group_id.clone(), l.items, l.files)).collect();
+            prop_assert_eq!(listed, excess);
+        }
+
+        /// The total of the sources' counts is their exact sum, or an error when that does not
+        /// fit 64 bits: never a wrapped or saturated number.
+        #[test]
+        fn totals_are_exact_or_refused(counts in prop::collection::vec(count(), 0..6)) {
+            let exact: i128 = counts.iter().map(|&n| i128::from(n)).sum();
+            let fits_all_the_way = counts
+                .iter()
+                .try_fold(0i64, |sum, &n| sum.checked_add(n))
+                .is_some();
+            match checked_total(counts.iter().copied()) {
+                Ok(total) => prop_assert!(fits_all_the_way && i128::from(total) == exact),
+                Err(_) => prop_assert!(!fits_all_the_way),
+            }
+        }
+    }
+}

@@ -109,3 +109,68 @@ mod tests {
         assert!(PageSize::parse(-1, 50).is_err());
     }
 }
+
+/// Property tests of the small values callers send (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::RequestId;
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// A reason is kept trimmed, 1 to 2000 characters, with no control character but line
+        /// breaks and tabs; anything else is refused (or is no reason, when blank).
+        #[test]
+        fn reasons_are_bounded_and_printable(raw in prop_oneof!["\\PC{0,40}", "[a\n\t\r\u{0}\u{7f} ]{0,10}", "x{1999,2002}", any::<String>()]) {
+            match Reason::parse_optional("reason", &raw) {
+                Ok(None) => prop_assert!(raw.trim().is_empty()),
+                Ok(Some(reason)) => {
+                    let kept = reason.as_str();
+                    prop_assert_eq!(kept, raw.trim());
+                    prop_assert!(kept.chars().count() <= Reason::MAX_CHARS);
+                    prop_assert!(!kept.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+                }
+                Err(_) => prop_assert!(
+                    raw.trim().chars().count() > Reason::MAX_CHARS
+                        || raw.trim().chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+                ),
+            }
+        }
+
+        /// An AIP-155 request id is 1 to 128 visible ASCII characters, kept as given.
+        #[test]
+        fn idempotency_keys_are_visible_ascii(raw in prop_oneof!["[!-~ ]{0,130}", any::<String>()]) {
+            let valid = raw.len() <= 128 && raw.bytes().all(|b| b.is_ascii_graphic());
+            match IdempotencyKey::parse_optional(&raw) {
+                Ok(None) => prop_assert!(raw.is_empty()),
+                Ok(Some(key)) => prop_assert!(valid && key.as_str() == raw),
+                Err(_) => prop_assert!(!valid),
+            }
+        }
+
+        /// A page size is the default for 0, at most the maximum, and refused when negative.
+        #[test]
+        fn page_sizes_are_clamped(raw in any::<i32>(), default in 1..=PageSize::MAX) {
+            match PageSize::parse(raw, default) {
+                Ok(size) if raw == 0 => prop_assert_eq!(size.get(), default),
+                Ok(size) => prop_assert_eq!(size.get(), (raw as u32).min(PageSize::MAX)),
+                Err(_) => prop_assert!(raw < 0),
+            }
+        }
+
+        /// A request id reads back from its own text, and any text that reads as one names the
+        /// same id in its canonical spelling.
+        #[test]
+        fn request_ids_round_trip(bytes in any::<[u8; 16]>(), raw in prop_oneof!["[0-9a-fA-F-]{30,38}", "\\PC{0,40}"]) {
+            let id = RequestId::parse("id", &uuid::Uuid::from_bytes(bytes).to_string()).unwrap();
+            prop_assert_eq!(RequestId::parse("id", &id.to_string()).unwrap(), id);
+            if let Ok(read) = RequestId::parse("id", &raw) {
+                prop_assert_eq!(RequestId::parse("id", &read.to_string()).unwrap(), read);
+            }
+        }
+    }
+}

@@ -239,3 +239,74 @@ mod tests {
         assert!(TimeRange::new(Some(start), Some(start), "created_before").is_err());
     }
 }
+
+/// Property tests of the list parameters a caller gives (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// SQL `LIKE` with `\` as the escape character, as both databases read it (case-sensitive,
+    /// as on PostgreSQL; the search and the stored keys are both lower case): the oracle.
+    fn like(pattern: &[char], text: &[char]) -> bool {
+        match pattern.split_first() {
+            None => text.is_empty(),
+            Some(('%', rest)) => (0..=text.len()).any(|skip| like(rest, &text[skip..])),
+            Some(('_', rest)) => !text.is_empty() && like(rest, &text[1..]),
+            Some(('\\', rest)) => match rest.split_first() {
+                Some((c, rest)) => text.first() == Some(c) && like(rest, &text[1..]),
+                None => false,
+            },
+            Some((c, rest)) => text.first() == Some(c) && like(rest, &text[1..]),
+        }
+    }
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// The search's LIKE pattern matches a stored key exactly when the key contains the
+        /// search: `%`, `_` and `\` in the search match only themselves.
+        #[test]
+        fn a_search_matches_exactly_the_keys_that_contain_it(
+            search in "[a-c%_\\\\]{1,4}",
+            key in "[a-c%_\\\\@.]{0,10}",
+        ) {
+            let search = EmailSearch::parse_optional("subject_email_search", &search).unwrap().unwrap();
+            prop_assert_eq!(like(&chars(&search.like_pattern()), &chars(&key)), key.contains(search.as_str()));
+        }
+
+        /// Any text is refused with the field named, means no filter, or is a search of 1 to
+        /// 254 characters without control characters, in lower case.
+        #[test]
+        fn searches_are_bounded_and_lower_case(raw in prop_oneof!["\\PC{0,300}", any::<String>()]) {
+            match EmailSearch::parse_optional("subject_email_search", &raw) {
+                Ok(None) => prop_assert!(raw.trim().is_empty()),
+                Ok(Some(search)) => {
+                    prop_assert_eq!(search.as_str(), raw.trim().to_lowercase());
+                    prop_assert!(raw.trim().chars().count() <= SubjectEmail::MAX_LEN);
+                    prop_assert!(!search.as_str().chars().any(char::is_control));
+                }
+                Err(Error::InvalidField { field, .. }) => prop_assert_eq!(field, "subject_email_search"),
+                Err(other) => prop_assert!(false, "{:?}", other),
+            }
+        }
+
+        /// An order reads back from its own spelling, in any case and spacing, and any text
+        /// is an order or refused.
+        #[test]
+        fn orders_round_trip(order in prop::sample::select(vec![ListOrder::CreateTimeDesc, ListOrder::DueTimeAsc, ListOrder::DueTimeDesc]), upper in any::<bool>(), space in "[ \t]{1,3}", raw in "\\PC{0,24}") {
+            let spelled = order.as_str().replace(' ', &space);
+            let spelled = if upper { spelled.to_uppercase() } else { spelled };
+            prop_assert_eq!(ListOrder::parse(&format!("{space}{spelled}{space}")).unwrap(), order);
+            if let Ok(read) = ListOrder::parse(&raw) {
+                prop_assert_eq!(ListOrder::parse(read.as_str()).unwrap(), read);
+            }
+        }
+    }
+}

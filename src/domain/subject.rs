@@ -375,3 +375,146 @@ mod tests {
         assert_eq!(UserId::parse_optional("u-42").unwrap().unwrap().as_str(), "u-42");
     }
 }
+
+/// Property tests: what any text does to the parsers of the subject's identifiers (see
+/// `crate::testing::proptest_cases` for the case counts).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::proptest_cases::cases;
+
+    /// Addresses as people type them: dot-atom local parts (RFC 5322 §3.2.3) with the
+    /// characters mail systems use, and domains of ASCII or Unicode labels (RFC 5890); one in
+    /// five with long labels (up to DNS's 63 bytes), some of those over 254 bytes in all.
+    fn address() -> impl Strategy<Value = String> {
+        prop_oneof![4 => short_address(), 1 => (local_part(), long_domain()).prop_map(|(l, d)| format!("{l}@{d}"))]
+    }
+
+    /// Addresses as [`address`] makes them, with short domains: never over 254 bytes.
+    fn short_address() -> impl Strategy<Value = String> {
+        (local_part(), short_domain()).prop_map(|(local, domain)| format!("{local}@{domain}"))
+    }
+
+    fn local_part() -> impl Strategy<Value = String> {
+        prop::collection::vec("[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,12}", 1..4).prop_map(|atoms| atoms.join("."))
+    }
+
+    fn short_domain() -> impl Strategy<Value = String> {
+        // One hyphen at most: `xn--` starts an A-label, which must be valid Punycode.
+        let label = prop_oneof![4 => "[a-z0-9]([a-z0-9]{0,8}(-[a-z0-9]{1,4})?)?", 1 => "[a-z]{0,3}[äöüéß][a-z]{1,4}"];
+        (prop::collection::vec(label, 1..4), "[a-z]{2,6}")
+            .prop_map(|(labels, tld)| format!("{}.{tld}", labels.join(".")))
+    }
+
+    fn long_domain() -> impl Strategy<Value = String> {
+        (prop::collection::vec("[a-z0-9]{40,63}", 1..6), "[a-z]{2,6}")
+            .prop_map(|(labels, tld)| format!("{}.{tld}", labels.join(".")))
+    }
+
+    /// Text near an address: addresses with pieces that make trouble spliced in.
+    fn near_address() -> impl Strategy<Value = String> {
+        let trouble = prop_oneof![
+            Just(" "),
+            Just("\""),
+            Just("@"),
+            Just("["),
+            Just("]"),
+            Just("<"),
+            Just("("),
+            Just(".."),
+            Just("\n"),
+            Just("\u{0}"),
+            Just("127.0.0.1"),
+            Just("::1"),
+            Just("İ"),
+        ];
+        let spliced = (address(), any::<prop::sample::Index>(), trouble).prop_map(|(address, at, piece)| {
+            let mut at = at.index(address.len() + 1);
+            while !address.is_char_boundary(at) {
+                at -= 1;
+            }
+            format!("{}{piece}{}", &address[..at], &address[at..])
+        });
+        // Address literals and bare IP addresses as the domain (RFC 5321 §4.1.3).
+        let literal = prop_oneof![
+            Just("127.0.0.1"),
+            Just("[127.0.0.1]"),
+            Just("[IPv6:::1]"),
+            Just("::1"),
+            Just("10.0.0.255"),
+            Just("[10.0.0.1]")
+        ];
+        let at_literal = ("[a-z]{1,8}", literal).prop_map(|(local, domain)| format!("{local}@{domain}"));
+        prop_oneof![3 => spliced, 1 => at_literal]
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// Every plain address is accepted as typed (trimmed), under 255 bytes.
+        #[test]
+        fn accepts_plain_addresses_as_typed(address in address(), pad in "[ \t]{0,2}") {
+            let parsed = SubjectEmail::parse(&format!("{pad}{address}{pad}"));
+            if address.len() <= SubjectEmail::MAX_LEN {
+                let email = parsed.map_err(|e| TestCaseError::fail(format!("{address:?}: {e}")))?;
+                prop_assert_eq!(email.as_str(), address.as_str());
+                prop_assert_eq!(email.key(), address.to_lowercase());
+            } else {
+                prop_assert!(parsed.is_err());
+            }
+        }
+
+        /// Whatever is accepted is what the mailer sends to, unchanged, bounded, not a literal
+        /// address, and parses again to itself; nothing panics.
+        #[test]
+        fn accepts_only_sendable_addresses(raw in prop_oneof![near_address(), "\\PC{0,40}", any::<String>()]) {
+            if let Ok(email) = SubjectEmail::parse(&raw) {
+                let kept = email.as_str();
+                prop_assert_eq!(kept, raw.trim());
+                prop_assert!(kept.len() <= SubjectEmail::MAX_LEN);
+                let mailbox = email.mailbox().map_err(|e| TestCaseError::fail(format!("{raw:?}: {e}")))?;
+                prop_assert!(mailbox.name.is_none());
+                prop_assert_eq!(mailbox.email.user(), email.local_part());
+                let domain = kept.rsplit_once('@').unwrap().1;
+                prop_assert!(!domain.starts_with('[') && domain.parse::<std::net::IpAddr>().is_err());
+                prop_assert!(SubjectEmail::parse(kept).is_ok_and(|again| again == email));
+                let debug = format!("{email:?}");
+                prop_assert!(!debug.contains(kept));
+                let forms = email.verification_forms();
+                prop_assert_eq!(&forms[0], &email.canonical());
+                prop_assert!(forms.iter().all(|f| f.to_lowercase() == email.key()));
+            }
+        }
+
+        /// A user id is accepted exactly when, trimmed, it is 1 to 256 bytes without control
+        /// characters, and is kept trimmed.
+        #[test]
+        fn user_ids_are_bounded_and_printable(raw in prop_oneof!["\\PC{0,300}", any::<String>()]) {
+            let trimmed = raw.trim();
+            let expected_ok = trimmed.len() <= UserId::MAX_LEN && !trimmed.chars().any(char::is_control);
+            match UserId::parse_optional(&raw) {
+                Ok(None) => prop_assert!(trimmed.is_empty()),
+                Ok(Some(id)) => prop_assert!(expected_ok && !trimmed.is_empty() && id.as_str() == trimmed),
+                Err(_) => prop_assert!(!expected_ok),
+            }
+        }
+
+        /// The subject's address, written in any case inside any text, is always replaced.
+        #[test]
+        fn redacts_the_address_in_any_case_anywhere(
+            address in short_address(),
+            before in "\\PC{0,12}",
+            after in "\\PC{0,12}",
+            upper in any::<bool>(),
+        ) {
+            let email = SubjectEmail::parse(&address).unwrap();
+            let subject = Subject { email, user_id: None };
+            let written = if upper { address.to_uppercase() } else { address.clone() };
+            let redacted = subject.redact(&format!("{before}{written}{after}"));
+            prop_assert!(!redacted.to_lowercase().contains(&address.to_lowercase()), "{redacted:?}");
+            prop_assert!(redacted.contains("<redacted>"));
+        }
+    }
+}

@@ -141,3 +141,62 @@ mod tests {
         assert!(!format!("{t:?}").contains(t.expose()));
     }
 }
+
+/// Property tests of presented tokens and stored hashes (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::proptest_cases::cases;
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// Every token `generate` could make (any 32 bytes) is accepted and matches its hash.
+        #[test]
+        fn every_possible_token_is_accepted(bytes in any::<[u8; 32]>()) {
+            let raw = URL_SAFE_NO_PAD.encode(bytes);
+            let token = SecretToken::from_presented(&raw).expect("a token generate could make");
+            prop_assert_eq!(token.expose(), raw.as_str());
+            prop_assert!(TokenHash::verify(Some(token.hash()), &token));
+            prop_assert!(TokenHash::from_hex(&token.hash().to_hex()).is_some_and(|h| h.ct_eq(&token.hash())));
+        }
+
+        /// Only such tokens are: 43 characters that decode to 32 bytes and are that encoding's
+        /// one spelling (no second link for the same secret), whatever text is presented.
+        #[test]
+        fn accepts_nothing_else(raw in prop_oneof!["[A-Za-z0-9_=+/-]{41,45}", any::<String>()]) {
+            if let Some(token) = SecretToken::from_presented(&raw) {
+                prop_assert_eq!(raw.len(), 43);
+                let bytes = URL_SAFE_NO_PAD.decode(token.expose()).unwrap();
+                prop_assert_eq!(bytes.len(), 32);
+                prop_assert_eq!(URL_SAFE_NO_PAD.encode(&bytes), raw);
+            }
+        }
+
+        /// A token matches the stored hash of itself and of no other token.
+        #[test]
+        fn a_hash_verifies_only_its_token(a in any::<[u8; 32]>(), b in any::<[u8; 32]>(), stored in any::<bool>()) {
+            let a = SecretToken::from_presented(&URL_SAFE_NO_PAD.encode(a)).unwrap();
+            let b = SecretToken::from_presented(&URL_SAFE_NO_PAD.encode(b)).unwrap();
+            let hash = stored.then(|| a.hash());
+            prop_assert_eq!(TokenHash::verify(hash, &b), stored && a.expose() == b.expose());
+            prop_assert!(!TokenHash::verify(None, &a));
+        }
+
+        /// Stored hashes read back from hex exactly, in either case, and nothing else reads.
+        #[test]
+        fn hashes_round_trip_through_hex(bytes in any::<[u8; 32]>(), raw in "[0-9a-fA-Fg ]{62,66}") {
+            let hash = TokenHash(bytes);
+            prop_assert!(TokenHash::from_hex(&hash.to_hex()) == Some(hash));
+            prop_assert!(TokenHash::from_hex(&hash.to_hex().to_uppercase()) == Some(hash));
+            if let Some(read) = TokenHash::from_hex(&raw) {
+                prop_assert_eq!(read.to_hex(), raw.to_ascii_lowercase());
+            }
+            let debug = format!("{hash:?}");
+            prop_assert!(!debug.contains(&hash.to_hex()));
+        }
+    }
+}

@@ -190,3 +190,56 @@ mod tests {
         assert!(v.leftovers.len() <= Found::MAX_GROUPS + 1);
     }
 }
+
+/// Property tests of the verification's count (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::proptest_cases::cases;
+
+    /// A message of a verification export: an item, or a file's chunk at some offset.
+    fn message() -> impl Strategy<Value = (bool, String, String, i64)> {
+        // Few names, so that repeats (the same item sent twice, under two forms) are common.
+        (any::<bool>(), "[a-c]{0,1}", "[x-z]{1,2}", prop_oneof![2 => Just(0i64), 1 => 1..100i64])
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// Each group's count is the number of distinct items and of distinct files (by the
+        /// path of a first chunk) sent in it, however often each was sent.
+        #[test]
+        fn counts_each_item_and_file_once(messages in prop::collection::vec(message(), 0..30)) {
+            let erasure = SourceErasure::parse(0, 0, Vec::new(), Vec::new(), crate::domain::now()).unwrap();
+            let mut counter = Counter::new(&erasure);
+            let mut items: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            let mut files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for (is_file, group, id, offset) in messages {
+                let payload = if is_file {
+                    if offset == 0 {
+                        files.entry(group.clone()).or_default().insert(id.clone());
+                        items.entry(group.clone()).or_default();
+                    }
+                    Payload::FileChunk(pb::FileChunk { path: id, group_id: group, offset, data: vec![1], ..Default::default() })
+                } else {
+                    items.entry(group.clone()).or_default().insert(id.clone());
+                    files.entry(group.clone()).or_default();
+                    Payload::Item(pb::ExportItem { group_id: group, item_id: id, ..Default::default() })
+                };
+                counter.add(pb::ExportResponse { payload: Some(payload) }).unwrap();
+            }
+            let expected: BTreeMap<String, (i64, i64)> = items
+                .iter()
+                .map(|(g, ids)| (g.clone(), (ids.len() as i64, files.get(g).map_or(0, |f| f.len() as i64))))
+                .collect();
+            let found = counter.found();
+            prop_assert_eq!(found.groups, expected);
+            prop_assert_eq!(found.others, (0, 0, 0));
+        }
+    }
+}

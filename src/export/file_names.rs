@@ -340,56 +340,84 @@ mod tests {
         assert!(path.nfc().eq(path.chars()), "{path:?} is in NFC");
     }
 
-    use proptest::prelude::*;
+    /// Property tests (case counts: see `crate::testing::proptest_cases`).
+    mod props {
+        use super::*;
+        use crate::testing::proptest_cases::cases;
 
-    /// Names built from the pieces that make trouble: separators, dots, spaces, device
-    /// names, case pairs, decomposed letters, controls, long runs.
-    fn troublesome_name() -> impl Strategy<Value = String> {
-        let piece = prop_oneof![
-            Just("/".to_owned()),
-            Just("\\".to_owned()),
-            Just(".".to_owned()),
-            Just("..".to_owned()),
-            Just(" ".to_owned()),
-            Just("con".to_owned()),
-            Just("NUL".to_owned()),
-            Just("Com1".to_owned()),
-            Just("lpt³".to_owned()),
-            Just("x".to_owned()),
-            Just("X".to_owned()),
-            Just("e\u{301}".to_owned()),
-            Just("é".to_owned()),
-            Just("ß".to_owned()),
-            Just("SS".to_owned()),
-            Just("\u{200D}".to_owned()),
-            Just("-2".to_owned()),
-            Just(".txt".to_owned()),
-            Just("写真".to_owned()),
-            Just("é".repeat(140)),
-            any::<char>().prop_map(String::from),
-        ];
-        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
-    }
+        use proptest::prelude::*;
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// Names built from the pieces that make trouble: separators, dots, spaces, device
+        /// names, case pairs, decomposed letters, controls, long runs.
+        fn troublesome_name() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("/".to_owned()),
+                Just("\\".to_owned()),
+                Just(".".to_owned()),
+                Just("..".to_owned()),
+                Just(" ".to_owned()),
+                Just("con".to_owned()),
+                Just("NUL".to_owned()),
+                Just("Com1".to_owned()),
+                Just("lpt³".to_owned()),
+                Just("x".to_owned()),
+                Just("X".to_owned()),
+                Just("e\u{301}".to_owned()),
+                Just("é".to_owned()),
+                Just("ß".to_owned()),
+                Just("SS".to_owned()),
+                Just("\u{200D}".to_owned()),
+                Just("-2".to_owned()),
+                Just(".txt".to_owned()),
+                Just("写真".to_owned()),
+                Just("é".repeat(140)),
+                any::<char>().prop_map(String::from),
+            ];
+            prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+        }
 
-        #[test]
-        fn any_sequence_of_names_gets_safe_distinct_paths(names in prop::collection::vec(troublesome_name(), 1..40)) {
-            let mut namer = Namer::default();
-            let mut files = HashSet::new();
-            let mut folders = HashSet::new();
-            for name in &names {
-                let path = namer.place(name);
-                assert_safe(&path);
-                prop_assert!(files.insert(fold(&path)), "{:?} given out twice, for {:?}", path, names);
-                let mut prefix = String::new();
-                for part in path.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
-                    prefix = join(&prefix, part);
-                    folders.insert(fold(&prefix));
+        proptest! {
+            #![proptest_config(cases(512))]
+
+            #[test]
+            fn any_sequence_of_names_gets_safe_distinct_paths(names in prop::collection::vec(troublesome_name(), 1..40)) {
+                let mut namer = Namer::default();
+                let mut files = HashSet::new();
+                let mut folders = HashSet::new();
+                for name in &names {
+                    let path = namer.place(name);
+                    assert_safe(&path);
+                    prop_assert!(files.insert(fold(&path)), "{:?} given out twice, for {:?}", path, names);
+                    let mut prefix = String::new();
+                    for part in path.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+                        prefix = join(&prefix, part);
+                        folders.insert(fold(&prefix));
+                    }
+                }
+                prop_assert!(files.is_disjoint(&folders), "a file and a folder share a path: {:?}", names);
+            }
+
+            /// A name in any script, of letters and digits (with an extension or not), is kept as
+            /// it is, composed (NFC): the subject reads their files under the names they gave them.
+            #[test]
+            fn unicode_letters_survive(stem in "[\\p{L}\\p{N}]{1,40}", extension in "(\\.[\\p{L}\\p{N}]{1,6})?") {
+                let name = format!("{stem}{extension}");
+                prop_assume!(!is_reserved(&stem.nfc().collect::<String>()) && name.len() <= MAX_COMPONENT_BYTES - 1);
+                prop_assert_eq!(Namer::default().place(&name), name.nfc().collect::<String>());
+            }
+
+            /// What is kept of a sent name is all of it, or as much as fits the bound with `…`.
+            #[test]
+            fn sent_paths_are_kept_whole_or_cut_at_the_bound(sent in prop_oneof!["\\PC{0,40}", "\\PC{1000,1400}"]) {
+                let kept = sent_path(&sent);
+                prop_assert!(kept.len() <= MAX_SENT_PATH_BYTES);
+                if sent.len() <= MAX_SENT_PATH_BYTES {
+                    prop_assert_eq!(kept, sent);
+                } else {
+                    let cut = kept.strip_suffix('…').expect("marked as cut");
+                    prop_assert!(sent.starts_with(cut) && cut.len() + 4 > MAX_SENT_PATH_BYTES - '…'.len_utf8());
                 }
             }
-            prop_assert!(files.is_disjoint(&folders), "a file and a folder share a path: {:?}", names);
         }
     }
 }

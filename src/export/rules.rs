@@ -219,3 +219,162 @@ pub(crate) mod tests {
         }
     }
 }
+
+/// Property tests (case counts: see `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::{tests::chunk, *};
+    use crate::testing::proptest_cases::cases;
+
+    /// One entry of a stream that follows the rules: an item, or a file in chunks.
+    #[derive(Debug, Clone)]
+    enum Entry {
+        Item { group_id: String, item_id: String },
+        File { path: String, group_id: String, chunks: Vec<Vec<u8>> },
+    }
+
+    fn group_id() -> impl Strategy<Value = String> {
+        // Close to the reserved ids, and any text.
+        prop_oneof!["[a-z]{1,8}", "(about|privacyd)[a-z-]{1,4}", "\\PC{1,8}"]
+            .prop_filter("not reserved", |g| !is_reserved_group(g))
+    }
+
+    fn entry() -> impl Strategy<Value = Entry> {
+        prop_oneof![
+            (group_id(), "\\PC{1,8}").prop_map(|(group_id, item_id)| Entry::Item { group_id, item_id }),
+            (
+                "[a-c/]{1,4}",
+                prop_oneof![Just(String::new()), group_id()],
+                prop::collection::vec(prop::collection::vec(any::<u8>(), 0..5), 1..5)
+            )
+                .prop_map(|(path, group_id, chunks)| Entry::File { path, group_id, chunks }),
+        ]
+    }
+
+    /// The messages of `entries`, with each file's size.
+    fn messages(entries: &[Entry]) -> Vec<(pb::ExportResponse, Option<u64>)> {
+        let mut out = Vec::new();
+        for entry in entries {
+            match entry {
+                Entry::Item { group_id, item_id } => out.push((
+                    pb::ExportResponse {
+                        payload: Some(pb::export_response::Payload::Item(pb::ExportItem {
+                            group_id: group_id.clone(),
+                            item_id: item_id.clone(),
+                            ..Default::default()
+                        })),
+                    },
+                    None,
+                )),
+                Entry::File { path, group_id, chunks } => {
+                    let mut offset = 0;
+                    for (i, data) in chunks.iter().enumerate() {
+                        let last = i + 1 == chunks.len();
+                        let mut message = chunk(path, data, offset as i64, last);
+                        if let Some(pb::export_response::Payload::FileChunk(c)) = &mut message.payload {
+                            c.group_id = group_id.clone();
+                        }
+                        offset += data.len() as u64;
+                        out.push((message, last.then_some(offset)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Runs the rules over a whole stream: the first violation, if any.
+    fn run(messages: &[pb::ExportResponse]) -> Result<(), Violation> {
+        let mut rules = StreamRules::new();
+        for message in messages {
+            rules.check(message)?;
+        }
+        rules.finish()
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// A stream that follows the rules passes, message by message, each file's size told
+        /// at its last chunk and its start at its first.
+        #[test]
+        fn streams_that_follow_the_rules_pass(entries in prop::collection::vec(entry(), 0..12)) {
+            let mut rules = StreamRules::new();
+            let mut previous_ended = true;
+            for (message, size) in messages(&entries) {
+                let step = rules.check(&message).map_err(|v| TestCaseError::fail(v.0))?;
+                match (&message.payload, step) {
+                    (Some(pb::export_response::Payload::Item(_)), Step::Item) => {}
+                    (Some(pb::export_response::Payload::FileChunk(_)), Step::Chunk { starts_file, file_size }) => {
+                        prop_assert_eq!(starts_file, previous_ended);
+                        prop_assert_eq!(file_size, size);
+                        previous_ended = size.is_some();
+                    }
+                    (_, step) => prop_assert!(false, "{:?}", step),
+                }
+            }
+            prop_assert_eq!(rules.finish(), Ok(()));
+        }
+
+        /// Broken anywhere in one of the ways the rules name, a stream is refused.
+        #[test]
+        fn streams_that_break_a_rule_are_refused(
+            entries in prop::collection::vec(entry(), 1..12),
+            at in any::<prop::sample::Index>(),
+            how in 0..7u8,
+            shift in 1..1000i64,
+            reserved in "(about|ABOUT|privacyd-[a-z]{0,4}|PrivacyD-x)",
+        ) {
+            let mut stream: Vec<pb::ExportResponse> = messages(&entries).into_iter().map(|(m, _)| m).collect();
+            let at = at.index(stream.len());
+            let chunk_at = stream.iter().position(|m| matches!(m.payload, Some(pb::export_response::Payload::FileChunk(_))));
+            match how {
+                // An empty message.
+                0 => stream.insert(at, pb::ExportResponse { payload: None }),
+                // An item without an id, or in a reserved group.
+                1 | 2 => {
+                    let (group_id, item_id) = if how == 1 { ("g".to_owned(), String::new()) } else { (reserved, "1".to_owned()) };
+                    stream.insert(at, pb::ExportResponse {
+                        payload: Some(pb::export_response::Payload::Item(pb::ExportItem { group_id, item_id, ..Default::default() })),
+                    });
+                }
+                // A chunk at the wrong offset.
+                3 => {
+                    let Some(i) = chunk_at else { return Ok(()) };
+                    if let Some(pb::export_response::Payload::FileChunk(c)) = &mut stream[i].payload {
+                        c.offset += if at % 2 == 0 { shift } else { -shift };
+                    }
+                }
+                // A file's last chunk lost, at the end: the stream ends inside it.
+                4 => stream.push(chunk("z", b"x", 0, false)),
+                // An item, or another file, in the middle of a file.
+                5 | 6 => {
+                    stream.insert(at, chunk("middle", b"x", 0, false));
+                    let intruder = if how == 5 {
+                        pb::ExportResponse {
+                            payload: Some(pb::export_response::Payload::Item(pb::ExportItem {
+                                group_id: "g".into(), item_id: "1".into(), ..Default::default()
+                            })),
+                        }
+                    } else {
+                        chunk("other", b"y", 0, true)
+                    };
+                    stream.insert(at + 1, intruder);
+                }
+                _ => unreachable!(),
+            }
+            prop_assert!(run(&stream).is_err(), "accepted after break {}: {:?}", how, stream);
+        }
+
+        /// Reserved means: `about` or the `privacyd-` prefix in any ASCII case, and nothing
+        /// else, for any text (no panic on a multi-byte character at the prefix's end).
+        #[test]
+        fn reserved_groups_are_exactly_the_namespace(group in prop_oneof!["(?i)(about|privacyd-)\\PC{0,3}", "\\PC{0,12}", "privacy\\PC{1,3}"]) {
+            let lower = group.to_ascii_lowercase();
+            let expected = lower == ABOUT_GROUP || lower.starts_with(RESERVED_GROUP_PREFIX);
+            prop_assert_eq!(is_reserved_group(&group), expected, "{:?}", group);
+        }
+    }
+}

@@ -27,10 +27,20 @@ fn name(raw: &str) -> Result<SourceName, Status> {
     Ok(SourceName::parse(raw)?)
 }
 
+/// A `google.protobuf.Duration` from a caller, as a `Duration`. Refused: a negative one, and
+/// one the type's own definition rules out (`nanos` outside 0 to 999,999,999 for a positive
+/// duration, duration.proto), which would otherwise be read as some other length: 1 s and
+/// 1,500,000,000 ns as 2.5 s.
 fn duration(field: &'static str, d: Option<prost_types::Duration>) -> Result<Option<Duration>, Error> {
     d.map(|d| {
         if d.seconds < 0 || d.nanos < 0 {
             return Err(Error::invalid(field, "must be positive"));
+        }
+        if d.nanos > 999_999_999 {
+            return Err(Error::invalid(
+                field,
+                "is not a valid google.protobuf.Duration: nanos must be from 0 to 999,999,999 (the rest goes in seconds)",
+            ));
         }
         Ok(Duration::new(d.seconds as u64, d.nanos as u32))
     })
@@ -164,5 +174,52 @@ impl DataSourceRegistryService for DataSourceRegistryApi {
             error: report.error.unwrap_or_default(),
             latency: report.latency.map(proto_duration),
         }))
+    }
+}
+
+/// Property tests of the API's durations (case counts: see `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// Any valid non-negative Duration reads as exactly its length and writes back as
+        /// itself; anything else (negative, or nanos out of the type's range) is refused with
+        /// the field named, never read as another length and never a panic.
+        #[test]
+        fn durations_are_read_exactly_or_refused(
+            seconds in prop_oneof![0..100_000i64, any::<i64>()],
+            nanos in prop_oneof![0..1_000_000_000i32, any::<i32>()],
+        ) {
+            let d = prost_types::Duration { seconds, nanos };
+            match duration("call_timeout", Some(d)) {
+                Ok(Some(read)) => {
+                    prop_assert!(seconds >= 0 && (0..1_000_000_000).contains(&nanos));
+                    prop_assert_eq!(read.as_nanos(), seconds as u128 * 1_000_000_000 + nanos as u128);
+                    prop_assert_eq!(proto_duration(read), d);
+                }
+                Ok(None) => prop_assert!(false, "a given duration read as none"),
+                Err(Error::InvalidField { field, .. }) => {
+                    prop_assert_eq!(field, "call_timeout");
+                    prop_assert!(seconds < 0 || !(0..1_000_000_000).contains(&nanos));
+                }
+                Err(other) => prop_assert!(false, "{:?}", other),
+            }
+        }
+    }
+
+    /// Found by `durations_are_read_exactly_or_refused`: 1 s and 1,500,000,000 ns read as 2.5 s.
+    #[test]
+    fn nanos_past_a_second_are_refused() {
+        assert!(duration("call_timeout", Some(prost_types::Duration { seconds: 1, nanos: 1_500_000_000 })).is_err());
+        assert!(duration("call_timeout", Some(prost_types::Duration { seconds: 0, nanos: 1_000_000_000 })).is_err());
+        assert_eq!(
+            duration("call_timeout", Some(prost_types::Duration { seconds: 1, nanos: 999_999_999 })).unwrap(),
+            Some(Duration::new(1, 999_999_999))
+        );
     }
 }

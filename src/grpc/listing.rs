@@ -112,3 +112,35 @@ pub fn action_statistics(s: ActionStatistics) -> pb::ActionStatistics {
         median_days_to_answer: s.median_days,
     }
 }
+
+/// Property tests of the times list filters take (case counts: see
+/// `crate::testing::proptest_cases`).
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(crate::testing::proptest_cases::cases(256))]
+
+        /// Any seconds and nanos: refused with the field named, or read as the instant given,
+        /// cut to the microsecond stored. Never a panic, never another time.
+        #[test]
+        fn times_are_read_to_the_microsecond_or_refused(
+            seconds in prop_oneof![-1_000_000_000i64..5_000_000_000, any::<i64>()],
+            nanos in prop_oneof![0..1_000_000_000i32, any::<i32>()],
+        ) {
+            match parse_time("created_after", Some(ProtoTimestamp { seconds, nanos })) {
+                Ok(Some(t)) => {
+                    prop_assert!((0..1_000_000_000).contains(&nanos));
+                    prop_assert_eq!(t.timestamp(), seconds);
+                    prop_assert_eq!(t.timestamp_subsec_nanos(), nanos as u32 / 1000 * 1000);
+                }
+                Ok(None) => prop_assert!(false, "a given time read as none"),
+                Err(Error::InvalidField { field, .. }) => prop_assert_eq!(field, "created_after"),
+                Err(other) => prop_assert!(false, "{:?}", other),
+            }
+        }
+    }
+}

@@ -259,25 +259,33 @@ mod tests {
         })
     }
 
-    proptest! {
-        #[test]
-        fn decodes_what_php_serializes(value in php_value()) {
-            prop_assert_eq!(php_unserialize(serialize(&value).as_bytes()), Ok(value));
-        }
+    /// Property tests (case counts: see `crate::testing::proptest_cases`).
+    mod props {
+        use super::*;
+        use crate::testing::proptest_cases::cases;
 
-        /// Cut anywhere or extended, a value is refused, never misread or panicking.
-        #[test]
-        fn refuses_truncated_or_extended_input(value in php_value(), cut in any::<prop::sample::Index>()) {
-            let text = serialize(&value);
-            let cut = cut.index(text.len());
-            prop_assert!(php_unserialize(&text.as_bytes()[..cut]).is_err());
-            let extended = text.clone() + "x";
-            prop_assert!(php_unserialize(extended.as_bytes()).is_err());
-        }
+        proptest! {
+            #![proptest_config(cases(256))]
 
-        #[test]
-        fn never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
-            let _ = php_unserialize(&bytes);
+            #[test]
+            fn decodes_what_php_serializes(value in php_value()) {
+                prop_assert_eq!(php_unserialize(serialize(&value).as_bytes()), Ok(value));
+            }
+
+            /// Cut anywhere or extended, a value is refused, never misread or panicking.
+            #[test]
+            fn refuses_truncated_or_extended_input(value in php_value(), cut in any::<prop::sample::Index>()) {
+                let text = serialize(&value);
+                let cut = cut.index(text.len());
+                prop_assert!(php_unserialize(&text.as_bytes()[..cut]).is_err());
+                let extended = text.clone() + "x";
+                prop_assert!(php_unserialize(extended.as_bytes()).is_err());
+            }
+
+            #[test]
+            fn never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+                let _ = php_unserialize(&bytes);
+            }
         }
     }
 

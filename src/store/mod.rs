@@ -34,7 +34,7 @@ pub use crate::domain::ListFilter;
 pub use console_sessions::{NewConsoleSession, StoredConsoleSession};
 pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
-pub use requests::{Change, CreateOutcome, LIST_STATEMENTS, RequestCursor};
+pub use requests::{Bound, Change, CreateOutcome, RequestCursor, Statement, count_statement, list_statement};
 pub use retention::{INDEXED_STATEMENTS, RetentionCursor, RetentionStep};
 pub use watch::WATCH_BATCH;
 
@@ -158,6 +158,7 @@ impl Store {
                 (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
+                (19, "stored_requests", include_str!("../../migrations/sqlite/0019_stored_requests.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -178,6 +179,7 @@ impl Store {
                 (16, "console_sessions", include_str!("../../migrations/common/0016_console_sessions.sql")),
                 (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
+                (19, "stored_requests", include_str!("../../migrations/postgres/0019_stored_requests.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

@@ -538,29 +538,30 @@ async fn list_and_count_statements_use_their_indexes(backend: Backend) {
         sqlx::query("SET enable_seqscan = off").execute(&mut db).await.unwrap();
         sqlx::query("SET enable_sort = off").execute(&mut db).await.unwrap();
     }
-    for (sqlite_sql, postgres_sql, sqlite_indexes, postgres_indexes) in privacyd::store::LIST_STATEMENTS {
-        let (sql, explain, column, indexes) = match backend {
-            Backend::Sqlite => (sqlite_sql, format!("EXPLAIN QUERY PLAN {sqlite_sql}"), 3, sqlite_indexes),
-            Backend::Postgres => (postgres_sql, format!("EXPLAIN {postgres_sql}"), 0, postgres_indexes),
+    // The console's usual call: one action, no other filter; in each order and for the tabs.
+    let filter = privacyd::domain::ListFilter { action: Some(privacyd::domain::Action::Export), ..Default::default() };
+    let cursor = privacyd::store::RequestCursor { key: 0, id: privacyd::domain::RequestId::new() };
+    let statements = [
+        (privacyd::domain::ListOrder::CreateTimeDesc, "privacy_requests_by_time"),
+        (privacyd::domain::ListOrder::DueTimeAsc, "privacy_requests_by_due"),
+        (privacyd::domain::ListOrder::DueTimeDesc, "privacy_requests_by_due"),
+    ]
+    .into_iter()
+    .map(|(order, index)| {
+        (privacyd::store::list_statement(&filter, order, Some(cursor), 51, backend == Backend::Sqlite), index)
+    })
+    .chain([(privacyd::store::count_statement(&filter, backend == Backend::Sqlite), "privacy_requests_for_counts")]);
+    for (statement, index) in statements {
+        let sql = &statement.sql;
+        let (explain, column) = match backend {
+            Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), 3),
+            Backend::Postgres => (format!("EXPLAIN {sql}"), 0),
         };
-        // The console's usual call: one action, no other filter.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(explain))
-            .bind(Some("EXPORT".to_owned()))
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(None::<String>)
-            .bind(None::<i64>)
-            .bind(None::<i64>)
-            .bind(None::<i64>);
-        if sql.contains("$10") {
-            query = query.bind(Some(0i64)).bind(Some(String::new())).bind(51i64);
-        }
+        let explain = privacyd::store::Statement { sql: explain, binds: statement.binds.clone() };
         let plan: Vec<String> =
-            query.fetch_all(&mut db).await.unwrap().iter().map(|row| row.get::<String, _>(column)).collect();
+            explain.query().fetch_all(&mut db).await.unwrap().iter().map(|row| row.get::<String, _>(column)).collect();
         let plan = plan.join("\n");
-        for index in *indexes {
-            assert!(plan.contains(index), "{sql}\ndoes not use {index}:\n{plan}");
-        }
+        assert!(plan.contains(index), "{sql}\ndoes not use {index}:\n{plan}");
         let scans_a_table = plan.lines().any(|line| match backend {
             Backend::Sqlite => line.contains("SCAN") && !line.contains("INDEX"),
             Backend::Postgres => line.contains("Seq Scan"),

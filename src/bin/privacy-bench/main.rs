@@ -12,15 +12,29 @@
 //!   privacy-bench latency   sequential unary calls from a Go gRPC client to privacyd and to
 //!                           example-datasource: p50/p99 (a server socket without
 //!                           TCP_NODELAY shows as ~40 ms, the client's delayed ACK)
+//!   privacy-bench stored-requests
+//!                           list (first and deep pages, each filter and order), count, get,
+//!                           create and the sweeper's pass on N stored requests (default a
+//!                           million), on SQLite and PostgreSQL; create beside an empty database
 //!   privacy-bench wordpress export and erasure of one WordPress user with N comments through
 //!                           privacyd + sql-datasource, and through WordPress's own exporter
 //!                           and eraser paged as its admin screen does, in the same run
+//!   privacy-bench soak      a sustained mix of whole exports and erasures (create, confirm by
+//!                           the emailed link, process, watch, download) against 50 sources for
+//!                           a fixed time: completions per minute, p50/p99 of each call, errors,
+//!                           and privacyd's memory every 10 s, which must stay flat
+//!   privacy-bench chaos     two privacyd replicas, PostgreSQL, SMTP and 20 sources under a
+//!                           mix of exports and erasures while faults are injected; then
+//!                           every request is checked (scripts/chaos.sh)
 
 // One module per case; shared helpers (servers, timing, memory) stay here.
+mod chaos;
 mod export_bench;
 mod fanout_bench;
 mod items_bench;
 mod latency_bench;
+mod soak;
+mod stored_requests_bench;
 mod wordpress_bench;
 
 use std::{process::ExitCode, time::Duration};
@@ -76,6 +90,143 @@ enum Bench {
     /// same database. One line per N: times, the ratio, peak memory of privacyd, the connector
     /// and PHP, and how many of the subject's comments each left unanonymised.
     Wordpress(WordPressArgs),
+    /// For a fixed time, concurrent clients paced to a steady rate make whole requests, a mix
+    /// of exports and erasures: CreatePrivacyRequest with a confirmation email, the emailed
+    /// link opened and its button pressed (HTTP, as a browser), ProcessPrivacyRequest,
+    /// WatchPrivacyRequest to the end, and each export downloaded by DownloadExport and by
+    /// its emailed link (size and SHA-256 checked, opened as a zip), against in-process data
+    /// sources. privacyd runs as its own process. JSON lines: privacyd's RSS every
+    /// --sample-interval, completions per minute, then one summary line (p50/p99 of each
+    /// call, errors). Fails on any error, or when the RSS after --warm-up changes by more than
+    /// --max-rss-change.
+    Soak(SoakArgs),
+    /// N stored requests (two years of a realistic mix, with their audit events, emails,
+    /// source runs and archives) loaded with set-based SQL into SQLite and PostgreSQL (fsync
+    /// on); then, against privacyd on each: ListPrivacyRequests (first and deep pages, each
+    /// filter, each order_by), CountPrivacyRequests, GetPrivacyRequest, CreatePrivacyRequest
+    /// (beside the same on an empty database) and one pass of the sweeper. One line per call
+    /// and case, and a summary line per backend.
+    StoredRequests(StoredRequestsArgs),
+    /// Chaos cycles (issue 14): two privacyd replicas (the real binary) on one PostgreSQL and
+    /// one file archive store, the SMTP sink, and N sources (Go, Python and Java reference
+    /// sources and fault-injecting ones) under a steady mix of exports and erasures; once a
+    /// cycle a fault at a random moment (kill -9 a replica, restart PostgreSQL, stop SMTP, a
+    /// source hangs or refuses for a while). Then every request is checked; one summary line,
+    /// and a failure on any loss, double erasure, broken archive, missing email or broken
+    /// audit chain.
+    Chaos(ChaosArgs),
+}
+
+#[derive(clap::Args)]
+struct SoakArgs {
+    /// How long to start new requests for (those begun are then finished), e.g. 10m or 30s.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Requests started per second, spread evenly (paced, not open loop: see soak.rs).
+    #[arg(long, default_value_t = 2.0)]
+    rate: f64,
+    /// Concurrent clients (each with its own gRPC connection and HTTP client): the most
+    /// requests in progress at once.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Data sources, each its own gRPC server in this process.
+    #[arg(long, default_value_t = 50)]
+    sources: usize,
+    /// Share of the requests that are erasures (the rest are exports).
+    #[arg(long, default_value_t = 0.5)]
+    erase_share: f64,
+    /// Memory samples before this are warm-up (caches, pools and allocator arenas filling),
+    /// not checked.
+    #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+    warm_up: Duration,
+    /// How often privacyd's RSS is sampled.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    sample_interval: Duration,
+    /// The largest change allowed between the first RSS sample after warm-up and the last,
+    /// as a share (0.1 = 10%).
+    #[arg(long, default_value_t = 0.1)]
+    max_rss_change: f64,
+    /// Which database privacyd runs on.
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    backend: Backend,
+    /// With `--backend postgres`: this PostgreSQL (superuser URL; a fresh database is created
+    /// in it) instead of a throwaway one (fsync on).
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// privacyd's log filter (its log goes to stderr).
+    #[arg(long, default_value = "warn")]
+    privacyd_log: String,
+}
+
+#[derive(clap::Args)]
+struct StoredRequestsArgs {
+    /// Requests to load.
+    #[arg(long, default_value_t = 1_000_000)]
+    requests: u64,
+    /// Sequential calls measured per case (fewer when a case takes longer than
+    /// --case-seconds, but at least 3).
+    #[arg(long, default_value_t = 100)]
+    calls: usize,
+    /// Seconds a case may take before it stops at fewer calls.
+    #[arg(long, default_value_t = 10)]
+    case_seconds: u64,
+    /// Seconds of CreatePrivacyRequest on each database.
+    #[arg(long, default_value_t = 10)]
+    create_seconds: u64,
+    /// Concurrent clients creating requests.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Which database backends to measure.
+    #[arg(long, value_enum, default_value_t = Backend::Both)]
+    backend: Backend,
+    /// Use this PostgreSQL (superuser URL; fresh databases are created in it) instead of a
+    /// throwaway one (fsync on).
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// Fail when a list or get case's p99 is above this many milliseconds (0: report only).
+    #[arg(long, default_value_t = 0.0)]
+    max_p99_ms: f64,
+    /// Fail when creates on the full database run at less than this share of the empty
+    /// database's rate (0: report only).
+    #[arg(long, default_value_t = 0.0)]
+    min_create_ratio: f64,
+}
+
+#[derive(clap::Args)]
+struct ChaosArgs {
+    /// Cycles: one fault each (every kind at least once from 5 cycles on).
+    #[arg(long, default_value_t = 10)]
+    cycles: usize,
+    /// Requests started per cycle (exports and erasures alternate).
+    #[arg(long, default_value_t = 4)]
+    requests_per_cycle: usize,
+    /// Data sources in all: 3 x --per-language reference sources, the rest fault-injecting.
+    #[arg(long, default_value_t = 20)]
+    sources: usize,
+    /// Reference sources of each language (Go, Python, Java).
+    #[arg(long, default_value_t = 2)]
+    per_language: usize,
+    /// How long to wait, after the last cycle, for requests still legitimately running.
+    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
+    settle: Duration,
+    /// The random seed (printed at start), to run the same faults again.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The privacyd binary [default: beside privacy-bench].
+    #[arg(long)]
+    privacyd: Option<std::path::PathBuf>,
+    /// privacyd's log filter (each replica's log is kept in the run's folder).
+    #[arg(long, default_value = "warn")]
+    privacyd_log: String,
+    /// The folder with the Go `reference-datasource` (clients/go/ci.sh builds it).
+    #[arg(long, env = "PRIVACYD_E2E_GO_BIN_DIR")]
+    go_bin_dir: Option<std::path::PathBuf>,
+    /// The clients venv's python, with the Python `reference-datasource` script beside it.
+    #[arg(long, env = "PRIVACYD_E2E_PYTHON")]
+    python: Option<std::path::PathBuf>,
+    /// The Java `reference-datasource.jar`.
+    #[arg(long, env = "PRIVACYD_E2E_JAVA_SOURCE_JAR")]
+    java_source_jar: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -252,6 +403,9 @@ async fn main() -> ExitCode {
         Bench::EraseFanout(args) => fanout_bench::run(args).await,
         Bench::Latency(args) => latency_bench::run(args).await,
         Bench::Wordpress(args) => wordpress_bench::run(args).await,
+        Bench::Soak(args) => soak::run(args).await,
+        Bench::StoredRequests(args) => stored_requests_bench::run(args).await,
+        Bench::Chaos(args) => chaos::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
