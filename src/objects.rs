@@ -7,14 +7,22 @@
 //!
 //! ```text
 //! <request id>/sources/<source>/items.jsonl   what the source sent, as the spool wrote it
-//! <request id>/sources/<source>/files.jsonl   its files' list, in order
-//! <request id>/sources/<source>/files.bin     the files' bytes, one after another, in that order
+//! <request id>/sources/<source>/files.jsonl   its files' list, in order, each with its zip entry
+//! <request id>/sources/<source>/files.zip     the files as finished zip entries, in that order
 //! <request id>/privacy-export-<request id>.zip  the archive
 //! ```
 //!
 //! A spool is three objects rather than one per file, so a source that sends 100,000 small
-//! files costs three uploads, not 100,000; the archive reads the files back in the order they
-//! were concatenated, with one sequential read.
+//! files costs three uploads, not 100,000. The archive is the sources' segments (`files.zip`)
+//! side by side, then a tail (`export.json`, `index.html`, the central directory): on S3 one
+//! object, uploaded in parts; on the file store a folder under the archive's name holding
+//! hard links to the segments, the tail and `parts.json` (the parts in order, with their
+//! sizes), read as their concatenation, so no file byte is written twice.
+//!
+//! Earlier privacyd kept a spool's files as `files.bin` (their bytes only) and a local archive
+//! as one file under its name. Both are still read: a local archive that is one file is served
+//! as it is, and a spool with `files.bin` is rewritten into the current layout before its
+//! request's archive is built ([`crate::export::legacy_spool`]).
 //!
 //! Objects are written whole or not at all: a multipart upload is invisible until it completes
 //! (S3), and the local store writes to a staging file renamed into place. So a crash mid-upload
@@ -201,14 +209,67 @@ impl Objects {
     /// as they are, renamed into place after an fsync (copied only when the scratch folder is
     /// on another file system): the files' bytes are not written again.
     pub async fn put_spool(&self, id: RequestId, source: &SourceName, dir: &Path) -> Result<(), StoreError> {
+        self.put_spool_objects(id, source, dir, &["items.jsonl", "files.jsonl", SEGMENT]).await
+    }
+
+    /// Puts the files `names` of the local folder `dir` into a source's spool, in that order.
+    async fn put_spool_objects(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        dir: &Path,
+        names: &[&str],
+    ) -> Result<(), StoreError> {
         let prefix = spool_prefix(id, source);
-        for name in ["items.jsonl", "files.jsonl", SEGMENT] {
-            let key = prefix.clone().join(name);
+        for name in names {
+            let key = prefix.clone().join(*name);
             if !self.move_into_local(&key, &dir.join(name)).await? {
                 self.put_files(&key, vec![dir.join(name)]).await?;
             }
         }
         Ok(())
+    }
+
+    /// How a source's spool is kept: with its files as a segment of zip entries, or as
+    /// privacyd stored it before each file byte was written once (issue 14, section 5), with
+    /// `files.bin` (see [`crate::export::legacy_spool`]). A spool with neither is reported as
+    /// segmented, and reading its segment then fails as for any missing spool.
+    pub async fn spool_layout(&self, id: RequestId, source: &SourceName) -> Result<SpoolLayout, StoreError> {
+        let prefix = spool_prefix(id, source);
+        for (name, layout) in [(SEGMENT, SpoolLayout::Segment), (LEGACY_FILES, SpoolLayout::Legacy)] {
+            match self.objects.head(&prefix.clone().join(name)).await {
+                Ok(_) => return Ok(layout),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(SpoolLayout::Segment)
+    }
+
+    /// The files of a spool in the earlier layout ([`SpoolLayout::Legacy`]): their bytes one
+    /// after another, in the order its `files.jsonl` lists them. A blocking reader, for a
+    /// thread that may block.
+    pub fn legacy_spool_files(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        id: RequestId,
+        source: &SourceName,
+    ) -> Result<BlockingReader, StoreError> {
+        let key = spool_prefix(id, source).join(LEGACY_FILES);
+        let stream = wait(runtime, self.objects.get(&key))?.into_stream();
+        Ok(BlockingReader { runtime: runtime.clone(), stream, current: Bytes::new() })
+    }
+
+    /// Replaces a spool in the earlier layout with the same files rewritten into the current
+    /// one, from the local folder `dir` (its `files.jsonl` and segment). Safe to cut short at
+    /// any point: the new list goes first (its lines read as the old ones too, they only add a
+    /// field), then the segment, whose presence makes the spool current; `files.bin` goes last.
+    pub async fn put_upgraded_spool(&self, id: RequestId, source: &SourceName, dir: &Path) -> Result<(), StoreError> {
+        self.put_spool_objects(id, source, dir, &["files.jsonl", SEGMENT]).await?;
+        match self.objects.delete(&spool_prefix(id, source).join(LEGACY_FILES)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// For a local store: renames the local file `from` to the object `key`, durable (the file
@@ -450,6 +511,18 @@ fn archive_key(id: RequestId) -> Key {
 /// The name of a spool's segment of zip entries.
 const SEGMENT: &str = crate::export::spool::SEGMENT;
 
+/// The object that held a spool's files, one after another, before they were zip entries.
+const LEGACY_FILES: &str = "files.bin";
+
+/// How a spool is kept in the store; see [`Objects::spool_layout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpoolLayout {
+    /// `items.jsonl`, `files.jsonl` (each file with its zip entry) and the segment `files.zip`.
+    Segment,
+    /// `items.jsonl`, `files.jsonl` (no zip entries) and `files.bin`: the files' bytes only.
+    Legacy,
+}
+
 /// How a local archive's folder is named while it is put together.
 const STAGING_PREFIX: &str = ".archive-staging-";
 
@@ -479,20 +552,32 @@ async fn read_local_archive(
     dir: PathBuf,
     range: std::ops::Range<u64>,
 ) -> Result<BoxStream<'static, Result<Bytes, StoreError>>, StoreError> {
-    let manifest = match tokio::fs::read(dir.join(MANIFEST)).await {
-        Ok(manifest) => manifest,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(object_store::Error::NotFound { path: dir.display().to_string(), source: err.into() }.into());
-        }
+    let not_found = |err: std::io::Error| {
+        StoreError::from(object_store::Error::NotFound { path: dir.display().to_string(), source: err.into() })
+    };
+    let archive = match tokio::fs::metadata(&dir).await {
+        Ok(archive) => archive,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(not_found(err)),
         Err(err) => return Err(err.into()),
     };
-    let manifest: Manifest = serde_json::from_slice(&manifest).map_err(std::io::Error::from)?;
+    let parts = if archive.is_file() {
+        // An archive privacyd wrote before it composed them from parts: one file, the zip.
+        vec![(dir.clone(), archive.len())]
+    } else {
+        let manifest = match tokio::fs::read(dir.join(MANIFEST)).await {
+            Ok(manifest) => manifest,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(not_found(err)),
+            Err(err) => return Err(err.into()),
+        };
+        let manifest: Manifest = serde_json::from_slice(&manifest).map_err(std::io::Error::from)?;
+        manifest.parts.into_iter().map(|part| (dir.join(&part.name), part.bytes)).collect()
+    };
     let mut pieces = Vec::new();
     let mut start = 0u64;
-    for part in manifest.parts {
-        let end = start + part.bytes;
+    for (path, bytes) in parts {
+        let end = start + bytes;
         if end > range.start && start < range.end {
-            pieces.push((dir.join(&part.name), range.start.max(start) - start, range.end.min(end) - start));
+            pieces.push((path, range.start.max(start) - start, range.end.min(end) - start));
         }
         start = end;
     }
@@ -599,7 +684,13 @@ impl ArchiveComposer {
                 let root = self.objects.local_root.as_ref().expect("a local store");
                 let archive = local_archive_dir(root, self.id);
                 // One an earlier attempt completed but did not record: never served, replaced.
-                match std::fs::remove_dir_all(&archive) {
+                // A folder of parts, or one file if an earlier privacyd wrote it.
+                let removed = match std::fs::symlink_metadata(&archive) {
+                    Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&archive),
+                    Ok(_) => std::fs::remove_file(&archive),
+                    Err(err) => Err(err),
+                };
+                match removed {
                     Ok(()) => {}
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                     Err(err) => return Err(err.into()),
@@ -741,6 +832,50 @@ mod tests {
         for refused in ["file://relative/dir", "s3://", "s3://Bad_Bucket", "/var/lib", "gs://bucket", "s3://a/b"] {
             assert!(refused.parse::<StoreLocation>().is_err(), "{refused}");
         }
+    }
+
+    /// An archive an earlier privacyd wrote to a local store is one file at the archive's
+    /// name (an upload of one object), not a folder of parts: it reads back whole and by
+    /// ranges, a build for the same request replaces it, and deleting the request removes it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_local_archive_an_earlier_privacyd_wrote_as_one_file_reads_back_and_is_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
+        let id = RequestId::new();
+        let earlier: Vec<u8> = (0..PART_BYTES as u32 + 100).map(|i| (i % 253) as u8).collect();
+        let runtime = tokio::runtime::Handle::current();
+        let (store2, written) = (store.clone(), earlier.clone());
+        tokio::task::spawn_blocking(move || {
+            // The earlier archive builder's way: one multipart upload under the archive's key.
+            let mut upload = store2.archive_upload(&runtime, id).unwrap();
+            upload.write_all(&written).unwrap();
+            upload.finish().unwrap();
+        })
+        .await
+        .unwrap();
+        assert!(local_archive_dir(root.path().join("exports").as_path(), id).is_file());
+        let read = |range: std::ops::Range<u64>| {
+            let store = store.clone();
+            async move { store.read_archive(id, range).await.unwrap().try_collect::<Vec<Bytes>>().await.unwrap().concat() }
+        };
+        assert_eq!(read(0..earlier.len() as u64).await, earlier);
+        let across = PART_BYTES as u64 - 10..PART_BYTES as u64 + 10;
+        assert_eq!(read(across.clone()).await, &earlier[across.start as usize..across.end as usize]);
+        assert!(store.read_archive(id, 0..earlier.len() as u64 + 1).await.is_err(), "past its end");
+
+        let runtime = tokio::runtime::Handle::current();
+        let store2 = store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut composer = store2.compose_archive(&runtime, id).unwrap();
+            composer.write_all(b"built again").unwrap();
+            composer.finish().unwrap();
+        })
+        .await
+        .unwrap();
+        assert_eq!(read(0..11).await, b"built again");
+        assert!(store.delete_request(id, "").await.unwrap() >= 1);
+        assert!(store.read_archive(id, 0..1).await.is_err());
+        assert!(store.requests().await.unwrap().is_empty());
     }
 
     /// A spool larger than an upload part, put into a local store and composed into an

@@ -229,7 +229,8 @@ pub fn read_files(dir: &Path) -> std::io::Result<impl Iterator<Item = std::io::R
     read_lines(&dir.join("files.jsonl"))
 }
 
-fn read_lines<T: serde::de::DeserializeOwned>(
+/// Reads a file of JSON lines, a `T` a line.
+pub(super) fn read_lines<T: serde::de::DeserializeOwned>(
     path: &Path,
 ) -> std::io::Result<impl Iterator<Item = std::io::Result<T>> + use<T>> {
     use std::io::BufRead;
@@ -238,7 +239,7 @@ fn read_lines<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     use crate::export::{rules::tests::chunk, zip_layout::CentralDirectory};

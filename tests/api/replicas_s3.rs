@@ -36,7 +36,7 @@ const EXPORTS: usize = 24;
 /// The file every source sends with every export.
 const FILE_BYTES: usize = 64 * 1024;
 /// The file one source sends for the export whose replica is killed: large enough that its
-/// archive takes a while to upload.
+/// archive is uploaded in several parts (8 MiB each), so that it can be held after the first.
 const BIG_FILE_BYTES: usize = 64 << 20;
 /// The subjects whose export gets the big file start with this.
 const BIG: &str = "big-";
@@ -110,7 +110,8 @@ struct Replica {
 }
 
 impl Replica {
-    fn start(database_url: &str, s3: &ThrowawayS3, data_dir: &Path, token: &str) -> Replica {
+    /// A replica whose S3 requests go to `endpoint` (the server, or a relay in front of it).
+    fn start(database_url: &str, s3: &ThrowawayS3, endpoint: &str, data_dir: &Path, token: &str) -> Replica {
         let addr = format!("127.0.0.1:{}", free_port().unwrap());
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::File::create(data_dir.join("privacyd.log")).unwrap();
@@ -124,7 +125,7 @@ impl Replica {
             .env("AWS_ACCESS_KEY_ID", ThrowawayS3::ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", ThrowawayS3::SECRET_KEY)
             .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &s3.endpoint)
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ALLOW_HTTP", "true")
             .env("PRIVACYD_ADMIN_TOKENS", token)
             // A dead replica's jobs are taken over after its lease: keep it short here.
@@ -163,13 +164,92 @@ impl Drop for Replica {
     }
 }
 
+/// A TCP relay in front of the S3 server that passes everything on, except, once told which
+/// archive to watch, the upload of that archive's second part: that request never reaches the
+/// server, so the replica sending it stays mid-upload (the multipart upload created, its first
+/// part sent, the archive not complete) until the test kills it, however fast the archive
+/// builds. An earlier version polled for the build instead, and lost the race once building
+/// no longer re-zipped the files.
+struct HoldingRelay {
+    /// `http://127.0.0.1:<port>`.
+    endpoint: String,
+    /// What a request must contain to be held; `None`: nothing is.
+    watched: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+    /// Told each time a request is held.
+    held: Arc<tokio::sync::Notify>,
+}
+
+impl HoldingRelay {
+    async fn start(server: &str) -> HoldingRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let server = server.trim_start_matches("http://").to_owned();
+        let relay = HoldingRelay { endpoint, watched: Arc::default(), held: Arc::default() };
+        let (watched, held) = (relay.watched.clone(), relay.held.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(upstream) = tokio::net::TcpStream::connect(&server).await else { continue };
+                tokio::spawn(Self::relay(client, upstream, watched.clone(), held.clone()));
+            }
+        });
+        relay
+    }
+
+    /// Holds the second part of request `id`'s archive upload (object_store numbers parts
+    /// from 1 and sends `?partNumber=N&uploadId=...`), and any retry of it, until released.
+    fn watch(&self, id: &str) {
+        *self.watched.lock().unwrap() = Some(format!("/privacy-export-{id}.zip?partNumber=2&").into_bytes());
+    }
+
+    fn release(&self) {
+        *self.watched.lock().unwrap() = None;
+    }
+
+    async fn relay(
+        client: tokio::net::TcpStream,
+        upstream: tokio::net::TcpStream,
+        watched: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+        held: Arc<tokio::sync::Notify>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client_read, mut client_write) = client.into_split();
+        let (mut upstream_read, mut upstream_write) = upstream.into_split();
+        let back = tokio::spawn(async move { tokio::io::copy(&mut upstream_read, &mut client_write).await });
+        let mut buffer = vec![0u8; 64 << 10];
+        // The last bytes passed on, so that a request line split across reads is still seen.
+        let mut window = Vec::new();
+        loop {
+            let n = match client_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let needle = watched.lock().unwrap().clone();
+            if let Some(needle) = needle {
+                window.extend_from_slice(&buffer[..n]);
+                if window.windows(needle.len()).any(|w| w == needle.as_slice()) {
+                    held.notify_one();
+                    // Never passed on: read (and drop) until the client goes.
+                    while matches!(client_read.read(&mut buffer).await, Ok(n) if n > 0) {}
+                    break;
+                }
+                window.drain(..window.len().saturating_sub(needle.len()));
+            }
+            if upstream_write.write_all(&buffer[..n]).await.is_err() {
+                break;
+            }
+        }
+        back.abort();
+    }
+}
+
 fn authorized<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
     request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
 }
 
-async fn export(channel: &Channel, token: &str, email: &str) -> String {
+/// Creates an export of `email`'s data, and processes it if `process`. Returns its id.
+async fn create_export(channel: &Channel, token: &str, email: &str, process: bool) -> String {
     let mut client = PrivacyRequestServiceClient::new(channel.clone());
     let created = client
         .create_privacy_request(authorized(
@@ -186,11 +266,17 @@ async fn export(channel: &Channel, token: &str, email: &str) -> String {
         .into_inner()
         .privacy_request
         .unwrap();
-    client
-        .process_privacy_request(authorized(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }, token))
-        .await
-        .unwrap();
+    if process {
+        client
+            .process_privacy_request(authorized(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }, token))
+            .await
+            .unwrap();
+    }
     created.id
+}
+
+async fn export(channel: &Channel, token: &str, email: &str) -> String {
+    create_export(channel, token, email, true).await
 }
 
 async fn get(channel: &Channel, token: &str, id: &str) -> pb::PrivacyRequest {
@@ -255,9 +341,10 @@ async fn two_replicas_without_a_shared_disk_share_exports_through_s3_and_survive
     let url = fresh_postgres_database().await;
     let token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let dir = tempfile::tempdir().unwrap();
+    let relay = HoldingRelay::start(&s3.endpoint).await;
     let replicas = [
-        Replica::start(&url, &s3, &dir.path().join("a"), &token),
-        Replica::start(&url, &s3, &dir.path().join("b"), &token),
+        Replica::start(&url, &s3, &relay.endpoint, &dir.path().join("a"), &token),
+        Replica::start(&url, &s3, &relay.endpoint, &dir.path().join("b"), &token),
     ];
     let channels = [replicas[0].channel().await, replicas[1].channel().await];
     let sources = [Counted::default(), Counted::default(), Counted::default()];
@@ -303,27 +390,30 @@ async fn two_replicas_without_a_shared_disk_share_exports_through_s3_and_survive
     eprintln!("{EXPORTS} exports through S3 on two replicas: {:?}", started.elapsed());
 
     // An export with a big file: the replica that builds its archive is killed while it
-    // uploads (s3s-fs holds its parts), and the other one finishes it.
+    // uploads (the relay holds the upload's second part; s3s-fs holds the first), and the
+    // other one finishes it.
     let email = format!("{BIG}{}", unique_email());
-    let id = export(&channels[0], &token, &email).await;
-    let uploads_started = |s3: &ThrowawayS3| {
-        std::fs::read_dir(s3.root())
-            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".upload_id-")))
-            .unwrap_or(false)
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let builder = loop {
-        let building: Vec<usize> = (0..2).filter(|&r| replicas[r].building(&id)).collect();
-        if building.len() == 1 && uploads_started(&s3) {
-            break building[0];
-        }
-        assert!(Instant::now() < deadline, "no replica started uploading the big archive");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let id = create_export(&channels[0], &token, &email, false).await;
+    relay.watch(&id);
+    PrivacyRequestServiceClient::new(channels[0].clone())
+        .process_privacy_request(authorized(pb::ProcessPrivacyRequestRequest { id: id.clone() }, &token))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(60), relay.held.notified())
+        .await
+        .expect("no replica uploaded the big archive's second part");
+    let uploads_started = std::fs::read_dir(s3.root())
+        .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".upload_id-")))
+        .unwrap_or(false);
+    assert!(uploads_started, "the archive's upload was created in the bucket");
+    let building: Vec<usize> = (0..2).filter(|&r| replicas[r].building(&id)).collect();
+    assert_eq!(building.len(), 1, "one replica builds the archive");
+    let builder = building[0];
     let [mut a, mut b] = replicas;
     let (killed, survivor) = if builder == 0 { (&mut a, &b) } else { (&mut b, &a) };
     killed.child.kill().unwrap();
     killed.child.wait().unwrap();
+    relay.release();
     let killed_at = Instant::now();
     let survivor_channel = survivor.channel().await;
     let after = get(&survivor_channel, &token, &id).await;
