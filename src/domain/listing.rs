@@ -83,6 +83,18 @@ impl EmailSearch {
         pattern
     }
 
+    /// A SQLite `GLOB` pattern for the trigram index (migration 0020) that matches every key
+    /// containing the search, and perhaps a few more (`*`, `?` and `[` in the search match any
+    /// one character: a GLOB has no escape character), so the `LIKE` of [`Self::like_pattern`]
+    /// is still what decides. `None` when the search holds no run of three characters without
+    /// those: a trigram index can only be searched by such a run (SQLite, "The Trigram
+    /// Tokenizer", fts5.html 4.3.3), and without one it would read every address.
+    pub fn trigram_glob(&self) -> Option<String> {
+        let literal: String = self.0.chars().map(|c| if matches!(c, '*' | '?' | '[') { '?' } else { c }).collect();
+        let longest_run = literal.split('?').map(|run| run.chars().count()).max().unwrap_or(0);
+        (longest_run >= 3).then(|| format!("*{literal}*"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -263,6 +275,17 @@ mod props {
         }
     }
 
+    /// SQLite's `GLOB` for patterns of literal characters, `*` and `?` (what
+    /// [`EmailSearch::trigram_glob`] writes): the oracle.
+    fn glob(pattern: &[char], text: &[char]) -> bool {
+        match pattern.split_first() {
+            None => text.is_empty(),
+            Some(('*', rest)) => (0..=text.len()).any(|skip| glob(rest, &text[skip..])),
+            Some(('?', rest)) => !text.is_empty() && glob(rest, &text[1..]),
+            Some((c, rest)) => text.first() == Some(c) && glob(rest, &text[1..]),
+        }
+    }
+
     fn chars(s: &str) -> Vec<char> {
         s.chars().collect()
     }
@@ -279,6 +302,29 @@ mod props {
         ) {
             let search = EmailSearch::parse_optional("subject_email_search", &search).unwrap().unwrap();
             prop_assert_eq!(like(&chars(&search.like_pattern()), &chars(&key)), key.contains(search.as_str()));
+        }
+
+        /// The trigram index's GLOB matches every key the search's LIKE matches (it may match
+        /// more: the LIKE decides), and is offered only with a run of three plain characters.
+        #[test]
+        fn the_trigram_glob_matches_whatever_the_search_matches(
+            search in "[a-c*?\\[%_]{1,6}",
+            key in "[a-c*?\\[%_@.]{0,12}",
+        ) {
+            let search = EmailSearch::parse_optional("subject_email_search", &search).unwrap().unwrap();
+            match search.trigram_glob() {
+                Some(pattern) => {
+                    if key.contains(search.as_str()) {
+                        prop_assert!(glob(&chars(&pattern), &chars(&key)), "{:?} misses {:?}", pattern, key);
+                    }
+                    let plain = |c: char| !matches!(c, '*' | '?' | '[');
+                    prop_assert!(search.as_str().chars().collect::<Vec<_>>().windows(3).any(|w| w.iter().all(|c| plain(*c))));
+                }
+                None => {
+                    let plain = |c: &char| !matches!(c, '*' | '?' | '[');
+                    prop_assert!(!search.as_str().chars().collect::<Vec<_>>().windows(3).any(|w| w.iter().all(plain)));
+                }
+            }
         }
 
         /// Any text is refused with the field named, means no filter, or is a search of 1 to

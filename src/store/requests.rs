@@ -38,7 +38,7 @@ macro_rules! open_states {
 
 // After the macros above, which it uses.
 mod listing;
-pub use listing::{Bound, RequestCursor, Statement, count_statement, list_statement};
+pub use listing::{Bound, FEW_MATCHES, Planner, RequestCursor, Statement, count_statement, list_statement};
 
 /// What a create did.
 #[derive(Debug)]

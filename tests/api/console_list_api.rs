@@ -541,16 +541,16 @@ async fn list_and_count_statements_use_their_indexes(backend: Backend) {
     // The console's usual call: one action, no other filter; in each order and for the tabs.
     let filter = privacyd::domain::ListFilter { action: Some(privacyd::domain::Action::Export), ..Default::default() };
     let cursor = privacyd::store::RequestCursor { key: 0, id: privacyd::domain::RequestId::new() };
+    let planner =
+        if backend == Backend::Sqlite { privacyd::store::Planner::Sqlite } else { privacyd::store::Planner::Postgres };
     let statements = [
         (privacyd::domain::ListOrder::CreateTimeDesc, "privacy_requests_by_time"),
         (privacyd::domain::ListOrder::DueTimeAsc, "privacy_requests_by_due"),
         (privacyd::domain::ListOrder::DueTimeDesc, "privacy_requests_by_due"),
     ]
     .into_iter()
-    .map(|(order, index)| {
-        (privacyd::store::list_statement(&filter, order, Some(cursor), 51, backend == Backend::Sqlite), index)
-    })
-    .chain([(privacyd::store::count_statement(&filter, backend == Backend::Sqlite), "privacy_requests_for_counts")]);
+    .map(|(order, index)| (privacyd::store::list_statement(&filter, order, Some(cursor), 51, planner), index))
+    .chain([(privacyd::store::count_statement(&filter, planner), "privacy_requests_for_counts")]);
     for (statement, index) in statements {
         let sql = &statement.sql;
         let (explain, column) = match backend {

@@ -25,6 +25,7 @@ use privacyd::{
     proto::privacy::v1::{self as pb, privacy_request_service_client::PrivacyRequestServiceClient},
     shutdown,
     startup::Application,
+    store::Planner,
 };
 use rand::{Rng, SeedableRng};
 use sqlx::{Connection, Row};
@@ -193,7 +194,13 @@ async fn backend_run(
     for case in list_cases(args.requests, now) {
         let filter = case.domain()?;
         for order in [ListOrder::CreateTimeDesc, ListOrder::DueTimeAsc, ListOrder::DueTimeDesc] {
-            let (matching, deep) = deep_position(&mut db, &filter, order, backend == "sqlite").await?;
+            let (matching, deep) = deep_position(
+                &mut db,
+                &filter,
+                order,
+                if backend == "sqlite" { Planner::Sqlite } else { Planner::Postgres },
+            )
+            .await?;
             let digest =
                 page_token::filter_digest(&filter.digest_parts(order).iter().map(String::as_str).collect::<Vec<_>>());
             let deep_token = deep.map(|(key, id)| page_token::encode(&(key, id), &digest));
@@ -399,9 +406,9 @@ async fn deep_position(
     db: &mut sqlx::AnyConnection,
     filter: &ListFilter,
     order: ListOrder,
-    sqlite: bool,
+    planner: Planner,
 ) -> anyhow::Result<(i64, Option<(i64, String)>)> {
-    let all = privacyd::store::list_statement(filter, order, None, u32::MAX, sqlite);
+    let all = privacyd::store::list_statement(filter, order, None, u32::MAX, planner);
     let matching: i64 = {
         let sql = format!("SELECT COUNT(*) AS n FROM ({}) AS page", all.sql);
         let statement = privacyd::store::Statement { sql, binds: all.binds.clone() };
@@ -411,7 +418,7 @@ async fn deep_position(
         return Ok((matching, None));
     }
     let offset = matching * 9 / 10;
-    let at = privacyd::store::list_statement(filter, order, None, u32::try_from(offset)?, sqlite);
+    let at = privacyd::store::list_statement(filter, order, None, u32::try_from(offset)?, planner);
     let key = match order {
         ListOrder::CreateTimeDesc => "create_time",
         ListOrder::DueTimeAsc | ListOrder::DueTimeDesc => "due_time",

@@ -19,6 +19,33 @@ pub struct RequestCursor {
     pub id: RequestId,
 }
 
+/// How a list or count statement is written for its database, and on SQLite how it finds the
+/// requests whose address contains a search (`subject_email_search`).
+///
+/// PostgreSQL's planner chooses from its statistics between pg_trgm's index (migration 0019)
+/// and walking an index in the list's order. SQLite keeps no statistics that could tell a
+/// search matching one request in a million from one matching a third of them, so
+/// [`Store::list_requests`] asks the trigram index first (at most [`FEW_MATCHES`] rows) and
+/// chooses: few matches are read from the trigram index and sorted; many are found early on a
+/// walk in order, testing each row.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planner {
+    Postgres,
+    /// SQLite, each index named; a search tested on the rows an index walk reads.
+    Sqlite,
+    /// SQLite, the requests a search may match taken from `privacy_requests_email_trigrams`
+    /// (migration 0020) first, then tested.
+    SqliteTrigrams,
+}
+
+/// Below this many requests matching a search, SQLite reads them from the trigram index and
+/// sorts them (about 5 µs a request); from this many on, at least one in 200 of a million
+/// requests matches, and a page of 50 is found after reading about 10,000 rows in the list's
+/// order. Either way a page costs at most a few thousand row reads (measured in README's
+/// "A million stored requests").
+pub const FEW_MATCHES: i64 = 5_000;
+
 /// A value bound to a statement's `$n`.
 #[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,28 +85,41 @@ impl Statement {
 
     /// The conditions of `filter` (its state left out unless `with_state`), joined by AND
     /// after `first`; bound in the order they appear.
-    fn conditions(&mut self, first: &str, filter: &ListFilter, with_state: bool) -> String {
+    ///
+    /// With [`Planner::SqliteTrigrams`] every other condition's column is written `+column`,
+    /// which SQLite reads as "not by an index" (lang_select.html, "the unary + operator"):
+    /// otherwise it may walk the state's or the time's index and test each row against the
+    /// search's few ids, which is the slow walk the trigram index is there to avoid.
+    fn conditions(&mut self, first: &str, filter: &ListFilter, with_state: bool, planner: Planner) -> String {
+        let unindexed = if planner == Planner::SqliteTrigrams { "+" } else { "" };
         let mut out = vec![first.to_owned()];
         if let Some(action) = filter.action {
-            out.push(format!("action = {}", self.bind(Bound::Text(action.as_str().into()))));
+            out.push(format!("{unindexed}action = {}", self.bind(Bound::Text(action.as_str().into()))));
         }
         if let Some(state) = filter.state.filter(|_| with_state) {
-            out.push(format!("state = {}", self.bind(Bound::Text(state.as_str().into()))));
+            out.push(format!("{unindexed}state = {}", self.bind(Bound::Text(state.as_str().into()))));
         }
         if let Some(key) = &filter.subject_email_key {
             out.push(format!("subject_email_key = {}", self.bind(Bound::Text(key.clone()))));
         }
         if let Some(search) = &filter.subject_email_search {
+            if let (Planner::SqliteTrigrams, Some(glob)) = (planner, search.trigram_glob()) {
+                out.push(format!(
+                    "id IN (SELECT request_id FROM privacy_request_email_keys WHERE n IN \
+                     (SELECT rowid FROM privacy_requests_email_trigrams WHERE subject_email_key GLOB {}))",
+                    self.bind(Bound::Text(glob))
+                ));
+            }
             out.push(format!("subject_email_key LIKE {} ESCAPE '\\'", self.bind(Bound::Text(search.like_pattern()))));
         }
         if let Some(after) = filter.created.after {
-            out.push(format!("create_time >= {}", self.bind(Bound::Int(micros(after)))));
+            out.push(format!("{unindexed}create_time >= {}", self.bind(Bound::Int(micros(after)))));
         }
         if let Some(before) = filter.created.before {
-            out.push(format!("create_time < {}", self.bind(Bound::Int(micros(before)))));
+            out.push(format!("{unindexed}create_time < {}", self.bind(Bound::Int(micros(before)))));
         }
         if let Some(due) = filter.due_before {
-            out.push(format!("due_time < {}", self.bind(Bound::Int(micros(due)))));
+            out.push(format!("{unindexed}due_time < {}", self.bind(Bound::Int(micros(due)))));
         }
         out.retain(|c| !c.is_empty());
         if out.is_empty() { "TRUE".to_owned() } else { out.join(" AND ") }
@@ -102,10 +142,10 @@ pub fn list_statement(
     order: ListOrder,
     cursor: Option<RequestCursor>,
     limit: u32,
-    sqlite: bool,
+    planner: Planner,
 ) -> Statement {
     let mut statement = Statement { sql: String::new(), binds: Vec::new() };
-    let conditions = statement.conditions("", filter, true);
+    let conditions = statement.conditions("", filter, true, planner);
     let (key, before, direction) = match order {
         ListOrder::CreateTimeDesc => ("create_time", "<", "DESC"),
         ListOrder::DueTimeAsc => ("due_time", ">", "ASC"),
@@ -115,12 +155,14 @@ pub fn list_statement(
         Some(cursor) => {
             let k = statement.bind(Bound::Int(cursor.key));
             let id = statement.bind(Bound::Text(cursor.id.to_string()));
-            format!(" AND {key} {before}= {k} AND ({key} {before} {k} OR id {before} {id})")
+            let unindexed = if planner == Planner::SqliteTrigrams { "+" } else { "" };
+            format!(" AND {unindexed}{key} {before}= {k} AND ({key} {before} {k} OR id {before} {id})")
         }
         None => String::new(),
     };
     let limit = statement.bind(Bound::Int(i64::from(limit)));
-    let table = match (sqlite && filter.state.is_some() && filter.subject_email_key.is_none(), order) {
+    let named = planner == Planner::Sqlite && filter.state.is_some() && filter.subject_email_key.is_none();
+    let table = match (named, order) {
         (false, _) => "privacy_requests",
         (true, ListOrder::CreateTimeDesc) => "privacy_requests INDEXED BY privacy_requests_state_by_time",
         (true, ListOrder::DueTimeAsc | ListOrder::DueTimeDesc) => {
@@ -145,10 +187,15 @@ pub fn list_statement(
 /// the GROUP BY and reads every row. With an exact address, the few rows of that subject are
 /// found through `privacy_requests_by_subject` (migration 0019) instead.
 #[doc(hidden)]
-pub fn count_statement(filter: &ListFilter, sqlite: bool) -> Statement {
+pub fn count_statement(filter: &ListFilter, planner: Planner) -> Statement {
     let mut statement = Statement { sql: String::new(), binds: Vec::new() };
-    let conditions = statement.conditions("action IN ('EXPORT', 'ERASE')", filter, false);
-    let table = if sqlite && filter.subject_email_key.is_none() {
+    let every_request = if planner == Planner::SqliteTrigrams {
+        "+action IN ('EXPORT', 'ERASE')"
+    } else {
+        "action IN ('EXPORT', 'ERASE')"
+    };
+    let conditions = statement.conditions(every_request, filter, false, planner);
+    let table = if planner == Planner::Sqlite && filter.subject_email_key.is_none() {
         "privacy_requests INDEXED BY privacy_requests_for_counts"
     } else {
         "privacy_requests"
@@ -198,6 +245,28 @@ const MICROS_PER_DAY: f64 = 86_400_000_000.0;
 type Args<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 impl Store {
+    /// How to find the requests `filter` matches on this database (see [`Planner`]): on SQLite
+    /// with a search of three plain characters or more (and no exact address, whose own index
+    /// finds its few rows), one count of at most [`FEW_MATCHES`] rows from the trigram index.
+    #[doc(hidden)]
+    pub async fn planner(&self, filter: &ListFilter) -> Result<Planner, Error> {
+        if self.dialect == super::super::Dialect::Postgres {
+            return Ok(Planner::Postgres);
+        }
+        let glob = filter.subject_email_search.as_ref().and_then(|search| search.trigram_glob());
+        let Some(glob) = glob.filter(|_| filter.subject_email_key.is_none()) else { return Ok(Planner::Sqlite) };
+        let matches: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM privacy_requests_email_trigrams \
+             WHERE subject_email_key GLOB $1 LIMIT $2)",
+        )
+        .bind(glob)
+        .bind(FEW_MATCHES)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(if matches < FEW_MATCHES { Planner::SqliteTrigrams } else { Planner::Sqlite })
+    }
+
     /// Up to `limit` requests after `cursor`, in `order`.
     pub async fn list_requests(
         &self,
@@ -206,7 +275,7 @@ impl Store {
         cursor: Option<RequestCursor>,
         limit: u32,
     ) -> Result<Vec<PrivacyRequest>, Error> {
-        let statement = list_statement(filter, order, cursor, limit, self.dialect == super::super::Dialect::Sqlite);
+        let statement = list_statement(filter, order, cursor, limit, self.planner(filter).await?);
         let rows = statement.query().fetch_all(&self.pool).await.map_err(db_error)?;
         let mut requests = rows.iter().map(super::request_from_row).collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<RequestId> = requests.iter().map(|r| r.id).collect();
@@ -221,7 +290,7 @@ impl Store {
     /// How many requests match `filter` (its `state` ignored) in each state; states with none
     /// are missing.
     pub async fn count_requests(&self, filter: &ListFilter) -> Result<Vec<(State, i64)>, Error> {
-        let statement = count_statement(filter, self.dialect == super::super::Dialect::Sqlite);
+        let statement = count_statement(filter, self.planner(filter).await?);
         let rows = statement.query().fetch_all(&self.pool).await.map_err(db_error)?;
         rows.iter()
             .map(|row| {
