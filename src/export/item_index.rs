@@ -678,7 +678,13 @@ mod tests {
             .await
             .unwrap();
         let mut headings = Vec::new();
-        index.for_each_group(|g| Ok(headings.push((g.group_id.clone(), g.label.clone(), g.items)))).await.unwrap();
+        index
+            .for_each_group(|g| {
+                headings.push((g.group_id.clone(), g.label.clone(), g.items));
+                Ok(())
+            })
+            .await
+            .unwrap();
         assert_eq!(headings, written.iter().map(|(heading, _)| heading.clone()).collect::<Vec<_>>());
         written
     }
@@ -746,7 +752,13 @@ mod tests {
         std::fs::create_dir(&work).unwrap();
         let index = ItemIndex::load(&work, &parts).await.unwrap();
         let mut items = 0;
-        index.for_each_row(|row| Ok(items += usize::from(row.new_item))).await.unwrap();
+        index
+            .for_each_row(|row| {
+                items += usize::from(row.new_item);
+                Ok(())
+            })
+            .await
+            .unwrap();
         assert_eq!(items, 20_000);
         index.close().await;
         let spooled = std::fs::metadata(parts[0].spool.join("items.jsonl")).unwrap().len();

@@ -71,6 +71,9 @@ impl From<zip::DateTime> for DosTime {
     }
 }
 
+/// An entry's name in the archive, and the entry.
+pub type NamedEntry = (String, Entry);
+
 /// A finished entry, as its central directory record needs it. `offset` is where its local
 /// header starts in the piece it was written to (a spool's segment, or the archive's tail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,7 +293,7 @@ pub struct EntryWriter<W: Write> {
     modified: DosTime,
     limits: Limits,
     open: Option<(String, u64, u64, Body)>,
-    done: Vec<(String, Entry)>,
+    done: Vec<NamedEntry>,
 }
 
 impl<W: Write> EntryWriter<W> {
@@ -345,7 +348,7 @@ impl<W: Write> EntryWriter<W> {
 
     /// Ends the last entry; returns the stream, at the archive offset where the writer ended,
     /// and the entries written, their offsets in the archive.
-    pub fn finish(mut self) -> std::io::Result<(W, u64, Vec<(String, Entry)>)> {
+    pub fn finish(mut self) -> std::io::Result<(W, u64, Vec<NamedEntry>)> {
         self.end_entry()?;
         Ok((self.out.inner, self.base + self.out.position, self.done))
     }
