@@ -7,14 +7,22 @@
 //!
 //! ```text
 //! <request id>/sources/<source>/items.jsonl   what the source sent, as the spool wrote it
-//! <request id>/sources/<source>/files.jsonl   its files' list, in order
-//! <request id>/sources/<source>/files.bin     the files' bytes, one after another, in that order
+//! <request id>/sources/<source>/files.jsonl   its files' list, in order, each with its zip entry
+//! <request id>/sources/<source>/files.zip     the files as finished zip entries, in that order
 //! <request id>/privacy-export-<request id>.zip  the archive
 //! ```
 //!
 //! A spool is three objects rather than one per file, so a source that sends 100,000 small
-//! files costs three uploads, not 100,000; the archive reads the files back in the order they
-//! were concatenated, with one sequential read.
+//! files costs three uploads, not 100,000. The archive is the sources' segments (`files.zip`)
+//! side by side, then a tail (`export.json`, `index.html`, the central directory): on S3 one
+//! object, uploaded in parts; on the file store a folder under the archive's name holding
+//! hard links to the segments, the tail and `parts.json` (the parts in order, with their
+//! sizes), read as their concatenation, so no file byte is written twice.
+//!
+//! Earlier privacyd kept a spool's files as `files.bin` (their bytes only) and a local archive
+//! as one file under its name. Both are still read: a local archive that is one file is served
+//! as it is, and a spool with `files.bin` is rewritten into the current layout before its
+//! request's archive is built ([`crate::export::legacy_spool`]).
 //!
 //! Objects are written whole or not at all: a multipart upload is invisible until it completes
 //! (S3), and the local store writes to a staging file renamed into place. So a crash mid-upload
@@ -35,7 +43,7 @@ use object_store::{
     GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart, aws::AmazonS3Builder,
     local::LocalFileSystem, path::Path as Key, prefix::PrefixStore, signer::Signer,
 };
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::domain::{RequestId, SourceName};
 
@@ -196,18 +204,100 @@ impl Objects {
         self.signer.is_some()
     }
 
-    /// Uploads a finished spool folder (as [`crate::export::spool::Spool`] wrote it) as the
-    /// three objects of the module documentation.
+    /// Puts a finished spool folder (as [`crate::export::spool::Spool`] wrote it) into the
+    /// store as the three objects of the module documentation. A local store takes the files
+    /// as they are, renamed into place after an fsync (copied only when the scratch folder is
+    /// on another file system): the files' bytes are not written again.
     pub async fn put_spool(&self, id: RequestId, source: &SourceName, dir: &Path) -> Result<(), StoreError> {
+        self.put_spool_objects(id, source, dir, &["items.jsonl", "files.jsonl", SEGMENT]).await
+    }
+
+    /// Puts the files `names` of the local folder `dir` into a source's spool, in that order.
+    async fn put_spool_objects(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        dir: &Path,
+        names: &[&str],
+    ) -> Result<(), StoreError> {
         let prefix = spool_prefix(id, source);
-        self.put_files(&prefix.clone().join("items.jsonl"), vec![dir.join("items.jsonl")]).await?;
-        self.put_files(&prefix.clone().join("files.jsonl"), vec![dir.join("files.jsonl")]).await?;
-        // The files in the order the list names them, which is the order the archive reads.
-        let mut files = Vec::new();
-        for file in crate::export::spool::read_files(dir)? {
-            files.push(dir.join("files").join(file?.path));
+        for name in names {
+            let key = prefix.clone().join(*name);
+            if !self.move_into_local(&key, &dir.join(name)).await? {
+                self.put_files(&key, vec![dir.join(name)]).await?;
+            }
         }
-        self.put_files(&prefix.join("files.bin"), files).await
+        Ok(())
+    }
+
+    /// How a source's spool is kept: with its files as a segment of zip entries, or as
+    /// privacyd stored it before each file byte was written once (issue 14, section 5), with
+    /// `files.bin` (see [`crate::export::legacy_spool`]). A spool with neither is reported as
+    /// segmented, and reading its segment then fails as for any missing spool.
+    pub async fn spool_layout(&self, id: RequestId, source: &SourceName) -> Result<SpoolLayout, StoreError> {
+        let prefix = spool_prefix(id, source);
+        for (name, layout) in [(SEGMENT, SpoolLayout::Segment), (LEGACY_FILES, SpoolLayout::Legacy)] {
+            match self.objects.head(&prefix.clone().join(name)).await {
+                Ok(_) => return Ok(layout),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(SpoolLayout::Segment)
+    }
+
+    /// The files of a spool in the earlier layout ([`SpoolLayout::Legacy`]): their bytes one
+    /// after another, in the order its `files.jsonl` lists them. A blocking reader, for a
+    /// thread that may block.
+    pub fn legacy_spool_files(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        id: RequestId,
+        source: &SourceName,
+    ) -> Result<BlockingReader, StoreError> {
+        let key = spool_prefix(id, source).join(LEGACY_FILES);
+        let stream = wait(runtime, self.objects.get(&key))?.into_stream();
+        Ok(BlockingReader { runtime: runtime.clone(), stream, current: Bytes::new() })
+    }
+
+    /// Replaces a spool in the earlier layout with the same files rewritten into the current
+    /// one, from the local folder `dir` (its `files.jsonl` and segment). Safe to cut short at
+    /// any point: the new list goes first (its lines read as the old ones too, they only add a
+    /// field), then the segment, whose presence makes the spool current; `files.bin` goes last.
+    pub async fn put_upgraded_spool(&self, id: RequestId, source: &SourceName, dir: &Path) -> Result<(), StoreError> {
+        self.put_spool_objects(id, source, dir, &["files.jsonl", SEGMENT]).await?;
+        match self.objects.delete(&spool_prefix(id, source).join(LEGACY_FILES)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// For a local store: renames the local file `from` to the object `key`, durable (the file
+    /// and its folder fsynced). False, with nothing done, for S3, or when `from` is on another
+    /// file system than the store.
+    async fn move_into_local(&self, key: &Key, from: &Path) -> Result<bool, StoreError> {
+        let Some(root) = &self.local_root else { return Ok(false) };
+        let to = key.parts().fold(root.clone(), |path, part| path.join(part.as_ref()));
+        let from = from.to_owned();
+        let moved = tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&from)?.sync_all()?;
+            let parent = to.parent().expect("a key has a folder");
+            crate::private_files::create_dir(parent)?;
+            match std::fs::rename(&from, &to) {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::CrossesDevices => return Ok(false),
+                Err(err) => return Err(err),
+            }
+            crate::private_files::tighten(&to, crate::private_files::FILE_MODE)?;
+            std::fs::File::open(parent)?.sync_all()?;
+            Ok(true)
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        if moved {
+            self.tighten_local(key)?;
+        }
+        Ok(moved)
     }
 
     /// Downloads `<spool>/<name>` (`items.jsonl` or `files.jsonl`) of a source's spool into
@@ -228,26 +318,39 @@ impl Objects {
         Ok(())
     }
 
-    /// The concatenated files of a source's spool, as a blocking reader, for the archive
-    /// builder's thread.
-    pub fn spool_files_reader(
+    /// Starts putting a request's archive together, for the archive builder's thread: the
+    /// sources' segments ([`ArchiveComposer::append_segment`]), then what is written to it
+    /// (the archive's tail). Nothing is under the archive's name until
+    /// [`ArchiveComposer::finish`] returns.
+    pub fn compose_archive(
         &self,
         runtime: &tokio::runtime::Handle,
         id: RequestId,
-        source: &SourceName,
-    ) -> Result<BlockingReader, StoreError> {
-        let key = spool_prefix(id, source).join("files.bin");
-        let stream = wait(runtime, self.objects.get(&key))?.into_stream();
-        Ok(BlockingReader { runtime: runtime.clone(), stream, current: Bytes::new() })
+    ) -> Result<ArchiveComposer, StoreError> {
+        let composing = match &self.local_root {
+            Some(root) => {
+                let request_dir = root.join(id.to_string());
+                crate::private_files::create_dir(&request_dir)?;
+                // What an attempt a crash cut short left: never served (nothing names it), and
+                // replaced now.
+                for entry in std::fs::read_dir(&request_dir)? {
+                    let entry = entry?;
+                    if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                        std::fs::remove_dir_all(entry.path())?;
+                    }
+                }
+                let staging = request_dir.join(format!("{STAGING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+                crate::private_files::create_dir(&staging)?;
+                Composing::Local { staging, parts: Vec::new(), tail: None }
+            }
+            None => Composing::Upload(self.archive_upload(runtime, id)?),
+        };
+        Ok(ArchiveComposer { runtime: runtime.clone(), objects: self.clone(), id, composing })
     }
 
-    /// Starts the upload of a request's archive, for the archive builder's thread. Nothing is
-    /// under the archive's name until [`BlockingUpload::finish`] returns.
-    pub fn archive_upload(
-        &self,
-        runtime: &tokio::runtime::Handle,
-        id: RequestId,
-    ) -> Result<BlockingUpload, StoreError> {
+    /// Starts the upload of a request's archive as one object, for the archive builder's
+    /// thread. Nothing is under the archive's name until [`BlockingUpload::finish`] returns.
+    fn archive_upload(&self, runtime: &tokio::runtime::Handle, id: RequestId) -> Result<BlockingUpload, StoreError> {
         let key = archive_key(id);
         let upload = wait(runtime, self.objects.put_multipart(&key))?;
         Ok(BlockingUpload {
@@ -268,6 +371,9 @@ impl Objects {
         if range.is_empty() {
             // Nothing to read (a read from the end), and stores refuse an empty range.
             return Ok(futures::stream::empty().boxed());
+        }
+        if let Some(root) = &self.local_root {
+            return read_local_archive(local_archive_dir(root, id), range).await;
         }
         let options = GetOptions { range: Some(GetRange::Bounded(range)), ..Default::default() };
         let got = self.objects.get_opts(&archive_key(id), options).await?;
@@ -402,6 +508,237 @@ fn archive_key(id: RequestId) -> Key {
     request_prefix(id).join(crate::export::archive_file_name(id))
 }
 
+/// The name of a spool's segment of zip entries.
+const SEGMENT: &str = crate::export::spool::SEGMENT;
+
+/// The object that held a spool's files, one after another, before they were zip entries.
+const LEGACY_FILES: &str = "files.bin";
+
+/// How a spool is kept in the store; see [`Objects::spool_layout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpoolLayout {
+    /// `items.jsonl`, `files.jsonl` (each file with its zip entry) and the segment `files.zip`.
+    Segment,
+    /// `items.jsonl`, `files.jsonl` (no zip entries) and `files.bin`: the files' bytes only.
+    Legacy,
+}
+
+/// How a local archive's folder is named while it is put together.
+const STAGING_PREFIX: &str = ".archive-staging-";
+
+/// The file in a local archive's folder that lists its parts.
+const MANIFEST: &str = "parts.json";
+
+/// A local archive: its parts, in order; their concatenation is the zip.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    parts: Vec<ManifestPart>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ManifestPart {
+    /// A file in the archive's folder.
+    name: String,
+    bytes: u64,
+}
+
+/// A local archive's folder: `<root>/<request id>/privacy-export-<request id>.zip/`.
+fn local_archive_dir(root: &Path, id: RequestId) -> PathBuf {
+    archive_key(id).parts().fold(root.to_owned(), |path, part| path.join(part.as_ref()))
+}
+
+/// Bytes `range` of a local archive: the parts it spans, each read from its offset.
+async fn read_local_archive(
+    dir: PathBuf,
+    range: std::ops::Range<u64>,
+) -> Result<BoxStream<'static, Result<Bytes, StoreError>>, StoreError> {
+    let not_found = |err: std::io::Error| {
+        StoreError::from(object_store::Error::NotFound { path: dir.display().to_string(), source: err.into() })
+    };
+    let archive = match tokio::fs::metadata(&dir).await {
+        Ok(archive) => archive,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(not_found(err)),
+        Err(err) => return Err(err.into()),
+    };
+    let parts = if archive.is_file() {
+        // An archive privacyd wrote before it composed them from parts: one file, the zip.
+        vec![(dir.clone(), archive.len())]
+    } else {
+        let manifest = match tokio::fs::read(dir.join(MANIFEST)).await {
+            Ok(manifest) => manifest,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(not_found(err)),
+            Err(err) => return Err(err.into()),
+        };
+        let manifest: Manifest = serde_json::from_slice(&manifest).map_err(std::io::Error::from)?;
+        manifest.parts.into_iter().map(|part| (dir.join(&part.name), part.bytes)).collect()
+    };
+    let mut pieces = Vec::new();
+    let mut start = 0u64;
+    for (path, bytes) in parts {
+        let end = start + bytes;
+        if end > range.start && start < range.end {
+            pieces.push((path, range.start.max(start) - start, range.end.min(end) - start));
+        }
+        start = end;
+    }
+    if range.end > start {
+        return Err(std::io::Error::other(format!("the archive has {start} bytes, not {}", range.end)).into());
+    }
+    Ok(futures::stream::iter(pieces)
+        .then(|(path, from, to)| async move {
+            let mut file = tokio::fs::File::open(path).await?;
+            file.seek(std::io::SeekFrom::Start(from)).await?;
+            Ok::<_, StoreError>(
+                tokio_util::io::ReaderStream::with_capacity(file.take(to - from), READ_BYTES).map_err(StoreError::from),
+            )
+        })
+        .try_flatten()
+        .boxed())
+}
+
+/// An archive being put together; see [`Objects::compose_archive`]. What is written to it
+/// follows the segments. Dropped unfinished, it leaves nothing under the archive's name.
+pub struct ArchiveComposer {
+    runtime: tokio::runtime::Handle,
+    objects: Objects,
+    id: RequestId,
+    composing: Composing,
+}
+
+enum Composing {
+    /// A local store keeps the parts as files side by side in a staging folder, renamed to
+    /// the archive's name when complete: the segments are hard links to the spools' (their
+    /// bytes are not copied), the tail a file of its own.
+    Local { staging: PathBuf, parts: Vec<ManifestPart>, tail: Option<std::io::BufWriter<std::fs::File>> },
+    /// S3: one multipart upload, the segments streamed through, so that the archive is one
+    /// object a presigned URL can serve.
+    Upload(BlockingUpload),
+    /// Finished (or being finished).
+    Done,
+}
+
+impl ArchiveComposer {
+    /// Appends a source's segment; `seen` is shown its bytes, in order (to hash them).
+    /// Returns its size.
+    pub fn append_segment(&mut self, source: &SourceName, mut seen: impl FnMut(&[u8])) -> Result<u64, StoreError> {
+        let key = spool_prefix(self.id, source).join(SEGMENT);
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        match &mut self.composing {
+            Composing::Done => unreachable!("appending to a finished archive"),
+            Composing::Local { staging, parts, tail } => {
+                assert!(tail.is_none(), "segments come before the tail");
+                let root = self.objects.local_root.as_ref().expect("a local store");
+                let from = key.parts().fold(root.clone(), |path, part| path.join(part.as_ref()));
+                let name = format!("{}.zip", parts.len());
+                let to = staging.join(&name);
+                if std::fs::hard_link(&from, &to).is_err() {
+                    // A file system without hard links: a copy, then.
+                    std::fs::copy(&from, &to)?;
+                }
+                let mut input = std::fs::File::open(&to)?;
+                loop {
+                    let n = input.read(&mut buffer)?;
+                    if n == 0 {
+                        break;
+                    }
+                    seen(&buffer[..n]);
+                    total += n as u64;
+                }
+                parts.push(ManifestPart { name, bytes: total });
+            }
+            Composing::Upload(upload) => {
+                let stream = wait(&self.runtime, self.objects.objects.get(&key))?.into_stream();
+                let mut input = BlockingReader { runtime: self.runtime.clone(), stream, current: Bytes::new() };
+                loop {
+                    let n = input.read(&mut buffer)?;
+                    if n == 0 {
+                        break;
+                    }
+                    seen(&buffer[..n]);
+                    upload.write_all(&buffer[..n])?;
+                    total += n as u64;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// Completes the archive: it is there, whole, under its name once this returns.
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        match std::mem::replace(&mut self.composing, Composing::Done) {
+            Composing::Done => Ok(()),
+            Composing::Upload(upload) => upload.finish(),
+            Composing::Local { staging, mut parts, tail } => {
+                // Should any step fail, the staging folder goes with `self`.
+                self.composing = Composing::Local { staging: staging.clone(), parts: Vec::new(), tail: None };
+                if let Some(mut tail) = tail {
+                    tail.flush()?;
+                    let tail = tail.into_inner().map_err(|e| e.into_error())?;
+                    tail.sync_all()?;
+                    parts.push(ManifestPart { name: "tail.zip".into(), bytes: tail.metadata()?.len() });
+                }
+                let mut manifest = crate::private_files::create_file(&staging.join(MANIFEST))?;
+                manifest.write_all(&serde_json::to_vec(&Manifest { parts }).map_err(std::io::Error::from)?)?;
+                manifest.sync_all()?;
+                let root = self.objects.local_root.as_ref().expect("a local store");
+                let archive = local_archive_dir(root, self.id);
+                // One an earlier attempt completed but did not record: never served, replaced.
+                // A folder of parts, or one file if an earlier privacyd wrote it.
+                let removed = match std::fs::symlink_metadata(&archive) {
+                    Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&archive),
+                    Ok(_) => std::fs::remove_file(&archive),
+                    Err(err) => Err(err),
+                };
+                match removed {
+                    Ok(()) => {}
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(err.into()),
+                }
+                std::fs::rename(&staging, &archive)?;
+                std::fs::File::open(archive.parent().expect("in the request's folder"))?.sync_all()?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for ArchiveComposer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.composing {
+            Composing::Done => Err(std::io::Error::other("the archive is finished")),
+            Composing::Upload(upload) => upload.write(buf),
+            Composing::Local { staging, tail, .. } => {
+                if tail.is_none() {
+                    let file = crate::private_files::create_file(&staging.join("tail.zip"))?;
+                    *tail = Some(std::io::BufWriter::with_capacity(READ_BYTES, file));
+                }
+                tail.as_mut().expect("created above").write(buf)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.composing {
+            Composing::Upload(upload) => upload.flush(),
+            Composing::Local { tail, .. } => tail.as_mut().map_or(Ok(()), |t| t.flush()),
+            Composing::Done => Ok(()),
+        }
+    }
+}
+
+impl Drop for ArchiveComposer {
+    fn drop(&mut self) {
+        if let Composing::Local { staging, .. } = &self.composing
+            && staging.exists()
+        {
+            // A build that failed half-way: its staging folder goes (the upload of an S3
+            // archive aborts in `BlockingUpload`'s own drop).
+            let _ = std::fs::remove_dir_all(staging);
+        }
+    }
+}
+
 /// Runs `future` to its end on this (blocking) thread. Not the runtime's `block_on`: the
 /// archive builder writes from inside closures that are themselves run by `block_on` (it walks
 /// its index that way), and tokio refuses to nest those. Entering the runtime lets the future
@@ -497,38 +834,94 @@ mod tests {
         }
     }
 
+    /// An archive an earlier privacyd wrote to a local store is one file at the archive's
+    /// name (an upload of one object), not a folder of parts: it reads back whole and by
+    /// ranges, a build for the same request replaces it, and deleting the request removes it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_local_archive_an_earlier_privacyd_wrote_as_one_file_reads_back_and_is_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
+        let id = RequestId::new();
+        let earlier: Vec<u8> = (0..PART_BYTES as u32 + 100).map(|i| (i % 253) as u8).collect();
+        let runtime = tokio::runtime::Handle::current();
+        let (store2, written) = (store.clone(), earlier.clone());
+        tokio::task::spawn_blocking(move || {
+            // The earlier archive builder's way: one multipart upload under the archive's key.
+            let mut upload = store2.archive_upload(&runtime, id).unwrap();
+            upload.write_all(&written).unwrap();
+            upload.finish().unwrap();
+        })
+        .await
+        .unwrap();
+        assert!(local_archive_dir(root.path().join("exports").as_path(), id).is_file());
+        let read = |range: std::ops::Range<u64>| {
+            let store = store.clone();
+            async move { store.read_archive(id, range).await.unwrap().try_collect::<Vec<Bytes>>().await.unwrap().concat() }
+        };
+        assert_eq!(read(0..earlier.len() as u64).await, earlier);
+        let across = PART_BYTES as u64 - 10..PART_BYTES as u64 + 10;
+        assert_eq!(read(across.clone()).await, &earlier[across.start as usize..across.end as usize]);
+        assert!(store.read_archive(id, 0..earlier.len() as u64 + 1).await.is_err(), "past its end");
+
+        let runtime = tokio::runtime::Handle::current();
+        let store2 = store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut composer = store2.compose_archive(&runtime, id).unwrap();
+            composer.write_all(b"built again").unwrap();
+            composer.finish().unwrap();
+        })
+        .await
+        .unwrap();
+        assert_eq!(read(0..11).await, b"built again");
+        assert!(store.delete_request(id, "").await.unwrap() >= 1);
+        assert!(store.read_archive(id, 0..1).await.is_err());
+        assert!(store.requests().await.unwrap().is_empty());
+    }
+
+    /// A spool larger than an upload part, put into a local store and composed into an
+    /// archive with a tail: read back whole and by ranges across the parts, and removed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_local_store_round_trips_a_spool_and_an_archive_larger_than_a_part() {
+        use crate::export::zip_layout::{DosTime, Method};
         let root = tempfile::tempdir().unwrap();
         let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
         let id = RequestId::new();
         let source = SourceName::parse("shop").unwrap();
         let spool = root.path().join("spool");
-        let mut writer = crate::export::spool::Spool::create(&spool).unwrap();
+        let modified = DosTime { date: 0x5b7e, time: 0 };
+        let mut writer = crate::export::spool::Spool::create(&spool, "shop", Method::Stored, modified).unwrap();
         let big = vec![7u8; PART_BYTES + 5];
         writer.add(crate::export::rules::tests::chunk("a.bin", &big, 0, true)).unwrap();
         writer.add(crate::export::rules::tests::chunk("b.txt", b"second", 0, true)).unwrap();
         writer.finish().unwrap();
+        let segment = std::fs::read(spool.join(SEGMENT)).unwrap();
         store.put_spool(id, &source, &spool).await.unwrap();
+        assert!(!spool.join(SEGMENT).exists(), "moved into the store, not copied");
         let runtime = tokio::runtime::Handle::current();
         let (store2, source2) = (store.clone(), source.clone());
-        let read = tokio::task::spawn_blocking(move || {
-            let mut all = Vec::new();
-            store2.spool_files_reader(&runtime, id, &source2).unwrap().read_to_end(&mut all).unwrap();
-            let mut upload = store2.archive_upload(&runtime, id).unwrap();
-            upload.write_all(&all).unwrap();
-            upload.finish().unwrap();
-            all
+        let seen = tokio::task::spawn_blocking(move || {
+            let mut composer = store2.compose_archive(&runtime, id).unwrap();
+            let mut seen = Vec::new();
+            composer.append_segment(&source2, |bytes| seen.extend_from_slice(bytes)).unwrap();
+            composer.write_all(b"the tail").unwrap();
+            composer.finish().unwrap();
+            seen
         })
         .await
         .unwrap();
-        assert_eq!(read.len(), big.len() + 6);
-        assert_eq!(&read[big.len()..], b"second");
-        let tail: Vec<Bytes> =
-            store.read_archive(id, big.len() as u64..read.len() as u64).await.unwrap().try_collect().await.unwrap();
-        assert_eq!(tail.concat(), b"second");
+        assert_eq!(seen, segment);
+        let whole = [segment.as_slice(), b"the tail"].concat();
+        let all: Vec<Bytes> = store.read_archive(id, 0..whole.len() as u64).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(all.concat(), whole);
+        let across = segment.len() as u64 - 3..segment.len() as u64 + 3;
+        let part: Vec<Bytes> = store.read_archive(id, across.clone()).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(part.concat(), &whole[across.start as usize..across.end as usize]);
+        assert!(store.read_archive(id, 0..whole.len() as u64 + 1).await.is_err(), "past its end");
         assert_eq!(store.requests().await.unwrap(), [id]);
         assert_eq!(store.delete_request(id, "sources").await.unwrap(), 3);
+        let after: Vec<Bytes> =
+            store.read_archive(id, 0..whole.len() as u64).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(after.concat(), whole, "the archive keeps its own link to the segment");
         assert!(store.delete_request(id, "").await.unwrap() >= 1);
         assert!(store.requests().await.unwrap().is_empty());
     }

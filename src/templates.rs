@@ -146,6 +146,12 @@ impl Templates {
     pub fn render_export(&self, name: &str, context: &Value) -> Result<String, minijinja::Error> {
         self.env.get_template(&format!("export/{name}.html"))?.render(context)
     }
+
+    /// One fragment of an export's index.html, to look up once: the fragment rendered for every
+    /// item message (`fields`) was looked up by a formatted name each time.
+    pub fn export_fragment(&self, name: &str) -> Result<minijinja::Template<'_, '_>, minijinja::Error> {
+        self.env.get_template(&format!("export/{name}.html"))
+    }
 }
 
 #[cfg(test)]

@@ -22,13 +22,13 @@ use anyhow::Context;
 use chrono::{Datelike, Timelike};
 use minijinja::context;
 use sha2::{Digest, Sha256};
-use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 
 use super::{
     export_json::ExportJson,
     item_index::ItemIndex,
     rules::ABOUT_GROUP,
     spool::{SpooledFile, read_files},
+    zip_layout::{CentralDirectory, EntryWriter, Limits, Method},
 };
 use crate::{
     domain::{PrivacyRequest, SourceDescription, SourceName, Timestamp},
@@ -128,7 +128,7 @@ impl<W: Write> Write for Hashing<W> {
 
 /// A zip entry's date: MS-DOS dates have no time zone, so this is UTC, like the times the
 /// report shows. Outside the format's years (1980 - 2107) the zip crate's default is kept.
-fn zip_time(t: Timestamp) -> zip::DateTime {
+pub(crate) fn zip_time(t: Timestamp) -> zip::DateTime {
     let fit = |n: u32| u8::try_from(n).unwrap_or(u8::MAX);
     u16::try_from(t.year())
         .ok()
@@ -147,28 +147,77 @@ fn zip_time(t: Timestamp) -> zip::DateTime {
 }
 
 fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::Handle) -> anyhow::Result<Built> {
-    // Uploaded as it is written, a part at a time: memory stays bounded whatever the size, and
-    // nothing is under the archive's name until the upload completes.
-    let upload = job.store.archive_upload(runtime, job.request.id).context("starting the archive's upload")?;
-    let out = Hashing { inner: upload, hasher: Sha256::new(), size: 0 };
-    // A streaming writer (sizes in data descriptors, never seeking back) so every byte is
-    // hashed once, in order, as it is written.
-    let mut zip = ZipWriter::new_stream(out);
     let started = std::time::Instant::now();
+    let mut hasher = Sha256::new();
+    // The sources' segments first, as the store keeps them (their bytes are not written
+    // again), hashed in the one read pass that also checks they are there whole; where each
+    // starts is the base of its entries' offsets.
+    let mut composer = job.store.compose_archive(runtime, job.request.id).context("starting the archive")?;
+    let mut bases = Vec::with_capacity(job.sources.len());
+    let mut offset = 0u64;
+    for source in &job.sources {
+        bases.push(offset);
+        let mut segment = 0u64;
+        let appended = composer.append_segment(&source.source, |bytes| {
+            hasher.update(bytes);
+            segment += bytes.len() as u64;
+        });
+        appended.with_context(|| format!("reading the spool of {}", source.name))?;
+        offset += segment;
+    }
+    let segments_done = std::time::Instant::now();
+    // Then the tail, hashed as it is written: the reports' entries and the central directory.
     let method = match job.compression {
-        Compression::Stored => CompressionMethod::Stored,
-        Compression::Deflate => CompressionMethod::Deflated,
+        Compression::Stored => Method::Stored,
+        Compression::Deflate => Method::Deflated,
     };
     let now = crate::domain::now();
-    let options =
-        SimpleFileOptions::default().compression_method(method).large_file(false).last_modified_time(zip_time(now));
+    let out = Hashing { inner: composer, hasher, size: offset };
+    let mut entries = EntryWriter::new(out, offset, method, zip_time(now).into(), Limits::ZIP);
+    write_documents(job, index, runtime, now, &mut entries)?;
+    let (out, directory_start, documents) = entries.finish()?;
+    let documents_done = std::time::Instant::now();
+    let mut directory = CentralDirectory::new(out, directory_start, Limits::ZIP);
+    for (source, base) in job.sources.iter().zip(&bases) {
+        for file in read_files(&source.spool)? {
+            let file = file?;
+            directory.add(&archive_path(source, &file), &file.entry, base + file.entry.offset)?;
+        }
+    }
+    for (name, entry) in &documents {
+        directory.add(name, entry, entry.offset)?;
+    }
+    let (out, size) = directory.finish()?;
+    anyhow::ensure!(out.size == size, "the archive's tail is {} bytes, not {size}", out.size);
+    let directory_done = std::time::Instant::now();
+    out.inner.finish().context("completing the archive")?;
+    tracing::debug!(
+        segments_ms = segments_done.duration_since(started).as_millis() as u64,
+        documents_ms = documents_done.duration_since(segments_done).as_millis() as u64,
+        directory_ms = directory_done.duration_since(documents_done).as_millis() as u64,
+        finish_ms = directory_done.elapsed().as_millis() as u64,
+        "archive written"
+    );
+    Ok(Built { size_bytes: out.size as i64, sha256: hex::encode(out.hasher.finalize()) })
+}
+
+/// Writes the archive's reports into `zip`: `export.json` and `index.html`, each started
+/// with [`EntryWriter::start_file`] and written through its `Write`. What is in them is this
+/// function's alone; where they go in the archive is [`write_zip`]'s.
+fn write_documents<W: Write>(
+    job: &ArchiveJob<'_>,
+    index: &ItemIndex,
+    runtime: &tokio::runtime::Handle,
+    now: Timestamp,
+    mut zip: &mut EntryWriter<W>,
+) -> anyhow::Result<()> {
     let request = job.request;
     let email = request.subject.known()?.email.as_str();
     let generated = format_time(now);
 
     // export.json: privacyd's About and processing groups, the sources' groups as the index
     // gives them, and the files.
-    zip.start_file("export.json", options)?;
+    zip.start_file("export.json")?;
     let mut json = ExportJson::begin(&mut zip, email)?;
     json.group(ABOUT_GROUP, "About", "Overview of export report.")?;
     json.item("about-1")?;
@@ -201,6 +250,8 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
     let group_end = job.templates.render_export("group_end", &context! {})?;
     let item_start = job.templates.render_export("item_start", &context! {})?;
     let item_end = job.templates.render_export("item_end", &context! {})?;
+    // Rendered for every item message: looked up once.
+    let fields_fragment = job.templates.export_fragment("fields")?;
     let mut position = 0;
     let mut item_open = false;
     runtime.block_on(index.for_each_row(|row| {
@@ -228,7 +279,7 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
             item_open = true;
         }
         json.fields(row.fields.iter().map(|(name, value)| (name.as_str(), value.as_str())))?;
-        html_items.write_all(job.templates.render_export("fields", &context! { fields => row.fields })?.as_bytes())?;
+        html_items.write_all(fields_fragment.render(context! { fields => row.fields })?.as_bytes())?;
         Ok(())
     }))?;
     if item_open {
@@ -262,10 +313,8 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
     html_items.flush()?;
     drop(html_items);
 
-    let json_done = std::time::Instant::now();
-
     // index.html: the head (which counts the items), the items, the tail.
-    zip.start_file("index.html", options)?;
+    zip.start_file("index.html")?;
     let sources_ctx: Vec<minijinja::Value> = job
         .sources
         .iter()
@@ -326,35 +375,7 @@ fn write_zip(job: &ArchiveJob<'_>, index: &ItemIndex, runtime: &tokio::runtime::
     }
     zip.write_all(job.templates.render_export("tail", &context! { files => has_files })?.as_bytes())?;
 
-    let html_done = std::time::Instant::now();
-
-    // files/<source>/<path>, streamed from the spools' concatenated files in the store, in
-    // the order their lists name them (the order they were concatenated).
-    for source in &job.sources {
-        let mut blob = None;
-        for file in read_files(&source.spool)? {
-            let file = file?;
-            let options = options.large_file(file.size >= u32::MAX as u64);
-            zip.start_file(archive_path(source, &file), options)?;
-            if blob.is_none() {
-                blob = Some(job.store.spool_files_reader(runtime, job.request.id, &source.source)?);
-            }
-            let reader = blob.as_mut().expect("opened above");
-            let copied = copy_exactly(reader.take(file.size), &mut zip, &mut buffer)?;
-            anyhow::ensure!(copied == file.size, "the spool of {} ends inside {}", source.name, file.path);
-        }
-    }
-    let out = zip.finish()?.into_inner();
-    let files_done = std::time::Instant::now();
-    out.inner.finish().context("completing the archive's upload")?;
-    tracing::debug!(
-        json_ms = json_done.duration_since(started).as_millis() as u64,
-        html_ms = html_done.duration_since(json_done).as_millis() as u64,
-        files_ms = files_done.duration_since(html_done).as_millis() as u64,
-        upload_ms = files_done.elapsed().as_millis() as u64,
-        "archive written"
-    );
-    Ok(Built { size_bytes: out.size as i64, sha256: hex::encode(out.hasher.finalize()) })
+    Ok(())
 }
 
 /// What a path in an `href` keeps as it is: RFC 3986's unreserved characters and `/`.

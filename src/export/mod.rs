@@ -7,9 +7,11 @@ pub mod archive;
 pub mod export_json;
 pub mod file_names;
 mod item_index;
+pub mod legacy_spool;
 pub mod quota;
 pub mod rules;
 pub mod spool;
+pub mod zip_layout;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -51,6 +53,14 @@ impl ExportSettings {
     /// A request's scratch folder on this replica.
     pub fn scratch_dir(&self, id: RequestId) -> PathBuf {
         self.scratch.join(id.to_string())
+    }
+
+    /// How file entries are stored in spools (`--archive-compression`).
+    pub fn method(&self) -> zip_layout::Method {
+        match self.compression {
+            Compression::Stored => zip_layout::Method::Stored,
+            Compression::Deflate => zip_layout::Method::Deflated,
+        }
     }
 
     /// Where a source's spool is written while it streams, before it goes to the store.
@@ -123,7 +133,10 @@ impl ExportSourceJob {
             .map_err(|e| (e.to_string(), false))?
             .observed(self.store.metrics(), source.as_str());
         let dir = self.settings.spool_dir(request.id, source);
-        let mut spool = spool::Spool::create(&dir).map_err(|e| (format!("creating the spool: {e}"), true))?;
+        let method = self.settings.method();
+        let modified = archive::zip_time(crate::domain::now()).into();
+        let mut spool = spool::Spool::create(&dir, source.as_str(), method, modified)
+            .map_err(|e| (format!("creating the spool: {e}"), true))?;
         let mut recorded = self.store.source_bytes(request.id).await.map_err(|e| (e.to_string(), true))?;
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),
@@ -402,6 +415,19 @@ impl AssembleExportJob {
             // Numbered, not named: a folder per source, whatever its name.
             let lists = work_dir.join(format!("spool-{i}"));
             crate::private_files::create_dir(&lists).map_err(|e| failed("creating scratch space", &e))?;
+            // A spool an earlier privacyd stored, before an upgrade: made current first.
+            let modified = archive::zip_time(crate::domain::now()).into();
+            let upgrade = work_dir.join(format!("upgrade-{i}"));
+            legacy_spool::upgrade(
+                &self.settings.store,
+                request.id,
+                &run.source,
+                &upgrade,
+                self.settings.method(),
+                modified,
+            )
+            .await
+            .map_err(|e| failed("rewriting a spool of an earlier privacyd", &format!("{e:#}")))?;
             for name in ["items.jsonl", "files.jsonl"] {
                 self.settings
                     .store

@@ -1,18 +1,22 @@
-//! Where a source's export lands while it streams in: items as JSON lines, files as files,
-//! all on disk, so memory stays small whatever a source sends. The spool also enforces the
+//! Where a source's export lands while it streams in: items as JSON lines, files as zip
+//! entries, all on disk, so memory stays small whatever a source sends.
+//!
+//! The files are written once, as they will be in the archive: one after the other in
+//! `files.zip`, each a finished zip entry (local header, data stored or deflated) named
+//! `files/<source>/<path>` ([`super::zip_layout`]), and listed in `files.jsonl` with what the
+//! archive's central directory needs. The archive is these segments put side by side, so no
+//! file byte is copied again ([`super::archive`]). The spool also enforces the
 //! stream's rules ([`super::rules`]: items have ids; a file's chunks come in order, unmixed)
 //! before it writes anything, and gives each file a safe, distinct name ([`super::file_names`]).
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::{io::Write, path::Path};
 
 use serde::{Deserialize, Serialize};
 
 use super::{
     file_names::{self, Namer},
     rules::{Step, StreamRules},
+    zip_layout::{Counting, DosTime, Entry, Limits, Method, SegmentEntry},
 };
 use crate::{private_files, proto::privacy::datasource::v1 as pb};
 
@@ -29,9 +33,8 @@ pub struct SpooledItem {
 /// One spooled file.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SpooledFile {
-    /// Where the file is, under the source's files folder and in the archive under
-    /// `files/<source>/`: relative, `/`-separated, safe and distinct on every operating
-    /// system ([`file_names`]).
+    /// Where the file is in the archive under `files/<source>/`: relative, `/`-separated,
+    /// safe and distinct on every operating system ([`file_names`]).
     pub path: String,
     /// The path as the source sent it (up to [`file_names::MAX_SENT_PATH_BYTES`]), to show
     /// the subject beside `path`: unsafe, and perhaps not unique, so never used on disk.
@@ -41,6 +44,16 @@ pub struct SpooledFile {
     pub group_id: String,
     pub item_id: String,
     pub size: u64,
+    /// Its zip entry in the spool's `files.zip`, at `entry.offset` from the segment's start.
+    pub entry: Entry,
+}
+
+/// The segment of a spool that holds its files as zip entries.
+pub const SEGMENT: &str = "files.zip";
+
+/// The name of a source's file in the archive (and in its zip entry).
+pub fn entry_name(source: &str, path: &str) -> String {
+    format!("files/{source}/{path}")
 }
 
 /// Why a source's stream was refused.
@@ -57,14 +70,23 @@ pub enum SpoolError {
 
 struct OpenFile {
     meta: SpooledFile,
-    out: std::io::BufWriter<std::fs::File>,
+    entry: SegmentEntry,
 }
+
+/// Bytes buffered before a write to the segment: a chunk of 256 KiB or more skips the
+/// buffer (`BufWriter` writes those straight through), small files and headers share writes.
+const SEGMENT_BUFFER: usize = 256 << 10;
 
 /// The spool of one source for one request.
 pub struct Spool {
-    dir: PathBuf,
     items: std::io::BufWriter<std::fs::File>,
     files: std::io::BufWriter<std::fs::File>,
+    segment: Counting<std::io::BufWriter<std::fs::File>>,
+    source: String,
+    method: Method,
+    modified: DosTime,
+    /// Where entries need ZIP64 fields ([`Limits::ZIP`]; lowered by tests).
+    pub limits: Limits,
     names: Namer,
     rules: StreamRules,
     open: Option<OpenFile>,
@@ -80,17 +102,29 @@ pub struct Spool {
 }
 
 impl Spool {
-    /// A fresh, empty spool in `dir` (anything from an earlier attempt is removed).
-    pub fn create(dir: &Path) -> std::io::Result<Self> {
+    /// A fresh, empty spool in `dir` (anything from an earlier attempt is removed) for
+    /// `source`, its files' entries stored with `method` and dated `modified` (the time the
+    /// spool began, UTC).
+    pub fn create(dir: &Path, source: &str, method: Method, modified: DosTime) -> std::io::Result<Self> {
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
         }
-        private_files::create_dir(&dir.join("files"))?;
+        private_files::create_dir(dir)?;
         let open = |name: &str| private_files::create_file(&dir.join(name)).map(std::io::BufWriter::new);
         Ok(Spool {
-            dir: dir.to_owned(),
             items: open("items.jsonl")?,
             files: open("files.jsonl")?,
+            segment: Counting {
+                inner: std::io::BufWriter::with_capacity(
+                    SEGMENT_BUFFER,
+                    private_files::create_file(&dir.join(SEGMENT))?,
+                ),
+                position: 0,
+            },
+            source: source.to_owned(),
+            method,
+            modified,
+            limits: Limits::ZIP,
             names: Namer::default(),
             rules: StreamRules::new(),
             open: None,
@@ -137,10 +171,8 @@ impl Spool {
     fn add_chunk(&mut self, chunk: pb::FileChunk, starts_file: bool, ends_file: bool) -> Result<(), SpoolError> {
         if starts_file {
             let path = self.names.place(&chunk.path);
-            let target = self.dir.join("files").join(&path);
-            if let Some(parent) = target.parent() {
-                private_files::create_dir(parent)?;
-            }
+            let entry =
+                SegmentEntry::begin(&mut self.segment, &entry_name(&self.source, &path), self.method, self.modified)?;
             self.open = Some(OpenFile {
                 meta: SpooledFile {
                     path,
@@ -149,17 +181,27 @@ impl Spool {
                     group_id: chunk.group_id.clone(),
                     item_id: chunk.item_id.clone(),
                     size: 0,
+                    entry: Entry {
+                        method: self.method,
+                        modified: self.modified,
+                        crc32: 0,
+                        compressed_size: 0,
+                        size: 0,
+                        offset: 0,
+                        descriptor: false,
+                        zip64_local: false,
+                    },
                 },
-                out: std::io::BufWriter::new(private_files::create_file(&target)?),
+                entry,
             });
         }
         let open = self.open.as_mut().expect("a file is open");
-        open.out.write_all(&chunk.data)?;
+        open.entry.write(&chunk.data, &mut self.segment)?;
         open.meta.size += chunk.data.len() as u64;
         self.byte_count += chunk.data.len() as i64;
         if ends_file {
             let mut done = self.open.take().expect("a file is open");
-            done.out.flush()?;
+            done.meta.entry = done.entry.finish(&mut self.segment, self.limits)?;
             serde_json::to_writer(&mut self.files, &done.meta).map_err(std::io::Error::from)?;
             self.files.write_all(b"\n")?;
             self.file_count += 1;
@@ -172,6 +214,7 @@ impl Spool {
         self.rules.finish().map_err(|violation| SpoolError::Protocol(violation.0))?;
         self.items.flush()?;
         self.files.flush()?;
+        self.segment.flush()?;
         Ok(())
     }
 }
@@ -186,7 +229,8 @@ pub fn read_files(dir: &Path) -> std::io::Result<impl Iterator<Item = std::io::R
     read_lines(&dir.join("files.jsonl"))
 }
 
-fn read_lines<T: serde::de::DeserializeOwned>(
+/// Reads a file of JSON lines, a `T` a line.
+pub(super) fn read_lines<T: serde::de::DeserializeOwned>(
     path: &Path,
 ) -> std::io::Result<impl Iterator<Item = std::io::Result<T>> + use<T>> {
     use std::io::BufRead;
@@ -195,21 +239,48 @@ fn read_lines<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    use crate::export::rules::tests::chunk;
+    use crate::export::{rules::tests::chunk, zip_layout::CentralDirectory};
+
+    const MODIFIED: DosTime = DosTime { date: 0x5b7e, time: 0x6000 };
+
+    fn create(dir: &Path) -> std::io::Result<Spool> {
+        Spool::create(dir, "shop", Method::Stored, MODIFIED)
+    }
+
+    /// The spool's segment made a zip with a central directory, and opened with the `zip`
+    /// crate: the files as an archive holds them.
+    pub fn open_as_zip(dir: &Path) -> zip::ZipArchive<std::io::Cursor<Vec<u8>>> {
+        let mut bytes = std::fs::read(dir.join(SEGMENT)).unwrap();
+        let start = bytes.len() as u64;
+        let mut directory = CentralDirectory::new(&mut bytes, start, Limits::ZIP);
+        for file in read_files(dir).unwrap() {
+            let file = file.unwrap();
+            directory.add(&entry_name("shop", &file.path), &file.entry, file.entry.offset).unwrap();
+        }
+        directory.finish().unwrap();
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap()
+    }
+
+    fn read(zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, path: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(&entry_name("shop", path)).unwrap(), &mut out).unwrap();
+        out
+    }
 
     #[test]
     fn files_are_written_and_duplicates_do_not_overwrite() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut spool = create(dir.path()).unwrap();
         spool.add(chunk("a/x.txt", b"one", 0, false)).unwrap();
         spool.add(chunk("a/x.txt", b"two", 3, true)).unwrap();
         spool.add(chunk("./a//x.txt", b"second", 0, true)).unwrap();
         spool.finish().unwrap();
-        assert_eq!(std::fs::read(dir.path().join("files/a/x.txt")).unwrap(), b"onetwo");
-        assert_eq!(std::fs::read(dir.path().join("files/a/x-2.txt")).unwrap(), b"second");
+        let mut zip = open_as_zip(dir.path());
+        assert_eq!(read(&mut zip, "a/x.txt"), b"onetwo");
+        assert_eq!(read(&mut zip, "a/x-2.txt"), b"second");
         assert_eq!(read_files(dir.path()).unwrap().count(), 2);
     }
 
@@ -219,7 +290,7 @@ mod tests {
     #[test]
     fn any_names_are_written_side_by_side_with_the_sent_name_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut spool = create(dir.path()).unwrap();
         let sent =
             ["x", "x/y", "...", "..../x.txt", "Readme.txt", "README.TXT", "report.", "report", "写真.jpg", "CON"];
         for (i, name) in sent.iter().enumerate() {
@@ -243,8 +314,9 @@ mod tests {
                 ("CON", "CON_"),
             ]
         );
+        let mut zip = open_as_zip(dir.path());
         for (i, file) in files.iter().enumerate() {
-            assert_eq!(std::fs::read(dir.path().join("files").join(&file.path)).unwrap(), format!("{i}").as_bytes());
+            assert_eq!(read(&mut zip, &file.path), format!("{i}").as_bytes());
         }
     }
 
@@ -258,14 +330,14 @@ mod tests {
         unsafe { libc::umask(0o022) };
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("exports/request/sources/shop");
-        let mut spool = Spool::create(&dir).unwrap();
+        let mut spool = create(&dir).unwrap();
         spool.add(chunk("photos/x.png", b"one", 0, true)).unwrap();
         spool.finish().unwrap();
         let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-        for folder in ["exports", "exports/request/sources/shop", "exports/request/sources/shop/files/photos"] {
+        for folder in ["exports", "exports/request/sources/shop"] {
             assert_eq!(mode(&root.path().join(folder)), 0o700, "{folder}");
         }
-        for file in ["items.jsonl", "files.jsonl", "files/photos/x.png"] {
+        for file in ["items.jsonl", "files.jsonl", SEGMENT] {
             assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
         }
     }
@@ -273,7 +345,7 @@ mod tests {
     #[test]
     fn a_message_past_the_limit_is_refused_before_it_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut spool = create(dir.path()).unwrap();
         let first = chunk("a", &[7; 100], 0, false);
         let size = prost::Message::encoded_len(&first) as u64;
         spool.limit = size + 50;
@@ -282,22 +354,25 @@ mod tests {
         let refused = spool.add(chunk("a", &[7; 100], 100, true));
         assert!(matches!(refused, Err(SpoolError::OverLimit { limit }) if limit == size + 50), "{refused:?}");
         assert_eq!((spool.streamed, spool.byte_count), (size, 100), "nothing of the refused chunk counted");
+        let written = spool.segment.position;
         drop(spool);
-        assert_eq!(std::fs::metadata(dir.path().join("files/a")).unwrap().len(), 100, "nor written");
+        let header = 30 + entry_name("shop", "a").len() as u64 + 20;
+        assert_eq!(written, header + 100, "nor written");
+        assert_eq!(std::fs::metadata(dir.path().join(SEGMENT)).unwrap().len(), header + 100);
     }
 
     #[test]
     fn broken_streams_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut spool = create(dir.path()).unwrap();
         spool.add(chunk("a", b"x", 0, false)).unwrap();
         assert!(matches!(spool.add(chunk("b", b"y", 0, true)), Err(SpoolError::Protocol(_))));
-        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut spool = create(dir.path()).unwrap();
         assert!(spool.add(chunk("a", b"x", 5, true)).is_err());
-        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut spool = create(dir.path()).unwrap();
         spool.add(chunk("a", b"x", 0, false)).unwrap();
         assert!(spool.finish().is_err());
-        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut spool = create(dir.path()).unwrap();
         let empty_item =
             pb::ExportResponse { payload: Some(pb::export_response::Payload::Item(pb::ExportItem::default())) };
         assert!(spool.add(empty_item).is_err());

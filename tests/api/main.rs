@@ -70,6 +70,7 @@ mod stored_requests;
 mod subject_links;
 mod tls;
 mod traces;
+mod upgraded_store;
 mod watch;
 mod watch_bounds;
 mod wordpress;

@@ -36,7 +36,7 @@ const EXPORTS: usize = 24;
 /// The file every source sends with every export.
 const FILE_BYTES: usize = 64 * 1024;
 /// The file one source sends for the export whose replica is killed: large enough that its
-/// archive takes a while to upload.
+/// archive is uploaded in several parts (8 MiB each), so that it can be held after the first.
 const BIG_FILE_BYTES: usize = 64 << 20;
 /// The subjects whose export gets the big file start with this.
 const BIG: &str = "big-";
@@ -110,7 +110,8 @@ struct Replica {
 }
 
 impl Replica {
-    fn start(database_url: &str, s3: &ThrowawayS3, data_dir: &Path, token: &str) -> Replica {
+    /// A replica whose S3 requests go to `endpoint` (the server, or a relay in front of it).
+    fn start(database_url: &str, s3: &ThrowawayS3, endpoint: &str, data_dir: &Path, token: &str) -> Replica {
         let addr = format!("127.0.0.1:{}", free_port().unwrap());
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::File::create(data_dir.join("privacyd.log")).unwrap();
@@ -124,11 +125,14 @@ impl Replica {
             .env("AWS_ACCESS_KEY_ID", ThrowawayS3::ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", ThrowawayS3::SECRET_KEY)
             .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &s3.endpoint)
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ALLOW_HTTP", "true")
             .env("PRIVACYD_ADMIN_TOKENS", token)
-            // A dead replica's jobs are taken over after its lease: keep it short here.
-            .args(["--job-lease", "2s", "--job-poll-interval", "100ms", "--retry-base", "100ms"])
+            // A dead replica's jobs are taken over after its lease: short here, but not so
+            // short that a live replica's renewal (every third of it) comes late on a loaded
+            // machine. At 2 s, the other replica took over the big export's source jobs from a
+            // replica streaming 3 x 64 MiB in a debug build, and each source was asked twice.
+            .args(["--job-lease", "6s", "--job-poll-interval", "100ms", "--retry-base", "100ms"])
             .args(["--log", "warn"])
             .stdout(Stdio::null())
             .stderr(log)
@@ -163,13 +167,118 @@ impl Drop for Replica {
     }
 }
 
+/// A TCP relay in front of the S3 server that passes everything on, except, once told which
+/// archive to watch, the upload of that archive's second part: that request never reaches the
+/// server, so the replica sending it stays mid-upload (the multipart upload created, its first
+/// part sent, the archive not complete) until the test kills it, however fast the archive
+/// builds. An earlier version polled for the build instead, and lost the race once building
+/// no longer re-zipped the files.
+struct HoldingRelay {
+    /// `http://127.0.0.1:<port>`.
+    endpoint: String,
+    /// What a request line must contain for the request to be held; `None`: nothing is.
+    watched: Arc<std::sync::Mutex<Option<String>>>,
+    /// Told each time a request is held.
+    held: Arc<tokio::sync::Notify>,
+}
+
+impl HoldingRelay {
+    async fn start(server: &str) -> HoldingRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let server = server.trim_start_matches("http://").to_owned();
+        let relay = HoldingRelay { endpoint, watched: Arc::default(), held: Arc::default() };
+        let (watched, held) = (relay.watched.clone(), relay.held.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(upstream) = tokio::net::TcpStream::connect(&server).await else { continue };
+                tokio::spawn(Self::relay(client, upstream, watched.clone(), held.clone()));
+            }
+        });
+        relay
+    }
+
+    /// Holds the second part of request `id`'s archive upload (object_store numbers parts
+    /// from 1 and sends `?partNumber=N&uploadId=...`), and any retry of it, until released.
+    fn watch(&self, id: &str) {
+        *self.watched.lock().unwrap() = Some(format!("/privacy-export-{id}.zip?partNumber=2&"));
+    }
+
+    fn release(&self) {
+        *self.watched.lock().unwrap() = None;
+    }
+
+    async fn relay(
+        client: tokio::net::TcpStream,
+        upstream: tokio::net::TcpStream,
+        watched: Arc<std::sync::Mutex<Option<String>>>,
+        held: Arc<tokio::sync::Notify>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client_read, mut client_write) = client.into_split();
+        let (mut upstream_read, mut upstream_write) = upstream.into_split();
+        let back = tokio::spawn(async move { tokio::io::copy(&mut upstream_read, &mut client_write).await });
+        let mut buffer = vec![0u8; 64 << 10];
+        // Where the client is in its requests (HTTP/1.1, RFC 9112): a head is gathered up to
+        // its blank line and its request line checked; then the body (object_store sends a
+        // Content-Length) is passed on unread, so that 64 MiB parts are not searched.
+        let mut head = Vec::new();
+        let mut body_left = 0usize;
+        loop {
+            let n = match client_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let mut at = 0;
+            while at < n {
+                if body_left > 0 {
+                    let take = body_left.min(n - at);
+                    if upstream_write.write_all(&buffer[at..at + take]).await.is_err() {
+                        return back.abort();
+                    }
+                    body_left -= take;
+                    at += take;
+                    continue;
+                }
+                head.push(buffer[at]);
+                at += 1;
+                if !head.ends_with(b"\r\n\r\n") {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let request_line = text.lines().next().unwrap_or_default();
+                let needle = watched.lock().unwrap().clone();
+                if needle.is_some_and(|needle| request_line.contains(needle.as_str())) {
+                    held.notify_one();
+                    // Never passed on: read (and drop) until the client goes.
+                    while matches!(client_read.read(&mut buffer).await, Ok(n) if n > 0) {}
+                    return back.abort();
+                }
+                body_left = text
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                if upstream_write.write_all(&head).await.is_err() {
+                    return back.abort();
+                }
+                head.clear();
+            }
+        }
+        back.abort();
+    }
+}
+
 fn authorized<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
     request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
 }
 
-async fn export(channel: &Channel, token: &str, email: &str) -> String {
+/// Creates an export of `email`'s data, and processes it if `process`. Returns its id.
+async fn create_export(channel: &Channel, token: &str, email: &str, process: bool) -> String {
     let mut client = PrivacyRequestServiceClient::new(channel.clone());
     let created = client
         .create_privacy_request(authorized(
@@ -186,11 +295,17 @@ async fn export(channel: &Channel, token: &str, email: &str) -> String {
         .into_inner()
         .privacy_request
         .unwrap();
-    client
-        .process_privacy_request(authorized(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }, token))
-        .await
-        .unwrap();
+    if process {
+        client
+            .process_privacy_request(authorized(pb::ProcessPrivacyRequestRequest { id: created.id.clone() }, token))
+            .await
+            .unwrap();
+    }
     created.id
+}
+
+async fn export(channel: &Channel, token: &str, email: &str) -> String {
+    create_export(channel, token, email, true).await
 }
 
 async fn get(channel: &Channel, token: &str, id: &str) -> pb::PrivacyRequest {
@@ -255,9 +370,10 @@ async fn two_replicas_without_a_shared_disk_share_exports_through_s3_and_survive
     let url = fresh_postgres_database().await;
     let token = privacyd::domain::SecretToken::generate().expose().to_owned();
     let dir = tempfile::tempdir().unwrap();
+    let relay = HoldingRelay::start(&s3.endpoint).await;
     let replicas = [
-        Replica::start(&url, &s3, &dir.path().join("a"), &token),
-        Replica::start(&url, &s3, &dir.path().join("b"), &token),
+        Replica::start(&url, &s3, &relay.endpoint, &dir.path().join("a"), &token),
+        Replica::start(&url, &s3, &relay.endpoint, &dir.path().join("b"), &token),
     ];
     let channels = [replicas[0].channel().await, replicas[1].channel().await];
     let sources = [Counted::default(), Counted::default(), Counted::default()];
@@ -303,27 +419,26 @@ async fn two_replicas_without_a_shared_disk_share_exports_through_s3_and_survive
     eprintln!("{EXPORTS} exports through S3 on two replicas: {:?}", started.elapsed());
 
     // An export with a big file: the replica that builds its archive is killed while it
-    // uploads (s3s-fs holds its parts), and the other one finishes it.
+    // uploads (the relay holds the upload's second part; s3s-fs holds the first), and the
+    // other one finishes it.
     let email = format!("{BIG}{}", unique_email());
-    let id = export(&channels[0], &token, &email).await;
-    let uploads_started = |s3: &ThrowawayS3| {
-        std::fs::read_dir(s3.root())
-            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".upload_id-")))
-            .unwrap_or(false)
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let builder = loop {
-        let building: Vec<usize> = (0..2).filter(|&r| replicas[r].building(&id)).collect();
-        if building.len() == 1 && uploads_started(&s3) {
-            break building[0];
-        }
-        assert!(Instant::now() < deadline, "no replica started uploading the big archive");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let id = create_export(&channels[0], &token, &email, false).await;
+    relay.watch(&id);
+    PrivacyRequestServiceClient::new(channels[0].clone())
+        .process_privacy_request(authorized(pb::ProcessPrivacyRequestRequest { id: id.clone() }, &token))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(60), relay.held.notified())
+        .await
+        .expect("no replica uploaded the big archive's second part");
+    let building: Vec<usize> = (0..2).filter(|&r| replicas[r].building(&id)).collect();
+    assert_eq!(building.len(), 1, "one replica builds the archive");
+    let builder = building[0];
     let [mut a, mut b] = replicas;
     let (killed, survivor) = if builder == 0 { (&mut a, &b) } else { (&mut b, &a) };
     killed.child.kill().unwrap();
     killed.child.wait().unwrap();
+    relay.release();
     let killed_at = Instant::now();
     let survivor_channel = survivor.channel().await;
     let after = get(&survivor_channel, &token, &id).await;

@@ -31,6 +31,7 @@
 mod chaos;
 mod export_bench;
 mod fanout_bench;
+mod items_bench;
 mod latency_bench;
 mod soak;
 mod stored_requests_bench;
@@ -70,7 +71,8 @@ enum Bench {
     /// N data sources stream S bytes in total (items and files) over loopback into one export
     /// archive, which is then downloaded with DownloadExport; a bare tonic byte stream over
     /// loopback in the same run is the reference. privacyd runs as its own process, so its
-    /// peak resident memory is its own.
+    /// peak resident memory is its own. With `--items-only`: one source streams `--items` small
+    /// items (8 fields, about 1 KiB, a few groups) instead, one line per count.
     Export(ExportArgs),
     /// An erasure (Erase, then the verification Export) across N data sources that each add a
     /// fixed latency to every call, timed from ProcessPrivacyRequest to COMPLETED, against
@@ -311,6 +313,16 @@ struct ExportArgs {
     /// With `--s3-endpoint`: the bucket.
     #[arg(long, default_value = "privacyd-bench")]
     s3_bucket: String,
+    // Exports made of many small items (issue 14, §6).
+    /// Stream only small items from one source (8 fields of 128 bytes each, in 4 groups), and
+    /// report items per second, privacyd's CPU seconds per 100,000 items and its peak memory;
+    /// `--bytes`, `--sources`, `--file-share`, `--shape`, `--item-size` and `--store` do not apply.
+    #[arg(long)]
+    items_only: bool,
+    /// With `--items-only`: the items, one case (and privacyd) per value, e.g.
+    /// 10000,100000,1000000.
+    #[arg(long, value_delimiter = ',', default_value = "100000")]
+    items: Vec<u64>,
 }
 
 /// The archive store a benchmark runs against.
@@ -386,6 +398,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.bench {
         Bench::Create(args) => create(args).await,
+        Bench::Export(args) if args.items_only => items_bench::run(args).await,
         Bench::Export(args) => export_bench::run(args).await,
         Bench::EraseFanout(args) => fanout_bench::run(args).await,
         Bench::Latency(args) => latency_bench::run(args).await,
