@@ -88,7 +88,16 @@ pub async fn load(database_url: &str, n: u64, now: i64) -> anyhow::Result<Loaded
     let mut conn = AnyConnection::connect(database_url).await.context("connecting to load requests")?;
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM privacy_requests").fetch_one(&mut conn).await?;
     ensure!(existing == 0, "the database holds {existing} requests already; load into an empty one");
-    let mut tx = conn.begin().await?;
+    // Beside a running privacyd (the tests load under one), whose sweeper and checkpoints
+    // write too: on SQLite the load takes the write lock at its start, waiting for it rather
+    // than failing "database is locked" when a deferred transaction cannot upgrade its read.
+    let mut tx = match dialect {
+        Dialect::Sqlite => {
+            sqlx::query("PRAGMA busy_timeout = 60000").execute(&mut conn).await?;
+            conn.begin_with("BEGIN IMMEDIATE").await?
+        }
+        Dialect::Postgres => conn.begin().await?,
+    };
     let mut loaded = Loaded::default();
     let exec = |sql: String| sqlx::query(sqlx::AssertSqlSafe(sql));
 
