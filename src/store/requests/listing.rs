@@ -159,25 +159,30 @@ pub fn list_statement(
     }
     let conditions = statement.conditions("", &filter, true, planner);
     let unindexed = if planner == Planner::SqliteTrigrams { "+" } else { "" };
-    // Where the matching rows begin in the list's order, from a filter on the other time: a
-    // deadline is 30 to 92 days after receipt (GDPR Art. 12(3); domain::request), so a
+    // Where the matching rows begin and end in the list's order, from a filter on the other
+    // time: a deadline is 30 to 92 days after receipt (GDPR Art. 12(3); domain::request), so a
     // request due before D was received before D - 30 days, and one received in [A, B) is due
-    // in [A + 30 days, B + 92 days). Without it a walk in due order to a creation period (or
-    // in creation order to a due date) reads every row before the period: 250 ms on a million
-    // requests. A later page starts at its cursor instead.
+    // in [A + 30 days, B + 92 days). Without them a walk in due order to a creation period (or
+    // in creation order to a due date) read every row before the period: 250 ms on a million
+    // requests. A later page's cursor is its start already, so the bound on that side goes.
     let day = |days: i64| chrono::Duration::days(days);
-    let start = match (cursor, order) {
-        (Some(_), _) => None,
-        (None, ListOrder::CreateTimeDesc) => filter.due_before.map(|due| ("create_time <", due - day(DEADLINE_DAYS))),
-        (None, ListOrder::DueTimeAsc) => filter.created.after.map(|after| ("due_time >=", after + day(DEADLINE_DAYS))),
-        (None, ListOrder::DueTimeDesc) => {
-            filter.created.before.map(|before| ("due_time <", before + day(LONGEST_DEADLINE_DAYS)))
-        }
+    let (lower, upper) = match order {
+        ListOrder::CreateTimeDesc => (None, filter.due_before.map(|due| ("create_time <", due - day(DEADLINE_DAYS)))),
+        ListOrder::DueTimeAsc | ListOrder::DueTimeDesc => (
+            filter.created.after.map(|after| ("due_time >=", after + day(DEADLINE_DAYS))),
+            filter.created.before.map(|before| ("due_time <", before + day(LONGEST_DEADLINE_DAYS))),
+        ),
     };
-    let start = match start {
-        Some((bound, at)) => format!(" AND {unindexed}{bound} {}", statement.bind(Bound::Int(micros(at)))),
-        None => String::new(),
+    let (lower, upper) = match (cursor, order) {
+        (None, _) => (lower, upper),
+        (Some(_), ListOrder::DueTimeAsc) => (None, upper),
+        (Some(_), ListOrder::CreateTimeDesc | ListOrder::DueTimeDesc) => (lower, None),
     };
+    let mut start = String::new();
+    for (bound, at) in [lower, upper].into_iter().flatten() {
+        start += &format!(" AND {unindexed}{bound} {}", statement.bind(Bound::Int(micros(at))));
+    }
+    let derived = !start.is_empty();
     let (key, before, direction) = match order {
         ListOrder::CreateTimeDesc => ("create_time", "<", "DESC"),
         ListOrder::DueTimeAsc => ("due_time", ">", "ASC"),
@@ -192,13 +197,20 @@ pub fn list_statement(
         None => String::new(),
     };
     let limit = statement.bind(Bound::Int(i64::from(limit)));
-    let named = planner == Planner::Sqlite && filter.state.is_some() && filter.subject_email_key.is_none();
-    let table = match (named, order) {
-        (false, _) => "privacy_requests",
-        (true, ListOrder::CreateTimeDesc) => "privacy_requests INDEXED BY privacy_requests_state_by_time",
-        (true, ListOrder::DueTimeAsc | ListOrder::DueTimeDesc) => {
+    // SQLite, without statistics, takes a range with two ends on the other time (a creation
+    // period) over one on the list's own and sorts what it finds; named, the list's index is
+    // walked from the bound above instead.
+    let sqlite = planner == Planner::Sqlite && filter.subject_email_key.is_none();
+    let table = match (sqlite && filter.state.is_some(), sqlite && derived, order) {
+        (true, _, ListOrder::CreateTimeDesc) => "privacy_requests INDEXED BY privacy_requests_state_by_time",
+        (true, _, ListOrder::DueTimeAsc | ListOrder::DueTimeDesc) => {
             "privacy_requests INDEXED BY privacy_requests_state_by_due"
         }
+        (false, true, ListOrder::CreateTimeDesc) => "privacy_requests INDEXED BY privacy_requests_by_time",
+        (false, true, ListOrder::DueTimeAsc | ListOrder::DueTimeDesc) => {
+            "privacy_requests INDEXED BY privacy_requests_by_due"
+        }
+        (false, false, _) => "privacy_requests",
     };
     statement.sql = format!(
         "SELECT {columns} FROM {table} WHERE {conditions}{start}{after} \
