@@ -305,6 +305,18 @@ impl Store {
             JobRecord::Failed { error } => (FAILED, error.clone(), None, Some(micros(now))),
         };
         let mut tx = self.begin_write().await?;
+        // Events lock the request (watchers rely on each request's audit events being in
+        // commit order) and so does an email's outcome, which the request shows. Other jobs
+        // recorded what they did through the request already; their end is the executor's
+        // business, and a hundred sources ending together must not queue for one row lock.
+        // The request's row is taken before the job's, the order every other write that
+        // touches both takes them (a deletion's cascade, a cancellation): the other way round
+        // PostgreSQL found a deadlock between an email job ending and its request being
+        // deleted, and aborted the deletion ("internal error", console_list_api's batch test
+        // under load; tests/api/job_lock_order.rs).
+        if !events.is_empty() || job.kind == JobKind::Email {
+            Store::touch_request(&mut tx, job.request_id, now).await?;
+        }
         let updated = sqlx::query(
             "UPDATE jobs SET state = $3, last_error = $4, run_at = COALESCE($5, run_at), finish_time = $6, \
              lease_owner = NULL, lease_expire_time = NULL WHERE id = $1 AND lease_owner = $2",
@@ -322,13 +334,6 @@ impl Store {
         if updated == 0 {
             tx.rollback().await.map_err(db_error)?;
             return Ok(false);
-        }
-        // Events lock the request (watchers rely on each request's audit events being in
-        // commit order) and so does an email's outcome, which the request shows. Other jobs
-        // recorded what they did through the request already; their end is the executor's
-        // business, and a hundred sources ending together must not queue for one row lock.
-        if !events.is_empty() || job.kind == JobKind::Email {
-            Store::touch_request(&mut tx, job.request_id, now).await?;
         }
         for event in events {
             append_event(&mut tx, event).await?;

@@ -39,6 +39,7 @@ mod fake_source;
 mod files_on_disk;
 mod idempotency;
 mod job_checks;
+mod job_lock_order;
 mod job_panics;
 mod late_watch;
 mod lifecycle;
