@@ -3,7 +3,7 @@
 use std::{
     process::{Child, Command, Stdio},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use futures::StreamExt;
@@ -18,7 +18,7 @@ use privacyd::proto::privacy::{
     },
 };
 use sha2::{Digest, Sha256};
-use tonic::{Request, Response, Status, transport::Channel};
+use tonic::{Request, Response, Status};
 
 use super::ExportArgs;
 
@@ -214,12 +214,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
             .spawn()
             .map_err(|e| anyhow::anyhow!("starting {}: {e} (cargo build --release first)", privacyd.display()))?,
     );
-    let channel = loop {
-        match Channel::from_shared(format!("http://{addr}"))?.connect().await {
-            Ok(channel) => break channel,
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    };
+    let channel = super::connect_when_listening(&addr).await?;
     let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
     let auth = move |mut r: Request<()>| {
         r.metadata_mut().insert("authorization", bearer.clone());

@@ -10,7 +10,7 @@ use std::{
     io::{BufRead, Write},
     process::{Child, Command, Stdio},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use futures::StreamExt;
@@ -25,7 +25,7 @@ use privacyd::proto::privacy::{
     },
 };
 use sha2::{Digest, Sha256};
-use tonic::{Request, Response, Status, transport::Channel};
+use tonic::{Request, Response, Status};
 
 use super::ExportArgs;
 
@@ -175,16 +175,7 @@ async fn case(args: &ExportArgs, items: usize) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("starting {}: {e} (cargo build --release first)", binary.display()))?,
     );
     let pid = server.0.id();
-    let started_waiting = Instant::now();
-    let channel = loop {
-        match Channel::from_shared(format!("http://{addr}"))?.connect().await {
-            Ok(channel) => break channel,
-            Err(err) if started_waiting.elapsed() > Duration::from_secs(60) => {
-                anyhow::bail!("privacyd did not start listening within 60 s: {err}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    };
+    let channel = super::connect_when_listening(&addr).await?;
     let bearer: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
     let auth = move |mut r: Request<()>| {
         r.metadata_mut().insert("authorization", bearer.clone());

@@ -692,6 +692,21 @@ fn event_times(events: &[pb::AuditEvent], kind: pb::AuditEventType) -> impl Iter
         .map(|t| t.seconds as f64 + t.nanos as f64 / 1e9)
 }
 
+/// A channel to the privacyd process just started on `addr`, once it listens: polled every
+/// 20 ms, for at most 60 s (a privacyd that never listens fails the case instead of hanging).
+async fn connect_when_listening(addr: &str) -> anyhow::Result<Channel> {
+    let started = Instant::now();
+    loop {
+        match Channel::from_shared(format!("http://{addr}"))?.connect().await {
+            Ok(channel) => return Ok(channel),
+            Err(err) if started.elapsed() > Duration::from_secs(60) => {
+                anyhow::bail!("privacyd did not start listening within 60 s: {err}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("privacy-bench-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir)?;
