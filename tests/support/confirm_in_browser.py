@@ -6,21 +6,23 @@ what tests/api/browser.rs asserts on.
     python3 confirm_in_browser.py URL [--withdraw]
 """
 
+import os
 import sys
 import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+
+# The console's harness: its `submit` waits for the next page however Chromium reports that
+# the old one is gone.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "console"))
+from harness import submit  # noqa: E402
 
 
 def press(driver, button_id: str, label: str) -> None:
     """Presses a button, waits for the page it leads to, and prints that page."""
-    before = driver.find_element(By.ID, "outcome")
-    driver.find_element(By.ID, button_id).click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(before))
+    submit(driver, driver.find_element(By.ID, button_id))
     show(driver, label)
 
 
