@@ -10,9 +10,9 @@ use privacyd::{admin_tokens::AdminTokens, config::Config, shutdown, startup::App
 /// per thread (privacyd has ~150: tokio's blocking pool for file I/O, one per SQLite
 /// connection) and returned little of it: 10 minutes of `privacy-bench soak` grew the RSS from
 /// 73 to 116 MiB while the heap in use stayed under 27 MiB (heaptrack). jemalloc returns dirty
-/// pages after `dirty_decay_ms` (1 s here, see [`malloc_conf`]), from a background thread, so the RSS follows what is
-/// in use (figures in README, "Sustained mixed load"). The `background_threads` feature
-/// purges from a thread of jemalloc's own, so an idle privacyd gives memory back too.
+/// pages after `dirty_decay_ms` (1 s here, see [`malloc_conf`]), so the RSS follows what is in
+/// use (figures in README, "Sustained mixed load"). The `background_threads` feature purges
+/// from a thread of jemalloc's own, so an idle privacyd gives memory back too.
 #[cfg(all(target_os = "linux", not(target_env = "musl")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
