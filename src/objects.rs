@@ -276,8 +276,7 @@ impl Objects {
     /// and its folder fsynced). False, with nothing done, for S3, or when `from` is on another
     /// file system than the store.
     async fn move_into_local(&self, key: &Key, from: &Path) -> Result<bool, StoreError> {
-        let Some(root) = &self.local_root else { return Ok(false) };
-        let to = key.parts().fold(root.clone(), |path, part| path.join(part.as_ref()));
+        let Some(to) = self.local_file(key) else { return Ok(false) };
         let from = from.to_owned();
         let moved = tokio::task::spawn_blocking(move || {
             std::fs::File::open(&from)?.sync_all()?;
@@ -300,8 +299,16 @@ impl Objects {
         Ok(moved)
     }
 
+    /// For a local store: the file that holds object `key` (whether it exists or not).
+    fn local_file(&self, key: &Key) -> Option<PathBuf> {
+        let root = self.local_root.as_ref()?;
+        Some(key.parts().fold(root.clone(), |path, part| path.join(part.as_ref())))
+    }
+
     /// Downloads `<spool>/<name>` (`items.jsonl` or `files.jsonl`) of a source's spool into
-    /// the local file `to`, streaming.
+    /// the local file `to`, streaming. From a local store on the same file system it is a hard
+    /// link, not a copy: a spool's lists are written once (replaced by a rename, never changed
+    /// in place), and copying 100,000 items' list took 0.3 s of the archive's 1.9 s.
     pub async fn fetch_spool_list(
         &self,
         id: RequestId,
@@ -309,7 +316,21 @@ impl Objects {
         name: &str,
         to: &Path,
     ) -> Result<(), StoreError> {
-        let mut stream = self.objects.get(&spool_prefix(id, source).join(name)).await?.into_stream();
+        let key = spool_prefix(id, source).join(name);
+        if let Some(from) = self.local_file(&key) {
+            match std::fs::hard_link(&from, to) {
+                Ok(()) => return Ok(()),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::Store(object_store::Error::NotFound {
+                        path: key.to_string(),
+                        source: Box::new(err),
+                    }));
+                }
+                // Another file system, or one without hard links: a copy, then.
+                Err(_) => {}
+            }
+        }
+        let mut stream = self.objects.get(&key).await?.into_stream();
         let mut out = std::io::BufWriter::new(crate::private_files::create_file(to)?);
         while let Some(bytes) = stream.try_next().await? {
             out.write_all(&bytes)?;
@@ -628,8 +649,7 @@ impl ArchiveComposer {
             Composing::Done => unreachable!("appending to a finished archive"),
             Composing::Local { staging, parts, tail } => {
                 assert!(tail.is_none(), "segments come before the tail");
-                let root = self.objects.local_root.as_ref().expect("a local store");
-                let from = key.parts().fold(root.clone(), |path, part| path.join(part.as_ref()));
+                let from = self.objects.local_file(&key).expect("a local store");
                 let name = format!("{}.zip", parts.len());
                 let to = staging.join(&name);
                 if std::fs::hard_link(&from, &to).is_err() {

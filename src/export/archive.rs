@@ -250,8 +250,10 @@ fn write_documents<W: Write>(
     let group_end = job.templates.render_export("group_end", &context! {})?;
     let item_start = job.templates.render_export("item_start", &context! {})?;
     let item_end = job.templates.render_export("item_end", &context! {})?;
-    // Rendered for every item message: looked up once.
+    // Written for every item message: looked up once, and when it is privacyd's own, written
+    // without the template engine.
     let fields_fragment = job.templates.export_fragment("fields")?;
+    let default_fields = job.templates.default_export_fields();
     let mut position = 0;
     let mut item_open = false;
     runtime.block_on(index.for_each_row(|row| {
@@ -278,8 +280,12 @@ fn write_documents<W: Write>(
             html_items.write_all(item_start.as_bytes())?;
             item_open = true;
         }
-        json.fields(row.fields.iter().map(|(name, value)| (name.as_str(), value.as_str())))?;
-        html_items.write_all(fields_fragment.render(context! { fields => row.fields })?.as_bytes())?;
+        json.fields(row.fields.iter().map(|(name, value)| (name, value)))?;
+        if default_fields {
+            super::fields_html::write(&mut html_items, row.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+        } else {
+            html_items.write_all(fields_fragment.render(context! { fields => row.fields })?.as_bytes())?;
+        }
         Ok(())
     }))?;
     if item_open {

@@ -20,6 +20,18 @@
 
 use std::io::Write;
 
+/// Text as a JSON string.
+pub trait JsonText {
+    /// Appends the text as a JSON string, quoted and escaped as `serde_json` escapes it.
+    fn write_json(&self, out: &mut Vec<u8>) -> std::io::Result<()>;
+}
+
+impl JsonText for &str {
+    fn write_json(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        Ok(serde_json::to_writer(out, self)?)
+    }
+}
+
 /// Writes one `export.json`. The caller writes groups, each group's items, and each item's
 /// fields, in order; a group's keys (and an item's) must be distinct, which the caller
 /// guarantees (group ids and `<source>/<item id>` come from a merge).
@@ -89,7 +101,7 @@ impl<W: Write> ExportJson<W> {
     }
 
     /// Appends fields to the open item.
-    pub fn fields<'a>(&mut self, fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> std::io::Result<()> {
+    pub fn fields<T: JsonText>(&mut self, fields: impl IntoIterator<Item = (T, T)>) -> std::io::Result<()> {
         assert!(self.item_open, "fields outside an item");
         self.buf.clear();
         for (name, value) in fields {
@@ -97,9 +109,9 @@ impl<W: Write> ExportJson<W> {
                 self.buf.extend_from_slice(b", ");
             }
             self.buf.extend_from_slice(b"{\"name\": ");
-            serde_json::to_writer(&mut self.buf, name)?;
+            name.write_json(&mut self.buf)?;
             self.buf.extend_from_slice(b", \"value\": ");
-            serde_json::to_writer(&mut self.buf, value)?;
+            value.write_json(&mut self.buf)?;
             self.buf.push(b'}');
             self.fields_in_item += 1;
         }
@@ -149,7 +161,7 @@ mod tests {
         json.group("empty", "Empty", "").unwrap();
         json.group("a", "A", "d").unwrap();
         json.item("x").unwrap();
-        json.fields([]).unwrap();
+        json.fields::<&str>([]).unwrap();
         let text = String::from_utf8(json.finish().unwrap()).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         let groups = &parsed["Personal Data Export for jane\"@example.com"];

