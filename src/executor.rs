@@ -445,7 +445,13 @@ impl Executor {
             tokio::select! {
                 _ = cancel_check.tick() => {
                     if self.live.cancelled(&self.store, &self.owner, &job.id, claimed, self.config.poll_interval).await {
-                        return Stop::Cancelled;
+                        // Not among this replica's live jobs: cancelled, gone, or leased to
+                        // another replica (this one was too slow to renew). One read tells
+                        // which, so the log says what happened.
+                        return match self.store.job_cancelled(&job.id).await {
+                            Ok(false) => Stop::LeaseLost,
+                            Ok(true) | Err(_) => Stop::Cancelled,
+                        };
                     }
                 }
                 _ = renew.tick() => {

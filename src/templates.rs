@@ -155,8 +155,9 @@ impl Templates {
 
     /// Whether the fragment of an export's index.html rendered for every item message
     /// (`export/fields.html`) is privacyd's own: the archive then writes that markup itself
-    /// ([`crate::export::fields_html::write`]), as rendering it through minijinja 100,000 times took
-    /// about 0.2 s, a tenth of privacyd's CPU for the export (`perf`, issue 14 §6). An operator's own is rendered as written.
+    /// ([`crate::export::fields_html::write`]), as rendering it through minijinja 100,000
+    /// times took about 0.2 s, a tenth of privacyd's CPU for the export (`perf`, issue 14
+    /// §6). An operator's own is rendered as written.
     pub fn default_export_fields(&self) -> bool {
         self.default_export_fields
     }

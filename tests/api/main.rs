@@ -41,6 +41,7 @@ mod idempotency;
 mod job_checks;
 mod job_lock_order;
 mod job_panics;
+mod job_stops;
 mod late_watch;
 mod lifecycle;
 mod listing;
