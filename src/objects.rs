@@ -318,17 +318,7 @@ impl Objects {
     ) -> Result<(), StoreError> {
         let key = spool_prefix(id, source).join(name);
         if let Some(from) = self.local_file(&key) {
-            match std::fs::hard_link(&from, to) {
-                Ok(()) => return Ok(()),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::Store(object_store::Error::NotFound {
-                        path: key.to_string(),
-                        source: Box::new(err),
-                    }));
-                }
-                // Another file system, or one without hard links: a copy, then.
-                Err(_) => {}
-            }
+            return Ok(link_or_copy(&from, to)?);
         }
         let mut stream = self.objects.get(&key).await?.into_stream();
         let mut out = std::io::BufWriter::new(crate::private_files::create_file(to)?);
@@ -638,6 +628,15 @@ enum Composing {
     Done,
 }
 
+/// Makes `to` a hard link to the local file `from`, or, on another file system or one without
+/// hard links, a copy of it.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to)?;
+    }
+    Ok(())
+}
+
 impl ArchiveComposer {
     /// Appends a source's segment; `seen` is shown its bytes, in order (to hash them).
     /// Returns its size.
@@ -652,10 +651,7 @@ impl ArchiveComposer {
                 let from = self.objects.local_file(&key).expect("a local store");
                 let name = format!("{}.zip", parts.len());
                 let to = staging.join(&name);
-                if std::fs::hard_link(&from, &to).is_err() {
-                    // A file system without hard links: a copy, then.
-                    std::fs::copy(&from, &to)?;
-                }
+                link_or_copy(&from, &to)?;
                 let mut input = std::fs::File::open(&to)?;
                 loop {
                     let n = input.read(&mut buffer)?;

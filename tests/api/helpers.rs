@@ -677,3 +677,29 @@ pub async fn channel_when_listening(port: u16) -> Channel {
         }
     }
 }
+
+/// Stores a new request of `action` for `email`, made by the system, with one job of `kind`
+/// (empty payload, due now, up to `max_attempts` attempts): how the executor's own tests start.
+/// Returns the request.
+pub async fn request_with_job(
+    store: &Store,
+    email: &str,
+    action: privacyd::domain::Action,
+    kind: privacyd::store::JobKind,
+    max_attempts: i32,
+) -> privacyd::domain::PrivacyRequest {
+    use privacyd::domain::{Actor, PrivacyRequest, Subject, SubjectEmail};
+    let subject = Subject { email: SubjectEmail::parse(email).unwrap(), user_id: None };
+    let (request, event) =
+        PrivacyRequest::new(subject, action, false, Actor::System("test".into()), privacyd::domain::now());
+    let job = privacyd::store::NewJob {
+        kind,
+        request_id: request.id,
+        payload: serde_json::json!({}),
+        max_attempts,
+        run_at: None,
+        trace_context: None,
+    };
+    store.create_request(&request, &event, &[job], None).await.unwrap();
+    request
+}

@@ -16,9 +16,9 @@ use std::{
 };
 
 use privacyd::{
-    domain::{Action, Actor, PrivacyRequest, Subject, SubjectEmail},
+    domain::Action,
     executor::{Executor, ExecutorConfig, JobHandler, JobOutcome},
-    store::{ClaimedJob, JobKind, NewJob, Store},
+    store::{ClaimedJob, JobKind, Store},
 };
 
 use crate::{helpers::Backend, on_both_backends};
@@ -60,23 +60,8 @@ async fn jobs_reading_the_database_are_not_stalled_by_their_own_checks(backend: 
     // Two connections (SQLite's read pool, or all of PostgreSQL's): fewer than the jobs.
     let store = Store::connect(&url, 2).await.unwrap();
     for i in 0..JOBS {
-        let email = SubjectEmail::parse(&format!("checked-{i}@example.com")).unwrap();
-        let (request, event) = PrivacyRequest::new(
-            Subject { email, user_id: None },
-            Action::Erase,
-            false,
-            Actor::System("test".into()),
-            privacyd::domain::now(),
-        );
-        let job = NewJob {
-            kind: JobKind::StartErasure,
-            request_id: request.id,
-            payload: serde_json::json!({}),
-            max_attempts: 1,
-            run_at: None,
-            trace_context: None,
-        };
-        store.create_request(&request, &event, &[job], None).await.unwrap();
+        let email = format!("checked-{i}@example.com");
+        crate::helpers::request_with_job(&store, &email, Action::Erase, JobKind::StartErasure, 1).await;
     }
 
     // A poll interval of a millisecond: each job checks for cancellation that often, so a

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use privacyd::{
-    domain::{Action, Actor, PrivacyRequest, Subject, SubjectEmail},
-    store::{JobKind, JobRecord, NewJob, Store},
+    domain::Action,
+    store::{JobKind, JobRecord, Store},
 };
 use sqlx::{Connection, Row};
 
@@ -20,19 +20,10 @@ async fn an_email_job_ending_while_its_request_is_deleted_does_not_deadlock() {
 async fn email_job_ends_while_its_request_is_deleted() {
     let url = crate::helpers::fresh_postgres_database().await;
     let store = Store::connect(&url, 4).await.unwrap();
+    let request =
+        crate::helpers::request_with_job(&store, "lock-order@example.com", Action::Export, JobKind::Email, 1).await;
+    // After the job was made: it is due by then.
     let now = privacyd::domain::now();
-    let email = SubjectEmail::parse("lock-order@example.com").unwrap();
-    let (request, event) =
-        PrivacyRequest::new(Subject { email, user_id: None }, Action::Export, false, Actor::System("test".into()), now);
-    let job = NewJob {
-        kind: JobKind::Email,
-        request_id: request.id,
-        payload: serde_json::json!({}),
-        max_attempts: 1,
-        run_at: None,
-        trace_context: None,
-    };
-    store.create_request(&request, &event, &[job], None).await.unwrap();
     let claimed = store.claim_jobs("replica-a", now, now + chrono::Duration::seconds(60), 10).await.unwrap();
     let [email_job] = <[_; 1]>::try_from(claimed).unwrap_or_else(|jobs| panic!("claimed {}", jobs.len()));
 

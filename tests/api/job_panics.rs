@@ -11,9 +11,9 @@ use std::{
 };
 
 use privacyd::{
-    domain::{Action, Actor, PrivacyRequest, Subject, SubjectEmail},
+    domain::Action,
     executor::{Executor, ExecutorConfig, JobHandler, JobOutcome},
-    store::{ClaimedJob, JobKind, NewJob, Store},
+    store::{ClaimedJob, JobKind, Store},
 };
 use sqlx::{Connection, Row};
 
@@ -42,18 +42,7 @@ async fn a_panicking_job_is_a_failed_attempt_that_counts_toward_its_limit(backen
         Backend::Postgres => crate::helpers::fresh_postgres_database().await,
     };
     let store = Store::connect(&url, 4).await.unwrap();
-    let subject = Subject { email: SubjectEmail::parse("panic-victim@example.com").unwrap(), user_id: None };
-    let (request, event) =
-        PrivacyRequest::new(subject, Action::Erase, false, Actor::System("test".into()), privacyd::domain::now());
-    let job = NewJob {
-        kind: JobKind::StartErasure,
-        request_id: request.id,
-        payload: serde_json::json!({}),
-        max_attempts: 3,
-        run_at: None,
-        trace_context: None,
-    };
-    store.create_request(&request, &event, &[job], None).await.unwrap();
+    crate::helpers::request_with_job(&store, "panic-victim@example.com", Action::Erase, JobKind::StartErasure, 3).await;
 
     // A short lease: a job left leased by a panic would be taken up again within a second.
     let lease = Duration::from_millis(600);

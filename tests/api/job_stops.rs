@@ -9,9 +9,9 @@ use std::{
 };
 
 use privacyd::{
-    domain::{Action, Actor, PrivacyRequest, Subject, SubjectEmail},
+    domain::Action,
     executor::{Executor, ExecutorConfig, JobHandler, JobOutcome},
-    store::{ClaimedJob, JobKind, NewJob, Store},
+    store::{ClaimedJob, JobKind, Store},
 };
 use sqlx::Connection;
 
@@ -57,23 +57,7 @@ async fn a_job_taken_over_by_another_replica_is_logged_as_a_lost_lease() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/privacyd.db", dir.path().display());
     let store = Store::connect(&url, 2).await.unwrap();
-    let email = SubjectEmail::parse("taken-over@example.com").unwrap();
-    let (request, event) = PrivacyRequest::new(
-        Subject { email, user_id: None },
-        Action::Erase,
-        false,
-        Actor::System("test".into()),
-        privacyd::domain::now(),
-    );
-    let job = NewJob {
-        kind: JobKind::StartErasure,
-        request_id: request.id,
-        payload: serde_json::json!({}),
-        max_attempts: 1,
-        run_at: None,
-        trace_context: None,
-    };
-    store.create_request(&request, &event, &[job], None).await.unwrap();
+    crate::helpers::request_with_job(&store, "taken-over@example.com", Action::Erase, JobKind::StartErasure, 1).await;
 
     let config = ExecutorConfig {
         concurrency: 1,
