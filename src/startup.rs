@@ -398,6 +398,12 @@ async fn sweep_once(workflow: &Workflow, console_sessions: &crate::console::Sess
         ),
         Err(err) => tracing::warn!(error = %err, "retention sweep failed"),
     }
+    // After retention, whose deletes it folds too.
+    match workflow.fold_request_tallies().await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(rows = n, "folded the request tallies"),
+        Err(err) => tracing::warn!(error = %err, "folding the request tallies failed"),
+    }
     match console_sessions.sweep().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "deleted expired console sessions"),

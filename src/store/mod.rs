@@ -34,6 +34,7 @@ pub use crate::domain::ListFilter;
 pub use console_sessions::{NewConsoleSession, StoredConsoleSession};
 pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
+pub(crate) use requests::fold_request_tallies;
 pub use requests::{
     Bound, Change, CreateOutcome, FEW_MATCHES, Planner, RequestCursor, Statement, count_statement, list_statement,
 };
@@ -163,6 +164,7 @@ impl Store {
                 (19, "stored_requests", include_str!("../../migrations/sqlite/0019_stored_requests.sql")),
                 // SQLite only: PostgreSQL's trigram index came with 0019 (pg_trgm).
                 (20, "email_trigrams", include_str!("../../migrations/sqlite/0020_email_trigrams.sql")),
+                (21, "request_tallies", include_str!("../../migrations/sqlite/0021_request_tallies.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -184,6 +186,7 @@ impl Store {
                 (17, "self_service", include_str!("../../migrations/common/0017_self_service.sql")),
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
                 (19, "stored_requests", include_str!("../../migrations/postgres/0019_stored_requests.sql")),
+                (21, "request_tallies", include_str!("../../migrations/postgres/0021_request_tallies.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

@@ -38,7 +38,9 @@ macro_rules! open_states {
 
 // After the macros above, which it uses.
 mod listing;
+mod tallies;
 pub use listing::{Bound, FEW_MATCHES, Planner, RequestCursor, Statement, count_statement, list_statement};
+pub(crate) use tallies::fold as fold_request_tallies;
 
 /// What a create did.
 #[derive(Debug)]

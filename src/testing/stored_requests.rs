@@ -28,6 +28,8 @@
 use anyhow::{Context, ensure};
 use sqlx::{AnyConnection, Connection};
 
+use crate::store::Dialect;
+
 /// Microseconds in a day; every time in privacyd's schema is UTC microseconds.
 const DAY: i64 = 86_400_000_000;
 const HOUR: i64 = 3_600_000_000;
@@ -44,12 +46,7 @@ pub struct Loaded {
     pub export_archives: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
+// The loader's SQL per database, beside the store's own.
 impl Dialect {
     /// The row numbers 1..=n.
     fn numbers(self, n: u64) -> String {
@@ -111,6 +108,9 @@ pub async fn load(database_url: &str, n: u64, now: i64) -> anyhow::Result<Loaded
     loaded.source_runs = exec(source_runs_sql()).execute(&mut *tx).await.context("source runs")?.rows_affected();
     loaded.export_archives =
         exec(archives_sql(now)).execute(&mut *tx).await.context("export archives")?.rows_affected();
+    // A million requests tallied one by one (SQLite's triggers run per row), folded as
+    // privacyd's sweeper would soon fold them.
+    crate::store::fold_request_tallies(&mut tx, dialect).await.context("folding the request tallies")?;
     tx.commit().await?;
     match dialect {
         Dialect::Postgres => {

@@ -57,6 +57,12 @@ impl Workflow {
             .collect())
     }
 
+    /// Folds the tallies that answer a count of every request (see
+    /// [`crate::store::Store::fold_request_tallies`]); the sweeper's, on each pass.
+    pub async fn fold_request_tallies(&self) -> Result<u64, Error> {
+        self.store.fold_request_tallies().await
+    }
+
     /// Per action (export, then erasure), what `GetRequestStatistics` answers for `period`.
     pub async fn statistics(&self, period: StatisticsPeriod) -> Result<Vec<ActionStatistics>, Error> {
         self.store.request_statistics(period).await

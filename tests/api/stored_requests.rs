@@ -7,6 +7,7 @@
 use chrono::TimeZone;
 use privacyd::{
     domain::{Action, EmailSearch, ListFilter, ListOrder, RequestId, State, TimeRange},
+    proto::privacy::v1 as pb,
     store::{FEW_MATCHES, Planner, RequestCursor, Statement, Store},
 };
 use sqlx::{Connection, Row};
@@ -16,7 +17,10 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(every_list_and_count_statement_uses_an_index_on_a_loaded_table);
+on_both_backends!(
+    every_list_and_count_statement_uses_an_index_on_a_loaded_table,
+    counts_of_every_request_stay_exact_through_changes_deletes_folds_and_concurrent_writers,
+);
 
 #[tokio::test]
 async fn sqlite_finds_a_rare_search_through_the_trigram_index_and_matches_what_like_matches() {
@@ -150,11 +154,27 @@ async fn every_list_and_count_statement_uses_an_index_on_a_loaded_table(backend:
             let statement = privacyd::store::count_statement(&filter, planner);
             let plan = plan(&mut db, backend, &statement).await;
             let context = format!("{}\n{:?}\n{plan}", statement.sql, statement.binds);
-            // A count of most of the table (all, an action, these periods: half or more of the
-            // rows) reads that much however it is done, and PostgreSQL rightly prefers the
-            // table itself, narrower than the five-column index. A count of an address or a
-            // search must not read the table. (SQLite is told its index: it never scans.)
-            if backend == Backend::Sqlite || combination & 0b000_1100 != 0 {
+            let mut counted: Vec<(String, i64)> = statement
+                .query()
+                .fetch_all(&mut db)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| (row.get("state"), row.get("n")))
+                .collect();
+            counted.sort();
+            assert_eq!(counted, expected_counts(&rows, &filter), "wrong counts:\n{context}");
+            if combination & 0b111_1100 == 0 {
+                // Every request, or an action's: the tallies (migration 0021), never the
+                // requests themselves.
+                assert!(plan.contains("privacy_request_tallies"), "not from the tallies:\n{context}");
+                assert!(!plan.contains("privacy_requests"), "reads the requests:\n{context}");
+            } else if backend == Backend::Sqlite || combination & 0b000_1100 != 0 {
+                // A count of most of the table (these periods, due_before=now: half or more of
+                // the rows) reads that much however it is done, and PostgreSQL rightly prefers
+                // the table itself, narrower than the five-column index. A count of an address
+                // or a search must not read the table. (SQLite is told its index: it never
+                // scans.)
                 assert!(!scans_a_table(backend, &plan), "scans the table:\n{context}");
             }
             checked += 1;
@@ -165,6 +185,136 @@ async fn every_list_and_count_statement_uses_an_index_on_a_loaded_table(backend:
     assert_eq!(checked, 128 * 6 + 64 + both_ways);
     db.close().await.unwrap();
     app.stop().await;
+}
+
+/// The tallies (migration 0021) answer a count of every request and of each action; they must
+/// agree with a count of the rows after every kind of write to the table: creates through the
+/// API, state changes (and updates that keep the state), deletes, writers on several
+/// connections each moving two requests in one transaction in opposite directions (the
+/// pattern that deadlocks counters updated in place), and folds run while they write.
+async fn counts_of_every_request_stay_exact_through_changes_deletes_folds_and_concurrent_writers(backend: Backend) {
+    const WRITERS: usize = 4;
+    const TRANSACTIONS: usize = 40;
+    let app = TestApp::spawn(backend).await;
+    let now = chrono::Utc::now().timestamp_micros();
+    privacyd::testing::stored_requests::load(&app.database_url, 2_000, now).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let store = Store::connect(&app.database_url, 4).await.unwrap();
+    let mut db = connect(&app.database_url, backend).await;
+    assert_counts_exact(&store, &mut db, "after the load (folded by the loader)").await;
+    assert!(tally_rows(&mut db).await <= 18, "the loader left its tallies unfolded");
+
+    app.create("tallied@example.org", pb::Action::Export, false).await;
+    app.create("tallied@example.org", pb::Action::Erase, false).await;
+    assert_counts_exact(&store, &mut db, "after two creates through the API").await;
+    for sql in [
+        "UPDATE privacy_requests SET state = 'CANCELLED' WHERE state = 'COMPLETED' AND create_time % 7 = 0",
+        "UPDATE privacy_requests SET action = 'ERASE' WHERE action = 'EXPORT' AND create_time % 11 = 0",
+        // The state is set, to what it was: no tally.
+        "UPDATE privacy_requests SET state = state, update_time = update_time + 1",
+        "DELETE FROM privacy_requests WHERE state = 'EXPIRED' AND create_time % 5 = 0",
+    ] {
+        sqlx::query(sql).execute(&mut db).await.unwrap();
+        assert_counts_exact(&store, &mut db, sql).await;
+    }
+
+    // Writers moving finished requests between two final states (no open request is made, so
+    // no one-open-request-per-subject conflict), half of them in each direction, beside folds.
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM privacy_requests WHERE state IN ('COMPLETED', 'DENIED') ORDER BY id")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    assert!(ids.len() >= 2 * WRITERS, "too few finished requests loaded: {}", ids.len());
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let mine: Vec<String> = ids.iter().skip(w).step_by(WRITERS).cloned().collect();
+            let url = app.database_url.clone();
+            async move {
+                let mut db = connect(&url, backend).await;
+                for t in 0..TRANSACTIONS {
+                    let (a, b) = (&mine[t % mine.len()], &mine[(t + 1) % mine.len()]);
+                    let (first, second) = if w % 2 == 0 { (a, b) } else { (b, a) };
+                    let mut tx = match backend {
+                        Backend::Sqlite => db.begin_with("BEGIN IMMEDIATE").await.unwrap(),
+                        Backend::Postgres => db.begin().await.unwrap(),
+                    };
+                    for (id, to) in [(first, "COMPLETED"), (second, "DENIED")] {
+                        sqlx::query("UPDATE privacy_requests SET state = $2 WHERE id = $1")
+                            .bind(id)
+                            .bind(to)
+                            .execute(&mut *tx)
+                            .await
+                            .unwrap();
+                    }
+                    tx.commit().await.unwrap();
+                }
+                db.close().await.unwrap();
+            }
+        })
+        .collect();
+    let total = |counts: Vec<(State, i64)>| counts.iter().map(|(_, n)| n).sum::<i64>();
+    let requests = total(store.count_requests(&ListFilter::default()).await.unwrap());
+    let writing = tokio::spawn(futures::future::join_all(writers));
+    let mut folds = 0u64;
+    while !writing.is_finished() {
+        folds += store.fold_request_tallies().await.unwrap();
+        // The writers move requests between states, so only the total is known while they
+        // write; a fold that summed a row twice, or deleted one it had not summed, changes it.
+        let counted = total(store.count_requests(&ListFilter::default()).await.unwrap());
+        assert_eq!(counted, requests, "the total changed while writers moved requests between states");
+    }
+    writing.await.unwrap();
+    assert_counts_exact(&store, &mut db, "after the writers").await;
+    folds += store.fold_request_tallies().await.unwrap();
+    assert!(folds > 0, "nothing was folded");
+    assert_counts_exact(&store, &mut db, "after the last fold").await;
+    // Folded, or fewer than the hundred rows a fold waits for (then summed as they are).
+    assert!(tally_rows(&mut db).await < 100, "the tallies were left unfolded");
+    db.close().await.unwrap();
+    store.close().await;
+    app.stop().await;
+}
+
+/// A connection of the test's own, beside privacyd's.
+async fn connect(url: &str, backend: Backend) -> sqlx::AnyConnection {
+    let mut db = sqlx::AnyConnection::connect(url).await.unwrap();
+    if backend == Backend::Sqlite {
+        // Beside privacyd's and the other writers' transactions: wait rather than fail.
+        sqlx::query("PRAGMA busy_timeout = 60000").execute(&mut db).await.unwrap();
+    }
+    db
+}
+
+async fn tally_rows(db: &mut sqlx::AnyConnection) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM privacy_request_tallies").fetch_one(db).await.unwrap()
+}
+
+/// The store's count of every request and of each action (the tallies) against a count of
+/// the rows, with no writer running.
+async fn assert_counts_exact(store: &Store, db: &mut sqlx::AnyConnection, when: &str) {
+    for action in [None, Some(Action::Export), Some(Action::Erase)] {
+        let filter = ListFilter { action, ..ListFilter::default() };
+        let tallied: Vec<(String, i64)> = {
+            let mut counted: Vec<(String, i64)> = store
+                .count_requests(&filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(state, n)| (state.as_str().to_owned(), n))
+                .collect();
+            counted.sort();
+            counted
+        };
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, COUNT(*) FROM privacy_requests WHERE $1 = '' OR action = $1 GROUP BY state ORDER BY state",
+        )
+        .bind(action.map_or("", Action::as_str))
+        .fetch_all(&mut *db)
+        .await
+        .unwrap();
+        assert_eq!(tallied, rows, "{when}: counts of {action:?}");
+    }
 }
 
 /// On a loaded SQLite table, the store reads a search that matches few requests from the
@@ -254,6 +404,17 @@ async fn a_rare_search_is_found_through_the_trigram_index(backend: Backend) {
 }
 
 /// A stored request as the oracle sees it.
+/// Per state, how many of `rows` match `filter` (its state ignored), sorted by state: what a
+/// count must answer.
+fn expected_counts(rows: &[Stored], filter: &ListFilter) -> Vec<(String, i64)> {
+    let mut counts = std::collections::BTreeMap::<String, i64>::new();
+    let unfiltered = ListFilter { state: None, ..filter.clone() };
+    for row in rows.iter().filter(|row| row.matches(&unfiltered)) {
+        *counts.entry(row.state.clone()).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
 struct Stored {
     id: String,
     action: String,
@@ -261,6 +422,20 @@ struct Stored {
     key: String,
     create_time: i64,
     due_time: i64,
+}
+
+impl Stored {
+    /// Whether the row matches `filter`, by the filters' plain meaning.
+    fn matches(&self, filter: &ListFilter) -> bool {
+        let micros = |t: chrono::DateTime<chrono::Utc>| t.timestamp_micros();
+        filter.action.is_none_or(|a| self.action == a.as_str())
+            && filter.state.is_none_or(|s| self.state == s.as_str())
+            && filter.subject_email_key.as_ref().is_none_or(|k| &self.key == k)
+            && filter.subject_email_search.as_ref().is_none_or(|s| self.key.contains(s.as_str()))
+            && filter.created.after.is_none_or(|t| self.create_time >= micros(t))
+            && filter.created.before.is_none_or(|t| self.create_time < micros(t))
+            && filter.due_before.is_none_or(|t| self.due_time < micros(t))
+    }
 }
 
 /// The ids of the page `list_statement` must return, from the filters' plain meaning over
@@ -273,16 +448,9 @@ fn expected_page(
     after: Option<RequestCursor>,
     limit: usize,
 ) -> Vec<String> {
-    let micros = |t: chrono::DateTime<chrono::Utc>| t.timestamp_micros();
     let mut matching: Vec<(i64, &str)> = rows
         .iter()
-        .filter(|r| filter.action.is_none_or(|a| r.action == a.as_str()))
-        .filter(|r| filter.state.is_none_or(|s| r.state == s.as_str()))
-        .filter(|r| filter.subject_email_key.as_ref().is_none_or(|k| &r.key == k))
-        .filter(|r| filter.subject_email_search.as_ref().is_none_or(|s| r.key.contains(s.as_str())))
-        .filter(|r| filter.created.after.is_none_or(|t| r.create_time >= micros(t)))
-        .filter(|r| filter.created.before.is_none_or(|t| r.create_time < micros(t)))
-        .filter(|r| filter.due_before.is_none_or(|t| r.due_time < micros(t)))
+        .filter(|r| r.matches(filter))
         .map(|r| (if order == ListOrder::CreateTimeDesc { r.create_time } else { r.due_time }, r.id.as_str()))
         .collect();
     matching.sort();

@@ -229,9 +229,22 @@ pub fn list_statement(
 /// name: without statistics its planner takes the metrics' (state, action, due_time) index for
 /// the GROUP BY and reads every row. With an exact address, the few rows of that subject are
 /// found through `privacy_requests_by_subject` (migration 0019) instead.
+///
+/// With no filter but the action, the count is the sum of the tallies (migration 0021,
+/// [`Store::fold_request_tallies`]): a few dozen rows at most between two sweeps, where the
+/// index holds every request (a third of a second at a million).
 #[doc(hidden)]
 pub fn count_statement(filter: &ListFilter, planner: Planner) -> Statement {
     let mut statement = Statement { sql: String::new(), binds: Vec::new() };
+    if counts_every_request(filter) {
+        let conditions = statement.conditions("", filter, false, planner);
+        // SUM is NUMERIC on PostgreSQL, which sqlx's Any driver does not decode.
+        statement.sql = format!(
+            "SELECT state, CAST(SUM(n) AS BIGINT) AS n FROM privacy_request_tallies WHERE {conditions} \
+             GROUP BY state HAVING SUM(n) <> 0"
+        );
+        return statement;
+    }
     let every_request = if planner == Planner::SqliteTrigrams {
         "+action IN ('EXPORT', 'ERASE')"
     } else {
@@ -245,6 +258,17 @@ pub fn count_statement(filter: &ListFilter, planner: Planner) -> Statement {
     };
     statement.sql = format!("SELECT state, COUNT(*) AS n FROM {table} WHERE {conditions} GROUP BY state");
     statement
+}
+
+/// Whether `filter` holds no condition but the action (and the state, which counts ignore):
+/// a count of every request, or of every request of an action, which the tallies answer.
+fn counts_every_request(filter: &ListFilter) -> bool {
+    let ListFilter { action: _, state: _, subject_email_key, subject_email_search, created, due_before } = filter;
+    subject_email_key.is_none()
+        && subject_email_search.is_none()
+        && created.after.is_none()
+        && created.before.is_none()
+        && due_before.is_none()
 }
 
 /// Answered (COMPLETED or DENIED) requests: the days from receipt to answer, in
