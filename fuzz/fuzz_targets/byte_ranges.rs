@@ -3,7 +3,11 @@
 #![no_main]
 
 use http::{HeaderMap, HeaderValue, header};
-use libfuzzer_sys::{arbitrary::Arbitrary, fuzz_target};
+// The derive names `arbitrary::...`, which libfuzzer-sys re-exports.
+use libfuzzer_sys::{
+    arbitrary::{self, Arbitrary},
+    fuzz_target,
+};
 use privacyd::byte_ranges::{Representation, Selection};
 
 #[derive(Arbitrary, Debug)]

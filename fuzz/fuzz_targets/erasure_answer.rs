@@ -5,7 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use libfuzzer_sys::{arbitrary::Arbitrary, fuzz_target};
+// The derive names `arbitrary::...`, which libfuzzer-sys re-exports.
+use libfuzzer_sys::{
+    arbitrary::{self, Arbitrary},
+    fuzz_target,
+};
 use privacyd::domain::{Found, LegalBasis, Retention, SourceErasure, Verification, VerificationState};
 
 #[derive(Arbitrary, Debug)]

@@ -5,7 +5,11 @@
 
 use std::sync::OnceLock;
 
-use libfuzzer_sys::{arbitrary::Arbitrary, fuzz_target};
+// The derive names `arbitrary::...`, which libfuzzer-sys re-exports.
+use libfuzzer_sys::{
+    arbitrary::{self, Arbitrary},
+    fuzz_target,
+};
 use minijinja::{Value, context};
 use privacyd::templates::Templates;
 

@@ -2,7 +2,11 @@
 //! checker never panics, and what it accepts is what the rules say.
 #![no_main]
 
-use libfuzzer_sys::{arbitrary::Arbitrary, fuzz_target};
+// The derive names `arbitrary::...`, which libfuzzer-sys re-exports.
+use libfuzzer_sys::{
+    arbitrary::{self, Arbitrary},
+    fuzz_target,
+};
 use privacyd::{
     export::rules::{Step, StreamRules, is_reserved_group},
     proto::privacy::datasource::v1 as pb,
