@@ -32,7 +32,7 @@ use crate::{
 
 pub use crate::domain::ListFilter;
 pub use console_sessions::{NewConsoleSession, StoredConsoleSession};
-pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, REQUESTS_SQL, RequestCount};
+pub use gauges::{DUE_SOON, Gauges, JOBS_SQL, JobQueue, OPEN_REQUESTS_SQL, REQUESTS_SQL, RequestCount};
 pub use jobs::{ClaimedJob, JobKind, JobRecord, NewJob};
 pub(crate) use requests::fold_request_tallies;
 pub use requests::{

@@ -703,3 +703,20 @@ pub async fn request_with_job(
     store.create_request(&request, &event, &[job], None).await.unwrap();
     request
 }
+
+/// The plan of `statement` (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL), one line per
+/// node.
+pub async fn explain_plan(
+    db: &mut sqlx::AnyConnection,
+    backend: Backend,
+    statement: &privacyd::store::Statement,
+) -> String {
+    let (prefix, column) = match backend {
+        Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
+        Backend::Postgres => ("EXPLAIN ", 0),
+    };
+    let explain =
+        privacyd::store::Statement { sql: format!("{prefix}{}", statement.sql), binds: statement.binds.clone() };
+    let rows = explain.query().fetch_all(db).await.unwrap();
+    rows.iter().map(|row| sqlx::Row::get::<String, _>(row, column)).collect::<Vec<_>>().join("\n")
+}

@@ -8,12 +8,12 @@ use chrono::TimeZone;
 use privacyd::{
     domain::{Action, EmailSearch, ListFilter, ListOrder, RequestId, State, TimeRange},
     proto::privacy::v1 as pb,
-    store::{FEW_MATCHES, Planner, RequestCursor, Statement, Store},
+    store::{FEW_MATCHES, Planner, RequestCursor, Store},
 };
 use sqlx::{Connection, Row};
 
 use crate::{
-    helpers::{Backend, TestApp},
+    helpers::{Backend, TestApp, explain_plan},
     on_both_backends,
 };
 
@@ -30,17 +30,6 @@ async fn sqlite_finds_a_rare_search_through_the_trigram_index_and_matches_what_l
 /// Requests loaded: enough that walking the table, or sorting all of it, costs the planner
 /// more than the right index would, and quick to load (about a second).
 const LOADED: u64 = 20_000;
-
-/// The plan of `statement`, one line per node.
-async fn plan(db: &mut sqlx::AnyConnection, backend: Backend, statement: &Statement) -> String {
-    let (prefix, column) = match backend {
-        Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
-        Backend::Postgres => ("EXPLAIN ", 0),
-    };
-    let explain = Statement { sql: format!("{prefix}{}", statement.sql), binds: statement.binds.clone() };
-    let rows = explain.query().fetch_all(db).await.unwrap();
-    rows.iter().map(|row| row.get::<String, _>(column)).collect::<Vec<_>>().join("\n")
-}
 
 fn scans_a_table(backend: Backend, plan: &str) -> bool {
     plan.lines().any(|line| match backend {
@@ -118,7 +107,7 @@ async fn every_list_and_count_statement_uses_an_index_on_a_loaded_table(backend:
         {
             {
                 let statement = privacyd::store::list_statement(&filter, order, after, 51, planner);
-                let plan = plan(&mut db, backend, &statement).await;
+                let plan = explain_plan(&mut db, backend, &statement).await;
                 let context = format!("{}\n{:?}\n{plan}", statement.sql, statement.binds);
                 let page: Vec<String> =
                     statement.query().fetch_all(&mut db).await.unwrap().iter().map(|r| r.get("id")).collect();
@@ -152,7 +141,7 @@ async fn every_list_and_count_statement_uses_an_index_on_a_loaded_table(backend:
         }
         for &planner in planners.iter().filter(|_| filter.state.is_none()) {
             let statement = privacyd::store::count_statement(&filter, planner);
-            let plan = plan(&mut db, backend, &statement).await;
+            let plan = explain_plan(&mut db, backend, &statement).await;
             let context = format!("{}\n{:?}\n{plan}", statement.sql, statement.binds);
             let mut counted: Vec<(String, i64)> = statement
                 .query()
