@@ -165,6 +165,7 @@ impl Store {
                 // SQLite only: PostgreSQL's trigram index came with 0019 (pg_trgm).
                 (20, "email_trigrams", include_str!("../../migrations/sqlite/0020_email_trigrams.sql")),
                 (21, "request_tallies", include_str!("../../migrations/sqlite/0021_request_tallies.sql")),
+                (22, "trigram_merges", include_str!("../../migrations/sqlite/0022_trigram_merges.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
