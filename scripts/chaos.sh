@@ -8,8 +8,10 @@
 #
 #   scripts/chaos.sh [--cycles N] [--release] [other privacy-bench chaos options]
 #
-# The test command (scripts/test.sh) runs 10 cycles on a debug build; the long form is 50:
-#   scripts/chaos.sh --cycles 50 --release
+# The test command (scripts/test.sh) runs 10 cycles on a debug build on each archive store
+# (--store file, a folder both replicas use, and --store s3, a bucket of an s3s-fs it starts,
+# which needs PRIVACYD_S3S_FS_BIN as the tests do); the long form is 50:
+#   scripts/chaos.sh --cycles 50 --release [--store s3]
 #
 # Needs the reference sources that scripts/polyglot.sh builds (it finds them in
 # <target>/polyglot; or set PRIVACYD_E2E_GO_BIN_DIR, PRIVACYD_E2E_PYTHON and

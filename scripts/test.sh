@@ -114,7 +114,11 @@ step "Chaos, short form: 10 cycles of faults (kill -9 a replica, restart Postgre
 # Uses the reference sources polyglot.sh just built (found in <target>/polyglot). The long
 # form is 50 cycles, run by hand: scripts/chaos.sh --cycles 50 --release
 ./scripts/chaos.sh --cycles 10 | tee "$logs/chaos.log"
-grep -q '^chaos: 10 cycles, .* lost 0, double erasures 0, ' "$logs/chaos.log"
+grep -q '^chaos: 10 cycles, .* file store, .* lost 0, double erasures 0, ' "$logs/chaos.log"
+
+step "Chaos, short form on S3: the same 10 cycles with the replicas sharing no disk, their spools and archives in one bucket of an s3s-fs"
+./scripts/chaos.sh --cycles 10 --store s3 | tee "$logs/chaos-s3.log"
+grep -q '^chaos: 10 cycles, .* S3 store, .* lost 0, double erasures 0, ' "$logs/chaos-s3.log"
 
 step "privacy-bench smoke run (figures from a debug build mean nothing; this checks it runs)"
 cargo run --quiet --bin privacy-bench -- create --seconds 1 --clients 4

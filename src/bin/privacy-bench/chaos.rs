@@ -34,7 +34,7 @@ use privacyd::{
         datasource::v1::data_source_service_server::DataSourceServiceServer,
         v1::{self as pb, data_source_registry_service_client::DataSourceRegistryServiceClient},
     },
-    testing::{ThrowawayPostgres, free_port},
+    testing::{ThrowawayPostgres, ThrowawayS3, free_port},
 };
 use rand::{
     Rng, SeedableRng,
@@ -52,7 +52,7 @@ use self::{
     fleet::{Lang, ReferenceBuilds, ReferenceSource, Replica, Smtp},
     source::{Fault, FaultSource},
 };
-use super::ChaosArgs;
+use super::{BenchStore, ChaosArgs};
 
 /// The kinds of fault, in the summary's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -294,10 +294,21 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     let faulty: Vec<FaultSource> =
         (0..args.sources - references.len()).map(|i| FaultSource::new(format!("faulty-{i}"))).collect();
 
-    // Two replicas; the second uses the first's keys, as every replica must.
+    // Two replicas; the second uses the first's keys, as every replica must. One archive
+    // store: a folder, or a bucket of an S3 server the run starts (kept until the end).
     let token = privacyd::domain::SecretToken::generate().expose().to_owned();
-    let shared = dir.join("archives");
-    std::fs::create_dir_all(&shared)?;
+    let s3 = match args.store {
+        BenchStore::S3 => Some(tokio::task::spawn_blocking(ThrowawayS3::start).await??),
+        BenchStore::File => None,
+    };
+    let archive_store = match &s3 {
+        Some(s3) => format!("s3://{}/chaos", s3.bucket),
+        None => {
+            let shared = dir.join("archives");
+            std::fs::create_dir_all(&shared)?;
+            format!("file://{}", shared.display())
+        }
+    };
     let ports = [free_port()?, free_port()?];
     let first_data = dir.join("replica-0");
     let mut replicas = Vec::new();
@@ -307,7 +318,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         push(&["--listen", &format!("127.0.0.1:{port}"), "--database-url", &postgres.url()]);
         push(&["--smtp-url", &smtp.url(), "--public-url", &format!("http://127.0.0.1:{}", ports[0])]);
         push(&["--data-dir", &dir.join(format!("replica-{i}")).to_string_lossy()]);
-        push(&["--archive-store", &format!("file://{}", shared.display())]);
+        push(&["--archive-store", &archive_store]);
         // Fast leases and retries, so a run of many faults takes minutes, not hours; many
         // attempts, so that a fault lasting seconds costs retries, never a failed request.
         push(&["--job-lease", "2s", "--job-poll-interval", "100ms", "--retry-base", "100ms", "--retry-max", "1s"]);
@@ -318,7 +329,19 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
             push(&["--receipt-signing-key-file", &first_data.join("receipt-signing-key").to_string_lossy()]);
         }
         // The token through the environment: a command line is visible to every local user.
-        let env = vec![("PRIVACYD_ADMIN_TOKENS".to_owned(), token.clone())];
+        let mut env = vec![("PRIVACYD_ADMIN_TOKENS".to_owned(), token.clone())];
+        if let Some(s3) = &s3 {
+            env.extend(
+                [
+                    ("AWS_ACCESS_KEY_ID", ThrowawayS3::ACCESS_KEY),
+                    ("AWS_SECRET_ACCESS_KEY", ThrowawayS3::SECRET_KEY),
+                    ("AWS_REGION", "us-east-1"),
+                    ("AWS_ENDPOINT_URL", &s3.endpoint),
+                    ("AWS_ALLOW_HTTP", "true"),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+            );
+        }
         let mut replica =
             Replica::new(format!("replica-{i}"), &args.privacyd()?, a, env, dir.join(format!("replica-{i}.log")));
         replica.up().await?;
@@ -433,7 +456,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     let faults = by_kind.iter().map(|(k, n)| format!("{} {n}", k.name())).collect::<Vec<_>>().join(", ");
     let exports = made.iter().filter(|m| m.action == pb::Action::Export).count();
     println!(
-        "chaos: {} cycles, {} requests ({} exports, {} erasures; {} confirmed by email link), 2 replicas, {} sources \
+        "chaos: {} cycles, {} requests ({} exports, {} erasures; {} confirmed by email link), 2 replicas, {} store, {} sources \
          ({} Go, {} Python, {} Java, {} fault-injecting), faults {} ({faults}), lost {}, double erasures {}, \
          duplicate emails {}, missing emails {}, broken archives {}, broken audit chains {}, duplicate requests {}, \
          erase replays {}, settled in {:.0} s",
@@ -442,6 +465,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         exports,
         made.len() - exports,
         made.iter().filter(|m| m.send_confirmation).count(),
+        if s3.is_some() { "S3" } else { "file" },
         args.sources,
         args.per_language,
         args.per_language,

@@ -108,8 +108,8 @@ enum Bench {
     /// and case, and a summary line per backend.
     StoredRequests(StoredRequestsArgs),
     /// Chaos cycles (issue 14): two privacyd replicas (the real binary) on one PostgreSQL and
-    /// one file archive store, the SMTP sink, and N sources (Go, Python and Java reference
-    /// sources and fault-injecting ones) under a steady mix of exports and erasures; once a
+    /// one archive store (a shared folder, or an S3 bucket), the SMTP sink, and N sources (Go,
+    /// Python and Java reference sources and fault-injecting ones) under a steady mix of exports and erasures; once a
     /// cycle a fault at a random moment (kill -9 a replica, restart PostgreSQL, stop SMTP, a
     /// source hangs or refuses for a while). Then every request is checked; one summary line,
     /// and a failure on any loss, double erasure, broken archive, missing email or broken
@@ -212,6 +212,11 @@ struct ChaosArgs {
     /// The random seed (printed at start), to run the same faults again.
     #[arg(long)]
     seed: Option<u64>,
+    /// The replicas' archive store: one folder both use (`file`: one machine, or a volume every
+    /// replica mounts) or one S3 bucket (`s3`, an s3s-fs the run starts: replicas that share
+    /// no disk).
+    #[arg(long, value_enum, default_value_t = BenchStore::File)]
+    store: BenchStore,
     /// The privacyd binary [default: beside privacy-bench].
     #[arg(long)]
     privacyd: Option<std::path::PathBuf>,

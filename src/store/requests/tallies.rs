@@ -10,6 +10,7 @@ use crate::domain::Error;
 /// sees the rows committed before it, READ COMMITTED) and wait for the next fold. Two replicas
 /// folding at once: the second's DELETE waits on the first's row locks, then skips the rows it
 /// deleted.
+///
 /// The INSERT, though its result is not read, runs (PostgreSQL runs every data-modifying
 /// CTE once); the statement returns how many rows were folded.
 const FOLD_POSTGRES: &str = "WITH folded AS (DELETE FROM privacy_request_tallies RETURNING action, state, n), \
