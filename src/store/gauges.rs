@@ -20,9 +20,10 @@ pub const REQUESTS_SQL: &str = "SELECT state, action, CAST(SUM(n) AS BIGINT) AS 
      FROM privacy_request_tallies GROUP BY state, action HAVING SUM(n) <> 0";
 
 /// The open requests' deadlines by state and action: `$1` is now, `$2` now plus
-/// [`DUE_SOON`] (UTC microseconds). The open states' range of `privacy_requests_by_state`
-/// (state, action, due_time), read from the index alone on both databases: the rows
-/// themselves, which hold personal data, are never read, and finished requests not at all.
+/// [`DUE_SOON`] (UTC microseconds). Only the open requests are read, never the finished ones:
+/// SQLite reads the open states' range of `privacy_requests_by_state` (state, action,
+/// due_time) from the index alone; PostgreSQL, by its statistics, that or the partial index of
+/// open requests (`privacy_requests_one_open`) and their rows.
 pub const OPEN_REQUESTS_SQL: &str = "SELECT state, action, \
      SUM(CASE WHEN due_time < $1 THEN 1 ELSE 0 END) AS overdue, \
      SUM(CASE WHEN due_time >= $1 AND due_time < $2 THEN 1 ELSE 0 END) AS due_soon \
@@ -61,7 +62,7 @@ pub struct JobQueue {
     pub oldest_due: Option<Timestamp>,
 }
 
-/// Everything a scrape reads from the database, at one moment.
+/// Everything a scrape reads from the database: three reads a moment apart, each consistent.
 #[derive(Debug, Clone, Default)]
 pub struct Gauges {
     pub requests: Vec<RequestCount>,

@@ -312,9 +312,8 @@ async fn due_overdue_and_the_job_queue_come_from_the_database(backend: Backend) 
     assert_eq!(value(&moved, "privacyd_jobs_due", &[("kind", "EXPORT_SOURCE")]), 0.0);
 }
 
-/// The scrape's queries read the request tallies and indexes, never the table (its rows hold
-/// personal data and grow without end), and of the requests only the open ones' index
-/// entries. On PostgreSQL sequential scans are switched off for the check, since on a table
+/// The scrape's queries read the request tallies and indexes, never the whole table (its rows
+/// hold personal data and grow without end): of the requests, only the open ones. On PostgreSQL sequential scans are switched off for the check, since on a table
 /// this small the planner rightly prefers one.
 async fn the_gauge_queries_read_indexes_only(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -344,10 +343,12 @@ async fn the_gauge_queries_read_indexes_only(backend: Backend) {
         Backend::Sqlite => {
             open.contains("SEARCH privacy_requests USING COVERING INDEX privacy_requests_by_state (state=?)")
         }
+        // The partial index's own condition implies the states, so the plan does not repeat
+        // it; the other index must be searched by them.
         Backend::Postgres => {
             !open.contains("Seq Scan")
-                && open.contains("state = ANY (")
-                && (open.contains("privacy_requests_by_state") || open.contains("privacy_requests_one_open"))
+                && (open.contains("privacy_requests_one_open")
+                    || (open.contains("privacy_requests_by_state") && open.contains("state = ANY (")))
         }
     };
     assert!(open_only, "the open requests' deadlines:\n{open}");

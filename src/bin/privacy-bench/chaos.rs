@@ -1,6 +1,7 @@
 //! `privacy-bench chaos` (issue 14, §1): two privacyd replicas (the real binary, each its own
-//! process and data folder) on one PostgreSQL, with one archive store (the file store on a
-//! folder both replicas use, as on one machine or a shared volume), the real SMTP sink, and 20
+//! process and data folder) on one PostgreSQL, with one archive store (`--store file`: the
+//! file store on a folder both replicas use, as on one machine or a shared volume; `--store
+//! s3`: one bucket of an s3s-fs, no shared disk), the real SMTP sink, and 20
 //! data sources: Go, Python and Java reference sources (as scripts/polyglot.sh builds them)
 //! and fault-injecting Rust sources in this process. Clients run a steady mix of exports and
 //! erasures (created with a confirmation email or without, confirmed by the email's link,

@@ -231,8 +231,9 @@ pub fn list_statement(
 /// found through `privacy_requests_by_subject` (migration 0019) instead.
 ///
 /// With no filter but the action, the count is the sum of the tallies (migration 0021,
-/// [`Store::fold_request_tallies`]): a few dozen rows at most between two sweeps, where the
-/// index holds every request (a third of a second at a million).
+/// [`Store::fold_request_tallies`]): at most 16 rows after a sweep, plus one or two per request
+/// created, changed or deleted since (SQLite tallies per row; PostgreSQL's creates and deletes
+/// per statement), where the index holds every request (a third of a second at a million).
 #[doc(hidden)]
 pub fn count_statement(filter: &ListFilter, planner: Planner) -> Statement {
     let mut statement = Statement { sql: String::new(), binds: Vec::new() };

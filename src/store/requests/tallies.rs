@@ -19,7 +19,7 @@ const FOLD_POSTGRES: &str = "WITH folded AS (DELETE FROM privacy_request_tallies
      SELECT COUNT(*) FROM folded";
 
 /// Fewer rows than this are summed by a count in well under a millisecond: not worth a write.
-/// (Two actions and nine states make at most 18 rows once folded.)
+/// (Two actions and eight states make at most 16 rows once folded.)
 const WORTH_FOLDING: i64 = 100;
 
 impl Store {
