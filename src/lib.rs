@@ -41,3 +41,4 @@ pub mod templates;
 pub mod testing;
 pub mod traces;
 pub mod workflow;
+pub mod write_behind;

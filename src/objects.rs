@@ -14,10 +14,11 @@
 //!
 //! A spool is three objects rather than one per file, so a source that sends 100,000 small
 //! files costs three uploads, not 100,000. The archive is the sources' segments (`files.zip`)
-//! side by side, then a tail (`export.json`, `index.html`, the central directory): on S3 one
-//! object, uploaded in parts; on the file store a folder under the archive's name holding
-//! hard links to the segments, the tail and `parts.json` (the parts in order, with their
-//! sizes), read as their concatenation, so no file byte is written twice.
+//! side by side, then a tail (`export.json`'s entry, then `index.html`'s and the central
+//! directory, written by the archive builder as two local files): on S3 one object, uploaded in
+//! parts; on the file store a folder under the archive's name holding hard links to the
+//! segments, the tail's files and `parts.json` (the parts in order, with their sizes), read as
+//! their concatenation, so no file byte is written twice.
 //!
 //! Earlier privacyd kept a spool's files as `files.bin` (their bytes only) and a local archive
 //! as one file under its name. Both are still read: a local archive that is one file is served
@@ -199,6 +200,12 @@ impl Objects {
         &self.location
     }
 
+    /// Whether this is the file store: spools and archives are files on this machine's disk,
+    /// fsynced, not objects uploaded from scratch space.
+    pub fn is_local(&self) -> bool {
+        self.local_root.is_some()
+    }
+
     /// Whether downloads are redirected to presigned URLs rather than streamed by privacyd.
     pub fn presigns(&self) -> bool {
         self.signer.is_some()
@@ -330,8 +337,8 @@ impl Objects {
     }
 
     /// Starts putting a request's archive together, for the archive builder's thread: the
-    /// sources' segments ([`ArchiveComposer::append_segment`]), then what is written to it
-    /// (the archive's tail). Nothing is under the archive's name until
+    /// sources' segments ([`ArchiveComposer::append_segment`]), then the archive's tail
+    /// ([`ArchiveComposer::append_tail`]). Nothing is under the archive's name until
     /// [`ArchiveComposer::finish`] returns.
     pub fn compose_archive(
         &self,
@@ -352,7 +359,7 @@ impl Objects {
                 }
                 let staging = request_dir.join(format!("{STAGING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
                 crate::private_files::create_dir(&staging)?;
-                Composing::Local { staging, parts: Vec::new(), tail: None }
+                Composing::Local { staging, parts: Vec::new(), tail: Vec::new() }
             }
             None => Composing::Upload(self.archive_upload(runtime, id)?),
         };
@@ -607,8 +614,8 @@ async fn read_local_archive(
         .boxed())
 }
 
-/// An archive being put together; see [`Objects::compose_archive`]. What is written to it
-/// follows the segments. Dropped unfinished, it leaves nothing under the archive's name.
+/// An archive being put together; see [`Objects::compose_archive`]: the segments, then the
+/// tail's files. Dropped unfinished, it leaves nothing under the archive's name.
 pub struct ArchiveComposer {
     runtime: tokio::runtime::Handle,
     objects: Objects,
@@ -619,8 +626,8 @@ pub struct ArchiveComposer {
 enum Composing {
     /// A local store keeps the parts as files side by side in a staging folder, renamed to
     /// the archive's name when complete: the segments are hard links to the spools' (their
-    /// bytes are not copied), the tail a file of its own.
-    Local { staging: PathBuf, parts: Vec<ManifestPart>, tail: Option<std::io::BufWriter<std::fs::File>> },
+    /// bytes are not copied), the tail's files moved in beside them.
+    Local { staging: PathBuf, parts: Vec<ManifestPart>, tail: Vec<ManifestPart> },
     /// S3: one multipart upload, the segments streamed through, so that the archive is one
     /// object a presigned URL can serve.
     Upload(BlockingUpload),
@@ -638,42 +645,68 @@ fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 impl ArchiveComposer {
+    /// The size of a source's segment in the store, before it is appended: what is written
+    /// after the segments (the tail) needs to know where it starts, and is written while they
+    /// are read.
+    pub fn segment_size(&self, source: &SourceName) -> Result<u64, StoreError> {
+        let key = spool_prefix(self.id, source).join(SEGMENT);
+        match self.objects.local_file(&key) {
+            Some(path) => Ok(std::fs::metadata(path)?.len()),
+            None => Ok(wait(&self.runtime, self.objects.objects.head(&key))?.size),
+        }
+    }
+
     /// Appends a source's segment; `seen` is shown its bytes, in order (to hash them).
     /// Returns its size.
     pub fn append_segment(&mut self, source: &SourceName, mut seen: impl FnMut(&[u8])) -> Result<u64, StoreError> {
         let key = spool_prefix(self.id, source).join(SEGMENT);
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut total = 0u64;
         match &mut self.composing {
             Composing::Done => unreachable!("appending to a finished archive"),
             Composing::Local { staging, parts, tail } => {
-                assert!(tail.is_none(), "segments come before the tail");
+                assert!(tail.is_empty(), "segments come before the tail");
                 let from = self.objects.local_file(&key).expect("a local store");
                 let name = format!("{}.zip", parts.len());
                 let to = staging.join(&name);
                 link_or_copy(&from, &to)?;
-                let mut input = std::fs::File::open(&to)?;
-                loop {
-                    let n = input.read(&mut buffer)?;
-                    if n == 0 {
-                        break;
-                    }
-                    seen(&buffer[..n]);
-                    total += n as u64;
-                }
-                parts.push(ManifestPart { name, bytes: total });
+                let bytes = read_through(std::fs::File::open(&to)?, |bytes| {
+                    seen(bytes);
+                    Ok(())
+                })?;
+                parts.push(ManifestPart { name, bytes });
+                Ok(bytes)
             }
             Composing::Upload(upload) => {
                 let stream = wait(&self.runtime, self.objects.objects.get(&key))?.into_stream();
-                let mut input = BlockingReader { runtime: self.runtime.clone(), stream, current: Bytes::new() };
-                loop {
-                    let n = input.read(&mut buffer)?;
-                    if n == 0 {
-                        break;
+                let input = BlockingReader { runtime: self.runtime.clone(), stream, current: Bytes::new() };
+                upload_through(input, upload, seen)
+            }
+        }
+    }
+
+    /// Appends the archive's tail, the local files `paths` in order (taken: moved into a
+    /// local store, uploaded to S3). Returns their size. Last: only [`ArchiveComposer::finish`]
+    /// may follow.
+    pub fn append_tail(&mut self, paths: &[PathBuf]) -> Result<u64, StoreError> {
+        let mut total = 0;
+        match &mut self.composing {
+            Composing::Done => unreachable!("appending to a finished archive"),
+            Composing::Local { staging, tail, .. } => {
+                assert!(tail.is_empty(), "one tail");
+                for (i, path) in paths.iter().enumerate() {
+                    let name = format!("tail-{i}.zip");
+                    let to = staging.join(&name);
+                    if std::fs::rename(path, &to).is_err() {
+                        // Scratch space on another file system than the store.
+                        std::fs::copy(path, &to)?;
                     }
-                    seen(&buffer[..n]);
-                    upload.write_all(&buffer[..n])?;
-                    total += n as u64;
+                    let bytes = std::fs::metadata(&to)?.len();
+                    tail.push(ManifestPart { name, bytes });
+                    total += bytes;
+                }
+            }
+            Composing::Upload(upload) => {
+                for path in paths {
+                    total += upload_through(std::fs::File::open(path)?, upload, |_| {})?;
                 }
             }
         }
@@ -687,16 +720,17 @@ impl ArchiveComposer {
             Composing::Upload(upload) => upload.finish(),
             Composing::Local { staging, mut parts, tail } => {
                 // Should any step fail, the staging folder goes with `self`.
-                self.composing = Composing::Local { staging: staging.clone(), parts: Vec::new(), tail: None };
-                if let Some(mut tail) = tail {
-                    tail.flush()?;
-                    let tail = tail.into_inner().map_err(|e| e.into_error())?;
-                    tail.sync_all()?;
-                    parts.push(ManifestPart { name: "tail.zip".into(), bytes: tail.metadata()?.len() });
+                self.composing = Composing::Local { staging: staging.clone(), parts: Vec::new(), tail: Vec::new() };
+                for part in tail {
+                    std::fs::File::open(staging.join(&part.name))?.sync_all()?;
+                    parts.push(part);
                 }
                 let mut manifest = crate::private_files::create_file(&staging.join(MANIFEST))?;
                 manifest.write_all(&serde_json::to_vec(&Manifest { parts }).map_err(std::io::Error::from)?)?;
                 manifest.sync_all()?;
+                // The names in it (links, renamed-in parts): durable before the folder is
+                // renamed into place.
+                std::fs::File::open(&staging)?.sync_all()?;
                 let root = self.objects.local_root.as_ref().expect("a local store");
                 let archive = local_archive_dir(root, self.id);
                 // One an earlier attempt completed but did not record: never served, replaced.
@@ -719,28 +753,26 @@ impl ArchiveComposer {
     }
 }
 
-impl Write for ArchiveComposer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match &mut self.composing {
-            Composing::Done => Err(std::io::Error::other("the archive is finished")),
-            Composing::Upload(upload) => upload.write(buf),
-            Composing::Local { staging, tail, .. } => {
-                if tail.is_none() {
-                    let file = crate::private_files::create_file(&staging.join("tail.zip"))?;
-                    *tail = Some(std::io::BufWriter::with_capacity(READ_BYTES, file));
-                }
-                tail.as_mut().expect("created above").write(buf)
-            }
+/// Reads `input` to its end, handing each read to `each`; returns how many bytes.
+fn read_through(mut input: impl Read, mut each: impl FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<u64> {
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = input.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(total);
         }
+        each(&buffer[..n])?;
+        total += n as u64;
     }
+}
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.composing {
-            Composing::Upload(upload) => upload.flush(),
-            Composing::Local { tail, .. } => tail.as_mut().map_or(Ok(()), |t| t.flush()),
-            Composing::Done => Ok(()),
-        }
-    }
+/// Uploads what `input` reads, showing `seen` each read; returns how many bytes.
+fn upload_through(input: impl Read, upload: &mut BlockingUpload, mut seen: impl FnMut(&[u8])) -> Result<u64, StoreError> {
+    Ok(read_through(input, |bytes| {
+        seen(bytes);
+        upload.write_all(bytes)
+    })?)
 }
 
 impl Drop for ArchiveComposer {
@@ -808,6 +840,9 @@ impl Write for BlockingUpload {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let upload = self.upload.as_mut().expect("an unfinished upload");
         wait(&self.runtime, upload.wait_for_capacity(PARTS_IN_FLIGHT)).map_err(std::io::Error::other)?;
+        // A full part is sent by a task spawned on the runtime: entered here, since the thread
+        // writing may be one of the archive builder's own (its hashing thread), not tokio's.
+        let _entered = self.runtime.enter();
         upload.write(buf);
         Ok(buf.len())
     }
@@ -881,9 +916,11 @@ mod tests {
 
         let runtime = tokio::runtime::Handle::current();
         let store2 = store.clone();
+        let tail = root.path().join("tail");
+        std::fs::write(&tail, b"built again").unwrap();
         tokio::task::spawn_blocking(move || {
             let mut composer = store2.compose_archive(&runtime, id).unwrap();
-            composer.write_all(b"built again").unwrap();
+            assert_eq!(composer.append_tail(&[tail]).unwrap(), 11);
             composer.finish().unwrap();
         })
         .await
@@ -911,16 +948,21 @@ mod tests {
         writer.add(crate::export::rules::tests::chunk("b.txt", b"second", 0, true)).unwrap();
         writer.finish().unwrap();
         let segment = std::fs::read(spool.join(SEGMENT)).unwrap();
+        let segment_len = segment.len() as u64;
         store.put_spool(id, &source, &spool).await.unwrap();
         assert!(!spool.join(SEGMENT).exists(), "moved into the store, not copied");
         let runtime = tokio::runtime::Handle::current();
         let (store2, source2) = (store.clone(), source.clone());
+        let tail = root.path().join("tail");
+        std::fs::write(&tail, b"the tail").unwrap();
         let seen = tokio::task::spawn_blocking(move || {
             let mut composer = store2.compose_archive(&runtime, id).unwrap();
+            assert_eq!(composer.segment_size(&source2).unwrap(), segment_len);
             let mut seen = Vec::new();
             composer.append_segment(&source2, |bytes| seen.extend_from_slice(bytes)).unwrap();
-            composer.write_all(b"the tail").unwrap();
+            composer.append_tail(std::slice::from_ref(&tail)).unwrap();
             composer.finish().unwrap();
+            assert!(!tail.exists(), "moved into the store, not copied");
             seen
         })
         .await

@@ -43,6 +43,7 @@ mod tests {
         let fields = [
             ("<b>Name</b>".to_owned(), "O'Brien & \"Sons\" </td><script>x</script>".to_owned()),
             ("Ünïcødé ✓".to_owned(), "line\nbreak\ttab\u{0}".to_owned()),
+            ("a/b".to_owned(), "plain, as most values are".to_owned()),
         ];
         assert_eq!(written(&fields), rendered(&fields));
     }
@@ -51,6 +52,12 @@ mod tests {
         /// Whatever a source sends, the bytes are the template's.
         #[test]
         fn the_same_bytes_as_the_default_template(fields in proptest::collection::vec((".{0,12}", ".{0,40}"), 0..6)) {
+            prop_assert_eq!(written(&fields), rendered(&fields));
+        }
+
+        /// Text made mostly of what is escaped, and of text that needs none.
+        #[test]
+        fn the_same_bytes_with_markup(fields in proptest::collection::vec(("[<>&\"'/aé ]{0,12}", "[<>&\"'/x✓ ]{0,40}"), 0..6)) {
             prop_assert_eq!(written(&fields), rendered(&fields));
         }
     }

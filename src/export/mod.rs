@@ -7,6 +7,7 @@ pub mod archive;
 pub mod export_json;
 pub mod fields_html;
 pub mod file_names;
+mod following;
 mod item_index;
 pub mod legacy_spool;
 pub mod quota;
@@ -138,6 +139,9 @@ impl ExportSourceJob {
         let modified = archive::zip_time(crate::domain::now()).into();
         let mut spool = spool::Spool::create(&dir, source.as_str(), method, modified)
             .map_err(|e| (format!("creating the spool: {e}"), true))?;
+        if !self.settings.store.is_local() {
+            spool = spool.without_write_behind();
+        }
         let mut recorded = self.store.source_bytes(request.id).await.map_err(|e| (e.to_string(), true))?;
         let message = pb::ExportRequest {
             privacy_request_id: request.id.to_string(),

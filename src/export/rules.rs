@@ -145,7 +145,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn item(group_id: &str, item_id: &str) -> pb::ExportResponse {
+    /// An item of no fields, as a source sends one.
+    pub(crate) fn item(group_id: &str, item_id: &str) -> pb::ExportResponse {
         pb::ExportResponse {
             payload: Some(pb::export_response::Payload::Item(pb::ExportItem {
                 group_id: group_id.into(),

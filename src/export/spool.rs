@@ -18,7 +18,7 @@ use super::{
     rules::{Step, StreamRules},
     zip_layout::{Counting, DosTime, Entry, Limits, Method, SegmentEntry},
 };
-use crate::{private_files, proto::privacy::datasource::v1 as pb};
+use crate::{private_files, proto::privacy::datasource::v1 as pb, write_behind::WriteBehind};
 
 /// One spooled item.
 #[derive(Debug, Serialize, Deserialize)]
@@ -79,9 +79,9 @@ const SEGMENT_BUFFER: usize = 256 << 10;
 
 /// The spool of one source for one request.
 pub struct Spool {
-    items: std::io::BufWriter<std::fs::File>,
-    files: std::io::BufWriter<std::fs::File>,
-    segment: Counting<std::io::BufWriter<std::fs::File>>,
+    items: std::io::BufWriter<WriteBehind>,
+    files: std::io::BufWriter<WriteBehind>,
+    segment: Counting<std::io::BufWriter<WriteBehind>>,
     source: String,
     method: Method,
     modified: DosTime,
@@ -110,15 +110,14 @@ impl Spool {
             std::fs::remove_dir_all(dir)?;
         }
         private_files::create_dir(dir)?;
-        let open = |name: &str| private_files::create_file(&dir.join(name)).map(std::io::BufWriter::new);
+        // Fsynced when the spool goes into the store; written behind until then.
+        let create = |name: &str| private_files::create_file(&dir.join(name)).map(|f| WriteBehind::new(f, true));
+        let open = |name: &str| create(name).map(std::io::BufWriter::new);
         Ok(Spool {
             items: open("items.jsonl")?,
             files: open("files.jsonl")?,
             segment: Counting {
-                inner: std::io::BufWriter::with_capacity(
-                    SEGMENT_BUFFER,
-                    private_files::create_file(&dir.join(SEGMENT))?,
-                ),
+                inner: std::io::BufWriter::with_capacity(SEGMENT_BUFFER, create(SEGMENT)?),
                 position: 0,
             },
             source: source.to_owned(),
@@ -134,6 +133,15 @@ impl Spool {
             streamed: 0,
             limit: u64::MAX,
         })
+    }
+
+    /// This spool without its files' early writeback ([`WriteBehind`]): for a spool that is
+    /// uploaded from scratch space and never fsynced.
+    pub fn without_write_behind(mut self) -> Self {
+        self.items.get_mut().enabled = false;
+        self.files.get_mut().enabled = false;
+        self.segment.inner.get_mut().enabled = false;
+        self
     }
 
     pub fn add(&mut self, message: pb::ExportResponse) -> Result<(), SpoolError> {

@@ -14,8 +14,8 @@
 //!   field (4.5.3) when the entry reached 4 GiB, else the same bytes as a padding field that
 //!   every reader skips (4.6.1: unknown ids are ignored), since a file's size is known only at
 //!   its end.
-//! - A streamed entry ([`EntryWriter`], for the entries written straight into the store) has
-//!   general purpose bit 3 and a data descriptor (4.3.9) with 4-byte sizes: at most 4 GiB.
+//! - A streamed entry ([`EntryWriter`], for the reports in the archive's tail, written front to
+//!   back while they are hashed) has general purpose bit 3 and a data descriptor (4.3.9) with 4-byte sizes: at most 4 GiB.
 //! - The central directory (4.3.12) takes ZIP64 fields for exactly the values that need them
 //!   (sizes, offsets), and the ZIP64 end of central directory record and locator (4.3.14,
 //!   4.3.15) when the entries, or the directory's size or offset, pass the classic fields.
@@ -283,9 +283,11 @@ impl SegmentEntry {
     }
 }
 
-/// Writes entries one after the other into a stream that cannot seek (the archive's tail, as
-/// it is uploaded), each with a data descriptor. `base` is where the stream starts in the
-/// archive. The `Write` it is goes into the entry last started.
+/// Writes entries one after the other into a stream that cannot seek (a part of the archive's
+/// tail, read by the hashing thread as it grows), each with a data descriptor. `base` is where
+/// the stream starts in the archive, or 0 when that is not known yet: the entries' offsets are
+/// then from the stream's start, for the caller to shift. The `Write` it is goes into the
+/// entry last started.
 pub struct EntryWriter<W: Write> {
     out: Counting<W>,
     base: u64,
@@ -346,8 +348,8 @@ impl<W: Write> EntryWriter<W> {
         Ok(())
     }
 
-    /// Ends the last entry; returns the stream, at the archive offset where the writer ended,
-    /// and the entries written, their offsets in the archive.
+    /// Ends the last entry; returns the stream, the offset where the writer ended, and the
+    /// entries written, with their offsets (both from `base`).
     pub fn finish(mut self) -> std::io::Result<(W, u64, Vec<NamedEntry>)> {
         self.end_entry()?;
         Ok((self.out.inner, self.base + self.out.position, self.done))
@@ -513,19 +515,34 @@ mod tests {
             }
             whole.extend_from_slice(&segment.inner.into_inner());
         }
+        // As the archive builder writes its tail: the first document's entry in a part of its
+        // own, the others in a second part whose offsets count from 0 until the first part's
+        // size is known, and are shifted by it in the central directory.
         let start = whole.len() as u64;
-        let mut writer = EntryWriter::new(&mut whole, start, method, MODIFIED, limits);
-        for document in documents {
-            writer.start_file(&document.name).unwrap();
-            writer.write_all(&document.data).unwrap();
+        let (first, rest) = documents.split_at(documents.len().min(1));
+        let mut part = EntryWriter::new(Vec::new(), start, method, MODIFIED, limits);
+        for document in first {
+            part.start_file(&document.name).unwrap();
+            part.write_all(&document.data).unwrap();
         }
-        let (_, end, written) = writer.finish().unwrap();
-        let mut directory = CentralDirectory::new(Vec::new(), end, limits);
+        let (bytes, second_base, first_written) = part.finish().unwrap();
+        whole.extend_from_slice(&bytes);
+        let mut part = EntryWriter::new(Vec::new(), 0, method, MODIFIED, limits);
+        for document in rest {
+            part.start_file(&document.name).unwrap();
+            part.write_all(&document.data).unwrap();
+        }
+        let (bytes, second_size, second_written) = part.finish().unwrap();
+        whole.extend_from_slice(&bytes);
+        let mut directory = CentralDirectory::new(Vec::new(), second_base + second_size, limits);
         for (name, entry, base) in &listed {
             directory.add(name, entry, base + entry.offset).unwrap();
         }
-        for (name, entry) in &written {
+        for (name, entry) in &first_written {
             directory.add(name, entry, entry.offset).unwrap();
+        }
+        for (name, entry) in &second_written {
+            directory.add(name, entry, second_base + entry.offset).unwrap();
         }
         let (tail, size) = directory.finish().unwrap();
         whole.extend_from_slice(&tail);
