@@ -768,7 +768,11 @@ fn read_through(mut input: impl Read, mut each: impl FnMut(&[u8]) -> std::io::Re
 }
 
 /// Uploads what `input` reads, showing `seen` each read; returns how many bytes.
-fn upload_through(input: impl Read, upload: &mut BlockingUpload, mut seen: impl FnMut(&[u8])) -> Result<u64, StoreError> {
+fn upload_through(
+    input: impl Read,
+    upload: &mut BlockingUpload,
+    mut seen: impl FnMut(&[u8]),
+) -> Result<u64, StoreError> {
     Ok(read_through(input, |bytes| {
         seen(bytes);
         upload.write_all(bytes)

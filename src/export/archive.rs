@@ -134,7 +134,8 @@ fn write_zip(job: &ArchiveJob<'_>, runtime: &tokio::runtime::Handle) -> anyhow::
     let mut offset = 0u64;
     for source in &job.sources {
         bases.push(offset);
-        offset += composer.segment_size(&source.source).with_context(|| format!("reading the spool of {}", source.name))?;
+        offset +=
+            composer.segment_size(&source.source).with_context(|| format!("reading the spool of {}", source.name))?;
     }
     let tail = Tail::new(&job.work_dir);
     let span = tracing::Span::current();
@@ -158,7 +159,8 @@ fn write_zip(job: &ArchiveJob<'_>, runtime: &tokio::runtime::Handle) -> anyhow::
                 let segments_hashed = started.elapsed();
                 let mut sizes = [0u64; 2];
                 for ((path, progress), size) in tail.paths.iter().zip(&tail.progress).zip(&mut sizes) {
-                    *size = progress.follow(path, |bytes| hasher.update(bytes)).context("hashing the archive's tail")?;
+                    *size =
+                        progress.follow(path, |bytes| hasher.update(bytes)).context("hashing the archive's tail")?;
                 }
                 Ok::<_, anyhow::Error>((hasher, sizes, segments_hashed))
             })
@@ -502,8 +504,7 @@ mod tests {
         lists: &Path,
         work_dir: &Path,
     ) -> anyhow::Result<Built> {
-        let (store, request, lists, work_dir) =
-            (store.clone(), request.clone(), lists.to_owned(), work_dir.to_owned());
+        let (store, request, lists, work_dir) = (store.clone(), request.clone(), lists.to_owned(), work_dir.to_owned());
         // A thread of its own, not tokio's blocking pool: a build that hangs must fail the
         // test, and the runtime would wait for a blocking task at its end.
         let (done, building) = tokio::sync::oneshot::channel();
@@ -549,8 +550,7 @@ mod tests {
         let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
         let now = crate::domain::now();
-        let (mut request, _) =
-            PrivacyRequest::new(subject, crate::domain::Action::Export, false, Actor::Subject, now);
+        let (mut request, _) = PrivacyRequest::new(subject, crate::domain::Action::Export, false, Actor::Subject, now);
         let shop = SourceName::parse("shop").unwrap();
         request.start_processing(Actor::Subject, vec![(shop.clone(), None)], now).unwrap();
         let spool_dir = root.path().join("spool");

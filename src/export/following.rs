@@ -85,7 +85,10 @@ impl Progress {
                     let want = buffer.len().min(usize::try_from(left).unwrap_or(usize::MAX));
                     let n = input.read(&mut buffer[..want])?;
                     if n == 0 {
-                        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file is shorter than written"));
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the file is shorter than written",
+                        ));
                     }
                     each(&buffer[..n]);
                     read += n as u64;
