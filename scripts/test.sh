@@ -133,6 +133,11 @@ cargo run --quiet --bin privacy-bench -- latency --calls 50 --max-p50-ms 20
 # fails on any error. 30 s is inside the soak's 1-minute warm-up, so the memory samples are
 # printed but not checked here; the 10-minute release run checks them (README, Performance).
 cargo run --quiet --bin privacy-bench -- soak --duration 30s
+# An export through privacyd as a process of its own, on each store: it downloads the archive
+# and checks it against the recorded SHA-256 (and, for items, that export.json holds each one).
+cargo run --quiet --bin privacy-bench -- export --bytes 16MiB
+cargo run --quiet --bin privacy-bench -- export --bytes 16MiB --store s3
+cargo run --quiet --bin privacy-bench -- export --items-only --items 2000
 
 step "Tests run, per language (none skipped)"
 echo "$rust_counts"
