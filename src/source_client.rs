@@ -204,11 +204,10 @@ impl SourceClient {
             ));
         }
         let connect_timeout = connection.timeouts.connect;
-        let builder = Endpoint::from_shared(endpoint.to_owned())
+        let mut builder = Endpoint::from_shared(endpoint.to_owned())
             .map_err(|e| Error::invalid("endpoint", e.to_string()))?
             .connect_timeout(connect_timeout)
-            .tcp_nodelay(true);
-        let mut builder = builder
+            .tcp_nodelay(true)
             .initial_stream_window_size(RECEIVE_WINDOW_BYTES)
             .initial_connection_window_size(RECEIVE_WINDOW_BYTES);
         if connection.tls {

@@ -27,7 +27,7 @@ pub struct WriteBehind {
     file: File,
     /// Off for a file that is never fsynced (scratch space that is uploaded to S3 and removed):
     /// writing it back early would be disk work nothing waits for.
-    pub(crate) enabled: bool,
+    enabled: bool,
     /// Where the next write goes.
     position: u64,
     /// Up to where writeback was started.
@@ -38,6 +38,11 @@ impl WriteBehind {
     /// `file`, its writeback started every [`WINDOW`] bytes when `enabled`.
     pub fn new(file: File, enabled: bool) -> Self {
         WriteBehind { file, enabled, position: 0, started: 0 }
+    }
+
+    /// Stops starting writebacks: for a file that turns out never to be fsynced.
+    pub fn disable(&mut self) {
+        self.enabled = false;
     }
 
     /// The file, for the fsync that makes it durable.

@@ -59,10 +59,7 @@ impl ExportSettings {
 
     /// How file entries are stored in spools (`--archive-compression`).
     pub fn method(&self) -> zip_layout::Method {
-        match self.compression {
-            Compression::Stored => zip_layout::Method::Stored,
-            Compression::Deflate => zip_layout::Method::Deflated,
-        }
+        self.compression.method()
     }
 
     /// Where a source's spool is written while it streams, before it goes to the store.

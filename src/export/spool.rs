@@ -138,9 +138,9 @@ impl Spool {
     /// This spool without its files' early writeback ([`WriteBehind`]): for a spool that is
     /// uploaded from scratch space and never fsynced.
     pub fn without_write_behind(mut self) -> Self {
-        self.items.get_mut().enabled = false;
-        self.files.get_mut().enabled = false;
-        self.segment.inner.get_mut().enabled = false;
+        self.items.get_mut().disable();
+        self.files.get_mut().disable();
+        self.segment.inner.get_mut().disable();
         self
     }
 
