@@ -213,10 +213,17 @@ fn server_side_nodelay(server: SocketAddr, client: SocketAddr) -> Option<bool> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_accepted_socket_has_tcp_nodelay() {
     within_time_limit(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let app = TestApp::spawn(Backend::Sqlite).await;
-        let stream = TcpStream::connect(app.addr).await.unwrap();
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
         let client = stream.local_addr().unwrap();
-        // The accept happens on privacyd's task; look until it has.
+        // privacyd sets the option right after its accept, before it serves the connection:
+        // once it has answered the HTTP/2 preface with its SETTINGS, the option is final (read
+        // before that, the socket could be caught between the two, as CI once did).
+        stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").await.unwrap();
+        let mut answer = [0u8; 9];
+        stream.read_exact(&mut answer).await.expect("privacyd answers the preface");
+        assert_eq!(answer[3], 0x04, "its first frame is SETTINGS");
         let deadline = Instant::now() + Duration::from_secs(10);
         let nodelay = loop {
             if let Some(nodelay) = server_side_nodelay(app.addr, client) {
