@@ -7,13 +7,15 @@
 //!
 //! ```text
 //! <request id>/sources/<source>/items.jsonl   what the source sent, as the spool wrote it
+//! <request id>/sources/<source>/items-index.jsonl  where its runs and items are in items.jsonl
 //! <request id>/sources/<source>/files.jsonl   its files' list, in order, each with its zip entry
 //! <request id>/sources/<source>/files.zip     the files as finished zip entries, in that order
 //! <request id>/privacy-export-<request id>.zip  the archive
 //! ```
 //!
-//! A spool is three objects rather than one per file, so a source that sends 100,000 small
-//! files costs three uploads, not 100,000. The archive is the sources' segments (`files.zip`)
+//! A spool is four objects rather than one per file, so a source that sends 100,000 small
+//! files costs four uploads, not 100,000. Spools an earlier privacyd stored have no
+//! `items-index.jsonl`; their items are read to index them. The archive is the sources' segments (`files.zip`)
 //! side by side, then a tail (`export.json`'s entry, then `index.html`'s and the central
 //! directory, written by the archive builder as two local files): on S3 one object, uploaded in
 //! parts; on the file store a folder under the archive's name holding hard links to the
@@ -212,11 +214,11 @@ impl Objects {
     }
 
     /// Puts a finished spool folder (as [`crate::export::spool::Spool`] wrote it) into the
-    /// store as the three objects of the module documentation. A local store takes the files
+    /// store as the four objects of the module documentation. A local store takes the files
     /// as they are, renamed into place after an fsync (copied only when the scratch folder is
     /// on another file system): the files' bytes are not written again.
     pub async fn put_spool(&self, id: RequestId, source: &SourceName, dir: &Path) -> Result<(), StoreError> {
-        self.put_spool_objects(id, source, dir, &["items.jsonl", "files.jsonl", SEGMENT]).await
+        self.put_spool_objects(id, source, dir, &["items.jsonl", ITEM_INDEX, "files.jsonl", SEGMENT]).await
     }
 
     /// Puts the files `names` of the local folder `dir` into a source's spool, in that order.
@@ -312,7 +314,7 @@ impl Objects {
         Some(key.parts().fold(root.clone(), |path, part| path.join(part.as_ref())))
     }
 
-    /// Downloads `<spool>/<name>` (`items.jsonl` or `files.jsonl`) of a source's spool into
+    /// Downloads `<spool>/<name>` (`items.jsonl`, `items-index.jsonl` or `files.jsonl`) of a source's spool into
     /// the local file `to`, streaming. From a local store on the same file system it is a hard
     /// link, not a copy: a spool's lists are written once (replaced by a rename, never changed
     /// in place), and copying 100,000 items' list took 0.3 s of the archive's 1.9 s.
@@ -334,6 +336,23 @@ impl Objects {
         }
         out.flush()?;
         Ok(())
+    }
+
+    /// [`Self::fetch_spool_list`] for a list an earlier privacyd did not write: false, with
+    /// nothing written, when the spool has none.
+    pub async fn fetch_optional_spool_list(
+        &self,
+        id: RequestId,
+        source: &SourceName,
+        name: &str,
+        to: &Path,
+    ) -> Result<bool, StoreError> {
+        match self.fetch_spool_list(id, source, name, to).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Store(object_store::Error::NotFound { .. })) => Ok(false),
+            Err(StoreError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound && !to.exists() => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 
     /// Starts putting a request's archive together, for the archive builder's thread: the
@@ -532,10 +551,14 @@ const SEGMENT: &str = crate::export::spool::SEGMENT;
 /// The object that held a spool's files, one after another, before they were zip entries.
 const LEGACY_FILES: &str = "files.bin";
 
+/// A spool's own index of its items ([`crate::export::stretches`]).
+const ITEM_INDEX: &str = crate::export::stretches::INDEX;
+
 /// How a spool is kept in the store; see [`Objects::spool_layout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpoolLayout {
-    /// `items.jsonl`, `files.jsonl` (each file with its zip entry) and the segment `files.zip`.
+    /// `items.jsonl`, `items-index.jsonl` (absent when an earlier privacyd wrote it),
+    /// `files.jsonl` (each file with its zip entry) and the segment `files.zip`.
     Segment,
     /// `items.jsonl`, `files.jsonl` (no zip entries) and `files.bin`: the files' bytes only.
     Legacy,
@@ -980,7 +1003,8 @@ mod tests {
         assert_eq!(part.concat(), &whole[across.start as usize..across.end as usize]);
         assert!(store.read_archive(id, 0..whole.len() as u64 + 1).await.is_err(), "past its end");
         assert_eq!(store.requests().await.unwrap(), [id]);
-        assert_eq!(store.delete_request(id, "sources").await.unwrap(), 3);
+        // items.jsonl, items-index.jsonl, files.jsonl and the segment.
+        assert_eq!(store.delete_request(id, "sources").await.unwrap(), 4);
         let after: Vec<Bytes> =
             store.read_archive(id, 0..whole.len() as u64).await.unwrap().try_collect().await.unwrap();
         assert_eq!(after.concat(), whole, "the archive keeps its own link to the segment");

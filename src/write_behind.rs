@@ -50,6 +50,16 @@ impl WriteBehind {
         self.file
     }
 
+    /// Starts the writeback of whatever is not yet on its way, window full or not: for a file
+    /// that is complete, such as a spool's when it ends, just before its files are fsynced one
+    /// after the other, so the disk gets all of them at once rather than each at its fsync.
+    pub fn write_behind_rest(&mut self) {
+        if self.enabled && self.position > self.started {
+            start_writeback(&self.file, self.started, self.position - self.started);
+            self.started = self.position;
+        }
+    }
+
     /// Starts the writeback of what was written since the last one, once a window is full.
     fn write_behind(&mut self) {
         if self.enabled && self.position >= self.started + WINDOW {

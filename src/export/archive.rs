@@ -572,7 +572,7 @@ mod tests {
         spool.finish().unwrap();
         let lists = root.path().join("lists");
         std::fs::create_dir(&lists).unwrap();
-        for name in ["items.jsonl", "files.jsonl"] {
+        for name in ["items.jsonl", crate::export::stretches::INDEX, "files.jsonl"] {
             std::fs::copy(spool_dir.join(name), lists.join(name)).unwrap();
         }
         store.put_spool(request.id, &shop, &spool_dir).await.unwrap();

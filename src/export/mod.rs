@@ -11,8 +11,10 @@ mod following;
 mod item_index;
 pub mod legacy_spool;
 pub mod quota;
+mod repeats;
 pub mod rules;
 pub mod spool;
+pub mod stretches;
 pub mod zip_layout;
 
 use std::{path::PathBuf, sync::Arc};
@@ -437,6 +439,12 @@ impl AssembleExportJob {
                     .await
                     .map_err(|e| failed("reading a spool", &e))?;
             }
+            // Absent from spools an earlier privacyd stored: their items are indexed by reading them.
+            self.settings
+                .store
+                .fetch_optional_spool_list(request.id, &run.source, stretches::INDEX, &lists.join(stretches::INDEX))
+                .await
+                .map_err(|e| failed("reading a spool", &e))?;
             sources.push(archive::SourcePart {
                 name: run.source.to_string(),
                 source: run.source.clone(),

@@ -1,6 +1,11 @@
 //! Where a source's export lands while it streams in: items as JSON lines, files as zip
 //! entries, all on disk, so memory stays small whatever a source sends.
 //!
+//! The items go to `items.jsonl`, a [`SpooledItem`] a line, in the order they came, and where
+//! each run of a group and each item's start is goes to `items-index.jsonl`
+//! ([`super::stretches`]), so the archive is written from them without reading every line
+//! twice.
+//!
 //! The files are written once, as they will be in the archive: one after the other in
 //! `files.zip`, each a finished zip entry (local header, data stored or deflated) named
 //! `files/<source>/<path>` ([`super::zip_layout`]), and listed in `files.jsonl` with what the
@@ -16,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     file_names::{self, Namer},
     rules::{Step, StreamRules},
+    stretches::{INDEX, Stretches},
     zip_layout::{Counting, DosTime, Entry, Limits, Method, SegmentEntry},
 };
 use crate::{private_files, proto::privacy::datasource::v1 as pb, write_behind::WriteBehind};
@@ -77,9 +83,18 @@ struct OpenFile {
 /// buffer (`BufWriter` writes those straight through), small files and headers share writes.
 const SEGMENT_BUFFER: usize = 256 << 10;
 
+/// The most a message's line buffer keeps between messages: rows are about 1 KiB.
+const LINE_KEPT: usize = 64 << 10;
+
 /// The spool of one source for one request.
 pub struct Spool {
     items: std::io::BufWriter<WriteBehind>,
+    /// A message's line, made in memory and written in one call (serde_json writes a piece at
+    /// a time: a call through the writer for every quote and key).
+    line: Vec<u8>,
+    /// The spool's own index of its items ([`super::stretches`]), and what cuts it.
+    index: std::io::BufWriter<WriteBehind>,
+    stretches: Stretches,
     files: std::io::BufWriter<WriteBehind>,
     segment: Counting<std::io::BufWriter<WriteBehind>>,
     source: String,
@@ -115,6 +130,9 @@ impl Spool {
         let open = |name: &str| create(name).map(std::io::BufWriter::new);
         Ok(Spool {
             items: open("items.jsonl")?,
+            line: Vec::new(),
+            index: open(INDEX)?,
+            stretches: Stretches::default(),
             files: open("files.jsonl")?,
             segment: Counting {
                 inner: std::io::BufWriter::with_capacity(SEGMENT_BUFFER, create(SEGMENT)?),
@@ -139,6 +157,7 @@ impl Spool {
     /// uploaded from scratch space and never fsynced.
     pub fn without_write_behind(mut self) -> Self {
         self.items.get_mut().disable();
+        self.index.get_mut().disable();
         self.files.get_mut().disable();
         self.segment.inner.get_mut().disable();
         self
@@ -169,8 +188,16 @@ impl Spool {
             item_id: item.item_id,
             fields: item.data.into_iter().map(|f| (f.name, f.value)).collect(),
         };
-        serde_json::to_writer(&mut self.items, &spooled).map_err(std::io::Error::from)?;
-        self.items.write_all(b"\n")?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &spooled).map_err(std::io::Error::from)?;
+        self.line.push(b'\n');
+        self.items.write_all(&self.line)?;
+        let len = i64::try_from(self.line.len()).map_err(std::io::Error::other)?;
+        // A message may be up to the stream's largest; that much is not kept for the rest.
+        self.line.shrink_to(LINE_KEPT);
+        self.stretches
+            .push(&spooled.group_id, &spooled.group_label, &spooled.group_description, &spooled.item_id, len)
+            .write(&mut self.index)?;
         self.item_count += 1;
         self.byte_count += size as i64;
         Ok(())
@@ -220,9 +247,17 @@ impl Spool {
     /// Ends the spool: every file must have been finished.
     pub fn finish(mut self) -> Result<(), SpoolError> {
         self.rules.finish().map_err(|violation| SpoolError::Protocol(violation.0))?;
+        let (open, end) = std::mem::take(&mut self.stretches).finish();
+        open.write(&mut self.index)?;
+        serde_json::to_writer(&mut self.index, &end).map_err(std::io::Error::from)?;
+        self.index.write_all(b"\n")?;
+        self.index.flush()?;
         self.items.flush()?;
         self.files.flush()?;
         self.segment.flush()?;
+        for file in [self.items.get_mut(), self.index.get_mut(), self.files.get_mut(), self.segment.inner.get_mut()] {
+            file.write_behind_rest();
+        }
         Ok(())
     }
 }
@@ -345,7 +380,7 @@ pub(crate) mod tests {
         for folder in ["exports", "exports/request/sources/shop"] {
             assert_eq!(mode(&root.path().join(folder)), 0o700, "{folder}");
         }
-        for file in ["items.jsonl", "files.jsonl", SEGMENT] {
+        for file in ["items.jsonl", INDEX, "files.jsonl", SEGMENT] {
             assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
         }
     }

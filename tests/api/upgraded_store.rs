@@ -255,6 +255,8 @@ async fn store_as_an_earlier_privacyd(store: &dyn ObjectStore, spool: &Key) -> V
     store.put(&spool.clone().join("files.jsonl"), PutPayload::from(legacy)).await.unwrap();
     store.put(&spool.clone().join("files.bin"), PutPayload::from(bin)).await.unwrap();
     store.delete(&spool.clone().join("files.zip")).await.unwrap();
+    // Nor did it index its items: they are read back to index them.
+    store.delete(&spool.clone().join("items-index.jsonl")).await.unwrap();
     files
 }
 
@@ -288,6 +290,13 @@ async fn a_spool_in_the_earlier_layout_reaches_the_archive(app: &TestApp, s3: Op
             let name = format!("files/{source}/{path}");
             opened.by_name(&name).unwrap_or_else(|e| panic!("{name}: {e}")).read_to_end(&mut read).unwrap();
             assert_eq!(read, data, "{name}");
+        }
+    }
+    let mut json = String::new();
+    opened.by_name("export.json").unwrap().read_to_string(&mut json).unwrap();
+    for source in ["shop", "late"] {
+        for i in 0..3 {
+            assert!(json.contains(&format!("\"{source}/item-{i}\"")), "{source}/item-{i} in export.json: {json}");
         }
     }
 }
