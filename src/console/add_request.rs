@@ -75,7 +75,7 @@ async fn add(user: ConsoleUser, CsrfForm(input): CsrfForm<AddForm>) -> Result<Re
             Some(error) => Ok(render(&user, StatusCode::UNPROCESSABLE_ENTITY, &input, Some(error))),
             None => {
                 tracing::warn!(error = %err, "adding a request through the console failed");
-                Err(ConsoleError(user.error_page(
+                Err(ConsoleError::page(user.error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "The request was not added",
                     "Something went wrong on privacyd's side. Please try again in a minute.",

@@ -72,7 +72,7 @@ fn safe_back(back: &str) -> Option<&str> {
 }
 
 fn bad_form(user: &ConsoleUser, message: &str) -> ConsoleError {
-    ConsoleError(user.error_page(StatusCode::UNPROCESSABLE_ENTITY, "Nothing was changed", message))
+    ConsoleError::page(user.error_page(StatusCode::UNPROCESSABLE_ENTITY, "Nothing was changed", message))
 }
 
 fn parse_operation(user: &ConsoleUser, raw: &str) -> Result<BatchOperation, ConsoleError> {

@@ -39,12 +39,12 @@ impl<T: DeserializeOwned> FromRequest<ConsoleState> for CsrfForm<T> {
     async fn from_request(request: Request, state: &ConsoleState) -> Result<Self, ConsoleError> {
         let (mut parts, body) = request.into_parts();
         let user = ConsoleUser::from_request_parts(&mut parts, state).await?;
-        let refused = || ConsoleError(user.error_page(StatusCode::FORBIDDEN, "This form was refused", REFUSED));
+        let refused = || ConsoleError::page(user.error_page(StatusCode::FORBIDDEN, "This form was refused", REFUSED));
         if !same_origin(&parts, state.public_origin.as_deref()) {
             return Err(refused());
         }
         let body = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|_| {
-            ConsoleError(error_page(
+            ConsoleError::page(error_page(
                 state,
                 Some(user.session()),
                 StatusCode::BAD_REQUEST,
@@ -57,7 +57,7 @@ impl<T: DeserializeOwned> FromRequest<ConsoleState> for CsrfForm<T> {
         }
         let form = serde_urlencoded::from_bytes(&body).map_err(|_| {
             // serde's message may quote the value (an email address): not shown, not logged.
-            ConsoleError(user.error_page(
+            ConsoleError::page(user.error_page(
                 StatusCode::BAD_REQUEST,
                 "The form could not be read",
                 "A field is missing or has a value this form does not take. Reload the page and try again.",

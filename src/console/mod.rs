@@ -108,12 +108,20 @@ async fn home() -> Redirect {
 /// A console answer that is not the page asked for: a redirect to sign in, or an error page
 /// (403 for a missing scope or a bad CSRF token, 503 when the database does not answer).
 /// Handlers return `Result<Response, ConsoleError>` and use `?`.
+/// Boxed: a response is large, and most results are not errors.
 #[derive(Debug)]
-pub struct ConsoleError(pub Response);
+pub struct ConsoleError(Box<Response>);
+
+impl ConsoleError {
+    /// The page to answer with.
+    pub fn page(response: Response) -> Self {
+        ConsoleError(Box::new(response))
+    }
+}
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 
@@ -149,7 +157,7 @@ impl ConsoleUser {
              then sign out and sign in with it.",
             scope.as_str()
         );
-        Err(ConsoleError(self.error_page(StatusCode::FORBIDDEN, "Not allowed with this token", &message)))
+        Err(ConsoleError::page(self.error_page(StatusCode::FORBIDDEN, "Not allowed with this token", &message)))
     }
 
     /// The session's CSRF token, for a form built outside a template.
@@ -189,7 +197,7 @@ impl FromRequestParts<ConsoleState> for ConsoleUser {
             return Ok(ConsoleUser { session: session.clone(), state: state.clone() });
         }
         if parts.extensions.get::<session::SessionUnavailable>().is_some() {
-            return Err(ConsoleError(error_page(
+            return Err(ConsoleError::page(error_page(
                 state,
                 None,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -197,7 +205,7 @@ impl FromRequestParts<ConsoleState> for ConsoleUser {
                 "Please reload the page in a minute.",
             )));
         }
-        Err(ConsoleError(sign_in_redirect(parts)))
+        Err(ConsoleError::page(sign_in_redirect(parts)))
     }
 }
 

@@ -56,7 +56,7 @@ fn request_id(user: &ConsoleUser, raw: &str) -> Result<RequestId, ConsoleError> 
 }
 
 fn not_found(user: &ConsoleUser) -> ConsoleError {
-    ConsoleError(user.error_page(
+    ConsoleError::page(user.error_page(
         StatusCode::NOT_FOUND,
         "No such request",
         "There is no privacy request with this id: it may have been deleted. Find it in the list of requests.",
@@ -136,7 +136,7 @@ async fn render_page(
         Err(Error::NotFound(_)) => return Err(not_found(user)),
         Err(err) => {
             let (status, message) = refusal(&err);
-            return Err(ConsoleError(user.error_page(status, "The request cannot be shown", &message)));
+            return Err(ConsoleError::page(user.error_page(status, "The request cannot be shown", &message)));
         }
     };
     let mut ctx = page_context(&page);
@@ -376,7 +376,7 @@ async fn progress(user: ConsoleUser, Path(raw): Path<String>, headers: HeaderMap
         Err(Error::NotFound(_)) => return Err(not_found(&user)),
         Err(err) => {
             let (status, message) = refusal(&err);
-            return Err(ConsoleError(user.error_page(status, "The request cannot be shown", &message)));
+            return Err(ConsoleError::page(user.error_page(status, "The request cannot be shown", &message)));
         }
     };
     let htmx = headers.get("hx-request").is_some_and(|v| v == "true");
@@ -401,7 +401,11 @@ async fn archive(user: ConsoleUser, Path(raw): Path<String>) -> Result<Response,
         Err(err) => {
             let (status, message) = refusal(&err);
             let status = if matches!(err, Error::ArchiveExpired) { StatusCode::GONE } else { status };
-            return Err(ConsoleError(user.error_page(status, "The archive cannot be downloaded", &sentence(message))));
+            return Err(ConsoleError::page(user.error_page(
+                status,
+                "The archive cannot be downloaded",
+                &sentence(message),
+            )));
         }
     };
     match download.presigned_url().await {
@@ -411,7 +415,7 @@ async fn archive(user: ConsoleUser, Path(raw): Path<String>) -> Result<Response,
         Ok(None) => {}
         Err(err) => {
             tracing::error!(error = %err, "signing an archive's download URL failed");
-            return Err(ConsoleError(user.error_page(
+            return Err(ConsoleError::page(user.error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The archive cannot be downloaded",
                 "The archive store did not answer; please try again in a minute.",
@@ -429,7 +433,7 @@ async fn archive(user: ConsoleUser, Path(raw): Path<String>) -> Result<Response,
         Ok(body) => axum::body::Body::from_stream(body),
         Err(err) => {
             tracing::error!(error = %err, "an archive on record cannot be read");
-            return Err(ConsoleError(user.error_page(
+            return Err(ConsoleError::page(user.error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The archive cannot be read",
                 "The archive on record cannot be read from the archive store; the log says why.",
@@ -457,7 +461,7 @@ async fn receipt_json(user: ConsoleUser, Path(raw): Path<String>) -> Result<Resp
         Err(Error::NotFound(_)) => Err(not_found(&user)),
         Err(err) => {
             let (status, message) = refusal(&err);
-            Err(ConsoleError(user.error_page(status, "There is no receipt to download", &sentence(message))))
+            Err(ConsoleError::page(user.error_page(status, "There is no receipt to download", &sentence(message))))
         }
     }
 }
@@ -480,7 +484,7 @@ async fn operate(
     let id = request_id(&user, &raw)?;
     let Some(operation) = Operation::ALL.into_iter().find(|op| op.as_str() == operation && *op != Operation::Delete)
     else {
-        return Err(ConsoleError(user.error_page(
+        return Err(ConsoleError::page(user.error_page(
             StatusCode::NOT_FOUND,
             "No such action",
             "This page has no such button.",
@@ -534,7 +538,7 @@ async fn confirm_delete(user: ConsoleUser, Path(raw): Path<String>) -> Result<Re
         Err(Error::NotFound(_)) => return Err(not_found(&user)),
         Err(err) => {
             let (status, message) = refusal(&err);
-            return Err(ConsoleError(user.error_page(status, "The request cannot be shown", &message)));
+            return Err(ConsoleError::page(user.error_page(status, "The request cannot be shown", &message)));
         }
     };
     let consequence = if request.state.is_deletable() {

@@ -235,7 +235,7 @@ async fn page(user: ConsoleUser, headers: HeaderMap, RawQuery(raw): RawQuery) ->
 
 pub(super) fn unavailable(user: &ConsoleUser, err: &Error) -> ConsoleError {
     tracing::warn!(error = %err, "a console page could not read the requests");
-    ConsoleError(user.error_page(
+    ConsoleError::page(user.error_page(
         StatusCode::SERVICE_UNAVAILABLE,
         "The requests could not be read",
         "privacyd could not reach its database. Please reload the page in a minute.",
@@ -307,7 +307,7 @@ async fn csv_download(user: ConsoleUser, RawQuery(raw): RawQuery) -> Result<Resp
     user.require(Scope::Read)?;
     let query = ListQuery::parse(raw.as_deref()).unwrap_or_default();
     let (filter, order) = query.filter().map_err(|err| {
-        ConsoleError(user.error_page(
+        ConsoleError::page(user.error_page(
             StatusCode::BAD_REQUEST,
             "The filters could not be used",
             &filter_error_text(&err),

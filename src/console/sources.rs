@@ -57,7 +57,7 @@ fn no_store(mut response: Response) -> Response {
 }
 
 fn not_found(user: &ConsoleUser) -> ConsoleError {
-    ConsoleError(user.error_page(
+    ConsoleError::page(user.error_page(
         StatusCode::NOT_FOUND,
         "No such data source",
         "No data source is registered under this name: it may have been deleted. See the list of data sources.",
@@ -253,7 +253,7 @@ async fn render_list(
         Ok(page) => page,
         Err(err) => {
             let (status, message) = refusal(&err);
-            return Err(ConsoleError(user.error_page(status, "The data sources cannot be listed", &message)));
+            return Err(ConsoleError::page(user.error_page(status, "The data sources cannot be listed", &message)));
         }
     };
     let checked = user.has(Scope::Sources);
@@ -332,7 +332,7 @@ async fn render_source(
         Err(Error::SourceNotFound(_)) => return Err(not_found(user)),
         Err(err) => {
             let (status, message) = refusal(&err);
-            return Err(ConsoleError(user.error_page(status, "The data source cannot be shown", &message)));
+            return Err(ConsoleError::page(user.error_page(status, "The data source cannot be shown", &message)));
         }
     };
     let health = if user.has(Scope::Sources) {
@@ -345,7 +345,7 @@ async fn render_source(
         Ok((events, _)) => events,
         Err(err) => {
             let (status, message) = refusal(&err);
-            return Err(ConsoleError(user.error_page(status, "The data source cannot be shown", &message)));
+            return Err(ConsoleError::page(user.error_page(status, "The data source cannot be shown", &message)));
         }
     };
     let events: Vec<Value> = events
@@ -416,7 +416,7 @@ async fn confirm_delete(user: ConsoleUser, Path(raw): Path<String>) -> Result<Re
             Error::SourceNotFound(_) => Err(not_found(&user)),
             err => {
                 let (status, message) = refusal(&err);
-                Err(ConsoleError(user.error_page(status, "The data source cannot be shown", &message)))
+                Err(ConsoleError::page(user.error_page(status, "The data source cannot be shown", &message)))
             }
         };
     }

@@ -524,8 +524,7 @@ mod tests {
             "still exported beyond what the source reported retained: orders: 49 items beyond the 1 reported retained"
         );
         // Groups past the named ones fail it too.
-        let mut found = Found::default();
-        found.others = (3, 3, 0);
+        let found = Found { others: (3, 3, 0), ..Found::default() };
         assert_eq!(
             Verification::check(&erasure, &found, now()).detail,
             "still exported outside the retained groups: 3 groups more: 3 items, 0 files"

@@ -250,7 +250,7 @@ impl PrivacyRequest {
         if self.state != State::Pending {
             return Err(Error::IllegalTransition { state: self.state, attempted: Transition::Confirm.verb() });
         }
-        Ok(!self.token_expire_time.is_some_and(|expiry| expiry <= now))
+        Ok(self.token_expire_time.is_none_or(|expiry| expiry > now))
     }
 
     /// The subject presents the emailed token.

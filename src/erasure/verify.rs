@@ -5,7 +5,7 @@
 
 use std::{
     collections::{BTreeSet, HashSet},
-    hash::{BuildHasher, Hash, Hasher, RandomState},
+    hash::{BuildHasher, RandomState},
 };
 
 use crate::{
@@ -43,9 +43,7 @@ impl<'a> Counter<'a> {
 
     /// Whether (kind, group, id) was not seen before; `true` once memory is full.
     fn first_time(&mut self, kind: u8, group: &str, id: &str) -> bool {
-        let mut hasher = self.keys.build_hasher();
-        (kind, group, id).hash(&mut hasher);
-        let fingerprint = hasher.finish();
+        let fingerprint = self.keys.hash_one((kind, group, id));
         if self.seen.len() >= MAX_REMEMBERED {
             return !self.seen.contains(&fingerprint);
         }

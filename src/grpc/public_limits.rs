@@ -148,11 +148,11 @@ where
         }
         let path = request.uri().path();
         let exempt = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
-        if let (false, Some(limiter), Some(ip)) = (exempt, &self.limiter, client_ip(&request)) {
-            if let Err(wait) = limiter.check(ip) {
-                let response = too_many_requests(is_grpc(&request), wait);
-                return Box::pin(async move { Ok(response) });
-            }
+        if let (false, Some(limiter), Some(ip)) = (exempt, &self.limiter, client_ip(&request))
+            && let Err(wait) = limiter.check(ip)
+        {
+            let response = too_many_requests(is_grpc(&request), wait);
+            return Box::pin(async move { Ok(response) });
         }
         let deadline = (!exempt).then(|| Box::pin(tokio::time::sleep(self.body_timeout)));
         let request = request.map(|body| Body::new(Capped { body, remaining: PUBLIC_REQUEST_BYTES, deadline }));
@@ -229,12 +229,12 @@ impl http_body::Body for Capped {
         let frame = match Pin::new(&mut self.body).poll_frame(cx) {
             Poll::Ready(frame) => frame,
             Poll::Pending => {
-                if let Some(deadline) = self.deadline.as_mut() {
-                    if deadline.as_mut().poll(cx).is_ready() {
-                        self.deadline = None;
-                        let message = "the request was not sent in time";
-                        return Poll::Ready(Some(Err(Status::deadline_exceeded(message))));
-                    }
+                if let Some(deadline) = self.deadline.as_mut()
+                    && deadline.as_mut().poll(cx).is_ready()
+                {
+                    self.deadline = None;
+                    let message = "the request was not sent in time";
+                    return Poll::Ready(Some(Err(Status::deadline_exceeded(message))));
                 }
                 return Poll::Pending;
             }
@@ -243,15 +243,15 @@ impl http_body::Body for Capped {
             // Sent in full: the response may take as long as it takes.
             self.deadline = None;
         }
-        if let Some(Ok(frame)) = &frame {
-            if let Some(data) = frame.data_ref() {
-                match self.remaining.checked_sub(data.len()) {
-                    Some(left) => self.remaining = left,
-                    None => {
-                        let message =
-                            format!("a request without an admin token may send at most {PUBLIC_REQUEST_BYTES} bytes");
-                        return Poll::Ready(Some(Err(Status::resource_exhausted(message))));
-                    }
+        if let Some(Ok(frame)) = &frame
+            && let Some(data) = frame.data_ref()
+        {
+            match self.remaining.checked_sub(data.len()) {
+                Some(left) => self.remaining = left,
+                None => {
+                    let message =
+                        format!("a request without an admin token may send at most {PUBLIC_REQUEST_BYTES} bytes");
+                    return Poll::Ready(Some(Err(Status::resource_exhausted(message))));
                 }
             }
         }

@@ -212,7 +212,11 @@ pub async fn watch(certificate: Arc<Certificate>, every: Duration, mut shutdown:
     }
 }
 
-fn read_pair(cert: &Path, key: &Path) -> anyhow::Result<((Vec<u8>, Vec<u8>), [u8; 32])> {
+/// A certificate chain's and a private key's file contents (PEM), as read.
+type PemPair = (Vec<u8>, Vec<u8>);
+
+/// Reads both files; returns their contents and a SHA-256 over both, to tell a change.
+fn read_pair(cert: &Path, key: &Path) -> anyhow::Result<(PemPair, [u8; 32])> {
     let cert_bytes = std::fs::read(cert).with_context(|| format!("reading --tls-cert {}", cert.display()))?;
     let key_bytes = std::fs::read(key).with_context(|| format!("reading --tls-key {}", key.display()))?;
     let mut digest = Sha256::new();
@@ -226,7 +230,7 @@ fn read_pair(cert: &Path, key: &Path) -> anyhow::Result<((Vec<u8>, Vec<u8>), [u8
 fn parse_pair(
     cert: &Path,
     key: &Path,
-    (cert_bytes, key_bytes): &(Vec<u8>, Vec<u8>),
+    (cert_bytes, key_bytes): &PemPair,
     provider: &CryptoProvider,
 ) -> anyhow::Result<CertifiedKey> {
     let chain = CertificateDer::pem_slice_iter(cert_bytes)

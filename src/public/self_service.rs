@@ -63,19 +63,19 @@ pub async fn submit(State(state): State<PublicState>, request: Request) -> Respo
              send it from there.",
         );
     }
-    if let (Some(limiter), Some(ip)) = (&state.rate, crate::grpc::connections::client_ip(&request)) {
-        if let Err(wait) = limiter.check(ip) {
-            let seconds = retry_after_seconds(wait);
-            let mut page = message(
-                &state,
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests",
-                format!("Too many requests were sent from your network. Please try again in {}.", in_words(seconds)),
-            );
-            page.headers_mut().insert(header::RETRY_AFTER, seconds.into());
-            return page;
-        }
+    if let (Some(limiter), Some(ip)) = (&state.rate, crate::grpc::connections::client_ip(&request))
+        && let Err(wait) = limiter.check(ip)
+    {
+        let seconds = retry_after_seconds(wait);
+        let mut page = message(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests",
+            format!("Too many requests were sent from your network. Please try again in {}.", in_words(seconds)),
+        );
+        page.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        return page;
     }
     let form = match axum::extract::Form::<RequestForm>::from_request(request, &()).await {
         Ok(axum::extract::Form(form)) => form,

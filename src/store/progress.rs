@@ -129,7 +129,9 @@ impl Store {
         let runs: Option<String> = query.fetch_one(&mut *conn).await.map_err(db_error)?;
         /// The whole of the run being worked on: items, bytes, start, finish, erasure, verification.
         type Whole = (i64, i64, Option<i64>, Option<i64>, Option<String>, Option<String>);
-        let mut runs: Vec<(i64, String, String, i64, String, Option<String>, Option<Whole>)> = match runs {
+        /// A run: position, source, state, attempts, last error, skip reason, and its whole.
+        type Aggregated = (i64, String, String, i64, String, Option<String>, Option<Whole>);
+        let mut runs: Vec<Aggregated> = match runs {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| Error::Internal(format!("aggregated source runs are not as expected: {e}")))?,
             None => Vec::new(),

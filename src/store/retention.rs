@@ -250,7 +250,7 @@ async fn remove_sources_on(
     if running > 0 {
         return Ok(false);
     }
-    Store::load_progress_on(&mut **tx, std::slice::from_mut(&mut request)).await?;
+    Store::load_progress_on(tx, std::slice::from_mut(&mut request)).await?;
     let summary = request.erasure_summary().map(|s| summary_json(&s));
     for delete in [DELETE_RUNS, DELETE_JOBS] {
         sqlx::query(delete).bind(id.clone()).execute(&mut **tx).await.map_err(db_error)?;

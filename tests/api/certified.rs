@@ -250,7 +250,7 @@ async fn skipped_sources_are_listed_and_the_erasure_is_not_verified(backend: Bac
         )
     );
     assert_eq!(run(&done, "newsletter").state, pb::SourceState::Succeeded as i32);
-    let summary = done.erasure.clone().unwrap();
+    let summary = done.erasure.unwrap();
     assert_eq!(summary.outcome, pb::ErasureOutcome::NothingFound as i32);
     assert_eq!((summary.verified, summary.sources_skipped), (false, 2));
     assert_eq!(crm.held(&email).values().sum::<usize>(), 5, "the skipped source was not asked");

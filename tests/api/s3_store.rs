@@ -113,7 +113,7 @@ async fn an_export_in_s3_downloads_by_redirect_to_a_presigned_url_and_through_do
     // The archive is in the bucket, whole; the spools it was built from are gone, and
     // nothing of the export is on privacyd's disk.
     let key = format!("{PREFIX}/{id}/privacy-export-{id}.zip", id = done.id);
-    assert_eq!(s3.objects(), [key.clone()], "only the archive is left in the bucket");
+    assert_eq!(s3.objects(), std::slice::from_ref(&key), "only the archive is left in the bucket");
     let exports = app.data_dir.path().join("exports");
     assert!(!exports.exists(), "no local export folder with an S3 store");
     let scratch = files_under(&app.data_dir.path().join("scratch"));

@@ -30,7 +30,7 @@ use crate::helpers::{TestApp, fresh_postgres_database, state, unique_email};
 mod mariadb;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Db {
+enum Engine {
     Sqlite,
     Postgres,
     MariaDb,
@@ -41,11 +41,11 @@ fn shop_dataset() -> PathBuf {
 }
 
 /// The shop's tables, in each database's types.
-fn shop_schema(db: Db) -> String {
+fn shop_schema(db: Engine) -> String {
     let (timestamp, boolean, bytes) = match db {
-        Db::Postgres => ("TIMESTAMP", "BOOLEAN", "BYTEA"),
-        Db::MariaDb => ("DATETIME", "BOOLEAN", "LONGBLOB"),
-        Db::Sqlite => ("TIMESTAMP", "BOOLEAN", "BLOB"),
+        Engine::Postgres => ("TIMESTAMP", "BOOLEAN", "BYTEA"),
+        Engine::MariaDb => ("DATETIME", "BOOLEAN", "LONGBLOB"),
+        Engine::Sqlite => ("TIMESTAMP", "BOOLEAN", "BLOB"),
     };
     format!(
         "CREATE TABLE customers (id BIGINT PRIMARY KEY, email VARCHAR(320) NOT NULL, name VARCHAR(200) NOT NULL, \
@@ -69,13 +69,13 @@ fn attachment() -> Vec<u8> {
     (0..150 * 1024u32).map(|i| (i % 253) as u8).collect()
 }
 
-async fn insert(pool: &AnyPool, db: Db, table: &str, values: Vec<Value>) {
+async fn insert(pool: &AnyPool, db: Engine, table: &str, values: Vec<Value>) {
     let marks: Vec<String> = values
         .iter()
         .enumerate()
         .map(|(i, v)| match (db, v) {
-            (Db::Postgres, Ts(_)) => format!("CAST(${} AS TIMESTAMP)", i + 1),
-            (Db::Postgres, _) => format!("${}", i + 1),
+            (Engine::Postgres, Ts(_)) => format!("CAST(${} AS TIMESTAMP)", i + 1),
+            (Engine::Postgres, _) => format!("${}", i + 1),
             _ => "?".into(),
         })
         .collect();
@@ -113,7 +113,7 @@ fn t(s: &str) -> Value {
 /// A customer (as typed at sign-up: `stored_email`) with an address, a paid order of two
 /// lines, a draft order (not an accounting record: filtered out), a ticket with an attachment,
 /// and a newsletter subscription. Ids start at `base`.
-async fn seed_customer(pool: &AnyPool, db: Db, base: i64, stored_email: &str) {
+async fn seed_customer(pool: &AnyPool, db: Engine, base: i64, stored_email: &str) {
     insert(
         pool,
         db,
@@ -141,16 +141,16 @@ async fn seed_customer(pool: &AnyPool, db: Db, base: i64, stored_email: &str) {
 
 /// A database of `db`'s kind with the shop's tables, and its URL. The MariaDB server, when
 /// one is started, lives as long as the returned guard.
-async fn shop_database(db: Db) -> (String, AnyPool, Option<mariadb::MariaDb>, Option<tempfile::TempDir>) {
+async fn shop_database(db: Engine) -> (String, AnyPool, Option<mariadb::MariaDb>, Option<tempfile::TempDir>) {
     sqlx::any::install_default_drivers();
     let (url, server, dir) = match db {
-        Db::Sqlite => {
+        Engine::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
             (url, None, Some(dir))
         }
-        Db::Postgres => (fresh_postgres_database().await, None, None),
-        Db::MariaDb => {
+        Engine::Postgres => (fresh_postgres_database().await, None, None),
+        Engine::MariaDb => {
             let server = tokio::task::spawn_blocking(mariadb::MariaDb::start).await.unwrap();
             let url = server.create_database("shop");
             (url, Some(server), None)
@@ -228,7 +228,7 @@ async fn count(pool: &AnyPool, sql: &str) -> i64 {
 
 /// The kit, destructive checks included, against the connector on `db`: every check passes,
 /// none skipped; another customer's data is untouched; the retained orders are still there.
-async fn passes_the_conformance_kit(db: Db) {
+async fn passes_the_conformance_kit(db: Engine) {
     let (url, pool, _server, _dir) = shop_database(db).await;
     // Stored as typed at sign-up, in mixed case: the connector must compare case-insensitively.
     seed_customer(&pool, db, 100, "Jane.Doe@Example.COM").await;
@@ -273,17 +273,17 @@ async fn passes_the_conformance_kit(db: Db) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_conformance_kit_passes_on_sqlite() {
-    passes_the_conformance_kit(Db::Sqlite).await;
+    passes_the_conformance_kit(Engine::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_conformance_kit_passes_on_postgres() {
-    passes_the_conformance_kit(Db::Postgres).await;
+    passes_the_conformance_kit(Engine::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_conformance_kit_passes_on_mariadb() {
-    passes_the_conformance_kit(Db::MariaDb).await;
+    passes_the_conformance_kit(Engine::MariaDb).await;
 }
 
 /// The throwaway MariaDB the connector's tests (and the WordPress comparison) run on.
@@ -303,7 +303,7 @@ fn a_throwaway_mariadb_answers_and_goes_away() {
 /// one line per problem, each naming the dataset's file and line.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dataset_that_does_not_fit_the_schema_is_refused_with_every_problem() {
-    let (url, _pool, _server, dir) = shop_database(Db::Sqlite).await;
+    let (url, _pool, _server, dir) = shop_database(Engine::Sqlite).await;
     let dataset = dir.as_ref().unwrap().path().join("broken.toml");
     std::fs::write(
         &dataset,
@@ -384,8 +384,8 @@ erase = { strategy = "delete" }
 /// streams through a connector whose peak memory stays far below that.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_export_streams_in_bounded_memory_whatever_the_row_count() {
-    let (url, pool, _server, _dir) = shop_database(Db::Sqlite).await;
-    seed_customer(&pool, Db::Sqlite, 1, "big@example.com").await;
+    let (url, pool, _server, _dir) = shop_database(Engine::Sqlite).await;
+    seed_customer(&pool, Engine::Sqlite, 1, "big@example.com").await;
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000) \
          INSERT INTO support_tickets SELECT 1000 + i, 1, 'Ticket ' || i, hex(randomblob(1024)), '2025-01-01 00:00:00' FROM n",
@@ -405,15 +405,15 @@ async fn an_export_streams_in_bounded_memory_whatever_the_row_count() {
         .into_inner();
     let (mut tickets, mut bytes, mut last_id) = (0usize, 0usize, 0i64);
     while let Some(message) = stream.next().await {
-        if let Some(ds::export_response::Payload::Item(item)) = message.unwrap().payload {
-            if item.group_id == "tickets" {
-                tickets += 1;
-                bytes += item.data.iter().map(|f| f.value.len()).sum::<usize>();
-                // Keyset order: by key, each once.
-                let id: i64 = item.item_id.trim_start_matches("ticket-").parse().unwrap();
-                assert!(id > last_id, "ticket {id} after {last_id}");
-                last_id = id;
-            }
+        if let Some(ds::export_response::Payload::Item(item)) = message.unwrap().payload
+            && item.group_id == "tickets"
+        {
+            tickets += 1;
+            bytes += item.data.iter().map(|f| f.value.len()).sum::<usize>();
+            // Keyset order: by key, each once.
+            let id: i64 = item.item_id.trim_start_matches("ticket-").parse().unwrap();
+            assert!(id > last_id, "ticket {id} after {last_id}");
+            last_id = id;
         }
     }
     assert_eq!(tickets, 60_001);
@@ -427,8 +427,8 @@ async fn an_export_streams_in_bounded_memory_whatever_the_row_count() {
 /// and answers DEADLINE_EXCEEDED; the same request id later erases for real.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_erasure_past_its_deadline_is_rolled_back() {
-    let (url, pool, _server, _dir) = shop_database(Db::Sqlite).await;
-    seed_customer(&pool, Db::Sqlite, 1, "slow@example.com").await;
+    let (url, pool, _server, _dir) = shop_database(Engine::Sqlite).await;
+    seed_customer(&pool, Engine::Sqlite, 1, "slow@example.com").await;
     // 100,000 rows of the same subject to mask (duplicate sign-ups): several seconds of work.
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
@@ -480,10 +480,10 @@ async fn an_erasure_past_its_deadline_is_rolled_back() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_shop_runs_end_to_end_through_privacyd() {
     let app = TestApp::spawn(crate::helpers::Backend::Postgres).await;
-    let (url, pool, _server, _dir) = shop_database(Db::Postgres).await;
+    let (url, pool, _server, _dir) = shop_database(Engine::Postgres).await;
     let email = unique_email();
-    seed_customer(&pool, Db::Postgres, 10, &email.to_uppercase()).await;
-    seed_customer(&pool, Db::Postgres, 20, "another@example.com").await;
+    seed_customer(&pool, Engine::Postgres, 10, &email.to_uppercase()).await;
+    seed_customer(&pool, Engine::Postgres, 20, "another@example.com").await;
     let connector = Connector::start(&url, &shop_dataset(), Some("shop-token"));
     app.registry
         .clone()
@@ -576,7 +576,7 @@ async fn the_shop_runs_end_to_end_through_privacyd() {
 /// subject passes.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_connector_serves_tls() {
-    let (url, _pool, _server, _dir) = shop_database(Db::Sqlite).await;
+    let (url, _pool, _server, _dir) = shop_database(Engine::Sqlite).await;
     let pki = crate::pki::pki();
     let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
     let connector = Connector::start_with(

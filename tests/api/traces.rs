@@ -101,11 +101,15 @@ impl Collector {
     }
 }
 
+/// A call's method and the `traceparent` it carried.
+type Traced = (&'static str, Option<String>);
+
 /// A source that holds one item until it is erased, and records the `traceparent` of each
 /// call.
 #[derive(Clone, Default)]
 struct RecordingSource {
-    traceparents: Arc<Mutex<Vec<(&'static str, Option<String>)>>>,
+    /// Each call's method and `traceparent`, in order.
+    traceparents: Arc<Mutex<Vec<Traced>>>,
     erased: Arc<std::sync::atomic::AtomicBool>,
 }
 

@@ -98,7 +98,8 @@ pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
                 line.extend(result.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             println!("{line}");
-            if args.max_p50_ms > 0.0 && !(p50 <= args.max_p50_ms) {
+            // A p50 that is NaN (no calls) is slow too.
+            if args.max_p50_ms > 0.0 && p50.partial_cmp(&args.max_p50_ms).is_none_or(|o| o.is_gt()) {
                 slow.push(format!("{server} {}: p50 {p50} ms", result["call"]));
             }
         }

@@ -205,11 +205,11 @@ impl Mailbox {
         loop {
             {
                 let mut by_request = self.by_request.lock().expect("not poisoned");
-                if let Some(mails) = by_request.get_mut(id) {
-                    if let Some(at) = mails.iter().position(|m| find_link(m, path).is_some()) {
-                        let mail = mails.remove(at);
-                        return find_link(&mail, path).context("found above");
-                    }
+                if let Some(mails) = by_request.get_mut(id)
+                    && let Some(at) = mails.iter().position(|m| find_link(m, path).is_some())
+                {
+                    let mail = mails.remove(at);
+                    return find_link(&mail, path).context("found above");
                 }
             }
             ensure!(Instant::now() < deadline, "no email with a {path} link arrived for {id}");
@@ -321,12 +321,10 @@ struct Soak {
     calls: Calls,
 }
 
-type Client = PrivacyRequestServiceClient<
-    tonic::service::interceptor::InterceptedService<
-        Channel,
-        Box<dyn FnMut(Request<()>) -> Result<Request<()>, Status> + Send + Sync>,
-    >,
->;
+/// What puts the operator's bearer token on each call.
+type Authorize = Box<dyn FnMut(Request<()>) -> Result<Request<()>, Status> + Send + Sync>;
+
+type Client = PrivacyRequestServiceClient<tonic::service::interceptor::InterceptedService<Channel, Authorize>>;
 
 /// One worker's connections: a gRPC channel for the operator's calls, an HTTP client for the
 /// subject's browser.
@@ -339,11 +337,10 @@ impl Soak {
     async fn worker(&self) -> anyhow::Result<Worker> {
         let channel = Channel::from_shared(format!("http://{}", self.addr))?.connect().await?;
         let bearer = self.bearer.clone();
-        let auth: Box<dyn FnMut(Request<()>) -> Result<Request<()>, Status> + Send + Sync> =
-            Box::new(move |mut r: Request<()>| {
-                r.metadata_mut().insert("authorization", bearer.clone());
-                Ok(r)
-            });
+        let auth: Authorize = Box::new(move |mut r: Request<()>| {
+            r.metadata_mut().insert("authorization", bearer.clone());
+            Ok(r)
+        });
         let client = PrivacyRequestServiceClient::with_interceptor(channel, auth).max_decoding_message_size(8 << 20);
         // No redirects to follow on a file store; a browser's cookie jar is not needed (the
         // subject's pages keep no session).
