@@ -10,8 +10,13 @@
 //! <request id>/sources/<source>/items-index.jsonl  where its runs and items are in items.jsonl
 //! <request id>/sources/<source>/files.jsonl   its files' list, in order, each with its zip entry
 //! <request id>/sources/<source>/files.zip     the files as finished zip entries, in that order
-//! <request id>/privacy-export-<request id>.zip  the archive
+//! <request id>/<build>/privacy-export-<request id>.zip  the archive, one build of it
 //! ```
+//!
+//! Each attempt at building a request's archive writes under a build id of its own, and the
+//! one recorded ([`crate::domain::ExportArchive::build`]) is the one served: an attempt whose
+//! job lost its lease cannot replace another's recorded bytes. Archives recorded before builds
+//! had ids are at `<request id>/privacy-export-<request id>.zip`.
 //!
 //! A spool is four objects rather than one per file, so a source that sends 100,000 small
 //! files costs four uploads, not 100,000. Spools an earlier privacyd stored have no
@@ -355,14 +360,17 @@ impl Objects {
         }
     }
 
-    /// Starts putting a request's archive together, for the archive builder's thread: the
-    /// sources' segments ([`ArchiveComposer::append_segment`]), then the archive's tail
-    /// ([`ArchiveComposer::append_tail`]). Nothing is under the archive's name until
-    /// [`ArchiveComposer::finish`] returns.
+    /// Starts putting build `build` of a request's archive together, for the archive builder's
+    /// thread: the sources' segments ([`ArchiveComposer::append_segment`]), then the archive's
+    /// tail ([`ArchiveComposer::append_tail`]). Nothing is under the build's key until
+    /// [`ArchiveComposer::finish`] returns, and no other build's key is touched: a new build
+    /// id for each attempt, so an attempt whose job lost its lease cannot replace the build
+    /// another attempt recorded.
     pub fn compose_archive(
         &self,
         runtime: &tokio::runtime::Handle,
         id: RequestId,
+        build: crate::domain::ArchiveBuild,
     ) -> Result<ArchiveComposer, StoreError> {
         let composing = match &self.local_root {
             Some(root) => {
@@ -380,15 +388,14 @@ impl Objects {
                 crate::private_files::create_dir(&staging)?;
                 Composing::Local { staging, parts: Vec::new(), tail: Vec::new() }
             }
-            None => Composing::Upload(self.archive_upload(runtime, id)?),
+            None => Composing::Upload(self.archive_upload(runtime, archive_key(id, Some(build)))?),
         };
-        Ok(ArchiveComposer { runtime: runtime.clone(), objects: self.clone(), id, composing })
+        Ok(ArchiveComposer { runtime: runtime.clone(), objects: self.clone(), id, build, composing })
     }
 
-    /// Starts the upload of a request's archive as one object, for the archive builder's
-    /// thread. Nothing is under the archive's name until [`BlockingUpload::finish`] returns.
-    fn archive_upload(&self, runtime: &tokio::runtime::Handle, id: RequestId) -> Result<BlockingUpload, StoreError> {
-        let key = archive_key(id);
+    /// Starts the upload of an archive as one object at `key`, for the archive builder's
+    /// thread. Nothing is under the key until [`BlockingUpload::finish`] returns.
+    fn archive_upload(&self, runtime: &tokio::runtime::Handle, key: Key) -> Result<BlockingUpload, StoreError> {
         let upload = wait(runtime, self.objects.put_multipart(&key))?;
         Ok(BlockingUpload {
             runtime: runtime.clone(),
@@ -398,11 +405,13 @@ impl Objects {
         })
     }
 
-    /// Bytes `range` of a request's archive (within its recorded size), as a stream of
-    /// chunks read as the caller takes them.
+    /// Bytes `range` of build `build` of a request's archive (the recorded one, within its
+    /// recorded size; `None` for one recorded before builds had keys), as a stream of chunks
+    /// read as the caller takes them.
     pub async fn read_archive(
         &self,
         id: RequestId,
+        build: Option<crate::domain::ArchiveBuild>,
         range: std::ops::Range<u64>,
     ) -> Result<BoxStream<'static, Result<Bytes, StoreError>>, StoreError> {
         if range.is_empty() {
@@ -410,19 +419,25 @@ impl Objects {
             return Ok(futures::stream::empty().boxed());
         }
         if let Some(root) = &self.local_root {
-            return read_local_archive(local_archive_dir(root, id), range).await;
+            return read_local_archive(local_archive_dir(root, id, build), range).await;
         }
         let options = GetOptions { range: Some(GetRange::Bounded(range)), ..Default::default() };
-        let got = self.objects.get_opts(&archive_key(id), options).await?;
+        let got = self.objects.get_opts(&archive_key(id, build), options).await?;
         Ok(got.into_stream().map_err(StoreError::from).boxed())
     }
 
-    /// A URL that fetches the request's archive straight from the bucket for `ttl`, or `None`
-    /// for a store privacyd serves itself (the local one). The URL carries a SigV4 signature
-    /// over its method, key and expiry: altered, or used late, the bucket refuses it.
-    pub async fn presigned_archive_url(&self, id: RequestId, ttl: Duration) -> Result<Option<url::Url>, StoreError> {
+    /// A URL that fetches build `build` of the request's archive (as for [`Self::read_archive`])
+    /// straight from the bucket for `ttl`, or `None` for a store privacyd serves itself (the
+    /// local one). The URL carries a SigV4 signature over its method, key and expiry: altered,
+    /// or used late, the bucket refuses it.
+    pub async fn presigned_archive_url(
+        &self,
+        id: RequestId,
+        build: Option<crate::domain::ArchiveBuild>,
+        ttl: Duration,
+    ) -> Result<Option<url::Url>, StoreError> {
         match &self.signer {
-            Some(signer) => Ok(Some(signer.signed_url(http::Method::GET, &archive_key(id), ttl).await?)),
+            Some(signer) => Ok(Some(signer.signed_url(http::Method::GET, &archive_key(id, build), ttl).await?)),
             None => Ok(None),
         }
     }
@@ -434,6 +449,16 @@ impl Objects {
         // `part` may be more than one segment ("sources/<source>").
         let prefix = part.split('/').filter(|p| !p.is_empty()).fold(request_prefix(id), |prefix, p| prefix.join(p));
         self.delete_prefix(&prefix).await
+    }
+
+    /// Deletes build `build` of a request's archive: one that was never recorded, so never
+    /// served ([`Self::compose_archive`]).
+    pub async fn delete_archive_build(
+        &self,
+        id: RequestId,
+        build: crate::domain::ArchiveBuild,
+    ) -> Result<usize, StoreError> {
+        self.delete_prefix(&request_prefix(id).join(build.to_string().as_str())).await
     }
 
     /// Deletes every object under `prefix`, listing it (S3 lists in pages; `object_store`
@@ -541,8 +566,15 @@ fn spool_prefix(id: RequestId, source: &SourceName) -> Key {
     request_prefix(id).join("sources").join(source.as_str())
 }
 
-fn archive_key(id: RequestId) -> Key {
-    request_prefix(id).join(crate::export::archive_file_name(id))
+/// Where build `build` of a request's archive is: `<request id>/<build>/privacy-export-<request
+/// id>.zip` (so the name a browser saves from a presigned URL is the archive's own), or,
+/// recorded before builds had keys of their own, `<request id>/privacy-export-<request id>.zip`.
+fn archive_key(id: RequestId, build: Option<crate::domain::ArchiveBuild>) -> Key {
+    let prefix = match build {
+        Some(build) => request_prefix(id).join(build.to_string().as_str()),
+        None => request_prefix(id),
+    };
+    prefix.join(crate::export::archive_file_name(id))
 }
 
 /// The name of a spool's segment of zip entries.
@@ -583,9 +615,10 @@ struct ManifestPart {
     bytes: u64,
 }
 
-/// A local archive's folder: `<root>/<request id>/privacy-export-<request id>.zip/`.
-fn local_archive_dir(root: &Path, id: RequestId) -> PathBuf {
-    archive_key(id).parts().fold(root.to_owned(), |path, part| path.join(part.as_ref()))
+/// A local archive's folder: `<root>/<request id>/<build>/privacy-export-<request id>.zip/`
+/// (see [`archive_key`]).
+fn local_archive_dir(root: &Path, id: RequestId, build: Option<crate::domain::ArchiveBuild>) -> PathBuf {
+    archive_key(id, build).parts().fold(root.to_owned(), |path, part| path.join(part.as_ref()))
 }
 
 /// Bytes `range` of a local archive: the parts it spans, each read from its offset.
@@ -643,6 +676,7 @@ pub struct ArchiveComposer {
     runtime: tokio::runtime::Handle,
     objects: Objects,
     id: RequestId,
+    build: crate::domain::ArchiveBuild,
     composing: Composing,
 }
 
@@ -755,21 +789,13 @@ impl ArchiveComposer {
                 // renamed into place.
                 std::fs::File::open(&staging)?.sync_all()?;
                 let root = self.objects.local_root.as_ref().expect("a local store");
-                let archive = local_archive_dir(root, self.id);
-                // One an earlier attempt completed but did not record: never served, replaced.
-                // A folder of parts, or one file if an earlier privacyd wrote it.
-                let removed = match std::fs::symlink_metadata(&archive) {
-                    Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&archive),
-                    Ok(_) => std::fs::remove_file(&archive),
-                    Err(err) => Err(err),
-                };
-                match removed {
-                    Ok(()) => {}
-                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(err) => return Err(err.into()),
-                }
+                let archive = local_archive_dir(root, self.id, Some(self.build));
+                // The build's own folder, new: no other build's archive is replaced.
+                let build_dir = archive.parent().expect("in the build's folder");
+                crate::private_files::create_dir(build_dir)?;
                 std::fs::rename(&staging, &archive)?;
-                std::fs::File::open(archive.parent().expect("in the request's folder"))?.sync_all()?;
+                std::fs::File::open(build_dir)?.sync_all()?;
+                std::fs::File::open(build_dir.parent().expect("in the request's folder"))?.sync_all()?;
                 Ok(())
             }
         }
@@ -913,10 +939,11 @@ mod tests {
     }
 
     /// An archive an earlier privacyd wrote to a local store is one file at the archive's
-    /// name (an upload of one object), not a folder of parts: it reads back whole and by
-    /// ranges, a build for the same request replaces it, and deleting the request removes it.
+    /// name (an upload of one object), not a folder of parts, and its record has no build: it
+    /// reads back whole and by ranges, a new build goes beside it, and deleting the request
+    /// removes both.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_local_archive_an_earlier_privacyd_wrote_as_one_file_reads_back_and_is_replaced() {
+    async fn a_local_archive_an_earlier_privacyd_wrote_as_one_file_reads_back_beside_a_new_build() {
         let root = tempfile::tempdir().unwrap();
         let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
         let id = RequestId::new();
@@ -925,37 +952,84 @@ mod tests {
         let (store2, written) = (store.clone(), earlier.clone());
         tokio::task::spawn_blocking(move || {
             // The earlier archive builder's way: one multipart upload under the archive's key.
-            let mut upload = store2.archive_upload(&runtime, id).unwrap();
+            let mut upload = store2.archive_upload(&runtime, archive_key(id, None)).unwrap();
             upload.write_all(&written).unwrap();
             upload.finish().unwrap();
         })
         .await
         .unwrap();
-        assert!(local_archive_dir(root.path().join("exports").as_path(), id).is_file());
-        let read = |range: std::ops::Range<u64>| {
+        assert!(local_archive_dir(root.path().join("exports").as_path(), id, None).is_file());
+        let read = |build: Option<crate::domain::ArchiveBuild>, range: std::ops::Range<u64>| {
             let store = store.clone();
-            async move { store.read_archive(id, range).await.unwrap().try_collect::<Vec<Bytes>>().await.unwrap().concat() }
+            async move {
+                store.read_archive(id, build, range).await.unwrap().try_collect::<Vec<Bytes>>().await.unwrap().concat()
+            }
         };
-        assert_eq!(read(0..earlier.len() as u64).await, earlier);
+        assert_eq!(read(None, 0..earlier.len() as u64).await, earlier);
         let across = PART_BYTES as u64 - 10..PART_BYTES as u64 + 10;
-        assert_eq!(read(across.clone()).await, &earlier[across.start as usize..across.end as usize]);
-        assert!(store.read_archive(id, 0..earlier.len() as u64 + 1).await.is_err(), "past its end");
+        assert_eq!(read(None, across.clone()).await, &earlier[across.start as usize..across.end as usize]);
+        assert!(store.read_archive(id, None, 0..earlier.len() as u64 + 1).await.is_err(), "past its end");
 
         let runtime = tokio::runtime::Handle::current();
         let store2 = store.clone();
         let tail = root.path().join("tail");
         std::fs::write(&tail, b"built again").unwrap();
+        let build = crate::domain::ArchiveBuild::new();
         tokio::task::spawn_blocking(move || {
-            let mut composer = store2.compose_archive(&runtime, id).unwrap();
+            let mut composer = store2.compose_archive(&runtime, id, build).unwrap();
             assert_eq!(composer.append_tail(&[tail]).unwrap(), 11);
             composer.finish().unwrap();
         })
         .await
         .unwrap();
-        assert_eq!(read(0..11).await, b"built again");
+        assert_eq!(read(Some(build), 0..11).await, b"built again");
+        assert_eq!(read(None, 0..earlier.len() as u64).await, earlier);
         assert!(store.delete_request(id, "").await.unwrap() >= 1);
-        assert!(store.read_archive(id, 0..1).await.is_err());
+        assert!(store.read_archive(id, None, 0..1).await.is_err());
+        assert!(store.read_archive(id, Some(build), 0..1).await.is_err());
         assert!(store.requests().await.unwrap().is_empty());
+    }
+
+    /// Issue 14: an assembly job whose lease ran out (its replica paused past it) finishes its
+    /// build after another replica's build was recorded. Each build is under its own key, so
+    /// the late one replaces nothing, and removing it (its recording is refused) leaves the
+    /// recorded one whole. Before builds had keys, the late one renamed itself over it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_late_build_does_not_replace_the_recorded_one() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
+        let id = RequestId::new();
+        let (recorded, late) = (crate::domain::ArchiveBuild::new(), crate::domain::ArchiveBuild::new());
+        for (build, bytes) in [(recorded, b"the recorded build"), (late, b"a late build!!!!!!")] {
+            let (store, runtime) = (store.clone(), tokio::runtime::Handle::current());
+            let tail = root.path().join(format!("tail-{build}"));
+            std::fs::write(&tail, bytes).unwrap();
+            tokio::task::spawn_blocking(move || {
+                let mut composer = store.compose_archive(&runtime, id, build).unwrap();
+                composer.append_tail(&[tail]).unwrap();
+                composer.finish().unwrap();
+            })
+            .await
+            .unwrap();
+        }
+        let read = |build| {
+            let store = store.clone();
+            async move {
+                store
+                    .read_archive(id, Some(build), 0..18)
+                    .await
+                    .unwrap()
+                    .try_collect::<Vec<Bytes>>()
+                    .await
+                    .unwrap()
+                    .concat()
+            }
+        };
+        assert_eq!(read(recorded).await, b"the recorded build");
+        assert_eq!(read(late).await, b"a late build!!!!!!");
+        assert!(store.delete_archive_build(id, late).await.unwrap() >= 1);
+        assert!(store.read_archive(id, Some(late), 0..1).await.is_err(), "the late build is gone");
+        assert_eq!(read(recorded).await, b"the recorded build");
     }
 
     /// A spool larger than an upload part, put into a local store and composed into an
@@ -982,8 +1056,9 @@ mod tests {
         let (store2, source2) = (store.clone(), source.clone());
         let tail = root.path().join("tail");
         std::fs::write(&tail, b"the tail").unwrap();
+        let build = crate::domain::ArchiveBuild::new();
         let seen = tokio::task::spawn_blocking(move || {
-            let mut composer = store2.compose_archive(&runtime, id).unwrap();
+            let mut composer = store2.compose_archive(&runtime, id, build).unwrap();
             assert_eq!(composer.segment_size(&source2).unwrap(), segment_len);
             let mut seen = Vec::new();
             composer.append_segment(&source2, |bytes| seen.extend_from_slice(bytes)).unwrap();
@@ -996,17 +1071,19 @@ mod tests {
         .unwrap();
         assert_eq!(seen, segment);
         let whole = [segment.as_slice(), b"the tail"].concat();
-        let all: Vec<Bytes> = store.read_archive(id, 0..whole.len() as u64).await.unwrap().try_collect().await.unwrap();
+        let all: Vec<Bytes> =
+            store.read_archive(id, Some(build), 0..whole.len() as u64).await.unwrap().try_collect().await.unwrap();
         assert_eq!(all.concat(), whole);
         let across = segment.len() as u64 - 3..segment.len() as u64 + 3;
-        let part: Vec<Bytes> = store.read_archive(id, across.clone()).await.unwrap().try_collect().await.unwrap();
+        let part: Vec<Bytes> =
+            store.read_archive(id, Some(build), across.clone()).await.unwrap().try_collect().await.unwrap();
         assert_eq!(part.concat(), &whole[across.start as usize..across.end as usize]);
-        assert!(store.read_archive(id, 0..whole.len() as u64 + 1).await.is_err(), "past its end");
+        assert!(store.read_archive(id, Some(build), 0..whole.len() as u64 + 1).await.is_err(), "past its end");
         assert_eq!(store.requests().await.unwrap(), [id]);
         // items.jsonl, items-index.jsonl, files.jsonl and the segment.
         assert_eq!(store.delete_request(id, "sources").await.unwrap(), 4);
         let after: Vec<Bytes> =
-            store.read_archive(id, 0..whole.len() as u64).await.unwrap().try_collect().await.unwrap();
+            store.read_archive(id, Some(build), 0..whole.len() as u64).await.unwrap().try_collect().await.unwrap();
         assert_eq!(after.concat(), whole, "the archive keeps its own link to the segment");
         assert!(store.delete_request(id, "").await.unwrap() >= 1);
         assert!(store.requests().await.unwrap().is_empty());

@@ -27,7 +27,7 @@ pub use error::{Credential, Error, WatchScope};
 pub use fields::{IdempotencyKey, PageSize, Reason};
 pub use listing::{ActionStatistics, EmailSearch, ListFilter, ListOrder, StatisticsPeriod, TimeRange};
 pub use operations::{DeadlineStatus, Operation};
-pub use progress::{Candidate, ExportArchive, Next, SkipReason, SourceOutcome, SourceRun, SourceState};
+pub use progress::{ArchiveBuild, Candidate, ExportArchive, Next, SkipReason, SourceOutcome, SourceRun, SourceState};
 pub use request::{
     ConfirmOutcome, DEADLINE_DAYS, DeliveryState, EmailDelivery, EmailKind, LONGEST_DEADLINE_DAYS, PrivacyRequest,
     RequestId,

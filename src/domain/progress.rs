@@ -157,9 +157,47 @@ impl SourceRun {
     }
 }
 
+/// One attempt at building a request's export archive ([`ExportArchive::build`]): 32 random
+/// bits, written as 8 lowercase hex digits in the archive's key. It tells apart the builds of
+/// one request, which are few (one an attempt of its assembly job), and is short because the
+/// key holds it beside the request's id twice (a test S3 server, s3s-fs, names a file after
+/// the whole key, and a file's name has at most 255 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ArchiveBuild(u32);
+
+impl ArchiveBuild {
+    /// A new, random build.
+    pub fn new() -> Self {
+        ArchiveBuild(rand::random())
+    }
+
+    /// Reads the 8 hex digits [`std::fmt::Display`] writes; anything else is `None`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex = text.len() == 8 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        hex.then(|| u32::from_str_radix(text, 16).ok().map(ArchiveBuild)).flatten()
+    }
+}
+
+impl Default for ArchiveBuild {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for ArchiveBuild {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:08x}", self.0)
+    }
+}
+
 /// A built export archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportArchive {
+    /// Which build of the archive this is: its bytes are stored under a key of their own
+    /// ([`crate::objects`]), so a build whose job lost its lease, finishing after another was
+    /// recorded, cannot replace them. `None` for an archive recorded before builds had keys of
+    /// their own (migration 0023), stored under the request's archive name.
+    pub build: Option<ArchiveBuild>,
     pub file_name: String,
     pub size_bytes: i64,
     pub sha256: String,
@@ -540,6 +578,19 @@ fn truncate(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use crate::domain::{Subject, SubjectEmail};
+
+    #[test]
+    fn an_archive_build_reads_back_as_written_and_nothing_else_reads() {
+        for _ in 0..100 {
+            let build = ArchiveBuild::new();
+            let text = build.to_string();
+            assert_eq!(text.len(), 8, "{text}");
+            assert_eq!(ArchiveBuild::parse(&text), Some(build));
+        }
+        for text in ["", "0123456", "012345678", "0123456G", "0123456A", "+1234567", "../../..", "0x123456"] {
+            assert_eq!(ArchiveBuild::parse(text), None, "{text:?}");
+        }
+    }
 
     fn processing(sources: &[&str]) -> PrivacyRequest {
         processing_for(Action::Export, sources)

@@ -81,6 +81,9 @@ pub struct ArchiveJob<'a> {
     pub sources: Vec<SourcePart>,
     /// Scratch space, removed afterwards.
     pub work_dir: PathBuf,
+    /// This attempt's build of the archive, stored under a key of its own
+    /// ([`crate::domain::ExportArchive::build`]).
+    pub build: crate::domain::ArchiveBuild,
     /// Where the spools' files are read from and the archive goes.
     pub store: &'a Objects,
     pub compression: Compression,
@@ -138,7 +141,7 @@ pub(crate) fn zip_time(t: Timestamp) -> zip::DateTime {
 
 fn write_zip(job: &ArchiveJob<'_>, runtime: &tokio::runtime::Handle) -> anyhow::Result<Built> {
     let started = std::time::Instant::now();
-    let mut composer = job.store.compose_archive(runtime, job.request.id).context("starting the archive")?;
+    let mut composer = job.store.compose_archive(runtime, job.request.id, job.build).context("starting the archive")?;
     let sizes = job
         .sources
         .iter()
@@ -515,6 +518,7 @@ mod tests {
         request: &PrivacyRequest,
         lists: &Path,
         work_dir: &Path,
+        build_id: crate::domain::ArchiveBuild,
     ) -> anyhow::Result<Built> {
         let (store, request, lists, work_dir) = (store.clone(), request.clone(), lists.to_owned(), work_dir.to_owned());
         // A thread of its own, not tokio's blocking pool: a build that hangs must fail the
@@ -535,6 +539,7 @@ mod tests {
                     spool: lists,
                 }],
                 work_dir,
+                build: build_id,
                 store: &store,
                 compression: Compression::Stored,
             }));
@@ -577,9 +582,10 @@ mod tests {
         }
         store.put_spool(request.id, &shop, &spool_dir).await.unwrap();
 
-        let built = build_within(&store, &request, &lists, &root.path().join("work-1")).await.unwrap();
+        let first = crate::domain::ArchiveBuild::new();
+        let built = build_within(&store, &request, &lists, &root.path().join("work-1"), first).await.unwrap();
         let bytes: Vec<u8> = store
-            .read_archive(request.id, 0..built.size_bytes as u64)
+            .read_archive(request.id, Some(first), 0..built.size_bytes as u64)
             .await
             .unwrap()
             .try_collect::<Vec<_>>()
@@ -604,13 +610,17 @@ mod tests {
         // The tail fails: the segments are not all read for nothing, and no thread waits.
         let good = std::fs::read(lists.join("items.jsonl")).unwrap();
         std::fs::write(lists.join("items.jsonl"), b"not json\n").unwrap();
-        let failed = build_within(&store, &request, &lists, &root.path().join("work-2")).await;
+        let failed =
+            build_within(&store, &request, &lists, &root.path().join("work-2"), crate::domain::ArchiveBuild::new())
+                .await;
         assert!(failed.is_err(), "a tail that failed must fail the build");
         std::fs::write(lists.join("items.jsonl"), good).unwrap();
 
         // The segment is gone.
         store.delete_request(request.id, "sources").await.unwrap();
-        let failed = build_within(&store, &request, &lists, &root.path().join("work-3")).await;
+        let failed =
+            build_within(&store, &request, &lists, &root.path().join("work-3"), crate::domain::ArchiveBuild::new())
+                .await;
         let message = format!("{:#}", failed.err().expect("a missing segment must fail the build"));
         assert!(message.contains("spool of shop"), "{message}");
     }

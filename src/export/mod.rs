@@ -359,7 +359,9 @@ impl JobHandler for AssembleExportJob {
         // store, and the archive's index. A fresh folder per attempt.
         let work_dir =
             self.settings.scratch_dir(request.id).join(format!("assembly-{}", uuid::Uuid::new_v4().simple()));
-        let built = self.build(&request, &work_dir).await;
+        // Each attempt's archive under a key of its own (see `ExportArchive::build`).
+        let build = crate::domain::ArchiveBuild::new();
+        let built = self.build(&request, &work_dir, build).await;
         let _ = tokio::fs::remove_dir_all(&work_dir).await;
         let built = match built {
             Ok(built) => built,
@@ -367,6 +369,7 @@ impl JobHandler for AssembleExportJob {
         };
         let now = crate::domain::now();
         let archive = ExportArchive {
+            build: Some(build),
             file_name: archive_file_name(request.id),
             size_bytes: built.size_bytes,
             sha256: built.sha256,
@@ -395,7 +398,15 @@ impl JobHandler for AssembleExportJob {
                 }
                 JobOutcome::done()
             }
-            Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => JobOutcome::done(),
+            // Not recorded, for good: another attempt recorded its own build first (this one's
+            // job lost its lease), or the request was cancelled or deleted meanwhile. This
+            // build is never served.
+            Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => {
+                if let Err(err) = self.settings.store.delete_archive_build(request.id, build).await {
+                    tracing::warn!(request_id = %request.id, error = %err, "removing an archive that was not recorded failed");
+                }
+                JobOutcome::done()
+            }
             Err(err) => JobOutcome::failed(err.to_string(), true),
         }
     }
@@ -405,7 +416,12 @@ impl AssembleExportJob {
     /// Builds and uploads the archive, from the spools in the store. Returns only once the
     /// archive is whole in the store: recording it is the caller's next step, so a crash at any
     /// point before leaves nothing recorded (and at most an upload that never completed).
-    async fn build(&self, request: &PrivacyRequest, work_dir: &std::path::Path) -> Result<archive::Built, JobOutcome> {
+    async fn build(
+        &self,
+        request: &PrivacyRequest,
+        work_dir: &std::path::Path,
+        build: crate::domain::ArchiveBuild,
+    ) -> Result<archive::Built, JobOutcome> {
         let failed = |what: &str, err: &dyn std::fmt::Display| JobOutcome::failed(format!("{what}: {err}"), true);
         crate::private_files::create_dir(work_dir).map_err(|e| failed("creating scratch space", &e))?;
         let mut sources = Vec::new();
@@ -463,6 +479,7 @@ impl AssembleExportJob {
                 templates: &templates,
                 sources,
                 work_dir: index_dir,
+                build,
                 store: &settings.store,
                 compression: settings.compression,
             })

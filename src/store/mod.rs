@@ -166,6 +166,7 @@ impl Store {
                 (20, "email_trigrams", include_str!("../../migrations/sqlite/0020_email_trigrams.sql")),
                 (21, "request_tallies", include_str!("../../migrations/sqlite/0021_request_tallies.sql")),
                 (22, "trigram_merges", include_str!("../../migrations/sqlite/0022_trigram_merges.sql")),
+                (23, "archive_builds", include_str!("../../migrations/common/0023_archive_builds.sql")),
             ],
             Dialect::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -188,6 +189,7 @@ impl Store {
                 (18, "console_list", include_str!("../../migrations/common/0018_console_list.sql")),
                 (19, "stored_requests", include_str!("../../migrations/postgres/0019_stored_requests.sql")),
                 (21, "request_tallies", include_str!("../../migrations/postgres/0021_request_tallies.sql")),
+                (23, "archive_builds", include_str!("../../migrations/common/0023_archive_builds.sql")),
             ],
         };
         // sqlx's migrator takes a lock (an advisory lock on PostgreSQL), so replicas starting

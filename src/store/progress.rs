@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
 use super::{Store, db_error, from_micros, micros, opt_from_micros, placeholders, requests::parse_id};
-use crate::domain::{Error, ExportArchive, PrivacyRequest, RequestId, SourceName, SourceRun, SourceState, TokenHash};
+use crate::domain::{
+    ArchiveBuild, Error, ExportArchive, PrivacyRequest, RequestId, SourceName, SourceRun, SourceState, TokenHash,
+};
 
 impl Store {
     /// Fills in `sources` and `archive` of each request.
@@ -60,8 +62,8 @@ impl Store {
             }
         }
         let sql = format!(
-            "SELECT request_id, file_name, size_bytes, sha256, create_time, expire_time, delete_time, download_count \
-             FROM export_archives WHERE request_id IN ({})",
+            "SELECT request_id, build_id, file_name, size_bytes, sha256, create_time, expire_time, delete_time, \
+             download_count FROM export_archives WHERE request_id IN ({})",
             placeholders(ids.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -75,6 +77,14 @@ impl Store {
             archives.insert(
                 parse_id(&text("request_id")?)?,
                 ExportArchive {
+                    build: row
+                        .try_get::<Option<String>, _>("build_id")
+                        .map_err(db_error)?
+                        .map(|b| {
+                            ArchiveBuild::parse(&b)
+                                .ok_or_else(|| Error::Internal(format!("an archive's build id is not one: {b:?}")))
+                        })
+                        .transpose()?,
                     file_name: text("file_name")?,
                     size_bytes: int("size_bytes")?,
                     sha256: text("sha256")?,
@@ -199,9 +209,9 @@ impl Store {
         if let Some(archive) = request.archive.as_ref().filter(|a| Some(*a) != before_archive) {
             sqlx::query(
                 "INSERT INTO export_archives (request_id, file_name, size_bytes, sha256, create_time, expire_time, \
-                 delete_time, download_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 delete_time, download_count, build_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (request_id) DO UPDATE SET file_name = $2, size_bytes = $3, sha256 = $4, \
-                 create_time = $5, expire_time = $6, delete_time = $7, download_count = $8",
+                 create_time = $5, expire_time = $6, delete_time = $7, download_count = $8, build_id = $9",
             )
             .bind(request.id.to_string())
             .bind(archive.file_name.clone())
@@ -211,6 +221,7 @@ impl Store {
             .bind(micros(archive.expire_time))
             .bind(archive.delete_time.map(micros))
             .bind(archive.download_count)
+            .bind(archive.build.map(|b| b.to_string()))
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;

@@ -37,14 +37,14 @@ impl Download {
         crate::objects::StoreError,
     > {
         let size = self.archive.size_bytes.max(0) as u64;
-        self.store.read_archive(self.id, range.start.min(size)..range.end.min(size)).await
+        self.store.read_archive(self.id, self.archive.build, range.start.min(size)..range.end.min(size)).await
     }
 
     /// A URL that fetches the archive straight from the bucket for about a minute
     /// ([`crate::objects::PRESIGNED_URL_TTL`]), or `None` when privacyd streams it itself (a
     /// local store).
     pub async fn presigned_url(&self) -> Result<Option<url::Url>, crate::objects::StoreError> {
-        self.store.presigned_archive_url(self.id, crate::objects::PRESIGNED_URL_TTL).await
+        self.store.presigned_archive_url(self.id, self.archive.build, crate::objects::PRESIGNED_URL_TTL).await
     }
 }
 

@@ -409,8 +409,13 @@ async fn files_a_crash_left_behind_are_removed_at_start(backend: Backend) {
     assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 2);
     assert!(!deleted.parent().unwrap().parent().unwrap().parent().unwrap().exists(), "the deleted request's folder");
     assert!(!spool.parent().unwrap().parent().unwrap().exists(), "the finished request's spools");
-    let archive = exports.join(&completed.id).join(format!("privacy-export-{}.zip", completed.id));
-    assert!(archive.exists(), "the archive stays until it expires");
+    // `<request id>/<build>/privacy-export-<request id>.zip`.
+    let name = format!("privacy-export-{}.zip", completed.id);
+    let archive = std::fs::read_dir(exports.join(&completed.id))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join(&name))
+        .find(|archive| archive.exists());
+    assert!(archive.is_some(), "the archive stays until it expires");
     assert!(in_use.exists() && foreign.exists(), "files in use, and files that are not privacyd's, stay");
     assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 0, "nothing left to clean");
 }

@@ -112,8 +112,15 @@ async fn an_export_in_s3_downloads_by_redirect_to_a_presigned_url_and_through_do
 
     // The archive is in the bucket, whole; the spools it was built from are gone, and
     // nothing of the export is on privacyd's disk.
-    let key = format!("{PREFIX}/{id}/privacy-export-{id}.zip", id = done.id);
-    assert_eq!(s3.objects(), std::slice::from_ref(&key), "only the archive is left in the bucket");
+    // Under its build's own folder: `<request id>/<build>/privacy-export-<request id>.zip`.
+    let objects = s3.objects();
+    assert_eq!(objects.len(), 1, "only the archive is left in the bucket: {objects:?}");
+    let key = objects[0].clone();
+    let build = key
+        .strip_prefix(&format!("{PREFIX}/{}/", done.id))
+        .and_then(|rest| rest.strip_suffix(&format!("/privacy-export-{}.zip", done.id)))
+        .and_then(privacyd::domain::ArchiveBuild::parse)
+        .unwrap_or_else(|| panic!("the archive is under a build of its own: {key}"));
     let exports = app.data_dir.path().join("exports");
     assert!(!exports.exists(), "no local export folder with an S3 store");
     let scratch = files_under(&app.data_dir.path().join("scratch"));
@@ -164,7 +171,7 @@ async fn an_export_in_s3_downloads_by_redirect_to_a_presigned_url_and_through_do
     let store =
         Objects::open(&StoreLocation::S3 { bucket: s3.bucket.clone(), prefix: PREFIX.into() }, &s3.options()).unwrap();
     let id = RequestId::parse("id", &done.id).unwrap();
-    let short = store.presigned_archive_url(id, Duration::from_secs(1)).await.unwrap().unwrap();
+    let short = store.presigned_archive_url(id, Some(build), Duration::from_secs(1)).await.unwrap().unwrap();
     assert_eq!(get(&short).0, 200, "in time");
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(get(&short).0, 403, "an expired URL is refused");

@@ -162,11 +162,25 @@ async fn an_archive_an_earlier_privacyd_wrote_as_one_file_downloads_and_is_delet
     let (_, zip) = download(&app, &done.id, 0).await;
 
     // What an earlier privacyd left at the archive's name: the zip as one file (its local
-    // store wrote each object as a file).
-    let path = app.data_dir.path().join("exports").join(&done.id).join(&archive.file_name);
-    assert!(path.is_dir(), "this privacyd keeps an archive as a folder of parts");
-    std::fs::remove_dir_all(&path).unwrap();
+    // store wrote each object as a file), recorded without a build (migration 0023).
+    let request_dir = app.data_dir.path().join("exports").join(&done.id);
+    let built = std::fs::read_dir(&request_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|dir| dir.join(&archive.file_name).exists())
+        .expect("the archive is in its build's folder");
+    assert!(built.join(&archive.file_name).is_dir(), "this privacyd keeps an archive as a folder of parts");
+    std::fs::remove_dir_all(&built).unwrap();
+    let path = request_dir.join(&archive.file_name);
     std::fs::write(&path, &zip).unwrap();
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.unwrap();
+    let unbuilt = sqlx::query("UPDATE export_archives SET build_id = NULL WHERE request_id = $1")
+        .bind(done.id.clone())
+        .execute(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(unbuilt.rows_affected(), 1);
 
     let (header, whole) = download(&app, &done.id, 0).await;
     assert_eq!((header.size_bytes, header.sha256.as_str()), (archive.size_bytes, archive.sha256.as_str()));
