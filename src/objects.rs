@@ -374,17 +374,13 @@ impl Objects {
     ) -> Result<ArchiveComposer, StoreError> {
         let composing = match &self.local_root {
             Some(root) => {
-                let request_dir = root.join(id.to_string());
-                crate::private_files::create_dir(&request_dir)?;
-                // What an attempt a crash cut short left: never served (nothing names it), and
-                // replaced now.
-                for entry in std::fs::read_dir(&request_dir)? {
-                    let entry = entry?;
-                    if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
-                        std::fs::remove_dir_all(entry.path())?;
-                    }
-                }
-                let staging = request_dir.join(format!("{STAGING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+                // Staged in the build's own folder, beside where it will be: no other attempt's
+                // files are touched (an attempt a crash cut short leaves its build's folder,
+                // removed with the request's unrecorded builds, see `remove_unrecorded_builds`).
+                let archive = local_archive_dir(root, id, Some(build));
+                let build_dir = archive.parent().expect("in the build's folder");
+                crate::private_files::create_dir(build_dir)?;
+                let staging = build_dir.join(format!("{STAGING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
                 crate::private_files::create_dir(&staging)?;
                 Composing::Local { staging, parts: Vec::new(), tail: Vec::new() }
             }
@@ -459,6 +455,30 @@ impl Objects {
         build: crate::domain::ArchiveBuild,
     ) -> Result<usize, StoreError> {
         self.delete_prefix(&request_prefix(id).join(build.to_string().as_str())).await
+    }
+
+    /// Removes the builds of a request's archive other than `keep` (the recorded one; `None`:
+    /// every build): what attempts left that were never recorded (a crash between building
+    /// and recording, an attempt whose job lost its lease). Returns how many builds went.
+    pub async fn remove_unrecorded_builds(
+        &self,
+        id: RequestId,
+        keep: Option<crate::domain::ArchiveBuild>,
+    ) -> Result<usize, StoreError> {
+        let listed = match self.objects.list_with_delimiter(Some(&request_prefix(id))).await {
+            Ok(listed) => listed,
+            Err(object_store::Error::NotFound { .. }) => return Ok(0),
+            Err(err) => return Err(err.into()),
+        };
+        let mut removed = 0;
+        for prefix in listed.common_prefixes {
+            let Some(build) = prefix.filename().and_then(crate::domain::ArchiveBuild::parse) else { continue };
+            if Some(build) != keep {
+                self.delete_prefix(&prefix).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Deletes every object under `prefix`, listing it (S3 lists in pages; `object_store`
@@ -790,9 +810,7 @@ impl ArchiveComposer {
                 std::fs::File::open(&staging)?.sync_all()?;
                 let root = self.objects.local_root.as_ref().expect("a local store");
                 let archive = local_archive_dir(root, self.id, Some(self.build));
-                // The build's own folder, new: no other build's archive is replaced.
                 let build_dir = archive.parent().expect("in the build's folder");
-                crate::private_files::create_dir(build_dir)?;
                 std::fs::rename(&staging, &archive)?;
                 std::fs::File::open(build_dir)?.sync_all()?;
                 std::fs::File::open(build_dir.parent().expect("in the request's folder"))?.sync_all()?;
@@ -1030,6 +1048,22 @@ mod tests {
         assert!(store.delete_archive_build(id, late).await.unwrap() >= 1);
         assert!(store.read_archive(id, Some(late), 0..1).await.is_err(), "the late build is gone");
         assert_eq!(read(recorded).await, b"the recorded build");
+
+        // What attempts left unrecorded goes, the recorded build stays; then every build.
+        let (store2, runtime) = (store.clone(), tokio::runtime::Handle::current());
+        tokio::task::spawn_blocking(move || {
+            let composer = store2.compose_archive(&runtime, id, crate::domain::ArchiveBuild::new()).unwrap();
+            // Cut short, as by a crash: its staging folder is left in its build's folder.
+            std::mem::forget(composer);
+        })
+        .await
+        .unwrap();
+        assert_eq!(store.remove_unrecorded_builds(id, Some(recorded)).await.unwrap(), 1);
+        assert_eq!(read(recorded).await, b"the recorded build");
+        assert_eq!(store.remove_unrecorded_builds(id, Some(recorded)).await.unwrap(), 0);
+        assert_eq!(store.remove_unrecorded_builds(id, None).await.unwrap(), 1);
+        assert!(store.read_archive(id, Some(recorded), 0..1).await.is_err());
+        assert_eq!(store.remove_unrecorded_builds(RequestId::new(), None).await.unwrap(), 0, "no such request");
     }
 
     /// A spool larger than an upload part, put into a local store and composed into an

@@ -392,9 +392,13 @@ impl JobHandler for AssembleExportJob {
         match recorded {
             Ok(_) => {
                 self.store.metrics().archive_written(u64::try_from(size_bytes).unwrap_or_default());
-                // The archive holds everything now; the spools are copies.
+                // The archive holds everything now; the spools are copies, and so is any build an
+                // earlier attempt left unrecorded.
                 if let Err(err) = self.settings.store.delete_request(request.id, "sources").await {
                     tracing::warn!(request_id = %request.id, error = %err, "removing the spools of a built archive failed");
+                }
+                if let Err(err) = self.settings.store.remove_unrecorded_builds(request.id, Some(build)).await {
+                    tracing::warn!(request_id = %request.id, error = %err, "removing unrecorded archive builds failed");
                 }
                 JobOutcome::done()
             }
@@ -402,7 +406,14 @@ impl JobHandler for AssembleExportJob {
             // job lost its lease), or the request was cancelled or deleted meanwhile. This
             // build is never served.
             Err(Error::IllegalTransition { .. } | Error::NotFound(_)) => {
-                if let Err(err) = self.settings.store.delete_archive_build(request.id, build).await {
+                // Unless the recorded build drew the same 32 bits (then it is this one's bytes).
+                let recorded = match self.store.get_request(request.id).await {
+                    Ok(found) => found.and_then(|r| r.archive).and_then(|a| a.build),
+                    Err(_) => Some(build),
+                };
+                if recorded != Some(build)
+                    && let Err(err) = self.settings.store.delete_archive_build(request.id, build).await
+                {
                     tracing::warn!(request_id = %request.id, error = %err, "removing an archive that was not recorded failed");
                 }
                 JobOutcome::done()

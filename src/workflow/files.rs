@@ -89,8 +89,8 @@ impl Workflow {
     /// Brings the archive store and this replica's scratch folder in line with the database
     /// after a crash: the objects of requests that no longer exist (deleted between the commit
     /// and the removal), the spools of finished and of FAILED requests (processing a failed
-    /// export again exports every source afresh, so nothing waits for them), archives whose
-    /// deletion was recorded, and whatever scratch files a finished request left here. Run
+    /// export again exports every source afresh, so nothing waits for them), archive builds
+    /// that were never recorded, archives whose deletion was recorded, and whatever scratch files a finished request left here. Run
     /// once at start; what belongs to requests still in progress, on this replica or another,
     /// is left alone. Returns how many requests it cleaned.
     pub async fn remove_stray_files(&self) -> Result<usize, Error> {
@@ -125,15 +125,29 @@ impl Workflow {
                 None => "",
                 Some(request) if request.state == State::Failed => {
                     let reclaimed = crate::export::reclaim_failed_spools(&self.store, &self.settings.export, id).await;
+                    // A failed export has no archive; any build is an attempt's leftover.
+                    let builds = self.remove_unrecorded_builds(id, None).await;
                     let scratch = self.remove_scratch(id).await;
-                    if reclaimed || scratch {
+                    if reclaimed || builds || scratch {
                         cleaned += 1;
                     }
                     continue;
                 }
                 Some(request) if !request.state.is_final() => continue,
                 Some(request) if request.archive.as_ref().is_none_or(|a| a.delete_time.is_some()) => "",
-                Some(_) => "sources",
+                Some(request) => {
+                    // The spools, and any build but the recorded one.
+                    let keep = request.archive.as_ref().and_then(|a| a.build);
+                    let builds = self.remove_unrecorded_builds(id, keep).await;
+                    let scratch = self.remove_scratch(id).await;
+                    if matches!(self.remove_export_files_counted(id, "sources").await, Some(n) if n > 0)
+                        || builds
+                        || scratch
+                    {
+                        cleaned += 1;
+                    }
+                    continue;
+                }
             };
             let scratch = self.remove_scratch(id).await;
             if matches!(self.remove_export_files_counted(id, part).await, Some(n) if n > 0) || scratch {
@@ -141,6 +155,17 @@ impl Workflow {
             }
         }
         Ok(cleaned)
+    }
+
+    /// Removes the builds of a request's archive other than `keep`; true if there were any.
+    async fn remove_unrecorded_builds(&self, id: RequestId, keep: Option<crate::domain::ArchiveBuild>) -> bool {
+        match self.settings.export.store.remove_unrecorded_builds(id, keep).await {
+            Ok(n) => n > 0,
+            Err(err) => {
+                tracing::warn!(request_id = %id, error = %err, "removing unrecorded archive builds failed");
+                false
+            }
+        }
     }
 
     /// Removes a finished request's scratch folder on this replica; true if there was one.

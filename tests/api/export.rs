@@ -405,12 +405,19 @@ async fn files_a_crash_left_behind_are_removed_at_start(backend: Backend) {
     let spool = stray(exports.join(&completed.id).join("sources/shop/items.jsonl"));
     let in_use = stray(exports.join(&processing.id).join("sources/hanging/items.jsonl"));
     let foreign = stray(exports.join("lost+found/notes.txt"));
+    // A build of the finished request's archive that was never recorded (a crash between
+    // building and recording, or an attempt that lost its lease), and one of the in-progress
+    // request's that may still be recorded.
+    let name = format!("privacy-export-{}.zip", completed.id);
+    let unrecorded = stray(exports.join(&completed.id).join("0badc0de").join(&name).join("parts.json"));
+    let building = stray(exports.join(&processing.id).join("0badc0de/.archive-staging-1/tail-0.zip"));
 
     assert_eq!(app.workflow().await.remove_stray_files().await.unwrap(), 2);
+    assert!(!unrecorded.parent().unwrap().parent().unwrap().exists(), "the unrecorded build");
+    assert!(building.exists(), "a build of a request in progress stays");
     assert!(!deleted.parent().unwrap().parent().unwrap().parent().unwrap().exists(), "the deleted request's folder");
     assert!(!spool.parent().unwrap().parent().unwrap().exists(), "the finished request's spools");
     // `<request id>/<build>/privacy-export-<request id>.zip`.
-    let name = format!("privacy-export-{}.zip", completed.id);
     let archive = std::fs::read_dir(exports.join(&completed.id))
         .unwrap()
         .map(|entry| entry.unwrap().path().join(&name))
