@@ -260,7 +260,7 @@ impl Adding<'_> {
         batches: &mut Batches,
         closed: Closed,
     ) -> anyhow::Result<()> {
-        for stretch in closed.run.map(Stretch::Run).into_iter().chain(closed.start.map(Stretch::Start)) {
+        for stretch in closed.stretches() {
             self.stretch(tx, batches, stretch).await?;
         }
         Ok(())

@@ -249,8 +249,7 @@ impl Spool {
         self.rules.finish().map_err(|violation| SpoolError::Protocol(violation.0))?;
         let (open, end) = std::mem::take(&mut self.stretches).finish();
         open.write(&mut self.index)?;
-        serde_json::to_writer(&mut self.index, &end).map_err(std::io::Error::from)?;
-        self.index.write_all(b"\n")?;
+        end.write_line(&mut self.index)?;
         self.index.flush()?;
         self.items.flush()?;
         self.files.flush()?;

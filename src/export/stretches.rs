@@ -72,14 +72,23 @@ pub struct Closed {
     pub start: Option<Start>,
 }
 
+impl Stretch {
+    /// Writes it as an index line.
+    pub fn write_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        out.write_all(b"\n")
+    }
+}
+
 impl Closed {
+    /// The run, then the start, that closed.
+    pub fn stretches(self) -> impl Iterator<Item = Stretch> {
+        self.run.map(Stretch::Run).into_iter().chain(self.start.map(Stretch::Start))
+    }
+
     /// Writes them as index lines.
     pub fn write(self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        for stretch in self.run.map(Stretch::Run).into_iter().chain(self.start.map(Stretch::Start)) {
-            serde_json::to_writer(&mut *out, &stretch)?;
-            out.write_all(b"\n")?;
-        }
-        Ok(())
+        self.stretches().try_for_each(|stretch| stretch.write_line(out))
     }
 }
 
