@@ -422,6 +422,18 @@ impl Objects {
         Ok(got.into_stream().map_err(StoreError::from).boxed())
     }
 
+    /// The first `size` bytes of build `build` of a request's archive, in memory: for tests.
+    #[cfg(test)]
+    pub(crate) async fn read_archive_bytes(
+        &self,
+        id: RequestId,
+        build: Option<crate::domain::ArchiveBuild>,
+        size: u64,
+    ) -> Vec<u8> {
+        let chunks: Vec<Bytes> = self.read_archive(id, build, 0..size).await.unwrap().try_collect().await.unwrap();
+        chunks.concat()
+    }
+
     /// A URL that fetches build `build` of the request's archive (as for [`Self::read_archive`])
     /// straight from the bucket for `ttl`, or `None` for a store privacyd serves itself (the
     /// local one). The URL carries a SigV4 signature over its method, key and expiry: altered,

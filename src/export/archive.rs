@@ -561,7 +561,6 @@ mod tests {
             },
             objects::StoreLocation,
         };
-        use futures::TryStreamExt;
         use std::io::Read;
         let root = tempfile::tempdir().unwrap();
         let store = Objects::open(&StoreLocation::File(root.path().join("exports")), &[]).unwrap();
@@ -584,14 +583,7 @@ mod tests {
 
         let first = crate::domain::ArchiveBuild::new();
         let built = build_within(&store, &request, &lists, &root.path().join("work-1"), first).await.unwrap();
-        let bytes: Vec<u8> = store
-            .read_archive(request.id, Some(first), 0..built.size_bytes as u64)
-            .await
-            .unwrap()
-            .try_collect::<Vec<_>>()
-            .await
-            .unwrap()
-            .concat();
+        let bytes = store.read_archive_bytes(request.id, Some(first), built.size_bytes as u64).await;
         assert_eq!(hex::encode(Sha256::digest(&bytes)), built.sha256);
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();

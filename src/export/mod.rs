@@ -363,10 +363,24 @@ impl JobHandler for AssembleExportJob {
         let build = crate::domain::ArchiveBuild::new();
         let built = self.build(&request, &work_dir, build).await;
         let _ = tokio::fs::remove_dir_all(&work_dir).await;
-        let built = match built {
-            Ok(built) => built,
-            Err(outcome) => return outcome,
-        };
+        match built {
+            Ok(built) => self.record(&request, build, built).await,
+            Err(outcome) => outcome,
+        }
+    }
+}
+
+impl AssembleExportJob {
+    /// Records `build`, whole in the store, as `request`'s archive, and queues the "export
+    /// ready" email; or, when the request moved on while it was built (another attempt
+    /// recorded its own build first because this one's job lost its lease, or the request was
+    /// cancelled or deleted), removes it: it is never served.
+    async fn record(
+        &self,
+        request: &PrivacyRequest,
+        build: crate::domain::ArchiveBuild,
+        built: archive::Built,
+    ) -> JobOutcome {
         let now = crate::domain::now();
         let archive = ExportArchive {
             build: Some(build),
@@ -421,9 +435,7 @@ impl JobHandler for AssembleExportJob {
             Err(err) => JobOutcome::failed(err.to_string(), true),
         }
     }
-}
 
-impl AssembleExportJob {
     /// Builds and uploads the archive, from the spools in the store. Returns only once the
     /// archive is whole in the store: recording it is the caller's next step, so a crash at any
     /// point before leaves nothing recorded (and at most an upload that never completed).
@@ -517,4 +529,133 @@ pub fn register(
         JobKind::AssembleExport,
         Arc::new(AssembleExportJob::new(store.clone(), templates.clone(), settings)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::{Action, Actor, ArchiveBuild, SourceOutcome, Subject, SubjectEmail, Transition},
+        export::rules::tests::{chunk, item},
+        export::spool::Spool,
+        objects::StoreLocation,
+    };
+
+    /// An export whose one source, `shop`, succeeded, its spool in the store: what an assembly
+    /// job finds. Returns the job, the request, and the store's folder.
+    async fn ready_to_assemble(dir: &std::path::Path) -> (AssembleExportJob, PrivacyRequest, std::path::PathBuf) {
+        let store = Store::connect(&format!("sqlite://{}/privacyd.db", dir.display()), 2).await.unwrap();
+        let root = dir.join("exports");
+        let objects = Objects::open(&StoreLocation::File(root.clone()), &[]).unwrap();
+        let settings = Arc::new(ExportSettings {
+            store: objects.clone(),
+            scratch: dir.join("scratch"),
+            archive_ttl: chrono::Duration::hours(1),
+            compression: Compression::Stored,
+            organization: "Example Org".into(),
+            source_max_attempts: 3,
+            mail_max_attempts: 3,
+        });
+        let job = AssembleExportJob::new(store.clone(), Templates::load(None).unwrap(), settings);
+        let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
+        let now = crate::domain::now();
+        let (request, event) = PrivacyRequest::new(subject, Action::Export, false, Actor::Subject, now);
+        store.create_request(&request, &event, &[], None).await.unwrap();
+        let shop = SourceName::parse("shop").unwrap();
+        let spool_dir = dir.join("spool");
+        let mut spool =
+            Spool::create(&spool_dir, "shop", zip_layout::Method::Stored, archive::zip_time(now).into()).unwrap();
+        spool.add(item("orders", "order-1")).unwrap();
+        spool.add(chunk("receipt.txt", b"a receipt", 0, true)).unwrap();
+        spool.finish().unwrap();
+        objects.put_spool(request.id, &shop, &spool_dir).await.unwrap();
+        let (request, ()) = store
+            .modify(request.id, |request| {
+                request.start_processing(Actor::Subject, vec![(shop.clone(), None)], now)?;
+                request.source_started(&shop, 1, now)?;
+                let outcome = SourceOutcome::Succeeded { items: 1, bytes: 9, summary: String::new() };
+                let (events, _) = request.source_finished(&shop, outcome, now)?;
+                let mut change = Change::new(());
+                change.events = events;
+                Ok(change)
+            })
+            .await
+            .unwrap();
+        (job, request, root)
+    }
+
+    /// A build's folder in the file store: `<request id>/<build>/`.
+    fn build_dir(root: &std::path::Path, request: &PrivacyRequest, build: ArchiveBuild) -> std::path::PathBuf {
+        root.join(request.id.to_string()).join(build.to_string())
+    }
+
+    /// An attempt that built its archive and then lost its lease (its replica paused) finds
+    /// another attempt's build recorded: its recording is refused, nothing it built stays (the
+    /// recorded attempt removed it as unrecorded; that the refused attempt removes its own is
+    /// the next test's), and the recorded archive is still the bytes whose SHA-256 was
+    /// recorded.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stale_assembly_leaves_the_recorded_build_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (job, request, root) = ready_to_assemble(dir.path()).await;
+        let stale = ArchiveBuild::new();
+        let Ok(built) = job.build(&request, &dir.path().join("stale"), stale).await else {
+            panic!("the stale build failed")
+        };
+        assert!(build_dir(&root, &request, stale).exists());
+
+        let claimed = ClaimedJob {
+            id: "assemble".into(),
+            kind: JobKind::AssembleExport,
+            request_id: request.id,
+            payload: serde_json::Value::Null,
+            attempts: 2,
+            max_attempts: 3,
+            trace_context: None,
+        };
+        job.run(&claimed).await;
+        let completed = job.store.get_request(request.id).await.unwrap().unwrap();
+        assert_eq!(completed.state, State::Completed);
+        let recorded = completed.archive.expect("an archive recorded");
+        let current = recorded.build.expect("a build recorded");
+        assert_ne!(current, stale);
+
+        job.record(&request, stale, built).await;
+        assert!(!build_dir(&root, &request, stale).exists(), "the stale build is gone");
+        let after = job.store.get_request(request.id).await.unwrap().unwrap().archive.unwrap();
+        assert_eq!((after.build, &after.sha256), (Some(current), &recorded.sha256), "the record is unchanged");
+        let bytes = job.settings.store.read_archive_bytes(request.id, Some(current), recorded.size_bytes as u64).await;
+        assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)), recorded.sha256);
+        let names: Vec<String> = std::fs::read_dir(root.join(request.id.to_string()))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [current.to_string()], "only the recorded build is kept");
+    }
+
+    /// The request is cancelled while its archive is built: the recording is refused, and the
+    /// build that would have been its archive is removed by the attempt itself.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_assembly_refused_by_a_cancelled_request_removes_its_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let (job, request, root) = ready_to_assemble(dir.path()).await;
+        let build = ArchiveBuild::new();
+        let Ok(built) = job.build(&request, &dir.path().join("work"), build).await else { panic!("the build failed") };
+        assert!(build_dir(&root, &request, build).exists());
+        job.store
+            .modify(request.id, |request| {
+                let reason = crate::domain::Reason::parse("reason", "withdrawn")?;
+                let event = request.apply(Transition::Cancel, Actor::Subject, Some(&reason), crate::domain::now())?;
+                let mut change = Change::new(());
+                change.events.push(event);
+                Ok(change)
+            })
+            .await
+            .unwrap();
+
+        job.record(&request, build, built).await;
+        assert!(!build_dir(&root, &request, build).exists(), "the refused build is removed");
+        let cancelled = job.store.get_request(request.id).await.unwrap().unwrap();
+        assert_eq!((cancelled.state, cancelled.archive.is_none()), (State::Cancelled, true));
+    }
 }
