@@ -371,10 +371,11 @@ impl JobHandler for AssembleExportJob {
 }
 
 impl AssembleExportJob {
-    /// Records `build`, whole in the store, as `request`'s archive, and queues the "export
-    /// ready" email; or, when the request moved on while it was built (another attempt
-    /// recorded its own build first because this one's job lost its lease, or the request was
-    /// cancelled or deleted), removes it: it is never served.
+    /// Records `build`, whole in the store, as `request`'s archive, queues the "export ready"
+    /// email, and removes the spools and any other build left unrecorded; or, when the request
+    /// moved on while it was built (another attempt recorded its own build first because this
+    /// one's job lost its lease, or the request was cancelled, denied or deleted), removes
+    /// `build`, which is never served, unless the recorded build drew the same 32 bits.
     async fn record(
         &self,
         request: &PrivacyRequest,
@@ -613,14 +614,15 @@ mod tests {
             max_attempts: 3,
             trace_context: None,
         };
-        job.run(&claimed).await;
+        assert!(job.run(&claimed).await.result.is_ok());
+        assert!(!build_dir(&root, &request, stale).exists(), "the recorded attempt removed the unrecorded build");
         let completed = job.store.get_request(request.id).await.unwrap().unwrap();
         assert_eq!(completed.state, State::Completed);
         let recorded = completed.archive.expect("an archive recorded");
         let current = recorded.build.expect("a build recorded");
         assert_ne!(current, stale);
 
-        job.record(&request, stale, built).await;
+        assert!(job.record(&request, stale, built).await.result.is_ok(), "refused for good, not retried");
         assert!(!build_dir(&root, &request, stale).exists(), "the stale build is gone");
         let after = job.store.get_request(request.id).await.unwrap().unwrap().archive.unwrap();
         assert_eq!((after.build, &after.sha256), (Some(current), &recorded.sha256), "the record is unchanged");
@@ -631,10 +633,18 @@ mod tests {
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, [current.to_string()], "only the recorded build is kept");
+
+        // A refused attempt that drew the recorded build's 32 bits leaves it alone: it is the
+        // archive that is served.
+        let same = archive::Built { size_bytes: recorded.size_bytes, sha256: recorded.sha256.clone() };
+        assert!(job.record(&request, current, same).await.result.is_ok());
+        let bytes = job.settings.store.read_archive_bytes(request.id, Some(current), recorded.size_bytes as u64).await;
+        assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)), recorded.sha256);
     }
 
-    /// The request is cancelled while its archive is built: the recording is refused, and the
-    /// build that would have been its archive is removed by the attempt itself.
+    /// The request is cancelled after its archive is built and before it is recorded: the
+    /// recording is refused, and the build that would have been its archive is removed by the
+    /// attempt itself.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_assembly_refused_by_a_cancelled_request_removes_its_build() {
         let dir = tempfile::tempdir().unwrap();
@@ -653,7 +663,7 @@ mod tests {
             .await
             .unwrap();
 
-        job.record(&request, build, built).await;
+        assert!(job.record(&request, build, built).await.result.is_ok(), "refused for good, not retried");
         assert!(!build_dir(&root, &request, build).exists(), "the refused build is removed");
         let cancelled = job.store.get_request(request.id).await.unwrap().unwrap();
         assert_eq!((cancelled.state, cancelled.archive.is_none()), (State::Cancelled, true));
