@@ -253,6 +253,8 @@ struct Findings {
     erase_replays: usize,
     /// Requests privacyd holds that no client made (a retried create made twice).
     duplicate_requests: usize,
+    /// The requests that did not end, whose jobs are shown from the database.
+    unfinished: Vec<String>,
     problems: Vec<String>,
 }
 
@@ -444,6 +446,13 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     let settled = started.elapsed();
 
     check_requests(&clients, &made, &finished, &mut findings, &dir, &faulty).await?;
+    if !findings.unfinished.is_empty() {
+        // What the API does not show: the jobs behind the requests that did not end, and what
+        // the database's sessions were doing, so that a rare hang can be told from a lost job.
+        if let Err(err) = show_jobs(&postgres.url(), &findings.unfinished).await {
+            eprintln!("chaos: reading the unfinished requests' jobs failed: {err:#}");
+        }
+    }
     check_erasures(&made, &finished, &references, &faulty, &mut findings).await?;
     check_emails(&smtp, &made, &finished, &mut findings)?;
     if let Err(err) = check_duplicates(&clients, &made, &mut findings).await {
@@ -567,6 +576,57 @@ async fn wait_finished(clients: &Clients, made: &[Made]) -> anyhow::Result<HashM
     }
 }
 
+/// Prints the jobs of the requests `ids` (kind, source, state, attempts, lease, when due, last
+/// error) and the database's sessions that are not idle.
+async fn show_jobs(url: &str, ids: &[String]) -> anyhow::Result<()> {
+    use sqlx::{Connection, Row};
+    let mut db = sqlx::postgres::PgConnection::connect(url).await?;
+    let now = privacyd::domain::now().timestamp_micros();
+    for id in ids {
+        let rows = sqlx::query(
+            "SELECT kind, payload, state, attempts, max_attempts, lease_owner, lease_expire_time, run_at, \
+             last_error FROM jobs WHERE request_id = $1 ORDER BY create_time, id",
+        )
+        .bind(id)
+        .fetch_all(&mut db)
+        .await?;
+        for row in rows {
+            let lease: Option<i64> = row.try_get("lease_expire_time")?;
+            let run_at: i64 = row.try_get("run_at")?;
+            eprintln!(
+                "chaos: {id} job {} {} {} attempt {} of {}, leased to {} ({}), due {} ms ago: {:?}",
+                row.try_get::<String, _>("kind")?,
+                row.try_get::<String, _>("payload")?,
+                row.try_get::<String, _>("state")?,
+                row.try_get::<i32, _>("attempts")?,
+                row.try_get::<i32, _>("max_attempts")?,
+                row.try_get::<Option<String>, _>("lease_owner")?.unwrap_or_else(|| "none".into()),
+                lease.map_or_else(|| "none".to_owned(), |until| format!("{} ms left", (until - now) / 1000)),
+                (now - run_at) / 1000,
+                row.try_get::<String, _>("last_error")?,
+            );
+        }
+    }
+    let sessions = sqlx::query(
+        "SELECT pid, state, coalesce(wait_event_type, '') AS wait_type, coalesce(wait_event, '') AS wait, \
+         left(query, 120) AS query FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'",
+    )
+    .fetch_all(&mut db)
+    .await?;
+    for row in sessions {
+        eprintln!(
+            "chaos: database session {} {:?} waiting on {} {}: {}",
+            row.try_get::<i32, _>("pid")?,
+            row.try_get::<Option<String>, _>("state")?,
+            row.try_get::<String, _>("wait_type")?,
+            row.try_get::<String, _>("wait")?,
+            row.try_get::<String, _>("query")?,
+        );
+    }
+    Ok(())
+}
+
 /// Final state, archives, receipts.
 async fn check_requests(
     clients: &Clients,
@@ -605,6 +665,7 @@ async fn check_requests(
                 .iter()
                 .map(|e| format!("{:?} {:?}", pb::EmailKind::try_from(e.kind), pb::DeliveryState::try_from(e.state)))
                 .collect();
+            findings.unfinished.push(m.id.clone());
             findings.problem(format!(
                 "{} ({:?}) ended {:?}: {:?}; sources not succeeded: {sources:?}; emails: {emails:?}",
                 m.id,

@@ -220,8 +220,10 @@ struct ChaosArgs {
     /// The privacyd binary [default: beside privacy-bench].
     #[arg(long)]
     privacyd: Option<std::path::PathBuf>,
-    /// privacyd's log filter (each replica's log is kept in the run's folder).
-    #[arg(long, default_value = "warn")]
+    /// privacyd's log filter (each replica's log is kept in the run's folder). The executor's
+    /// info line says when a running job was stopped as cancelled, which a lost request's
+    /// search needs.
+    #[arg(long, default_value = "warn,privacyd::executor=info")]
     privacyd_log: String,
     /// The folder with the Go `reference-datasource` (clients/go/ci.sh builds it).
     #[arg(long, env = "PRIVACYD_E2E_GO_BIN_DIR")]
