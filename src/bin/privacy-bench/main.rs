@@ -220,10 +220,10 @@ struct ChaosArgs {
     /// The privacyd binary [default: beside privacy-bench].
     #[arg(long)]
     privacyd: Option<std::path::PathBuf>,
-    /// privacyd's log filter (each replica's log is kept in the run's folder). The executor's
-    /// info line says when a running job was stopped as cancelled, which a lost request's
-    /// search needs.
-    #[arg(long, default_value = "warn,privacyd::executor=info")]
+    /// privacyd's log filter (each replica's log is kept in the run's folder). Two info
+    /// lines are kept for a lost request's search: the executor's when it stops a running job
+    /// as cancelled, and object_store's when it retries a request to the bucket.
+    #[arg(long, default_value = "warn,privacyd::executor=info,object_store=info")]
     privacyd_log: String,
     /// The folder with the Go `reference-datasource` (clients/go/ci.sh builds it).
     #[arg(long, env = "PRIVACYD_E2E_GO_BIN_DIR")]
