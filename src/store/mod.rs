@@ -268,14 +268,15 @@ impl Store {
         }
     }
 
-    /// [`Store::begin_write`] for a write to one source's part of a request. That source's job
-    /// then has the executor record its end with a synchronous commit, and PostgreSQL flushes
-    /// its log in order, so that commit makes this one durable too; until then a crash of the
-    /// database loses both and the job runs again (an `Erase` again is answered from the
-    /// source's idempotency record). Not waiting for the flush here keeps the request's row
-    /// lock from being held across an fsync: the hundred sources of a request would otherwise
-    /// commit one fsync after another. (SQLite's `synchronous=NORMAL` already does not wait.)
-    async fn begin_run_write(&self) -> Result<Transaction<'static, Any>, Error> {
+    /// [`Store::begin_write`] for a source's live progress counts alone, which commit without
+    /// waiting for the fsync (`synchronous_commit` off): one lost to a crash of the database is
+    /// rewritten by the next, or by the run's end. Nothing else may commit this way. A
+    /// commit PostgreSQL acknowledged and then lost with a crash is a write the caller believes
+    /// done: when the run writes (a source's end) committed so, the executor recorded the job
+    /// as done on the restarted database, and the source's run stayed RUNNING for good, its
+    /// request never finishing (found by the chaos run, 2026-12-01; see
+    /// `batch::tests::acknowledged_run_writes_survive_a_crash_of_the_database`).
+    async fn begin_progress_write(&self) -> Result<Transaction<'static, Any>, Error> {
         match self.dialect {
             Dialect::Sqlite => self.begin_write().await,
             // One round trip for both.

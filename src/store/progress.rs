@@ -238,7 +238,7 @@ impl Store {
         items: i64,
         bytes: i64,
     ) -> Result<(), Error> {
-        let mut tx = self.begin_run_write().await?;
+        let mut tx = self.begin_progress_write().await?;
         sqlx::query(
             "UPDATE source_runs SET items = $3, bytes = $4, update_time = $5 \
              WHERE request_id = $1 AND source_name = $2 AND state = 'RUNNING'",
