@@ -241,16 +241,20 @@ fn only_the_run_changed<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Action, Actor, PrivacyRequest, Subject, SubjectEmail};
+    use crate::domain::{Action, Actor, PrivacyRequest, SourceOutcome, SourceState, Subject, SubjectEmail};
 
-    /// A source's run writes, batched or alone, while PostgreSQL is killed and restarted
-    /// (`pg_ctl restart -m immediate`) under them: every write that returned `Ok` is there
-    /// afterwards. Committed without waiting for the log's flush, they were not (a probe of six
-    /// writers and ten restarts lost 3 - 5 of each writer's): the executor then recorded the
-    /// job's end on the restarted database, and a source's run stayed RUNNING for good (the
-    /// chaos run, 2026-12-01).
+    /// Each source's run written "started" (the shared batch) and then "succeeded" (the
+    /// exclusive one), source after source, while PostgreSQL is killed and restarted
+    /// (`pg_ctl restart -m immediate`) under the writes: every write that returned `Ok` is
+    /// there at the end. Each run is written once of each kind and an end is never undone, so
+    /// no later write can hide a lost one. Committed without waiting for the log's flush, they
+    /// were lost (a probe of six writers and ten restarts lost 3 - 5 of each writer's): the
+    /// executor then recorded the job's end on the restarted database, and a source's run
+    /// stayed RUNNING for good (the chaos run, 2026-12-01).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn acknowledged_run_writes_survive_a_crash_of_the_database() {
+        const WRITERS: usize = 4;
+        const SOURCES_EACH: usize = 300;
         let postgres = Arc::new(crate::testing::ThrowawayPostgres::start(false).unwrap());
         let store = Store::connect(&postgres.url(), 8).await.unwrap();
         let subject = Subject { email: SubjectEmail::parse("jane@example.com").unwrap(), user_id: None };
@@ -258,8 +262,9 @@ mod tests {
         let (request, event) = PrivacyRequest::new(subject, Action::Export, false, Actor::Subject, now);
         store.create_request(&request, &event, &[], None).await.unwrap();
         let id = request.id;
-        let sources: Vec<SourceName> = (0..4).map(|i| SourceName::parse(&format!("shop-{i}")).unwrap()).collect();
-        let candidates = sources.iter().map(|s| (s.clone(), None)).collect::<Vec<_>>();
+        let name = |w: usize, k: usize| SourceName::parse(&format!("shop-{w}-{k}")).unwrap();
+        let candidates: Vec<_> =
+            (0..WRITERS).flat_map(|w| (0..SOURCES_EACH).map(move |k| (name(w, k), None))).collect();
         store
             .modify(id, move |r| {
                 r.start_processing(Actor::Subject, candidates, now)?;
@@ -269,45 +274,42 @@ mod tests {
             .unwrap();
 
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let writers: Vec<_> = sources
-            .into_iter()
-            .enumerate()
-            .map(|(i, source)| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
                 let (store, stop) = (store.clone(), stop.clone());
                 tokio::spawn(async move {
-                    let (mut acknowledged, mut lost) = (0, Vec::new());
-                    for attempt in 1.. {
+                    // What each write that returned Ok left: the source, and whether it ended.
+                    let (mut acknowledged, mut last_error) = (Vec::new(), None);
+                    for k in 0..SOURCES_EACH {
                         if stop.load(std::sync::atomic::Ordering::Relaxed) {
                             break;
                         }
-                        let write = move |r: &mut PrivacyRequest, s: &SourceName| {
-                            r.source_started(s, attempt, crate::domain::now())?;
-                            Ok(Change::new(()))
-                        };
-                        // Both kinds: the shared batch and the exclusive one.
-                        let written = if i % 2 == 0 {
-                            store.modify_own_run(id, &source, write).await
-                        } else {
-                            store.modify_run(id, &source, write).await
-                        };
-                        if written.is_err() {
-                            continue;
+                        let source = name(w, k);
+                        let started = store
+                            .modify_own_run(id, &source, |r, s| {
+                                r.source_started(s, 1, crate::domain::now())?;
+                                Ok(Change::new(()))
+                            })
+                            .await;
+                        match started {
+                            Ok(()) => acknowledged.push((source.clone(), false)),
+                            Err(err) => last_error = Some(err.to_string()),
                         }
-                        acknowledged += 1;
-                        // Read back once the database answers: a crash right after the commit
-                        // must not have taken it. (A write cut off by a crash was never
-                        // acknowledged, and may or may not be there.)
-                        let stored = loop {
-                            if let Ok(Some(request)) = store.get_request(id).await {
-                                break request.sources.into_iter().find(|run| run.source == source).unwrap().attempts;
-                            }
-                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        };
-                        if stored < attempt {
-                            lost.push(format!("{source}: write {attempt} acknowledged, then {stored} read back"));
+                        let ended = store
+                            .modify_run(id, &source, |r, s| {
+                                let outcome = SourceOutcome::Succeeded { items: 0, bytes: 0, summary: String::new() };
+                                let (events, _) = r.source_finished(s, outcome, crate::domain::now())?;
+                                let mut change = Change::new(());
+                                change.events = events;
+                                Ok(change)
+                            })
+                            .await;
+                        match ended {
+                            Ok(()) => acknowledged.push((source, true)),
+                            Err(err) => last_error = Some(err.to_string()),
                         }
                     }
-                    (acknowledged, lost)
+                    (acknowledged, last_error)
                 })
             })
             .collect();
@@ -318,10 +320,30 @@ mod tests {
         }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Read once every writer is done: a write acknowledged after the read would look lost.
+        let mut written = Vec::new();
         for writer in writers {
-            let (acknowledged, lost) = writer.await.unwrap();
-            assert!(acknowledged > 10, "too few writes between the restarts: {acknowledged}");
-            assert!(lost.is_empty(), "{lost:?}");
+            written.push(writer.await.unwrap());
+        }
+        let request = store.get_request(id).await.unwrap().unwrap();
+        let state = |source: &SourceName| request.sources.iter().find(|run| &run.source == source).unwrap().state;
+        for (acknowledged, last_error) in written {
+            let ended = acknowledged.iter().filter(|(_, ended)| *ended).count();
+            assert!(ended > 10, "too few writes between the restarts: {ended}; last error: {last_error:?}");
+            let lost: Vec<String> = acknowledged
+                .iter()
+                .filter(|(source, ended)| {
+                    !matches!(
+                        (ended, state(source)),
+                        (true, SourceState::Succeeded) | (false, SourceState::Running | SourceState::Succeeded)
+                    )
+                })
+                .map(|(source, ended)| {
+                    let write = if *ended { "end" } else { "start" };
+                    format!("{source}: {write} acknowledged, {:?} read", state(source))
+                })
+                .collect();
+            assert!(lost.is_empty(), "writes acknowledged, then lost: {lost:?}");
         }
     }
 }

@@ -270,12 +270,12 @@ impl Store {
 
     /// [`Store::begin_write`] for a source's live progress counts alone, which commit without
     /// waiting for the fsync (`synchronous_commit` off): one lost to a crash of the database is
-    /// rewritten by the next, or by the run's end. Nothing else may commit this way. A
-    /// commit PostgreSQL acknowledged and then lost with a crash is a write the caller believes
-    /// done: when the run writes (a source's end) committed so, the executor recorded the job
-    /// as done on the restarted database, and the source's run stayed RUNNING for good, its
-    /// request never finishing (found by the chaos run, 2026-12-01; see
-    /// `batch::tests::acknowledged_run_writes_survive_a_crash_of_the_database`).
+    /// rewritten by the next or by a successful end (a failed run may keep a stale count).
+    /// Nothing else may commit this way. A commit PostgreSQL acknowledged and then lost with a
+    /// crash is a write the caller believes done: when the run writes (a source's end)
+    /// committed so, the executor recorded the job as done on the restarted database, and the
+    /// source's run stayed RUNNING for good, its request never finishing (found by the chaos
+    /// run, 2026-12-01; see `batch::tests::acknowledged_run_writes_survive_a_crash_of_the_database`).
     async fn begin_progress_write(&self) -> Result<Transaction<'static, Any>, Error> {
         match self.dialect {
             Dialect::Sqlite => self.begin_write().await,
