@@ -274,12 +274,17 @@ mod tests {
             .unwrap();
 
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // How many restarts have ended: the writes must span one, or nothing was tested.
+        let restarts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let (store, stop) = (store.clone(), stop.clone());
+                let (store, stop, restarts) = (store.clone(), stop.clone(), restarts.clone());
                 tokio::spawn(async move {
-                    // What each write that returned Ok left: the source, and whether it ended.
+                    // What each write that returned Ok left: the source, and whether it ended;
+                    // and the restarts ended before the first and after the last of them.
                     let (mut acknowledged, mut last_error) = (Vec::new(), None);
+                    let seen = || restarts.load(std::sync::atomic::Ordering::SeqCst);
+                    let (first, mut last) = (seen(), seen());
                     for k in 0..SOURCES_EACH {
                         if stop.load(std::sync::atomic::Ordering::Relaxed) {
                             break;
@@ -305,11 +310,14 @@ mod tests {
                             })
                             .await;
                         match ended {
-                            Ok(()) => acknowledged.push((source, true)),
+                            Ok(()) => {
+                                acknowledged.push((source, true));
+                                last = seen();
+                            }
                             Err(err) => last_error = Some(err.to_string()),
                         }
                     }
-                    (acknowledged, last_error)
+                    (acknowledged, last_error, (first, last))
                 })
             })
             .collect();
@@ -317,6 +325,7 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             let postgres = postgres.clone();
             tokio::task::spawn_blocking(move || postgres.restart(true)).await.unwrap().unwrap();
+            restarts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -327,9 +336,16 @@ mod tests {
         }
         let request = store.get_request(id).await.unwrap().unwrap();
         let state = |source: &SourceName| request.sources.iter().find(|run| &run.source == source).unwrap().state;
-        for (acknowledged, last_error) in written {
+        for (acknowledged, last_error, (first, last)) in written {
             let ended = acknowledged.iter().filter(|(_, ended)| *ended).count();
             assert!(ended > 10, "too few writes between the restarts: {ended}; last error: {last_error:?}");
+            // Writes before a crash and after it: a writer that ran out of sources first (a
+            // fast machine) would pass without having been tested.
+            assert!(
+                first == 0 && last >= 1,
+                "the writes did not span a restart (restarts ended before the first: {first}, \
+                 before the last: {last}); give each writer more sources"
+            );
             let lost: Vec<String> = acknowledged
                 .iter()
                 .filter(|(source, ended)| {
